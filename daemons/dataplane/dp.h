@@ -180,6 +180,14 @@ struct dp_event {
 	char msg[128];
 };
 
+/* One IKE datagram on UDP 4500, without the non-ESP marker. */
+struct dp_ike_msg {
+	struct dp_addr local, remote;
+	uint16_t local_port, remote_port;	/* host order */
+	uint8_t *data;				/* ike_recv: caller's buffer of cap bytes */
+	size_t len, cap;
+};
+
 enum dp_backend_kind { DP_BACKEND_AUTO, DP_BACKEND_KERNEL, DP_BACKEND_USERSPACE, DP_BACKEND_MOCK };
 
 struct dp_config {
@@ -227,12 +235,16 @@ struct dp_ops {
 	int (*event_read)(void *impl, struct dp_event *ev);
 
 	/*
-	 * Userspace ESP-in-UDP shares UDP 4500 with IKE: IKE messages that
-	 * arrive there (non-ESP marker, RFC 3948 2.2) are passed to this
-	 * callback; NULL for backends where the kernel demultiplexes.
+	 * IKE on UDP 4500 (RFC 3948 2.2). The userspace backend owns UDP 4500
+	 * because ESP-in-UDP and IKE share it: IKE messages arriving there
+	 * (non-ESP marker) are queued for iked, which reads them with
+	 * ike_recv (-EAGAIN when none; the event fd also becomes readable)
+	 * and sends IKE from port 4500 with ike_send. Backends where the
+	 * kernel carries ESP leave both NULL; iked then opens its own 4500
+	 * socket with UDP_ENCAP_ESPINUDP.
 	 */
-	int (*ike_sendto)(void *impl, const struct dp_addr *local, uint16_t lport,
-	    const struct dp_addr *remote, uint16_t rport, const void *msg, size_t len);
+	int (*ike_recv)(void *impl, struct dp_ike_msg *msg);
+	int (*ike_send)(void *impl, const struct dp_ike_msg *msg);
 };
 
 extern const struct dp_ops dp_userspace_ops;
