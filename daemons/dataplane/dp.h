@@ -183,8 +183,8 @@ struct dp_event {
 /* One IKE datagram on UDP 4500, without the non-ESP marker. */
 struct dp_ike_msg {
 	struct dp_addr local, remote;
-	uint16_t local_port, remote_port;	/* host order */
-	uint8_t *data;				/* ike_recv: caller's buffer of cap bytes */
+	uint16_t local_port, remote_port; /* host order */
+	uint8_t *data;                    /* ike_recv: caller's buffer of cap bytes */
 	size_t len, cap;
 };
 
