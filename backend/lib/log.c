@@ -59,6 +59,9 @@ log_set_stderr(bool on)
 	log_stderr = on;
 }
 
+static void log_vmsg(enum log_sub sub, enum log_level lvl, bool with_errno, const char *fmt,
+    va_list ap) __attribute__((format(printf, 4, 0)));
+
 static void
 log_vmsg(enum log_sub sub, enum log_level lvl, bool with_errno, const char *fmt, va_list ap)
 {
