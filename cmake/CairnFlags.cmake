@@ -24,5 +24,8 @@ if(ENABLE_FUZZ)
 	if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
 		message(FATAL_ERROR "ENABLE_FUZZ needs clang (CC=clang)")
 	endif()
-	add_compile_options(-fsanitize=fuzzer-no-link)
+	# Fuzzers run with ASan/UBSan; their runtime also provides the
+	# coverage callbacks that non-fuzzer binaries of this build call.
+	add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+	add_link_options(-fsanitize=address,undefined)
 endif()
