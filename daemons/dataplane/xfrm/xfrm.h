@@ -113,6 +113,13 @@ int xfrm_build_sa_dump(uint8_t *buf, size_t cap);
 int xfrm_build_allocspi(uint8_t *buf, size_t cap, const struct dp_addr *local,
     const struct dp_addr *remote, uint32_t reqid, uint32_t lo, uint32_t hi);
 
+/* struct xfrm_replay_state_esn without its bitmap (a flexible array). */
+struct xfrm_esn_hdr {
+	uint32_t bmp_len; /* bitmap words */
+	uint32_t oseq, seq, oseq_hi, seq_hi;
+	uint32_t replay_window;
+};
+
 /* An SA as the kernel reports it (no key bytes are kept). */
 struct xfrm_sa_info {
 	struct xfrm_usersa_info u; /* host order except addresses, spi, ports */
@@ -120,7 +127,7 @@ struct xfrm_sa_info {
 	uint32_t aead_key_bits, aead_icv_bits, crypt_key_bits, auth_key_bits, auth_trunc_bits;
 	bool has_encap, has_esn, has_replay, has_if_id, has_pcpu, has_dir, has_mark;
 	struct xfrm_encap_tmpl encap;
-	struct xfrm_replay_state_esn esn; /* header only; bitmap skipped */
+	struct xfrm_esn_hdr esn;
 	struct xfrm_replay_state replay;
 	struct xfrm_mark mark;
 	uint32_t if_id, pcpu, extra_flags;
