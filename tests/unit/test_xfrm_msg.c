@@ -625,7 +625,10 @@ static void
 test_sa_parse_bad_key(void **state)
 {
 	struct xfrm_usersa_info *xs;
-	struct xfrm_algo_aead aead;
+	union {
+		struct xfrm_algo_aead h;
+		uint8_t raw[sizeof(struct xfrm_algo_aead) + 4];
+	} aead;
 	struct xfrm_sa_info info;
 	struct nlmsghdr *nlh, hdr;
 	struct rd rd, payload;
@@ -637,9 +640,9 @@ test_sa_parse_bad_key(void **state)
 	xs = mnl_nlmsg_put_extra_header(nlh, sizeof(*xs));
 	xs->family = AF_INET;
 	memset(&aead, 0, sizeof(aead));
-	snprintf(aead.alg_name, sizeof(aead.alg_name), "rfc4106(gcm(aes))");
-	aead.alg_key_len = 160; /* claims 20 key bytes, carries 4 */
-	mnl_attr_put(nlh, XFRMA_ALG_AEAD, sizeof(aead) + 4, &aead);
+	snprintf(aead.h.alg_name, sizeof(aead.h.alg_name), "rfc4106(gcm(aes))");
+	aead.h.alg_key_len = 160; /* claims 20 key bytes, carries 4 */
+	mnl_attr_put(nlh, XFRMA_ALG_AEAD, sizeof(aead), &aead);
 	rd_init(&rd, buf, nlh->nlmsg_len);
 	assert_int_equal(nlp_next_msg(&rd, &hdr, &payload), 0);
 	assert_int_equal(xfrm_parse_sa(payload, &info), -EBADMSG);
