@@ -103,7 +103,8 @@ struct dp_tunnel {
 	uint32_t unit;          /* st0 unit, or DP_UNIT_NONE */
 	struct dp_addr nexthop; /* multipoint st0: next-hop-tunnel address */
 	uint32_t spu;           /* anchored SPU (from dp_anchor) */
-	struct dp_addr local_gw, remote_gw; /* outer addresses; kernel: policy templates */
+	/* Outer (gateway) addresses; kernel: the policies' template endpoints. */
+	struct dp_addr local_gw, remote_gw;
 	uint32_t n_local_ts, n_remote_ts;
 	struct dp_ts local_ts[DP_TS_MAX], remote_ts[DP_TS_MAX];
 	bool on_traffic; /* raise DP_EV_ACQUIRE when traffic finds no SA */
@@ -114,7 +115,8 @@ enum dp_sa_flags {
 	DP_SA_HAS_ENCAP = 1 << 1, /* ESP in UDP (RFC 3948) */
 	DP_SA_ESN = 1 << 2,       /* 64-bit sequence numbers (RFC 4303 2.2.1) */
 	DP_SA_COPY_DSCP = 1 << 3,
-	DP_SA_PCPU = 1 << 4, /* kernel: outbound per-CPU SA for CPU `spu` (XFRMA_SA_PCPU) */
+	/* kernel: an outbound per-CPU SA used on CPU `spu` (XFRMA_SA_PCPU) */
+	DP_SA_PCPU = 1 << 4,
 };
 
 struct dp_sa {
@@ -185,8 +187,8 @@ struct dp_event {
 /* One IKE datagram on UDP 4500, without the non-ESP marker. */
 struct dp_ike_msg {
 	struct dp_addr local, remote;
-	uint16_t local_port, remote_port;	/* host order */
-	uint8_t *data;				/* ike_recv: caller's buffer of cap bytes */
+	uint16_t local_port, remote_port; /* host order */
+	uint8_t *data;                    /* ike_recv: caller's buffer of cap bytes */
 	size_t len, cap;
 };
 
