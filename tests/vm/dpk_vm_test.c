@@ -16,6 +16,7 @@
  *   D  route-based st0.1, AES-CBC-256 + HMAC-SHA-512-256, ESP in UDP 4500,
  *      soft packet lifetime -> DP_EV_SOFT_EXPIRE
  *   E  route-based st0.2 with no SA, on-traffic -> DP_EV_ACQUIRE
+ *   G  route-based st0.3 over IPv6 (outer and inner), AES-GCM-256
  *   F  the inbound SA of A deleted on R: traffic stops
  * Counters are read back through sa_stats / spu_stats. Prints "ok", "FAIL"
  * and "SKIP" lines; exits 0 when nothing failed.
@@ -570,6 +571,47 @@ main(int argc, char **argv)
 		ok("E: DP_EV_ACQUIRE for tunnel %u: %s", ev.tunnel_id, ev.msg);
 	else
 		bad("E: no acquire event for tunnel 5");
+
+	sec("G: route-based st0.3 over IPv6, AES-GCM-256, IPv6 inside");
+	{
+		bool good = true;
+
+		for (int side = L; side <= R && good; side++) {
+			struct dp_unit u = { .unit = 3, .up = true };
+			struct dp_route r = { .unit = 3 };
+			struct dp_tunnel t;
+
+			u.addr6 = pfx(side == L ? "2001:db8:a::1" : "2001:db8:b::1", 128);
+			r.dst = pfx(side == L ? "2001:db8:b::" : "2001:db8:a::", 64);
+			memset(&t, 0, sizeof(t));
+			t.id = 6;
+			t.unit = 3;
+			t.local_gw = ip(side == L ? "2001:db8:2::1" : "2001:db8:2::2");
+			t.remote_gw = ip(side == L ? "2001:db8:2::2" : "2001:db8:2::1");
+			good = step(ops->unit_set(k[side], &u, &err), &err, "G: unit_set") &&
+			       step(ops->route_add(k[side], &r, &err), &err, "G: route_add") &&
+			       step(ops->tunnel_set(k[side], &t, &err), &err, "G: tunnel_set");
+			for (int d = 0; d < 2 && good; d++) {
+				enum dp_dir dir = d ? DP_DIR_OUT : DP_DIR_IN;
+				uint32_t spi = (side == L) == (dir == DP_DIR_OUT) ? 0x6001 : 0x6002;
+
+				sa = sa_for(side, dir, spi, 6);
+				sa.local = t.local_gw;
+				sa.remote = t.remote_gw;
+				keys(&sa, DP_ENC_AES_GCM_256, DP_INTEG_NONE, (uint8_t)spi);
+				good = step(ops->sa_add(k[side], &sa, &err), &err, "G: sa_add");
+				explicit_bzero(&sa, sizeof(sa));
+			}
+		}
+		if (good)
+			ok("G: st0.3 with 2001:db8:a::1 / 2001:db8:b::1, GCM-256 SAs over IPv6");
+		if (good && ping(L, -1, 3, "2001:db8:a::1", "2001:db8:b::1"))
+			ok("G: ping 2001:db8:a::1 -> 2001:db8:b::1 through st0.3 over IPv6");
+		else
+			bad("G: ping 2001:db8:a::1 -> 2001:db8:b::1 through st0.3 over IPv6");
+		counted(k[L], "G: L encrypt (IPv6 outer)", 0x6001, DP_DIR_OUT, "2001:db8:2::2", 3);
+		counted(k[R], "G: R decrypt (IPv6 outer)", 0x6001, DP_DIR_IN, "2001:db8:2::2", 3);
+	}
 
 	sec("F: inbound SA of A removed on R: traffic must stop");
 	{

@@ -269,6 +269,7 @@ $IP -n L link add vL type veth peer name vR netns R
 $IP -n L link set lo up; $IP -n R link set lo up
 $IP -n L addr add 192.0.2.1/24 dev vL; $IP -n L link set vL up
 $IP -n R addr add 192.0.2.2/24 dev vR; $IP -n R link set vR up
+$IP -n L addr add 2001:db8:2::1/64 dev vL nodad; $IP -n R addr add 2001:db8:2::2/64 dev vR nodad
 for a in 10.0.1.1 10.0.5.1; do $IP -n L addr add $a/32 dev lo; done
 for a in 10.0.2.1 10.0.6.1; do $IP -n R addr add $a/32 dev lo; done
 $IP -n L route add 10.0.2.0/24 via 192.0.2.2 src 10.0.1.1

@@ -623,15 +623,23 @@ dpk_unit_set(void *impl, const struct dp_unit *du, struct errbuf *err)
 			snprintf(ctx, sizeof(ctx), "%s: creating xfrm interface", name);
 			return kfail(err, rc, &kerr, ctx, NULL);
 		}
-		if ((rc = link_get(k, name, &li, &kerr)) < 0) {
+		rc = link_get(k, name, &li, &kerr);
+		if (rc < 0) {
 			snprintf(ctx, sizeof(ctx), "%s: reading back", name);
-			return kfail(err, rc, &kerr, ctx, NULL);
-		}
-		if (strcmp(li.kind, "xfrm") != 0 || !li.has_if_id || li.if_id != if_id)
-			return errbuf_set(err, -EEXIST,
+			kfail(err, rc, &kerr, ctx, NULL);
+		} else if (strcmp(li.kind, "xfrm") != 0 || !li.has_if_id || li.if_id != if_id) {
+			rc = errbuf_set(err, -EEXIST,
 			    "%s: an interface of that name exists and is not Cairn's xfrm "
 			    "interface with if_id %u",
 			    name, if_id);
+			created = false; /* not ours: leave it alone */
+		}
+		if (rc < 0) {
+			if (created && li.ifindex > 0)
+				x_do(k->rt, &r, rtnl_build_link_del(r.b, sizeof(r.b), li.ifindex),
+				    NULL, NULL, NULL);
+			return rc;
+		}
 		u = &k->units[k->nunits++];
 		memset(u, 0, sizeof(*u));
 		u->cur.unit = du->unit;
@@ -927,7 +935,7 @@ static void
 stats_from_info(const struct xfrm_sa_info *info, const struct dpk_sa *s, struct dp_sa_stats *o)
 {
 	uint64_t replay = (uint64_t)info->u.stats.replay + info->u.stats.replay_window;
-	uint64_t out = s == NULL || s->dir == DP_DIR_OUT;
+	bool out = s == NULL || s->dir == DP_DIR_OUT;
 
 	memset(o, 0, sizeof(*o));
 	o->packets = info->u.curlft.packets;

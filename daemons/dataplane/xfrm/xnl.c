@@ -28,7 +28,7 @@ xnl_open(int bus, uint32_t groups)
 {
 	struct xnl *nl;
 	struct timeval tv = { .tv_sec = 5 };
-	int one = 1, saved;
+	int one = 1, rcvbuf = 1 << 20, saved;
 
 	if ((nl = calloc(1, sizeof(*nl))) == NULL)
 		return NULL;
@@ -42,6 +42,9 @@ xnl_open(int bus, uint32_t groups)
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	if (groups == 0)
 		setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	else /* notifications come in bursts (expiries at rekey time) */
+		setsockopt(
+		    mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (mnl_socket_bind(nl->sock, groups, MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
 	nl->portid = mnl_socket_get_portid(nl->sock);
