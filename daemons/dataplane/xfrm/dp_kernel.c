@@ -17,7 +17,9 @@
  * map expire/acquire messages back to tunnels and keep statistics baselines,
  * and removes it all on close.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "dp_kernel.h"
 
 #include <arpa/inet.h>
