@@ -677,7 +677,7 @@ test_rtnl(void **state)
 	    rtnl_build_xfrmi_add(buf, sizeof(buf), "st0.1234567890123", 1, 0, 0), -EINVAL);
 	assert_int_equal(rtnl_build_xfrmi_add(buf, sizeof(buf), "st0.0", 0, 0, 0), -EINVAL);
 
-	len = rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &p, 7, &nh, 5);
+	len = rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &p, 7, &nh, 5, 0);
 	assert_true(len > 0);
 	rd_init(&rd, buf, (size_t)len);
 	assert_int_equal(nlp_next_msg(&rd, &hdr, &payload), 0);
@@ -685,8 +685,36 @@ test_rtnl(void **state)
 	assert_int_equal(rtm.rtm_dst_len, 24);
 	assert_int_equal(rtm.rtm_scope, RT_SCOPE_UNIVERSE);
 	assert_int_equal(rtm.rtm_table, RT_TABLE_MAIN);
-	assert_int_equal(rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &p, 7, &nh6, 0), -EINVAL);
-	assert_int_equal(rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &p, 0, NULL, 0), -EINVAL);
+	{
+		struct rd tb[RTA_MAX + 1];
+		uint32_t v;
+
+		assert_int_equal(nlp_attrs(payload, tb, RTA_MAX + 1), 0);
+		assert_true(nlp_u32(&tb[RTA_OIF], &v) && v == 7);
+		assert_true(nlp_u32(&tb[RTA_PRIORITY], &v) && v == 5);
+		assert_true(nlp_u32(&tb[RTA_TABLE], &v) && v == RT_TABLE_MAIN);
+		assert_true(nlp_has(tb, RTA_GATEWAY));
+	}
+	/* table 1000 does not fit rtm_table: RTA_TABLE carries it */
+	len = rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &p, 7, NULL, 0, 1000);
+	assert_true(len > 0);
+	rd_init(&rd, buf, (size_t)len);
+	assert_int_equal(nlp_next_msg(&rd, &hdr, &payload), 0);
+	assert_true(rd_bytes(&payload, &rtm, sizeof(rtm)));
+	assert_int_equal(rtm.rtm_table, RT_TABLE_UNSPEC);
+	assert_int_equal(rtm.rtm_scope, RT_SCOPE_LINK);
+	{
+		struct rd tb[RTA_MAX + 1];
+		uint32_t v;
+
+		assert_int_equal(nlp_attrs(payload, tb, RTA_MAX + 1), 0);
+		assert_true(nlp_u32(&tb[RTA_TABLE], &v) && v == 1000);
+		assert_false(nlp_has(tb, RTA_GATEWAY));
+	}
+	assert_int_equal(
+	    rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &p, 7, &nh6, 0, 0), -EINVAL);
+	assert_int_equal(
+	    rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &p, 0, NULL, 0, 0), -EINVAL);
 	p.len = 33;
 	assert_int_equal(rtnl_build_addr(buf, sizeof(buf), RTM_NEWADDR, 7, &p), -EINVAL);
 	p.len = 32;

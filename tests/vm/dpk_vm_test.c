@@ -12,9 +12,12 @@
  *
  *   A  policy-based, AES-GCM-128, inbound SPIs from spi_alloc (UPDSA path)
  *   B  route-based st0.0, AES-CBC-128 + HMAC-SHA-256-128, ESN, window 128
+ *   B2 sa_update: a lifetime (soft expiry follows), the peer's address
+ *      moved away and back (counters carried)
  *   C  per-CPU outbound SAs (DP_SA_PCPU) on CPU0/CPU1, if the kernel has them
  *   D  route-based st0.1, AES-CBC-256 + HMAC-SHA-512-256, ESP in UDP 4500,
  *      soft packet lifetime -> DP_EV_SOFT_EXPIRE
+ *   D2 sa_update: the peer's UDP port moved (NAT mapping) and back
  *   E  route-based st0.2 with no SA, on-traffic -> DP_EV_ACQUIRE
  *   G  route-based st0.3 over IPv6 (outer and inner), AES-GCM-256
  *   F  the inbound SA of A deleted on R: traffic stops
@@ -347,14 +350,15 @@ policies(void *k[2], uint32_t tunnel_id, const char *net_l, const char *net_l_hi
 	}
 }
 
+/* Waits for an event of type (and SPI, 0 = any); others are skipped. */
 static bool
-wait_event(void *k, enum dp_event_type type, struct dp_event *ev, int ms)
+wait_event(void *k, enum dp_event_type type, uint32_t spi, struct dp_event *ev, int ms)
 {
 	struct pollfd pfd = { .fd = ops->event_fd(k), .events = POLLIN };
 
 	for (int waited = 0; waited <= ms; waited += 100) {
 		while (ops->event_read(k, ev) == 0)
-			if (ev->type == type)
+			if (ev->type == type && (spi == 0 || ev->spi == spi))
 				return true;
 		poll(&pfd, 1, 100);
 	}
@@ -461,6 +465,56 @@ main(int argc, char **argv)
 			bad("B: outbound seq/add_time not reported: %s", err.msg);
 	}
 
+	sec("B2: sa_update: lifetime, then the peer's address moves and comes back");
+	{
+		struct dp_sa u = sa_for(L, DP_DIR_OUT, 0x2001, 2);
+		struct dp_sa_stats st;
+		struct dp_addr moved = ip("192.0.2.3"), home = ip("192.0.2.2");
+		uint64_t before = pkts(k[L], 0x2001, DP_DIR_OUT, "192.0.2.2");
+
+		u.life.soft_packets = before + 2;
+		if (step(
+		        ops->sa_update(k[L], &u, DP_SA_UPD_LIFETIME, &err), &err, "B2: lifetime") &&
+		    ping(L, -1, 3, "10.0.3.1", "10.0.4.1") &&
+		    wait_event(k[L], DP_EV_SOFT_EXPIRE, 0x2001, &ev, 3000))
+			ok("B2: soft limit set by sa_update to %llu packets: %s",
+			    (unsigned long long)u.life.soft_packets, ev.msg);
+		else
+			bad("B2: no soft expiry after sa_update of the lifetime");
+		u.remote = moved;
+		before = pkts(k[L], 0x2001, DP_DIR_OUT, "192.0.2.2");
+		err.msg[0] = '\0';
+		if (step(ops->sa_update(k[L], &u, DP_SA_UPD_REMOTE, &err), &err, "B2: move") &&
+		    ops->sa_stats(k[L], 0x2001, DP_DIR_OUT, &moved, &st, &err) == 0 &&
+		    ops->sa_stats(k[L], 0x2001, DP_DIR_OUT, &home, &st, &err) == -ESRCH)
+			ok("B2: outbound SA 00002001 now to 192.0.2.3 (re-added, old one gone)");
+		else
+			bad("B2: outbound SA not moved: %s", err.msg);
+		if (ping(L, -1, 1, "10.0.3.1", "10.0.4.1"))
+			bad("B2: ping answered while the SA points at 192.0.2.3");
+		else
+			ok("B2: traffic follows the SA to 192.0.2.3 (no answer there)");
+		u.remote = home;
+		err.msg[0] = '\0';
+		if (step(ops->sa_update(k[L], &u, DP_SA_UPD_REMOTE, &err), &err, "B2: back") &&
+		    ping(L, -1, 3, "10.0.3.1", "10.0.4.1"))
+			ok("B2: back to 192.0.2.2, ping through st0.0 again");
+		else
+			bad("B2: ping after moving the SA back");
+		{
+			uint64_t now = pkts(k[L], 0x2001, DP_DIR_OUT, "192.0.2.2");
+
+			/* not reset by the re-adds: the pings after it add 3 */
+			if (now >= before + 3)
+				ok("B2: counters carried across the moves (%llu -> %llu)",
+				    (unsigned long long)before, (unsigned long long)now);
+			else
+				bad("B2: counters %llu -> %llu, want >= +3",
+				    (unsigned long long)before, (unsigned long long)now);
+		}
+		explicit_bzero(&u, sizeof(u));
+	}
+
 	sec("C: per-CPU outbound SAs (XFRMA_SA_PCPU)");
 	tunnel(k, 3, DP_UNIT_NONE, false);
 	policies(k, 3, "10.0.5.0", "10.0.5.255", "10.0.6.0", "10.0.6.255");
@@ -557,17 +611,37 @@ main(int argc, char **argv)
 		bad("D: ping 10.0.7.1 -> 10.0.8.1 through st0.1 in UDP 4500");
 	counted(k[R], "D: R decrypt (UDP-encapsulated)", 0x4001, DP_DIR_IN, "192.0.2.2", 5);
 	counted(k[L], "D: L decrypt (UDP-encapsulated)", 0x4002, DP_DIR_IN, "192.0.2.1", 5);
-	if (wait_event(k[L], DP_EV_SOFT_EXPIRE, &ev, 3000) && ev.spi == 0x4001 && ev.tunnel_id == 4)
+	if (wait_event(k[L], DP_EV_SOFT_EXPIRE, 0x4001, &ev, 3000) && ev.tunnel_id == 4)
 		ok("D: DP_EV_SOFT_EXPIRE for SA %08x of tunnel %u: %s", ev.spi, ev.tunnel_id,
 		    ev.msg);
 	else
 		bad("D: no soft-expire event for SA 00004001");
 
+	sec("D2: sa_update: the peer's NAT port moves (4502: nobody listens), then back");
+	{
+		struct dp_sa u = sa_for(L, DP_DIR_OUT, 0x4001, 4);
+
+		u.flags |= DP_SA_HAS_ENCAP;
+		u.encap_local_port = 4500;
+		u.encap_remote_port = 4502;
+		if (step(ops->sa_update(k[L], &u, DP_SA_UPD_REMOTE, &err), &err, "D2: port") &&
+		    !ping(L, -1, 1, "10.0.7.1", "10.0.8.1"))
+			ok("D2: ESP-in-UDP to port 4502 is not answered");
+		else
+			bad("D2: port change had no effect");
+		u.encap_remote_port = 4500;
+		if (step(ops->sa_update(k[L], &u, DP_SA_UPD_REMOTE, &err), &err, "D2: back") &&
+		    ping(L, -1, 2, "10.0.7.1", "10.0.8.1"))
+			ok("D2: back on 4500, ping through st0.1 again");
+		else
+			bad("D2: ping after the port came back");
+	}
+
 	sec("E: route-based st0.2 with no SA, establish on traffic");
 	units_and_routes(k, 2, "10.0.9.1", "10.0.10.1", "10.0.9.0", "10.0.10.0");
 	tunnel(k, 5, 2, true);
 	ping(L, -1, 1, "10.0.9.1", "10.0.10.1");
-	if (wait_event(k[L], DP_EV_ACQUIRE, &ev, 3000) && ev.tunnel_id == 5)
+	if (wait_event(k[L], DP_EV_ACQUIRE, 0, &ev, 3000) && ev.tunnel_id == 5)
 		ok("E: DP_EV_ACQUIRE for tunnel %u: %s", ev.tunnel_id, ev.msg);
 	else
 		bad("E: no acquire event for tunnel 5");

@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libmnl/libmnl.h>
+
 #include "dp.h"
 #include "log.h"
 #include "xfrm.h"
@@ -699,7 +701,7 @@ route_do(struct dpk *k, uint16_t type, const struct dp_route *rt, struct errbuf 
 		return errbuf_set(err, -ENOENT, "route into %s: %s is not configured", name, name);
 	rc = x_do(k->rt, &r,
 	    rtnl_build_route(
-	        r.b, sizeof(r.b), type, &rt->dst, u->ifindex, &rt->nexthop, rt->metric),
+	        r.b, sizeof(r.b), type, &rt->dst, u->ifindex, &rt->nexthop, rt->metric, rt->table),
 	    NULL, NULL, &kerr);
 	if (rc < 0) {
 		snprintf(ctx, sizeof(ctx), "route %s/%u into %s",
@@ -723,6 +725,17 @@ dpk_route_del(void *impl, const struct dp_route *rt, struct errbuf *err)
 
 /* ----------------------------------------------------------- tunnels */
 
+/* Do two versions of a tunnel need the same kernel policies? */
+static bool
+same_policies(const struct dp_tunnel *a, const struct dp_tunnel *b)
+{
+	return a->unit == b->unit && addr_eq(&a->local_gw, &b->local_gw) &&
+	       addr_eq(&a->remote_gw, &b->remote_gw) && a->n_local_ts == b->n_local_ts &&
+	       a->n_remote_ts == b->n_remote_ts &&
+	       memcmp(a->local_ts, b->local_ts, a->n_local_ts * sizeof(a->local_ts[0])) == 0 &&
+	       memcmp(a->remote_ts, b->remote_ts, a->n_remote_ts * sizeof(a->remote_ts[0])) == 0;
+}
+
 static int
 dpk_tunnel_set(void *impl, const struct dp_tunnel *dt, struct errbuf *err)
 {
@@ -735,8 +748,19 @@ dpk_tunnel_set(void *impl, const struct dp_tunnel *dt, struct errbuf *err)
 			return errbuf_set(err, rc, "tunnel %u: out of memory", dt->id);
 		t = &k->tunnels[k->ntunnels++];
 		memset(t, 0, sizeof(*t));
+	} else if (same_policies(&t->t, dt)) {
+		/*
+		 * Anchoring moved it (or on_traffic changed): the kernel's SAs
+		 * follow their tunnel's SPU as bookkeeping; per-CPU SAs keep
+		 * their CPU until they are rekeyed (the kernel cannot move one).
+		 */
+		t->t = *dt;
+		for (size_t i = 0; i < k->nsas; i++)
+			if (k->sas[i].tunnel_id == dt->id)
+				k->sas[i].spu = dt->spu;
+		return 0;
 	} else
-		kpols_remove(k, &t->pols); /* selectors or gateways may have changed */
+		kpols_remove(k, &t->pols); /* selectors, unit or gateways changed */
 	t->t = *dt;
 	if (dt->unit != DP_UNIT_NONE && dt->local_gw.family != 0 && dt->remote_gw.family != 0)
 		return tunnel_install(k, t, &dt->local_gw, &dt->remote_gw, err);
@@ -894,6 +918,141 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 	return 0;
 }
 
+/* The SA message of a GETSA reply, copied whole (keys included). */
+struct sa_copy {
+	struct req *r;
+	bool got;
+};
+
+static int
+sa_copy_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
+{
+	struct sa_copy *c = arg;
+	struct xfrm_sa_info info;
+
+	if (hdr->nlmsg_type != XFRM_MSG_NEWSA || c->got)
+		return 0;
+	if (xfrm_parse_sa(payload, &info) < 0 || NLMSG_HDRLEN + payload.left > sizeof(c->r->b))
+		return -EBADMSG;
+	memcpy(c->r->b, hdr, sizeof(*hdr));
+	memcpy(c->r->b + NLMSG_HDRLEN, payload.p, payload.left);
+	((struct nlmsghdr *)c->r->b)->nlmsg_len = (uint32_t)(NLMSG_HDRLEN + payload.left);
+	c->got = true;
+	return 0;
+}
+
+static struct dpk_sa *
+sa_find_dir(struct dpk *k, uint32_t spi, enum dp_dir dir)
+{
+	for (size_t i = 0; i < k->nsas; i++)
+		if (k->sas[i].spi == spi && k->sas[i].dir == dir && !k->sas[i].larval)
+			return &k->sas[i];
+	return NULL;
+}
+
+/*
+ * Lifetimes and the peer's address/port (NAT mapping moved) of an installed
+ * SA. The kernel changes neither alone, so the SA is read back whole
+ * (GETSA: keys, replay state and current lifetime included), edited, and
+ * written with UPDSA when its lookup key (dst, SPI) and source stay, else
+ * re-added and the old one deleted (counters carried by XFRMA_LTIME_VAL).
+ */
+static int
+dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *err)
+{
+	struct dpk *k = impl;
+	struct dpk_sa *s = sa_find_dir(k, sa->spi, sa->dir);
+	struct req r, q;
+	struct sa_copy c = { .r = &r };
+	struct xfrm_usersa_info xs;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)r.b;
+	struct nlattr *attr;
+	struct nlp_err kerr;
+	struct dp_addr old_dst, old_src, new_remote;
+	bool in = sa->dir == DP_DIR_IN, moved = false;
+	char ctx[128];
+	int rc;
+
+	sa_ctx(sa, ctx, sizeof(ctx));
+	if (s == NULL)
+		return errbuf_set(err, -ENOENT, "%s: not installed by this dataplane", ctx);
+	if (what & ~(uint32_t)(DP_SA_UPD_LIFETIME | DP_SA_UPD_REMOTE))
+		return errbuf_set(err, -EINVAL, "%s: unknown update flags %#x", ctx, what);
+	old_dst = s->dst;
+	rc = x_do(k->x, &q,
+	    xfrm_build_sa_id(q.b, sizeof(q.b), XFRM_MSG_GETSA, &old_dst, sa->spi, 0, 0), sa_copy_cb,
+	    &c, &kerr);
+	if (rc == 0 && !c.got)
+		rc = -ENOENT;
+	if (rc < 0) {
+		explicit_bzero(r.b, sizeof(r.b));
+		return kfail(err, rc, &kerr, ctx, NULL);
+	}
+	memcpy(&xs, r.b + NLMSG_HDRLEN, sizeof(xs));
+	xfrm_addr_to_dp(&old_src, xs.family, &xs.saddr);
+	if (what & DP_SA_UPD_LIFETIME)
+		xfrm_lifetime_from_dp(&xs.lft, &sa->life);
+	if (what & DP_SA_UPD_REMOTE) {
+		new_remote = sa->remote;
+		if (new_remote.family != xs.family) {
+			explicit_bzero(r.b, sizeof(r.b));
+			return errbuf_set(err, -EINVAL,
+			    "%s: the new peer address must be of the SA's family", ctx);
+		}
+		/* inbound: the peer is the source; outbound: the destination */
+		moved = !addr_eq(in ? &old_src : &old_dst, &new_remote);
+		xfrm_addr_from_dp(in ? &xs.saddr : &xs.id.daddr, &new_remote);
+		mnl_attr_for_each(attr, nlh, sizeof(xs))
+		{
+			struct xfrm_encap_tmpl e;
+
+			if (mnl_attr_get_type(attr) != XFRMA_ENCAP ||
+			    mnl_attr_get_payload_len(attr) < sizeof(e))
+				continue;
+			memcpy(&e, mnl_attr_get_payload(attr), sizeof(e));
+			if (in)
+				e.encap_sport = htons(sa->encap_remote_port);
+			else
+				e.encap_dport = htons(sa->encap_remote_port);
+			memcpy(mnl_attr_get_payload(attr), &e, sizeof(e));
+		}
+	}
+	memcpy(r.b + NLMSG_HDRLEN, &xs, sizeof(xs));
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = 0;
+	nlh->nlmsg_pid = 0;
+	if (!moved) {
+		nlh->nlmsg_type = XFRM_MSG_UPDSA;
+		rc = x_do(k->x, &r, (int)nlh->nlmsg_len, NULL, NULL, &kerr);
+	} else {
+		/* A new lookup key: the new SA first where it can coexist with the
+		 * old (outbound, other dst); inbound keeps (dst, SPI): old out first. */
+		nlh->nlmsg_type = XFRM_MSG_NEWSA;
+		/* the kernel starts a new SA's counters from XFRMA_LTIME_VAL */
+		if (!mnl_attr_put_check(
+		        nlh, sizeof(r.b), XFRMA_LTIME_VAL, sizeof(xs.curlft), &xs.curlft)) {
+			explicit_bzero(r.b, sizeof(r.b));
+			return errbuf_set(err, -EMSGSIZE, "%s: SA message too large", ctx);
+		}
+		if (in) {
+			struct dpk_sa old = *s;
+
+			sa_delete_kernel(k, &old);
+		}
+		rc = x_do(k->x, &r, (int)nlh->nlmsg_len, NULL, NULL, &kerr);
+		if (rc == 0 && !in) {
+			struct dpk_sa old = *s;
+
+			sa_delete_kernel(k, &old);
+			s->dst = new_remote;
+		}
+	}
+	explicit_bzero(&xs, sizeof(xs));
+	if (rc < 0)
+		return kfail(err, rc, &kerr, ctx, sa);
+	return 0;
+}
+
 static int
 dpk_sa_del(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst, struct errbuf *err)
 {
@@ -964,6 +1123,7 @@ dpk_sa_stats(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *ds
     struct dp_sa_stats *out, struct errbuf *err)
 {
 	struct dpk *k = impl;
+	struct dpk_sa *s;
 	struct xfrm_sa_info info;
 	struct nlp_err kerr;
 	char a[INET6_ADDRSTRLEN], ctx[96];
@@ -974,7 +1134,12 @@ dpk_sa_stats(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *ds
 		    dir == DP_DIR_IN ? "inbound" : "outbound", addr_str(dst, a, sizeof(a)));
 		return kfail(err, rc, &kerr, ctx, NULL);
 	}
-	stats_from_info(&info, sa_find(k, spi, dst), out);
+	s = sa_find(k, spi, dst);
+	stats_from_info(&info, s, out);
+	if (s != NULL) {
+		out->spu = s->spu;
+		out->tunnel_id = s->tunnel_id;
+	}
 	return 0;
 }
 
@@ -1135,6 +1300,7 @@ event_of(struct dpk *k, const struct nlmsghdr *hdr, struct rd payload, struct dp
 			return 0;
 		ev->type = DP_EV_ACQUIRE;
 		ev->tunnel_id = t->t.id;
+		ev->spu = a.has_pcpu ? a.pcpu : t->t.spu;
 		ev->dir = DP_DIR_OUT;
 		xfrm_addr_to_dp(&ev->src, a.u.sel.family, &a.u.sel.saddr);
 		xfrm_addr_to_dp(&ev->dst, a.u.sel.family, &a.u.sel.daddr);
@@ -1160,6 +1326,7 @@ event_of(struct dpk *k, const struct nlmsghdr *hdr, struct rd payload, struct dp
 		}
 		ev->type = e.hard ? DP_EV_HARD_EXPIRE : DP_EV_SOFT_EXPIRE;
 		ev->tunnel_id = s->tunnel_id;
+		ev->spu = s->spu;
 		ev->spi = s->spi;
 		ev->dir = s->dir;
 		ev->dst = dst;
@@ -1340,6 +1507,7 @@ const struct dp_ops dp_kernel_ops = {
 	.tunnel_del = dpk_tunnel_del,
 	.spi_alloc = dpk_spi_alloc,
 	.sa_add = dpk_sa_add,
+	.sa_update = dpk_sa_update,
 	.sa_del = dpk_sa_del,
 	.sa_stats = dpk_sa_stats,
 	.policy_add = dpk_policy_add,

@@ -133,7 +133,7 @@ rtnl_build_addr(uint8_t *buf, size_t cap, uint16_t type, int ifindex, const stru
 
 int
 rtnl_build_route(uint8_t *buf, size_t cap, uint16_t type, const struct dp_prefix *dst, int ifindex,
-    const struct dp_addr *nexthop, uint32_t metric)
+    const struct dp_addr *nexthop, uint32_t metric, uint32_t table)
 {
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
@@ -148,7 +148,10 @@ rtnl_build_route(uint8_t *buf, size_t cap, uint16_t type, const struct dp_prefix
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = dst->addr.family;
 	rtm->rtm_dst_len = dst->len;
-	rtm->rtm_table = RT_TABLE_MAIN;
+	if (table == 0)
+		table = RT_TABLE_MAIN;
+	/* rtm_table is 8 bits: larger table ids go in RTA_TABLE only */
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
@@ -157,7 +160,8 @@ rtnl_build_route(uint8_t *buf, size_t cap, uint16_t type, const struct dp_prefix
 	if ((dst->len && !mnl_attr_put_check(nlh, cap, RTA_DST, n, dst->addr.u.b)) ||
 	    !mnl_attr_put_u32_check(nlh, cap, RTA_OIF, (uint32_t)ifindex) ||
 	    (gw && !mnl_attr_put_check(nlh, cap, RTA_GATEWAY, n, nexthop->u.b)) ||
-	    (metric && !mnl_attr_put_u32_check(nlh, cap, RTA_PRIORITY, metric)))
+	    (metric && !mnl_attr_put_u32_check(nlh, cap, RTA_PRIORITY, metric)) ||
+	    !mnl_attr_put_u32_check(nlh, cap, RTA_TABLE, table))
 		return -EMSGSIZE;
 	return (int)nlh->nlmsg_len;
 }

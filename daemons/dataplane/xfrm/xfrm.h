@@ -93,6 +93,9 @@ struct xfrm_sa_extra {
 const char *xfrm_enc_name(enum dp_enc enc);
 const char *xfrm_integ_name(enum dp_integ integ);
 uint32_t xfrm_integ_trunc_bits(enum dp_integ integ);
+/* dp lifetimes (0 = unlimited) as an XFRM lifetime configuration; the
+ * seconds count from installation. */
+void xfrm_lifetime_from_dp(struct xfrm_lifetime_cfg *l, const struct dp_lifetime *life);
 /* Checks algorithm/key-length consistency; err says what is wrong. */
 int xfrm_sa_check(const struct dp_sa *sa, struct errbuf *err);
 
@@ -208,9 +211,10 @@ int rtnl_build_link_del(uint8_t *buf, size_t cap, int ifindex);
 /* RTM_NEWADDR / RTM_DELADDR. */
 int rtnl_build_addr(
     uint8_t *buf, size_t cap, uint16_t type, int ifindex, const struct dp_prefix *p);
-/* RTM_NEWROUTE / RTM_DELROUTE: dst via ifindex (and nexthop when set). */
+/* RTM_NEWROUTE / RTM_DELROUTE: dst via ifindex (and nexthop when set) in
+ * routing table `table` (0 = main). */
 int rtnl_build_route(uint8_t *buf, size_t cap, uint16_t type, const struct dp_prefix *dst,
-    int ifindex, const struct dp_addr *nexthop, uint32_t metric);
+    int ifindex, const struct dp_addr *nexthop, uint32_t metric, uint32_t table);
 
 struct rtnl_link_info {
 	int ifindex;

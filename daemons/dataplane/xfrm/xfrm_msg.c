@@ -176,6 +176,17 @@ lifetime_inf(struct xfrm_lifetime_cfg *l)
 	l->soft_packet_limit = l->hard_packet_limit = XFRM_LIFE_INF;
 }
 
+void
+xfrm_lifetime_from_dp(struct xfrm_lifetime_cfg *l, const struct dp_lifetime *life)
+{
+	l->soft_byte_limit = lim(life->soft_bytes);
+	l->hard_byte_limit = lim(life->hard_bytes);
+	l->soft_packet_limit = lim(life->soft_packets);
+	l->hard_packet_limit = lim(life->hard_packets);
+	l->soft_add_expires_seconds = life->soft_seconds;
+	l->hard_add_expires_seconds = life->hard_seconds;
+}
+
 int
 xfrm_build_sa(uint8_t *buf, size_t cap, uint16_t type, const struct dp_sa *sa,
     const struct xfrm_sa_extra *x, struct errbuf *err)
@@ -217,14 +228,8 @@ xfrm_build_sa(uint8_t *buf, size_t cap, uint16_t type, const struct dp_sa *sa,
 	xfrm_addr_from_dp(&xs->id.daddr, in ? &sa->local : &sa->remote);
 	xfrm_addr_from_dp(&xs->saddr, in ? &sa->remote : &sa->local);
 	lifetime_inf(&xs->lft);
-	if (sa->flags & DP_SA_HAS_LIFETIME) {
-		xs->lft.soft_byte_limit = lim(sa->life.soft_bytes);
-		xs->lft.hard_byte_limit = lim(sa->life.hard_bytes);
-		xs->lft.soft_packet_limit = lim(sa->life.soft_packets);
-		xs->lft.hard_packet_limit = lim(sa->life.hard_packets);
-		xs->lft.soft_add_expires_seconds = sa->life.soft_seconds;
-		xs->lft.hard_add_expires_seconds = sa->life.hard_seconds;
-	}
+	if (sa->flags & DP_SA_HAS_LIFETIME)
+		xfrm_lifetime_from_dp(&xs->lft, &sa->life);
 	if (sa->df == DP_DF_CLEAR)
 		xs->flags |= XFRM_STATE_NOPMTUDISC;
 	if (sa->flags & DP_SA_ESN)
