@@ -391,6 +391,19 @@ test_unit(void **state)
 		r.dst.len = 16;
 		assert_int_equal(dp_kernel_ops.route_add(k, &r, &err), -ENOENT);
 		assert_string_equal(err.msg, "route into st0.3: st0.3 is not configured");
+		/* a route-based tunnel on it fails, twice, and leaves no policy */
+		struct dp_tunnel t = { .id = 5, .unit = 3 };
+		struct pol_list l;
+
+		t.local_gw = a4("192.0.2.1");
+		t.remote_gw = a4("192.0.2.2");
+		for (int i = 0; i < 2; i++) {
+			err.msg[0] = '\0';
+			assert_int_equal(dp_kernel_ops.tunnel_set(k, &t, &err), -ENOENT);
+			assert_string_equal(err.msg, "tunnel 5: st0.3 is not configured");
+		}
+		pol_dump(&l);
+		assert_int_equal(l.n, 0);
 	}
 	dp_kernel_ops.close(k);
 }

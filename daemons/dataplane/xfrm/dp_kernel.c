@@ -725,6 +725,13 @@ dpk_route_del(void *impl, const struct dp_route *rt, struct errbuf *err)
 
 /* ----------------------------------------------------------- tunnels */
 
+/* A route-based tunnel whose policies can be installed now. */
+static bool
+routed_ready(const struct dp_tunnel *t)
+{
+	return t->unit != DP_UNIT_NONE && t->local_gw.family != 0 && t->remote_gw.family != 0;
+}
+
 /* Do two versions of a tunnel need the same kernel policies? */
 static bool
 same_policies(const struct dp_tunnel *a, const struct dp_tunnel *b)
@@ -741,6 +748,7 @@ dpk_tunnel_set(void *impl, const struct dp_tunnel *dt, struct errbuf *err)
 {
 	struct dpk *k = impl;
 	struct dpk_tunnel *t = tunnel_find(k, dt->id);
+	bool is_new = t == NULL;
 	int rc;
 
 	if (t == NULL) {
@@ -748,7 +756,7 @@ dpk_tunnel_set(void *impl, const struct dp_tunnel *dt, struct errbuf *err)
 			return errbuf_set(err, rc, "tunnel %u: out of memory", dt->id);
 		t = &k->tunnels[k->ntunnels++];
 		memset(t, 0, sizeof(*t));
-	} else if (same_policies(&t->t, dt)) {
+	} else if (same_policies(&t->t, dt) && !(routed_ready(dt) && t->pols.n == 0)) {
 		/*
 		 * Anchoring moved it (or on_traffic changed): the kernel's SAs
 		 * follow their tunnel's SPU as bookkeeping; per-CPU SAs keep
@@ -762,9 +770,12 @@ dpk_tunnel_set(void *impl, const struct dp_tunnel *dt, struct errbuf *err)
 	} else
 		kpols_remove(k, &t->pols); /* selectors, unit or gateways changed */
 	t->t = *dt;
-	if (dt->unit != DP_UNIT_NONE && dt->local_gw.family != 0 && dt->remote_gw.family != 0)
-		return tunnel_install(k, t, &dt->local_gw, &dt->remote_gw, err);
-	return 0; /* policy-based, or gateways known at the first SA */
+	if (!routed_ready(dt))
+		return 0; /* policy-based, or gateways known at the first SA */
+	rc = tunnel_install(k, t, &dt->local_gw, &dt->remote_gw, err);
+	if (rc < 0 && is_new) /* the front end forgets it too */
+		*t = k->tunnels[--k->ntunnels];
+	return rc;
 }
 
 static int
