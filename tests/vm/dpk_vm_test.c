@@ -188,7 +188,9 @@ ping(int side, int cpu, int count, const char *src, const char *dst)
 			if (sched_setaffinity(0, sizeof(set), &set) < 0)
 				_exit(3);
 		}
-		execlp("ping", "ping", "-q", "-c", c, "-W", "2", "-I", src, dst, (char *)NULL);
+		/* single pings are the negative checks: do not wait long */
+		execlp("ping", "ping", "-q", "-A", "-c", c, "-W", count == 1 ? "1" : "2", "-I", src,
+		    dst, (char *)NULL);
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
