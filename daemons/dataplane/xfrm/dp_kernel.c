@@ -891,12 +891,20 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 	x.cpu = sa->spu;
 	/* An SPI we allocated is a larval SA: it is updated, not added. */
 	type = s != NULL && s->larval ? XFRM_MSG_UPDSA : XFRM_MSG_NEWSA;
-	rc = x_do(k->x, &r, xfrm_build_sa(r.b, sizeof(r.b), type, sa, &x, err), NULL, NULL, &kerr);
-	if (rc == -ENOENT && type == XFRM_MSG_UPDSA) /* the larval SA expired */
-		rc = x_do(k->x, &r, xfrm_build_sa(r.b, sizeof(r.b), XFRM_MSG_NEWSA, sa, &x, err),
-		    NULL, NULL, &kerr);
+	for (;;) {
+		int len = xfrm_build_sa(r.b, sizeof(r.b), type, sa, &x, err);
+
+		if (len < 0) { /* checked above: only a request that does not fit */
+			explicit_bzero(r.b, sizeof(r.b));
+			return errbuf_set(err, len, "%s: cannot build the request", ctx);
+		}
+		rc = x_do(k->x, &r, len, NULL, NULL, &kerr);
+		if (rc != -ENOENT || type != XFRM_MSG_UPDSA)
+			break;
+		type = XFRM_MSG_NEWSA; /* the larval SA expired meanwhile */
+	}
 	if (rc < 0)
-		return errbuf_isset(err) ? rc : kfail(err, rc, &kerr, ctx, sa);
+		return kfail(err, rc, &kerr, ctx, sa);
 	if (x.pcpu) {
 		/* Kernels before 6.13 drop XFRMA_SA_PCPU silently: read it back. */
 		rc = sa_get(k, sa->spi, dst, &info, &kerr);
