@@ -524,6 +524,61 @@ test_spu(void **state)
 	dp_kernel_ops.close(k);
 }
 
+/* Through the front end (dp.c): AUTO picks by the probe; KERNEL works. */
+static void
+test_front_end(void **state)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_AUTO, .spus = 1 };
+	struct errbuf err = { { 0 } };
+	struct dp_tunnel t = { .id = 11, .unit = DP_UNIT_NONE, .spu = DP_SPU_ANY };
+	struct dp_policy p = { .id = 1, .tunnel_id = 11, .dir = DP_DIR_OUT };
+	struct dp_addr l = a4("192.0.2.1"), r = a4("192.0.2.2");
+	struct dp_sa sa;
+	struct dp *dp = NULL;
+	uint32_t spu = 99, spi = 0;
+
+	(void)state;
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	printf("# AUTO chose %s\n", dp_backend_name(dp));
+	assert_string_equal(dp_backend_name(dp), probe_rc == 0 ? "kernel" : "userspace");
+	dp_close(dp);
+
+	cfg.backend = DP_BACKEND_KERNEL;
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	assert_string_equal(dp_backend_name(dp), "kernel");
+	t.local_gw = l;
+	t.remote_gw = r;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	assert_true(spu < dp_spu_count(dp));
+	p.sel_src = ts4("10.1.0.0", "10.1.0.255");
+	p.sel_dst = ts4("10.2.0.0", "10.2.0.255");
+	assert_int_equal(dp_policy_add(dp, &p, &err), 0);
+	assert_int_equal(dp_spi_alloc(dp, &l, &r, spu, &spi, &err), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.spi = spi;
+	sa.dir = DP_DIR_IN;
+	sa.tunnel_id = 11;
+	sa.local = l;
+	sa.remote = r;
+	sa.enc = DP_ENC_AES_GCM_128;
+	sa.enc_key_len = 20;
+	sa.replay_window = 64;
+	sa.df = DP_DF_COPY;
+	if (probe_rc != 0) {
+		assert_int_equal(
+		    dp_sa_add(dp, &sa, &err), probe_rc == -EPROTONOSUPPORT ? -ENOSYS : probe_rc);
+		assert_non_null(strstr(err.msg, "use security dataplane backend userspace"));
+	} else
+		assert_int_equal(dp_sa_add(dp, &sa, &err), 0);
+	dp_close(dp); /* removes the policy and the (larval) SA */
+	{
+		struct pol_list pl;
+
+		pol_dump(&pl);
+		assert_int_equal(pl.n, 0);
+	}
+}
+
 static int
 bring_lo_up(void)
 {
@@ -550,6 +605,7 @@ main(void)
 		cmocka_unit_test(test_unit),
 		cmocka_unit_test(test_acquire),
 		cmocka_unit_test(test_spu),
+		cmocka_unit_test(test_front_end),
 	};
 
 	if (geteuid() != 0) {
