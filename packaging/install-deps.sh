@@ -18,7 +18,8 @@ PKGS="$PKGS iproute2 procps psmisc iputils-ping nftables iperf3 tmux
 PKGS="$PKGS strongswan-charon strongswan-swanctl libcharon-extra-plugins
  libstrongswan-standard-plugins libstrongswan-extra-plugins"
 # kernel-backend VM test (guest kernel is downloaded into the build tree)
-PKGS="$PKGS qemu-system-x86 busybox-static xz-utils zstd cpio"
+PKGS="$PKGS qemu-system-x86 busybox-static xz-utils zstd cpio
+ debian-archive-keyring"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: must run as root" >&2

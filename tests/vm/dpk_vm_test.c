@@ -1,0 +1,718 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dpk-vm-test: the kernel dataplane backend carrying real ESP, run inside a
+ * qemu guest whose kernel has ESP (tests/vm/run-vm-test.sh boots it).
+ * Everything ESP is installed by Cairn's own code (dp_kernel_ops); the
+ * guest's init only made the two namespaces and their plain addresses:
+ *
+ *   netns L                                         netns R
+ *   lo 10.0.1.1 10.0.5.1                            lo 10.0.2.1 10.0.6.1
+ *   st0.0 10.0.3.1  st0.1 10.0.7.1  st0.2           st0.0 10.0.4.1  st0.1 10.0.8.1
+ *   vL 192.0.2.1/24 ------------- veth ------------ vR 192.0.2.2/24
+ *
+ *   A  policy-based, AES-GCM-128, inbound SPIs from spi_alloc (UPDSA path)
+ *   B  route-based st0.0, AES-CBC-128 + HMAC-SHA-256-128, ESN, window 128
+ *   B2 sa_update: a lifetime (soft expiry follows), the peer's address
+ *      moved away and back (counters carried)
+ *   C  per-CPU outbound SAs (DP_SA_PCPU) on CPU0/CPU1, if the kernel has them
+ *   D  route-based st0.1, AES-CBC-256 + HMAC-SHA-512-256, ESP in UDP 4500,
+ *      soft packet lifetime -> DP_EV_SOFT_EXPIRE
+ *   D2 sa_update: the peer's UDP port moved (NAT mapping) and back
+ *   E  route-based st0.2 with no SA, on-traffic -> DP_EV_ACQUIRE
+ *   G  route-based st0.3 over IPv6 (outer and inner), AES-GCM-256
+ *   F  the inbound SA of A deleted on R: traffic stops
+ * Counters are read back through sa_stats / spu_stats. Prints "ok", "FAIL"
+ * and "SKIP" lines; exits 0 when nothing failed.
+ *
+ * usage: dpk-vm-test NS_L NS_R   (names under /run/netns)
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/udp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dp.h"
+#include "dp_kernel.h"
+
+#ifndef UDP_ENCAP_ESPINUDP
+#define UDP_ENCAP_ESPINUDP 2
+#endif
+
+static const struct dp_ops *ops = &dp_kernel_ops;
+static int npass, nfail;
+static int ns_fd[2];
+static const char *ns_name[2];
+
+enum { L, R };
+
+static void
+ok(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("ok   - ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	npass++;
+}
+
+static void
+bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("FAIL - ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	nfail++;
+}
+
+static void
+skip(const char *what)
+{
+	printf("SKIP - %s\n", what);
+}
+
+static void
+sec(const char *what)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	printf("== [%ld.%03lds] %s\n", (long)t.tv_sec, t.tv_nsec / 1000000, what);
+	fflush(stdout);
+}
+
+/* A failed step: prints the operator message and counts a failure. */
+static bool
+step(int rc, const struct errbuf *err, const char *what)
+{
+	if (rc == 0)
+		return true;
+	bad("%s: %d %s", what, rc, err->msg);
+	return false;
+}
+
+static struct dp_addr
+ip(const char *s)
+{
+	struct dp_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = strchr(s, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(a.family, s, a.u.b) != 1) {
+		fprintf(stderr, "bad address %s\n", s);
+		exit(2);
+	}
+	return a;
+}
+
+static struct dp_prefix
+pfx(const char *s, uint8_t len)
+{
+	struct dp_prefix p = { .addr = ip(s), .len = len };
+
+	return p;
+}
+
+static struct dp_ts
+ts_net(const char *lo, const char *hi)
+{
+	struct dp_ts t;
+
+	memset(&t, 0, sizeof(t));
+	t.family = AF_INET;
+	t.port_hi = 0xffff;
+	t.addr_lo = ip(lo);
+	t.addr_hi = ip(hi);
+	return t;
+}
+
+static void
+enter(int side)
+{
+	if (setns(ns_fd[side], CLONE_NEWNET) < 0) {
+		perror("setns");
+		exit(2);
+	}
+}
+
+static void *
+dp_open_in(int side)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_KERNEL, .netns = ns_name[side] };
+	struct errbuf err = { { 0 } };
+	void *impl = NULL;
+
+	enter(side);
+	if (ops->open(&cfg, &impl, &err) < 0) {
+		bad("open kernel dataplane in %s: %s", ns_name[side], err.msg);
+		exit(1);
+	}
+	return impl;
+}
+
+/* ping in a namespace, optionally pinned to a CPU; true when all replies came. */
+static bool
+ping(int side, int cpu, int count, const char *src, const char *dst)
+{
+	char c[8];
+	int status;
+	pid_t pid;
+
+	snprintf(c, sizeof(c), "%d", count);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		enter(side);
+		if (cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set) < 0)
+				_exit(3);
+		}
+		/* single pings are the negative checks: do not wait long */
+		execlp("ping", "ping", "-q", "-A", "-c", c, "-W", count == 1 ? "1" : "2", "-I", src,
+		    dst, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Fixed test keys (never use outside tests). */
+static void
+keys(struct dp_sa *sa, enum dp_enc enc, enum dp_integ integ, uint8_t seed)
+{
+	static const uint8_t enc_len[] = { 20, 36, 16, 32 };
+	static const uint8_t integ_len[] = { 0, 32, 48, 64 };
+
+	sa->enc = enc;
+	sa->integ = integ;
+	sa->enc_key_len = enc_len[enc];
+	sa->integ_key_len = integ_len[integ];
+	for (unsigned i = 0; i < DP_KEY_MAX; i++) {
+		sa->enc_key[i] = (uint8_t)(seed + i);
+		sa->integ_key[i] = (uint8_t)(seed * 3 + i);
+	}
+	if (sa->enc_key_len < DP_KEY_MAX)
+		memset(sa->enc_key + sa->enc_key_len, 0, DP_KEY_MAX - sa->enc_key_len);
+	if (sa->integ_key_len < DP_KEY_MAX)
+		memset(sa->integ_key + sa->integ_key_len, 0, DP_KEY_MAX - sa->integ_key_len);
+}
+
+/* The SA as one side sees it: dir relative to that side. */
+static struct dp_sa
+sa_for(int side, enum dp_dir dir, uint32_t spi, uint32_t tunnel)
+{
+	struct dp_sa sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.spi = spi;
+	sa.dir = dir;
+	sa.tunnel_id = tunnel;
+	sa.local = ip(side == L ? "192.0.2.1" : "192.0.2.2");
+	sa.remote = ip(side == L ? "192.0.2.2" : "192.0.2.1");
+	sa.df = DP_DF_COPY;
+	sa.replay_window = dir == DP_DIR_IN ? 32 : 0;
+	sa.flags = DP_SA_COPY_DSCP;
+	return sa;
+}
+
+static uint64_t
+pkts(void *k, uint32_t spi, enum dp_dir dir, const char *dst)
+{
+	struct errbuf err = { { 0 } };
+	struct dp_sa_stats st;
+	struct dp_addr d = ip(dst);
+
+	if (ops->sa_stats(k, spi, dir, &d, &st, &err) < 0) {
+		bad("sa_stats %08x: %s", spi, err.msg);
+		return 0;
+	}
+	return st.packets;
+}
+
+static void
+counted(void *k, const char *who, uint32_t spi, enum dp_dir dir, const char *dst, uint64_t min)
+{
+	uint64_t n = pkts(k, spi, dir, dst);
+
+	if (n >= min)
+		ok("%s: SA %08x counted %llu packets", who, spi, (unsigned long long)n);
+	else
+		bad("%s: SA %08x counted %llu packets, want >= %llu", who, spi,
+		    (unsigned long long)n, (unsigned long long)min);
+}
+
+/* Both directions of one CHILD SA pair on both sides. */
+static bool
+install_pair(void *k[2], uint32_t tunnel, uint32_t spi_lr, uint32_t spi_rl, enum dp_enc enc,
+    enum dp_integ integ, uint32_t extra_flags, const char *what)
+{
+	struct errbuf err = { { 0 } };
+	struct dp_sa sa;
+	bool good = true;
+
+	for (int side = L; side <= R && good; side++) {
+		uint32_t out = side == L ? spi_lr : spi_rl, in = side == L ? spi_rl : spi_lr;
+
+		sa = sa_for(side, DP_DIR_OUT, out, tunnel);
+		sa.flags |= extra_flags;
+		keys(&sa, enc, integ, (uint8_t)out);
+		good = step(ops->sa_add(k[side], &sa, &err), &err, what);
+		sa = sa_for(side, DP_DIR_IN, in, tunnel);
+		sa.flags |= extra_flags;
+		if (extra_flags & DP_SA_ESN)
+			sa.replay_window = 128;
+		keys(&sa, enc, integ, (uint8_t)in);
+		good = good && step(ops->sa_add(k[side], &sa, &err), &err, what);
+		explicit_bzero(&sa, sizeof(sa));
+	}
+	return good;
+}
+
+static void
+units_and_routes(void *k[2], uint32_t unit, const char *addr_l, const char *addr_r,
+    const char *net_l, const char *net_r)
+{
+	struct errbuf err = { { 0 } };
+
+	for (int side = L; side <= R; side++) {
+		struct dp_unit u = { .unit = unit, .mtu = 1400, .up = true };
+		struct dp_route r = { .unit = unit };
+
+		u.addr4 = pfx(side == L ? addr_l : addr_r, 32);
+		r.dst = pfx(side == L ? net_r : net_l, 24);
+		if (step(ops->unit_set(k[side], &u, &err), &err, "unit_set") &&
+		    step(ops->route_add(k[side], &r, &err), &err, "route_add"))
+			ok("%s: st0.%u (xfrm interface if_id %u) up with %s, route %s/24",
+			    ns_name[side], unit, dp_kernel_unit_if_id(unit),
+			    side == L ? addr_l : addr_r, side == L ? net_r : net_l);
+	}
+}
+
+static void
+tunnel(void *k[2], uint32_t id, uint32_t unit, bool on_traffic)
+{
+	struct errbuf err = { { 0 } };
+
+	for (int side = L; side <= R; side++) {
+		struct dp_tunnel t;
+
+		memset(&t, 0, sizeof(t));
+		t.id = id;
+		t.unit = unit;
+		t.on_traffic = on_traffic;
+		t.local_gw = ip(side == L ? "192.0.2.1" : "192.0.2.2");
+		t.remote_gw = ip(side == L ? "192.0.2.2" : "192.0.2.1");
+		step(ops->tunnel_set(k[side], &t, &err), &err, "tunnel_set");
+	}
+}
+
+static void
+policies(void *k[2], uint32_t tunnel_id, const char *net_l, const char *net_l_hi, const char *net_r,
+    const char *net_r_hi)
+{
+	struct errbuf err = { { 0 } };
+
+	for (int side = L; side <= R; side++) {
+		struct dp_ts mine = side == L ? ts_net(net_l, net_l_hi) : ts_net(net_r, net_r_hi);
+		struct dp_ts theirs = side == L ? ts_net(net_r, net_r_hi) : ts_net(net_l, net_l_hi);
+		struct dp_policy p = { .tunnel_id = tunnel_id, .priority = 100 };
+
+		p.id = tunnel_id * 10 + 1;
+		p.dir = DP_DIR_OUT;
+		p.sel_src = mine;
+		p.sel_dst = theirs;
+		step(ops->policy_add(k[side], &p, &err), &err, "policy_add out");
+		p.id = tunnel_id * 10 + 2;
+		p.dir = DP_DIR_IN;
+		p.sel_src = theirs;
+		p.sel_dst = mine;
+		step(ops->policy_add(k[side], &p, &err), &err, "policy_add in");
+	}
+}
+
+/* Waits for an event of type (and SPI, 0 = any); others are skipped. */
+static bool
+wait_event(void *k, enum dp_event_type type, uint32_t spi, struct dp_event *ev, int ms)
+{
+	struct pollfd pfd = { .fd = ops->event_fd(k), .events = POLLIN };
+
+	for (int waited = 0; waited <= ms; waited += 100) {
+		while (ops->event_read(k, ev) == 0)
+			if (ev->type == type && (spi == 0 || ev->spi == spi))
+				return true;
+		poll(&pfd, 1, 100);
+	}
+	return false;
+}
+
+/* ESP-in-UDP receive path: a UDP 4500 socket in encap mode (iked's job). */
+static int
+natt_socket(int side)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(4500) };
+	int fd, type = UDP_ENCAP_ESPINUDP;
+
+	enter(side);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof(type)) < 0) {
+		bad("%s: UDP 4500 encap socket: %s", ns_name[side], strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct errbuf err = { { 0 } };
+	struct dp_event ev;
+	struct dp_sa sa;
+	void *k[2];
+	uint32_t spi_a_lr = 0, spi_a_rl = 0;
+	int rc, natt[2];
+	char path[128];
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: dpk-vm-test NS_L NS_R\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int side = L; side <= R; side++) {
+		ns_name[side] = argv[1 + side];
+		snprintf(path, sizeof(path), "/run/netns/%s", ns_name[side]);
+		if ((ns_fd[side] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			perror(path);
+			return 2;
+		}
+	}
+
+	sec("probe");
+	rc = dp_kernel_probe(&err);
+	if (rc == 0)
+		ok("dp_kernel_probe: this kernel installs ESP SAs (CBC+HMAC and GCM)");
+	else
+		bad("dp_kernel_probe: %d %s", rc, err.msg);
+
+	k[L] = dp_open_in(L);
+	k[R] = dp_open_in(R);
+	ok("kernel dataplane open in %s and %s, %u SPUs (CPUs)", ns_name[L], ns_name[R],
+	    ops->spu_count(k[L]));
+
+	sec("A: policy-based, AES-GCM-128, SPIs from spi_alloc");
+	tunnel(k, 1, DP_UNIT_NONE, false);
+	policies(k, 1, "10.0.1.0", "10.0.1.255", "10.0.2.0", "10.0.2.255");
+	{
+		struct dp_addr gl = ip("192.0.2.1"), gr = ip("192.0.2.2");
+
+		if (step(ops->spi_alloc(k[R], &gr, &gl, 0, &spi_a_lr, &err), &err, "spi_alloc R") &&
+		    step(ops->spi_alloc(k[L], &gl, &gr, 0, &spi_a_rl, &err), &err, "spi_alloc L"))
+			ok("A: allocated inbound SPIs %08x (R) and %08x (L)", spi_a_lr, spi_a_rl);
+	}
+	if (install_pair(k, 1, spi_a_lr, spi_a_rl, DP_ENC_AES_GCM_128, DP_INTEG_NONE, 0, "A"))
+		ok("A: GCM SAs installed (larval SAs updated)");
+	if (ping(L, -1, 3, "10.0.1.1", "10.0.2.1"))
+		ok("A: ping 10.0.1.1 -> 10.0.2.1 through the GCM tunnel");
+	else
+		bad("A: ping 10.0.1.1 -> 10.0.2.1 through the GCM tunnel");
+	counted(k[L], "A: L encrypt", spi_a_lr, DP_DIR_OUT, "192.0.2.2", 3);
+	counted(k[R], "A: R decrypt", spi_a_lr, DP_DIR_IN, "192.0.2.2", 3);
+	counted(k[R], "A: R encrypt", spi_a_rl, DP_DIR_OUT, "192.0.2.1", 3);
+	counted(k[L], "A: L decrypt", spi_a_rl, DP_DIR_IN, "192.0.2.1", 3);
+
+	sec("B: route-based st0.0, AES-CBC-128 + HMAC-SHA-256-128, ESN, window 128");
+	units_and_routes(k, 0, "10.0.3.1", "10.0.4.1", "10.0.3.0", "10.0.4.0");
+	tunnel(k, 2, 0, false);
+	if (install_pair(
+	        k, 2, 0x2001, 0x2002, DP_ENC_AES_CBC_128, DP_INTEG_HMAC_SHA256_128, DP_SA_ESN, "B"))
+		ok("B: CBC/HMAC-SHA-256 ESN SAs installed with if_id %u", dp_kernel_unit_if_id(0));
+	if (ping(L, -1, 3, "10.0.3.1", "10.0.4.1"))
+		ok("B: ping 10.0.3.1 -> 10.0.4.1 through st0.0");
+	else
+		bad("B: ping 10.0.3.1 -> 10.0.4.1 through st0.0");
+	counted(k[L], "B: L encrypt", 0x2001, DP_DIR_OUT, "192.0.2.2", 3);
+	counted(k[R], "B: R decrypt", 0x2001, DP_DIR_IN, "192.0.2.2", 3);
+	counted(k[L], "B: L decrypt", 0x2002, DP_DIR_IN, "192.0.2.1", 3);
+	{
+		struct dp_sa_stats st;
+		struct dp_addr d = ip("192.0.2.2");
+
+		if (ops->sa_stats(k[L], 0x2001, DP_DIR_OUT, &d, &st, &err) == 0 && st.seq >= 3 &&
+		    st.add_time > 0)
+			ok("B: outbound sequence number %llu, installed at %llus (monotonic)",
+			    (unsigned long long)st.seq, (unsigned long long)st.add_time);
+		else
+			bad("B: outbound seq/add_time not reported: %s", err.msg);
+	}
+
+	sec("B2: sa_update: lifetime, then the peer's address moves and comes back");
+	{
+		struct dp_sa u = sa_for(L, DP_DIR_OUT, 0x2001, 2);
+		struct dp_sa_stats st;
+		struct dp_addr moved = ip("192.0.2.3"), home = ip("192.0.2.2");
+		uint64_t before = pkts(k[L], 0x2001, DP_DIR_OUT, "192.0.2.2");
+
+		u.life.soft_packets = before + 2;
+		if (step(
+		        ops->sa_update(k[L], &u, DP_SA_UPD_LIFETIME, &err), &err, "B2: lifetime") &&
+		    ping(L, -1, 3, "10.0.3.1", "10.0.4.1") &&
+		    wait_event(k[L], DP_EV_SOFT_EXPIRE, 0x2001, &ev, 3000))
+			ok("B2: soft limit set by sa_update to %llu packets: %s",
+			    (unsigned long long)u.life.soft_packets, ev.msg);
+		else
+			bad("B2: no soft expiry after sa_update of the lifetime");
+		u.remote = moved;
+		before = pkts(k[L], 0x2001, DP_DIR_OUT, "192.0.2.2");
+		err.msg[0] = '\0';
+		if (step(ops->sa_update(k[L], &u, DP_SA_UPD_REMOTE, &err), &err, "B2: move") &&
+		    ops->sa_stats(k[L], 0x2001, DP_DIR_OUT, &moved, &st, &err) == 0 &&
+		    ops->sa_stats(k[L], 0x2001, DP_DIR_OUT, &home, &st, &err) == -ESRCH)
+			ok("B2: outbound SA 00002001 now to 192.0.2.3 (re-added, old one gone)");
+		else
+			bad("B2: outbound SA not moved: %s", err.msg);
+		if (ping(L, -1, 1, "10.0.3.1", "10.0.4.1"))
+			bad("B2: ping answered while the SA points at 192.0.2.3");
+		else
+			ok("B2: traffic follows the SA to 192.0.2.3 (no answer there)");
+		u.remote = home;
+		err.msg[0] = '\0';
+		if (step(ops->sa_update(k[L], &u, DP_SA_UPD_REMOTE, &err), &err, "B2: back") &&
+		    ping(L, -1, 3, "10.0.3.1", "10.0.4.1"))
+			ok("B2: back to 192.0.2.2, ping through st0.0 again");
+		else
+			bad("B2: ping after moving the SA back");
+		{
+			uint64_t now = pkts(k[L], 0x2001, DP_DIR_OUT, "192.0.2.2");
+
+			/* not reset by the re-adds: the pings after it add 3 */
+			if (now >= before + 3)
+				ok("B2: counters carried across the moves (%llu -> %llu)",
+				    (unsigned long long)before, (unsigned long long)now);
+			else
+				bad("B2: counters %llu -> %llu, want >= +3",
+				    (unsigned long long)before, (unsigned long long)now);
+		}
+		explicit_bzero(&u, sizeof(u));
+	}
+
+	sec("C: per-CPU outbound SAs (XFRMA_SA_PCPU)");
+	tunnel(k, 3, DP_UNIT_NONE, false);
+	policies(k, 3, "10.0.5.0", "10.0.5.255", "10.0.6.0", "10.0.6.255");
+	sa = sa_for(L, DP_DIR_OUT, 0x3000, 3);
+	sa.flags |= DP_SA_PCPU;
+	sa.spu = 0;
+	keys(&sa, DP_ENC_AES_GCM_128, DP_INTEG_NONE, 0x30);
+	err.msg[0] = '\0';
+	rc = ops->sa_add(k[L], &sa, &err);
+	if (rc == -EOPNOTSUPP) {
+		printf("       %s\n", err.msg);
+		skip("C: per-CPU SAs: this kernel has none (Linux >= 6.13)");
+	} else if (rc < 0) {
+		bad("C: per-CPU SA for CPU0: %s", err.msg);
+	} else if (ops->spu_count(k[L]) < 2) {
+		skip("C: per-CPU SAs need 2 CPUs");
+	} else {
+		bool good = true;
+
+		ok("C: per-CPU SA %08x for CPU0 installed and read back", sa.spi);
+		sa.spi = 0x3001;
+		sa.spu = 1;
+		good = step(ops->sa_add(k[L], &sa, &err), &err, "C: per-CPU SA for CPU1");
+		for (uint32_t spi = 0x3000; spi <= 0x3001 && good; spi++) {
+			struct dp_sa in = sa_for(R, DP_DIR_IN, spi, 3);
+
+			keys(&in, DP_ENC_AES_GCM_128, DP_INTEG_NONE, 0x30);
+			good = step(ops->sa_add(k[R], &in, &err), &err, "C: R inbound");
+		}
+		for (int side = L; side <= R && good; side++) {
+			struct dp_sa back =
+			    sa_for(side, side == L ? DP_DIR_IN : DP_DIR_OUT, 0x3002, 3);
+
+			keys(&back, DP_ENC_AES_GCM_128, DP_INTEG_NONE, 0x31);
+			good = step(ops->sa_add(k[side], &back, &err), &err, "C: return SA");
+		}
+		if (good && ping(L, 0, 2, "10.0.5.1", "10.0.6.1") &&
+		    ping(L, 1, 3, "10.0.5.1", "10.0.6.1"))
+			ok("C: pings pinned to CPU0 (2) and CPU1 (3)");
+		else
+			bad("C: pinned pings through per-CPU SAs");
+		{
+			uint64_t n0 = pkts(k[L], 0x3000, DP_DIR_OUT, "192.0.2.2");
+			uint64_t n1 = pkts(k[L], 0x3001, DP_DIR_OUT, "192.0.2.2");
+			struct dp_spu_stats s1;
+
+			if (n0 == 2 && n1 == 3)
+				ok("C: CPU0 traffic used SA 00003000 (%llu), CPU1 used 00003001 "
+				   "(%llu)",
+				    (unsigned long long)n0, (unsigned long long)n1);
+			else
+				bad("C: per-CPU selection: SA 3000 %llu packets (want 2), SA 3001 "
+				    "%llu "
+				    "(want 3)",
+				    (unsigned long long)n0, (unsigned long long)n1);
+			if (ops->spu_stats(k[L], 1, &s1) == 0 && s1.encrypt_packets == 3)
+				ok("C: spu_stats(1) encrypt_packets = 3");
+			else
+				bad("C: spu_stats(1) encrypt_packets = %llu, want 3",
+				    (unsigned long long)s1.encrypt_packets);
+		}
+	}
+	explicit_bzero(&sa, sizeof(sa));
+
+	sec("D: route-based st0.1, AES-CBC-256 + HMAC-SHA-512-256, ESP in UDP 4500, soft expiry");
+	natt[L] = natt_socket(L);
+	natt[R] = natt_socket(R);
+	units_and_routes(k, 1, "10.0.7.1", "10.0.8.1", "10.0.7.0", "10.0.8.0");
+	tunnel(k, 4, 1, false);
+	{
+		bool good = true;
+
+		for (int side = L; side <= R && good; side++)
+			for (int d = 0; d < 2 && good; d++) {
+				enum dp_dir dir = d ? DP_DIR_OUT : DP_DIR_IN;
+				uint32_t spi = (side == L) == (dir == DP_DIR_OUT) ? 0x4001 : 0x4002;
+
+				sa = sa_for(side, dir, spi, 4);
+				sa.flags |= DP_SA_HAS_ENCAP | DP_SA_HAS_LIFETIME;
+				sa.encap_local_port = sa.encap_remote_port = 4500;
+				if (side == L && dir == DP_DIR_OUT)
+					sa.life.soft_packets = 3;
+				keys(&sa, DP_ENC_AES_CBC_256, DP_INTEG_HMAC_SHA512_256,
+				    (uint8_t)spi);
+				good = step(ops->sa_add(k[side], &sa, &err), &err, "D: sa_add");
+				explicit_bzero(&sa, sizeof(sa));
+			}
+		if (good)
+			ok("D: ESP-in-UDP SAs with HMAC-SHA-512 installed");
+	}
+	if (ping(L, -1, 5, "10.0.7.1", "10.0.8.1"))
+		ok("D: ping 10.0.7.1 -> 10.0.8.1 through st0.1 in UDP 4500");
+	else
+		bad("D: ping 10.0.7.1 -> 10.0.8.1 through st0.1 in UDP 4500");
+	counted(k[R], "D: R decrypt (UDP-encapsulated)", 0x4001, DP_DIR_IN, "192.0.2.2", 5);
+	counted(k[L], "D: L decrypt (UDP-encapsulated)", 0x4002, DP_DIR_IN, "192.0.2.1", 5);
+	if (wait_event(k[L], DP_EV_SOFT_EXPIRE, 0x4001, &ev, 3000) && ev.tunnel_id == 4)
+		ok("D: DP_EV_SOFT_EXPIRE for SA %08x of tunnel %u: %s", ev.spi, ev.tunnel_id,
+		    ev.msg);
+	else
+		bad("D: no soft-expire event for SA 00004001");
+
+	sec("D2: sa_update: the peer's NAT port moves (4502: nobody listens), then back");
+	{
+		struct dp_sa u = sa_for(L, DP_DIR_OUT, 0x4001, 4);
+
+		u.flags |= DP_SA_HAS_ENCAP;
+		u.encap_local_port = 4500;
+		u.encap_remote_port = 4502;
+		if (step(ops->sa_update(k[L], &u, DP_SA_UPD_REMOTE, &err), &err, "D2: port") &&
+		    !ping(L, -1, 1, "10.0.7.1", "10.0.8.1"))
+			ok("D2: ESP-in-UDP to port 4502 is not answered");
+		else
+			bad("D2: port change had no effect");
+		u.encap_remote_port = 4500;
+		if (step(ops->sa_update(k[L], &u, DP_SA_UPD_REMOTE, &err), &err, "D2: back") &&
+		    ping(L, -1, 2, "10.0.7.1", "10.0.8.1"))
+			ok("D2: back on 4500, ping through st0.1 again");
+		else
+			bad("D2: ping after the port came back");
+	}
+
+	sec("E: route-based st0.2 with no SA, establish on traffic");
+	units_and_routes(k, 2, "10.0.9.1", "10.0.10.1", "10.0.9.0", "10.0.10.0");
+	tunnel(k, 5, 2, true);
+	ping(L, -1, 1, "10.0.9.1", "10.0.10.1");
+	if (wait_event(k[L], DP_EV_ACQUIRE, 0, &ev, 3000) && ev.tunnel_id == 5)
+		ok("E: DP_EV_ACQUIRE for tunnel %u: %s", ev.tunnel_id, ev.msg);
+	else
+		bad("E: no acquire event for tunnel 5");
+
+	sec("G: route-based st0.3 over IPv6, AES-GCM-256, IPv6 inside");
+	{
+		bool good = true;
+
+		for (int side = L; side <= R && good; side++) {
+			struct dp_unit u = { .unit = 3, .up = true };
+			struct dp_route r = { .unit = 3 };
+			struct dp_tunnel t;
+
+			u.addr6 = pfx(side == L ? "2001:db8:a::1" : "2001:db8:b::1", 128);
+			r.dst = pfx(side == L ? "2001:db8:b::" : "2001:db8:a::", 64);
+			memset(&t, 0, sizeof(t));
+			t.id = 6;
+			t.unit = 3;
+			t.local_gw = ip(side == L ? "2001:db8:2::1" : "2001:db8:2::2");
+			t.remote_gw = ip(side == L ? "2001:db8:2::2" : "2001:db8:2::1");
+			good = step(ops->unit_set(k[side], &u, &err), &err, "G: unit_set") &&
+			       step(ops->route_add(k[side], &r, &err), &err, "G: route_add") &&
+			       step(ops->tunnel_set(k[side], &t, &err), &err, "G: tunnel_set");
+			for (int d = 0; d < 2 && good; d++) {
+				enum dp_dir dir = d ? DP_DIR_OUT : DP_DIR_IN;
+				uint32_t spi = (side == L) == (dir == DP_DIR_OUT) ? 0x6001 : 0x6002;
+
+				sa = sa_for(side, dir, spi, 6);
+				sa.local = t.local_gw;
+				sa.remote = t.remote_gw;
+				keys(&sa, DP_ENC_AES_GCM_256, DP_INTEG_NONE, (uint8_t)spi);
+				good = step(ops->sa_add(k[side], &sa, &err), &err, "G: sa_add");
+				explicit_bzero(&sa, sizeof(sa));
+			}
+		}
+		if (good)
+			ok("G: st0.3 with 2001:db8:a::1 / 2001:db8:b::1, GCM-256 SAs over IPv6");
+		if (good && ping(L, -1, 3, "2001:db8:a::1", "2001:db8:b::1"))
+			ok("G: ping 2001:db8:a::1 -> 2001:db8:b::1 through st0.3 over IPv6");
+		else
+			bad("G: ping 2001:db8:a::1 -> 2001:db8:b::1 through st0.3 over IPv6");
+		counted(k[L], "G: L encrypt (IPv6 outer)", 0x6001, DP_DIR_OUT, "2001:db8:2::2", 3);
+		counted(k[R], "G: R decrypt (IPv6 outer)", 0x6001, DP_DIR_IN, "2001:db8:2::2", 3);
+	}
+
+	sec("F: inbound SA of A removed on R: traffic must stop");
+	{
+		struct dp_addr d = ip("192.0.2.2");
+		struct dp_sa_stats st;
+
+		step(ops->sa_del(k[R], spi_a_lr, DP_DIR_IN, &d, &err), &err, "F: sa_del");
+		if (ping(L, -1, 1, "10.0.1.1", "10.0.2.1"))
+			bad("F: ping still answered without the inbound SA");
+		else
+			ok("F: ping dropped without the inbound SA");
+		err.msg[0] = '\0';
+		rc = ops->sa_stats(k[R], spi_a_lr, DP_DIR_IN, &d, &st, &err);
+		if (rc == -ESRCH || rc == -ENOENT)
+			ok("F: the SA is gone: %s", err.msg);
+		else
+			bad("F: sa_stats after delete: %d", rc);
+	}
+
+	sec("close");
+	ops->close(k[L]);
+	ops->close(k[R]);
+	for (int side = L; side <= R; side++)
+		if (natt[side] >= 0)
+			close(natt[side]);
+	printf("dpk-vm-test: %d passed, %d failed\n", npass, nfail);
+	return nfail == 0 && npass > 0 ? 0 : 1;
+}
