@@ -145,6 +145,8 @@ struct mgd {
 	bool full_validate;     /* --full-validate: never validate incrementally */
 	bool incremental_check; /* tests: also run full validation and compare */
 	struct sval *sval;      /* incremental validation tables */
+	char **rpc_daemons;     /* --rpc-daemon MODULE=DAEMON */
+	size_t nrpc_daemons;
 };
 
 /* mgd_sess.c */

@@ -108,6 +108,7 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "full-validate", no_argument, NULL, 'F' },
 		{ "check-incremental", no_argument, NULL, 'C' },
+		{ "rpc-daemon", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -118,7 +119,7 @@ main(int argc, char **argv)
 	int c, rc, n;
 
 	memset(&m, 0, sizeof(m));
-	while ((c = getopt_long(argc, argv, "r:dFCh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:dFCR:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -132,6 +133,14 @@ main(int argc, char **argv)
 		case 'C':
 			m.incremental_check = true;
 			break;
+		case 'R': {
+			char **v = realloc(m.rpc_daemons, (m.nrpc_daemons + 1) * sizeof(*v));
+			if (!v || !strchr(optarg, '='))
+				fatalx(LOG_MAIN, "--rpc-daemon MODULE=DAEMON");
+			m.rpc_daemons = v;
+			v[m.nrpc_daemons++] = optarg;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -187,5 +196,6 @@ main(int argc, char **argv)
 	mgd_val_fini(&m);
 	event_base_free(m.base);
 	ly_ctx_destroy(m.ctx);
+	free(m.rpc_daemons);
 	return 0;
 }
