@@ -143,7 +143,7 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 			m->confirm.base_seq = m->seq;
 		m->confirm.pending = true;
 		m->confirm.seq = tx->seq;
-		m->confirm.deadline = time(NULL) + (time_t)tx->req.confirm_min * 60;
+		m->confirm.deadline = time(NULL) + (time_t)tx->req.confirm_min * m->minute;
 		snprintf(m->confirm.user, sizeof(m->confirm.user), "%s", tx->user);
 		rc = mgd_hist_write_confirm(m);
 		if (rc < 0) {
@@ -295,7 +295,7 @@ mgd_commit(struct mgd *m, const struct commit_req *req)
 				evtimer_del(m->confirm.timer);
 			mgd_hist_clear_confirm(m);
 		} else if (!req->check && req->confirm_min && m->confirm.pending) {
-			m->confirm.deadline = time(NULL) + (time_t)req->confirm_min * 60;
+			m->confirm.deadline = time(NULL) + (time_t)req->confirm_min * m->minute;
 			mgd_hist_write_confirm(m);
 			mgd_confirm_arm(m);
 			buf_printf(&tx->msgs,

@@ -98,6 +98,9 @@ main(int argc, char **argv)
 		{ "full-validate", no_argument, NULL, 'F' },
 		{ "check-incremental", no_argument, NULL, 'C' },
 		{ "rpc-daemon", required_argument, NULL, 'R' },
+		{ "snapshot-every", required_argument, NULL, 'S' },
+		{ "confirmed-minute", required_argument, NULL, 'M' },
+		{ "test-delay-ms", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -108,7 +111,8 @@ main(int argc, char **argv)
 	int c, rc, n;
 
 	memset(&m, 0, sizeof(m));
-	while ((c = getopt_long(argc, argv, "r:dFCR:h", opts, NULL)) != -1) {
+	m.minute = 60;
+	while ((c = getopt_long(argc, argv, "r:dFCR:S:M:T:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -121,6 +125,15 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			m.incremental_check = true;
+			break;
+		case 'S':
+			m.snap_every = (unsigned)atoi(optarg);
+			break;
+		case 'M':
+			m.minute = (unsigned)atoi(optarg);
+			break;
+		case 'T':
+			m.test_delay_ms = (unsigned)atoi(optarg);
 			break;
 		case 'R': {
 			char **v = realloc(m.rpc_daemons, (m.nrpc_daemons + 1) * sizeof(*v));

@@ -574,8 +574,15 @@ mgd_sub_route(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	snprintf(key, sizeof(key), "%s:%s", rpc->schema->module->name, rpc->schema->name);
 	sub = rpc_owner(m, key);
 	if (!sub || !sub->s->conn) {
+		struct sub *it;
+
 		d = daemon_for(m, rpc->schema->module->name);
-		if (d)
+		for (it = m->subs; d && it; it = it->next)
+			if (!strcmp(it->name, d))
+				break;
+		if (d && it)
+			snprintf(msg, sizeof(msg), "error: %s does not serve %s", d, key);
+		else if (d)
 			snprintf(msg, sizeof(msg), "error: %s is not running", d);
 		else
 			snprintf(msg, sizeof(msg), "error: no daemon serves %s", key);

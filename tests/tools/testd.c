@@ -8,11 +8,12 @@
  * first, and can be told to refuse a change:
  *
  *   cairn-testd --root DIR --log FILE [--name N] [--fail-prepare TEXT]
- *               [--fail-validate TEXT] [--prepare-delay-ms N]
+ *               [--fail-validate TEXT] [--prepare-delay-ms N] [--no-rpcs]
  *
  * --fail-* TEXT: refuse (in that phase) any node whose path holds TEXT.
  * It serves cairn-test:echo and cairn-test:reset-counters when that
- * module is in the YANG directory.
+ * module is in the YANG directory (not with --no-rpcs: one daemon serves
+ * an RPC).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -182,6 +183,7 @@ main(int argc, char **argv)
 		{ "fail-prepare", required_argument, NULL, 'p' },
 		{ "fail-validate", required_argument, NULL, 'v' },
 		{ "prepare-delay-ms", required_argument, NULL, 'd' },
+		{ "no-rpcs", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nb_cfg cfg;
@@ -191,11 +193,11 @@ main(int argc, char **argv)
 	struct ly_ctx *ctx;
 	struct errbuf err;
 	const char *root = NULL;
-	bool has_test;
+	bool has_test, no_rpcs = false;
 	int c;
 
 	g.name = "cairn-testd";
-	while ((c = getopt_long(argc, argv, "r:n:l:p:v:d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:n:l:p:v:d:N", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -219,6 +221,9 @@ main(int argc, char **argv)
 		case 'd':
 			g.delay_ms = atoi(optarg);
 			break;
+		case 'N':
+			no_rpcs = true;
+			break;
 		default:
 			fprintf(stderr, "usage: cairn-testd --root DIR --log FILE [--name N] "
 			                "[--fail-prepare TEXT] [--fail-validate TEXT]\n");
@@ -241,7 +246,7 @@ main(int argc, char **argv)
 	cfg.name = g.name;
 	cfg.subtrees = subtrees;
 	cfg.nodes = nodes;
-	cfg.rpcs = has_test ? rpcs : NULL;
+	cfg.rpcs = has_test && !no_rpcs ? rpcs : NULL;
 	cfg.end = end;
 	g.nb = nb_new(base, ctx, &cfg, &err);
 	if (!g.nb) {
