@@ -31,50 +31,175 @@ ipc_ly_err(const struct ly_ctx *ctx, struct errbuf *err, int rc, const char *wha
 }
 
 /*
- * JSON structure only: one object, brackets balanced outside strings.
- * libyang 2.1.30 leaks memory when an operation's JSON ends inside an
- * object (found by fuzz_ipc_frame), so such bodies never reach it.
+ * A strict JSON (RFC 8259) syntax check of the whole body, before libyang
+ * sees it: libyang 2.1.30 leaks memory on several malformed operation
+ * bodies (found by fuzz_ipc_frame), so only well-formed JSON reaches it.
+ * Nesting is limited to JSON_MAX_DEPTH.
  */
-static bool
-json_balanced(const char *p, size_t len)
+#define JSON_MAX_DEPTH 64
+
+struct jcur {
+	const char *p, *end;
+};
+
+static void
+jws(struct jcur *c)
 {
-	size_t i = 0, depth = 0;
-	bool str = false, esc = false, done = false;
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+		c->p++;
+}
 
-	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
-		i++;
-	if (i == len || p[i] != '{')
+static bool
+jlit(struct jcur *c, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
 		return false;
-	for (; i < len; i++) {
-		char ch = p[i];
+	c->p += n;
+	return true;
+}
 
-		if (done) {
-			if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r')
-				return false; /* something after the object */
+static bool
+jhex(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+static bool
+jstring(struct jcur *c)
+{
+	unsigned char ch;
+	int i;
+
+	if (c->p >= c->end || *c->p != '"')
+		return false;
+	c->p++;
+	while (c->p < c->end) {
+		ch = (unsigned char)*c->p++;
+		if (ch == '"')
+			return true;
+		if (ch < 0x20)
+			return false;
+		if (ch != '\\')
 			continue;
-		}
-		if (str) {
-			if (esc)
-				esc = false;
-			else if (ch == '\\')
-				esc = true;
-			else if (ch == '"')
-				str = false;
-			continue;
-		}
-		if (ch == '"') {
-			str = true;
-		} else if (ch == '{' || ch == '[') {
-			if (++depth > 256)
-				return false;
-		} else if (ch == '}' || ch == ']') {
-			if (depth == 0)
-				return false;
-			if (--depth == 0)
-				done = true;
+		if (c->p >= c->end)
+			return false;
+		ch = (unsigned char)*c->p++;
+		if (ch == 'u') {
+			for (i = 0; i < 4; i++)
+				if (c->p >= c->end || !jhex(*c->p++))
+					return false;
+		} else if (!strchr("\"\\/bfnrt", ch)) {
+			return false;
 		}
 	}
-	return done && !str;
+	return false;
+}
+
+static bool
+jdigits(struct jcur *c)
+{
+	const char *start = c->p;
+
+	while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+		c->p++;
+	return c->p > start;
+}
+
+static bool
+jnumber(struct jcur *c)
+{
+	if (c->p < c->end && *c->p == '-')
+		c->p++;
+	if (c->p < c->end && *c->p == '0')
+		c->p++;
+	else if (!jdigits(c))
+		return false;
+	if (c->p < c->end && *c->p == '.') {
+		c->p++;
+		if (!jdigits(c))
+			return false;
+	}
+	if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+		c->p++;
+		if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
+			c->p++;
+		if (!jdigits(c))
+			return false;
+	}
+	return true;
+}
+
+static bool
+jvalue(struct jcur *c, int depth)
+{
+	bool first;
+
+	jws(c);
+	if (c->p >= c->end)
+		return false;
+	switch (*c->p) {
+	case '{':
+	case '[': {
+		char close = *c->p == '{' ? '}' : ']';
+		bool obj = close == '}';
+
+		if (depth >= JSON_MAX_DEPTH)
+			return false;
+		c->p++;
+		jws(c);
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			return true;
+		}
+		for (first = true;; first = false) {
+			(void)first;
+			if (obj) {
+				jws(c);
+				if (!jstring(c))
+					return false;
+				jws(c);
+				if (c->p >= c->end || *c->p++ != ':')
+					return false;
+			}
+			if (!jvalue(c, depth + 1))
+				return false;
+			jws(c);
+			if (c->p >= c->end)
+				return false;
+			if (*c->p == ',') {
+				c->p++;
+				continue;
+			}
+			if (*c->p++ != close)
+				return false;
+			return true;
+		}
+	}
+	case '"':
+		return jstring(c);
+	case 't':
+		return jlit(c, "true");
+	case 'f':
+		return jlit(c, "false");
+	case 'n':
+		return jlit(c, "null");
+	default:
+		return jnumber(c);
+	}
+}
+
+static bool
+json_well_formed(const char *p, size_t len)
+{
+	struct jcur c = { p, p + len };
+
+	jws(&c);
+	if (c.p >= c.end || *c.p != '{' || !jvalue(&c, 0))
+		return false;
+	jws(&c);
+	return c.p == c.end;
 }
 
 int
@@ -105,7 +230,7 @@ ipc_msg_parse(const struct ly_ctx *ctx, enum ipc_type type, const uint8_t *body,
 	/* libyang reads NUL-terminated text: a body holding a NUL is malformed */
 	if (len == 0 || memchr(body, '\0', len))
 		return errbuf_set(err, -EBADMSG, "ipc: empty or binary message body");
-	if (!json_balanced((const char *)body, len))
+	if (!json_well_formed((const char *)body, len))
 		return errbuf_set(err, -EBADMSG, "ipc: malformed message: not one JSON object");
 	text = malloc(len + 1);
 	if (!text)

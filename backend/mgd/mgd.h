@@ -126,7 +126,7 @@ struct job {
 struct mgd {
 	struct event_base *base;
 	struct cfg_schema *schema; /* cairn-conf: the text formats */
-	struct ly_ctx *ctx;	   /* the schema's libyang context */
+	struct ly_ctx *ctx;        /* the schema's libyang context */
 	struct cairn_paths paths;
 	struct ipc_server *srv;
 	struct lyd_node *running; /* explicit nodes only, never defaults */
@@ -147,9 +147,9 @@ struct mgd {
 	bool full_validate;     /* --full-validate: never validate incrementally */
 	bool incremental_check; /* tests: also run full validation and compare */
 	struct sval *sval;      /* incremental validation tables */
-	unsigned snap_every;	   /* --snapshot-every: records between snapshots */
-	unsigned minute;	   /* seconds in a commit-confirmed minute (tests) */
-	unsigned test_delay_ms;	   /* tests: widen the commit point window */
+	unsigned snap_every;    /* --snapshot-every: records between snapshots */
+	unsigned minute;        /* seconds in a commit-confirmed minute (tests) */
+	unsigned test_delay_ms; /* tests: widen the commit point window */
 	char **rpc_daemons;     /* --rpc-daemon MODULE=DAEMON */
 	size_t nrpc_daemons;
 };
