@@ -64,6 +64,7 @@ struct cand {
 	uint64_t base_seq; /* running's sequence number it started from */
 	bool changed;      /* edits since base (may still equal running) */
 	bool full_next;    /* defaults not maintained: validate fully next time */
+	bool lazy;         /* no tree of its own: it is running (copied on first change) */
 };
 
 enum cfg_mode { MODE_NONE = 0, MODE_SHARED, MODE_EXCLUSIVE, MODE_PRIVATE };
@@ -143,6 +144,7 @@ struct mgd {
 	bool busy;        /* a job is waiting for daemons */
 	bool confirm_due; /* the confirmed-commit deadline passed while busy */
 	struct event *snap_ev;
+	struct event *own_ev; /* copies running into a lazy shared candidate when idle */
 	bool snap_due;
 	bool full_validate;     /* --full-validate: never validate incrementally */
 	bool incremental_check; /* tests: also run full validation and compare */
@@ -170,6 +172,10 @@ void touched_add_diff(struct touched *t, const struct lyd_node *diff);
 void touched_clear(struct touched *t);
 int cand_init_from_running(struct mgd *m, struct cand *c, struct errbuf *err);
 void cand_fini(struct cand *c);
+/* The candidate's configuration to read (running's tree when lazy). Borrowed. */
+const struct lyd_node *cand_get(const struct mgd *m, const struct cand *c);
+/* Gives a lazy candidate its own copy of running, before a change. */
+int cand_own(struct mgd *m, struct cand *c, struct errbuf *err);
 /* The candidate's pending diff against running (explicit nodes). */
 int cand_diff(struct mgd *m, struct cand *c, struct lyd_node **diff);
 int cand_load_data(struct mgd *m, struct cand *c, const char *action, const char *format,

@@ -8,7 +8,7 @@
  * first, and can be told to refuse a change:
  *
  *   cairn-testd --root DIR --log FILE [--name N] [--fail-prepare TEXT]
- *               [--fail-validate TEXT] [--prepare-delay-ms N] [--no-rpcs]
+ *               [--fail-validate TEXT] [--prepare-delay-ms N] [--no-rpcs] [--ends-only]
  *
  * --fail-* TEXT: refuse (in that phase) any node whose path holds TEXT.
  * It serves cairn-test:echo and cairn-test:reset-counters when that
@@ -39,6 +39,7 @@ static struct {
 	const char *fail_prepare, *fail_validate;
 	int delay_ms;
 	bool synced_logged;
+	bool ends_only; /* log END and SYNCED lines only (benchmarks) */
 	struct nb *nb;
 } g;
 
@@ -51,7 +52,7 @@ cb(struct nb_args *a)
 	                                             : NULL;
 	int rc = 0;
 
-	if (g.log) {
+	if (g.log && !g.ends_only) {
 		fprintf(g.log, "%s %s %s\n", nb_phase_name(a->phase), nb_event_name(a->event),
 		    path ? path : "?");
 		fflush(g.log);
@@ -184,6 +185,7 @@ main(int argc, char **argv)
 		{ "fail-validate", required_argument, NULL, 'v' },
 		{ "prepare-delay-ms", required_argument, NULL, 'd' },
 		{ "no-rpcs", no_argument, NULL, 'N' },
+		{ "ends-only", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nb_cfg cfg;
@@ -197,7 +199,7 @@ main(int argc, char **argv)
 	int c;
 
 	g.name = "cairn-testd";
-	while ((c = getopt_long(argc, argv, "r:n:l:p:v:d:N", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:n:l:p:v:d:NE", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -223,6 +225,9 @@ main(int argc, char **argv)
 			break;
 		case 'N':
 			no_rpcs = true;
+			break;
+		case 'E':
+			g.ends_only = true;
 			break;
 		default:
 			fprintf(stderr, "usage: cairn-testd --root DIR --log FILE [--name N] "
