@@ -241,8 +241,10 @@ void mgd_sub_route(struct sess *s, uint32_t id, struct lyd_node *rpc);
 /* Two-phase commit across daemons: prepare the diff's slices. */
 struct prep;
 typedef void (*prep_cb)(struct mgd *m, void *arg, int rc, const char *msg);
-void mgd_subs_prepare(
-    struct mgd *m, uint64_t txid, const struct lyd_node *diff, bool check, prep_cb cb, void *arg);
+/* data (may be NULL): the whole new configuration, sent instead of the
+ * diff (full) to the daemons the diff touches, for large changes. */
+void mgd_subs_prepare(struct mgd *m, uint64_t txid, const struct lyd_node *diff,
+    const struct lyd_node *data, bool check, prep_cb cb, void *arg);
 void mgd_subs_finish(struct mgd *m, uint64_t txid, bool apply, prep_cb cb, void *arg);
 
 #endif

@@ -346,7 +346,9 @@ mgd_commit(struct mgd *m, const struct commit_req *req)
 	/* 3. prepare */
 	STEP(tx, "validated");
 	tx->txid = ++m->next_tx;
-	mgd_subs_prepare(m, tx->txid, tx->diff, req->check, after_prepare, tx);
+	mgd_subs_prepare(m, tx->txid, tx->diff,
+	    count_nodes(tx->diff, LARGE_DIFF_NODES) > LARGE_DIFF_NODES ? cand_get(m, c) : NULL,
+	    req->check, after_prepare, tx);
 }
 
 /* ---- commit confirmed ---- */

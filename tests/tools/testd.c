@@ -46,11 +46,14 @@ static struct {
 static int
 cb(struct nb_args *a)
 {
-	char *path = lyd_path(a->dnode, LYD_PATH_STD, NULL, 0);
 	const char *fail = a->phase == NB_PREPARE    ? g.fail_prepare
 	                   : a->phase == NB_VALIDATE ? g.fail_validate
 	                                             : NULL;
+	char *path = NULL;
 	int rc = 0;
+
+	if ((g.log && !g.ends_only) || fail)
+		path = lyd_path(a->dnode, LYD_PATH_STD, NULL, 0);
 
 	if (g.log && !g.ends_only) {
 		fprintf(g.log, "%s %s %s\n", nb_phase_name(a->phase), nb_event_name(a->event),
@@ -186,6 +189,7 @@ main(int argc, char **argv)
 		{ "prepare-delay-ms", required_argument, NULL, 'd' },
 		{ "no-rpcs", no_argument, NULL, 'N' },
 		{ "ends-only", no_argument, NULL, 'E' },
+		{ "debug", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nb_cfg cfg;
@@ -199,7 +203,7 @@ main(int argc, char **argv)
 	int c;
 
 	g.name = "cairn-testd";
-	while ((c = getopt_long(argc, argv, "r:n:l:p:v:d:NE", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:n:l:p:v:d:NED", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -228,6 +232,9 @@ main(int argc, char **argv)
 			break;
 		case 'E':
 			g.ends_only = true;
+			break;
+		case 'D':
+			log_set_level(LOG_LVL_DEBUG);
 			break;
 		default:
 			fprintf(stderr, "usage: cairn-testd --root DIR --log FILE [--name N] "
