@@ -146,9 +146,8 @@ cand_own(struct mgd *m, struct cand *c, struct errbuf *err)
 	if (!c->lazy)
 		return 0;
 	/* running holds right defaults and no new nodes: a validated copy */
-	if (m->running &&
-	    lyd_dup_siblings(m->running, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &tree) !=
-		LY_SUCCESS)
+	if (m->running && lyd_dup_siblings(m->running, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS,
+	                      &tree) != LY_SUCCESS)
 		return errbuf_set(err, -ENOMEM, "error: out of memory");
 	c->tree = tree;
 	c->lazy = false;

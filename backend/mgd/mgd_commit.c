@@ -211,15 +211,16 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 	} else if (tx->large) {
 		struct lyd_node *copy = NULL;
 
-		if (c->tree && lyd_dup_siblings(c->tree, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS,
-				   &copy) != LY_SUCCESS)
+		if (c->tree && lyd_dup_siblings(c->tree, NULL,
+		                   LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &copy) != LY_SUCCESS)
 			fatalx(LOG_CFG, "commit %" PRIu64 ": out of memory; restart to reload it",
 			    tx->seq);
 		lyd_free_all(m->running);
 		m->running = copy;
 	} else if (ydiff_apply(&m->running, tx->diff, true) < 0) {
-		fatalx(LOG_CFG, "commit %" PRIu64 ": running does not take its own diff (%s); "
-				"restart to reload it",
+		fatalx(LOG_CFG,
+		    "commit %" PRIu64 ": running does not take its own diff (%s); "
+		    "restart to reload it",
 		    tx->seq, ly_errmsg(m->ctx));
 	}
 	m->seq = tx->seq;

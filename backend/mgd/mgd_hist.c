@@ -208,7 +208,8 @@ list_files(struct mgd *m, const char *kind, uint64_t **out, size_t *n)
 		v[cnt++] = seq;
 	}
 	closedir(d);
-	qsort(v, cnt, sizeof(*v), cmp_u64);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_u64);
 	*out = v;
 	*n = cnt;
 	return 0;

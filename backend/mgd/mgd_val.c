@@ -151,8 +151,6 @@ mgd_val_error(struct mgd *m, struct buf *out, bool check, const char *path, cons
 		buf_printf(out, "error: commit failed: (%s)", reason);
 }
 
-
-
 static size_t
 diff_size(const struct lyd_node *diff, size_t cap)
 {
@@ -203,8 +201,7 @@ validate_full(
 }
 
 int
-mgd_validate(struct mgd *m, struct cand *c, struct lyd_node **diff, bool check,
-    struct errbuf *err)
+mgd_validate(struct mgd *m, struct cand *c, struct lyd_node **diff, bool check, struct errbuf *err)
 {
 	struct buf out = BUF_INIT;
 	const char *path = NULL, *msg = NULL;
@@ -212,7 +209,7 @@ mgd_validate(struct mgd *m, struct cand *c, struct lyd_node **diff, bool check,
 	size_t ndel, i;
 	int rc = -EAGAIN;
 	bool incr = *diff && !c->t.all && !c->full_next && !m->full_validate &&
-	    sval_usable(m->sval) && diff_size(*diff, SVAL_MAX_CHANGES) <= SVAL_MAX_CHANGES;
+	            sval_usable(m->sval) && diff_size(*diff, SVAL_MAX_CHANGES) <= SVAL_MAX_CHANGES;
 
 	ly_err_clean(m->ctx, NULL);
 	if (incr) {
@@ -234,9 +231,10 @@ mgd_validate(struct mgd *m, struct cand *c, struct lyd_node **diff, bool check,
 			struct lyd_node *copy = NULL;
 			bool full_ok;
 
-			lyd_dup_siblings(c->tree, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &copy);
+			lyd_dup_siblings(
+			    c->tree, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &copy);
 			full_ok = lyd_validate_all(&copy, m->ctx, LYD_VALIDATE_NO_STATE, NULL) ==
-			    LY_SUCCESS;
+			          LY_SUCCESS;
 			lyd_free_all(copy);
 			ly_err_clean(m->ctx, NULL);
 			if (full_ok != (rc == 0))

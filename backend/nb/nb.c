@@ -49,7 +49,7 @@ struct change {
 
 struct ntx {
 	uint64_t txid;
-	struct lyd_node *diff;	   /* the effective change of the daemon's copy */
+	struct lyd_node *diff;     /* the effective change of the daemon's copy */
 	struct lyd_node *old_tree; /* a first full configuration: the copy before it */
 	struct change *ch;
 	size_t n, cap;
@@ -388,7 +388,8 @@ nb_new(struct event_base *base, struct ly_ctx *ctx, const struct nb_cfg *cfg, st
 		nb->entries[i].ops = o;
 		nb->entries[i].rank = o->priority ? o->priority : rank_of(memo, object_of(s));
 	}
-	qsort(nb->entries, nb->nentries, sizeof(*nb->entries), cmp_entry);
+	if (nb->nentries)
+		qsort(nb->entries, nb->nentries, sizeof(*nb->entries), cmp_entry);
 	for (i = 0; i < nb->nrpcs; i++) {
 		s = lys_find_path(ctx, NULL, cfg->rpcs[i].path, 0);
 		if (!s || s->nodetype != LYS_RPC) {
@@ -841,7 +842,8 @@ prepare(struct nb *nb, const struct lyd_node *rpc, struct buf *errout)
 		tx_undo(nb, tx);
 		goto fail;
 	}
-	qsort(tx->ch, tx->n, sizeof(*tx->ch), cmp_change);
+	if (tx->n)
+		qsort(tx->ch, tx->n, sizeof(*tx->ch), cmp_change);
 	rc = run_phase(nb, tx, NB_VALIDATE, errout);
 	if (rc == 0)
 		rc = run_phase(nb, tx, NB_PREPARE, errout);

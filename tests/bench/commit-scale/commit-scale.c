@@ -52,8 +52,7 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void __attribute__((format(printf, 1, 2)))
-die(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -191,7 +190,8 @@ call(struct ipc_client *c, const char *json, double *secs)
 static void
 row(const char *what, double secs, const char *target)
 {
-	printf("  %-44s %9.3f s%s%s\n", what, secs, target ? "   target " : "", target ? target : "");
+	printf(
+	    "  %-44s %9.3f s%s%s\n", what, secs, target ? "   target " : "", target ? target : "");
 }
 
 int
