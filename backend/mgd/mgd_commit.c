@@ -74,6 +74,8 @@ tx_finish(struct tx *tx, int rc, const char *msg)
 	m->busy = false;
 	if (m->snap_due && m->snap_ev)
 		event_active(m->snap_ev, 0, 0);
+	if (m->shared.lazy && m->own_ev)
+		event_active(m->own_ev, 0, 0); /* the copy, once the reply is out */
 	mgd_jobs_resume(m);
 }
 
@@ -206,8 +208,6 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 		m->running = c->tree;
 		c->tree = NULL;
 		c->lazy = true;
-		if (m->own_ev)
-			event_active(m->own_ev, 0, 0);
 	} else if (tx->large) {
 		struct lyd_node *copy = NULL;
 

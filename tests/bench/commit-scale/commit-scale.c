@@ -278,7 +278,9 @@ main(int argc, char **argv)
 	lyd_free_all(call(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}", &t_check));
 	lyd_free_all(call(c, "{\"cairn-mgmt:commit\":{\"comment\":\"all\"}}", &t_commit));
 
-	/* 2. one more VPN */
+	/* 2. one more VPN, a moment later (as an operator would; mgd copies
+	 * the committed tree back into the candidate when idle) */
+	sleep(2);
 	buf_puts(&b, "{\"cairn-mgmt:edit\":{\"lines\":\"");
 	json_escape(&b, one);
 	buf_puts(&b, "\"}}");
