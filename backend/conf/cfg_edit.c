@@ -276,7 +276,7 @@ ed_created(struct cfg_ed *ed, struct lyd_node *node)
 {
 	if (!undo_push(ed, U_CREATED, node))
 		return -ENOMEM;
-	if (ed->stmt_created && is_ancestor(ed->stmt_created, node))
+	if (ed->quiet || (ed->stmt_created && is_ancestor(ed->stmt_created, node)))
 		return 0;
 	if (!ed->stmt_created)
 		ed->stmt_created = node;
@@ -586,7 +586,7 @@ set_leaf(struct cfg_ed *ed, struct lyd_node *parent, const struct cfg_step *st, 
 	*out = n;
 	if (old && !was_default)
 		rc = ed_change(ed, CFG_CHG_MODIFY, n);
-	else if (!ed->stmt_created || !is_ancestor(ed->stmt_created, n))
+	else if (!ed->quiet && (!ed->stmt_created || !is_ancestor(ed->stmt_created, n)))
 		rc = ed_change(ed, CFG_CHG_CREATE, n);
 out:
 	free(enc);
@@ -617,7 +617,7 @@ set_leaflist(struct cfg_ed *ed, struct lyd_node *parent, const struct cfg_walk *
 			return rc;
 		}
 		*out = n;
-		if (!ed->stmt_created || !is_ancestor(ed->stmt_created, n))
+		if (!ed->quiet && (!ed->stmt_created || !is_ancestor(ed->stmt_created, n)))
 			if ((rc = ed_change(ed, CFG_CHG_CREATE, n)) != 0)
 				return rc;
 	}
@@ -1008,8 +1008,9 @@ target_keys(struct batch *b, const struct lysc_node *sn, const struct cfg_tok *t
 	size_t at = 0;
 	int rc;
 
-	if (n == (size_t)si->nkeys + 1 && toks[0].type == CFG_TOK_WORD && toks[0].len &&
-	    strncmp(sn->name, toks[0].s, toks[0].len) == 0)
+	/* The list keyword is optional: "to gateway b" or "to b". */
+	if (n > (size_t)si->nkeys && toks[0].type == CFG_TOK_WORD && !toks[0].quoted &&
+	    toks[0].len && strncmp(sn->name, toks[0].s, toks[0].len) == 0)
 		at = 1;
 	if (n < at + si->nkeys) {
 		cfg_errpos_end(b->pos, b->tv.v, b->tv.n);
@@ -1058,7 +1059,7 @@ do_rename(struct batch *b, const struct cfg_tok *toks, size_t n, bool copy)
 	if ((rc = target_keys(b, st->sn, toks + at + 1, n - at - 1, keys)) != 0)
 		return rc;
 	if ((old = cfg_ed_find(b->s, b->ed.tree, NULL, &b->w, b->w.nsteps)) == NULL)
-		return not_found(b, st->tok);
+		return not_found(b, b->w.vtok[st->v0 + st->nv - 1]);
 	parent = lyd_parent(old);
 	if (find_entry(first_child(b->ed.tree, parent), st->sn, cfg_si(b->s, st->sn), keys)) {
 		cfg_errpos_tok(b->pos, &toks[n - 1]);
@@ -1102,7 +1103,7 @@ do_insert(struct batch *b, const struct cfg_tok *toks, size_t n)
 		return errbuf_set(b->err, -EINVAL, "'%s' is not an ordered list.", st->sn->name);
 	}
 	if ((node = cfg_ed_find(b->s, b->ed.tree, NULL, &b->w, b->w.nsteps)) == NULL)
-		return not_found(b, st->tok);
+		return not_found(b, st->nv ? b->w.vtok[st->v0 + st->nv - 1] : st->tok);
 	parent = lyd_parent(node);
 	if (st->kind == CFG_STEP_ENTRY) {
 		const char *keys[CFG_MAX_KEYS] = { 0 };
