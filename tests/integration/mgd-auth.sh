@@ -38,8 +38,12 @@ rpc '{"cairn-test:echo":{"text":"x"}}' 2>"$T/err" && fail "echo without its daem
 grep -q "^error: cairn-testd is not running$" "$T/err" || fail "$(cat "$T/err")"
 
 # a real unprivileged uid: its passwd name decides
+# (a copy of cairn-rpc in the test's directory: the build tree may not be
+# reachable for nobody)
+cp "$BIN/cairn-rpc" "$T/cairn-rpc"
+chmod 755 "$T/cairn-rpc"
 asnobody() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups "$BIN/cairn-rpc" --root "$T" "$@"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/cairn-rpc" --root "$T" "$@"
 }
 if asnobody '{"cairn-mgmt:status":{}}' 2>"$T/err"; then
 	fail "an unconfigured user got a session"
