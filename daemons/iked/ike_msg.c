@@ -197,8 +197,9 @@ ike_sa_pl_parse(const struct ike_pld *pl, struct ike_sa_pl *out)
 			return -EBADMSG;
 		if (prop_parse(&body, &out->prop[out->n]) < 0)
 			return -EBADMSG;
-		/* Proposal numbers start at 1 and grow by one (3.3.1). */
-		if (out->prop[out->n].num != out->n + 1)
+		/* 3.3.1: offers are numbered 1, 2, ...; an answer carries the
+		 * number of the offer it accepts, so only 0 is wrong here. */
+		if (out->prop[out->n].num == 0)
 			return -EBADMSG;
 		out->n++;
 	}

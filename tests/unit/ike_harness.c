@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "ike_wire.h"
+#include "log.h"
 
 static uint64_t
 xorshift(uint64_t *s)
@@ -170,6 +171,8 @@ net_new(void)
 
 	if (!n)
 		abort();
+	/* Quiet unless asked: failures dump the state themselves. */
+	log_set_level(getenv("IKE_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_WARN);
 	n->now = 1000000;
 	n->wall = 1764000000;
 	n->nat_peer = -1;
