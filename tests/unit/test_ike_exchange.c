@@ -642,6 +642,422 @@ test_child_vs_ike_rekey(void **state)
 	net_free(p.n);
 }
 
+
+static enum net_verdict
+b_silent(void *ctx, const struct net_pkt *k)
+{
+	bool *on = ctx;
+
+	return *on && k->from == 1 ? NET_DROP : NET_DELIVER;
+}
+
+/* DPD declares a silent peer dead after interval x threshold, clears the
+ * SAs, and the immediately-established tunnel comes back once it answers. */
+static void
+test_dpd(void **state)
+{
+	static const enum ike_dpd_mode modes[] = { IKE_DPD_ALWAYS_SEND, IKE_DPD_PROBE_IDLE_TUNNEL,
+		IKE_DPD_OPTIMIZED };
+	size_t m;
+
+	(void)state;
+	for (m = 0; m < 3; m++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .dpd = modes[m], .dpd_interval = 10,
+			.dpd_threshold = 3 };
+		struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+		struct ike_tunnel_info t;
+		struct ike_sa_info s;
+		bool silent = false;
+		uint32_t in, out;
+
+		pair_new(&p, 80 + m, 90);
+		p.n->filter = b_silent;
+		p.n->filter_ctx = &silent;
+		pair_up(&p, &a, &b);
+		expect_up(&p, 1);
+		/* A live peer: probes are answered (optimized sends none when idle). */
+		net_advance(p.n, 35000);
+		expect_up(&p, 1);
+		assert_true(peer_ike_sa(p.a, &s));
+		if (modes[m] == IKE_DPD_OPTIMIZED)
+			assert_int_equal(s.dpd_sent, 0);
+		else
+			assert_true(s.dpd_sent >= 3 && s.dpd_received == s.dpd_sent);
+		silent = true;
+		if (modes[m] == IKE_DPD_OPTIMIZED) {
+			/* Outbound traffic with nothing coming back triggers it. */
+			child_spis(p.a, &in, &out);
+			assert_int_equal(dp_mock_add_traffic(p.a->dp, out, DP_DIR_OUT, 10, 1000), 0);
+		}
+		/* At most one interval to notice, then threshold retransmissions. */
+		net_advance(p.n, 10000 + 3 * 10000 + 10000 + 1000);
+		assert_int_equal(peer_ike_up(p.a), 0);
+		assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+		assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+		assert_false(t.up);
+		assert_int_equal(t.down_reason, IKE_EV_DPD_DOWN);
+		assert_int_equal(t.events[0].ev, IKE_EV_DPD_DOWN);
+		/* B comes back: A re-establishes with back-off. */
+		silent = false;
+		net_advance(p.n, 15000);
+		assert_int_equal(peer_ike_up(p.a), 1);
+		net_free(p.n);
+	}
+}
+
+/* A behind a NAT: detection, the move to 4500, ESP in UDP, keepalives. */
+static void
+test_nat(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .dynamic = true };
+	struct ike_sa_info sa, sb;
+	const struct dp_sa *d;
+	size_t i;
+
+	(void)state;
+	pair_new(&p, 101, 102);
+	net_nat(p.n, 0, "203.0.113.7");
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	assert_true(peer_ike_sa(p.a, &sa));
+	assert_true(peer_ike_sa(p.b, &sb));
+	assert_true(sa.nat_local);
+	assert_false(sa.nat_remote);
+	assert_false(sb.nat_local);
+	assert_true(sb.nat_remote);
+	assert_int_equal(sa.local.port, 4500);
+	assert_int_equal(sa.remote.port, 4500);
+	assert_int_equal(sb.local.port, 4500);
+	assert_int_equal(sb.remote.port, 30002); /* the NAT's mapping of 4500 */
+	for (i = 0; i < dp_mock_sa_count(p.a->dp); i++) {
+		d = dp_mock_sa_at(p.a->dp, i);
+		assert_true(d->flags & DP_SA_HAS_ENCAP);
+		assert_int_equal(d->encap_local_port, 4500);
+		assert_int_equal(d->encap_remote_port, 4500);
+	}
+	for (i = 0; i < dp_mock_sa_count(p.b->dp); i++) {
+		d = dp_mock_sa_at(p.b->dp, i);
+		assert_true(d->flags & DP_SA_HAS_ENCAP);
+		assert_int_equal(d->encap_remote_port, 30002);
+	}
+	/* RFC 3948 keepalives every 20 s from behind the NAT. */
+	net_advance(p.n, 61000);
+	assert_int_equal(p.b->keepalives, 3);
+	assert_int_equal(p.a->keepalives, 0);
+	expect_up(&p, 1);
+	/* Rekeys work across the NAT. */
+	ike_engine_rekey_child(p.b->e, tunnel_id(p.b));
+	ike_engine_rekey_ike(p.a->e, sa.index);
+	net_advance(p.n, 5000);
+	expect_up(&p, 1);
+	net_free(p.n);
+}
+
+/* no-nat-traversal: no NAT_D notifies, no floating. */
+static void
+test_no_nat_traversal(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .no_nat_t = true };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+	struct ike_sa_info sa;
+
+	(void)state;
+	pair_new(&p, 103, 104);
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	assert_true(peer_ike_sa(p.a, &sa));
+	assert_int_equal(sa.local.port, 500);
+	assert_false(sa.nat_local || sa.nat_remote);
+	assert_false(dp_mock_sa_at(p.a->dp, 0)->flags & DP_SA_HAS_ENCAP);
+	net_free(p.n);
+}
+
+/* The responder narrows the initiator's selectors to its own (2.9). */
+static void
+test_ts_narrowing(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .ts_local = "10.0.0.0/16",
+		.ts_remote = "10.1.0.0/16" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .ts_local = "10.1.2.0/24",
+		.ts_remote = "10.0.0.0/8" };
+	struct ike_tunnel_info ta, tb;
+	char buf[128];
+
+	(void)state;
+	pair_new(&p, 105, 106);
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	assert_true(peer_tunnel(p.a, &ta));
+	assert_true(peer_tunnel(p.b, &tb));
+	assert_int_equal(ta.n_local_ts, 1);
+	assert_int_equal(ta.n_remote_ts, 1);
+	assert_string_equal(ike_ts_str(&ta.local_ts[0], buf, sizeof(buf)),
+	    "ipv4(0,0-65535,10.0.0.0-10.0.255.255)");
+	assert_string_equal(ike_ts_str(&ta.remote_ts[0], buf, sizeof(buf)),
+	    "ipv4(0,0-65535,10.1.2.0-10.1.2.255)");
+	assert_true(ike_ts_eq(&ta.local_ts[0], &tb.remote_ts[0]));
+	assert_true(ike_ts_eq(&ta.remote_ts[0], &tb.local_ts[0]));
+	assert_string_equal(ta.ts_name, "ts1");
+	net_free(p.n);
+}
+
+/* Selectors with nothing in common: TS_UNACCEPTABLE, the IKE SA stays. */
+static void
+test_ts_unacceptable(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .ts_local = "10.0.0.0/16",
+		.ts_remote = "10.1.0.0/16" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .ts_local = "10.9.0.0/16",
+		.ts_remote = "10.0.0.0/16" };
+	struct ike_tunnel_info t;
+
+	(void)state;
+	pair_new(&p, 107, 108);
+	pair_up(&p, &a, &b);
+	assert_int_equal(peer_ike_up(p.a), 1);
+	assert_int_equal(peer_tunnels_up(p.a), 0);
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+	assert_int_equal(dp_mock_sa_count(p.b->dp), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_TS_UNACCEPTABLE);
+	assert_int_equal(t.down_reason, IKE_EV_TS_UNACCEPTABLE);
+	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_TS_UNACCEPTABLE);
+	net_free(p.n);
+}
+
+/* Two traffic selectors on one VPN: two tunnels, two CHILD SAs, one IKE SA. */
+static void
+test_two_traffic_selectors(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .ts_local = "10.0.1.0/24",
+		.ts_remote = "10.1.1.0/24", .ts2_local = "10.0.2.0/24", .ts2_remote = "10.1.2.0/24" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .ts_local = "10.1.1.0/24",
+		.ts_remote = "10.0.1.0/24", .ts2_local = "10.1.2.0/24", .ts2_remote = "10.0.2.0/24" };
+
+	(void)state;
+	pair_new(&p, 109, 110);
+	pair_up(&p, &a, &b);
+	expect_up(&p, 2);
+	assert_int_equal(dp_mock_tunnel_count(p.a->dp), 2);
+	net_free(p.n);
+}
+
+/* PSK mismatch: AUTHENTICATION_FAILED, reasons on both sides, nothing installed. */
+static void
+test_psk_mismatch(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .psk = "one" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .psk = "two" };
+	struct ike_tunnel_info t;
+	struct ike_engine_stats st;
+
+	(void)state;
+	pair_new(&p, 111, 112);
+	pair_up(&p, &a, &b);
+	assert_int_equal(peer_ike_all(p.a), 0);
+	assert_int_equal(peer_ike_all(p.b), 0);
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+	assert_int_equal(dp_mock_sa_count(p.b->dp), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_PEER_AUTH_FAILED);
+	assert_int_equal(t.down_reason, IKE_EV_PEER_AUTH_FAILED);
+	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_AUTH_FAILED);
+	ike_engine_stats(p.b->e, &st);
+	assert_int_equal(st.auth_failures, 1);
+	assert_string_equal(ike_event_str(IKE_EV_PEER_AUTH_FAILED),
+	    "Negotiation failed with error code AUTHENTICATION_FAILED received from peer");
+	net_free(p.n);
+}
+
+/* No common IKE proposal; then no common ESP proposal. */
+static void
+test_no_proposal(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .ike_enc = IKE_CE_AES128_GCM };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .ike_enc = IKE_CE_AES256_GCM };
+	struct ike_tunnel_info t;
+
+	(void)state;
+	pair_new(&p, 113, 114);
+	pair_up(&p, &a, &b);
+	assert_int_equal(peer_ike_all(p.a), 0);
+	assert_int_equal(peer_ike_all(p.b), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_NO_PROPOSAL);
+	net_free(p.n);
+
+	a.ike_enc = b.ike_enc = IKE_CE_AES256_GCM;
+	a.esp_enc = IKE_CE_AES128_GCM;
+	b.esp_enc = IKE_CE_AES256_CBC;
+	b.esp_auth = IKE_CEA_HMAC_SHA256_128;
+	pair_new(&p, 115, 116);
+	pair_up(&p, &a, &b);
+	/* 2.21.2: the IKE SA is up, its first CHILD SA was refused. */
+	assert_int_equal(peer_ike_up(p.a), 1);
+	assert_int_equal(peer_ike_up(p.b), 1);
+	assert_int_equal(peer_tunnels_up(p.a), 0);
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_NO_PROPOSAL);
+	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_NO_PROPOSAL);
+	net_free(p.n);
+}
+
+/* Clearing on one side: DELETE, the other records why and comes back. */
+static void
+test_clear_and_peer_delete(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+	struct ike_tunnel_info t;
+
+	(void)state;
+	pair_new(&p, 117, 118);
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	/* B clears its IPsec SA: A sees the DELETE and re-creates the CHILD SA. */
+	assert_int_equal(ike_engine_clear_ipsec_sa(p.b->e, 0), 0);
+	net_run(p.n);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_PEER_DELETE_CHILD);
+	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_CLEARED_CHILD);
+	net_advance(p.n, 10000);
+	expect_up(&p, 1);
+	/* B clears the IKE SA: A loses both and re-establishes. */
+	assert_int_equal(ike_engine_clear_ike_sa(p.b->e, 0), 0);
+	net_run(p.n);
+	assert_int_equal(peer_ike_all(p.a), 0);
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.down_reason, IKE_EV_PEER_DELETE_IKE);
+	net_advance(p.n, 10000);
+	expect_up(&p, 1);
+	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
+	assert_int_equal(t.events[1].ev, IKE_EV_CLEARED_IKE);
+	net_free(p.n);
+}
+
+/* A commit that changes one of two VPNs: the other keeps its SPIs. */
+static void
+test_config_change(void **state)
+{
+	struct pair p;
+	struct pcfg a1 = { .establish = IKE_EST_IMMEDIATELY, .vpn = "v1", .ts_local = "10.0.1.0/24",
+		.ts_remote = "10.1.1.0/24" };
+	struct pcfg a2 = { .establish = IKE_EST_IMMEDIATELY, .vpn = "v2", .ts_local = "10.0.2.0/24",
+		.ts_remote = "10.1.2.0/24" };
+	struct pcfg b1 = { .establish = IKE_EST_RESPONDER_ONLY, .vpn = "v1",
+		.ts_local = "10.1.1.0/24", .ts_remote = "10.0.1.0/24" };
+	struct pcfg b2 = { .establish = IKE_EST_RESPONDER_ONLY, .vpn = "v2",
+		.ts_local = "10.1.2.0/24", .ts_remote = "10.0.2.0/24" };
+	struct ike_tunnel_info t1, t2, u1, u2;
+	struct ike_sa_info s0, s1;
+	unsigned i;
+
+	(void)state;
+	pair_new(&p, 119, 120);
+	a1.peer_addr = a2.peer_addr = B_ADDR;
+	b1.peer_addr = b2.peer_addr = A_ADDR;
+	assert_int_equal(peer_configure(p.a, &a1), 0);
+	assert_int_equal(peer_configure(p.a, &a2), 0);
+	assert_int_equal(peer_configure(p.b, &b1), 0);
+	assert_int_equal(peer_configure(p.b, &b2), 0);
+	net_advance(p.n, 2000);
+	expect_up(&p, 2);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t1), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131074, &t2), 0);
+	assert_true(peer_ike_sa(p.a, &s0));
+	/* The same configuration again: nothing moves. */
+	dp_mock_clear_log(p.a->dp);
+	assert_int_equal(peer_reconfigure(p.a), 0);
+	net_advance(p.n, 2000);
+	assert_int_equal(dp_mock_ncalls(p.a->dp), 0);
+	/* v2's ESP proposal changes on both sides. */
+	for (i = 0; i < p.a->conf->n_ipsec_proposals; i++)
+		if (strcmp(p.a->conf->ipsec_proposals[i].name, "esp-v2") == 0)
+			p.a->conf->ipsec_proposals[i].enc = IKE_CE_AES256_GCM;
+	for (i = 0; i < p.b->conf->n_ipsec_proposals; i++)
+		if (strcmp(p.b->conf->ipsec_proposals[i].name, "esp-v2") == 0)
+			p.b->conf->ipsec_proposals[i].enc = IKE_CE_AES256_GCM;
+	assert_int_equal(peer_reconfigure(p.b), 0);
+	assert_int_equal(peer_reconfigure(p.a), 0);
+	net_advance(p.n, 20000);
+	expect_up(&p, 2);
+	/* v1: same tunnel, same SPIs; v2: a new tunnel with AES-256. */
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &u1), 0);
+	assert_int_equal(u1.sa[0].spi_in, t1.sa[0].spi_in);
+	assert_int_equal(u1.sa[0].spi_out, t1.sa[0].spi_out);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131074, &u2), -ENOENT);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131075, &u2), 0);
+	assert_true(u2.up);
+	assert_int_equal(u2.sa[0].suite.encr_bits, 256);
+	assert_int_not_equal(u2.sa[0].spi_in, t2.sa[0].spi_in);
+	assert_true(peer_ike_sa(p.a, &s1));
+	assert_int_equal(s1.spi_i, s0.spi_i);
+	(void)u1;
+	/* Deleting v2 sends DELETE and removes its SAs only. */
+	p.a->conf->n_vpns = 1;
+	assert_int_equal(peer_reconfigure(p.a), 0);
+	net_advance(p.n, 2000);
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 2);
+	assert_int_equal(dp_mock_sa_count(p.b->dp), 2);
+	assert_int_equal(ike_engine_tunnel(p.b->e, 131074, &u2) == 0 ? u2.up : 0, 0);
+	net_free(p.n);
+}
+
+/* Soft lifetimes rekey on their own; without an answer the hard limit ends it. */
+static void
+test_lifetimes(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .esp_life = 600, .ike_life = 1800 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .esp_life = 600, .ike_life = 1800 };
+	struct ike_tunnel_info t;
+	struct ike_sa_info s0, s1;
+	uint32_t in0, out0, in1, out1;
+	bool silent = false;
+
+	(void)state;
+	pair_new(&p, 121, 122);
+	p.n->filter = b_silent;
+	p.n->filter_ctx = &silent;
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	assert_true(peer_tunnel(p.a, &t));
+	assert_true(t.sa[0].hard_in_s <= 600 && t.sa[0].hard_in_s > 590);
+	assert_true(t.sa[0].soft_in_s <= 540 && t.sa[0].soft_in_s >= 510);
+	child_spis(p.a, &in0, &out0);
+	assert_true(peer_ike_sa(p.a, &s0));
+	/* Past the soft lifetime: rekeyed by someone, several times. */
+	net_advance(p.n, 2000 * 1000);
+	expect_up(&p, 1);
+	child_spis(p.a, &in1, &out1);
+	assert_int_not_equal(in0, in1);
+	assert_true(peer_ike_sa(p.a, &s1));
+	assert_true(s1.spi_i != s0.spi_i);
+	/* Now the peer stops answering: hard expiry removes the CHILD SA. */
+	silent = true;
+	net_advance(p.n, 700 * 1000);
+	assert_int_equal(peer_tunnels_up(p.a), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_false(t.up);
+	net_free(p.n);
+}
+
 int
 main(void)
 {
@@ -659,6 +1075,17 @@ main(void)
 		cmocka_unit_test(test_child_rekey_collision),
 		cmocka_unit_test(test_ike_rekey_collision),
 		cmocka_unit_test(test_child_vs_ike_rekey),
+		cmocka_unit_test(test_dpd),
+		cmocka_unit_test(test_nat),
+		cmocka_unit_test(test_no_nat_traversal),
+		cmocka_unit_test(test_ts_narrowing),
+		cmocka_unit_test(test_ts_unacceptable),
+		cmocka_unit_test(test_two_traffic_selectors),
+		cmocka_unit_test(test_psk_mismatch),
+		cmocka_unit_test(test_no_proposal),
+		cmocka_unit_test(test_clear_and_peer_delete),
+		cmocka_unit_test(test_config_change),
+		cmocka_unit_test(test_lifetimes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
