@@ -217,6 +217,7 @@ ike_auth_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_pld
 		t->tun = NULL;
 	}
 	ike_sa_hs_done(sa);
+	ike_sa_dedup(sa);
 	return RSP_DONE;
 }
 
@@ -394,5 +395,6 @@ ike_auth_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc
 	if (ike_plds_find(pl, IKE_PL_SA))
 		ike_child_first_request(sa, pl, enc);
 	ike_sa_hs_done(sa);
+	ike_sa_dedup(sa);
 	return false;
 }

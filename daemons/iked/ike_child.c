@@ -75,8 +75,8 @@ ike_child_by_spi_in(const struct ike_engine *e, uint32_t spi)
 	return n ? ike_container_of(n, struct ike_child, by_spi) : NULL;
 }
 
-struct ike_child *
-ike_child_by_spi_out(const struct ike_sa *sa, uint32_t spi)
+static struct ike_child *
+find_out(const struct ike_sa *sa, uint32_t spi)
 {
 	struct ike_child *ch;
 
@@ -84,6 +84,18 @@ ike_child_by_spi_out(const struct ike_sa *sa, uint32_t spi)
 		if (ch->spi_out == spi && ch->st != CH_NEW)
 			return ch;
 	return NULL;
+}
+
+struct ike_child *
+ike_child_by_spi_out(const struct ike_sa *sa, uint32_t spi)
+{
+	struct ike_child *ch = find_out(sa, spi);
+
+	/* Right after an IKE SA rekey the peer already speaks on the new SA
+	 * while the CHILD SAs wait on the old one for its DELETE (2.18). */
+	if (!ch && sa->rekey_of && sa->rekey_of->st != SA_DEAD)
+		ch = find_out(sa->rekey_of, spi);
+	return ch;
 }
 
 static void
@@ -1204,6 +1216,13 @@ ike_child_dp_event(struct ike_engine *e, const struct ike_dp_event *ev)
 		ike_list_foreach(c, it, &t->children, struct ike_child, tun_link)
 			if (c->spi_out == ev->spi)
 				ch = c;
+	} else {
+		struct ike_sa *sa;
+
+		/* No tunnel id: look through every IKE SA (rare). */
+		ike_list_foreach(sa, it2, &e->sas, struct ike_sa, link)
+			if (!ch)
+				ch = ike_child_by_spi_out(sa, ev->spi);
 	}
 	if (!ch)
 		return;

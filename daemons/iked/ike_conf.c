@@ -42,39 +42,82 @@ key_free(struct ike_conf_key *k)
 	k->ascii = k->hex = NULL;
 }
 
+static void
+gateway_fini(struct ike_conf_gateway *g)
+{
+	unsigned j;
+
+	for (j = 0; j < g->n_address; j++)
+		free(g->address[j]);
+	free(g->dyn_id.value);
+	free(g->local_id.value);
+	free(g->remote_id.value);
+	free(g->external_interface);
+	free(g->local_address);
+}
+
+static void
+vpn_fini(struct ike_conf_vpn *v)
+{
+	unsigned j;
+
+	free(v->bind_interface);
+	free(v->proxy_local);
+	free(v->proxy_remote);
+	free(v->proxy_service);
+	for (j = 0; j < v->n_ts; j++) {
+		free(v->ts[j].local_ip);
+		free(v->ts[j].remote_ip);
+	}
+	free(v->ts);
+}
+
+int
+ike_conf_del_gateway(struct ike_conf *c, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_gateways; i++) {
+		if (strcmp(c->gateways[i].name, name) != 0)
+			continue;
+		gateway_fini(&c->gateways[i]);
+		memmove(&c->gateways[i], &c->gateways[i + 1],
+		    (c->n_gateways - i - 1) * sizeof(c->gateways[0]));
+		c->n_gateways--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int
+ike_conf_del_vpn(struct ike_conf *c, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_vpns; i++) {
+		if (strcmp(c->vpns[i].name, name) != 0)
+			continue;
+		vpn_fini(&c->vpns[i]);
+		memmove(&c->vpns[i], &c->vpns[i + 1], (c->n_vpns - i - 1) * sizeof(c->vpns[0]));
+		c->n_vpns--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 void
 ike_conf_free(struct ike_conf *c)
 {
-	unsigned i, j;
+	unsigned i;
 
 	if (!c)
 		return;
 	for (i = 0; i < c->n_ike_policies; i++)
 		key_free(&c->ike_policies[i].psk);
-	for (i = 0; i < c->n_gateways; i++) {
-		struct ike_conf_gateway *g = &c->gateways[i];
-
-		for (j = 0; j < g->n_address; j++)
-			free(g->address[j]);
-		free(g->dyn_id.value);
-		free(g->local_id.value);
-		free(g->remote_id.value);
-		free(g->external_interface);
-		free(g->local_address);
-	}
-	for (i = 0; i < c->n_vpns; i++) {
-		struct ike_conf_vpn *v = &c->vpns[i];
-
-		free(v->bind_interface);
-		free(v->proxy_local);
-		free(v->proxy_remote);
-		free(v->proxy_service);
-		for (j = 0; j < v->n_ts; j++) {
-			free(v->ts[j].local_ip);
-			free(v->ts[j].remote_ip);
-		}
-		free(v->ts);
-	}
+	for (i = 0; i < c->n_gateways; i++)
+		gateway_fini(&c->gateways[i]);
+	for (i = 0; i < c->n_vpns; i++)
+		vpn_fini(&c->vpns[i]);
 	free(c->ike_proposals);
 	free(c->ike_policies);
 	free(c->gateways);

@@ -243,6 +243,9 @@ struct ike_conf_ipsec_proposal *ike_conf_add_ipsec_proposal(struct ike_conf *c, 
 struct ike_conf_ipsec_policy *ike_conf_add_ipsec_policy(struct ike_conf *c, const char *name);
 struct ike_conf_vpn *ike_conf_add_vpn(struct ike_conf *c, const char *name);
 struct ike_conf_ts *ike_conf_vpn_add_ts(struct ike_conf_vpn *v, const char *name);
+/* Removes an entry and what it owns; 0 or -ENOENT. */
+int ike_conf_del_gateway(struct ike_conf *c, const char *name);
+int ike_conf_del_vpn(struct ike_conf *c, const char *name);
 /* Owned string setters (value copied; NULL clears). 0 or -ENOMEM. */
 int ike_conf_set_str(char **field, const char *value);
 int ike_conf_set_key(struct ike_conf_key *k, bool hex, const char *value);

@@ -216,6 +216,7 @@ struct ike_sa {
 	uint32_t next_msgid;
 	uint32_t peer_msgid;
 	struct ike_task *req; /* outstanding request; its packet is req->pkt */
+	struct ike_task *cur; /* the request whose response is being handled */
 	uint32_t req_msgid;
 	uint32_t req_tries;
 	struct ike_list tasks;

@@ -231,7 +231,6 @@ ike_sa_established(struct ike_sa *sa)
 		ike_list_del(&t->pend_link);
 		ike_child_request(sa, t);
 	}
-	ike_sa_dedup(sa);
 }
 
 static void
@@ -783,6 +782,7 @@ ike_sa_rekey_on_response(
 	}
 	t->new_sa = NULL;
 	sa->rekey_own = NULL;
+	n->rekey_of = NULL; /* the pair is complete: no pointer may outlive either */
 	rekey_up(n, sa);
 	p = sa->rekey_peer;
 	if (p && p->st == SA_UP && !p->redundant) {

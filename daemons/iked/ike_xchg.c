@@ -299,12 +299,16 @@ void
 ike_xchg_forget_child(struct ike_sa *sa, struct ike_child *ch)
 {
 	struct ike_task *t;
+	struct ike_task *active[2] = { sa->req, sa->cur };
+	unsigned i;
 
-	if (sa->req) {
-		if (sa->req->child == ch)
-			sa->req->child = NULL;
-		if (sa->req->old == ch)
-			sa->req->old = NULL;
+	for (i = 0; i < 2; i++) {
+		if (!active[i])
+			continue;
+		if (active[i]->child == ch)
+			active[i]->child = NULL;
+		if (active[i]->old == ch)
+			active[i]->old = NULL;
 	}
 	ike_list_foreach(t, it, &sa->tasks, struct ike_task, link) {
 		if (t->child == ch)
@@ -399,7 +403,9 @@ on_response(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size
 		/* The exchange is over: detach it so that a kill in the handler
 		 * does not free it under us, and a new request may go out. */
 		req_clear(sa);
+		sa->cur = t;
 		r = ike_init_on_response(sa, t, &pl, msg, len, d);
+		sa->cur = NULL;
 	} else {
 		if (open_sk(sa, h, msg, len, &pl) < 0)
 			return;
@@ -408,7 +414,9 @@ on_response(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size
 		if (!err && pl.unknown_critical)
 			err = IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD;
 		req_clear(sa);
+		sa->cur = t;
 		r = dispatch_response(sa, t, &pl, err);
+		sa->cur = NULL;
 	}
 	/* A retry is a new exchange (IKE_SA_INIT keeps message ID 0). */
 	if (r == RSP_RETRY && sa->st != SA_DEAD) {

@@ -277,6 +277,8 @@ deliver(struct net *n, struct net_pkt *k)
 	if (k->to < 0 || k->to >= n->n_peers)
 		return;
 	to = n->peers[k->to];
+	if (!to->e)
+		return;
 	/* Seen by the receiver: its own address locally, the sender remotely. */
 	d.local = k->d.remote;
 	d.remote = k->d.local;
@@ -359,7 +361,7 @@ net_advance(struct net *n, uint64_t ms)
 
 		net_run(n);
 		for (i = 0; i < n->n_peers; i++) {
-			uint64_t d = ike_engine_next_deadline(n->peers[i]->e);
+			uint64_t d = n->peers[i]->e ? ike_engine_next_deadline(n->peers[i]->e) : UINT64_MAX;
 
 			if (d < next)
 				next = d;
@@ -369,7 +371,7 @@ net_advance(struct net *n, uint64_t ms)
 		if (next > n->now)
 			n->now = next;
 		for (i = 0; i < n->n_peers; i++)
-			if (ike_engine_next_deadline(n->peers[i]->e) <= n->now)
+			if (n->peers[i]->e && ike_engine_next_deadline(n->peers[i]->e) <= n->now)
 				ike_engine_run_timers(n->peers[i]->e);
 	}
 	n->now = target;

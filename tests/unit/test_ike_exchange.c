@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ike_harness.h"
+#include "ike_msg.h"
 #include "ike_wire.h"
 
 #define A_ADDR "192.0.2.1"
@@ -1010,7 +1011,7 @@ test_config_change(void **state)
 	assert_int_equal(s1.spi_i, s0.spi_i);
 	(void)u1;
 	/* Deleting v2 sends DELETE and removes its SAs only. */
-	p.a->conf->n_vpns = 1;
+	assert_int_equal(ike_conf_del_vpn(p.a->conf, "v2"), 0);
 	assert_int_equal(peer_reconfigure(p.a), 0);
 	net_advance(p.n, 2000);
 	assert_int_equal(dp_mock_sa_count(p.a->dp), 2);
@@ -1058,6 +1059,418 @@ test_lifetimes(void **state)
 	net_free(p.n);
 }
 
+
+/* One dial-up gateway, two peers told apart by IKE-ID (group-ike-id). */
+static void
+test_dialup_two_peers(void **state)
+{
+	struct net *n = net_new();
+	struct peer *hub = net_peer(n, "hub", B_ADDR, 1, NULL);
+	struct peer *s1 = net_peer(n, "s1", "192.0.2.11", 2, NULL);
+	struct peer *s2 = net_peer(n, "s2", "192.0.2.12", 3, NULL);
+	struct peer *s3 = net_peer(n, "s3", "192.0.2.13", 4, NULL);
+	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY, .dynamic = true,
+		.dyn_kind = IKE_IDK_HOSTNAME, .dyn_id = ".vpn.example.net",
+		.user_type = IKE_USER_GROUP_IKE_ID, .ts_local = "10.255.0.0/16",
+		.ts_remote = "0.0.0.0/0" };
+	struct pcfg c = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = B_ADDR,
+		.local_id_kind = IKE_IDK_HOSTNAME, .ts_remote = "10.255.0.0/16" };
+	struct ike_tunnel_info t;
+	struct ike_sa_info si;
+	unsigned k;
+
+	(void)state;
+	assert_int_equal(peer_configure(hub, &h), 0);
+	c.local_id = "spoke1.vpn.example.net";
+	c.ts_local = "10.1.0.0/24";
+	assert_int_equal(peer_configure(s1, &c), 0);
+	c.local_id = "spoke2.vpn.example.net";
+	c.ts_local = "10.2.0.0/24";
+	assert_int_equal(peer_configure(s2, &c), 0);
+	/* Not in the group: refused. */
+	c.local_id = "intruder.example.org";
+	c.ts_local = "10.3.0.0/24";
+	assert_int_equal(peer_configure(s3, &c), 0);
+	net_advance(n, 2000);
+	assert_int_equal(peer_ike_up(hub), 2);
+	assert_int_equal(peer_tunnels_up(hub), 2);
+	assert_int_equal(peer_tunnels_up(s1), 1);
+	assert_int_equal(peer_tunnels_up(s2), 1);
+	assert_int_equal(peer_tunnels_up(s3), 0);
+	assert_int_equal(dp_mock_sa_count(hub->dp), 4);
+	/* Each spoke's tunnel on the hub carries its identity and subnet. */
+	for (k = 131073; k < 131073 + 4; k++) {
+		char buf[IKE_ID_STRLEN], ts[128];
+
+		if (ike_engine_tunnel(hub->e, k, &t) < 0)
+			continue;
+		assert_true(t.dynamic_peer);
+		ike_id_str(&t.peer_id, buf, sizeof(buf));
+		ike_ts_str(&t.remote_ts[0], ts, sizeof(ts));
+		if (strcmp(buf, "spoke1.vpn.example.net") == 0)
+			assert_string_equal(ts, "ipv4(0,0-65535,10.1.0.0-10.1.0.255)");
+		else
+			assert_string_equal(buf, "spoke2.vpn.example.net");
+	}
+	/* Dial-up peers are spread round robin over the SPUs. */
+	assert_int_equal(hub->anchors, 2);
+	assert_true(peer_ike_sa(hub, &si));
+	/* A spoke leaves: its tunnel goes, the other stays. */
+	assert_int_equal(ike_engine_clear_ike_sa(s1->e, 0), 0);
+	net_run(n);
+	assert_int_equal(peer_ike_up(hub), 1);
+	assert_int_equal(peer_tunnels_up(hub), 1);
+	assert_int_equal(dp_mock_sa_count(hub->dp), 2);
+	assert_int_equal(hub->releases, 1);
+	net_free(n);
+}
+
+/* shared-ike-id: every peer presents the same ID. */
+static void
+test_dialup_shared_id(void **state)
+{
+	struct net *n = net_new();
+	struct peer *hub = net_peer(n, "hub", B_ADDR, 1, NULL);
+	struct peer *s1 = net_peer(n, "s1", "192.0.2.11", 2, NULL);
+	struct peer *s2 = net_peer(n, "s2", "192.0.2.12", 3, NULL);
+	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY, .dynamic = true,
+		.dyn_kind = IKE_IDK_USER_AT_HOSTNAME, .dyn_id = "ra@example.net",
+		.user_type = IKE_USER_SHARED_IKE_ID };
+	struct pcfg c = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = B_ADDR,
+		.local_id_kind = IKE_IDK_USER_AT_HOSTNAME, .local_id = "ra@example.net" };
+
+	(void)state;
+	assert_int_equal(peer_configure(hub, &h), 0);
+	assert_int_equal(peer_configure(s1, &c), 0);
+	assert_int_equal(peer_configure(s2, &c), 0);
+	net_advance(n, 2000);
+	assert_int_equal(peer_ike_up(hub), 2);
+	assert_int_equal(peer_tunnels_up(s1), 1);
+	assert_int_equal(peer_tunnels_up(s2), 1);
+	net_free(n);
+}
+
+/* Identity kinds: IPv6 addresses, key-id and exact remote identities. */
+static void
+test_identities_ipv6(void **state)
+{
+	struct net *n = net_new();
+	struct peer *a = net_peer(n, "A", "2001:db8::1", 5, NULL);
+	struct peer *b = net_peer(n, "B", "2001:db8::2", 6, NULL);
+	struct pcfg ca = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = "2001:db8::2",
+		.local_id_kind = IKE_IDK_KEY_ID, .local_id = "site-a",
+		.remote_id_kind = IKE_IDK_INET6, .remote_id = "2001:db8::2" };
+	struct pcfg cb = { .establish = IKE_EST_RESPONDER_ONLY, .peer_addr = "2001:db8::1",
+		.remote_id_kind = IKE_IDK_KEY_ID, .remote_id = "site-a" };
+	struct ike_sa_info si;
+	char buf[IKE_ID_STRLEN];
+
+	(void)state;
+	assert_int_equal(peer_configure(a, &ca), 0);
+	assert_int_equal(peer_configure(b, &cb), 0);
+	net_advance(n, 2000);
+	assert_int_equal(peer_tunnels_up(a), 1);
+	assert_int_equal(peer_tunnels_up(b), 1);
+	assert_true(peer_ike_sa(b, &si));
+	assert_int_equal(si.remote_id.type, IKE_ID_KEY_ID);
+	assert_string_equal(ike_id_str(&si.remote_id, buf, sizeof(buf)), "site-a");
+	assert_true(peer_ike_sa(a, &si));
+	assert_int_equal(si.remote_id.type, IKE_ID_IPV6_ADDR);
+	assert_string_equal(ike_id_str(&si.remote_id, buf, sizeof(buf)), "2001:db8::2");
+	assert_int_equal(dp_mock_sa_at(a->dp, 0)->local.family, AF_INET6);
+	net_free(n);
+
+	/* A remote identity that does not match: refused on both sides. */
+	n = net_new();
+	a = net_peer(n, "A", A_ADDR, 7, NULL);
+	b = net_peer(n, "B", B_ADDR, 8, NULL);
+	ca.peer_addr = B_ADDR;
+	ca.remote_id_kind = IKE_IDK_HOSTNAME;
+	ca.remote_id = "b.example.net";
+	cb.peer_addr = A_ADDR;
+	cb.local_id_kind = IKE_IDK_HOSTNAME;
+	cb.local_id = "other.example.net";
+	assert_int_equal(peer_configure(a, &ca), 0);
+	assert_int_equal(peer_configure(b, &cb), 0);
+	net_advance(n, 2000);
+	assert_int_equal(peer_tunnels_up(a), 0);
+	assert_int_equal(dp_mock_sa_count(a->dp), 0);
+	{
+		struct ike_tunnel_info t;
+
+		assert_int_equal(ike_engine_tunnel(a->e, 131073, &t), 0);
+		assert_int_equal(t.events[0].ev, IKE_EV_ID_MISMATCH);
+	}
+	net_free(n);
+}
+
+/* A restarted peer's INITIAL_CONTACT clears what we had with it. */
+static void
+test_initial_contact_restart(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+	struct ike_engine *old;
+	struct ike_tunnel_info t;
+
+	(void)state;
+	pair_new(&p, 130, 131);
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	net_advance(p.n, 5000);
+	/* A "reboots": its engine and dataplane are gone, a fresh one with
+	 * the same configuration takes over its address. */
+	old = p.a->e;
+	ike_engine_free(old);
+	p.a->e = NULL;
+	{
+		struct peer *fresh = net_peer(p.n, "A2", "192.0.2.99", 999, NULL);
+
+		fresh->addr = p.a->addr;
+		memset(&p.a->addr, 0, sizeof(p.a->addr));
+		a.peer_addr = B_ADDR;
+		assert_int_equal(peer_configure(fresh, &a), 0);
+		net_advance(p.n, 2000);
+		assert_int_equal(peer_ike_up(p.b), 1);
+		assert_int_equal(peer_tunnels_up(p.b), 1);
+		assert_int_equal(dp_mock_sa_count(p.b->dp), 2);
+		assert_true(peers_consistent(fresh, p.b));
+		assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
+		assert_int_equal(t.events[1].ev, IKE_EV_PEER_RESTARTED);
+	}
+	net_free(p.n);
+}
+
+/* Both ends set up at once: two IKE SAs meet, one of each pair survives. */
+static void
+test_simultaneous_initiation(void **state)
+{
+	uint64_t seed;
+
+	(void)state;
+	for (seed = 1; seed <= 8; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+		struct pcfg b = { .establish = IKE_EST_IMMEDIATELY };
+
+		pair_new(&p, seed * 17, seed * 19 + 3);
+		a.peer_addr = B_ADDR;
+		b.peer_addr = A_ADDR;
+		assert_int_equal(peer_configure(p.a, &a), 0);
+		assert_int_equal(peer_configure(p.b, &b), 0);
+		net_advance(p.n, 2000);
+		expect_up(&p, 1);
+		assert_int_equal(peer_ike_all(p.a), 1);
+		assert_int_equal(peer_ike_all(p.b), 1);
+		net_advance(p.n, 120000);
+		expect_up(&p, 1);
+		assert_int_equal(peer_ike_all(p.a), 1);
+		net_free(p.n);
+	}
+}
+
+/* A half-open flood: cookies keep the responder's state bounded and the
+ * established SA still rekeys through it. */
+static void
+test_halfopen_flood(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .cookie_threshold = 5 };
+	struct ike_crypto *c;
+	struct ike_engine_stats st;
+	struct ike_sa_info s0, s1;
+	uint32_t in0, out0, in1, out1;
+	unsigned i, round;
+
+	(void)state;
+	pair_new(&p, 140, 141);
+	c = ike_crypto_new();
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	child_spis(p.a, &in0, &out0);
+	assert_true(peer_ike_sa(p.a, &s0));
+	for (round = 0; round < 4; round++) {
+		/* 50 spoofed IKE_SA_INIT requests with valid key shares. */
+		for (i = 0; i < 50; i++) {
+			uint8_t buf[512], nonce[32];
+			struct ike_enc e;
+			struct ike_hdr h = { 0x1000 + round * 100 + i, 0, 0, IKE_VERSION, IKE_X_SA_INIT,
+				IKE_HDR_F_INIT, 0, 0 };
+			struct ike_offer o = { 1, IKE_PROTO_IKE, 0, { 0 },
+				{ IKE_ENCR_AES_GCM_16, 128, IKE_PRF_HMAC_SHA2_256, 0, IKE_DH_ECP256, 0 } };
+			struct ike_dh *dh = ike_dh_new(c, IKE_DH_ECP256);
+			struct ike_dgram d;
+			const uint8_t *pub;
+			size_t pl, len;
+			char src[32];
+
+			memset(nonce, (int)i, sizeof(nonce));
+			ike_enc_init(&e, buf, sizeof(buf));
+			ike_enc_hdr(&e, &h);
+			ike_enc_sa(&e, &o, 1);
+			pub = ike_dh_public(dh, &pl);
+			ike_enc_ke(&e, IKE_DH_ECP256, pub, pl);
+			ike_enc_nonce(&e, nonce, sizeof(nonce));
+			assert_int_equal(ike_enc_finish(&e, &len), 0);
+			memset(&d, 0, sizeof(d));
+			/* Spoofed from the real peer's address, other ports. */
+			(void)src;
+			d.remote.addr = p.a->addr;
+			d.remote.port = (uint16_t)(10000 + round * 100 + i);
+			d.local.addr = p.b->addr;
+			d.local.port = 500;
+			d.data = buf;
+			d.len = len;
+			ike_engine_input(p.b->e, &d);
+			ike_dh_free(dh);
+		}
+		ike_engine_stats(p.b->e, &st);
+		assert_true(st.half_open <= 5);
+		if (round == 1) {
+			/* The legitimate peer rekeys both SAs in the middle of it. */
+			ike_engine_rekey_child(p.a->e, tunnel_id(p.a));
+			ike_engine_rekey_ike(p.a->e, s0.index);
+		}
+		net_advance(p.n, 1000);
+	}
+	ike_engine_stats(p.b->e, &st);
+	assert_true(st.cookies_sent >= 150);
+	expect_up(&p, 1);
+	child_spis(p.a, &in1, &out1);
+	assert_int_not_equal(in0, in1);
+	assert_true(peer_ike_sa(p.a, &s1));
+	assert_true(s1.spi_i != s0.spi_i);
+	/* The half-open SAs time out. */
+	net_advance(p.n, 61000);
+	ike_engine_stats(p.b->e, &st);
+	assert_int_equal(st.half_open, 0);
+	ike_crypto_free(c);
+	net_free(p.n);
+}
+
+/* establish-tunnels on-traffic: nothing until the dataplane's acquire. */
+static void
+test_on_traffic_acquire(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_ON_TRAFFIC };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+	struct dp_event ev;
+
+	(void)state;
+	pair_new(&p, 150, 151);
+	pair_up(&p, &a, &b);
+	assert_int_equal(peer_ike_all(p.a), 0);
+	assert_true(dp_mock_tunnel_find(p.a->dp, 131073)->on_traffic);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = DP_EV_ACQUIRE;
+	ev.tunnel_id = 131073;
+	dp_mock_push_event(p.a->dp, &ev);
+	assert_int_equal(ike_engine_dp_poll(p.a->e), 1);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	net_free(p.n);
+}
+
+/* The dataplane's soft byte limit rekeys; its hard limit removes. */
+static void
+test_dp_expire_events(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+	struct ike_conf_ipsec_proposal *ep;
+	uint32_t in0, out0, in1, out1;
+	struct dp_event ev;
+	struct ike_tunnel_info t;
+
+	(void)state;
+	pair_new(&p, 152, 153);
+	a.peer_addr = B_ADDR;
+	assert_int_equal(peer_configure(p.a, &a), 0);
+	ep = &p.a->conf->ipsec_proposals[0];
+	ep->lifetime_kilobytes = 64000;
+	assert_int_equal(peer_reconfigure(p.a), 0);
+	b.peer_addr = A_ADDR;
+	assert_int_equal(peer_configure(p.b, &b), 0);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	assert_int_equal(dp_mock_sa_at(p.a->dp, 0)->life.hard_bytes, 64000ull * 1024);
+	assert_true(dp_mock_sa_at(p.a->dp, 0)->flags & DP_SA_HAS_LIFETIME);
+	child_spis(p.a, &in0, &out0);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = DP_EV_SOFT_EXPIRE;
+	ev.spi = in0;
+	ev.dir = DP_DIR_IN;
+	ev.tunnel_id = 131073;
+	ike_engine_dp_event(p.a->e, &ev);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	child_spis(p.a, &in1, &out1);
+	assert_int_not_equal(in0, in1);
+	/* Hard: the dataplane dropped the outbound SA itself. */
+	ev.tunnel_id = tunnel_id(p.a);
+	in0 = ev.tunnel_id;
+	assert_int_equal(dp_mock_ops.sa_del(p.a->dp_impl, out1, DP_DIR_OUT,
+			     &dp_mock_sa_find(p.a->dp, out1, DP_DIR_OUT)->remote, NULL),
+	    0);
+	ev.type = DP_EV_HARD_EXPIRE;
+	ev.spi = out1;
+	ev.dir = DP_DIR_OUT;
+	ike_engine_dp_event(p.a->e, &ev);
+	net_run(p.n);
+	if (dp_mock_sa_count(p.a->dp) || dp_mock_sa_count(p.b->dp)) {
+		peer_dump(p.a);
+		peer_dump(p.b);
+	}
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+	assert_int_equal(dp_mock_sa_count(p.b->dp), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, in0, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_CHILD_LIFETIME);
+	/* It comes back (establish immediately). */
+	net_advance(p.n, 5000);
+	expect_up(&p, 1);
+	net_free(p.n);
+}
+
+/* Anchoring: a gateway's tunnels and SAs on its SPU; re-distribution. */
+static void
+test_anchoring(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .ts_local = "10.0.1.0/24",
+		.ts_remote = "10.1.1.0/24", .ts2_local = "10.0.2.0/24", .ts2_remote = "10.1.2.0/24" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .ts_local = "10.1.1.0/24",
+		.ts_remote = "10.0.1.0/24", .ts2_local = "10.1.2.0/24", .ts2_remote = "10.0.2.0/24" };
+	struct ike_tunnel_info t;
+	size_t i;
+
+	(void)state;
+	pair_new(&p, 160, 161);
+	p.a->load[0] = 5; /* SPU 0 is busy: least loaded is SPU 1 */
+	pair_up(&p, &a, &b);
+	expect_up(&p, 2);
+	assert_int_equal(p.a->anchors, 1);
+	assert_int_equal(p.a->load[1], 2);
+	for (i = 0; i < dp_mock_sa_count(p.a->dp); i++)
+		assert_int_equal(dp_mock_sa_at(p.a->dp, i)->spu, 1);
+	assert_int_equal(dp_mock_tunnel_find(p.a->dp, 131073)->spu, 1);
+	assert_int_equal(dp_mock_tunnel_find(p.a->dp, 131074)->spu, 1);
+	/* request security re-distribution ipsec-vpn gateway-name gw spu 3 */
+	assert_int_equal(ike_engine_redistribute(p.a->e, "gw", 3), 0);
+	net_advance(p.n, 5000);
+	expect_up(&p, 2);
+	for (i = 0; i < dp_mock_sa_count(p.a->dp); i++)
+		assert_int_equal(dp_mock_sa_at(p.a->dp, i)->spu, 3);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.spu, 3);
+	assert_int_equal(p.a->load[3], 2);
+	assert_int_equal(p.a->load[1], 0);
+	net_free(p.n);
+}
+
 int
 main(void)
 {
@@ -1086,6 +1499,15 @@ main(void)
 		cmocka_unit_test(test_clear_and_peer_delete),
 		cmocka_unit_test(test_config_change),
 		cmocka_unit_test(test_lifetimes),
+		cmocka_unit_test(test_dialup_two_peers),
+		cmocka_unit_test(test_dialup_shared_id),
+		cmocka_unit_test(test_identities_ipv6),
+		cmocka_unit_test(test_initial_contact_restart),
+		cmocka_unit_test(test_simultaneous_initiation),
+		cmocka_unit_test(test_halfopen_flood),
+		cmocka_unit_test(test_on_traffic_acquire),
+		cmocka_unit_test(test_dp_expire_events),
+		cmocka_unit_test(test_anchoring),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
