@@ -25,8 +25,15 @@ struct mock_ike {
 	uint8_t *data;
 };
 
+/* Open addressing from an object to its array index (index + 1, 0 = empty). */
+struct mock_idx {
+	uint32_t *slot;
+	size_t cap;
+};
+
 struct dp_mock {
 	struct dp_config cfg;
+	struct mock_idx sa_idx, tun_idx;
 	uint32_t spus;
 	uint32_t next_spi;
 	int efd;
@@ -99,6 +106,120 @@ addr_eq(const struct dp_addr *a, const struct dp_addr *b)
 	return a->family == b->family && memcmp(a->u.b, b->u.b, n) == 0;
 }
 
+
+static uint64_t
+sa_key(uint32_t spi, enum dp_dir dir)
+{
+	return ((uint64_t)spi << 1 | (dir == DP_DIR_IN)) * 0x9e3779b97f4a7c15ull;
+}
+
+static uint64_t
+sa_hash_at(const struct dp_mock *m, size_t i)
+{
+	return sa_key(m->sas[i].sa.spi, m->sas[i].sa.dir);
+}
+
+static uint64_t
+tun_hash_at(const struct dp_mock *m, size_t i)
+{
+	return (uint64_t)m->tuns[i].id * 0x9e3779b97f4a7c15ull;
+}
+
+static bool
+idx_reserve(struct mock_idx *x, size_t n, const struct dp_mock *m,
+    uint64_t (*hash_at)(const struct dp_mock *, size_t))
+{
+	size_t cap, i;
+	uint32_t *slot;
+
+	if (x->cap && n * 2 < x->cap)
+		return true;
+	cap = x->cap ? x->cap * 2 : 64;
+	while (n * 2 >= cap)
+		cap *= 2;
+	slot = calloc(cap, sizeof(*slot));
+	if (!slot)
+		return false;
+	free(x->slot);
+	x->slot = slot;
+	x->cap = cap;
+	for (i = 0; i < n; i++) {
+		size_t j = (size_t)(hash_at(m, i) >> 32) & (cap - 1);
+
+		while (x->slot[j])
+			j = (j + 1) & (cap - 1);
+		x->slot[j] = (uint32_t)i + 1;
+	}
+	return true;
+}
+
+static void
+idx_put(struct mock_idx *x, uint64_t h, size_t i)
+{
+	size_t j = (size_t)(h >> 32) & (x->cap - 1);
+
+	while (x->slot[j])
+		j = (j + 1) & (x->cap - 1);
+	x->slot[j] = (uint32_t)i + 1;
+}
+
+/* Slot holding array index i, or SIZE_MAX. */
+static size_t
+idx_slot(const struct mock_idx *x, uint64_t h, size_t i)
+{
+	size_t j;
+
+	if (!x->cap)
+		return SIZE_MAX;
+	for (j = (size_t)(h >> 32) & (x->cap - 1); x->slot[j]; j = (j + 1) & (x->cap - 1))
+		if (x->slot[j] == i + 1)
+			return j;
+	return SIZE_MAX;
+}
+
+/* Removes array index i (hash h) keeping the probe chains intact. */
+static void
+idx_del(struct mock_idx *x, uint64_t h, size_t i, const struct dp_mock *m,
+    uint64_t (*hash_at)(const struct dp_mock *, size_t))
+{
+	size_t j = idx_slot(x, h, i), k;
+
+	if (j == SIZE_MAX)
+		return;
+	x->slot[j] = 0;
+	for (k = (j + 1) & (x->cap - 1); x->slot[k]; k = (k + 1) & (x->cap - 1)) {
+		uint32_t v = x->slot[k];
+
+		x->slot[k] = 0;
+		idx_put(x, hash_at(m, v - 1), v - 1);
+	}
+}
+
+/* The element at index `from` now lives at `to`. */
+static void
+idx_move(struct mock_idx *x, uint64_t h, size_t from, size_t to)
+{
+	size_t j = idx_slot(x, h, from);
+
+	if (j != SIZE_MAX)
+		x->slot[j] = (uint32_t)to + 1;
+}
+
+static size_t
+tun_find(const struct dp_mock *m, uint32_t id)
+{
+	uint64_t h = (uint64_t)id * 0x9e3779b97f4a7c15ull;
+	size_t j;
+
+	if (!m->tun_idx.cap)
+		return SIZE_MAX;
+	for (j = (size_t)(h >> 32) & (m->tun_idx.cap - 1); m->tun_idx.slot[j];
+	     j = (j + 1) & (m->tun_idx.cap - 1))
+		if (m->tuns[m->tun_idx.slot[j] - 1].id == id)
+			return m->tun_idx.slot[j] - 1;
+	return SIZE_MAX;
+}
+
 static int
 mock_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 {
@@ -130,6 +251,8 @@ mock_close(void *impl)
 	if (m->sas)
 		explicit_bzero(m->sas, m->cap_sa * sizeof(*m->sas));
 	free(m->sas);
+	free(m->sa_idx.slot);
+	free(m->tun_idx.slot);
 	free(m->log);
 	free(m->tuns);
 	free(m->units);
@@ -264,16 +387,18 @@ mock_tunnel_set(void *impl, const struct dp_tunnel *t, struct errbuf *err)
 		rc = -EINVAL;
 		goto out;
 	}
-	for (i = 0; i < m->n_tun; i++)
-		if (m->tuns[i].id == t->id) {
-			m->tuns[i] = *t;
-			goto out;
-		}
-	if (!grow((void **)&m->tuns, &m->cap_tun, m->n_tun, sizeof(*m->tuns))) {
+	i = tun_find(m, t->id);
+	if (i != SIZE_MAX) {
+		m->tuns[i] = *t;
+		goto out;
+	}
+	if (!grow((void **)&m->tuns, &m->cap_tun, m->n_tun, sizeof(*m->tuns)) ||
+	    !idx_reserve(&m->tun_idx, m->n_tun + 1, m, tun_hash_at)) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	m->tuns[m->n_tun++] = *t;
+	idx_put(&m->tun_idx, tun_hash_at(m, m->n_tun - 1), m->n_tun - 1);
 out:
 	if (c)
 		c->rc = rc;
@@ -291,13 +416,19 @@ mock_tunnel_del(void *impl, uint32_t id, struct errbuf *err)
 	if (c)
 		c->id = id;
 	if (!rc) {
-		rc = -ENOENT;
-		for (i = 0; i < m->n_tun; i++)
-			if (m->tuns[i].id == id) {
-				m->tuns[i] = m->tuns[--m->n_tun];
-				rc = 0;
-				break;
+		i = tun_find(m, id);
+		if (i == SIZE_MAX) {
+			rc = -ENOENT;
+		} else {
+			size_t last = m->n_tun - 1;
+
+			idx_del(&m->tun_idx, tun_hash_at(m, i), i, m, tun_hash_at);
+			if (i != last) {
+				idx_move(&m->tun_idx, tun_hash_at(m, last), last, i);
+				m->tuns[i] = m->tuns[last];
 			}
+			m->n_tun--;
+		}
 	}
 	if (c)
 		c->rc = rc;
@@ -307,14 +438,18 @@ mock_tunnel_del(void *impl, uint32_t id, struct errbuf *err)
 static struct mock_sa *
 sa_find(struct dp_mock *m, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst)
 {
-	size_t i;
+	uint64_t h = sa_key(spi, dir);
+	size_t j;
 
-	for (i = 0; i < m->n_sa; i++) {
-		struct dp_sa *s = &m->sas[i].sa;
+	if (!m->sa_idx.cap)
+		return NULL;
+	for (j = (size_t)(h >> 32) & (m->sa_idx.cap - 1); m->sa_idx.slot[j];
+	     j = (j + 1) & (m->sa_idx.cap - 1)) {
+		struct dp_sa *s = &m->sas[m->sa_idx.slot[j] - 1].sa;
 
 		if (s->spi == spi && s->dir == dir &&
 		    (!dst || addr_eq(dir == DP_DIR_IN ? &s->local : &s->remote, dst)))
-			return &m->sas[i];
+			return &m->sas[m->sa_idx.slot[j] - 1];
 	}
 	return NULL;
 }
@@ -373,12 +508,14 @@ mock_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 		rc = -EEXIST;
 		goto out;
 	}
-	if (!grow((void **)&m->sas, &m->cap_sa, m->n_sa, sizeof(*m->sas))) {
+	if (!grow((void **)&m->sas, &m->cap_sa, m->n_sa, sizeof(*m->sas)) ||
+	    !idx_reserve(&m->sa_idx, m->n_sa + 1, m, sa_hash_at)) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	memset(&m->sas[m->n_sa], 0, sizeof(m->sas[0]));
 	m->sas[m->n_sa++].sa = *sa;
+	idx_put(&m->sa_idx, sa_hash_at(m, m->n_sa - 1), m->n_sa - 1);
 out:
 	if (c)
 		c->rc = rc;
@@ -404,8 +541,15 @@ mock_sa_del(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst
 		if (!s) {
 			rc = -ENOENT;
 		} else {
-			explicit_bzero(s, sizeof(*s));
-			*s = m->sas[--m->n_sa];
+			size_t i = (size_t)(s - m->sas), last = m->n_sa - 1;
+
+			idx_del(&m->sa_idx, sa_hash_at(m, i), i, m, sa_hash_at);
+			if (i != last) {
+				idx_move(&m->sa_idx, sa_hash_at(m, last), last, i);
+				*s = m->sas[last];
+			}
+			explicit_bzero(&m->sas[last], sizeof(m->sas[last]));
+			m->n_sa--;
 		}
 	}
 	if (c)
@@ -710,12 +854,9 @@ dp_mock_tunnel_count(const struct dp_mock *m)
 const struct dp_tunnel *
 dp_mock_tunnel_find(const struct dp_mock *m, uint32_t id)
 {
-	size_t i;
+	size_t i = tun_find(m, id);
 
-	for (i = 0; i < m->n_tun; i++)
-		if (m->tuns[i].id == id)
-			return &m->tuns[i];
-	return NULL;
+	return i == SIZE_MAX ? NULL : &m->tuns[i];
 }
 
 void
@@ -784,4 +925,14 @@ size_t
 dp_mock_ike_sent(const struct dp_mock *m)
 {
 	return m->n_ike_sent;
+}
+
+size_t
+dp_mock_mem(const struct dp_mock *m)
+{
+	return sizeof(*m) + m->cap_log * sizeof(*m->log) + m->cap_sa * sizeof(*m->sas) +
+	       (m->sa_idx.cap + m->tun_idx.cap) * sizeof(uint32_t) +
+	       m->cap_tun * sizeof(*m->tuns) + m->cap_unit * sizeof(*m->units) +
+	       m->cap_route * sizeof(*m->routes) + m->cap_pol * sizeof(*m->pols) +
+	       m->cap_ev * sizeof(*m->evs) + m->cap_rx * sizeof(*m->rx);
 }

@@ -85,6 +85,8 @@ void dp_mock_push_event(struct dp_mock *m, const struct dp_event *ev);
 int dp_mock_push_ike(struct dp_mock *m, const struct dp_ike_msg *msg);
 /* Enables ike_recv/ike_send (off: they return -ENOTSUP like kernel ESP). */
 void dp_mock_own_natt(struct dp_mock *m, bool on);
+/* Heap bytes the mock holds (its own copies of SAs, tunnels, log). */
+size_t dp_mock_mem(const struct dp_mock *m);
 /* IKE datagrams sent through ike_send (data borrowed until the next clear). */
 size_t dp_mock_ike_sent(const struct dp_mock *m);
 

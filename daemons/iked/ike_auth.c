@@ -293,39 +293,40 @@ record_gw_event(struct ike_gw *gw, enum ike_event ev)
 	}
 }
 
+/* The first older UP SA with this peer (same gateway; same IKE-ID when dial-up). */
+static struct ike_sa *
+older_peer_sa(struct ike_sa *sa, struct ike_gw *gw, const struct ike_id *id, uint64_t before)
+{
+	struct ike_sa *o;
+	struct ike_hnode *n;
+
+	if (!gw->conf.dynamic) {
+		ike_list_foreach(o, it, &gw->sas, struct ike_sa, gw_link)
+			if (o != sa && o->st == SA_UP && o->up_ms < before)
+				return o;
+		return NULL;
+	}
+	for (n = ike_htab_find(&sa->e->sa_by_peer, ike_sa_peer_key(gw, id)); n; n = ike_htab_next(n)) {
+		o = ike_container_of(n, struct ike_sa, by_peer);
+		if (o != sa && o->gw == gw && o->st == SA_UP && o->up_ms < before &&
+		    ike_id_eq(&o->remote_id, id))
+			return o;
+	}
+	return NULL;
+}
+
 /* INITIAL_CONTACT (2.4): the peer restarted; SAs it had before this one
  * started are stale. Only older SAs: a simultaneous start is not a restart. */
 static void
 initial_contact(struct ike_sa *sa)
 {
 	struct ike_sa *o;
-	bool again = true;
 
-	while (again) {
-		again = false;
-		ike_list_foreach(o, it, &sa->gw->sas, struct ike_sa, gw_link) {
-			if (o == sa || o->st != SA_UP || o->up_ms >= sa->created_ms)
-				continue;
-			if (sa->gw->conf.dynamic && !ike_id_eq(&o->remote_id, &sa->remote_id))
-				continue;
-			log_info(LOG_IKE, "IKE SA %u: INITIAL_CONTACT from peer, clearing SA %u",
-			    sa->index, o->index);
-			ike_sa_kill(o, IKE_EV_PEER_RESTARTED);
-			again = true;
-			break;
-		}
+	while ((o = older_peer_sa(sa, sa->gw, &sa->remote_id, sa->created_ms)) != NULL) {
+		log_info(LOG_IKE, "IKE SA %u: INITIAL_CONTACT from peer, clearing SA %u", sa->index,
+		    o->index);
+		ike_sa_kill(o, IKE_EV_PEER_RESTARTED);
 	}
-}
-
-static bool
-duplicate_peer(struct ike_gw *gw, const struct ike_id *id)
-{
-	struct ike_sa *o;
-
-	ike_list_foreach(o, it, &gw->sas, struct ike_sa, gw_link)
-		if (o->st == SA_UP && ike_id_eq(&o->remote_id, id))
-			return true;
-	return false;
 }
 
 bool
@@ -370,7 +371,7 @@ ike_auth_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc
 	}
 	if (gw->conf.dynamic &&
 	    ((gw->conf.connections_limit && gw->n_peers >= gw->conf.connections_limit) ||
-		(gw->conf.reject_duplicate && duplicate_peer(gw, &idi)))) {
+		(gw->conf.reject_duplicate && older_peer_sa(sa, gw, &idi, UINT64_MAX)))) {
 		log_info(LOG_IKE, "IKE SA %u: gateway %s refuses another connection", sa->index,
 		    gw->conf.name);
 		ike_enc_notify(enc, 0, NULL, 0, IKE_N_AUTHENTICATION_FAILED, NULL, 0);

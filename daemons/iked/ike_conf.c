@@ -18,6 +18,130 @@
 
 #include "banned.h"
 
+
+/* ---- name index -------------------------------------------------------------- */
+
+enum { L_IKE_PROP, L_IKE_POL, L_GW, L_ESP_PROP, L_ESP_POL, L_VPN, L_N };
+
+struct name_tab {
+	uint32_t *slot; /* entry index + 1, 0 = empty */
+	size_t cap;     /* power of two */
+	unsigned built_n;
+};
+
+struct ike_conf_idx {
+	uint64_t gen;
+	struct name_tab t[L_N];
+};
+
+static uint64_t
+name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+static const char *
+entry_name(const struct ike_conf *c, int l, unsigned i)
+{
+	switch (l) {
+	case L_IKE_PROP:
+		return c->ike_proposals[i].name;
+	case L_IKE_POL:
+		return c->ike_policies[i].name;
+	case L_GW:
+		return c->gateways[i].name;
+	case L_ESP_PROP:
+		return c->ipsec_proposals[i].name;
+	case L_ESP_POL:
+		return c->ipsec_policies[i].name;
+	default:
+		return c->vpns[i].name;
+	}
+}
+
+static unsigned
+entry_count(const struct ike_conf *c, int l)
+{
+	const unsigned n[L_N] = { c->n_ike_proposals, c->n_ike_policies, c->n_gateways,
+		c->n_ipsec_proposals, c->n_ipsec_policies, c->n_vpns };
+
+	return n[l];
+}
+
+static bool
+tab_build(const struct ike_conf *c, int l, struct name_tab *t)
+{
+	unsigned n = entry_count(c, l), i;
+	size_t cap = 16;
+
+	while (cap < 2 * (size_t)n + 1)
+		cap <<= 1;
+	free(t->slot);
+	t->slot = calloc(cap, sizeof(*t->slot));
+	if (!t->slot) {
+		t->cap = 0;
+		return false;
+	}
+	t->cap = cap;
+	for (i = 0; i < n; i++) {
+		size_t j = name_hash(entry_name(c, l, i)) & (cap - 1);
+
+		while (t->slot[j])
+			j = (j + 1) & (cap - 1);
+		t->slot[j] = i + 1;
+	}
+	t->built_n = n;
+	return true;
+}
+
+/* Index of a named entry, -1 when none. Rebuilt when the lists changed. */
+static int
+find_idx(const struct ike_conf *cc, int l, const char *name)
+{
+	struct ike_conf *c = (struct ike_conf *)cc; /* the index is a cache */
+	struct name_tab *t;
+	unsigned n = entry_count(c, l), i;
+	size_t j;
+
+	if (!c->idx)
+		c->idx = calloc(1, sizeof(*c->idx));
+	if (!c->idx) {
+		for (i = 0; i < n; i++)
+			if (strcmp(entry_name(c, l, i), name) == 0)
+				return (int)i;
+		return -1;
+	}
+	if (c->idx->gen != c->gen) {
+		for (i = 0; i < L_N; i++)
+			c->idx->t[i].built_n = UINT32_MAX;
+		c->idx->gen = c->gen;
+	}
+	t = &c->idx->t[l];
+	if ((t->built_n != n || !t->cap) && !tab_build(c, l, t))
+		return -1;
+	for (j = name_hash(name) & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1))
+		if (strcmp(entry_name(c, l, t->slot[j] - 1), name) == 0)
+			return (int)(t->slot[j] - 1);
+	return -1;
+}
+
+static void
+idx_free(struct ike_conf *c)
+{
+	int i;
+
+	if (!c->idx)
+		return;
+	for (i = 0; i < L_N; i++)
+		free(c->idx->t[i].slot);
+	free(c->idx);
+	c->idx = NULL;
+}
+
 /* ---- mirror life cycle -------------------------------------------------- */
 
 struct ike_conf *
@@ -81,6 +205,7 @@ ike_conf_del_gateway(struct ike_conf *c, const char *name)
 		if (strcmp(c->gateways[i].name, name) != 0)
 			continue;
 		gateway_fini(&c->gateways[i]);
+		c->gen++;
 		memmove(&c->gateways[i], &c->gateways[i + 1],
 		    (c->n_gateways - i - 1) * sizeof(c->gateways[0]));
 		c->n_gateways--;
@@ -98,6 +223,7 @@ ike_conf_del_vpn(struct ike_conf *c, const char *name)
 		if (strcmp(c->vpns[i].name, name) != 0)
 			continue;
 		vpn_fini(&c->vpns[i]);
+		c->gen++;
 		memmove(&c->vpns[i], &c->vpns[i + 1], (c->n_vpns - i - 1) * sizeof(c->vpns[0]));
 		c->n_vpns--;
 		return 0;
@@ -118,6 +244,7 @@ ike_conf_free(struct ike_conf *c)
 		gateway_fini(&c->gateways[i]);
 	for (i = 0; i < c->n_vpns; i++)
 		vpn_fini(&c->vpns[i]);
+	idx_free(c);
 	free(c->ike_proposals);
 	free(c->ike_policies);
 	free(c->gateways);
@@ -125,6 +252,15 @@ ike_conf_free(struct ike_conf *c)
 	free(c->ipsec_policies);
 	free(c->vpns);
 	free(c);
+}
+
+static void *grow(void **arr, unsigned *n, size_t size);
+
+static void *
+grow_entry(struct ike_conf *c, void **arr, unsigned *n, size_t size)
+{
+	c->gen++;
+	return grow(arr, n, size);
 }
 
 static void *
@@ -149,7 +285,7 @@ struct ike_conf_ike_proposal *
 ike_conf_add_ike_proposal(struct ike_conf *c, const char *name)
 {
 	struct ike_conf_ike_proposal *p =
-	    grow((void **)&c->ike_proposals, &c->n_ike_proposals, sizeof(*p));
+	    grow_entry(c, (void **)&c->ike_proposals, &c->n_ike_proposals, sizeof(*p));
 
 	if (!p)
 		return NULL;
@@ -165,7 +301,7 @@ struct ike_conf_ike_policy *
 ike_conf_add_ike_policy(struct ike_conf *c, const char *name)
 {
 	struct ike_conf_ike_policy *p =
-	    grow((void **)&c->ike_policies, &c->n_ike_policies, sizeof(*p));
+	    grow_entry(c, (void **)&c->ike_policies, &c->n_ike_policies, sizeof(*p));
 
 	if (p)
 		set_name(p->name, name);
@@ -175,7 +311,7 @@ ike_conf_add_ike_policy(struct ike_conf *c, const char *name)
 struct ike_conf_gateway *
 ike_conf_add_gateway(struct ike_conf *c, const char *name)
 {
-	struct ike_conf_gateway *g = grow((void **)&c->gateways, &c->n_gateways, sizeof(*g));
+	struct ike_conf_gateway *g = grow_entry(c, (void **)&c->gateways, &c->n_gateways, sizeof(*g));
 
 	if (!g)
 		return NULL;
@@ -190,7 +326,7 @@ struct ike_conf_ipsec_proposal *
 ike_conf_add_ipsec_proposal(struct ike_conf *c, const char *name)
 {
 	struct ike_conf_ipsec_proposal *p =
-	    grow((void **)&c->ipsec_proposals, &c->n_ipsec_proposals, sizeof(*p));
+	    grow_entry(c, (void **)&c->ipsec_proposals, &c->n_ipsec_proposals, sizeof(*p));
 
 	if (!p)
 		return NULL;
@@ -203,7 +339,7 @@ struct ike_conf_ipsec_policy *
 ike_conf_add_ipsec_policy(struct ike_conf *c, const char *name)
 {
 	struct ike_conf_ipsec_policy *p =
-	    grow((void **)&c->ipsec_policies, &c->n_ipsec_policies, sizeof(*p));
+	    grow_entry(c, (void **)&c->ipsec_policies, &c->n_ipsec_policies, sizeof(*p));
 
 	if (p)
 		set_name(p->name, name);
@@ -213,7 +349,7 @@ ike_conf_add_ipsec_policy(struct ike_conf *c, const char *name)
 struct ike_conf_vpn *
 ike_conf_add_vpn(struct ike_conf *c, const char *name)
 {
-	struct ike_conf_vpn *v = grow((void **)&c->vpns, &c->n_vpns, sizeof(*v));
+	struct ike_conf_vpn *v = grow_entry(c, (void **)&c->vpns, &c->n_vpns, sizeof(*v));
 
 	if (!v)
 		return NULL;
@@ -285,49 +421,46 @@ ike_conf_gateway_add_address(struct ike_conf_gateway *g, const char *addr)
 	return 0;
 }
 
-#define FIND(arr, n, name)                                                                         \
+#define FIND(l, arr, name)                                                                         \
 	do {                                                                                       \
-		unsigned i_;                                                                       \
-		for (i_ = 0; i_ < (n); i_++)                                                       \
-			if (strcmp((arr)[i_].name, (name)) == 0)                                   \
-				return &(arr)[i_];                                                 \
-		return NULL;                                                                       \
+		int i_ = find_idx(c, (l), (name));                                                 \
+		return i_ < 0 ? NULL : &(arr)[i_];                                                 \
 	} while (0)
 
 const struct ike_conf_gateway *
 ike_conf_find_gateway(const struct ike_conf *c, const char *name)
 {
-	FIND(c->gateways, c->n_gateways, name);
+	FIND(L_GW, c->gateways, name);
 }
 
 const struct ike_conf_vpn *
 ike_conf_find_vpn(const struct ike_conf *c, const char *name)
 {
-	FIND(c->vpns, c->n_vpns, name);
+	FIND(L_VPN, c->vpns, name);
 }
 
 static const struct ike_conf_ike_policy *
 find_ike_policy(const struct ike_conf *c, const char *name)
 {
-	FIND(c->ike_policies, c->n_ike_policies, name);
+	FIND(L_IKE_POL, c->ike_policies, name);
 }
 
 static const struct ike_conf_ike_proposal *
 find_ike_proposal(const struct ike_conf *c, const char *name)
 {
-	FIND(c->ike_proposals, c->n_ike_proposals, name);
+	FIND(L_IKE_PROP, c->ike_proposals, name);
 }
 
 static const struct ike_conf_ipsec_policy *
 find_ipsec_policy(const struct ike_conf *c, const char *name)
 {
-	FIND(c->ipsec_policies, c->n_ipsec_policies, name);
+	FIND(L_ESP_POL, c->ipsec_policies, name);
 }
 
 static const struct ike_conf_ipsec_proposal *
 find_ipsec_proposal(const struct ike_conf *c, const char *name)
 {
-	FIND(c->ipsec_proposals, c->n_ipsec_proposals, name);
+	FIND(L_ESP_PROP, c->ipsec_proposals, name);
 }
 
 /* ---- algorithm mapping ---------------------------------------------------- */

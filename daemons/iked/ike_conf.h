@@ -212,7 +212,11 @@ struct ike_conf_vpn {
 	enum ike_establish establish;
 };
 
+struct ike_conf_idx;
+
 struct ike_conf {
+	struct ike_conf_idx *idx;     /* private: name look-up tables */
+	uint64_t gen;                 /* private: bumped by every add/del */
 	uint32_t half_open_timeout;   /* default 60 s */
 	uint32_t half_open_max;       /* default 10000 */
 	uint32_t cookie_threshold;    /* default 500; 0 = always */
@@ -231,7 +235,11 @@ struct ike_conf {
 	unsigned n_vpns;
 };
 
-/* An empty configuration with the YANG defaults (NULL, errno). */
+/*
+ * Entries are added and removed only through the functions below (names
+ * are looked up through an index that they keep current).
+ * An empty configuration with the YANG defaults (NULL, errno).
+ */
 struct ike_conf *ike_conf_new(void);
 void ike_conf_free(struct ike_conf *c);
 /* Append an entry initialised with YANG defaults (NULL on ENOMEM); the

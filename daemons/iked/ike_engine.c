@@ -83,7 +83,8 @@ ike_engine_new(const struct ike_env *env, const struct ike_engine_opts *opts)
 	e->c = ike_crypto_new();
 	if (!e->c || ike_htab_init(&e->sa_by_spi, 256) < 0 || ike_htab_init(&e->sa_half, 256) < 0 ||
 	    ike_htab_init(&e->sa_by_index, 256) < 0 || ike_htab_init(&e->child_by_spi, 256) < 0 ||
-	    ike_htab_init(&e->tun_by_id, 256) < 0) {
+	    ike_htab_init(&e->tun_by_id, 256) < 0 || ike_htab_init(&e->gw_by_name, 64) < 0 ||
+	    ike_htab_init(&e->vpn_by_name, 64) < 0 || ike_htab_init(&e->sa_by_peer, 64) < 0) {
 		ike_engine_free(e);
 		errno = ENOMEM;
 		return NULL;
@@ -127,6 +128,9 @@ ike_engine_free(struct ike_engine *e)
 	ike_htab_fini(&e->sa_by_index);
 	ike_htab_fini(&e->child_by_spi);
 	ike_htab_fini(&e->tun_by_id);
+	ike_htab_fini(&e->gw_by_name);
+	ike_htab_fini(&e->vpn_by_name);
+	ike_htab_fini(&e->sa_by_peer);
 	ike_timers_fini(&e->timers);
 	ike_crypto_free(e->c);
 	explicit_bzero(e->cookie_secret, sizeof(e->cookie_secret));
@@ -468,25 +472,41 @@ ike_engine_dp_ike_send(struct ike_engine *e, const struct ike_dgram *d)
 
 /* ---- gateways and VPNs ---------------------------------------------------- */
 
+uint64_t
+ike_name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
+	return h;
+}
+
 struct ike_gw *
 ike_gw_find(struct ike_engine *e, const char *name)
 {
-	struct ike_gw *gw;
+	struct ike_hnode *n;
 
-	ike_list_foreach(gw, it, &e->gws, struct ike_gw, link)
+	for (n = ike_htab_find(&e->gw_by_name, ike_name_hash(name)); n; n = ike_htab_next(n)) {
+		struct ike_gw *gw = ike_container_of(n, struct ike_gw, by_name);
+
 		if (strcmp(gw->conf.name, name) == 0)
 			return gw;
+	}
 	return NULL;
 }
 
 static struct ike_vpn *
 vpn_find(struct ike_engine *e, const char *name)
 {
-	struct ike_vpn *v;
+	struct ike_hnode *n;
 
-	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
+	for (n = ike_htab_find(&e->vpn_by_name, ike_name_hash(name)); n; n = ike_htab_next(n)) {
+		struct ike_vpn *v = ike_container_of(n, struct ike_vpn, by_name);
+
 		if (strcmp(v->conf.name, name) == 0)
 			return v;
+	}
 	return NULL;
 }
 
@@ -524,6 +544,7 @@ vpn_remove(struct ike_vpn *v, enum ike_event reason, bool graceful)
 	struct ike_gw *gw = v->gw;
 
 	vpn_tunnels_remove(v, reason, graceful);
+	ike_htab_del(&v->e->vpn_by_name, &v->by_name);
 	ike_list_del(&v->link);
 	ike_list_del(&v->gw_link);
 	ike_vpn_conf_fini(&v->conf);
@@ -558,6 +579,7 @@ gw_remove(struct ike_gw *gw, bool graceful)
 
 		gw->e->env.anchor->release(gw->e->env.anchor_ctx, gw->spu, &k);
 	}
+	ike_htab_del(&gw->e->gw_by_name, &gw->by_name);
 	ike_list_del(&gw->link);
 	ike_gw_conf_fini(&gw->conf);
 	free(gw);
@@ -717,15 +739,16 @@ ike_engine_prepare(struct ike_engine *e, const struct ike_conf *c, ike_resolve_f
 			goto fail;
 		}
 	}
-	/* A VPN must follow its gateway when that one's SAs are rebuilt. */
+	/* An existing VPN must follow its gateway when that one is new (a
+	 * VPN moved to another gateway). Only new gateways can differ. */
 	for (i = 0; i < p->n_vpn; i++) {
-		unsigned j;
+		struct ike_gw *now;
 
-		for (j = 0; j < p->n_gw; j++)
-			if (strcmp(p->gw[j].conf.name, p->vpn[i].conf.gateway) == 0 &&
-			    (p->gw[j].sa_change || p->gw[j].is_new) && !p->vpn[i].is_new &&
-			    p->vpn[i].vpn->gw != p->gw[j].gw)
-				p->vpn[i].sa_change = true;
+		if (p->vpn[i].is_new || p->vpn[i].sa_change)
+			continue;
+		now = ike_gw_find(e, p->vpn[i].conf.gateway);
+		if (now != p->vpn[i].vpn->gw)
+			p->vpn[i].sa_change = p->vpn[i].changed = true;
 	}
 	*plan = p;
 	return 0;
@@ -734,33 +757,6 @@ fail:
 	return rc;
 }
 
-static struct ike_gw *
-plan_gw_object(struct ike_engine *e, const char *name)
-{
-	return ike_gw_find(e, name);
-}
-
-static bool
-plan_has_gw(const struct ike_plan *p, const struct ike_gw *gw)
-{
-	unsigned i;
-
-	for (i = 0; i < p->n_gw; i++)
-		if (p->gw[i].gw == gw)
-			return true;
-	return false;
-}
-
-static bool
-plan_has_vpn(const struct ike_plan *p, const struct ike_vpn *v)
-{
-	unsigned i;
-
-	for (i = 0; i < p->n_vpn; i++)
-		if (p->vpn[i].vpn == v)
-			return true;
-	return false;
-}
 
 static void
 tunnels_start(struct ike_vpn *v)
@@ -805,6 +801,7 @@ apply_gw(struct ike_engine *e, struct plan_gw *pg)
 		ike_list_init(&gw->vpns);
 		ike_list_init(&gw->sas);
 		ike_list_add_tail(&e->gws, &gw->link);
+		ike_htab_add(&e->gw_by_name, &gw->by_name, ike_name_hash(gw->conf.name));
 		pg->is_new = false; /* owned by the engine now */
 		return;
 	}
@@ -840,7 +837,7 @@ static void
 apply_vpn(struct ike_engine *e, struct plan_vpn *pv)
 {
 	struct ike_vpn *v = pv->vpn;
-	struct ike_gw *gw = plan_gw_object(e, pv->conf.gateway);
+	struct ike_gw *gw = ike_gw_find(e, pv->conf.gateway);
 
 	if (!gw)
 		return; /* cannot happen: the configuration was checked */
@@ -852,6 +849,7 @@ apply_vpn(struct ike_engine *e, struct plan_vpn *pv)
 		v->gw = gw;
 		ike_list_init(&v->tunnels);
 		ike_list_add_tail(&e->vpns, &v->link);
+		ike_htab_add(&e->vpn_by_name, &v->by_name, ike_name_hash(v->conf.name));
 		ike_list_add_tail(&gw->vpns, &v->gw_link);
 		pv->is_new = false;
 		vpn_build_tunnels(v);
@@ -894,12 +892,24 @@ ike_engine_commit(struct ike_engine *e, struct ike_plan *p)
 		ike_engine_set_limits(e, p->ho_timeout, p->ho_max, p->cookie_threshold);
 	/* 1. Destroys first, dependants (VPNs) before dependencies (gateways). */
 	if (p->full) {
-		ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
-			if (!plan_has_vpn(p, v))
+		for (i = 0; i < p->n_gw; i++)
+			if (!p->gw[i].is_new)
+				p->gw[i].gw->in_plan = true;
+		for (i = 0; i < p->n_vpn; i++)
+			if (!p->vpn[i].is_new)
+				p->vpn[i].vpn->in_plan = true;
+		ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link) {
+			if (!v->in_plan)
 				vpn_remove(v, IKE_EV_CONFIG_CHANGED, true);
-		ike_list_foreach(gw, it2, &e->gws, struct ike_gw, link)
-			if (!plan_has_gw(p, gw))
+			else
+				v->in_plan = false;
+		}
+		ike_list_foreach(gw, it2, &e->gws, struct ike_gw, link) {
+			if (!gw->in_plan)
 				gw_remove(gw, true);
+			else
+				gw->in_plan = false;
+		}
 	}
 	/* 2. Creates and modifies, parents (gateways) first. */
 	for (i = 0; i < p->n_gw; i++)

@@ -114,6 +114,8 @@ struct ike_hs {
 
 struct ike_gw {
 	struct ike_list link; /* e->gws */
+	struct ike_hnode by_name;
+	bool in_plan;
 	struct ike_engine *e;
 	struct ike_gw_conf conf;
 	uint32_t id;
@@ -128,6 +130,8 @@ struct ike_gw {
 
 struct ike_vpn {
 	struct ike_list link;    /* e->vpns */
+	struct ike_hnode by_name;
+	bool in_plan;
 	struct ike_list gw_link; /* gw->vpns */
 	struct ike_engine *e;
 	struct ike_vpn_conf conf;
@@ -194,6 +198,7 @@ struct ike_sa {
 	struct ike_hnode by_spi;  /* our SPI */
 	struct ike_hnode by_half; /* responder: (SPIi, peer) while half-open */
 	struct ike_hnode by_index;
+	struct ike_hnode by_peer; /* dial-up: (gateway, peer IKE-ID) */
 	uint32_t index;
 	enum ike_sa_st st;
 	bool initiator; /* original initiator of this IKE SA */
@@ -253,6 +258,7 @@ struct ike_engine {
 	struct ike_timers timers;
 	uint64_t wake_told;
 	struct ike_htab sa_by_spi, sa_half, sa_by_index, child_by_spi, tun_by_id;
+	struct ike_htab gw_by_name, vpn_by_name, sa_by_peer; /* sa_by_peer: dial-up IDs */
 	struct ike_list sas, gws, vpns, reap;
 	uint32_t next_sa_index, next_tunnel_id, next_gw_id;
 	uint32_t half_open, ho_timeout_s, ho_max, cookie_threshold;
@@ -279,6 +285,7 @@ int ike_send(struct ike_engine *e, const struct ike_endpoint *local,
     const struct ike_endpoint *remote, enum ike_dgram_kind kind, const uint8_t *p, size_t len);
 void ike_emit(struct ike_engine *e, enum ike_event ev, struct ike_tunnel *t, struct ike_sa *sa);
 struct ike_gw *ike_gw_find(struct ike_engine *e, const char *name);
+uint64_t ike_name_hash(const char *s);
 /* Soft lifetime with margin and jitter, in ms, for a hard lifetime in s. */
 uint64_t ike_soft_ms(struct ike_engine *e, uint32_t hard_s);
 void ike_nkey_set(struct ike_nkey *k, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
@@ -313,6 +320,9 @@ enum ike_rsp ike_sa_rekey_on_response(
 void ike_sa_rekey_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc);
 void ike_sa_rekey_abort(struct ike_sa *sa, struct ike_task *t);
 void ike_sa_dedup(struct ike_sa *sa);
+/* Dial-up SAs indexed by (gateway, peer identity), for INITIAL_CONTACT and
+ * reject-duplicate-connection without walking every peer. */
+uint64_t ike_sa_peer_key(const struct ike_gw *gw, const struct ike_id *id);
 /* The SA the peer's messages for this gateway pair should reach (rekeyed chain). */
 void ike_sa_install_nkey(struct ike_sa *sa, const uint8_t *ni, size_t nil, const uint8_t *nr,
     size_t nrl);

@@ -199,6 +199,30 @@ halfopen_done(struct ike_sa *sa)
 	ike_disarm(e, &sa->t_halfopen);
 }
 
+uint64_t
+ike_sa_peer_key(const struct ike_gw *gw, const struct ike_id *id)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ gw->id;
+	unsigned i;
+
+	h = (h ^ id->type) * 0x100000001b3ull;
+	for (i = 0; i < id->len; i++) {
+		uint8_t c = id->data[i];
+
+		if (id->type == IKE_ID_FQDN || id->type == IKE_ID_RFC822_ADDR)
+			c = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		h = (h ^ c) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+static void
+index_peer(struct ike_sa *sa)
+{
+	if (sa->gw && sa->gw->conf.dynamic && sa->remote_id.type != IKE_ID_NONE)
+		ike_htab_add(&sa->e->sa_by_peer, &sa->by_peer, ike_sa_peer_key(sa->gw, &sa->remote_id));
+}
+
 void
 ike_sa_established(struct ike_sa *sa)
 {
@@ -210,6 +234,7 @@ ike_sa_established(struct ike_sa *sa)
 	sa->up_ms = ike_now(e);
 	halfopen_done(sa);
 	e->st.ike_sas_up++;
+	index_peer(sa);
 	if (gw && gw->conf.dynamic) {
 		struct ike_anchor_key k = ike_gw_anchor_key(gw, sa);
 
@@ -277,6 +302,7 @@ ike_sa_kill(struct ike_sa *sa, enum ike_event reason)
 	unlink_rekey(sa);
 	ike_htab_del(&e->sa_by_spi, &sa->by_spi);
 	ike_htab_del(&e->sa_by_index, &sa->by_index);
+	ike_htab_del(&e->sa_by_peer, &sa->by_peer);
 	ike_disarm(e, &sa->t_rtx);
 	ike_disarm(e, &sa->t_rekey);
 	ike_disarm(e, &sa->t_expire);
@@ -630,6 +656,7 @@ rekey_up(struct ike_sa *n, struct ike_sa *old)
 	n->have_keys = true;
 	e->st.ike_sas_up++;
 	ike_sa_set_gw(n, old->gw);
+	index_peer(n);
 	lifetimes_arm(n);
 	ike_sa_start_timers(n);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "ike_wire.h"
 #include "log.h"
@@ -107,6 +108,38 @@ static const struct ike_anchor_ops anchor_ops = {
 	.tunnel_del = anchor_tdel,
 };
 
+static bool
+grow_queue(struct net *n)
+{
+	size_t cap;
+	struct net_pkt *q;
+
+	if (n->q_head > 0) {
+		/* Reuse the consumed front before growing. */
+		memmove(n->q, n->q + n->q_head, (n->n_q - n->q_head) * sizeof(*n->q));
+		n->n_q -= n->q_head;
+		n->q_head = 0;
+		if (n->n_q < n->cap_q)
+			return true;
+	}
+	cap = n->cap_q ? n->cap_q * 2 : 64;
+	q = realloc(n->q, cap * sizeof(*q));
+	if (!q)
+		return false;
+	n->q = q;
+	n->cap_q = cap;
+	return true;
+}
+
+static uint64_t
+cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int
 env_send(void *ctx, const struct ike_dgram *d)
 {
@@ -115,15 +148,8 @@ env_send(void *ctx, const struct ike_dgram *d)
 	struct net_pkt *k;
 	int i;
 
-	if (n->n_q == n->cap_q) {
-		size_t cap = n->cap_q ? n->cap_q * 2 : 64;
-		struct net_pkt *q = realloc(n->q, cap * sizeof(*q));
-
-		if (!q)
-			return -1;
-		n->q = q;
-		n->cap_q = cap;
-	}
+	if (n->n_q == n->cap_q && !grow_queue(n))
+		return -1;
 	k = &n->q[n->n_q];
 	memset(k, 0, sizeof(*k));
 	k->from = p->idx;
@@ -185,9 +211,9 @@ net_drop_queue(struct net *n)
 {
 	size_t i;
 
-	for (i = 0; i < n->n_q; i++)
+	for (i = n->q_head; i < n->n_q; i++)
 		free(n->q[i].buf);
-	n->n_q = 0;
+	n->n_q = n->q_head = 0;
 }
 
 void
@@ -290,7 +316,12 @@ deliver(struct net *n, struct net_pkt *k)
 		to->keepalives++;
 		return;
 	}
-	ike_engine_input(to->e, &d);
+	{
+		uint64_t t0 = cpu_now();
+
+		ike_engine_input(to->e, &d);
+		to->cpu_ns += cpu_now() - t0;
+	}
 }
 
 void
@@ -298,12 +329,12 @@ net_run(struct net *n)
 {
 	unsigned guard = 0;
 
-	while (n->n_q && guard++ < 1000000) {
-		struct net_pkt k = n->q[0];
+	while (n->q_head < n->n_q && guard++ < 100000000) {
+		struct net_pkt k = n->q[n->q_head++];
 		enum net_verdict v = n->filter ? n->filter(n->filter_ctx, &k) : NET_DELIVER;
 
-		memmove(n->q, n->q + 1, (n->n_q - 1) * sizeof(*n->q));
-		n->n_q--;
+		if (n->q_head == n->n_q)
+			n->q_head = n->n_q = 0;
 		switch (v) {
 		case NET_DROP:
 			n->dropped++;
@@ -337,14 +368,8 @@ net_release(struct net *n)
 	size_t i;
 
 	for (i = 0; i < n->n_held; i++) {
-		if (n->n_q == n->cap_q) {
-			size_t cap = n->cap_q ? n->cap_q * 2 : 64;
-
-			n->q = realloc(n->q, cap * sizeof(*n->q));
-			if (!n->q)
-				abort();
-			n->cap_q = cap;
-		}
+		if (n->n_q == n->cap_q && !grow_queue(n))
+			abort();
 		n->q[n->n_q++] = n->held[i];
 	}
 	n->n_held = 0;
@@ -370,9 +395,16 @@ net_advance(struct net *n, uint64_t ms)
 			break;
 		if (next > n->now)
 			n->now = next;
-		for (i = 0; i < n->n_peers; i++)
-			if (n->peers[i]->e && ike_engine_next_deadline(n->peers[i]->e) <= n->now)
-				ike_engine_run_timers(n->peers[i]->e);
+		for (i = 0; i < n->n_peers; i++) {
+			struct peer *p = n->peers[i];
+
+			if (p->e && ike_engine_next_deadline(p->e) <= n->now) {
+				uint64_t t0 = cpu_now();
+
+				ike_engine_run_timers(p->e);
+				p->cpu_ns += cpu_now() - t0;
+			}
+		}
 	}
 	n->now = target;
 	net_run(n);

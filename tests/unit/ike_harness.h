@@ -40,6 +40,7 @@ struct peer {
 	/* events */
 	unsigned n_events[IKE_EV_MAX];
 	unsigned keepalives;
+	uint64_t cpu_ns; /* thread CPU time spent inside this peer's engine */
 };
 
 /* What a filter decides for one datagram. */
@@ -67,8 +68,8 @@ struct net {
 	int64_t wall;
 	struct peer *peers[NET_MAX_PEERS];
 	int n_peers;
-	struct net_pkt *q;
-	size_t n_q, cap_q;
+	struct net_pkt *q; /* queued datagrams are q[q_head..n_q) */
+	size_t q_head, n_q, cap_q;
 	struct net_pkt *held;
 	size_t n_held, cap_held;
 	net_filter_fn filter;
