@@ -106,7 +106,6 @@ addr_eq(const struct dp_addr *a, const struct dp_addr *b)
 	return a->family == b->family && memcmp(a->u.b, b->u.b, n) == 0;
 }
 
-
 static uint64_t
 sa_key(uint32_t spi, enum dp_dir dir)
 {
@@ -461,8 +460,8 @@ spi_used(struct dp_mock *m, uint32_t spi)
 }
 
 static int
-mock_spi_alloc(void *impl, const struct dp_addr *local, const struct dp_addr *remote,
-    uint32_t spu, uint32_t *spi, struct errbuf *err)
+mock_spi_alloc(void *impl, const struct dp_addr *local, const struct dp_addr *remote, uint32_t spu,
+    uint32_t *spi, struct errbuf *err)
 {
 	struct dp_mock *m = impl;
 	struct dp_mock_call *c = record(m, DPM_SPI_ALLOC);
@@ -523,8 +522,8 @@ out:
 }
 
 static int
-mock_sa_del(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst,
-    struct errbuf *err)
+mock_sa_del(
+    void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst, struct errbuf *err)
 {
 	struct dp_mock *m = impl;
 	struct dp_mock_call *c = record(m, DPM_SA_DEL);
@@ -785,8 +784,9 @@ const char *
 dp_mock_op_str(enum dp_mock_op op)
 {
 	static const char *const s[DPM_OP_MAX] = { "OPEN", "CLOSE", "UNIT_SET", "UNIT_DEL",
-		"ROUTE_ADD", "ROUTE_DEL", "TUNNEL_SET", "TUNNEL_DEL", "SPI_ALLOC", "SA_ADD", "SA_DEL",
-		"SA_STATS", "POLICY_ADD", "POLICY_DEL", "SPU_STATS", "CLEAR_STATS", "IKE_SEND" };
+		"ROUTE_ADD", "ROUTE_DEL", "TUNNEL_SET", "TUNNEL_DEL", "SPI_ALLOC", "SA_ADD",
+		"SA_DEL", "SA_STATS", "POLICY_ADD", "POLICY_DEL", "SPU_STATS", "CLEAR_STATS",
+		"IKE_SEND" };
 
 	return op < DPM_OP_MAX ? s[op] : "?";
 }
@@ -806,16 +806,16 @@ dp_mock_format(const struct dp_mock *m, char *buf, size_t len)
 		case DPM_SA_ADD:
 		case DPM_SA_DEL:
 			w = snprintf(buf + o, len - o, "%s %s spi=%08x tunnel=%u rc=%d\n",
-			    dp_mock_op_str(c->op), c->dir == DP_DIR_IN ? "in" : "out", c->spi, c->id,
-			    c->rc);
+			    dp_mock_op_str(c->op), c->dir == DP_DIR_IN ? "in" : "out", c->spi,
+			    c->id, c->rc);
 			break;
 		case DPM_SPI_ALLOC:
 			w = snprintf(buf + o, len - o, "%s spi=%08x spu=%u rc=%d\n",
 			    dp_mock_op_str(c->op), c->spi, c->spu, c->rc);
 			break;
 		default:
-			w = snprintf(buf + o, len - o, "%s id=%u spu=%u rc=%d\n", dp_mock_op_str(c->op),
-			    c->id, c->spu, c->rc);
+			w = snprintf(buf + o, len - o, "%s id=%u spu=%u rc=%d\n",
+			    dp_mock_op_str(c->op), c->id, c->spu, c->rc);
 			break;
 		}
 		if (w < 0)
@@ -931,8 +931,8 @@ size_t
 dp_mock_mem(const struct dp_mock *m)
 {
 	return sizeof(*m) + m->cap_log * sizeof(*m->log) + m->cap_sa * sizeof(*m->sas) +
-	       (m->sa_idx.cap + m->tun_idx.cap) * sizeof(uint32_t) +
-	       m->cap_tun * sizeof(*m->tuns) + m->cap_unit * sizeof(*m->units) +
-	       m->cap_route * sizeof(*m->routes) + m->cap_pol * sizeof(*m->pols) +
-	       m->cap_ev * sizeof(*m->evs) + m->cap_rx * sizeof(*m->rx);
+	       (m->sa_idx.cap + m->tun_idx.cap) * sizeof(uint32_t) + m->cap_tun * sizeof(*m->tuns) +
+	       m->cap_unit * sizeof(*m->units) + m->cap_route * sizeof(*m->routes) +
+	       m->cap_pol * sizeof(*m->pols) + m->cap_ev * sizeof(*m->evs) +
+	       m->cap_rx * sizeof(*m->rx);
 }

@@ -78,8 +78,8 @@ const struct dp_tunnel *dp_mock_tunnel_find(const struct dp_mock *m, uint32_t id
 void dp_mock_set_spi_base(struct dp_mock *m, uint32_t base);
 void dp_mock_fail_next(struct dp_mock *m, enum dp_mock_op op, int err);
 /* Traffic counters returned by sa_stats (packets/bytes add up). */
-int dp_mock_add_traffic(struct dp_mock *m, uint32_t spi, enum dp_dir dir, uint64_t packets,
-    uint64_t bytes);
+int dp_mock_add_traffic(
+    struct dp_mock *m, uint32_t spi, enum dp_dir dir, uint64_t packets, uint64_t bytes);
 void dp_mock_push_event(struct dp_mock *m, const struct dp_event *ev);
 /* An IKE datagram for ike_recv (data copied). */
 int dp_mock_push_ike(struct dp_mock *m, const struct dp_ike_msg *msg);

@@ -66,7 +66,8 @@ verify_auth(struct ike_sa *sa, const struct ike_id *peer_id, const struct ike_au
 	size_t plen = ike_prf_len(sa->suite.prf), i;
 	unsigned diff = 0;
 
-	if (a->method != IKE_AUTH_PSK || a->len != plen || compute_auth(sa, false, peer_id, want) < 0)
+	if (a->method != IKE_AUTH_PSK || a->len != plen ||
+	    compute_auth(sa, false, peer_id, want) < 0)
 		return false;
 	for (i = 0; i < plen; i++)
 		diff |= want[i] ^ a->data[i];
@@ -80,9 +81,8 @@ gw_has_other(struct ike_gw *gw, struct ike_sa *sa)
 {
 	struct ike_sa *o;
 
-	ike_list_foreach(o, it, &gw->sas, struct ike_sa, gw_link)
-		if (o != sa && o->st == SA_UP)
-			return true;
+	ike_list_foreach(
+	    o, it, &gw->sas, struct ike_sa, gw_link) if (o != sa && o->st == SA_UP) return true;
 	return false;
 }
 
@@ -199,8 +199,8 @@ ike_auth_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_pld
 		return RSP_DONE;
 	}
 	if (!verify_auth(sa, &idr, &a)) {
-		log_info(LOG_IKE, "IKE SA %u: peer's AUTH does not verify (pre-shared key?)",
-		    sa->index);
+		log_info(
+		    LOG_IKE, "IKE SA %u: peer's AUTH does not verify (pre-shared key?)", sa->index);
 		e->st.auth_failures++;
 		fail_tunnels(sa, t, IKE_EV_AUTH_FAILED);
 		return RSP_DONE;
@@ -277,10 +277,12 @@ record_gw_event(struct ike_gw *gw, enum ike_event ev)
 {
 	struct ike_vpn *v;
 
-	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link) {
+	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
+	{
 		struct ike_tunnel *t;
 
-		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link) {
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
 			if (t->peer_sa)
 				continue;
 			t->fail++;
@@ -301,12 +303,12 @@ older_peer_sa(struct ike_sa *sa, struct ike_gw *gw, const struct ike_id *id, uin
 	struct ike_hnode *n;
 
 	if (!gw->conf.dynamic) {
-		ike_list_foreach(o, it, &gw->sas, struct ike_sa, gw_link)
-			if (o != sa && o->st == SA_UP && o->up_ms < before)
-				return o;
+		ike_list_foreach(o, it, &gw->sas, struct ike_sa,
+		    gw_link) if (o != sa && o->st == SA_UP && o->up_ms < before) return o;
 		return NULL;
 	}
-	for (n = ike_htab_find(&sa->e->sa_by_peer, ike_sa_peer_key(gw, id)); n; n = ike_htab_next(n)) {
+	for (n = ike_htab_find(&sa->e->sa_by_peer, ike_sa_peer_key(gw, id)); n;
+	     n = ike_htab_next(n)) {
 		o = ike_container_of(n, struct ike_sa, by_peer);
 		if (o != sa && o->gw == gw && o->st == SA_UP && o->up_ms < before &&
 		    ike_id_eq(&o->remote_id, id))
@@ -359,8 +361,9 @@ ike_auth_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc
 	}
 	sa->gw = gw; /* for the AUTH key; linked below once accepted */
 	if (!verify_auth(sa, &idi, &a)) {
-		log_info(LOG_IKE, "IKE SA %u: gateway %s: AUTH does not verify (pre-shared key "
-				  "mismatch?)",
+		log_info(LOG_IKE,
+		    "IKE SA %u: gateway %s: AUTH does not verify (pre-shared key "
+		    "mismatch?)",
 		    sa->index, gw->conf.name);
 		e->st.auth_failures++;
 		record_gw_event(gw, IKE_EV_AUTH_FAILED);
@@ -371,7 +374,7 @@ ike_auth_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc
 	}
 	if (gw->conf.dynamic &&
 	    ((gw->conf.connections_limit && gw->n_peers >= gw->conf.connections_limit) ||
-		(gw->conf.reject_duplicate && older_peer_sa(sa, gw, &idi, UINT64_MAX)))) {
+	        (gw->conf.reject_duplicate && older_peer_sa(sa, gw, &idi, UINT64_MAX)))) {
 		log_info(LOG_IKE, "IKE SA %u: gateway %s refuses another connection", sa->index,
 		    gw->conf.name);
 		ike_enc_notify(enc, 0, NULL, 0, IKE_N_AUTHENTICATION_FAILED, NULL, 0);

@@ -23,6 +23,7 @@ static void soft_fire(struct ike_timer *tm, void *arg);
 static void hard_fire(struct ike_timer *tm, void *arg);
 static void out_fire(struct ike_timer *tm, void *arg);
 static void grace_fire(struct ike_timer *tm, void *arg);
+static void idle_fire(struct ike_timer *tm, void *arg);
 
 struct ike_child *
 ike_child_new(struct ike_sa *sa, struct ike_tunnel *tun, bool initiator)
@@ -40,6 +41,7 @@ ike_child_new(struct ike_sa *sa, struct ike_tunnel *tun, bool initiator)
 	ike_timer_init(&ch->t_hard, hard_fire, ch);
 	ike_timer_init(&ch->t_out, out_fire, ch);
 	ike_timer_init(&ch->t_grace, grace_fire, ch);
+	ike_timer_init(&ch->t_idle, idle_fire, ch);
 	ike_list_add_tail(&sa->children, &ch->sa_link);
 	if (tun)
 		ike_list_add_tail(&tun->children, &ch->tun_link);
@@ -80,9 +82,8 @@ find_out(const struct ike_sa *sa, uint32_t spi)
 {
 	struct ike_child *ch;
 
-	ike_list_foreach(ch, it, &sa->children, struct ike_child, sa_link)
-		if (ch->spi_out == spi && ch->st != CH_NEW)
-			return ch;
+	ike_list_foreach(ch, it, &sa->children, struct ike_child,
+	    sa_link) if (ch->spi_out == spi && ch->st != CH_NEW) return ch;
 	return NULL;
 }
 
@@ -124,6 +125,7 @@ ike_child_remove(struct ike_child *ch, enum ike_event reason)
 	ike_disarm(e, &ch->t_hard);
 	ike_disarm(e, &ch->t_out);
 	ike_disarm(e, &ch->t_grace);
+	ike_disarm(e, &ch->t_idle);
 	ike_htab_del(&e->child_by_spi, &ch->by_spi);
 	ike_xchg_forget_child(sa, ch);
 	if (ch->rekey_of) {
@@ -156,8 +158,8 @@ vpn_of(const struct ike_child *ch)
 
 /* Our ESP offers: the VPN's proposals, the current suite first on rekey. */
 static unsigned
-esp_offers(const struct ike_vpn_conf *v, const struct ike_suite *first, uint16_t dh,
-    uint32_t spi, struct ike_offer *o)
+esp_offers(const struct ike_vpn_conf *v, const struct ike_suite *first, uint16_t dh, uint32_t spi,
+    struct ike_offer *o)
 {
 	unsigned n = 0, i;
 
@@ -187,8 +189,8 @@ esp_offers(const struct ike_vpn_conf *v, const struct ike_suite *first, uint16_t
 }
 
 static int
-set_ts(struct ike_child *ch, const struct ike_ts *l, unsigned nl, const struct ike_ts *r,
-    unsigned nr)
+set_ts(
+    struct ike_child *ch, const struct ike_ts *l, unsigned nl, const struct ike_ts *r, unsigned nr)
 {
 	struct ike_ts *ts = malloc((nl + nr) * sizeof(*ts));
 
@@ -256,8 +258,8 @@ keymat(struct ike_child *ch, const uint8_t *gir, size_t gl, const uint8_t *ni, s
 		v[n++] = (struct ike_iov){ gir, gl };
 	v[n++] = (struct ike_iov){ ni, nil };
 	v[n++] = (struct ike_iov){ nr, nrl };
-	rc = ike_prfplus(sa->e->c, sa->suite.prf, sa->keys.sk_d, sa->keys.prf_len, v, n, km,
-	    2 * (ek + ak));
+	rc = ike_prfplus(
+	    sa->e->c, sa->suite.prf, sa->keys.sk_d, sa->keys.prf_len, v, n, km, 2 * (ek + ak));
 	if (rc < 0)
 		goto out;
 	fill_sa(ch, in, true);
@@ -289,6 +291,43 @@ arm_lifetimes(struct ike_child *ch)
 	ike_arm(e, &ch->t_hard, ch->hard_ms);
 	if (vpn_of(ch)->establish != IKE_EST_RESPONDER_ONLY_NO_REKEY)
 		ike_arm(e, &ch->t_soft, ch->soft_ms);
+	if (vpn_of(ch)->idle_time)
+		ike_arm(e, &ch->t_idle, now + (uint64_t)vpn_of(ch)->idle_time * 1000);
+}
+
+/* Packets through both directions of a CHILD SA so far. */
+static uint64_t
+traffic(struct ike_child *ch)
+{
+	struct ike_sa *sa = ch->sa;
+	struct ike_dp_stats s;
+	uint64_t n = 0;
+
+	if (ch->in_inst && ike_dp_sa_stats(&sa->e->dp, ch->spi_in, true, &sa->local.addr, &s) == 0)
+		n += s.packets;
+	if (ch->out_inst &&
+	    ike_dp_sa_stats(&sa->e->dp, ch->spi_out, false, &sa->remote.addr, &s) == 0)
+		n += s.packets;
+	return n;
+}
+
+/* idle-time: a CHILD SA that carried nothing for that long is deleted. */
+static void
+idle_fire(struct ike_timer *tm, void *arg)
+{
+	struct ike_child *ch = arg;
+	uint64_t n;
+
+	(void)tm;
+	if (ch->st != CH_UP || !ch->tun)
+		return;
+	n = traffic(ch);
+	if (n == ch->idle_pkts && ike_sa_is_alive(ch->sa)) {
+		ike_info_delete_child(ch, IKE_EV_IDLE);
+		return;
+	}
+	ch->idle_pkts = n;
+	ike_arm_in(ch->sa->e, &ch->t_idle, (uint64_t)vpn_of(ch)->idle_time * 1000);
 }
 
 /* Installs inbound now, outbound now or later (then kept in pending_out). */
@@ -347,7 +386,8 @@ ike_child_install_out(struct ike_child *ch)
 	if (ike_dp_sa_add(&e->dp, ch->pending_out, &err) == 0)
 		ch->out_inst = true;
 	else
-		log_warnx(LOG_IKE, "tunnel %u: outbound SA install failed: %s", ch->tun->id, err.msg);
+		log_warnx(
+		    LOG_IKE, "tunnel %u: outbound SA install failed: %s", ch->tun->id, err.msg);
 	wipe_pending(ch);
 }
 
@@ -388,7 +428,8 @@ find_match(struct ike_sa *sa, const struct ike_ts *tsi, unsigned ni, const struc
 
 	if (!sa->gw)
 		return false;
-	ike_list_foreach(v, it, &sa->gw->vpns, struct ike_vpn, gw_link) {
+	ike_list_foreach(v, it, &sa->gw->vpns, struct ike_vpn, gw_link)
+	{
 		unsigned k;
 
 		for (k = 0; k < v->conf.n_ts; k++) {
@@ -415,14 +456,12 @@ match_tunnel(struct ike_sa *sa, const struct ts_match *m)
 	struct ike_tunnel *t;
 
 	if (sa->gw->conf.dynamic) {
-		ike_list_foreach(t, it, &sa->peer_tunnels, struct ike_tunnel, peer_link)
-			if (t->vpn == m->vpn && t->ts_idx == m->idx)
-				return t;
+		ike_list_foreach(t, it, &sa->peer_tunnels, struct ike_tunnel,
+		    peer_link) if (t->vpn == m->vpn && t->ts_idx == m->idx) return t;
 		return ike_tunnel_new(m->vpn, m->idx, sa);
 	}
-	ike_list_foreach(t, it2, &m->vpn->tunnels, struct ike_tunnel, vpn_link)
-		if (t->ts_idx == m->idx && !t->peer_sa)
-			return t;
+	ike_list_foreach(t, it2, &m->vpn->tunnels, struct ike_tunnel,
+	    vpn_link) if (t->ts_idx == m->idx && !t->peer_sa) return t;
 	return NULL;
 }
 
@@ -449,10 +488,12 @@ gw_event(struct ike_sa *sa, enum ike_event ev)
 
 	if (!sa->gw || sa->gw->conf.dynamic)
 		return;
-	ike_list_foreach(v, it, &sa->gw->vpns, struct ike_vpn, gw_link) {
+	ike_list_foreach(v, it, &sa->gw->vpns, struct ike_vpn, gw_link)
+	{
 		struct ike_tunnel *t;
 
-		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link) {
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
 			t->fail++;
 			ike_tunnel_event(t, ev);
 		}
@@ -460,8 +501,8 @@ gw_event(struct ike_sa *sa, enum ike_event ev)
 }
 
 static int
-parse_ts(const struct ike_plds *pl, struct ike_ts *tsi, unsigned *ni, struct ike_ts *tsr,
-    unsigned *nr)
+parse_ts(
+    const struct ike_plds *pl, struct ike_ts *tsi, unsigned *ni, struct ike_ts *tsr, unsigned *nr)
 {
 	const struct ike_pld *pi = ike_plds_find(pl, IKE_PL_TSI);
 	const struct ike_pld *pr = ike_plds_find(pl, IKE_PL_TSR);
@@ -530,7 +571,7 @@ accept_answer(struct ike_child *ch, const struct ike_plds *pl, const struct ike_
 	if (set_ts(ch, tsi, ni, tsr, nrr) < 0)
 		return IKE_N_TEMPORARY_FAILURE;
 	ch->spi_out = (uint32_t)c->spi[0] << 24 | (uint32_t)c->spi[1] << 16 |
-		      (uint32_t)c->spi[2] << 8 | c->spi[3];
+	              (uint32_t)c->spi[2] << 8 | c->spi[3];
 	ch->suite = c->s;
 	return 0;
 }
@@ -566,8 +607,8 @@ ike_child_first_response(
 		return 0;
 	ts = ike_tunnel_ts(tun);
 	e2 = err ? err
-		 : accept_answer(ch, pl, vpn_of(ch)->esp_props, vpn_of(ch)->n_esp_props,
-		       IKE_SEL_IGNORE_DH, ts->local, ts->n_local, ts->remote, ts->n_remote, &c);
+	         : accept_answer(ch, pl, vpn_of(ch)->esp_props, vpn_of(ch)->n_esp_props,
+	               IKE_SEL_IGNORE_DH, ts->local, ts->n_local, ts->remote, ts->n_remote, &c);
 	if (e2) {
 		ike_child_remove(ch, IKE_EV_NONE);
 		ike_tunnel_failed(tun, err_event(e2));
@@ -575,7 +616,8 @@ ike_child_first_response(
 	}
 	set_life(ch, c.ours);
 	ike_nkey_set(&ch->nkey, sa->hs->ni, sa->hs->ni_len, sa->hs->nr, sa->hs->nr_len);
-	if (keymat(ch, NULL, 0, sa->hs->ni, sa->hs->ni_len, sa->hs->nr, sa->hs->nr_len, &in, &out) < 0 ||
+	if (keymat(ch, NULL, 0, sa->hs->ni, sa->hs->ni_len, sa->hs->nr, sa->hs->nr_len, &in, &out) <
+	        0 ||
 	    install(ch, &in, &out, true) < 0) {
 		explicit_bzero(&in, sizeof(in));
 		explicit_bzero(&out, sizeof(out));
@@ -593,8 +635,7 @@ ike_child_first_response(
 /* Responder: a CHILD SA from SA/Ni/TS in a request; encodes the answer. */
 static struct ike_child *
 respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
-    struct ike_child *old, const uint8_t *ni, size_t nil, const struct ike_ke_pl *ke,
-    bool first)
+    struct ike_child *old, const uint8_t *ni, size_t nil, const struct ike_ke_pl *ke, bool first)
 {
 	struct ike_engine *e = sa->e;
 	const struct ike_pld *psa = ike_plds_find(pl, IKE_PL_SA);
@@ -657,7 +698,7 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 		suites[i].dh = first ? 0 : v->pfs_group;
 	}
 	if (ike_prop_select(&sapl, IKE_PROTO_ESP, suites, ns, first ? IKE_SEL_IGNORE_DH : 0,
-		ke ? ke->group : 0, &c) < 0 ||
+	        ke ? ke->group : 0, &c) < 0 ||
 	    c.spi_len != 4) {
 		err = IKE_N_NO_PROPOSAL_CHOSEN;
 		ike_tunnel_event(tun, IKE_EV_NO_PROPOSAL);
@@ -676,8 +717,8 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 		err = IKE_N_TEMPORARY_FAILURE;
 		goto refuse;
 	}
-	ch->spi_out = (uint32_t)c.spi[0] << 24 | (uint32_t)c.spi[1] << 16 | (uint32_t)c.spi[2] << 8 |
-		      c.spi[3];
+	ch->spi_out = (uint32_t)c.spi[0] << 24 | (uint32_t)c.spi[1] << 16 |
+	              (uint32_t)c.spi[2] << 8 | c.spi[3];
 	ch->suite = c.s;
 	set_life(ch, c.ours);
 	if (first) {
@@ -695,7 +736,8 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 	}
 	ike_nkey_set(&ch->nkey, ni, nil, nr, nrl);
 	/* A rekeyed outbound SA waits for the old one's DELETE (2.8). */
-	if (keymat(ch, gir, gl, ni, nil, nr, nrl, &in, &out) < 0 || install(ch, &in, &out, !old) < 0) {
+	if (keymat(ch, gir, gl, ni, nil, nr, nrl, &in, &out) < 0 ||
+	    install(ch, &in, &out, !old) < 0) {
 		err = IKE_N_TEMPORARY_FAILURE;
 		ike_tunnel_event(tun, IKE_EV_DP_ERROR);
 		goto refuse;
@@ -927,11 +969,13 @@ ike_child_redundant(struct ike_child *ch)
 	if (ch->initiator)
 		ike_info_delete_child(ch, IKE_EV_NONE);
 	else
-		ike_arm_in(ch->sa->e, &ch->t_grace, (uint64_t)ch->sa->e->o.redundant_grace_s * 1000);
+		ike_arm_in(
+		    ch->sa->e, &ch->t_grace, (uint64_t)ch->sa->e->o.redundant_grace_s * 1000);
 }
 
 enum ike_rsp
-ike_child_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_plds *pl, uint16_t err)
+ike_child_on_response(
+    struct ike_sa *sa, struct ike_task *t, const struct ike_plds *pl, uint16_t err)
 {
 	struct ike_engine *e = sa->e;
 	struct ike_child *ch = t->child, *old = t->old, *p;
@@ -980,7 +1024,8 @@ ike_child_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_pl
 			r = ts->remote;
 			nrr = ts->n_remote;
 		}
-		n = esp_offers(&tun->vpn->conf, old ? &old->suite : NULL, t->dh_group, ch->spi_in, o);
+		n = esp_offers(
+		    &tun->vpn->conf, old ? &old->suite : NULL, t->dh_group, ch->spi_in, o);
 		for (i = 0; i < n; i++)
 			ours[i] = o[i].s;
 		err = accept_answer(ch, pl, ours, n, 0, l, nl, r, nrr, &c);
@@ -1001,7 +1046,8 @@ ike_child_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_pl
 		ike_child_remove(ch, IKE_EV_NONE);
 		if (!rekey) {
 			t->tun = NULL;
-			ike_tunnel_failed(tun, err == IKE_N_TEMPORARY_FAILURE ? IKE_EV_NONE : err_event(err));
+			ike_tunnel_failed(
+			    tun, err == IKE_N_TEMPORARY_FAILURE ? IKE_EV_NONE : err_event(err));
 		} else if (old) {
 			old->rekey_own = NULL;
 			if (err == IKE_N_CHILD_SA_NOT_FOUND) {
@@ -1010,8 +1056,9 @@ ike_child_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_pl
 			} else if (old->st == CH_REKEYING) {
 				old->st = CH_UP;
 				ike_arm_in(e, &old->t_soft,
-				    err == IKE_N_TEMPORARY_FAILURE ? 2000 + ike_random_below(e, 8000)
-								   : 60000);
+				    err == IKE_N_TEMPORARY_FAILURE
+				        ? 2000 + ike_random_below(e, 8000)
+				        : 60000);
 			}
 		}
 		return RSP_DONE;
@@ -1109,11 +1156,12 @@ ike_child_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_en
 			ike_enc_notify(enc, 0, NULL, 0, IKE_N_INVALID_SYNTAX, NULL, 0);
 			return;
 		}
-		spi = (uint32_t)rn.spi[0] << 24 | (uint32_t)rn.spi[1] << 16 | (uint32_t)rn.spi[2] << 8 |
-		      rn.spi[3];
+		spi = (uint32_t)rn.spi[0] << 24 | (uint32_t)rn.spi[1] << 16 |
+		      (uint32_t)rn.spi[2] << 8 | rn.spi[3];
 		old = ike_child_by_spi_out(sa, spi);
 		if (!old) {
-			ike_enc_notify(enc, IKE_PROTO_ESP, rn.spi, 4, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0);
+			ike_enc_notify(
+			    enc, IKE_PROTO_ESP, rn.spi, 4, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0);
 			return;
 		}
 		/* 2.25.1: it is being closed, or was already replaced. */
@@ -1185,7 +1233,8 @@ hard_fire(struct ike_timer *tm, void *arg)
 
 	(void)tm;
 	if (ike_sa_is_alive(ch->sa))
-		ike_info_delete_child(ch, ch->st == CH_REKEYED ? IKE_EV_NONE : IKE_EV_CHILD_LIFETIME);
+		ike_info_delete_child(
+		    ch, ch->st == CH_REKEYED ? IKE_EV_NONE : IKE_EV_CHILD_LIFETIME);
 	else
 		ike_child_remove(ch, IKE_EV_CHILD_LIFETIME);
 }
@@ -1205,7 +1254,8 @@ ike_child_dp_event(struct ike_engine *e, const struct ike_dp_event *ev)
 		}
 		return;
 	case IKE_DPE_ERROR:
-		log_warnx(LOG_IKE, "dataplane: tunnel %u SA %08x: %s", ev->tunnel_id, ev->spi, ev->msg);
+		log_warnx(
+		    LOG_IKE, "dataplane: tunnel %u SA %08x: %s", ev->tunnel_id, ev->spi, ev->msg);
 		return;
 	default:
 		break;
@@ -1213,16 +1263,14 @@ ike_child_dp_event(struct ike_engine *e, const struct ike_dp_event *ev)
 	if (ev->inbound) {
 		ch = ike_child_by_spi_in(e, ev->spi);
 	} else if (t) {
-		ike_list_foreach(c, it, &t->children, struct ike_child, tun_link)
-			if (c->spi_out == ev->spi)
-				ch = c;
+		ike_list_foreach(c, it, &t->children, struct ike_child,
+		    tun_link) if (c->spi_out == ev->spi) ch = c;
 	} else {
 		struct ike_sa *sa;
 
 		/* No tunnel id: look through every IKE SA (rare). */
-		ike_list_foreach(sa, it2, &e->sas, struct ike_sa, link)
-			if (!ch)
-				ch = ike_child_by_spi_out(sa, ev->spi);
+		ike_list_foreach(sa, it2, &e->sas, struct ike_sa, link) if (!ch) ch =
+		    ike_child_by_spi_out(sa, ev->spi);
 	}
 	if (!ch)
 		return;

@@ -18,7 +18,6 @@
 
 #include "banned.h"
 
-
 /* ---- name index -------------------------------------------------------------- */
 
 enum { L_IKE_PROP, L_IKE_POL, L_GW, L_ESP_PROP, L_ESP_POL, L_VPN, L_N };
@@ -311,7 +310,8 @@ ike_conf_add_ike_policy(struct ike_conf *c, const char *name)
 struct ike_conf_gateway *
 ike_conf_add_gateway(struct ike_conf *c, const char *name)
 {
-	struct ike_conf_gateway *g = grow_entry(c, (void **)&c->gateways, &c->n_gateways, sizeof(*g));
+	struct ike_conf_gateway *g =
+	    grow_entry(c, (void **)&c->gateways, &c->n_gateways, sizeof(*g));
 
 	if (!g)
 		return NULL;
@@ -522,8 +522,8 @@ ike_proposal_set_str(enum ike_conf_proposal_set set)
  * and uses the sets' algorithms (documented in docs/iked.md).
  */
 unsigned
-ike_conf_ike_proposal_set(enum ike_conf_proposal_set set, struct ike_suite *out,
-    uint32_t *lifetime, struct errbuf *err)
+ike_conf_ike_proposal_set(
+    enum ike_conf_proposal_set set, struct ike_suite *out, uint32_t *lifetime, struct errbuf *err)
 {
 	*lifetime = 28800;
 	switch (set) {
@@ -539,15 +539,15 @@ ike_conf_ike_proposal_set(enum ike_conf_proposal_set set, struct ike_suite *out,
 		return 1;
 	case IKE_PSET_BASIC:
 		errbuf_append(err, "proposal-set basic needs des-cbc with sha1/md5 and group 1/2, "
-				   "which cairn-iked does not support");
+		                   "which cairn-iked does not support");
 		return 0;
 	case IKE_PSET_COMPATIBLE:
 		errbuf_append(err, "proposal-set compatible needs 3des-cbc/des-cbc with sha1/md5 "
-				   "and group 2, which cairn-iked does not support");
+		                   "and group 2, which cairn-iked does not support");
 		return 0;
 	case IKE_PSET_STANDARD:
 		errbuf_append(err, "proposal-set standard needs sha1 and group 2, which cairn-iked "
-				   "does not support");
+		                   "does not support");
 		return 0;
 	case IKE_PSET_NONE:
 		break;
@@ -556,8 +556,8 @@ ike_conf_ike_proposal_set(enum ike_conf_proposal_set set, struct ike_suite *out,
 }
 
 unsigned
-ike_conf_ipsec_proposal_set(enum ike_conf_proposal_set set, struct ike_suite *out,
-    uint16_t *pfs, struct errbuf *err)
+ike_conf_ipsec_proposal_set(
+    enum ike_conf_proposal_set set, struct ike_suite *out, uint16_t *pfs, struct errbuf *err)
 {
 	*pfs = 0;
 	switch (set) {
@@ -574,8 +574,9 @@ ike_conf_ipsec_proposal_set(enum ike_conf_proposal_set set, struct ike_suite *ou
 	case IKE_PSET_BASIC:
 	case IKE_PSET_COMPATIBLE:
 	case IKE_PSET_STANDARD:
-		errbuf_append(err, "proposal-set %s needs des/3des and hmac-sha1-96/hmac-md5-96, "
-				   "which cairn-iked does not support",
+		errbuf_append(err,
+		    "proposal-set %s needs des/3des and hmac-sha1-96/hmac-md5-96, "
+		    "which cairn-iked does not support",
 		    ike_proposal_set_str(set));
 		return 0;
 	case IKE_PSET_NONE:
@@ -631,23 +632,24 @@ decode_psk(const struct ike_conf_key *k, uint8_t **out, size_t *len)
 }
 
 static int
-resolve_ike_proposal(const struct ike_conf_ike_proposal *p, struct ike_suite *s, const char *pol,
-    struct errbuf *err)
+resolve_ike_proposal(
+    const struct ike_conf_ike_proposal *p, struct ike_suite *s, const char *pol, struct errbuf *err)
 {
 	const char *path = "security ike proposal";
 
 	memset(s, 0, sizeof(*s));
 	if (p->auth_method != IKE_CAM_PRE_SHARED_KEYS)
 		return errbuf_set(err, -ENOTSUP,
-		    "%s %s authentication-method: only pre-shared-keys is supported", path, p->name);
+		    "%s %s authentication-method: only pre-shared-keys is supported", path,
+		    p->name);
 	if (!dh_supported(p->dh_group))
 		return errbuf_set(err, -ENOTSUP,
 		    "%s %s dh-group: group%u is not supported (use group14, 15, 16, 19, 20, 21 "
 		    "or 31)",
 		    path, p->name, p->dh_group);
 	if (!enc_map(p->enc, false, &s->encr, &s->encr_bits))
-		return errbuf_set(err, -ENOTSUP,
-		    "%s %s encryption-algorithm: %s is not supported", path, p->name, enc_str(p->enc));
+		return errbuf_set(err, -ENOTSUP, "%s %s encryption-algorithm: %s is not supported",
+		    path, p->name, enc_str(p->enc));
 	switch (p->auth_alg) {
 	case IKE_CIA_UNSET:
 	case IKE_CIA_SHA256:
@@ -664,7 +666,8 @@ resolve_ike_proposal(const struct ike_conf_ike_proposal *p, struct ike_suite *s,
 		break;
 	default:
 		return errbuf_set(err, -ENOTSUP,
-		    "%s %s authentication-algorithm: md5 and sha1 are not supported", path, p->name);
+		    "%s %s authentication-algorithm: md5 and sha1 are not supported", path,
+		    p->name);
 	}
 	if (ike_encr_is_aead(s->encr))
 		s->integ = IKE_INTEG_NONE; /* with GCM the algorithm names only the PRF */
@@ -674,8 +677,8 @@ resolve_ike_proposal(const struct ike_conf_ike_proposal *p, struct ike_suite *s,
 }
 
 static int
-resolve_ike_policy(const struct ike_conf *c, const char *name, struct ike_gw_conf *out,
-    struct errbuf *err)
+resolve_ike_policy(
+    const struct ike_conf *c, const char *name, struct ike_gw_conf *out, struct errbuf *err)
 {
 	const struct ike_conf_ike_policy *pol = find_ike_policy(c, name);
 	unsigned i;
@@ -685,7 +688,8 @@ resolve_ike_policy(const struct ike_conf *c, const char *name, struct ike_gw_con
 		return errbuf_set(err, -EINVAL, "security ike policy %s: not configured", name);
 	if (pol->n_proposals) {
 		for (i = 0; i < pol->n_proposals; i++) {
-			const struct ike_conf_ike_proposal *p = find_ike_proposal(c, pol->proposals[i]);
+			const struct ike_conf_ike_proposal *p =
+			    find_ike_proposal(c, pol->proposals[i]);
 
 			if (!p)
 				return errbuf_set(err, -EINVAL,
@@ -701,8 +705,8 @@ resolve_ike_policy(const struct ike_conf *c, const char *name, struct ike_gw_con
 		struct errbuf e2;
 
 		errbuf_clear(&e2);
-		out->n_ike_props =
-		    ike_conf_ike_proposal_set(pol->proposal_set, out->ike_props, &out->ike_lifetime[0], &e2);
+		out->n_ike_props = ike_conf_ike_proposal_set(
+		    pol->proposal_set, out->ike_props, &out->ike_lifetime[0], &e2);
 		if (!out->n_ike_props)
 			return errbuf_set(err, -ENOTSUP, "security ike policy %s %s", name, e2.msg);
 	} else {
@@ -772,8 +776,9 @@ ike_conf_resolve_gateway(const struct ike_conf *c, const char *name, ike_resolve
 			if (rc < 0)
 				goto fail;
 			out->dyn_match = g->ike_user_type == IKE_USER_GROUP_IKE_ID ? IKE_DYN_GROUP
-					 : g->ike_user_type == IKE_USER_SHARED_IKE_ID ? IKE_DYN_SHARED
-										 : IKE_DYN_EXACT;
+			                 : g->ike_user_type == IKE_USER_SHARED_IKE_ID
+			                     ? IKE_DYN_SHARED
+			                     : IKE_DYN_EXACT;
 		}
 		out->connections_limit = g->connections_limit;
 		out->reject_duplicate = g->reject_duplicate;
@@ -816,8 +821,9 @@ ike_conf_resolve_gateway(const struct ike_conf *c, const char *name, ike_resolve
 	if (rc < 0)
 		goto fail;
 	out->general_ikeid = g->general_ikeid;
-	out->dpd_mode = !g->dpd ? IKE_DPD_OFF : g->dpd_mode == IKE_DPD_OFF ? IKE_DPD_OPTIMIZED
-									   : g->dpd_mode;
+	out->dpd_mode = !g->dpd                      ? IKE_DPD_OFF
+	                : g->dpd_mode == IKE_DPD_OFF ? IKE_DPD_OPTIMIZED
+	                                             : g->dpd_mode;
 	out->dpd_interval = g->dpd_interval ? g->dpd_interval : 10;
 	out->dpd_threshold = g->dpd_threshold ? g->dpd_threshold : 5;
 	out->nat_t = !g->no_nat_traversal;
@@ -829,14 +835,15 @@ fail:
 }
 
 static int
-resolve_esp_proposal(const struct ike_conf_ipsec_proposal *p, struct ike_suite *s,
-    struct errbuf *err)
+resolve_esp_proposal(
+    const struct ike_conf_ipsec_proposal *p, struct ike_suite *s, struct errbuf *err)
 {
 	const char *path = "security ipsec proposal";
 
 	memset(s, 0, sizeof(*s));
 	if (p->ah)
-		return errbuf_set(err, -ENOTSUP, "%s %s protocol: ah is not supported", path, p->name);
+		return errbuf_set(
+		    err, -ENOTSUP, "%s %s protocol: ah is not supported", path, p->name);
 	if (p->enc == IKE_CE_UNSET)
 		return errbuf_set(err, -ENOTSUP,
 		    "%s %s: encryption-algorithm is required (ESP without encryption is not "
@@ -848,8 +855,8 @@ resolve_esp_proposal(const struct ike_conf_ipsec_proposal *p, struct ike_suite *
 	if (ike_encr_is_aead(s->encr)) {
 		if (p->auth_alg != IKE_CEA_UNSET)
 			return errbuf_set(err, -EINVAL,
-			    "%s %s: authentication-algorithm must not be set with %s", path, p->name,
-			    enc_str(p->enc));
+			    "%s %s: authentication-algorithm must not be set with %s", path,
+			    p->name, enc_str(p->enc));
 	} else {
 		switch (p->auth_alg) {
 		case IKE_CEA_HMAC_SHA256_128:
@@ -867,7 +874,8 @@ resolve_esp_proposal(const struct ike_conf_ipsec_proposal *p, struct ike_suite *
 			    enc_str(p->enc));
 		default:
 			return errbuf_set(err, -ENOTSUP,
-			    "%s %s authentication-algorithm: only hmac-sha-256-128, hmac-sha-384 and "
+			    "%s %s authentication-algorithm: only hmac-sha-256-128, hmac-sha-384 "
+			    "and "
 			    "hmac-sha-512 are supported",
 			    path, p->name);
 		}
@@ -958,7 +966,8 @@ ike_conf_resolve_vpn(
 		out->n_esp_props =
 		    ike_conf_ipsec_proposal_set(pol->proposal_set, out->esp_props, &set_pfs, &e2);
 		if (!out->n_esp_props) {
-			rc = errbuf_set(err, -ENOTSUP, "security ipsec policy %s %s", pol->name, e2.msg);
+			rc = errbuf_set(
+			    err, -ENOTSUP, "security ipsec policy %s %s", pol->name, e2.msg);
 			goto fail;
 		}
 		out->esp_life_s[0] = 3600;
@@ -973,7 +982,8 @@ ike_conf_resolve_vpn(
 	}
 	if (out->pfs_group && !dh_supported(out->pfs_group)) {
 		rc = errbuf_set(err, -ENOTSUP,
-		    "security ipsec policy %s perfect-forward-secrecy keys: group%u is not supported",
+		    "security ipsec policy %s perfect-forward-secrecy keys: group%u is not "
+		    "supported",
 		    pol->name, out->pfs_group);
 		goto fail;
 	}
@@ -981,15 +991,16 @@ ike_conf_resolve_vpn(
 		out->esp_props[i].dh = out->pfs_group;
 	out->unit = IKE_UNIT_NONE;
 	if (v->bind_interface && parse_unit(v->bind_interface, &out->unit) < 0) {
-		rc = errbuf_set(err, -EINVAL, "%s %s bind-interface: expecting st0.N, not '%s'", path,
-		    name, v->bind_interface);
+		rc = errbuf_set(err, -EINVAL, "%s %s bind-interface: expecting st0.N, not '%s'",
+		    path, name, v->bind_interface);
 		goto fail;
 	}
 	out->df = v->df_bit;
 	out->copy_dscp = v->copy_outer_dscp;
-	out->replay_window = v->no_anti_replay      ? 0
-			     : v->anti_replay_window ? v->anti_replay_window
-						     : (c->anti_replay_window ? c->anti_replay_window : 64);
+	out->replay_window = v->no_anti_replay ? 0
+	                     : v->anti_replay_window
+	                         ? v->anti_replay_window
+	                         : (c->anti_replay_window ? c->anti_replay_window : 64);
 	out->establish = v->establish;
 	out->install_interval = v->install_interval;
 	out->idle_time = v->idle_time;
@@ -1009,13 +1020,15 @@ ike_conf_resolve_vpn(
 			    prefix_ts(v->ts[i].local_ip, &t->local[0]) < 0 ||
 			    prefix_ts(v->ts[i].remote_ip, &t->remote[0]) < 0) {
 				rc = errbuf_set(err, -EINVAL,
-				    "%s %s traffic-selector %s: local-ip and remote-ip must be prefixes",
+				    "%s %s traffic-selector %s: local-ip and remote-ip must be "
+				    "prefixes",
 				    path, name, v->ts[i].name);
 				goto fail;
 			}
 			if (t->local[0].family != t->remote[0].family) {
 				rc = errbuf_set(err, -EINVAL,
-				    "%s %s traffic-selector %s: local-ip and remote-ip are of different "
+				    "%s %s traffic-selector %s: local-ip and remote-ip are of "
+				    "different "
 				    "families",
 				    path, name, v->ts[i].name);
 				goto fail;
@@ -1030,19 +1043,20 @@ ike_conf_resolve_vpn(
 		out->ts_proxy_id = true;
 		if (v->proxy_service && strcmp(v->proxy_service, "any") != 0) {
 			rc = errbuf_set(err, -ENOTSUP,
-			    "%s %s ike proxy-identity service: only 'any' is supported", path, name);
+			    "%s %s ike proxy-identity service: only 'any' is supported", path,
+			    name);
 			goto fail;
 		}
 		if (v->proxy_local ? prefix_ts(v->proxy_local, &t->local[0]) < 0
-				   : (ike_ts_any(&t->local[0], AF_INET), 0)) {
-			rc = errbuf_set(err, -EINVAL, "%s %s ike proxy-identity local: invalid prefix",
-			    path, name);
+		                   : (ike_ts_any(&t->local[0], AF_INET), 0)) {
+			rc = errbuf_set(err, -EINVAL,
+			    "%s %s ike proxy-identity local: invalid prefix", path, name);
 			goto fail;
 		}
 		if (v->proxy_remote ? prefix_ts(v->proxy_remote, &t->remote[0]) < 0
-				    : (ike_ts_any(&t->remote[0], t->local[0].family), 0)) {
-			rc = errbuf_set(err, -EINVAL, "%s %s ike proxy-identity remote: invalid prefix",
-			    path, name);
+		                    : (ike_ts_any(&t->remote[0], t->local[0].family), 0)) {
+			rc = errbuf_set(err, -EINVAL,
+			    "%s %s ike proxy-identity remote: invalid prefix", path, name);
 			goto fail;
 		}
 		if (t->local[0].family != t->remote[0].family) {

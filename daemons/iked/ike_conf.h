@@ -151,31 +151,31 @@ struct ike_conf_gateway {
 	char *address[IKE_GW_ADDRS]; /* addresses or host names */
 	unsigned n_address;
 	bool dynamic;
-	struct ike_conf_id dyn_id;    /* dynamic hostname|inet|inet6|user-at-hostname */
-	bool dyn_general_ikeid;       /* dynamic general-ikeid */
-	uint32_t connections_limit;   /* 0 = none */
+	struct ike_conf_id dyn_id;  /* dynamic hostname|inet|inet6|user-at-hostname */
+	bool dyn_general_ikeid;     /* dynamic general-ikeid */
+	uint32_t connections_limit; /* 0 = none */
 	enum ike_user_type ike_user_type;
 	bool reject_duplicate;
-	bool dpd;                     /* dead-peer-detection present */
-	enum ike_dpd_mode dpd_mode;   /* IKE_DPD_OFF inside dpd: optimized */
-	uint32_t dpd_interval;        /* default 10 */
-	uint32_t dpd_threshold;       /* default 5 */
+	bool dpd;                   /* dead-peer-detection present */
+	enum ike_dpd_mode dpd_mode; /* IKE_DPD_OFF inside dpd: optimized */
+	uint32_t dpd_interval;      /* default 10 */
+	uint32_t dpd_threshold;     /* default 5 */
 	bool no_nat_traversal;
-	uint32_t nat_keepalive;       /* default 20 */
+	uint32_t nat_keepalive; /* default 20 */
 	struct ike_conf_id local_id, remote_id;
 	char *external_interface;
 	char *local_address;
 	bool general_ikeid;
-	bool v1_only;                 /* version v1-only (refused) */
+	bool v1_only; /* version v1-only (refused) */
 };
 
 struct ike_conf_ipsec_proposal {
 	char name[IKE_NAME_MAX + 1];
-	bool ah;                         /* protocol ah (refused) */
+	bool ah; /* protocol ah (refused) */
 	enum ike_conf_esp_auth auth_alg;
 	enum ike_conf_enc enc;
-	uint32_t lifetime_seconds;       /* default 3600 */
-	uint64_t lifetime_kilobytes;     /* 0 = none */
+	uint32_t lifetime_seconds;   /* default 3600 */
+	uint64_t lifetime_kilobytes; /* 0 = none */
 	bool esn;
 };
 
@@ -189,7 +189,7 @@ struct ike_conf_ipsec_policy {
 
 struct ike_conf_ts {
 	char name[32];
-	char *local_ip, *remote_ip; /* prefixes */
+	char *local_ip, *remote_ip;  /* prefixes */
 	uint32_t metric, preference; /* default 5 */
 };
 
@@ -198,7 +198,7 @@ struct ike_conf_vpn {
 	char *bind_interface; /* "st0.N" */
 	enum ike_df df_bit;
 	bool copy_outer_dscp;
-	bool manual;          /* manual keys: programmed by the daemon, not IKE */
+	bool manual; /* manual keys: programmed by the daemon, not IKE */
 	char gateway[IKE_NAME_MAX + 1];
 	char ipsec_policy[IKE_NAME_MAX + 1];
 	uint32_t idle_time;
@@ -215,12 +215,12 @@ struct ike_conf_vpn {
 struct ike_conf_idx;
 
 struct ike_conf {
-	struct ike_conf_idx *idx;     /* private: name look-up tables */
-	uint64_t gen;                 /* private: bumped by every add/del */
-	uint32_t half_open_timeout;   /* default 60 s */
-	uint32_t half_open_max;       /* default 10000 */
-	uint32_t cookie_threshold;    /* default 500; 0 = always */
-	uint32_t anti_replay_window;  /* default 64 */
+	struct ike_conf_idx *idx;    /* private: name look-up tables */
+	uint64_t gen;                /* private: bumped by every add/del */
+	uint32_t half_open_timeout;  /* default 60 s */
+	uint32_t half_open_max;      /* default 10000 */
+	uint32_t cookie_threshold;   /* default 500; 0 = always */
+	uint32_t anti_replay_window; /* default 64 */
 	struct ike_conf_ike_proposal *ike_proposals;
 	unsigned n_ike_proposals;
 	struct ike_conf_ike_policy *ike_policies;
@@ -281,7 +281,7 @@ struct ike_gw_conf {
 	size_t psk_len;
 	struct ike_addr remote[IKE_GW_ADDRS];
 	unsigned n_remote;
-	struct ike_addr local;     /* family 0: from the transport */
+	struct ike_addr local; /* family 0: from the transport */
 	bool dynamic;
 	enum ike_dyn_match dyn_match;
 	struct ike_id dyn_id;
@@ -332,8 +332,8 @@ typedef int (*ike_resolve_fn)(void *ctx, const char *host, struct ike_addr *out)
  * (no such object, or a manual VPN), -EINVAL or -ENOTSUP with err set. */
 int ike_conf_resolve_gateway(const struct ike_conf *c, const char *name, ike_resolve_fn resolve,
     void *rctx, struct ike_gw_conf *out, struct errbuf *err);
-int ike_conf_resolve_vpn(const struct ike_conf *c, const char *name, struct ike_vpn_conf *out,
-    struct errbuf *err);
+int ike_conf_resolve_vpn(
+    const struct ike_conf *c, const char *name, struct ike_vpn_conf *out, struct errbuf *err);
 void ike_gw_conf_fini(struct ike_gw_conf *g);
 void ike_vpn_conf_fini(struct ike_vpn_conf *v);
 /* Deep copies (0 or -ENOMEM). */
@@ -344,14 +344,15 @@ bool ike_gw_conf_sa_equal(const struct ike_gw_conf *a, const struct ike_gw_conf 
 bool ike_vpn_conf_sa_equal(const struct ike_vpn_conf *a, const struct ike_vpn_conf *b);
 
 /* Every problem of the configuration, one line each in err; 0 or -EINVAL. */
-int ike_conf_check(const struct ike_conf *c, ike_resolve_fn resolve, void *rctx, struct errbuf *err);
+int ike_conf_check(
+    const struct ike_conf *c, ike_resolve_fn resolve, void *rctx, struct errbuf *err);
 
 /* Proposal-set expansion (reference §1.2): suites in *out, count returned;
  * 0 with err set for sets Cairn cannot do (DES, 3DES, SHA-1, group 2). */
-unsigned ike_conf_ike_proposal_set(enum ike_conf_proposal_set set, struct ike_suite *out,
-    uint32_t *lifetime, struct errbuf *err);
-unsigned ike_conf_ipsec_proposal_set(enum ike_conf_proposal_set set, struct ike_suite *out,
-    uint16_t *pfs, struct errbuf *err);
+unsigned ike_conf_ike_proposal_set(
+    enum ike_conf_proposal_set set, struct ike_suite *out, uint32_t *lifetime, struct errbuf *err);
+unsigned ike_conf_ipsec_proposal_set(
+    enum ike_conf_proposal_set set, struct ike_suite *out, uint16_t *pfs, struct errbuf *err);
 const char *ike_proposal_set_str(enum ike_conf_proposal_set set);
 
 #endif

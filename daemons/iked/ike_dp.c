@@ -105,8 +105,8 @@ ike_dp_sa_add(struct ike_dp *dp, const struct ike_dp_sa *s, struct errbuf *err)
 
 	memset(&d, 0, sizeof(d));
 	if (!enc_map(s->encr, s->encr_bits, &d.enc) || !integ_map(s->integ, &d.integ))
-		return errbuf_set(err, -EINVAL, "SA %08x: transform not supported by the dataplane",
-		    s->spi);
+		return errbuf_set(
+		    err, -EINVAL, "SA %08x: transform not supported by the dataplane", s->spi);
 	if (s->enc_key_len > sizeof(d.enc_key) || s->integ_key_len > sizeof(d.integ_key))
 		return -EINVAL;
 	d.spi = s->spi;

@@ -73,8 +73,8 @@ struct ike_dp_stats {
 
 /* true when the dataplane can carry this ESP suite. */
 bool ike_dp_suite_ok(const struct ike_suite *s);
-int ike_dp_spi_alloc(struct ike_dp *dp, const struct ike_addr *local,
-    const struct ike_addr *remote, uint32_t spu, uint32_t *spi, struct errbuf *err);
+int ike_dp_spi_alloc(struct ike_dp *dp, const struct ike_addr *local, const struct ike_addr *remote,
+    uint32_t spu, uint32_t *spi, struct errbuf *err);
 int ike_dp_sa_add(struct ike_dp *dp, const struct ike_dp_sa *sa, struct errbuf *err);
 int ike_dp_sa_del(struct ike_dp *dp, uint32_t spi, bool inbound, const struct ike_addr *dst);
 int ike_dp_sa_stats(struct ike_dp *dp, uint32_t spi, bool inbound, const struct ike_addr *dst,

@@ -115,12 +115,9 @@ ike_engine_free(struct ike_engine *e)
 	if (!e)
 		return;
 	e->depth++;
-	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
-		vpn_remove(v, IKE_EV_NONE, false);
-	ike_list_foreach(sa, it2, &e->sas, struct ike_sa, link)
-		ike_sa_kill(sa, IKE_EV_NONE);
-	ike_list_foreach(gw, it3, &e->gws, struct ike_gw, link)
-		gw_remove(gw, false);
+	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link) vpn_remove(v, IKE_EV_NONE, false);
+	ike_list_foreach(sa, it2, &e->sas, struct ike_sa, link) ike_sa_kill(sa, IKE_EV_NONE);
+	ike_list_foreach(gw, it3, &e->gws, struct ike_gw, link) gw_remove(gw, false);
 	e->depth = 1;
 	ike_leave(e);
 	ike_htab_fini(&e->sa_by_spi);
@@ -229,7 +226,8 @@ ike_soft_ms(struct ike_engine *e, uint32_t hard_s)
 	uint64_t jitter = hard * e->o.rekey_jitter_pct / 100;
 
 	if (jitter)
-		margin += ike_random_below(e, (uint32_t)(jitter > UINT32_MAX ? UINT32_MAX : jitter));
+		margin +=
+		    ike_random_below(e, (uint32_t)(jitter > UINT32_MAX ? UINT32_MAX : jitter));
 	return hard > margin ? hard - margin : hard / 2;
 }
 
@@ -347,9 +345,8 @@ ike_gw_unanchor_if_idle(struct ike_gw *gw)
 
 	if (!gw->anchored)
 		return;
-	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
-		if (!ike_list_empty(&v->tunnels))
-			return;
+	ike_list_foreach(
+	    v, it, &gw->vpns, struct ike_vpn, gw_link) if (!ike_list_empty(&v->tunnels)) return;
 	if (!ike_list_empty(&gw->sas))
 		return;
 	k = ike_gw_anchor_key(gw, NULL);
@@ -371,7 +368,8 @@ ike_engine_input(struct ike_engine *e, const struct ike_dgram *d)
 
 	ike_enter(e);
 	e->st.rx++;
-	if (d->kind != IKE_DGRAM_IKE || d->len < IKE_HDR_LEN || ike_hdr_parse(d->data, d->len, &h) < 0)
+	if (d->kind != IKE_DGRAM_IKE || d->len < IKE_HDR_LEN ||
+	    ike_hdr_parse(d->data, d->len, &h) < 0)
 		goto drop;
 	from_initiator = (h.flags & IKE_HDR_F_INIT) != 0;
 	if (h.exchange == IKE_X_SA_INIT && !(h.flags & IKE_HDR_F_RESPONSE)) {
@@ -388,7 +386,7 @@ ike_engine_input(struct ike_engine *e, const struct ike_dgram *d)
 		if (s->st == SA_DEAD || s->initiator == from_initiator)
 			continue;
 		if (from_initiator ? s->spi_i != h.spi_i
-				   : (h.exchange != IKE_X_SA_INIT && s->spi_r != h.spi_r))
+		                   : (h.exchange != IKE_X_SA_INIT && s->spi_r != h.spi_r))
 			continue;
 		sa = s;
 		break;
@@ -525,10 +523,12 @@ vpn_tunnels_remove(struct ike_vpn *v, enum ike_event reason, bool graceful)
 {
 	struct ike_tunnel *t;
 
-	ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link) {
+	ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link)
+	{
 		struct ike_child *ch;
 
-		ike_list_foreach(ch, it2, &t->children, struct ike_child, tun_link) {
+		ike_list_foreach(ch, it2, &t->children, struct ike_child, tun_link)
+		{
 			if (graceful && ike_sa_is_alive(ch->sa))
 				ike_info_delete_child(ch, reason);
 			else
@@ -560,8 +560,9 @@ gw_remove(struct ike_gw *gw, bool graceful)
 	struct ike_vpn *v;
 
 	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
-		vpn_remove(v, IKE_EV_CONFIG_CHANGED, graceful);
-	ike_list_foreach(sa, it2, &gw->sas, struct ike_sa, gw_link) {
+	    vpn_remove(v, IKE_EV_CONFIG_CHANGED, graceful);
+	ike_list_foreach(sa, it2, &gw->sas, struct ike_sa, gw_link)
+	{
 		if (graceful)
 			ike_sa_delete(sa, IKE_EV_CONFIG_CHANGED);
 		else
@@ -570,9 +571,7 @@ gw_remove(struct ike_gw *gw, bool graceful)
 		sa->gw = NULL;
 	}
 	/* Half-open responder SAs may point at it without being linked. */
-	ike_list_foreach(sa, it3, &gw->e->sas, struct ike_sa, link)
-		if (sa->gw == gw)
-			sa->gw = NULL;
+	ike_list_foreach(sa, it3, &gw->e->sas, struct ike_sa, link) if (sa->gw == gw) sa->gw = NULL;
 	if (gw->anchored && gw->forced_spu == UINT32_MAX && gw->e->env.anchor &&
 	    gw->e->env.anchor->release) {
 		struct ike_anchor_key k = ike_gw_anchor_key(gw, NULL);
@@ -645,11 +644,11 @@ plan_add_gw(struct ike_engine *e, struct ike_plan *p, const struct ike_gw_conf *
 		pg->gw = old;
 		pg->sa_change = !ike_gw_conf_sa_equal(&old->conf, g);
 		pg->changed = pg->sa_change || old->conf.dpd_mode != g->dpd_mode ||
-			      old->conf.dpd_interval != g->dpd_interval ||
-			      old->conf.dpd_threshold != g->dpd_threshold ||
-			      old->conf.nat_keepalive != g->nat_keepalive ||
-			      old->conf.connections_limit != g->connections_limit ||
-			      old->conf.reject_duplicate != g->reject_duplicate;
+		              old->conf.dpd_interval != g->dpd_interval ||
+		              old->conf.dpd_threshold != g->dpd_threshold ||
+		              old->conf.nat_keepalive != g->nat_keepalive ||
+		              old->conf.connections_limit != g->connections_limit ||
+		              old->conf.reject_duplicate != g->reject_duplicate;
 		return 0;
 	}
 	pg->gw = calloc(1, sizeof(*pg->gw));
@@ -673,9 +672,9 @@ plan_add_vpn(struct ike_engine *e, struct ike_plan *p, const struct ike_vpn_conf
 		pv->vpn = old;
 		pv->sa_change = !ike_vpn_conf_sa_equal(&old->conf, v);
 		pv->changed = pv->sa_change || old->conf.establish != v->establish ||
-			      old->conf.install_interval != v->install_interval ||
-			      old->conf.idle_time != v->idle_time ||
-			      strcmp(old->conf.ipsec_policy, v->ipsec_policy) != 0;
+		              old->conf.install_interval != v->install_interval ||
+		              old->conf.idle_time != v->idle_time ||
+		              strcmp(old->conf.ipsec_policy, v->ipsec_policy) != 0;
 		return 0;
 	}
 	pv->vpn = calloc(1, sizeof(*pv->vpn));
@@ -720,7 +719,8 @@ ike_engine_prepare(struct ike_engine *e, const struct ike_conf *c, ike_resolve_f
 		rc = plan_add_gw(e, p, &g);
 		ike_gw_conf_fini(&g);
 		if (rc < 0) {
-			errbuf_set(err, rc, "security ike gateway %s: out of memory", c->gateways[i].name);
+			errbuf_set(
+			    err, rc, "security ike gateway %s: out of memory", c->gateways[i].name);
 			goto fail;
 		}
 	}
@@ -735,7 +735,8 @@ ike_engine_prepare(struct ike_engine *e, const struct ike_conf *c, ike_resolve_f
 		rc = plan_add_vpn(e, p, &v);
 		ike_vpn_conf_fini(&v);
 		if (rc < 0) {
-			errbuf_set(err, rc, "security ipsec vpn %s: out of memory", c->vpns[i].name);
+			errbuf_set(
+			    err, rc, "security ipsec vpn %s: out of memory", c->vpns[i].name);
 			goto fail;
 		}
 	}
@@ -757,13 +758,13 @@ fail:
 	return rc;
 }
 
-
 static void
 tunnels_start(struct ike_vpn *v)
 {
 	struct ike_tunnel *t;
 
-	ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link) {
+	ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link)
+	{
 		if (!t->dp_set)
 			ike_tunnel_dp_set(t, t->vpn->gw->spu);
 		if (v->conf.establish == IKE_EST_IMMEDIATELY) {
@@ -811,14 +812,14 @@ apply_gw(struct ike_engine *e, struct plan_gw *pg)
 		struct ike_sa *sa;
 
 		/* Its SAs were built from the old settings: delete them. */
-		ike_list_foreach(sa, it, &gw->sas, struct ike_sa, gw_link) {
+		ike_list_foreach(sa, it, &gw->sas, struct ike_sa, gw_link)
+		{
 			ike_sa_delete(sa, IKE_EV_CONFIG_CHANGED);
 			ike_list_del(&sa->gw_link);
 			sa->gw = NULL;
 		}
-		ike_list_foreach(sa, it2, &e->sas, struct ike_sa, link)
-			if (sa->gw == gw)
-				ike_sa_kill(sa, IKE_EV_CONFIG_CHANGED);
+		ike_list_foreach(sa, it2, &e->sas, struct ike_sa, link) if (sa->gw == gw)
+		    ike_sa_kill(sa, IKE_EV_CONFIG_CHANGED);
 	}
 	ike_gw_conf_fini(&gw->conf);
 	gw->conf = pg->conf;
@@ -827,9 +828,8 @@ apply_gw(struct ike_engine *e, struct plan_gw *pg)
 		struct ike_sa *sa;
 
 		/* DPD and keepalive settings apply to the running SAs. */
-		ike_list_foreach(sa, it3, &gw->sas, struct ike_sa, gw_link)
-			if (sa->st == SA_UP)
-				ike_sa_start_timers(sa);
+		ike_list_foreach(sa, it3, &gw->sas, struct ike_sa, gw_link) if (sa->st == SA_UP)
+		    ike_sa_start_timers(sa);
 	}
 }
 
@@ -898,13 +898,15 @@ ike_engine_commit(struct ike_engine *e, struct ike_plan *p)
 		for (i = 0; i < p->n_vpn; i++)
 			if (!p->vpn[i].is_new)
 				p->vpn[i].vpn->in_plan = true;
-		ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link) {
+		ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
+		{
 			if (!v->in_plan)
 				vpn_remove(v, IKE_EV_CONFIG_CHANGED, true);
 			else
 				v->in_plan = false;
 		}
-		ike_list_foreach(gw, it2, &e->gws, struct ike_gw, link) {
+		ike_list_foreach(gw, it2, &e->gws, struct ike_gw, link)
+		{
 			if (!gw->in_plan)
 				gw_remove(gw, true);
 			else
@@ -921,7 +923,7 @@ ike_engine_commit(struct ike_engine *e, struct ike_plan *p)
 		if (!p->gw[i].sa_change)
 			continue;
 		ike_list_foreach(v, it3, &p->gw[i].gw->vpns, struct ike_vpn, gw_link)
-			tunnels_start(v);
+		    tunnels_start(v);
 	}
 	ike_plan_free(p);
 	ike_leave(e);
@@ -978,8 +980,8 @@ ike_engine_vpn_set(struct ike_engine *e, const struct ike_vpn_conf *v, struct er
 	int rc;
 
 	if (!ike_gw_find(e, v->gateway))
-		return errbuf_set(err, -EINVAL, "security ipsec vpn %s ike gateway: %s is not configured",
-		    v->name, v->gateway);
+		return errbuf_set(err, -EINVAL,
+		    "security ipsec vpn %s ike gateway: %s is not configured", v->name, v->gateway);
 	p = calloc(1, sizeof(*p));
 	if (!p || !(p->vpn = calloc(1, sizeof(*p->vpn)))) {
 		ike_plan_free(p);
@@ -1020,7 +1022,8 @@ ike_engine_initiate(struct ike_engine *e, const char *name)
 	if (v->gw->conf.dynamic)
 		return -EOPNOTSUPP; /* dial-up gateways only respond */
 	ike_enter(e);
-	ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link) {
+	ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link)
+	{
 		t->want_up = true;
 		if (ike_tunnel_n_up(t) == 0)
 			ike_tunnel_establish(t);
@@ -1036,7 +1039,8 @@ ike_engine_clear_ike_sa(struct ike_engine *e, uint32_t index)
 	int found = 0;
 
 	ike_enter(e);
-	ike_list_foreach(sa, it, &e->sas, struct ike_sa, link) {
+	ike_list_foreach(sa, it, &e->sas, struct ike_sa, link)
+	{
 		if (index && sa->index != index)
 			continue;
 		found = 1;
@@ -1056,16 +1060,19 @@ ike_engine_clear_ipsec_sa(struct ike_engine *e, uint32_t tunnel_id)
 	int found = 0;
 
 	ike_enter(e);
-	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link) {
+	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
+	{
 		struct ike_tunnel *t;
 
-		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link) {
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
 			struct ike_child *ch;
 
 			if (tunnel_id && t->id != tunnel_id)
 				continue;
 			found = 1;
-			ike_list_foreach(ch, it3, &t->children, struct ike_child, tun_link) {
+			ike_list_foreach(ch, it3, &t->children, struct ike_child, tun_link)
+			{
 				if (ike_sa_is_alive(ch->sa))
 					ike_info_delete_child(ch, IKE_EV_CLEARED_CHILD);
 				else
@@ -1098,9 +1105,9 @@ ike_engine_rekey_child(struct ike_engine *e, uint32_t tunnel_id)
 
 	if (!t)
 		return -ENOENT;
-	ike_list_foreach(ch, it, &t->children, struct ike_child, tun_link)
-		if (ch->st == CH_UP && (!best || ch->created_ms >= best->created_ms))
-			best = ch;
+	ike_list_foreach(ch, it, &t->children, struct ike_child,
+	    tun_link) if (ch->st == CH_UP && (!best || ch->created_ms >= best->created_ms)) best =
+	    ch;
 	if (!best)
 		return -ENOENT;
 	ike_enter(e);
@@ -1122,8 +1129,9 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, uint32_t spu)
 		return -EOPNOTSUPP;
 	ike_enter(e);
 	ike_list_foreach(sa, it, &gw->sas, struct ike_sa, gw_link)
-		ike_sa_delete(sa, IKE_EV_REDISTRIBUTED);
-	if (gw->anchored && gw->forced_spu == UINT32_MAX && e->env.anchor && e->env.anchor->release) {
+	    ike_sa_delete(sa, IKE_EV_REDISTRIBUTED);
+	if (gw->anchored && gw->forced_spu == UINT32_MAX && e->env.anchor &&
+	    e->env.anchor->release) {
 		struct ike_anchor_key k = ike_gw_anchor_key(gw, NULL);
 
 		e->env.anchor->release(e->env.anchor_ctx, gw->spu, &k);
@@ -1131,10 +1139,12 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, uint32_t spu)
 	gw->forced_spu = spu;
 	gw->spu = spu;
 	gw->anchored = true;
-	ike_list_foreach(v, it2, &gw->vpns, struct ike_vpn, gw_link) {
+	ike_list_foreach(v, it2, &gw->vpns, struct ike_vpn, gw_link)
+	{
 		struct ike_tunnel *t;
 
-		ike_list_foreach(t, it3, &v->tunnels, struct ike_tunnel, vpn_link) {
+		ike_list_foreach(t, it3, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
 			ike_tunnel_dp_set(t, spu);
 			if (t->want_up || v->conf.establish == IKE_EST_IMMEDIATELY)
 				ike_tunnel_establish(t);
@@ -1163,7 +1173,8 @@ ike_event_str(enum ike_event ev)
 	case IKE_EV_DPD_DOWN:
 		return "DPD detected peer as down. Existing IKE/IPSec SAs cleared";
 	case IKE_EV_PEER_DELETE_CHILD:
-		return "IPSec SA delete payload received from peer, corresponding IPSec SAs cleared";
+		return "IPSec SA delete payload received from peer, corresponding IPSec SAs "
+		       "cleared";
 	case IKE_EV_PEER_DELETE_IKE:
 		return "IKE SA delete payload received from peer, corresponding IPSec SAs cleared";
 	case IKE_EV_CONFIG_CHANGED:
@@ -1171,7 +1182,8 @@ ike_event_str(enum ike_event ev)
 	case IKE_EV_AUTH_FAILED:
 		return "Peer's IKE authentication failed (pre-shared key mismatch)";
 	case IKE_EV_PEER_AUTH_FAILED:
-		return "Negotiation failed with error code AUTHENTICATION_FAILED received from peer";
+		return "Negotiation failed with error code AUTHENTICATION_FAILED received from "
+		       "peer";
 	case IKE_EV_ID_MISMATCH:
 		return "Peer's IKE-ID validation failed during negotiation";
 	case IKE_EV_NO_PROPOSAL:
@@ -1197,7 +1209,8 @@ ike_event_str(enum ike_event ev)
 	case IKE_EV_DP_ERROR:
 		return "IPSec SA installation failed in the dataplane";
 	case IKE_EV_REDISTRIBUTED:
-		return "Tunnel re-distributed to another SPU. Corresponding IKE/IPSec SAs are deleted";
+		return "Tunnel re-distributed to another SPU. Corresponding IKE/IPSec SAs are "
+		       "deleted";
 	case IKE_EV_MAX:
 		break;
 	}

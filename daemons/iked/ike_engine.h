@@ -41,7 +41,7 @@
 #include "ike_id.h"
 #include "ike_ts.h"
 
-struct dp_ops;   /* daemons/dataplane/dp.h */
+struct dp_ops; /* daemons/dataplane/dp.h */
 struct dp_event;
 struct ike_engine;
 struct ike_plan;
@@ -67,30 +67,30 @@ struct ike_anchor_ops {
 /* Events worth a line in a tunnel's history (Junos "Tunnel events"). */
 enum ike_event {
 	IKE_EV_NONE,
-	IKE_EV_CHILD_UP,             /* IPSec SA negotiation successfully completed */
-	IKE_EV_CHILD_REKEY_SOFT,     /* IPsec SA rekey initiated: soft lifetime */
-	IKE_EV_CHILD_REKEYED,        /* IPsec SA rekey succeeds */
-	IKE_EV_IKE_UP,               /* IKE SA negotiation successfully completed */
-	IKE_EV_IKE_REKEYED,          /* IKE SA rekey successfully completed */
-	IKE_EV_DPD_DOWN,             /* DPD detected peer as down */
-	IKE_EV_PEER_DELETE_CHILD,    /* IPSec SA delete payload received from peer */
-	IKE_EV_PEER_DELETE_IKE,      /* IKE SA delete payload received from peer */
-	IKE_EV_CONFIG_CHANGED,       /* tunnel configuration changed */
-	IKE_EV_AUTH_FAILED,          /* the peer failed our authentication check */
-	IKE_EV_PEER_AUTH_FAILED,     /* the peer refused our authentication */
-	IKE_EV_ID_MISMATCH,          /* the peer's IKE-ID did not match */
-	IKE_EV_NO_PROPOSAL,          /* no proposal chosen */
-	IKE_EV_TS_UNACCEPTABLE,      /* traffic selectors unacceptable */
-	IKE_EV_CHILD_LIFETIME,       /* IPSec SA hard lifetime expired */
-	IKE_EV_IKE_LIFETIME,         /* IKE SA hard lifetime expired */
-	IKE_EV_NO_RESPONSE,          /* no response from peer, negotiation failed */
-	IKE_EV_CLEARED_IKE,          /* user cleared IKE SA */
-	IKE_EV_CLEARED_CHILD,        /* user cleared IPSec SA */
-	IKE_EV_PEER_RESTARTED,       /* INITIAL_CONTACT: the peer's old SAs replaced */
-	IKE_EV_IDLE,                 /* idle-time expired */
-	IKE_EV_PEER_ERROR,           /* the peer answered with another error */
-	IKE_EV_DP_ERROR,             /* the dataplane refused an SA */
-	IKE_EV_REDISTRIBUTED,        /* moved to another SPU by request */
+	IKE_EV_CHILD_UP,          /* IPSec SA negotiation successfully completed */
+	IKE_EV_CHILD_REKEY_SOFT,  /* IPsec SA rekey initiated: soft lifetime */
+	IKE_EV_CHILD_REKEYED,     /* IPsec SA rekey succeeds */
+	IKE_EV_IKE_UP,            /* IKE SA negotiation successfully completed */
+	IKE_EV_IKE_REKEYED,       /* IKE SA rekey successfully completed */
+	IKE_EV_DPD_DOWN,          /* DPD detected peer as down */
+	IKE_EV_PEER_DELETE_CHILD, /* IPSec SA delete payload received from peer */
+	IKE_EV_PEER_DELETE_IKE,   /* IKE SA delete payload received from peer */
+	IKE_EV_CONFIG_CHANGED,    /* tunnel configuration changed */
+	IKE_EV_AUTH_FAILED,       /* the peer failed our authentication check */
+	IKE_EV_PEER_AUTH_FAILED,  /* the peer refused our authentication */
+	IKE_EV_ID_MISMATCH,       /* the peer's IKE-ID did not match */
+	IKE_EV_NO_PROPOSAL,       /* no proposal chosen */
+	IKE_EV_TS_UNACCEPTABLE,   /* traffic selectors unacceptable */
+	IKE_EV_CHILD_LIFETIME,    /* IPSec SA hard lifetime expired */
+	IKE_EV_IKE_LIFETIME,      /* IKE SA hard lifetime expired */
+	IKE_EV_NO_RESPONSE,       /* no response from peer, negotiation failed */
+	IKE_EV_CLEARED_IKE,       /* user cleared IKE SA */
+	IKE_EV_CLEARED_CHILD,     /* user cleared IPSec SA */
+	IKE_EV_PEER_RESTARTED,    /* INITIAL_CONTACT: the peer's old SAs replaced */
+	IKE_EV_IDLE,              /* idle-time expired */
+	IKE_EV_PEER_ERROR,        /* the peer answered with another error */
+	IKE_EV_DP_ERROR,          /* the dataplane refused an SA */
+	IKE_EV_REDISTRIBUTED,     /* moved to another SPU by request */
 	IKE_EV_MAX
 };
 
@@ -127,15 +127,15 @@ struct ike_env {
 };
 
 struct ike_engine_opts {
-	uint32_t retransmit_base_ms; /* first retransmission after; default 2000 */
-	uint32_t retransmit_max_ms;  /* back-off cap; default 16000 */
-	uint32_t retransmit_tries;   /* retransmissions before giving up; default 5 */
-	uint32_t nonce_len;          /* our nonces; default 32 */
-	uint32_t rekey_margin_pct;   /* soft lifetime = hard - margin - jitter; default 10 */
-	uint32_t rekey_jitter_pct;   /* default 5 */
-	uint32_t retry_base_s;       /* establish-tunnels immediately back-off; default 5 */
-	uint32_t retry_max_s;        /* default 300 */
-	uint32_t redundant_grace_s;  /* a collision loser its creator left behind; default 30 */
+	uint32_t retransmit_base_ms;  /* first retransmission after; default 2000 */
+	uint32_t retransmit_max_ms;   /* back-off cap; default 16000 */
+	uint32_t retransmit_tries;    /* retransmissions before giving up; default 5 */
+	uint32_t nonce_len;           /* our nonces; default 32 */
+	uint32_t rekey_margin_pct;    /* soft lifetime = hard - margin - jitter; default 10 */
+	uint32_t rekey_jitter_pct;    /* default 5 */
+	uint32_t retry_base_s;        /* establish-tunnels immediately back-off; default 5 */
+	uint32_t retry_max_s;         /* default 300 */
+	uint32_t redundant_grace_s;   /* a collision loser its creator left behind; default 30 */
 	uint16_t ike_port, natt_port; /* default 500 and 4500 */
 };
 

@@ -16,19 +16,20 @@
 
 #include "banned.h"
 
-#define COOKIE_LEN      20     /* 4-byte secret version + 16 bytes of SHA-256 */
+#define COOKIE_LEN       20     /* 4-byte secret version + 16 bytes of SHA-256 */
 #define COOKIE_ROTATE_MS 300000 /* a new secret every five minutes */
 
 /* Candidate gateways of a responder: those whose peer address matches,
  * then every dial-up gateway. The gateway is settled by IKE_AUTH. */
 unsigned
-ike_init_candidates(struct ike_engine *e, const struct ike_addr *remote, struct ike_gw **out,
-    unsigned max)
+ike_init_candidates(
+    struct ike_engine *e, const struct ike_addr *remote, struct ike_gw **out, unsigned max)
 {
 	struct ike_gw *gw;
 	unsigned n = 0, i;
 
-	ike_list_foreach(gw, it, &e->gws, struct ike_gw, link) {
+	ike_list_foreach(gw, it, &e->gws, struct ike_gw, link)
+	{
 		if (gw->conf.dynamic || n >= max)
 			continue;
 		for (i = 0; i < gw->conf.n_remote; i++)
@@ -37,7 +38,8 @@ ike_init_candidates(struct ike_engine *e, const struct ike_addr *remote, struct 
 				break;
 			}
 	}
-	ike_list_foreach(gw, it2, &e->gws, struct ike_gw, link) {
+	ike_list_foreach(gw, it2, &e->gws, struct ike_gw, link)
+	{
 		bool seen = false;
 
 		if (n >= max)
@@ -172,7 +174,8 @@ sa_keys(struct ike_sa *sa, const uint8_t *gir, size_t gl)
 	uint8_t seed[IKE_PRF_MAX];
 	int rc;
 
-	rc = ike_skeyseed(e->c, sa->suite.prf, hs->ni, hs->ni_len, hs->nr, hs->nr_len, gir, gl, seed);
+	rc = ike_skeyseed(
+	    e->c, sa->suite.prf, hs->ni, hs->ni_len, hs->nr, hs->nr_len, gir, gl, seed);
 	if (rc == 0)
 		rc = ike_keys_derive(e->c, &sa->suite, seed, hs->ni, hs->ni_len, hs->nr, hs->nr_len,
 		    sa->spi_i, sa->spi_r, &sa->keys);
@@ -195,8 +198,8 @@ dup_bytes(const uint8_t *p, size_t n)
 }
 
 void
-ike_init_on_request(struct ike_engine *e, const struct ike_hdr *h, const uint8_t *msg,
-    size_t len, const struct ike_dgram *d)
+ike_init_on_request(struct ike_engine *e, const struct ike_hdr *h, const uint8_t *msg, size_t len,
+    const struct ike_dgram *d)
 {
 	struct ike_gw *cand[64];
 	struct ike_suite suites[64];
@@ -219,15 +222,16 @@ ike_init_on_request(struct ike_engine *e, const struct ike_hdr *h, const uint8_t
 	uint8_t gir[IKE_DH_SEC_MAX], grp[2];
 	bool has_natd;
 
-	/* A retransmitted request gets the same answer (2.1). */
+	/* A retransmitted request gets the same answer (2.1); a replay of the
+	 * request that made an SA that is up by now gets nothing. */
 	for (n = ike_htab_find(&e->sa_half, hk); n; n = ike_htab_next(n)) {
 		struct ike_sa *s = ike_container_of(n, struct ike_sa, by_half);
 
-		if (s->spi_i == h->spi_i && ike_ep_eq(&s->remote, &d->remote) && s->have_resp &&
-		    s->resp_msgid == 0) {
+		if (s->spi_i != h->spi_i || !ike_ep_eq(&s->init_from, &d->remote))
+			continue;
+		if (s->st == SA_INIT_R && s->have_resp && s->resp_msgid == 0)
 			ike_send(e, &d->local, &d->remote, IKE_DGRAM_IKE, s->resp, s->resp_len);
-			return;
-		}
+		return;
 	}
 	if (ike_plds_parse(h->next, msg + IKE_HDR_LEN, len - IKE_HDR_LEN, IKE_HDR_LEN, &pl) < 0 ||
 	    pl.has_sk) {
@@ -235,7 +239,8 @@ ike_init_on_request(struct ike_engine *e, const struct ike_hdr *h, const uint8_t
 		return;
 	}
 	if (pl.unknown_critical) {
-		reply_stateless(e, h, d, IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, &pl.unknown_critical, 1);
+		reply_stateless(
+		    e, h, d, IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, &pl.unknown_critical, 1);
 		return;
 	}
 	psa = ike_plds_find(&pl, IKE_PL_SA);
@@ -271,7 +276,8 @@ ike_init_on_request(struct ike_engine *e, const struct ike_hdr *h, const uint8_t
 			bool dup = false;
 
 			for (k = 0; k < ns; k++)
-				dup |= memcmp(&suites[k], &cand[i]->conf.ike_props[j], sizeof(suites[k])) == 0;
+				dup |= memcmp(&suites[k], &cand[i]->conf.ike_props[j],
+				           sizeof(suites[k])) == 0;
 			if (dup)
 				continue;
 			suites[ns] = cand[i]->conf.ike_props[j];
@@ -296,12 +302,14 @@ ike_init_on_request(struct ike_engine *e, const struct ike_hdr *h, const uint8_t
 	sa->spi_i = h->spi_i;
 	sa->local = d->local;
 	sa->remote = d->remote;
+	sa->init_from = d->remote;
 	sa->natt = d->local.port == e->o.natt_port;
 	sa->suite = ch.s;
 	sa->lifetime_s = lifetimes[ch.ours];
 	sa->st = SA_INIT_R;
 	sa->hs->dh = ike_dh_new(e->c, ch.s.dh);
-	if (!sa->hs->dh || ike_dh_derive(e->c, sa->hs->dh, ke.data, ke.len, gir, sizeof(gir), &gl) < 0)
+	if (!sa->hs->dh ||
+	    ike_dh_derive(e->c, sa->hs->dh, ke.data, ke.len, gir, sizeof(gir), &gl) < 0)
 		goto fail;
 	memcpy(sa->hs->ni, ni, nil);
 	sa->hs->ni_len = (uint16_t)nil;
@@ -468,7 +476,8 @@ ike_init_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_pld
 	}
 	err = ike_plds_error(pl);
 	if (err) {
-		log_info(LOG_IKE, "IKE SA %u: IKE_SA_INIT refused: %s", sa->index, ike_notify_str(err));
+		log_info(
+		    LOG_IKE, "IKE SA %u: IKE_SA_INIT refused: %s", sa->index, ike_notify_str(err));
 		ike_sa_kill(sa, init_error_event(err));
 		return RSP_DONE;
 	}
@@ -477,7 +486,8 @@ ike_init_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_pld
 	pno = ike_plds_find(pl, IKE_PL_NONCE);
 	if (ike_hdr_parse(msg, len, &h) < 0 || h.spi_r == 0 || !psa || !pke || !pno ||
 	    ike_sa_pl_parse(psa, &sapl) < 0 ||
-	    ike_prop_accept(&sapl, IKE_PROTO_IKE, gw->conf.ike_props, gw->conf.n_ike_props, 0, &ch) < 0 ||
+	    ike_prop_accept(
+	        &sapl, IKE_PROTO_IKE, gw->conf.ike_props, gw->conf.n_ike_props, 0, &ch) < 0 ||
 	    ike_ke_parse(pke, &ke) < 0 || ke.group != t->dh_group || ch.s.dh != t->dh_group ||
 	    ike_nonce_parse(pno, &nr, &nrl) < 0) {
 		log_info(LOG_IKE, "IKE SA %u: malformed IKE_SA_INIT response", sa->index);
@@ -503,7 +513,7 @@ ike_init_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_pld
 		sa->local.addr = d->local.addr;
 	if (gw->conf.nat_t &&
 	    natd_check(e, pl, sa->spi_i, sa->spi_r, &d->local, &d->remote, &sa->nat_local,
-		&sa->nat_remote) &&
+	        &sa->nat_remote) &&
 	    (sa->nat_local || sa->nat_remote) && !sa->natt) {
 		/* 2.23: float to 4500 for everything that follows. */
 		sa->natt = true;

@@ -84,11 +84,11 @@ struct ike_gw;
 struct ike_task {
 	struct ike_list link;
 	enum ike_task_kind kind;
-	struct ike_child *child;  /* NEW/REKEY/AUTH: the CHILD SA being made; DEL: to delete */
-	struct ike_child *old;    /* REKEY: the CHILD SA being replaced */
-	struct ike_tunnel *tun;   /* NEW/AUTH: the tunnel it serves */
-	struct ike_sa *new_sa;    /* IKE_REKEY: the IKE SA being made */
-	struct ike_dh *dh;        /* PFS or rekey key exchange */
+	struct ike_child *child; /* NEW/REKEY/AUTH: the CHILD SA being made; DEL: to delete */
+	struct ike_child *old;   /* REKEY: the CHILD SA being replaced */
+	struct ike_tunnel *tun;  /* NEW/AUTH: the tunnel it serves */
+	struct ike_sa *new_sa;   /* IKE_REKEY: the IKE SA being made */
+	struct ike_dh *dh;       /* PFS or rekey key exchange */
 	uint16_t dh_group;
 	uint16_t nonce_len;
 	uint8_t nonce[IKE_NONCE_MAX];
@@ -123,13 +123,13 @@ struct ike_gw {
 	struct ike_list sas;  /* ike_sa.gw_link */
 	bool anchored;        /* site-to-site: SPU chosen */
 	uint32_t spu;
-	uint32_t forced_spu;  /* re-distribution, UINT32_MAX = none */
-	unsigned n_peers;     /* dial-up IKE SAs up */
-	unsigned addr_idx;    /* which of the addresses to try next */
+	uint32_t forced_spu; /* re-distribution, UINT32_MAX = none */
+	unsigned n_peers;    /* dial-up IKE SAs up */
+	unsigned addr_idx;   /* which of the addresses to try next */
 };
 
 struct ike_vpn {
-	struct ike_list link;    /* e->vpns */
+	struct ike_list link; /* e->vpns */
 	struct ike_hnode by_name;
 	bool in_plan;
 	struct ike_list gw_link; /* gw->vpns */
@@ -147,8 +147,8 @@ struct ike_tunnel {
 	struct ike_engine *e;
 	uint32_t id;
 	struct ike_vpn *vpn;
-	unsigned ts_idx;         /* into vpn->conf.ts */
-	struct ike_sa *peer_sa;  /* dial-up: the peer it belongs to */
+	unsigned ts_idx;          /* into vpn->conf.ts */
+	struct ike_sa *peer_sa;   /* dial-up: the peer it belongs to */
 	struct ike_list children; /* ike_child.tun_link */
 	bool dp_set;
 	uint32_t dp_spu;
@@ -180,23 +180,25 @@ struct ike_child {
 	uint8_t n_tsl, n_tsr;
 	struct ike_ts *ts; /* n_tsl local then n_tsr remote */
 	struct ike_nkey nkey;
-	struct ike_child *rekey_of;   /* the CHILD SA this one replaces */
-	struct ike_child *rekey_own;  /* on the old one: our replacement */
-	struct ike_child *rekey_peer; /* on the old one: the peer's replacement */
-	bool redundant;               /* a collision loser */
-	bool counted_up;              /* counted in the tunnel's up children */
+	struct ike_child *rekey_of;    /* the CHILD SA this one replaces */
+	struct ike_child *rekey_own;   /* on the old one: our replacement */
+	struct ike_child *rekey_peer;  /* on the old one: the peer's replacement */
+	bool redundant;                /* a collision loser */
+	bool counted_up;               /* counted in the tunnel's up children */
 	struct ike_dp_sa *pending_out; /* outbound SA waiting to be installed */
-	struct ike_timer t_soft, t_hard, t_out, t_grace;
+	struct ike_timer t_soft, t_hard, t_out, t_grace, t_idle;
 	uint64_t created_ms, soft_ms, hard_ms;
+	uint64_t idle_pkts; /* packets both ways at the last idle check */
 };
 
 struct ike_sa {
 	struct ike_engine *e;
-	struct ike_list link;     /* e->sas */
-	struct ike_list gw_link;  /* gw->sas */
+	struct ike_list link;    /* e->sas */
+	struct ike_list gw_link; /* gw->sas */
 	struct ike_list reap_link;
-	struct ike_hnode by_spi;  /* our SPI */
-	struct ike_hnode by_half; /* responder: (SPIi, peer) while half-open */
+	struct ike_hnode by_spi;       /* our SPI */
+	struct ike_hnode by_half;      /* responder: (SPIi, peer) it was created for */
+	struct ike_endpoint init_from; /* responder: where its IKE_SA_INIT came from */
 	struct ike_hnode by_index;
 	struct ike_hnode by_peer; /* dial-up: (gateway, peer IKE-ID) */
 	uint32_t index;
@@ -324,8 +326,8 @@ void ike_sa_dedup(struct ike_sa *sa);
  * reject-duplicate-connection without walking every peer. */
 uint64_t ike_sa_peer_key(const struct ike_gw *gw, const struct ike_id *id);
 /* The SA the peer's messages for this gateway pair should reach (rekeyed chain). */
-void ike_sa_install_nkey(struct ike_sa *sa, const uint8_t *ni, size_t nil, const uint8_t *nr,
-    size_t nrl);
+void ike_sa_install_nkey(
+    struct ike_sa *sa, const uint8_t *ni, size_t nil, const uint8_t *nr, size_t nrl);
 
 /* ---- ike_xchg.c ------------------------------------------------------------ */
 void ike_xchg_init_sa(struct ike_sa *sa);
@@ -352,12 +354,12 @@ bool ike_xchg_child_inflight(const struct ike_sa *sa);
 void ike_init_on_request(struct ike_engine *e, const struct ike_hdr *h, const uint8_t *msg,
     size_t len, const struct ike_dgram *d);
 int ike_init_build(struct ike_sa *sa, struct ike_task *t, struct ike_enc *enc);
-enum ike_rsp ike_init_on_response(struct ike_sa *sa, struct ike_task *t,
-    const struct ike_plds *pl, const uint8_t *msg, size_t len, const struct ike_dgram *d);
+enum ike_rsp ike_init_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_plds *pl,
+    const uint8_t *msg, size_t len, const struct ike_dgram *d);
 void ike_init_rotate_cookie(struct ike_engine *e);
 /* Candidate gateways of a responder (by address, then dial-up ones). */
-unsigned ike_init_candidates(struct ike_engine *e, const struct ike_addr *remote,
-    struct ike_gw **out, unsigned max);
+unsigned ike_init_candidates(
+    struct ike_engine *e, const struct ike_addr *remote, struct ike_gw **out, unsigned max);
 
 /* ---- ike_auth.c ---------------------------------------------------------- */
 int ike_auth_build(struct ike_sa *sa, struct ike_task *t, struct ike_enc *enc);
@@ -380,8 +382,8 @@ void ike_child_rekey(struct ike_child *ch);
 int ike_child_first_prepare(struct ike_sa *sa, struct ike_task *t);
 void ike_child_first_encode(struct ike_sa *sa, struct ike_task *t, struct ike_enc *enc);
 /* IKE_AUTH response (initiator): returns the error to record, or 0. */
-uint16_t ike_child_first_response(struct ike_sa *sa, struct ike_task *t,
-    const struct ike_plds *pl, uint16_t err);
+uint16_t ike_child_first_response(
+    struct ike_sa *sa, struct ike_task *t, const struct ike_plds *pl, uint16_t err);
 /* IKE_AUTH request (responder): encodes SAr2/TS or an error notify. */
 void ike_child_first_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc);
 int ike_child_build(struct ike_sa *sa, struct ike_task *t, struct ike_enc *enc);

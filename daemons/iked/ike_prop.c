@@ -36,8 +36,8 @@ has_type(const struct ike_prop_pl *p, uint8_t type)
 }
 
 bool
-ike_prop_contains(const struct ike_prop_pl *p, uint8_t proto, const struct ike_suite *s,
-    unsigned flags)
+ike_prop_contains(
+    const struct ike_prop_pl *p, uint8_t proto, const struct ike_suite *s, unsigned flags)
 {
 	unsigned i;
 

@@ -30,8 +30,8 @@ enum {
 };
 
 /* true when peer proposal p offers suite s for protocol proto. */
-bool ike_prop_contains(const struct ike_prop_pl *p, uint8_t proto, const struct ike_suite *s,
-    unsigned flags);
+bool ike_prop_contains(
+    const struct ike_prop_pl *p, uint8_t proto, const struct ike_suite *s, unsigned flags);
 /*
  * Responder: the first of ours[0..n) contained in a proposal of peer.
  * When want_dh is not 0, suites with that DH group are preferred (the

@@ -70,8 +70,8 @@ fill_sa(const struct ike_sa *sa, struct ike_sa_info *i)
 	i->children_created = sa->children_created;
 	i->children_deleted = sa->children_deleted;
 	i->exchanges_pending = sa->req ? 1 : 0;
-	ike_list_foreach(t, it, &sa->tasks, struct ike_task, link)
-		i->exchanges_pending += t->kind != T_DPD ? 1 : 0;
+	ike_list_foreach(t, it, &sa->tasks, struct ike_task, link) i->exchanges_pending +=
+	    t->kind != T_DPD ? 1 : 0;
 	i->spu = sa->spu;
 	if (sa->gw) {
 		i->dpd_mode = sa->gw->conf.dpd_mode;
@@ -91,7 +91,8 @@ ike_engine_foreach_ike_sa(const struct ike_engine *e, ike_sa_cb cb, void *ctx)
 	struct ike_sa_info i;
 	int rc;
 
-	ike_list_foreach(sa, it, &e->sas, struct ike_sa, link) {
+	ike_list_foreach(sa, it, &e->sas, struct ike_sa, link)
+	{
 		if (sa->st == SA_DEAD)
 			continue;
 		fill_sa(sa, &i);
@@ -168,12 +169,14 @@ fill_tunnel(const struct ike_tunnel *t, struct ike_tunnel_info *i)
 	for (n = 0; n < sizeof(i->sa) / sizeof(i->sa[0]); n++) {
 		const struct ike_child *pick = NULL;
 
-		ike_list_foreach(ch, it, &t->children, struct ike_child, tun_link) {
+		ike_list_foreach(ch, it, &t->children, struct ike_child, tun_link)
+		{
 			bool taken = false;
 
 			for (k = 0; k < n; k++)
 				taken |= i->sa[k].spi_in == ch->spi_in;
-			if (!taken && ch->st != CH_NEW && (!pick || ch->created_ms >= pick->created_ms))
+			if (!taken && ch->st != CH_NEW &&
+			    (!pick || ch->created_ms >= pick->created_ms))
 				pick = ch;
 		}
 		if (!pick)
@@ -185,7 +188,8 @@ fill_tunnel(const struct ike_tunnel *t, struct ike_tunnel_info *i)
 		i->sa[n].suite = pick->suite;
 		i->sa[n].state = child_state(pick);
 		i->sa[n].hard_in_s = remaining_s(pick->hard_ms, now);
-		i->sa[n].soft_in_s = ike_timer_armed(&pick->t_soft) ? remaining_s(pick->soft_ms, now) : 0;
+		i->sa[n].soft_in_s =
+		    ike_timer_armed(&pick->t_soft) ? remaining_s(pick->soft_ms, now) : 0;
 		i->sa[n].life_kb = pick->life_kb;
 		i->sa[n].ike_index = pick->sa->index;
 		i->sa[n].encap = pick->sa->natt && (pick->sa->nat_local || pick->sa->nat_remote);
@@ -202,7 +206,8 @@ fill_tunnel(const struct ike_tunnel *t, struct ike_tunnel_info *i)
 		i->n_local_ts = newest->n_tsl;
 		i->n_remote_ts = newest->n_tsr;
 		memcpy(i->local_ts, newest->ts, newest->n_tsl * sizeof(struct ike_ts));
-		memcpy(i->remote_ts, newest->ts + newest->n_tsl, newest->n_tsr * sizeof(struct ike_ts));
+		memcpy(i->remote_ts, newest->ts + newest->n_tsl,
+		    newest->n_tsr * sizeof(struct ike_ts));
 	} else {
 		i->n_local_ts = ts->n_local;
 		i->n_remote_ts = ts->n_remote;
@@ -223,10 +228,12 @@ ike_engine_foreach_tunnel(const struct ike_engine *e, ike_tunnel_cb cb, void *ct
 	struct ike_tunnel_info i;
 	int rc;
 
-	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link) {
+	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
+	{
 		const struct ike_tunnel *t;
 
-		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link) {
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
 			fill_tunnel(t, &i);
 			rc = cb(ctx, &i);
 			if (rc)
@@ -254,7 +261,8 @@ ike_engine_foreach_gateway(const struct ike_engine *e, ike_gw_cb cb, void *ctx)
 	struct ike_gw_info i;
 	int rc;
 
-	ike_list_foreach(gw, it, &e->gws, struct ike_gw, link) {
+	ike_list_foreach(gw, it, &e->gws, struct ike_gw, link)
+	{
 		const struct ike_vpn *v;
 		const struct ike_sa *sa;
 
@@ -263,11 +271,10 @@ ike_engine_foreach_gateway(const struct ike_engine *e, ike_gw_cb cb, void *ctx)
 		i.id = gw->id;
 		i.spu = gw->anchored ? gw->spu : UINT32_MAX;
 		i.dynamic = gw->conf.dynamic;
-		ike_list_foreach(sa, it2, &gw->sas, struct ike_sa, gw_link)
-			if (sa->st != SA_DEAD)
-				i.n_ike_sas++;
-		ike_list_foreach(v, it3, &gw->vpns, struct ike_vpn, gw_link)
-			i.n_tunnels += (unsigned)ike_list_len(&v->tunnels);
+		ike_list_foreach(sa, it2, &gw->sas, struct ike_sa, gw_link) if (sa->st != SA_DEAD)
+		    i.n_ike_sas++;
+		ike_list_foreach(v, it3, &gw->vpns, struct ike_vpn, gw_link) i.n_tunnels +=
+		    (unsigned)ike_list_len(&v->tunnels);
 		rc = cb(ctx, &i);
 		if (rc)
 			return rc;
@@ -283,10 +290,12 @@ ike_engine_stats(const struct ike_engine *e, struct ike_engine_stats *out)
 	*out = e->st;
 	out->half_open = e->half_open;
 	out->tunnels = out->tunnels_up = 0;
-	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link) {
+	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
+	{
 		const struct ike_tunnel *t;
 
-		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link) {
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
 			out->tunnels++;
 			if (ike_tunnel_n_up(t))
 				out->tunnels_up++;

@@ -195,7 +195,6 @@ halfopen_done(struct ike_sa *sa)
 		return;
 	sa->half_open_counted = false;
 	e->half_open--;
-	ike_htab_del(&e->sa_half, &sa->by_half);
 	ike_disarm(e, &sa->t_halfopen);
 }
 
@@ -220,7 +219,8 @@ static void
 index_peer(struct ike_sa *sa)
 {
 	if (sa->gw && sa->gw->conf.dynamic && sa->remote_id.type != IKE_ID_NONE)
-		ike_htab_add(&sa->e->sa_by_peer, &sa->by_peer, ike_sa_peer_key(sa->gw, &sa->remote_id));
+		ike_htab_add(
+		    &sa->e->sa_by_peer, &sa->by_peer, ike_sa_peer_key(sa->gw, &sa->remote_id));
 }
 
 void
@@ -239,8 +239,8 @@ ike_sa_established(struct ike_sa *sa)
 		struct ike_anchor_key k = ike_gw_anchor_key(gw, sa);
 
 		sa->spu = e->env.anchor && e->env.anchor->choose
-			      ? e->env.anchor->choose(e->env.anchor_ctx, &k)
-			      : 0;
+		              ? e->env.anchor->choose(e->env.anchor_ctx, &k)
+		              : 0;
 		sa->spu_owned = true;
 		gw->n_peers++;
 	} else if (gw) {
@@ -290,19 +290,20 @@ ike_sa_kill(struct ike_sa *sa, enum ike_event reason)
 		sa->down_reason = reason;
 	ike_xchg_abort(sa);
 	ike_list_foreach(ch, it, &sa->children, struct ike_child, sa_link)
-		ike_child_remove(ch, reason);
+	    ike_child_remove(ch, reason);
 	while (!ike_list_empty(&sa->pending)) {
 		t = ike_container_of(sa->pending.next, struct ike_tunnel, pend_link);
 		ike_list_del(&t->pend_link);
 		ike_tunnel_failed(t, reason);
 	}
 	ike_list_foreach(t, it2, &sa->peer_tunnels, struct ike_tunnel, peer_link)
-		ike_tunnel_free(t);
+	    ike_tunnel_free(t);
 	halfopen_done(sa);
 	unlink_rekey(sa);
 	ike_htab_del(&e->sa_by_spi, &sa->by_spi);
 	ike_htab_del(&e->sa_by_index, &sa->by_index);
 	ike_htab_del(&e->sa_by_peer, &sa->by_peer);
+	ike_htab_del(&e->sa_half, &sa->by_half);
 	ike_disarm(e, &sa->t_rtx);
 	ike_disarm(e, &sa->t_rekey);
 	ike_disarm(e, &sa->t_expire);
@@ -387,7 +388,7 @@ ike_sa_delete(struct ike_sa *sa, enum ike_event reason)
 		sa->down_reason = reason;
 	/* RFC 7296 1.4.1: deleting an IKE SA deletes its CHILD SAs. */
 	ike_list_foreach(ch, it, &sa->children, struct ike_child, sa_link)
-		ike_child_remove(ch, reason);
+	    ike_child_remove(ch, reason);
 	while (!ike_list_empty(&sa->pending)) {
 		t = ike_container_of(sa->pending.next, struct ike_tunnel, pend_link);
 		ike_list_del(&t->pend_link);
@@ -409,24 +410,28 @@ ike_sa_move_children(struct ike_sa *from, struct ike_sa *to)
 	struct ike_tunnel *t;
 	struct ike_task *q;
 
-	ike_list_foreach(ch, it, &from->children, struct ike_child, sa_link) {
+	ike_list_foreach(ch, it, &from->children, struct ike_child, sa_link)
+	{
 		ike_list_del(&ch->sa_link);
 		ike_list_add_tail(&to->children, &ch->sa_link);
 		ch->sa = to;
 		if (ch->tun && (ch->st == CH_UP || ch->st == CH_REKEYING))
 			ike_tunnel_event(ch->tun, IKE_EV_IKE_REKEYED);
 	}
-	ike_list_foreach(t, it2, &from->pending, struct ike_tunnel, pend_link) {
+	ike_list_foreach(t, it2, &from->pending, struct ike_tunnel, pend_link)
+	{
 		ike_list_del(&t->pend_link);
 		ike_list_add_tail(&to->pending, &t->pend_link);
 	}
-	ike_list_foreach(t, it3, &from->peer_tunnels, struct ike_tunnel, peer_link) {
+	ike_list_foreach(t, it3, &from->peer_tunnels, struct ike_tunnel, peer_link)
+	{
 		ike_list_del(&t->peer_link);
 		ike_list_add_tail(&to->peer_tunnels, &t->peer_link);
 		t->peer_sa = to;
 	}
 	/* CHILD SA exchanges not yet sent go out on the new SA. */
-	ike_list_foreach(q, it4, &from->tasks, struct ike_task, link) {
+	ike_list_foreach(q, it4, &from->tasks, struct ike_task, link)
+	{
 		if (q->kind == T_CHILD_NEW || q->kind == T_CHILD_REKEY || q->kind == T_DEL_CHILD) {
 			ike_list_del(&q->link);
 			ike_list_add_tail(&to->tasks, &q->link);
@@ -529,10 +534,12 @@ dpd_fire(struct ike_timer *tm, void *arg)
 	ike_arm_in(e, &sa->t_dpd, ival);
 	if (sa->req)
 		return; /* the exchange in flight proves liveness or not */
-	ike_list_foreach(ch, it, &sa->children, struct ike_child, sa_link) {
+	ike_list_foreach(ch, it, &sa->children, struct ike_child, sa_link)
+	{
 		struct ike_dp_stats s;
 
-		if (ch->in_inst && ike_dp_sa_stats(&e->dp, ch->spi_in, true, &sa->local.addr, &s) == 0)
+		if (ch->in_inst &&
+		    ike_dp_sa_stats(&e->dp, ch->spi_in, true, &sa->local.addr, &s) == 0)
 			in += s.packets;
 		if (ch->out_inst &&
 		    ike_dp_sa_stats(&e->dp, ch->spi_out, false, &sa->remote.addr, &s) == 0)
@@ -589,7 +596,8 @@ ike_sa_dedup(struct ike_sa *sa)
 
 	if (!gw || gw->conf.dynamic || sa->rekey_of)
 		return;
-	ike_list_foreach(o, it, &gw->sas, struct ike_sa, gw_link) {
+	ike_list_foreach(o, it, &gw->sas, struct ike_sa, gw_link)
+	{
 		if (o == sa || o->st != SA_UP || o->redundant || o->rekey_of || o->rekey_own ||
 		    o->rekey_peer || sa->rekey_own || sa->rekey_peer)
 			continue;
@@ -723,10 +731,11 @@ rekey_keys(struct ike_sa *old, struct ike_sa *n, struct ike_dh *dh, const uint8_
 
 	rc = ike_dh_derive(e->c, dh, peer_pub, peer_len, gir, sizeof(gir), &gl);
 	if (rc == 0)
-		rc = ike_skeyseed_rekey(e->c, old->suite.prf, old->keys.sk_d, old->keys.prf_len, gir,
-		    gl, ni, nil, nr, nrl, seed);
+		rc = ike_skeyseed_rekey(e->c, old->suite.prf, old->keys.sk_d, old->keys.prf_len,
+		    gir, gl, ni, nil, nr, nrl, seed);
 	if (rc == 0)
-		rc = ike_keys_derive(e->c, &n->suite, seed, ni, nil, nr, nrl, n->spi_i, n->spi_r, &n->keys);
+		rc = ike_keys_derive(
+		    e->c, &n->suite, seed, ni, nil, nr, nrl, n->spi_i, n->spi_r, &n->keys);
 	explicit_bzero(gir, sizeof(gir));
 	explicit_bzero(seed, sizeof(seed));
 	if (rc == 0)
@@ -798,9 +807,9 @@ ike_sa_rekey_on_response(
 		return RSP_DONE;
 	}
 	n->spi_r = (uint64_t)ch.spi[0] << 56 | (uint64_t)ch.spi[1] << 48 |
-		   (uint64_t)ch.spi[2] << 40 | (uint64_t)ch.spi[3] << 32 |
-		   (uint64_t)ch.spi[4] << 24 | (uint64_t)ch.spi[5] << 16 | (uint64_t)ch.spi[6] << 8 |
-		   ch.spi[7];
+	           (uint64_t)ch.spi[2] << 40 | (uint64_t)ch.spi[3] << 32 |
+	           (uint64_t)ch.spi[4] << 24 | (uint64_t)ch.spi[5] << 16 |
+	           (uint64_t)ch.spi[6] << 8 | ch.spi[7];
 	n->suite = ch.s;
 	if (rekey_keys(sa, n, t->dh, ke.data, ke.len, t->nonce, t->nonce_len, nr, nrl) < 0) {
 		ike_sa_rekey_abort(sa, t);
@@ -817,8 +826,8 @@ ike_sa_rekey_on_response(
 		 * is deleted by its creator, the CHILD SAs go to the other. */
 		if (ike_nkey_cmp(&n->nkey, &p->nkey) < 0) {
 			n->redundant = true;
-			log_info(LOG_IKE, "IKE SA %u: rekey collision lost, deleting SA %u", sa->index,
-			    n->index);
+			log_info(LOG_IKE, "IKE SA %u: rekey collision lost, deleting SA %u",
+			    sa->index, n->index);
 			ike_sa_delete(n, IKE_EV_NONE);
 			return RSP_DONE;
 		}
@@ -889,9 +898,9 @@ ike_sa_rekey_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike
 		goto fail;
 	}
 	n->spi_i = (uint64_t)ch.spi[0] << 56 | (uint64_t)ch.spi[1] << 48 |
-		   (uint64_t)ch.spi[2] << 40 | (uint64_t)ch.spi[3] << 32 |
-		   (uint64_t)ch.spi[4] << 24 | (uint64_t)ch.spi[5] << 16 | (uint64_t)ch.spi[6] << 8 |
-		   ch.spi[7];
+	           (uint64_t)ch.spi[2] << 40 | (uint64_t)ch.spi[3] << 32 |
+	           (uint64_t)ch.spi[4] << 24 | (uint64_t)ch.spi[5] << 16 |
+	           (uint64_t)ch.spi[6] << 8 | ch.spi[7];
 	n->suite = ch.s;
 	ike_random(e, nr, e->o.nonce_len);
 	if (rekey_keys(sa, n, dh, ke.data, ke.len, ni, nil, nr, e->o.nonce_len) < 0) {

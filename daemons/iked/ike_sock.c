@@ -100,12 +100,14 @@ ike_sock_open(const struct ike_sock_conf *c, struct errbuf *err)
 	if (!c->no_v4) {
 		rc = open_one(s, S_V4_IKE, AF_INET, s->c.ike_port, false, err);
 		if (rc == 0 && !c->no_natt)
-			rc = open_one(s, S_V4_NATT, AF_INET, s->c.natt_port, c->kernel_espinudp, err);
+			rc = open_one(
+			    s, S_V4_NATT, AF_INET, s->c.natt_port, c->kernel_espinudp, err);
 	}
 	if (rc == 0 && !c->no_v6) {
 		rc = open_one(s, S_V6_IKE, AF_INET6, s->c.ike_port, false, err);
 		if (rc == 0 && !c->no_natt)
-			rc = open_one(s, S_V6_NATT, AF_INET6, s->c.natt_port, c->kernel_espinudp, err);
+			rc = open_one(
+			    s, S_V6_NATT, AF_INET6, s->c.natt_port, c->kernel_espinudp, err);
 	}
 	if (rc < 0) {
 		ike_sock_close(s);

@@ -21,11 +21,11 @@
 #include "ike_addr.h"
 
 struct ike_sock_conf {
-	uint16_t ike_port;     /* default 500 */
-	uint16_t natt_port;    /* default 4500 */
-	bool no_v4, no_v6;     /* skip a family */
-	bool no_natt;          /* the dataplane owns the NAT-T port */
-	bool kernel_espinudp;  /* UDP_ENCAP_ESPINUDP on 4500 (kernel ESP) */
+	uint16_t ike_port;    /* default 500 */
+	uint16_t natt_port;   /* default 4500 */
+	bool no_v4, no_v6;    /* skip a family */
+	bool no_natt;         /* the dataplane owns the NAT-T port */
+	bool kernel_espinudp; /* UDP_ENCAP_ESPINUDP on 4500 (kernel ESP) */
 };
 
 struct ike_sock;
@@ -44,7 +44,7 @@ int ike_sock_recv(struct ike_sock *s, int fd, struct ike_dgram *d, uint8_t *buf,
 /* Sends a datagram from d->local (address may be unset), to d->remote. */
 int ike_sock_send(struct ike_sock *s, const struct ike_dgram *d);
 /* Where IKE on the NAT-T port goes when no socket is open there. */
-void ike_sock_set_natt_sender(struct ike_sock *s, int (*fn)(void *ctx, const struct ike_dgram *d),
-    void *ctx);
+void ike_sock_set_natt_sender(
+    struct ike_sock *s, int (*fn)(void *ctx, const struct ike_dgram *d), void *ctx);
 
 #endif

@@ -152,9 +152,8 @@ ike_tunnel_n_up(const struct ike_tunnel *t)
 	struct ike_child *ch;
 	unsigned n = 0;
 
-	ike_list_foreach(ch, it, &t->children, struct ike_child, tun_link)
-		if (ch->st == CH_UP || ch->st == CH_REKEYING)
-			n++;
+	ike_list_foreach(ch, it, &t->children, struct ike_child,
+	    tun_link) if (ch->st == CH_UP || ch->st == CH_REKEYING) n++;
 	return n;
 }
 
@@ -164,7 +163,8 @@ usable_sa(struct ike_gw *gw)
 {
 	struct ike_sa *sa, *best = NULL;
 
-	ike_list_foreach(sa, it, &gw->sas, struct ike_sa, gw_link) {
+	ike_list_foreach(sa, it, &gw->sas, struct ike_sa, gw_link)
+	{
 		if (sa->redundant)
 			continue;
 		if (sa->st == SA_UP && !sa->rekey_peer)
@@ -280,7 +280,8 @@ ike_tunnel_child_gone(struct ike_tunnel *t, struct ike_child *ch, enum ike_event
 		schedule_retry(t, true);
 		break;
 	case IKE_EV_CONFIG_CHANGED:
-		break; /* the commit brings it back */
+	case IKE_EV_IDLE:
+		break; /* the commit, or traffic, brings it back */
 	default:
 		schedule_retry(t, false);
 		break;
@@ -319,10 +320,12 @@ ike_tunnel_dedup(struct ike_tunnel *t)
 	/* RFC 7296 2.8.1 applied to duplicates: of two CHILD SAs serving the
 	 * same selectors, the one with the lowest nonce goes, closed by the
 	 * side that created it. Rekey pairs are handled by their own rules. */
-	ike_list_foreach(a, it, &t->children, struct ike_child, tun_link) {
+	ike_list_foreach(a, it, &t->children, struct ike_child, tun_link)
+	{
 		if ((a->st != CH_UP && a->st != CH_REKEYING) || a->redundant || a->sa->redundant)
 			continue;
-		ike_list_foreach(b, it2, &t->children, struct ike_child, tun_link) {
+		ike_list_foreach(b, it2, &t->children, struct ike_child, tun_link)
+		{
 			if (b == a || (b->st != CH_UP && b->st != CH_REKEYING) || b->redundant ||
 			    b->sa->redundant || related(a, b) || a->rekey_of || b->rekey_of)
 				continue;

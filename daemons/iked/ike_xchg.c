@@ -95,8 +95,8 @@ task_abort(struct ike_sa *sa, struct ike_task *t)
 }
 
 void
-ike_xchg_begin(struct ike_sa *sa, struct ike_enc *enc, uint8_t exch, bool response,
-    uint32_t msgid, size_t *sk_off)
+ike_xchg_begin(struct ike_sa *sa, struct ike_enc *enc, uint8_t exch, bool response, uint32_t msgid,
+    size_t *sk_off)
 {
 	struct ike_hdr h;
 
@@ -104,7 +104,8 @@ ike_xchg_begin(struct ike_sa *sa, struct ike_enc *enc, uint8_t exch, bool respon
 	h.spi_i = sa->spi_i;
 	h.spi_r = sa->spi_r;
 	h.exchange = exch;
-	h.flags = (uint8_t)((sa->initiator ? IKE_HDR_F_INIT : 0) | (response ? IKE_HDR_F_RESPONSE : 0));
+	h.flags =
+	    (uint8_t)((sa->initiator ? IKE_HDR_F_INIT : 0) | (response ? IKE_HDR_F_RESPONSE : 0));
 	h.msgid = msgid;
 	ike_enc_init(enc, sa->e->tx, sizeof(sa->e->tx));
 	ike_enc_hdr(enc, &h);
@@ -145,7 +146,8 @@ rtx_arm(struct ike_sa *sa)
 	if (sa->req->kind == T_DPD && sa->gw && sa->gw->conf.dpd_interval) {
 		delay = (uint64_t)sa->gw->conf.dpd_interval * 1000;
 	} else {
-		delay = (uint64_t)e->o.retransmit_base_ms << (sa->req_tries < 16 ? sa->req_tries : 16);
+		delay = (uint64_t)e->o.retransmit_base_ms
+		        << (sa->req_tries < 16 ? sa->req_tries : 16);
 		if (delay > e->o.retransmit_max_ms)
 			delay = e->o.retransmit_max_ms;
 	}
@@ -310,7 +312,8 @@ ike_xchg_forget_child(struct ike_sa *sa, struct ike_child *ch)
 		if (active[i]->old == ch)
 			active[i]->old = NULL;
 	}
-	ike_list_foreach(t, it, &sa->tasks, struct ike_task, link) {
+	ike_list_foreach(t, it, &sa->tasks, struct ike_task, link)
+	{
 		if (t->child == ch)
 			t->child = NULL;
 		if (t->old == ch)
@@ -325,9 +328,7 @@ ike_xchg_has(const struct ike_sa *sa, enum ike_task_kind kind)
 
 	if (sa->req && sa->req->kind == kind)
 		return true;
-	ike_list_foreach(t, it, &sa->tasks, struct ike_task, link)
-		if (t->kind == kind)
-			return true;
+	ike_list_foreach(t, it, &sa->tasks, struct ike_task, link) if (t->kind == kind) return true;
 	return false;
 }
 
@@ -345,8 +346,8 @@ ike_xchg_child_inflight(const struct ike_sa *sa)
 
 /* Decrypts the SK payload of msg into e->rx and parses the inner chain. */
 static int
-open_sk(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_t len,
-    struct ike_plds *pl)
+open_sk(
+    struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_t len, struct ike_plds *pl)
 {
 	struct ike_engine *e = sa->e;
 	struct ike_plds outer;
@@ -361,7 +362,8 @@ open_sk(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_t l
 	rc = ike_plds_parse(h->next, msg + IKE_HDR_LEN, len - IKE_HDR_LEN, IKE_HDR_LEN, &outer);
 	if (rc < 0 || !outer.has_sk)
 		return -EBADMSG;
-	rc = ike_sk_open(e->c, &sa->suite, ke, ka, msg, len, outer.sk_off, e->rx, sizeof(e->rx), &plain);
+	rc = ike_sk_open(
+	    e->c, &sa->suite, ke, ka, msg, len, outer.sk_off, e->rx, sizeof(e->rx), &plain);
 	if (rc < 0) {
 		e->st.rx_bad_icv++;
 		return rc;
@@ -397,7 +399,8 @@ on_response(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size
 	if (!t || h->msgid != sa->req_msgid || h->exchange != task_exchange(t->kind))
 		return;
 	if (t->kind == T_INIT) {
-		if (ike_plds_parse(h->next, msg + IKE_HDR_LEN, len - IKE_HDR_LEN, IKE_HDR_LEN, &pl) < 0)
+		if (ike_plds_parse(
+		        h->next, msg + IKE_HDR_LEN, len - IKE_HDR_LEN, IKE_HDR_LEN, &pl) < 0)
 			return;
 		ike_sa_note_rx(sa, d, false);
 		/* The exchange is over: detach it so that a kill in the handler
@@ -467,8 +470,8 @@ on_request(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_
 	ike_xchg_begin(sa, &enc, h->exchange, true, h->msgid, &sk_off);
 	if (pl.unknown_critical) {
 		/* RFC 7296 3.2: reject the message naming the payload type. */
-		ike_enc_notify(&enc, 0, NULL, 0, IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD,
-		    &pl.unknown_critical, 1);
+		ike_enc_notify(
+		    &enc, 0, NULL, 0, IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, &pl.unknown_critical, 1);
 		if (h->exchange == IKE_X_AUTH)
 			ike_sa_kill(sa, IKE_EV_PEER_ERROR);
 	} else {

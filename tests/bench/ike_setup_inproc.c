@@ -42,10 +42,15 @@ main(int argc, char **argv)
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000, i;
 	struct net *net = net_new();
 	struct peer *hub, *spokes;
-	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY, .dynamic = true,
-		.dyn_kind = IKE_IDK_HOSTNAME, .dyn_id = ".bench.example",
-		.user_type = IKE_USER_GROUP_IKE_ID, .ts_local = "172.16.0.0/12",
-		.ts_remote = "10.0.0.0/8", .esp_life = 3600, .ike_life = 28800 };
+	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY,
+		.dynamic = true,
+		.dyn_kind = IKE_IDK_HOSTNAME,
+		.dyn_id = ".bench.example",
+		.user_type = IKE_USER_GROUP_IKE_ID,
+		.ts_local = "172.16.0.0/12",
+		.ts_remote = "10.0.0.0/8",
+		.esp_life = 3600,
+		.ike_life = 28800 };
 	struct ike_engine_stats st;
 	size_t h0, h1, mock;
 	double t0, t1;
@@ -61,8 +66,10 @@ main(int argc, char **argv)
 	/* One spoke gateway and VPN per tunnel, each with its own IKE-ID. */
 	for (i = 0; i < n; i++) {
 		char gw[32], vpn[32], id[64], ts[32];
-		struct pcfg c = { .establish = IKE_EST_ON_TRAFFIC, .peer_addr = "198.51.100.1",
-			.local_id_kind = IKE_IDK_HOSTNAME, .ts_remote = "172.16.0.0/12" };
+		struct pcfg c = { .establish = IKE_EST_ON_TRAFFIC,
+			.peer_addr = "198.51.100.1",
+			.local_id_kind = IKE_IDK_HOSTNAME,
+			.ts_remote = "172.16.0.0/12" };
 
 		snprintf(gw, sizeof(gw), "g%u", i);
 		snprintf(vpn, sizeof(vpn), "v%u", i);
@@ -74,11 +81,14 @@ main(int argc, char **argv)
 		c.ts_local = ts;
 		/* Build the configuration mirror; apply it once at the end. */
 		{
-			struct ike_conf_ike_proposal *ip = ike_conf_add_ike_proposal(spokes->conf, gw);
+			struct ike_conf_ike_proposal *ip =
+			    ike_conf_add_ike_proposal(spokes->conf, gw);
 			struct ike_conf_ike_policy *pol = ike_conf_add_ike_policy(spokes->conf, gw);
 			struct ike_conf_gateway *g = ike_conf_add_gateway(spokes->conf, gw);
-			struct ike_conf_ipsec_proposal *ep = ike_conf_add_ipsec_proposal(spokes->conf, vpn);
-			struct ike_conf_ipsec_policy *ipol = ike_conf_add_ipsec_policy(spokes->conf, vpn);
+			struct ike_conf_ipsec_proposal *ep =
+			    ike_conf_add_ipsec_proposal(spokes->conf, vpn);
+			struct ike_conf_ipsec_policy *ipol =
+			    ike_conf_add_ipsec_policy(spokes->conf, vpn);
 			struct ike_conf_vpn *v = ike_conf_add_vpn(spokes->conf, vpn);
 			struct ike_conf_ts *t;
 

@@ -38,8 +38,8 @@ static uint64_t clock_ms = 1000;
 
 static const struct ike_suite suites[] = {
 	{ IKE_ENCR_AES_GCM_16, 128, IKE_PRF_HMAC_SHA2_256, 0, IKE_DH_ECP256, 0 },
-	{ IKE_ENCR_AES_CBC, 256, IKE_PRF_HMAC_SHA2_384, IKE_INTEG_HMAC_SHA2_384_192, IKE_DH_MODP2048,
-	    0 },
+	{ IKE_ENCR_AES_CBC, 256, IKE_PRF_HMAC_SHA2_384, IKE_INTEG_HMAC_SHA2_384_192,
+	    IKE_DH_MODP2048, 0 },
 	{ IKE_ENCR_AES_GCM_16, 256, 0, 0, 0, IKE_ESN_YES },
 };
 
@@ -67,8 +67,10 @@ typed(const struct ike_plds *pl)
 		switch (p->type) {
 		case IKE_PL_SA:
 			if (ike_sa_pl_parse(p, &sa) == 0) {
-				ike_prop_select(&sa, IKE_PROTO_IKE, suites, 2, 0, IKE_DH_ECP256, &c);
-				ike_prop_select(&sa, IKE_PROTO_ESP, &suites[2], 1, IKE_SEL_IGNORE_DH, 0, &c);
+				ike_prop_select(
+				    &sa, IKE_PROTO_IKE, suites, 2, 0, IKE_DH_ECP256, &c);
+				ike_prop_select(
+				    &sa, IKE_PROTO_ESP, &suites[2], 1, IKE_SEL_IGNORE_DH, 0, &c);
 				ike_prop_accept(&sa, IKE_PROTO_IKE, suites, 2, 0, &c);
 			}
 			break;

@@ -103,8 +103,11 @@ main(int argc, char **argv)
 {
 	struct net *n;
 	struct peer *a, *b;
-	struct pcfg ca = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = "198.51.100.1",
-		.pfs = 19, .local_id_kind = IKE_IDK_HOSTNAME, .local_id = "a.example.net" };
+	struct pcfg ca = { .establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = "198.51.100.1",
+		.pfs = 19,
+		.local_id_kind = IKE_IDK_HOSTNAME,
+		.local_id = "a.example.net" };
 	struct pcfg cb = { .establish = IKE_EST_RESPONDER_ONLY, .dynamic = true, .pfs = 19 };
 	struct ike_tunnel_info t;
 	struct ike_sa_info s;

@@ -166,8 +166,9 @@ env_send(void *ctx, const struct ike_dgram *d)
 	/* NAT on the way out. */
 	if (n->nat_peer == p->idx) {
 		k->d.local.addr = n->nat_addr;
-		k->d.local.port = (uint16_t)(n->nat_port_base +
-		    (d->local.port == 500 ? 1 : d->local.port == 4500 ? 2 : 3));
+		k->d.local.port = (uint16_t)(n->nat_port_base + (d->local.port == 500       ? 1
+		                                                    : d->local.port == 4500 ? 2
+		                                                                            : 3));
 	}
 	for (i = 0; i < n->n_peers; i++)
 		if (ike_addr_eq(&n->peers[i]->addr, &d->remote.addr))
@@ -177,14 +178,14 @@ env_send(void *ctx, const struct ike_dgram *d)
 		k->to = n->nat_peer;
 		k->d.remote.addr = n->peers[n->nat_peer]->addr;
 		k->d.remote.port = d->remote.port == n->nat_port_base + 1   ? 500
-				   : d->remote.port == n->nat_port_base + 2 ? 4500
-									    : d->remote.port;
+		                   : d->remote.port == n->nat_port_base + 2 ? 4500
+		                                                            : d->remote.port;
 	}
 	if (d->kind == IKE_DGRAM_IKE && d->len >= IKE_HDR_LEN) {
 		k->exchange = d->data[18];
 		k->response = (d->data[19] & IKE_HDR_F_RESPONSE) != 0;
 		k->msgid = (uint32_t)d->data[20] << 24 | (uint32_t)d->data[21] << 16 |
-			   (uint32_t)d->data[22] << 8 | d->data[23];
+		           (uint32_t)d->data[22] << 8 | d->data[23];
 	}
 	n->n_q++;
 	return 0;
@@ -386,7 +387,8 @@ net_advance(struct net *n, uint64_t ms)
 
 		net_run(n);
 		for (i = 0; i < n->n_peers; i++) {
-			uint64_t d = n->peers[i]->e ? ike_engine_next_deadline(n->peers[i]->e) : UINT64_MAX;
+			uint64_t d =
+			    n->peers[i]->e ? ike_engine_next_deadline(n->peers[i]->e) : UINT64_MAX;
 
 			if (d < next)
 				next = d;
@@ -496,6 +498,7 @@ peer_configure(struct peer *p, const struct pcfg *c)
 	snprintf(v->gateway, sizeof(v->gateway), "%s", gwn);
 	snprintf(v->ipsec_policy, sizeof(v->ipsec_policy), "%s", n4);
 	v->establish = c->establish;
+	v->idle_time = c->idle_time;
 	v->install_interval = c->keep_install_interval ? c->install_interval : c->install_interval;
 	if (c->ts_local) {
 		struct ike_conf_ts *t = ike_conf_vpn_add_ts(v, "ts1");
@@ -510,7 +513,8 @@ peer_configure(struct peer *p, const struct pcfg *c)
 		ike_conf_set_str(&t->remote_ip, c->ts2_remote);
 	}
 	if (c->cookie_threshold)
-		conf->cookie_threshold = c->cookie_threshold == UINT32_MAX ? 0 : c->cookie_threshold;
+		conf->cookie_threshold =
+		    c->cookie_threshold == UINT32_MAX ? 0 : c->cookie_threshold;
 	return peer_reconfigure(p);
 }
 
@@ -616,14 +620,15 @@ peers_consistent(const struct peer *a, const struct peer *b)
 		return false;
 	for (i = 0; i < na; i++) {
 		const struct dp_sa *s = dp_mock_sa_at(a->dp, i);
-		const struct dp_sa *t = dp_mock_sa_find(
-		    b->dp, s->spi, s->dir == DP_DIR_IN ? DP_DIR_OUT : DP_DIR_IN);
+		const struct dp_sa *t =
+		    dp_mock_sa_find(b->dp, s->spi, s->dir == DP_DIR_IN ? DP_DIR_OUT : DP_DIR_IN);
 
-		if (!t || t->enc != s->enc || t->integ != s->integ || t->enc_key_len != s->enc_key_len ||
-		    t->integ_key_len != s->integ_key_len ||
+		if (!t || t->enc != s->enc || t->integ != s->integ ||
+		    t->enc_key_len != s->enc_key_len || t->integ_key_len != s->integ_key_len ||
 		    memcmp(t->enc_key, s->enc_key, s->enc_key_len) != 0 ||
 		    memcmp(t->integ_key, s->integ_key, s->integ_key_len) != 0 ||
-		    (t->flags & (DP_SA_ESN | DP_SA_HAS_ENCAP)) != (s->flags & (DP_SA_ESN | DP_SA_HAS_ENCAP)))
+		    (t->flags & (DP_SA_ESN | DP_SA_HAS_ENCAP)) !=
+		        (s->flags & (DP_SA_ESN | DP_SA_HAS_ENCAP)))
 			return false;
 	}
 	return true;
@@ -648,8 +653,8 @@ dump_tun(void *ctx, const struct ike_tunnel_info *t)
 	fprintf(stderr, "  tunnel %u vpn=%s up=%d nego=%u fail=%u sas=%u\n", t->id, t->vpn, t->up,
 	    t->nego, t->fail, t->n_sa);
 	for (k = 0; k < t->n_sa; k++)
-		fprintf(stderr, "    child %08x/%08x %s ike=%u\n", t->sa[k].spi_in, t->sa[k].spi_out,
-		    t->sa[k].state, t->sa[k].ike_index);
+		fprintf(stderr, "    child %08x/%08x %s ike=%u\n", t->sa[k].spi_in,
+		    t->sa[k].spi_out, t->sa[k].state, t->sa[k].ike_index);
 	for (k = 0; k < t->n_events; k++)
 		fprintf(stderr, "    event: %s (%u times)\n", ike_event_str(t->events[k].ev),
 		    t->events[k].count);

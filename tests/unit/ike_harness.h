@@ -99,21 +99,21 @@ void net_drop_queue(struct net *n);
 /* ---- configuration helpers ---------------------------------------------- */
 
 struct pcfg {
-	const char *gw;          /* gateway name, default "gw" */
-	const char *vpn;         /* default "vpn" */
-	const char *peer_addr;   /* the other side (tests fill it in) */
-	bool dynamic;            /* a dial-up gateway */
-	const char *local_addr;  /* default: the peer's own */
-	const char *psk;         /* default "s3cret" */
-	uint16_t dh;             /* default 19 */
-	enum ike_conf_enc ike_enc;  /* default aes-128-gcm */
+	const char *gw;            /* gateway name, default "gw" */
+	const char *vpn;           /* default "vpn" */
+	const char *peer_addr;     /* the other side (tests fill it in) */
+	bool dynamic;              /* a dial-up gateway */
+	const char *local_addr;    /* default: the peer's own */
+	const char *psk;           /* default "s3cret" */
+	uint16_t dh;               /* default 19 */
+	enum ike_conf_enc ike_enc; /* default aes-128-gcm */
 	enum ike_conf_ike_auth ike_auth;
-	enum ike_conf_enc esp_enc;  /* default aes-128-gcm */
+	enum ike_conf_enc esp_enc; /* default aes-128-gcm */
 	enum ike_conf_esp_auth esp_auth;
 	uint16_t pfs;
 	bool esn;
 	uint32_t ike_life, esp_life;
-	enum ike_establish establish; /* default immediately */
+	enum ike_establish establish;     /* default immediately */
 	const char *ts_local, *ts_remote; /* a traffic-selector; NULL = default any */
 	const char *ts2_local, *ts2_remote;
 	enum ike_id_kind local_id_kind;
@@ -128,6 +128,7 @@ struct pcfg {
 	bool no_nat_t;
 	uint32_t install_interval; /* default 0 in tests */
 	uint32_t cookie_threshold; /* default 500 */
+	uint32_t idle_time;
 	bool keep_install_interval;
 };
 

@@ -149,7 +149,8 @@ test_refusals(void **state)
 	c->ike_proposals[0].dh_group = 2;
 	errbuf_clear(&err);
 	assert_int_equal(ike_conf_check(c, NULL, NULL, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "security ike proposal ikep dh-group: group2 is not supported"));
+	assert_non_null(
+	    strstr(err.msg, "security ike proposal ikep dh-group: group2 is not supported"));
 	ike_conf_free(c);
 
 	c = base();
@@ -170,7 +171,8 @@ test_refusals(void **state)
 	c->ipsec_proposals[0].auth_alg = IKE_CEA_HMAC_SHA256_128; /* with GCM */
 	errbuf_clear(&err);
 	assert_int_equal(ike_conf_check(c, NULL, NULL, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "security ipsec proposal espp: authentication-algorithm must not"));
+	assert_non_null(
+	    strstr(err.msg, "security ipsec proposal espp: authentication-algorithm must not"));
 	ike_conf_free(c);
 
 	c = base();
@@ -202,8 +204,10 @@ test_refusals(void **state)
 	ike_conf_set_str(&c->vpns[0].bind_interface, "ge-0/0/0.0");
 	errbuf_clear(&err);
 	assert_int_equal(ike_conf_check(c, NULL, NULL, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "security ike gateway gw1 address: cannot resolve 'not.an.address'"));
-	assert_non_null(strstr(err.msg, "\nsecurity ipsec vpn vpn1 bind-interface: expecting st0.N"));
+	assert_non_null(
+	    strstr(err.msg, "security ike gateway gw1 address: cannot resolve 'not.an.address'"));
+	assert_non_null(
+	    strstr(err.msg, "\nsecurity ipsec vpn vpn1 bind-interface: expecting st0.N"));
 	ike_conf_free(c);
 }
 

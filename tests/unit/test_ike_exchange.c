@@ -85,7 +85,6 @@ test_basic(void **state)
 	net_free(p.n);
 }
 
-
 /* Site-to-site both ways, exact dataplane calls on both sides. */
 static void
 test_site_to_site_calls(void **state)
@@ -141,8 +140,10 @@ test_all_suites(void **state)
 		enum dp_enc de;
 		enum dp_integ di;
 	} suites[] = {
-		{ IKE_CE_AES128_GCM, IKE_CIA_SHA256, IKE_CEA_UNSET, DP_ENC_AES_GCM_128, DP_INTEG_NONE },
-		{ IKE_CE_AES256_GCM, IKE_CIA_SHA384, IKE_CEA_UNSET, DP_ENC_AES_GCM_256, DP_INTEG_NONE },
+		{ IKE_CE_AES128_GCM, IKE_CIA_SHA256, IKE_CEA_UNSET, DP_ENC_AES_GCM_128,
+		    DP_INTEG_NONE },
+		{ IKE_CE_AES256_GCM, IKE_CIA_SHA384, IKE_CEA_UNSET, DP_ENC_AES_GCM_256,
+		    DP_INTEG_NONE },
 		{ IKE_CE_AES128_CBC, IKE_CIA_SHA256, IKE_CEA_HMAC_SHA256_128, DP_ENC_AES_CBC_128,
 		    DP_INTEG_HMAC_SHA256_128 },
 		{ IKE_CE_AES256_CBC, IKE_CIA_SHA384, IKE_CEA_HMAC_SHA384, DP_ENC_AES_CBC_256,
@@ -156,9 +157,14 @@ test_all_suites(void **state)
 	for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
 			struct pair p;
-			struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .dh = groups[g],
-				.ike_enc = suites[s].enc, .ike_auth = suites[s].ia, .esp_enc = suites[s].enc,
-				.esp_auth = suites[s].ea, .esn = s % 2 == 1, .pfs = groups[g] };
+			struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+				.dh = groups[g],
+				.ike_enc = suites[s].enc,
+				.ike_auth = suites[s].ia,
+				.esp_enc = suites[s].enc,
+				.esp_auth = suites[s].ea,
+				.esn = s % 2 == 1,
+				.pfs = groups[g] };
 			struct pcfg b = a;
 			const struct dp_sa *sa;
 			struct ike_sa_info i;
@@ -358,7 +364,6 @@ test_no_response(void **state)
 	net_free(p.n);
 }
 
-
 static uint32_t
 tunnel_id(const struct peer *p)
 {
@@ -391,7 +396,8 @@ test_child_rekey(void **state)
 		for (who = 0; who < 2; who++) {
 			struct pair p;
 			struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .pfs = pfs ? 19 : 0 };
-			struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .pfs = pfs ? 19 : 0 };
+			struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+				.pfs = pfs ? 19 : 0 };
 			struct peer *ini, *rsp;
 			uint32_t in0, out0, in1, out1;
 			const struct dp_mock_call *c;
@@ -445,7 +451,8 @@ static void
 test_child_rekey_install_interval(void **state)
 {
 	struct pair p;
-	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .install_interval = 1,
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.install_interval = 1,
 		.keep_install_interval = true };
 	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
 	uint32_t in0, out0;
@@ -510,8 +517,8 @@ test_ike_rekey(void **state)
 		assert_int_equal(dp_mock_ncalls(p.b->dp), 0);
 		assert_true(peer_tunnel(p.a, &t));
 		assert_int_equal(t.events[0].ev, IKE_EV_IKE_REKEYED);
-		assert_int_equal(t.sa[0].ike_index, s1.index == t.sa[0].ike_index ? s1.index
-			: t.sa[0].ike_index);
+		assert_int_equal(t.sa[0].ike_index,
+		    s1.index == t.sa[0].ike_index ? s1.index : t.sa[0].ike_index);
 		/* The new IKE SA works: a CHILD rekey over it. */
 		ike_engine_rekey_child(p.a->e, tunnel_id(p.a));
 		net_advance(p.n, 1000);
@@ -643,7 +650,6 @@ test_child_vs_ike_rekey(void **state)
 	net_free(p.n);
 }
 
-
 static enum net_verdict
 b_silent(void *ctx, const struct net_pkt *k)
 {
@@ -664,7 +670,9 @@ test_dpd(void **state)
 	(void)state;
 	for (m = 0; m < 3; m++) {
 		struct pair p;
-		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .dpd = modes[m], .dpd_interval = 10,
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+			.dpd = modes[m],
+			.dpd_interval = 10,
 			.dpd_threshold = 3 };
 		struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
 		struct ike_tunnel_info t;
@@ -689,7 +697,8 @@ test_dpd(void **state)
 		if (modes[m] == IKE_DPD_OPTIMIZED) {
 			/* Outbound traffic with nothing coming back triggers it. */
 			child_spis(p.a, &in, &out);
-			assert_int_equal(dp_mock_add_traffic(p.a->dp, out, DP_DIR_OUT, 10, 1000), 0);
+			assert_int_equal(
+			    dp_mock_add_traffic(p.a->dp, out, DP_DIR_OUT, 10, 1000), 0);
 		}
 		/* At most one interval to notice, then threshold retransmissions. */
 		net_advance(p.n, 10000 + 3 * 10000 + 10000 + 1000);
@@ -782,9 +791,11 @@ static void
 test_ts_narrowing(void **state)
 {
 	struct pair p;
-	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .ts_local = "10.0.0.0/16",
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.ts_local = "10.0.0.0/16",
 		.ts_remote = "10.1.0.0/16" };
-	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .ts_local = "10.1.2.0/24",
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+		.ts_local = "10.1.2.0/24",
 		.ts_remote = "10.0.0.0/8" };
 	struct ike_tunnel_info ta, tb;
 	char buf[128];
@@ -797,10 +808,10 @@ test_ts_narrowing(void **state)
 	assert_true(peer_tunnel(p.b, &tb));
 	assert_int_equal(ta.n_local_ts, 1);
 	assert_int_equal(ta.n_remote_ts, 1);
-	assert_string_equal(ike_ts_str(&ta.local_ts[0], buf, sizeof(buf)),
-	    "ipv4(0,0-65535,10.0.0.0-10.0.255.255)");
-	assert_string_equal(ike_ts_str(&ta.remote_ts[0], buf, sizeof(buf)),
-	    "ipv4(0,0-65535,10.1.2.0-10.1.2.255)");
+	assert_string_equal(
+	    ike_ts_str(&ta.local_ts[0], buf, sizeof(buf)), "ipv4(0,0-65535,10.0.0.0-10.0.255.255)");
+	assert_string_equal(
+	    ike_ts_str(&ta.remote_ts[0], buf, sizeof(buf)), "ipv4(0,0-65535,10.1.2.0-10.1.2.255)");
 	assert_true(ike_ts_eq(&ta.local_ts[0], &tb.remote_ts[0]));
 	assert_true(ike_ts_eq(&ta.remote_ts[0], &tb.local_ts[0]));
 	assert_string_equal(ta.ts_name, "ts1");
@@ -812,9 +823,11 @@ static void
 test_ts_unacceptable(void **state)
 {
 	struct pair p;
-	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .ts_local = "10.0.0.0/16",
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.ts_local = "10.0.0.0/16",
 		.ts_remote = "10.1.0.0/16" };
-	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .ts_local = "10.9.0.0/16",
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+		.ts_local = "10.9.0.0/16",
 		.ts_remote = "10.0.0.0/16" };
 	struct ike_tunnel_info t;
 
@@ -838,10 +851,16 @@ static void
 test_two_traffic_selectors(void **state)
 {
 	struct pair p;
-	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .ts_local = "10.0.1.0/24",
-		.ts_remote = "10.1.1.0/24", .ts2_local = "10.0.2.0/24", .ts2_remote = "10.1.2.0/24" };
-	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .ts_local = "10.1.1.0/24",
-		.ts_remote = "10.0.1.0/24", .ts2_local = "10.1.2.0/24", .ts2_remote = "10.0.2.0/24" };
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.ts_local = "10.0.1.0/24",
+		.ts_remote = "10.1.1.0/24",
+		.ts2_local = "10.0.2.0/24",
+		.ts2_remote = "10.1.2.0/24" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+		.ts_local = "10.1.1.0/24",
+		.ts_remote = "10.0.1.0/24",
+		.ts2_local = "10.1.2.0/24",
+		.ts2_remote = "10.0.2.0/24" };
 
 	(void)state;
 	pair_new(&p, 109, 110);
@@ -957,14 +976,22 @@ static void
 test_config_change(void **state)
 {
 	struct pair p;
-	struct pcfg a1 = { .establish = IKE_EST_IMMEDIATELY, .vpn = "v1", .ts_local = "10.0.1.0/24",
+	struct pcfg a1 = { .establish = IKE_EST_IMMEDIATELY,
+		.vpn = "v1",
+		.ts_local = "10.0.1.0/24",
 		.ts_remote = "10.1.1.0/24" };
-	struct pcfg a2 = { .establish = IKE_EST_IMMEDIATELY, .vpn = "v2", .ts_local = "10.0.2.0/24",
+	struct pcfg a2 = { .establish = IKE_EST_IMMEDIATELY,
+		.vpn = "v2",
+		.ts_local = "10.0.2.0/24",
 		.ts_remote = "10.1.2.0/24" };
-	struct pcfg b1 = { .establish = IKE_EST_RESPONDER_ONLY, .vpn = "v1",
-		.ts_local = "10.1.1.0/24", .ts_remote = "10.0.1.0/24" };
-	struct pcfg b2 = { .establish = IKE_EST_RESPONDER_ONLY, .vpn = "v2",
-		.ts_local = "10.1.2.0/24", .ts_remote = "10.0.2.0/24" };
+	struct pcfg b1 = { .establish = IKE_EST_RESPONDER_ONLY,
+		.vpn = "v1",
+		.ts_local = "10.1.1.0/24",
+		.ts_remote = "10.0.1.0/24" };
+	struct pcfg b2 = { .establish = IKE_EST_RESPONDER_ONLY,
+		.vpn = "v2",
+		.ts_local = "10.1.2.0/24",
+		.ts_remote = "10.0.2.0/24" };
 	struct ike_tunnel_info t1, t2, u1, u2;
 	struct ike_sa_info s0, s1;
 	unsigned i;
@@ -1059,7 +1086,6 @@ test_lifetimes(void **state)
 	net_free(p.n);
 }
 
-
 /* One dial-up gateway, two peers told apart by IKE-ID (group-ike-id). */
 static void
 test_dialup_two_peers(void **state)
@@ -1069,12 +1095,17 @@ test_dialup_two_peers(void **state)
 	struct peer *s1 = net_peer(n, "s1", "192.0.2.11", 2, NULL);
 	struct peer *s2 = net_peer(n, "s2", "192.0.2.12", 3, NULL);
 	struct peer *s3 = net_peer(n, "s3", "192.0.2.13", 4, NULL);
-	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY, .dynamic = true,
-		.dyn_kind = IKE_IDK_HOSTNAME, .dyn_id = ".vpn.example.net",
-		.user_type = IKE_USER_GROUP_IKE_ID, .ts_local = "10.255.0.0/16",
+	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY,
+		.dynamic = true,
+		.dyn_kind = IKE_IDK_HOSTNAME,
+		.dyn_id = ".vpn.example.net",
+		.user_type = IKE_USER_GROUP_IKE_ID,
+		.ts_local = "10.255.0.0/16",
 		.ts_remote = "0.0.0.0/0" };
-	struct pcfg c = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = B_ADDR,
-		.local_id_kind = IKE_IDK_HOSTNAME, .ts_remote = "10.255.0.0/16" };
+	struct pcfg c = { .establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = B_ADDR,
+		.local_id_kind = IKE_IDK_HOSTNAME,
+		.ts_remote = "10.255.0.0/16" };
 	struct ike_tunnel_info t;
 	struct ike_sa_info si;
 	unsigned k;
@@ -1133,11 +1164,15 @@ test_dialup_shared_id(void **state)
 	struct peer *hub = net_peer(n, "hub", B_ADDR, 1, NULL);
 	struct peer *s1 = net_peer(n, "s1", "192.0.2.11", 2, NULL);
 	struct peer *s2 = net_peer(n, "s2", "192.0.2.12", 3, NULL);
-	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY, .dynamic = true,
-		.dyn_kind = IKE_IDK_USER_AT_HOSTNAME, .dyn_id = "ra@example.net",
+	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY,
+		.dynamic = true,
+		.dyn_kind = IKE_IDK_USER_AT_HOSTNAME,
+		.dyn_id = "ra@example.net",
 		.user_type = IKE_USER_SHARED_IKE_ID };
-	struct pcfg c = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = B_ADDR,
-		.local_id_kind = IKE_IDK_USER_AT_HOSTNAME, .local_id = "ra@example.net" };
+	struct pcfg c = { .establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = B_ADDR,
+		.local_id_kind = IKE_IDK_USER_AT_HOSTNAME,
+		.local_id = "ra@example.net" };
 
 	(void)state;
 	assert_int_equal(peer_configure(hub, &h), 0);
@@ -1157,11 +1192,16 @@ test_identities_ipv6(void **state)
 	struct net *n = net_new();
 	struct peer *a = net_peer(n, "A", "2001:db8::1", 5, NULL);
 	struct peer *b = net_peer(n, "B", "2001:db8::2", 6, NULL);
-	struct pcfg ca = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = "2001:db8::2",
-		.local_id_kind = IKE_IDK_KEY_ID, .local_id = "site-a",
-		.remote_id_kind = IKE_IDK_INET6, .remote_id = "2001:db8::2" };
-	struct pcfg cb = { .establish = IKE_EST_RESPONDER_ONLY, .peer_addr = "2001:db8::1",
-		.remote_id_kind = IKE_IDK_KEY_ID, .remote_id = "site-a" };
+	struct pcfg ca = { .establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = "2001:db8::2",
+		.local_id_kind = IKE_IDK_KEY_ID,
+		.local_id = "site-a",
+		.remote_id_kind = IKE_IDK_INET6,
+		.remote_id = "2001:db8::2" };
+	struct pcfg cb = { .establish = IKE_EST_RESPONDER_ONLY,
+		.peer_addr = "2001:db8::1",
+		.remote_id_kind = IKE_IDK_KEY_ID,
+		.remote_id = "site-a" };
 	struct ike_sa_info si;
 	char buf[IKE_ID_STRLEN];
 
@@ -1296,10 +1336,11 @@ test_halfopen_flood(void **state)
 		for (i = 0; i < 50; i++) {
 			uint8_t buf[512], nonce[32];
 			struct ike_enc e;
-			struct ike_hdr h = { 0x1000 + round * 100 + i, 0, 0, IKE_VERSION, IKE_X_SA_INIT,
-				IKE_HDR_F_INIT, 0, 0 };
+			struct ike_hdr h = { 0x1000 + round * 100 + i, 0, 0, IKE_VERSION,
+				IKE_X_SA_INIT, IKE_HDR_F_INIT, 0, 0 };
 			struct ike_offer o = { 1, IKE_PROTO_IKE, 0, { 0 },
-				{ IKE_ENCR_AES_GCM_16, 128, IKE_PRF_HMAC_SHA2_256, 0, IKE_DH_ECP256, 0 } };
+				{ IKE_ENCR_AES_GCM_16, 128, IKE_PRF_HMAC_SHA2_256, 0, IKE_DH_ECP256,
+				    0 } };
 			struct ike_dh *dh = ike_dh_new(c, IKE_DH_ECP256);
 			struct ike_dgram d;
 			const uint8_t *pub;
@@ -1414,7 +1455,7 @@ test_dp_expire_events(void **state)
 	ev.tunnel_id = tunnel_id(p.a);
 	in0 = ev.tunnel_id;
 	assert_int_equal(dp_mock_ops.sa_del(p.a->dp_impl, out1, DP_DIR_OUT,
-			     &dp_mock_sa_find(p.a->dp, out1, DP_DIR_OUT)->remote, NULL),
+	                     &dp_mock_sa_find(p.a->dp, out1, DP_DIR_OUT)->remote, NULL),
 	    0);
 	ev.type = DP_EV_HARD_EXPIRE;
 	ev.spi = out1;
@@ -1440,10 +1481,16 @@ static void
 test_anchoring(void **state)
 {
 	struct pair p;
-	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .ts_local = "10.0.1.0/24",
-		.ts_remote = "10.1.1.0/24", .ts2_local = "10.0.2.0/24", .ts2_remote = "10.1.2.0/24" };
-	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .ts_local = "10.1.1.0/24",
-		.ts_remote = "10.0.1.0/24", .ts2_local = "10.1.2.0/24", .ts2_remote = "10.0.2.0/24" };
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.ts_local = "10.0.1.0/24",
+		.ts_remote = "10.1.1.0/24",
+		.ts2_local = "10.0.2.0/24",
+		.ts2_remote = "10.1.2.0/24" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+		.ts_local = "10.1.1.0/24",
+		.ts_remote = "10.0.1.0/24",
+		.ts2_local = "10.1.2.0/24",
+		.ts2_remote = "10.0.2.0/24" };
 	struct ike_tunnel_info t;
 	size_t i;
 
@@ -1469,6 +1516,155 @@ test_anchoring(void **state)
 	assert_int_equal(p.a->load[3], 2);
 	assert_int_equal(p.a->load[1], 0);
 	net_free(p.n);
+}
+
+/* idle-time: a CHILD SA that carries nothing is deleted; traffic keeps it. */
+static void
+test_idle_time(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_ON_TRAFFIC, .idle_time = 60 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+	struct ike_tunnel_info t;
+	uint32_t in, out;
+	unsigned k;
+
+	(void)state;
+	pair_new(&p, 170, 171);
+	pair_up(&p, &a, &b);
+	assert_int_equal(ike_engine_initiate(p.a->e, "vpn"), 0);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	child_spis(p.a, &in, &out);
+	for (k = 0; k < 4; k++) {
+		dp_mock_add_traffic(p.a->dp, in, DP_DIR_IN, 5, 500);
+		net_advance(p.n, 30000);
+	}
+	expect_up(&p, 1);
+	net_advance(p.n, 125000);
+	assert_int_equal(peer_tunnels_up(p.a), 0);
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+	assert_int_equal(dp_mock_sa_count(p.b->dp), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_IDLE);
+	/* The IKE SA stays; new traffic brings the tunnel back. */
+	assert_int_equal(peer_ike_up(p.a), 1);
+	assert_int_equal(ike_engine_initiate(p.a->e, "vpn"), 0);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	net_free(p.n);
+}
+
+struct capture {
+	struct net_pkt saved[8];
+	unsigned n;
+};
+
+static enum net_verdict
+keep_copies(void *ctx, const struct net_pkt *k)
+{
+	struct capture *c = ctx;
+
+	if (c->n < 8 && k->from == 0 && !k->response) {
+		c->saved[c->n] = *k;
+		c->saved[c->n].buf = malloc(k->len);
+		memcpy(c->saved[c->n].buf, k->buf, k->len);
+		c->n++;
+	}
+	return NET_DELIVER;
+}
+
+/* Message IDs (RFC 7296 2.2): a replayed old request changes nothing; the
+ * latest one is answered again from the cache. */
+static void
+test_replayed_requests(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+	struct capture cap = { .n = 0 };
+	struct ike_sa_info s0, s1;
+	uint32_t in0, out0, in1, out1;
+	unsigned k, before;
+
+	(void)state;
+	pair_new(&p, 172, 173);
+	p.n->filter = keep_copies;
+	p.n->filter_ctx = &cap;
+	pair_up(&p, &a, &b);
+	ike_engine_rekey_child(p.a->e, tunnel_id(p.a));
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	p.n->filter = NULL;
+	child_spis(p.b, &in0, &out0);
+	assert_true(peer_ike_sa(p.b, &s0));
+	before = (unsigned)p.n->delivered;
+	/* Replay everything A sent, oldest first. */
+	for (k = 0; k < cap.n; k++) {
+		struct ike_dgram d = cap.saved[k].d;
+
+		d.local = cap.saved[k].d.remote;
+		d.remote = cap.saved[k].d.local;
+		d.data = cap.saved[k].buf;
+		d.len = cap.saved[k].len;
+		ike_engine_input(p.b->e, &d);
+		free(cap.saved[k].buf);
+	}
+	/* B answered only the last request again (from its cache). */
+	assert_int_equal(p.n->n_q, 1);
+	net_run(p.n);
+	assert_true(p.n->delivered == before + 1);
+	expect_up(&p, 1);
+	child_spis(p.b, &in1, &out1);
+	assert_int_equal(in0, in1);
+	assert_int_equal(out0, out1);
+	assert_true(peer_ike_sa(p.b, &s1));
+	assert_int_equal(s1.msgid_next_expected, s0.msgid_next_expected);
+	net_free(p.n);
+}
+
+/* Dial-up limits: connections-limit and reject-duplicate-connection. */
+static void
+test_dialup_limits(void **state)
+{
+	struct net *n = net_new();
+	struct peer *hub = net_peer(n, "hub", B_ADDR, 1, NULL);
+	struct peer *s1 = net_peer(n, "s1", "192.0.2.11", 2, NULL);
+	struct peer *s2 = net_peer(n, "s2", "192.0.2.12", 3, NULL);
+	struct peer *s3 = net_peer(n, "s3", "192.0.2.13", 4, NULL);
+	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY,
+		.dynamic = true,
+		.dyn_kind = IKE_IDK_HOSTNAME,
+		.dyn_id = ".x.net",
+		.user_type = IKE_USER_GROUP_IKE_ID };
+	struct pcfg c = { .establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = B_ADDR,
+		.local_id_kind = IKE_IDK_HOSTNAME };
+
+	(void)state;
+	assert_int_equal(peer_configure(hub, &h), 0);
+	hub->conf->gateways[0].connections_limit = 2;
+	hub->conf->gateways[0].reject_duplicate = true;
+	assert_int_equal(peer_reconfigure(hub), 0);
+	c.local_id = "a.x.net";
+	assert_int_equal(peer_configure(s1, &c), 0);
+	net_advance(n, 1000);
+	/* The same IKE-ID from another box is a duplicate. */
+	assert_int_equal(peer_configure(s2, &c), 0);
+	net_advance(n, 1000);
+	assert_int_equal(peer_ike_up(hub), 1);
+	assert_int_equal(peer_tunnels_up(s2), 0);
+	/* Another ID fits, a third peer is over the limit. */
+	s2->conf->gateways[0].local_id.value[0] = 'b';
+	assert_int_equal(peer_reconfigure(s2), 0);
+	net_advance(n, 10000);
+	assert_int_equal(peer_ike_up(hub), 2);
+	c.local_id = "c.x.net";
+	assert_int_equal(peer_configure(s3, &c), 0);
+	net_advance(n, 1000);
+	assert_int_equal(peer_ike_up(hub), 2);
+	assert_int_equal(peer_tunnels_up(s3), 0);
+	net_free(n);
 }
 
 int
@@ -1508,6 +1704,9 @@ main(void)
 		cmocka_unit_test(test_on_traffic_acquire),
 		cmocka_unit_test(test_dp_expire_events),
 		cmocka_unit_test(test_anchoring),
+		cmocka_unit_test(test_idle_time),
+		cmocka_unit_test(test_replayed_requests),
+		cmocka_unit_test(test_dialup_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,8 +122,8 @@ test_roundtrip_all_payloads(void **state)
 	assert_int_equal(h.flags, IKE_HDR_F_INIT);
 	assert_int_equal(h.msgid, 7);
 	assert_int_equal(h.length, len);
-	assert_int_equal(ike_plds_parse(h.next, buf + IKE_HDR_LEN, len - IKE_HDR_LEN, IKE_HDR_LEN, &pl),
-	    0);
+	assert_int_equal(
+	    ike_plds_parse(h.next, buf + IKE_HDR_LEN, len - IKE_HDR_LEN, IKE_HDR_LEN, &pl), 0);
 	assert_int_equal(pl.n, 15);
 	assert_false(pl.has_sk);
 	assert_int_equal(pl.unknown_critical, 0);
@@ -208,7 +208,8 @@ test_truncation(void **state)
 		if (cut > IKE_HDR_LEN) {
 			/* The chain alone, truncated: refused too. */
 			assert_int_not_equal(
-			    ike_plds_parse(buf[16], copy + IKE_HDR_LEN, cut - IKE_HDR_LEN, 0, &pl), 0);
+			    ike_plds_parse(buf[16], copy + IKE_HDR_LEN, cut - IKE_HDR_LEN, 0, &pl),
+			    0);
 		}
 		free(copy);
 	}
@@ -236,11 +237,38 @@ test_critical_bit(void **state)
 {
 	uint8_t chain[] = {
 		/* Nonce, next = 99 (unknown) */
-		99, 0x00, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		99,
+		0x00,
+		0,
+		20,
+		1,
+		2,
+		3,
+		4,
+		5,
+		6,
+		7,
+		8,
+		9,
+		10,
+		11,
+		12,
+		13,
+		14,
+		15,
+		16,
 		/* type 99, not critical, next = 98 */
-		98, 0x00, 0, 6, 0xaa, 0xbb,
+		98,
+		0x00,
+		0,
+		6,
+		0xaa,
+		0xbb,
 		/* type 98, critical, last */
-		0, 0x80, 0, 4,
+		0,
+		0x80,
+		0,
+		4,
 	};
 	struct ike_plds pl;
 
@@ -367,7 +395,8 @@ test_esp_selection(void **state)
 	assert_int_equal(ike_sa_pl_parse(&pl.pld[0], &sa), 0);
 	/* The peer wants PFS 20, we do none: no match, unless DH is ignored. */
 	assert_int_equal(ike_prop_select(&sa, IKE_PROTO_ESP, &ours, 1, 0, 0, &c), -ENOENT);
-	assert_int_equal(ike_prop_select(&sa, IKE_PROTO_ESP, &ours, 1, IKE_SEL_IGNORE_DH, 0, &c), 0);
+	assert_int_equal(
+	    ike_prop_select(&sa, IKE_PROTO_ESP, &ours, 1, IKE_SEL_IGNORE_DH, 0, &c), 0);
 	assert_int_equal(c.s.dh, 0);
 	assert_int_equal(c.spi[3], 4);
 	ours.dh = IKE_DH_ECP384;
@@ -400,7 +429,8 @@ test_traffic_selectors(void **state)
 	assert_false(ike_ts_list_subset(&c, 1, &a, 1));
 	assert_int_equal(ike_prefix_parse("192.0.2.77/26", &addr, &len), 0);
 	ike_ts_from_prefix(&r, &addr, len);
-	assert_string_equal(ike_ts_str(&r, buf, sizeof(buf)), "ipv4(0,0-65535,192.0.2.64-192.0.2.127)");
+	assert_string_equal(
+	    ike_ts_str(&r, buf, sizeof(buf)), "ipv4(0,0-65535,192.0.2.64-192.0.2.127)");
 	assert_int_equal(ike_prefix_parse("2001:db8::/32", &addr, &len), 0);
 	ike_ts_from_prefix(&r, &addr, len);
 	assert_string_equal(ike_ts_str(&r, buf, sizeof(buf)),
