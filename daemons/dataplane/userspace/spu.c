@@ -338,8 +338,11 @@ tx_push(struct spu *s, int fd, const struct us_sa *sa, size_t len, uint8_t tos)
 	uint8_t *p = q->slab + q->used;
 	int i = q->n - 1;
 	struct msghdr *mh;
+	/* UDP GSO only for datagrams that fit the path: bigger ones are
+	 * fragmented by the kernel, which GSO refuses */
+	bool fits = len + (sa->remote.family == AF_INET ? 28 : 48) <= sa->outer_mtu;
 
-	if (i >= 0 && q->gso_ok[i] && sa->encap && q->fd[i] == fd &&
+	if (i >= 0 && q->gso_ok[i] && sa->encap && fits && q->fd[i] == fd &&
 	    q->msg[i].msg_hdr.msg_name == (void *)&sa->peer && q->seg[i] != 0 && len <= q->seg[i] &&
 	    q->nseg[i] < US_GSO_MAX_SEGS && q->iov[i].iov_len + len <= US_GSO_MAX_BYTES &&
 	    (uint8_t *)q->iov[i].iov_base + q->iov[i].iov_len == p && q->tos[i] == tos) {
@@ -356,7 +359,7 @@ tx_push(struct spu *s, int fd, const struct us_sa *sa, size_t len, uint8_t tos)
 	q->iov[i].iov_len = len;
 	q->seg[i] = (uint16_t)len;
 	q->nseg[i] = 1;
-	q->gso_ok[i] = sa->encap;
+	q->gso_ok[i] = sa->encap && fits;
 	q->tos[i] = tos;
 	mh = &q->msg[i].msg_hdr;
 	memset(mh, 0, sizeof(*mh));
