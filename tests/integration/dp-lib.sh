@@ -174,7 +174,7 @@ gw_conf() {
 tcp_transfer() {
 	dst=$1
 	size=$2
-	n h2 iperf3 -s -1 -p 5201 >"$TMP/iperf-s.log" 2>&1 &
+	ip netns exec "$P-h2" iperf3 -s -1 -p 5201 >"$TMP/iperf-s.log" 2>&1 &
 	spid=$!
 	PIDS="$PIDS $spid"
 	i=0

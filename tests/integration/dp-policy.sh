@@ -60,7 +60,7 @@ back=$(sa_stat 2 0x1002 out packets)
 [ "$back" -gt 10 ] || fail "the replies (sport 5201) were not encrypted: $back"
 
 log "TCP to another port is not selected"
-n h2 iperf3 -s -1 -p 5202 >"$TMP/iperf-s2.log" 2>&1 &
+ip netns exec "$P-h2" iperf3 -s -1 -p 5202 >"$TMP/iperf-s2.log" 2>&1 &
 PIDS="$PIDS $!"
 i=0
 until n h2 ss -ltn | grep -q ':5202'; do

@@ -52,7 +52,7 @@ tcp_transfer fd02::2 5M
 
 log "replayed packets are dropped and counted"
 rd0=$(sa_stat 2 0x1001 in replay-drops)
-n h1 ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
+ip netns exec "$P-h1" ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
 pingpid=$!
 PIDS="$PIDS $pingpid"
 n gw1 "$INJECT" b1 replay 5 10 || fail "could not capture and replay ESP"
@@ -63,7 +63,7 @@ rd1=$(sa_stat 2 0x1001 in replay-drops)
 
 log "tampered packets fail authentication and are counted"
 af0=$(sa_stat 2 0x1001 in auth-failures)
-n h1 ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
+ip netns exec "$P-h1" ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
 pingpid=$!
 PIDS="$PIDS $pingpid"
 n gw1 "$INJECT" b1 tamper 5 10 || fail "could not capture and tamper ESP"
@@ -73,7 +73,7 @@ af1=$(sa_stat 2 0x1001 in auth-failures)
 [ "$(spu_sum 2 auth-failures)" -ge 5 ] || fail "per-SPU auth failures not counted"
 
 log "packets for an unknown SPI are dropped and counted"
-n h1 ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
+ip netns exec "$P-h1" ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
 pingpid=$!
 PIDS="$PIDS $pingpid"
 n gw1 "$INJECT" b1 unknown-spi 3 10 || fail "could not inject unknown SPIs"
@@ -87,7 +87,7 @@ if [ "$SPUS" -gt 1 ]; then
 	log "anchor move: tunnel 1 to the other SPU while traffic flows"
 	from=$(ctl 1 tunnel-spu 1 | awk '/^tunnel/ { print $4 }')
 	to=$(((from + 1) % SPUS))
-	n h1 ping -c 40 -i 0.05 -W 1 10.2.0.2 >"$TMP/ping-move.log" 2>&1 &
+	ip netns exec "$P-h1" ping -c 40 -i 0.05 -W 1 10.2.0.2 >"$TMP/ping-move.log" 2>&1 &
 	pingpid=$!
 	PIDS="$PIDS $pingpid"
 	sleep 0.5
