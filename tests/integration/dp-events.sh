@@ -71,4 +71,15 @@ n h1 ip route flush cache
 n h1 ping -c 2 -W 2 -M dont -s 3000 10.2.0.2 >/dev/null || fail "fragmented ping failed"
 r1=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
 [ "$r1" -gt "$r0" ] || fail "no outer reassembly at gw2 ($r0 -> $r1)"
+log "df-bit set: without DF the inner packet is fragmented before encryption"
+ctl 1 apply sa out spi 0x1005 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
+	enc aes-gcm-128 key $K_GCM2 udp df set | grep -q ok || fail "df set SA"
+ctl 2 apply sa in spi 0x1005 tunnel 1 local 192.0.2.2 remote 192.0.2.1 \
+	enc aes-gcm-128 key $K_GCM2 udp | grep -q ok || fail "df set SA on gw2"
+r0=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
+n h1 ip route flush cache
+n h1 ping -c 2 -W 2 -M dont -s 3000 10.2.0.2 >/dev/null || fail "pre-fragmented ping failed"
+r1=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
+[ "$r1" = "$r0" ] || fail "outer packets were fragmented despite df-bit set ($r0 -> $r1)"
+[ "$(sa_stat 2 0x1005 in packets)" -ge 6 ] || fail "df set SA unused"
 log "PASS"

@@ -46,6 +46,20 @@ elif [ "$ENCAP" = udp ]; then
 		fail "no UDP datagrams arrived at gw2"
 fi
 
+if [ "$ENCAP" = udp ]; then
+	log "UDP 4500 is shared: IKE (non-ESP marker) reaches the IKE socket, keepalives are dropped"
+	[ "$OUTER" = 4 ] && peer=192.0.2.2 || peer=fd00::2
+	n gw1 bash -c "printf '\\377' >/dev/udp/$peer/4500"
+	n gw1 bash -c "printf '\\0\\0\\0\\0IKE-header-and-payloads-for-test' >/dev/udp/$peer/4500"
+	i=0
+	until ctl 2 stats | grep -q "^ike-messages 1$"; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || fail "the IKE datagram did not reach the IKE socket: $(ctl 2 stats | tail -2)"
+		sleep 0.1
+	done
+	[ "$(spu_sum 2 unknown-spi)" = 0 ] || fail "a keepalive or IKE datagram was taken for ESP"
+fi
+
 log "TCP transfer h1 -> h2 (IPv4 and IPv6 inside)"
 tcp_transfer 10.2.0.2 20M
 tcp_transfer fd02::2 5M
