@@ -56,6 +56,16 @@ ctl 2 apply sa in spi 0x1003 tunnel 1 local 192.0.2.2 remote 192.0.2.1 \
 n h1 ping -c 2 -W 2 10.2.0.2 >/dev/null || fail "ping after the rekey"
 [ "$(sa_stat 2 0x1003 in packets)" -ge 2 ] || fail "new SA unused"
 
+log "SA update: the peer's UDP port moves away and back (NAT mapping change)"
+ctl 1 sa-update out 0x1003 192.0.2.2 remote 192.0.2.2 udp dport 4999 | grep -q ok || fail "sa-update"
+n h1 ping -c 1 -W 1 10.2.0.2 >/dev/null 2>&1 && fail "traffic still arrives at the old port"
+ctl 1 sa-update out 0x1003 192.0.2.2 remote 192.0.2.2 udp dport 4500 | grep -q ok || fail "sa-update"
+n h1 ping -c 2 -W 2 10.2.0.2 >/dev/null || fail "traffic after the port moved back"
+log "SA update: lifetimes"
+ctl 1 sa-update out 0x1003 192.0.2.2 life-packets 1 1000000 | grep -q ok || fail "sa-update life"
+n h1 ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "ping after the lifetime update"
+ctl 1 events | grep -q "event soft-expire tunnel 1 spi 00001003" || fail "no soft expiry after the update"
+
 log "MTU: DF packets too big for the tunnel: ICMP fragmentation needed from the dataplane"
 # unit MTU 1500: the kernel route lets 1500 through; the tunnel fits less
 ctl 1 apply unit 0 inet 10.255.0.1/30 mtu 1500 | grep -q ok || fail "unit MTU"

@@ -1249,7 +1249,8 @@ ctl_sa_update(struct spu *s, const struct ctl_msg *m)
 		sa->peer = m->sa->peer;
 		sa->peer_len = m->sa->peer_len;
 		sa->outer_mtu = m->sa->outer_mtu;
-		sa->inner_mtu = m->sa->inner_mtu;
+		sa->inner_mtu = (uint32_t)esp_max_payload(&sa->x,
+		    sa->outer_mtu - (sa->remote.family == AF_INET ? 20 : 40) - (sa->encap ? 8 : 0));
 	}
 }
 

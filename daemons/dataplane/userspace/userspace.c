@@ -1037,6 +1037,21 @@ us_sa_del(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst, 
 	return 0;
 }
 
+struct sa_by_tunnel_ctx {
+	uint32_t spi, tunnel;
+	struct c_sa *found;
+};
+
+static void
+sa_by_tunnel(struct hnode *n, void *arg)
+{
+	struct sa_by_tunnel_ctx *c = arg;
+	struct c_sa *s = hmap_entry(n, struct c_sa, hn);
+
+	if (s->dir == DP_DIR_OUT && s->spi == c->spi && s->tunnel_id == c->tunnel)
+		c->found = s;
+}
+
 static int
 us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *err)
 {
@@ -1047,8 +1062,12 @@ us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *e
 	int rc;
 	CTL_MSG(m, CTL_SA_UPDATE);
 
-	if (c == NULL && in->dir == DP_DIR_OUT && (what & DP_SA_UPD_REMOTE))
-		c = c_sa_find(us, in->spi, in->dir, NULL); /* the peer moved: old address */
+	if (c == NULL && in->dir == DP_DIR_OUT && (what & DP_SA_UPD_REMOTE)) {
+		/* the peer moved: find the SA by SPI and tunnel */
+		struct sa_by_tunnel_ctx bt = { in->spi, in->tunnel_id, NULL };
+		hmap_walk(&us->sas, sa_by_tunnel, &bt);
+		c = bt.found;
+	}
 	if (c == NULL)
 		return errbuf_set(err, -ENOENT, "SA %08x not found", in->spi);
 	memset(&tmp, 0, sizeof(tmp));
@@ -1061,10 +1080,8 @@ us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *e
 		tmp.encap = (in->flags & DP_SA_HAS_ENCAP) != 0;
 		tmp.rport = in->encap_remote_port;
 		sa_peer(&tmp);
-		/* the MTU needs the transform: assume the worst-case overhead */
+		/* the owner derives the inner MTU with the SA's transform */
 		tmp.outer_mtu = us_route_mtu(&in->local, &in->remote);
-		tmp.inner_mtu = tmp.outer_mtu - (tmp.remote.family == AF_INET ? 20 : 40) -
-		                (tmp.encap ? 8 : 0) - ESP_OVERHEAD_MAX;
 	}
 	m.tmpl = in;
 	m.sa = &tmp;
