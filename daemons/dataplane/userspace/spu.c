@@ -16,6 +16,7 @@
  * -> selector check -> GRO -> one TUN write per coalesced flow batch.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -785,7 +786,12 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta)
 	}
 	e = spi_find(s, spi);
 	if (e == NULL) {
+		uint32_t supp;
 		ctr_add(&s->ctr.unknown_spi, 1);
+		if (log_ratelimit_ok(&s->rl_spi, &supp))
+			log_warnx(LOG_ESP,
+			    "SPU %u: ESP with unknown SPI %08x (%u earlier not logged)", s->idx,
+			    spi, supp);
 		return;
 	}
 	if (e->owner != s->idx) {
@@ -816,8 +822,14 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta)
 	rc = esp_open(&sa->x, seq, sa->esn, esp, len, &off, &plen, &nh);
 	if (rc < 0) {
 		if (rc == -EACCES) {
+			uint32_t supp;
 			sa->st.auth_failures++;
 			ctr_add(&s->ctr.auth_failures, 1);
+			if (log_ratelimit_ok(&s->rl_auth, &supp))
+				log_warnx(LOG_ESP,
+				    "SA %08x: authentication failed, seq %" PRIu64
+				    " (%u earlier not logged)",
+				    sa->spi, seq, supp);
 		} else if (rc == -EPROTO) {
 			sa->st.bad_trailers++;
 			ctr_add(&s->ctr.other_drops, 1);
@@ -1577,6 +1589,8 @@ spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err)
 	if (RAND_bytes(s->rnd, sizeof(s->rnd)) != 1)
 		return errbuf_set(err, -EIO, "SPU %u: no random bytes", idx);
 	gro_init(&s->gro, tun_writev, s);
+	s->rl_auth = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 3);
+	s->rl_spi = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 3);
 	s->now = mono_now();
 	atomic_init(&s->inbox, NULL);
 	return 0;
