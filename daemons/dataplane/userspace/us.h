@@ -222,7 +222,8 @@ struct us_event_q {
 struct us {
 	struct dp_config cfg;
 	char tun_name[16];
-	int ifindex;
+	int ifindex;      /* st0 */
+	int addr_ifindex; /* lo: where unit addresses live (see us_io.c) */
 	uint32_t nspu;
 	uint16_t natt_port;
 	uint32_t policy_table;
