@@ -37,6 +37,13 @@ n gw1 ping -c 1 -W 2 10.255.0.2 >/dev/null || fail "ping st0 to st0"
 [ "$(sa_stat 2 0x1001 in packets)" -ge 7 ] || fail "gw2 inbound SA counted no packets"
 [ "$(sa_stat 1 0x1001 out packets)" -ge 7 ] || fail "gw1 outbound SA counted no packets"
 
+if [ "$SPUS" = 2 ]; then
+	log "steering by SPI: 0x1001 (odd) arrives at gw2's SPU 1, which hands it to the owner SPU 0"
+	[ "$(spu_stat 2 1 handoffs)" -ge 6 ] || fail "SPU 1 of gw2 handed off $(spu_stat 2 1 handoffs)"
+	[ "$(spu_stat 2 0 decrypt-packets)" -ge 6 ] || fail "the owner did not decrypt"
+	[ "$(spu_stat 2 1 decrypt-packets)" = 0 ] || fail "SPU 1 decrypted an SA it does not own"
+fi
+
 log "the wire carries ESP, not the inner packets"
 if [ "$ENCAP" = udp ] && [ "$OUTER" = 4 ]; then
 	n gw2 cat /proc/net/snmp | awk '/^Udp:/ { getline; exit ($2 > 0) ? 0 : 1 }' ||
