@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dp: the dataplane interface (ARCHITECTURE.md "Dataplane library").
+ * dp: the dataplane interface (ARCHITECTURE.md "Dataplane library",
+ * docs/dataplane.md).
  *
- * cairn-iked programs tunnels only through this interface; three backends
- * implement it: "userspace" (TUN st0 units, SPU worker threads, ESP in
- * OpenSSL), "kernel" (XFRM and rtnetlink over libmnl) and "mock" (records
- * calls for tests). A backend is an ops table (STYLE.md §2).
+ * cairn-iked programs tunnels only through this interface. A caller opens
+ * one `struct dp` with dp_open() and then uses the dp_*() functions below;
+ * the front end (dp.c) picks the backend, anchors tunnels on SPUs
+ * (anchor.h) and forwards each call to the backend's ops table. Three
+ * backends implement `struct dp_ops` (STYLE.md §2): "userspace" (TUN st0
+ * units, SPU worker threads, ESP in OpenSSL), "kernel" (XFRM and rtnetlink
+ * over libmnl) and "mock" (records calls for tests).
  *
  * Vocabulary (Junos):
  *   unit    an st0.N logical interface (route-based VPN)
@@ -15,24 +19,31 @@
  *   SA      one direction of a CHILD SA (ESP, tunnel mode)
  *   SPU     a processing unit; every tunnel and its SAs are anchored to one
  *
+ * Order of calls: unit_set before routes into it; tunnel_set before the
+ * tunnel's SAs and policies; sa_del/policy_del before tunnel_del (a
+ * tunnel_del also removes what is left of its SAs and policies).
+ *
  * All functions return 0 or -errno and, on failure, fill `err` with an
  * operator-facing message when err is not NULL. Structures passed in are
  * borrowed (copied by the backend). Key bytes are wiped by the backend
  * from its own copies when SAs are deleted; callers wipe theirs.
+ * A struct dp is used from one thread at a time (iked's main loop).
  */
 #ifndef CAIRN_DP_H
 #define CAIRN_DP_H
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "errbuf.h"
 
-#define DP_KEY_MAX   64         /* longest key: HMAC-SHA-512 (64 bytes) */
-#define DP_TS_MAX    8          /* traffic selectors per side of a tunnel */
-#define DP_UNIT_NONE UINT32_MAX /* tunnel not bound to an st0 unit (policy-based) */
-#define DP_SPU_ANY   UINT32_MAX
+#define DP_KEY_MAX           64         /* longest key: HMAC-SHA-512 (64 bytes) */
+#define DP_TS_MAX            8          /* traffic selectors per side of a tunnel */
+#define DP_UNIT_NONE         UINT32_MAX /* tunnel not bound to an st0 unit (policy-based) */
+#define DP_SPU_ANY           UINT32_MAX /* dp_tunnel_set: anchor by the rules of anchor.h */
+#define DP_REPLAY_WINDOW_MAX 65536      /* packets; Junos allows 64..8192 */
 
 struct dp; /* a dataplane instance (opaque) */
 
@@ -61,19 +72,20 @@ struct dp_ts {
 enum dp_enc {
 	DP_ENC_AES_GCM_128, /* RFC 4106, 16-byte ICV; key = 16 + 4 salt */
 	DP_ENC_AES_GCM_256, /* RFC 4106, 16-byte ICV; key = 32 + 4 salt */
-	DP_ENC_AES_CBC_128, /* RFC 3602 */
+	DP_ENC_AES_CBC_128, /* RFC 3602; needs an integrity algorithm */
 	DP_ENC_AES_CBC_256,
 };
 
 enum dp_integ {
 	DP_INTEG_NONE,            /* with AEAD ciphers */
-	DP_INTEG_HMAC_SHA256_128, /* RFC 4868 */
-	DP_INTEG_HMAC_SHA384_192,
-	DP_INTEG_HMAC_SHA512_256,
+	DP_INTEG_HMAC_SHA256_128, /* RFC 4868: 32-byte key */
+	DP_INTEG_HMAC_SHA384_192, /* 48-byte key */
+	DP_INTEG_HMAC_SHA512_256, /* 64-byte key */
 };
 
 enum dp_dir { DP_DIR_IN, DP_DIR_OUT };
 
+/* Outer IPv4 DF bit (Junos `df-bit`); IPv6 outer: clear = may fragment. */
 enum dp_df { DP_DF_CLEAR, DP_DF_SET, DP_DF_COPY };
 
 /* Zero means "no limit" for every field. */
@@ -85,7 +97,7 @@ struct dp_lifetime {
 
 struct dp_unit {
 	uint32_t unit;   /* st0.<unit> */
-	uint32_t mtu;    /* 0 = backend default (1436 userspace) */
+	uint32_t mtu;    /* 0 = backend default (userspace: 1400) */
 	bool multipoint; /* hub: several tunnels, next-hop bindings */
 	bool up;
 	struct dp_prefix addr4, addr6; /* family 0 = none */
@@ -94,16 +106,25 @@ struct dp_unit {
 struct dp_route {
 	struct dp_prefix dst;
 	uint32_t unit;          /* into st0.<unit> */
-	struct dp_addr nexthop; /* multipoint: the peer's tunnel address */
+	struct dp_addr nexthop; /* multipoint: the peer's tunnel address; family 0 = none */
 	uint32_t metric;
+	uint32_t table; /* kernel routing table; 0 = main */
 };
 
 struct dp_tunnel {
-	uint32_t id;            /* tunnel id shown by the CLI */
+	uint32_t id;            /* tunnel id shown by the CLI; not 0 */
 	uint32_t unit;          /* st0 unit, or DP_UNIT_NONE */
 	struct dp_addr nexthop; /* multipoint st0: next-hop-tunnel address */
-	uint32_t spu;           /* anchored SPU (from dp_anchor) */
-	uint32_t n_local_ts, n_remote_ts;
+	/*
+	 * Anchoring. dp_tunnel_set(): DP_SPU_ANY = place by the rules of
+	 * anchor.h (the chosen SPU is returned), else this SPU (an explicit
+	 * request). Backends always receive a concrete SPU here.
+	 */
+	uint32_t spu;
+	struct dp_addr local_gw, remote_gw; /* outer addresses; kernel: policy templates */
+	uint64_t ike_sa_id;                 /* CHILD SAs of one IKE SA share an SPU; 0 = none */
+	bool dynamic;                       /* dial-up peer: anchored round-robin */
+	uint32_t n_local_ts, n_remote_ts;   /* 0 = any (route-based default) */
 	struct dp_ts local_ts[DP_TS_MAX], remote_ts[DP_TS_MAX];
 	bool on_traffic; /* raise DP_EV_ACQUIRE when traffic finds no SA */
 };
@@ -113,19 +134,20 @@ enum dp_sa_flags {
 	DP_SA_HAS_ENCAP = 1 << 1, /* ESP in UDP (RFC 3948) */
 	DP_SA_ESN = 1 << 2,       /* 64-bit sequence numbers (RFC 4303 2.2.1) */
 	DP_SA_COPY_DSCP = 1 << 3,
+	DP_SA_PCPU = 1 << 4, /* kernel: outbound per-CPU SA for CPU `spu` (XFRMA_SA_PCPU) */
 };
 
 struct dp_sa {
 	uint32_t flags; /* enum dp_sa_flags */
 	uint32_t spi;   /* host order */
 	enum dp_dir dir;
-	uint32_t tunnel_id;           /* the tunnel this SA carries */
+	uint32_t tunnel_id;           /* the tunnel this SA carries (must exist) */
 	uint32_t reqid;               /* kernel: ties SA to policy templates */
 	struct dp_addr local, remote; /* outer addresses (ours, the peer's) */
 	uint16_t encap_local_port;    /* DP_SA_HAS_ENCAP: host order, usually 4500 */
 	uint16_t encap_remote_port;
 	enum dp_enc enc;
-	uint8_t enc_key_len;
+	uint8_t enc_key_len; /* including the 4-byte GCM salt */
 	uint8_t enc_key[DP_KEY_MAX];
 	enum dp_integ integ;
 	uint8_t integ_key_len;
@@ -133,24 +155,35 @@ struct dp_sa {
 	uint32_t replay_window; /* inbound: packets; 0 = anti-replay off */
 	enum dp_df df;
 	struct dp_lifetime life;
-	uint32_t spu; /* = its tunnel's SPU */
+	uint32_t spu; /* ignored by dp_sa_add(): the SA goes to its tunnel's SPU */
+};
+
+/* dp_sa_update(): which fields of struct dp_sa to change. */
+enum dp_sa_update_flags {
+	DP_SA_UPD_LIFETIME = 1 << 0, /* life */
+	DP_SA_UPD_REMOTE = 1 << 1,   /* remote, encap_remote_port (NAT mapping moved) */
 };
 
 struct dp_sa_stats {
 	uint64_t packets, bytes; /* ESP payload processed */
 	uint64_t replay_drops, auth_failures, decrypt_failures;
 	uint64_t bad_headers, bad_trailers;
-	uint64_t seq;       /* outbound: last sequence sent */
+	uint64_t seq;       /* outbound: last sequence sent; inbound: highest accepted */
 	uint64_t add_time;  /* CLOCK_MONOTONIC seconds at install */
 	uint64_t last_used; /* CLOCK_MONOTONIC seconds, 0 = never */
+	uint32_t spu;       /* where the SA is anchored */
+	uint32_t tunnel_id;
 };
 
 struct dp_spu_stats {
-	uint32_t tunnels;
+	uint32_t tunnels;      /* anchored here */
+	uint32_t flow_threads; /* the divisor of the anchoring load */
 	uint64_t encrypt_packets, encrypt_bytes;
 	uint64_t decrypt_packets, decrypt_bytes;
 	uint64_t unknown_spi, replay_drops, auth_failures;
-	uint64_t handoffs; /* packets passed to the owning SPU */
+	uint64_t handoffs;    /* packets passed to the owning SPU */
+	uint64_t no_sa_drops; /* traffic for a tunnel with no outbound SA */
+	uint64_t no_route_drops, mtu_drops, other_drops;
 };
 
 /* Policy-based VPN: traffic matching the selectors goes into the tunnel. */
@@ -177,14 +210,15 @@ struct dp_event {
 	uint32_t spi;
 	enum dp_dir dir;
 	struct dp_addr src, dst; /* ACQUIRE: the packet that triggered it */
+	uint32_t spu;
 	char msg[128];
 };
 
 /* One IKE datagram on UDP 4500, without the non-ESP marker. */
 struct dp_ike_msg {
 	struct dp_addr local, remote;
-	uint16_t local_port, remote_port;	/* host order */
-	uint8_t *data;				/* ike_recv: caller's buffer of cap bytes */
+	uint16_t local_port, remote_port; /* host order */
+	uint8_t *data;                    /* ike_recv: caller's buffer of cap bytes */
 	size_t len, cap;
 };
 
@@ -193,10 +227,91 @@ enum dp_backend_kind { DP_BACKEND_AUTO, DP_BACKEND_KERNEL, DP_BACKEND_USERSPACE,
 struct dp_config {
 	enum dp_backend_kind backend;
 	uint32_t spus;                /* 0 = one per CPU */
-	uint32_t flow_threads;        /* per SPU; >= 1 */
-	uint16_t ike_port, natt_port; /* 500 and 4500 unless testing */
+	uint32_t flow_threads;        /* per SPU; 0 = 1 */
+	uint16_t ike_port, natt_port; /* 500 and 4500 (0 = these) unless testing */
 	const char *netns;            /* informational */
+	/* userspace backend */
+	const char *tun_name;  /* the shared st0 TUN device; NULL = "st0" */
+	uint32_t policy_table; /* routing table for policy-based VPNs; 0 = 220 */
+	bool pin_cpus;         /* pin SPU n to CPU n */
 };
+
+/* ---- the API iked uses ---- */
+
+/*
+ * Opens a dataplane. cfg->backend AUTO picks the kernel's XFRM when it can
+ * install an ESP SA (dp_kernel_probe()), else userspace. *dp is owned by
+ * the caller (dp_close()).
+ */
+int dp_open(const struct dp_config *cfg, struct dp **dp, struct errbuf *err);
+void dp_close(struct dp *dp);                     /* NULL is a no-op; removes units, routes, SAs */
+const char *dp_backend_name(const struct dp *dp); /* "userspace", "kernel", "mock" */
+enum dp_backend_kind dp_backend_kind(const struct dp *dp);
+uint32_t dp_spu_count(const struct dp *dp);
+
+int dp_unit_set(struct dp *dp, const struct dp_unit *u, struct errbuf *err);
+int dp_unit_del(struct dp *dp, uint32_t unit, struct errbuf *err);
+int dp_route_add(struct dp *dp, const struct dp_route *r, struct errbuf *err);
+int dp_route_del(struct dp *dp, const struct dp_route *r, struct errbuf *err);
+
+/*
+ * Creates or updates a tunnel. With t->spu == DP_SPU_ANY the front end
+ * anchors it (anchor.h): an existing tunnel keeps its SPU, a CHILD SA of a
+ * known IKE SA goes where that IKE SA is, and so on. *spu (may be NULL)
+ * receives the SPU it is anchored on.
+ */
+int dp_tunnel_set(struct dp *dp, const struct dp_tunnel *t, uint32_t *spu, struct errbuf *err);
+int dp_tunnel_del(struct dp *dp, uint32_t tunnel_id, struct errbuf *err);
+/* The SPU a tunnel is anchored on; -ENOENT if unknown. */
+int dp_tunnel_spu(const struct dp *dp, uint32_t tunnel_id, uint32_t *spu);
+/*
+ * Operator request: moves every tunnel between the gateways local/remote
+ * (and later ones) to `spu`. The backend migrates their SAs; traffic keeps
+ * flowing. *moved (may be NULL) receives how many tunnels moved.
+ */
+int dp_anchor_move(struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote,
+    uint32_t spu, uint32_t *moved, struct errbuf *err);
+
+/* An inbound SPI, unique in this dataplane, on the tunnel's SPU. */
+int dp_spi_alloc(struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote,
+    uint32_t spu, uint32_t *spi, struct errbuf *err);
+int dp_sa_add(struct dp *dp, const struct dp_sa *sa, struct errbuf *err);
+int dp_sa_update(struct dp *dp, const struct dp_sa *sa, uint32_t what, struct errbuf *err);
+int dp_sa_del(
+    struct dp *dp, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst, struct errbuf *err);
+int dp_sa_stats(struct dp *dp, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst,
+    struct dp_sa_stats *out, struct errbuf *err);
+
+int dp_policy_add(struct dp *dp, const struct dp_policy *p, struct errbuf *err);
+int dp_policy_del(struct dp *dp, uint32_t policy_id, struct errbuf *err);
+
+int dp_spu_stats(struct dp *dp, uint32_t spu, struct dp_spu_stats *out);
+int dp_clear_stats(struct dp *dp);
+
+/*
+ * Events and IKE-on-4500: one pollable fd. When it is readable, call
+ * dp_event_read() until -EAGAIN and dp_ike_recv() until -EAGAIN.
+ */
+int dp_event_fd(struct dp *dp);
+int dp_event_read(struct dp *dp, struct dp_event *ev);
+/*
+ * IKE on UDP 4500 (RFC 3948 2.2). Backends that own UDP 4500 (userspace)
+ * deliver IKE datagrams that arrive there with the non-ESP marker removed
+ * (NAT keepalives are dropped) and send IKE from port 4500 with the marker
+ * added. -EOPNOTSUPP from a backend that does not own 4500 (kernel): iked
+ * then opens its own 4500 socket with UDP_ENCAP_ESPINUDP.
+ */
+bool dp_owns_natt_port(const struct dp *dp);
+int dp_ike_recv(struct dp *dp, struct dp_ike_msg *msg);
+int dp_ike_send(struct dp *dp, const struct dp_ike_msg *msg);
+
+/*
+ * Kernel backend (xfrm/): 0 when this kernel can install an ESP SA (the
+ * AUTO test), else -errno with the kernel's reason in err.
+ */
+int dp_kernel_probe(struct errbuf *err);
+
+/* ---- the backend interface ---- */
 
 struct dp_ops {
 	const char *name;
@@ -211,14 +326,15 @@ struct dp_ops {
 	int (*route_add)(void *impl, const struct dp_route *r, struct errbuf *err);
 	int (*route_del)(void *impl, const struct dp_route *r, struct errbuf *err);
 
-	int (*tunnel_set)(
-	    void *impl, const struct dp_tunnel *t, struct errbuf *err); /* create or update */
+	/* Create or update; t->spu is concrete. A changed SPU moves its SAs. */
+	int (*tunnel_set)(void *impl, const struct dp_tunnel *t, struct errbuf *err);
 	int (*tunnel_del)(void *impl, uint32_t tunnel_id, struct errbuf *err);
 
 	/* A unique inbound SPI anchored on spu (kernel: XFRM_MSG_ALLOCSPI). */
 	int (*spi_alloc)(void *impl, const struct dp_addr *local, const struct dp_addr *remote,
 	    uint32_t spu, uint32_t *spi, struct errbuf *err);
 	int (*sa_add)(void *impl, const struct dp_sa *sa, struct errbuf *err);
+	int (*sa_update)(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *err);
 	int (*sa_del)(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst,
 	    struct errbuf *err);
 	int (*sa_stats)(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst,
@@ -234,15 +350,7 @@ struct dp_ops {
 	int (*event_fd)(void *impl);
 	int (*event_read)(void *impl, struct dp_event *ev);
 
-	/*
-	 * IKE on UDP 4500 (RFC 3948 2.2). The userspace backend owns UDP 4500
-	 * because ESP-in-UDP and IKE share it: IKE messages arriving there
-	 * (non-ESP marker) are queued for iked, which reads them with
-	 * ike_recv (-EAGAIN when none; the event fd also becomes readable)
-	 * and sends IKE from port 4500 with ike_send. Backends where the
-	 * kernel carries ESP leave both NULL; iked then opens its own 4500
-	 * socket with UDP_ENCAP_ESPINUDP.
-	 */
+	/* IKE on UDP 4500 (see dp_ike_recv); NULL when the backend does not own 4500. */
 	int (*ike_recv)(void *impl, struct dp_ike_msg *msg);
 	int (*ike_send)(void *impl, const struct dp_ike_msg *msg);
 };

@@ -219,6 +219,8 @@ tun_find(const struct dp_mock *m, uint32_t id)
 	return SIZE_MAX;
 }
 
+static struct dp_mock *last_opened;
+
 static int
 mock_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 {
@@ -232,6 +234,7 @@ mock_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 	m->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	record(m, DPM_OPEN);
 	*impl = m;
+	last_opened = m;
 	return 0;
 }
 
@@ -243,6 +246,8 @@ mock_close(void *impl)
 
 	if (!m)
 		return;
+	if (last_opened == m)
+		last_opened = NULL;
 	if (m->efd >= 0)
 		close(m->efd);
 	for (i = 0; i < m->n_rx; i++)
@@ -388,6 +393,13 @@ mock_tunnel_set(void *impl, const struct dp_tunnel *t, struct errbuf *err)
 	}
 	i = tun_find(m, t->id);
 	if (i != SIZE_MAX) {
+		size_t k;
+
+		/* dp.h: a changed SPU moves the tunnel's SAs with it. */
+		if (m->tuns[i].spu != t->spu)
+			for (k = 0; k < m->n_sa; k++)
+				if (m->sas[k].sa.tunnel_id == t->id)
+					m->sas[k].sa.spu = t->spu;
 		m->tuns[i] = *t;
 		goto out;
 	}
@@ -521,6 +533,44 @@ out:
 	return rc ? errbuf_set(err, rc, "mock: sa_add %08x failed", sa->spi) : 0;
 }
 
+/* dp_sa_update(): the peer's NAT mapping moved, or new lifetimes. */
+static int
+mock_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *err)
+{
+	struct dp_mock *m = impl;
+	struct dp_mock_call *c = record(m, DPM_SA_UPDATE);
+	int rc = -injected(m, DPM_SA_UPDATE);
+	struct mock_sa *s;
+
+	if (c) {
+		c->spi = sa->spi;
+		c->dir = sa->dir;
+		c->id = sa->tunnel_id;
+		c->what = what;
+		c->sa = *sa;
+		explicit_bzero(c->sa.enc_key, sizeof(c->sa.enc_key));
+		explicit_bzero(c->sa.integ_key, sizeof(c->sa.integ_key));
+	}
+	if (!rc) {
+		/* Found by SPI and direction: the remote address is what changes. */
+		s = sa->dir == DP_DIR_IN ? sa_find(m, sa->spi, sa->dir, &sa->local)
+		                         : sa_find(m, sa->spi, sa->dir, NULL);
+		if (!s) {
+			rc = -ENOENT;
+		} else {
+			if (what & DP_SA_UPD_REMOTE) {
+				s->sa.remote = sa->remote;
+				s->sa.encap_remote_port = sa->encap_remote_port;
+			}
+			if (what & DP_SA_UPD_LIFETIME)
+				s->sa.life = sa->life;
+		}
+	}
+	if (c)
+		c->rc = rc;
+	return rc ? errbuf_set(err, rc, "mock: sa_update %08x failed", sa->spi) : 0;
+}
+
 static int
 mock_sa_del(
     void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst, struct errbuf *err)
@@ -567,6 +617,8 @@ mock_sa_stats(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *d
 	if (!s)
 		return errbuf_set(err, -ENOENT, "mock: no SA %08x", spi);
 	*out = s->st;
+	out->spu = s->sa.spu;
+	out->tunnel_id = s->sa.tunnel_id;
 	return 0;
 }
 
@@ -731,6 +783,7 @@ const struct dp_ops dp_mock_ops = {
 	.tunnel_del = mock_tunnel_del,
 	.spi_alloc = mock_spi_alloc,
 	.sa_add = mock_sa_add,
+	.sa_update = mock_sa_update,
 	.sa_del = mock_sa_del,
 	.sa_stats = mock_sa_stats,
 	.policy_add = mock_policy_add,
@@ -749,6 +802,12 @@ struct dp_mock *
 dp_mock_of(void *impl)
 {
 	return impl;
+}
+
+struct dp_mock *
+dp_mock_last(void)
+{
+	return last_opened;
 }
 
 size_t
@@ -785,8 +844,8 @@ dp_mock_op_str(enum dp_mock_op op)
 {
 	static const char *const s[DPM_OP_MAX] = { "OPEN", "CLOSE", "UNIT_SET", "UNIT_DEL",
 		"ROUTE_ADD", "ROUTE_DEL", "TUNNEL_SET", "TUNNEL_DEL", "SPI_ALLOC", "SA_ADD",
-		"SA_DEL", "SA_STATS", "POLICY_ADD", "POLICY_DEL", "SPU_STATS", "CLEAR_STATS",
-		"IKE_SEND" };
+		"SA_UPDATE", "SA_DEL", "SA_STATS", "POLICY_ADD", "POLICY_DEL", "SPU_STATS",
+		"CLEAR_STATS", "IKE_SEND" };
 
 	return op < DPM_OP_MAX ? s[op] : "?";
 }
@@ -804,6 +863,7 @@ dp_mock_format(const struct dp_mock *m, char *buf, size_t len)
 
 		switch (c->op) {
 		case DPM_SA_ADD:
+		case DPM_SA_UPDATE:
 		case DPM_SA_DEL:
 			w = snprintf(buf + o, len - o, "%s %s spi=%08x tunnel=%u rc=%d\n",
 			    dp_mock_op_str(c->op), c->dir == DP_DIR_IN ? "in" : "out", c->spi,

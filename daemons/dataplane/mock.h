@@ -7,8 +7,9 @@
  * settable base. Tests can fail the next call of an operation, inject
  * events and IKE datagrams (4500), and set per-SA traffic counters.
  *
- * Access the mock behind an opened dp_mock_ops instance with the impl
- * pointer that ops->open() returned.
+ * Tests open it through the front end (dp_open() with DP_BACKEND_MOCK)
+ * and reach it with dp_mock_last(), or with dp_mock_of() on the impl
+ * pointer when they call dp_mock_ops directly.
  */
 #ifndef CAIRN_DP_MOCK_H
 #define CAIRN_DP_MOCK_H
@@ -30,6 +31,7 @@ enum dp_mock_op {
 	DPM_TUNNEL_DEL,
 	DPM_SPI_ALLOC,
 	DPM_SA_ADD,
+	DPM_SA_UPDATE,
 	DPM_SA_DEL,
 	DPM_SA_STATS,
 	DPM_POLICY_ADD,
@@ -45,12 +47,13 @@ enum dp_mock_op {
 struct dp_mock_call {
 	enum dp_mock_op op;
 	int rc;
-	uint32_t spi;    /* SPI_ALLOC result, SA_ADD/SA_DEL/SA_STATS SPI */
+	uint32_t spi;    /* SPI_ALLOC result, SA_ADD/SA_UPDATE/SA_DEL SPI */
 	enum dp_dir dir; /* SA_ADD/SA_DEL/SA_STATS */
 	uint32_t id;     /* tunnel id (TUNNEL_*), policy id, unit */
 	uint32_t spu;
 	struct dp_addr addr; /* SA_DEL/SA_STATS destination */
-	struct dp_sa sa;     /* SA_ADD, keys zeroed */
+	struct dp_sa sa;     /* SA_ADD, SA_UPDATE: keys zeroed */
+	uint32_t what;       /* SA_UPDATE: enum dp_sa_update_flags */
 	struct dp_tunnel tunnel;
 };
 
@@ -58,6 +61,8 @@ struct dp_mock;
 
 /* The mock behind the impl pointer of an opened dp_mock_ops. */
 struct dp_mock *dp_mock_of(void *impl);
+/* The mock most recently opened in this process (through dp_open()). */
+struct dp_mock *dp_mock_last(void);
 
 size_t dp_mock_ncalls(const struct dp_mock *m);
 const struct dp_mock_call *dp_mock_call_at(const struct dp_mock *m, size_t i);

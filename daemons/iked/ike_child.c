@@ -58,9 +58,14 @@ alloc_spi(struct ike_child *ch)
 	struct errbuf err;
 	int rc;
 
+	/* The tunnel is anchored first: the SPI belongs to its SPU. */
+	if (ch->tun && !ch->tun->dp_set && ike_tunnel_dp_set(ch->tun, sa) < 0)
+		return -EIO;
+	if (ch->tun)
+		sa->spu = ch->tun->dp_spu;
 	errbuf_clear(&err);
 	rc = ike_dp_spi_alloc(&e->dp, &sa->local.addr, &sa->remote.addr,
-	    sa->spu == UINT32_MAX ? 0 : sa->spu, &ch->spi_in, &err);
+	    ch->tun ? ch->tun->dp_spu : 0, &ch->spi_in, &err);
 	if (rc < 0) {
 		log_warnx(LOG_IKE, "IKE SA %u: SPI allocation failed: %s", sa->index, err.msg);
 		return rc;
@@ -235,7 +240,6 @@ fill_sa(struct ike_child *ch, struct ike_dp_sa *s, bool inbound)
 		s->hard_bytes = hard;
 		s->soft_bytes = hard - hard * sa->e->o.rekey_margin_pct / 100;
 	}
-	s->spu = sa->spu == UINT32_MAX ? 0 : sa->spu;
 }
 
 /* KEYMAT = prf+(SK_d, [g^ir (new)] | Ni | Nr) (2.17), split per direction. */
@@ -340,8 +344,8 @@ install(struct ike_child *ch, struct ike_dp_sa *in, struct ike_dp_sa *out, bool 
 
 	errbuf_clear(&err);
 	/* The tunnel exists in the dataplane before its SAs. */
-	if (!ch->tun->dp_set || ch->tun->dp_spu != in->spu)
-		ike_tunnel_dp_set(ch->tun, in->spu);
+	if (!ch->tun->dp_set)
+		ike_tunnel_dp_set(ch->tun, ch->sa);
 	rc = ike_dp_sa_add(&e->dp, in, &err);
 	if (rc < 0)
 		goto fail;
@@ -389,6 +393,33 @@ ike_child_install_out(struct ike_child *ch)
 		log_warnx(
 		    LOG_IKE, "tunnel %u: outbound SA install failed: %s", ch->tun->id, err.msg);
 	wipe_pending(ch);
+}
+
+void
+ike_child_remote_moved(struct ike_child *ch)
+{
+	struct ike_engine *e = ch->sa->e;
+	struct ike_dp_sa s;
+	struct errbuf err;
+
+	if (!ch->tun)
+		return;
+	if (ch->in_inst) {
+		fill_sa(ch, &s, true);
+		errbuf_clear(&err);
+		if (ike_dp_sa_update_remote(&e->dp, &s, &err) < 0)
+			log_warnx(LOG_IKE, "tunnel %u: %s", ch->tun->id, err.msg);
+	}
+	if (ch->out_inst) {
+		fill_sa(ch, &s, false);
+		errbuf_clear(&err);
+		if (ike_dp_sa_update_remote(&e->dp, &s, &err) < 0)
+			log_warnx(LOG_IKE, "tunnel %u: %s", ch->tun->id, err.msg);
+	}
+	if (ch->pending_out) {
+		ch->pending_out->remote = ch->sa->remote.addr;
+		ch->pending_out->encap_remote_port = ch->sa->remote.port;
+	}
 }
 
 /* ---- responder: find the tunnel a peer's selectors ask for -------------- */

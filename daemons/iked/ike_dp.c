@@ -94,49 +94,68 @@ ike_dp_spi_alloc(struct ike_dp *dp, const struct ike_addr *local, const struct i
 
 	to_dp_addr(local, &l);
 	to_dp_addr(remote, &r);
-	return dp->ops->spi_alloc(dp->impl, &l, &r, spu, spi, err);
+	return dp_spi_alloc(dp->dp, &l, &r, spu, spi, err);
+}
+
+static int
+fill_dp_sa(const struct ike_dp_sa *s, struct dp_sa *d, struct errbuf *err)
+{
+	memset(d, 0, sizeof(*d));
+	if (!enc_map(s->encr, s->encr_bits, &d->enc) || !integ_map(s->integ, &d->integ))
+		return errbuf_set(
+		    err, -EINVAL, "SA %08x: transform not supported by the dataplane", s->spi);
+	if (s->enc_key_len > sizeof(d->enc_key) || s->integ_key_len > sizeof(d->integ_key))
+		return -EINVAL;
+	d->spi = s->spi;
+	d->dir = s->inbound ? DP_DIR_IN : DP_DIR_OUT;
+	d->tunnel_id = s->tunnel_id;
+	d->reqid = s->tunnel_id;
+	to_dp_addr(&s->local, &d->local);
+	to_dp_addr(&s->remote, &d->remote);
+	if (s->encap) {
+		d->flags |= DP_SA_HAS_ENCAP;
+		d->encap_local_port = s->encap_local_port;
+		d->encap_remote_port = s->encap_remote_port;
+	}
+	if (s->esn)
+		d->flags |= DP_SA_ESN;
+	if (s->copy_dscp)
+		d->flags |= DP_SA_COPY_DSCP;
+	d->enc_key_len = s->enc_key_len;
+	memcpy(d->enc_key, s->enc_key, s->enc_key_len);
+	d->integ_key_len = s->integ_key_len;
+	memcpy(d->integ_key, s->integ_key, s->integ_key_len);
+	d->replay_window = s->inbound ? s->replay_window : 0;
+	d->df = s->df == IKE_DF_SET ? DP_DF_SET : s->df == IKE_DF_COPY ? DP_DF_COPY : DP_DF_CLEAR;
+	if (s->soft_bytes || s->hard_bytes) {
+		d->flags |= DP_SA_HAS_LIFETIME;
+		d->life.soft_bytes = s->soft_bytes;
+		d->life.hard_bytes = s->hard_bytes;
+	}
+	d->spu = DP_SPU_ANY; /* the dataplane puts it on its tunnel's SPU */
+	return 0;
 }
 
 int
 ike_dp_sa_add(struct ike_dp *dp, const struct ike_dp_sa *s, struct errbuf *err)
 {
 	struct dp_sa d;
-	int rc;
+	int rc = fill_dp_sa(s, &d, err);
 
-	memset(&d, 0, sizeof(d));
-	if (!enc_map(s->encr, s->encr_bits, &d.enc) || !integ_map(s->integ, &d.integ))
-		return errbuf_set(
-		    err, -EINVAL, "SA %08x: transform not supported by the dataplane", s->spi);
-	if (s->enc_key_len > sizeof(d.enc_key) || s->integ_key_len > sizeof(d.integ_key))
-		return -EINVAL;
-	d.spi = s->spi;
-	d.dir = s->inbound ? DP_DIR_IN : DP_DIR_OUT;
-	d.tunnel_id = s->tunnel_id;
-	d.reqid = s->tunnel_id;
-	to_dp_addr(&s->local, &d.local);
-	to_dp_addr(&s->remote, &d.remote);
-	if (s->encap) {
-		d.flags |= DP_SA_HAS_ENCAP;
-		d.encap_local_port = s->encap_local_port;
-		d.encap_remote_port = s->encap_remote_port;
-	}
-	if (s->esn)
-		d.flags |= DP_SA_ESN;
-	if (s->copy_dscp)
-		d.flags |= DP_SA_COPY_DSCP;
-	d.enc_key_len = s->enc_key_len;
-	memcpy(d.enc_key, s->enc_key, s->enc_key_len);
-	d.integ_key_len = s->integ_key_len;
-	memcpy(d.integ_key, s->integ_key, s->integ_key_len);
-	d.replay_window = s->inbound ? s->replay_window : 0;
-	d.df = s->df == IKE_DF_SET ? DP_DF_SET : s->df == IKE_DF_COPY ? DP_DF_COPY : DP_DF_CLEAR;
-	if (s->soft_bytes || s->hard_bytes) {
-		d.flags |= DP_SA_HAS_LIFETIME;
-		d.life.soft_bytes = s->soft_bytes;
-		d.life.hard_bytes = s->hard_bytes;
-	}
-	d.spu = s->spu;
-	rc = dp->ops->sa_add(dp->impl, &d, err);
+	if (rc == 0)
+		rc = dp_sa_add(dp->dp, &d, err);
+	explicit_bzero(&d, sizeof(d));
+	return rc;
+}
+
+int
+ike_dp_sa_update_remote(struct ike_dp *dp, const struct ike_dp_sa *s, struct errbuf *err)
+{
+	struct dp_sa d;
+	int rc = fill_dp_sa(s, &d, err);
+
+	if (rc == 0)
+		rc = dp_sa_update(dp->dp, &d, DP_SA_UPD_REMOTE, err);
 	explicit_bzero(&d, sizeof(d));
 	return rc;
 }
@@ -147,7 +166,7 @@ ike_dp_sa_del(struct ike_dp *dp, uint32_t spi, bool inbound, const struct ike_ad
 	struct dp_addr d;
 
 	to_dp_addr(dst, &d);
-	return dp->ops->sa_del(dp->impl, spi, inbound ? DP_DIR_IN : DP_DIR_OUT, &d, NULL);
+	return dp_sa_del(dp->dp, spi, inbound ? DP_DIR_IN : DP_DIR_OUT, &d, NULL);
 }
 
 int
@@ -158,10 +177,8 @@ ike_dp_sa_stats(struct ike_dp *dp, uint32_t spi, bool inbound, const struct ike_
 	struct dp_addr d;
 	int rc;
 
-	if (!dp->ops->sa_stats)
-		return -ENOTSUP;
 	to_dp_addr(dst, &d);
-	rc = dp->ops->sa_stats(dp->impl, spi, inbound ? DP_DIR_IN : DP_DIR_OUT, &d, &s, NULL);
+	rc = dp_sa_stats(dp->dp, spi, inbound ? DP_DIR_IN : DP_DIR_OUT, &d, &s, NULL);
 	if (rc == 0) {
 		out->packets = s.packets;
 		out->bytes = s.bytes;
@@ -171,7 +188,8 @@ ike_dp_sa_stats(struct ike_dp *dp, uint32_t spi, bool inbound, const struct ike_
 }
 
 int
-ike_dp_tunnel_set(struct ike_dp *dp, const struct ike_dp_tunnel *t, struct errbuf *err)
+ike_dp_tunnel_set(
+    struct ike_dp *dp, const struct ike_dp_tunnel *t, uint32_t *spu, struct errbuf *err)
 {
 	struct dp_tunnel d;
 	unsigned i;
@@ -181,7 +199,11 @@ ike_dp_tunnel_set(struct ike_dp *dp, const struct ike_dp_tunnel *t, struct errbu
 		return errbuf_set(err, -E2BIG, "tunnel %u: too many traffic selectors", t->id);
 	d.id = t->id;
 	d.unit = t->unit == IKE_UNIT_NONE ? DP_UNIT_NONE : t->unit;
-	d.spu = t->spu;
+	d.spu = t->spu == IKE_SPU_ANY ? DP_SPU_ANY : t->spu;
+	to_dp_addr(&t->local_gw, &d.local_gw);
+	to_dp_addr(&t->remote_gw, &d.remote_gw);
+	d.ike_sa_id = t->anchor_id;
+	d.dynamic = t->dynamic;
 	d.n_local_ts = t->n_local;
 	d.n_remote_ts = t->n_remote;
 	for (i = 0; i < t->n_local; i++)
@@ -189,13 +211,30 @@ ike_dp_tunnel_set(struct ike_dp *dp, const struct ike_dp_tunnel *t, struct errbu
 	for (i = 0; i < t->n_remote; i++)
 		to_dp_ts(&t->remote[i], &d.remote_ts[i]);
 	d.on_traffic = t->on_traffic;
-	return dp->ops->tunnel_set(dp->impl, &d, err);
+	return dp_tunnel_set(dp->dp, &d, spu, err);
 }
 
 int
 ike_dp_tunnel_del(struct ike_dp *dp, uint32_t id)
 {
-	return dp->ops->tunnel_del(dp->impl, id, NULL);
+	return dp_tunnel_del(dp->dp, id, NULL);
+}
+
+int
+ike_dp_tunnel_spu(struct ike_dp *dp, uint32_t id, uint32_t *spu)
+{
+	return dp_tunnel_spu(dp->dp, id, spu);
+}
+
+int
+ike_dp_anchor_move(struct ike_dp *dp, const struct ike_addr *local, const struct ike_addr *remote,
+    uint32_t spu, uint32_t *moved, struct errbuf *err)
+{
+	struct dp_addr l, r;
+
+	to_dp_addr(local, &l);
+	to_dp_addr(remote, &r);
+	return dp_anchor_move(dp->dp, &l, &r, spu, moved, err);
 }
 
 int
@@ -232,9 +271,7 @@ ike_dp_event_read(struct ike_dp *dp, struct ike_dp_event *out)
 	struct dp_event ev;
 	int rc;
 
-	if (!dp->ops->event_read)
-		return -EAGAIN;
-	rc = dp->ops->event_read(dp->impl, &ev);
+	rc = dp_event_read(dp->dp, &ev);
 	if (rc < 0)
 		return rc;
 	return ike_dp_event_from(&ev, out);
@@ -246,12 +283,12 @@ ike_dp_ike_recv(struct ike_dp *dp, struct ike_dgram *d, uint8_t *buf, size_t cap
 	struct dp_ike_msg m;
 	int rc;
 
-	if (!dp->ops->ike_recv)
+	if (!dp_owns_natt_port(dp->dp))
 		return -ENOTSUP;
 	memset(&m, 0, sizeof(m));
 	m.data = buf;
 	m.cap = cap;
-	rc = dp->ops->ike_recv(dp->impl, &m);
+	rc = dp_ike_recv(dp->dp, &m);
 	if (rc < 0)
 		return rc;
 	memset(d, 0, sizeof(*d));
@@ -270,7 +307,7 @@ ike_dp_ike_send(struct ike_dp *dp, const struct ike_dgram *d)
 {
 	struct dp_ike_msg m;
 
-	if (!dp->ops->ike_send)
+	if (!dp_owns_natt_port(dp->dp))
 		return -ENOTSUP;
 	memset(&m, 0, sizeof(m));
 	to_dp_addr(&d->local.addr, &m.local);
@@ -279,5 +316,5 @@ ike_dp_ike_send(struct ike_dp *dp, const struct ike_dgram *d)
 	m.remote_port = d->remote.port;
 	m.data = (uint8_t *)d->data;
 	m.len = m.cap = d->len;
-	return dp->ops->ike_send(dp->impl, &m);
+	return dp_ike_send(dp->dp, &m);
 }

@@ -43,7 +43,7 @@ ike_engine_new(const struct ike_env *env, const struct ike_engine_opts *opts)
 {
 	struct ike_engine *e;
 
-	if (!env || !env->send || !env->now_ms || !env->dp_ops) {
+	if (!env || !env->send || !env->now_ms || !env->dp) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -73,8 +73,7 @@ ike_engine_new(const struct ike_env *env, const struct ike_engine_opts *opts)
 		if (e->o.nonce_len < IKE_NONCE_MIN || e->o.nonce_len > IKE_NONCE_MAX)
 			e->o.nonce_len = d.nonce_len;
 	}
-	e->dp.ops = env->dp_ops;
-	e->dp.impl = env->dp_impl;
+	e->dp.dp = env->dp;
 	ike_timers_init(&e->timers);
 	ike_list_init(&e->sas);
 	ike_list_init(&e->gws);
@@ -297,62 +296,19 @@ ike_nkey_cmp(const struct ike_nkey *a, const struct ike_nkey *b)
 	return a->len < b->len ? -1 : a->len > b->len ? 1 : 0;
 }
 
-/* ---- anchoring -------------------------------------------------------------- */
-
-struct ike_anchor_key
-ike_gw_anchor_key(const struct ike_gw *gw, const struct ike_sa *sa)
+uint32_t
+ike_gw_spu(const struct ike_gw *gw)
 {
-	struct ike_anchor_key k;
-
-	memset(&k, 0, sizeof(k));
-	k.gateway = gw->conf.name;
-	k.dynamic = gw->conf.dynamic;
-	if (sa) {
-		k.local = sa->local.addr;
-		k.remote = sa->remote.addr;
-	} else {
-		k.local = gw->conf.local;
-		if (gw->conf.n_remote)
-			k.remote = gw->conf.remote[0];
-	}
-	return k;
-}
-
-void
-ike_gw_anchor(struct ike_gw *gw)
-{
-	struct ike_engine *e = gw->e;
-	struct ike_anchor_key k;
-
-	if (gw->anchored || gw->conf.dynamic)
-		return;
-	k = ike_gw_anchor_key(gw, NULL);
-	if (gw->forced_spu != UINT32_MAX)
-		gw->spu = gw->forced_spu;
-	else if (e->env.anchor && e->env.anchor->choose)
-		gw->spu = e->env.anchor->choose(e->env.anchor_ctx, &k);
-	else
-		gw->spu = 0;
-	gw->anchored = true;
-}
-
-void
-ike_gw_unanchor_if_idle(struct ike_gw *gw)
-{
-	struct ike_engine *e = gw->e;
-	struct ike_anchor_key k;
 	struct ike_vpn *v;
 
-	if (!gw->anchored)
-		return;
-	ike_list_foreach(
-	    v, it, &gw->vpns, struct ike_vpn, gw_link) if (!ike_list_empty(&v->tunnels)) return;
-	if (!ike_list_empty(&gw->sas))
-		return;
-	k = ike_gw_anchor_key(gw, NULL);
-	if (gw->forced_spu == UINT32_MAX && e->env.anchor && e->env.anchor->release)
-		e->env.anchor->release(e->env.anchor_ctx, gw->spu, &k);
-	gw->anchored = false;
+	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
+	{
+		struct ike_tunnel *t;
+
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel,
+		    vpn_link) if (t->dp_set) return t->dp_spu;
+	}
+	return UINT32_MAX;
 }
 
 /* ---- input and timers ------------------------------------------------------ */
@@ -549,8 +505,7 @@ vpn_remove(struct ike_vpn *v, enum ike_event reason, bool graceful)
 	ike_list_del(&v->gw_link);
 	ike_vpn_conf_fini(&v->conf);
 	free(v);
-	if (gw)
-		ike_gw_unanchor_if_idle(gw);
+	(void)gw;
 }
 
 static void
@@ -572,12 +527,6 @@ gw_remove(struct ike_gw *gw, bool graceful)
 	}
 	/* Half-open responder SAs may point at it without being linked. */
 	ike_list_foreach(sa, it3, &gw->e->sas, struct ike_sa, link) if (sa->gw == gw) sa->gw = NULL;
-	if (gw->anchored && gw->forced_spu == UINT32_MAX && gw->e->env.anchor &&
-	    gw->e->env.anchor->release) {
-		struct ike_anchor_key k = ike_gw_anchor_key(gw, NULL);
-
-		gw->e->env.anchor->release(gw->e->env.anchor_ctx, gw->spu, &k);
-	}
 	ike_htab_del(&gw->e->gw_by_name, &gw->by_name);
 	ike_list_del(&gw->link);
 	ike_gw_conf_fini(&gw->conf);
@@ -766,7 +715,7 @@ tunnels_start(struct ike_vpn *v)
 	ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link)
 	{
 		if (!t->dp_set)
-			ike_tunnel_dp_set(t, t->vpn->gw->spu);
+			ike_tunnel_dp_set(t, NULL);
 		if (v->conf.establish == IKE_EST_IMMEDIATELY) {
 			t->want_up = true;
 			if (ike_tunnel_n_up(t) == 0)
@@ -782,7 +731,6 @@ vpn_build_tunnels(struct ike_vpn *v)
 
 	if (v->gw->conf.dynamic)
 		return;
-	ike_gw_anchor(v->gw);
 	for (i = 0; i < v->conf.n_ts; i++)
 		ike_tunnel_new(v, i, NULL);
 }
@@ -798,7 +746,6 @@ apply_gw(struct ike_engine *e, struct plan_gw *pg)
 		gw->conf = pg->conf;
 		memset(&pg->conf, 0, sizeof(pg->conf));
 		gw->id = e->next_gw_id++;
-		gw->forced_spu = UINT32_MAX;
 		ike_list_init(&gw->vpns);
 		ike_list_init(&gw->sas);
 		ike_list_add_tail(&e->gws, &gw->link);
@@ -868,8 +815,7 @@ apply_vpn(struct ike_engine *e, struct plan_vpn *pv)
 		memset(&pv->conf, 0, sizeof(pv->conf));
 		v->gw = gw;
 		ike_list_add_tail(&gw->vpns, &v->gw_link);
-		if (oldgw != gw)
-			ike_gw_unanchor_if_idle(oldgw);
+		(void)oldgw;
 		vpn_build_tunnels(v);
 		tunnels_start(v);
 		return;
@@ -1120,38 +1066,66 @@ int
 ike_engine_redistribute(struct ike_engine *e, const char *gateway, uint32_t spu)
 {
 	struct ike_gw *gw = ike_gw_find(e, gateway);
-	struct ike_sa *sa;
+	struct ike_addr done_l[8], done_r[8];
+	unsigned nd = 0, k;
 	struct ike_vpn *v;
+	struct errbuf err;
+	int rc = 0;
 
 	if (!gw)
 		return -ENOENT;
 	if (gw->conf.dynamic)
 		return -EOPNOTSUPP;
 	ike_enter(e);
-	ike_list_foreach(sa, it, &gw->sas, struct ike_sa, gw_link)
-	    ike_sa_delete(sa, IKE_EV_REDISTRIBUTED);
-	if (gw->anchored && gw->forced_spu == UINT32_MAX && e->env.anchor &&
-	    e->env.anchor->release) {
-		struct ike_anchor_key k = ike_gw_anchor_key(gw, NULL);
-
-		e->env.anchor->release(e->env.anchor_ctx, gw->spu, &k);
-	}
-	gw->forced_spu = spu;
-	gw->spu = spu;
-	gw->anchored = true;
-	ike_list_foreach(v, it2, &gw->vpns, struct ike_vpn, gw_link)
+	/* Every gateway pair the tunnels use (NAT can make them differ). */
+	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
 	{
 		struct ike_tunnel *t;
 
-		ike_list_foreach(t, it3, &v->tunnels, struct ike_tunnel, vpn_link)
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
 		{
-			ike_tunnel_dp_set(t, spu);
-			if (t->want_up || v->conf.establish == IKE_EST_IMMEDIATELY)
-				ike_tunnel_establish(t);
+			struct ike_addr l = gw->conf.local, r = gw->conf.remote[0];
+			struct ike_child *ch;
+			bool seen = false;
+
+			ike_list_foreach(ch, it3, &t->children, struct ike_child, tun_link)
+			{
+				l = ch->sa->local.addr;
+				r = ch->sa->remote.addr;
+			}
+			for (k = 0; k < nd; k++)
+				seen |= ike_addr_eq(&done_l[k], &l) && ike_addr_eq(&done_r[k], &r);
+			if (seen || nd == 8)
+				continue;
+			done_l[nd] = l;
+			done_r[nd++] = r;
+			errbuf_clear(&err);
+			rc = ike_dp_anchor_move(&e->dp, &l, &r, spu, NULL, &err);
+			if (rc < 0) {
+				log_warnx(
+				    LOG_IKE, "gateway %s: re-distribution: %s", gateway, err.msg);
+				goto out;
+			}
 		}
 	}
+	ike_list_foreach(v, it4, &gw->vpns, struct ike_vpn, gw_link)
+	{
+		struct ike_tunnel *t;
+
+		ike_list_foreach(t, it5, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
+			struct ike_child *ch;
+
+			if (ike_dp_tunnel_spu(&e->dp, t->id, &t->dp_spu) < 0)
+				continue;
+			ike_list_foreach(ch, it6, &t->children, struct ike_child, tun_link)
+			    ch->sa->spu = t->dp_spu;
+			ike_tunnel_event(t, IKE_EV_REDISTRIBUTED);
+		}
+	}
+out:
 	ike_leave(e);
-	return 0;
+	return rc;
 }
 
 const char *

@@ -14,13 +14,16 @@
  *               keeps its own timer heap, tells env.wake its earliest
  *               deadline and runs due timers in ike_engine_run_timers();
  *   randomness  env.rand (nonces, SPIs, IVs, jitter) can be fixed by tests;
- *   dataplane   CHILD SAs are installed and removed through the dp_ops of
- *               daemons/dataplane/dp.h (the mock in tests); inbound SPIs come
- *               from spi_alloc; acquire/expire events come back through
- *               ike_engine_dp_event() or ike_engine_dp_poll();
- *   anchoring   env.anchor chooses the SPU of each site-to-site gateway and
- *               of each dial-up IKE SA; every CHILD SA is anchored with its
- *               IKE SA.
+ *   dataplane   CHILD SAs are installed and removed through the struct dp of
+ *               daemons/dataplane/dp.h (its mock backend in tests); inbound
+ *               SPIs come from dp_spi_alloc; acquire/expire events come back
+ *               through ike_engine_dp_event() or ike_engine_dp_poll();
+ *   anchoring   the dataplane's front end places each tunnel on an SPU
+ *               (dataplane/anchor.h: same gateway pair same SPU, least
+ *               loaded, dial-up round robin); the engine tells it the
+ *               gateway pair, whether the peer is dial-up and which IKE SA
+ *               the tunnel's CHILD SAs belong to, so that every CHILD SA of
+ *               an IKE SA (and of its rekeyed successors) sits with it.
  *
  * Threading: one engine is used by one thread. env.send must not call back
  * into the engine (queue the datagram instead).
@@ -45,24 +48,6 @@ struct dp_ops; /* daemons/dataplane/dp.h */
 struct dp_event;
 struct ike_engine;
 struct ike_plan;
-
-/* What the anchoring callback is told about the object to place. */
-struct ike_anchor_key {
-	const char *gateway;           /* gateway name */
-	struct ike_addr local, remote; /* the gateway pair */
-	bool dynamic;                  /* a dial-up peer: spread round robin */
-};
-
-/* The SPU anchoring seam (the daemon wires daemons/dataplane/anchor.c). */
-struct ike_anchor_ops {
-	/* SPU for a site-to-site gateway (same pair -> same SPU) or a dial-up peer. */
-	uint32_t (*choose)(void *ctx, const struct ike_anchor_key *k);
-	/* The object placed by choose() is gone. */
-	void (*release)(void *ctx, uint32_t spu, const struct ike_anchor_key *k);
-	/* Load accounting: a tunnel with SAs appeared on / left an SPU (optional). */
-	void (*tunnel_add)(void *ctx, uint32_t spu);
-	void (*tunnel_del)(void *ctx, uint32_t spu);
-};
 
 /* Events worth a line in a tunnel's history (Junos "Tunnel events"). */
 enum ike_event {
@@ -116,12 +101,8 @@ struct ike_env {
 	void (*wake)(void *ctx, uint64_t deadline_ms);
 	/* Random bytes (optional: OpenSSL RAND_bytes). */
 	int (*rand)(void *ctx, void *buf, size_t len);
-	/* Dataplane (required). */
-	const struct dp_ops *dp_ops;
-	void *dp_impl;
-	/* Anchoring (optional: everything on SPU 0). */
-	const struct ike_anchor_ops *anchor;
-	void *anchor_ctx;
+	/* Dataplane (required): an opened dp (dp_open()), borrowed. */
+	struct dp *dp;
 	/* Tunnel events, for logs (optional). */
 	void (*event)(void *ctx, const struct ike_event_info *ev);
 };
@@ -197,7 +178,8 @@ int ike_engine_clear_ipsec_sa(struct ike_engine *e, uint32_t tunnel_id);
 /* Rekey now (operator and test hooks). */
 int ike_engine_rekey_ike(struct ike_engine *e, uint32_t index);
 int ike_engine_rekey_child(struct ike_engine *e, uint32_t tunnel_id);
-/* request security re-distribution ipsec-vpn gateway-name G spu N. */
+/* request security re-distribution ipsec-vpn gateway-name G spu N: the
+ * gateway's tunnels move to that SPU with their SAs (and later ones follow). */
 int ike_engine_redistribute(struct ike_engine *e, const char *gateway, uint32_t spu);
 
 /* ---- state queries (for the show commands) ------------------------------ */

@@ -121,11 +121,8 @@ struct ike_gw {
 	uint32_t id;
 	struct ike_list vpns; /* ike_vpn.gw_link */
 	struct ike_list sas;  /* ike_sa.gw_link */
-	bool anchored;        /* site-to-site: SPU chosen */
-	uint32_t spu;
-	uint32_t forced_spu; /* re-distribution, UINT32_MAX = none */
-	unsigned n_peers;    /* dial-up IKE SAs up */
-	unsigned addr_idx;   /* which of the addresses to try next */
+	unsigned n_peers;     /* dial-up IKE SAs up */
+	unsigned addr_idx;    /* which of the addresses to try next */
 };
 
 struct ike_vpn {
@@ -151,8 +148,7 @@ struct ike_tunnel {
 	struct ike_sa *peer_sa;   /* dial-up: the peer it belongs to */
 	struct ike_list children; /* ike_child.tun_link */
 	bool dp_set;
-	uint32_t dp_spu;
-	bool loaded; /* counted by anchor tunnel_add */
+	uint32_t dp_spu; /* where the dataplane anchored it */
 	bool negotiating;
 	bool want_up; /* keep it up (immediately, acquire) */
 	uint32_t nego, fail;
@@ -217,8 +213,9 @@ struct ike_sa {
 	struct ike_hs *hs;
 	struct ike_nkey nkey;
 	struct ike_id local_id, remote_id;
-	bool spu_owned; /* dial-up: anchored per IKE SA */
-	uint32_t spu;
+	uint64_t anchor_id; /* the IKE SA lineage (kept across IKE rekeys) for anchoring */
+	bool peer_counted;  /* counted in its dial-up gateway's n_peers */
+	uint32_t spu;       /* the SPU of its tunnels, UINT32_MAX before any */
 	/* messages (RFC 7296 2.1-2.3, window size one) */
 	uint32_t next_msgid;
 	uint32_t peer_msgid;
@@ -292,9 +289,6 @@ uint64_t ike_name_hash(const char *s);
 uint64_t ike_soft_ms(struct ike_engine *e, uint32_t hard_s);
 void ike_nkey_set(struct ike_nkey *k, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 int ike_nkey_cmp(const struct ike_nkey *a, const struct ike_nkey *b);
-void ike_gw_anchor(struct ike_gw *gw);
-void ike_gw_unanchor_if_idle(struct ike_gw *gw);
-struct ike_anchor_key ike_gw_anchor_key(const struct ike_gw *gw, const struct ike_sa *sa);
 
 /* ---- ike_sa.c ------------------------------------------------------------ */
 struct ike_sa *ike_sa_new(struct ike_engine *e, bool initiator);
@@ -396,6 +390,8 @@ void ike_child_peer_deleted(struct ike_child *ch);
 /* Our DELETE for it was answered. */
 void ike_child_deleted(struct ike_child *ch);
 void ike_child_install_out(struct ike_child *ch);
+/* The IKE SA's peer moved (NAT mapping): the SAs follow (dp_sa_update). */
+void ike_child_remote_moved(struct ike_child *ch);
 /* A collision or duplicate loser: its creator deletes it, else we after a grace. */
 void ike_child_redundant(struct ike_child *ch);
 void ike_child_dp_event(struct ike_engine *e, const struct ike_dp_event *ev);
@@ -419,7 +415,11 @@ void ike_tunnel_establish(struct ike_tunnel *t);
 void ike_tunnel_child_up(struct ike_tunnel *t, struct ike_child *ch);
 void ike_tunnel_child_gone(struct ike_tunnel *t, struct ike_child *ch, enum ike_event reason);
 void ike_tunnel_failed(struct ike_tunnel *t, enum ike_event reason);
-int ike_tunnel_dp_set(struct ike_tunnel *t, uint32_t spu);
+/* Creates or updates the tunnel in the dataplane (anchored there) for the
+ * IKE SA its CHILD SAs ride on (NULL before any); 0 or -errno. */
+int ike_tunnel_dp_set(struct ike_tunnel *t, struct ike_sa *sa);
+/* The SPU of a gateway's tunnels (UINT32_MAX when it has none in the dataplane). */
+uint32_t ike_gw_spu(const struct ike_gw *gw);
 unsigned ike_tunnel_n_up(const struct ike_tunnel *t);
 const struct ike_vpn_ts *ike_tunnel_ts(const struct ike_tunnel *t);
 /* Drop a duplicate CHILD SA (non-rekey) by the nonce rule. */

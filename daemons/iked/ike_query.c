@@ -149,7 +149,7 @@ fill_tunnel(const struct ike_tunnel *t, struct ike_tunnel_info *i)
 	i->up = ike_tunnel_n_up(t) > 0;
 	i->negotiating = t->negotiating;
 	i->dynamic_peer = t->peer_sa != NULL;
-	i->spu = t->dp_set ? t->dp_spu : v->gw->anchored ? v->gw->spu : UINT32_MAX;
+	i->spu = t->dp_set ? t->dp_spu : UINT32_MAX;
 	i->ts_proxy_id = v->conf.ts_proxy_id;
 	i->df = v->conf.df;
 	i->copy_dscp = v->conf.copy_dscp;
@@ -269,7 +269,7 @@ ike_engine_foreach_gateway(const struct ike_engine *e, ike_gw_cb cb, void *ctx)
 		memset(&i, 0, sizeof(i));
 		memcpy(i.name, gw->conf.name, sizeof(i.name));
 		i.id = gw->id;
-		i.spu = gw->anchored ? gw->spu : UINT32_MAX;
+		i.spu = ike_gw_spu(gw);
 		i.dynamic = gw->conf.dynamic;
 		ike_list_foreach(sa, it2, &gw->sas, struct ike_sa, gw_link) if (sa->st != SA_DEAD)
 		    i.n_ike_sas++;

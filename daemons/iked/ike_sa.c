@@ -62,6 +62,7 @@ ike_sa_new(struct ike_engine *e, bool initiator)
 	ike_list_add_tail(&e->sas, &sa->link);
 	sa->created_ms = sa->last_rx_ms = ike_now(e);
 	sa->spu = UINT32_MAX;
+	sa->anchor_id = sa->index;
 	e->st.ike_sas++;
 	return sa;
 }
@@ -113,8 +114,6 @@ ike_sa_initiate(struct ike_gw *gw)
 		return NULL;
 	}
 	ike_sa_set_gw(sa, gw);
-	ike_gw_anchor(gw);
-	sa->spu = gw->spu;
 	sa->local.addr = gw->conf.local;
 	sa->local.port = e->o.ike_port;
 	/* One primary and up to four backups, tried in turn (reference §1.3). */
@@ -236,16 +235,8 @@ ike_sa_established(struct ike_sa *sa)
 	e->st.ike_sas_up++;
 	index_peer(sa);
 	if (gw && gw->conf.dynamic) {
-		struct ike_anchor_key k = ike_gw_anchor_key(gw, sa);
-
-		sa->spu = e->env.anchor && e->env.anchor->choose
-		              ? e->env.anchor->choose(e->env.anchor_ctx, &k)
-		              : 0;
-		sa->spu_owned = true;
+		sa->peer_counted = true;
 		gw->n_peers++;
-	} else if (gw) {
-		ike_gw_anchor(gw);
-		sa->spu = gw->spu;
 	}
 	lifetimes_arm(sa);
 	ike_sa_start_timers(sa);
@@ -313,12 +304,8 @@ ike_sa_kill(struct ike_sa *sa, enum ike_event reason)
 	if (sa->gw) {
 		struct ike_gw *gw = sa->gw;
 
-		if (sa->spu_owned) {
-			struct ike_anchor_key k = ike_gw_anchor_key(gw, sa);
-
-			if (e->env.anchor && e->env.anchor->release)
-				e->env.anchor->release(e->env.anchor_ctx, sa->spu, &k);
-			sa->spu_owned = false;
+		if (sa->peer_counted) {
+			sa->peer_counted = false;
 			if (gw->n_peers)
 				gw->n_peers--;
 		}
@@ -438,11 +425,12 @@ ike_sa_move_children(struct ike_sa *from, struct ike_sa *to)
 		}
 	}
 	to->children_created += from->children_created;
-	if (from->spu_owned) {
-		to->spu_owned = true;
-		from->spu_owned = false;
+	if (from->peer_counted) {
+		to->peer_counted = true;
+		from->peer_counted = false;
 	}
 	to->spu = from->spu;
+	to->anchor_id = from->anchor_id;
 	if (to->st == SA_UP)
 		ike_xchg_kick(to);
 }
@@ -464,8 +452,14 @@ ike_sa_note_rx(struct ike_sa *sa, const struct ike_dgram *d, bool authenticated)
 	}
 	if (!ike_addr_is_set(&sa->local.addr))
 		sa->local.addr = d->local.addr;
-	if ((sa->nat_local || sa->nat_remote || sa->natt) && !ike_ep_eq(&sa->remote, &d->remote))
+	if ((sa->nat_local || sa->nat_remote || sa->natt) && !ike_ep_eq(&sa->remote, &d->remote)) {
+		struct ike_child *ch;
+
+		log_info(LOG_IKE, "IKE SA %u: the peer's NAT mapping moved", sa->index);
 		sa->remote = d->remote;
+		ike_list_foreach(ch, it, &sa->children, struct ike_child, sa_link)
+		    ike_child_remote_moved(ch);
+	}
 }
 
 /* ---- timers -------------------------------------------------------------- */
@@ -650,6 +644,7 @@ rekey_child_sa(struct ike_sa *sa, bool initiator)
 	n->remote_id = sa->remote_id;
 	n->lifetime_s = sa->lifetime_s;
 	n->spu = sa->spu;
+	n->anchor_id = sa->anchor_id; /* its CHILD SAs stay where they are */
 	n->rekey_of = sa;
 	return n;
 }

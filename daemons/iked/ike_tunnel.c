@@ -64,8 +64,6 @@ ike_tunnel_free(struct ike_tunnel *t)
 	ike_list_del(&t->peer_link);
 	ike_list_del(&t->vpn_link);
 	ike_htab_del(&e->tun_by_id, &t->by_id);
-	if (t->loaded && e->env.anchor && e->env.anchor->tunnel_del)
-		e->env.anchor->tunnel_del(e->env.anchor_ctx, t->dp_spu);
 	if (t->dp_set)
 		ike_dp_tunnel_del(&e->dp, t->id);
 	free(t);
@@ -111,38 +109,44 @@ ike_tunnel_event(struct ike_tunnel *t, enum ike_event ev)
 }
 
 int
-ike_tunnel_dp_set(struct ike_tunnel *t, uint32_t spu)
+ike_tunnel_dp_set(struct ike_tunnel *t, struct ike_sa *sa)
 {
 	const struct ike_vpn_ts *ts = ike_tunnel_ts(t);
+	const struct ike_gw *gw = t->vpn->gw;
 	struct ike_dp_tunnel d;
 	struct errbuf err;
+	uint32_t spu;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
 	d.id = t->id;
 	d.unit = t->vpn->conf.unit;
-	d.spu = spu;
+	d.spu = IKE_SPU_ANY;
+	if (sa) {
+		d.local_gw = sa->local.addr;
+		d.remote_gw = sa->remote.addr;
+		d.anchor_id = sa->anchor_id;
+	} else {
+		d.local_gw = gw->conf.local;
+		if (gw->conf.n_remote)
+			d.remote_gw = gw->conf.remote[gw->addr_idx % gw->conf.n_remote];
+	}
+	d.dynamic = gw->conf.dynamic;
 	d.n_local = ts->n_local;
 	d.n_remote = ts->n_remote;
 	d.local = ts->local;
 	d.remote = ts->remote;
 	d.on_traffic = t->vpn->conf.establish == IKE_EST_ON_TRAFFIC && !t->peer_sa;
 	errbuf_clear(&err);
-	rc = ike_dp_tunnel_set(&t->e->dp, &d, &err);
+	rc = ike_dp_tunnel_set(&t->e->dp, &d, &spu, &err);
 	if (rc < 0) {
 		log_warnx(LOG_IKE, "tunnel %u: dataplane: %s", t->id, err.msg);
 		return rc;
 	}
-	if (t->loaded && t->dp_spu != spu) {
-		struct ike_engine *e = t->e;
-
-		if (e->env.anchor && e->env.anchor->tunnel_del)
-			e->env.anchor->tunnel_del(e->env.anchor_ctx, t->dp_spu);
-		if (e->env.anchor && e->env.anchor->tunnel_add)
-			e->env.anchor->tunnel_add(e->env.anchor_ctx, spu);
-	}
 	t->dp_set = true;
 	t->dp_spu = spu;
+	if (sa)
+		sa->spu = spu;
 	return 0;
 }
 
@@ -191,7 +195,7 @@ ike_tunnel_establish(struct ike_tunnel *t)
 		return;
 	ike_disarm(t->e, &t->t_retry);
 	if (!t->dp_set)
-		ike_tunnel_dp_set(t, gw->spu);
+		ike_tunnel_dp_set(t, NULL);
 	sa = usable_sa(gw);
 	if (!sa)
 		sa = ike_sa_initiate(gw);
@@ -214,16 +218,8 @@ ike_tunnel_child_up(struct ike_tunnel *t, struct ike_child *ch)
 {
 	struct ike_engine *e = t->e;
 
-	(void)ch;
 	if (!t->dp_set)
-		ike_tunnel_dp_set(t, ch->sa->spu);
-	else if (t->dp_spu != ch->sa->spu)
-		ike_tunnel_dp_set(t, ch->sa->spu);
-	if (!t->loaded) {
-		if (e->env.anchor && e->env.anchor->tunnel_add)
-			e->env.anchor->tunnel_add(e->env.anchor_ctx, t->dp_spu);
-		t->loaded = true;
-	}
+		ike_tunnel_dp_set(t, ch->sa);
 	t->negotiating = false;
 	t->retry_s = 0;
 	ike_disarm(e, &t->t_retry);
@@ -251,7 +247,6 @@ schedule_retry(struct ike_tunnel *t, bool backoff)
 void
 ike_tunnel_child_gone(struct ike_tunnel *t, struct ike_child *ch, enum ike_event reason)
 {
-	struct ike_engine *e = t->e;
 	bool was_up = ch->st == CH_UP || ch->st == CH_REKEYING;
 
 	ike_list_del(&ch->tun_link);
@@ -262,11 +257,6 @@ ike_tunnel_child_gone(struct ike_tunnel *t, struct ike_child *ch, enum ike_event
 	if (was_up && reason != IKE_EV_NONE) {
 		t->down_reason = reason;
 		t->down_count++;
-	}
-	if (t->loaded) {
-		if (e->env.anchor && e->env.anchor->tunnel_del)
-			e->env.anchor->tunnel_del(e->env.anchor_ctx, t->dp_spu);
-		t->loaded = false;
 	}
 	if (t->negotiating)
 		return;

@@ -33,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct ike_crypto *crypto;
 static struct ike_engine *engine;
-static void *dp_impl;
+static struct dp *dp;
 static uint64_t clock_ms = 1000;
 
 static const struct ike_suite suites[] = {
@@ -209,14 +209,13 @@ engine_setup(void)
 	struct errbuf err;
 
 	errbuf_clear(&err);
-	if (dp_mock_ops.open(&dc, &dp_impl, &err) < 0)
+	if (dp_open(&dc, &dp, &err) < 0)
 		abort();
 	memset(&env, 0, sizeof(env));
 	env.send = sink;
 	env.now_ms = now;
 	env.rand = fixed_rand;
-	env.dp_ops = &dp_mock_ops;
-	env.dp_impl = dp_impl;
+	env.dp = dp;
 	engine = ike_engine_new(&env, NULL);
 	p = ike_conf_add_ike_proposal(c, "p");
 	p->dh_group = IKE_DH_ECP256;

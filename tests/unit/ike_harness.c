@@ -58,56 +58,6 @@ env_event(void *ctx, const struct ike_event_info *ev)
 		p->n_events[ev->ev]++;
 }
 
-static uint32_t
-anchor_choose(void *ctx, const struct ike_anchor_key *k)
-{
-	struct peer *p = ctx;
-	uint32_t best = 0, i;
-
-	p->anchors++;
-	if (k->dynamic)
-		return p->rr_next++ % p->spus;
-	for (i = 1; i < p->spus; i++)
-		if (p->load[i] < p->load[best])
-			best = i;
-	return best;
-}
-
-static void
-anchor_release(void *ctx, uint32_t spu, const struct ike_anchor_key *k)
-{
-	struct peer *p = ctx;
-
-	(void)spu;
-	(void)k;
-	p->releases++;
-}
-
-static void
-anchor_tadd(void *ctx, uint32_t spu)
-{
-	struct peer *p = ctx;
-
-	if (spu < 16)
-		p->load[spu]++;
-}
-
-static void
-anchor_tdel(void *ctx, uint32_t spu)
-{
-	struct peer *p = ctx;
-
-	if (spu < 16 && p->load[spu])
-		p->load[spu]--;
-}
-
-static const struct ike_anchor_ops anchor_ops = {
-	.choose = anchor_choose,
-	.release = anchor_release,
-	.tunnel_add = anchor_tadd,
-	.tunnel_del = anchor_tdel,
-};
-
 static bool
 grow_queue(struct net *n)
 {
@@ -232,7 +182,7 @@ net_free(struct net *n)
 		struct peer *p = n->peers[i];
 
 		ike_engine_free(p->e);
-		dp_mock_ops.close(p->dp_impl);
+		dp_close(p->dpf);
 		ike_conf_free(p->conf);
 		free(p);
 	}
@@ -264,9 +214,9 @@ net_peer(struct net *n, const char *name, const char *addr, uint64_t seed,
 	dc.spus = p->spus;
 	dc.flow_threads = 1;
 	errbuf_clear(&err);
-	if (dp_mock_ops.open(&dc, &p->dp_impl, &err) < 0)
+	if (dp_open(&dc, &p->dpf, &err) < 0)
 		abort();
-	p->dp = dp_mock_of(p->dp_impl);
+	p->dp = dp_mock_last();
 	dp_mock_set_spi_base(p->dp, 0xa0000001u + (uint32_t)p->idx * 0x01000000u);
 	memset(&env, 0, sizeof(env));
 	env.ctx = p;
@@ -274,10 +224,7 @@ net_peer(struct net *n, const char *name, const char *addr, uint64_t seed,
 	env.now_ms = env_now;
 	env.wall = env_wall;
 	env.rand = env_rand;
-	env.dp_ops = &dp_mock_ops;
-	env.dp_impl = p->dp_impl;
-	env.anchor = &anchor_ops;
-	env.anchor_ctx = p;
+	env.dp = p->dpf;
 	env.event = env_event;
 	p->e = ike_engine_new(&env, opts);
 	if (!p->e)

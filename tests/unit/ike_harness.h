@@ -28,15 +28,12 @@ struct peer {
 	int idx;
 	const char *name;
 	struct ike_engine *e;
-	void *dp_impl;
-	struct dp_mock *dp;
+	struct dp *dpf;       /* the dataplane front end the engine uses */
+	struct dp_mock *dp;   /* its mock backend, for assertions */
 	struct ike_addr addr; /* its address on the virtual network */
 	uint64_t rng;
 	struct ike_conf *conf;
-	/* anchoring bookkeeping for the tests */
-	uint32_t spus, rr_next;
-	uint32_t load[16];
-	unsigned anchors, releases;
+	uint32_t spus;
 	/* events */
 	unsigned n_events[IKE_EV_MAX];
 	unsigned keepalives;

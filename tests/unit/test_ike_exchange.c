@@ -758,6 +758,17 @@ test_nat(void **state)
 	assert_int_equal(p.b->keepalives, 3);
 	assert_int_equal(p.a->keepalives, 0);
 	expect_up(&p, 1);
+	/* The NAT maps A to a new port: B's SAs follow (RFC 7296 2.23). */
+	p.n->nat_port_base = 31000;
+	ike_engine_rekey_ike(p.a->e, sa.index);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	assert_true(peer_ike_sa(p.b, &sb));
+	assert_int_equal(sb.remote.port, 31002);
+	assert_int_equal(dp_mock_count(p.b->dp, DPM_SA_UPDATE), 2);
+	for (i = 0; i < dp_mock_sa_count(p.b->dp); i++)
+		assert_int_equal(dp_mock_sa_at(p.b->dp, i)->encap_remote_port, 31002);
+	assert_true(peer_ike_sa(p.a, &sa));
 	/* Rekeys work across the NAT. */
 	ike_engine_rekey_child(p.b->e, tunnel_id(p.b));
 	ike_engine_rekey_ike(p.a->e, sa.index);
@@ -1144,7 +1155,15 @@ test_dialup_two_peers(void **state)
 			assert_string_equal(buf, "spoke2.vpn.example.net");
 	}
 	/* Dial-up peers are spread round robin over the SPUs. */
-	assert_int_equal(hub->anchors, 2);
+	{
+		uint32_t spus[2], found = 0;
+
+		for (k = 131073; k < 131073 + 4 && found < 2; k++)
+			if (dp_mock_tunnel_find(hub->dp, k))
+				spus[found++] = dp_mock_tunnel_find(hub->dp, k)->spu;
+		assert_int_equal(found, 2);
+		assert_int_not_equal(spus[0], spus[1]);
+	}
 	assert_true(peer_ike_sa(hub, &si));
 	/* A spoke leaves: its tunnel goes, the other stays. */
 	assert_int_equal(ike_engine_clear_ike_sa(s1->e, 0), 0);
@@ -1152,7 +1171,7 @@ test_dialup_two_peers(void **state)
 	assert_int_equal(peer_ike_up(hub), 1);
 	assert_int_equal(peer_tunnels_up(hub), 1);
 	assert_int_equal(dp_mock_sa_count(hub->dp), 2);
-	assert_int_equal(hub->releases, 1);
+	assert_int_equal(dp_mock_tunnel_count(hub->dp), 1);
 	net_free(n);
 }
 
@@ -1454,7 +1473,7 @@ test_dp_expire_events(void **state)
 	/* Hard: the dataplane dropped the outbound SA itself. */
 	ev.tunnel_id = tunnel_id(p.a);
 	in0 = ev.tunnel_id;
-	assert_int_equal(dp_mock_ops.sa_del(p.a->dp_impl, out1, DP_DIR_OUT,
+	assert_int_equal(dp_sa_del(p.a->dpf, out1, DP_DIR_OUT,
 	                     &dp_mock_sa_find(p.a->dp, out1, DP_DIR_OUT)->remote, NULL),
 	    0);
 	ev.type = DP_EV_HARD_EXPIRE;
@@ -1476,7 +1495,8 @@ test_dp_expire_events(void **state)
 	net_free(p.n);
 }
 
-/* Anchoring: a gateway's tunnels and SAs on its SPU; re-distribution. */
+/* Anchoring by the dataplane: a gateway's tunnels and SAs on the least
+ * loaded SPU together; re-distribution moves them with their SAs. */
 static void
 test_anchoring(void **state)
 {
@@ -1491,30 +1511,45 @@ test_anchoring(void **state)
 		.ts_remote = "10.0.1.0/24",
 		.ts2_local = "10.1.2.0/24",
 		.ts2_remote = "10.0.2.0/24" };
+	struct dp_tunnel busy;
 	struct ike_tunnel_info t;
+	uint32_t spu;
 	size_t i;
 
 	(void)state;
 	pair_new(&p, 160, 161);
-	p.a->load[0] = 5; /* SPU 0 is busy: least loaded is SPU 1 */
+	/* SPU 0 already carries a tunnel: the least loaded is SPU 1. */
+	memset(&busy, 0, sizeof(busy));
+	busy.id = 999;
+	busy.unit = DP_UNIT_NONE;
+	busy.spu = 0;
+	assert_int_equal(dp_tunnel_set(p.a->dpf, &busy, &spu, NULL), 0);
 	pair_up(&p, &a, &b);
 	expect_up(&p, 2);
-	assert_int_equal(p.a->anchors, 1);
-	assert_int_equal(p.a->load[1], 2);
 	for (i = 0; i < dp_mock_sa_count(p.a->dp); i++)
 		assert_int_equal(dp_mock_sa_at(p.a->dp, i)->spu, 1);
 	assert_int_equal(dp_mock_tunnel_find(p.a->dp, 131073)->spu, 1);
 	assert_int_equal(dp_mock_tunnel_find(p.a->dp, 131074)->spu, 1);
+	/* Tunnels are placed before their SAs; the SPI comes from their SPU. */
+	assert_int_equal(dp_mock_call_at(p.a->dp, 2)->op, DPM_TUNNEL_SET);
+	assert_int_equal(dp_mock_call_at(p.a->dp, 4)->op, DPM_SPI_ALLOC);
+	assert_int_equal(dp_mock_call_at(p.a->dp, 4)->spu, 1);
 	/* request security re-distribution ipsec-vpn gateway-name gw spu 3 */
+	dp_mock_clear_log(p.a->dp);
 	assert_int_equal(ike_engine_redistribute(p.a->e, "gw", 3), 0);
-	net_advance(p.n, 5000);
-	expect_up(&p, 2);
+	assert_int_equal(dp_mock_count(p.a->dp, DPM_SA_DEL), 0);
+	assert_int_equal(dp_mock_count(p.a->dp, DPM_TUNNEL_SET), 2);
 	for (i = 0; i < dp_mock_sa_count(p.a->dp); i++)
 		assert_int_equal(dp_mock_sa_at(p.a->dp, i)->spu, 3);
 	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
 	assert_int_equal(t.spu, 3);
-	assert_int_equal(p.a->load[3], 2);
-	assert_int_equal(p.a->load[1], 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_REDISTRIBUTED);
+	/* Traffic keeps its SAs; a rekey now allocates on SPU 3. */
+	ike_engine_rekey_child(p.a->e, 131073);
+	net_advance(p.n, 1000);
+	expect_up(&p, 2);
+	assert_int_equal(dp_mock_call_at(p.a->dp, 2)->op, DPM_SPI_ALLOC);
+	assert_int_equal(dp_mock_call_at(p.a->dp, 2)->spu, 3);
 	net_free(p.n);
 }
 

@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * anchor: tunnel-to-SPU placement (rules in anchor.h). Three tables: the
+ * tunnels, the gateway pairs (with their tunnel count and pin) and the IKE
+ * SAs (with their tunnel count); a tunnel holds references to its pair and
+ * its IKE SA, which go away with their last tunnel unless pinned.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anchor.h"
+#include "hmap.h"
+
+struct gwpair {
+	struct hnode hn;
+	struct dp_addr local, remote;
+	uint32_t spu;
+	uint32_t tunnels; /* site-to-site tunnels of the pair */
+	bool pinned;
+};
+
+struct ikesa {
+	struct hnode hn;
+	uint64_t id;
+	uint32_t spu;
+	uint32_t tunnels;
+};
+
+struct atun {
+	struct hnode hn;
+	uint32_t id;
+	uint32_t spu;
+	struct gwpair *pair; /* NULL for dynamic tunnels */
+	struct ikesa *ike;   /* NULL without an IKE SA */
+};
+
+struct anchor {
+	uint32_t nspu;
+	uint32_t rr; /* next dynamic SPU */
+	uint32_t *tunnels;
+	uint32_t *flow;
+	struct hmap tun, pairs, ikes;
+};
+
+static uint64_t
+addr_key(const struct dp_addr *a, uint64_t seed)
+{
+	uint8_t buf[17];
+
+	memset(buf, 0, sizeof(buf));
+	buf[0] = a->family;
+	if (a->family == AF_INET)
+		memcpy(buf + 1, &a->u.v4, 4);
+	else if (a->family == AF_INET6)
+		memcpy(buf + 1, &a->u.v6, 16);
+	return hmap_bytes(buf, sizeof(buf), seed);
+}
+
+static bool
+addr_eq(const struct dp_addr *a, const struct dp_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return memcmp(&a->u.v4, &b->u.v4, 4) == 0;
+	if (a->family == AF_INET6)
+		return memcmp(&a->u.v6, &b->u.v6, 16) == 0;
+	return true;
+}
+
+static uint64_t
+pair_hash(const struct dp_addr *l, const struct dp_addr *r)
+{
+	return hmap_mix(addr_key(l, 1) ^ (addr_key(r, 2) * 3));
+}
+
+struct anchor *
+anchor_new(uint32_t nspu, const uint32_t *flow_threads)
+{
+	struct anchor *a;
+	uint32_t i;
+
+	if (nspu == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	a->nspu = nspu;
+	a->tunnels = calloc(nspu, sizeof(*a->tunnels));
+	a->flow = calloc(nspu, sizeof(*a->flow));
+	if (a->tunnels == NULL || a->flow == NULL || hmap_init(&a->tun, 64) < 0 ||
+	    hmap_init(&a->pairs, 64) < 0 || hmap_init(&a->ikes, 64) < 0) {
+		anchor_free(a);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < nspu; i++)
+		a->flow[i] = (flow_threads != NULL && flow_threads[i] > 0) ? flow_threads[i] : 1;
+	return a;
+}
+
+static void
+free_node(struct hnode *n, void *arg)
+{
+	size_t off = *(size_t *)arg;
+
+	free((char *)n - off);
+}
+
+void
+anchor_free(struct anchor *a)
+{
+	size_t off;
+
+	if (a == NULL)
+		return;
+	if (a->tun.b != NULL) {
+		off = offsetof(struct atun, hn);
+		hmap_walk(&a->tun, free_node, &off);
+	}
+	if (a->pairs.b != NULL) {
+		off = offsetof(struct gwpair, hn);
+		hmap_walk(&a->pairs, free_node, &off);
+	}
+	if (a->ikes.b != NULL) {
+		off = offsetof(struct ikesa, hn);
+		hmap_walk(&a->ikes, free_node, &off);
+	}
+	hmap_fini(&a->tun);
+	hmap_fini(&a->pairs);
+	hmap_fini(&a->ikes);
+	free(a->tunnels);
+	free(a->flow);
+	free(a);
+}
+
+static struct atun *
+tun_find(const struct anchor *a, uint32_t id)
+{
+	uint64_t h = hmap_mix(id);
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&a->tun, h, it)
+	{
+		struct atun *t = hmap_entry(it, struct atun, hn);
+		if (t->id == id)
+			return t;
+	}
+	return NULL;
+}
+
+static struct gwpair *
+pair_find(const struct anchor *a, const struct dp_addr *l, const struct dp_addr *r)
+{
+	uint64_t h = pair_hash(l, r);
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&a->pairs, h, it)
+	{
+		struct gwpair *p = hmap_entry(it, struct gwpair, hn);
+		if (addr_eq(&p->local, l) && addr_eq(&p->remote, r))
+			return p;
+	}
+	return NULL;
+}
+
+static struct ikesa *
+ike_find(const struct anchor *a, uint64_t id)
+{
+	uint64_t h = hmap_mix(id ^ 0x5a5a5a5aULL);
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&a->ikes, h, it)
+	{
+		struct ikesa *k = hmap_entry(it, struct ikesa, hn);
+		if (k->id == id)
+			return k;
+	}
+	return NULL;
+}
+
+/* Least loaded: min tunnels/flow, compared cross-multiplied. */
+static uint32_t
+least_loaded(const struct anchor *a)
+{
+	uint32_t best = 0, i;
+
+	for (i = 1; i < a->nspu; i++) {
+		uint64_t li = (uint64_t)a->tunnels[i] * a->flow[best];
+		uint64_t lb = (uint64_t)a->tunnels[best] * a->flow[i];
+		if (li < lb)
+			best = i;
+	}
+	return best;
+}
+
+static void
+pair_unref(struct anchor *a, struct gwpair *p)
+{
+	if (p == NULL)
+		return;
+	p->tunnels--;
+	if (p->tunnels == 0 && !p->pinned) {
+		hmap_remove(&a->pairs, &p->hn);
+		free(p);
+	}
+}
+
+static void
+ike_unref(struct anchor *a, struct ikesa *k)
+{
+	if (k == NULL)
+		return;
+	k->tunnels--;
+	if (k->tunnels == 0) {
+		hmap_remove(&a->ikes, &k->hn);
+		free(k);
+	}
+}
+
+int
+anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu)
+{
+	struct atun *t;
+	struct gwpair *p = NULL;
+	struct ikesa *k = NULL;
+	bool new_pair = false, new_ike = false;
+	uint32_t s;
+
+	if (req->spu != DP_SPU_ANY && req->spu >= a->nspu)
+		return -EINVAL;
+
+	t = tun_find(a, req->tunnel_id);
+	if (t != NULL) {
+		/* Already anchored: only an explicit request moves it. */
+		if (req->spu != DP_SPU_ANY && req->spu != t->spu) {
+			a->tunnels[t->spu]--;
+			t->spu = req->spu;
+			a->tunnels[t->spu]++;
+		}
+		*spu = t->spu;
+		return 0;
+	}
+
+	if (req->ike_sa_id != 0)
+		k = ike_find(a, req->ike_sa_id);
+	if (!req->dynamic && req->local.family != 0 && req->remote.family != 0)
+		p = pair_find(a, &req->local, &req->remote);
+
+	if (req->spu != DP_SPU_ANY)
+		s = req->spu; /* 1 */
+	else if (k != NULL)
+		s = k->spu; /* 2 */
+	else if (p != NULL && (p->pinned || p->tunnels > 0))
+		s = p->spu; /* 3, 4 */
+	else if (req->dynamic) {
+		s = a->rr; /* 5 */
+		a->rr = (a->rr + 1) % a->nspu;
+	} else
+		s = least_loaded(a); /* 6 */
+
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	if (!req->dynamic && req->local.family != 0 && req->remote.family != 0 && p == NULL) {
+		p = calloc(1, sizeof(*p));
+		if (p == NULL)
+			goto nomem;
+		p->local = req->local;
+		p->remote = req->remote;
+		p->spu = s;
+		if (hmap_insert(&a->pairs, &p->hn, pair_hash(&p->local, &p->remote)) < 0)
+			goto nomem;
+		new_pair = true;
+	}
+	if (req->ike_sa_id != 0 && k == NULL) {
+		k = calloc(1, sizeof(*k));
+		if (k == NULL)
+			goto nomem;
+		k->id = req->ike_sa_id;
+		k->spu = s;
+		if (hmap_insert(&a->ikes, &k->hn, hmap_mix(k->id ^ 0x5a5a5a5aULL)) < 0)
+			goto nomem;
+		new_ike = true;
+	}
+	t->id = req->tunnel_id;
+	t->spu = s;
+	t->pair = p;
+	t->ike = k;
+	if (hmap_insert(&a->tun, &t->hn, hmap_mix(t->id)) < 0)
+		goto nomem;
+	if (p != NULL) {
+		/* A pair whose last tunnel left keeps no SPU unless pinned. */
+		if (p->tunnels == 0 && !p->pinned)
+			p->spu = s;
+		p->tunnels++;
+	}
+	if (k != NULL)
+		k->tunnels++;
+	a->tunnels[s]++;
+	*spu = s;
+	return 0;
+nomem:
+	if (new_ike) {
+		hmap_remove(&a->ikes, &k->hn);
+		free(k);
+	} else if (req->ike_sa_id != 0 && k != NULL && !new_ike && t->ike == NULL) {
+		/* existing IKE SA: nothing to undo */
+	}
+	if (new_pair) {
+		hmap_remove(&a->pairs, &p->hn);
+		free(p);
+	}
+	free(t);
+	return -ENOMEM;
+}
+
+int
+anchor_remove(struct anchor *a, uint32_t tunnel_id)
+{
+	struct atun *t = tun_find(a, tunnel_id);
+
+	if (t == NULL)
+		return -ENOENT;
+	hmap_remove(&a->tun, &t->hn);
+	a->tunnels[t->spu]--;
+	pair_unref(a, t->pair);
+	ike_unref(a, t->ike);
+	free(t);
+	return 0;
+}
+
+int
+anchor_lookup(const struct anchor *a, uint32_t tunnel_id, uint32_t *spu)
+{
+	const struct atun *t = tun_find(a, tunnel_id);
+
+	if (t == NULL)
+		return -ENOENT;
+	*spu = t->spu;
+	return 0;
+}
+
+struct move_ctx {
+	struct anchor *a;
+	struct gwpair *p;
+	uint32_t to;
+	uint32_t moved;
+	void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to);
+	void *arg;
+};
+
+static void
+move_one(struct hnode *n, void *arg)
+{
+	struct move_ctx *m = arg;
+	struct atun *t = hmap_entry(n, struct atun, hn);
+	uint32_t from = t->spu;
+
+	if (t->pair != m->p || from == m->to)
+		return;
+	m->a->tunnels[from]--;
+	m->a->tunnels[m->to]++;
+	t->spu = m->to;
+	/* CHILD SAs of one IKE SA stay together: the IKE SA follows. */
+	if (t->ike != NULL)
+		t->ike->spu = m->to;
+	m->moved++;
+	if (m->cb != NULL)
+		m->cb(m->arg, t->id, from, m->to);
+}
+
+int
+anchor_move_gateway(struct anchor *a, const struct dp_addr *local, const struct dp_addr *remote,
+    uint32_t spu, void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to), void *arg,
+    uint32_t *moved)
+{
+	struct move_ctx m;
+	struct gwpair *p;
+
+	if (moved != NULL)
+		*moved = 0;
+	if (spu != DP_SPU_ANY && spu >= a->nspu)
+		return -EINVAL;
+	if (local->family == 0 || remote->family == 0)
+		return -EINVAL;
+	p = pair_find(a, local, remote);
+	if (spu == DP_SPU_ANY) {
+		if (p != NULL && p->pinned) {
+			p->pinned = false;
+			if (p->tunnels == 0) {
+				hmap_remove(&a->pairs, &p->hn);
+				free(p);
+			}
+		}
+		return 0;
+	}
+	if (p == NULL) {
+		p = calloc(1, sizeof(*p));
+		if (p == NULL)
+			return -ENOMEM;
+		p->local = *local;
+		p->remote = *remote;
+		if (hmap_insert(&a->pairs, &p->hn, pair_hash(local, remote)) < 0) {
+			free(p);
+			return -ENOMEM;
+		}
+	}
+	p->pinned = true;
+	p->spu = spu;
+	memset(&m, 0, sizeof(m));
+	m.a = a;
+	m.p = p;
+	m.to = spu;
+	m.cb = cb;
+	m.arg = arg;
+	hmap_walk(&a->tun, move_one, &m);
+	if (moved != NULL)
+		*moved = m.moved;
+	return 0;
+}
+
+uint32_t
+anchor_spu_count(const struct anchor *a)
+{
+	return a->nspu;
+}
+
+uint32_t
+anchor_spu_tunnels(const struct anchor *a, uint32_t spu)
+{
+	return spu < a->nspu ? a->tunnels[spu] : 0;
+}
+
+uint32_t
+anchor_spu_flow_threads(const struct anchor *a, uint32_t spu)
+{
+	return spu < a->nspu ? a->flow[spu] : 0;
+}

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp: the front end of the dataplane interface (dp.h). It picks the
+ * backend, anchors tunnels on SPUs (anchor.h) for every backend alike,
+ * remembers each tunnel so that an anchor move can re-program it, and
+ * forwards everything else to the backend's ops table.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anchor.h"
+#include "dp.h"
+#include "hmap.h"
+
+struct dp_tun {
+	struct hnode hn;
+	struct dp_tunnel t;
+};
+
+struct dp {
+	const struct dp_ops *ops;
+	enum dp_backend_kind kind;
+	void *impl;
+	struct anchor *anchor;
+	struct hmap tunnels;
+	uint32_t flow_threads;
+};
+
+/*
+ * AUTO: the kernel's XFRM when it can install an ESP SA, else userspace.
+ * The kernel backend (xfrm/) provides dp_kernel_probe(); a build without
+ * it (CAIRN_DP_HAVE_KERNEL unset) always chooses userspace here.
+ */
+static enum dp_backend_kind
+dp_auto_select(struct errbuf *err)
+{
+#ifdef CAIRN_DP_HAVE_KERNEL
+	struct errbuf why;
+
+	errbuf_clear(&why);
+	if (dp_kernel_probe(&why) == 0)
+		return DP_BACKEND_KERNEL;
+#endif
+	(void)err;
+	return DP_BACKEND_USERSPACE;
+}
+
+static const struct dp_ops *
+dp_ops_for(enum dp_backend_kind kind)
+{
+	switch (kind) {
+	case DP_BACKEND_USERSPACE:
+		return &dp_userspace_ops;
+	case DP_BACKEND_KERNEL:
+#ifdef CAIRN_DP_HAVE_KERNEL
+		return &dp_kernel_ops;
+#else
+		return NULL;
+#endif
+	case DP_BACKEND_MOCK:
+#ifdef CAIRN_DP_HAVE_MOCK
+		return &dp_mock_ops;
+#else
+		return NULL;
+#endif
+	case DP_BACKEND_AUTO:
+		break;
+	}
+	return NULL;
+}
+
+int
+dp_open(const struct dp_config *cfg, struct dp **out, struct errbuf *err)
+{
+	struct dp *dp;
+	uint32_t n, i, *ft = NULL;
+	int rc;
+
+	*out = NULL;
+	dp = calloc(1, sizeof(*dp));
+	if (dp == NULL)
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	dp->kind = cfg->backend == DP_BACKEND_AUTO ? dp_auto_select(err) : cfg->backend;
+	dp->ops = dp_ops_for(dp->kind);
+	if (dp->ops == NULL) {
+		free(dp);
+		return errbuf_set(
+		    err, -EOPNOTSUPP, "dataplane backend not built into this program");
+	}
+	if ((rc = dp->ops->open(cfg, &dp->impl, err)) < 0) {
+		free(dp);
+		return rc;
+	}
+	n = dp->ops->spu_count(dp->impl);
+	dp->flow_threads = cfg->flow_threads ? cfg->flow_threads : 1;
+	ft = calloc(n, sizeof(*ft));
+	if (ft != NULL)
+		for (i = 0; i < n; i++)
+			ft[i] = dp->flow_threads;
+	dp->anchor = ft != NULL ? anchor_new(n, ft) : NULL;
+	free(ft);
+	if (dp->anchor == NULL || hmap_init(&dp->tunnels, 64) < 0) {
+		dp_close(dp);
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	}
+	*out = dp;
+	return 0;
+}
+
+static void
+free_tun(struct hnode *n, void *arg)
+{
+	(void)arg;
+	free(hmap_entry(n, struct dp_tun, hn));
+}
+
+void
+dp_close(struct dp *dp)
+{
+	if (dp == NULL)
+		return;
+	if (dp->impl != NULL)
+		dp->ops->close(dp->impl);
+	anchor_free(dp->anchor);
+	if (dp->tunnels.b != NULL)
+		hmap_walk(&dp->tunnels, free_tun, NULL);
+	hmap_fini(&dp->tunnels);
+	free(dp);
+}
+
+const char *
+dp_backend_name(const struct dp *dp)
+{
+	return dp->ops->name;
+}
+
+enum dp_backend_kind
+dp_backend_kind(const struct dp *dp)
+{
+	return dp->kind;
+}
+
+uint32_t
+dp_spu_count(const struct dp *dp)
+{
+	return dp->ops->spu_count(dp->impl);
+}
+
+int
+dp_unit_set(struct dp *dp, const struct dp_unit *u, struct errbuf *err)
+{
+	return dp->ops->unit_set(dp->impl, u, err);
+}
+
+int
+dp_unit_del(struct dp *dp, uint32_t unit, struct errbuf *err)
+{
+	return dp->ops->unit_del(dp->impl, unit, err);
+}
+
+int
+dp_route_add(struct dp *dp, const struct dp_route *r, struct errbuf *err)
+{
+	return dp->ops->route_add(dp->impl, r, err);
+}
+
+int
+dp_route_del(struct dp *dp, const struct dp_route *r, struct errbuf *err)
+{
+	return dp->ops->route_del(dp->impl, r, err);
+}
+
+static struct dp_tun *
+tun_find(const struct dp *dp, uint32_t id)
+{
+	uint64_t h = hmap_mix(id);
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&dp->tunnels, h, it)
+	{
+		struct dp_tun *t = hmap_entry(it, struct dp_tun, hn);
+		if (t->t.id == id)
+			return t;
+	}
+	return NULL;
+}
+
+int
+dp_tunnel_set(struct dp *dp, const struct dp_tunnel *t, uint32_t *spu, struct errbuf *err)
+{
+	struct anchor_req req;
+	struct dp_tun *k = tun_find(dp, t->id);
+	struct dp_tunnel copy = *t;
+	uint32_t s, before = DP_SPU_ANY;
+	bool placed_new = k == NULL;
+	int rc;
+
+	if (t->id == 0)
+		return errbuf_set(err, -EINVAL, "tunnel id 0 is reserved");
+	memset(&req, 0, sizeof(req));
+	req.tunnel_id = t->id;
+	req.ike_sa_id = t->ike_sa_id;
+	req.local = t->local_gw;
+	req.remote = t->remote_gw;
+	req.dynamic = t->dynamic;
+	req.spu = t->spu;
+	if (!placed_new)
+		anchor_lookup(dp->anchor, t->id, &before);
+	rc = anchor_place(dp->anchor, &req, &s);
+	if (rc == -EINVAL)
+		return errbuf_set(err, rc, "tunnel %u: SPU %u does not exist (%u SPUs)", t->id,
+		    t->spu, dp_spu_count(dp));
+	if (rc < 0)
+		return errbuf_set(err, rc, "tunnel %u: anchoring: out of memory", t->id);
+	copy.spu = s;
+	rc = dp->ops->tunnel_set(dp->impl, &copy, err);
+	if (rc < 0) {
+		/* undo the placement */
+		if (placed_new) {
+			anchor_remove(dp->anchor, t->id);
+		} else if (before != s) {
+			req.spu = before;
+			anchor_place(dp->anchor, &req, &s);
+		}
+		return rc;
+	}
+	if (k == NULL) {
+		k = calloc(1, sizeof(*k));
+		if (k == NULL || hmap_insert(&dp->tunnels, &k->hn, hmap_mix(t->id)) < 0) {
+			free(k);
+			dp->ops->tunnel_del(dp->impl, t->id, NULL);
+			anchor_remove(dp->anchor, t->id);
+			return errbuf_set(err, -ENOMEM, "out of memory");
+		}
+	}
+	k->t = copy;
+	if (spu != NULL)
+		*spu = copy.spu;
+	return 0;
+}
+
+int
+dp_tunnel_del(struct dp *dp, uint32_t tunnel_id, struct errbuf *err)
+{
+	struct dp_tun *k = tun_find(dp, tunnel_id);
+	int rc;
+
+	rc = dp->ops->tunnel_del(dp->impl, tunnel_id, err);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	anchor_remove(dp->anchor, tunnel_id);
+	if (k != NULL) {
+		hmap_remove(&dp->tunnels, &k->hn);
+		free(k);
+	}
+	return rc;
+}
+
+int
+dp_tunnel_spu(const struct dp *dp, uint32_t tunnel_id, uint32_t *spu)
+{
+	return anchor_lookup(dp->anchor, tunnel_id, spu);
+}
+
+struct moved {
+	uint32_t *ids;
+	uint32_t n, cap;
+	bool nomem;
+};
+
+static void
+note_moved(void *arg, uint32_t id, uint32_t from, uint32_t to)
+{
+	struct moved *m = arg;
+	uint32_t *n;
+
+	(void)from;
+	(void)to;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 16;
+		n = realloc(m->ids, m->cap * sizeof(*n));
+		if (n == NULL) {
+			m->nomem = true;
+			return;
+		}
+		m->ids = n;
+	}
+	m->ids[m->n++] = id;
+}
+
+int
+dp_anchor_move(struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote,
+    uint32_t spu, uint32_t *moved, struct errbuf *err)
+{
+	struct moved m;
+	struct dp_tun *k;
+	uint32_t i, done = 0;
+	int rc, first = 0;
+
+	memset(&m, 0, sizeof(m));
+	if (spu != DP_SPU_ANY && spu >= dp_spu_count(dp))
+		return errbuf_set(
+		    err, -EINVAL, "SPU %u does not exist (%u SPUs)", spu, dp_spu_count(dp));
+	rc = anchor_move_gateway(dp->anchor, local, remote, spu, note_moved, &m, NULL);
+	if (rc < 0) {
+		free(m.ids);
+		return errbuf_set(err, rc, "anchor move: %s",
+		    rc == -ENOMEM ? "out of memory" : "bad gateway addresses");
+	}
+	for (i = 0; i < m.n; i++) {
+		k = tun_find(dp, m.ids[i]);
+		if (k == NULL)
+			continue;
+		k->t.spu = spu;
+		rc = dp->ops->tunnel_set(dp->impl, &k->t, err);
+		if (rc < 0 && first == 0)
+			first = rc;
+		else if (rc == 0)
+			done++;
+	}
+	free(m.ids);
+	if (moved != NULL)
+		*moved = done;
+	if (m.nomem && first == 0)
+		first = errbuf_set(err, -ENOMEM, "anchor move: out of memory (some tunnels kept)");
+	return first;
+}
+
+int
+dp_spi_alloc(struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote, uint32_t spu,
+    uint32_t *spi, struct errbuf *err)
+{
+	return dp->ops->spi_alloc(dp->impl, local, remote, spu, spi, err);
+}
+
+int
+dp_sa_add(struct dp *dp, const struct dp_sa *sa, struct errbuf *err)
+{
+	struct dp_sa copy = *sa;
+	uint32_t spu;
+	int rc;
+
+	if (anchor_lookup(dp->anchor, sa->tunnel_id, &spu) < 0)
+		return errbuf_set(
+		    err, -ENOENT, "SA %08x: tunnel %u not found", sa->spi, sa->tunnel_id);
+	copy.spu = spu;
+	rc = dp->ops->sa_add(dp->impl, &copy, err);
+	explicit_bzero(&copy, sizeof(copy));
+	return rc;
+}
+
+int
+dp_sa_update(struct dp *dp, const struct dp_sa *sa, uint32_t what, struct errbuf *err)
+{
+	if (dp->ops->sa_update == NULL)
+		return errbuf_set(err, -EOPNOTSUPP, "%s: SA update not supported", dp->ops->name);
+	return dp->ops->sa_update(dp->impl, sa, what, err);
+}
+
+int
+dp_sa_del(
+    struct dp *dp, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst, struct errbuf *err)
+{
+	return dp->ops->sa_del(dp->impl, spi, dir, dst, err);
+}
+
+int
+dp_sa_stats(struct dp *dp, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst,
+    struct dp_sa_stats *out, struct errbuf *err)
+{
+	return dp->ops->sa_stats(dp->impl, spi, dir, dst, out, err);
+}
+
+int
+dp_policy_add(struct dp *dp, const struct dp_policy *p, struct errbuf *err)
+{
+	return dp->ops->policy_add(dp->impl, p, err);
+}
+
+int
+dp_policy_del(struct dp *dp, uint32_t policy_id, struct errbuf *err)
+{
+	return dp->ops->policy_del(dp->impl, policy_id, err);
+}
+
+int
+dp_spu_stats(struct dp *dp, uint32_t spu, struct dp_spu_stats *out)
+{
+	int rc = dp->ops->spu_stats(dp->impl, spu, out);
+
+	if (rc == 0) {
+		/* the anchoring view is the front end's, for every backend */
+		out->tunnels = anchor_spu_tunnels(dp->anchor, spu);
+		out->flow_threads = anchor_spu_flow_threads(dp->anchor, spu);
+	}
+	return rc;
+}
+
+int
+dp_clear_stats(struct dp *dp)
+{
+	return dp->ops->clear_stats(dp->impl);
+}
+
+int
+dp_event_fd(struct dp *dp)
+{
+	return dp->ops->event_fd(dp->impl);
+}
+
+int
+dp_event_read(struct dp *dp, struct dp_event *ev)
+{
+	return dp->ops->event_read(dp->impl, ev);
+}
+
+bool
+dp_owns_natt_port(const struct dp *dp)
+{
+	return dp->ops->ike_recv != NULL;
+}
+
+int
+dp_ike_recv(struct dp *dp, struct dp_ike_msg *msg)
+{
+	if (dp->ops->ike_recv == NULL)
+		return -EOPNOTSUPP;
+	return dp->ops->ike_recv(dp->impl, msg);
+}
+
+int
+dp_ike_send(struct dp *dp, const struct dp_ike_msg *msg)
+{
+	if (dp->ops->ike_send == NULL)
+		return -EOPNOTSUPP;
+	return dp->ops->ike_send(dp->impl, msg);
+}

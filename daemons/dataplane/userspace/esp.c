@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * esp: ESP tunnel-mode transforms with OpenSSL EVP (RFC 4303, RFC 4106,
+ * RFC 3602, RFC 4868). Contexts are initialised with the key once; per
+ * packet only the IV is set (EVP_*Init_ex with NULL cipher and key), and
+ * HMAC is re-armed with EVP_MAC_init(ctx, NULL, ...), which reuses the
+ * precomputed key pads.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/params.h>
+
+#include "esp.h"
+#include "rd.h"
+
+static const char *
+integ_digest(enum dp_integ integ, uint8_t *icv, size_t *klen)
+{
+	switch (integ) {
+	case DP_INTEG_HMAC_SHA256_128:
+		*icv = 16;
+		*klen = 32;
+		return "SHA256";
+	case DP_INTEG_HMAC_SHA384_192:
+		*icv = 24;
+		*klen = 48;
+		return "SHA384";
+	case DP_INTEG_HMAC_SHA512_256:
+		*icv = 32;
+		*klen = 64;
+		return "SHA512";
+	case DP_INTEG_NONE:
+		break;
+	}
+	return NULL;
+}
+
+int
+esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t eklen,
+    enum dp_integ integ, const uint8_t *ikey, size_t iklen, bool encrypt, bool allow_null_integ,
+    struct errbuf *err)
+{
+	const EVP_CIPHER *cipher = NULL;
+	size_t want_ek = 0, want_ik = 0;
+	const char *md = NULL;
+	EVP_MAC *mac = NULL;
+	OSSL_PARAM params[2];
+	int rc = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->enc = enc;
+	x->integ = integ;
+	x->encrypt = encrypt;
+	switch (enc) {
+	case DP_ENC_AES_GCM_128:
+		cipher = EVP_aes_128_gcm();
+		want_ek = 16 + 4;
+		break;
+	case DP_ENC_AES_GCM_256:
+		cipher = EVP_aes_256_gcm();
+		want_ek = 32 + 4;
+		break;
+	case DP_ENC_AES_CBC_128:
+		cipher = EVP_aes_128_cbc();
+		want_ek = 16;
+		break;
+	case DP_ENC_AES_CBC_256:
+		cipher = EVP_aes_256_cbc();
+		want_ek = 32;
+		break;
+	default:
+		return errbuf_set(err, -EINVAL, "unknown encryption algorithm %d", (int)enc);
+	}
+	x->aead = enc == DP_ENC_AES_GCM_128 || enc == DP_ENC_AES_GCM_256;
+	if (eklen != want_ek)
+		return errbuf_set(err, -EINVAL, "encryption key must be %zu bytes (%s), not %zu",
+		    want_ek, x->aead ? "key + 4-byte salt" : "key", eklen);
+	if (x->aead) {
+		if (integ != DP_INTEG_NONE)
+			return errbuf_set(err, -EINVAL,
+			    "AES-GCM is combined-mode: no integrity algorithm allowed");
+		x->iv_len = 8;
+		x->blk = 4;
+		x->icv_len = 16;
+		memcpy(x->salt, ekey + eklen - 4, 4);
+	} else {
+		x->iv_len = 16;
+		x->blk = 16;
+		if (integ == DP_INTEG_NONE) {
+			if (!allow_null_integ)
+				return errbuf_set(err, -EINVAL,
+				    "AES-CBC needs an integrity algorithm (RFC 8221)");
+		} else {
+			md = integ_digest(integ, &x->icv_len, &want_ik);
+			if (md == NULL)
+				return errbuf_set(
+				    err, -EINVAL, "unknown integrity algorithm %d", (int)integ);
+			if (iklen != want_ik)
+				return errbuf_set(err, -EINVAL,
+				    "integrity key must be %zu bytes, not %zu", want_ik, iklen);
+		}
+	}
+
+	x->cctx = EVP_CIPHER_CTX_new();
+	if (x->cctx == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if (x->aead) {
+		if (EVP_CipherInit_ex(x->cctx, cipher, NULL, NULL, NULL, encrypt ? 1 : 0) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(x->cctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1 ||
+		    EVP_CipherInit_ex(x->cctx, NULL, NULL, ekey, NULL, encrypt ? 1 : 0) != 1) {
+			rc = -EIO;
+			goto fail;
+		}
+	} else {
+		if (EVP_CipherInit_ex(x->cctx, cipher, NULL, ekey, NULL, encrypt ? 1 : 0) != 1 ||
+		    EVP_CIPHER_CTX_set_padding(x->cctx, 0) != 1) {
+			rc = -EIO;
+			goto fail;
+		}
+	}
+	if (md != NULL) {
+		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+		if (mac == NULL) {
+			rc = -EIO;
+			goto fail;
+		}
+		x->mctx = EVP_MAC_CTX_new(mac);
+		EVP_MAC_free(mac);
+		if (x->mctx == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md, 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (EVP_MAC_init(x->mctx, ikey, iklen, params) != 1) {
+			rc = -EIO;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	esp_xform_fini(x);
+	return errbuf_set(err, rc, "OpenSSL could not set up the %s transform",
+	    rc == -ENOMEM ? "(out of memory)" : "ESP");
+}
+
+void
+esp_xform_fini(struct esp_xform *x)
+{
+	EVP_CIPHER_CTX_free(x->cctx);
+	EVP_MAC_CTX_free(x->mctx);
+	x->cctx = NULL;
+	x->mctx = NULL;
+	explicit_bzero(x->salt, sizeof(x->salt));
+}
+
+size_t
+esp_pad_len(const struct esp_xform *x, size_t plen)
+{
+	size_t r = (plen + ESP_TRL_LEN) % x->blk;
+
+	return r == 0 ? 0 : x->blk - r;
+}
+
+size_t
+esp_total_len(const struct esp_xform *x, size_t plen)
+{
+	return ESP_HDR_LEN + x->iv_len + plen + esp_pad_len(x, plen) + ESP_TRL_LEN + x->icv_len;
+}
+
+size_t
+esp_max_payload(const struct esp_xform *x, size_t space)
+{
+	size_t fixed = ESP_HDR_LEN + x->iv_len + x->icv_len, body;
+
+	if (space < fixed + x->blk)
+		return 0;
+	body = ((space - fixed) / x->blk) * x->blk; /* payload + pad + trailer */
+	return body - ESP_TRL_LEN;
+}
+
+/* HMAC over data[0..len) and, with ESN, the high sequence bits (RFC 4303 3.3.2.1). */
+static int
+esp_icv(struct esp_xform *x, const uint8_t *data, size_t len, bool esn, uint64_t seq, uint8_t *icv)
+{
+	uint8_t full[64], hi[4];
+	size_t outl = 0;
+
+	if (EVP_MAC_init(x->mctx, NULL, 0, NULL) != 1 || EVP_MAC_update(x->mctx, data, len) != 1)
+		return -EIO;
+	if (esn) {
+		wr_be32(hi, (uint32_t)(seq >> 32));
+		if (EVP_MAC_update(x->mctx, hi, 4) != 1)
+			return -EIO;
+	}
+	if (EVP_MAC_final(x->mctx, full, &outl, sizeof(full)) != 1 || outl < x->icv_len)
+		return -EIO;
+	memcpy(icv, full, x->icv_len);
+	return 0;
+}
+
+/* RFC 4106 5: AAD is SPI || seq (32-bit) or SPI || seq_hi || seq_lo (ESN). */
+static size_t
+gcm_aad(uint8_t *aad, uint32_t spi, uint64_t seq, bool esn)
+{
+	wr_be32(aad, spi);
+	if (esn) {
+		wr_be32(aad + 4, (uint32_t)(seq >> 32));
+		wr_be32(aad + 8, (uint32_t)seq);
+		return 12;
+	}
+	wr_be32(aad + 4, (uint32_t)seq);
+	return 8;
+}
+
+int
+esp_seal(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const uint8_t *iv,
+    uint8_t next_hdr, uint8_t *pkt, size_t plen, size_t cap, size_t *out_len)
+{
+	size_t pad = esp_pad_len(x, plen), i, body, total;
+	uint8_t *payload = pkt + ESP_HDR_LEN + x->iv_len, *trl;
+	uint8_t nonce[12], aad[12];
+	int outl;
+
+	total = ESP_HDR_LEN + x->iv_len + plen + pad + ESP_TRL_LEN + x->icv_len;
+	if (total > cap)
+		return -EMSGSIZE;
+	/* RFC 4303 2.4: padding bytes are 1, 2, 3, ... */
+	trl = payload + plen;
+	for (i = 0; i < pad; i++)
+		trl[i] = (uint8_t)(i + 1);
+	trl[pad] = (uint8_t)pad;
+	trl[pad + 1] = next_hdr;
+	body = plen + pad + ESP_TRL_LEN;
+
+	wr_be32(pkt, spi);
+	wr_be32(pkt + 4, (uint32_t)seq);
+	memcpy(pkt + ESP_HDR_LEN, iv, x->iv_len);
+
+	if (x->aead) {
+		size_t alen = gcm_aad(aad, spi, seq, esn);
+
+		memcpy(nonce, x->salt, 4);
+		memcpy(nonce + 4, iv, 8);
+		if (EVP_EncryptInit_ex(x->cctx, NULL, NULL, NULL, nonce) != 1 ||
+		    EVP_EncryptUpdate(x->cctx, NULL, &outl, aad, (int)alen) != 1 ||
+		    EVP_EncryptUpdate(x->cctx, payload, &outl, payload, (int)body) != 1 ||
+		    EVP_EncryptFinal_ex(x->cctx, payload + body, &outl) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(x->cctx, EVP_CTRL_GCM_GET_TAG, 16, payload + body) != 1)
+			return -EIO;
+	} else {
+		if (EVP_EncryptInit_ex(x->cctx, NULL, NULL, NULL, iv) != 1 ||
+		    EVP_EncryptUpdate(x->cctx, payload, &outl, payload, (int)body) != 1 ||
+		    (size_t)outl != body)
+			return -EIO;
+		if (x->mctx != NULL &&
+		    esp_icv(x, pkt, ESP_HDR_LEN + x->iv_len + body, esn, seq, payload + body) < 0)
+			return -EIO;
+	}
+	*out_len = total;
+	return 0;
+}
+
+bool
+esp_peek(const uint8_t *pkt, size_t len, uint32_t *spi, uint32_t *seq_lo)
+{
+	struct rd r;
+
+	rd_init(&r, pkt, len);
+	return rd_be32(&r, spi) && rd_be32(&r, seq_lo);
+}
+
+int
+esp_open(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len, size_t *off,
+    size_t *plen, uint8_t *next_hdr)
+{
+	size_t hdr = ESP_HDR_LEN + x->iv_len, body, pad, i;
+	uint8_t *payload = pkt + hdr, *icv;
+	uint8_t nonce[12], aad[12], want[ESP_ICV_MAX];
+	uint32_t spi;
+	int outl;
+
+	/* 1. room for header, IV, one aligned block holding the trailer, ICV */
+	if (len < hdr + x->icv_len + x->blk)
+		return -EBADMSG;
+	body = len - hdr - x->icv_len;
+	/* 2. the encrypted part is aligned (RFC 4303 2.4) */
+	if (body % x->blk != 0)
+		return -EBADMSG;
+	spi = (uint32_t)pkt[0] << 24 | (uint32_t)pkt[1] << 16 | (uint32_t)pkt[2] << 8 | pkt[3];
+	icv = payload + body;
+
+	if (x->aead) {
+		size_t alen = gcm_aad(aad, spi, seq, esn);
+
+		memcpy(nonce, x->salt, 4);
+		memcpy(nonce + 4, pkt + ESP_HDR_LEN, 8);
+		if (EVP_DecryptInit_ex(x->cctx, NULL, NULL, NULL, nonce) != 1 ||
+		    EVP_DecryptUpdate(x->cctx, NULL, &outl, aad, (int)alen) != 1 ||
+		    EVP_DecryptUpdate(x->cctx, payload, &outl, payload, (int)body) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(x->cctx, EVP_CTRL_GCM_SET_TAG, 16, icv) != 1)
+			return -EIO;
+		if (EVP_DecryptFinal_ex(x->cctx, payload + body, &outl) != 1)
+			return -EACCES;
+	} else {
+		/* 3. authenticate before decrypting (RFC 4303 3.4.4) */
+		if (x->mctx != NULL) {
+			if (esp_icv(x, pkt, hdr + body, esn, seq, want) < 0)
+				return -EIO;
+			if (CRYPTO_memcmp(want, icv, x->icv_len) != 0)
+				return -EACCES;
+		}
+		if (EVP_DecryptInit_ex(x->cctx, NULL, NULL, NULL, pkt + ESP_HDR_LEN) != 1 ||
+		    EVP_DecryptUpdate(x->cctx, payload, &outl, payload, (int)body) != 1 ||
+		    (size_t)outl != body)
+			return -EIO;
+	}
+
+	/* 4. trailer: pad length fits, padding is 1, 2, 3, ... */
+	pad = payload[body - 2];
+	if (pad + ESP_TRL_LEN > body)
+		return -EPROTO;
+	for (i = 0; i < pad; i++)
+		if (payload[body - ESP_TRL_LEN - pad + i] != (uint8_t)(i + 1))
+			return -EPROTO;
+	*next_hdr = payload[body - 1];
+	*off = hdr;
+	*plen = body - ESP_TRL_LEN - pad;
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * esp: ESP (RFC 4303) packet transforms, in place, on caller buffers. No
+ * sockets, clocks or globals: the SPU workers, the unit tests (RFC 4106 /
+ * draft-mcgrew-gcm-test, RFC 3602 and RFC 4868 vectors) and the fuzz
+ * target all drive the same code.
+ *
+ * An esp_xform holds one SA's algorithm parameters and its preallocated
+ * OpenSSL contexts (key schedule done once); it is used by one thread.
+ */
+#ifndef CAIRN_DP_ESP_H
+#define CAIRN_DP_ESP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "dp.h"
+#include "errbuf.h"
+
+#define ESP_HDR_LEN 8 /* SPI + sequence number */
+#define ESP_TRL_LEN 2 /* pad length + next header */
+#define ESP_IV_MAX  16
+#define ESP_ICV_MAX 32
+#define ESP_BLK_MAX 16
+/* Worst-case bytes an ESP encapsulation adds to a payload. */
+#define ESP_OVERHEAD_MAX (ESP_HDR_LEN + ESP_IV_MAX + ESP_BLK_MAX - 1 + ESP_TRL_LEN + ESP_ICV_MAX)
+
+struct esp_xform {
+	enum dp_enc enc;
+	enum dp_integ integ;
+	bool aead;
+	bool encrypt;    /* direction the contexts were set up for */
+	uint8_t iv_len;  /* on the wire: 8 (GCM), 16 (CBC) */
+	uint8_t blk;     /* payload+trailer alignment: 4 (GCM), 16 (CBC) */
+	uint8_t icv_len; /* 16 (GCM), 16/24/32 (HMAC-SHA2 truncated) */
+	uint8_t salt[4]; /* GCM nonce salt (RFC 4106 4) */
+	EVP_CIPHER_CTX *cctx;
+	EVP_MAC_CTX *mctx;
+};
+
+/*
+ * Sets up x for one direction. ekey includes the 4-byte GCM salt; CBC
+ * requires an integrity algorithm unless allow_null_integ (tests only).
+ * -EINVAL (bad algorithm or key length, message in err), -ENOMEM, -EIO.
+ */
+int esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t eklen,
+    enum dp_integ integ, const uint8_t *ikey, size_t iklen, bool encrypt, bool allow_null_integ,
+    struct errbuf *err);
+void esp_xform_fini(struct esp_xform *x); /* frees the contexts (they wipe their keys) */
+
+/* Padding bytes RFC 4303 2.4 needs after plen payload bytes (minimal). */
+size_t esp_pad_len(const struct esp_xform *x, size_t plen);
+/* ESP packet length (header through ICV) for plen payload bytes. */
+size_t esp_total_len(const struct esp_xform *x, size_t plen);
+/* The largest payload whose ESP packet fits in `space` bytes (0 if none). */
+size_t esp_max_payload(const struct esp_xform *x, size_t space);
+
+/*
+ * Encapsulates in place. pkt[0 .. ESP_HDR_LEN + iv_len) receives the ESP
+ * header and IV; the payload (plen bytes) is already at
+ * pkt + ESP_HDR_LEN + iv_len; cap is the room from pkt on. The wire IV is
+ * iv (iv_len bytes; GCM: must never repeat under one key; CBC:
+ * unpredictable). The low 32 bits of seq go on the wire; with esn the high
+ * 32 bits are authenticated too (RFC 4303 2.2.1). *out_len receives the
+ * ESP packet length. -EMSGSIZE if cap is too small, -EIO on a crypto error.
+ */
+int esp_seal(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const uint8_t *iv,
+    uint8_t next_hdr, uint8_t *pkt, size_t plen, size_t cap, size_t *out_len);
+
+/* Reads SPI and low sequence number from the ESP header; false if too short. */
+bool esp_peek(const uint8_t *pkt, size_t len, uint32_t *spi, uint32_t *seq_lo);
+
+/*
+ * Verifies and decrypts pkt[0..len) (ESP header through ICV) in place,
+ * with seq the full (inferred) sequence number. On success the payload is
+ * pkt[*off .. *off + *plen) and *next_hdr its protocol.
+ * -EBADMSG: malformed (too short, misaligned); -EACCES: ICV mismatch;
+ * -EPROTO: bad padding or pad length; -EIO: crypto library failure.
+ */
+int esp_open(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len, size_t *off,
+    size_t *plen, uint8_t *next_hdr);
+
+#endif

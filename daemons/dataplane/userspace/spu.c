@@ -1,0 +1,1682 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spu: one SPU worker thread of the userspace backend (us.h).
+ *
+ * Loop: apply a control message if one is posted; wait in epoll for the
+ * SPU's TUN queue, its UDP 4500 and raw ESP sockets and its wake eventfd;
+ * process bounded batches; drain the handoff rings; flush what was queued
+ * for sendmmsg and for GRO writes to the TUN.
+ *
+ * Outbound: TUN read (maybe a TSO super-packet) -> policy or route lookup
+ * -> tunnel -> owner? else hand off -> MTU/DF decision -> segment straight
+ * into the send slab, ESP in place -> sendmmsg, consecutive equal-size
+ * datagrams of one SA as one UDP GSO send.
+ * Inbound: recvmmsg (UDP GRO: many datagrams per buffer) -> SPI -> owner?
+ * else hand off -> replay pre-check -> decrypt in place -> replay update
+ * -> selector check -> GRO -> one TUN write per coalesced flow batch.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netinet/udp.h>
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "rd.h"
+#include "us.h"
+#include "xmem.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+enum { TAG_WAKE = 1, TAG_TUN, TAG_UDP4, TAG_UDP6, TAG_RAW4, TAG_RAW6 };
+enum { REC_OUT = 1, REC_IN = 2 };
+
+/* ring record meta: IN: bit 0 encap, bits 8..15 outer TOS, bits 16..23 hops */
+#define META_ENCAP   1u
+#define META_TOS(m)  (((m) >> 8) & 0xff)
+#define META_HOPS(m) (((m) >> 16) & 0xff)
+
+static inline void
+ctr_add(_Atomic uint64_t *c, uint64_t v)
+{
+	/* single writer: a plain load and store, no locked instruction */
+	atomic_store_explicit(
+	    c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+static uint64_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* ---- events ---- */
+
+void
+us_event_post(struct us *us, const struct dp_event *ev)
+{
+	struct us_event_q *q = &us->evq;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&q->lock); /* EVENT QUEUE LOCK */
+	if (q->n < q->cap) {
+		q->ev[(q->head + q->n) % q->cap] = *ev;
+		q->n++;
+	} else {
+		q->dropped++;
+	}
+	if (write(us->ev_fd, &one, sizeof(one)) < 0) {
+		/* counter saturated: the reader is already woken */
+	}
+	pthread_mutex_unlock(&q->lock); /* EVENT QUEUE UNLOCK */
+}
+
+static void
+sa_event(struct spu *s, struct us_sa *sa, enum dp_event_type type, const char *why)
+{
+	struct dp_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.tunnel_id = sa->tunnel_id;
+	ev.spi = sa->spi;
+	ev.dir = sa->dir;
+	ev.src = sa->dir == DP_DIR_IN ? sa->remote : sa->local;
+	ev.dst = sa->dir == DP_DIR_IN ? sa->local : sa->remote;
+	ev.spu = s->idx;
+	snprintf(ev.msg, sizeof(ev.msg), "SA %08x %s: %s", sa->spi,
+	    sa->dir == DP_DIR_IN ? "inbound" : "outbound", why);
+	us_event_post(s->us, &ev);
+}
+
+/* Byte/packet lifetimes after each packet (RFC 4301 4.4.2.1). */
+static void
+sa_account(struct spu *s, struct us_sa *sa, size_t bytes)
+{
+	const struct dp_lifetime *l = &sa->life;
+
+	sa->st.packets++;
+	sa->st.bytes += bytes;
+	sa->st.last_used = s->now;
+	if (!(sa->flags & DP_SA_HAS_LIFETIME))
+		return;
+	if ((l->hard_bytes && sa->st.bytes >= l->hard_bytes) ||
+	    (l->hard_packets && sa->st.packets >= l->hard_packets)) {
+		sa->dead = true;
+		sa_event(s, sa, DP_EV_HARD_EXPIRE, "hard lifetime reached");
+	} else if (!sa->soft_sent && ((l->soft_bytes && sa->st.bytes >= l->soft_bytes) ||
+	                                 (l->soft_packets && sa->st.packets >= l->soft_packets))) {
+		sa->soft_sent = true;
+		sa_event(s, sa, DP_EV_SOFT_EXPIRE, "soft lifetime reached");
+	}
+}
+
+static void
+sa_check_time(struct spu *s, struct us_sa *sa)
+{
+	const struct dp_lifetime *l = &sa->life;
+	uint64_t age = s->now - sa->st.add_time;
+
+	if (sa->dead || !(sa->flags & DP_SA_HAS_LIFETIME))
+		return;
+	if (l->hard_seconds && age >= l->hard_seconds) {
+		sa->dead = true;
+		sa_event(s, sa, DP_EV_HARD_EXPIRE, "hard lifetime (seconds) reached");
+	} else if (!sa->soft_sent && l->soft_seconds && age >= l->soft_seconds) {
+		sa->soft_sent = true;
+		sa_event(s, sa, DP_EV_SOFT_EXPIRE, "soft lifetime (seconds) reached");
+	}
+}
+
+/* ---- tables ---- */
+
+static struct spu_tun *
+tun_find(struct spu *s, uint32_t id)
+{
+	uint64_t h = hmap_mix(id);
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&s->tuns, h, it)
+	{
+		struct spu_tun *t = hmap_entry(it, struct spu_tun, hn);
+		if (t->d->t.id == id)
+			return t;
+	}
+	return NULL;
+}
+
+static struct spu_unit *
+unit_find(struct spu *s, uint32_t id)
+{
+	uint64_t h = hmap_mix((uint64_t)id | (1ULL << 40));
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&s->units, h, it)
+	{
+		struct spu_unit *u = hmap_entry(it, struct spu_unit, hn);
+		if (u->d->u.unit == id)
+			return u;
+	}
+	return NULL;
+}
+
+static struct spi_ent *
+spi_find(struct spu *s, uint32_t spi)
+{
+	uint64_t h = hmap_mix((uint64_t)spi | (2ULL << 40));
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&s->spis, h, it)
+	{
+		struct spi_ent *e = hmap_entry(it, struct spi_ent, hn);
+		if (e->spi == spi)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+unit_link(struct spu_unit *u, struct spu_tun *t)
+{
+	struct spu_tun **n;
+
+	if (u->ntun == u->cap) {
+		uint32_t cap = u->cap ? u->cap * 2 : 4;
+		n = realloc(u->tun, cap * sizeof(*n));
+		if (n == NULL)
+			return; /* the tunnel stays unreachable through this unit */
+		u->tun = n;
+		u->cap = cap;
+	}
+	u->tun[u->ntun++] = t;
+}
+
+static void
+unit_unlink(struct spu_unit *u, struct spu_tun *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < u->ntun; i++) {
+		if (u->tun[i] == t) {
+			u->tun[i] = u->tun[--u->ntun];
+			return;
+		}
+	}
+}
+
+void
+spu_sa_free(struct us_sa *sa)
+{
+	if (sa == NULL)
+		return;
+	esp_xform_fini(&sa->x);
+	replay_fini(&sa->rp);
+	xmem_free(sa, sizeof(*sa));
+}
+
+/* ---- outbound: the send queue ---- */
+
+static size_t
+txq_cmsg(struct txq *q, int i, const struct us_sa *sa, uint8_t tos)
+{
+	struct msghdr *mh = &q->msg[i].msg_hdr;
+	struct cmsghdr *c;
+	size_t len = 0;
+
+	memset(q->cmsg[i], 0, sizeof(q->cmsg[i]));
+	mh->msg_control = q->cmsg[i];
+	mh->msg_controllen = sizeof(q->cmsg[i]);
+	c = CMSG_FIRSTHDR(mh);
+	if (sa->local.family == AF_INET) {
+		struct in_pktinfo pi;
+		int t = tos;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = sa->local.u.v4;
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		len += CMSG_SPACE(sizeof(pi));
+		c = CMSG_NXTHDR(mh, c);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_TOS;
+		c->cmsg_len = CMSG_LEN(sizeof(t));
+		memcpy(CMSG_DATA(c), &t, sizeof(t));
+		len += CMSG_SPACE(sizeof(t));
+	} else {
+		struct in6_pktinfo pi;
+		int t = tos;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = sa->local.u.v6;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		len += CMSG_SPACE(sizeof(pi));
+		c = CMSG_NXTHDR(mh, c);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_TCLASS;
+		c->cmsg_len = CMSG_LEN(sizeof(t));
+		memcpy(CMSG_DATA(c), &t, sizeof(t));
+		len += CMSG_SPACE(sizeof(t));
+	}
+	return len;
+}
+
+static void
+txq_flush(struct spu *s)
+{
+	struct txq *q = &s->tx;
+	int i = 0, j, sent;
+
+	/* the UDP GSO segment size goes in as a final control message */
+	for (j = 0; j < q->n; j++) {
+		if (q->nseg[j] > 1) {
+			struct msghdr *mh = &q->msg[j].msg_hdr;
+			struct cmsghdr *c =
+			    (struct cmsghdr *)((uint8_t *)mh->msg_control + mh->msg_controllen);
+			uint16_t seg = q->seg[j];
+
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+			mh->msg_controllen += CMSG_SPACE(sizeof(seg));
+		}
+	}
+	while (i < q->n) {
+		/* one sendmmsg per run of entries on the same socket */
+		for (j = i + 1; j < q->n && q->fd[j] == q->fd[i]; j++)
+			;
+		while (i < j) {
+			sent = sendmmsg(q->fd[i], &q->msg[i], (unsigned)(j - i), MSG_DONTWAIT);
+			if (sent <= 0) {
+				/* this entry failed (EMSGSIZE, ENOBUFS...): count, skip it */
+				ctr_add(&s->ctr.tx_errors, q->nseg[i]);
+				i++;
+				continue;
+			}
+			i += sent;
+		}
+	}
+	q->n = 0;
+	q->used = 0;
+}
+
+/* Room for one datagram of up to need bytes at the slab's end. */
+static uint8_t *
+tx_room(struct spu *s, size_t need)
+{
+	if (s->tx.used + need > US_TX_SLAB || s->tx.n >= US_TX_MAX)
+		txq_flush(s);
+	return s->tx.slab + s->tx.used;
+}
+
+/* Queues the len bytes just written at tx_room(). */
+static void
+tx_push(struct spu *s, int fd, const struct us_sa *sa, size_t len, uint8_t tos)
+{
+	struct txq *q = &s->tx;
+	uint8_t *p = q->slab + q->used;
+	int i = q->n - 1;
+	struct msghdr *mh;
+	/* UDP GSO only for datagrams that fit the path: bigger ones are
+	 * fragmented by the kernel, which GSO refuses */
+	bool fits = len + (sa->remote.family == AF_INET ? 28 : 48) <= sa->outer_mtu;
+
+	if (i >= 0 && q->gso_ok[i] && sa->encap && fits && q->fd[i] == fd &&
+	    q->msg[i].msg_hdr.msg_name == (void *)&sa->peer && q->seg[i] != 0 && len <= q->seg[i] &&
+	    q->nseg[i] < US_GSO_MAX_SEGS && q->iov[i].iov_len + len <= US_GSO_MAX_BYTES &&
+	    (uint8_t *)q->iov[i].iov_base + q->iov[i].iov_len == p && q->tos[i] == tos) {
+		q->iov[i].iov_len += len;
+		q->nseg[i]++;
+		if (len < q->seg[i])
+			q->gso_ok[i] = false; /* a short datagram ends a GSO run */
+		q->used += len;
+		return;
+	}
+	i = q->n++;
+	q->fd[i] = fd;
+	q->iov[i].iov_base = p;
+	q->iov[i].iov_len = len;
+	q->seg[i] = (uint16_t)len;
+	q->nseg[i] = 1;
+	q->gso_ok[i] = sa->encap && fits;
+	q->tos[i] = tos;
+	mh = &q->msg[i].msg_hdr;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = (void *)&sa->peer;
+	mh->msg_namelen = sa->peer_len;
+	mh->msg_iov = &q->iov[i];
+	mh->msg_iovlen = 1;
+	mh->msg_controllen = txq_cmsg(q, i, sa, tos);
+	q->used += len;
+}
+
+static void
+fill_iv(struct spu *s, struct us_sa *sa, uint8_t *iv)
+{
+	if (sa->x.aead) {
+		/* RFC 4106 3.1: a counter is a fine GCM IV; the sequence number is one */
+		wr_be64(iv, sa->seq);
+		return;
+	}
+	/* RFC 3602 2.1: CBC IVs must be unpredictable */
+	if (s->rnd_used + sa->x.iv_len > sizeof(s->rnd)) {
+		if (RAND_bytes(s->rnd, sizeof(s->rnd)) != 1)
+			memset(s->rnd, 0, sizeof(s->rnd)); /* never: the DRBG is seeded */
+		s->rnd_used = 0;
+	}
+	memcpy(iv, s->rnd + s->rnd_used, sa->x.iv_len);
+	s->rnd_used += sa->x.iv_len;
+}
+
+static int
+tx_fd(struct spu *s, const struct us_sa *sa, bool df)
+{
+	int f = sa->remote.family == AF_INET ? 0 : 1;
+
+	if (sa->encap)
+		return df ? s->udp_df[f] : s->udp[f];
+	return df ? s->raw_df[f] : s->raw[f];
+}
+
+/*
+ * The inner packet (plen bytes) is at esp + ESP_HDR_LEN + iv_len in the
+ * slab: encrypt it in place and queue the datagram.
+ */
+static void
+seal_push(
+    struct spu *s, struct us_sa *sa, uint8_t *esp, size_t plen, uint8_t nh, bool df, uint8_t tos)
+{
+	uint8_t iv[ESP_IV_MAX];
+	size_t out;
+
+	if (!(sa->flags & DP_SA_ESN) && sa->seq >= UINT32_MAX) {
+		/* RFC 4303 3.3.3: the counter must not cycle */
+		if (!sa->dead) {
+			sa->dead = true;
+			sa_event(s, sa, DP_EV_HARD_EXPIRE, "sequence number space exhausted");
+		}
+		ctr_add(&s->ctr.no_sa_drops, 1);
+		return;
+	}
+	sa->seq++;
+	fill_iv(s, sa, iv);
+	if (esp_seal(&sa->x, sa->spi, sa->seq, sa->esn, iv, nh, esp, plen,
+	        s->tx.slab + US_TX_SLAB - esp, &out) < 0) {
+		ctr_add(&s->ctr.other_drops, 1);
+		return;
+	}
+	tx_push(s, tx_fd(s, sa, df), sa, out, tos);
+	ctr_add(&s->ctr.encrypt_packets, 1);
+	ctr_add(&s->ctr.encrypt_bytes, plen);
+	sa_account(s, sa, plen);
+	if (!sa->esn && !sa->soft_sent && sa->seq == 0xc0000000u) {
+		sa->soft_sent = true;
+		sa_event(s, sa, DP_EV_SOFT_EXPIRE, "sequence number space 75% used");
+	}
+}
+
+/* ---- outbound: classification ---- */
+
+static bool
+tun_ts_match(const struct us_tunnel *d, const struct pkt_info *pi, bool outbound)
+{
+	const uint8_t *l = outbound ? pi->src : pi->dst, *r = outbound ? pi->dst : pi->src;
+	uint16_t lp = outbound ? pi->sport : pi->dport, rp = outbound ? pi->dport : pi->sport;
+	bool lok = d->t.n_local_ts == 0, rok = d->t.n_remote_ts == 0;
+	uint32_t i;
+
+	for (i = 0; !lok && i < d->t.n_local_ts; i++)
+		lok = pkt_ts_match(&d->t.local_ts[i], pi->family, l, pi->proto, lp, pi->ports);
+	for (i = 0; !rok && i < d->t.n_remote_ts; i++)
+		rok = pkt_ts_match(&d->t.remote_ts[i], pi->family, r, pi->proto, rp, pi->ports);
+	return lok && rok;
+}
+
+static bool
+pol_match(const struct dp_policy *p, const struct pkt_info *pi, bool outbound)
+{
+	const uint8_t *src = outbound ? pi->src : pi->dst, *dst = outbound ? pi->dst : pi->src;
+	uint16_t sp = outbound ? pi->sport : pi->dport, dp = outbound ? pi->dport : pi->sport;
+
+	return pkt_ts_match(&p->sel_src, pi->family, src, pi->proto, sp, pi->ports) &&
+	       pkt_ts_match(&p->sel_dst, pi->family, dst, pi->proto, dp, pi->ports);
+}
+
+static struct spu_tun *
+classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
+{
+	const struct lpm_route *r;
+	struct spu_unit *u;
+	struct dp_addr nh;
+	uint32_t i;
+
+	*unit = NULL;
+	/* 1. policy-based VPNs: the kernel's policy rules sent it here */
+	for (i = 0; i < s->npol; i++)
+		if (pol_match(&s->pol[i]->p, pi, true))
+			return tun_find(s, s->pol[i]->p.tunnel_id);
+	/* 2. route-based: the dataplane's copy of the routes into st0 */
+	r = lpm_lookup(&s->routes, pi->family, pi->dst);
+	if (r == NULL || (u = unit_find(s, r->unit)) == NULL || !u->d->u.up || u->ntun == 0)
+		return NULL;
+	*unit = u;
+	if (u->d->u.multipoint) {
+		if (r->nexthop.family != 0) {
+			nh = r->nexthop;
+		} else {
+			memset(&nh, 0, sizeof(nh));
+			nh.family = pi->family;
+			memcpy(nh.u.b, pi->dst, pi->family == AF_INET ? 4 : 16);
+		}
+		for (i = 0; i < u->ntun; i++) {
+			const struct dp_addr *t = &u->tun[i]->d->t.nexthop;
+			if (t->family == nh.family &&
+			    memcmp(t->u.b, nh.u.b, nh.family == AF_INET ? 4 : 16) == 0)
+				return u->tun[i];
+		}
+		return NULL;
+	}
+	if (u->ntun == 1)
+		return u->tun[0];
+	/* several CHILD SAs on one unit (traffic selectors): the matching one */
+	for (i = 0; i < u->ntun; i++)
+		if (tun_ts_match(u->tun[i]->d, pi, true))
+			return u->tun[i];
+	return u->tun[0];
+}
+
+static struct us_sa *
+out_sa(struct spu_tun *t)
+{
+	struct us_sa *sa;
+
+	for (sa = t->out; sa != NULL; sa = sa->tnext)
+		if (!sa->dead)
+			return sa;
+	return NULL;
+}
+
+static void
+acquire(struct spu *s, struct spu_tun *t, const struct pkt_info *pi)
+{
+	struct dp_event ev;
+
+	if (!t->d->t.on_traffic || t->last_acquire == s->now)
+		return; /* at most one per tunnel per second */
+	t->last_acquire = s->now;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = DP_EV_ACQUIRE;
+	ev.tunnel_id = t->d->t.id;
+	ev.dir = DP_DIR_OUT;
+	ev.spu = s->idx;
+	ev.src.family = ev.dst.family = pi->family;
+	memcpy(ev.src.u.b, pi->src, pi->family == AF_INET ? 4 : 16);
+	memcpy(ev.dst.u.b, pi->dst, pi->family == AF_INET ? 4 : 16);
+	snprintf(ev.msg, sizeof(ev.msg), "tunnel %u: traffic and no SA", t->d->t.id);
+	us_event_post(s->us, &ev);
+}
+
+static int
+tun_writev(void *arg, struct iovec *iov, int n)
+{
+	struct spu *s = arg;
+
+	if (writev(s->tunfd, iov, n) < 0) {
+		ctr_add(&s->ctr.other_drops, 1);
+		return -errno;
+	}
+	return 0;
+}
+
+/* An ICMP error toward the sender of p, written to st0. */
+static void
+too_big(struct spu *s, const struct spu_unit *u, const struct us_sa *sa, const uint8_t *p,
+    size_t len, uint32_t mtu)
+{
+	const struct dp_addr *src = NULL;
+	struct virtio_net_hdr vh;
+	struct iovec iov[2];
+	uint8_t fam = (p[0] >> 4) == 4 ? AF_INET : AF_INET6;
+	size_t n;
+
+	if (u != NULL && fam == AF_INET && u->d->u.addr4.addr.family == AF_INET)
+		src = &u->d->u.addr4.addr;
+	else if (u != NULL && fam == AF_INET6 && u->d->u.addr6.addr.family == AF_INET6)
+		src = &u->d->u.addr6.addr;
+	else if (sa->local.family == fam)
+		src = &sa->local;
+	ctr_add(&s->ctr.mtu_drops, 1);
+	n = pkt_icmp_too_big(s->icmp, sizeof(s->icmp), p, len, mtu, src);
+	if (n == 0)
+		return;
+	memset(&vh, 0, sizeof(vh));
+	iov[0].iov_base = &vh;
+	iov[0].iov_len = sizeof(vh);
+	iov[1].iov_base = s->icmp;
+	iov[1].iov_len = n;
+	tun_writev(s, iov, 2);
+}
+
+static bool
+outer_df(const struct us_sa *sa, const struct pkt_info *pi)
+{
+	switch (sa->df) {
+	case DP_DF_SET:
+		return true;
+	case DP_DF_COPY:
+		return pi->family == AF_INET ? pi->df : true;
+	case DP_DF_CLEAR:
+		break;
+	}
+	return false;
+}
+
+static void
+handoff(struct spu *s, uint32_t dst, uint32_t kind, uint64_t meta, const void *h, size_t hl,
+    const void *p, size_t len)
+{
+	struct ring *r = &s->us->rings[s->idx * s->us->nspu + dst];
+	struct ring_rec *rec = ring_reserve(r, hl + len);
+
+	if (rec == NULL) {
+		ctr_add(&s->ctr.handoff_drops, 1);
+		return;
+	}
+	rec->kind = kind;
+	rec->meta = meta;
+	if (hl)
+		memcpy(rec + 1, h, hl);
+	memcpy((uint8_t *)(rec + 1) + hl, p, len);
+	ring_commit(r, rec);
+	s->pushed[dst] = true;
+	ctr_add(&s->ctr.handoffs, 1);
+}
+
+/* One inner packet that fits: copy into the slab and seal. */
+static void
+out_one(
+    struct spu *s, struct us_sa *sa, const uint8_t *p, size_t len, uint8_t nh, bool df, uint8_t tos)
+{
+	size_t hdr = ESP_HDR_LEN + sa->x.iv_len;
+	uint8_t *esp = tx_room(s, hdr + len + ESP_BLK_MAX + ESP_TRL_LEN + ESP_ICV_MAX);
+
+	memcpy(esp + hdr, p, len);
+	seal_push(s, sa, esp, len, nh, df, tos);
+}
+
+/*
+ * An outbound packet (from st0 or handed off): p has len bytes, vh its
+ * offload header. Owned tunnels only past the handoff.
+ */
+static void
+out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t len, bool handed)
+{
+	const struct spu_unit *u;
+	struct pkt_info pi;
+	struct spu_tun *t;
+	struct us_sa *sa;
+	bool gso = vh->gso_type != VIRTIO_NET_HDR_GSO_NONE, df;
+	uint8_t nh, tos;
+	size_t seglen;
+
+	if (pkt_parse(p, len, &pi) < 0) {
+		ctr_add(&s->ctr.other_drops, 1);
+		return;
+	}
+	t = classify(s, &pi, &u);
+	if (t == NULL) {
+		ctr_add(&s->ctr.no_route_drops, 1);
+		return;
+	}
+	if (t->d->t.spu != s->idx) {
+		if (handed) {
+			ctr_add(&s->ctr.other_drops, 1); /* moving between SPUs right now */
+			return;
+		}
+		handoff(s, t->d->t.spu, REC_OUT, 0, vh, sizeof(*vh), p, len);
+		return;
+	}
+	sa = out_sa(t);
+	if (sa == NULL) {
+		acquire(s, t, &pi);
+		ctr_add(&s->ctr.no_sa_drops, 1);
+		return;
+	}
+	nh = pi.family == AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	/* RFC 4301 5.1.2.1 / RFC 2983: the outer DSCP and ECN follow the inner */
+	tos = pi.tos;
+	df = outer_df(sa, &pi);
+
+	if (gso) {
+		struct gso_iter it;
+		size_t hdr = ESP_HDR_LEN + sa->x.iv_len;
+		uint8_t *esp;
+
+		if (gso_iter_init(&it, vh, p, len) < 0) {
+			ctr_add(&s->ctr.other_drops, 1);
+			return;
+		}
+		if ((size_t)it.hlen + it.mss > sa->inner_mtu) {
+			/* TCP segments bigger than the tunnel: PMTU discovery */
+			too_big(s, u, sa, p, len, sa->inner_mtu);
+			return;
+		}
+		for (;;) {
+			esp = tx_room(
+			    s, hdr + it.hlen + it.mss + ESP_BLK_MAX + ESP_TRL_LEN + ESP_ICV_MAX);
+			seglen = gso_iter_next(&it, esp + hdr, it.hlen + it.mss);
+			if (seglen == 0)
+				break;
+			seal_push(s, sa, esp, seglen, nh, df, tos);
+		}
+		return;
+	}
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM &&
+	    pkt_csum_finish(p, len, vh->csum_start, vh->csum_offset) < 0) {
+		ctr_add(&s->ctr.other_drops, 1);
+		return;
+	}
+	len = pi.len;
+	if (len > sa->inner_mtu) {
+		if (pi.family == AF_INET && pi.df) {
+			too_big(s, u, sa, p, len, sa->inner_mtu);
+			return;
+		}
+		if (pi.family == AF_INET6 && sa->inner_mtu >= 1280) {
+			too_big(s, u, sa, p, len, sa->inner_mtu);
+			return;
+		}
+		if (pi.family == AF_INET && df) {
+			/* df-bit set, inner DF clear: fragment before encryption (RFC 4459 3) */
+			struct frag4_iter fi;
+			size_t hdr = ESP_HDR_LEN + sa->x.iv_len, fl;
+			uint8_t *esp;
+
+			if (frag4_init(&fi, p, len, sa->inner_mtu) < 0) {
+				ctr_add(&s->ctr.mtu_drops, 1);
+				return;
+			}
+			for (;;) {
+				esp = tx_room(s,
+				    hdr + sa->inner_mtu + ESP_BLK_MAX + ESP_TRL_LEN + ESP_ICV_MAX);
+				fl = frag4_next(&fi, esp + hdr, sa->inner_mtu);
+				if (fl == 0)
+					break;
+				seal_push(s, sa, esp, fl, nh, true, tos);
+			}
+			return;
+		}
+		/* otherwise the outer packet is fragmented by the kernel (DF clear) */
+		df = false;
+	}
+	out_one(s, sa, p, len, nh, df, tos);
+}
+
+static void
+tun_rx(struct spu *s)
+{
+	struct virtio_net_hdr vh;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		n = read(s->tunfd, s->tunbuf, US_TUN_BUF);
+		if (n < (ssize_t)sizeof(vh))
+			return;
+		memcpy(&vh, s->tunbuf, sizeof(vh));
+		out_packet(s, &vh, s->tunbuf + sizeof(vh), (size_t)n - sizeof(vh), false);
+	}
+}
+
+/* ---- inbound ---- */
+
+static bool
+in_allowed(const struct us_tunnel *d, const struct pkt_info *pi)
+{
+	uint32_t i;
+
+	if (d->t.n_local_ts == 0 && d->t.n_remote_ts == 0 && d->n_in_pol == 0)
+		return true;
+	if ((d->t.n_local_ts != 0 || d->t.n_remote_ts != 0) && tun_ts_match(d, pi, false))
+		return true;
+	for (i = 0; i < d->n_in_pol; i++)
+		if (pol_match(&d->in_pol[i]->p, pi, false))
+			return true;
+	return false;
+}
+
+/* One ESP packet (esp[0..len)) that arrived on this SPU. */
+static void
+in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta)
+{
+	struct spi_ent *e;
+	struct us_sa *sa;
+	struct pkt_info pi;
+	uint32_t spi, seq_lo;
+	uint64_t seq;
+	size_t off, plen;
+	uint8_t nh, *inner;
+	int rc;
+
+	if (!esp_peek(esp, len, &spi, &seq_lo)) {
+		ctr_add(&s->ctr.other_drops, 1);
+		return;
+	}
+	e = spi_find(s, spi);
+	if (e == NULL) {
+		uint32_t supp;
+		ctr_add(&s->ctr.unknown_spi, 1);
+		if (log_ratelimit_ok(&s->rl_spi, &supp))
+			log_warnx(LOG_ESP,
+			    "SPU %u: ESP with unknown SPI %08x (%u earlier not logged)", s->idx,
+			    spi, supp);
+		return;
+	}
+	if (e->owner != s->idx) {
+		if (META_HOPS(meta) >= 2) {
+			ctr_add(&s->ctr.other_drops, 1); /* SA moving between SPUs */
+			return;
+		}
+		handoff(s, e->owner, REC_IN, meta + (1u << 16), NULL, 0, esp, len);
+		return;
+	}
+	sa = e->sa;
+	if (sa == NULL || sa->dead) {
+		ctr_add(&s->ctr.unknown_spi, 1);
+		return;
+	}
+	if (((meta & META_ENCAP) != 0) != sa->encap) {
+		sa->st.bad_headers++; /* RFC 3948 / 4303: carried the wrong way */
+		ctr_add(&s->ctr.other_drops, 1);
+		return;
+	}
+	/* RFC 4303 3.4.3: the replay pre-check comes before the ICV */
+	seq = replay_infer(&sa->rp, seq_lo, sa->esn);
+	if (!replay_check(&sa->rp, seq)) {
+		sa->st.replay_drops++;
+		ctr_add(&s->ctr.replay_drops, 1);
+		return;
+	}
+	rc = esp_open(&sa->x, seq, sa->esn, esp, len, &off, &plen, &nh);
+	if (rc < 0) {
+		if (rc == -EACCES) {
+			uint32_t supp;
+			sa->st.auth_failures++;
+			ctr_add(&s->ctr.auth_failures, 1);
+			if (log_ratelimit_ok(&s->rl_auth, &supp))
+				log_warnx(LOG_ESP,
+				    "SA %08x: authentication failed, seq %" PRIu64
+				    " (%u earlier not logged)",
+				    sa->spi, seq, supp);
+		} else if (rc == -EPROTO) {
+			sa->st.bad_trailers++;
+			ctr_add(&s->ctr.other_drops, 1);
+		} else if (rc == -EBADMSG) {
+			sa->st.bad_headers++;
+			ctr_add(&s->ctr.other_drops, 1);
+		} else {
+			sa->st.decrypt_failures++;
+			ctr_add(&s->ctr.other_drops, 1);
+		}
+		return;
+	}
+	replay_update(&sa->rp, seq);
+	ctr_add(&s->ctr.decrypt_packets, 1);
+	ctr_add(&s->ctr.decrypt_bytes, plen);
+	sa_account(s, sa, plen);
+	if (nh == 59)
+		return; /* RFC 4303 2.6: a dummy packet */
+	inner = esp + off;
+	if ((nh != IPPROTO_IPIP && nh != IPPROTO_IPV6) || pkt_parse(inner, plen, &pi) < 0 ||
+	    (nh == IPPROTO_IPIP) != (pi.family == AF_INET)) {
+		sa->st.bad_trailers++;
+		ctr_add(&s->ctr.other_drops, 1);
+		return;
+	}
+	/* RFC 4301 5.2: what comes out must match the SA's selectors */
+	if (sa->tun == NULL || !in_allowed(sa->tun->d, &pi)) {
+		ctr_add(&s->ctr.other_drops, 1);
+		return;
+	}
+	if (sa->flags & DP_SA_COPY_DSCP) {
+		uint8_t dscp = (uint8_t)(META_TOS(meta) & 0xfc);
+		if (pi.family == AF_INET) {
+			inner[1] = (uint8_t)((inner[1] & 0x03) | dscp);
+			pkt_ip4_csum(inner);
+		} else {
+			inner[0] = (uint8_t)((inner[0] & 0xf0) | (dscp >> 4));
+			inner[1] = (uint8_t)((inner[1] & 0x3f) | ((dscp & 0x0f) << 4));
+		}
+	}
+	gro_add(&s->gro, inner, pi.len);
+}
+
+static uint8_t
+cmsg_tos(struct msghdr *mh, uint16_t *gso)
+{
+	struct cmsghdr *c;
+	uint8_t tos = 0;
+	int v;
+
+	*gso = 0;
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			*gso = (uint16_t)v;
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS &&
+		           c->cmsg_len >= CMSG_LEN(1)) {
+			tos = *CMSG_DATA(c);
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS &&
+		           c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			tos = (uint8_t)v;
+		}
+	}
+	return tos;
+}
+
+static void
+rx_prepare(struct spu *s, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct msghdr *mh = &s->rxmsg[i].msg_hdr;
+
+		s->rxiov[i].iov_base = s->rxbuf + (size_t)i * US_RX_BUF;
+		s->rxiov[i].iov_len = US_RX_BUF;
+		memset(mh, 0, sizeof(*mh));
+		mh->msg_name = &s->rxfrom[i];
+		mh->msg_namelen = sizeof(s->rxfrom[i]);
+		mh->msg_iov = &s->rxiov[i];
+		mh->msg_iovlen = 1;
+		mh->msg_control = s->rxcmsg[i];
+		mh->msg_controllen = sizeof(s->rxcmsg[i]);
+	}
+}
+
+/* ESP in UDP (RFC 3948) or raw ESP: one recvmmsg batch. */
+static int
+sock_rx(struct spu *s, int fd, bool udp, bool v4raw)
+{
+	int n, i;
+	uint16_t gso;
+	uint8_t tos;
+
+	rx_prepare(s, US_RX_BATCH);
+	n = recvmmsg(fd, s->rxmsg, US_RX_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		uint8_t *p = s->rxbuf + (size_t)i * US_RX_BUF;
+		size_t len = s->rxmsg[i].msg_len, off, seg, hl;
+
+		if (s->rxmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			ctr_add(&s->ctr.other_drops, 1);
+			continue;
+		}
+		tos = cmsg_tos(&s->rxmsg[i].msg_hdr, &gso);
+		if (!udp) {
+			if (v4raw) {
+				/* raw IPv4 sockets deliver the IP header */
+				hl = len >= 20 ? (size_t)(p[0] & 0x0f) * 4 : len + 1;
+				if (hl < 20 || hl > len) {
+					ctr_add(&s->ctr.other_drops, 1);
+					continue;
+				}
+				tos = p[1];
+				p += hl;
+				len -= hl;
+			}
+			in_esp(s, p, len, (uint64_t)tos << 8);
+			continue;
+		}
+		seg = gso ? gso : len;
+		for (off = 0; off < len; off += seg) {
+			size_t dl = len - off < seg ? len - off : seg;
+
+			/* RFC 3948 2.2/2.3: keepalives and IKE belong to the IKE socket */
+			if (dl < 8 || (p[off] | p[off + 1] | p[off + 2] | p[off + 3]) == 0)
+				continue;
+			in_esp(s, p + off, dl, META_ENCAP | (uint64_t)tos << 8);
+		}
+	}
+	gro_flush(&s->gro);
+	return n;
+}
+
+/* ---- handoff rings ---- */
+
+static void
+rings_drain(struct spu *s)
+{
+	struct us *us = s->us;
+	struct ring_rec *rec;
+	struct virtio_net_hdr vh;
+	uint32_t src;
+	int nin;
+
+	for (src = 0; src < us->nspu; src++) {
+		struct ring *r;
+
+		if (src == s->idx)
+			continue;
+		r = &us->rings[src * us->nspu + s->idx];
+		nin = 0;
+		while ((rec = ring_peek(r)) != NULL) {
+			uint8_t *data = (uint8_t *)(rec + 1);
+
+			if (rec->kind == REC_OUT && rec->len >= sizeof(vh)) {
+				memcpy(&vh, data, sizeof(vh));
+				/* out_packet copies into the send slab */
+				out_packet(s, &vh, data + sizeof(vh), rec->len - sizeof(vh), true);
+			} else if (rec->kind == REC_IN && rec->len <= US_RX_BUF) {
+				/* into the receive buffers: GRO keeps pointers until the flush */
+				uint8_t *b = s->rxbuf + (size_t)nin * US_RX_BUF;
+				memcpy(b, data, rec->len);
+				in_esp(s, b, rec->len, rec->meta);
+				if (++nin == US_RX_BATCH) {
+					gro_flush(&s->gro);
+					nin = 0;
+				}
+			}
+			ring_release(r, rec);
+		}
+		gro_flush(&s->gro);
+	}
+}
+
+static void
+wake_pushed(struct spu *s)
+{
+	uint64_t one = 1;
+	uint32_t i;
+
+	for (i = 0; i < s->us->nspu; i++) {
+		if (!s->pushed[i])
+			continue;
+		s->pushed[i] = false;
+		if (write(s->us->spu[i].wakefd, &one, sizeof(one)) < 0) {
+			/* already signalled */
+		}
+	}
+}
+
+/* ---- control messages ---- */
+
+static void
+ctr_tunnels(struct spu *s, const struct us_tunnel *old, const struct us_tunnel *new)
+{
+	uint32_t n = atomic_load_explicit(&s->ctr.tunnels, memory_order_relaxed);
+
+	if (old != NULL && old->t.spu == s->idx)
+		n--;
+	if (new != NULL &&new->t.spu == s->idx)
+		n++;
+	atomic_store_explicit(&s->ctr.tunnels, n, memory_order_relaxed);
+}
+
+static int
+ctl_tunnel_set(struct spu *s, const struct us_tunnel *d)
+{
+	struct spu_tun *t = tun_find(s, d->t.id);
+	const struct us_tunnel *old = NULL;
+	struct spu_unit *u;
+
+	if (t == NULL) {
+		t = calloc(1, sizeof(*t));
+		if (t == NULL)
+			return -ENOMEM;
+		t->d = d;
+		if (hmap_insert(&s->tuns, &t->hn, hmap_mix(d->t.id)) < 0) {
+			free(t);
+			return -ENOMEM;
+		}
+	} else {
+		old = t->d;
+		if (old->t.unit != d->t.unit && (u = unit_find(s, old->t.unit)) != NULL)
+			unit_unlink(u, t);
+		t->d = d;
+	}
+	ctr_tunnels(s, old, d);
+	if ((old == NULL || old->t.unit != d->t.unit) && d->t.unit != DP_UNIT_NONE &&
+	    (u = unit_find(s, d->t.unit)) != NULL)
+		unit_link(u, t);
+	return 0;
+}
+
+static void
+ctl_tunnel_del(struct spu *s, uint32_t id)
+{
+	struct spu_tun *t = tun_find(s, id);
+	struct spu_unit *u;
+	struct us_sa *sa, *next;
+
+	if (t == NULL)
+		return;
+	if ((u = unit_find(s, t->d->t.unit)) != NULL)
+		unit_unlink(u, t);
+	for (sa = t->out; sa != NULL; sa = next) {
+		next = sa->tnext;
+		spu_sa_free(sa);
+	}
+	ctr_tunnels(s, t->d, NULL);
+	hmap_remove(&s->tuns, &t->hn);
+	free(t);
+}
+
+struct unit_scan {
+	struct spu_unit *u;
+};
+
+static void
+unit_scan_one(struct hnode *n, void *arg)
+{
+	struct unit_scan *c = arg;
+	struct spu_tun *t = hmap_entry(n, struct spu_tun, hn);
+
+	if (t->d->t.unit == c->u->d->u.unit)
+		unit_link(c->u, t);
+}
+
+static int
+ctl_unit_set(struct spu *s, const struct us_unit *d, uint32_t id)
+{
+	struct spu_unit *u = unit_find(s, d != NULL ? d->u.unit : id);
+	struct unit_scan sc;
+
+	if (d == NULL) {
+		if (u == NULL)
+			return 0;
+		lpm_del_unit(&s->routes, id);
+		hmap_remove(&s->units, &u->hn);
+		free(u->tun);
+		free(u);
+		return 0;
+	}
+	if (u != NULL) {
+		u->d = d;
+		return 0;
+	}
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return -ENOMEM;
+	u->d = d;
+	if (hmap_insert(&s->units, &u->hn, hmap_mix((uint64_t)d->u.unit | (1ULL << 40))) < 0) {
+		free(u);
+		return -ENOMEM;
+	}
+	sc.u = u;
+	hmap_walk(&s->tuns, unit_scan_one, &sc);
+	return 0;
+}
+
+static int
+spi_set(struct spu *s, uint32_t spi, uint32_t owner, struct us_sa *sa)
+{
+	struct spi_ent *e = spi_find(s, spi);
+
+	if (e == NULL) {
+		e = calloc(1, sizeof(*e));
+		if (e == NULL)
+			return -ENOMEM;
+		e->spi = spi;
+		if (hmap_insert(&s->spis, &e->hn, hmap_mix((uint64_t)spi | (2ULL << 40))) < 0) {
+			free(e);
+			return -ENOMEM;
+		}
+	}
+	e->owner = owner;
+	e->sa = sa;
+	return 0;
+}
+
+static void
+spi_del(struct spu *s, uint32_t spi)
+{
+	struct spi_ent *e = spi_find(s, spi);
+
+	if (e == NULL)
+		return;
+	hmap_remove(&s->spis, &e->hn);
+	free(e);
+}
+
+static void
+out_link(struct spu_tun *t, struct us_sa *sa)
+{
+	sa->tnext = t->out;
+	t->out = sa;
+}
+
+static struct us_sa *
+out_unlink(struct spu_tun *t, uint32_t spi)
+{
+	struct us_sa **pp, *sa;
+
+	for (pp = &t->out; (sa = *pp) != NULL; pp = &sa->tnext) {
+		if (sa->spi == spi) {
+			*pp = sa->tnext;
+			sa->tnext = NULL;
+			return sa;
+		}
+	}
+	return NULL;
+}
+
+static int
+ctl_sa_add(struct spu *s, struct us_sa *sa, uint32_t owner)
+{
+	struct spu_tun *t = NULL;
+
+	if (owner == s->idx) {
+		t = tun_find(s, sa->tunnel_id);
+		if (t == NULL)
+			return -ENOENT;
+		sa->tun = t;
+	}
+	if (sa->dir == DP_DIR_IN)
+		return spi_set(s, sa->spi, owner, owner == s->idx ? sa : NULL);
+	if (t != NULL)
+		out_link(t, sa);
+	return 0;
+}
+
+static struct us_sa *
+sa_lookup(struct spu *s, uint32_t tunnel, uint32_t spi, enum dp_dir dir)
+{
+	struct spu_tun *t;
+	struct spi_ent *e;
+	struct us_sa *sa;
+
+	if (dir == DP_DIR_IN) {
+		e = spi_find(s, spi);
+		return e != NULL && e->owner == s->idx ? e->sa : NULL;
+	}
+	if ((t = tun_find(s, tunnel)) == NULL)
+		return NULL;
+	for (sa = t->out; sa != NULL; sa = sa->tnext)
+		if (sa->spi == spi)
+			return sa;
+	return NULL;
+}
+
+static void
+ctl_sa_del(struct spu *s, const struct ctl_msg *m)
+{
+	struct spu_tun *t;
+	struct us_sa *sa = NULL;
+
+	if (m->b.dir == DP_DIR_IN) {
+		if (m->b.owner == s->idx)
+			sa = sa_lookup(s, m->b.id, m->b.spi, DP_DIR_IN);
+		spi_del(s, m->b.spi);
+	} else if (m->b.owner == s->idx && (t = tun_find(s, m->b.id)) != NULL) {
+		sa = out_unlink(t, m->b.spi);
+	}
+	spu_sa_free(sa);
+}
+
+static void
+ctl_sa_update(struct spu *s, const struct ctl_msg *m)
+{
+	struct us_sa *sa = sa_lookup(s, m->b.id, m->b.spi, m->b.dir);
+	const struct dp_sa *t = m->tmpl;
+
+	if (sa == NULL)
+		return;
+	if (m->b.what & DP_SA_UPD_LIFETIME) {
+		sa->life = t->life;
+		sa->flags =
+		    (sa->flags & ~(uint32_t)DP_SA_HAS_LIFETIME) | (t->flags & DP_SA_HAS_LIFETIME);
+		sa->soft_sent = false;
+	}
+	if (m->b.what & DP_SA_UPD_REMOTE) {
+		/* m->sa carries the recomputed destination (control side) */
+		sa->remote = m->sa->remote;
+		sa->rport = m->sa->rport;
+		sa->peer = m->sa->peer;
+		sa->peer_len = m->sa->peer_len;
+		sa->outer_mtu = m->sa->outer_mtu;
+		sa->inner_mtu = (uint32_t)esp_max_payload(&sa->x,
+		    sa->outer_mtu - (sa->remote.family == AF_INET ? 20 : 40) - (sa->encap ? 8 : 0));
+	}
+}
+
+struct export_ctx {
+	struct spu *s;
+	uint32_t tunnel, new_owner;
+	struct us_sa **tail;
+};
+
+static void
+export_in(struct hnode *n, void *arg)
+{
+	struct export_ctx *c = arg;
+	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
+
+	if (e->sa == NULL || e->sa->tunnel_id != c->tunnel)
+		return;
+	*c->tail = e->sa;
+	c->tail = &e->sa->tnext;
+	e->sa->tnext = NULL;
+	e->owner = c->new_owner;
+	e->sa = NULL;
+}
+
+static struct us_sa *
+ctl_export(struct spu *s, uint32_t tunnel, uint32_t new_owner)
+{
+	struct spu_tun *t = tun_find(s, tunnel);
+	struct export_ctx c;
+	struct us_sa *list = NULL, *sa;
+
+	c.s = s;
+	c.tunnel = tunnel;
+	c.new_owner = new_owner;
+	c.tail = &list;
+	if (t != NULL) {
+		/* outbound SAs keep their order, newest first */
+		*c.tail = t->out;
+		for (sa = t->out; sa != NULL; sa = sa->tnext)
+			c.tail = &sa->tnext;
+		t->out = NULL;
+	}
+	hmap_walk(&s->spis, export_in, &c);
+	return list;
+}
+
+static int
+ctl_import(struct spu *s, struct us_sa *list)
+{
+	struct spu_tun *t;
+	struct us_sa *sa, *next, **tail;
+	int rc = 0;
+
+	for (sa = list; sa != NULL; sa = next) {
+		next = sa->tnext;
+		sa->tnext = NULL;
+		t = tun_find(s, sa->tunnel_id);
+		sa->tun = t;
+		if (sa->dir == DP_DIR_IN) {
+			if (spi_set(s, sa->spi, s->idx, sa) < 0)
+				rc = -ENOMEM;
+			continue;
+		}
+		if (t == NULL) {
+			spu_sa_free(sa);
+			continue;
+		}
+		for (tail = &t->out; *tail != NULL; tail = &(*tail)->tnext)
+			;
+		*tail = sa; /* append: the list arrives newest first */
+	}
+	return rc;
+}
+
+struct clear_ctx {
+	struct spu *s;
+};
+
+static void
+clear_sa(struct us_sa *sa)
+{
+	uint64_t seq = sa->st.seq, add = sa->st.add_time;
+	uint32_t spu = sa->st.spu, tun = sa->st.tunnel_id;
+
+	memset(&sa->st, 0, sizeof(sa->st));
+	sa->st.seq = seq;
+	sa->st.add_time = add;
+	sa->st.spu = spu;
+	sa->st.tunnel_id = tun;
+}
+
+static void
+clear_in(struct hnode *n, void *arg)
+{
+	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
+
+	(void)arg;
+	if (e->sa != NULL)
+		clear_sa(e->sa);
+}
+
+static void
+clear_out(struct hnode *n, void *arg)
+{
+	struct spu_tun *t = hmap_entry(n, struct spu_tun, hn);
+	struct us_sa *sa;
+
+	(void)arg;
+	for (sa = t->out; sa != NULL; sa = sa->tnext)
+		clear_sa(sa);
+}
+
+static void
+ctl_clear(struct spu *s)
+{
+	struct spu_ctr *c = &s->ctr;
+	_Atomic uint64_t *all[] = { &c->encrypt_packets, &c->encrypt_bytes, &c->decrypt_packets,
+		&c->decrypt_bytes, &c->unknown_spi, &c->replay_drops, &c->auth_failures,
+		&c->handoffs, &c->handoff_drops, &c->no_sa_drops, &c->no_route_drops, &c->mtu_drops,
+		&c->other_drops, &c->tx_errors };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		atomic_store_explicit(all[i], 0, memory_order_relaxed);
+	hmap_walk(&s->spis, clear_in, NULL);
+	hmap_walk(&s->tuns, clear_out, NULL);
+}
+
+/* true when the SPU must stop. */
+static bool
+ctl_poll(struct spu *s)
+{
+	struct ctl_msg *m = atomic_load_explicit(&s->inbox, memory_order_acquire);
+	struct us_sa *sa;
+	uint64_t one = 1;
+	bool stop = false;
+	int rc = 0;
+
+	if (m == NULL)
+		return false;
+	atomic_store_explicit(&s->inbox, NULL, memory_order_relaxed);
+	/* nothing queued may point at what the message replaces or frees */
+	txq_flush(s);
+	gro_flush(&s->gro);
+	switch (m->op) {
+	case CTL_STOP:
+		stop = true;
+		break;
+	case CTL_UNIT_SET:
+		rc = ctl_unit_set(s, m->a, m->b.id);
+		break;
+	case CTL_ROUTE_ADD:
+		rc = lpm_add(&s->routes, &m->route.dst, m->route.unit, &m->route.nexthop);
+		break;
+	case CTL_ROUTE_DEL:
+		lpm_del(&s->routes, &m->route.dst);
+		break;
+	case CTL_TUNNEL_SET:
+		rc = ctl_tunnel_set(s, m->a);
+		break;
+	case CTL_TUNNEL_DEL:
+		ctl_tunnel_del(s, m->b.id);
+		break;
+	case CTL_SA_ADD:
+		rc = ctl_sa_add(s, m->sa, m->b.owner);
+		break;
+	case CTL_SA_DEL:
+		ctl_sa_del(s, m);
+		break;
+	case CTL_SA_UPDATE:
+		ctl_sa_update(s, m);
+		break;
+	case CTL_SA_STATS:
+		sa = sa_lookup(s, m->b.id, m->b.spi, m->b.dir);
+		if (sa == NULL) {
+			rc = -ENOENT;
+			break;
+		}
+		m->stats = sa->st;
+		m->stats.seq = sa->dir == DP_DIR_OUT ? sa->seq : sa->rp.top;
+		break;
+	case CTL_SA_EXPORT:
+		m->sa = ctl_export(s, m->b.id, m->b.owner);
+		break;
+	case CTL_SA_IMPORT:
+		if (m->b.owner == s->idx)
+			rc = ctl_import(s, m->sa);
+		break;
+	case CTL_POLICIES:
+		s->pol = m->pols;
+		s->npol = m->b.n;
+		break;
+	case CTL_CLEAR_STATS:
+		ctl_clear(s);
+		break;
+	}
+	if (rc < 0) {
+		int expected = 0;
+		atomic_compare_exchange_strong(&m->rc, &expected, rc);
+	}
+	/* after this the poster may free m */
+	if (atomic_fetch_sub_explicit(&m->pending, 1, memory_order_acq_rel) == 1 &&
+	    write(s->us->done_fd, &one, sizeof(one)) < 0) {
+		/* cannot happen with a counter eventfd */
+	}
+	return stop;
+}
+
+/* ---- lifetimes (seconds) ---- */
+
+static void
+tick_in(struct hnode *n, void *arg)
+{
+	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
+
+	if (e->sa != NULL)
+		sa_check_time(arg, e->sa);
+}
+
+static void
+tick_out(struct hnode *n, void *arg)
+{
+	struct spu_tun *t = hmap_entry(n, struct spu_tun, hn);
+	struct us_sa *sa;
+
+	for (sa = t->out; sa != NULL; sa = sa->tnext)
+		sa_check_time(arg, sa);
+}
+
+static void
+tick(struct spu *s)
+{
+	s->now = mono_now();
+	if (s->now == s->last_tick)
+		return;
+	s->last_tick = s->now;
+	hmap_walk(&s->spis, tick_in, s);
+	hmap_walk(&s->tuns, tick_out, s);
+}
+
+/* ---- the thread ---- */
+
+static void *
+spu_main(void *arg)
+{
+	struct spu *s = arg;
+	struct epoll_event ev[16];
+	char name[16];
+	uint64_t v;
+	int n, i;
+
+	snprintf(name, sizeof(name), "spu%u", s->idx);
+	pthread_setname_np(pthread_self(), name);
+	if (s->us->cfg.pin_cpus) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(s->idx % CPU_SETSIZE, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	for (;;) {
+		tick(s);
+		if (ctl_poll(s))
+			break;
+		n = epoll_wait(s->epfd, ev, 16, 1000);
+		s->now = mono_now();
+		for (i = 0; i < n; i++) {
+			switch (ev[i].data.u32) {
+			case TAG_WAKE:
+				if (read(s->wakefd, &v, sizeof(v)) < 0) {
+					/* spurious */
+				}
+				break;
+			case TAG_TUN:
+				tun_rx(s);
+				break;
+			case TAG_UDP4:
+				sock_rx(s, s->udp[0], true, false);
+				break;
+			case TAG_UDP6:
+				sock_rx(s, s->udp[1], true, false);
+				break;
+			case TAG_RAW4:
+				sock_rx(s, s->raw[0], false, true);
+				break;
+			case TAG_RAW6:
+				sock_rx(s, s->raw[1], false, false);
+				break;
+			}
+		}
+		if (s->us->nspu > 1)
+			rings_drain(s);
+		txq_flush(s);
+		gro_flush(&s->gro);
+		if (s->us->nspu > 1)
+			wake_pushed(s);
+	}
+	return NULL;
+}
+
+int
+spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err)
+{
+	int f;
+
+	memset(s, 0, sizeof(*s));
+	s->us = us;
+	s->idx = idx;
+	s->tunfd = s->wakefd = -1;
+	for (f = 0; f < 2; f++)
+		s->udp[f] = s->udp_df[f] = s->raw[f] = s->raw_df[f] = -1;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->epfd < 0 || s->wakefd < 0)
+		return errbuf_set(err, -errno, "SPU %u: %s", idx, strerror(errno));
+	if (hmap_init(&s->tuns, 64) < 0 || hmap_init(&s->units, 64) < 0 ||
+	    hmap_init(&s->spis, 64) < 0 || lpm_init(&s->routes) < 0)
+		return errbuf_set(err, -ENOMEM, "SPU %u: out of memory", idx);
+	s->pushed = calloc(us->nspu, sizeof(*s->pushed));
+	s->tunbuf = malloc(US_TUN_BUF);
+	s->rxbuf = malloc((size_t)US_RX_BATCH * US_RX_BUF);
+	s->tx.slab = malloc(US_TX_SLAB);
+	if (s->pushed == NULL || s->tunbuf == NULL || s->rxbuf == NULL || s->tx.slab == NULL)
+		return errbuf_set(err, -ENOMEM, "SPU %u: out of memory for buffers", idx);
+	if (RAND_bytes(s->rnd, sizeof(s->rnd)) != 1)
+		return errbuf_set(err, -EIO, "SPU %u: no random bytes", idx);
+	gro_init(&s->gro, tun_writev, s);
+	s->rl_auth = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 3);
+	s->rl_spi = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 3);
+	s->now = mono_now();
+	atomic_init(&s->inbox, NULL);
+	return 0;
+}
+
+static int
+ep_add(struct spu *s, int fd, uint32_t tag)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = tag;
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int
+spu_start(struct spu *s, struct errbuf *err)
+{
+	int rc;
+
+	if (ep_add(s, s->wakefd, TAG_WAKE) < 0 || ep_add(s, s->tunfd, TAG_TUN) < 0 ||
+	    ep_add(s, s->udp[0], TAG_UDP4) < 0 || ep_add(s, s->udp[1], TAG_UDP6) < 0 ||
+	    ep_add(s, s->raw[0], TAG_RAW4) < 0 || ep_add(s, s->raw[1], TAG_RAW6) < 0)
+		return errbuf_set(err, -errno, "SPU %u: epoll: %s", s->idx, strerror(errno));
+	rc = pthread_create(&s->thr, NULL, spu_main, s);
+	if (rc != 0)
+		return errbuf_set(err, -rc, "SPU %u: thread: %s", s->idx, strerror(rc));
+	s->started = true;
+	return 0;
+}
+
+static void
+free_tun(struct hnode *n, void *arg)
+{
+	struct spu_tun *t = hmap_entry(n, struct spu_tun, hn);
+	struct us_sa *sa, *next;
+
+	(void)arg;
+	for (sa = t->out; sa != NULL; sa = next) {
+		next = sa->tnext;
+		spu_sa_free(sa);
+	}
+	free(t);
+}
+
+static void
+free_unit(struct hnode *n, void *arg)
+{
+	struct spu_unit *u = hmap_entry(n, struct spu_unit, hn);
+
+	(void)arg;
+	free(u->tun);
+	free(u);
+}
+
+static void
+free_spi(struct hnode *n, void *arg)
+{
+	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
+
+	(void)arg;
+	spu_sa_free(e->sa);
+	free(e);
+}
+
+void
+spu_fini(struct spu *s)
+{
+	if (s->tuns.b != NULL)
+		hmap_walk(&s->tuns, free_tun, NULL);
+	if (s->units.b != NULL)
+		hmap_walk(&s->units, free_unit, NULL);
+	if (s->spis.b != NULL)
+		hmap_walk(&s->spis, free_spi, NULL);
+	hmap_fini(&s->tuns);
+	hmap_fini(&s->units);
+	hmap_fini(&s->spis);
+	lpm_fini(&s->routes);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->wakefd >= 0)
+		close(s->wakefd);
+	free(s->pushed);
+	free(s->tunbuf);
+	free(s->rxbuf);
+	free(s->tx.slab);
+	explicit_bzero(s->rnd, sizeof(s->rnd));
+}

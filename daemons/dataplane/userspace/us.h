@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * us: internals of the userspace backend (docs/dataplane.md).
+ *
+ * Threads. The control side (dp_ops calls, on the caller's thread) and N
+ * SPU worker threads. Every table the packet path reads is private to its
+ * SPU: the control side changes them only by posting a message to each
+ * SPU's inbox and waiting until every SPU applied it (so a descriptor a
+ * message replaces can be freed once the wait is over). Packets that
+ * reach the wrong SPU are handed to the owner through lock-free SPSC
+ * rings. No lock is taken per packet.
+ *
+ * Objects.
+ *   us_unit, us_tunnel, us_policy: immutable descriptors shared by all
+ *     SPUs, replaced (not changed) by the control side.
+ *   us_sa: one SA, owned by the SPU its tunnel is anchored on; its
+ *     crypto contexts, replay window and counters are touched only there.
+ */
+#ifndef CAIRN_DP_US_H
+#define CAIRN_DP_US_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <linux/virtio_net.h>
+
+#include "dp.h"
+#include "esp.h"
+#include "hmap.h"
+#include "log.h"
+#include "lpm.h"
+#include "pkt.h"
+#include "replay.h"
+#include "ring.h"
+
+#define US_MAX_SPUS      64
+#define US_DEFAULT_MTU   1400
+#define US_TUN_MTU       65000 /* the device; routes carry the unit MTUs */
+#define US_RX_BATCH      64
+#define US_RX_BUF        65600 /* a GRO'd UDP datagram or reassembled packet */
+#define US_TUN_BUF       (65536 + 256)
+#define US_TX_SLAB       (2u << 20)
+#define US_TX_MAX        256
+#define US_RING_SIZE     (4u << 20)
+#define US_GSO_MAX_SEGS  64
+#define US_GSO_MAX_BYTES 65000
+#define US_HEADROOM      64 /* before an inner packet: ESP header + IV */
+
+/* Immutable descriptors shared by SPUs. */
+struct us_unit {
+	struct dp_unit u;
+	uint32_t mtu; /* effective */
+};
+
+struct us_policy {
+	struct dp_policy p;
+};
+
+struct us_tunnel {
+	struct dp_tunnel t; /* t.spu is the owner */
+	uint32_t n_in_pol;  /* inbound policies that also admit traffic */
+	const struct us_policy *in_pol[16];
+};
+
+struct spu_tun;
+
+/* One SA; owned by one SPU. */
+struct us_sa {
+	struct us_sa *tnext; /* owner tunnel's outbound list, newest first */
+	struct spu_tun *tun; /* the owner's entry of the SA's tunnel */
+	uint32_t spi;
+	enum dp_dir dir;
+	uint32_t tunnel_id;
+	uint32_t flags;
+	bool encap, esn, dead, soft_sent;
+	enum dp_df df;
+	struct dp_addr local, remote;
+	uint16_t lport, rport;
+	uint32_t outer_mtu; /* toward the peer */
+	uint32_t inner_mtu; /* largest inner packet that fits unfragmented */
+	struct esp_xform x;
+	struct replay rp;
+	uint64_t seq; /* outbound: last sent */
+	struct dp_lifetime life;
+	struct dp_sa_stats st;
+	struct sockaddr_storage peer; /* destination of outbound packets */
+	socklen_t peer_len;
+};
+
+/* A control message, posted to one or all SPUs; the poster waits. */
+enum ctl_op {
+	CTL_STOP,
+	CTL_UNIT_SET,   /* a: new us_unit (NULL = delete b.id) */
+	CTL_ROUTE_ADD,  /* route */
+	CTL_ROUTE_DEL,  /* route */
+	CTL_TUNNEL_SET, /* a: new us_tunnel */
+	CTL_TUNNEL_DEL, /* b.id; the owner frees the tunnel's SAs */
+	CTL_SA_ADD,     /* sa: owner installs; others learn the SPI owner */
+	CTL_SA_DEL,     /* b.id = tunnel, b.spi, b.dir */
+	CTL_SA_UPDATE,  /* sa (template), b.what */
+	CTL_SA_STATS,   /* b.*; reply in stats */
+	CTL_SA_EXPORT,  /* owner: detach tunnel b.id's SAs into list */
+	CTL_SA_IMPORT,  /* new owner: adopt list */
+	CTL_POLICIES,   /* pols: ordered outbound policies, b.n */
+	CTL_CLEAR_STATS,
+};
+
+struct ctl_msg {
+	enum ctl_op op;
+	_Atomic uint32_t pending;
+	_Atomic int rc; /* first failure */
+	const void *a;
+	const struct us_policy **pols; /* CTL_POLICIES */
+	struct us_sa *sa;              /* CTL_SA_ADD, list for export/import */
+	struct dp_route route;
+	struct dp_sa_stats stats;
+	struct {
+		uint32_t id, spi, n, what, owner;
+		enum dp_dir dir;
+	} b;
+	const struct dp_sa *tmpl;
+};
+
+/* Per-SPU private tables. */
+struct spu_tun {
+	struct hnode hn;
+	const struct us_tunnel *d;
+	struct us_sa *out; /* owner only: outbound SAs, newest first */
+	uint64_t last_acquire;
+};
+
+struct spu_unit {
+	struct hnode hn;
+	const struct us_unit *d;
+	struct spu_tun **tun; /* tunnels bound to the unit */
+	uint32_t ntun, cap;
+};
+
+struct spi_ent {
+	struct hnode hn;
+	uint32_t spi;
+	uint32_t owner;
+	struct us_sa *sa; /* when owner is this SPU */
+};
+
+/* Counters read by other threads: single writer, relaxed atomics. */
+struct spu_ctr {
+	_Atomic uint64_t encrypt_packets, encrypt_bytes, decrypt_packets, decrypt_bytes;
+	_Atomic uint64_t unknown_spi, replay_drops, auth_failures, handoffs, handoff_drops;
+	_Atomic uint64_t no_sa_drops, no_route_drops, mtu_drops, other_drops, tx_errors;
+	_Atomic uint32_t tunnels;
+};
+
+/* Outbound datagrams gathered for sendmmsg, UDP GSO where possible. */
+struct txq {
+	uint8_t *slab;
+	size_t used;
+	int n;
+	int fd[US_TX_MAX];
+	struct mmsghdr msg[US_TX_MAX];
+	struct iovec iov[US_TX_MAX];
+	uint16_t seg[US_TX_MAX]; /* UDP GSO segment size */
+	uint16_t nseg[US_TX_MAX];
+	uint8_t tos[US_TX_MAX];
+	bool gso_ok[US_TX_MAX];
+	_Alignas(8) uint8_t cmsg[US_TX_MAX][128];
+};
+
+struct us;
+
+struct spu {
+	struct us *us;
+	uint32_t idx;
+	pthread_t thr;
+	bool started;
+	int epfd, wakefd, tunfd;
+	int udp[2], udp_df[2]; /* [0] IPv4, [1] IPv6: DF clear / DF set */
+	int raw[2], raw_df[2];
+	_Atomic(struct ctl_msg *) inbox;
+	_Atomic bool stop;
+
+	/* tables */
+	struct hmap tuns, units, spis;
+	struct lpm routes;
+	const struct us_policy **pol; /* OUT policies by priority */
+	uint32_t npol;
+
+	/* handoff: in[src] is the ring from SPU src to this one */
+	struct ring *in;
+	bool *pushed; /* pushed[dst] this round: wake dst */
+
+	struct spu_ctr ctr;
+	struct gro gro;
+	struct txq tx;
+
+	/* buffers */
+	uint8_t *tunbuf;
+	uint8_t *rxbuf; /* US_RX_BATCH x US_RX_BUF */
+	struct mmsghdr rxmsg[US_RX_BATCH];
+	struct iovec rxiov[US_RX_BATCH];
+	struct sockaddr_storage rxfrom[US_RX_BATCH];
+	_Alignas(8) uint8_t rxcmsg[US_RX_BATCH][64];
+	uint8_t rnd[4096]; /* CBC IVs */
+	size_t rnd_used;
+	uint8_t icmp[1400];
+	struct log_ratelimit rl_auth, rl_spi; /* per-packet warnings */
+	uint64_t now;                         /* CLOCK_MONOTONIC_COARSE seconds */
+	uint64_t last_tick;
+};
+
+struct us_event_q {
+	pthread_mutex_t lock; /* EVENT QUEUE LOCK: SPUs post, control reads */
+	struct dp_event *ev;
+	uint32_t head, n, cap;
+	uint64_t dropped;
+};
+
+struct us {
+	struct dp_config cfg;
+	char tun_name[16];
+	int ifindex;      /* st0 */
+	int addr_ifindex; /* lo: where unit addresses live (see us_io.c) */
+	uint32_t nspu;
+	uint16_t natt_port;
+	uint32_t policy_table;
+	struct spu *spu;
+	struct ring *rings; /* rings[src * nspu + dst] */
+	int done_fd;        /* SPUs signal completed control messages */
+	int ev_fd;          /* eventfd: events queued */
+	int agg_fd;         /* epoll: ev_fd + IKE sockets (dp_event_fd) */
+	int ike[2];         /* UDP 4500 index 0 of the reuseport groups */
+	struct us_event_q evq;
+	struct nl *nl;
+	/* control-side registry */
+	struct hmap units, tunnels, sas, routes, policies, spis_reserved;
+	bool policy_routes;               /* default routes in the policy table installed */
+	const struct us_policy **pol_arr; /* what the SPUs use */
+	uint32_t rule_prio_base;
+};
+
+/* spu.c */
+int spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err);
+void spu_fini(struct spu *s);
+int spu_start(struct spu *s, struct errbuf *err);
+void spu_sa_free(struct us_sa *sa);
+void us_event_post(struct us *us, const struct dp_event *ev);
+
+/* us_io.c: devices and sockets */
+int us_tun_open(struct us *us, struct errbuf *err);
+int us_sockets_open(struct us *us, struct errbuf *err);
+void us_io_close(struct us *us);
+uint32_t us_route_mtu(const struct dp_addr *local, const struct dp_addr *remote);
+
+/* us_nl.c: rtnetlink */
+struct nl;
+struct nl *nl_open(struct errbuf *err);
+void nl_close(struct nl *n);
+int nl_link_set(struct nl *n, int ifindex, bool up, uint32_t mtu, struct errbuf *err);
+int nl_addr(struct nl *n, bool add, int ifindex, const struct dp_prefix *p, struct errbuf *err);
+struct nl_route {
+	struct dp_prefix dst;
+	struct dp_addr gw, prefsrc;
+	uint32_t table, metric, mtu;
+	int ifindex;
+};
+int nl_route(struct nl *n, bool add, const struct nl_route *r, struct errbuf *err);
+struct nl_rule {
+	struct dp_prefix src, dst;
+	uint8_t family, proto;
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	uint32_t table, priority;
+};
+int nl_rule(struct nl *n, bool add, const struct nl_rule *r, struct errbuf *err);
+
+/* helpers */
+const char *us_addr_str(const struct dp_addr *a, char *buf, size_t len);
+uint64_t us_sa_key(uint32_t spi, enum dp_dir dir, const struct dp_addr *dst);
+
+#endif

@@ -1,0 +1,1853 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * userspace: dp_userspace_ops, the control side of the userspace backend
+ * (us.h, docs/dataplane.md). It validates requests, programs the kernel
+ * (st0 addresses, routes into st0, policy rules) over rtnetlink, keeps a
+ * registry of what it installed, and changes the SPUs' tables by posting
+ * control messages and waiting for every SPU to apply them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "us.h"
+#include "xmem.h"
+
+#define ALL_SPUS UINT32_MAX
+
+struct c_unit {
+	struct hnode hn;
+	struct us_unit *d;
+};
+
+struct c_route {
+	struct hnode hn;
+	struct dp_route r;
+	bool subnet;    /* a unit's own subnet */
+	bool installed; /* in the kernel now */
+};
+
+struct c_tunnel {
+	struct hnode hn;
+	struct us_tunnel *d;
+};
+
+struct c_sa {
+	struct hnode hn;
+	uint32_t spi;
+	enum dp_dir dir;
+	struct dp_addr dst;
+	uint32_t tunnel_id;
+	uint32_t spu;
+};
+
+struct c_policy {
+	struct hnode hn;
+	struct us_policy *d;
+	struct nl_rule *rules;
+	uint32_t nrules;
+};
+
+struct c_spi {
+	struct hnode hn;
+	uint32_t spi;
+};
+
+const char *
+us_addr_str(const struct dp_addr *a, char *buf, size_t len)
+{
+	if (a->family == AF_INET || a->family == AF_INET6)
+		return inet_ntop(a->family, a->u.b, buf, (socklen_t)len);
+	snprintf(buf, len, "(none)");
+	return buf;
+}
+
+static size_t
+addr_len(uint8_t family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static bool
+addr_eq(const struct dp_addr *a, const struct dp_addr *b)
+{
+	return a->family == b->family &&
+	       (a->family == 0 || memcmp(a->u.b, b->u.b, addr_len(a->family)) == 0);
+}
+
+uint64_t
+us_sa_key(uint32_t spi, enum dp_dir dir, const struct dp_addr *dst)
+{
+	uint64_t h = hmap_mix(((uint64_t)spi << 1) | (dir == DP_DIR_OUT));
+
+	/* inbound SPIs are unique by themselves; outbound ones per peer */
+	if (dir == DP_DIR_OUT && dst != NULL)
+		h ^= hmap_bytes(dst->u.b, addr_len(dst->family), dst->family);
+	return h;
+}
+
+/* ---- control messages ---- */
+
+static int
+ctl_run(struct us *us, struct ctl_msg *m, uint32_t target)
+{
+	uint32_t i, n = target == ALL_SPUS ? us->nspu : 1;
+	struct pollfd pfd = { .fd = us->done_fd, .events = POLLIN };
+	uint64_t one = 1, v;
+	int waited = 0;
+
+	atomic_store(&m->pending, n);
+	atomic_store(&m->rc, 0);
+	for (i = 0; i < us->nspu; i++) {
+		if (target != ALL_SPUS && i != target)
+			continue;
+		atomic_store_explicit(&us->spu[i].inbox, m, memory_order_release);
+		if (write(us->spu[i].wakefd, &one, sizeof(one)) < 0) {
+			/* counter saturated: it is awake */
+		}
+	}
+	while (atomic_load_explicit(&m->pending, memory_order_acquire) > 0) {
+		if (poll(&pfd, 1, 1000) > 0) {
+			if (read(us->done_fd, &v, sizeof(v)) < 0) {
+				/* drained by an earlier wait */
+			}
+		} else if (++waited >= 30) {
+			/* an SPU is stuck: m stays allocated (the SPU may still read it) */
+			return -ETIMEDOUT;
+		}
+	}
+	return atomic_load(&m->rc);
+}
+
+/* For messages on the stack: only if ctl_run did not time out. */
+#define CTL_MSG(name, opv)                                                                         \
+	struct ctl_msg name;                                                                       \
+	memset(&name, 0, sizeof(name));                                                            \
+	name.op = (opv)
+
+static int
+ctl_run_heap(struct us *us, const struct ctl_msg *tmpl, uint32_t target, struct ctl_msg *out)
+{
+	struct ctl_msg *m = malloc(sizeof(*m));
+	int rc;
+
+	if (m == NULL)
+		return -ENOMEM;
+	*m = *tmpl;
+	rc = ctl_run(us, m, target);
+	if (rc == -ETIMEDOUT)
+		return rc; /* leaked on purpose */
+	if (out != NULL)
+		*out = *m;
+	free(m);
+	return rc;
+}
+
+/* ---- registry lookups ---- */
+
+static struct c_unit *
+c_unit_find(struct us *us, uint32_t id)
+{
+	uint64_t h = hmap_mix(id);
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&us->units, h, it)
+	{
+		struct c_unit *u = hmap_entry(it, struct c_unit, hn);
+		if (u->d->u.unit == id)
+			return u;
+	}
+	return NULL;
+}
+
+static struct c_tunnel *
+c_tunnel_find(struct us *us, uint32_t id)
+{
+	uint64_t h = hmap_mix(id);
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&us->tunnels, h, it)
+	{
+		struct c_tunnel *t = hmap_entry(it, struct c_tunnel, hn);
+		if (t->d->t.id == id)
+			return t;
+	}
+	return NULL;
+}
+
+static struct c_sa *
+c_sa_find(struct us *us, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst)
+{
+	uint64_t h = us_sa_key(spi, dir, dst);
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&us->sas, h, it)
+	{
+		struct c_sa *s = hmap_entry(it, struct c_sa, hn);
+		if (s->spi == spi && s->dir == dir &&
+		    (dir == DP_DIR_IN || dst == NULL || addr_eq(&s->dst, dst)))
+			return s;
+	}
+	return NULL;
+}
+
+static uint64_t
+route_hash(const struct dp_route *r)
+{
+	uint8_t key[24];
+
+	memset(key, 0, sizeof(key));
+	key[0] = r->dst.addr.family;
+	key[1] = r->dst.len;
+	memcpy(key + 2, r->dst.addr.u.b, addr_len(r->dst.addr.family));
+	memcpy(key + 18, &r->table, 4);
+	return hmap_bytes(key, sizeof(key), 7);
+}
+
+static struct c_route *
+c_route_find(struct us *us, const struct dp_route *r)
+{
+	uint64_t h = route_hash(r);
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&us->routes, h, it)
+	{
+		struct c_route *c = hmap_entry(it, struct c_route, hn);
+		if (c->r.table == r->table && c->r.dst.len == r->dst.len &&
+		    addr_eq(&c->r.dst.addr, &r->dst.addr))
+			return c;
+	}
+	return NULL;
+}
+
+static struct c_policy *
+c_policy_find(struct us *us, uint32_t id)
+{
+	uint64_t h = hmap_mix((uint64_t)id | (3ULL << 40));
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&us->policies, h, it)
+	{
+		struct c_policy *p = hmap_entry(it, struct c_policy, hn);
+		if (p->d->p.id == id)
+			return p;
+	}
+	return NULL;
+}
+
+static struct c_spi *
+c_spi_find(struct us *us, uint32_t spi)
+{
+	uint64_t h = hmap_mix((uint64_t)spi | (4ULL << 40));
+	struct hnode *it;
+
+	HMAP_FOR_HASH(&us->spis_reserved, h, it)
+	{
+		struct c_spi *c = hmap_entry(it, struct c_spi, hn);
+		if (c->spi == spi)
+			return c;
+	}
+	return NULL;
+}
+
+/* ---- validation helpers ---- */
+
+static bool
+prefix_ok(const struct dp_prefix *p)
+{
+	return (p->addr.family == AF_INET && p->len <= 32) ||
+	       (p->addr.family == AF_INET6 && p->len <= 128);
+}
+
+static void
+prefix_mask(struct dp_prefix *p)
+{
+	size_t n = addr_len(p->addr.family), i;
+	uint8_t len = p->len;
+
+	for (i = 0; i < n; i++) {
+		if (len >= 8) {
+			len -= 8;
+			continue;
+		}
+		p->addr.u.b[i] &= (uint8_t)(0xff << (8 - len));
+		len = 0;
+	}
+}
+
+static const char *
+pfx_str(const struct dp_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s/%u", us_addr_str(&p->addr, a, sizeof(a)), p->len);
+	return buf;
+}
+
+/* ---- units and routes ---- */
+
+static int
+route_kernel(struct us *us, const struct c_route *c, bool add, uint32_t mtu,
+    const struct dp_addr *prefsrc, struct errbuf *err)
+{
+	struct nl_route r;
+
+	memset(&r, 0, sizeof(r));
+	r.dst = c->r.dst;
+	r.gw = c->r.nexthop;
+	r.table = c->r.table;
+	r.metric = c->r.metric;
+	r.mtu = mtu;
+	r.ifindex = us->ifindex;
+	if (prefsrc != NULL)
+		r.prefsrc = *prefsrc;
+	return nl_route(us->nl, add, &r, err);
+}
+
+/* The unit's address of a family: the source of what leaves through it. */
+static const struct dp_addr *
+unit_src(const struct us_unit *u, uint8_t family)
+{
+	const struct dp_prefix *p = family == AF_INET ? &u->u.addr4 : &u->u.addr6;
+
+	return p->addr.family == family ? &p->addr : NULL;
+}
+
+struct unit_routes_ctx {
+	struct us *us;
+	const struct us_unit *u;
+	bool up;
+	int rc;
+	struct errbuf *err;
+};
+
+static void
+unit_routes_one(struct hnode *n, void *arg)
+{
+	struct unit_routes_ctx *c = arg;
+	struct c_route *r = hmap_entry(n, struct c_route, hn);
+	const struct dp_addr *src = NULL;
+	int rc;
+
+	if (r->r.unit != c->u->u.unit)
+		return;
+	src = unit_src(c->u, r->r.dst.addr.family);
+	if (c->up) {
+		rc = route_kernel(c->us, r, true, c->u->mtu, src, c->err);
+		if (rc == 0)
+			r->installed = true;
+		else if (c->rc == 0)
+			c->rc = rc;
+	} else if (r->installed) {
+		route_kernel(c->us, r, false, 0, NULL, NULL);
+		r->installed = false;
+	}
+}
+
+/* (Re)installs or removes the kernel routes of a unit. */
+static int
+unit_routes(struct us *us, const struct us_unit *u, bool up, struct errbuf *err)
+{
+	struct unit_routes_ctx c = { us, u, up, 0, err };
+
+	hmap_walk(&us->routes, unit_routes_one, &c);
+	return c.rc;
+}
+
+static int
+route_insert(struct us *us, const struct dp_route *r, bool subnet, struct c_route **out)
+{
+	struct c_route *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return -ENOMEM;
+	c->r = *r;
+	c->subnet = subnet;
+	if (hmap_insert(&us->routes, &c->hn, route_hash(r)) < 0) {
+		free(c);
+		return -ENOMEM;
+	}
+	*out = c;
+	return 0;
+}
+
+static void
+route_remove(struct us *us, struct c_route *c)
+{
+	if (c->installed)
+		route_kernel(us, c, false, 0, NULL, NULL);
+	hmap_remove(&us->routes, &c->hn);
+	free(c);
+}
+
+static int
+spu_route(struct us *us, enum ctl_op op, const struct dp_route *r)
+{
+	CTL_MSG(m, op);
+	m.route = *r;
+	return ctl_run(us, &m, ALL_SPUS);
+}
+
+/* A unit's address: the address on st0 and its subnet as a route. */
+static int
+unit_addr(
+    struct us *us, const struct us_unit *u, const struct dp_prefix *p, bool add, struct errbuf *err)
+{
+	struct dp_route r;
+	struct c_route *c;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.dst = *p;
+	prefix_mask(&r.dst);
+	r.unit = u->u.unit;
+	if (!add) {
+		nl_addr(us->nl, false, us->addr_ifindex, p, NULL);
+		if ((c = c_route_find(us, &r)) != NULL && c->subnet) {
+			spu_route(us, CTL_ROUTE_DEL, &c->r);
+			route_remove(us, c);
+		}
+		return 0;
+	}
+	if ((rc = nl_addr(us->nl, true, us->addr_ifindex, p, err)) < 0)
+		return rc;
+	if ((c = c_route_find(us, &r)) == NULL) {
+		if ((rc = route_insert(us, &r, true, &c)) < 0)
+			return errbuf_set(err, rc, "out of memory");
+		if ((rc = spu_route(us, CTL_ROUTE_ADD, &r)) < 0)
+			return errbuf_set(
+			    err, rc, "st0.%u: SPU route table: %s", u->u.unit, strerror(-rc));
+	}
+	if (u->u.up) {
+		if ((rc = route_kernel(us, c, true, u->mtu, &p->addr, err)) < 0)
+			return rc;
+		c->installed = true;
+	}
+	return 0;
+}
+
+static bool
+prefix_eq(const struct dp_prefix *a, const struct dp_prefix *b)
+{
+	return a->len == b->len && addr_eq(&a->addr, &b->addr);
+}
+
+static int
+us_unit_set(void *impl, const struct dp_unit *u, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_unit *c = c_unit_find(us, u->unit);
+	struct us_unit *d, *old = c != NULL ? c->d : NULL;
+	const struct dp_prefix *np[2] = { &u->addr4, &u->addr6 }, *op[2];
+	int rc, i;
+	CTL_MSG(m, CTL_UNIT_SET);
+
+	if (u->mtu != 0 && (u->mtu < 576 || u->mtu > 9192))
+		return errbuf_set(
+		    err, -EINVAL, "st0.%u: MTU %u out of range 576..9192", u->unit, u->mtu);
+	if ((u->addr4.addr.family != 0 &&
+	        (u->addr4.addr.family != AF_INET || !prefix_ok(&u->addr4))) ||
+	    (u->addr6.addr.family != 0 &&
+	        (u->addr6.addr.family != AF_INET6 || !prefix_ok(&u->addr6))))
+		return errbuf_set(err, -EINVAL, "st0.%u: bad address", u->unit);
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	d->u = *u;
+	d->mtu = u->mtu ? u->mtu : US_DEFAULT_MTU;
+
+	m.a = d;
+	if ((rc = ctl_run(us, &m, ALL_SPUS)) < 0) {
+		if (rc != -ETIMEDOUT)
+			free(d);
+		return errbuf_set(err, rc, "st0.%u: SPUs: %s", u->unit, strerror(-rc));
+	}
+	if (c == NULL) {
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || hmap_insert(&us->units, &c->hn, hmap_mix(u->unit)) < 0) {
+			free(c);
+			return errbuf_set(err, -ENOMEM, "out of memory");
+		}
+	}
+	c->d = d;
+
+	/* addresses that went away or changed */
+	op[0] = old != NULL ? &old->u.addr4 : NULL;
+	op[1] = old != NULL ? &old->u.addr6 : NULL;
+	for (i = 0; i < 2; i++) {
+		if (op[i] != NULL && op[i]->addr.family != 0 && !prefix_eq(op[i], np[i]))
+			unit_addr(us, old, op[i], false, NULL);
+	}
+	/* link state and MTU: the kernel routes follow */
+	if (old != NULL && (old->u.up != u->up || old->mtu != d->mtu))
+		rc = unit_routes(us, d, u->up, err);
+	for (i = 0; i < 2 && rc == 0; i++) {
+		if (np[i]->addr.family != 0 && (op[i] == NULL || !prefix_eq(op[i], np[i])))
+			rc = unit_addr(us, d, np[i], true, err);
+	}
+	free(old); /* every SPU points at d now */
+	return rc;
+}
+
+struct del_routes_ctx {
+	struct us *us;
+	uint32_t unit;
+};
+
+static void
+del_unit_route(struct hnode *n, void *arg)
+{
+	struct del_routes_ctx *c = arg;
+	struct c_route *r = hmap_entry(n, struct c_route, hn);
+
+	if (r->r.unit == c->unit)
+		route_remove(c->us, r);
+}
+
+static int
+us_unit_del(void *impl, uint32_t unit, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_unit *c = c_unit_find(us, unit);
+	struct del_routes_ctx dc = { us, unit };
+	int rc;
+	CTL_MSG(m, CTL_UNIT_SET);
+
+	if (c == NULL)
+		return errbuf_set(err, -ENOENT, "st0.%u is not configured", unit);
+	m.a = NULL;
+	m.b.id = unit;
+	if ((rc = ctl_run(us, &m, ALL_SPUS)) < 0)
+		return errbuf_set(err, rc, "st0.%u: SPUs: %s", unit, strerror(-rc));
+	hmap_walk(&us->routes, del_unit_route, &dc);
+	if (c->d->u.addr4.addr.family != 0)
+		nl_addr(us->nl, false, us->addr_ifindex, &c->d->u.addr4, NULL);
+	if (c->d->u.addr6.addr.family != 0)
+		nl_addr(us->nl, false, us->addr_ifindex, &c->d->u.addr6, NULL);
+	hmap_remove(&us->units, &c->hn);
+	free(c->d);
+	free(c);
+	return 0;
+}
+
+static int
+us_route_add(void *impl, const struct dp_route *r, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_unit *u = c_unit_find(us, r->unit);
+	struct dp_route rr = *r;
+	struct c_route *c;
+	char b[64];
+	int rc;
+
+	if (!prefix_ok(&r->dst))
+		return errbuf_set(err, -EINVAL, "route: bad destination prefix");
+	if (u == NULL)
+		return errbuf_set(err, -ENOENT, "route %s: st0.%u is not configured",
+		    pfx_str(&r->dst, b, sizeof(b)), r->unit);
+	if (r->nexthop.family != 0 && r->nexthop.family != r->dst.addr.family)
+		return errbuf_set(err, -EINVAL, "route %s: next hop of another address family",
+		    pfx_str(&r->dst, b, sizeof(b)));
+	prefix_mask(&rr.dst);
+	if ((c = c_route_find(us, &rr)) != NULL) {
+		if (c->subnet)
+			return errbuf_set(err, -EEXIST, "route %s: is st0.%u's own subnet",
+			    pfx_str(&rr.dst, b, sizeof(b)), c->r.unit);
+		/* re-pointed: the kernel route is replaced below */
+		c->r = rr;
+	} else if ((rc = route_insert(us, &rr, false, &c)) < 0) {
+		return errbuf_set(err, rc, "out of memory");
+	}
+	if ((rc = spu_route(us, CTL_ROUTE_ADD, &rr)) < 0)
+		return errbuf_set(
+		    err, rc, "route %s: SPUs: %s", pfx_str(&rr.dst, b, sizeof(b)), strerror(-rc));
+	if (u->d->u.up) {
+		if ((rc = route_kernel(
+		         us, c, true, u->d->mtu, unit_src(u->d, rr.dst.addr.family), err)) < 0) {
+			spu_route(us, CTL_ROUTE_DEL, &rr);
+			hmap_remove(&us->routes, &c->hn);
+			free(c);
+			return rc;
+		}
+		c->installed = true;
+	}
+	return 0;
+}
+
+static int
+us_route_del(void *impl, const struct dp_route *r, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct dp_route rr = *r;
+	struct c_route *c;
+	char b[64];
+
+	if (!prefix_ok(&r->dst))
+		return errbuf_set(err, -EINVAL, "route: bad destination prefix");
+	prefix_mask(&rr.dst);
+	c = c_route_find(us, &rr);
+	if (c == NULL || c->subnet)
+		return errbuf_set(
+		    err, -ENOENT, "route %s into st0 not found", pfx_str(&rr.dst, b, sizeof(b)));
+	spu_route(us, CTL_ROUTE_DEL, &c->r);
+	route_remove(us, c);
+	return 0;
+}
+
+/* ---- tunnels ---- */
+
+static bool
+ts_ok(const struct dp_ts *ts)
+{
+	return (ts->family == AF_INET || ts->family == AF_INET6) &&
+	       ts->addr_lo.family == ts->family && ts->addr_hi.family == ts->family &&
+	       ts->port_lo <= ts->port_hi &&
+	       memcmp(ts->addr_lo.u.b, ts->addr_hi.u.b, addr_len(ts->family)) <= 0;
+}
+
+struct inpol_ctx {
+	struct us_tunnel *d;
+};
+
+static void
+collect_inpol(struct hnode *n, void *arg)
+{
+	struct inpol_ctx *c = arg;
+	struct c_policy *p = hmap_entry(n, struct c_policy, hn);
+
+	if (p->d->p.dir == DP_DIR_IN && p->d->p.tunnel_id == c->d->t.id &&
+	    c->d->n_in_pol < sizeof(c->d->in_pol) / sizeof(c->d->in_pol[0]))
+		c->d->in_pol[c->d->n_in_pol++] = p->d;
+}
+
+struct tun_sas_ctx {
+	uint32_t tunnel;
+	uint32_t spu;
+	uint32_t *spis;
+	uint32_t n, cap;
+};
+
+static void
+tun_sas_one(struct hnode *n, void *arg)
+{
+	struct tun_sas_ctx *c = arg;
+	struct c_sa *s = hmap_entry(n, struct c_sa, hn);
+
+	if (s->tunnel_id != c->tunnel)
+		return;
+	s->spu = c->spu;
+}
+
+/* Moves a tunnel's SAs from one SPU to another (anchor move). */
+static int
+migrate(struct us *us, const struct us_tunnel *d, uint32_t from, struct errbuf *err)
+{
+	struct tun_sas_ctx tc = { d->t.id, d->t.spu, NULL, 0, 0 };
+	struct ctl_msg out;
+	int rc;
+	CTL_MSG(m, CTL_SA_EXPORT);
+
+	m.b.id = d->t.id;
+	m.b.owner = d->t.spu;
+	if ((rc = ctl_run_heap(us, &m, from, &out)) < 0)
+		return errbuf_set(
+		    err, rc, "tunnel %u: export from SPU %u: %s", d->t.id, from, strerror(-rc));
+	/* every SPU routes the tunnel's traffic to the new owner */
+	memset(&m, 0, sizeof(m));
+	m.op = CTL_TUNNEL_SET;
+	m.a = d;
+	if ((rc = ctl_run(us, &m, ALL_SPUS)) < 0)
+		return errbuf_set(err, rc, "tunnel %u: SPUs: %s", d->t.id, strerror(-rc));
+	memset(&m, 0, sizeof(m));
+	m.op = CTL_SA_IMPORT;
+	m.sa = out.sa;
+	m.b.owner = d->t.spu;
+	if ((rc = ctl_run(us, &m, d->t.spu)) < 0)
+		return errbuf_set(
+		    err, rc, "tunnel %u: import on SPU %u: %s", d->t.id, d->t.spu, strerror(-rc));
+	hmap_walk(&us->sas, tun_sas_one, &tc);
+	return 0;
+}
+
+struct spi_owner_ctx {
+	struct us *us;
+	uint32_t tunnel;
+	int rc;
+};
+
+static void
+spi_owner_one(struct hnode *n, void *arg)
+{
+	struct spi_owner_ctx *c = arg;
+	struct c_sa *s = hmap_entry(n, struct c_sa, hn);
+	CTL_MSG(m, CTL_SA_ADD);
+	struct us_sa probe;
+
+	if (s->tunnel_id != c->tunnel || s->dir != DP_DIR_IN)
+		return;
+	/* non-owners learn the new owner of each inbound SPI */
+	memset(&probe, 0, sizeof(probe));
+	probe.spi = s->spi;
+	probe.dir = DP_DIR_IN;
+	probe.tunnel_id = s->tunnel_id;
+	m.sa = &probe;
+	m.b.owner = s->spu;
+	for (uint32_t i = 0; i < c->us->nspu; i++) {
+		if (i == s->spu)
+			continue;
+		if (ctl_run(c->us, &m, i) < 0)
+			c->rc = -EIO;
+	}
+}
+
+static int
+us_tunnel_set(void *impl, const struct dp_tunnel *t, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_tunnel *c = c_tunnel_find(us, t->id);
+	struct us_tunnel *d, *old = c != NULL ? c->d : NULL;
+	struct inpol_ctx ic;
+	uint32_t i;
+	int rc;
+	CTL_MSG(m, CTL_TUNNEL_SET);
+
+	if (t->id == 0)
+		return errbuf_set(err, -EINVAL, "tunnel id 0 is reserved");
+	if (t->spu >= us->nspu)
+		return errbuf_set(err, -EINVAL, "tunnel %u: SPU %u does not exist (%u SPUs)", t->id,
+		    t->spu, us->nspu);
+	if (t->unit != DP_UNIT_NONE && c_unit_find(us, t->unit) == NULL)
+		return errbuf_set(
+		    err, -ENOENT, "tunnel %u: st0.%u is not configured", t->id, t->unit);
+	if (t->n_local_ts > DP_TS_MAX || t->n_remote_ts > DP_TS_MAX)
+		return errbuf_set(
+		    err, -EINVAL, "tunnel %u: more than %d traffic selectors", t->id, DP_TS_MAX);
+	for (i = 0; i < t->n_local_ts; i++)
+		if (!ts_ok(&t->local_ts[i]))
+			return errbuf_set(
+			    err, -EINVAL, "tunnel %u: bad local traffic selector", t->id);
+	for (i = 0; i < t->n_remote_ts; i++)
+		if (!ts_ok(&t->remote_ts[i]))
+			return errbuf_set(
+			    err, -EINVAL, "tunnel %u: bad remote traffic selector", t->id);
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	d->t = *t;
+	ic.d = d;
+	hmap_walk(&us->policies, collect_inpol, &ic);
+
+	if (old != NULL && old->t.spu != t->spu) {
+		struct spi_owner_ctx sc = { us, t->id, 0 };
+
+		rc = migrate(us, d, old->t.spu, err);
+		if (rc == 0) {
+			hmap_walk(&us->sas, spi_owner_one, &sc);
+			rc = sc.rc;
+		}
+		if (rc < 0 && rc != -ETIMEDOUT)
+			errbuf_set(err, rc, "tunnel %u: move to SPU %u failed", t->id, t->spu);
+	} else {
+		m.a = d;
+		rc = ctl_run(us, &m, ALL_SPUS);
+		if (rc < 0) {
+			if (rc != -ETIMEDOUT)
+				free(d);
+			return errbuf_set(err, rc, "tunnel %u: SPUs: %s", t->id, strerror(-rc));
+		}
+	}
+	if (c == NULL) {
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || hmap_insert(&us->tunnels, &c->hn, hmap_mix(t->id)) < 0) {
+			free(c);
+			return errbuf_set(err, -ENOMEM, "out of memory");
+		}
+	}
+	c->d = d;
+	free(old);
+	return rc;
+}
+
+static int sa_del_one(struct us *us, struct c_sa *s);
+
+struct tun_del_ctx {
+	struct us *us;
+	uint32_t tunnel;
+};
+
+static void
+tun_del_sa(struct hnode *n, void *arg)
+{
+	struct tun_del_ctx *c = arg;
+	struct c_sa *s = hmap_entry(n, struct c_sa, hn);
+
+	if (s->tunnel_id == c->tunnel)
+		sa_del_one(c->us, s);
+}
+
+static int policy_del_one(struct us *us, struct c_policy *p);
+
+static void
+tun_del_pol(struct hnode *n, void *arg)
+{
+	struct tun_del_ctx *c = arg;
+	struct c_policy *p = hmap_entry(n, struct c_policy, hn);
+
+	if (p->d->p.tunnel_id == c->tunnel)
+		policy_del_one(c->us, p);
+}
+
+static int
+us_tunnel_del(void *impl, uint32_t tunnel_id, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_tunnel *c = c_tunnel_find(us, tunnel_id);
+	struct tun_del_ctx dc = { us, tunnel_id };
+	int rc;
+	CTL_MSG(m, CTL_TUNNEL_DEL);
+
+	if (c == NULL)
+		return errbuf_set(err, -ENOENT, "tunnel %u not found", tunnel_id);
+	hmap_walk(&us->sas, tun_del_sa, &dc);
+	hmap_walk(&us->policies, tun_del_pol, &dc);
+	c = c_tunnel_find(us, tunnel_id); /* policy removal re-created its descriptor */
+	m.b.id = tunnel_id;
+	if ((rc = ctl_run(us, &m, ALL_SPUS)) < 0)
+		return errbuf_set(err, rc, "tunnel %u: SPUs: %s", tunnel_id, strerror(-rc));
+	hmap_remove(&us->tunnels, &c->hn);
+	free(c->d);
+	free(c);
+	return 0;
+}
+
+/* ---- SAs ---- */
+
+static int
+us_spi_alloc(void *impl, const struct dp_addr *local, const struct dp_addr *remote, uint32_t spu,
+    uint32_t *spi, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_spi *c;
+	uint32_t v;
+	int tries;
+
+	(void)local;
+	(void)remote;
+	if (spu != DP_SPU_ANY && spu >= us->nspu)
+		return errbuf_set(err, -EINVAL, "SPU %u does not exist", spu);
+	for (tries = 0; tries < 1000; tries++) {
+		if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+			return errbuf_set(err, -EIO, "no random bytes for an SPI");
+		/* SPI mod nspu names the SPU (the UDP 4500 and raw ESP steering) */
+		if (spu != DP_SPU_ANY)
+			v = v - v % us->nspu + spu;
+		if (v < 0x10000 || (spu != DP_SPU_ANY && v % us->nspu != spu))
+			continue; /* keep clear of manual SPIs (256..16639) */
+		if (c_sa_find(us, v, DP_DIR_IN, NULL) != NULL || c_spi_find(us, v) != NULL)
+			continue;
+		c = calloc(1, sizeof(*c));
+		if (c == NULL)
+			return errbuf_set(err, -ENOMEM, "out of memory");
+		c->spi = v;
+		if (hmap_insert(&us->spis_reserved, &c->hn, hmap_mix((uint64_t)v | (4ULL << 40))) <
+		    0) {
+			free(c);
+			return errbuf_set(err, -ENOMEM, "out of memory");
+		}
+		*spi = v;
+		return 0;
+	}
+	return errbuf_set(err, -EAGAIN, "no free SPI found");
+}
+
+static void
+sa_peer(struct us_sa *sa)
+{
+	memset(&sa->peer, 0, sizeof(sa->peer));
+	if (sa->remote.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&sa->peer;
+		sin->sin_family = AF_INET;
+		sin->sin_addr = sa->remote.u.v4;
+		sin->sin_port = htons(sa->encap ? sa->rport : 0);
+		sa->peer_len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&sa->peer;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = sa->remote.u.v6;
+		sin6->sin6_port = htons(sa->encap ? sa->rport : 0);
+		sa->peer_len = sizeof(*sin6);
+	}
+}
+
+static void
+sa_mtu(struct us_sa *sa)
+{
+	size_t outer = sa->remote.family == AF_INET ? 20 : 40;
+
+	sa->outer_mtu = us_route_mtu(&sa->local, &sa->remote);
+	if (sa->encap)
+		outer += 8;
+	sa->inner_mtu = (uint32_t)esp_max_payload(&sa->x, sa->outer_mtu - outer);
+}
+
+static uint64_t
+mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static int
+us_sa_add(void *impl, const struct dp_sa *in, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_tunnel *t = c_tunnel_find(us, in->tunnel_id);
+	const struct dp_addr *dst = in->dir == DP_DIR_IN ? &in->local : &in->remote;
+	struct c_spi *res;
+	struct us_sa *sa;
+	struct c_sa *c;
+	int rc;
+	CTL_MSG(m, CTL_SA_ADD);
+
+	if (t == NULL)
+		return errbuf_set(
+		    err, -ENOENT, "SA %08x: tunnel %u not found", in->spi, in->tunnel_id);
+	if (in->spi < 256)
+		return errbuf_set(
+		    err, -EINVAL, "SA %08x: SPIs 0..255 are reserved (RFC 4303 2.1)", in->spi);
+	if ((in->local.family != AF_INET && in->local.family != AF_INET6) ||
+	    in->local.family != in->remote.family)
+		return errbuf_set(
+		    err, -EINVAL, "SA %08x: local and remote addresses of one family", in->spi);
+	if (in->replay_window > DP_REPLAY_WINDOW_MAX)
+		return errbuf_set(err, -EINVAL, "SA %08x: replay window %u above %u", in->spi,
+		    in->replay_window, DP_REPLAY_WINDOW_MAX);
+	if ((in->flags & DP_SA_HAS_ENCAP) &&
+	    (in->encap_local_port == 0 || in->encap_remote_port == 0))
+		return errbuf_set(
+		    err, -EINVAL, "SA %08x: UDP encapsulation needs both ports", in->spi);
+	if ((in->flags & DP_SA_HAS_ENCAP) && in->encap_local_port != us->natt_port)
+		return errbuf_set(err, -EINVAL, "SA %08x: the dataplane owns UDP port %u, not %u",
+		    in->spi, us->natt_port, in->encap_local_port);
+	if (c_sa_find(us, in->spi, in->dir, dst) != NULL)
+		return errbuf_set(err, -EEXIST, "SA %08x (%s) already installed", in->spi,
+		    in->dir == DP_DIR_IN ? "inbound" : "outbound");
+
+	sa = calloc(1, sizeof(*sa));
+	if (sa == NULL)
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	sa->spi = in->spi;
+	sa->dir = in->dir;
+	sa->tunnel_id = in->tunnel_id;
+	sa->flags = in->flags;
+	sa->encap = (in->flags & DP_SA_HAS_ENCAP) != 0;
+	sa->esn = (in->flags & DP_SA_ESN) != 0;
+	sa->df = in->df;
+	sa->local = in->local;
+	sa->remote = in->remote;
+	sa->lport = in->encap_local_port;
+	sa->rport = in->encap_remote_port;
+	sa->life = in->life;
+	if ((rc = esp_xform_init(&sa->x, in->enc, in->enc_key, in->enc_key_len, in->integ,
+	         in->integ_key, in->integ_key_len, in->dir == DP_DIR_OUT, false, err)) < 0) {
+		free(sa);
+		return rc;
+	}
+	if ((rc = replay_init(&sa->rp, in->dir == DP_DIR_IN ? in->replay_window : 0)) < 0) {
+		spu_sa_free(sa);
+		return errbuf_set(err, rc, "SA %08x: replay window: %s", in->spi, strerror(-rc));
+	}
+	sa_peer(sa);
+	sa_mtu(sa);
+	sa->st.add_time = mono_sec();
+	sa->st.spu = t->d->t.spu;
+	sa->st.tunnel_id = in->tunnel_id;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		spu_sa_free(sa);
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	}
+	c->spi = in->spi;
+	c->dir = in->dir;
+	c->dst = *dst;
+	c->tunnel_id = in->tunnel_id;
+	c->spu = t->d->t.spu;
+
+	m.sa = sa;
+	m.b.owner = c->spu;
+	/* inbound: every SPU learns the SPI's owner; outbound: the owner only */
+	rc = ctl_run(us, &m, in->dir == DP_DIR_IN ? ALL_SPUS : c->spu);
+	if (rc < 0) {
+		free(c);
+		return errbuf_set(err, rc, "SA %08x: SPUs: %s", in->spi, strerror(-rc));
+	}
+	if (hmap_insert(&us->sas, &c->hn, us_sa_key(c->spi, c->dir, dst)) < 0) {
+		/* the SA is live; only the registry entry is missing: remove it again */
+		CTL_MSG(d, CTL_SA_DEL);
+		d.b.id = c->tunnel_id;
+		d.b.spi = c->spi;
+		d.b.dir = c->dir;
+		d.b.owner = c->spu;
+		ctl_run(us, &d, c->dir == DP_DIR_IN ? ALL_SPUS : c->spu);
+		free(c);
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	}
+	if (in->dir == DP_DIR_IN && (res = c_spi_find(us, in->spi)) != NULL) {
+		hmap_remove(&us->spis_reserved, &res->hn);
+		free(res);
+	}
+	return 0;
+}
+
+static int
+sa_del_one(struct us *us, struct c_sa *c)
+{
+	int rc;
+	CTL_MSG(m, CTL_SA_DEL);
+
+	m.b.id = c->tunnel_id;
+	m.b.spi = c->spi;
+	m.b.dir = c->dir;
+	m.b.owner = c->spu;
+	rc = ctl_run(us, &m, c->dir == DP_DIR_IN ? ALL_SPUS : c->spu);
+	if (rc == -ETIMEDOUT)
+		return rc;
+	hmap_remove(&us->sas, &c->hn);
+	free(c);
+	return rc;
+}
+
+static int
+us_sa_del(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_sa *c = c_sa_find(us, spi, dir, dst);
+	int rc;
+
+	if (c == NULL)
+		return errbuf_set(err, -ENOENT, "SA %08x (%s) not found", spi,
+		    dir == DP_DIR_IN ? "inbound" : "outbound");
+	if ((rc = sa_del_one(us, c)) < 0)
+		return errbuf_set(err, rc, "SA %08x: SPUs: %s", spi, strerror(-rc));
+	return 0;
+}
+
+struct sa_by_tunnel_ctx {
+	uint32_t spi, tunnel;
+	struct c_sa *found;
+};
+
+static void
+sa_by_tunnel(struct hnode *n, void *arg)
+{
+	struct sa_by_tunnel_ctx *c = arg;
+	struct c_sa *s = hmap_entry(n, struct c_sa, hn);
+
+	if (s->dir == DP_DIR_OUT && s->spi == c->spi && s->tunnel_id == c->tunnel)
+		c->found = s;
+}
+
+static int
+us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *err)
+{
+	struct us *us = impl;
+	const struct dp_addr *dst = in->dir == DP_DIR_IN ? &in->local : &in->remote;
+	struct c_sa *c = c_sa_find(us, in->spi, in->dir, dst);
+	struct us_sa tmp;
+	int rc;
+	CTL_MSG(m, CTL_SA_UPDATE);
+
+	if (c == NULL && in->dir == DP_DIR_OUT && (what & DP_SA_UPD_REMOTE)) {
+		/* the peer moved: find the SA by SPI and tunnel */
+		struct sa_by_tunnel_ctx bt = { in->spi, in->tunnel_id, NULL };
+		hmap_walk(&us->sas, sa_by_tunnel, &bt);
+		c = bt.found;
+	}
+	if (c == NULL)
+		return errbuf_set(err, -ENOENT, "SA %08x not found", in->spi);
+	memset(&tmp, 0, sizeof(tmp));
+	if (what & DP_SA_UPD_REMOTE) {
+		if (in->remote.family != c->dst.family && in->dir == DP_DIR_OUT)
+			return errbuf_set(
+			    err, -EINVAL, "SA %08x: the peer changed address family", in->spi);
+		tmp.local = in->local;
+		tmp.remote = in->remote;
+		tmp.encap = (in->flags & DP_SA_HAS_ENCAP) != 0;
+		tmp.rport = in->encap_remote_port;
+		sa_peer(&tmp);
+		/* the owner derives the inner MTU with the SA's transform */
+		tmp.outer_mtu = us_route_mtu(&in->local, &in->remote);
+	}
+	m.tmpl = in;
+	m.sa = &tmp;
+	m.b.id = c->tunnel_id;
+	m.b.spi = c->spi;
+	m.b.dir = c->dir;
+	m.b.what = what;
+	if ((rc = ctl_run(us, &m, c->spu)) < 0)
+		return errbuf_set(err, rc, "SA %08x: SPUs: %s", in->spi, strerror(-rc));
+	if ((what & DP_SA_UPD_REMOTE) && in->dir == DP_DIR_OUT && !addr_eq(&c->dst, &in->remote)) {
+		hmap_remove(&us->sas, &c->hn);
+		c->dst = in->remote;
+		hmap_insert(&us->sas, &c->hn, us_sa_key(c->spi, c->dir, &c->dst));
+	}
+	return 0;
+}
+
+static int
+us_sa_stats(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst,
+    struct dp_sa_stats *out, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_sa *c = c_sa_find(us, spi, dir, dst);
+	struct ctl_msg r;
+	int rc;
+	CTL_MSG(m, CTL_SA_STATS);
+
+	if (c == NULL)
+		return errbuf_set(err, -ENOENT, "SA %08x (%s) not found", spi,
+		    dir == DP_DIR_IN ? "inbound" : "outbound");
+	m.b.id = c->tunnel_id;
+	m.b.spi = spi;
+	m.b.dir = dir;
+	if ((rc = ctl_run_heap(us, &m, c->spu, &r)) < 0)
+		return errbuf_set(err, rc, "SA %08x: %s", spi, strerror(-rc));
+	*out = r.stats;
+	out->spu = c->spu;
+	out->tunnel_id = c->tunnel_id;
+	return 0;
+}
+
+/* ---- policies ---- */
+
+/* Splits the address range [lo, hi] into prefixes (at most max). */
+static int
+range_prefixes(uint8_t family, const uint8_t *lo, const uint8_t *hi, struct dp_prefix *out, int max)
+{
+	size_t n = addr_len(family), bits = n * 8;
+	uint8_t cur[16], end[16];
+	int count = 0;
+
+	memcpy(cur, lo, n);
+	memcpy(end, hi, n);
+	for (;;) {
+		size_t len, i;
+		uint8_t last[16];
+
+		if (memcmp(cur, end, n) > 0)
+			break;
+		/* the biggest aligned block at cur that stays <= end */
+		for (len = 0; len <= bits; len++) {
+			bool aligned = true;
+			memcpy(last, cur, n);
+			for (i = len; i < bits; i++) {
+				if (cur[i / 8] & (0x80 >> (i % 8)))
+					aligned = false;
+				last[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+			}
+			if (aligned && memcmp(last, end, n) <= 0)
+				break;
+		}
+		if (count == max)
+			return -E2BIG;
+		memset(&out[count], 0, sizeof(out[count]));
+		out[count].addr.family = family;
+		memcpy(out[count].addr.u.b, cur, n);
+		out[count].len = (uint8_t)len;
+		count++;
+		/* cur = last + 1 */
+		for (i = n; i-- > 0;) {
+			if (++last[i] != 0)
+				break;
+		}
+		if (i == (size_t)-1)
+			break; /* wrapped: the range ended at the top address */
+		memcpy(cur, last, n);
+	}
+	return count;
+}
+
+static int
+policy_routes(struct us *us, struct errbuf *err)
+{
+	struct nl_route r;
+	int rc;
+
+	if (us->policy_routes)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.table = us->policy_table;
+	r.ifindex = us->ifindex;
+	r.mtu = US_DEFAULT_MTU;
+	r.dst.addr.family = AF_INET;
+	if ((rc = nl_route(us->nl, true, &r, err)) < 0)
+		return rc;
+	r.dst.addr.family = AF_INET6;
+	nl_route(us->nl, true, &r, NULL); /* IPv6 may be disabled */
+	us->policy_routes = true;
+	return 0;
+}
+
+static int
+policy_rules(struct us *us, struct c_policy *c, struct errbuf *err)
+{
+	const struct dp_policy *p = &c->d->p;
+	struct dp_prefix src[32], dst[32];
+	int ns, nd, i, j, rc = 0;
+
+	ns = range_prefixes(
+	    p->sel_src.family, p->sel_src.addr_lo.u.b, p->sel_src.addr_hi.u.b, src, 32);
+	nd = range_prefixes(
+	    p->sel_dst.family, p->sel_dst.addr_lo.u.b, p->sel_dst.addr_hi.u.b, dst, 32);
+	if (ns < 0 || nd < 0 || ns * nd > 256)
+		return errbuf_set(err, -E2BIG,
+		    "policy %u: selectors need more than 256 policy rules; use prefixes", p->id);
+	if ((rc = policy_routes(us, err)) < 0)
+		return rc;
+	c->rules = calloc((size_t)(ns * nd), sizeof(*c->rules));
+	if (c->rules == NULL)
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	for (i = 0; i < ns && rc == 0; i++) {
+		for (j = 0; j < nd && rc == 0; j++) {
+			struct nl_rule *r = &c->rules[c->nrules];
+
+			r->family = p->sel_src.family;
+			r->src = src[i];
+			r->dst = dst[j];
+			r->proto = p->sel_dst.proto ? p->sel_dst.proto : p->sel_src.proto;
+			r->sport_lo = p->sel_src.port_lo;
+			r->sport_hi = p->sel_src.port_hi;
+			r->dport_lo = p->sel_dst.port_lo;
+			r->dport_hi = p->sel_dst.port_hi;
+			r->table = us->policy_table;
+			r->priority =
+			    us->rule_prio_base + (p->priority < 30000 ? p->priority : 30000);
+			if ((rc = nl_rule(us->nl, true, r, err)) == 0)
+				c->nrules++;
+		}
+	}
+	if (rc < 0) {
+		for (i = 0; i < (int)c->nrules; i++)
+			nl_rule(us->nl, false, &c->rules[i], NULL);
+		free(c->rules);
+		c->rules = NULL;
+		c->nrules = 0;
+	}
+	return rc;
+}
+
+struct pol_arr_ctx {
+	const struct us_policy **arr;
+	uint32_t n;
+};
+
+static void
+pol_collect(struct hnode *n, void *arg)
+{
+	struct pol_arr_ctx *c = arg;
+	struct c_policy *p = hmap_entry(n, struct c_policy, hn);
+
+	if (p->d->p.dir == DP_DIR_OUT)
+		c->arr[c->n++] = p->d;
+}
+
+static int
+pol_cmp(const void *a, const void *b)
+{
+	const struct us_policy *x = *(const struct us_policy *const *)a;
+	const struct us_policy *y = *(const struct us_policy *const *)b;
+
+	if (x->p.priority != y->p.priority)
+		return x->p.priority < y->p.priority ? -1 : 1;
+	return x->p.id < y->p.id ? -1 : x->p.id > y->p.id;
+}
+
+/* Gives every SPU the new ordered list of outbound policies. */
+static int
+policies_publish(struct us *us)
+{
+	struct pol_arr_ctx c;
+	int rc;
+	CTL_MSG(m, CTL_POLICIES);
+
+	c.arr = calloc(us->policies.n + 1, sizeof(*c.arr));
+	if (c.arr == NULL)
+		return -ENOMEM;
+	c.n = 0;
+	hmap_walk(&us->policies, pol_collect, &c);
+	qsort(c.arr, c.n, sizeof(*c.arr), pol_cmp);
+	m.pols = c.arr;
+	m.b.n = c.n;
+	rc = ctl_run(us, &m, ALL_SPUS);
+	if (rc == -ETIMEDOUT)
+		return rc;
+	free(us->pol_arr);
+	us->pol_arr = c.arr;
+	return rc;
+}
+
+/* Re-sends a tunnel's descriptor (its inbound policies changed). */
+static int
+tunnel_refresh(struct us *us, uint32_t id)
+{
+	struct c_tunnel *c = c_tunnel_find(us, id);
+	struct dp_tunnel t;
+
+	if (c == NULL)
+		return 0;
+	t = c->d->t;
+	return us_tunnel_set(us, &t, NULL);
+}
+
+static int
+us_policy_add(void *impl, const struct dp_policy *p, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_policy *c;
+	int rc;
+
+	if (c_policy_find(us, p->id) != NULL)
+		return errbuf_set(err, -EEXIST, "policy %u already installed", p->id);
+	if (c_tunnel_find(us, p->tunnel_id) == NULL)
+		return errbuf_set(
+		    err, -ENOENT, "policy %u: tunnel %u not found", p->id, p->tunnel_id);
+	if (!ts_ok(&p->sel_src) || !ts_ok(&p->sel_dst) || p->sel_src.family != p->sel_dst.family)
+		return errbuf_set(err, -EINVAL, "policy %u: bad selectors", p->id);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->d = calloc(1, sizeof(*c->d))) == NULL) {
+		free(c);
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	}
+	c->d->p = *p;
+	if (p->dir == DP_DIR_OUT && (rc = policy_rules(us, c, err)) < 0)
+		goto fail;
+	if (hmap_insert(&us->policies, &c->hn, hmap_mix((uint64_t)p->id | (3ULL << 40))) < 0) {
+		rc = errbuf_set(err, -ENOMEM, "out of memory");
+		goto fail_rules;
+	}
+	rc = p->dir == DP_DIR_OUT ? policies_publish(us) : tunnel_refresh(us, p->tunnel_id);
+	if (rc < 0)
+		return errbuf_set(err, rc, "policy %u: SPUs: %s", p->id, strerror(-rc));
+	return 0;
+fail_rules:
+	for (uint32_t i = 0; i < c->nrules; i++)
+		nl_rule(us->nl, false, &c->rules[i], NULL);
+fail:
+	free(c->rules);
+	free(c->d);
+	free(c);
+	return rc;
+}
+
+static int
+policy_del_one(struct us *us, struct c_policy *c)
+{
+	uint32_t i, tunnel = c->d->p.tunnel_id;
+	bool out = c->d->p.dir == DP_DIR_OUT;
+	int rc;
+
+	for (i = 0; i < c->nrules; i++)
+		nl_rule(us->nl, false, &c->rules[i], NULL);
+	hmap_remove(&us->policies, &c->hn);
+	/* publish before freeing: SPUs may point at the descriptor */
+	rc = out ? policies_publish(us) : tunnel_refresh(us, tunnel);
+	if (rc != -ETIMEDOUT)
+		free(c->d);
+	free(c->rules);
+	free(c);
+	return rc;
+}
+
+static int
+us_policy_del(void *impl, uint32_t policy_id, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct c_policy *c = c_policy_find(us, policy_id);
+	int rc;
+
+	if (c == NULL)
+		return errbuf_set(err, -ENOENT, "policy %u not found", policy_id);
+	if ((rc = policy_del_one(us, c)) < 0)
+		return errbuf_set(err, rc, "policy %u: SPUs: %s", policy_id, strerror(-rc));
+	return 0;
+}
+
+/* ---- statistics, events, IKE ---- */
+
+static uint64_t
+rd64(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static int
+us_spu_stats(void *impl, uint32_t spu, struct dp_spu_stats *out)
+{
+	struct us *us = impl;
+	struct spu_ctr *c;
+
+	if (spu >= us->nspu)
+		return -EINVAL;
+	c = &us->spu[spu].ctr;
+	memset(out, 0, sizeof(*out));
+	out->tunnels = atomic_load_explicit(&c->tunnels, memory_order_relaxed);
+	out->flow_threads = us->cfg.flow_threads ? us->cfg.flow_threads : 1;
+	out->encrypt_packets = rd64(&c->encrypt_packets);
+	out->encrypt_bytes = rd64(&c->encrypt_bytes);
+	out->decrypt_packets = rd64(&c->decrypt_packets);
+	out->decrypt_bytes = rd64(&c->decrypt_bytes);
+	out->unknown_spi = rd64(&c->unknown_spi);
+	out->replay_drops = rd64(&c->replay_drops);
+	out->auth_failures = rd64(&c->auth_failures);
+	out->handoffs = rd64(&c->handoffs);
+	out->no_sa_drops = rd64(&c->no_sa_drops);
+	out->no_route_drops = rd64(&c->no_route_drops);
+	out->mtu_drops = rd64(&c->mtu_drops);
+	out->other_drops = rd64(&c->other_drops) + rd64(&c->handoff_drops) + rd64(&c->tx_errors);
+	return 0;
+}
+
+static int
+us_clear_stats(void *impl)
+{
+	struct us *us = impl;
+	CTL_MSG(m, CTL_CLEAR_STATS);
+
+	return ctl_run(us, &m, ALL_SPUS);
+}
+
+static int
+us_event_fd(void *impl)
+{
+	return ((struct us *)impl)->agg_fd;
+}
+
+static int
+us_event_read(void *impl, struct dp_event *ev)
+{
+	struct us *us = impl;
+	struct us_event_q *q = &us->evq;
+	struct c_sa *c;
+	uint64_t v;
+	bool have = false;
+
+	pthread_mutex_lock(&q->lock); /* EVENT QUEUE LOCK */
+	if (q->n > 0) {
+		*ev = q->ev[q->head];
+		q->head = (q->head + 1) % q->cap;
+		q->n--;
+		have = true;
+	} else if (read(us->ev_fd, &v, sizeof(v)) < 0) {
+		/* already drained */
+	}
+	pthread_mutex_unlock(&q->lock); /* EVENT QUEUE UNLOCK */
+	if (!have)
+		return -EAGAIN;
+	/* a hard-expired SA is gone: remove it everywhere */
+	if (ev->type == DP_EV_HARD_EXPIRE &&
+	    (c = c_sa_find(us, ev->spi, ev->dir, &ev->dst)) != NULL)
+		sa_del_one(us, c);
+	return 0;
+}
+
+static int
+us_ike_recv(void *impl, struct dp_ike_msg *msg)
+{
+	struct us *us = impl;
+	uint8_t buf[65536];
+	struct sockaddr_storage from;
+	_Alignas(8) uint8_t cbuf[128];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		for (;;) {
+			memset(&mh, 0, sizeof(mh));
+			mh.msg_name = &from;
+			mh.msg_namelen = sizeof(from);
+			mh.msg_iov = &iov;
+			mh.msg_iovlen = 1;
+			mh.msg_control = cbuf;
+			mh.msg_controllen = sizeof(cbuf);
+			n = recvmsg(us->ike[f], &mh, MSG_DONTWAIT);
+			if (n < 0)
+				break;
+			/* RFC 3948 2.2: IKE has the 4-byte non-ESP marker; drop the rest */
+			if (n < 4 || (buf[0] | buf[1] | buf[2] | buf[3]) != 0)
+				continue;
+			if ((size_t)n - 4 > msg->cap)
+				return -EMSGSIZE;
+			memcpy(msg->data, buf + 4, (size_t)n - 4);
+			msg->len = (size_t)n - 4;
+			memset(&msg->local, 0, sizeof(msg->local));
+			memset(&msg->remote, 0, sizeof(msg->remote));
+			msg->local_port = us->natt_port;
+			if (from.ss_family == AF_INET) {
+				struct sockaddr_in *sin = (struct sockaddr_in *)&from;
+				msg->remote.family = AF_INET;
+				msg->remote.u.v4 = sin->sin_addr;
+				msg->remote_port = ntohs(sin->sin_port);
+			} else {
+				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&from;
+				msg->remote.family = AF_INET6;
+				msg->remote.u.v6 = sin6->sin6_addr;
+				msg->remote_port = ntohs(sin6->sin6_port);
+			}
+			for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+				if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+					struct in_pktinfo pi;
+					memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+					msg->local.family = AF_INET;
+					msg->local.u.v4 = pi.ipi_addr;
+				} else if (c->cmsg_level == IPPROTO_IPV6 &&
+				           c->cmsg_type == IPV6_PKTINFO) {
+					struct in6_pktinfo pi;
+					memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+					msg->local.family = AF_INET6;
+					msg->local.u.v6 = pi.ipi6_addr;
+				}
+			}
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+static int
+us_ike_send(void *impl, const struct dp_ike_msg *msg)
+{
+	struct us *us = impl;
+	static const uint8_t marker[4] = { 0, 0, 0, 0 };
+	_Alignas(8) uint8_t cb[64];
+	struct us_sa tmp;
+	struct iovec iov[2];
+	struct msghdr mh;
+	struct cmsghdr *c;
+	int f;
+
+	if (msg->remote.family != AF_INET && msg->remote.family != AF_INET6)
+		return -EAFNOSUPPORT;
+	f = msg->remote.family == AF_INET ? 0 : 1;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.remote = msg->remote;
+	tmp.encap = true;
+	tmp.rport = msg->remote_port;
+	sa_peer(&tmp);
+	/* RFC 3948 2.2: IKE on 4500 carries the non-ESP marker */
+	iov[0].iov_base = (void *)marker;
+	iov[0].iov_len = sizeof(marker);
+	iov[1].iov_base = msg->data;
+	iov[1].iov_len = msg->len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &tmp.peer;
+	mh.msg_namelen = tmp.peer_len;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	if (msg->local.family == msg->remote.family) {
+		memset(cb, 0, sizeof(cb));
+		mh.msg_control = cb;
+		mh.msg_controllen = sizeof(cb);
+		c = CMSG_FIRSTHDR(&mh);
+		if (f == 0) {
+			struct in_pktinfo pi;
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi_spec_dst = msg->local.u.v4;
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		} else {
+			struct in6_pktinfo pi;
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi6_addr = msg->local.u.v6;
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		}
+	}
+	if (sendmsg(us->ike[f], &mh, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* ---- open / close ---- */
+
+static uint32_t
+cpu_count(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && (n = CPU_COUNT(&set)) > 0)
+		return (uint32_t)n;
+	n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (uint32_t)n : 1;
+}
+
+static void us_close(void *impl);
+
+static int
+us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
+{
+	struct us *us;
+	struct epoll_event ev;
+	uint32_t i, j;
+	int rc = 0;
+
+	us = calloc(1, sizeof(*us));
+	if (us == NULL)
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	us->cfg = *cfg;
+	us->cfg.tun_name = NULL;
+	us->cfg.netns = NULL;
+	us->done_fd = us->ev_fd = us->agg_fd = us->ike[0] = us->ike[1] = -1;
+	snprintf(us->tun_name, sizeof(us->tun_name), "%s", cfg->tun_name ? cfg->tun_name : "st0");
+	us->nspu = cfg->spus ? cfg->spus : cpu_count();
+	if (us->nspu > US_MAX_SPUS) {
+		rc = errbuf_set(err, -EINVAL, "at most %d SPUs", US_MAX_SPUS);
+		goto fail;
+	}
+	us->natt_port = cfg->natt_port ? cfg->natt_port : 4500;
+	us->policy_table = cfg->policy_table ? cfg->policy_table : 220;
+	us->rule_prio_base = 100;
+	pthread_mutex_init(&us->evq.lock, NULL);
+	us->evq.cap = 4096;
+	us->evq.ev = calloc(us->evq.cap, sizeof(*us->evq.ev));
+	us->spu = calloc(us->nspu, sizeof(*us->spu));
+	us->rings = calloc((size_t)us->nspu * us->nspu, sizeof(*us->rings));
+	if (us->evq.ev == NULL || us->spu == NULL || us->rings == NULL ||
+	    hmap_init(&us->units, 64) < 0 || hmap_init(&us->tunnels, 64) < 0 ||
+	    hmap_init(&us->sas, 64) < 0 || hmap_init(&us->routes, 64) < 0 ||
+	    hmap_init(&us->policies, 16) < 0 || hmap_init(&us->spis_reserved, 64) < 0) {
+		rc = errbuf_set(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < us->nspu; i++) {
+		us->spu[i].tunfd = us->spu[i].epfd = us->spu[i].wakefd = -1;
+		for (int f = 0; f < 2; f++)
+			us->spu[i].udp[f] = us->spu[i].udp_df[f] = us->spu[i].raw[f] =
+			    us->spu[i].raw_df[f] = -1;
+	}
+	for (i = 0; i < us->nspu; i++)
+		for (j = 0; j < us->nspu; j++)
+			if (i != j && ring_init(&us->rings[i * us->nspu + j], US_RING_SIZE) < 0) {
+				rc = errbuf_set(err, -ENOMEM, "out of memory for handoff rings");
+				goto fail;
+			}
+	us->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	us->ev_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	us->agg_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (us->done_fd < 0 || us->ev_fd < 0 || us->agg_fd < 0) {
+		rc = errbuf_set(err, -errno, "eventfd/epoll: %s", strerror(errno));
+		goto fail;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = 0;
+	if (epoll_ctl(us->agg_fd, EPOLL_CTL_ADD, us->ev_fd, &ev) < 0) {
+		rc = errbuf_set(err, -errno, "epoll: %s", strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < us->nspu; i++)
+		if ((rc = spu_init(us, &us->spu[i], i, err)) < 0)
+			goto fail;
+	if ((us->nl = nl_open(err)) == NULL) {
+		rc = -EIO;
+		goto fail;
+	}
+	if ((rc = us_tun_open(us, err)) < 0 || (rc = us_sockets_open(us, err)) < 0)
+		goto fail;
+	for (i = 0; i < us->nspu; i++)
+		if ((rc = spu_start(&us->spu[i], err)) < 0)
+			goto fail;
+	log_info(LOG_SPU, "userspace dataplane: %u SPUs on %s, UDP %u", us->nspu, us->tun_name,
+	    us->natt_port);
+	*impl = us;
+	return 0;
+fail:
+	us_close(us);
+	return rc;
+}
+
+static void
+unit_addrs_del(struct hnode *n, void *arg)
+{
+	struct c_unit *u = hmap_entry(n, struct c_unit, hn);
+	struct us *us = arg;
+
+	if (u->d->u.addr4.addr.family != 0)
+		nl_addr(us->nl, false, us->addr_ifindex, &u->d->u.addr4, NULL);
+	if (u->d->u.addr6.addr.family != 0)
+		nl_addr(us->nl, false, us->addr_ifindex, &u->d->u.addr6, NULL);
+}
+
+static void
+free_hnode_cunit(struct hnode *n, void *arg)
+{
+	struct c_unit *u = hmap_entry(n, struct c_unit, hn);
+
+	(void)arg;
+	free(u->d);
+	free(u);
+}
+
+static void
+free_hnode_ctun(struct hnode *n, void *arg)
+{
+	struct c_tunnel *t = hmap_entry(n, struct c_tunnel, hn);
+
+	(void)arg;
+	free(t->d);
+	free(t);
+}
+
+static void
+free_hnode_pol(struct hnode *n, void *arg)
+{
+	struct us *us = arg;
+	struct c_policy *p = hmap_entry(n, struct c_policy, hn);
+	uint32_t i;
+
+	for (i = 0; i < p->nrules; i++)
+		nl_rule(us->nl, false, &p->rules[i], NULL);
+	free(p->rules);
+	free(p->d);
+	free(p);
+}
+
+static void
+free_hnode_plain(struct hnode *n, void *arg)
+{
+	size_t off = *(size_t *)arg;
+
+	free((char *)n - off);
+}
+
+static void
+us_close(void *impl)
+{
+	struct us *us = impl;
+	uint32_t i;
+	size_t off;
+
+	if (us == NULL)
+		return;
+	if (us->spu != NULL) {
+		for (i = 0; i < us->nspu; i++) {
+			struct spu *s = &us->spu[i];
+			if (s->started) {
+				struct ctl_msg m;
+				memset(&m, 0, sizeof(m));
+				m.op = CTL_STOP;
+				if (ctl_run(us, &m, i) == 0)
+					pthread_join(s->thr, NULL);
+			}
+		}
+	}
+	/* unit addresses and policy rules live outside st0: remove them */
+	if (us->units.b != NULL && us->nl != NULL)
+		hmap_walk(&us->units, unit_addrs_del, us);
+	if (us->policies.b != NULL)
+		hmap_walk(&us->policies, free_hnode_pol, us);
+	if (us->policy_routes && us->nl != NULL) {
+		struct nl_route r;
+		memset(&r, 0, sizeof(r));
+		r.table = us->policy_table;
+		r.ifindex = us->ifindex;
+		r.dst.addr.family = AF_INET;
+		nl_route(us->nl, false, &r, NULL);
+		r.dst.addr.family = AF_INET6;
+		nl_route(us->nl, false, &r, NULL);
+	}
+	us_io_close(us); /* st0 goes away with its addresses and routes */
+	if (us->spu != NULL)
+		for (i = 0; i < us->nspu; i++)
+			spu_fini(&us->spu[i]);
+	if (us->rings != NULL)
+		for (i = 0; i < us->nspu * us->nspu; i++)
+			ring_fini(&us->rings[i]);
+	if (us->units.b != NULL)
+		hmap_walk(&us->units, free_hnode_cunit, NULL);
+	if (us->tunnels.b != NULL)
+		hmap_walk(&us->tunnels, free_hnode_ctun, NULL);
+	off = offsetof(struct c_sa, hn);
+	if (us->sas.b != NULL)
+		hmap_walk(&us->sas, free_hnode_plain, &off);
+	off = offsetof(struct c_route, hn);
+	if (us->routes.b != NULL)
+		hmap_walk(&us->routes, free_hnode_plain, &off);
+	off = offsetof(struct c_spi, hn);
+	if (us->spis_reserved.b != NULL)
+		hmap_walk(&us->spis_reserved, free_hnode_plain, &off);
+	hmap_fini(&us->units);
+	hmap_fini(&us->tunnels);
+	hmap_fini(&us->sas);
+	hmap_fini(&us->routes);
+	hmap_fini(&us->policies);
+	hmap_fini(&us->spis_reserved);
+	nl_close(us->nl);
+	if (us->done_fd >= 0)
+		close(us->done_fd);
+	if (us->ev_fd >= 0)
+		close(us->ev_fd);
+	if (us->agg_fd >= 0)
+		close(us->agg_fd);
+	free(us->evq.ev);
+	pthread_mutex_destroy(&us->evq.lock);
+	free(us->pol_arr);
+	free(us->spu);
+	free(us->rings);
+	free(us);
+}
+
+static uint32_t
+us_spu_count(void *impl)
+{
+	return ((struct us *)impl)->nspu;
+}
+
+const struct dp_ops dp_userspace_ops = {
+	.name = "userspace",
+	.open = us_open,
+	.close = us_close,
+	.spu_count = us_spu_count,
+	.unit_set = us_unit_set,
+	.unit_del = us_unit_del,
+	.route_add = us_route_add,
+	.route_del = us_route_del,
+	.tunnel_set = us_tunnel_set,
+	.tunnel_del = us_tunnel_del,
+	.spi_alloc = us_spi_alloc,
+	.sa_add = us_sa_add,
+	.sa_update = us_sa_update,
+	.sa_del = us_sa_del,
+	.sa_stats = us_sa_stats,
+	.policy_add = us_policy_add,
+	.policy_del = us_policy_del,
+	.spu_stats = us_spu_stats,
+	.clear_stats = us_clear_stats,
+	.event_fd = us_event_fd,
+	.event_read = us_event_read,
+	.ike_recv = us_ike_recv,
+	.ike_send = us_ike_send,
+};

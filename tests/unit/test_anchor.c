@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_anchor: the tunnel anchoring rules (anchor.c) of ARCHITECTURE.md:
+ * least-loaded by tunnels / flow threads, same gateway pair -> same SPU,
+ * dynamic tunnels round-robin, CHILD SAs with their IKE SA, adding or
+ * removing one tunnel never moves another, explicit moves of one
+ * gateway pair.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "anchor.h"
+
+static struct dp_addr
+a4(const char *s)
+{
+	struct dp_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, s, &a.u.v4), 1);
+	return a;
+}
+
+static uint32_t
+place(struct anchor *an, uint32_t id, const char *l, const char *r, uint64_t ike, bool dyn)
+{
+	struct anchor_req q;
+	uint32_t spu = 999;
+
+	memset(&q, 0, sizeof(q));
+	q.tunnel_id = id;
+	q.ike_sa_id = ike;
+	if (l != NULL)
+		q.local = a4(l);
+	if (r != NULL)
+		q.remote = a4(r);
+	q.dynamic = dyn;
+	q.spu = DP_SPU_ANY;
+	assert_int_equal(anchor_place(an, &q, &spu), 0);
+	return spu;
+}
+
+static uint32_t
+where(struct anchor *an, uint32_t id)
+{
+	uint32_t spu = 999;
+
+	assert_int_equal(anchor_lookup(an, id, &spu), 0);
+	return spu;
+}
+
+static void
+test_least_loaded(void **state)
+{
+	struct anchor *an = anchor_new(4, NULL);
+	char remote[32];
+	uint32_t i, s;
+
+	(void)state;
+	assert_non_null(an);
+	/* distinct gateways fill the SPUs evenly, lowest number first */
+	for (i = 0; i < 8; i++) {
+		snprintf(remote, sizeof(remote), "198.51.100.%u", i + 1);
+		s = place(an, i + 1, "192.0.2.1", remote, 0, false);
+		assert_int_equal(s, i % 4);
+	}
+	for (i = 0; i < 4; i++)
+		assert_int_equal(anchor_spu_tunnels(an, i), 2);
+	/* removing frees load where it was; the next tunnel goes there */
+	assert_int_equal(anchor_remove(an, 7), 0); /* was on SPU 2 */
+	s = place(an, 100, "192.0.2.1", "198.51.100.77", 0, false);
+	assert_int_equal(s, 2);
+	assert_int_equal(anchor_remove(an, 12345), -ENOENT);
+	anchor_free(an);
+}
+
+static void
+test_flow_threads(void **state)
+{
+	uint32_t ft[2] = { 1, 3 };
+	struct anchor *an = anchor_new(2, ft);
+	char remote[32];
+	uint32_t i, s, n0 = 0, n1 = 0;
+
+	(void)state;
+	/* SPU 1 has three times the flow threads: it takes three times the tunnels */
+	for (i = 0; i < 40; i++) {
+		snprintf(remote, sizeof(remote), "198.51.100.%u", i + 1);
+		s = place(an, i + 1, "192.0.2.1", remote, 0, false);
+		if (s == 0)
+			n0++;
+		else
+			n1++;
+	}
+	assert_int_equal(n0, 10);
+	assert_int_equal(n1, 30);
+	assert_int_equal(anchor_spu_flow_threads(an, 1), 3);
+	anchor_free(an);
+}
+
+static void
+test_same_gateways(void **state)
+{
+	struct anchor *an = anchor_new(3, NULL);
+	uint32_t s1, s;
+
+	(void)state;
+	s1 = place(an, 1, "192.0.2.1", "198.51.100.1", 0, false);
+	place(an, 2, "192.0.2.1", "198.51.100.2", 0, false);
+	place(an, 3, "192.0.2.1", "198.51.100.3", 0, false);
+	/* more tunnels between the first pair stay with it, whatever the load */
+	for (uint32_t i = 10; i < 20; i++) {
+		s = place(an, i, "192.0.2.1", "198.51.100.1", 0, false);
+		assert_int_equal(s, s1);
+	}
+	assert_int_equal(anchor_spu_tunnels(an, s1), 11);
+	/* the same remote from another local address is another pair */
+	s = place(an, 30, "192.0.2.9", "198.51.100.1", 0, false);
+	assert_int_not_equal(s, s1);
+	/* re-placing an anchored tunnel keeps it */
+	assert_int_equal(place(an, 2, "192.0.2.1", "198.51.100.2", 0, false), where(an, 2));
+	anchor_free(an);
+}
+
+static void
+test_dynamic_round_robin(void **state)
+{
+	struct anchor *an = anchor_new(3, NULL);
+	char remote[32];
+	uint32_t i;
+
+	(void)state;
+	/* load does not matter for dial-up tunnels */
+	place(an, 100, "192.0.2.1", "203.0.113.1", 0, false); /* SPU 0 */
+	for (i = 0; i < 9; i++) {
+		snprintf(remote, sizeof(remote), "198.51.100.%u", i + 1);
+		assert_int_equal(place(an, i + 1, "192.0.2.1", remote, 0, true), i % 3);
+	}
+	/* even from one peer address */
+	assert_int_equal(place(an, 20, "192.0.2.1", "198.51.100.1", 0, true), 0);
+	assert_int_equal(place(an, 21, "192.0.2.1", "198.51.100.1", 0, true), 1);
+	anchor_free(an);
+}
+
+static void
+test_child_sas_follow_ike(void **state)
+{
+	struct anchor *an = anchor_new(4, NULL);
+	uint32_t s;
+
+	(void)state;
+	place(an, 1, "192.0.2.1", "198.51.100.1", 0, false);
+	/* a dial-up IKE SA: its CHILD SAs share an SPU though each is dynamic */
+	s = place(an, 2, "192.0.2.1", "198.51.100.2", 77, true);
+	assert_int_equal(place(an, 3, "192.0.2.1", "198.51.100.2", 77, true), s);
+	assert_int_equal(place(an, 4, "192.0.2.1", "198.51.100.2", 77, true), s);
+	/* after the first CHILD SA is gone the others still pull new ones */
+	assert_int_equal(anchor_remove(an, 2), 0);
+	assert_int_equal(place(an, 5, "192.0.2.1", "198.51.100.2", 77, true), s);
+	/* another IKE SA from the same peer is a new placement */
+	assert_int_not_equal(place(an, 6, "192.0.2.1", "198.51.100.2", 78, true), 999);
+	anchor_free(an);
+}
+
+static void
+test_stability(void **state)
+{
+	struct anchor *an = anchor_new(4, NULL);
+	uint32_t before[64], i, j;
+	char remote[32];
+
+	(void)state;
+	for (i = 0; i < 64; i++) {
+		snprintf(remote, sizeof(remote), "198.51.100.%u", (i % 20) + 1);
+		place(an, i + 1, "192.0.2.1", remote, i % 7 == 0 ? i : 0, i % 5 == 0);
+	}
+	for (i = 0; i < 64; i++)
+		before[i] = where(an, i + 1);
+	/* remove every third, add new ones: nobody else moves */
+	for (i = 0; i < 64; i += 3)
+		assert_int_equal(anchor_remove(an, i + 1), 0);
+	for (j = 0; j < 30; j++) {
+		snprintf(remote, sizeof(remote), "203.0.113.%u", j + 1);
+		place(an, 1000 + j, "192.0.2.1", remote, 0, j % 2 == 0);
+		for (i = 0; i < 64; i++)
+			if (i % 3 != 0)
+				assert_int_equal(where(an, i + 1), before[i]);
+	}
+	anchor_free(an);
+}
+
+static void
+test_move_gateway(void **state)
+{
+	struct anchor *an = anchor_new(4, NULL);
+	struct dp_addr l = a4("192.0.2.1"), r = a4("198.51.100.1");
+	uint32_t moved = 0, s_other;
+
+	(void)state;
+	place(an, 1, "192.0.2.1", "198.51.100.1", 0, false); /* SPU 0 */
+	place(an, 2, "192.0.2.1", "198.51.100.1", 0, false); /* SPU 0: same pair */
+	s_other = place(an, 3, "192.0.2.1", "198.51.100.2", 0, false);
+	assert_int_equal(anchor_move_gateway(an, &l, &r, 3, NULL, NULL, &moved), 0);
+	assert_int_equal(moved, 2);
+	assert_int_equal(where(an, 1), 3);
+	assert_int_equal(where(an, 2), 3);
+	assert_int_equal(where(an, 3), s_other); /* another gateway: untouched */
+	assert_int_equal(anchor_spu_tunnels(an, 0), 0);
+	assert_int_equal(anchor_spu_tunnels(an, 3), 2);
+	/* later tunnels of the pair follow the pin, even after the pair emptied */
+	anchor_remove(an, 1);
+	anchor_remove(an, 2);
+	assert_int_equal(place(an, 4, "192.0.2.1", "198.51.100.1", 0, false), 3);
+	/* out of range, unpin */
+	assert_int_equal(anchor_move_gateway(an, &l, &r, 9, NULL, NULL, &moved), -EINVAL);
+	assert_int_equal(anchor_move_gateway(an, &l, &r, DP_SPU_ANY, NULL, NULL, &moved), 0);
+	assert_int_equal(moved, 0);
+	assert_int_equal(where(an, 4), 3);
+	anchor_free(an);
+}
+
+static void
+test_explicit(void **state)
+{
+	struct anchor *an = anchor_new(2, NULL);
+	struct anchor_req q;
+	uint32_t s;
+
+	(void)state;
+	memset(&q, 0, sizeof(q));
+	q.tunnel_id = 1;
+	q.spu = 1;
+	assert_int_equal(anchor_place(an, &q, &s), 0);
+	assert_int_equal(s, 1);
+	q.spu = 5;
+	assert_int_equal(anchor_place(an, &q, &s), -EINVAL);
+	/* an explicit request moves that tunnel only */
+	q.tunnel_id = 1;
+	q.spu = 0;
+	assert_int_equal(anchor_place(an, &q, &s), 0);
+	assert_int_equal(s, 0);
+	assert_int_equal(anchor_spu_tunnels(an, 0), 1);
+	assert_int_equal(anchor_spu_tunnels(an, 1), 0);
+	assert_null(anchor_new(0, NULL));
+	anchor_free(an);
+	anchor_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_least_loaded),
+		cmocka_unit_test(test_flow_threads),
+		cmocka_unit_test(test_same_gateways),
+		cmocka_unit_test(test_dynamic_round_robin),
+		cmocka_unit_test(test_child_sas_follow_ike),
+		cmocka_unit_test(test_stability),
+		cmocka_unit_test(test_move_gateway),
+		cmocka_unit_test(test_explicit),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

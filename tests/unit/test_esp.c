@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_esp: ESP encapsulation and decapsulation (userspace/esp.c) against
+ * published vectors:
+ *  - AES-GCM ESP packets of draft-mcgrew-gcm-test-01 section 4 (the test
+ *    cases for RFC 4106), 32-bit and extended sequence numbers;
+ *  - AES-CBC ESP packets of RFC 3602 section 4 (cases 5 to 8);
+ *  - HMAC-SHA-256-128 / -384-192 / -512-256 of RFC 4868 section 2.7.2;
+ * plus round trips for every algorithm pair, ESN ICV coverage, padding
+ * (RFC 4303 2.4) and tampering.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/hmac.h>
+
+#include "esp.h"
+
+static size_t
+unhex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned v;
+
+	while (*s != '\0') {
+		if (*s == ' ' || *s == '\n') {
+			s++;
+			continue;
+		}
+		assert_true(n < cap);
+		assert_int_equal(sscanf(s, "%2x", &v), 1);
+		out[n++] = (uint8_t)v;
+		s += 2;
+	}
+	return n;
+}
+
+struct gcm_vec {
+	const char *name;
+	enum dp_enc enc;
+	const char *key; /* key || salt */
+	uint64_t seq;    /* full sequence number */
+	bool esn;
+	const char *plain;  /* payload || padding || pad length || next header */
+	const char *packet; /* SPI || seq || IV || ciphertext || ICV */
+};
+
+/* draft-mcgrew-gcm-test-01, section 4 */
+static const struct gcm_vec gcm_vecs[] = {
+	{ "case 1: AES-128, 32-bit seq", DP_ENC_AES_GCM_128,
+	    "feffe9928665731c6d6a8f9467308308 cafebabe", 0x0a, false,
+	    "4500003e698f000080114dccc0a80102c0a801010a980035002a2343b2d00100"
+	    "00010000000000000373697009637962 65726369747902646b00000100010001",
+	    "0000a5f80000000afacedbaddecaf888 deb22cd9b07c72c16e3a65beeb8df304"
+	    "a5a5897d33ae530f1ba76d5d114d2a5c 3de81827c10e9a4f51330d0eec416642"
+	    "cfbb85a5b47e48a4ec3b9ba95d918bd1 83b70d3aa8bc6ee4c309e9d85a41ad4a" },
+	{ "case 2: AES-256, 32-bit seq", DP_ENC_AES_GCM_256,
+	    "abbccddef00112233445566778899aab abbccddef00112233445566778899aab 11223344", 2, false,
+	    "4500003069a6400080062690c0a80102 9389155e0a9e008b2dc57ee000000000"
+	    "7002400020bf0000020405b401010402 01020201",
+	    "4a2cbfe3000000020102030405060708 ff425c9b724599df7a3bcd510194e00d"
+	    "6a78107f1b0b1cbf06efae9d65a5d763 748a637985771d347f0545659f14e99d"
+	    "ef842d8eb335f4eecfdbf831824b4c49 15956c96" },
+	{ "case 3: AES-128, ESN", DP_ENC_AES_GCM_128, "4c80cdefbb5d10da906ac73c3613a634 2e443b68",
+	    0x8765432100000000ULL, true,
+	    "45000048699a000080114db7c0a80102 c0a801010a9bf15638d3010000010000"
+	    "00000000045f736970045f7564700373 69700963796265726369747902646b00"
+	    "0021000101020201",
+	    "00004321000000004956ed7e3b244cfe fecf537e729d5b07dc30df528dd22b76"
+	    "8d1b98736696a6fd348509fa13ceac34 cfa2436f14a3f3cf65925bf1f4a13c5d"
+	    "15b21e1884f5ff6247aeabb786b93bce 61bc17d768fd9732459018148f6cbe72"
+	    "2fd04796562dfdb4" },
+	{ "case 4: AES-128, ESN, all-zero key", DP_ENC_AES_GCM_128,
+	    "00000000000000000000000000000000 00000000", 1, false,
+	    "4500003c99c500008001cb7a40679318 010101010800075c0200440061626364"
+	    "65666768696a6b6c6d6e6f7071727374 75767761626364656667686901020201",
+	    "00000000000000010000000000000000 4688daf2f973a392732909c331d56d60"
+	    "f694abaa414b5e7ff5fdcdfff5e9a284 456476492719ffb64de7d9dca1e1d894"
+	    "bc3bd57873ed4d181d19d4d5c8c18af3 f821d496eeb096e98ad2b69e4799c71d" },
+	{ "case 5: AES-128, ESN 1010101010101010", DP_ENC_AES_GCM_128,
+	    "3de09874b388e6491988d0c3607eae1f 57690e43", 0x1010101010101010ULL, true,
+	    "4500003c99c300008001cb7c40679318 010101010800085c0200430061626364"
+	    "65666768696a6b6c6d6e6f7071727374 75767761626364656667686901020201",
+	    "42f67e3f101010104e280000a2fca1a3 fba2caa4853cf9f0f22cb10d86dd83b0"
+	    "fec75691cf1a04b00d1138ec9c357917 65acbd8701ad79845bf9fe3fba487bc9"
+	    "1755e6662b4c8d0d1f5e22739530320a e0d731cc978ecafaeae88f00e80d6e48" },
+	{ "case 6: AES-256, ESN", DP_ENC_AES_GCM_256,
+	    "abbccddef00112233445566778899aab abbccddef00112233445566778899aab 73616c74",
+	    0x156f3126dd0db99bULL, true,
+	    "45080028732c00004006e9f90a010612 0a01038f06b88023dd6bafbecb712602"
+	    "50101f646d540001",
+	    "17405e67dd0db99b616e640169766563 f2d69ecdbd5a0d5b8d5ef38bad4da58d"
+	    "1f278fde98ef67549d524a3018d9a57f f4d3a31ce673119e451626c2415771e3"
+	    "b7eebca614c89b35" },
+	{ "case 7: AES-128, seq ffffffff, empty payload", DP_ENC_AES_GCM_128,
+	    "7d773d00c144c525ac619d18c84a3f47 d9664267", 0xffffffffULL, false, "01020201",
+	    "335467aeffffffff43457e9182443bc6 437f866bcb3f699fe9b0822bac961c45 04bef270" },
+	{ "case 8: AES-256, ESN ffffffffffffffff", DP_ENC_AES_GCM_256,
+	    "6c6567616c697a656d6172696a75616e 61616e64646f69746265666f72656961 7475726e",
+	    0xffffffffffffffffULL, true,
+	    "45000030da3a00008001df3bc0a80005 c0a800010800c6cd0200070061626364"
+	    "65666768696a6b6c6d6e6f7071727374 01020201",
+	    "796b6963ffffffff333021696765746d f97ab2aa356d8edce17644ac8c78e25d"
+	    "d24dedbb29ebf1b64a274b39b49c3a86 4cd3d78ca4ae68a32b42458fb57dbe82"
+	    "1dcc63b9d0937ba2945f669368661a32 9fb4c053" },
+};
+
+static void
+test_gcm_vectors(void **state)
+{
+	uint8_t key[64], plain[256], pkt[512], buf[512];
+	size_t kl, pl, kn, i, out, off, plen;
+	struct esp_xform enc, dec;
+	struct errbuf err;
+	uint32_t spi;
+	uint8_t nh;
+
+	(void)state;
+	for (i = 0; i < sizeof(gcm_vecs) / sizeof(gcm_vecs[0]); i++) {
+		const struct gcm_vec *v = &gcm_vecs[i];
+
+		print_message("%s\n", v->name);
+		kl = unhex(v->key, key, sizeof(key));
+		pl = unhex(v->plain, plain, sizeof(plain));
+		kn = unhex(v->packet, pkt, sizeof(pkt));
+		spi = (uint32_t)pkt[0] << 24 | (uint32_t)pkt[1] << 16 | (uint32_t)pkt[2] << 8 |
+		      pkt[3];
+		assert_int_equal(esp_xform_init(&enc, v->enc, key, kl, DP_INTEG_NONE, NULL, 0, true,
+		                     false, &err),
+		    0);
+		assert_int_equal(esp_xform_init(&dec, v->enc, key, kl, DP_INTEG_NONE, NULL, 0,
+		                     false, false, &err),
+		    0);
+		/* the vector's payload is the plaintext without its (minimal) trailer */
+		size_t padlen = plain[pl - 2], payload = pl - 2 - padlen;
+		uint8_t next = plain[pl - 1];
+		assert_int_equal(esp_pad_len(&enc, payload), padlen);
+
+		/* encapsulation reproduces the packet byte for byte */
+		memset(buf, 0xee, sizeof(buf));
+		memcpy(buf + ESP_HDR_LEN + 8, plain, payload);
+		assert_int_equal(esp_seal(&enc, spi, v->seq, v->esn, pkt + 8, next, buf, payload,
+		                     sizeof(buf), &out),
+		    0);
+		assert_int_equal(out, kn);
+		assert_int_equal(esp_total_len(&enc, payload), kn);
+		assert_memory_equal(buf, pkt, kn);
+
+		/* decapsulation returns the payload and next header */
+		memcpy(buf, pkt, kn);
+		assert_int_equal(esp_open(&dec, v->seq, v->esn, buf, kn, &off, &plen, &nh), 0);
+		assert_int_equal(plen, payload);
+		assert_int_equal(nh, next);
+		assert_memory_equal(buf + off, plain, payload);
+
+		/* one flipped bit anywhere: authentication fails */
+		memcpy(buf, pkt, kn);
+		buf[kn / 2] ^= 0x01;
+		assert_int_equal(
+		    esp_open(&dec, v->seq, v->esn, buf, kn, &off, &plen, &nh), -EACCES);
+		memcpy(buf, pkt, kn);
+		buf[5] ^= 0x80; /* the sequence number is authenticated too */
+		assert_int_equal(esp_open(&dec, v->seq ^ ((uint64_t)0x80 << 16), v->esn, buf, kn,
+		                     &off, &plen, &nh),
+		    -EACCES);
+		/* ESN: the high half is authenticated though not sent */
+		if (v->esn) {
+			memcpy(buf, pkt, kn);
+			assert_int_equal(
+			    esp_open(&dec, v->seq + (1ULL << 32), true, buf, kn, &off, &plen, &nh),
+			    -EACCES);
+		}
+		esp_xform_fini(&enc);
+		esp_xform_fini(&dec);
+	}
+}
+
+struct cbc_vec {
+	const char *name;
+	const char *key, *iv;
+	uint32_t spi, seq;
+	uint8_t next;
+	const char *payload, *packet;
+};
+
+/* RFC 3602 section 4, cases 5-8 (ESP packets, encryption only) */
+static const struct cbc_vec cbc_vecs[] = {
+	{ "case 5", "90d382b410eeba7ad938c46cec1a82bf", "e96e8c08ab465763fd098d45dd3ff893", 0x4321,
+	    1, 1,
+	    "08000ebda70a00008e9c083db95b070008090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	    "202122232425262728292a2b2c2d2e2f3031323334353637",
+	    "0000432100000001e96e8c08ab465763fd098d45dd3ff893f663c25d325c18c6a9453e194e120849"
+	    "a4870b66cc6b9965330013b4898dc856a4699e523a55db080b59ec3a8e4b7e52775b07d1db34ed9c"
+	    "538ab50c551b874aa269add047ad2d5913ac19b7cfbad4a6" },
+	{ "case 6", "90d382b410eeba7ad938c46cec1a82bf", "69d08df7d203329db093fc4924e5bd80", 0x4321,
+	    8, 1, "0800b5e8a80a0500a69c083d0b660e00777777777777777777777777",
+	    "000043210000000869d08df7d203329db093fc4924e5bd80f51995881ec4e0c4488987ce742e8109"
+	    "689bb379d2d750c0d915dca346a89f75" },
+	{ "case 7 (tunnel mode)", "0123456789abcdef0123456789abcdef",
+	    "f4e765244f6407adf13dc1380f673f37", 0x8765, 2, 4,
+	    "45000054090400004001f988c0a87b03c0a87bc808009f76a90a0100b49c083d02a2040008090a0b"
+	    "0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f30313233"
+	    "34353637",
+	    "0000876500000002f4e765244f6407adf13dc1380f673f37773b5241a4c449225e4f3ce5ed611b0c"
+	    "237ca96cf74a93013c1b0ea1a0cf70f8e4ecaec78ac53aad7a0f022b859243c647752e94a859352b"
+	    "8a4d4d2decd136e5c177f132ad3fbfb2201ac9904c74ee0a109e0ca1e4dfe9d5a100b842f1c22f0d" },
+	{ "case 8 (tunnel mode)", "0123456789abcdef0123456789abcdef",
+	    "85d47224b5f3dd5d2101d4ea8dffab22", 0x8765, 5, 4,
+	    "45000044090c00004001f990c0a87b03c0a87bc80800d63caa0a0200c69c083da3de0300ffffffff"
+	    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+	    "000087650000000585d47224b5f3dd5d2101d4ea8dffab2215b92683819596a8047232cc00f7048f"
+	    "e45318e11f8a0f62ede3c3fc61203bb50f980a08c9843fd3a1b06d5c07ff9639b7eb7dfb3512e5de"
+	    "435e7207ed971ef3d2726d9b5ef6affc6d17a0decbb13892" },
+};
+
+static void
+test_cbc_vectors(void **state)
+{
+	uint8_t key[32], iv[16], payload[256], pkt[512], buf[512];
+	size_t kl, pl, kn, i, out, off, plen;
+	struct esp_xform enc, dec;
+	struct errbuf err;
+	uint8_t nh;
+
+	(void)state;
+	for (i = 0; i < sizeof(cbc_vecs) / sizeof(cbc_vecs[0]); i++) {
+		const struct cbc_vec *v = &cbc_vecs[i];
+
+		print_message("RFC 3602 %s\n", v->name);
+		kl = unhex(v->key, key, sizeof(key));
+		unhex(v->iv, iv, sizeof(iv));
+		pl = unhex(v->payload, payload, sizeof(payload));
+		kn = unhex(v->packet, pkt, sizeof(pkt));
+		/* null integrity is allowed only by the test hook */
+		assert_int_equal(esp_xform_init(&enc, DP_ENC_AES_CBC_128, key, kl, DP_INTEG_NONE,
+		                     NULL, 0, true, false, &err),
+		    -EINVAL);
+		assert_int_equal(esp_xform_init(&enc, DP_ENC_AES_CBC_128, key, kl, DP_INTEG_NONE,
+		                     NULL, 0, true, true, &err),
+		    0);
+		assert_int_equal(esp_xform_init(&dec, DP_ENC_AES_CBC_128, key, kl, DP_INTEG_NONE,
+		                     NULL, 0, false, true, &err),
+		    0);
+		memcpy(buf + ESP_HDR_LEN + 16, payload, pl);
+		assert_int_equal(
+		    esp_seal(&enc, v->spi, v->seq, false, iv, v->next, buf, pl, sizeof(buf), &out),
+		    0);
+		assert_int_equal(out, kn);
+		assert_memory_equal(buf, pkt, kn);
+		memcpy(buf, pkt, kn);
+		assert_int_equal(esp_open(&dec, v->seq, false, buf, kn, &off, &plen, &nh), 0);
+		assert_int_equal(plen, pl);
+		assert_int_equal(nh, v->next);
+		assert_memory_equal(buf + off, payload, pl);
+		esp_xform_fini(&enc);
+		esp_xform_fini(&dec);
+	}
+}
+
+/* RFC 4868 2.7.2: authentication test cases (truncated HMAC) */
+static void
+test_hmac_vectors(void **state)
+{
+	static const struct {
+		enum dp_integ integ;
+		size_t klen;
+		const char *key, *data, *icv;
+	} v[] = {
+		{ DP_INTEG_HMAC_SHA256_128, 32, NULL, "4869205468657265",
+		    "198a607eb44bfbc69903a0f1cf2bbdc5" },
+		{ DP_INTEG_HMAC_SHA256_128, 32,
+		    "4a6566654a6566654a6566654a6566654a6566654a6566654a6566654a656665",
+		    "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+		    "167f928588c5cc2eef8e3093caa0e87c" },
+		{ DP_INTEG_HMAC_SHA384_192, 48, NULL, "4869205468657265",
+		    "b6a8d5636f5c6a7224f9977dcf7ee6c7fb6d0c48cbdee973" },
+		{ DP_INTEG_HMAC_SHA384_192, 48,
+		    "4a6566654a6566654a6566654a6566654a6566654a6566654a6566654a656665"
+		    "4a6566654a6566654a6566654a656665",
+		    "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+		    "2c7353974f1842fd66d53c452ca42122b28c0b594cfb184d" },
+		{ DP_INTEG_HMAC_SHA512_256, 64, NULL, "4869205468657265",
+		    "637edc6e01dce7e6742a99451aae82df23da3e92439e590e43e761b33e910fb8" },
+	};
+	uint8_t key[64], data[64], icv[32], ekey[16] = { 0 }, iv[16] = { 0 };
+	uint8_t pkt[256];
+	struct esp_xform x;
+	struct errbuf err;
+	size_t i, kl, dl, il, out;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (v[i].key == NULL) {
+			memset(key, 0x0b, v[i].klen);
+			kl = v[i].klen;
+		} else {
+			kl = unhex(v[i].key, key, sizeof(key));
+		}
+		dl = unhex(v[i].data, data, sizeof(data));
+		il = unhex(v[i].icv, icv, sizeof(icv));
+		/* wrong key length is refused */
+		assert_int_equal(esp_xform_init(&x, DP_ENC_AES_CBC_128, ekey, 16, v[i].integ, key,
+		                     kl - 1, true, false, &err),
+		    -EINVAL);
+		assert_int_equal(esp_xform_init(&x, DP_ENC_AES_CBC_128, ekey, 16, v[i].integ, key,
+		                     kl, true, false, &err),
+		    0);
+		assert_int_equal(x.icv_len, il);
+		/*
+		 * The ESP ICV is HMAC over header..ciphertext. Check the
+		 * truncated HMAC through a packet: compute our ICV of a sealed
+		 * packet and compare with OpenSSL's one-shot HMAC truncated.
+		 */
+		memcpy(pkt + ESP_HDR_LEN + 16, data, dl);
+		assert_int_equal(
+		    esp_seal(&x, 0x1234, 7, false, iv, 4, pkt, dl, sizeof(pkt), &out), 0);
+		{
+			unsigned int ml = 0;
+			uint8_t mac[64];
+			const EVP_MD *md = v[i].integ == DP_INTEG_HMAC_SHA256_128   ? EVP_sha256()
+			                   : v[i].integ == DP_INTEG_HMAC_SHA384_192 ? EVP_sha384()
+			                                                            : EVP_sha512();
+			HMAC(md, key, (int)kl, pkt, out - il, mac, &ml);
+			assert_memory_equal(pkt + out - il, mac, il);
+			/* and the RFC 4868 vector itself through the same digest */
+			HMAC(md, key, (int)kl, data, dl, mac, &ml);
+			assert_memory_equal(mac, icv, il);
+		}
+		esp_xform_fini(&x);
+	}
+}
+
+static void
+roundtrip(enum dp_enc enc, size_t eklen, enum dp_integ integ, size_t iklen, bool esn)
+{
+	uint8_t ek[36], ik[64], iv[16], payload[1500], buf[1700];
+	struct esp_xform e, d;
+	struct errbuf err;
+	size_t len, out, off, plen;
+	uint64_t seq = esn ? 0x100000005ULL : 5;
+	uint8_t nh;
+
+	for (size_t i = 0; i < sizeof(ek); i++)
+		ek[i] = (uint8_t)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(ik); i++)
+		ik[i] = (uint8_t)(i * 13 + 3);
+	memset(iv, 0x42, sizeof(iv));
+	assert_int_equal(
+	    esp_xform_init(&e, enc, ek, eklen, integ, ik, iklen, true, false, &err), 0);
+	assert_int_equal(
+	    esp_xform_init(&d, enc, ek, eklen, integ, ik, iklen, false, false, &err), 0);
+	for (len = 0; len <= 1400; len += (len < 40 ? 1 : 97)) {
+		for (size_t i = 0; i < len; i++)
+			payload[i] = (uint8_t)(i ^ len);
+		memcpy(buf + ESP_HDR_LEN + e.iv_len, payload, len);
+		assert_int_equal(
+		    esp_seal(&e, 0xabcd, seq, esn, iv, 41, buf, len, sizeof(buf), &out), 0);
+		/* RFC 4303 2.4: aligned, minimal padding of 1, 2, 3, ... */
+		assert_int_equal((out - ESP_HDR_LEN - e.iv_len - e.icv_len) % e.blk, 0);
+		assert_true(esp_pad_len(&e, len) < e.blk);
+		assert_int_equal(out, esp_total_len(&e, len));
+		assert_true(esp_max_payload(&e, out) >= len);
+		if (len > 0)
+			assert_true(esp_max_payload(&e, out - 1) < len);
+		assert_int_equal(esp_open(&d, seq, esn, buf, out, &off, &plen, &nh), 0);
+		assert_int_equal(plen, len);
+		assert_int_equal(nh, 41);
+		assert_memory_equal(buf + off, payload, len);
+		/* truncated and misaligned packets are malformed, not auth failures */
+		assert_int_equal(esp_open(&d, seq, esn, buf, 10, &off, &plen, &nh), -EBADMSG);
+	}
+	/* a wrong integrity key fails authentication */
+	esp_xform_fini(&d);
+	ik[0] ^= 1;
+	ek[0] ^= (integ == DP_INTEG_NONE); /* GCM: the key is the integrity key */
+	assert_int_equal(
+	    esp_xform_init(&d, enc, ek, eklen, integ, ik, iklen, false, false, &err), 0);
+	memcpy(buf + ESP_HDR_LEN + e.iv_len, payload, 100);
+	assert_int_equal(esp_seal(&e, 0xabcd, seq, esn, iv, 4, buf, 100, sizeof(buf), &out), 0);
+	assert_int_equal(esp_open(&d, seq, esn, buf, out, &off, &plen, &nh), -EACCES);
+	esp_xform_fini(&e);
+	esp_xform_fini(&d);
+}
+
+static void
+test_roundtrips(void **state)
+{
+	(void)state;
+	roundtrip(DP_ENC_AES_GCM_128, 20, DP_INTEG_NONE, 0, false);
+	roundtrip(DP_ENC_AES_GCM_256, 36, DP_INTEG_NONE, 0, true);
+	roundtrip(DP_ENC_AES_CBC_128, 16, DP_INTEG_HMAC_SHA256_128, 32, false);
+	roundtrip(DP_ENC_AES_CBC_256, 32, DP_INTEG_HMAC_SHA256_128, 32, true);
+	roundtrip(DP_ENC_AES_CBC_128, 16, DP_INTEG_HMAC_SHA384_192, 48, true);
+	roundtrip(DP_ENC_AES_CBC_256, 32, DP_INTEG_HMAC_SHA512_256, 64, false);
+}
+
+/* A packet whose trailer is bad after correct authentication. */
+static void
+test_bad_padding(void **state)
+{
+	uint8_t ek[20] = { 1 }, buf[256], iv[8] = { 0 }, nh;
+	struct esp_xform e, d;
+	struct errbuf err;
+	size_t out, off, plen, body;
+	int outl;
+
+	(void)state;
+	assert_int_equal(esp_xform_init(&e, DP_ENC_AES_GCM_128, ek, 20, DP_INTEG_NONE, NULL, 0,
+	                     true, false, &err),
+	    0);
+	assert_int_equal(esp_xform_init(&d, DP_ENC_AES_GCM_128, ek, 20, DP_INTEG_NONE, NULL, 0,
+	                     false, false, &err),
+	    0);
+	/* 5 payload bytes -> 1 pad byte; re-seal with a wrong pad byte */
+	memset(buf + 16, 0xaa, 5);
+	assert_int_equal(esp_seal(&e, 0x100, 1, false, iv, 4, buf, 5, sizeof(buf), &out), 0);
+	assert_int_equal(esp_open(&d, 1, false, buf, out, &off, &plen, &nh), 0);
+	/* build by hand: payload aa*5, pad byte 7 (should be 1), pad length 1 */
+	{
+		uint8_t nonce[12], aad[8], *p = buf + 16;
+		memset(p, 0xaa, 5);
+		p[5] = 7;
+		p[6] = 1;
+		p[7] = 4;
+		body = 8;
+		memcpy(nonce, e.salt, 4);
+		memcpy(nonce + 4, iv, 8);
+		aad[0] = 0, aad[1] = 0, aad[2] = 1, aad[3] = 0, aad[4] = 0, aad[5] = 0, aad[6] = 0,
+		aad[7] = 2;
+		buf[7] = 2;
+		assert_int_equal(EVP_EncryptInit_ex(e.cctx, NULL, NULL, NULL, nonce), 1);
+		assert_int_equal(EVP_EncryptUpdate(e.cctx, NULL, &outl, aad, 8), 1);
+		assert_int_equal(EVP_EncryptUpdate(e.cctx, p, &outl, p, (int)body), 1);
+		assert_int_equal(EVP_EncryptFinal_ex(e.cctx, p + body, &outl), 1);
+		assert_int_equal(
+		    EVP_CIPHER_CTX_ctrl(e.cctx, EVP_CTRL_GCM_GET_TAG, 16, p + body), 1);
+		assert_int_equal(
+		    esp_open(&d, 2, false, buf, 16 + body + 16, &off, &plen, &nh), -EPROTO);
+		/* pad length larger than the payload */
+		memset(p, 0xaa, 5);
+		p[5] = 1;
+		p[6] = 200;
+		p[7] = 4;
+		buf[7] = 3;
+		aad[7] = 3;
+		assert_int_equal(EVP_EncryptInit_ex(e.cctx, NULL, NULL, NULL, nonce), 1);
+		assert_int_equal(EVP_EncryptUpdate(e.cctx, NULL, &outl, aad, 8), 1);
+		assert_int_equal(EVP_EncryptUpdate(e.cctx, p, &outl, p, (int)body), 1);
+		assert_int_equal(EVP_EncryptFinal_ex(e.cctx, p + body, &outl), 1);
+		assert_int_equal(
+		    EVP_CIPHER_CTX_ctrl(e.cctx, EVP_CTRL_GCM_GET_TAG, 16, p + body), 1);
+		assert_int_equal(
+		    esp_open(&d, 3, false, buf, 16 + body + 16, &off, &plen, &nh), -EPROTO);
+	}
+	esp_xform_fini(&e);
+	esp_xform_fini(&d);
+}
+
+static void
+test_key_checks(void **state)
+{
+	uint8_t k[64] = { 0 };
+	struct esp_xform x;
+	struct errbuf err;
+
+	(void)state;
+	errbuf_clear(&err);
+	assert_int_equal(esp_xform_init(&x, DP_ENC_AES_GCM_128, k, 16, DP_INTEG_NONE, NULL, 0, true,
+	                     false, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "salt"));
+	assert_int_equal(esp_xform_init(&x, DP_ENC_AES_GCM_128, k, 20, DP_INTEG_HMAC_SHA256_128, k,
+	                     32, true, false, NULL),
+	    -EINVAL);
+	assert_int_equal(esp_xform_init(&x, DP_ENC_AES_CBC_256, k, 16, DP_INTEG_HMAC_SHA256_128, k,
+	                     32, true, false, NULL),
+	    -EINVAL);
+	assert_int_equal(
+	    esp_xform_init(&x, (enum dp_enc)99, k, 16, DP_INTEG_NONE, NULL, 0, true, false, NULL),
+	    -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gcm_vectors),
+		cmocka_unit_test(test_cbc_vectors),
+		cmocka_unit_test(test_hmac_vectors),
+		cmocka_unit_test(test_roundtrips),
+		cmocka_unit_test(test_bad_padding),
+		cmocka_unit_test(test_key_checks),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_pkt: packet helpers of the userspace dataplane (userspace/pkt.c):
+ * parsing, checksums, selectors, ICMP "too big" errors, IPv4
+ * fragmentation, TCP segmentation of TUN GSO packets and GRO coalescing
+ * of the segments back into one GSO write.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pkt.h"
+
+/* A reference checksum, the RFC 1071 way, byte pairs in network order. */
+static uint16_t
+ref_csum(const uint8_t *p, size_t len, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t
+ref_pseudo(uint8_t fam, const uint8_t *src, const uint8_t *dst, uint8_t proto, uint32_t len)
+{
+	uint32_t sum = 0;
+	size_t n = fam == AF_INET ? 4 : 16, i;
+
+	for (i = 0; i < n; i += 2) {
+		sum += (uint32_t)src[i] << 8 | src[i + 1];
+		sum += (uint32_t)dst[i] << 8 | dst[i + 1];
+	}
+	sum += proto + (len & 0xffff) + (len >> 16);
+	return sum;
+}
+
+/* Builds a TCP/IPv4 (or IPv6) packet with plen payload bytes. */
+static size_t
+mk_tcp(uint8_t *p, uint8_t fam, size_t plen, uint32_t seq, uint8_t flags, uint8_t fill)
+{
+	size_t l3 = fam == AF_INET ? 20 : 40, i, total = l3 + 32 + plen;
+	uint8_t *t = p + l3;
+	uint32_t sum;
+	uint16_t c;
+
+	memset(p, 0, total);
+	if (fam == AF_INET) {
+		p[0] = 0x45;
+		p[2] = (uint8_t)(total >> 8);
+		p[3] = (uint8_t)total;
+		p[4] = 0x12;
+		p[5] = 0x34;
+		p[6] = 0x40; /* DF */
+		p[8] = 64;
+		p[9] = 6;
+		inet_pton(AF_INET, "10.1.0.2", p + 12);
+		inet_pton(AF_INET, "10.2.0.2", p + 16);
+		pkt_ip4_csum(p);
+	} else {
+		p[0] = 0x60;
+		p[4] = (uint8_t)((total - 40) >> 8);
+		p[5] = (uint8_t)(total - 40);
+		p[6] = 6;
+		p[7] = 64;
+		inet_pton(AF_INET6, "fd01::2", p + 8);
+		inet_pton(AF_INET6, "fd02::2", p + 24);
+	}
+	t[0] = 0x9c;
+	t[1] = 0x40; /* 40000 */
+	t[2] = 0x14;
+	t[3] = 0x51; /* 5201 */
+	t[4] = (uint8_t)(seq >> 24);
+	t[5] = (uint8_t)(seq >> 16);
+	t[6] = (uint8_t)(seq >> 8);
+	t[7] = (uint8_t)seq;
+	t[11] = 1;
+	t[12] = 8 << 4; /* 32-byte header: timestamp option */
+	t[13] = flags;
+	t[14] = 0x01;
+	t[20] = 1;
+	t[21] = 1;
+	t[22] = 8;
+	t[23] = 10;
+	t[27] = 7;
+	for (i = 0; i < plen; i++)
+		t[32 + i] = (uint8_t)(fill + i);
+	sum = ref_pseudo(fam, fam == AF_INET ? p + 12 : p + 8, fam == AF_INET ? p + 16 : p + 24, 6,
+	    (uint32_t)(32 + plen));
+	c = ref_csum(t, 32 + plen, sum);
+	t[16] = (uint8_t)(c >> 8);
+	t[17] = (uint8_t)c;
+	return total;
+}
+
+static void
+check_tcp_csum(const uint8_t *p, size_t len)
+{
+	uint8_t fam = (p[0] >> 4) == 4 ? AF_INET : AF_INET6;
+	size_t l3 = fam == AF_INET ? 20 : 40;
+	uint32_t sum = ref_pseudo(fam, fam == AF_INET ? p + 12 : p + 8,
+	    fam == AF_INET ? p + 16 : p + 24, 6, (uint32_t)(len - l3));
+
+	assert_int_equal(ref_csum(p + l3, len - l3, sum), 0);
+	if (fam == AF_INET)
+		assert_int_equal(ref_csum(p, 20, 0), 0);
+}
+
+static void
+test_csum(void **state)
+{
+	uint8_t buf[101];
+	uint16_t ours, c;
+	size_t len;
+
+	(void)state;
+	for (len = 0; len <= sizeof(buf); len++) {
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)(i * 37 + len);
+		c = (uint16_t)~pkt_csum_fold(pkt_csum_add(0, buf, len));
+		memcpy(&ours, &c, 2);
+		/* stored natively, it reads as the network-order checksum */
+		uint8_t *b = (uint8_t *)&c;
+		assert_int_equal((uint16_t)(b[0] << 8 | b[1]), ref_csum(buf, len, 0));
+	}
+}
+
+static void
+test_parse(void **state)
+{
+	uint8_t p[256];
+	struct pkt_info pi;
+	size_t n;
+
+	(void)state;
+	n = mk_tcp(p, AF_INET, 10, 1, 0x18, 0);
+	assert_int_equal(pkt_parse(p, n, &pi), 0);
+	assert_int_equal(pi.family, AF_INET);
+	assert_int_equal(pi.proto, 6);
+	assert_true(pi.df);
+	assert_true(pi.ports);
+	assert_int_equal(pi.sport, 40000);
+	assert_int_equal(pi.dport, 5201);
+	assert_int_equal(pi.len, n);
+	/* trailing bytes beyond the IP length are ignored */
+	assert_int_equal(pkt_parse(p, n + 20, &pi), 0);
+	assert_int_equal(pi.len, n);
+	/* truncated, bad version, bad lengths */
+	assert_int_equal(pkt_parse(p, n - 1, &pi), -EBADMSG);
+	assert_int_equal(pkt_parse(p, 19, &pi), -EBADMSG);
+	p[0] = 0x44;
+	assert_int_equal(pkt_parse(p, n, &pi), -EBADMSG);
+	p[0] = 0x55;
+	assert_int_equal(pkt_parse(p, n, &pi), -EBADMSG);
+
+	n = mk_tcp(p, AF_INET6, 10, 1, 0x18, 0);
+	assert_int_equal(pkt_parse(p, n, &pi), 0);
+	assert_int_equal(pi.family, AF_INET6);
+	assert_int_equal(pi.l3len, 40);
+	assert_int_equal(pi.dport, 5201);
+	/* an IPv6 extension header chain: hop-by-hop then TCP */
+	memmove(p + 48, p + 40, n - 40);
+	p[6] = 0;
+	memset(p + 40, 0, 8);
+	p[40] = 6;
+	p[5] += 8;
+	assert_int_equal(pkt_parse(p, n + 8, &pi), 0);
+	assert_int_equal(pi.proto, 6);
+	assert_int_equal(pi.l3len, 48);
+	assert_int_equal(pi.dport, 5201);
+	/* extension header running off the end */
+	p[41] = 200;
+	assert_int_equal(pkt_parse(p, n + 8, &pi), -EBADMSG);
+}
+
+static void
+test_ts_match(void **state)
+{
+	struct dp_ts ts;
+	uint8_t a[4];
+
+	(void)state;
+	memset(&ts, 0, sizeof(ts));
+	ts.family = AF_INET;
+	ts.addr_lo.family = ts.addr_hi.family = AF_INET;
+	inet_pton(AF_INET, "10.2.0.0", &ts.addr_lo.u.v4);
+	inet_pton(AF_INET, "10.2.0.255", &ts.addr_hi.u.v4);
+	ts.port_lo = 0;
+	ts.port_hi = 0xffff;
+	inet_pton(AF_INET, "10.2.0.7", a);
+	assert_true(pkt_ts_match(&ts, AF_INET, a, 17, 53, true));
+	assert_true(pkt_ts_match(&ts, AF_INET, a, 1, 0, false));
+	assert_false(pkt_ts_match(&ts, AF_INET6, a, 17, 53, true));
+	inet_pton(AF_INET, "10.2.1.0", a);
+	assert_false(pkt_ts_match(&ts, AF_INET, a, 17, 53, true));
+	inet_pton(AF_INET, "10.2.0.7", a);
+	ts.proto = 6;
+	ts.port_lo = ts.port_hi = 80;
+	assert_false(pkt_ts_match(&ts, AF_INET, a, 17, 80, true));
+	assert_true(pkt_ts_match(&ts, AF_INET, a, 6, 80, true));
+	assert_false(pkt_ts_match(&ts, AF_INET, a, 6, 81, true));
+	assert_false(pkt_ts_match(&ts, AF_INET, a, 6, 80, false)); /* no port known */
+}
+
+static void
+test_icmp_too_big(void **state)
+{
+	uint8_t p[2000], out[1400];
+	struct dp_addr src;
+	struct pkt_info pi;
+	size_t n, m;
+
+	(void)state;
+	memset(&src, 0, sizeof(src));
+	src.family = AF_INET;
+	inet_pton(AF_INET, "10.255.0.1", &src.u.v4);
+	n = mk_tcp(p, AF_INET, 1400, 1, 0x10, 0);
+	m = pkt_icmp_too_big(out, sizeof(out), p, n, 1380, &src);
+	assert_int_equal(m, 576);
+	assert_int_equal(pkt_parse(out, m, &pi), 0);
+	assert_int_equal(pi.proto, 1);
+	assert_true(pi.icmp_error);
+	assert_memory_equal(out + 16, p + 12, 4); /* back to the sender */
+	assert_int_equal(out[20], 3);
+	assert_int_equal(out[21], 4);
+	assert_int_equal(out[26] << 8 | out[27], 1380);
+	assert_int_equal(ref_csum(out, 20, 0), 0);
+	assert_int_equal(ref_csum(out + 20, m - 20, 0), 0);
+	/* never about an ICMP error, nor with no source */
+	assert_int_equal(pkt_icmp_too_big(p, sizeof(p), out, m, 1000, &src), 0);
+	assert_int_equal(pkt_icmp_too_big(out, sizeof(out), p, n, 1380, NULL), 0);
+
+	n = mk_tcp(p, AF_INET6, 1400, 1, 0x10, 0);
+	src.family = AF_INET6;
+	inet_pton(AF_INET6, "fd00::1", &src.u.v6);
+	m = pkt_icmp_too_big(out, sizeof(out), p, n, 1300, &src);
+	assert_int_equal(m, 1280);
+	assert_int_equal(out[40], 2);
+	assert_int_equal(out[44] << 24 | out[45] << 16 | out[46] << 8 | out[47], 1300);
+	assert_int_equal(ref_csum(out + 40, m - 40,
+	                     ref_pseudo(AF_INET6, out + 8, out + 24, 58, (uint32_t)(m - 40))),
+	    0);
+	/* the minimum IPv6 MTU is announced at least */
+	m = pkt_icmp_too_big(out, sizeof(out), p, n, 1000, &src);
+	assert_int_equal(out[44] << 24 | out[45] << 16 | out[46] << 8 | out[47], 1280);
+}
+
+static void
+test_frag4(void **state)
+{
+	uint8_t p[3000], f[1500], re[3000];
+	struct frag4_iter it;
+	struct pkt_info pi;
+	size_t n, fl, got = 0, count = 0;
+
+	(void)state;
+	n = mk_tcp(p, AF_INET, 2800, 1, 0x10, 3);
+	p[6] = 0; /* DF clear */
+	pkt_ip4_csum(p);
+	assert_int_equal(frag4_init(&it, p, n, 1000), 0);
+	memcpy(re, p, 20);
+	while ((fl = frag4_next(&it, f, sizeof(f))) > 0) {
+		uint16_t fo;
+
+		assert_true(fl <= 1000);
+		assert_int_equal(pkt_parse(f, fl, &pi), 0);
+		assert_true(pi.frag);
+		assert_int_equal(ref_csum(f, 20, 0), 0);
+		fo = (uint16_t)((f[6] & 0x1f) << 8 | f[7]);
+		assert_int_equal(fo * 8, got);
+		if (got + fl - 20 < n - 20)
+			assert_true(f[6] & 0x20); /* MF */
+		else
+			assert_false(f[6] & 0x20);
+		if (fl - 20 != n - 20 - got)
+			assert_int_equal((fl - 20) % 8, 0);
+		memcpy(re + 20 + got, f + 20, fl - 20);
+		got += fl - 20;
+		count++;
+	}
+	assert_int_equal(got, n - 20);
+	assert_int_equal(count, 3);
+	assert_memory_equal(re + 20, p + 20, n - 20);
+	assert_int_equal(frag4_init(&it, p, n, 20), -EMSGSIZE);
+}
+
+static void
+test_gso_segment(void **state)
+{
+	static uint8_t p[70000], seg[2000];
+	struct virtio_net_hdr vh;
+	struct gso_iter it;
+	uint8_t fam;
+	size_t n, sl, got;
+	uint32_t seq0 = 1000000;
+	unsigned count;
+
+	(void)state;
+	for (fam = AF_INET; fam != 0; fam = fam == AF_INET ? AF_INET6 : 0) {
+		size_t l3 = fam == AF_INET ? 20 : 40, mss = 1348, plen = 60000;
+
+		n = mk_tcp(p, fam, plen, seq0, 0x18 | 0x01 /* PSH FIN */, 9);
+		/* the kernel leaves a partial checksum and may leave lengths stale */
+		memset(&vh, 0, sizeof(vh));
+		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh.gso_type = fam == AF_INET ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+		vh.gso_size = (uint16_t)mss;
+		vh.hdr_len = (uint16_t)(l3 + 32);
+		vh.csum_start = (uint16_t)l3;
+		vh.csum_offset = 16;
+		assert_int_equal(gso_iter_init(&it, &vh, p, n), 0);
+		got = 0;
+		count = 0;
+		while ((sl = gso_iter_next(&it, seg, sizeof(seg))) > 0) {
+			const uint8_t *t = seg + l3;
+			uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 |
+			               (uint32_t)t[6] << 8 | t[7];
+			bool last = got + (sl - l3 - 32) == plen;
+			struct pkt_info pi;
+
+			assert_int_equal(pkt_parse(seg, sl, &pi), 0);
+			assert_int_equal(pi.len, sl);
+			assert_true(sl - l3 - 32 == mss || last);
+			assert_int_equal(seq, seq0 + got);
+			check_tcp_csum(seg, sl);
+			assert_memory_equal(seg + l3 + 32, p + l3 + 32 + got, sl - l3 - 32);
+			/* PSH and FIN only on the last segment */
+			assert_int_equal((t[13] & 0x09) != 0, last);
+			if (fam == AF_INET)
+				assert_int_equal(seg[4] << 8 | seg[5], 0x1234 + count);
+			got += sl - l3 - 32;
+			count++;
+		}
+		assert_int_equal(got, plen);
+		assert_int_equal(count, (plen + mss - 1) / mss);
+		/* UDP GSO is not ours to segment */
+		vh.gso_type = VIRTIO_NET_HDR_GSO_UDP;
+		assert_int_equal(gso_iter_init(&it, &vh, p, n), -EOPNOTSUPP);
+	}
+}
+
+/* GRO output collector */
+struct sink {
+	uint8_t buf[10][70000];
+	struct virtio_net_hdr vh[10];
+	size_t len[10];
+	int n;
+};
+
+static int
+sink_out(void *arg, struct iovec *iov, int cnt)
+{
+	struct sink *s = arg;
+	size_t off = 0;
+	int i;
+
+	assert_true(s->n < 10);
+	assert_int_equal(iov[0].iov_len, sizeof(struct virtio_net_hdr));
+	memcpy(&s->vh[s->n], iov[0].iov_base, sizeof(struct virtio_net_hdr));
+	for (i = 1; i < cnt; i++) {
+		memcpy(s->buf[s->n] + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	s->len[s->n++] = off;
+	return 0;
+}
+
+static void
+test_gro(void **state)
+{
+	static struct sink sink;
+	static uint8_t pk[40][1500];
+	size_t len[40];
+	struct gro g;
+	uint32_t seq = 5000;
+	int i;
+
+	(void)state;
+	memset(&sink, 0, sizeof(sink));
+	gro_init(&g, sink_out, &sink);
+	/* 30 full segments and a short PSH one: one GSO packet */
+	for (i = 0; i < 31; i++) {
+		size_t pl = i < 30 ? 1300 : 500;
+		len[i] = mk_tcp(pk[i], AF_INET, pl, seq, i < 30 ? 0x10 : 0x18, (uint8_t)i);
+		pk[i][4] = (uint8_t)i; /* IP ids differ */
+		pkt_ip4_csum(pk[i]);
+		seq += (uint32_t)pl;
+		assert_int_equal(gro_add(&g, pk[i], len[i]), 0);
+	}
+	/* a UDP packet passes alone, a pure ACK of another flow too */
+	assert_int_equal(gro_flush(&g), 0);
+	assert_int_equal(sink.n, 1);
+	assert_int_equal(sink.vh[0].gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(sink.vh[0].gso_size, 1300);
+	assert_int_equal(sink.vh[0].hdr_len, 52);
+	assert_int_equal(sink.vh[0].csum_start, 20);
+	assert_int_equal(sink.vh[0].csum_offset, 16);
+	assert_int_equal(sink.len[0], 52 + 30 * 1300 + 500);
+	assert_int_equal(sink.buf[0][2] << 8 | sink.buf[0][3], sink.len[0]);
+	assert_int_equal(ref_csum(sink.buf[0], 20, 0), 0);
+	assert_true(sink.buf[0][20 + 13] & 0x08); /* PSH */
+	/* the TCP checksum field holds the (uncomplemented) pseudo-header sum */
+	{
+		uint32_t ps = ref_pseudo(
+		    AF_INET, sink.buf[0] + 12, sink.buf[0] + 16, 6, (uint32_t)(sink.len[0] - 20));
+		uint16_t want = (uint16_t)~ref_csum(NULL, 0, ps);
+		assert_int_equal(sink.buf[0][36] << 8 | sink.buf[0][37], want);
+	}
+	for (i = 0; i < 31; i++)
+		assert_memory_equal(
+		    sink.buf[0] + 52 + (size_t)i * 1300, pk[i] + 52, i < 30 ? 1300 : 500);
+
+	/* out of order: a gap ends the run */
+	memset(&sink, 0, sizeof(sink));
+	seq = 1;
+	len[0] = mk_tcp(pk[0], AF_INET6, 1000, seq, 0x10, 1);
+	len[1] = mk_tcp(pk[1], AF_INET6, 1000, seq + 2000, 0x10, 2);
+	len[2] = mk_tcp(pk[2], AF_INET6, 1000, seq + 3000, 0x10, 3);
+	len[3] = mk_tcp(pk[3], AF_INET6, 1000, seq + 1000, 0x10, 4);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(gro_add(&g, pk[i], len[i]), 0);
+	assert_int_equal(gro_flush(&g), 0);
+	assert_int_equal(sink.n, 3); /* [0], [1,2], [3] */
+	assert_int_equal(sink.vh[0].gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	assert_int_equal(sink.vh[1].gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
+	assert_int_equal(sink.len[1], 40 + 32 + 2000);
+	assert_int_equal(sink.buf[1][4] << 8 | sink.buf[1][5], 32 + 2000);
+	/* singles are written untouched, checksums intact */
+	check_tcp_csum(sink.buf[0], sink.len[0]);
+	check_tcp_csum(sink.buf[2], sink.len[2]);
+	assert_int_equal(g.packets_in, 35);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_csum),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_ts_match),
+		cmocka_unit_test(test_icmp_too_big),
+		cmocka_unit_test(test_frag4),
+		cmocka_unit_test(test_gso_segment),
+		cmocka_unit_test(test_gro),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
