@@ -42,9 +42,14 @@ cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	for n in h1 gw1 gw2 h2; do ip netns del "$P-$n" 2>/dev/null; done
+	# a sanitizer build reports memory errors and leaks at exit
+	if grep -l "Sanitizer" "$TMP"/gw*.log >/dev/null 2>&1; then
+		echo "FAIL: sanitizer report from a dataplane" >&2
+		rc=1
+	fi
 	if [ $rc -ne 0 ]; then
 		for f in "$TMP"/*.log; do
-			[ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }
+			[ -f "$f" ] && { echo "--- $f"; tail -40 "$f"; }
 		done
 	fi
 	rm -rf "$TMP"
@@ -174,7 +179,7 @@ gw_conf() {
 tcp_transfer() {
 	dst=$1
 	size=$2
-	n h2 iperf3 -s -1 -p 5201 >"$TMP/iperf-s.log" 2>&1 &
+	ip netns exec "$P-h2" iperf3 -s -1 -p 5201 >"$TMP/iperf-s.log" 2>&1 &
 	spid=$!
 	PIDS="$PIDS $spid"
 	i=0

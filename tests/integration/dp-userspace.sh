@@ -37,6 +37,13 @@ n gw1 ping -c 1 -W 2 10.255.0.2 >/dev/null || fail "ping st0 to st0"
 [ "$(sa_stat 2 0x1001 in packets)" -ge 7 ] || fail "gw2 inbound SA counted no packets"
 [ "$(sa_stat 1 0x1001 out packets)" -ge 7 ] || fail "gw1 outbound SA counted no packets"
 
+if [ "$SPUS" = 2 ]; then
+	log "steering by SPI: 0x1001 (odd) arrives at gw2's SPU 1, which hands it to the owner SPU 0"
+	[ "$(spu_stat 2 1 handoffs)" -ge 6 ] || fail "SPU 1 of gw2 handed off $(spu_stat 2 1 handoffs)"
+	[ "$(spu_stat 2 0 decrypt-packets)" -ge 6 ] || fail "the owner did not decrypt"
+	[ "$(spu_stat 2 1 decrypt-packets)" = 0 ] || fail "SPU 1 decrypted an SA it does not own"
+fi
+
 log "the wire carries ESP, not the inner packets"
 if [ "$ENCAP" = udp ] && [ "$OUTER" = 4 ]; then
 	n gw2 cat /proc/net/snmp | awk '/^Udp:/ { getline; exit ($2 > 0) ? 0 : 1 }' ||
@@ -46,13 +53,27 @@ elif [ "$ENCAP" = udp ]; then
 		fail "no UDP datagrams arrived at gw2"
 fi
 
+if [ "$ENCAP" = udp ]; then
+	log "UDP 4500 is shared: IKE (non-ESP marker) reaches the IKE socket, keepalives are dropped"
+	[ "$OUTER" = 4 ] && peer=192.0.2.2 || peer=fd00::2
+	n gw1 bash -c "printf '\\377' >/dev/udp/$peer/4500"
+	n gw1 bash -c "printf '\\0\\0\\0\\0IKE-header-and-payloads-for-test' >/dev/udp/$peer/4500"
+	i=0
+	until ctl 2 stats | grep -q "^ike-messages 1$"; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || fail "the IKE datagram did not reach the IKE socket: $(ctl 2 stats | tail -2)"
+		sleep 0.1
+	done
+	[ "$(spu_sum 2 unknown-spi)" = 0 ] || fail "a keepalive or IKE datagram was taken for ESP"
+fi
+
 log "TCP transfer h1 -> h2 (IPv4 and IPv6 inside)"
 tcp_transfer 10.2.0.2 20M
 tcp_transfer fd02::2 5M
 
 log "replayed packets are dropped and counted"
 rd0=$(sa_stat 2 0x1001 in replay-drops)
-n h1 ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
+ip netns exec "$P-h1" ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
 pingpid=$!
 PIDS="$PIDS $pingpid"
 n gw1 "$INJECT" b1 replay 5 10 || fail "could not capture and replay ESP"
@@ -63,7 +84,7 @@ rd1=$(sa_stat 2 0x1001 in replay-drops)
 
 log "tampered packets fail authentication and are counted"
 af0=$(sa_stat 2 0x1001 in auth-failures)
-n h1 ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
+ip netns exec "$P-h1" ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
 pingpid=$!
 PIDS="$PIDS $pingpid"
 n gw1 "$INJECT" b1 tamper 5 10 || fail "could not capture and tamper ESP"
@@ -73,7 +94,7 @@ af1=$(sa_stat 2 0x1001 in auth-failures)
 [ "$(spu_sum 2 auth-failures)" -ge 5 ] || fail "per-SPU auth failures not counted"
 
 log "packets for an unknown SPI are dropped and counted"
-n h1 ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
+ip netns exec "$P-h1" ping -c 30 -i 0.05 -W 1 10.2.0.2 >/dev/null &
 pingpid=$!
 PIDS="$PIDS $pingpid"
 n gw1 "$INJECT" b1 unknown-spi 3 10 || fail "could not inject unknown SPIs"
@@ -87,7 +108,7 @@ if [ "$SPUS" -gt 1 ]; then
 	log "anchor move: tunnel 1 to the other SPU while traffic flows"
 	from=$(ctl 1 tunnel-spu 1 | awk '/^tunnel/ { print $4 }')
 	to=$(((from + 1) % SPUS))
-	n h1 ping -c 40 -i 0.05 -W 1 10.2.0.2 >"$TMP/ping-move.log" 2>&1 &
+	ip netns exec "$P-h1" ping -c 40 -i 0.05 -W 1 10.2.0.2 >"$TMP/ping-move.log" 2>&1 &
 	pingpid=$!
 	PIDS="$PIDS $pingpid"
 	sleep 0.5

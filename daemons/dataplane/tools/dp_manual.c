@@ -30,9 +30,11 @@
  *   policy ID tunnel T in|out src PREFIX dst PREFIX [proto N]
  *             [sport LO-HI] [dport LO-HI] [priority P]
  *
- * Commands: stats | events | tunnels | clear | move LOCAL REMOTE SPU |
- *   apply STATEMENT | sa-del in|out SPI DST | tunnel-del ID | route-del PREFIX |
- *   policy-del ID | unit-del N | quit
+ * Commands: stats | events | tunnels | tunnel-spu ID | clear |
+ *   move LOCAL REMOTE SPU | apply STATEMENT | sa-del in|out SPI DST |
+ *   sa-update in|out SPI DST [remote ADDR] [udp] [dport P] [life-packets S H]
+ *   [life-bytes S H] | tunnel-del ID | route-del PREFIX unit N | policy-del ID |
+ *   unit-del N | quit
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -864,6 +866,61 @@ cmd_stats(struct harness *h, struct out *o)
 	outf(o, "ike-messages %" PRIu64 "\n", h->ike_msgs);
 }
 
+/* sa-update in|out SPI DST [remote ADDR] [udp dport P] [life-packets S H] [life-bytes S H] */
+static int
+cmd_sa_update(struct harness *h, char **w, int n, struct errbuf *err)
+{
+	struct dp_sa sa;
+	struct dp_addr dst;
+	uint32_t what = 0, p;
+	uint64_t a, b;
+	int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.dir = strcmp(w[1], "in") == 0 ? DP_DIR_IN : DP_DIR_OUT;
+	if (!parse_u32(w[2], &sa.spi) || !parse_addr(w[3], &dst))
+		return errbuf_set(err, -EINVAL, "sa-update in|out SPI DST ...");
+	if (sa.dir == DP_DIR_IN)
+		sa.local = dst;
+	else
+		sa.remote = dst;
+	for (i = 4; i < n; i++) {
+		if (strcmp(w[i], "remote") == 0 && i + 1 < n && parse_addr(w[i + 1], &sa.remote)) {
+			what |= DP_SA_UPD_REMOTE;
+			i++;
+		} else if (strcmp(w[i], "local") == 0 && i + 1 < n &&
+		           parse_addr(w[i + 1], &sa.local)) {
+			i++;
+		} else if (strcmp(w[i], "udp") == 0) {
+			sa.flags |= DP_SA_HAS_ENCAP;
+			sa.encap_local_port = h->cfg.natt_port ? h->cfg.natt_port : 4500;
+			sa.encap_remote_port = 4500;
+			what |= DP_SA_UPD_REMOTE;
+		} else if (strcmp(w[i], "dport") == 0 && i + 1 < n && parse_u32(w[i + 1], &p) &&
+		           p > 0 && p < 65536) {
+			sa.encap_remote_port = (uint16_t)p;
+			what |= DP_SA_UPD_REMOTE;
+			i++;
+		} else if ((strcmp(w[i], "life-packets") == 0 || strcmp(w[i], "life-bytes") == 0) &&
+		           i + 2 < n && parse_u64(w[i + 1], &a) && parse_u64(w[i + 2], &b)) {
+			if (w[i][5] == 'p') {
+				sa.life.soft_packets = a;
+				sa.life.hard_packets = b;
+			} else {
+				sa.life.soft_bytes = a;
+				sa.life.hard_bytes = b;
+			}
+			sa.flags |= DP_SA_HAS_LIFETIME;
+			what |= DP_SA_UPD_LIFETIME;
+			i += 2;
+		} else {
+			return errbuf_set(
+			    err, -EINVAL, "sa-update: unknown or incomplete '%s'", w[i]);
+		}
+	}
+	return dp_sa_update(h->dp, &sa, what, err);
+}
+
 static void
 command(struct harness *h, char *line, struct out *o)
 {
@@ -920,6 +977,8 @@ command(struct harness *h, char *line, struct out *o)
 			for (uint32_t i = 0; i < h->nsas; i++)
 				if (h->sas[i].spi == v && h->sas[i].dir == dir)
 					h->sas[i].used = false;
+	} else if (strcmp(w[0], "sa-update") == 0 && n >= 4) {
+		rc = cmd_sa_update(h, w, n, &err);
 	} else if (strcmp(w[0], "tunnel-del") == 0 && n == 2 && parse_u32(w[1], &v)) {
 		rc = dp_tunnel_del(h->dp, v, &err);
 	} else if (strcmp(w[0], "policy-del") == 0 && n == 2 && parse_u32(w[1], &v)) {

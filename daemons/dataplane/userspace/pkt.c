@@ -41,37 +41,106 @@ be32(const uint8_t *p)
 
 /* ---- checksums ---- */
 
+/*
+ * One's complement sums are independent of the word size as long as the
+ * carries wrap around: 64-bit words go into a 128-bit accumulator (add
+ * with carry), folded at the end.
+ */
+static uint64_t
+fold128(unsigned __int128 acc)
+{
+	uint64_t lo = (uint64_t)acc, hi = (uint64_t)(acc >> 64);
+
+	lo += hi;
+	if (lo < hi)
+		lo++;
+	return lo;
+}
+
+static uint64_t
+add64(uint64_t a, uint64_t b)
+{
+	a += b;
+	return a + (a < b);
+}
+
 uint64_t
 pkt_csum_add(uint64_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint32_t w;
-	uint16_t h;
+	unsigned __int128 acc = sum;
+	uint64_t w, w2, w3, w4;
+	uint8_t tail[8];
 
-	while (len >= 4) {
-		memcpy(&w, p, 4);
-		sum += w;
-		p += 4;
-		len -= 4;
+	while (len >= 32) {
+		memcpy(&w, p, 8);
+		memcpy(&w2, p + 8, 8);
+		memcpy(&w3, p + 16, 8);
+		memcpy(&w4, p + 24, 8);
+		acc += (unsigned __int128)w + w2 + w3 + w4;
+		p += 32;
+		len -= 32;
 	}
-	if (len >= 2) {
-		memcpy(&h, p, 2);
-		sum += h;
-		p += 2;
-		len -= 2;
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		acc += w;
+		p += 8;
+		len -= 8;
 	}
-	if (len == 1) {
-		uint8_t last[2] = { p[0], 0 };
-		memcpy(&h, last, 2);
-		sum += h;
+	if (len > 0) {
+		/* the tail, zero padded: the same as summing it in 16-bit steps */
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, p, len);
+		memcpy(&w, tail, 8);
+		acc += w;
 	}
-	return sum;
+	return fold128(acc);
+}
+
+/* Copies len bytes and returns sum plus their checksum (one pass). */
+static uint64_t
+csum_copy(uint8_t *dst, const uint8_t *src, size_t len, uint64_t sum)
+{
+	unsigned __int128 acc = sum;
+	uint64_t w, w2, w3, w4;
+	uint8_t tail[8];
+
+	while (len >= 32) {
+		memcpy(&w, src, 8);
+		memcpy(&w2, src + 8, 8);
+		memcpy(&w3, src + 16, 8);
+		memcpy(&w4, src + 24, 8);
+		memcpy(dst, &w, 8);
+		memcpy(dst + 8, &w2, 8);
+		memcpy(dst + 16, &w3, 8);
+		memcpy(dst + 24, &w4, 8);
+		acc += (unsigned __int128)w + w2 + w3 + w4;
+		src += 32;
+		dst += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		memcpy(&w, src, 8);
+		memcpy(dst, &w, 8);
+		acc += w;
+		src += 8;
+		dst += 8;
+		len -= 8;
+	}
+	if (len > 0) {
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, src, len);
+		memcpy(dst, tail, len);
+		memcpy(&w, tail, 8);
+		acc += w;
+	}
+	return fold128(acc);
 }
 
 uint16_t
 pkt_csum_fold(uint64_t sum)
 {
-	sum = (sum & 0xffffffffULL) + (sum >> 32);
+	sum = add64(sum & 0xffffffffULL, sum >> 32);
 	sum = (sum & 0xffffffffULL) + (sum >> 32);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
@@ -426,7 +495,7 @@ gso_iter_next(struct gso_iter *it, uint8_t *out, size_t cap)
 {
 	size_t data, total;
 	uint8_t *tcp, flags;
-	uint64_t sum;
+	uint64_t sum, psum;
 	bool first, last;
 
 	/* a header-only packet still yields itself once */
@@ -441,7 +510,8 @@ gso_iter_next(struct gso_iter *it, uint8_t *out, size_t cap)
 	first = it->idx == 0;
 	last = it->off + data >= it->len;
 	memcpy(out, it->p, it->hlen);
-	memcpy(out + it->hlen, it->p + it->off, data);
+	/* the payload's checksum comes with the copy; the header is summed below */
+	psum = csum_copy(out + it->hlen, it->p + it->off, data, 0);
 	if (it->family == AF_INET) {
 		wr_be16(out + 2, (uint16_t)total);
 		wr_be16(out + 4, (uint16_t)(it->id + it->idx));
@@ -461,7 +531,11 @@ gso_iter_next(struct gso_iter *it, uint8_t *out, size_t cap)
 	sum = pkt_pseudo_sum(it->family, it->family == AF_INET ? out + 12 : out + 8,
 	    it->family == AF_INET ? out + 16 : out + 24, IPPROTO_TCP,
 	    (uint32_t)(total - it->l3len));
-	store_csum(tcp + 16, pkt_csum_add(sum, tcp, total - it->l3len));
+	/* TCP header lengths are multiples of 4: the payload sum stays aligned */
+	sum = pkt_csum_add(sum, tcp, (size_t)it->hlen - it->l3len);
+	if ((it->hlen - it->l3len) % 2 != 0)
+		return 0; /* cannot happen: data offset counts 32-bit words */
+	store_csum(tcp + 16, add64(sum, psum));
 	it->off += data;
 	it->idx++;
 	return total;

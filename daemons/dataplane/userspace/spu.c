@@ -16,6 +16,7 @@
  * -> selector check -> GRO -> one TUN write per coalesced flow batch.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -338,8 +339,11 @@ tx_push(struct spu *s, int fd, const struct us_sa *sa, size_t len, uint8_t tos)
 	uint8_t *p = q->slab + q->used;
 	int i = q->n - 1;
 	struct msghdr *mh;
+	/* UDP GSO only for datagrams that fit the path: bigger ones are
+	 * fragmented by the kernel, which GSO refuses */
+	bool fits = len + (sa->remote.family == AF_INET ? 28 : 48) <= sa->outer_mtu;
 
-	if (i >= 0 && q->gso_ok[i] && sa->encap && q->fd[i] == fd &&
+	if (i >= 0 && q->gso_ok[i] && sa->encap && fits && q->fd[i] == fd &&
 	    q->msg[i].msg_hdr.msg_name == (void *)&sa->peer && q->seg[i] != 0 && len <= q->seg[i] &&
 	    q->nseg[i] < US_GSO_MAX_SEGS && q->iov[i].iov_len + len <= US_GSO_MAX_BYTES &&
 	    (uint8_t *)q->iov[i].iov_base + q->iov[i].iov_len == p && q->tos[i] == tos) {
@@ -356,7 +360,7 @@ tx_push(struct spu *s, int fd, const struct us_sa *sa, size_t len, uint8_t tos)
 	q->iov[i].iov_len = len;
 	q->seg[i] = (uint16_t)len;
 	q->nseg[i] = 1;
-	q->gso_ok[i] = sa->encap;
+	q->gso_ok[i] = sa->encap && fits;
 	q->tos[i] = tos;
 	mh = &q->msg[i].msg_hdr;
 	memset(mh, 0, sizeof(*mh));
@@ -782,7 +786,12 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta)
 	}
 	e = spi_find(s, spi);
 	if (e == NULL) {
+		uint32_t supp;
 		ctr_add(&s->ctr.unknown_spi, 1);
+		if (log_ratelimit_ok(&s->rl_spi, &supp))
+			log_warnx(LOG_ESP,
+			    "SPU %u: ESP with unknown SPI %08x (%u earlier not logged)", s->idx,
+			    spi, supp);
 		return;
 	}
 	if (e->owner != s->idx) {
@@ -813,8 +822,14 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta)
 	rc = esp_open(&sa->x, seq, sa->esn, esp, len, &off, &plen, &nh);
 	if (rc < 0) {
 		if (rc == -EACCES) {
+			uint32_t supp;
 			sa->st.auth_failures++;
 			ctr_add(&s->ctr.auth_failures, 1);
+			if (log_ratelimit_ok(&s->rl_auth, &supp))
+				log_warnx(LOG_ESP,
+				    "SA %08x: authentication failed, seq %" PRIu64
+				    " (%u earlier not logged)",
+				    sa->spi, seq, supp);
 		} else if (rc == -EPROTO) {
 			sa->st.bad_trailers++;
 			ctr_add(&s->ctr.other_drops, 1);
@@ -1246,7 +1261,8 @@ ctl_sa_update(struct spu *s, const struct ctl_msg *m)
 		sa->peer = m->sa->peer;
 		sa->peer_len = m->sa->peer_len;
 		sa->outer_mtu = m->sa->outer_mtu;
-		sa->inner_mtu = m->sa->inner_mtu;
+		sa->inner_mtu = (uint32_t)esp_max_payload(&sa->x,
+		    sa->outer_mtu - (sa->remote.family == AF_INET ? 20 : 40) - (sa->encap ? 8 : 0));
 	}
 }
 
@@ -1573,6 +1589,8 @@ spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err)
 	if (RAND_bytes(s->rnd, sizeof(s->rnd)) != 1)
 		return errbuf_set(err, -EIO, "SPU %u: no random bytes", idx);
 	gro_init(&s->gro, tun_writev, s);
+	s->rl_auth = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 3);
+	s->rl_spi = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 3);
 	s->now = mono_now();
 	atomic_init(&s->inbox, NULL);
 	return 0;

@@ -31,6 +31,7 @@
 #include "dp.h"
 #include "esp.h"
 #include "hmap.h"
+#include "log.h"
 #include "lpm.h"
 #include "pkt.h"
 #include "replay.h"
@@ -206,7 +207,8 @@ struct spu {
 	uint8_t rnd[4096]; /* CBC IVs */
 	size_t rnd_used;
 	uint8_t icmp[1400];
-	uint64_t now; /* CLOCK_MONOTONIC_COARSE seconds */
+	struct log_ratelimit rl_auth, rl_spi; /* per-packet warnings */
+	uint64_t now;                         /* CLOCK_MONOTONIC_COARSE seconds */
 	uint64_t last_tick;
 };
 
@@ -220,7 +222,8 @@ struct us_event_q {
 struct us {
 	struct dp_config cfg;
 	char tun_name[16];
-	int ifindex;
+	int ifindex;      /* st0 */
+	int addr_ifindex; /* lo: where unit addresses live (see us_io.c) */
 	uint32_t nspu;
 	uint16_t natt_port;
 	uint32_t policy_table;

@@ -93,6 +93,16 @@ us_tun_open(struct us *us, struct errbuf *err)
 	us->ifindex = (int)if_nametoindex(us->tun_name);
 	if (us->ifindex == 0)
 		return errbuf_set(err, -errno, "%s: %s", us->tun_name, strerror(errno));
+	/*
+	 * Unit addresses live on lo, not on st0: every address added to a
+	 * device makes the kernel rescan all routes through that device
+	 * (fib_sync_up), quadratic with 10,000 units and their routes on st0.
+	 * The routes into a unit name its address as preferred source, so
+	 * what the box sends through st0.N still comes from st0.N's address.
+	 */
+	us->addr_ifindex = (int)if_nametoindex("lo");
+	if (us->addr_ifindex == 0)
+		return errbuf_set(err, -errno, "lo: %s", strerror(errno));
 	/* ICMP errors the dataplane writes come from st0's own addresses;
 	 * traffic arrives on st0 from any source */
 	write_sysctl("ipv4", us->tun_name, "accept_local", "1");

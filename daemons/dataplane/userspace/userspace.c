@@ -315,6 +315,15 @@ route_kernel(struct us *us, const struct c_route *c, bool add, uint32_t mtu,
 	return nl_route(us->nl, add, &r, err);
 }
 
+/* The unit's address of a family: the source of what leaves through it. */
+static const struct dp_addr *
+unit_src(const struct us_unit *u, uint8_t family)
+{
+	const struct dp_prefix *p = family == AF_INET ? &u->u.addr4 : &u->u.addr6;
+
+	return p->addr.family == family ? &p->addr : NULL;
+}
+
 struct unit_routes_ctx {
 	struct us *us;
 	const struct us_unit *u;
@@ -333,8 +342,7 @@ unit_routes_one(struct hnode *n, void *arg)
 
 	if (r->r.unit != c->u->u.unit)
 		return;
-	if (r->subnet)
-		src = r->r.dst.addr.family == AF_INET ? &c->u->u.addr4.addr : &c->u->u.addr6.addr;
+	src = unit_src(c->u, r->r.dst.addr.family);
 	if (c->up) {
 		rc = route_kernel(c->us, r, true, c->u->mtu, src, c->err);
 		if (rc == 0)
@@ -405,14 +413,14 @@ unit_addr(
 	prefix_mask(&r.dst);
 	r.unit = u->u.unit;
 	if (!add) {
-		nl_addr(us->nl, false, us->ifindex, p, NULL);
+		nl_addr(us->nl, false, us->addr_ifindex, p, NULL);
 		if ((c = c_route_find(us, &r)) != NULL && c->subnet) {
 			spu_route(us, CTL_ROUTE_DEL, &c->r);
 			route_remove(us, c);
 		}
 		return 0;
 	}
-	if ((rc = nl_addr(us->nl, true, us->ifindex, p, err)) < 0)
+	if ((rc = nl_addr(us->nl, true, us->addr_ifindex, p, err)) < 0)
 		return rc;
 	if ((c = c_route_find(us, &r)) == NULL) {
 		if ((rc = route_insert(us, &r, true, &c)) < 0)
@@ -524,9 +532,9 @@ us_unit_del(void *impl, uint32_t unit, struct errbuf *err)
 		return errbuf_set(err, rc, "st0.%u: SPUs: %s", unit, strerror(-rc));
 	hmap_walk(&us->routes, del_unit_route, &dc);
 	if (c->d->u.addr4.addr.family != 0)
-		nl_addr(us->nl, false, us->ifindex, &c->d->u.addr4, NULL);
+		nl_addr(us->nl, false, us->addr_ifindex, &c->d->u.addr4, NULL);
 	if (c->d->u.addr6.addr.family != 0)
-		nl_addr(us->nl, false, us->ifindex, &c->d->u.addr6, NULL);
+		nl_addr(us->nl, false, us->addr_ifindex, &c->d->u.addr6, NULL);
 	hmap_remove(&us->units, &c->hn);
 	free(c->d);
 	free(c);
@@ -565,7 +573,8 @@ us_route_add(void *impl, const struct dp_route *r, struct errbuf *err)
 		return errbuf_set(
 		    err, rc, "route %s: SPUs: %s", pfx_str(&rr.dst, b, sizeof(b)), strerror(-rc));
 	if (u->d->u.up) {
-		if ((rc = route_kernel(us, c, true, u->d->mtu, NULL, err)) < 0) {
+		if ((rc = route_kernel(
+		         us, c, true, u->d->mtu, unit_src(u->d, rr.dst.addr.family), err)) < 0) {
 			spu_route(us, CTL_ROUTE_DEL, &rr);
 			hmap_remove(&us->routes, &c->hn);
 			free(c);
@@ -1037,6 +1046,21 @@ us_sa_del(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst, 
 	return 0;
 }
 
+struct sa_by_tunnel_ctx {
+	uint32_t spi, tunnel;
+	struct c_sa *found;
+};
+
+static void
+sa_by_tunnel(struct hnode *n, void *arg)
+{
+	struct sa_by_tunnel_ctx *c = arg;
+	struct c_sa *s = hmap_entry(n, struct c_sa, hn);
+
+	if (s->dir == DP_DIR_OUT && s->spi == c->spi && s->tunnel_id == c->tunnel)
+		c->found = s;
+}
+
 static int
 us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *err)
 {
@@ -1047,8 +1071,12 @@ us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *e
 	int rc;
 	CTL_MSG(m, CTL_SA_UPDATE);
 
-	if (c == NULL && in->dir == DP_DIR_OUT && (what & DP_SA_UPD_REMOTE))
-		c = c_sa_find(us, in->spi, in->dir, NULL); /* the peer moved: old address */
+	if (c == NULL && in->dir == DP_DIR_OUT && (what & DP_SA_UPD_REMOTE)) {
+		/* the peer moved: find the SA by SPI and tunnel */
+		struct sa_by_tunnel_ctx bt = { in->spi, in->tunnel_id, NULL };
+		hmap_walk(&us->sas, sa_by_tunnel, &bt);
+		c = bt.found;
+	}
 	if (c == NULL)
 		return errbuf_set(err, -ENOENT, "SA %08x not found", in->spi);
 	memset(&tmp, 0, sizeof(tmp));
@@ -1061,10 +1089,8 @@ us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *e
 		tmp.encap = (in->flags & DP_SA_HAS_ENCAP) != 0;
 		tmp.rport = in->encap_remote_port;
 		sa_peer(&tmp);
-		/* the MTU needs the transform: assume the worst-case overhead */
+		/* the owner derives the inner MTU with the SA's transform */
 		tmp.outer_mtu = us_route_mtu(&in->local, &in->remote);
-		tmp.inner_mtu = tmp.outer_mtu - (tmp.remote.family == AF_INET ? 20 : 40) -
-		                (tmp.encap ? 8 : 0) - ESP_OVERHEAD_MAX;
 	}
 	m.tmpl = in;
 	m.sa = &tmp;
@@ -1664,6 +1690,18 @@ fail:
 }
 
 static void
+unit_addrs_del(struct hnode *n, void *arg)
+{
+	struct c_unit *u = hmap_entry(n, struct c_unit, hn);
+	struct us *us = arg;
+
+	if (u->d->u.addr4.addr.family != 0)
+		nl_addr(us->nl, false, us->addr_ifindex, &u->d->u.addr4, NULL);
+	if (u->d->u.addr6.addr.family != 0)
+		nl_addr(us->nl, false, us->addr_ifindex, &u->d->u.addr6, NULL);
+}
+
+static void
 free_hnode_cunit(struct hnode *n, void *arg)
 {
 	struct c_unit *u = hmap_entry(n, struct c_unit, hn);
@@ -1726,7 +1764,9 @@ us_close(void *impl)
 			}
 		}
 	}
-	/* policy rules live outside st0: remove them */
+	/* unit addresses and policy rules live outside st0: remove them */
+	if (us->units.b != NULL && us->nl != NULL)
+		hmap_walk(&us->units, unit_addrs_del, us);
 	if (us->policies.b != NULL)
 		hmap_walk(&us->policies, free_hnode_pol, us);
 	if (us->policy_routes && us->nl != NULL) {

@@ -1,0 +1,1192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ike_engine: the engine object, its seams (time, randomness, transport,
+ * dataplane, anchoring), dispatch of received datagrams, timers, and the
+ * configuration pipeline (prepare/commit) that touches only what changed.
+ */
+#include "ike_engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "ike_int.h"
+#include "log.h"
+#include "xmem.h"
+
+#include "banned.h"
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+static void
+opts_default(struct ike_engine_opts *o)
+{
+	o->retransmit_base_ms = 2000;
+	o->retransmit_max_ms = 16000;
+	o->retransmit_tries = 5;
+	o->nonce_len = 32;
+	o->rekey_margin_pct = 10;
+	o->rekey_jitter_pct = 5;
+	o->retry_base_s = 5;
+	o->retry_max_s = 300;
+	o->redundant_grace_s = 30;
+	o->ike_port = 500;
+	o->natt_port = 4500;
+}
+
+struct ike_engine *
+ike_engine_new(const struct ike_env *env, const struct ike_engine_opts *opts)
+{
+	struct ike_engine *e;
+
+	if (!env || !env->send || !env->now_ms || !env->dp) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->env = *env;
+	opts_default(&e->o);
+	if (opts) {
+		struct ike_engine_opts d = e->o;
+
+		e->o = *opts;
+#define DEF(f)                                                                                     \
+	if (!e->o.f)                                                                               \
+	e->o.f = d.f
+		DEF(retransmit_base_ms);
+		DEF(retransmit_max_ms);
+		DEF(retransmit_tries);
+		DEF(nonce_len);
+		DEF(rekey_margin_pct);
+		DEF(retry_base_s);
+		DEF(retry_max_s);
+		DEF(redundant_grace_s);
+		DEF(ike_port);
+		DEF(natt_port);
+#undef DEF
+		if (e->o.nonce_len < IKE_NONCE_MIN || e->o.nonce_len > IKE_NONCE_MAX)
+			e->o.nonce_len = d.nonce_len;
+	}
+	e->dp.dp = env->dp;
+	ike_timers_init(&e->timers);
+	ike_list_init(&e->sas);
+	ike_list_init(&e->gws);
+	ike_list_init(&e->vpns);
+	ike_list_init(&e->reap);
+	e->c = ike_crypto_new();
+	if (!e->c || ike_htab_init(&e->sa_by_spi, 256) < 0 || ike_htab_init(&e->sa_half, 256) < 0 ||
+	    ike_htab_init(&e->sa_by_index, 256) < 0 || ike_htab_init(&e->child_by_spi, 256) < 0 ||
+	    ike_htab_init(&e->tun_by_id, 256) < 0 || ike_htab_init(&e->gw_by_name, 64) < 0 ||
+	    ike_htab_init(&e->vpn_by_name, 64) < 0 || ike_htab_init(&e->sa_by_peer, 64) < 0) {
+		ike_engine_free(e);
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->next_sa_index = 1;
+	e->next_tunnel_id = 131073; /* 0x20001, as kmd numbers tunnels */
+	e->next_gw_id = 1;
+	e->ho_timeout_s = 60;
+	e->ho_max = 10000;
+	e->cookie_threshold = 500;
+	e->wake_told = UINT64_MAX;
+	ike_random(e, e->cookie_secret[0], sizeof(e->cookie_secret[0]));
+	ike_random(e, e->cookie_secret[1], sizeof(e->cookie_secret[1]));
+	e->cookie_rotated_ms = ike_now(e);
+	return e;
+}
+
+static void vpn_remove(struct ike_vpn *v, enum ike_event reason, bool graceful);
+static void gw_remove(struct ike_gw *gw, bool graceful);
+
+void
+ike_engine_free(struct ike_engine *e)
+{
+	struct ike_vpn *v;
+	struct ike_gw *gw;
+	struct ike_sa *sa;
+
+	if (!e)
+		return;
+	e->depth++;
+	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link) vpn_remove(v, IKE_EV_NONE, false);
+	ike_list_foreach(sa, it2, &e->sas, struct ike_sa, link) ike_sa_kill(sa, IKE_EV_NONE);
+	ike_list_foreach(gw, it3, &e->gws, struct ike_gw, link) gw_remove(gw, false);
+	e->depth = 1;
+	ike_leave(e);
+	ike_htab_fini(&e->sa_by_spi);
+	ike_htab_fini(&e->sa_half);
+	ike_htab_fini(&e->sa_by_index);
+	ike_htab_fini(&e->child_by_spi);
+	ike_htab_fini(&e->tun_by_id);
+	ike_htab_fini(&e->gw_by_name);
+	ike_htab_fini(&e->vpn_by_name);
+	ike_htab_fini(&e->sa_by_peer);
+	ike_timers_fini(&e->timers);
+	ike_crypto_free(e->c);
+	explicit_bzero(e->cookie_secret, sizeof(e->cookie_secret));
+	free(e);
+}
+
+/* ---- seams ---------------------------------------------------------------- */
+
+uint64_t
+ike_now(struct ike_engine *e)
+{
+	return e->env.now_ms(e->env.ctx);
+}
+
+int64_t
+ike_wall(struct ike_engine *e)
+{
+	return e->env.wall ? e->env.wall(e->env.ctx) : (int64_t)time(NULL);
+}
+
+void
+ike_enter(struct ike_engine *e)
+{
+	e->depth++;
+}
+
+void
+ike_leave(struct ike_engine *e)
+{
+	uint64_t next;
+
+	if (--e->depth > 0)
+		return;
+	while (!ike_list_empty(&e->reap)) {
+		struct ike_sa *sa = ike_container_of(e->reap.next, struct ike_sa, reap_link);
+
+		ike_list_del(&sa->reap_link);
+		ike_sa_free(sa);
+	}
+	next = ike_timers_next(&e->timers);
+	if (next != e->wake_told) {
+		e->wake_told = next;
+		if (e->env.wake && next != UINT64_MAX)
+			e->env.wake(e->env.ctx, next);
+	}
+}
+
+void
+ike_arm(struct ike_engine *e, struct ike_timer *t, uint64_t at)
+{
+	if (ike_timers_arm(&e->timers, t, at) < 0)
+		log_warnx(LOG_IKE, "timer heap: out of memory");
+}
+
+void
+ike_arm_in(struct ike_engine *e, struct ike_timer *t, uint64_t ms)
+{
+	ike_arm(e, t, ike_now(e) + ms);
+}
+
+void
+ike_disarm(struct ike_engine *e, struct ike_timer *t)
+{
+	ike_timers_cancel(&e->timers, t);
+}
+
+void
+ike_random(struct ike_engine *e, void *buf, size_t len)
+{
+	if (e->env.rand) {
+		if (e->env.rand(e->env.ctx, buf, len) == 0)
+			return;
+	} else if (RAND_bytes(buf, (int)len) == 1) {
+		return;
+	}
+	/* Without randomness nothing here is safe. */
+	fatalx(LOG_IKE, "no random bytes");
+}
+
+uint32_t
+ike_random_below(struct ike_engine *e, uint32_t n)
+{
+	uint32_t v;
+
+	if (n <= 1)
+		return 0;
+	ike_random(e, &v, sizeof(v));
+	return v % n;
+}
+
+uint64_t
+ike_soft_ms(struct ike_engine *e, uint32_t hard_s)
+{
+	uint64_t hard = (uint64_t)hard_s * 1000;
+	uint64_t margin = hard * e->o.rekey_margin_pct / 100;
+	uint64_t jitter = hard * e->o.rekey_jitter_pct / 100;
+
+	if (jitter)
+		margin +=
+		    ike_random_below(e, (uint32_t)(jitter > UINT32_MAX ? UINT32_MAX : jitter));
+	return hard > margin ? hard - margin : hard / 2;
+}
+
+int
+ike_send(struct ike_engine *e, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+    enum ike_dgram_kind kind, const uint8_t *p, size_t len)
+{
+	struct ike_dgram d;
+
+	d.local = *local;
+	d.remote = *remote;
+	d.kind = kind;
+	d.data = p;
+	d.len = len;
+	e->st.tx++;
+	return e->env.send(e->env.ctx, &d);
+}
+
+void
+ike_emit(struct ike_engine *e, enum ike_event ev, struct ike_tunnel *t, struct ike_sa *sa)
+{
+	struct ike_event_info i;
+
+	if (!e->env.event)
+		return;
+	memset(&i, 0, sizeof(i));
+	i.ev = ev;
+	i.tunnel_id = t ? t->id : 0;
+	i.ike_index = sa ? sa->index : 0;
+	i.vpn = t ? t->vpn->conf.name : NULL;
+	i.gateway = t ? t->vpn->gw->conf.name : sa && sa->gw ? sa->gw->conf.name : NULL;
+	e->env.event(e->env.ctx, &i);
+}
+
+void
+ike_nkey_set(struct ike_nkey *k, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	struct ike_nkey x, y;
+
+	x.len = (uint16_t)alen;
+	memcpy(x.b, a, alen < IKE_NKEY_LEN ? alen : IKE_NKEY_LEN);
+	if (alen < IKE_NKEY_LEN)
+		memset(x.b + alen, 0, IKE_NKEY_LEN - alen);
+	y.len = (uint16_t)blen;
+	memcpy(y.b, b, blen < IKE_NKEY_LEN ? blen : IKE_NKEY_LEN);
+	if (blen < IKE_NKEY_LEN)
+		memset(y.b + blen, 0, IKE_NKEY_LEN - blen);
+	*k = ike_nkey_cmp(&x, &y) <= 0 ? x : y;
+}
+
+/*
+ * RFC 7296 2.8.1: octet by octet; a nonce that ends first is the lower.
+ * Only the first IKE_NKEY_LEN octets are kept; beyond them the length
+ * decides (nonces equal in 32 octets do not happen by chance).
+ */
+int
+ike_nkey_cmp(const struct ike_nkey *a, const struct ike_nkey *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c;
+
+	if (n > IKE_NKEY_LEN)
+		n = IKE_NKEY_LEN;
+	c = memcmp(a->b, b->b, n);
+	if (c)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len ? 1 : 0;
+}
+
+uint32_t
+ike_gw_spu(const struct ike_gw *gw)
+{
+	struct ike_vpn *v;
+
+	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
+	{
+		struct ike_tunnel *t;
+
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel,
+		    vpn_link) if (t->dp_set) return t->dp_spu;
+	}
+	return UINT32_MAX;
+}
+
+/* ---- input and timers ------------------------------------------------------ */
+
+void
+ike_engine_input(struct ike_engine *e, const struct ike_dgram *d)
+{
+	struct ike_hdr h;
+	struct ike_hnode *n;
+	struct ike_sa *sa = NULL;
+	uint64_t ours;
+	bool from_initiator;
+
+	ike_enter(e);
+	e->st.rx++;
+	if (d->kind != IKE_DGRAM_IKE || d->len < IKE_HDR_LEN ||
+	    ike_hdr_parse(d->data, d->len, &h) < 0)
+		goto drop;
+	from_initiator = (h.flags & IKE_HDR_F_INIT) != 0;
+	if (h.exchange == IKE_X_SA_INIT && !(h.flags & IKE_HDR_F_RESPONSE)) {
+		if (from_initiator && h.spi_r == 0 && h.msgid == 0 && h.spi_i != 0)
+			ike_init_on_request(e, &h, d->data, d->len, d);
+		else
+			goto drop;
+		goto out;
+	}
+	ours = from_initiator ? h.spi_r : h.spi_i;
+	for (n = ike_htab_find(&e->sa_by_spi, ours); n; n = ike_htab_next(n)) {
+		struct ike_sa *s = ike_container_of(n, struct ike_sa, by_spi);
+
+		if (s->st == SA_DEAD || s->initiator == from_initiator)
+			continue;
+		if (from_initiator ? s->spi_i != h.spi_i
+		                   : (h.exchange != IKE_X_SA_INIT && s->spi_r != h.spi_r))
+			continue;
+		sa = s;
+		break;
+	}
+	if (!sa)
+		goto drop;
+	ike_xchg_input(sa, &h, d->data, d->len, d);
+	goto out;
+drop:
+	e->st.rx_dropped++;
+out:
+	ike_leave(e);
+}
+
+uint64_t
+ike_engine_next_deadline(const struct ike_engine *e)
+{
+	return ike_timers_next(&e->timers);
+}
+
+void
+ike_engine_run_timers(struct ike_engine *e)
+{
+	struct ike_timer *t;
+	uint64_t now;
+
+	ike_enter(e);
+	now = ike_now(e);
+	while ((t = ike_timers_pop_due(&e->timers, now)) != NULL)
+		t->fn(t, t->arg);
+	ike_leave(e);
+}
+
+void
+ike_engine_dp_event(struct ike_engine *e, const struct dp_event *ev)
+{
+	struct ike_dp_event x;
+
+	if (ike_dp_event_from(ev, &x) < 0)
+		return;
+	ike_enter(e);
+	ike_child_dp_event(e, &x);
+	ike_leave(e);
+}
+
+int
+ike_engine_dp_poll(struct ike_engine *e)
+{
+	struct ike_dp_event x;
+	struct ike_dgram d;
+	int n = 0;
+
+	ike_enter(e);
+	while (ike_dp_event_read(&e->dp, &x) == 0) {
+		ike_child_dp_event(e, &x);
+		n++;
+	}
+	while (ike_dp_ike_recv(&e->dp, &d, e->rx, sizeof(e->rx)) == 0) {
+		/* ike_engine_input decrypts into e->rx: hand it a copy. */
+		uint8_t *copy = malloc(d.len);
+
+		if (!copy)
+			break;
+		memcpy(copy, d.data, d.len);
+		d.data = copy;
+		ike_engine_input(e, &d);
+		free(copy);
+		n++;
+	}
+	ike_leave(e);
+	return n;
+}
+
+int
+ike_engine_dp_ike_send(struct ike_engine *e, const struct ike_dgram *d)
+{
+	if (d->kind != IKE_DGRAM_IKE)
+		return -ENOTSUP;
+	return ike_dp_ike_send(&e->dp, d);
+}
+
+/* ---- gateways and VPNs ---------------------------------------------------- */
+
+uint64_t
+ike_name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+struct ike_gw *
+ike_gw_find(struct ike_engine *e, const char *name)
+{
+	struct ike_hnode *n;
+
+	for (n = ike_htab_find(&e->gw_by_name, ike_name_hash(name)); n; n = ike_htab_next(n)) {
+		struct ike_gw *gw = ike_container_of(n, struct ike_gw, by_name);
+
+		if (strcmp(gw->conf.name, name) == 0)
+			return gw;
+	}
+	return NULL;
+}
+
+static struct ike_vpn *
+vpn_find(struct ike_engine *e, const char *name)
+{
+	struct ike_hnode *n;
+
+	for (n = ike_htab_find(&e->vpn_by_name, ike_name_hash(name)); n; n = ike_htab_next(n)) {
+		struct ike_vpn *v = ike_container_of(n, struct ike_vpn, by_name);
+
+		if (strcmp(v->conf.name, name) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+void
+ike_engine_set_limits(struct ike_engine *e, uint32_t half_open_timeout_s, uint32_t half_open_max,
+    uint32_t cookie_threshold)
+{
+	e->ho_timeout_s = half_open_timeout_s ? half_open_timeout_s : 60;
+	e->ho_max = half_open_max ? half_open_max : 10000;
+	e->cookie_threshold = cookie_threshold;
+}
+
+/* Removes the VPN's tunnels (DELETE for their CHILD SAs when graceful). */
+static void
+vpn_tunnels_remove(struct ike_vpn *v, enum ike_event reason, bool graceful)
+{
+	struct ike_tunnel *t;
+
+	ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link)
+	{
+		struct ike_child *ch;
+
+		ike_list_foreach(ch, it2, &t->children, struct ike_child, tun_link)
+		{
+			if (graceful && ike_sa_is_alive(ch->sa))
+				ike_info_delete_child(ch, reason);
+			else
+				ike_child_remove(ch, reason);
+		}
+		ike_tunnel_free(t);
+	}
+}
+
+static void
+vpn_remove(struct ike_vpn *v, enum ike_event reason, bool graceful)
+{
+	struct ike_gw *gw = v->gw;
+
+	vpn_tunnels_remove(v, reason, graceful);
+	ike_htab_del(&v->e->vpn_by_name, &v->by_name);
+	ike_list_del(&v->link);
+	ike_list_del(&v->gw_link);
+	ike_vpn_conf_fini(&v->conf);
+	free(v);
+	(void)gw;
+}
+
+static void
+gw_remove(struct ike_gw *gw, bool graceful)
+{
+	struct ike_sa *sa;
+	struct ike_vpn *v;
+
+	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
+	    vpn_remove(v, IKE_EV_CONFIG_CHANGED, graceful);
+	ike_list_foreach(sa, it2, &gw->sas, struct ike_sa, gw_link)
+	{
+		if (graceful)
+			ike_sa_delete(sa, IKE_EV_CONFIG_CHANGED);
+		else
+			ike_sa_kill(sa, IKE_EV_CONFIG_CHANGED);
+		ike_list_del(&sa->gw_link);
+		sa->gw = NULL;
+	}
+	/* Half-open responder SAs may point at it without being linked. */
+	ike_list_foreach(sa, it3, &gw->e->sas, struct ike_sa, link) if (sa->gw == gw) sa->gw = NULL;
+	ike_htab_del(&gw->e->gw_by_name, &gw->by_name);
+	ike_list_del(&gw->link);
+	ike_gw_conf_fini(&gw->conf);
+	free(gw);
+}
+
+/* ---- the configuration plan (prepare / commit) ------------------------------- */
+
+struct plan_gw {
+	struct ike_gw *gw; /* existing, or preallocated when is_new */
+	bool is_new, sa_change, changed;
+	struct ike_gw_conf conf;
+};
+
+struct plan_vpn {
+	struct ike_vpn *vpn; /* existing, or preallocated when is_new */
+	bool is_new, sa_change, changed;
+	struct ike_vpn_conf conf;
+};
+
+struct ike_plan {
+	uint32_t ho_timeout, ho_max, cookie_threshold;
+	bool limits;
+	struct plan_gw *gw;
+	unsigned n_gw;
+	struct plan_vpn *vpn;
+	unsigned n_vpn;
+	bool full; /* a whole configuration: what it lacks is removed */
+};
+
+void
+ike_plan_free(struct ike_plan *p)
+{
+	unsigned i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n_gw; i++) {
+		ike_gw_conf_fini(&p->gw[i].conf);
+		if (p->gw[i].is_new)
+			free(p->gw[i].gw);
+	}
+	for (i = 0; i < p->n_vpn; i++) {
+		ike_vpn_conf_fini(&p->vpn[i].conf);
+		if (p->vpn[i].is_new)
+			free(p->vpn[i].vpn);
+	}
+	free(p->gw);
+	free(p->vpn);
+	free(p);
+}
+
+static int
+plan_add_gw(struct ike_engine *e, struct ike_plan *p, const struct ike_gw_conf *g)
+{
+	struct plan_gw *pg = &p->gw[p->n_gw];
+	struct ike_gw *old = ike_gw_find(e, g->name);
+
+	memset(pg, 0, sizeof(*pg));
+	if (ike_gw_conf_copy(&pg->conf, g) < 0)
+		return -ENOMEM;
+	p->n_gw++;
+	if (old) {
+		pg->gw = old;
+		pg->sa_change = !ike_gw_conf_sa_equal(&old->conf, g);
+		pg->changed = pg->sa_change || old->conf.dpd_mode != g->dpd_mode ||
+		              old->conf.dpd_interval != g->dpd_interval ||
+		              old->conf.dpd_threshold != g->dpd_threshold ||
+		              old->conf.nat_keepalive != g->nat_keepalive ||
+		              old->conf.connections_limit != g->connections_limit ||
+		              old->conf.reject_duplicate != g->reject_duplicate;
+		return 0;
+	}
+	pg->gw = calloc(1, sizeof(*pg->gw));
+	if (!pg->gw)
+		return -ENOMEM;
+	pg->is_new = true;
+	return 0;
+}
+
+static int
+plan_add_vpn(struct ike_engine *e, struct ike_plan *p, const struct ike_vpn_conf *v)
+{
+	struct plan_vpn *pv = &p->vpn[p->n_vpn];
+	struct ike_vpn *old = vpn_find(e, v->name);
+
+	memset(pv, 0, sizeof(*pv));
+	if (ike_vpn_conf_copy(&pv->conf, v) < 0)
+		return -ENOMEM;
+	p->n_vpn++;
+	if (old) {
+		pv->vpn = old;
+		pv->sa_change = !ike_vpn_conf_sa_equal(&old->conf, v);
+		pv->changed = pv->sa_change || old->conf.establish != v->establish ||
+		              old->conf.install_interval != v->install_interval ||
+		              old->conf.idle_time != v->idle_time ||
+		              strcmp(old->conf.ipsec_policy, v->ipsec_policy) != 0;
+		return 0;
+	}
+	pv->vpn = calloc(1, sizeof(*pv->vpn));
+	if (!pv->vpn)
+		return -ENOMEM;
+	pv->is_new = true;
+	return 0;
+}
+
+int
+ike_engine_prepare(struct ike_engine *e, const struct ike_conf *c, ike_resolve_fn resolve,
+    void *rctx, struct ike_plan **plan, struct errbuf *err)
+{
+	struct ike_plan *p;
+	unsigned i;
+	int rc;
+
+	*plan = NULL;
+	rc = ike_conf_check(c, resolve, rctx, err);
+	if (rc < 0)
+		return rc;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return errbuf_set(err, -ENOMEM, "security ike: out of memory");
+	p->full = true;
+	p->limits = true;
+	p->ho_timeout = c->half_open_timeout;
+	p->ho_max = c->half_open_max;
+	p->cookie_threshold = c->cookie_threshold;
+	p->gw = calloc(c->n_gateways ? c->n_gateways : 1, sizeof(*p->gw));
+	p->vpn = calloc(c->n_vpns ? c->n_vpns : 1, sizeof(*p->vpn));
+	if (!p->gw || !p->vpn) {
+		rc = errbuf_set(err, -ENOMEM, "security ike: out of memory");
+		goto fail;
+	}
+	for (i = 0; i < c->n_gateways; i++) {
+		struct ike_gw_conf g;
+
+		rc = ike_conf_resolve_gateway(c, c->gateways[i].name, resolve, rctx, &g, err);
+		if (rc < 0)
+			goto fail;
+		rc = plan_add_gw(e, p, &g);
+		ike_gw_conf_fini(&g);
+		if (rc < 0) {
+			errbuf_set(
+			    err, rc, "security ike gateway %s: out of memory", c->gateways[i].name);
+			goto fail;
+		}
+	}
+	for (i = 0; i < c->n_vpns; i++) {
+		struct ike_vpn_conf v;
+
+		if (c->vpns[i].manual)
+			continue;
+		rc = ike_conf_resolve_vpn(c, c->vpns[i].name, &v, err);
+		if (rc < 0)
+			goto fail;
+		rc = plan_add_vpn(e, p, &v);
+		ike_vpn_conf_fini(&v);
+		if (rc < 0) {
+			errbuf_set(
+			    err, rc, "security ipsec vpn %s: out of memory", c->vpns[i].name);
+			goto fail;
+		}
+	}
+	/* An existing VPN must follow its gateway when that one is new (a
+	 * VPN moved to another gateway). Only new gateways can differ. */
+	for (i = 0; i < p->n_vpn; i++) {
+		struct ike_gw *now;
+
+		if (p->vpn[i].is_new || p->vpn[i].sa_change)
+			continue;
+		now = ike_gw_find(e, p->vpn[i].conf.gateway);
+		if (now != p->vpn[i].vpn->gw)
+			p->vpn[i].sa_change = p->vpn[i].changed = true;
+	}
+	*plan = p;
+	return 0;
+fail:
+	ike_plan_free(p);
+	return rc;
+}
+
+static void
+tunnels_start(struct ike_vpn *v)
+{
+	struct ike_tunnel *t;
+
+	ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link)
+	{
+		if (!t->dp_set)
+			ike_tunnel_dp_set(t, NULL);
+		if (v->conf.establish == IKE_EST_IMMEDIATELY) {
+			t->want_up = true;
+			if (ike_tunnel_n_up(t) == 0)
+				ike_tunnel_establish(t);
+		}
+	}
+}
+
+static void
+vpn_build_tunnels(struct ike_vpn *v)
+{
+	unsigned i;
+
+	if (v->gw->conf.dynamic)
+		return;
+	for (i = 0; i < v->conf.n_ts; i++)
+		ike_tunnel_new(v, i, NULL);
+}
+
+static void
+apply_gw(struct ike_engine *e, struct plan_gw *pg)
+{
+	struct ike_gw *gw = pg->gw;
+
+	if (pg->is_new) {
+		memset(gw, 0, sizeof(*gw));
+		gw->e = e;
+		gw->conf = pg->conf;
+		memset(&pg->conf, 0, sizeof(pg->conf));
+		gw->id = e->next_gw_id++;
+		ike_list_init(&gw->vpns);
+		ike_list_init(&gw->sas);
+		ike_list_add_tail(&e->gws, &gw->link);
+		ike_htab_add(&e->gw_by_name, &gw->by_name, ike_name_hash(gw->conf.name));
+		pg->is_new = false; /* owned by the engine now */
+		return;
+	}
+	if (!pg->changed)
+		return;
+	if (pg->sa_change) {
+		struct ike_sa *sa;
+
+		/* Its SAs were built from the old settings: delete them. */
+		ike_list_foreach(sa, it, &gw->sas, struct ike_sa, gw_link)
+		{
+			ike_sa_delete(sa, IKE_EV_CONFIG_CHANGED);
+			ike_list_del(&sa->gw_link);
+			sa->gw = NULL;
+		}
+		ike_list_foreach(sa, it2, &e->sas, struct ike_sa, link) if (sa->gw == gw)
+		    ike_sa_kill(sa, IKE_EV_CONFIG_CHANGED);
+	}
+	ike_gw_conf_fini(&gw->conf);
+	gw->conf = pg->conf;
+	memset(&pg->conf, 0, sizeof(pg->conf));
+	if (!pg->sa_change) {
+		struct ike_sa *sa;
+
+		/* DPD and keepalive settings apply to the running SAs. */
+		ike_list_foreach(sa, it3, &gw->sas, struct ike_sa, gw_link) if (sa->st == SA_UP)
+		    ike_sa_start_timers(sa);
+	}
+}
+
+static void
+apply_vpn(struct ike_engine *e, struct plan_vpn *pv)
+{
+	struct ike_vpn *v = pv->vpn;
+	struct ike_gw *gw = ike_gw_find(e, pv->conf.gateway);
+
+	if (!gw)
+		return; /* cannot happen: the configuration was checked */
+	if (pv->is_new) {
+		memset(v, 0, sizeof(*v));
+		v->e = e;
+		v->conf = pv->conf;
+		memset(&pv->conf, 0, sizeof(pv->conf));
+		v->gw = gw;
+		ike_list_init(&v->tunnels);
+		ike_list_add_tail(&e->vpns, &v->link);
+		ike_htab_add(&e->vpn_by_name, &v->by_name, ike_name_hash(v->conf.name));
+		ike_list_add_tail(&gw->vpns, &v->gw_link);
+		pv->is_new = false;
+		vpn_build_tunnels(v);
+		tunnels_start(v);
+		return;
+	}
+	if (!pv->changed)
+		return;
+	if (pv->sa_change) {
+		struct ike_gw *oldgw = v->gw;
+
+		vpn_tunnels_remove(v, IKE_EV_CONFIG_CHANGED, true);
+		ike_list_del(&v->gw_link);
+		ike_vpn_conf_fini(&v->conf);
+		v->conf = pv->conf;
+		memset(&pv->conf, 0, sizeof(pv->conf));
+		v->gw = gw;
+		ike_list_add_tail(&gw->vpns, &v->gw_link);
+		(void)oldgw;
+		vpn_build_tunnels(v);
+		tunnels_start(v);
+		return;
+	}
+	ike_vpn_conf_fini(&v->conf);
+	v->conf = pv->conf;
+	memset(&pv->conf, 0, sizeof(pv->conf));
+	tunnels_start(v);
+}
+
+void
+ike_engine_commit(struct ike_engine *e, struct ike_plan *p)
+{
+	struct ike_vpn *v;
+	struct ike_gw *gw;
+	unsigned i;
+
+	ike_enter(e);
+	if (p->limits)
+		ike_engine_set_limits(e, p->ho_timeout, p->ho_max, p->cookie_threshold);
+	/* 1. Destroys first, dependants (VPNs) before dependencies (gateways). */
+	if (p->full) {
+		for (i = 0; i < p->n_gw; i++)
+			if (!p->gw[i].is_new)
+				p->gw[i].gw->in_plan = true;
+		for (i = 0; i < p->n_vpn; i++)
+			if (!p->vpn[i].is_new)
+				p->vpn[i].vpn->in_plan = true;
+		ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
+		{
+			if (!v->in_plan)
+				vpn_remove(v, IKE_EV_CONFIG_CHANGED, true);
+			else
+				v->in_plan = false;
+		}
+		ike_list_foreach(gw, it2, &e->gws, struct ike_gw, link)
+		{
+			if (!gw->in_plan)
+				gw_remove(gw, true);
+			else
+				gw->in_plan = false;
+		}
+	}
+	/* 2. Creates and modifies, parents (gateways) first. */
+	for (i = 0; i < p->n_gw; i++)
+		apply_gw(e, &p->gw[i]);
+	for (i = 0; i < p->n_vpn; i++)
+		apply_vpn(e, &p->vpn[i]);
+	/* 3. Tunnels of gateways whose SAs were rebuilt come back up. */
+	for (i = 0; i < p->n_gw; i++) {
+		if (!p->gw[i].sa_change)
+			continue;
+		ike_list_foreach(v, it3, &p->gw[i].gw->vpns, struct ike_vpn, gw_link)
+		    tunnels_start(v);
+	}
+	ike_plan_free(p);
+	ike_leave(e);
+}
+
+int
+ike_engine_configure(struct ike_engine *e, const struct ike_conf *c, ike_resolve_fn resolve,
+    void *rctx, struct errbuf *err)
+{
+	struct ike_plan *p;
+	int rc = ike_engine_prepare(e, c, resolve, rctx, &p, err);
+
+	if (rc == 0)
+		ike_engine_commit(e, p);
+	return rc;
+}
+
+int
+ike_engine_gateway_set(struct ike_engine *e, const struct ike_gw_conf *g, struct errbuf *err)
+{
+	struct ike_plan *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (!p || !(p->gw = calloc(1, sizeof(*p->gw)))) {
+		ike_plan_free(p);
+		return errbuf_set(err, -ENOMEM, "security ike gateway %s: out of memory", g->name);
+	}
+	rc = plan_add_gw(e, p, g);
+	if (rc < 0) {
+		ike_plan_free(p);
+		return errbuf_set(err, rc, "security ike gateway %s: out of memory", g->name);
+	}
+	ike_engine_commit(e, p);
+	return 0;
+}
+
+int
+ike_engine_gateway_del(struct ike_engine *e, const char *name)
+{
+	struct ike_gw *gw = ike_gw_find(e, name);
+
+	if (!gw)
+		return -ENOENT;
+	ike_enter(e);
+	gw_remove(gw, true);
+	ike_leave(e);
+	return 0;
+}
+
+int
+ike_engine_vpn_set(struct ike_engine *e, const struct ike_vpn_conf *v, struct errbuf *err)
+{
+	struct ike_plan *p;
+	int rc;
+
+	if (!ike_gw_find(e, v->gateway))
+		return errbuf_set(err, -EINVAL,
+		    "security ipsec vpn %s ike gateway: %s is not configured", v->name, v->gateway);
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->vpn = calloc(1, sizeof(*p->vpn)))) {
+		ike_plan_free(p);
+		return errbuf_set(err, -ENOMEM, "security ipsec vpn %s: out of memory", v->name);
+	}
+	rc = plan_add_vpn(e, p, v);
+	if (rc < 0) {
+		ike_plan_free(p);
+		return errbuf_set(err, rc, "security ipsec vpn %s: out of memory", v->name);
+	}
+	ike_engine_commit(e, p);
+	return 0;
+}
+
+int
+ike_engine_vpn_del(struct ike_engine *e, const char *name)
+{
+	struct ike_vpn *v = vpn_find(e, name);
+
+	if (!v)
+		return -ENOENT;
+	ike_enter(e);
+	vpn_remove(v, IKE_EV_CONFIG_CHANGED, true);
+	ike_leave(e);
+	return 0;
+}
+
+/* ---- operations ------------------------------------------------------------ */
+
+int
+ike_engine_initiate(struct ike_engine *e, const char *name)
+{
+	struct ike_vpn *v = vpn_find(e, name);
+	struct ike_tunnel *t;
+
+	if (!v)
+		return -ENOENT;
+	if (v->gw->conf.dynamic)
+		return -EOPNOTSUPP; /* dial-up gateways only respond */
+	ike_enter(e);
+	ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link)
+	{
+		t->want_up = true;
+		if (ike_tunnel_n_up(t) == 0)
+			ike_tunnel_establish(t);
+	}
+	ike_leave(e);
+	return 0;
+}
+
+int
+ike_engine_clear_ike_sa(struct ike_engine *e, uint32_t index)
+{
+	struct ike_sa *sa;
+	int found = 0;
+
+	ike_enter(e);
+	ike_list_foreach(sa, it, &e->sas, struct ike_sa, link)
+	{
+		if (index && sa->index != index)
+			continue;
+		found = 1;
+		if (sa->st == SA_UP || sa->st == SA_REKEYED)
+			ike_sa_delete(sa, IKE_EV_CLEARED_IKE);
+		else if (sa->st != SA_DEAD && sa->st != SA_DELETING)
+			ike_sa_kill(sa, IKE_EV_CLEARED_IKE);
+	}
+	ike_leave(e);
+	return found || !index ? 0 : -ENOENT;
+}
+
+int
+ike_engine_clear_ipsec_sa(struct ike_engine *e, uint32_t tunnel_id)
+{
+	struct ike_vpn *v;
+	int found = 0;
+
+	ike_enter(e);
+	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
+	{
+		struct ike_tunnel *t;
+
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
+			struct ike_child *ch;
+
+			if (tunnel_id && t->id != tunnel_id)
+				continue;
+			found = 1;
+			ike_list_foreach(ch, it3, &t->children, struct ike_child, tun_link)
+			{
+				if (ike_sa_is_alive(ch->sa))
+					ike_info_delete_child(ch, IKE_EV_CLEARED_CHILD);
+				else
+					ike_child_remove(ch, IKE_EV_CLEARED_CHILD);
+			}
+		}
+	}
+	ike_leave(e);
+	return found || !tunnel_id ? 0 : -ENOENT;
+}
+
+int
+ike_engine_rekey_ike(struct ike_engine *e, uint32_t index)
+{
+	struct ike_sa *sa = ike_sa_by_index(e, index);
+
+	if (!sa || sa->st != SA_UP)
+		return -ENOENT;
+	ike_enter(e);
+	ike_sa_rekey(sa);
+	ike_leave(e);
+	return 0;
+}
+
+int
+ike_engine_rekey_child(struct ike_engine *e, uint32_t tunnel_id)
+{
+	struct ike_tunnel *t = ike_tunnel_by_id(e, tunnel_id);
+	struct ike_child *ch, *best = NULL;
+
+	if (!t)
+		return -ENOENT;
+	ike_list_foreach(ch, it, &t->children, struct ike_child,
+	    tun_link) if (ch->st == CH_UP && (!best || ch->created_ms >= best->created_ms)) best =
+	    ch;
+	if (!best)
+		return -ENOENT;
+	ike_enter(e);
+	ike_child_rekey(best);
+	ike_leave(e);
+	return 0;
+}
+
+int
+ike_engine_redistribute(struct ike_engine *e, const char *gateway, uint32_t spu)
+{
+	struct ike_gw *gw = ike_gw_find(e, gateway);
+	struct ike_addr done_l[8], done_r[8];
+	unsigned nd = 0, k;
+	struct ike_vpn *v;
+	struct errbuf err;
+	int rc = 0;
+
+	if (!gw)
+		return -ENOENT;
+	if (gw->conf.dynamic)
+		return -EOPNOTSUPP;
+	ike_enter(e);
+	/* Every gateway pair the tunnels use (NAT can make them differ). */
+	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
+	{
+		struct ike_tunnel *t;
+
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
+			struct ike_addr l = gw->conf.local, r = gw->conf.remote[0];
+			struct ike_child *ch;
+			bool seen = false;
+
+			ike_list_foreach(ch, it3, &t->children, struct ike_child, tun_link)
+			{
+				l = ch->sa->local.addr;
+				r = ch->sa->remote.addr;
+			}
+			for (k = 0; k < nd; k++)
+				seen |= ike_addr_eq(&done_l[k], &l) && ike_addr_eq(&done_r[k], &r);
+			if (seen || nd == 8)
+				continue;
+			done_l[nd] = l;
+			done_r[nd++] = r;
+			errbuf_clear(&err);
+			rc = ike_dp_anchor_move(&e->dp, &l, &r, spu, NULL, &err);
+			if (rc < 0) {
+				log_warnx(
+				    LOG_IKE, "gateway %s: re-distribution: %s", gateway, err.msg);
+				goto out;
+			}
+		}
+	}
+	ike_list_foreach(v, it4, &gw->vpns, struct ike_vpn, gw_link)
+	{
+		struct ike_tunnel *t;
+
+		ike_list_foreach(t, it5, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
+			struct ike_child *ch;
+
+			if (ike_dp_tunnel_spu(&e->dp, t->id, &t->dp_spu) < 0)
+				continue;
+			ike_list_foreach(ch, it6, &t->children, struct ike_child, tun_link)
+			    ch->sa->spu = t->dp_spu;
+			ike_tunnel_event(t, IKE_EV_REDISTRIBUTED);
+		}
+	}
+out:
+	ike_leave(e);
+	return rc;
+}
+
+const char *
+ike_event_str(enum ike_event ev)
+{
+	switch (ev) {
+	case IKE_EV_NONE:
+		return "";
+	case IKE_EV_CHILD_UP:
+		return "IPSec SA negotiation successfully completed";
+	case IKE_EV_CHILD_REKEY_SOFT:
+		return "IPSEC SA rekey initiated because soft life timer expired";
+	case IKE_EV_CHILD_REKEYED:
+		return "IPsec SA rekey succeeds";
+	case IKE_EV_IKE_UP:
+		return "IKE SA negotiation successfully completed";
+	case IKE_EV_IKE_REKEYED:
+		return "IKE SA rekey successfully completed";
+	case IKE_EV_DPD_DOWN:
+		return "DPD detected peer as down. Existing IKE/IPSec SAs cleared";
+	case IKE_EV_PEER_DELETE_CHILD:
+		return "IPSec SA delete payload received from peer, corresponding IPSec SAs "
+		       "cleared";
+	case IKE_EV_PEER_DELETE_IKE:
+		return "IKE SA delete payload received from peer, corresponding IPSec SAs cleared";
+	case IKE_EV_CONFIG_CHANGED:
+		return "Tunnel configuration changed. Corresponding IKE/IPSec SAs are deleted";
+	case IKE_EV_AUTH_FAILED:
+		return "Peer's IKE authentication failed (pre-shared key mismatch)";
+	case IKE_EV_PEER_AUTH_FAILED:
+		return "Negotiation failed with error code AUTHENTICATION_FAILED received from "
+		       "peer";
+	case IKE_EV_ID_MISMATCH:
+		return "Peer's IKE-ID validation failed during negotiation";
+	case IKE_EV_NO_PROPOSAL:
+		return "Negotiation failed with error code NO_PROPOSAL_CHOSEN";
+	case IKE_EV_TS_UNACCEPTABLE:
+		return "Negotiation failed with error code TS_UNACCEPTABLE";
+	case IKE_EV_CHILD_LIFETIME:
+		return "IPSec SA is deleted because IPSec SA hard life-time expired";
+	case IKE_EV_IKE_LIFETIME:
+		return "IKE SA is deleted because IKE SA hard life-time expired";
+	case IKE_EV_NO_RESPONSE:
+		return "No response from peer. Negotiation failed";
+	case IKE_EV_CLEARED_IKE:
+		return "User cleared IKE SA from CLI, corresponding IPSec SAs cleared";
+	case IKE_EV_CLEARED_CHILD:
+		return "User cleared IPSec SA from CLI";
+	case IKE_EV_PEER_RESTARTED:
+		return "Peer sent INITIAL_CONTACT. Existing IKE/IPSec SAs cleared";
+	case IKE_EV_IDLE:
+		return "IPSec SA deleted because of idle timeout";
+	case IKE_EV_PEER_ERROR:
+		return "Negotiation failed with an error notification from peer";
+	case IKE_EV_DP_ERROR:
+		return "IPSec SA installation failed in the dataplane";
+	case IKE_EV_REDISTRIBUTED:
+		return "Tunnel re-distributed to another SPU. Corresponding IKE/IPSec SAs are "
+		       "deleted";
+	case IKE_EV_MAX:
+		break;
+	}
+	return "unknown event";
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ike_htab: a chained hash table of intrusive nodes keyed by 64-bit values
+ * (IKE SPIs, ESP SPIs, endpoint hashes). Several nodes may share a key;
+ * callers walk them with ike_htab_next(). The table doubles as it fills.
+ */
+#ifndef CAIRN_IKE_HTAB_H
+#define CAIRN_IKE_HTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ike_hnode {
+	struct ike_hnode *next;
+	uint64_t key;
+	bool linked;
+};
+
+struct ike_htab {
+	struct ike_hnode **b;
+	size_t nb; /* power of two */
+	size_t n;
+};
+
+int ike_htab_init(struct ike_htab *t, size_t nb);
+void ike_htab_fini(struct ike_htab *t);
+/* Links node under key. Never fails: when growing fails it stays smaller. */
+void ike_htab_add(struct ike_htab *t, struct ike_hnode *node, uint64_t key);
+void ike_htab_del(struct ike_htab *t, struct ike_hnode *node);
+/* First node with key, or NULL; then ike_htab_next for the following ones. */
+struct ike_hnode *ike_htab_find(const struct ike_htab *t, uint64_t key);
+struct ike_hnode *ike_htab_next(const struct ike_hnode *node);
+
+#endif

@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Events of the userspace dataplane: acquire when traffic meets an
+# on-traffic tunnel without an outbound SA, soft and hard expiry by
+# packets, the hard-expired SA removed, an SA added at run time carries
+# the traffic; per-unit MTU: ICMP "fragmentation needed" toward the sender
+# when a DF packet does not fit the tunnel, fragmentation when DF is clear.
+#
+#   dp-events.sh --build DIR
+set -eu
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) BUILD=$2 ;;
+	*) echo "unknown option $1" >&2; exit 2 ;;
+	esac
+	shift 2
+done
+. "$(dirname "$0")/dp-lib.sh"
+
+topology
+cat >"$TMP/gw1.conf" <<EOF
+dataplane spus 1
+unit 0 inet 10.255.0.1/30
+route 10.2.0.0/24 unit 0
+tunnel 1 unit 0 local 192.0.2.1 remote 192.0.2.2 on-traffic
+sa in spi 0x1002 tunnel 1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM2 udp
+EOF
+gw_conf "$TMP/gw2.conf" 2 1 gcm128 udp 4
+start_gw 1 "$TMP/gw1.conf"
+start_gw 2 "$TMP/gw2.conf"
+
+log "acquire: traffic and no outbound SA"
+n h1 ping -c 2 -W 1 10.2.0.2 >/dev/null 2>&1 && fail "ping worked without an outbound SA"
+ctl 1 events >"$TMP/ev1"
+grep -q "event acquire tunnel 1 .*src 10.1.0.2 dst 10.2.0.2" "$TMP/ev1" || fail "no acquire: $(cat "$TMP/ev1")"
+[ "$(spu_sum 1 no-sa-drops)" -ge 2 ] || fail "no-SA drops not counted"
+
+log "an SA added at run time carries the traffic; soft and hard expiry by packets"
+ctl 1 apply sa out spi 0x1001 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
+	enc aes-gcm-128 key $K_GCM1 udp life-packets 5 10 | grep -q ok || fail "run-time SA"
+n h1 ping -c 4 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "ping with the new SA"
+n h1 ping -c 8 -i 0.1 -W 1 10.2.0.2 >/dev/null 2>&1 || true
+ctl 1 events >"$TMP/ev2"
+grep -q "event soft-expire tunnel 1 spi 00001001 dir out" "$TMP/ev2" || fail "no soft expiry: $(cat "$TMP/ev2")"
+grep -q "event hard-expire tunnel 1 spi 00001001 dir out" "$TMP/ev2" || fail "no hard expiry: $(cat "$TMP/ev2")"
+# gone: its statistics cannot be read any more, traffic has no SA again
+ctl 1 stats | grep -q "^sa 00001001 out" && fail "hard-expired SA still installed"
+n h1 ping -c 1 -W 1 10.2.0.2 >/dev/null 2>&1 && fail "traffic after hard expiry"
+
+log "rekey: a new outbound SA takes over"
+ctl 1 apply sa out spi 0x1003 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
+	enc aes-gcm-128 key $K_GCM2 udp | grep -q ok || fail "new SA"
+ctl 2 apply sa in spi 0x1003 tunnel 1 local 192.0.2.2 remote 192.0.2.1 \
+	enc aes-gcm-128 key $K_GCM2 udp | grep -q ok || fail "new inbound SA on gw2"
+n h1 ping -c 2 -W 2 10.2.0.2 >/dev/null || fail "ping after the rekey"
+[ "$(sa_stat 2 0x1003 in packets)" -ge 2 ] || fail "new SA unused"
+
+log "SA update: the peer's UDP port moves away and back (NAT mapping change)"
+ctl 1 sa-update out 0x1003 192.0.2.2 remote 192.0.2.2 udp dport 4999 | grep -q ok || fail "sa-update"
+n h1 ping -c 1 -W 1 10.2.0.2 >/dev/null 2>&1 && fail "traffic still arrives at the old port"
+ctl 1 sa-update out 0x1003 192.0.2.2 remote 192.0.2.2 udp dport 4500 | grep -q ok || fail "sa-update"
+n h1 ping -c 2 -W 2 10.2.0.2 >/dev/null || fail "traffic after the port moved back"
+log "SA update: lifetimes"
+ctl 1 sa-update out 0x1003 192.0.2.2 life-packets 1 1000000 | grep -q ok || fail "sa-update life"
+n h1 ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "ping after the lifetime update"
+ctl 1 events | grep -q "event soft-expire tunnel 1 spi 00001003" || fail "no soft expiry after the update"
+
+log "MTU: DF packets too big for the tunnel: ICMP fragmentation needed from the dataplane"
+# unit MTU 1500: the kernel route lets 1500 through; the tunnel fits less
+ctl 1 apply unit 0 inet 10.255.0.1/30 mtu 1500 | grep -q ok || fail "unit MTU"
+m0=$(spu_sum 1 mtu-drops)
+out=$(n h1 ping -c 1 -W 2 -M do -s 1440 10.2.0.2 2>&1 || true)
+echo "$out" | grep -qi "frag needed\|message too long\|mtu = " || fail "no ICMP frag-needed: $out"
+[ "$(spu_sum 1 mtu-drops)" -gt "$m0" ] || fail "the dataplane did not count the MTU drop"
+n h1 ip route get 10.2.0.2 | grep -q "mtu 14" || fail "h1 did not learn the tunnel MTU"
+n h1 ping -c 2 -W 2 -M do -s 1400 10.2.0.2 >/dev/null || fail "a fitting DF packet failed"
+log "MTU: without DF the outer packet is fragmented and reassembled at gw2"
+r0=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
+n h1 ip route flush cache
+n h1 ping -c 2 -W 2 -M dont -s 3000 10.2.0.2 >/dev/null || fail "fragmented ping failed"
+r1=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
+[ "$r1" -gt "$r0" ] || fail "no outer reassembly at gw2 ($r0 -> $r1)"
+log "df-bit set: without DF the inner packet is fragmented before encryption"
+ctl 1 apply sa out spi 0x1005 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
+	enc aes-gcm-128 key $K_GCM2 udp df set | grep -q ok || fail "df set SA"
+ctl 2 apply sa in spi 0x1005 tunnel 1 local 192.0.2.2 remote 192.0.2.1 \
+	enc aes-gcm-128 key $K_GCM2 udp | grep -q ok || fail "df set SA on gw2"
+r0=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
+n h1 ip route flush cache
+n h1 ping -c 2 -W 2 -M dont -s 3000 10.2.0.2 >/dev/null || fail "pre-fragmented ping failed"
+r1=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
+[ "$r1" = "$r0" ] || fail "outer packets were fragmented despite df-bit set ($r0 -> $r1)"
+[ "$(sa_stat 2 0x1005 in packets)" -ge 6 ] || fail "df set SA unused"
+log "PASS"

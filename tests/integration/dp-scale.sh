@@ -1,0 +1,66 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Many st0 units on the userspace dataplane: 2000 units, each with an
+# address, a route and a tunnel, come up on one shared st0; traffic for
+# the last unit finds its tunnel among all the others; stopping the
+# dataplane removes its addresses (they live on lo) and st0 with its routes.
+#
+#   dp-scale.sh --build DIR [--units N]
+set -eu
+
+UNITS=2000
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) BUILD=$2 ;;
+	--units) UNITS=$2 ;;
+	*) echo "unknown option $1" >&2; exit 2 ;;
+	esac
+	shift 2
+done
+. "$(dirname "$0")/dp-lib.sh"
+
+topology
+last=$((UNITS - 1))
+{
+	echo "dataplane spus 2"
+	i=0
+	while [ $i -lt $UNITS ]; do
+		a=$((i * 4))
+		echo "unit $i inet 172.$((16 + a / 65536)).$(((a / 256) % 256)).$((a % 256 + 1))/30"
+		if [ $i -ne $last ]; then
+			echo "route 10.$((100 + i / 65536)).$(((i / 256) % 256)).$((i % 256))/32 unit $i"
+			echo "tunnel $((i + 1)) unit $i local 192.0.2.1 remote 198.51.$((100 + i / 256)).$((i % 256))"
+		fi
+		i=$((i + 1))
+	done
+	echo "route 10.2.0.0/24 unit $last"
+	echo "tunnel $UNITS unit $last local 192.0.2.1 remote 192.0.2.2"
+	echo "sa out spi 0x1001 tunnel $UNITS local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM1 udp"
+	echo "sa in spi 0x1002 tunnel $UNITS local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM2 udp"
+} >"$TMP/gw1.conf"
+gw_conf "$TMP/gw2.conf" 2 1 gcm128 udp 4
+
+log "$UNITS units, routes and tunnels"
+t0=$(date +%s)
+start_gw 1 "$TMP/gw1.conf"
+t1=$(date +%s)
+log "up in $((t1 - t0)) s"
+start_gw 2 "$TMP/gw2.conf"
+[ "$(n gw1 ip route show dev st0 | wc -l)" -ge $((2 * UNITS)) ] || fail "routes into st0 missing"
+[ "$(ctl 1 tunnels | awk '$1 == "spu" { s += $4 } END { print s }')" = "$UNITS" ] ||
+	fail "tunnels not all anchored"
+
+log "traffic for the last unit"
+n h1 ping -c 3 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "ping through the last unit"
+[ "$(sa_stat 1 0x1001 out packets)" -ge 3 ] || fail "the last unit's SA unused"
+
+log "stop: addresses, st0 and its routes go"
+ctl 1 quit >/dev/null
+i=0
+while n gw1 ip link show st0 >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "st0 still there"
+	sleep 0.1
+done
+[ "$(n gw1 ip -4 addr show dev lo | grep -c 'inet 172\.')" = 0 ] || fail "unit addresses left on lo"
+log "PASS"
