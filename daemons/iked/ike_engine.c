@@ -419,8 +419,10 @@ ike_engine_dp_poll(struct ike_engine *e)
 int
 ike_engine_dp_ike_send(struct ike_engine *e, const struct ike_dgram *d)
 {
-	if (d->kind != IKE_DGRAM_IKE)
-		return -ENOTSUP;
+	/* A keepalive is the one byte 0xff (RFC 3948 2.3): dp_ike_send() sends
+	 * a one-byte 0xff datagram without the non-ESP marker. */
+	if (d->kind == IKE_DGRAM_KEEPALIVE && (d->len != 1 || d->data[0] != 0xff))
+		return -EINVAL;
 	return ike_dp_ike_send(&e->dp, d);
 }
 

@@ -137,6 +137,7 @@ ike_tunnel_dp_set(struct ike_tunnel *t, struct ike_sa *sa)
 	d.local = ts->local;
 	d.remote = ts->remote;
 	d.on_traffic = t->vpn->conf.establish == IKE_EST_ON_TRAFFIC && !t->peer_sa;
+	d.nexthop = t->vpn->conf.nexthop;
 	errbuf_clear(&err);
 	rc = ike_dp_tunnel_set(&t->e->dp, &d, &spu, &err);
 	if (rc < 0) {
