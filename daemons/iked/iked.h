@@ -165,6 +165,9 @@ struct iked_opts {
 	bool test_no_sockets; /* tests: no UDP sockets (datagrams are counted and dropped) */
 	uint16_t ike_port;    /* 0 = 500 */
 	uint16_t natt_port;   /* 0 = 4500 */
+	/* tests: where the engine's datagrams go instead of sockets */
+	int (*test_send)(void *ctx, const struct ike_dgram *d);
+	void *test_ctx;
 };
 
 struct iked_tx; /* a transaction between prepare_end and end */

@@ -88,16 +88,24 @@ check_node(struct nb_args *a)
 	e = iked_want_err(w, path);
 	if (e) {
 		struct buf node = BUF_INIT, at = BUF_INIT;
-		const char *rel = "";
+		const char *rel = "", *msg = e->msg;
+		bool words = ywords_path(d->ctx, path, &node, NULL) == 0 && node.len;
 
-		if (strcmp(e->path, path) != 0 && ywords_path(d->ctx, path, &node, NULL) == 0 &&
+		if (words && strcmp(e->path, path) != 0 &&
 		    ywords_path(d->ctx, e->path, &at, NULL) == 0 && at.len > node.len &&
 		    strncmp(buf_str(&at), buf_str(&node), node.len) == 0)
 			rel = buf_str(&at) + node.len + (buf_str(&at)[node.len] == ' ');
+		/* the engine's messages name the object: the [edit] block does */
+		if (words && strncmp(msg, buf_str(&node), node.len) == 0 &&
+		    (msg[node.len] == ' ' || msg[node.len] == ':')) {
+			msg += node.len + 1;
+			while (*msg == ' ')
+				msg++;
+		}
 		if (*rel)
-			rc = nb_fail(a->err, -EINVAL, "%s: %s", rel, e->msg);
+			rc = nb_fail(a->err, -EINVAL, "%s: %s", rel, msg);
 		else
-			rc = nb_fail(a->err, -EINVAL, "%s", e->msg);
+			rc = nb_fail(a->err, -EINVAL, "%s", msg);
 		buf_free(&node);
 		buf_free(&at);
 	}
@@ -184,9 +192,8 @@ prepare_end(void *arg, bool full, char **err_path, struct errbuf *err)
 		if (w->dpc.backend == DP_BACKEND_KERNEL && !d->opts.test_mock_dp &&
 		    iked_run_resolve_backend(DP_BACKEND_KERNEL, &why) != DP_BACKEND_KERNEL) {
 			*err_path = strdup("/cairn-security:security/dataplane/backend");
-			rc = errbuf_set(err, -ENOTSUP,
-			    "the kernel cannot carry ESP here (%s): use backend userspace or auto",
-			    why.msg);
+			rc = errbuf_set(err, -ENOTSUP, "%s",
+			    errbuf_isset(&why) ? why.msg : "the kernel cannot carry ESP here");
 			goto fail;
 		}
 		tx->rebuild = true;

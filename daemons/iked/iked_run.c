@@ -39,6 +39,8 @@ send_cb(void *ctx, const struct ike_dgram *dg)
 	struct iked *d = ctx;
 	int rc;
 
+	if (d->opts.test_send)
+		return d->opts.test_send(d->opts.test_ctx, dg);
 	if (!d->sock) {
 		d->tx_dropped++;
 		return -ENOTCONN;

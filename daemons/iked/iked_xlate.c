@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -988,6 +989,43 @@ dpts_from_ike(const struct ike_ts *t, struct dp_ts *d)
 	memcpy(d->addr_hi.u.b, t->hi.b, 16);
 }
 
+/* The applications of a policy's match; UINT_MAX after a problem. */
+static unsigned
+check_apps_into(
+    struct iked_want *w, const struct lyd_node *match, const struct app **ap, unsigned max)
+{
+	const struct lyd_node *c;
+	unsigned napp = 0;
+	size_t k;
+
+	FOR_CHILDREN(c, match, "application")
+	{
+		const char *a = lyd_get_value(c);
+
+		for (k = 0; k < sizeof(apps) / sizeof(apps[0]); k++)
+			if (strcmp(apps[k].name, a) == 0)
+				break;
+		if (k == sizeof(apps) / sizeof(apps[0])) {
+			want_err(w, c,
+			    "application '%s' is not known to cairn-iked (any, junos-icmp-all, "
+			    "junos-ping, junos-ssh, junos-http, junos-https, junos-dns-udp, ...)",
+			    a);
+			return UINT_MAX;
+		}
+		if (napp < max)
+			ap[napp++] = &apps[k];
+	}
+	return napp;
+}
+
+static void
+check_apps(struct iked_want *w, const struct lyd_node *match)
+{
+	const struct app *ap[8];
+
+	(void)check_apps_into(w, match, ap, 8);
+}
+
 static int
 add_policy(struct iked_want *w, const struct want_policy *p)
 {
@@ -1008,8 +1046,7 @@ static void
 xl_policy(struct iked_want *w, const struct lyd_node *sec, const char *from, const char *to,
     const struct lyd_node *pn, struct pol_ctx *pc)
 {
-	const struct lyd_node *tun = desc(pn, "then/permit/tunnel"), *match = child(pn, "match"),
-	                      *c;
+	const struct lyd_node *tun = desc(pn, "then/permit/tunnel"), *match = child(pn, "match");
 	const char *vpn = val(tun, "ipsec-vpn"), *pair = val(tun, "pair-policy");
 	struct sel src[SEL_MAX], dst[SEL_MAX];
 	unsigned ns = 0, nd = 0, i, j, k, napp = 0;
@@ -1023,13 +1060,21 @@ xl_policy(struct iked_want *w, const struct lyd_node *sec, const char *from, con
 	size_t vi;
 
 	pc->prio++;
-	if (!vpn)
-		return; /* not a tunnel policy: Cairn does not filter traffic */
 	snprintf(
 	    pname, sizeof(pname), "from-zone %s to-zone %s policy %s", from, to, val(pn, "name"));
-	for (vi = 0; vi < w->conf->n_vpns; vi++)
+	for (vi = 0; vpn && vi < w->conf->n_vpns; vi++)
 		if (strcmp(w->conf->vpns[vi].name, vpn) == 0)
 			v = &w->conf->vpns[vi];
+	if (!vpn) {
+		/* not a tunnel policy (Cairn does not filter traffic): its
+		 * addresses and applications must still exist */
+		if (match_addresses(w, match, "source-address", zone_node(sec, from), src, &ns) ==
+		        0 &&
+		    match_addresses(
+		        w, match, "destination-address", zone_node(sec, to), dst, &nd) == 0)
+			check_apps(w, match);
+		return;
+	}
 	if (!v)
 		return; /* the leafref makes this impossible */
 	if (v->bind_interface) {
@@ -1056,23 +1101,9 @@ xl_policy(struct iked_want *w, const struct lyd_node *sec, const char *from, con
 	if (match_addresses(w, match, "source-address", zone_node(sec, from), src, &ns) < 0 ||
 	    match_addresses(w, match, "destination-address", zone_node(sec, to), dst, &nd) < 0)
 		return;
-	FOR_CHILDREN(c, match, "application")
-	{
-		const char *a = lyd_get_value(c);
-
-		for (k = 0; k < sizeof(apps) / sizeof(apps[0]); k++)
-			if (strcmp(apps[k].name, a) == 0)
-				break;
-		if (k == sizeof(apps) / sizeof(apps[0])) {
-			want_err(w, c,
-			    "application '%s' is not known to cairn-iked (any, junos-icmp-all, "
-			    "junos-ping, junos-ssh, junos-http, junos-https, junos-dns-udp, ...)",
-			    a);
-			return;
-		}
-		if (napp < 8)
-			ap[napp++] = &apps[k];
-	}
+	napp = check_apps_into(w, match, ap, 8);
+	if (napp == UINT_MAX)
+		return;
 	if (napp == 0)
 		ap[napp++] = &apps[0];
 	/* Selectors: addresses x applications, one family per pair. */
@@ -1417,11 +1448,75 @@ xl_dataplane(struct iked_want *w, const struct lyd_node *dpn)
 	w->dpc.flow_threads = val_u32(dpn, "flow-threads", 1);
 }
 
+struct resolved_vpn {
+	struct ike_vpn_conf r;
+	const struct lyd_node *n;
+};
+
+static int
+cmp_rvpn(const void *a, const void *b)
+{
+	const struct resolved_vpn *x = a, *y = b;
+	int c = strcmp(x->r.gateway, y->r.gateway);
+
+	return c ? c : strcmp(x->r.name, y->r.name);
+}
+
+static bool
+ts_lists_eq(const struct ike_vpn_ts *a, const struct ike_vpn_ts *b)
+{
+	unsigned i;
+
+	if (a->n_local != b->n_local || a->n_remote != b->n_remote)
+		return false;
+	for (i = 0; i < a->n_local; i++)
+		if (!ike_ts_eq(&a->local[i], &b->local[i]))
+			return false;
+	for (i = 0; i < a->n_remote; i++)
+		if (!ike_ts_eq(&a->remote[i], &b->remote[i]))
+			return false;
+	return true;
+}
+
+/*
+ * VPNs of one gateway are told apart by their traffic selectors: the
+ * responder picks the VPN whose selectors the initiator's match. Two VPNs
+ * with the same gateway and selectors would be the same tunnel to the peer.
+ */
+static void
+check_selectors(struct iked_want *w, struct resolved_vpn *rv, size_t n)
+{
+	size_t i, j;
+	unsigned a, b;
+
+	if (n > 1)
+		qsort(rv, n, sizeof(*rv), cmp_rvpn);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n && strcmp(rv[i].r.gateway, rv[j].r.gateway) == 0; j++)
+			for (a = 0; a < rv[i].r.n_ts; a++)
+				for (b = 0; b < rv[j].r.n_ts; b++) {
+					if (!ts_lists_eq(&rv[i].r.ts[a], &rv[j].r.ts[b]))
+						continue;
+					want_err(w, rv[j].n,
+					    "VPN %s has the gateway and the traffic selectors of "
+					    "VPN "
+					    "%s: the peer could not tell them apart (give each a "
+					    "proxy-identity or traffic-selector of its own)",
+					    rv[j].r.name, rv[i].r.name);
+					a = rv[i].r.n_ts;
+					break;
+				}
+}
+
 static void
 check_vpns(struct iked_want *w, const struct lyd_node *sec)
 {
 	const struct lyd_node *ipsec = child(sec, "ipsec"), *n;
+	struct resolved_vpn *rv = NULL;
+	size_t nrv = 0, i;
 
+	if (w->conf->n_vpns)
+		rv = calloc(w->conf->n_vpns, sizeof(*rv));
 	FOR_CHILDREN(n, ipsec, "vpn")
 	{
 		const struct ike_conf_vpn *v = ike_conf_find_vpn(w->conf, val(n, "name"));
@@ -1458,11 +1553,19 @@ check_vpns(struct iked_want *w, const struct lyd_node *sec)
 			}
 		}
 		errbuf_clear(&eb);
-		if (ike_conf_resolve_vpn(w->conf, v->name, &r, &eb) < 0)
+		if (ike_conf_resolve_vpn(w->conf, v->name, &r, &eb) < 0) {
 			want_err_buf(w, n, &eb);
-		else
+		} else if (rv) {
+			rv[nrv].r = r;
+			rv[nrv++].n = n;
+		} else {
 			ike_vpn_conf_fini(&r);
+		}
 	}
+	check_selectors(w, rv, nrv);
+	for (i = 0; i < nrv; i++)
+		ike_vpn_conf_fini(&rv[i].r);
+	free(rv);
 }
 
 static void

@@ -259,10 +259,10 @@ _configure() {
 	else
 		c='{}'
 		[ "$mode" = check ] && c='{"check":[null]}'
+		rc=0
 		rpc "$n" '{"cairn-mgmt:configure":{}}' \
 			"{\"cairn-mgmt:edit\":{\"lines\":\"$(json_str "$lines")\"}}" \
-			"{\"cairn-mgmt:commit\":$c}" >"$LAB/rpc.out" 2>&1
-		rc=$?
+			"{\"cairn-mgmt:commit\":$c}" >"$LAB/rpc.out" 2>&1 || rc=$?
 		if [ "$mode" = check ]; then
 			rpc "$n" '{"cairn-mgmt:configure":{}}' '{"cairn-mgmt:discard-changes":{}}' \
 				>/dev/null 2>&1 || true
