@@ -140,7 +140,7 @@ int
 cfg_secret_decode(const char *s, size_t len, char **out, size_t *outlen)
 {
 	const struct alpha *a = alpha_get();
-	size_t i, nout = 0;
+	size_t i, nout = 0, cap;
 	char *buf = NULL;
 	int prev, extra, rc = -EINVAL;
 
@@ -159,7 +159,8 @@ cfg_secret_decode(const char *s, size_t len, char **out, size_t *outlen)
 		if (a->idx[(uint8_t)s[i]] < 0)
 			return -EINVAL;
 	/* Each byte takes at least 2 characters. */
-	if ((buf = malloc((len - i) / 2 + 1)) == NULL)
+	cap = (len - i) / 2 + 1;
+	if ((buf = malloc(cap)) == NULL)
 		return -ENOMEM;
 	while (i < len) {
 		unsigned row = (unsigned)(nout % 7), n = row_len(row), v = 0;
@@ -193,7 +194,7 @@ cfg_secret_decode(const char *s, size_t len, char **out, size_t *outlen)
 	rc = 0;
 out:
 	if (buf)
-		xmem_free(buf, (len - 1) / 2 + 1);
+		xmem_free(buf, cap);
 	return rc;
 }
 
