@@ -231,6 +231,8 @@ cfg_lex_next(struct cfg_lex *lx, struct cfg_toks *tv, struct cfg_errpos *pos, st
 			lx->off++;
 		}
 	} else {
+		size_t from = lx->off;
+
 		while (lx->off < lx->len) {
 			c = lx->p[lx->off];
 			if (is_space(c) || is_special(lx, c))
@@ -240,9 +242,9 @@ cfg_lex_next(struct cfg_lex *lx, struct cfg_toks *tv, struct cfg_errpos *pos, st
 				return lex_err(
 				    lx, lx->off, pos, err, "syntax error, control character.");
 			}
-			buf_putc(&tv->text, c);
 			lx->off++;
 		}
+		buf_append(&tv->text, lx->p + from, lx->off - from);
 	}
 	t->len = tv->text.len - t->off;
 	buf_putc(&tv->text, '\0');
