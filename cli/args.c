@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* args: one walker answers both "parse these words" and "what may follow". */
 #include "args.h"
+#include "pipe.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -111,7 +112,7 @@ check_value(const struct arg_spec *s, const struct cli_words *ws, size_t wi, con
 			    (unsigned long long)s->min, (unsigned long long)s->max, w->s);
 		return 0;
 	case ARGT_REGEX:
-		if (regcomp(&re, w->s, REG_EXTENDED | REG_NOSUB | REG_ICASE) != 0)
+		if (pipe_regcomp(&re, w->s) < 0)
 			return cli_err_text(
 			    err, w->off, "error: invalid regular expression: '%s'", w->s);
 		regfree(&re);

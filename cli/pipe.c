@@ -174,6 +174,38 @@ stage_cmd(const struct cli_words *ws, size_t first, unsigned allow, enum pipe_cm
 	return rc;
 }
 
+int
+pipe_regcomp(regex_t *re, const char *pattern)
+{
+	const char *p;
+	bool prev_rep = false;
+
+	if (strlen(pattern) > 1024)
+		return -EINVAL;
+	for (p = pattern; *p; p++) {
+		bool rep = (*p == '*' || *p == '+' || *p == '?' || *p == '{');
+
+		if (*p == '\\' && p[1]) {
+			p++;
+			prev_rep = false;
+			continue;
+		}
+		if (rep && prev_rep)
+			return -EINVAL;
+		if (*p == '{') {
+			/* skip the bound; what follows it counts as after a repetition */
+			while (*p && *p != '}')
+				p++;
+			if (!*p)
+				break;
+		}
+		prev_rep = rep;
+	}
+	if (regcomp(re, pattern, REG_EXTENDED | REG_NOSUB | REG_ICASE) != 0)
+		return -EINVAL;
+	return 0;
+}
+
 void
 pipes_init(struct pipes *p)
 {
@@ -246,8 +278,7 @@ pipes_parse(const struct cli_words *ws, unsigned allow, struct pipes *p, struct 
 			f->kind = cmd == PC_MATCH    ? PIPE_MATCH
 			          : cmd == PC_EXCEPT ? PIPE_EXCEPT
 			                             : PIPE_FIND;
-			/* Junos matches patterns without regard to case */
-			if (regcomp(&f->re, vals.v[0], REG_EXTENDED | REG_NOSUB | REG_ICASE) != 0)
+			if (pipe_regcomp(&f->re, vals.v[0]) < 0)
 				return cli_err_text(err, ws->w[vals.at[0]].off,
 				    "error: invalid regular expression: '%s'", vals.v[0]);
 			break;

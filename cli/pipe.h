@@ -63,6 +63,14 @@ int pipes_parse(const struct cli_words *ws, unsigned allow, struct pipes *p, str
 bool pipes_complete(const struct cli_words *ws, size_t stage, size_t count, unsigned allow,
     struct cands *cs, struct cli_err *err);
 
+/*
+ * Compiles an operator's pattern (POSIX extended, case-insensitive as on
+ * Junos). Refuses stacked repetitions ("a++", "x*{2}"), which mean
+ * nothing more than one and make glibc's regcomp blow up, and patterns
+ * over 1024 bytes. 0 or -EINVAL.
+ */
+int pipe_regcomp(regex_t *re, const char *pattern);
+
 /* Applies the text filters to text (lines) and appends the result to out. */
 void pipes_apply(const struct pipes *p, const char *text, size_t len, struct buf *out);
 
