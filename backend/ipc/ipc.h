@@ -63,8 +63,8 @@ pid_t ipc_conn_peer_pid(const struct ipc_conn *c);
 
 /* Sends rpc (borrowed; its top-level node is sent); cb runs exactly once,
  * at the latest after timeout_ms. 0 or -errno (then cb never runs). */
-int ipc_conn_call(struct ipc_conn *c, const struct lyd_node *rpc, int timeout_ms, ipc_reply_cb cb,
-    void *arg);
+int ipc_conn_call(
+    struct ipc_conn *c, const struct lyd_node *rpc, int timeout_ms, ipc_reply_cb cb, void *arg);
 /* Replies to request id with reply (an ipc_reply_new() tree, output added). */
 int ipc_conn_reply(struct ipc_conn *c, uint32_t id, const struct lyd_node *reply);
 int ipc_conn_reply_error(struct ipc_conn *c, uint32_t id, int code, const char *msg);

@@ -221,8 +221,8 @@ transport_err(struct errbuf *err, int rc)
 }
 
 int
-ipc_call(struct ipc_client *c, const struct lyd_node *rpc, struct lyd_node **reply,
-    struct errbuf *err)
+ipc_call(
+    struct ipc_client *c, const struct lyd_node *rpc, struct lyd_node **reply, struct errbuf *err)
 {
 	struct buf out = BUF_INIT;
 	struct ipc_frame f;
@@ -252,14 +252,15 @@ ipc_call(struct ipc_client *c, const struct lyd_node *rpc, struct lyd_node **rep
 		rc = read_frame(c, deadline, &f, &flen);
 		if (rc < 0)
 			return rc == -EBADMSG || rc == -EMSGSIZE
-			    ? errbuf_set(err, rc, "error: malformed message from cairn-mgd")
-			    : transport_err(err, rc);
+			           ? errbuf_set(err, rc, "error: malformed message from cairn-mgd")
+			           : transport_err(err, rc);
 		if (f.type == IPC_NOTIFY) {
 			queue_notif(c, &f);
 		} else if (f.type == IPC_REQUEST) {
 			/* nobody asks a client anything; answer so the peer does not wait */
 			struct buf e = BUF_INIT;
-			if (ipc_error_encode(&e, f.id, EOPNOTSUPP, "not supported by this client") == 0)
+			if (ipc_error_encode(
+			        &e, f.id, EOPNOTSUPP, "not supported by this client") == 0)
 				send_all(c, e.p, e.len, now_ms() + 1000);
 			buf_free(&e);
 		} else if (f.id == id && f.type == IPC_ERROR) {
@@ -288,8 +289,8 @@ ipc_call_json(struct ipc_client *c, const char *json, struct lyd_node **reply, s
 	int rc;
 
 	*reply = NULL;
-	rc = ipc_msg_parse(c->ctx, IPC_REQUEST, (const uint8_t *)json, strlen(json), NULL, NULL,
-	    &rpc, err);
+	rc = ipc_msg_parse(
+	    c->ctx, IPC_REQUEST, (const uint8_t *)json, strlen(json), NULL, NULL, &rpc, err);
 	if (rc < 0)
 		return rc;
 	rc = ipc_call(c, rpc, reply, err);
@@ -298,8 +299,8 @@ ipc_call_json(struct ipc_client *c, const char *json, struct lyd_node **reply, s
 }
 
 int
-ipc_client_recv_notif(struct ipc_client *c, int timeout_ms, struct lyd_node **notif,
-    struct errbuf *err)
+ipc_client_recv_notif(
+    struct ipc_client *c, int timeout_ms, struct lyd_node **notif, struct errbuf *err)
 {
 	struct notif_item *n;
 	struct ipc_frame f;

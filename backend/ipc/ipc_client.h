@@ -26,8 +26,7 @@ struct ipc_client;
 
 /* Connects to the socket at path; ctx (borrowed, must outlive the
  * client) holds cairn-mgmt and every module whose RPCs are used. */
-struct ipc_client *ipc_client_open(const char *path, const struct ly_ctx *ctx,
-    struct errbuf *err);
+struct ipc_client *ipc_client_open(const char *path, const struct ly_ctx *ctx, struct errbuf *err);
 void ipc_client_close(struct ipc_client *c);
 void ipc_client_set_timeout(struct ipc_client *c, int timeout_ms);
 /* The socket, to poll() for notifications between calls. */
@@ -39,18 +38,18 @@ int ipc_client_fd(const struct ipc_client *c);
  * its output children (caller frees with lyd_free_all). 0 or -errno
  * (mgd's error code, -ETIMEDOUT, -ECONNRESET, -EBADMSG).
  */
-int ipc_call(struct ipc_client *c, const struct lyd_node *rpc, struct lyd_node **reply,
-    struct errbuf *err);
+int ipc_call(
+    struct ipc_client *c, const struct lyd_node *rpc, struct lyd_node **reply, struct errbuf *err);
 /* The same with the RPC in JSON ({"cairn-mgmt:commit":{"comment":"x"}}),
  * parsed and validated here first. */
-int ipc_call_json(struct ipc_client *c, const char *json, struct lyd_node **reply,
-    struct errbuf *err);
+int ipc_call_json(
+    struct ipc_client *c, const char *json, struct lyd_node **reply, struct errbuf *err);
 
 /*
  * The next notification (caller frees): a queued one at once, else waits
  * up to timeout_ms (0: poll, -1: forever). 0, -ETIMEDOUT, or -ECONNRESET.
  */
-int ipc_client_recv_notif(struct ipc_client *c, int timeout_ms, struct lyd_node **notif,
-    struct errbuf *err);
+int ipc_client_recv_notif(
+    struct ipc_client *c, int timeout_ms, struct lyd_node **notif, struct errbuf *err);
 
 #endif

@@ -121,7 +121,8 @@ handle_frame(struct ipc_conn *c, const struct ipc_frame *f)
 				p->cb(p->arg, -code, NULL, msg);
 			free(msg);
 		} else {
-			rc = ipc_msg_parse(c->ctx, IPC_REPLY, f->body, f->len, NULL, p->req, &op, &err);
+			rc = ipc_msg_parse(
+			    c->ctx, IPC_REPLY, f->body, f->len, NULL, p->req, &op, &err);
 			if (rc < 0)
 				p->cb(p->arg, rc, NULL, err.msg);
 			else
@@ -308,8 +309,8 @@ conn_destroy(struct ipc_conn *c, int pending_rc)
 
 	while ((p = c->pending) != NULL) {
 		c->pending = p->next;
-		p->cb(p->arg, pending_rc,
-		    NULL, pending_rc == -ECANCELED ? "connection closed" : "connection lost");
+		p->cb(p->arg, pending_rc, NULL,
+		    pending_rc == -ECANCELED ? "connection closed" : "connection lost");
 		pending_free(p);
 	}
 	if (c->bev)
@@ -364,8 +365,8 @@ ipc_conn_outq(const struct ipc_conn *c)
 }
 
 int
-ipc_conn_call(struct ipc_conn *c, const struct lyd_node *rpc, int timeout_ms, ipc_reply_cb cb,
-    void *arg)
+ipc_conn_call(
+    struct ipc_conn *c, const struct lyd_node *rpc, int timeout_ms, ipc_reply_cb cb, void *arg)
 {
 	struct buf b = BUF_INIT;
 	struct ipc_pending *p;

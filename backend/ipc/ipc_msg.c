@@ -84,8 +84,8 @@ ipc_msg_parse(const struct ly_ctx *ctx, enum ipc_type type, const uint8_t *body,
 		goto out;
 	}
 	if (expect && expect->schema != node->schema) {
-		errbuf_set(err, -EBADMSG, "ipc: reply to %s is for %s", LYD_NAME(expect),
-		    LYD_NAME(node));
+		errbuf_set(
+		    err, -EBADMSG, "ipc: reply to %s is for %s", LYD_NAME(expect), LYD_NAME(node));
 		goto out;
 	}
 	if (lyd_validate_op(tree, dep_tree, dt, NULL) != LY_SUCCESS) {

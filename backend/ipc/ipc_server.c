@@ -24,8 +24,8 @@ struct ipc_server {
 };
 
 static void
-server_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
-    void *arg)
+server_accept(
+    struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct ipc_server *s = arg;
 
@@ -52,16 +52,17 @@ remove_stale(const struct sockaddr_un *sun, struct errbuf *err)
 	int fd, rc = 0;
 
 	if (lstat(sun->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : errbuf_set(err, -errno, "%s: %s", sun->sun_path,
-						 strerror(errno));
+		return errno == ENOENT
+		           ? 0
+		           : errbuf_set(err, -errno, "%s: %s", sun->sun_path, strerror(errno));
 	if (!S_ISSOCK(st.st_mode))
 		return errbuf_set(err, -EEXIST, "%s: exists and is not a socket", sun->sun_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errbuf_set(err, -errno, "socket: %s", strerror(errno));
 	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0)
-		rc = errbuf_set(err, -EADDRINUSE, "%s: another instance is listening",
-		    sun->sun_path);
+		rc = errbuf_set(
+		    err, -EADDRINUSE, "%s: another instance is listening", sun->sun_path);
 	else if (unlink(sun->sun_path) < 0 && errno != ENOENT)
 		rc = errbuf_set(err, -errno, "%s: %s", sun->sun_path, strerror(errno));
 	close(fd);
@@ -92,13 +93,13 @@ ipc_server_new(struct event_base *base, const char *path, void (*accept)(int fd,
 	s->accept = accept;
 	s->arg = arg;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(path, 0666) < 0 || listen(fd, 64) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0666) < 0 ||
+	    listen(fd, 64) < 0) {
 		errbuf_set(err, -errno, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	s->lev = evconnlistener_new(base, server_accept, s,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	s->lev = evconnlistener_new(
+	    base, server_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (!s->lev) {
 		errbuf_set(err, -ENOMEM, "%s: cannot listen", path);
 		goto fail;
