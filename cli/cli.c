@@ -259,7 +259,7 @@ cli_flush(struct cli *c, const struct pipes *p)
 	struct buf b = BUF_INIT;
 	struct pager_opts po = {
 		.rows = c->screen_length,
-		.cols = c->screen_width,
+		.cols = c->screen_width ? c->screen_width : c->term_cols,
 		.key_fd = STDIN_FILENO,
 		.out = c->tty_out,
 		.interrupted = c->interrupted,

@@ -82,6 +82,7 @@ struct cli {
 	unsigned screen_width;  /* 0: the terminal's */
 	bool complete_on_space;
 	bool screen_length_set; /* set by the operator (else the terminal's rows) */
+	unsigned term_cols;     /* the terminal's width (0: unknown) */
 
 	struct buf out;    /* output of the running command, before pipes */
 	FILE *tty_out;     /* where output goes (stdout) */

@@ -70,6 +70,7 @@ update_size(struct cli *c)
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) {
 		if (!c->screen_length_set)
 			c->screen_length = ws.ws_row;
+		c->term_cols = ws.ws_col;
 	}
 }
 
@@ -151,7 +152,7 @@ show_list(struct cli *c, struct cands *cs)
 	struct buf b = BUF_INIT;
 	struct pager_opts po = {
 		.rows = c->screen_length,
-		.cols = c->screen_width,
+		.cols = c->screen_width ? c->screen_width : c->term_cols,
 		.key_fd = STDIN_FILENO,
 		.out = stdout,
 		.interrupted = &g_sigint,
@@ -450,8 +451,6 @@ term_run(struct cli *c)
 				rl_redisplay();
 			}
 		}
-		if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))
-			show_notifications(c);
 		if (c->quit)
 			break;
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -469,6 +468,9 @@ term_run(struct cli *c)
 				install_prompt(c);
 			}
 		}
+		/* broadcasts: those that woke us, and those that arrived
+		 * during a command's RPCs (already read by the client) */
+		show_notifications(c);
 	}
 	rl_callback_handler_remove();
 	free(g_prompt);
