@@ -119,7 +119,7 @@ statement(struct load *l, const struct cfg_tok *toks, size_t n, const struct cfg
 	    !cfg_kw_find(&l->s->top, "version", 7))
 		return 0;
 	cfg_walk_reset(&l->w, f->state, f->cur);
-	if ((rc = cfg_walk_run(&l->w, toks, n, CFG_WALK_VALIDATE, l->err)) != 0) {
+	if ((rc = cfg_walk_run(&l->w, toks, n, CFG_WALK_LAZY, l->err)) != 0) {
 		cfg_errpos_tok(l->pos, l->w.errtok);
 		return rc;
 	}

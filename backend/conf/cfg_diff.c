@@ -105,7 +105,7 @@ group_has_content(const struct lyd_node *first)
 {
 	if (!first)
 		return false;
-	for (const struct lyd_node *n = first; n != group_end(first); n = n->next)
+	for (const struct lyd_node *n = first; n && n->schema == first->schema; n = n->next)
 		if (cfg_has_content(n))
 			return true;
 	return false;
@@ -215,9 +215,9 @@ moved_entries(const struct lyd_node *ofirst, const struct lyd_node *nfirst, size
 	bool *moved = NULL;
 
 	*count = 0;
-	for (const struct lyd_node *m = ofirst; m != group_end(ofirst); m = m->next)
+	for (const struct lyd_node *m = ofirst; m && m->schema == ofirst->schema; m = m->next)
 		no++;
-	for (const struct lyd_node *m = nfirst; m != group_end(nfirst); m = m->next)
+	for (const struct lyd_node *m = nfirst; m && m->schema == nfirst->schema; m = m->next)
 		nm++;
 	oi = malloc((no ? no : 1) * sizeof(*oi));
 	seq = malloc((nm ? nm : 1) * sizeof(*seq));
@@ -227,14 +227,15 @@ moved_entries(const struct lyd_node *ofirst, const struct lyd_node *nfirst, size
 	if (!oi || !seq || !tail || !prev || !moved)
 		goto fail;
 	i = 0;
-	for (const struct lyd_node *m = ofirst; m != group_end(ofirst); m = m->next, i++) {
+	for (const struct lyd_node *m = ofirst; m && m->schema == ofirst->schema;
+	     m = m->next, i++) {
 		oi[i].node = m;
 		oi[i].pos = i;
 	}
 	qsort(oi, no, sizeof(*oi), idx_cmp);
 	/* Old positions of the new entries that have twins, in new order. */
 	nm = 0;
-	for (const struct lyd_node *m = nfirst; m != group_end(nfirst); m = m->next) {
+	for (const struct lyd_node *m = nfirst; m && m->schema == nfirst->schema; m = m->next) {
 		const struct lyd_node *t = twin(ofirst, m);
 		struct idx key = { .node = t }, *hit;
 
@@ -288,7 +289,7 @@ diff_list(struct df *d, const struct lyd_node *o, const struct lyd_node *n, bool
 	size_t nmoved = 0, k = 0;
 
 	/* Entries that went, in the old order. */
-	for (const struct lyd_node *m = o; m && m != group_end(o); m = m->next)
+	for (const struct lyd_node *m = o; m && m->schema == o->schema; m = m->next)
 		if (!twin(n, m))
 			pr_entry(d, &d->minus, m, keys_only);
 	if (o && n && lysc_is_userordered(n->schema) &&
@@ -296,7 +297,7 @@ diff_list(struct df *d, const struct lyd_node *o, const struct lyd_node *n, bool
 		d->rc = -ENOMEM;
 		return;
 	}
-	for (const struct lyd_node *m = n; m && m != group_end(n); m = m->next) {
+	for (const struct lyd_node *m = n; m && m->schema == n->schema; m = m->next) {
 		const struct lyd_node *t = twin(o, m);
 
 		if (!t) {
@@ -319,10 +320,10 @@ diff_joined(struct df *d, const struct lyd_node *o, const struct lyd_node *n)
 {
 	const struct lysc_node *child = cfg_si(d->s, (o ? o : n)->schema)->joined;
 
-	for (const struct lyd_node *e = o; e && e != group_end(o); e = e->next)
+	for (const struct lyd_node *e = o; e && e->schema == o->schema; e = e->next)
 		if (!twin(n, e))
 			df_minus(d, e);
-	for (const struct lyd_node *e = n; e && e != group_end(n); e = e->next) {
+	for (const struct lyd_node *e = n; e && e->schema == n->schema; e = e->next) {
 		const struct lyd_node *oe = twin(o, e), *of, *nf, *f;
 		size_t mark;
 
@@ -332,13 +333,13 @@ diff_joined(struct df *d, const struct lyd_node *o, const struct lyd_node *n)
 		}
 		of = first_instance(lyd_child_no_keys(oe), child);
 		nf = first_instance(lyd_child_no_keys(e), child);
-		for (f = of; f && f != group_end(of); f = f->next) {
+		for (f = of; f && f->schema == of->schema; f = f->next) {
 			if (!twin(nf, f)) {
 				df_header(d);
 				cfg_pr_joined(&d->minus, oe, f, 0);
 			}
 		}
-		for (f = nf; f && f != group_end(nf); f = f->next) {
+		for (f = nf; f && f->schema == nf->schema; f = f->next) {
 			const struct lyd_node *t = twin(of, f);
 
 			if (!t) {

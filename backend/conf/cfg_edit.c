@@ -411,6 +411,21 @@ ly_fail(const struct cfg_schema *s, struct errbuf *err)
 	return errbuf_set(err, -EINVAL, "%s", m ? m : "invalid value");
 }
 
+/* libyang refused value v for sn: say why in Junos words when the type
+ * explains it, else pass libyang's message on. */
+static int
+value_fail(struct cfg_ed *ed, const struct lysc_node *sn, const char *v, struct errbuf *err)
+{
+	const char *canon;
+	struct errbuf tmp;
+	int rc;
+
+	errbuf_clear(&tmp);
+	if ((rc = cfg_value_check(ed->s, sn, v, &canon, &tmp)) != 0)
+		return errbuf_set(err, rc, "%s", tmp.msg);
+	return ly_fail(ed->s, err);
+}
+
 static bool
 schema_under(const struct lysc_node *sn, const struct lysc_node *anc, const struct lysc_node *stop)
 {
@@ -477,8 +492,19 @@ new_entry(struct cfg_ed *ed, struct lyd_node *parent, const struct lysc_node *sn
 	for (uint32_t i = 0; i < si->nkeys; i++)
 		k[i] = vals[i];
 	if (lyd_new_list(parent, sn->module, sn->name, 0, &n, k[0], k[1], k[2], k[3], k[4], k[5],
-	        k[6], k[7]) != LY_SUCCESS)
+	        k[6], k[7]) != LY_SUCCESS) {
+		for (uint32_t i = 0; i < si->nkeys; i++) {
+			const char *canon;
+			struct errbuf tmp;
+
+			errbuf_clear(&tmp);
+			if (cfg_value_check(ed->s, si->keys[i], vals[i], &canon, &tmp) != 0) {
+				ed->bad_val = (int)i;
+				return errbuf_set(err, -EINVAL, "%s", tmp.msg);
+			}
+		}
 		return ly_fail(ed->s, err);
+	}
 	if (!parent && ed_link(ed, NULL, n) != LY_SUCCESS) {
 		lyd_free_tree(n);
 		return ly_fail(ed->s, err);
@@ -494,7 +520,7 @@ new_term(struct cfg_ed *ed, struct lyd_node *parent, const struct lysc_node *sn,
 	struct lyd_node *n = NULL;
 
 	if (lyd_new_term(parent, sn->module, sn->name, v, 0, &n) != LY_SUCCESS)
-		return ly_fail(ed->s, err);
+		return value_fail(ed, sn, v, err);
 	if (!parent && ed_link(ed, NULL, n) != LY_SUCCESS) {
 		lyd_free_tree(n);
 		return ly_fail(ed->s, err);
@@ -587,6 +613,7 @@ set_leaflist(struct cfg_ed *ed, struct lyd_node *parent, const struct cfg_walk *
 		}
 		if ((rc = new_term(ed, parent, st->sn, v, &n, err)) != 0) {
 			ed->cvalid = false;
+			ed->bad_val = (int)i;
 			return rc;
 		}
 		*out = n;
@@ -609,6 +636,7 @@ cfg_ed_set(struct cfg_ed *ed, struct lyd_node *parent, const struct cfg_walk *w,
 		out = &dummy;
 	*out = parent;
 	ed->stmt_created = NULL;
+	ed->bad_val = -1;
 	/* Reuse the nodes of the previous statement's path while it matches. */
 	if (ed->cvalid && ed->cstart == parent) {
 		for (; i < w->nsteps && i < ed->cn; i++) {
@@ -659,7 +687,10 @@ cfg_ed_set(struct cfg_ed *ed, struct lyd_node *parent, const struct cfg_walk *w,
 			break;
 		}
 		if (rc != 0) {
-			const struct cfg_tok *t = st->nv ? w->vtok[st->v0] : st->tok;
+			const struct cfg_tok *t = ed->bad_val >= 0 && (uint32_t)ed->bad_val < st->nv
+			                              ? w->vtok[st->v0 + (uint32_t)ed->bad_val]
+			                          : st->nv ? w->vtok[st->v0]
+			                                   : st->tok;
 
 			ed->cvalid = false;
 			cfg_errpos_tok(pos, t);
@@ -857,7 +888,7 @@ line_cmd(const struct cfg_tok *t, enum line_cmd *cmd, struct batch *b)
 
 /* Walks the edit path, then ntoks tokens of the line (validated). */
 static int
-walk_line(struct batch *b, const struct cfg_tok *toks, size_t ntoks)
+walk_line(struct batch *b, const struct cfg_tok *toks, size_t ntoks, unsigned flags)
 {
 	int rc;
 
@@ -866,7 +897,7 @@ walk_line(struct batch *b, const struct cfg_tok *toks, size_t ntoks)
 		cfg_errpos_tok(b->pos, NULL);
 		return rc;
 	}
-	if ((rc = cfg_walk_run(&b->w, toks, ntoks, CFG_WALK_VALIDATE, b->err)) != 0)
+	if ((rc = cfg_walk_run(&b->w, toks, ntoks, flags, b->err)) != 0)
 		cfg_errpos_tok(b->pos, b->w.errtok);
 	return rc;
 }
@@ -953,7 +984,7 @@ split_error(struct batch *b, const struct cfg_tok *toks, size_t n, const char *w
 {
 	int rc;
 
-	if ((rc = walk_line(b, toks, n)) != 0)
+	if ((rc = walk_line(b, toks, n, CFG_WALK_VALIDATE)) != 0)
 		return rc;
 	if (b->w.state == CFG_W_NODE && b->w.nsteps &&
 	    b->w.steps[b->w.nsteps - 1].kind == CFG_STEP_ENTRY)
@@ -1125,19 +1156,20 @@ do_line(struct batch *b)
 		return rc;
 	switch (cmd) {
 	case CMD_SET:
-		if ((rc = walk_line(b, toks, n)) != 0)
+		/* Values are checked by libyang as they are stored (once). */
+		if ((rc = walk_line(b, toks, n, CFG_WALK_LAZY)) != 0)
 			return rc;
 		if (!cfg_walk_complete(&b->w, CFG_CMD_SET))
 			return incomplete(b);
 		return cfg_ed_set(&b->ed, NULL, &b->w, NULL, b->pos, b->err);
 	case CMD_DELETE:
-		if ((rc = walk_line(b, toks, n)) != 0)
+		if ((rc = walk_line(b, toks, n, CFG_WALK_VALIDATE)) != 0)
 			return rc;
 		if (!cfg_walk_complete(&b->w, CFG_CMD_DELETE))
 			return incomplete(b);
 		return cfg_ed_delete(&b->ed, NULL, &b->w, b->err);
 	case CMD_EDIT:
-		if ((rc = walk_line(b, toks, n)) != 0)
+		if ((rc = walk_line(b, toks, n, CFG_WALK_VALIDATE)) != 0)
 			return rc;
 		if (b->w.state != CFG_W_NODE)
 			return b->w.state == CFG_W_KEYS
@@ -1160,7 +1192,7 @@ do_line(struct batch *b)
 			cfg_errpos_tok(b->pos, &toks[0]);
 			return errbuf_set(b->err, -EINVAL, "syntax error.");
 		}
-		if ((rc = walk_line(b, toks, 0)) != 0)
+		if ((rc = walk_line(b, toks, 0, CFG_WALK_VALIDATE)) != 0)
 			return rc;
 		return set_path(b, up >= b->w.nsteps ? 0 : b->w.nsteps - (uint32_t)up);
 	}
@@ -1206,7 +1238,7 @@ cfg_edit_lines(const struct cfg_schema *s, struct lyd_node **tree, const char *e
 			goto out;
 		for (size_t i = 0; i < b.ptv.n; i++)
 			b.ptv.v[i].line = 0;
-		if ((rc = walk_line(&b, NULL, 0)) != 0 || (rc = set_path(&b, b.w.nsteps)) != 0)
+		if ((rc = walk_line(&b, NULL, 0, 0)) != 0 || (rc = set_path(&b, b.w.nsteps)) != 0)
 			goto out;
 	} else if ((b.path = strdup("")) == NULL) {
 		rc = errbuf_set(err, -ENOMEM, "out of memory");

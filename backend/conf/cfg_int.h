@@ -127,6 +127,10 @@ struct cfg_walk {
 };
 
 #define CFG_WALK_VALIDATE 0x1 /* check values against their types */
+/* Check only what libyang cannot tell (enums, $9$ strings); the caller
+ * creates the nodes and turns libyang's refusal into cfg_value_check's
+ * message (the set path: each value is checked once, not twice). */
+#define CFG_WALK_LAZY 0x2
 
 void cfg_walk_init(struct cfg_walk *w, const struct cfg_schema *s);
 void cfg_walk_fini(struct cfg_walk *w);
@@ -179,6 +183,7 @@ struct cfg_ed {
 	size_t nu, ucap;
 	size_t nchg0, nwarn0;          /* res sizes when the batch started */
 	struct lyd_node *stmt_created; /* topmost node created by the current statement */
+	int bad_val;                   /* index of the value libyang refused, or -1 */
 	/* Consecutive statements mostly share their path: remember it. */
 	const struct lyd_node *cstart;
 	bool cvalid;

@@ -160,7 +160,7 @@ count_groups(const struct lyd_node *first, const struct lyd_node **only)
 
 		if (lysc_is_key(n->schema))
 			continue;
-		for (const struct lyd_node *m = n; m != group_end(n) && !any; m = m->next)
+		for (const struct lyd_node *m = n; m && m->schema == n->schema && !any; m = m->next)
 			any = cfg_has_content(m);
 		if (any) {
 			if (!cnt)
@@ -470,7 +470,8 @@ ds_siblings(struct ds *d, const struct lyd_node *first)
 
 	if (v) {
 		for (size_t i = 0; i < n; i++)
-			for (const struct lyd_node *m = v[i]; m != group_end(v[i]); m = m->next)
+			for (const struct lyd_node *m = v[i]; m && m->schema == v[i]->schema;
+			     m = m->next)
 				ds_node(d, m);
 		free(v);
 		return;
@@ -728,7 +729,7 @@ cfg_print(const struct cfg_schema *s, const struct lyd_node *tree, const char *e
 				ds_node(&d, sel.first);
 			else
 				for (const struct lyd_node *m = sel.first;
-				     m != group_end(sel.first); m = m->next)
+				     m && m->schema == sel.first->schema; m = m->next)
 					ds_node(&d, m);
 		}
 		buf_free(&d.words);

@@ -362,29 +362,36 @@ add_value(struct cfg_walk *w, const struct lysc_node *sn, const struct cfg_tok *
     struct errbuf *err)
 {
 	const char *v = t->s;
+	const struct lysc_type *ty;
 	int rc;
 
-	if (flags & CFG_WALK_VALIDATE) {
+	if (flags & (CFG_WALK_VALIDATE | CFG_WALK_LAZY)) {
 		/* Secrets may be typed as "$9$..." strings: they must decode. */
 		if ((cfg_snode_flags(sn) & (CFG_SN_SECRET | CFG_SN_HASHED)) == CFG_SN_SECRET &&
 		    strncmp(v, "$9$", 3) == 0 && !cfg_secret_valid(v, strlen(v))) {
 			w->errtok = t;
 			return errbuf_set(err, -EINVAL, "Invalid encrypted secret at '%s'", v);
 		}
+	}
+	ty = real_type(snode_type(sn));
+	if (flags & CFG_WALK_VALIDATE) {
 		if ((rc = cfg_value_check(w->s, sn, t->s, &v, err)) != 0) {
 			w->errtok = t;
 			return rc;
 		}
-	} else {
-		const struct lysc_type *ty = real_type(snode_type(sn));
+	} else if (ty && ty->basetype == LY_TYPE_ENUM) {
+		/* Enum abbreviations are expanded in any case (lazily checked
+		 * walks fail here, their caller cannot tell what was meant). */
+		struct errbuf tmp;
 
-		/* Expand enum abbreviations even when not validating. */
-		if (ty && ty->basetype == LY_TYPE_ENUM) {
-			struct errbuf tmp;
-
-			errbuf_clear(&tmp);
-			if (enum_match((const struct lysc_type_enum *)ty, t->s, &v, &tmp) != 0)
-				v = t->s;
+		errbuf_clear(&tmp);
+		if (enum_match((const struct lysc_type_enum *)ty, t->s, &v,
+		        (flags & CFG_WALK_LAZY) ? err : &tmp) != 0) {
+			if (flags & CFG_WALK_LAZY) {
+				w->errtok = t;
+				return -EINVAL;
+			}
+			v = t->s;
 		}
 	}
 	if (push_val(w, v, t) != 0)
