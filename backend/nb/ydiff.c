@@ -891,8 +891,8 @@ other_case_present(const struct lyd_node *first, const struct lysc_node *s)
 
 /* After an explicit node under parent (NULL: top level of mod) was
  * deleted, put back the default nodes that libyang would add there. */
-static int
-restore_defaults(struct lyd_node **tree, struct lyd_node *parent, const struct lys_module *mod)
+int
+ydiff_fill_defaults(struct lyd_node **tree, struct lyd_node *parent, const struct lys_module *mod)
 {
 	struct lyd_node *tmp = NULL, *c, *next, *m, *first;
 	int rc = 0;
@@ -961,12 +961,21 @@ post_walk(struct lyd_node **tree, const struct lyd_node *dnode)
 	int rc = 0;
 
 	if (op && !strcmp(op, "create")) {
-		if (dnode->schema->nodetype & LYD_NODE_INNER) {
-			m = ydiff_match(*tree, dnode);
-			if (m &&
-			    lyd_new_implicit_tree(m, LYD_IMPLICIT_NO_STATE, NULL) != LY_SUCCESS)
-				rc = -ENOMEM;
+		m = ydiff_match(*tree, dnode);
+		if (m) {
+			struct lyd_node *it;
+
+			/* the diff comes from a valid configuration: these nodes
+			 * are not new to validation (libyang's LYD_NEW) */
+			LYD_TREE_DFS_BEGIN(m, it)
+			{
+				it->flags &= ~LYD_NEW;
+				LYD_TREE_DFS_END(m, it);
+			}
 		}
+		if (m && (dnode->schema->nodetype & LYD_NODE_INNER) &&
+		    lyd_new_implicit_tree(m, LYD_IMPLICIT_NO_STATE, NULL) != LY_SUCCESS)
+			rc = -ENOMEM;
 		return rc;
 	}
 	if (op && !strcmp(op, "delete")) {
@@ -976,7 +985,7 @@ post_walk(struct lyd_node **tree, const struct lyd_node *dnode)
 			if (!parent)
 				return 0;
 		}
-		return restore_defaults(tree, parent, dnode->schema->module);
+		return ydiff_fill_defaults(tree, parent, dnode->schema->module);
 	}
 	LY_LIST_FOR(lyd_child_no_keys(dnode), c)
 	{

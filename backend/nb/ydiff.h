@@ -41,6 +41,11 @@ int ydiff_paths(const struct lyd_node *old, const struct lyd_node *new, char *co
  */
 int ydiff_apply(struct lyd_node **tree, const struct lyd_node *diff, bool defaults);
 
+/* Puts back the implicit default nodes that belong under parent (NULL:
+ * the top level of mod) and are missing, as after a deletion. 0 or -errno. */
+int ydiff_fill_defaults(
+    struct lyd_node **tree, struct lyd_node *parent, const struct lys_module *mod);
+
 /* The operation of a diff node (inherited from its parents), or NULL. */
 const char *ydiff_op(const struct lyd_node *dnode);
 

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cairn-mgd: the configuration daemon of one Cairn instance. Runs in the
+ * foreground; logs to stderr and syslog. Everything lives under --root
+ * (or $CAIRN_ROOT): DIR/run/cairn/mgd.sock, DIR/var/lib/cairn/history.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ipc_msg.h"
+#include "log.h"
+#include "mgd.h"
+#include "banned.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: cairn-mgd [--root DIR] [--debug] [--full-validate]\n"
+	           "  --root DIR        instance root (default $CAIRN_ROOT, else /)\n"
+	           "  --debug           debug logging\n"
+	           "  --full-validate   validate every commit with lyd_validate_all()\n"
+	           "  --check-incremental  (tests) compare incremental and full validation\n");
+}
+
+static int
+load_modules(struct mgd *m)
+{
+	DIR *d;
+	struct dirent *de;
+	char name[256], *at;
+	size_t len;
+	int n = 0;
+
+	if (ly_ctx_new(m->paths.yang_dir, LY_CTX_NO_YANGLIBRARY, &m->ctx) != LY_SUCCESS)
+		return -ENOMEM;
+	d = opendir(m->paths.yang_dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 6 || strcmp(de->d_name + len - 5, ".yang"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), de->d_name);
+		at = strchr(name, '@');
+		if (at)
+			*at = '\0';
+		if (!ly_ctx_load_module(m->ctx, name, NULL, NULL)) {
+			log_errx(LOG_MAIN, "%s: %s", name, ly_errmsg(m->ctx));
+			closedir(d);
+			return -EINVAL;
+		}
+		n++;
+	}
+	closedir(d);
+	if (!ly_ctx_get_module_implemented(m->ctx, "cairn-mgmt")) {
+		log_errx(LOG_MAIN, "%s: cairn-mgmt.yang not found", m->paths.yang_dir);
+		return -ENOENT;
+	}
+	return n;
+}
+
+static void
+on_accept(int fd, void *arg)
+{
+	struct mgd *m = arg;
+
+	if (mgd_sess_accept(m, fd) < 0)
+		log_warnx(LOG_IPC, "cannot accept a connection");
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct mgd *m = arg;
+
+	(void)what;
+	log_info(LOG_MAIN, "signal %d: exiting", (int)sig);
+	event_base_loopbreak(m->base);
+}
+
+static void
+on_snapshot(evutil_socket_t fd, short what, void *arg)
+{
+	struct mgd *m = arg;
+
+	(void)fd;
+	(void)what;
+	if (m->busy) {
+		m->snap_due = true;
+		return;
+	}
+	mgd_hist_maybe_snapshot(m, false);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "full-validate", no_argument, NULL, 'F' },
+		{ "check-incremental", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mgd m;
+	struct errbuf err;
+	struct event *sigterm = NULL, *sigint = NULL;
+	const char *root = NULL;
+	int c, rc, n;
+
+	memset(&m, 0, sizeof(m));
+	while ((c = getopt_long(argc, argv, "r:dFCh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'd':
+			log_set_level(LOG_LVL_DEBUG);
+			break;
+		case 'F':
+			m.full_validate = true;
+			break;
+		case 'C':
+			m.incremental_check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	log_init("cairn-mgd", true);
+	ipc_ly_quiet();
+	signal(SIGPIPE, SIG_IGN);
+	errbuf_clear(&err);
+	if ((rc = cairn_paths_init(&m.paths, root)) < 0 || (rc = cairn_paths_mkdirs(&m.paths)) < 0)
+		fatalx(LOG_MAIN, "instance directories under %s: %s", root ? root : "/",
+		    strerror(-rc));
+	if ((n = load_modules(&m)) < 0)
+		fatalx(LOG_MAIN, "cannot load the YANG modules from %s", m.paths.yang_dir);
+	m.base = event_base_new();
+	if (!m.base)
+		fatalx(LOG_MAIN, "event_base_new");
+	if (mgd_val_init(&m) < 0)
+		fatalx(LOG_MAIN, "out of memory");
+	if (mgd_hist_open(&m, &err) < 0)
+		fatalx(LOG_MAIN, "history: %s", err.msg);
+	if (cand_init_from_running(&m, &m.shared, &err) < 0)
+		fatalx(LOG_MAIN, "candidate: %s", err.msg);
+	mgd_confirm_load(&m);
+	m.snap_ev = event_new(m.base, -1, 0, on_snapshot, &m);
+	m.srv = ipc_server_new(m.base, m.paths.mgd_sock, on_accept, &m, &err);
+	if (!m.srv)
+		fatalx(LOG_MAIN, "%s", err.msg);
+	sigterm = evsignal_new(m.base, SIGTERM, on_signal, &m);
+	sigint = evsignal_new(m.base, SIGINT, on_signal, &m);
+	evsignal_add(sigterm, NULL);
+	evsignal_add(sigint, NULL);
+	/* an unconfirmed commit whose deadline passed while mgd was down
+	 * rolls back now; the daemons get the result when they subscribe */
+	mgd_confirm_arm(&m);
+	log_info(LOG_MAIN, "listening on %s (%d modules, commit %llu)", m.paths.mgd_sock, n,
+	    (unsigned long long)m.seq);
+	event_base_dispatch(m.base);
+
+	ipc_server_free(m.srv);
+	event_free(sigterm);
+	event_free(sigint);
+	if (m.snap_ev)
+		event_free(m.snap_ev);
+	if (m.confirm.timer)
+		event_free(m.confirm.timer);
+	cand_fini(&m.shared);
+	lyd_free_all(m.running);
+	mgd_hist_close(&m);
+	mgd_val_fini(&m);
+	event_base_free(m.base);
+	ly_ctx_destroy(m.ctx);
+	return 0;
+}
