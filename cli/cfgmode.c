@@ -487,16 +487,21 @@ exec_commit(struct cli *c, struct cm_call *k)
 	if (rpc_call(c, rpc, &reply) < 0)
 		goto out;
 	rc = 0;
+	/* mgd's lines come first: commit confirmed's warning, or check's
+	 * result */
 	LY_LIST_FOR(lyd_child(reply), n)
 	{
-		if (strcmp(n->schema->name, "message") == 0)
+		if (strcmp(n->schema->name, "message") == 0) {
 			cli_printf(c, "%s\n", lyd_get_value(n));
+			nmsg++;
+		}
 	}
 	if (check) {
-		cli_puts(c, "configuration check succeeds\n");
+		if (nmsg == 0)
+			cli_puts(c, "configuration check succeeds\n");
 		goto out;
 	}
-	if (confirmed)
+	if (confirmed && nmsg == 0)
 		cli_printf(c,
 		    "commit confirmed will be automatically rolled back in %s minutes unless "
 		    "confirmed\n",
