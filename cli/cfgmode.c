@@ -474,6 +474,7 @@ exec_commit(struct cli *c, struct cm_call *k)
 	struct lyd_node *rpc, *reply = NULL, *n;
 	const char *check = k->vals.v[0], *confirmed = k->vals.v[1], *comment = k->vals.v[2],
 	           *and_quit = k->vals.v[3];
+	unsigned nmsg = 0;
 	int rc = -ECANCELED;
 
 	rpc = rpc_new(c, "cairn-mgmt:commit");
