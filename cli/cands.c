@@ -246,6 +246,19 @@ cands_common_prefix(const struct cands *cs, const char *prefix, size_t *count)
 	return r;
 }
 
+/* Length of the first sentence: up to ". " before a capital letter (so
+ * "e.g. $6$" does not end it), without the final period. */
+static size_t
+first_sentence(const char *h)
+{
+	const char *p;
+
+	for (p = h; (p = strstr(p, ". ")) != NULL; p++)
+		if (p[2] >= 'A' && p[2] <= 'Z')
+			return (size_t)(p - h);
+	return strlen(h);
+}
+
 void
 cands_render(const struct cands *cs, struct buf *out)
 {
@@ -264,9 +277,14 @@ cands_render(const struct cands *cs, struct buf *out)
 		buf_puts(out, mark);
 		buf_puts(out, c->tok);
 		if (c->help[0]) {
-			/* token column 21 wide, at least two blanks before the help */
+			/* token column 21 wide, at least two blanks before the help;
+			 * help is one line: the description's first sentence */
+			size_t hl = first_sentence(c->help);
+
+			if (hl > 1 && c->help[hl - 1] == '.')
+				hl--;
 			buf_indent(out, tl < 19 ? (unsigned)(21 - tl) : 2);
-			buf_puts(out, c->help);
+			buf_append(out, c->help, hl);
 		}
 		buf_putc(out, '\n');
 	}

@@ -576,6 +576,20 @@ read_terminal_text(struct cli *c, struct buf *text)
 	return 0;
 }
 
+/* The text's format: JSON or XML when it starts like them (a file saved
+ * with `| display json`), else Junos text (set lines for load set). */
+static const char *
+load_format(const char *action, const char *text)
+{
+	while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+		text++;
+	if (*text == '{')
+		return "json";
+	if (*text == '<')
+		return "xml";
+	return strcmp(action, "set") == 0 ? "set" : "text";
+}
+
 static int
 exec_load(struct cli *c, struct cm_call *k)
 {
@@ -605,7 +619,7 @@ exec_load(struct cli *c, struct cm_call *k)
 	if (rpc_add(c, rpc, "action", action) < 0 ||
 	    (ep.len && rpc_add(c, rpc, "edit-path", buf_str(&ep)) < 0) ||
 	    rpc_add(c, rpc, "text", buf_str(&text)) < 0 ||
-	    rpc_add(c, rpc, "format", strcmp(action, "set") == 0 ? "set" : "text") < 0)
+	    rpc_add(c, rpc, "format", load_format(action, buf_str(&text))) < 0)
 		goto out;
 	if (rpc_call(c, rpc, &reply) < 0)
 		goto out;

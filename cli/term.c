@@ -366,8 +366,9 @@ run_line(struct cli *c, char *line)
 		 * about uncommitted changes first) */
 		fputs("\n", stdout);
 		if (c->mode == CLI_MODE_CONFIG) {
-			if (cm_leave(c, true))
-				c->quit = false;
+			cm_leave(c, true);
+			if (c->out.len)
+				cli_flush(c, NULL);
 		} else {
 			c->quit = true;
 		}
