@@ -161,7 +161,8 @@ cli_display_col(const char *line, size_t off)
 	for (i = 0; i < off && line[i]; i++)
 		if (((unsigned char)line[i] & 0xc0) != 0x80)
 			col++;
-	return col;
+	/* past the end: where the next word would go ("missing argument.") */
+	return col + (off - i);
 }
 
 void

@@ -43,7 +43,8 @@ void cli_words_free(struct cli_words *ws);
 /* Words of stage i: *first and count. */
 void cli_words_stage(const struct cli_words *ws, size_t i, size_t *first, size_t *count);
 
-/* Display column (UTF-8 code points) of byte offset off in line. */
+/* Display column (UTF-8 code points) of byte offset off in line; an
+ * offset past the end counts one column per byte beyond it. */
 size_t cli_display_col(const char *line, size_t off);
 
 /* Appends s to dst (a struct buf), quoting it when it holds anything a

@@ -7,7 +7,8 @@
 # Transcript format, line by line:
 #   % session [ARGS]   start a new `cairn [ARGS]` (script mode) for the
 #                      lines that follow; its exit status is printed as
-#                      "[exit N]" when it ends
+#                      "[exit N]" when it ends. ARGS are shell words
+#                      (quotes, $'..\n..'), $T is the instance root
 #   % sh COMMAND       run COMMAND in the test's shell ($T is the root)
 #   % # ...            a comment
 #   $ LINE             a line of input to the current session
@@ -44,7 +45,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	case "$line" in
 	"% session"*)
 		flush_session
-		read -r -a args <<<"${line#% session}"
+		eval "args=(${line#% session})"
 		started=1
 		echo "$line" >>"$actual"
 		echo "$line" >>"$expected"
