@@ -11,6 +11,7 @@
  * the run with status 1 (--keep-going: go on, status 1 at the end).
  * '-' reads one RPC per line from standard input.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -83,19 +84,36 @@ call(struct ipc_client *c, struct opts *o, const char *json)
 	return 0;
 }
 
+/* Every module of the YANG directory, as mgd loads them. */
 static struct ly_ctx *
 load_ctx(const char *dir)
 {
-	static const char *mods[] = { "cairn-mgmt", "cairn-security", "cairn-interfaces",
-		"cairn-routing", "cairn-system", NULL };
 	struct ly_ctx *ctx = NULL;
-	int i;
+	struct dirent *de;
+	char name[256];
+	size_t len;
+	DIR *d;
 
-	if (ly_ctx_new(dir, LY_CTX_NO_YANGLIBRARY | LY_CTX_ALL_IMPLEMENTED, &ctx) != LY_SUCCESS)
+	if (ly_ctx_new(dir, LY_CTX_NO_YANGLIBRARY, &ctx) != LY_SUCCESS)
 		return NULL;
-	for (i = 0; mods[i]; i++)
-		ly_ctx_load_module(ctx, mods[i], NULL, NULL);
+	d = opendir(dir);
+	if (d) {
+		while ((de = readdir(d)) != NULL) {
+			len = strlen(de->d_name);
+			if (len < 6 || strcmp(de->d_name + len - 5, ".yang"))
+				continue;
+			snprintf(name, sizeof(name), "%.*s", (int)(len - 5), de->d_name);
+			if (strchr(name, '@'))
+				*strchr(name, '@') = '\0';
+			ly_ctx_load_module(ctx, name, NULL, NULL);
+		}
+		closedir(d);
+	}
 	ly_err_clean(ctx, NULL);
+	if (!ly_ctx_get_module_implemented(ctx, "cairn-mgmt")) {
+		ly_ctx_destroy(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 

@@ -31,6 +31,7 @@
 
 struct event_base;
 struct event;
+struct cfg_schema;
 struct mgd;
 struct sess;
 struct sub;
@@ -124,7 +125,8 @@ struct job {
 
 struct mgd {
 	struct event_base *base;
-	struct ly_ctx *ctx;
+	struct cfg_schema *schema; /* cairn-conf: the text formats */
+	struct ly_ctx *ctx;	   /* the schema's libyang context */
 	struct cairn_paths paths;
 	struct ipc_server *srv;
 	struct lyd_node *running; /* explicit nodes only, never defaults */
@@ -145,6 +147,8 @@ struct mgd {
 	bool full_validate;     /* --full-validate: never validate incrementally */
 	bool incremental_check; /* tests: also run full validation and compare */
 	struct sval *sval;      /* incremental validation tables */
+	char **rpc_daemons;     /* --rpc-daemon MODULE=DAEMON */
+	size_t nrpc_daemons;
 };
 
 /* mgd_sess.c */
@@ -166,9 +170,11 @@ void cand_fini(struct cand *c);
 /* The candidate's pending diff against running (explicit nodes). */
 int cand_diff(struct mgd *m, struct cand *c, struct lyd_node **diff);
 int cand_load_data(struct mgd *m, struct cand *c, const char *action, const char *format,
-    const char *text, struct errbuf *err);
+    const char *edit_path, const char *text, struct buf *warnings, struct errbuf *err);
+/* set/delete/... lines (cfg_edit.h). The level after the batch's edit/up/top
+ * lines goes to *new_path (caller frees; NULL: unchanged). */
 int cand_edit_lines(struct mgd *m, struct cand *c, const char *edit_path, const char *lines,
-    struct buf *warnings, struct errbuf *err);
+    struct buf *warnings, char **new_path, struct errbuf *err);
 int cand_discard(struct mgd *m, struct cand *c, struct errbuf *err);
 int cand_rollback(struct mgd *m, struct cand *c, unsigned n, struct errbuf *err);
 /* A copy of the configuration of rollback n (0 = running), caller frees. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "log.h"
 #include "mgd.h"
 #include "ydiff.h"
@@ -178,20 +179,82 @@ touched_merge(struct touched *t, const struct lyd_node *trg, const struct lyd_no
 	}
 }
 
+#define LOAD_BULK (256u << 10) /* larger texts: no change list, compare all */
+
+static void
+take_result(struct cand *c, struct cfg_result *res, struct buf *warnings)
+{
+	size_t i;
+
+	for (i = 0; i < res->nchg; i++)
+		touched_add(&c->t, res->chg[i].path);
+	for (i = 0; warnings && i < res->nwarn; i++) {
+		if (warnings->len)
+			buf_putc(warnings, '\n');
+		buf_puts(warnings, res->warn[i]);
+	}
+}
+
+/* "at L:C" first line (the offending word), then the message. */
+static int
+edit_err(struct errbuf *err, const struct cfg_errpos *pos, const struct errbuf *e, int rc)
+{
+	if (pos->line)
+		return errbuf_set(err, rc, "at %u:%u\n%s", pos->line, pos->col, e->msg);
+	return errbuf_set(err, rc, "%s", e->msg[0] ? e->msg : "error: invalid configuration");
+}
+
 int
 cand_load_data(struct mgd *m, struct cand *c, const char *action, const char *format,
-    const char *text, struct errbuf *err)
+    const char *edit_path, const char *text, struct buf *warnings, struct errbuf *err)
 {
 	struct lyd_node *src = NULL;
+	struct cfg_result res;
+	struct cfg_errpos pos = { 0, 0 };
+	struct errbuf e2;
+	enum cfg_load_mode mode = CFG_LOAD_MERGE;
+	size_t len = strlen(text);
+	bool bulk = len > LOAD_BULK, all = false;
 	LYD_FORMAT f;
 	int rc = 0;
 
+	errbuf_clear(&e2);
+	if (!strcmp(action, "set") || !strcmp(format, "set")) {
+		cfg_result_init(&res);
+		rc = cfg_edit_lines(m->schema, &c->tree, edit_path, text, len,
+		    bulk ? CFG_EDIT_NO_CHANGES : 0, &res, &pos, &e2);
+		if (rc == 0) {
+			if (bulk)
+				c->t.all = true;
+			take_result(c, &res, warnings);
+			c->changed = true;
+		}
+		cfg_result_fini(&res);
+		return rc < 0 ? edit_err(err, &pos, &e2, rc) : 0;
+	}
+	if (!strcmp(format, "text")) {
+		if (!strcmp(action, "override") || !strcmp(action, "update"))
+			mode = CFG_LOAD_OVERRIDE, all = true;
+		else if (!strcmp(action, "replace"))
+			mode = CFG_LOAD_REPLACE;
+		cfg_result_init(&res);
+		rc = cfg_load_text(m->schema, &c->tree, mode, edit_path, text, len,
+		    bulk || all ? CFG_EDIT_NO_CHANGES : 0, &res, &pos, &e2);
+		if (rc == 0) {
+			if (bulk || all)
+				c->t.all = true;
+			take_result(c, &res, warnings);
+			c->changed = true;
+		}
+		cfg_result_fini(&res);
+		return rc < 0 ? edit_err(err, &pos, &e2, rc) : 0;
+	}
 	if (!strcmp(format, "json"))
 		f = LYD_JSON;
 	else if (!strcmp(format, "xml"))
 		f = LYD_XML;
 	else
-		return cand_edit_lines(m, c, NULL, text, NULL, err);
+		return errbuf_set(err, -EINVAL, "error: unknown format %s", format);
 	if (lyd_parse_data_mem(m->ctx, text, f,
 	        LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE, 0, &src) != LY_SUCCESS) {
 		const struct ly_err_item *e = ly_err_last(m->ctx);
@@ -225,18 +288,34 @@ cand_load_data(struct mgd *m, struct cand *c, const char *action, const char *fo
 
 int
 cand_edit_lines(struct mgd *m, struct cand *c, const char *edit_path, const char *lines,
-    struct buf *warnings, struct errbuf *err)
+    struct buf *warnings, char **new_path, struct errbuf *err)
 {
-	(void)m;
-	(void)c;
-	(void)edit_path;
-	(void)lines;
-	(void)warnings;
-	/* set/delete lines and curly text come from the text-format library
-	 * (backend/conf, branch conf); until it is merged only JSON and XML
-	 * can be loaded */
-	return errbuf_set(err, -EOPNOTSUPP,
-	    "error: text and set formats are not available in this build (load json or xml)");
+	struct cfg_result res;
+	struct cfg_errpos pos = { 0, 0 };
+	struct errbuf e2;
+	size_t len = strlen(lines);
+	bool bulk = len > LOAD_BULK;
+	int rc;
+
+	errbuf_clear(&e2);
+	if (new_path)
+		*new_path = NULL;
+	cfg_result_init(&res);
+	rc = cfg_edit_lines(m->schema, &c->tree, edit_path, lines, len,
+	    bulk ? CFG_EDIT_NO_CHANGES : 0, &res, &pos, &e2);
+	if (rc == 0) {
+		if (bulk)
+			c->t.all = true;
+		take_result(c, &res, warnings);
+		if (res.nchg || bulk)
+			c->changed = true;
+		if (new_path && res.edit_path) {
+			*new_path = res.edit_path;
+			res.edit_path = NULL;
+		}
+	}
+	cfg_result_fini(&res);
+	return rc < 0 ? edit_err(err, &pos, &e2, rc) : 0;
 }
 
 int

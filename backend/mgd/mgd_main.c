@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "cfg.h"
 #include "ipc_msg.h"
 #include "log.h"
 #include "mgd.h"
@@ -33,37 +34,25 @@ usage(FILE *f)
 static int
 load_modules(struct mgd *m)
 {
-	DIR *d;
-	struct dirent *de;
-	char name[256], *at;
-	size_t len;
+	struct errbuf err;
+	uint32_t idx = 0;
 	int n = 0;
 
-	if (ly_ctx_new(m->paths.yang_dir, LY_CTX_NO_YANGLIBRARY, &m->ctx) != LY_SUCCESS)
-		return -ENOMEM;
-	d = opendir(m->paths.yang_dir);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (len < 6 || strcmp(de->d_name + len - 5, ".yang"))
-			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), de->d_name);
-		at = strchr(name, '@');
-		if (at)
-			*at = '\0';
-		if (!ly_ctx_load_module(m->ctx, name, NULL, NULL)) {
-			log_errx(LOG_MAIN, "%s: %s", name, ly_errmsg(m->ctx));
-			closedir(d);
-			return -EINVAL;
-		}
-		n++;
+	errbuf_clear(&err);
+	/* cairn-conf loads every module of the directory (its text formats
+	 * keep per-node data in the schema) */
+	m->schema = cfg_schema_load(m->paths.yang_dir, &err);
+	if (!m->schema) {
+		log_errx(LOG_MAIN, "%s", err.msg);
+		return -EINVAL;
 	}
-	closedir(d);
+	m->ctx = cfg_schema_ctx(m->schema);
 	if (!ly_ctx_get_module_implemented(m->ctx, "cairn-mgmt")) {
 		log_errx(LOG_MAIN, "%s: cairn-mgmt.yang not found", m->paths.yang_dir);
 		return -ENOENT;
 	}
+	while (ly_ctx_get_module_iter(m->ctx, &idx))
+		n++;
 	return n;
 }
 
@@ -108,6 +97,7 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "full-validate", no_argument, NULL, 'F' },
 		{ "check-incremental", no_argument, NULL, 'C' },
+		{ "rpc-daemon", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -118,7 +108,7 @@ main(int argc, char **argv)
 	int c, rc, n;
 
 	memset(&m, 0, sizeof(m));
-	while ((c = getopt_long(argc, argv, "r:dFCh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:dFCR:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -132,6 +122,14 @@ main(int argc, char **argv)
 		case 'C':
 			m.incremental_check = true;
 			break;
+		case 'R': {
+			char **v = realloc(m.rpc_daemons, (m.nrpc_daemons + 1) * sizeof(*v));
+			if (!v || !strchr(optarg, '='))
+				fatalx(LOG_MAIN, "--rpc-daemon MODULE=DAEMON");
+			m.rpc_daemons = v;
+			v[m.nrpc_daemons++] = optarg;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -186,6 +184,7 @@ main(int argc, char **argv)
 	mgd_hist_close(&m);
 	mgd_val_fini(&m);
 	event_base_free(m.base);
-	ly_ctx_destroy(m.ctx);
+	cfg_schema_free(m.schema);
+	free(m.rpc_daemons);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "histrec.h"
 #include "ipc_msg.h"
 #include "log.h"
@@ -487,14 +488,45 @@ h_edit(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	struct buf warn = BUF_INIT;
 	struct errbuf err;
 	struct lyd_node *out;
-	struct cand *c;
+	char *newpath = NULL;
 
 	if (may_edit(s, id) < 0)
 		return;
-	c = sess_cand(s);
 	errbuf_clear(&err);
-	if (cand_edit_lines(s->m, c, ipc_leaf_str(rpc, "edit-path"), ipc_leaf_str(rpc, "lines"),
-	        &warn, &err) < 0) {
+	if (cand_edit_lines(s->m, sess_cand(s), ipc_leaf_str(rpc, "edit-path"),
+	        ipc_leaf_str(rpc, "lines"), &warn, &newpath, &err) < 0) {
+		mgd_reply_err(s, id, -EINVAL, err.msg);
+		buf_free(&warn);
+		return;
+	}
+	out = ipc_reply_new(rpc);
+	if (out && warn.len)
+		ipc_reply_add(out, "warning", buf_str(&warn));
+	if (out && newpath) {
+		ipc_reply_add(out, "edit-path", newpath);
+		free(s->edit_path);
+		s->edit_path = *newpath ? strdup(newpath) : NULL;
+	}
+	free(newpath);
+	buf_free(&warn);
+	reply(s, id, out);
+}
+
+static void
+h_load(struct sess *s, uint32_t id, struct lyd_node *rpc)
+{
+	struct buf warn = BUF_INIT;
+	struct errbuf err;
+	struct lyd_node *out;
+	const char *action = ipc_leaf_str(rpc, "action"), *format = ipc_leaf_str(rpc, "format");
+
+	if (may_edit(s, id) < 0)
+		return;
+	errbuf_clear(&err);
+	if (!strcmp(action, "set"))
+		format = "set";
+	if (cand_load_data(s->m, sess_cand(s), action, format ? format : "text",
+	        ipc_leaf_str(rpc, "edit-path"), ipc_leaf_str(rpc, "text"), &warn, &err) < 0) {
 		mgd_reply_err(s, id, -EINVAL, err.msg);
 		buf_free(&warn);
 		return;
@@ -504,25 +536,6 @@ h_edit(struct sess *s, uint32_t id, struct lyd_node *rpc)
 		ipc_reply_add(out, "warning", buf_str(&warn));
 	buf_free(&warn);
 	reply(s, id, out);
-}
-
-static void
-h_load(struct sess *s, uint32_t id, struct lyd_node *rpc)
-{
-	struct errbuf err;
-	const char *action = ipc_leaf_str(rpc, "action"), *format = ipc_leaf_str(rpc, "format");
-
-	if (may_edit(s, id) < 0)
-		return;
-	errbuf_clear(&err);
-	if (!strcmp(action, "set"))
-		format = "set";
-	if (cand_load_data(s->m, sess_cand(s), action, format ? format : "text",
-	        ipc_leaf_str(rpc, "text"), &err) < 0) {
-		mgd_reply_err(s, id, -EINVAL, err.msg);
-		return;
-	}
-	reply_empty(s, id, rpc);
 }
 
 static void
@@ -636,24 +649,17 @@ h_commit(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	mgd_commit(m, &req);
 }
 
-/* The subtree at xpath (NULL: all) of tree, printed. */
+/* The subtree at xpath (NULL: all) of tree, printed by libyang. */
 static int
-print_tree(struct mgd *m, const struct lyd_node *tree, const char *xpath, LYD_FORMAT f, char **out,
-    struct errbuf *err)
+print_xpath(struct mgd *m, const struct lyd_node *tree, const char *xpath, LYD_FORMAT f,
+    struct buf *out, struct errbuf *err)
 {
 	struct ly_set *set = NULL;
 	struct lyd_node *sub = NULL, *dup;
+	char *text = NULL;
 	uint32_t i;
 	int rc = 0;
 
-	*out = NULL;
-	if (!xpath || !*xpath) {
-		if (tree && lyd_print_mem(out, tree, f, LYD_PRINT_WITHSIBLINGS) != LY_SUCCESS)
-			return errbuf_set(err, -ENOMEM, "error: cannot print the configuration");
-		if (!*out)
-			*out = strdup("");
-		return *out ? 0 : -ENOMEM;
-	}
 	if (tree && lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS) {
 		rc = errbuf_set(err, -EINVAL, "error: %s", ly_errmsg(m->ctx));
 		ly_err_clean(m->ctx, NULL);
@@ -671,12 +677,43 @@ print_tree(struct mgd *m, const struct lyd_node *tree, const char *xpath, LYD_FO
 			lyd_merge_siblings(&sub, dup, LYD_MERGE_DESTRUCT);
 	}
 	ly_set_free(set, NULL);
-	if (sub && lyd_print_mem(out, sub, f, LYD_PRINT_WITHSIBLINGS) != LY_SUCCESS)
+	if (sub && lyd_print_mem(&text, sub, f, LYD_PRINT_WITHSIBLINGS) != LY_SUCCESS)
 		rc = errbuf_set(err, -ENOMEM, "error: cannot print the configuration");
+	if (text)
+		buf_puts(out, text);
+	free(text);
 	lyd_free_all(sub);
-	if (rc == 0 && !*out)
-		*out = strdup("");
 	return rc;
+}
+
+static unsigned
+print_flags(const struct sess *s)
+{
+	/* only super-users see secrets, even encrypted */
+	return s->cls < CLASS_SUPER_USER ? CFG_PRINT_MASK_SECRETS : 0;
+}
+
+static int
+parse_format(const char *format, enum cfg_format *f)
+{
+	if (!format || !strcmp(format, "text"))
+		*f = CFG_FMT_TEXT;
+	else if (!strcmp(format, "set"))
+		*f = CFG_FMT_SET;
+	else if (!strcmp(format, "json"))
+		*f = CFG_FMT_JSON;
+	else if (!strcmp(format, "xml"))
+		*f = CFG_FMT_XML;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* "at 1:C" for a path error (the column in path), as for edit. */
+static int
+path_err(struct errbuf *err, const struct cfg_errpos *pos, const struct errbuf *e, int rc)
+{
+	return errbuf_set(err, rc, "at 1:%u\n%s", pos->col, e->msg);
 }
 
 static void
@@ -701,22 +738,20 @@ h_get_configuration(struct sess *s, uint32_t id, struct lyd_node *rpc)
 {
 	struct mgd *m = s->m;
 	const char *ds = ipc_leaf_str(rpc, "datastore"), *rb = ipc_leaf_str(rpc, "rollback");
-	const char *format = ipc_leaf_str(rpc, "format"), *xpath = ipc_leaf_str(rpc, "xpath");
+	const char *xpath = ipc_leaf_str(rpc, "xpath"), *path = ipc_leaf_str(rpc, "path");
 	struct lyd_node *tree = NULL, *out;
 	const struct lyd_node *src;
-	struct errbuf err;
-	char *text = NULL, line[256];
-	LYD_FORMAT f;
+	struct cfg_errpos pos = { 0, 0 };
+	struct buf text = BUF_INIT;
+	struct errbuf err, e2;
+	enum cfg_format f;
+	char line[256];
+	int rc;
 
 	errbuf_clear(&err);
-	if (!format || !strcmp(format, "json"))
-		f = LYD_JSON;
-	else if (!strcmp(format, "xml"))
-		f = LYD_XML;
-	else {
-		mgd_reply_err(s, id, -EOPNOTSUPP,
-		    "error: text and set formats are not available in this build (use json or "
-		    "xml)");
+	errbuf_clear(&e2);
+	if (parse_format(ipc_leaf_str(rpc, "format"), &f) < 0) {
+		mgd_reply_err(s, id, -EINVAL, "error: unknown format");
 		return;
 	}
 	if (rb) {
@@ -734,19 +769,29 @@ h_get_configuration(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	} else {
 		src = m->running;
 	}
-	if (print_tree(m, src, xpath, f, &text, &err) < 0) {
-		mgd_reply_err(s, id, -EINVAL, err.msg);
+	if (xpath && !path && (f == CFG_FMT_JSON || f == CFG_FMT_XML)) {
+		rc =
+		    print_xpath(m, src, xpath, f == CFG_FMT_JSON ? LYD_JSON : LYD_XML, &text, &err);
+	} else {
+		rc = cfg_print(m->schema, src, ipc_leaf_str(rpc, "edit-path"), path,
+		    path ? strlen(path) : 0, f, print_flags(s), &text, &pos, &e2);
+		if (rc < 0)
+			path_err(&err, &pos, &e2, rc);
+	}
+	if (rc < 0) {
+		mgd_reply_err(s, id, rc, err.msg);
 		lyd_free_all(tree);
+		buf_free(&text);
 		return;
 	}
 	out = ipc_reply_new(rpc);
 	if (out) {
-		ipc_reply_add(out, "data", text ? text : "");
+		ipc_reply_add(out, "data", buf_str(&text));
 		last_commit_line(m, line, sizeof(line));
 		if (line[0] && !rb && !(ds && !strcmp(ds, "candidate")))
 			ipc_reply_add(out, "last-commit", line);
 	}
-	free(text);
+	buf_free(&text);
 	lyd_free_all(tree);
 	reply(s, id, out);
 }
@@ -754,10 +799,57 @@ h_get_configuration(struct sess *s, uint32_t id, struct lyd_node *rpc)
 static void
 h_compare(struct sess *s, uint32_t id, struct lyd_node *rpc)
 {
-	(void)rpc;
-	/* rendering [edit ...] +/- text is the text-format library's part */
-	mgd_reply_err(s, id, -EOPNOTSUPP,
-	    "error: compare is not available in this build (text formats missing)");
+	struct mgd *m = s->m;
+	const char *base = ipc_leaf_str(rpc, "base-rollback"),
+	           *tgt = ipc_leaf_str(rpc, "target-rollback");
+	const char *path = ipc_leaf_str(rpc, "path");
+	struct lyd_node *oldt = NULL, *newt = NULL, *out;
+	const struct lyd_node *o, *n;
+	struct cfg_errpos pos = { 0, 0 };
+	struct buf text = BUF_INIT;
+	struct errbuf err, e2;
+	int rc;
+
+	errbuf_clear(&err);
+	errbuf_clear(&e2);
+	if (!tgt && s->mode == MODE_NONE) {
+		mgd_reply_err(s, id, -EPERM, "error: not in configuration mode");
+		return;
+	}
+	if (base && atoi(base) > 0) {
+		if (mgd_config_at(m, (unsigned)atoi(base), &oldt, &err) < 0) {
+			mgd_reply_err(s, id, -ENOENT, err.msg);
+			return;
+		}
+		o = oldt;
+	} else {
+		o = m->running;
+	}
+	if (tgt) {
+		if (atoi(tgt) > 0 && mgd_config_at(m, (unsigned)atoi(tgt), &newt, &err) < 0) {
+			lyd_free_all(oldt);
+			mgd_reply_err(s, id, -ENOENT, err.msg);
+			return;
+		}
+		n = atoi(tgt) > 0 ? newt : m->running;
+	} else {
+		n = sess_cand(s)->tree;
+	}
+	rc = cfg_compare(m->schema, o, n, ipc_leaf_str(rpc, "edit-path"), path,
+	    path ? strlen(path) : 0, print_flags(s), &text, &pos, &e2);
+	lyd_free_all(oldt);
+	lyd_free_all(newt);
+	if (rc < 0) {
+		path_err(&err, &pos, &e2, rc);
+		mgd_reply_err(s, id, rc, err.msg);
+		buf_free(&text);
+		return;
+	}
+	out = ipc_reply_new(rpc);
+	if (out)
+		ipc_reply_add(out, "diff", buf_str(&text));
+	buf_free(&text);
+	reply(s, id, out);
 }
 
 static void

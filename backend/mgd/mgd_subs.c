@@ -47,10 +47,14 @@ static const struct {
 };
 
 static const char *
-daemon_for(const char *module)
+daemon_for(const struct mgd *m, const char *module)
 {
-	size_t i;
+	size_t i, len = strlen(module);
 
+	/* --rpc-daemon MODULE=DAEMON first */
+	for (i = 0; i < m->nrpc_daemons; i++)
+		if (!strncmp(m->rpc_daemons[i], module, len) && m->rpc_daemons[i][len] == '=')
+			return m->rpc_daemons[i] + len + 1;
 	for (i = 0; i < sizeof(module_daemons) / sizeof(module_daemons[0]); i++)
 		if (!strcmp(module_daemons[i].module, module))
 			return module_daemons[i].daemon;
@@ -570,7 +574,7 @@ mgd_sub_route(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	snprintf(key, sizeof(key), "%s:%s", rpc->schema->module->name, rpc->schema->name);
 	sub = rpc_owner(m, key);
 	if (!sub || !sub->s->conn) {
-		d = daemon_for(rpc->schema->module->name);
+		d = daemon_for(m, rpc->schema->module->name);
 		if (d)
 			snprintf(msg, sizeof(msg), "error: %s is not running", d);
 		else

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nb: the northbound engine of a Cairn daemon (STYLE.md §5).
+ *
+ * A daemon describes what it owns with one const table of callbacks
+ * keyed by YANG schema path, and the operational RPCs it serves with
+ * another. nb connects to cairn-mgd, subscribes, receives the running
+ * configuration as a diff from empty, then for every commit its slice
+ * of the diff, and calls the callbacks with the transaction phase:
+ *
+ *	NB_VALIDATE	check only, no side effects
+ *	NB_PREPARE	everything that can fail (memory, sockets, SPIs)
+ *	NB_ABORT	undo PREPARE; only for callbacks whose PREPARE succeeded
+ *	NB_APPLY	make it so; must not fail
+ *
+ * Order: destroys first, dependants before what they depend on (a vpn
+ * before its gateway), deeper nodes first; then creates and modifies,
+ * dependencies first, parents first. Dependencies come from the schema:
+ * leafrefs and must expressions between lists. A node's .priority
+ * (lower first) overrides.
+ *
+ * Callbacks: lists, presence containers and leaf-lists need create and
+ * destroy; leaves need modify (called for create and change) and, unless
+ * mandatory or defaulted, destroy (a deleted leaf with a default gets
+ * modify with its default). Non-presence containers, choices and list
+ * keys need none. NB_F_SUBTREE on a node makes its callbacks cover its
+ * whole subtree: create/destroy for the node, modify (dnode = the node)
+ * for any change below it. nb_new() refuses a table that leaves an
+ * owned configuration node without callbacks.
+ *
+ * During VALIDATE and PREPARE the daemon's copy of the configuration
+ * (nb_running()) already holds the new configuration; a destroy's dnode
+ * is the old node (with the entry set by nb_set_entry()). After ABORT
+ * the copy is the old configuration again.
+ */
+#ifndef CAIRN_NB_H
+#define CAIRN_NB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libyang/libyang.h>
+
+#include "errbuf.h"
+
+struct event_base;
+struct nb;
+
+enum nb_phase { NB_VALIDATE, NB_PREPARE, NB_ABORT, NB_APPLY };
+enum nb_event { NB_EV_CREATE, NB_EV_MODIFY, NB_EV_DESTROY, NB_EV_MOVE };
+
+struct nb_resource {
+	void *ptr; /* set in PREPARE, read in APPLY/ABORT */
+};
+
+struct nb_args {
+	enum nb_phase phase;
+	enum nb_event event;
+	const struct lyd_node *dnode; /* new node (create/modify/move), old (destroy) */
+	struct nb_resource *res;
+	struct errbuf *err; /* operator text; nb adds the [edit ...] block */
+	void *arg;          /* the daemon's, from struct nb_cfg */
+	bool full;          /* part of a resynchronisation (whole configuration) */
+};
+
+typedef int (*nb_cb)(struct nb_args *a);
+
+#define NB_F_SUBTREE 0x1u
+
+struct nb_node_ops {
+	const char *path; /* schema path, "/cairn-security:security/ike/gateway" */
+	nb_cb create, modify, destroy, move;
+	unsigned flags;
+	int priority; /* 0: derived from the schema's references */
+};
+
+/* An operational RPC: fill output (the RPC node; add output leaves with
+ * lyd_new_term(output, NULL, name, value, 1, NULL) or lyd_new_path with
+ * LYD_NEW_PATH_OUTPUT). 0, or -errno with err set (sent to the user). */
+struct nb_rpc_ops {
+	const char *path; /* "/cairn-security:clear-ike-security-associations" */
+	int (*handler)(
+	    const struct lyd_node *input, struct lyd_node *output, struct errbuf *err, void *arg);
+};
+
+struct nb_cfg {
+	const char *name;                /* "cairn-iked" */
+	const char *const *subtrees;     /* owned top-level nodes, "module:name", NULL-ended */
+	const struct nb_node_ops *nodes; /* { .path = NULL } ends it */
+	const struct nb_rpc_ops *rpcs;   /* idem; may be NULL */
+	void *arg;
+	/* optional: a transaction finished (after the last APPLY or ABORT) */
+	void (*end)(void *arg, bool applied);
+};
+
+/* Checks the tables against ctx (borrowed, must outlive nb). NULL with
+ * err set when a node lacks callbacks or a path is unknown. */
+struct nb *nb_new(
+    struct event_base *base, struct ly_ctx *ctx, const struct nb_cfg *cfg, struct errbuf *err);
+void nb_free(struct nb *nb);
+
+/*
+ * Connects to mgd's socket and subscribes; reconnects by itself (every
+ * second) when the connection is lost, resynchronising on the way.
+ * 0, or -errno when the first connection fails (nb keeps retrying).
+ */
+int nb_connect(struct nb *nb, const char *sock_path, struct errbuf *err);
+bool nb_connected(const struct nb *nb);
+/* true once the running configuration has been received and applied. */
+bool nb_synced(const struct nb *nb);
+
+/* The daemon's copy of the configuration (with defaults). Borrowed. */
+const struct lyd_node *nb_running(const struct nb *nb);
+
+/* Entries: a daemon object attached to a configuration node. */
+void nb_set_entry(const struct lyd_node *dnode, void *entry);
+void *nb_get_entry(const struct lyd_node *dnode);
+
+/* The value of child leaf `name` of dnode ("" path: dnode itself), or NULL. */
+const char *nb_str(const struct lyd_node *dnode, const char *name);
+/* Sets err (first message wins) and returns rc. */
+int nb_fail(struct errbuf *err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Test hook: the phase and event names ("PREPARE", "create"). */
+const char *nb_phase_name(enum nb_phase p);
+const char *nb_event_name(enum nb_event e);
+
+#endif
