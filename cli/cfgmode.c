@@ -68,21 +68,10 @@ edit_path_str(const struct cli *c, struct buf *b)
 	cli_path_str(&c->edit, b);
 }
 
-/* The path an operator means by words typed at the current level. */
-static void
-full_path(const struct cli *c, const struct cm_call *k, struct buf *b)
-{
-	edit_path_str(c, b);
-	if (k->count) {
-		if (b->len)
-			buf_putc(b, ' ');
-		sch_words_text(k->ws, k->first, k->count, b);
-	}
-}
-
-/* Sends command lines to the candidate (relative to the edit path). */
+/* Sends command lines to the candidate (relative to the edit path); pos
+ * maps an error's column back to the line being run. */
 static int
-send_edit(struct cli *c, const char *lines)
+send_edit(struct cli *c, const char *lines, const struct rpc_pos *pos)
 {
 	struct lyd_node *rpc, *reply = NULL;
 	struct buf ep = BUF_INIT;
@@ -95,7 +84,7 @@ send_edit(struct cli *c, const char *lines)
 	if ((ep.len && rpc_add(c, rpc, "edit-path", buf_str(&ep)) < 0) ||
 	    rpc_add(c, rpc, "lines", lines) < 0)
 		goto out;
-	if ((rc = rpc_call(c, rpc, &reply)) == 0)
+	if ((rc = rpc_call_at(c, rpc, &reply, pos)) == 0)
 		print_warnings(c, reply);
 out:
 	buf_free(&ep);
@@ -292,12 +281,14 @@ edit_line(struct cli *c, struct cm_call *k, enum cfg_cmd cmd, const char *verb)
 		return cli_err_set(&k->err, CERR_MISSING, k->ws->w[k->first - 1].end + 1, NULL);
 	if (k->count && (rc = sch_check(c, cmd, &c->edit, k->ws, k->first, k->count, &k->err)) < 0)
 		return rc;
+	struct rpc_pos pos = { k->count ? k->ws->w[k->first].off : 0, strlen(verb) + 1 };
+
 	buf_puts(&line, verb);
 	if (k->count) {
 		buf_putc(&line, ' ');
 		sch_words_text(k->ws, k->first, k->count, &line);
 	}
-	rc = send_edit(c, buf_str(&line));
+	rc = send_edit(c, buf_str(&line), &pos);
 	buf_free(&line);
 	return rc < 0 ? -ECANCELED : 0;
 }
@@ -417,16 +408,19 @@ exec_top(struct cli *c, struct cm_call *k)
 static int
 exec_show(struct cli *c, struct cm_call *k)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT, ep = BUF_INIT;
+	struct rpc_pos pos = { k->count ? k->ws->w[k->first].off : 0, 0 };
 	const char *fmt = "text";
 	int rc;
 
 	if (k->count &&
 	    (rc = sch_check(c, CFG_CMD_SHOW, &c->edit, k->ws, k->first, k->count, &k->err)) < 0)
 		return rc;
-	full_path(c, k, &path);
+	sch_words_text(k->ws, k->first, k->count, &path);
+	edit_path_str(c, &ep);
 	if (k->pipes.compare) {
-		rc = fmt_compare(c, (int)k->pipes.compare_rollback, -1, buf_str(&path));
+		rc = fmt_compare(c, (int)k->pipes.compare_rollback, -1, buf_str(&ep), buf_str(&path),
+		    &pos);
 	} else {
 		switch (k->pipes.display) {
 		case DISPLAY_SET:
@@ -441,9 +435,11 @@ exec_show(struct cli *c, struct cm_call *k)
 		case DISPLAY_TEXT:
 			break;
 		}
-		rc = fmt_get_configuration(c, "candidate", -1, buf_str(&path), fmt, false);
+		rc = fmt_get_configuration(c, "candidate", -1, buf_str(&ep), buf_str(&path), fmt,
+		    false, &pos);
 	}
 	buf_free(&path);
+	buf_free(&ep);
 	return rc < 0 ? -ECANCELED : 0;
 }
 
@@ -576,6 +572,33 @@ read_terminal_text(struct cli *c, struct buf *text)
 	return 0;
 }
 
+/* A load error at line L, column C of the text: that line, a caret under
+ * the word, the message, and where it was. */
+static void
+load_error(struct cli *c, const struct errbuf *msg, const char *text, const char *src)
+{
+	unsigned line, col, i;
+	const char *m = rpc_err_pos(msg->msg, &line, &col), *p = text;
+	struct errbuf e;
+
+	if (line == 0) {
+		snprintf(e.msg, sizeof(e.msg), "%s", m);
+		cli_fail(c, &e);
+		return;
+	}
+	for (i = 1; i < line && p && *p; i++) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (p && *p)
+		snprintf(e.msg, sizeof(e.msg), "%.*s\n%*s^\n%s\nerror: load failed (%s, line %u)",
+		    (int)strcspn(p, "\n"), p, (int)col, "", m, src, line);
+	else
+		snprintf(e.msg, sizeof(e.msg), "%s\nerror: load failed (%s, line %u)", m, src, line);
+	cli_fail(c, &e);
+}
+
 /* The text's format: JSON or XML when it starts like them (a file saved
  * with `| display json`), else Junos text (set lines for load set). */
 static const char *
@@ -597,6 +620,7 @@ exec_load(struct cli *c, struct cm_call *k)
 	struct lyd_node *rpc = NULL, *reply = NULL;
 	struct buf text = BUF_INIT, ep = BUF_INIT;
 	char *data = NULL;
+	struct errbuf msg;
 	size_t len;
 	int rc;
 
@@ -621,8 +645,10 @@ exec_load(struct cli *c, struct cm_call *k)
 	    rpc_add(c, rpc, "text", buf_str(&text)) < 0 ||
 	    rpc_add(c, rpc, "format", load_format(action, buf_str(&text))) < 0)
 		goto out;
-	if (rpc_call(c, rpc, &reply) < 0)
+	if (rpc_call_quiet(c, rpc, &reply, &msg) < 0) {
+		load_error(c, &msg, buf_str(&text), src);
 		goto out;
+	}
 	print_warnings(c, reply);
 	cli_puts(c, "load complete\n");
 	rc = 0;
@@ -653,6 +679,7 @@ exec_rename_copy(struct cli *c, struct cm_call *k)
 	const char *verb = k->ws->w[k->first - 1].s[0] == 'r' ? "rename" : "copy";
 	size_t to = find_to(k->ws, k->first, k->count);
 	struct buf line = BUF_INIT;
+	struct rpc_pos pos;
 	int rc;
 
 	if (k->count == 0)
@@ -663,10 +690,12 @@ exec_rename_copy(struct cli *c, struct cm_call *k)
 	if (to == k->first + k->count || to + 1 == k->first + k->count)
 		return cli_err_set(
 		    &k->err, CERR_MISSING, k->ws->w[k->first + k->count - 1].end + 1, NULL);
+	pos.base = k->ws->w[k->first].off;
+	pos.skip = strlen(verb) + 1;
 	buf_puts(&line, verb);
 	buf_putc(&line, ' ');
 	sch_words_text(k->ws, k->first, k->count, &line);
-	rc = send_edit(c, buf_str(&line));
+	rc = send_edit(c, buf_str(&line), &pos);
 	buf_free(&line);
 	return rc < 0 ? -ECANCELED : 0;
 }

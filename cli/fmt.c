@@ -119,8 +119,9 @@ put_text(struct cli *c, const char *s)
 }
 
 int
-fmt_get_configuration(struct cli *c, const char *datastore, int rollback, const char *path,
-    const char *format, bool header)
+fmt_get_configuration(struct cli *c, const char *datastore, int rollback,
+    const char *edit_path, const char *path, const char *format, bool header,
+    const struct rpc_pos *pos)
 {
 	struct lyd_node *rpc, *reply = NULL;
 	char idx[8];
@@ -133,10 +134,11 @@ fmt_get_configuration(struct cli *c, const char *datastore, int rollback, const 
 	snprintf(idx, sizeof(idx), "%d", rollback);
 	if ((datastore ? rpc_add(c, rpc, "datastore", datastore)
 	               : rpc_add(c, rpc, "rollback", idx)) < 0 ||
+	    (edit_path && *edit_path && rpc_add(c, rpc, "edit-path", edit_path) < 0) ||
 	    (path && *path && rpc_add(c, rpc, "path", path) < 0) ||
 	    rpc_add(c, rpc, "format", format) < 0)
 		goto out;
-	if ((rc = rpc_call(c, rpc, &reply)) < 0)
+	if ((rc = rpc_call_at(c, rpc, &reply, pos)) < 0)
 		goto out;
 	data = rpc_leaf(reply, "data");
 	last = rpc_leaf(reply, "last-commit");
@@ -151,7 +153,8 @@ out:
 }
 
 int
-fmt_compare(struct cli *c, int base, int target, const char *path)
+fmt_compare(struct cli *c, int base, int target, const char *edit_path, const char *path,
+    const struct rpc_pos *pos)
 {
 	struct lyd_node *rpc, *reply = NULL;
 	char b[8], t[8];
@@ -166,9 +169,10 @@ fmt_compare(struct cli *c, int base, int target, const char *path)
 	if (rpc_add(c, rpc, "base-rollback", b) < 0 ||
 	    (target >= 0 ? rpc_add(c, rpc, "target-rollback", t)
 	                 : rpc_add(c, rpc, "candidate", NULL)) < 0 ||
+	    (edit_path && *edit_path && rpc_add(c, rpc, "edit-path", edit_path) < 0) ||
 	    (path && *path && rpc_add(c, rpc, "path", path) < 0))
 		goto out;
-	if ((rc = rpc_call(c, rpc, &reply)) < 0)
+	if ((rc = rpc_call_at(c, rpc, &reply, pos)) < 0)
 		goto out;
 	diff = rpc_leaf(reply, "diff");
 	if (diff && *diff)

@@ -18,17 +18,22 @@ struct op_call;
 /* show system commit */
 int fmt_commit_history(struct cli *c, struct op_call *call, const struct lyd_node *reply);
 
+struct rpc_pos;
+
 /*
  * get-configuration: datastore "running"/"candidate", or rollback >= 0;
- * path words as typed (relative to the top); format text|set|json|xml.
- * header: print the "## Last commit" line mgd gives (whole text output).
+ * path: words as typed, relative to edit_path (either may be NULL or "");
+ * format text|set|json|xml. header: print the "## Last commit" line mgd
+ * gives (whole text output). pos: where path sits in the line (carets).
  */
-int fmt_get_configuration(struct cli *c, const char *datastore, int rollback, const char *path,
-    const char *format, bool header);
+int fmt_get_configuration(struct cli *c, const char *datastore, int rollback,
+    const char *edit_path, const char *path, const char *format, bool header,
+    const struct rpc_pos *pos);
 
 /* compare: base rollback (old side) against target rollback, or the
- * candidate when target < 0; path restricts it (NULL: all). */
-int fmt_compare(struct cli *c, int base, int target, const char *path);
+ * candidate when target < 0; path (relative to edit_path) restricts it. */
+int fmt_compare(struct cli *c, int base, int target, const char *edit_path, const char *path,
+    const struct rpc_pos *pos);
 
 /* A reply tree as JSON or XML (| display json|xml of operational data). */
 int fmt_tree(struct cli *c, const struct lyd_node *reply, bool json);

@@ -121,11 +121,14 @@ static int
 run_show_configuration(struct cli *c, struct op_call *call)
 {
 	struct buf path = BUF_INIT;
+	struct rpc_pos pos = { 0, 0 };
 	int rc;
 
 	sch_words_text(call->ws, call->args_first, call->args_count, &path);
-	rc = fmt_get_configuration(
-	    c, "running", -1, buf_str(&path), display_format(&call->pipes), call->args_count == 0);
+	if (call->args_count)
+		pos.base = call->ws->w[call->args_first].off;
+	rc = fmt_get_configuration(c, "running", -1, NULL, buf_str(&path),
+	    display_format(&call->pipes), call->args_count == 0, &pos);
 	buf_free(&path);
 	return rc;
 }
@@ -138,8 +141,9 @@ run_show_system_rollback(struct cli *c, struct op_call *call)
 	int idx = (int)strtol(n, NULL, 10);
 
 	if (m)
-		return fmt_compare(c, (int)strtol(m, NULL, 10), idx, NULL);
-	return fmt_get_configuration(c, NULL, idx, "", display_format(&call->pipes), true);
+		return fmt_compare(c, (int)strtol(m, NULL, 10), idx, NULL, NULL, NULL);
+	return fmt_get_configuration(c, NULL, idx, NULL, NULL, display_format(&call->pipes), true,
+	    NULL);
 }
 
 /* --- argument grammars of the local commands -------------------------------- */

@@ -50,6 +50,12 @@ rpc_call_quiet(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply, str
 	if (rc < 0) {
 		if (!errbuf_isset(msg))
 			errbuf_set(msg, rc, "error: %s", strerror(-rc));
+		if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN || rc == -ETIMEDOUT) {
+			/* the session is gone with the connection: nothing more
+			 * can be done in this shell */
+			c->quit = true;
+			c->failed = true;
+		}
 		return rc;
 	}
 	if (reply)
@@ -59,18 +65,54 @@ rpc_call_quiet(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply, str
 	return 0;
 }
 
-int
-rpc_call(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply)
+const char *
+rpc_err_pos(const char *msg, unsigned *line, unsigned *col)
 {
-	struct errbuf msg;
+	unsigned l, cc;
+	int n = 0;
+
+	*line = *col = 0;
+	if (sscanf(msg, "at %u:%u%n", &l, &cc, &n) == 2 && n > 0 && msg[n] == '\n') {
+		*line = l;
+		*col = cc;
+		return msg + n + 1;
+	}
+	return msg;
+}
+
+int
+rpc_call_at(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply,
+    const struct rpc_pos *pos)
+{
+	struct errbuf msg, rest;
+	struct cli_err err;
+	unsigned line, col;
+	const char *text;
 	int rc;
 
 	if (reply)
 		*reply = NULL;
 	rc = rpc_call_quiet(c, rpc, reply, &msg);
-	if (rc < 0)
-		cli_fail(c, &msg);
+	if (rc == 0)
+		return 0;
+	text = rpc_err_pos(msg.msg, &line, &col);
+	if (line == 1 && pos) {
+		cli_err_init(&err);
+		cli_err_set(&err, CERR_TEXT, pos->base + ((size_t)col > pos->skip ? (size_t)col - pos->skip : 0),
+		    text);
+		cli_print_err(c, &err);
+		cli_err_fini(&err);
+	} else {
+		snprintf(rest.msg, sizeof(rest.msg), "%s", text);
+		cli_fail(c, &rest);
+	}
 	return rc;
+}
+
+int
+rpc_call(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply)
+{
+	return rpc_call_at(c, rpc, reply, NULL);
 }
 
 const struct lysc_node *

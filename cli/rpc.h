@@ -8,6 +8,7 @@
 #define CAIRN_CLI_RPC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct cli;
 struct lyd_node;
@@ -22,6 +23,22 @@ int rpc_add(struct cli *c, struct lyd_node *rpc, const char *name, const char *v
 /* Calls the RPC. 0 with *reply (caller frees; may be NULL if not
  * wanted), or -errno with mgd's message printed and the command failed. */
 int rpc_call(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply);
+/*
+ * The same for RPCs whose errors may start with an "at L:C" line (edit,
+ * load, get-configuration, compare: line L of the text sent, column C of
+ * the offending word). With pos, such an error is printed Junos style: a
+ * caret at byte offset pos->base + C - pos->skip of the line being run
+ * (for line 1), then the message. Without pos the "at" line is dropped.
+ */
+struct rpc_pos {
+	size_t base; /* where the sent text's column pos->skip sits in the line */
+	size_t skip; /* bytes of the sent text before the typed part ("set ") */
+};
+int rpc_call_at(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply,
+    const struct rpc_pos *pos);
+/* Splits an mgd error into its "at L:C" position (0, 0 when none) and the
+ * message that follows (borrowed from msg). */
+const char *rpc_err_pos(const char *msg, unsigned *line, unsigned *col);
 /* The same, keeping quiet on error: the message goes to msg. */
 struct errbuf;
 int rpc_call_quiet(
