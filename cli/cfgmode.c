@@ -270,7 +270,7 @@ complete_show(struct cli *c, const struct cli_words *ws, size_t first, size_t co
 	return true;
 }
 
-/* "set ..." / "delete ..." / "activate ..." lines: check, then send. */
+/* "set ..." / "delete ..." lines: check, then send. */
 static int
 edit_line(struct cli *c, struct cm_call *k, enum cfg_cmd cmd, const char *verb)
 {
@@ -305,15 +305,6 @@ exec_delete(struct cli *c, struct cm_call *k)
 	if (k->count == 0 && !cli_ask_yes(c, "Delete everything under this level?", false))
 		return 0;
 	return edit_line(c, k, CFG_CMD_DELETE, "delete");
-}
-
-static int
-exec_activate(struct cli *c, struct cm_call *k)
-{
-	if (k->count == 0)
-		return cli_err_set(&k->err, CERR_MISSING, k->ws->w[k->first - 1].end + 1, NULL);
-	return edit_line(
-	    c, k, CFG_CMD_DELETE, k->ws->w[k->first - 1].s[0] == 'a' ? "activate" : "deactivate");
 }
 
 static int
@@ -837,12 +828,8 @@ static const struct arg_spec load_args[] = {
 #define ARGS(a) .args = (a), .nargs = sizeof(a) / sizeof((a)[0])
 
 static const struct cm_cmdef cm_cmds[] = {
-	{ "activate", "Remove the inactive tag from a statement", NULL, 0, 0, exec_activate,
-	    complete_delete },
 	{ "commit", "Commit current set of changes", ARGS(commit_args), 0, exec_commit, NULL },
 	{ "copy", "Copy a statement", NULL, 0, 0, exec_rename_copy, complete_rename_copy },
-	{ "deactivate", "Add the inactive tag to a statement", NULL, 0, 0, exec_activate,
-	    complete_delete },
 	{ "delete", "Delete a data element", NULL, 0, 0, exec_delete, complete_delete },
 	{ "edit", "Edit a sub-element", NULL, 0, 0, exec_edit, complete_edit },
 	{ "exit", "Exit from this level", ARGS(exit_args), 0, exec_exit, NULL },

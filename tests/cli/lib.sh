@@ -77,6 +77,7 @@ normalize() {
 	    -e 's/^[0-9]{2}:[0-9]{2}:[0-9]{2} -- /<HMS> -- /' \
 	    -e 's/\(pid [0-9]+\)/(pid <PID>)/g' \
 	    -e 's/rollback in [0-9]+mins/rollback in <N>mins/g' \
+	    -e 's/"\$9\$[^"]*"/"$9$<SECRET>"/g' \
 	    -e "s#$T#<ROOT>#g"
 }
 
