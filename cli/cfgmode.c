@@ -176,8 +176,7 @@ cm_enter(struct cli *c, const char *mode)
 		goto out;
 	if ((rc = rpc_call(c, rpc, &reply)) < 0)
 		goto out;
-	if (strcmp(mode, "shared") != 0)
-		cli_puts(c, "warning: uncommitted changes will be discarded on exit\n");
+	/* mgd's warnings: "uncommitted changes will be discarded on exit" */
 	print_warnings(c, reply);
 	cli_puts(c, "Entering configuration mode\n");
 	fmt_users(c, reply);
@@ -197,7 +196,7 @@ bool
 cm_leave(struct cli *c, bool ask)
 {
 	struct lyd_node *rpc, *reply = NULL;
-	bool shared = strcmp(c->cfg_mode, "shared") == 0;
+	bool shared = strcmp(c->cfg_mode, "shared") == 0, discard = false;
 
 	if (ask && candidate_changed(c) == 1) {
 		cli_puts(c, "The configuration has been changed but not committed\n");
@@ -206,20 +205,22 @@ cm_leave(struct cli *c, bool ask)
 			if (!cli_ask_yes(c, "Exit with uncommitted changes?", true))
 				return false;
 		} else {
-			cli_printf(
-			    c, "warning: Auto rollback on exiting 'configure %s'\n", c->cfg_mode);
+			cli_printf(c, "warning: Auto rollback on exiting 'configure %s'\n",
+			    c->cfg_mode);
 			cli_flush(c, NULL);
 			if (!cli_ask_yes(c, "Discard uncommitted changes?", true))
 				return false;
-			cli_puts(c, "warning: discarding uncommitted changes\n");
-			cli_puts(c, "load complete\n");
+			discard = true;
 		}
 	}
+	/* mgd drops exclusive and private changes and says so */
 	rpc = rpc_new(c, "cairn-mgmt:exit-configure");
 	if (rpc && rpc_call(c, rpc, &reply) == 0)
 		print_warnings(c, reply);
 	lyd_free_all(rpc);
 	lyd_free_all(reply);
+	if (discard)
+		cli_puts(c, "load complete\n");
 	cli_puts(c, "Exiting configuration mode\n");
 	if (c->interactive)
 		cli_puts(c, "\n");
