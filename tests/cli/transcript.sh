@@ -11,7 +11,9 @@
 #                      (quotes, $'..\n..'), $T is the instance root
 #   % sh COMMAND       run COMMAND in the test's shell ($T is the root)
 #   % # ...            a comment
-#   $ LINE             a line of input to the current session
+#   $ LINE             a line of input to the current session ($T in it
+#                      is the instance root)
+#   $ ^D               the end of `load ... terminal` text (a 0x04 line)
 #   anything else      expected output
 # A transcript starts with an implicit "% session".
 set -euo pipefail
@@ -58,8 +60,13 @@ while IFS= read -r line || [ -n "$line" ]; do
 		;;
 	"% #"*)
 		;;
+	'$ ^D')
+		printf '\004\n' >>"$input"
+		started=1
+		;;
 	'$ '*)
-		printf '%s\n' "${line#\$ }" >>"$input"
+		line=${line#\$ }
+		printf '%s\n' "${line//\$T/$T}" >>"$input"
 		started=1
 		;;
 	'$')
