@@ -58,9 +58,21 @@ start_mgd() {
 	fi
 }
 
+# gone PID: the process has exited (a zombie awaiting wait counts as gone).
+gone() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
+	[[ $st == Z* ]]
+}
+
 stop_mgd() {
 	if [ -n "$MGD_PID" ]; then
 		kill "$MGD_PID" 2>/dev/null || true
+		# a daemon stuck in a loop never sees SIGTERM: force it after 10 s
+		if ! wait_for 10 gone "$MGD_PID"; then
+			echo "cairn-mgd ignored SIGTERM; killing it" >&2
+			kill -9 "$MGD_PID" 2>/dev/null || true
+		fi
 		wait "$MGD_PID" 2>/dev/null || true
 		MGD_PID=
 	fi
@@ -74,6 +86,7 @@ cairn() {
 normalize() {
 	sed -E \
 	    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [A-Z]+/<TIME>/g' \
+	    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})/<TIME>/g' \
 	    -e 's/^[0-9]{2}:[0-9]{2}:[0-9]{2} -- /<HMS> -- /' \
 	    -e 's/\(pid [0-9]+\)/(pid <PID>)/g' \
 	    -e 's/rollback in [0-9]+mins/rollback in <N>mins/g' \
