@@ -235,9 +235,12 @@ key_tab(int count, int key)
 		goto out;
 	}
 	common = cands_common_prefix(&cs, partial, &n);
-	if (n == 1) {
+	if (n == 1 && !(partial[0] == '\0' && cands_has_kind(&cs, CAND_PLACEHOLDER))) {
+		/* the only word (but a lone existing name is not forced when a
+		 * new one may be typed instead) */
 		replace_partial(poff, common, true);
-	} else if (n > 1 && strlen(common) > strlen(partial)) {
+	} else if (n > 1 && partial[0] && strlen(common) > strlen(partial)) {
+		/* extend what was typed as far as all matches agree */
 		replace_partial(poff, common, false);
 	} else if (n > 1 || cs.n > 0) {
 		/* nothing to add: show what may follow */

@@ -130,7 +130,7 @@ tm_type() {
 }
 
 tm_screen() {
-	tm capture-pane -p -t "$1" -S -5000
+	tm capture-pane -p -N -t "$1" -S -5000
 }
 
 tm_wait() {
@@ -148,11 +148,35 @@ tm_match() {
 
 # The last non-empty line of the screen (where the cursor line is).
 tm_lastline() {
-	tm capture-pane -p -t "$1" | sed -e '/^$/d' | tail -n 1
+	tm capture-pane -p -N -t "$1" | sed -e '/^$/d' | tail -n 1
 }
 
 # Clears the screen and scroll-back, so later waits see only new output.
 tm_clear() {
 	tm clear-history -t "$1"
 	tm send-keys -t "$1" C-l 2>/dev/null || true
+}
+
+# The text before the cursor on the cursor's line: exactly what readline
+# shows as typed so far (trailing blanks count, stale cells after the
+# cursor do not).
+tm_input() {
+	local x y
+	x=$(tm display-message -p -t "$1" '#{cursor_x}')
+	y=$(tm display-message -p -t "$1" '#{cursor_y}')
+	tm capture-pane -p -N -t "$1" -S "$y" -E "$y" | head -n 1 | cut -c "1-$x"
+}
+
+tm_input_is() {
+	[ "$(tm_input "$1")" = "$2" ]
+}
+
+# tm_wait_input NAME TEXT: until the text before the cursor is TEXT.
+tm_wait_input() {
+	local name=$1 want=$2 secs=${3:-30}
+	if ! wait_for "$secs" tm_input_is "$name" "$want"; then
+		echo "timeout waiting for the input line [$want]; it is [$(tm_input "$name")]" >&2
+		tm_screen "$name" | sed -e '/^$/d' | tail -n 20 >&2
+		return 1
+	fi
 }

@@ -29,15 +29,15 @@ step() { echo "pty: $*"; }
 P='root@lab1'
 
 tm_start s "$BIN/cairn --root $T"
-tm_wait s "^$P> $"
+tm_wait_input s "$P> "
 
 step "TAB completes a unique keyword prefix"
 tm_type s 'sh'
 tm_send s Tab
-tm_wait s "^$P> show $"
+tm_wait_input s "$P> show "
 tm_type s 'conf'
 tm_send s Tab
-tm_wait s "^$P> show configuration $"
+tm_wait_input s "$P> show configuration "
 tm_send s C-u
 
 step "? lists what may follow, then redisplays the line"
@@ -46,7 +46,7 @@ tm_type s '?'
 tm_wait s '^Possible completions:'
 tm_wait s '^  commit +Show pending commit and commit history'
 tm_wait s '^  rollback +Show rolled back configuration'
-tm_wait s "^$P> show system $"
+tm_wait_input s "$P> show system "
 tm_send s C-u
 
 step "errors put a caret under the word (column counts the prompt)"
@@ -60,7 +60,7 @@ tm_type s 'show system commit'
 tm_send s Enter
 tm_wait s 'by root via cli'
 tm_send s Up
-tm_wait s "^$P> show system commit$"
+tm_wait_input s "$P> show system commit"
 tm_send s C-u
 tm_type s 'show cli history'
 tm_send s Enter
@@ -69,7 +69,7 @@ tm_wait s '^[0-9]{2}:[0-9]{2}:[0-9]{2} -- show system commit$'
 step "Ctrl-C drops the line being typed"
 tm_type s 'show conf'
 tm_send s C-c
-tm_wait s "^$P> $"
+tm_wait_input s "$P> "
 tm_type s 'show cli history'
 tm_send s Enter
 sleep 0.5
@@ -93,12 +93,12 @@ tm_wait s '---\(more\)---'
 n2=$(tm_screen s | grep -c '^ ' || true)
 [ "$n2" -gt "$n1" ] || { echo "space did not page ($n1 -> $n2)" >&2; exit 1; }
 tm_send s q
-tm_wait s "^$P> $"
+tm_wait_input s "$P> "
 step "| no-more and screen-length 0 turn the pager off"
 tm_clear s
 tm_type s 'show configuration security | no-more'
 tm_send s Enter
-tm_wait s "^$P> $"
+tm_wait_input s "$P> "
 if tm_match s '---\(more\)---'; then
 	echo "| no-more still paged" >&2
 	exit 1
@@ -109,7 +109,7 @@ tm_wait s '^Screen length set to 0$'
 tm_clear s
 tm_type s 'show configuration security'
 tm_send s Enter
-tm_wait s "^$P> $"
+tm_wait_input s "$P> "
 if tm_match s '---\(more\)---'; then
 	echo "screen-length 0 still paged" >&2
 	exit 1
@@ -120,7 +120,7 @@ tm_type s 'configure'
 tm_send s Enter
 tm_wait s '^Entering configuration mode$'
 tm_wait s '^\[edit\]$'
-tm_wait s "^$P# $"
+tm_wait_input s "$P# "
 
 step "TAB on a list position lists live entries from mgd"
 tm_clear s
@@ -128,10 +128,10 @@ tm_type s 'set security ike gateway '
 tm_send s Tab
 tm_wait s '^  gw-east '
 tm_wait s '^  gw-west '
-tm_wait s "^$P# set security ike gateway $"
+tm_wait_input s "$P# set security ike gateway "
 tm_type s 'gw-e'
 tm_send s Tab
-tm_wait s "^$P# set security ike gateway gw-east $"
+tm_wait_input s "$P# set security ike gateway gw-east "
 
 step "leafref values: ike-policy lists the policies"
 tm_type s 'ike-policy '
@@ -149,7 +149,7 @@ tm_send s C-u
 step "space completes a keyword; a value is left alone"
 tm_type s 'set sec'
 tm_send s Space
-tm_wait s "^$P# set security $"
+tm_wait_input s "$P# set security "
 tm_send s C-u
 
 step "edit changes the banner; set relative to it"
@@ -181,15 +181,15 @@ tm_wait s '^nat-keepalive 40;$'
 step "exit with uncommitted changes asks; no stays"
 tm_type s 'exit'
 tm_send s Enter
-tm_wait s '^Exit with uncommitted changes\? \[yes,no\] \(yes\) $'
+tm_wait_input s 'Exit with uncommitted changes? [yes,no] (yes) '
 tm_type s 'no'
 tm_send s Enter
-tm_wait s "^$P# $"
+tm_wait_input s "$P# "
 tm_type s 'commit and-quit'
 tm_send s Enter
 tm_wait s '^commit complete$'
 tm_wait s '^Exiting configuration mode$'
-tm_wait s "^$P> $"
+tm_wait_input s "$P> "
 
 step "Ctrl-D at the prompt leaves the shell"
 tm_send s C-d

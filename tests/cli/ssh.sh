@@ -99,11 +99,11 @@ grep -q '^syntax error, expecting <command>\.$' "$T/out"
 echo "ssh: interactive: ssh -tt, configure, set, commit"
 P="$user@sshlab"
 tm_start s "${SSH[*]} -tt $user@127.0.0.1"
-tm_wait s "^$P> $"
+tm_wait_input s "$P> "
 tm_type s 'configure'
 tm_send s Enter
 tm_wait s '^Entering configuration mode$'
-tm_wait s "^$P# $"
+tm_wait_input s "$P# "
 tm_type s 'set security ike proposal over-ssh dh-group group20'
 tm_send s Enter
 tm_type s 'commit'
