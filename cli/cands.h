@@ -40,6 +40,7 @@ struct cands {
 	size_t n;
 	size_t cap;
 	bool failed; /* out of memory */
+	bool closed; /* the values listed are the only ones valid (a reference) */
 };
 
 void cands_init(struct cands *cs);

@@ -137,8 +137,18 @@ sch_complete(struct cli *c, enum cfg_cmd cmd, const struct cli_path *base,
 		cands_add(cs, CAND_ENTER, "<[Enter]>", "Execute this command");
 	for (i = 0; i < comp.n; i++)
 		cands_add(cs, map_kind(comp.v[i].kind), comp.v[i].token, comp.v[i].help);
-	if (comp.live_xpath)
+	if (comp.live_xpath) {
+		char own[256];
+
 		live_values(c, comp.live_xpath, comp.live_snode, store, cs);
+		/* a list key's own placeholder means a new name may be typed;
+		 * any other (a leafref's) means only existing names are valid */
+		snprintf(own, sizeof(own), "<%s>", comp.live_snode ? comp.live_snode->name : "");
+		cs->closed = true;
+		for (i = 0; i < comp.n; i++)
+			if (comp.v[i].kind == CFG_COMP_VALUE && strcmp(comp.v[i].token, own) == 0)
+				cs->closed = false;
+	}
 out:
 	cfg_completion_fini(&comp);
 	buf_free(&text);

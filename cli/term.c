@@ -235,7 +235,8 @@ key_tab(int count, int key)
 		goto out;
 	}
 	common = cands_common_prefix(&cs, partial, &n);
-	if (n == 1 && !(partial[0] == '\0' && cands_has_kind(&cs, CAND_PLACEHOLDER))) {
+	if (n == 1 &&
+	    !(partial[0] == '\0' && !cs.closed && cands_has_kind(&cs, CAND_PLACEHOLDER))) {
 		/* the only word (but a lone existing name is not forced when a
 		 * new one may be typed instead) */
 		replace_partial(poff, common, true);

@@ -164,6 +164,7 @@ tm_input() {
 	local x y
 	x=$(tm display-message -p -t "$1" '#{cursor_x}')
 	y=$(tm display-message -p -t "$1" '#{cursor_y}')
+	[ "$x" -gt 0 ] || return 0
 	tm capture-pane -p -N -t "$1" -S "$y" -E "$y" | head -n 1 | cut -c "1-$x"
 }
 

@@ -46,7 +46,8 @@ chmod 644 "$T/ssh/keys/$user"
 cairn <<CMDS
 configure
 set system host-name sshlab
-set system login user $user uid $uid class super-user
+set system login user $user uid $uid
+set system login user $user class super-user
 commit and-quit
 CMDS
 
