@@ -30,14 +30,21 @@ cands_free(struct cands *cs)
 void
 cands_add(struct cands *cs, enum cand_kind kind, const char *tok, const char *help)
 {
-	struct cand *c;
 	size_t i;
 
-	if (cs->failed)
-		return;
 	for (i = 0; i < cs->n; i++)
 		if (cs->v[i].kind == kind && strcmp(cs->v[i].tok, tok) == 0)
 			return;
+	cands_add_new(cs, kind, tok, help);
+}
+
+void
+cands_add_new(struct cands *cs, enum cand_kind kind, const char *tok, const char *help)
+{
+	struct cand *c;
+
+	if (cs->failed)
+		return;
 	if (cs->n == cs->cap) {
 		size_t cap = cs->cap ? cs->cap * 2 : 32;
 

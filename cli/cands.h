@@ -48,6 +48,9 @@ void cands_free(struct cands *cs);
 /* Adds one candidate (copies the strings); a token already present with
  * the same kind is not added twice. help may be NULL. */
 void cands_add(struct cands *cs, enum cand_kind kind, const char *tok, const char *help);
+/* Adds a candidate known to be new (no duplicate check: values from mgd,
+ * distinct by construction, may number tens of thousands). */
+void cands_add_new(struct cands *cs, enum cand_kind kind, const char *tok, const char *help);
 /* True for the kinds that are typed as they are shown and that
  * completion may insert (keywords, values, '['). */
 bool cand_is_word(enum cand_kind kind);

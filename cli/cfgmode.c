@@ -205,8 +205,8 @@ cm_leave(struct cli *c, bool ask)
 			if (!cli_ask_yes(c, "Exit with uncommitted changes?", true))
 				return false;
 		} else {
-			cli_printf(c, "warning: Auto rollback on exiting 'configure %s'\n",
-			    c->cfg_mode);
+			cli_printf(
+			    c, "warning: Auto rollback on exiting 'configure %s'\n", c->cfg_mode);
 			cli_flush(c, NULL);
 			if (!cli_ask_yes(c, "Discard uncommitted changes?", true))
 				return false;
@@ -411,8 +411,8 @@ exec_show(struct cli *c, struct cm_call *k)
 	sch_words_text(k->ws, k->first, k->count, &path);
 	edit_path_str(c, &ep);
 	if (k->pipes.compare) {
-		rc = fmt_compare(c, (int)k->pipes.compare_rollback, -1, buf_str(&ep), buf_str(&path),
-		    &pos);
+		rc = fmt_compare(
+		    c, (int)k->pipes.compare_rollback, -1, buf_str(&ep), buf_str(&path), &pos);
 	} else {
 		switch (k->pipes.display) {
 		case DISPLAY_SET:
@@ -427,8 +427,8 @@ exec_show(struct cli *c, struct cm_call *k)
 		case DISPLAY_TEXT:
 			break;
 		}
-		rc = fmt_get_configuration(c, "candidate", -1, buf_str(&ep), buf_str(&path), fmt,
-		    false, &pos);
+		rc = fmt_get_configuration(
+		    c, "candidate", -1, buf_str(&ep), buf_str(&path), fmt, false, &pos);
 	}
 	buf_free(&path);
 	buf_free(&ep);
@@ -587,7 +587,8 @@ load_error(struct cli *c, const struct errbuf *msg, const char *text, const char
 		snprintf(e.msg, sizeof(e.msg), "%.*s\n%*s^\n%s\nerror: load failed (%s, line %u)",
 		    (int)strcspn(p, "\n"), p, (int)col, "", m, src, line);
 	else
-		snprintf(e.msg, sizeof(e.msg), "%s\nerror: load failed (%s, line %u)", m, src, line);
+		snprintf(
+		    e.msg, sizeof(e.msg), "%s\nerror: load failed (%s, line %u)", m, src, line);
 	cli_fail(c, &e);
 }
 

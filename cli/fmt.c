@@ -119,9 +119,8 @@ put_text(struct cli *c, const char *s)
 }
 
 int
-fmt_get_configuration(struct cli *c, const char *datastore, int rollback,
-    const char *edit_path, const char *path, const char *format, bool header,
-    const struct rpc_pos *pos)
+fmt_get_configuration(struct cli *c, const char *datastore, int rollback, const char *edit_path,
+    const char *path, const char *format, bool header, const struct rpc_pos *pos)
 {
 	struct lyd_node *rpc, *reply = NULL;
 	char idx[8];

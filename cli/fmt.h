@@ -26,9 +26,8 @@ struct rpc_pos;
  * format text|set|json|xml. header: print the "## Last commit" line mgd
  * gives (whole text output). pos: where path sits in the line (carets).
  */
-int fmt_get_configuration(struct cli *c, const char *datastore, int rollback,
-    const char *edit_path, const char *path, const char *format, bool header,
-    const struct rpc_pos *pos);
+int fmt_get_configuration(struct cli *c, const char *datastore, int rollback, const char *edit_path,
+    const char *path, const char *format, bool header, const struct rpc_pos *pos);
 
 /* compare: base rollback (old side) against target rollback, or the
  * candidate when target < 0; path (relative to edit_path) restricts it. */

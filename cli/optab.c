@@ -142,8 +142,8 @@ run_show_system_rollback(struct cli *c, struct op_call *call)
 
 	if (m)
 		return fmt_compare(c, (int)strtol(m, NULL, 10), idx, NULL, NULL, NULL);
-	return fmt_get_configuration(c, NULL, idx, NULL, NULL, display_format(&call->pipes), true,
-	    NULL);
+	return fmt_get_configuration(
+	    c, NULL, idx, NULL, NULL, display_format(&call->pipes), true, NULL);
 }
 
 /* --- argument grammars of the local commands -------------------------------- */

@@ -81,8 +81,7 @@ rpc_err_pos(const char *msg, unsigned *line, unsigned *col)
 }
 
 int
-rpc_call_at(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply,
-    const struct rpc_pos *pos)
+rpc_call_at(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply, const struct rpc_pos *pos)
 {
 	struct errbuf msg, rest;
 	struct cli_err err;
@@ -98,8 +97,8 @@ rpc_call_at(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply,
 	text = rpc_err_pos(msg.msg, &line, &col);
 	if (line == 1 && pos) {
 		cli_err_init(&err);
-		cli_err_set(&err, CERR_TEXT, pos->base + ((size_t)col > pos->skip ? (size_t)col - pos->skip : 0),
-		    text);
+		cli_err_set(&err, CERR_TEXT,
+		    pos->base + ((size_t)col > pos->skip ? (size_t)col - pos->skip : 0), text);
 		cli_print_err(c, &err);
 		cli_err_fini(&err);
 	} else {

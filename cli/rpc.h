@@ -34,8 +34,8 @@ struct rpc_pos {
 	size_t base; /* where the sent text's column pos->skip sits in the line */
 	size_t skip; /* bytes of the sent text before the typed part ("set ") */
 };
-int rpc_call_at(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply,
-    const struct rpc_pos *pos);
+int rpc_call_at(
+    struct cli *c, struct lyd_node *rpc, struct lyd_node **reply, const struct rpc_pos *pos);
 /* Splits an mgd error into its "at L:C" position (0, 0 when none) and the
  * message that follows (borrowed from msg). */
 const char *rpc_err_pos(const char *msg, unsigned *line, unsigned *col);

@@ -79,22 +79,53 @@ map_kind(enum cfg_comp_kind k)
 	return CAND_KEYWORD;
 }
 
-/* Existing values selected by xpath, from mgd. Errors are not fatal for
- * completion: without mgd's answer the list simply lacks live values. */
+/* An XPath literal for s ('s', or "s" when s holds a quote). NULL when s
+ * holds both kinds of quote (no literal can). */
+static bool
+xpath_literal(struct buf *b, const char *s)
+{
+	char q = strchr(s, '\'') ? '"' : '\'';
+
+	if (q == '"' && strchr(s, '"'))
+		return false;
+	buf_putc(b, q);
+	buf_puts(b, s);
+	buf_putc(b, q);
+	return true;
+}
+
+/* Existing values selected by xpath, from mgd; with a partial word only
+ * those starting with it (mgd filters: a 10k-entry list costs a short
+ * answer). Errors are not fatal for completion: without mgd's answer the
+ * list simply lacks live values. */
 static void
 live_values(struct cli *c, const char *xpath, const struct lysc_node *sn, enum sch_store store,
-    struct cands *cs)
+    const char *partial, struct cands *cs)
 {
 	struct lyd_node *rpc, *reply = NULL, *n;
 	struct errbuf msg;
+	struct buf xp = BUF_INIT;
 	const char *help = sn && sn->dsc ? sn->dsc : "";
 
 	if (!c->mgd)
 		return; /* no session (unit tests): the schema's answer alone */
+	buf_puts(&xp, xpath);
+	if (partial && *partial) {
+		buf_puts(&xp, "[starts-with(.,");
+		if (!xpath_literal(&xp, partial)) {
+			buf_reset(&xp);
+			buf_puts(&xp, xpath);
+		} else {
+			buf_putc(&xp, ')');
+			buf_putc(&xp, ']');
+		}
+	}
 	rpc = rpc_new(c, "cairn-mgmt:complete");
-	if (!rpc)
+	if (!rpc) {
+		buf_free(&xp);
 		return;
-	if (lyd_new_term(rpc, NULL, "xpath", xpath, 0, NULL) ||
+	}
+	if (lyd_new_term(rpc, NULL, "xpath", buf_str(&xp), 0, NULL) ||
 	    lyd_new_term(
 	        rpc, NULL, "datastore", store == SCH_RUNNING ? "running" : "candidate", 0, NULL))
 		goto out;
@@ -103,9 +134,10 @@ live_values(struct cli *c, const char *xpath, const struct lysc_node *sn, enum s
 	LY_LIST_FOR(lyd_child(reply), n)
 	{
 		if (strcmp(n->schema->name, "value") == 0)
-			cands_add(cs, CAND_VALUE, lyd_get_value(n), help);
+			cands_add_new(cs, CAND_VALUE, lyd_get_value(n), help);
 	}
 out:
+	buf_free(&xp);
 	lyd_free_all(rpc);
 	lyd_free_all(reply);
 }
@@ -115,6 +147,8 @@ sch_complete(struct cli *c, enum cfg_cmd cmd, const struct cli_path *base,
     const struct cli_words *ws, size_t first, size_t count, enum sch_store store, struct cands *cs,
     struct cli_err *err)
 {
+	/* the word being typed, if any: the one after the complete words */
+	const char *partial = first + count < ws->n ? ws->w[first + count].s : NULL;
 	struct cfg_completion comp;
 	struct cfg_errpos pos = { 0, 0 };
 	struct errbuf e;
@@ -140,7 +174,7 @@ sch_complete(struct cli *c, enum cfg_cmd cmd, const struct cli_path *base,
 	if (comp.live_xpath) {
 		char own[256];
 
-		live_values(c, comp.live_xpath, comp.live_snode, store, cs);
+		live_values(c, comp.live_xpath, comp.live_snode, store, partial, cs);
 		/* a list key's own placeholder means a new name may be typed;
 		 * any other (a leafref's) means only existing names are valid */
 		snprintf(own, sizeof(own), "<%s>", comp.live_snode ? comp.live_snode->name : "");

@@ -19,8 +19,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <libyang/libyang.h>
+
 #include "cli.h"
 #include "ipc_msg.h"
+#include "rpc.h"
 #include "log.h"
 #include "optab.h"
 
@@ -165,6 +168,38 @@ main(int argc, char **argv)
 		if (p95 > worst)
 			worst = p95;
 		printf(" %10.2f %10.2f\n", med, p95);
+	}
+	/* where the time goes: one RPC round trip, and the complete RPC for
+	 * all 10k gateway names without any rendering */
+	{
+		static const struct {
+			const char *what, *rpc, *xpath;
+		} rpcs[] = {
+			{ "rpc: status (round-trip floor)", "cairn-mgmt:status", NULL },
+			{ "rpc: complete, 10k gateway names", "cairn-mgmt:complete",
+			    "/cairn-security:security/ike/gateway/name" },
+			{ "rpc: complete, names starting gw-50", "cairn-mgmt:complete",
+			    "/cairn-security:security/ike/gateway/name[starts-with(.,'gw-50')]" },
+		};
+
+		for (p = 0; p < sizeof(rpcs) / sizeof(rpcs[0]); p++) {
+			for (i = 0; i < iters; i++) {
+				struct lyd_node *rpc = rpc_new(&c, rpcs[p].rpc), *reply = NULL;
+				double t0;
+
+				if (!rpc)
+					return 2;
+				if (rpcs[p].xpath)
+					lyd_new_term(rpc, NULL, "xpath", rpcs[p].xpath, 0, NULL);
+				t0 = now_ms();
+				rpc_call_quiet(&c, rpc, &reply, &err);
+				q[i] = now_ms() - t0;
+				lyd_free_all(rpc);
+				lyd_free_all(reply);
+			}
+			stats(q, iters, &med, &p95);
+			printf("%-44s %8s %10.2f %10.2f\n", rpcs[p].what, "", med, p95);
+		}
 	}
 	if (c.mode == CLI_MODE_CONFIG)
 		cli_run_line(&c, "exit");

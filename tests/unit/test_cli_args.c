@@ -249,9 +249,10 @@ test_cands(void **state)
 	cands_add(&cs, CAND_KEYWORD, "version", "Negotiate IKE v1 or v2. Cairn speaks IKEv2 only.");
 	cands_add(&cs, CAND_KEYWORD, "password", "Encrypted (crypt(3), e.g. $6$...).");
 	cands_render(&cs, &b);
-	assert_string_equal(buf_str(&b), "Possible completions:\n"
-					 "  version              Negotiate IKE v1 or v2\n"
-					 "  password             Encrypted (crypt(3), e.g. $6$...)\n");
+	assert_string_equal(buf_str(&b),
+	    "Possible completions:\n"
+	    "  version              Negotiate IKE v1 or v2\n"
+	    "  password             Encrypted (crypt(3), e.g. $6$...)\n");
 	cands_free(&cs);
 	buf_free(&b);
 }
