@@ -22,6 +22,7 @@ struct frame {
 	enum cfg_wstate state;        /* CFG_W_NODE, or CFG_W_KEYS in a grouped block */
 	const struct lysc_node *cur;  /* the block's schema node (NULL: top) */
 	unsigned open_line, open_col; /* where the block was opened (for errors) */
+	bool fresh; /* parent was created by this load: changes below are implied */
 };
 
 struct load {
@@ -58,8 +59,14 @@ replace_target(struct load *l, struct frame *f)
 		return 0;
 	sib = p ? lyd_child(p) : *l->ed.tree;
 	if (st->kind == CFG_STEP_ENTRY || st->kind == CFG_STEP_CONT) {
+		/* The node stays where it is (list order); its content goes. */
 		n = cfg_ed_find(l->s, l->ed.tree, f->parent, &l->w, l->w.nsteps);
-		return n ? cfg_ed_remove(&l->ed, n, true) : 0;
+		for (n = n ? lyd_child_no_keys(n) : NULL; n; n = next) {
+			next = n->next;
+			if ((rc = cfg_ed_remove(&l->ed, n, cfg_has_content(n))) != 0)
+				return rc;
+		}
+		return 0;
 	}
 	/* A list keyword or a leaf-list: every instance goes. */
 	if (sib)
@@ -141,11 +148,16 @@ statement(struct load *l, const struct cfg_tok *toks, size_t n, const struct cfg
 	}
 	if (replace && (rc = replace_target(l, f)) != 0)
 		return errbuf_set(l->err, rc, "out of memory");
-	l->ed.stmt_created = NULL;
+	l->ed.quiet = f->fresh;
 	if ((rc = cfg_ed_set(&l->ed, f->parent, &l->w, &node, l->pos, l->err)) != 0)
 		return rc;
 	if (brace) {
 		struct frame *nf = &l->st[++l->depth];
+		const struct lyd_node *p = node;
+
+		nf->fresh = f->fresh;
+		for (; p && l->ed.stmt_created && !nf->fresh; p = lyd_parent(p))
+			nf->fresh = p == l->ed.stmt_created;
 
 		nf->parent = node;
 		nf->open_line = end->line;

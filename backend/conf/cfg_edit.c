@@ -276,7 +276,7 @@ ed_created(struct cfg_ed *ed, struct lyd_node *node)
 {
 	if (!undo_push(ed, U_CREATED, node))
 		return -ENOMEM;
-	if (ed->stmt_created && is_ancestor(ed->stmt_created, node))
+	if (ed->quiet || (ed->stmt_created && is_ancestor(ed->stmt_created, node)))
 		return 0;
 	if (!ed->stmt_created)
 		ed->stmt_created = node;
@@ -291,19 +291,34 @@ first_child(struct lyd_node *const *tree, struct lyd_node *parent)
 	return parent ? lyd_child(parent) : *tree;
 }
 
-/* [k1='v1'][k2='v2']; false when a value holds both quote characters. */
+/* [k1='v1'][k2='v2'] into out; false when a value holds both quote
+ * characters or it does not fit. */
 static bool
-key_predicate(struct buf *b, const struct cfg_sinfo *si, const char *const *vals)
+key_predicate(char *out, size_t outlen, const struct cfg_sinfo *si, const char *const *vals)
 {
+	size_t len = 0;
+
 	for (uint32_t k = 0; k < si->nkeys; k++) {
-		const char *v = vals[k];
+		const char *v = vals[k], *name = si->keys[k]->name;
+		size_t vl = strlen(v), nl = strlen(name);
 		char q = strchr(v, '\'') ? '"' : '\'';
 
 		if (q == '"' && strchr(v, '"'))
 			return false;
-		buf_printf(b, "[%s=%c%s%c]", si->keys[k]->name, q, v, q);
+		if (len + nl + vl + 6 > outlen)
+			return false;
+		out[len++] = '[';
+		memcpy(out + len, name, nl);
+		len += nl;
+		out[len++] = '=';
+		out[len++] = q;
+		memcpy(out + len, v, vl);
+		len += vl;
+		out[len++] = q;
+		out[len++] = ']';
 	}
-	return !buf_failed(b);
+	out[len] = '\0';
+	return true;
 }
 
 static struct lyd_node *
@@ -311,32 +326,29 @@ find_entry(struct lyd_node *siblings, const struct lysc_node *sn, const struct c
     const char *const *vals)
 {
 	struct lyd_node *m = NULL;
-	struct buf b = BUF_INIT;
+	char pred[512];
 
 	if (!siblings)
 		return NULL;
-	if (key_predicate(&b, si, vals)) {
-		if (lyd_find_sibling_val(siblings, sn, buf_str(&b), 0, &m) != LY_SUCCESS)
+	if (key_predicate(pred, sizeof(pred), si, vals)) {
+		if (lyd_find_sibling_val(siblings, sn, pred, 0, &m) != LY_SUCCESS)
 			m = NULL;
-	} else {
-		/* Rare: compare the keys one by one. */
-		lyd_find_sibling_val(siblings, sn, NULL, 0, &m);
-		for (; m && m->schema == sn; m = m->next) {
-			struct lyd_node *k = lyd_child(m);
-			uint32_t i;
-
-			for (i = 0; i < si->nkeys && k; i++, k = k->next)
-				if (lyd_value_compare((struct lyd_node_term *)k, vals[i],
-				        strlen(vals[i])) != LY_SUCCESS)
-					break;
-			if (i == si->nkeys)
-				break;
-		}
-		if (m && m->schema != sn)
-			m = NULL;
+		return m;
 	}
-	buf_free(&b);
-	return m;
+	/* Rare (long keys, both quotes): compare the keys one by one. */
+	lyd_find_sibling_val(siblings, sn, NULL, 0, &m);
+	for (; m && m->schema == sn; m = m->next) {
+		struct lyd_node *k = lyd_child(m);
+		uint32_t i;
+
+		for (i = 0; i < si->nkeys && k; i++, k = k->next)
+			if (lyd_value_compare(
+			        (struct lyd_node_term *)k, vals[i], strlen(vals[i])) != LY_SUCCESS)
+				break;
+		if (i == si->nkeys)
+			return m;
+	}
+	return NULL;
 }
 
 static struct lyd_node *
@@ -586,7 +598,7 @@ set_leaf(struct cfg_ed *ed, struct lyd_node *parent, const struct cfg_step *st, 
 	*out = n;
 	if (old && !was_default)
 		rc = ed_change(ed, CFG_CHG_MODIFY, n);
-	else if (!ed->stmt_created || !is_ancestor(ed->stmt_created, n))
+	else if (!ed->quiet && (!ed->stmt_created || !is_ancestor(ed->stmt_created, n)))
 		rc = ed_change(ed, CFG_CHG_CREATE, n);
 out:
 	free(enc);
@@ -617,7 +629,7 @@ set_leaflist(struct cfg_ed *ed, struct lyd_node *parent, const struct cfg_walk *
 			return rc;
 		}
 		*out = n;
-		if (!ed->stmt_created || !is_ancestor(ed->stmt_created, n))
+		if (!ed->quiet && (!ed->stmt_created || !is_ancestor(ed->stmt_created, n)))
 			if ((rc = ed_change(ed, CFG_CHG_CREATE, n)) != 0)
 				return rc;
 	}
@@ -1008,8 +1020,9 @@ target_keys(struct batch *b, const struct lysc_node *sn, const struct cfg_tok *t
 	size_t at = 0;
 	int rc;
 
-	if (n == (size_t)si->nkeys + 1 && toks[0].type == CFG_TOK_WORD && toks[0].len &&
-	    strncmp(sn->name, toks[0].s, toks[0].len) == 0)
+	/* The list keyword is optional: "to gateway b" or "to b". */
+	if (n > (size_t)si->nkeys && toks[0].type == CFG_TOK_WORD && !toks[0].quoted &&
+	    toks[0].len && strncmp(sn->name, toks[0].s, toks[0].len) == 0)
 		at = 1;
 	if (n < at + si->nkeys) {
 		cfg_errpos_end(b->pos, b->tv.v, b->tv.n);
@@ -1058,7 +1071,7 @@ do_rename(struct batch *b, const struct cfg_tok *toks, size_t n, bool copy)
 	if ((rc = target_keys(b, st->sn, toks + at + 1, n - at - 1, keys)) != 0)
 		return rc;
 	if ((old = cfg_ed_find(b->s, b->ed.tree, NULL, &b->w, b->w.nsteps)) == NULL)
-		return not_found(b, st->tok);
+		return not_found(b, b->w.vtok[st->v0 + st->nv - 1]);
 	parent = lyd_parent(old);
 	if (find_entry(first_child(b->ed.tree, parent), st->sn, cfg_si(b->s, st->sn), keys)) {
 		cfg_errpos_tok(b->pos, &toks[n - 1]);
@@ -1102,7 +1115,7 @@ do_insert(struct batch *b, const struct cfg_tok *toks, size_t n)
 		return errbuf_set(b->err, -EINVAL, "'%s' is not an ordered list.", st->sn->name);
 	}
 	if ((node = cfg_ed_find(b->s, b->ed.tree, NULL, &b->w, b->w.nsteps)) == NULL)
-		return not_found(b, st->tok);
+		return not_found(b, st->nv ? b->w.vtok[st->v0 + st->nv - 1] : st->tok);
 	parent = lyd_parent(node);
 	if (st->kind == CFG_STEP_ENTRY) {
 		const char *keys[CFG_MAX_KEYS] = { 0 };

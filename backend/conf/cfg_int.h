@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cfg_schema.h"
+#include "cfg_print.h"
 #include "cfg_walk.h"
 
 #define CFG_MAX_KEYS 8
@@ -73,12 +74,6 @@ uint32_t cfg_kw_prefix(const struct cfg_sinfo *si, const char *prefix, size_t le
 /* Does this data node hold configuration that is printed (not a default,
  * not an empty non-presence container)? */
 bool cfg_has_content(const struct lyd_node *n);
-
-/* Whether a value must be quoted in Junos text, and the quoted form. */
-bool cfg_needs_quotes(const char *v);
-
-struct buf;
-void cfg_put_value(struct buf *b, const char *v);
 
 #endif
 
@@ -184,6 +179,7 @@ struct cfg_ed {
 	size_t nchg0, nwarn0;          /* res sizes when the batch started */
 	struct lyd_node *stmt_created; /* topmost node created by the current statement */
 	int bad_val;                   /* index of the value libyang refused, or -1 */
+	bool quiet; /* creations inside a node this batch created: not recorded */
 	/* Consecutive statements mostly share their path: remember it. */
 	const struct lyd_node *cstart;
 	bool cvalid;

@@ -492,45 +492,42 @@ struct sel {
 
 static int
 select_path(const struct cfg_schema *s, const struct lyd_node *tree, const char *edit_path,
-    const char *path, size_t pathlen, struct cfg_walk *w, uint32_t *npath_steps, struct sel *sel,
-    struct cfg_errpos *pos, struct errbuf *err)
+    const char *path, size_t pathlen, struct cfg_toks *ptv, struct cfg_toks *tv, struct cfg_walk *w,
+    uint32_t *npath_steps, struct sel *sel, struct cfg_errpos *pos, struct errbuf *err)
 {
-	struct cfg_toks ptv, tv;
 	const struct cfg_step *st;
 	struct lyd_node *parent = NULL;
 	int rc = 0;
 
 	memset(sel, 0, sizeof(*sel));
-	cfg_toks_init(&ptv);
-	cfg_toks_init(&tv);
 	if (edit_path && *edit_path) {
-		if ((rc = cfg_lex_line(edit_path, strlen(edit_path), &ptv, NULL, err)) != 0)
+		if ((rc = cfg_lex_line(edit_path, strlen(edit_path), ptv, NULL, err)) != 0)
 			goto out;
-		for (size_t i = 0; i < ptv.n; i++)
-			ptv.v[i].line = 0;
+		for (size_t i = 0; i < ptv->n; i++)
+			ptv->v[i].line = 0;
 	}
-	if ((rc = cfg_walk_run(w, ptv.v, ptv.n, 0, err)) != 0) {
+	if ((rc = cfg_walk_run(w, ptv->v, ptv->n, 0, err)) != 0) {
 		cfg_errpos_tok(pos, NULL);
 		goto out;
 	}
 	*npath_steps = w->nsteps;
-	if (path && (rc = cfg_lex_line(path, pathlen, &tv, pos, err)) != 0)
+	if (path && (rc = cfg_lex_line(path, pathlen, tv, pos, err)) != 0)
 		goto out;
-	if ((rc = cfg_walk_run(w, tv.v, tv.n, CFG_WALK_VALIDATE, err)) != 0) {
+	if ((rc = cfg_walk_run(w, tv->v, tv->n, CFG_WALK_VALIDATE, err)) != 0) {
 		cfg_errpos_tok(pos, w->errtok);
 		goto out;
 	}
 	if (!cfg_walk_complete(w, CFG_CMD_SHOW)) {
-		if (w->state == CFG_W_DONE || (w->nsteps && w->steps[w->nsteps - 1].nv)) {
-			const struct cfg_step *last = &w->steps[w->nsteps - 1];
+		const struct cfg_step *last = w->nsteps ? &w->steps[w->nsteps - 1] : NULL;
 
-			if (last->kind == CFG_STEP_LEAFLIST && last->nv == 1 &&
-			    w->state == CFG_W_DONE)
-				goto ok; /* show a leaf-list value: allowed */
+		if (w->state == CFG_W_DONE && last && last->kind == CFG_STEP_LEAFLIST &&
+		    last->nv == 1)
+			goto ok; /* one value of a leaf-list */
+		if (w->state == CFG_W_DONE && last) {
 			cfg_errpos_tok(pos, last->nv ? w->vtok[last->v0] : last->tok);
 			rc = errbuf_set(err, -EINVAL, "syntax error.");
 		} else {
-			cfg_errpos_end(pos, tv.v, tv.n);
+			cfg_errpos_end(pos, tv->v, tv->n);
 			rc = errbuf_set(err, -EINVAL, "missing argument.");
 		}
 		goto out;
@@ -565,8 +562,6 @@ ok:
 	}
 	}
 out:
-	cfg_toks_fini(&tv);
-	cfg_toks_fini(&ptv);
 	return rc;
 }
 
@@ -585,26 +580,31 @@ walk_words(struct buf *b, const struct cfg_walk *w, uint32_t from, uint32_t to)
 	}
 }
 
+/* Collects the secret leaves below n (depth is the schema's). */
+static int
+collect_secrets(struct lyd_node *n, struct ly_set *set)
+{
+	for (; n; n = n->next) {
+		if (n->schema && (cfg_snode_flags(n->schema) & CFG_SN_SECRET) &&
+		    ly_set_add(set, n, 1, NULL) != LY_SUCCESS)
+			return -ENOMEM;
+		if (lyd_child(n) && collect_secrets(lyd_child(n), set) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Secret values of a copy become the mask string, or go when their type
  * refuses it. */
 static int
 mask_tree(struct lyd_node **root)
 {
 	struct ly_set *set = NULL;
-	struct lyd_node *elem;
-	int rc = 0;
+	int rc;
 
 	if (ly_set_new(&set) != LY_SUCCESS)
 		return -ENOMEM;
-	for (struct lyd_node *top = *root; top; top = top->next) {
-		LYD_TREE_DFS_BEGIN(top, elem)
-		{
-			if (elem->schema && (cfg_snode_flags(elem->schema) & CFG_SN_SECRET) &&
-			    ly_set_add(set, elem, 1, NULL) != LY_SUCCESS)
-				rc = -ENOMEM;
-		}
-		LYD_TREE_DFS_END(top, elem);
-	}
+	rc = collect_secrets(*root, set);
 	for (uint32_t i = 0; i < set->count && rc == 0; i++) {
 		struct lyd_node *n = set->dnodes[i];
 
@@ -689,13 +689,17 @@ cfg_print(const struct cfg_schema *s, const struct lyd_node *tree, const char *e
     struct cfg_errpos *pos, struct errbuf *err)
 {
 	struct cfg_pr p = { .s = s, .out = out, .flags = flags, .mark = "", .base = 0 };
+	struct cfg_toks ptv, tv; /* the walk's values point into them */
 	struct cfg_walk w;
 	struct sel sel;
 	uint32_t npath = 0;
 	int rc;
 
 	cfg_walk_init(&w, s);
-	if ((rc = select_path(s, tree, edit_path, path, pathlen, &w, &npath, &sel, pos, err)) != 0)
+	cfg_toks_init(&ptv);
+	cfg_toks_init(&tv);
+	if ((rc = select_path(
+	         s, tree, edit_path, path, pathlen, &ptv, &tv, &w, &npath, &sel, pos, err)) != 0)
 		goto out;
 	switch (fmt) {
 	case CFG_FMT_TEXT:
@@ -744,5 +748,7 @@ cfg_print(const struct cfg_schema *s, const struct lyd_node *tree, const char *e
 		rc = errbuf_set(err, -ENOMEM, "out of memory");
 out:
 	cfg_walk_fini(&w);
+	cfg_toks_fini(&tv);
+	cfg_toks_fini(&ptv);
 	return rc;
 }

@@ -23,6 +23,7 @@
 #define CAIRN_CFG_PRINT_H
 
 #include <libyang/libyang.h>
+#include <stdbool.h>
 
 #include "buf.h"
 #include "cfg_walk.h"
@@ -48,5 +49,12 @@ enum cfg_format {
 int cfg_print(const struct cfg_schema *s, const struct lyd_node *tree, const char *edit_path,
     const char *path, size_t pathlen, enum cfg_format fmt, unsigned flags, struct buf *out,
     struct cfg_errpos *pos, struct errbuf *err);
+
+/* Whether a value must be quoted in Junos text (blanks, quotes, ; { } [ ]
+ * # $ | and the like, or empty). */
+bool cfg_needs_quotes(const char *v);
+
+/* Appends v as Junos prints it: bare, or "quoted" with \" and \\. */
+void cfg_put_value(struct buf *b, const char *v);
 
 #endif

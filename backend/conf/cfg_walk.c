@@ -930,7 +930,8 @@ cfg_complete(const struct cfg_schema *s, enum cfg_cmd cmd, const char *edit_path
 		errbuf_set(err, rc, "out of memory");
 		goto out;
 	}
-	if (out->n > 1)
+	/* Keywords are sorted; values keep the schema's order. */
+	if (out->n > 1 && w.state == CFG_W_NODE)
 		qsort(out->v, out->n, sizeof(out->v[0]), comp_cmp);
 out:
 	if (rc != 0)

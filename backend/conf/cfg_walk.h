@@ -57,7 +57,7 @@ struct cfg_comp {
 };
 
 struct cfg_completion {
-	struct cfg_comp *v; /* sorted by token */
+	struct cfg_comp *v; /* keywords sorted by name; values in schema order */
 	size_t n, cap;
 	char *partial; /* the word being completed ("" after a space) */
 	/*
