@@ -139,7 +139,7 @@ main(int argc, char **argv)
 	struct ipc_client *c = NULL;
 	struct ly_ctx *ctx = NULL;
 	struct errbuf err;
-	char line[1 << 16], start[512];
+	char start[512];
 	int opt, i, timeout = -1, wait_notif = -1, rc = 1;
 	bool session = true;
 
@@ -216,13 +216,19 @@ main(int argc, char **argv)
 	}
 	for (i = optind; i < argc; i++) {
 		if (!strcmp(argv[i], "-")) {
-			while (fgets(line, sizeof(line), stdin)) {
+			char *line = NULL;
+			size_t cap = 0;
+
+			while (getline(&line, &cap, stdin) > 0) {
 				line[strcspn(line, "\n")] = '\0';
 				if (!line[0])
 					continue;
-				if (call(c, &o, line) < 0)
+				if (call(c, &o, line) < 0) {
+					free(line);
 					goto out;
+				}
 			}
+			free(line);
 		} else if (call(c, &o, argv[i]) < 0) {
 			goto out;
 		}

@@ -30,6 +30,178 @@ ipc_ly_err(const struct ly_ctx *ctx, struct errbuf *err, int rc, const char *wha
 	return rc;
 }
 
+/*
+ * A strict JSON (RFC 8259) syntax check of the whole body, before libyang
+ * sees it: libyang 2.1.30 leaks memory on several malformed operation
+ * bodies (found by fuzz_ipc_frame), so only well-formed JSON reaches it.
+ * Nesting is limited to JSON_MAX_DEPTH.
+ */
+#define JSON_MAX_DEPTH 64
+
+struct jcur {
+	const char *p, *end;
+};
+
+static void
+jws(struct jcur *c)
+{
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+		c->p++;
+}
+
+static bool
+jlit(struct jcur *c, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
+		return false;
+	c->p += n;
+	return true;
+}
+
+static bool
+jhex(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+static bool
+jstring(struct jcur *c)
+{
+	unsigned char ch;
+	int i;
+
+	if (c->p >= c->end || *c->p != '"')
+		return false;
+	c->p++;
+	while (c->p < c->end) {
+		ch = (unsigned char)*c->p++;
+		if (ch == '"')
+			return true;
+		if (ch < 0x20)
+			return false;
+		if (ch != '\\')
+			continue;
+		if (c->p >= c->end)
+			return false;
+		ch = (unsigned char)*c->p++;
+		if (ch == 'u') {
+			for (i = 0; i < 4; i++)
+				if (c->p >= c->end || !jhex(*c->p++))
+					return false;
+		} else if (!strchr("\"\\/bfnrt", ch)) {
+			return false;
+		}
+	}
+	return false;
+}
+
+static bool
+jdigits(struct jcur *c)
+{
+	const char *start = c->p;
+
+	while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+		c->p++;
+	return c->p > start;
+}
+
+static bool
+jnumber(struct jcur *c)
+{
+	if (c->p < c->end && *c->p == '-')
+		c->p++;
+	if (c->p < c->end && *c->p == '0')
+		c->p++;
+	else if (!jdigits(c))
+		return false;
+	if (c->p < c->end && *c->p == '.') {
+		c->p++;
+		if (!jdigits(c))
+			return false;
+	}
+	if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+		c->p++;
+		if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
+			c->p++;
+		if (!jdigits(c))
+			return false;
+	}
+	return true;
+}
+
+static bool
+jvalue(struct jcur *c, int depth)
+{
+	bool first;
+
+	jws(c);
+	if (c->p >= c->end)
+		return false;
+	switch (*c->p) {
+	case '{':
+	case '[': {
+		char close = *c->p == '{' ? '}' : ']';
+		bool obj = close == '}';
+
+		if (depth >= JSON_MAX_DEPTH)
+			return false;
+		c->p++;
+		jws(c);
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			return true;
+		}
+		for (first = true;; first = false) {
+			(void)first;
+			if (obj) {
+				jws(c);
+				if (!jstring(c))
+					return false;
+				jws(c);
+				if (c->p >= c->end || *c->p++ != ':')
+					return false;
+			}
+			if (!jvalue(c, depth + 1))
+				return false;
+			jws(c);
+			if (c->p >= c->end)
+				return false;
+			if (*c->p == ',') {
+				c->p++;
+				continue;
+			}
+			if (*c->p++ != close)
+				return false;
+			return true;
+		}
+	}
+	case '"':
+		return jstring(c);
+	case 't':
+		return jlit(c, "true");
+	case 'f':
+		return jlit(c, "false");
+	case 'n':
+		return jlit(c, "null");
+	default:
+		return jnumber(c);
+	}
+}
+
+static bool
+json_well_formed(const char *p, size_t len)
+{
+	struct jcur c = { p, p + len };
+
+	jws(&c);
+	if (c.p >= c.end || *c.p != '{' || !jvalue(&c, 0))
+		return false;
+	jws(&c);
+	return c.p == c.end;
+}
+
 int
 ipc_msg_parse(const struct ly_ctx *ctx, enum ipc_type type, const uint8_t *body, size_t len,
     const struct lyd_node *dep_tree, const struct lyd_node *expect, struct lyd_node **op,
@@ -58,6 +230,8 @@ ipc_msg_parse(const struct ly_ctx *ctx, enum ipc_type type, const uint8_t *body,
 	/* libyang reads NUL-terminated text: a body holding a NUL is malformed */
 	if (len == 0 || memchr(body, '\0', len))
 		return errbuf_set(err, -EBADMSG, "ipc: empty or binary message body");
+	if (!json_well_formed((const char *)body, len))
+		return errbuf_set(err, -EBADMSG, "ipc: malformed message: not one JSON object");
 	text = malloc(len + 1);
 	if (!text)
 		return errbuf_set(err, -ENOMEM, "ipc: out of memory");

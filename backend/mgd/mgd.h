@@ -64,6 +64,7 @@ struct cand {
 	uint64_t base_seq; /* running's sequence number it started from */
 	bool changed;      /* edits since base (may still equal running) */
 	bool full_next;    /* defaults not maintained: validate fully next time */
+	bool lazy;         /* no tree of its own: it is running (copied on first change) */
 };
 
 enum cfg_mode { MODE_NONE = 0, MODE_SHARED, MODE_EXCLUSIVE, MODE_PRIVATE };
@@ -126,7 +127,7 @@ struct job {
 struct mgd {
 	struct event_base *base;
 	struct cfg_schema *schema; /* cairn-conf: the text formats */
-	struct ly_ctx *ctx;	   /* the schema's libyang context */
+	struct ly_ctx *ctx;        /* the schema's libyang context */
 	struct cairn_paths paths;
 	struct ipc_server *srv;
 	struct lyd_node *running; /* explicit nodes only, never defaults */
@@ -143,10 +144,14 @@ struct mgd {
 	bool busy;        /* a job is waiting for daemons */
 	bool confirm_due; /* the confirmed-commit deadline passed while busy */
 	struct event *snap_ev;
+	struct event *own_ev; /* copies running into a lazy shared candidate when idle */
 	bool snap_due;
 	bool full_validate;     /* --full-validate: never validate incrementally */
 	bool incremental_check; /* tests: also run full validation and compare */
 	struct sval *sval;      /* incremental validation tables */
+	unsigned snap_every;    /* --snapshot-every: records between snapshots */
+	unsigned minute;        /* seconds in a commit-confirmed minute (tests) */
+	unsigned test_delay_ms; /* tests: widen the commit point window */
 	char **rpc_daemons;     /* --rpc-daemon MODULE=DAEMON */
 	size_t nrpc_daemons;
 };
@@ -167,6 +172,10 @@ void touched_add_diff(struct touched *t, const struct lyd_node *diff);
 void touched_clear(struct touched *t);
 int cand_init_from_running(struct mgd *m, struct cand *c, struct errbuf *err);
 void cand_fini(struct cand *c);
+/* The candidate's configuration to read (running's tree when lazy). Borrowed. */
+const struct lyd_node *cand_get(const struct mgd *m, const struct cand *c);
+/* Gives a lazy candidate its own copy of running, before a change. */
+int cand_own(struct mgd *m, struct cand *c, struct errbuf *err);
 /* The candidate's pending diff against running (explicit nodes). */
 int cand_diff(struct mgd *m, struct cand *c, struct lyd_node **diff);
 int cand_load_data(struct mgd *m, struct cand *c, const char *action, const char *format,
@@ -232,8 +241,10 @@ void mgd_sub_route(struct sess *s, uint32_t id, struct lyd_node *rpc);
 /* Two-phase commit across daemons: prepare the diff's slices. */
 struct prep;
 typedef void (*prep_cb)(struct mgd *m, void *arg, int rc, const char *msg);
-void mgd_subs_prepare(
-    struct mgd *m, uint64_t txid, const struct lyd_node *diff, bool check, prep_cb cb, void *arg);
+/* data (may be NULL): the whole new configuration, sent instead of the
+ * diff (full) to the daemons the diff touches, for large changes. */
+void mgd_subs_prepare(struct mgd *m, uint64_t txid, const struct lyd_node *diff,
+    const struct lyd_node *data, bool check, prep_cb cb, void *arg);
 void mgd_subs_finish(struct mgd *m, uint64_t txid, bool apply, prep_cb cb, void *arg);
 
 #endif

@@ -116,6 +116,7 @@ cand_init_from_running(struct mgd *m, struct cand *c, struct errbuf *err)
 		    LOG_CFG, "running configuration does not validate: %s", ly_errmsg(m->ctx));
 	lyd_free_all(c->tree);
 	c->tree = tree;
+	c->lazy = false;
 	touched_clear(&c->t);
 	c->base_seq = m->seq;
 	c->changed = false;
@@ -127,12 +128,39 @@ cand_fini(struct cand *c)
 {
 	lyd_free_all(c->tree);
 	c->tree = NULL;
+	c->lazy = false;
 	touched_clear(&c->t);
+}
+
+const struct lyd_node *
+cand_get(const struct mgd *m, const struct cand *c)
+{
+	return c->lazy ? m->running : c->tree;
+}
+
+int
+cand_own(struct mgd *m, struct cand *c, struct errbuf *err)
+{
+	struct lyd_node *tree = NULL;
+
+	if (!c->lazy)
+		return 0;
+	/* running holds right defaults and no new nodes: a validated copy */
+	if (m->running && lyd_dup_siblings(m->running, NULL, LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS,
+	                      &tree) != LY_SUCCESS)
+		return errbuf_set(err, -ENOMEM, "error: out of memory");
+	c->tree = tree;
+	c->lazy = false;
+	return 0;
 }
 
 int
 cand_diff(struct mgd *m, struct cand *c, struct lyd_node **diff)
 {
+	if (c->lazy) {
+		*diff = NULL;
+		return 0;
+	}
 	if (c->t.all)
 		return ydiff_full(m->running, c->tree, diff);
 	if (!c->t.n) {
@@ -219,6 +247,8 @@ cand_load_data(struct mgd *m, struct cand *c, const char *action, const char *fo
 	int rc = 0;
 
 	errbuf_clear(&e2);
+	if ((rc = cand_own(m, c, err)) < 0)
+		return rc;
 	if (!strcmp(action, "set") || !strcmp(format, "set")) {
 		cfg_result_init(&res);
 		rc = cfg_edit_lines(m->schema, &c->tree, edit_path, text, len,
@@ -300,6 +330,8 @@ cand_edit_lines(struct mgd *m, struct cand *c, const char *edit_path, const char
 	errbuf_clear(&e2);
 	if (new_path)
 		*new_path = NULL;
+	if ((rc = cand_own(m, c, err)) < 0)
+		return rc;
 	cfg_result_init(&res);
 	rc = cfg_edit_lines(m->schema, &c->tree, edit_path, lines, len,
 	    bulk ? CFG_EDIT_NO_CHANGES : 0, &res, &pos, &e2);
@@ -324,6 +356,8 @@ cand_discard(struct mgd *m, struct cand *c, struct errbuf *err)
 	struct lyd_node *diff = NULL, *rev = NULL;
 	int rc;
 
+	if (c->lazy)
+		return 0; /* it is running */
 	if (c->t.all)
 		return cand_init_from_running(m, c, err);
 	rc = cand_diff(m, c, &diff);
@@ -371,6 +405,8 @@ cand_rollback(struct mgd *m, struct cand *c, unsigned n, struct errbuf *err)
 	if ((rc = rollback_check(m, n, err)) < 0)
 		return rc;
 	if ((rc = cand_discard(m, c, err)) < 0 || n == 0)
+		return rc;
+	if ((rc = cand_own(m, c, err)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
 		rc = mgd_hist_diff(m, m->seq - i, &diff, err);

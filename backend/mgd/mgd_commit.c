@@ -9,7 +9,8 @@
  *                unchanged, the daemons' messages to the user
  *                (commit check stops here, with an abort)
  *   4. persist   the commit record (mgd_hist.c): the commit point
- *   5. running   the diff applied in place (no copy of the tree)
+ *   5. running   the diff applied in place (a copy of the candidate when
+ *                the change is large)
  *   6. apply     daemons apply; then commit complete
  *
  * rollback N and the expiry of a commit confirmed build a candidate and
@@ -32,8 +33,21 @@
 
 #define LARGE_DIFF_NODES 20000 /* a snapshot follows such commits */
 
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define STEP(tx, what)                                                                             \
+	log_debug(LOG_CFG, "commit: %s at %.1f ms", what, (mono() - (tx)->t0) * 1000.0)
+
 struct tx {
 	struct mgd *m;
+	double t0; /* for the debug timings of each step */
 	struct commit_req req;
 	char *comment, *client, *user;
 	struct lyd_node *diff;
@@ -60,6 +74,8 @@ tx_finish(struct tx *tx, int rc, const char *msg)
 	m->busy = false;
 	if (m->snap_due && m->snap_ev)
 		event_active(m->snap_ev, 0, 0);
+	if (m->shared.lazy && m->own_ev)
+		event_active(m->own_ev, 0, 0); /* the copy, once the reply is out */
 	mgd_jobs_resume(m);
 }
 
@@ -92,6 +108,7 @@ after_apply(struct mgd *m, void *arg, int rc, const char *msg)
 		    "confirmed",
 		    tx->req.confirm_min);
 	mgd_confirm_arm(m);
+	STEP(tx, "applied");
 	tx_finish(tx, 0, NULL);
 }
 
@@ -120,6 +137,7 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 	struct cand *c = tx->req.cand;
 	bool confirming = tx->req.confirm_min != 0;
 
+	STEP(tx, "prepared");
 	if (rc < 0) {
 		errbuf_set(&tx->err, -EINVAL, "%s%serror: %s", msg ? msg : "",
 		    msg && *msg && msg[strlen(msg) - 1] != '\n' ? "\n" : "",
@@ -143,7 +161,7 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 			m->confirm.base_seq = m->seq;
 		m->confirm.pending = true;
 		m->confirm.seq = tx->seq;
-		m->confirm.deadline = time(NULL) + (time_t)tx->req.confirm_min * 60;
+		m->confirm.deadline = time(NULL) + (time_t)tx->req.confirm_min * m->minute;
 		snprintf(m->confirm.user, sizeof(m->confirm.user), "%s", tx->user);
 		rc = mgd_hist_write_confirm(m);
 		if (rc < 0) {
@@ -172,6 +190,7 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 		mgd_subs_finish(m, tx->txid, false, after_abort, tx);
 		return;
 	}
+	STEP(tx, "persisted");
 	/* committed. A plain commit (and the automatic rollback) confirms. */
 	if (!confirming && m->confirm.pending) {
 		m->confirm.pending = false;
@@ -179,17 +198,36 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 			evtimer_del(m->confirm.timer);
 		mgd_hist_clear_confirm(m);
 	}
-	/* 5. running follows in place */
-	if (ydiff_apply(&m->running, tx->diff, false) < 0)
+	/* 5. running follows: in place for a small change (cost of the
+	 * change, defaults kept right); for a large one the shared candidate's
+	 * tree becomes running and the candidate copies it back later, when
+	 * idle (mgd_main.c), or on its next change */
+	tx->large = count_nodes(tx->diff, LARGE_DIFF_NODES) > LARGE_DIFF_NODES;
+	if (tx->large && c == &m->shared) {
+		lyd_free_all(m->running);
+		m->running = c->tree;
+		c->tree = NULL;
+		c->lazy = true;
+	} else if (tx->large) {
+		struct lyd_node *copy = NULL;
+
+		if (c->tree && lyd_dup_siblings(c->tree, NULL,
+		                   LYD_DUP_RECURSIVE | LYD_DUP_WITH_FLAGS, &copy) != LY_SUCCESS)
+			fatalx(LOG_CFG, "commit %" PRIu64 ": out of memory; restart to reload it",
+			    tx->seq);
+		lyd_free_all(m->running);
+		m->running = copy;
+	} else if (ydiff_apply(&m->running, tx->diff, true) < 0) {
 		fatalx(LOG_CFG,
 		    "commit %" PRIu64 ": running does not take its own diff (%s); "
 		    "restart to reload it",
 		    tx->seq, ly_errmsg(m->ctx));
+	}
 	m->seq = tx->seq;
 	touched_clear(&c->t);
 	c->changed = false;
 	c->base_seq = m->seq;
-	if (c != &m->shared) {
+	if (c != &m->shared && !m->shared.lazy) {
 		/* a private commit: the shared candidate takes it too */
 		if (ydiff_apply(&m->shared.tree, tx->diff, true) < 0) {
 			struct errbuf e2;
@@ -202,10 +240,10 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 			m->shared.base_seq = m->seq;
 		}
 	}
-	tx->large = count_nodes(tx->diff, LARGE_DIFF_NODES) > LARGE_DIFF_NODES;
 	log_info(LOG_CFG, "commit %" PRIu64 " by %s via %s%s", m->seq, tx->user, tx->client,
 	    confirming ? " (confirmed)" : "");
 	/* 6. apply */
+	STEP(tx, "running updated");
 	mgd_subs_finish(m, tx->txid, true, after_apply, tx);
 }
 
@@ -242,6 +280,7 @@ mgd_commit(struct mgd *m, const struct commit_req *req)
 {
 	struct tx *tx = calloc(1, sizeof(*tx));
 	struct cand *c = req->cand;
+	bool full;
 	int rc;
 
 	if (!tx) {
@@ -250,6 +289,7 @@ mgd_commit(struct mgd *m, const struct commit_req *req)
 	}
 	m->busy = true;
 	tx->m = m;
+	tx->t0 = mono();
 	tx->req = *req;
 	tx->user = strdup(req->user ? req->user : "root");
 	tx->client = strdup(req->client ? req->client : "cli");
@@ -262,24 +302,20 @@ mgd_commit(struct mgd *m, const struct commit_req *req)
 		tx_finish(tx, rc, tx->err.msg);
 		return;
 	}
-	/* 1. diff */
-	rc = cand_diff(m, c, &tx->diff);
-	if (rc < 0) {
-		tx_finish(tx, rc, "error: commit failed: (cannot compute the change)");
-		return;
+	/* 1. diff, over the edit log; after a full validation (2.) instead
+	 * when the whole tree has to be compared anyway */
+	full = !c->lazy && (c->t.all || c->full_next || m->full_validate);
+	if (!full) {
+		rc = cand_diff(m, c, &tx->diff);
+		if (rc < 0) {
+			tx_finish(tx, rc, "error: commit failed: (cannot compute the change)");
+			return;
+		}
+		STEP(tx, "diff");
 	}
 	/* 2. validate (an unchanged candidate is running: valid) */
-	if (tx->diff || c->full_next || c->t.all) {
-		if (c->full_next) {
-			bool all = c->t.all;
-			c->t.all = true; /* forces lyd_validate_all() */
-			rc = mgd_validate(m, c, &tx->diff, req->check, &tx->err);
-			c->t.all = all;
-			if (rc == 0)
-				c->full_next = false;
-		} else {
-			rc = mgd_validate(m, c, &tx->diff, req->check, &tx->err);
-		}
+	if (tx->diff || full) {
+		rc = mgd_validate(m, c, &tx->diff, req->check, &tx->err);
 		if (rc < 0) {
 			tx_finish(tx, rc, tx->err.msg);
 			return;
@@ -295,7 +331,7 @@ mgd_commit(struct mgd *m, const struct commit_req *req)
 				evtimer_del(m->confirm.timer);
 			mgd_hist_clear_confirm(m);
 		} else if (!req->check && req->confirm_min && m->confirm.pending) {
-			m->confirm.deadline = time(NULL) + (time_t)req->confirm_min * 60;
+			m->confirm.deadline = time(NULL) + (time_t)req->confirm_min * m->minute;
 			mgd_hist_write_confirm(m);
 			mgd_confirm_arm(m);
 			buf_printf(&tx->msgs,
@@ -309,8 +345,11 @@ mgd_commit(struct mgd *m, const struct commit_req *req)
 		return;
 	}
 	/* 3. prepare */
+	STEP(tx, "validated");
 	tx->txid = ++m->next_tx;
-	mgd_subs_prepare(m, tx->txid, tx->diff, req->check, after_prepare, tx);
+	mgd_subs_prepare(m, tx->txid, tx->diff,
+	    count_nodes(tx->diff, LARGE_DIFF_NODES) > LARGE_DIFF_NODES ? cand_get(m, c) : NULL,
+	    req->check, after_prepare, tx);
 }
 
 /* ---- commit confirmed ---- */

@@ -74,6 +74,20 @@ dupn(const char *p, size_t n)
 	return s;
 }
 
+/* --test-delay-ms: a wider window around the commit point, for the
+ * kill -9 test to land in. */
+static void
+test_delay(const struct mgd *m)
+{
+	struct timespec ts;
+
+	if (!m->test_delay_ms)
+		return;
+	ts.tv_sec = m->test_delay_ms / 1000;
+	ts.tv_nsec = (long)(m->test_delay_ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
 static void
 entry_free(struct hist_entry *e)
 {
@@ -194,7 +208,8 @@ list_files(struct mgd *m, const char *kind, uint64_t **out, size_t *n)
 		v[cnt++] = seq;
 	}
 	closedir(d);
-	qsort(v, cnt, sizeof(*v), cmp_u64);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_u64);
 	*out = v;
 	*n = cnt;
 	return 0;
@@ -392,8 +407,10 @@ mgd_hist_commit(struct mgd *m, uint64_t seq, const char *user, const char *clien
 		goto out;
 	}
 	hist_path(m, path, sizeof(path), "rec", seq);
+	test_delay(m);
 	/* THE COMMIT POINT */
 	rc = fs_write_atomic(path, b.p, b.len, 0640);
+	test_delay(m);
 	if (rc < 0) {
 		errbuf_set(
 		    err, rc, "error: commit failed: (cannot write %s: %s)", path, strerror(-rc));
@@ -403,7 +420,7 @@ mgd_hist_commit(struct mgd *m, uint64_t seq, const char *user, const char *clien
 		entry_push(&m->hist, &r);
 	m->hist.recs_since_snap++;
 	m->hist.bytes_since_snap += b.len;
-	if (m->hist.recs_since_snap >= SNAP_EVERY_RECS ||
+	if (m->hist.recs_since_snap >= (m->snap_every ? m->snap_every : SNAP_EVERY_RECS) ||
 	    m->hist.bytes_since_snap >= SNAP_EVERY_BYTES)
 		m->snap_due = true;
 out:
@@ -454,6 +471,7 @@ mgd_hist_maybe_snapshot(struct mgd *m, bool force)
 	if (rc == 0) {
 		hist_path(m, path, sizeof(path), "snap", m->seq);
 		rc = fs_write_atomic(path, b.p, b.len, 0640);
+		test_delay(m);
 	}
 	buf_free(&b);
 	if (rc < 0) {

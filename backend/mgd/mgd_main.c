@@ -76,6 +76,19 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 static void
+on_own(evutil_socket_t fd, short what, void *arg)
+{
+	struct mgd *m = arg;
+	struct errbuf err;
+
+	(void)fd;
+	(void)what;
+	errbuf_clear(&err);
+	if (!m->busy && m->shared.lazy && cand_own(m, &m->shared, &err) < 0)
+		log_warnx(LOG_CFG, "candidate: %s", err.msg);
+}
+
+static void
 on_snapshot(evutil_socket_t fd, short what, void *arg)
 {
 	struct mgd *m = arg;
@@ -98,6 +111,9 @@ main(int argc, char **argv)
 		{ "full-validate", no_argument, NULL, 'F' },
 		{ "check-incremental", no_argument, NULL, 'C' },
 		{ "rpc-daemon", required_argument, NULL, 'R' },
+		{ "snapshot-every", required_argument, NULL, 'S' },
+		{ "confirmed-minute", required_argument, NULL, 'M' },
+		{ "test-delay-ms", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -108,7 +124,8 @@ main(int argc, char **argv)
 	int c, rc, n;
 
 	memset(&m, 0, sizeof(m));
-	while ((c = getopt_long(argc, argv, "r:dFCR:h", opts, NULL)) != -1) {
+	m.minute = 60;
+	while ((c = getopt_long(argc, argv, "r:dFCR:S:M:T:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -121,6 +138,15 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			m.incremental_check = true;
+			break;
+		case 'S':
+			m.snap_every = (unsigned)atoi(optarg);
+			break;
+		case 'M':
+			m.minute = (unsigned)atoi(optarg);
+			break;
+		case 'T':
+			m.test_delay_ms = (unsigned)atoi(optarg);
 			break;
 		case 'R': {
 			char **v = realloc(m.rpc_daemons, (m.nrpc_daemons + 1) * sizeof(*v));
@@ -154,10 +180,16 @@ main(int argc, char **argv)
 		fatalx(LOG_MAIN, "out of memory");
 	if (mgd_hist_open(&m, &err) < 0)
 		fatalx(LOG_MAIN, "history: %s", err.msg);
-	if (cand_init_from_running(&m, &m.shared, &err) < 0)
-		fatalx(LOG_MAIN, "candidate: %s", err.msg);
+	/* running gets its defaults; the shared candidate starts as running
+	 * and copies it when idle */
+	if (lyd_validate_all(&m.running, m.ctx, LYD_VALIDATE_NO_STATE, NULL) != LY_SUCCESS)
+		log_warnx(LOG_CFG, "running configuration does not validate: %s", ly_errmsg(m.ctx));
+	m.shared.lazy = true;
+	m.shared.base_seq = m.seq;
 	mgd_confirm_load(&m);
 	m.snap_ev = event_new(m.base, -1, 0, on_snapshot, &m);
+	m.own_ev = event_new(m.base, -1, 0, on_own, &m);
+	event_active(m.own_ev, 0, 0);
 	m.srv = ipc_server_new(m.base, m.paths.mgd_sock, on_accept, &m, &err);
 	if (!m.srv)
 		fatalx(LOG_MAIN, "%s", err.msg);
@@ -177,6 +209,8 @@ main(int argc, char **argv)
 	event_free(sigint);
 	if (m.snap_ev)
 		event_free(m.snap_ev);
+	if (m.own_ev)
+		event_free(m.own_ev);
 	if (m.confirm.timer)
 		event_free(m.confirm.timer);
 	cand_fini(&m.shared);

@@ -765,7 +765,7 @@ h_get_configuration(struct sess *s, uint32_t id, struct lyd_node *rpc)
 			mgd_reply_err(s, id, -EPERM, "error: not in configuration mode");
 			return;
 		}
-		src = sess_cand(s)->tree;
+		src = cand_get(m, sess_cand(s));
 	} else {
 		src = m->running;
 	}
@@ -833,7 +833,7 @@ h_compare(struct sess *s, uint32_t id, struct lyd_node *rpc)
 		}
 		n = atoi(tgt) > 0 ? newt : m->running;
 	} else {
-		n = sess_cand(s)->tree;
+		n = cand_get(m, sess_cand(s));
 	}
 	rc = cfg_compare(m->schema, o, n, ipc_leaf_str(rpc, "edit-path"), path,
 	    path ? strlen(path) : 0, print_flags(s), &text, &pos, &e2);
@@ -909,7 +909,7 @@ h_complete(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	uint32_t i;
 
 	if (ds && !strcmp(ds, "candidate") && s->mode != MODE_NONE)
-		tree = sess_cand(s)->tree;
+		tree = cand_get(m, sess_cand(s));
 	if (tree && lyd_find_xpath(tree, ipc_leaf_str(rpc, "xpath"), &set) != LY_SUCCESS) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "error: %s", ly_errmsg(m->ctx));

@@ -134,8 +134,8 @@ slice_json(const struct sub *sub, const struct lyd_node *diff, int *rc)
 		for (i = 0; i < sub->nsub; i++)
 			if (!strcmp(sub->subtrees[i], key))
 				break;
-		if (i == sub->nsub)
-			continue;
+		if (i == sub->nsub || (top->flags & LYD_DEFAULT))
+			continue; /* not its subtree, or only implicit defaults */
 		s = NULL;
 		if (lyd_print_mem(&s, top, LYD_JSON, LYD_PRINT_SHRINK) != LY_SUCCESS || !s) {
 			free(s);
@@ -143,9 +143,11 @@ slice_json(const struct sub *sub, const struct lyd_node *diff, int *rc)
 			buf_free(&b);
 			return NULL;
 		}
-		/* {"mod:node":{...}} → "mod:node":{...} */
+		/* {"mod:node":{...}} → "mod:node":{...} ("{}": nothing explicit) */
 		len = strlen(s);
-		if (len >= 2) {
+		while (len > 2 && (s[len - 1] == '\n' || s[len - 1] == ' '))
+			len--;
+		if (len > 2) {
 			if (any)
 				buf_putc(&b, ',');
 			buf_append(&b, s + 1, len - 2);
@@ -244,9 +246,27 @@ prepare_reply(void *arg, int rc, struct lyd_node *reply, const char *msg)
 		prep_done(p);
 }
 
+/* Does diff touch any of sub's subtrees? */
+static bool
+touches(const struct sub *sub, const struct lyd_node *diff)
+{
+	const struct lyd_node *top;
+	char key[256];
+	size_t i;
+
+	LY_LIST_FOR(diff, top)
+	{
+		snprintf(key, sizeof(key), "%s:%s", top->schema->module->name, top->schema->name);
+		for (i = 0; i < sub->nsub; i++)
+			if (!strcmp(sub->subtrees[i], key))
+				return true;
+	}
+	return false;
+}
+
 void
-mgd_subs_prepare(
-    struct mgd *m, uint64_t txid, const struct lyd_node *diff, bool check, prep_cb cb, void *arg)
+mgd_subs_prepare(struct mgd *m, uint64_t txid, const struct lyd_node *diff,
+    const struct lyd_node *data, bool check, prep_cb cb, void *arg)
 {
 	struct prep *p = calloc(1, sizeof(*p));
 	struct prep_call *pc;
@@ -268,7 +288,15 @@ mgd_subs_prepare(
 		sub->state = SUB_IDLE;
 		if (!sub->synced || !sub->s->conn)
 			continue;
-		json = slice_json(sub, diff, &rc);
+		/* a large change goes as the whole new configuration (full) */
+		if (data && !touches(sub, diff))
+			continue;
+		json = slice_json(sub, data ? data : diff, &rc);
+		if (data && !json && rc == 0) {
+			json = strdup("{}"); /* all of its configuration went */
+			if (!json)
+				rc = -ENOMEM;
+		}
 		if (!json) {
 			if (rc < 0)
 				p->rc = rc;
@@ -277,6 +305,7 @@ mgd_subs_prepare(
 		rpc = mk_rpc(m, "config-prepare", txid);
 		pc = calloc(1, sizeof(*pc));
 		if (!rpc || !pc || lyd_new_term(rpc, NULL, "diff", json, 0, NULL) != LY_SUCCESS ||
+		    (data && lyd_new_term(rpc, NULL, "full", NULL, 0, NULL) != LY_SUCCESS) ||
 		    (check && lyd_new_term(rpc, NULL, "check-only", NULL, 0, NULL) != LY_SUCCESS)) {
 			free(json);
 			free(pc);
@@ -418,7 +447,7 @@ static void
 resync(struct mgd *m, struct sub *sub)
 {
 	struct resync *r = calloc(1, sizeof(*r));
-	struct lyd_node *full = NULL, *rpc = NULL;
+	struct lyd_node *rpc = NULL;
 	struct prep_call *pc = NULL;
 	struct prep *p = NULL;
 	char *json = NULL;
@@ -428,10 +457,10 @@ resync(struct mgd *m, struct sub *sub)
 		goto fail;
 	r->sub = sub;
 	r->txid = ++m->next_tx;
-	if (ydiff_full(NULL, m->running, &full) < 0)
+	/* the whole configuration, as plain data */
+	json = slice_json(sub, m->running, &rc);
+	if (rc < 0)
 		goto fail;
-	json = full ? slice_json(sub, full, &rc) : NULL;
-	lyd_free_all(full);
 	rpc = mk_rpc(m, "config-prepare", r->txid);
 	p = calloc(1, sizeof(*p));
 	pc = calloc(1, sizeof(*pc));
@@ -574,8 +603,15 @@ mgd_sub_route(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	snprintf(key, sizeof(key), "%s:%s", rpc->schema->module->name, rpc->schema->name);
 	sub = rpc_owner(m, key);
 	if (!sub || !sub->s->conn) {
+		struct sub *it;
+
 		d = daemon_for(m, rpc->schema->module->name);
-		if (d)
+		for (it = m->subs; d && it; it = it->next)
+			if (!strcmp(it->name, d))
+				break;
+		if (d && it)
+			snprintf(msg, sizeof(msg), "error: %s does not serve %s", d, key);
+		else if (d)
 			snprintf(msg, sizeof(msg), "error: %s is not running", d);
 		else
 			snprintf(msg, sizeof(msg), "error: no daemon serves %s", key);

@@ -151,44 +151,6 @@ mgd_val_error(struct mgd *m, struct buf *out, bool check, const char *path, cons
 		buf_printf(out, "error: commit failed: (%s)", reason);
 }
 
-/* Deletions made by validation (old choice-case data) join the change. */
-static void
-touched_add_deletes(struct touched *t, const struct lyd_node *vdiff)
-{
-	const struct lyd_node *top, *n;
-	const char *op;
-
-	LY_LIST_FOR(vdiff, top)
-	{
-		LYD_TREE_DFS_BEGIN(top, n)
-		{
-			op = ydiff_op(n);
-			if (op && !strcmp(op, "delete") && !(n->flags & LYD_DEFAULT))
-				touched_add_node(t, n);
-			LYD_TREE_DFS_END(top, n);
-		}
-	}
-}
-
-static bool
-has_delete(const struct lyd_node *vdiff)
-{
-	const struct lyd_node *top, *n;
-	const char *op;
-
-	LY_LIST_FOR(vdiff, top)
-	{
-		LYD_TREE_DFS_BEGIN(top, n)
-		{
-			op = ydiff_op(n);
-			if (op && !strcmp(op, "delete"))
-				return true;
-			LYD_TREE_DFS_END(top, n);
-		}
-	}
-	return false;
-}
-
 static size_t
 diff_size(const struct lyd_node *diff, size_t cap)
 {
@@ -215,26 +177,27 @@ recompute(struct mgd *m, struct cand *c, struct lyd_node **diff)
 	return cand_diff(m, c, diff);
 }
 
-/* Full validation; old choice-case data it deletes joins the change. */
+/*
+ * Full validation. Its change is computed afterwards, over the whole
+ * tree: libyang may have replaced old choice-case data, and asking
+ * lyd_validate_all() for its own diff costs more than the validation.
+ */
 static int
 validate_full(
     struct mgd *m, struct cand *c, struct lyd_node **diff, const char **path, const char **msg)
 {
-	struct lyd_node *vdiff = NULL;
 	const struct ly_err_item *e;
-	int rc = 0;
 
-	if (lyd_validate_all(&c->tree, m->ctx, LYD_VALIDATE_NO_STATE, &vdiff) != LY_SUCCESS) {
+	if (lyd_validate_all(&c->tree, m->ctx, LYD_VALIDATE_NO_STATE, NULL) != LY_SUCCESS) {
 		e = ly_err_last(m->ctx);
 		*path = e ? e->path : NULL;
 		*msg = e ? e->msg : NULL;
-		rc = -EINVAL;
-	} else if (vdiff && has_delete(vdiff)) {
-		touched_add_deletes(&c->t, vdiff);
-		rc = recompute(m, c, diff);
+		return -EINVAL;
 	}
-	lyd_free_all(vdiff);
-	return rc;
+	c->full_next = false;
+	lyd_free_all(*diff);
+	*diff = NULL;
+	return ydiff_full(m->running, c->tree, diff);
 }
 
 int
@@ -245,8 +208,8 @@ mgd_validate(struct mgd *m, struct cand *c, struct lyd_node **diff, bool check, 
 	char *const *del;
 	size_t ndel, i;
 	int rc = -EAGAIN;
-	bool incr = !c->t.all && !m->full_validate && sval_usable(m->sval) &&
-	            diff_size(*diff, SVAL_MAX_CHANGES) <= SVAL_MAX_CHANGES;
+	bool incr = *diff && !c->t.all && !c->full_next && !m->full_validate &&
+	            sval_usable(m->sval) && diff_size(*diff, SVAL_MAX_CHANGES) <= SVAL_MAX_CHANGES;
 
 	ly_err_clean(m->ctx, NULL);
 	if (incr) {

@@ -1028,7 +1028,8 @@ eval_musts(struct work *w)
 	size_t i;
 	ly_bool res;
 
-	qsort(w->evals.v, w->evals.n / 2, 2 * sizeof(void *), cmp_pair);
+	if (w->evals.n)
+		qsort(w->evals.v, w->evals.n / 2, 2 * sizeof(void *), cmp_pair);
 	for (i = 0; i + 1 < w->evals.n && !w->rc; i += 2) {
 		const struct lyd_node *node = w->evals.v[i];
 		const struct mref *mr = w->evals.v[i + 1];
@@ -1095,13 +1096,15 @@ sval_validate(struct sval *v, struct lyd_node **tree, const struct lyd_node *dif
 	if (!w.rc)
 		eval_musts(&w);
 	/* 4. mandatory nodes, choices, element counts */
-	qsort(w.mand.v, w.mand.n, sizeof(void *), cmp_ptr);
+	if (w.mand.n)
+		qsort(w.mand.v, w.mand.n, sizeof(void *), cmp_ptr);
 	for (i = 0; i < w.mand.n && !w.rc; i++) {
 		if (i && w.mand.v[i] == w.mand.v[i - 1])
 			continue;
 		check_node_children(&w, w.mand.v[i]);
 	}
-	qsort(w.mandtop.v, w.mandtop.n, sizeof(void *), cmp_ptr);
+	if (w.mandtop.n)
+		qsort(w.mandtop.v, w.mandtop.n, sizeof(void *), cmp_ptr);
 	for (i = 0; i < w.mandtop.n && !w.rc; i++) {
 		if (i && w.mandtop.v[i] == w.mandtop.v[i - 1])
 			continue;

@@ -49,7 +49,8 @@ struct change {
 
 struct ntx {
 	uint64_t txid;
-	struct lyd_node *diff; /* the effective change of the daemon's copy */
+	struct lyd_node *diff;     /* the effective change of the daemon's copy */
+	struct lyd_node *old_tree; /* a first full configuration: the copy before it */
 	struct change *ch;
 	size_t n, cap;
 	bool full;
@@ -387,7 +388,8 @@ nb_new(struct event_base *base, struct ly_ctx *ctx, const struct nb_cfg *cfg, st
 		nb->entries[i].ops = o;
 		nb->entries[i].rank = o->priority ? o->priority : rank_of(memo, object_of(s));
 	}
-	qsort(nb->entries, nb->nentries, sizeof(*nb->entries), cmp_entry);
+	if (nb->nentries)
+		qsort(nb->entries, nb->nentries, sizeof(*nb->entries), cmp_entry);
 	for (i = 0; i < nb->nrpcs; i++) {
 		s = lys_find_path(ctx, NULL, cfg->rpcs[i].path, 0);
 		if (!s || s->nodetype != LYS_RPC) {
@@ -632,6 +634,7 @@ tx_free(struct ntx *tx)
 {
 	if (!tx)
 		return;
+	lyd_free_all(tx->old_tree);
 	lyd_free_all(tx->diff);
 	free(tx->ch);
 	free(tx);
@@ -715,6 +718,12 @@ tx_undo(struct nb *nb, struct ntx *tx)
 {
 	struct lyd_node *rev = NULL;
 
+	if (tx->old_tree) {
+		lyd_free_all(nb->running);
+		nb->running = tx->old_tree;
+		tx->old_tree = NULL;
+		return;
+	}
 	if (!tx->diff)
 		return;
 	if (lyd_diff_reverse_all(tx->diff, &rev) != LY_SUCCESS ||
@@ -734,6 +743,8 @@ tx_end(struct nb *nb, bool applied)
 		return;
 	if (applied) {
 		run_phase(nb, tx, NB_APPLY, NULL);
+		lyd_free_all(tx->old_tree);
+		tx->old_tree = NULL;
 		if (tx->full)
 			nb->synced = true;
 	} else {
@@ -745,13 +756,28 @@ tx_end(struct nb *nb, bool applied)
 		nb->cfg->end(nb->cfg->arg, applied);
 }
 
-/* config-prepare: replay the slice, VALIDATE then PREPARE. */
+static bool
+has_explicit(const struct lyd_node *tree)
+{
+	const struct lyd_node *t;
+
+	LY_LIST_FOR(tree, t)
+	if (!(t->flags & LYD_DEFAULT))
+		return true;
+	return false;
+}
+
+/*
+ * config-prepare: replay the slice, VALIDATE then PREPARE. With full,
+ * the slice is the whole configuration (plain data): our change is what
+ * differs from our copy.
+ */
 static int
 prepare(struct nb *nb, const struct lyd_node *rpc, struct buf *errout)
 {
 	const char *diff_json = ipc_leaf_str(rpc, "diff"),
 	           *id = ipc_leaf_str(rpc, "transaction-id");
-	struct lyd_node *diff = NULL, *newtree = NULL, *top;
+	struct lyd_node *diff = NULL, *top;
 	struct ntx *tx;
 	int rc = 0;
 
@@ -770,38 +796,54 @@ prepare(struct nb *nb, const struct lyd_node *rpc, struct buf *errout)
 		rc = -EBADMSG;
 		goto fail;
 	}
-	if (tx->full) {
-		/* the whole configuration: what differs from our copy */
-		if (ydiff_apply(&newtree, diff, false) < 0 ||
-		    ydiff_full(nb->running, newtree, &tx->diff) < 0) {
+	if (tx->full && !has_explicit(nb->running)) {
+		/* the first configuration: it becomes our copy as it is, and
+		 * all of it is created */
+		tx->old_tree = nb->running;
+		nb->running = diff;
+		diff = NULL;
+		if (lyd_new_implicit_all(&nb->running, nb->ctx, LYD_IMPLICIT_NO_STATE, NULL) !=
+		    LY_SUCCESS) {
 			rc = -ENOMEM;
-			goto fail;
-		}
-		lyd_free_all(newtree);
-		newtree = NULL;
-		lyd_free_all(diff);
-	} else {
-		tx->diff = diff;
-	}
-	diff = NULL;
-	/* the new configuration in place; destroys keep their entries */
-	if (tx->diff) {
-		deleted_entries(nb, tx->diff, false);
-		if (ydiff_apply(&nb->running, tx->diff, true) < 0) {
-			buf_printf(errout,
-			    "error: %s: the change does not apply to its configuration",
-			    nb->cfg->name);
-			rc = -EINVAL;
-			goto fail;
-		}
-		LY_LIST_FOR(tx->diff, top)
-		collect(nb, tx, top, &rc);
-		if (rc < 0) {
 			tx_undo(nb, tx);
 			goto fail;
 		}
-		qsort(tx->ch, tx->n, sizeof(*tx->ch), cmp_change);
+		LY_LIST_FOR(nb->running, top)
+		{
+			if (!(top->flags & LYD_DEFAULT))
+				collect_created(nb, tx, top, &rc);
+		}
+	} else {
+		if (tx->full) {
+			/* the whole configuration: what differs from our copy */
+			rc = ydiff_full(nb->running, diff, &tx->diff);
+			lyd_free_all(diff);
+			if (rc < 0)
+				goto fail;
+		} else {
+			tx->diff = diff;
+		}
+		diff = NULL;
+		/* the new configuration in place; destroys keep their entries */
+		if (tx->diff) {
+			deleted_entries(nb, tx->diff, false);
+			if (ydiff_apply(&nb->running, tx->diff, true) < 0) {
+				buf_printf(errout,
+				    "error: %s: the change does not apply to its configuration",
+				    nb->cfg->name);
+				rc = -EINVAL;
+				goto fail;
+			}
+			LY_LIST_FOR(tx->diff, top)
+			collect(nb, tx, top, &rc);
+		}
 	}
+	if (rc < 0) {
+		tx_undo(nb, tx);
+		goto fail;
+	}
+	if (tx->n)
+		qsort(tx->ch, tx->n, sizeof(*tx->ch), cmp_change);
 	rc = run_phase(nb, tx, NB_VALIDATE, errout);
 	if (rc == 0)
 		rc = run_phase(nb, tx, NB_PREPARE, errout);
@@ -814,7 +856,6 @@ prepare(struct nb *nb, const struct lyd_node *rpc, struct buf *errout)
 	return 0;
 fail:
 	lyd_free_all(diff);
-	lyd_free_all(newtree);
 	tx_free(tx);
 	if (nb->cfg->end)
 		nb->cfg->end(nb->cfg->arg, false);

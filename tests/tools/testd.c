@@ -8,11 +8,12 @@
  * first, and can be told to refuse a change:
  *
  *   cairn-testd --root DIR --log FILE [--name N] [--fail-prepare TEXT]
- *               [--fail-validate TEXT] [--prepare-delay-ms N]
+ *               [--fail-validate TEXT] [--prepare-delay-ms N] [--no-rpcs] [--ends-only]
  *
  * --fail-* TEXT: refuse (in that phase) any node whose path holds TEXT.
  * It serves cairn-test:echo and cairn-test:reset-counters when that
- * module is in the YANG directory.
+ * module is in the YANG directory (not with --no-rpcs: one daemon serves
+ * an RPC).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,19 +39,23 @@ static struct {
 	const char *fail_prepare, *fail_validate;
 	int delay_ms;
 	bool synced_logged;
+	bool ends_only; /* log END and SYNCED lines only (benchmarks) */
 	struct nb *nb;
 } g;
 
 static int
 cb(struct nb_args *a)
 {
-	char *path = lyd_path(a->dnode, LYD_PATH_STD, NULL, 0);
 	const char *fail = a->phase == NB_PREPARE    ? g.fail_prepare
 	                   : a->phase == NB_VALIDATE ? g.fail_validate
 	                                             : NULL;
+	char *path = NULL;
 	int rc = 0;
 
-	if (g.log) {
+	if ((g.log && !g.ends_only) || fail)
+		path = lyd_path(a->dnode, LYD_PATH_STD, NULL, 0);
+
+	if (g.log && !g.ends_only) {
 		fprintf(g.log, "%s %s %s\n", nb_phase_name(a->phase), nb_event_name(a->event),
 		    path ? path : "?");
 		fflush(g.log);
@@ -182,6 +187,9 @@ main(int argc, char **argv)
 		{ "fail-prepare", required_argument, NULL, 'p' },
 		{ "fail-validate", required_argument, NULL, 'v' },
 		{ "prepare-delay-ms", required_argument, NULL, 'd' },
+		{ "no-rpcs", no_argument, NULL, 'N' },
+		{ "ends-only", no_argument, NULL, 'E' },
+		{ "debug", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nb_cfg cfg;
@@ -191,11 +199,11 @@ main(int argc, char **argv)
 	struct ly_ctx *ctx;
 	struct errbuf err;
 	const char *root = NULL;
-	bool has_test;
+	bool has_test, no_rpcs = false;
 	int c;
 
 	g.name = "cairn-testd";
-	while ((c = getopt_long(argc, argv, "r:n:l:p:v:d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:n:l:p:v:d:NED", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -219,6 +227,15 @@ main(int argc, char **argv)
 		case 'd':
 			g.delay_ms = atoi(optarg);
 			break;
+		case 'N':
+			no_rpcs = true;
+			break;
+		case 'E':
+			g.ends_only = true;
+			break;
+		case 'D':
+			log_set_level(LOG_LVL_DEBUG);
+			break;
 		default:
 			fprintf(stderr, "usage: cairn-testd --root DIR --log FILE [--name N] "
 			                "[--fail-prepare TEXT] [--fail-validate TEXT]\n");
@@ -241,7 +258,7 @@ main(int argc, char **argv)
 	cfg.name = g.name;
 	cfg.subtrees = subtrees;
 	cfg.nodes = nodes;
-	cfg.rpcs = has_test ? rpcs : NULL;
+	cfg.rpcs = has_test && !no_rpcs ? rpcs : NULL;
 	cfg.end = end;
 	g.nb = nb_new(base, ctx, &cfg, &err);
 	if (!g.nb) {
