@@ -189,7 +189,9 @@ cli_path_str(const struct cli_path *p, struct buf *b)
 void
 cli_prompt(const struct cli *c, struct buf *b)
 {
-	buf_printf(b, "%s@%s%s ", c->user, c->host, c->mode == CLI_MODE_CONFIG ? "#" : ">");
+	/* Junos: "user@host> ", or "user> " while no host-name is set */
+	buf_printf(b, "%s%s%s%s ", c->user, c->host[0] ? "@" : "", c->host,
+	    c->mode == CLI_MODE_CONFIG ? "#" : ">");
 }
 
 void

@@ -129,7 +129,7 @@ grep -q '^error: no daemon serves cairn-test-lab:get-widget-state$' "$T/out" ||
 
 step "? and TAB offer the new statements, enum descriptions and live values"
 tm_start s "$BIN/cairn --root $T"
-tm_wait_input s 'root@cairn> '
+tm_wait_input s 'root> '
 tm_type s 'show lab widgets '
 tm_type s '?'
 tm_wait s '^  color +Only widgets of this color$'
@@ -140,7 +140,7 @@ tm_send s Enter
 tm_wait s '^\[edit\]$'
 tm_type s 'set l'
 tm_send s Tab
-tm_wait_input s 'root@cairn# set lab '
+tm_wait_input s 'root# set lab '
 tm_type s '?'
 tm_wait s '^> widget +A widget$'
 tm_send s C-u
@@ -151,11 +151,11 @@ tm_wait s '^  red +Red as a fire engine$'
 tm_send s C-u
 tm_type s 'set lab widget w1 gateway '
 tm_send s Tab
-tm_wait_input s 'root@cairn# set lab widget w1 gateway gw1 '
+tm_wait_input s 'root# set lab widget w1 gateway gw1 '
 tm_send s C-u
 tm_type s 'set security ike gateway gw1 rek'
 tm_send s Tab
-tm_wait_input s 'root@cairn# set security ike gateway gw1 rekey-jitter '
+tm_wait_input s 'root# set security ike gateway gw1 rekey-jitter '
 tm_type s '?'
 tm_wait s '^  <rekey-jitter> +Random jitter added to rekey times, in percent$'
 echo "extra-module: ok"

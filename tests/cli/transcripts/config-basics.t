@@ -185,8 +185,9 @@ commit complete
 Exiting configuration mode
 $ show configuration system
 host-name lab1;
+$ show configuration security ike gateway gw-east | display set
 set security ike gateway gw-east ike-policy ike-pol
 set security ike gateway gw-east address 198.51.100.7
-set security ike gateway gw-east external-interface ge-0/0/0.0
 set security ike gateway gw-east dead-peer-detection interval 20
+set security ike gateway gw-east external-interface ge-0/0/0.0
 [exit 1]

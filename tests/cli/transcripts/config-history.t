@@ -94,7 +94,7 @@ $ show | compare
 +   }
 $ rename security ike gateway nosuch to gateway gw4
 rename security ike gateway nosuch to gateway gw4
-                    ^
+                            ^
 statement not found.
 $ copy security ike gateway gw1
 copy security ike gateway gw1
