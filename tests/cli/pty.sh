@@ -8,7 +8,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-start_mgd
+# a commit-confirmed "minute" of 3 seconds, so the automatic rollback
+# broadcast arrives during the test
+start_mgd --confirmed-minute 3
 # a configuration with two gateways and a policy, for live values
 cairn <<'CMDS' >/dev/null
 configure
@@ -189,6 +191,29 @@ tm_type s 'commit and-quit'
 tm_send s Enter
 tm_wait s '^commit complete$'
 tm_wait s '^Exiting configuration mode$'
+tm_wait_input s "$P> "
+
+step "commit confirmed: mgd's rollback broadcast appears above the line being typed"
+tm_type s 'configure'
+tm_send s Enter
+tm_wait_input s "$P# "
+tm_type s 'set security ike proposal p1 lifetime-seconds 7200'
+tm_send s Enter
+tm_type s 'commit confirmed 1'
+tm_send s Enter
+tm_wait s '^commit confirmed will be automatically rolled back in 1 minutes unless confirmed$'
+tm_wait_input s "$P# "
+tm_type s 'show security ike'
+tm_wait s '^Commit was not confirmed; automatic rollback complete\.$' 60
+tm_wait_input s "$P# show security ike"
+tm_send s Enter
+tm_wait s '^proposal p1 \{$'
+if tm_screen s | grep -q 'lifetime-seconds 7200;'; then
+	echo "the unconfirmed change is still there" >&2
+	exit 1
+fi
+tm_type s 'exit'
+tm_send s Enter
 tm_wait_input s "$P> "
 
 step "Ctrl-D at the prompt leaves the shell"
