@@ -496,6 +496,7 @@ exec_commit(struct cli *c, struct cm_call *k)
 		    "confirmed\n",
 		    *confirmed ? confirmed : "10");
 	cli_puts(c, "commit complete\n");
+	cli_refresh_host(c); /* the prompt follows a new host-name */
 	if (and_quit)
 		cm_leave(c, false);
 out:

@@ -130,6 +130,28 @@ cli_close(struct cli *c)
 	c->ly = NULL;
 }
 
+void
+cli_refresh_host(struct cli *c)
+{
+	struct lyd_node *rpc = NULL, *reply = NULL, *n;
+	struct errbuf msg;
+
+	if (!c->mgd || lyd_new_path(NULL, c->ly, "/cairn-mgmt:complete", NULL, 0, &rpc) ||
+	    lyd_new_term(rpc, NULL, "xpath", "/cairn-system:system/host-name", 0, NULL) ||
+	    lyd_new_term(rpc, NULL, "datastore", "running", 0, NULL) ||
+	    ipc_call(c->mgd, rpc, &reply, &msg) < 0)
+		goto out;
+	c->host[0] = '\0';
+	LY_LIST_FOR(lyd_child(reply), n)
+	{
+		if (strcmp(n->schema->name, "value") == 0)
+			snprintf(c->host, sizeof(c->host), "%s", lyd_get_value(n));
+	}
+out:
+	lyd_free_all(rpc);
+	lyd_free_all(reply);
+}
+
 /* --- paths --------------------------------------------------------------- */
 
 void

@@ -111,6 +111,10 @@ void cli_close(struct cli *c);
  * or -EINVAL when the command failed (c->failed is set too). */
 int cli_run_line(struct cli *c, const char *line);
 
+/* Asks mgd for the committed host-name again (after commit, rollback),
+ * for the prompt. */
+void cli_refresh_host(struct cli *c);
+
 /* The prompt ("user@host> ") and the banner ("[edit security]"), into b. */
 void cli_prompt(const struct cli *c, struct buf *b);
 void cli_banner(const struct cli *c, struct buf *b);

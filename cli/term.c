@@ -85,6 +85,22 @@ install_prompt(struct cli *c)
 	rl_callback_handler_install(g_prompt ? g_prompt : "> ", on_line);
 }
 
+/* A new prompt (the host name may have changed) with the line being
+ * typed kept, drawn on a fresh line. */
+static void
+install_prompt_keep(struct cli *c)
+{
+	struct buf b = BUF_INIT;
+	char *old = g_prompt;
+
+	cli_prompt(c, &b);
+	g_prompt = buf_steal(&b);
+	rl_set_prompt(g_prompt ? g_prompt : "> ");
+	free(old);
+	rl_on_new_line();
+	rl_forced_update_display();
+}
+
 /* Text before the cursor is inside an open quote. */
 static bool
 in_quote(void)
@@ -312,21 +328,19 @@ show_notifications(struct cli *c)
 {
 	struct lyd_node *notif;
 	struct errbuf err;
-	char *saved;
-	int point, rc;
+	int rc;
 	bool any = false;
 
-	saved = rl_copy_text(0, rl_end);
-	point = rl_point;
 	errbuf_clear(&err);
 	while ((rc = ipc_client_recv_notif(c->mgd, 0, &notif, &err)) == 0) {
 		const char *text = ipc_leaf_str(notif, "text");
 
 		if (!any) {
-			rl_save_prompt();
-			rl_replace_line("", 0);
-			rl_redisplay();
-			fputs("\r\n", stdout);
+			/* take the prompt's line (and the banner above it) for
+			 * the message; both are drawn again below it */
+			fputs("\r\033[K", stdout);
+			if (c->mode == CLI_MODE_CONFIG)
+				fputs("\033[A\033[K", stdout);
 			any = true;
 		}
 		if (text)
@@ -334,12 +348,19 @@ show_notifications(struct cli *c)
 		lyd_free_all(notif);
 	}
 	if (any) {
-		rl_restore_prompt();
-		rl_replace_line(saved ? saved : "", 0);
-		rl_point = point;
-		rl_forced_update_display();
+		if (c->mode == CLI_MODE_CONFIG) {
+			struct buf b = BUF_INIT;
+
+			buf_putc(&b, '\n');
+			cli_banner(c, &b);
+			buf_putc(&b, '\n');
+			fputs(buf_str(&b), stdout);
+			buf_free(&b);
+		}
+		/* the host name may have changed with a rollback */
+		cli_refresh_host(c);
+		install_prompt_keep(c);
 	}
-	free(saved);
 	if (rc != -ETIMEDOUT) {
 		fputs("\nerror: connection to cairn-mgd lost\n", stdout);
 		c->quit = true;
