@@ -69,6 +69,25 @@ module cairn-test-lab {
   }
 }
 YANG
+# An operational RPC in cairn-security, the module mgd routes to
+# cairn-iked: as the iked engineers will add theirs (it names its command
+# words, so the shell needs no table entry for it to exist).
+sed -i '$d' "$T/yang/cairn-security.yang"
+cat >>"$T/yang/cairn-security.yang" <<'YANG'
+  rpc get-test-ike-sa {
+    cx:cli-command "show security ike test-associations";
+    cx:min-class read-only;
+    description "Show IKE security associations (a test RPC).";
+    input {
+      leaf index {
+        type uint32 { range "1..4294967295"; }
+        description "Index of the security association";
+      }
+      leaf detail { type empty; description "Show detailed output"; }
+    }
+  }
+}
+YANG
 export CAIRN_YANG_DIR=$T/yang
 start_mgd
 
@@ -127,9 +146,33 @@ timeout 20 "$BIN/cairn" --root "$T" -c 'show lab widgets color red detail' >"$T/
 grep -q '^error: no daemon serves cairn-test-lab:get-widget-state$' "$T/out" ||
 	fail "unexpected: $(cat "$T/out")"
 
+step "a security RPC fails at once with mgd's 'cairn-iked is not running'"
+rc=0
+timeout 20 "$BIN/cairn" --root "$T" -c 'show security ike test-associations index 7 detail' \
+    >"$T/out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "exit status $rc: $(cat "$T/out")"
+diff -u - "$T/out" <<'EXP'
+error: cairn-iked is not running
+EXP
+rc=0
+"$BIN/cairn" --root "$T" -c 'show security ike test-associations index 0' >"$T/out" 2>&1 || rc=$?
+diff -u - "$T/out" <<'EXP'
+show security ike test-associations index 0
+                                          ^
+Value 0 is not within range (1..4294967295) at '0'
+EXP
+
 step "? and TAB offer the new statements, enum descriptions and live values"
 tm_start s "$BIN/cairn --root $T"
 tm_wait_input s 'root> '
+tm_type s 'show security ike '
+tm_type s '?'
+tm_wait s '^  test-associations +Show IKE security associations \(a test RPC\)$'
+tm_send s C-u
+tm_type s 'show security '
+tm_type s '?'
+tm_wait s '^  ike +Show Internet Key Exchange information$'
+tm_send s C-u
 tm_type s 'show lab widgets '
 tm_type s '?'
 tm_wait s '^  color +Only widgets of this color$'
