@@ -308,6 +308,49 @@ exec_delete(struct cli *c, struct cm_call *k)
 	return edit_line(c, k, CFG_CMD_DELETE, "delete");
 }
 
+/* insert <path> before|after <key or value>: mgd checks it (the walker has
+ * no grammar for the before/after tail); its errors still get a caret. */
+static int
+exec_insert(struct cli *c, struct cm_call *k)
+{
+	struct buf line = BUF_INIT;
+	struct rpc_pos pos = { 0, strlen("insert ") };
+	int rc;
+
+	if (k->count == 0)
+		return cli_err_set(&k->err, CERR_MISSING, k->ws->w[k->first - 1].end + 1, NULL);
+	pos.base = k->ws->w[k->first].off;
+	buf_puts(&line, "insert ");
+	sch_words_text(k->ws, k->first, k->count, &line);
+	rc = send_edit(c, buf_str(&line), &pos);
+	buf_free(&line);
+	return rc < 0 ? -ECANCELED : 0;
+}
+
+static bool
+complete_insert(struct cli *c, const struct cli_words *ws, size_t first, size_t count,
+    struct cands *cs, struct cli_err *err)
+{
+	size_t i;
+
+	/* the path as for set; after a value, where to put it */
+	for (i = first; i < first + count; i++)
+		if (!ws->w[i].quoted &&
+		    (strcmp(ws->w[i].s, "before") == 0 || strcmp(ws->w[i].s, "after") == 0)) {
+			if (i + 1 == first + count)
+				cands_add(cs, CAND_PLACEHOLDER, "<value>", "Existing entry or value");
+			return true;
+		}
+	if (!complete_path(c, CFG_CMD_DELETE, ws, first, count, cs, err))
+		return false;
+	if (cands_has_kind(cs, CAND_ENTER)) {
+		cands_remove_kind(cs, CAND_ENTER);
+		cands_add(cs, CAND_KEYWORD, "after", "Insert after this element");
+		cands_add(cs, CAND_KEYWORD, "before", "Insert before this element");
+	}
+	return true;
+}
+
 static int
 exec_edit(struct cli *c, struct cm_call *k)
 {
@@ -836,6 +879,8 @@ static const struct cm_cmdef cm_cmds[] = {
 	{ "delete", "Delete a data element", NULL, 0, 0, exec_delete, complete_delete },
 	{ "edit", "Edit a sub-element", NULL, 0, 0, exec_edit, complete_edit },
 	{ "exit", "Exit from this level", ARGS(exit_args), 0, exec_exit, NULL },
+	{ "insert", "Insert a new ordered data element", NULL, 0, 0, exec_insert,
+	    complete_insert },
 	{ "load", "Load configuration from ASCII file", ARGS(load_args), 0, exec_load, NULL },
 	{ "quit", "Quit from this level", ARGS(exit_args), 0, exec_exit, NULL },
 	{ "rename", "Rename a statement", NULL, 0, 0, exec_rename_copy, complete_rename_copy },

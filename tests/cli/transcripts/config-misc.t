@@ -1,7 +1,7 @@
 % # More configuration-mode commands and their errors: delete at a level
 % # (asks; script mode takes the default, no), run (with pipes, errors),
 % # show errors, show | compare rollback out of range, edit errors, top
-% # with a command, rollback with no number, quit configuration-mode.
+% # with a command, rollback with no number, quit configuration-mode, insert.
 $ configure
 Entering configuration mode
 $ set system host-name lab1
@@ -57,6 +57,30 @@ $ top frob
 top frob
     ^
 unknown command.
+$ set security ike proposal p2 dh-group group20
+set security ike proposal p2 dh-group group20
+    ^
+syntax error.
+$ set security ike proposal p3 dh-group group21
+set security ike proposal p3 dh-group group21
+    ^
+syntax error.
+$ insert security ike proposal p3 before proposal p1
+insert security ike proposal p3 before proposal p1
+       ^
+syntax error.
+$ show security ike | match proposal
+show security ike | match proposal
+     ^
+syntax error.
+$ insert security ike proposal p3 beside p1
+insert security ike proposal p3 beside p1
+       ^
+syntax error.
+$ insert
+insert
+       ^
+missing argument.
 $ rollback
 load complete
 $ quit configuration-mode
