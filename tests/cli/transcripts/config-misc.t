@@ -57,25 +57,17 @@ $ top frob
 top frob
     ^
 unknown command.
+$ top
 $ set security ike proposal p2 dh-group group20
-set security ike proposal p2 dh-group group20
-    ^
-syntax error.
 $ set security ike proposal p3 dh-group group21
-set security ike proposal p3 dh-group group21
-    ^
-syntax error.
 $ insert security ike proposal p3 before proposal p1
-insert security ike proposal p3 before proposal p1
-       ^
-syntax error.
 $ show security ike | match proposal
-show security ike | match proposal
-     ^
-syntax error.
+proposal p3 {
+proposal p1;
+proposal p2 {
 $ insert security ike proposal p3 beside p1
 insert security ike proposal p3 beside p1
-       ^
+                                ^
 syntax error.
 $ insert
 insert
