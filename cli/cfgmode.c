@@ -338,7 +338,8 @@ complete_insert(struct cli *c, const struct cli_words *ws, size_t first, size_t 
 		if (!ws->w[i].quoted &&
 		    (strcmp(ws->w[i].s, "before") == 0 || strcmp(ws->w[i].s, "after") == 0)) {
 			if (i + 1 == first + count)
-				cands_add(cs, CAND_PLACEHOLDER, "<value>", "Existing entry or value");
+				cands_add(
+				    cs, CAND_PLACEHOLDER, "<value>", "Existing entry or value");
 			return true;
 		}
 	if (!complete_path(c, CFG_CMD_DELETE, ws, first, count, cs, err))
@@ -879,8 +880,7 @@ static const struct cm_cmdef cm_cmds[] = {
 	{ "delete", "Delete a data element", NULL, 0, 0, exec_delete, complete_delete },
 	{ "edit", "Edit a sub-element", NULL, 0, 0, exec_edit, complete_edit },
 	{ "exit", "Exit from this level", ARGS(exit_args), 0, exec_exit, NULL },
-	{ "insert", "Insert a new ordered data element", NULL, 0, 0, exec_insert,
-	    complete_insert },
+	{ "insert", "Insert a new ordered data element", NULL, 0, 0, exec_insert, complete_insert },
 	{ "load", "Load configuration from ASCII file", ARGS(load_args), 0, exec_load, NULL },
 	{ "quit", "Quit from this level", ARGS(exit_args), 0, exec_exit, NULL },
 	{ "rename", "Rename a statement", NULL, 0, 0, exec_rename_copy, complete_rename_copy },
