@@ -114,7 +114,7 @@ widget w1 {
     gateway gw1;
 }
 EXP
-diff -u - <(cairn -c 'show configuration security ike | display set | match rekey') <<'EXP'
+diff -u - <(cairn -c 'show configuration security ike gateway gw1 | display set | match rekey') <<'EXP'
 set security ike gateway gw1 rekey-jitter 10
 EXP
 

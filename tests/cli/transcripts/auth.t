@@ -31,6 +31,27 @@ class super-user;
 authentication {
     encrypted-password /* SECRET-DATA */;
 }
+$ show configuration security ike policy pol1 | display json
+{
+  "cairn-security:security": {
+    "ike": {
+      "policy": [
+        {
+          "name": "pol1",
+          "proposals": [
+            "p1"
+          ],
+          "pre-shared-key": {
+            "ascii-text": "/* SECRET-DATA */"
+          }
+        }
+      ]
+    }
+  }
+}
+$ show configuration security ike policy pol1 | display set
+set security ike policy pol1 proposals p1
+set security ike policy pol1 pre-shared-key ascii-text /* SECRET-DATA */
 $ configure
 error: permission denied
 $ show system commit
