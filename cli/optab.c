@@ -13,6 +13,7 @@
 #include <libyang/libyang.h>
 
 #include "fmt.h"
+#include "fmt_security.h"
 #include "hist.h"
 #include "rpc.h"
 #include "schema.h"
@@ -221,6 +222,7 @@ static const struct arg_spec rollback_args[] = {
 	    .max = 49 },
 };
 
+#define SECST   "cairn-security-state:"
 #define ARGS(a) .args = (a), .nargs = sizeof(a) / sizeof((a)[0])
 #define NOARGS  .args = NULL, .nargs = 0
 
@@ -251,6 +253,49 @@ static const struct op_cmd op_cmds[] = {
 	    .format = fmt_commit_history },
 	{ "show system rollback", "Show rolled back configuration", ARGS(rollback_args),
 	    .flags = OPF_PIPE_CFG, .run = run_show_system_rollback },
+	/* cairn-iked (yang/cairn-security-state.yang, cli/fmt_security.c) */
+	{ "show security ike security-associations",
+	    "Show Internet Key Exchange security associations",
+	    .rpc = SECST "get-ike-security-associations-information", NOARGS,
+	    .positional = "peer-address", .flags = OPF_PIPE_DATA, .format = fmt_sec_ike_sa },
+	{ "show security ike active-peer", "Show active IKE peers",
+	    .rpc = SECST "get-ike-active-peer-information", NOARGS, .positional = "peer-address",
+	    .flags = OPF_PIPE_DATA, .format = fmt_sec_active_peer },
+	{ "show security ike tunnel-map", "Show tunnel mapping of IKE gateways on SPUs",
+	    .rpc = SECST "get-ike-tunnel-map-information", NOARGS, .flags = OPF_PIPE_DATA,
+	    .format = fmt_sec_tunnel_map },
+	{ "show security ipsec security-associations", "Show IPSec security associations",
+	    .rpc = SECST "get-security-associations-information", NOARGS, .flags = OPF_PIPE_DATA,
+	    .format = fmt_sec_ipsec_sa },
+	{ "show security ipsec statistics", "Show IPSec statistics",
+	    .rpc = SECST "get-ipsec-statistics-information", NOARGS, .flags = OPF_PIPE_DATA,
+	    .format = fmt_sec_ipsec_stats },
+	{ "show security ipsec tunnel-distribution",
+	    "Show how tunnels are distributed over the SPUs",
+	    .rpc = SECST "get-ipsec-tunnel-distribution", NOARGS, .flags = OPF_PIPE_DATA,
+	    .format = fmt_sec_tunnel_dist },
+	{ "show security ipsec inactive-tunnels",
+	    "Show IPSec tunnels that have no security association",
+	    .rpc = SECST "get-ipsec-inactive-tunnels", NOARGS, .flags = OPF_PIPE_DATA,
+	    .format = fmt_sec_inactive },
+	{ "clear security ike security-associations", "Clear IKE security associations",
+	    .rpc = SECST "clear-ike-security-associations", NOARGS, .positional = "peer-address",
+	    .flags = OPF_PIPE_DATA, .format = fmt_sec_quiet },
+	{ "clear security ipsec security-associations", "Clear IPSec security associations",
+	    .rpc = SECST "clear-ipsec-security-associations", NOARGS, .flags = OPF_PIPE_DATA,
+	    .format = fmt_sec_quiet },
+	{ "clear security ipsec statistics", "Clear IPSec statistics",
+	    .rpc = SECST "clear-ipsec-statistics", NOARGS, .flags = OPF_PIPE_DATA,
+	    .format = fmt_sec_quiet },
+	{ "request security re-distribution ipsec-vpn", "Move a gateway's tunnels to another SPU",
+	    .rpc = SECST "request-ipsec-re-distribution", NOARGS, .flags = OPF_PIPE_DATA,
+	    .format = fmt_sec_message },
+	{ "show interfaces", "Show interface information (st0 secure tunnel interfaces)",
+	    .rpc = SECST "get-interface-information", NOARGS, .positional = "interface-name",
+	    .flags = OPF_PIPE_DATA, .format = fmt_sec_interfaces },
+	{ "show route", "Show routing table information (routes into st0)",
+	    .rpc = SECST "get-route-information", NOARGS, .positional = "destination",
+	    .flags = OPF_PIPE_DATA, .format = fmt_sec_route },
 };
 
 /* Help of the words that only lead to commands. */
@@ -266,6 +311,7 @@ static const struct {
 	{ "request security", "Make security requests" },
 	{ "request security ike", "Make Internet Key Exchange requests" },
 	{ "request security ipsec", "Make IP Security requests" },
+	{ "request security re-distribution", "Re-distribute tunnels over the SPUs" },
 	{ "set", "Set CLI properties, date/time, craft interface message" },
 	{ "set cli", "Set CLI properties" },
 	{ "show", "Show system information" },

@@ -1290,8 +1290,9 @@ rpc_interfaces(const struct lyd_node *in, struct lyd_node *out, struct errbuf *e
 		rc |= put(l, "admin-status", "%s", u->disabled ? "down" : "up");
 		rc |= put(l, "oper-status", "%s", !u->disabled && s->up ? "up" : "down");
 		rc |= put(l, "multipoint", "%s", u->u.multipoint ? "true" : "false");
-		if (u->u.mtu)
-			rc |= put(l, "mtu", "%u", u->u.mtu);
+		/* dp.h: mtu 0 is the backend's default, 1400 for userspace */
+		if (u->u.mtu || (d->dp && dp_backend_kind(d->dp) == DP_BACKEND_USERSPACE))
+			rc |= put(l, "mtu", "%u", u->u.mtu ? u->u.mtu : 1400);
 		rc |= put(l, "tunnels-up", "%u", s->up);
 		rc |= put(l, "tunnels", "%u", s->tunnels);
 		rc |= put_u64(l, "input-packets", s->in_p);

@@ -674,6 +674,16 @@ xl_manual(struct iked_want *w, const struct lyd_node *vpn, const struct lyd_node
 		want_err(w, enc, "missing mandatory statement: 'algorithm'");
 		return;
 	}
+	if (strncmp(ea, "aes-", 4) == 0 && strstr(ea, "gcm")) {
+		/* One manual key serves both directions (Junos manual SAs): with
+		 * GCM both directions would use the same nonces (RFC 4106 8.1). */
+		want_err(w, child(enc, "algorithm"),
+		    "%s cannot be used with manual keys: both directions share the key, so "
+		    "they would reuse GCM nonces (use aes-128-cbc or aes-256-cbc with an "
+		    "authentication algorithm)",
+		    ea);
+		return;
+	}
 	if (strcmp(ea, "aes-128-gcm") == 0) {
 		m.out.enc = DP_ENC_AES_GCM_128;
 		klen = 20;

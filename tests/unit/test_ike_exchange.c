@@ -1036,13 +1036,22 @@ test_config_change(void **state)
 	assert_int_equal(peer_reconfigure(p.a), 0);
 	net_advance(p.n, 20000);
 	expect_up(&p, 2);
-	/* v1: same tunnel, same SPIs; v2: a new tunnel with AES-256. */
+	/* v1: same tunnel, same SPIs; v2: the same tunnel (ID and history
+	 * kept) with a new CHILD SA with AES-256. */
 	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &u1), 0);
 	assert_int_equal(u1.sa[0].spi_in, t1.sa[0].spi_in);
 	assert_int_equal(u1.sa[0].spi_out, t1.sa[0].spi_out);
-	assert_int_equal(ike_engine_tunnel(p.a->e, 131074, &u2), -ENOENT);
-	assert_int_equal(ike_engine_tunnel(p.a->e, 131075, &u2), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131075, &u2), -ENOENT);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131074, &u2), 0);
 	assert_true(u2.up);
+	{
+		unsigned k;
+		bool changed = false;
+
+		for (k = 0; k < u2.n_events; k++)
+			changed |= u2.events[k].ev == IKE_EV_CONFIG_CHANGED;
+		assert_true(changed);
+	}
 	assert_int_equal(u2.sa[0].suite.encr_bits, 256);
 	assert_int_not_equal(u2.sa[0].spi_in, t2.sa[0].spi_in);
 	assert_true(peer_ike_sa(p.a, &s1));

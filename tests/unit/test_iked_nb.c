@@ -478,6 +478,16 @@ test_refusals(void **state)
 	    "set security ipsec vpn m1 manual authentication key ascii-text "
 	    "abcdefghijklmnopqrstuvwxyz012345\n",
 	    (const char *const[]){ "'vpn m1'", "aes-128-cbc needs a key of 16 bytes", NULL });
+	commit_refused(0,
+	    "set interfaces st0 unit 5 family inet address 10.254.0.1/30\n"
+	    "set security ipsec vpn m1 bind-interface st0.5\n"
+	    "set security ipsec vpn m1 manual gateway 192.0.2.2\n"
+	    "set security ipsec vpn m1 manual local-address 192.0.2.1\n"
+	    "set security ipsec vpn m1 manual spi 300\n"
+	    "set security ipsec vpn m1 manual encryption algorithm aes-128-gcm\n"
+	    "set security ipsec vpn m1 manual encryption key hexadecimal "
+	    "000102030405060708090a0b0c0d0e0f10111213\n",
+	    (const char *const[]){ "'vpn m1'", "reuse GCM nonces", NULL });
 	/* nothing of the refusals reached the dataplane or the configuration */
 	assert_null(ike_conf_find_vpn(S[0].d->cur.conf, "m1"));
 	assert_int_equal(S[0].d->obj.n_units, 2);
@@ -709,11 +719,17 @@ test_policy_based(void **state)
 	commit_ok(0, "set security ike gateway gw nat-keepalive 30\n");
 	assert_int_equal(dp_mock_count(S[0].m, DPM_POLICY_ADD), 0);
 	assert_int_equal(dp_mock_count(S[0].m, DPM_POLICY_DEL), 0);
-	/* the VPN re-established: new tunnel, its policies follow it */
+	/* the VPN re-established: the same tunnel, its policies stay */
 	commit_ok(0, "set security ipsec vpn pb df-bit copy\n");
-	assert_int_equal(dp_mock_count(S[0].m, DPM_POLICY_ADD), 2);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_POLICY_ADD), 0);
 	for (i = 0; i < S[0].d->obj.n_pols; i++)
-		assert_int_not_equal(S[0].d->obj.pols[i].tunnel_id, tid);
+		assert_int_equal(S[0].d->obj.pols[i].tunnel_id, tid);
+	/* other addresses: the policies are replaced */
+	commit_ok(0, "set security zones security-zone untrust address-book address remote "
+	             "10.3.0.0/24\n");
+	assert_int_equal(dp_mock_count(S[0].m, DPM_POLICY_DEL), 2);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_POLICY_ADD), 2);
+	assert_int_equal(ike_conf_find_vpn(S[0].d->cur.conf, "pb")->policy_remote[0].lo.b[1], 3);
 	/* removing the policies removes them from the dataplane */
 	commit_refused(0, "delete security policies\n", (const char *const[]){ "neither", NULL });
 }
