@@ -91,7 +91,7 @@ out=$(printf '%s\n' \
 cli 1 show route 10.99.0.1 | grep -q "10.99.0.0/24" || fail "new route missing"
 
 log "a commit changing vpn6 only (df-bit): vpn6 re-established, vpn4 untouched"
-host 1 ping -c 400 -i 0.01 -W 1 10.2.0.2 >"$LAB/ping4.log" 2>&1 &
+ip netns exec "$P-h1" ping -c 400 -i 0.01 -W 1 10.2.0.2 >"$LAB/ping4.log" 2>&1 &
 pingpid=$!
 PIDS="$PIDS $pingpid"
 out=$(printf 'set security ipsec vpn vpn6 df-bit set\n' | configure 1) || fail "vpn6 commit: $out"

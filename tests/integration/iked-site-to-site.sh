@@ -123,8 +123,11 @@ cli 1 show security ipsec security-associations detail |
 	grep -q "User cleared IPSec SA" || fail "the clear is not in the tunnel's history"
 
 log "cairn-iked restarted on gw2 (kill -9): the running configuration brings the tunnel back"
+before=$(ipsec_spis 1 vpn1 | head -1)
 iked_kill 2
 iked_start 2
 wait_tunnel_up 2 vpn1 40
+renewed() { s=$(ipsec_spis 1 vpn1 | head -1); [ -n "$s" ] && [ "$s" != "$before" ]; }
+wait_for 40 "gw1 to replace the SAs of the restarted peer" renewed
 wait_for 40 "ping after iked restart" ping_ok 1 10.2.0.2
 log "PASS"

@@ -19,7 +19,9 @@
 #   lab_init                      namespaces' prefix, temp dir, WAN bridge, trap
 #   lab_site N                    gwN and hN wired to the WAN and to each other
 #   lab_nat_site N                (for later tests) gwN behind a NAT namespace
-#   gw N CMD... / host N CMD...   run a command in gwN's / hN's namespace
+#   gw N CMD... / host N CMD...   run a command in gwN's / hN's namespace (in the
+#                                 background, use ip netns exec "$P-hN" directly:
+#                                 $! of a backgrounded function is a subshell's)
 #   appliance_start N [ARGS]      cairn-mgd + cairn-iked in gwN (root $LAB/gwN);
 #                                 ARGS go to cairn-iked
 #   iked_stop N / iked_kill N / iked_start N   (cairn-iked only)
@@ -62,6 +64,12 @@ lab_cleanup() {
 		done
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
+	done
+	# anything still running in our namespaces was started here
+	for s in $SITES; do
+		for ns in "$P-gw$s" "$P-h$s" "$P-nat$s"; do
+			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		done
 	done
 	for s in $SITES; do
 		ip netns del "$P-gw$s" 2>/dev/null
@@ -201,7 +209,9 @@ iked_ready() {
 iked_start() {
 	n=$1
 	shift
-	gw "$n" "$BIN/cairn-iked" --root "$LAB/gw$n" "$@" >>"$LAB/gw$n/iked.log" 2>&1 &
+	# not through gw(): a backgrounded function is a subshell, and $! would
+	# be its pid, not the daemon's
+	ip netns exec "$P-gw$n" "$BIN/cairn-iked" --root "$LAB/gw$n" "$@" >>"$LAB/gw$n/iked.log" 2>&1 &
 	eval "IKED_PID_$n=$!"
 	PIDS="$PIDS $!"
 	wait_for 30 "cairn-iked in gw$n" iked_ready "$n"
@@ -228,7 +238,7 @@ iked_kill() {
 appliance_start() {
 	n=$1
 	shift
-	gw "$n" "$BIN/cairn-mgd" --root "$LAB/gw$n" >>"$LAB/gw$n/mgd.log" 2>&1 &
+	ip netns exec "$P-gw$n" "$BIN/cairn-mgd" --root "$LAB/gw$n" >>"$LAB/gw$n/mgd.log" 2>&1 &
 	PIDS="$PIDS $!"
 	wait_for 30 "cairn-mgd in gw$n" mgd_ready "$n"
 	iked_start "$n" "$@"
@@ -368,7 +378,7 @@ tcp_transfer() {
 	src=$1
 	dst=$2
 	size=$3
-	host "$dst" iperf3 -s -1 -p 5201 >"$LAB/iperf-s.log" 2>&1 &
+	ip netns exec "$P-h$dst" iperf3 -s -1 -p 5201 >"$LAB/iperf-s.log" 2>&1 &
 	spid=$!
 	PIDS="$PIDS $spid"
 	wait_for 10 "iperf3 server in h$dst" sh -c "ip netns exec $P-h$dst ss -ltn | grep -q ':5201'"
