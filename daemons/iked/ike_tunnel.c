@@ -142,8 +142,11 @@ ike_tunnel_dp_set(struct ike_tunnel *t, struct ike_sa *sa)
 		 * its configured selectors but each has its own. */
 		const struct ike_child *ch, *newest = NULL;
 
-		ike_list_foreach(ch, it, &t->children, struct ike_child, tun_link) if (ch->ts &&
-		    ch->n_tsl && ch->n_tsr) newest = ch;
+		ike_list_foreach(ch, it, &t->children, struct ike_child, tun_link)
+		{
+			if (ch->ts && ch->n_tsl && ch->n_tsr)
+				newest = ch;
+		}
 		if (newest) {
 			d.n_local = newest->n_tsl;
 			d.local = newest->ts;

@@ -757,6 +757,20 @@ xl_manual(struct iked_want *w, const struct lyd_node *vpn, const struct lyd_node
 	m.in = m.out;
 	m.in.dir = DP_DIR_IN;
 	m.in.replay_window = 0; /* no anti-replay with manual keys (no rekey resets the counter) */
+	{
+		size_t i;
+
+		/* the inbound SA is (SPI, our address): one manual VPN each */
+		for (i = 0; i < w->n_manual; i++)
+			if (w->manual[i].spi == m.spi &&
+			    memcmp(&w->manual[i].local, &m.local, sizeof(m.local)) == 0) {
+				want_err(w, child(n, "spi"),
+				    "SPI %u toward this local address is already used by VPN %s",
+				    m.spi, w->manual[i].name);
+				explicit_bzero(&m, sizeof(m));
+				return;
+			}
+	}
 	m.path = lyd_path(vpn, LYD_PATH_STD, NULL, 0);
 	arr = realloc(w->manual, (w->n_manual + 1) * sizeof(*arr));
 	if (!arr) {
