@@ -55,8 +55,19 @@ fail() {
 lab_cleanup() {
 	rc=$?
 	set +e
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do
+	# newest first: cairn-iked before its cairn-mgd (an orderly shutdown;
+	# mgd leaks the sessions of subscribers still connected when it exits)
+	rev=""
+	for p in $PIDS; do rev="$p $rev"; done
+	for p in $rev; do
+		kill "$p" 2>/dev/null
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+	done
+	for p in $rev; do
 		i=0
 		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
 			sleep 0.05
