@@ -1339,15 +1339,22 @@ xl_st0(struct iked_want *w, const struct lyd_node *ifn)
 	}
 }
 
+static int
+cmp_want_unit(const void *a, const void *b)
+{
+	const struct want_unit *x = a, *y = b;
+
+	return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+/* w->units is sorted by unit number once the interfaces are read. */
 const struct want_unit *
 iked_want_unit(const struct iked_want *w, uint32_t unit)
 {
-	size_t i;
+	struct want_unit key;
 
-	for (i = 0; i < w->n_units; i++)
-		if (w->units[i].unit == unit)
-			return &w->units[i];
-	return NULL;
+	key.unit = unit;
+	return w->n_units ? bsearch(&key, w->units, w->n_units, sizeof(key), cmp_want_unit) : NULL;
 }
 
 static int
@@ -1668,6 +1675,8 @@ iked_want_build(const struct lyd_node *tree, struct iked_want *w)
 		if (strcmp(val(n, "name"), "st0") == 0)
 			xl_st0(w, n);
 	}
+	if (w->n_units > 1)
+		qsort(w->units, w->n_units, sizeof(*w->units), cmp_want_unit);
 	if (sec)
 		xl_policies(w, sec);
 	FOR_CHILDREN(n, desc(ro, "static"), "route") xl_route(w, n);
