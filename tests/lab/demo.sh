@@ -203,7 +203,7 @@ kill_namespace_procs() {
 	for ns in "$@"; do
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
 	done
-	for ((i = 0; i < 40; i++)); do
+	for ((i = 0; i < 10; i++)); do
 		left=
 		for ns in "$@"; do left=$left$(ip netns pids "$ns" 2>/dev/null); done
 		[ -z "$left" ] && return 0
@@ -247,15 +247,18 @@ cleanup_stale() {
 # directory holding our pid); a lab still running makes us refuse, one
 # left behind by a killed script is cleaned up first
 claim_state() {
-	local new tries=0
-	mkdir -p "$STATE_ROOT"
-	chmod 755 "$STATE_ROOT"
+	local new tries=0 stale
 	while :; do
-		new=$(mktemp -d "$STATE_ROOT/.new.XXXXXX")
+		tries=$((tries + 1))
+		[ $tries -le 5 ] || die "cannot claim $STATE"
+		# (another lab's teardown may remove an empty $STATE_ROOT meanwhile)
+		mkdir -p -m 755 "$STATE_ROOT" 2>/dev/null || true
+		new=$(mktemp -d "$STATE_ROOT/.new.XXXXXX" 2>/dev/null) || continue
 		echo $$ >"$new/pid"
 		echo "$SITES" >"$new/sites"
 		echo "$BIN" >"$new/bin"
 		if mv -T "$new" "$STATE" 2>/dev/null; then
+			OWNED=1
 			break
 		fi
 		rm -rf "$new"
@@ -264,9 +267,7 @@ claim_state() {
 			err "Leave its shell (exit), or stop it with: $SELF --stop${NAME_OPT}"
 			exit 1
 		fi
-		tries=$((tries + 1))
-		[ $tries -le 3 ] || die "cannot claim $STATE"
-		local stale=$STATE_ROOT/.stale.$$
+		stale=$STATE_ROOT/.stale.$$
 		if mv -T "$STATE" "$stale" 2>/dev/null; then
 			say "A previous demo lab '$NAME' was left behind (its script is gone): cleaning it up."
 			cleanup_stale "$stale"
@@ -365,19 +366,22 @@ fi
 LAB=
 PIDS=()      # "pid role site" of every daemon, in start order
 TORN=0
+OWNED=0      # 1 once $STATE is ours: teardown touches nothing before
 HOLDING=0
 RC_SIGNAL=
 
 teardown() {
 	local rc=$1 i p role s left=0 ns
 	[ $TORN = 1 ] && return 0
+	[ $OWNED = 1 ] || return 0
 	TORN=1
 	trap '' INT TERM HUP QUIT PIPE
 	set +e
 	if [ ${#PIDS[@]} -gt 0 ] || [ -n "$LAB" ]; then
 		header "Stopping the lab"
 	fi
-	if [ $rc -ne 0 ] && [ -n "$LAB" ] && [ -d "$LAB" ]; then
+	# the daemons' last words, when something failed (not on a signal)
+	if [ $rc -ne 0 ] && [ -z "$RC_SIGNAL" ] && [ -n "$LAB" ] && [ -d "$LAB" ]; then
 		for f in "$LAB"/site-?/*.log; do
 			say "--- last lines of ${f#"$LAB"/}"
 			tail -n 15 "$f"
@@ -463,6 +467,8 @@ on_exit() {
 
 on_signal() {
 	local sig=$1 code=$2
+	# nobody reads our output any more: stop writing it
+	[ "$sig" != PIPE ] || exec >/dev/null
 	if [ $HOLDING = 1 ] && [ "$sig" != HUP ]; then
 		RC_SIGNAL=0
 	else
@@ -894,7 +900,9 @@ if [ "$MODE" = tour ]; then
 		say "Stop it with: $SELF --stop${NAME_OPT} (or SIGTERM/Ctrl-C to pid $$)"
 		say "lab ready"
 		HOLDING=1
-		sleep infinity &
+		# in a namespace of the lab, like every process of it: if this
+		# script is killed, the next run or --stop ends it too
+		ip netns exec "$NS_WAN" sleep infinity &
 		SLEEP_PID=$!
 		PIDS+=("$SLEEP_PID sleep 0")
 		wait $SLEEP_PID || true
@@ -921,10 +929,11 @@ say ""
 
 # The shell runs as a job of its own (set -m): it has the terminal, Ctrl-C
 # reaches it alone (dropping the line being typed, as on Junos), not make,
-# this script or the daemons. Its pid goes to $STATE/shell for --stop.
+# this script or the daemons. Its pid goes to $STATE/shell for --stop. It
+# runs in site-a's namespace, like every process of the lab.
 set -m
 sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$STATE/shell" \
-	"$BIN/cairn" --root "$LAB/site-a" || true
+	ip netns exec "$(ns_site 1)" "$BIN/cairn" --root "$LAB/site-a" || true
 set +m
 rm -f "$STATE/shell"
 exit 0
