@@ -383,7 +383,7 @@ tm_wait_input() {
 }
 
 run_pty() {
-	local lab P='root@site-a> '
+	local lab hint P="root@site-a> "
 	root_snapshot "$T/root.before"
 	log "on a terminal: the lab, then site-a's shell"
 	tm -f /dev/null new-session -d -s d -x 132 -y 50 \
@@ -395,7 +395,12 @@ run_pty() {
 	lab=$(lab_dir "$T/pty.out")
 	need "$T/pty.out" "site-a ⇄ site-b: IKE SA and IPsec SA pair up"
 	need "$T/pty.out" "3 packets transmitted, 3 received, 0% packet loss"
-	need "$T/pty.out" "--attach site-b( --name $N)? +site-b's shell"
+	# the command printed for site-b's shell works (with a command added)
+	hint=$(sed -n "s/^  site-b's shell: *//p" "$T/pty.out")
+	[ -n "$hint" ] || fail "no hint for site-b's shell"
+	(cd /tmp && $hint show security ike security-associations) >"$T/hint.out" 2>&1 ||
+		fail "'$hint': $(cat "$T/hint.out")"
+	need "$T/hint.out" "^[0-9]+ +UP +[0-9a-f]{16}  [0-9a-f]{16}  IKEv2 +192\.0\.2\.1$"
 
 	log "a show command"
 	tm send-keys -t d -l "show security ike security-associations"

@@ -878,13 +878,13 @@ cli_a() { "$BIN/cairn" --root "$LAB/site-a" "$@"; }
 
 others() {
 	local i
-	say "Other nodes, from another terminal (as root):"
+	say "The other nodes, from another terminal (as root):"
 	for ((i = 2; i <= SITES; i++)); do
-		printf '  %-52s %s\n' "$SELF --attach $(site_name $i)${NAME_OPT}" "$(site_name $i)'s shell"
+		printf '  %-21s %s\n' "$(site_name $i)'s shell:" "$SELF${NAME_OPT} --attach $(site_name $i)"
 	done
-	printf '  %-52s %s\n' "$SELF --attach host-a${NAME_OPT}" "a shell on host-a (try: ping 10.2.0.2)"
-	printf '  %-52s %s\n' "ip netns exec $(ns_host 2) ping 10.1.0.2" "any command on a host"
-	say "  (--attach site-b runs: ip netns exec $(ns_site 2) $BIN/cairn --root $LAB/site-b)"
+	printf '  %-21s %s\n' "a shell on host-a:" "$SELF${NAME_OPT} --attach host-a"
+	printf '  %-21s %s\n' "a command on host-b:" "ip netns exec $(ns_host 2) ping 10.1.0.2"
+	say "  (--attach site-b is: ip netns exec $(ns_site 2) $BIN/cairn --root $LAB/site-b)"
 	say "Logs: $LAB/site-*/{mgd,iked}.log (removed with the lab)."
 }
 
@@ -932,8 +932,14 @@ say ""
 # this script or the daemons. Its pid goes to $STATE/shell for --stop. It
 # runs in site-a's namespace, like every process of the lab.
 set -m
+rc=0
 sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$STATE/shell" \
-	ip netns exec "$(ns_site 1)" "$BIN/cairn" --root "$LAB/site-a" || true
+	ip netns exec "$(ns_site 1)" "$BIN/cairn" --root "$LAB/site-a" || rc=$?
 set +m
 rm -f "$STATE/shell"
+# 1: a command failed in the session (normal); 143, 129: ended by --stop or
+# a closed terminal; 2: it could not start; other signals: it crashed
+if [ $rc -eq 2 ] || { [ $rc -ge 128 ] && [ $rc -ne 143 ] && [ $rc -ne 129 ]; }; then
+	die "the shell ended with status $rc"
+fi
 exit 0
