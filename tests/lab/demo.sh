@@ -366,6 +366,7 @@ fi
 LAB=
 PIDS=()      # "pid role site" of every daemon, in start order
 TORN=0
+SANITIZER_REPORT=0
 OWNED=0      # 1 once $STATE is ours: teardown touches nothing before
 HOLDING=0
 RC_SIGNAL=
@@ -426,6 +427,12 @@ teardown() {
 		for ns in "${nss[@]}"; do ip netns del "$ns" 2>/dev/null; done
 		say "  namespaces removed: ${nss[*]}"
 	fi
+	# a sanitizer build (make demo SANITIZE=1, its ctest) fails on any report
+	if [ -n "$LAB" ] && grep -lE "Sanitizer|runtime error:" "$LAB"/site-?/*.log >/dev/null 2>&1; then
+		err "a sanitizer report from a daemon:"
+		grep -hE -A25 "Sanitizer|runtime error:" "$LAB"/site-?/*.log | head -n 80 >&2
+		SANITIZER_REPORT=1
+	fi
 	if [ -n "$LAB" ] && safe_lab_dir "$LAB"; then
 		rm -rf "$LAB"
 		say "  $LAB removed"
@@ -450,6 +457,7 @@ teardown() {
 		err "left behind:$left"
 		return 1
 	fi
+	[ $SANITIZER_REPORT = 0 ] || return 1
 	if [ -n "$LAB" ]; then
 		say "  ${C_G}${S_OK}${C_0} nothing left behind (namespaces, processes, veths, TUN devices, routes, files)"
 	fi
