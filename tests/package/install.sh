@@ -57,12 +57,13 @@ command -v debootstrap >/dev/null || { echo "SKIP: needs debootstrap (packaging/
 mapfile -t debs < <(ls "$DEB_DIR"/cairn_*.deb 2>/dev/null)
 [ ${#debs[@]} -eq 1 ] || { echo "FAIL: expected one cairn_*.deb in $DEB_DIR" >&2; exit 1; }
 DEB=${debs[0]}
-if ! dpkg-deb -c "$DEB" | grep -q ' ./usr/bin/cairn$'; then
+listing=$(dpkg-deb -c "$DEB")
+if ! grep -q ' ./usr/bin/cairn$' <<<"$listing"; then
 	echo "SKIP: the package has no cairn shell (cli/ not in this build)"
 	exit 77
 fi
 # the units, in start order (mgd first), from the package itself
-UNITS=$(dpkg-deb -c "$DEB" | awk '{ print $NF }' | sed -n 's|^\./usr/lib/systemd/system/||p' |
+UNITS=$(printf '%s\n' "$listing" | awk '{ print $NF }' | sed -n 's|^\./usr/lib/systemd/system/||p' |
 	sort | awk '/cairn-mgd/ { print; next } { rest = rest " " $0 } END { print rest }' | xargs)
 export UNITS
 
