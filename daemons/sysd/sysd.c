@@ -194,6 +194,28 @@ uid_unique(const struct lyd_node *dnode, struct errbuf *err)
 
 /* ---- callbacks ---- */
 
+/*
+ * The running configuration sent at (re)connection cannot be refused
+ * usefully: mgd would disconnect sysd, which would reconnect and be
+ * refused again, managing nothing meanwhile. There a failed check is
+ * logged and the statement left unapplied (ensure_user() refuses the
+ * same account again, with its reason, at the end); in a commit it
+ * fails the commit.
+ */
+static int
+soften(struct nb_args *a, int rc)
+{
+	char *path;
+
+	if (rc >= 0 || nb_synced(g.nb))
+		return rc;
+	path = lyd_path(a->dnode, LYD_PATH_STD, NULL, 0);
+	log_warnx(LOG_CFG, "%s: %s; not applied", path ? path : "?", a->err->msg);
+	free(path);
+	errbuf_clear(a->err);
+	return 0;
+}
+
 static int
 mark_dirty(const char *name)
 {
@@ -242,7 +264,7 @@ user_cb(struct nb_args *a)
 		if ((rc = user_load(a->dnode, &u, a->err)) == 0)
 			rc = uid_unique(a->dnode, a->err);
 		user_fini(&u);
-		return rc;
+		return soften(a, rc);
 	case NB_PREPARE:
 		if (mark_dirty(nb_str(a->dnode, "name")) < 0)
 			return nb_fail(a->err, -ENOMEM, "out of memory");
@@ -251,7 +273,7 @@ user_cb(struct nb_args *a)
 		if ((rc = user_load(a->dnode, &u, a->err)) == 0)
 			rc = acct_check(g.acct, &u.a, still_configured, NULL, a->err);
 		user_fini(&u);
-		return rc;
+		return soften(a, rc);
 	case NB_ABORT:
 	case NB_APPLY:
 		return 0;
@@ -272,16 +294,17 @@ hostname_cb(struct nb_args *a)
 	switch (a->phase) {
 	case NB_VALIDATE:
 		if (g.set_hostname && strlen(name) > HOST_NAME_MAX)
-			return nb_fail(a->err, -EINVAL,
-			    "a host name longer than %d characters cannot be set", HOST_NAME_MAX);
+			return soften(a, nb_fail(a->err, -EINVAL,
+			                     "a host name longer than %d characters cannot be set",
+			                     HOST_NAME_MAX));
 		return 0;
 	case NB_PREPARE:
 		if (!g.set_hostname)
 			return 0;
 		/* setting the name it already has shows whether we may */
 		if (gethostname(cur, sizeof(cur)) < 0 || sethostname(cur, strlen(cur)) < 0)
-			return nb_fail(
-			    a->err, -errno, "cannot set the host name: %s", strerror(errno));
+			return soften(a, nb_fail(a->err, -errno, "cannot set the host name: %s",
+			                     strerror(errno)));
 		return 0;
 	case NB_APPLY:
 		g.hostname_changed = true;

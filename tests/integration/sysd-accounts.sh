@@ -179,11 +179,17 @@ stop_sysd -KILL
 useradd -u 4400 -g cairn -N -m -s "$SHELL_BIN" carol # created; its record entry still pending
 printf '# as a crash left it\nbob 4101\ncarol -\nnever -\nvictim 4242\n' \
 	>"$T/var/lib/cairn/sysd-accounts"
-# bob is deleted while cairn-sysd is down; carol is configured
+# bob is deleted while cairn-sysd is down; carol is configured; and
+# svcacct, whose name is taken: the resynchronisation must not fail on it
 ok_commit "delete system login user bob
-set system login user carol class operator"
+set system login user carol class operator
+set system login user svcacct class operator"
 restart_sysd --manage-accounts --set-hostname
 wait_for 30 "bob's account to go" sh -c '! getent passwd bob'
+grep -q "user\[name='svcacct'\]: account 'svcacct' already exists .*; not applied" "$T/sysd.log" ||
+	fail "no word about svcacct"
+[ "$(getent passwd svcacct)" = "svcacct:x:4300:4300::/home/svcacct:/bin/sh" ] || fail "svcacct changed"
+ok_commit "delete system login user svcacct"
 [ "$(record)" = "carol 4400" ] || fail "record: $(record)"
 [ "$(getent passwd victim)" = "victim:x:4243:4243::/home/victim:/bin/sh" ] || fail "victim touched"
 grep -q "account victim has uid 4243, not 4242 as created: left alone" "$T/sysd.log" ||
