@@ -690,6 +690,13 @@ create(struct acct *a, const struct acct_user *u, struct errbuf *err)
 		argv[n++] = "--comment";
 		argv[n++] = u->gecos;
 	}
+	if (!u->hash) {
+		/* key logins only ('*', not '!': sshd refuses locked accounts);
+		 * not secret, so no chpasswd needed. A hash goes through
+		 * chpasswd's stdin, never the command line. */
+		argv[n++] = "--password";
+		argv[n++] = "*";
+	}
 	argv[n++] = "--";
 	argv[n++] = u->name;
 	argv[n] = NULL;

@@ -125,7 +125,7 @@ for u in $units; do
 		[ "$caps" = "CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_NET_RAW" ] ||
 			fail "$u: capabilities $caps"
 		[ "$(val ProtectHome)" = yes ] || fail "$u: ProtectHome"
-		max=4.5
+		max=5.0
 		;;
 	esac
 	if [ "$u" != cairn-mgd.service ]; then
@@ -148,7 +148,7 @@ if command -v systemd-analyze >/dev/null; then
 		case $u in
 		cairn-mgd.service) max=2.0 ;;
 		cairn-sysd.service) max=3.5 ;;
-		*) max=4.5 ;;
+		*) max=5.0 ;;
 		esac
 		score=$(systemd-analyze security --offline=yes --root="$X/root" "$u" 2>/dev/null |
 			sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
