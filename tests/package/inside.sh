@@ -10,6 +10,11 @@
 #            units (unit-run.sh), the factory default, login users through
 #            the shell, SSH logins with their classes, failing commits,
 #            deletion, reconciliation after a cairn-sysd restart
+#   systemd  (systemd is PID 1: install.sh boots the root as a container)
+#            the units active with their hardening as the kernel sees it
+#            (bounding set, no_new_privs, seccomp), one log line per
+#            message, a login user over the distribution's own sshd
+#            (port 22, PAM), Restart=on-failure, the shared /run/cairn
 #   purge    apt-get purge: the accounts, the group, the shell in
 #            /etc/shells and the state go; an account Cairn did not
 #            create stays
@@ -55,10 +60,10 @@ phase_install() {
 	}
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' cairn)
 	[ "$st" = "ii " ] || fail "cairn is '$st' after apt-get -f install"
-	step "openssh-server (recommended by cairn)"
-	apt-get install -y -q openssh-server >"$T/logs/apt-ssh.log" 2>&1 || {
+	step "openssh-server (recommended by cairn), systemd (for the systemd phase)"
+	apt-get install -y -q openssh-server systemd >"$T/logs/apt-ssh.log" 2>&1 || {
 		tail -n 30 "$T/logs/apt-ssh.log"
-		fail "apt-get install openssh-server"
+		fail "apt-get install openssh-server systemd"
 	}
 
 	step "postinst: group cairn, /usr/bin/cairn in /etc/shells"
@@ -241,6 +246,91 @@ commit") || fail "deleting bob: $out"
 	stop_units
 }
 
+# capmask "CAP_A CAP_B": the CapBnd mask /proc shows for that set
+capmask() {
+	local m=0 c n
+	for c in $1; do
+		case ${c#CAP_} in
+		CHOWN) n=0 ;; DAC_OVERRIDE) n=1 ;; DAC_READ_SEARCH) n=2 ;; FOWNER) n=3 ;;
+		FSETID) n=4 ;; KILL) n=5 ;; SETGID) n=6 ;; SETUID) n=7 ;; NET_BIND_SERVICE) n=10 ;;
+		NET_ADMIN) n=12 ;; NET_RAW) n=13 ;; SYS_ADMIN) n=21 ;; AUDIT_WRITE) n=29 ;;
+		*) fail "capmask: no number for $c" ;;
+		esac
+		m=$((m | (1 << n)))
+	done
+	printf '%016x\n' "$m"
+}
+status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+phase_systemd() {
+	local u pid want out old
+	step "systemd: the units are active, nothing failed"
+	out=$(systemctl is-system-running || true)
+	case $out in running | degraded) ;; *) fail "system state: $out" ;; esac
+	for u in "${UNITS[@]}"; do
+		systemctl is-active --quiet "$u" || {
+			systemctl status --no-pager "$u" || true
+			fail "$u is not active"
+		}
+	done
+	out=$(systemctl list-units --failed --plain --no-legend 'cairn*')
+	[ -z "$out" ] || fail "failed: $out"
+
+	step "systemd: bounding set, no_new_privs and seccomp as the units say"
+	for u in "${UNITS[@]}"; do
+		pid=$(systemctl show -p MainPID --value "$u")
+		want=$(capmask "$(sed -n 's/^CapabilityBoundingSet=//p' "/usr/lib/systemd/system/$u")")
+		[ "$(status_of "$pid" CapBnd)" = "$want" ] ||
+			fail "$u: CapBnd $(status_of "$pid" CapBnd), expected $want"
+		[ "$(status_of "$pid" NoNewPrivs)" = 1 ] || fail "$u: no_new_privs not set"
+		[ "$(status_of "$pid" Seccomp)" = 2 ] || fail "$u: no seccomp filter"
+		# each message once: syslog only when stderr is the journal
+		out=$(journalctl --no-pager -o cat -u "$u")
+		printf '%s\n' "$out" | grep -E '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} cairn-' &&
+			fail "$u: lines logged twice (stderr and syslog)"
+		echo "   $u: pid $pid, CapBnd $want, no_new_privs, seccomp"
+	done
+
+	step "systemd: gina (super-user) over the distribution's sshd on port 22 (PAM)"
+	systemctl is-active --quiet ssh.service || fail "ssh.service is not running"
+	mkdir -p "$T/ssh"
+	ssh-keygen -q -t ed25519 -N '' -C gina@test -f "$T/ssh/gina"
+	out=$(shell "configure
+set system login user gina class super-user
+set system login user gina authentication ssh-ed25519 \"$(cat "$T/ssh/gina.pub")\"
+commit") || fail "commit of gina: $out"
+	as22() {
+		ssh -F /dev/null -i "$T/ssh/gina" -o BatchMode=yes -o StrictHostKeyChecking=no \
+			-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR gina@127.0.0.1 "$@"
+	}
+	out=$(as22 'show configuration system login user gina class' 2>&1) || fail "gina: $out"
+	[ "$out" = "class super-user;" ] || fail "gina saw: $out"
+	out=$(as22 'configure
+set system host-name under-systemd
+commit' 2>&1) || fail "gina's commit: $out"
+	expect_in "$out" '^commit complete$'
+	[ "$(hostname)" = under-systemd ] || fail "host name: $(hostname) (sethostname under seccomp)"
+
+	step "systemd: Restart=on-failure brings cairn-mgd back after SIGKILL; cairn-sysd resubscribes"
+	old=$(systemctl show -p MainPID --value cairn-mgd.service)
+	kill -KILL "$old"
+	wait_for 30 "a new cairn-mgd" bash -c \
+		"p=\$(systemctl show -p MainPID --value cairn-mgd.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $old ]"
+	wait_for 30 "cairn-mgd to answer" cairn-rpc --timeout 2
+	wait_for 30 "cairn-sysd to resubscribe" bash -c \
+		"journalctl --no-pager -o cat -u cairn-mgd.service | grep -q 'cairn-sysd: synchronised at commit' &&
+		 [ \$(journalctl --no-pager -o cat -u cairn-mgd.service | grep -c 'cairn-sysd subscribed') -ge 2 ]"
+	out=$(cairn -c 'show configuration system host-name')
+	[ "$out" = "host-name under-systemd;" ] || fail "after the restart: $out"
+
+	step "systemd: stopping cairn-sysd leaves /run/cairn to cairn-mgd (RuntimeDirectoryPreserve)"
+	systemctl stop cairn-sysd.service
+	[ -S /run/cairn/mgd.sock ] || fail "/run/cairn/mgd.sock went with cairn-sysd"
+	cairn-rpc --timeout 2 >/dev/null || fail "cairn-mgd unreachable"
+	systemctl start cairn-sysd.service
+	systemctl is-active --quiet cairn-sysd.service || fail "cairn-sysd did not start again"
+}
+
 phase_purge() {
 	step "apt-get purge cairn: accounts, group, shell, state go; localadmin stays"
 	apt-get purge -y -q cairn >"$T/logs/apt-purge.log" 2>&1 || {
@@ -248,6 +338,7 @@ phase_purge() {
 		fail "apt-get purge"
 	}
 	getent passwd dave >/dev/null && fail "dave's account survived the purge"
+	getent passwd gina >/dev/null && fail "gina's account survived the purge"
 	getent group cairn >/dev/null && fail "group cairn survived the purge"
 	grep -q cairn /etc/shells && fail "cairn still in /etc/shells"
 	[ ! -e /var/lib/cairn ] || fail "/var/lib/cairn left"
@@ -260,6 +351,7 @@ phase_purge() {
 case ${1:?phase} in
 install) phase_install ;;
 run) phase_run ;;
+systemd) phase_systemd ;;
 purge) phase_purge ;;
 *) fail "unknown phase $1" ;;
 esac

@@ -9,16 +9,43 @@
 #   ├── unshare --net (loopback only)
 #   │   └── chroot ROOT inside.sh run   units started by unit-run.sh,
 #   │                                   sshd on 127.0.0.1:2222, logins
+#   ├── unshare (PID, mount, UTS, IPC, network) --boot: systemd as PID 1
+#   │   of a container over ROOT (its own cgroups below the host's,
+#   │   cairn-pkgtest-PID); nsenter ... inside.sh systemd: the units as
+#   │   systemd runs them, the distribution's sshd, Restart=
 #   └── chroot ROOT inside.sh purge
 #
 # The root comes from testroot.sh (debootstrap minbase, cached under
 # /var/cache/cairn/testroot). When the test ends, however it ends, the
 # namespaces die with every process in them (PID 1 exits, unshare
-# --kill-child), their mounts with them, and the root is deleted. Roots
-# left by a run killed outright are swept at the next start.
+# --kill-child), their mounts with them, the container's cgroups are
+# removed and the root is deleted. Roots and cgroups left by a run killed
+# outright are swept at the next start. The systemd phase needs the
+# host's cgroup hierarchies (hybrid: /sys/fs/cgroup/systemd and unified;
+# or cgroup2 at /sys/fs/cgroup); without them it is skipped, with a note.
 # Skipped (77) without root, debootstrap or a cairn shell in the package.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+
+# cgroups for a container: hybrid (systemd + unified) or cgroup2 only
+cg_roots() {
+	if [ -d /sys/fs/cgroup/systemd ] && [ -d /sys/fs/cgroup/unified ]; then
+		echo /sys/fs/cgroup/systemd /sys/fs/cgroup/unified
+	elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		echo /sys/fs/cgroup
+	fi
+}
+# cg_remove NAME: the container's cgroups, deepest first
+cg_remove() {
+	local r d
+	for r in $(cg_roots); do
+		[ -d "$r/$1" ] || continue
+		find "$r/$1" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+		[ -d "$r/$1" ] && echo "note: $r/$1 not removed (processes left?)" >&2
+	done
+	return 0
+}
+
 
 # ---- inner stage: PID 1 of the new namespaces ----
 if [ "${1:-}" = --inner ]; then
@@ -46,8 +73,72 @@ if [ "${1:-}" = --inner ]; then
 	umount "$R/var/lib/apt/lists" "$R/var/cache/apt/archives"
 	unshare --net -- bash -c 'ip link set lo up && exec "$@"' - \
 		chroot "$R" /usr/bin/env -i CAIRN_TEST_UNITS="$UNITS" HOME=/root TERM=dumb /t/inside.sh run
+	if [ -n "$(cg_roots)" ]; then
+		for r in $(cg_roots); do mkdir "$r/$CGNAME"; done
+		unshare --pid --mount --uts --ipc --net --fork --propagation private \
+			--kill-child=SIGKILL -- bash "$0" --boot "$W" "$CGNAME" >"$R/t/logs/boot.log" 2>&1 &
+		boot=$!
+		sd=
+		for _ in $(seq 100); do
+			sd=$(cat "/proc/$boot/task/$boot/children" 2>/dev/null | awk '{ print $1 }')
+			[ -n "$sd" ] && break
+			sleep 0.1
+		done
+		[ -n "$sd" ] || { echo "FAIL: the container did not start" >&2; exit 1; }
+		in_ct() { nsenter -t "$sd" -a -r -w /usr/bin/env -i CAIRN_TEST_UNITS="$UNITS" \
+			HOME=/root TERM=dumb "$@"; }
+		state=$(timeout 120 nsenter -t "$sd" -a -r -w systemctl is-system-running --wait || true)
+		echo "== systemd booted: $state"
+		in_ct /t/inside.sh systemd
+		in_ct systemctl poweroff || true
+		for _ in $(seq 300); do
+			kill -0 "$boot" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$boot" 2>/dev/null || true
+		wait "$boot" 2>/dev/null || true
+		cg_remove "$CGNAME"
+	else
+		echo "note: no cgroup hierarchy for a container here: systemd phase skipped"
+	fi
 	in_root /t/inside.sh purge
 	exit 0
+fi
+
+# ---- systemd's stage: PID 1 of a container over the root ----
+if [ "${1:-}" = --boot ]; then
+	W=$2
+	CG=$3
+	R=$W/root
+	mount --make-rprivate /
+	mount --bind "$R" "$R"
+	mount -t proc proc "$R/proc"
+	mount --bind /sys "$R/sys"
+	mount -o remount,bind,ro "$R/sys"
+	if [ -d "/sys/fs/cgroup/systemd/$CG" ]; then
+		mount -t tmpfs -o mode=755 tmpfs "$R/sys/fs/cgroup"
+		for h in systemd unified; do
+			mkdir -p "$R/sys/fs/cgroup/$h"
+			mount --bind "/sys/fs/cgroup/$h/$CG" "$R/sys/fs/cgroup/$h"
+		done
+	else
+		mount --bind "/sys/fs/cgroup/$CG" "$R/sys/fs/cgroup"
+	fi
+	mount -t tmpfs -o mode=755 tmpfs "$R/dev"
+	for n in null zero full random urandom tty; do
+		touch "$R/dev/$n"
+		mount --bind "/dev/$n" "$R/dev/$n"
+	done
+	mkdir -p "$R/dev/pts" "$R/dev/shm" "$R/dev/net"
+	mount -t devpts -o newinstance,ptmxmode=0666 devpts "$R/dev/pts"
+	ln -s pts/ptmx "$R/dev/ptmx"
+	if [ -e /dev/net/tun ]; then
+		touch "$R/dev/net/tun"
+		mount --bind /dev/net/tun "$R/dev/net/tun"
+	fi
+	mount -t tmpfs -o mode=755 tmpfs "$R/run"
+	mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
+	exec chroot "$R" /usr/bin/env -i container=cairn-pkgtest /lib/systemd/systemd --system
 fi
 
 # ---- outer stage (host) ----
@@ -81,7 +172,17 @@ for d in "$BASE"/cairn-pkgtest.*; do
 	rm -rf --one-file-system "$d"
 done
 
+# and their containers' cgroups
+for r in $(cg_roots); do
+	for d in "$r"/cairn-pkgtest-*; do
+		[ -d "$d" ] || continue
+		kill -0 "${d##*-}" 2>/dev/null && continue
+		cg_remove "$(basename "$d")"
+	done
+done
+
 W=$(mktemp -d "$BASE/cairn-pkgtest.XXXXXX")
+export CGNAME=cairn-pkgtest-$$
 echo "$$ $(awk '{ print $22 }' /proc/$$/stat)" >"$W/owner"
 NSPID=
 cleanup() {
@@ -97,6 +198,7 @@ cleanup() {
 			tail -n 25 "$f"
 		done
 	fi
+	cg_remove "$CGNAME"
 	rm -rf --one-file-system "$W"
 	exit $rc
 }
