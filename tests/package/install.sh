@@ -52,6 +52,7 @@ if [ "${1:-}" = --inner ]; then
 	W=$2
 	R=$W/root
 	mount --make-rprivate /
+	mount -t proc proc /proc # this PID namespace's view (nsenter -t, $!)
 	mount --bind "$R" "$R" # a mount point: unit-run.sh remounts it read-only
 	mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 	mount --bind /sys "$R/sys"
@@ -80,21 +81,29 @@ if [ "${1:-}" = --inner ]; then
 		boot=$!
 		sd=
 		for _ in $(seq 100); do
-			sd=$(cat "/proc/$boot/task/$boot/children" 2>/dev/null | awk '{ print $1 }')
-			[ -n "$sd" ] && break
+			# the container's PID 1, once it is systemd (not the stage before the exec)
+			sd=$(awk -v p="$boot" '$1 == "PPid:" && $2 == p { split(FILENAME, f, "/"); print f[3]; exit }' \
+				/proc/[0-9]*/status 2>/dev/null || true)
+			[ -n "$sd" ] && [ "$(cat "/proc/$sd/comm" 2>/dev/null)" = systemd ] && break
+			sd=
 			sleep 0.1
 		done
 		[ -n "$sd" ] || { echo "FAIL: the container did not start" >&2; exit 1; }
 		in_ct() { nsenter -t "$sd" -a -r -w /usr/bin/env -i CAIRN_TEST_UNITS="$UNITS" \
 			HOME=/root TERM=dumb "$@"; }
+		for _ in $(seq 600); do
+			in_ct test -S /run/systemd/private && break
+			sleep 0.1
+		done
 		state=$(timeout 120 nsenter -t "$sd" -a -r -w systemctl is-system-running --wait || true)
 		echo "== systemd booted: $state"
 		in_ct /t/inside.sh systemd
-		in_ct systemctl poweroff || true
+		kill -s RTMIN+4 "$sd" # systemd: poweroff
 		for _ in $(seq 300); do
 			kill -0 "$boot" 2>/dev/null || break
 			sleep 0.1
 		done
+		kill -0 "$boot" 2>/dev/null && echo "note: the container did not power off in 30 s"
 		kill -KILL "$boot" 2>/dev/null || true
 		wait "$boot" 2>/dev/null || true
 		cg_remove "$CGNAME"
