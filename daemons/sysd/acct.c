@@ -275,6 +275,7 @@ run_tool(struct acct *a, const char *const *argv, const char *input, struct errb
 		signal(SIGPIPE, SIG_DFL);
 		if (dup2(in[0], 0) < 0 || dup2(op[1], 1) < 0 || dup2(op[1], 2) < 0)
 			_exit(127);
+		closefrom(3); /* the mgd connection is none of the tool's business */
 		execve(path, (char *const *)argv, envp);
 		_exit(127);
 	}
