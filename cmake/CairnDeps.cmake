@@ -7,13 +7,6 @@ pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET libcrypto>=3.0)
 pkg_check_modules(LIBMNL REQUIRED IMPORTED_TARGET libmnl)
 pkg_check_modules(LIBEVENT REQUIRED IMPORTED_TARGET libevent_core>=2.1)
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
-# libcli ships no pkg-config file (reference/test-environment.md).
-find_library(LIBCLI_LIBRARY cli REQUIRED)
-find_path(LIBCLI_INCLUDE_DIR libcli.h REQUIRED)
-add_library(cairn::libcli UNKNOWN IMPORTED)
-set_target_properties(cairn::libcli PROPERTIES
-	IMPORTED_LOCATION ${LIBCLI_LIBRARY}
-	INTERFACE_INCLUDE_DIRECTORIES ${LIBCLI_INCLUDE_DIR})
 find_library(READLINE_LIBRARY readline REQUIRED)
 find_program(YANGLINT yanglint REQUIRED)
 

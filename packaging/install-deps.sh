@@ -7,7 +7,7 @@ set -eu
 
 # build
 PKGS="gcc g++ make cmake pkg-config git ca-certificates
- libyang2-dev libyang-tools libcli-dev libreadline-dev libssl-dev
+ libyang2-dev libyang-tools libreadline-dev libssl-dev
  libmnl-dev libevent-dev libcmocka-dev clang clang-format llvm
  libclang-rt-14-dev"
 # tests: namespaces, traffic, terminals, ssh, packaging

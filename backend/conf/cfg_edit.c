@@ -291,19 +291,34 @@ first_child(struct lyd_node *const *tree, struct lyd_node *parent)
 	return parent ? lyd_child(parent) : *tree;
 }
 
-/* [k1='v1'][k2='v2']; false when a value holds both quote characters. */
+/* [k1='v1'][k2='v2'] into out; false when a value holds both quote
+ * characters or it does not fit. */
 static bool
-key_predicate(struct buf *b, const struct cfg_sinfo *si, const char *const *vals)
+key_predicate(char *out, size_t outlen, const struct cfg_sinfo *si, const char *const *vals)
 {
+	size_t len = 0;
+
 	for (uint32_t k = 0; k < si->nkeys; k++) {
-		const char *v = vals[k];
+		const char *v = vals[k], *name = si->keys[k]->name;
+		size_t vl = strlen(v), nl = strlen(name);
 		char q = strchr(v, '\'') ? '"' : '\'';
 
 		if (q == '"' && strchr(v, '"'))
 			return false;
-		buf_printf(b, "[%s=%c%s%c]", si->keys[k]->name, q, v, q);
+		if (len + nl + vl + 6 > outlen)
+			return false;
+		out[len++] = '[';
+		memcpy(out + len, name, nl);
+		len += nl;
+		out[len++] = '=';
+		out[len++] = q;
+		memcpy(out + len, v, vl);
+		len += vl;
+		out[len++] = q;
+		out[len++] = ']';
 	}
-	return !buf_failed(b);
+	out[len] = '\0';
+	return true;
 }
 
 static struct lyd_node *
@@ -311,32 +326,29 @@ find_entry(struct lyd_node *siblings, const struct lysc_node *sn, const struct c
     const char *const *vals)
 {
 	struct lyd_node *m = NULL;
-	struct buf b = BUF_INIT;
+	char pred[512];
 
 	if (!siblings)
 		return NULL;
-	if (key_predicate(&b, si, vals)) {
-		if (lyd_find_sibling_val(siblings, sn, buf_str(&b), 0, &m) != LY_SUCCESS)
+	if (key_predicate(pred, sizeof(pred), si, vals)) {
+		if (lyd_find_sibling_val(siblings, sn, pred, 0, &m) != LY_SUCCESS)
 			m = NULL;
-	} else {
-		/* Rare: compare the keys one by one. */
-		lyd_find_sibling_val(siblings, sn, NULL, 0, &m);
-		for (; m && m->schema == sn; m = m->next) {
-			struct lyd_node *k = lyd_child(m);
-			uint32_t i;
-
-			for (i = 0; i < si->nkeys && k; i++, k = k->next)
-				if (lyd_value_compare((struct lyd_node_term *)k, vals[i],
-				        strlen(vals[i])) != LY_SUCCESS)
-					break;
-			if (i == si->nkeys)
-				break;
-		}
-		if (m && m->schema != sn)
-			m = NULL;
+		return m;
 	}
-	buf_free(&b);
-	return m;
+	/* Rare (long keys, both quotes): compare the keys one by one. */
+	lyd_find_sibling_val(siblings, sn, NULL, 0, &m);
+	for (; m && m->schema == sn; m = m->next) {
+		struct lyd_node *k = lyd_child(m);
+		uint32_t i;
+
+		for (i = 0; i < si->nkeys && k; i++, k = k->next)
+			if (lyd_value_compare(
+			        (struct lyd_node_term *)k, vals[i], strlen(vals[i])) != LY_SUCCESS)
+				break;
+		if (i == si->nkeys)
+			return m;
+	}
+	return NULL;
 }
 
 static struct lyd_node *

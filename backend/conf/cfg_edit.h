@@ -56,7 +56,9 @@ struct cfg_result {
 	size_t nchg, chg_cap;
 	char **warn; /* "warning: statement not found" ... */
 	size_t nwarn, warn_cap;
-	char *edit_path; /* the level after the batch's edit/top/up lines (NULL: unchanged) */
+	/* The level after the batch's edit/top/up lines, canonical, when it
+	 * differs from the edit_path passed in (NULL: unchanged). */
+	char *edit_path;
 };
 
 void cfg_result_init(struct cfg_result *r);

@@ -111,6 +111,16 @@ toks_fixup(struct cfg_toks *tv)
 	tv->base = base;
 }
 
+/* Drops the token being read after an error; the text buffer may have
+ * moved meanwhile, so the earlier tokens are pointed at it again. */
+static void
+tok_drop(struct cfg_toks *tv)
+{
+	tv->n--;
+	if (tv->n)
+		toks_fixup(tv);
+}
+
 /* Skips blanks and comments; keeps line accounting. */
 static int
 skip_blank(struct cfg_lex *lx, struct cfg_errpos *pos, struct errbuf *err)
@@ -197,7 +207,7 @@ cfg_lex_next(struct cfg_lex *lx, struct cfg_toks *tv, struct cfg_errpos *pos, st
 		lx->off++;
 		for (;;) {
 			if (lx->off >= lx->len) {
-				tv->n--;
+				tok_drop(tv);
 				return lex_err(lx, start, pos, err,
 				    "syntax error, unterminated quoted string.");
 			}
@@ -207,7 +217,7 @@ cfg_lex_next(struct cfg_lex *lx, struct cfg_toks *tv, struct cfg_errpos *pos, st
 				break;
 			}
 			if (is_ctrl((unsigned char)c) && c != '\t') {
-				tv->n--;
+				tok_drop(tv);
 				return lex_err(lx, lx->off, pos, err,
 				    "syntax error, control character in a quoted string.");
 			}
@@ -221,23 +231,25 @@ cfg_lex_next(struct cfg_lex *lx, struct cfg_toks *tv, struct cfg_errpos *pos, st
 			lx->off++;
 		}
 	} else {
+		size_t from = lx->off;
+
 		while (lx->off < lx->len) {
 			c = lx->p[lx->off];
 			if (is_space(c) || is_special(lx, c))
 				break;
 			if (is_ctrl((unsigned char)c)) {
-				tv->n--;
+				tok_drop(tv);
 				return lex_err(
 				    lx, lx->off, pos, err, "syntax error, control character.");
 			}
-			buf_putc(&tv->text, c);
 			lx->off++;
 		}
+		buf_append(&tv->text, lx->p + from, lx->off - from);
 	}
 	t->len = tv->text.len - t->off;
 	buf_putc(&tv->text, '\0');
 	if (buf_failed(&tv->text)) {
-		tv->n--;
+		tok_drop(tv);
 		return errbuf_set(err, -ENOMEM, "out of memory");
 	}
 punct:

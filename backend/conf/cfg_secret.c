@@ -48,27 +48,23 @@ struct alpha {
 	int8_t extra[256]; /* filler count after a salt character */
 };
 
-static const struct alpha *
-alpha_get(void)
+/* Fills the alphabet tables (cheap; done per call so that no shared state
+ * needs initialising across threads). */
+static void
+alpha_init(struct alpha *a)
 {
-	static struct alpha a;
-	static int ready;
 	int n = 0;
 
-	if (ready)
-		return &a;
-	memset(a.idx, -1, sizeof(a.idx));
-	memset(a.extra, -1, sizeof(a.extra));
+	memset(a->idx, -1, sizeof(a->idx));
+	memset(a->extra, -1, sizeof(a->extra));
 	for (int f = 0; f < 4; f++) {
 		for (const char *p = families[f]; *p; p++) {
-			a.chr[n] = *p;
-			a.idx[(uint8_t)*p] = (int8_t)n;
-			a.extra[(uint8_t)*p] = (int8_t)(3 - f);
+			a->chr[n] = *p;
+			a->idx[(uint8_t)*p] = (int8_t)n;
+			a->extra[(uint8_t)*p] = (int8_t)(3 - f);
 			n++;
 		}
 	}
-	ready = 1;
-	return &a;
 }
 
 static unsigned
@@ -84,7 +80,7 @@ row_len(unsigned row)
 char *
 cfg_secret_encode_rnd(const char *plain, size_t len, const uint8_t *rnd, size_t rndlen)
 {
-	const struct alpha *a = alpha_get();
+	struct alpha al, *a = &al;
 	char *out, *o, prev;
 	unsigned extra;
 
@@ -93,6 +89,7 @@ cfg_secret_encode_rnd(const char *plain, size_t len, const uint8_t *rnd, size_t 
 		errno = EINVAL;
 		return NULL;
 	}
+	alpha_init(a);
 	/* "$9$" + salt + up to 3 fillers + at most 4 characters a byte + NUL */
 	if ((out = malloc(3 + 1 + 3 + 4 * len + 1)) == NULL)
 		return NULL;
@@ -139,8 +136,8 @@ cfg_secret_encode(const char *plain, size_t len)
 int
 cfg_secret_decode(const char *s, size_t len, char **out, size_t *outlen)
 {
-	const struct alpha *a = alpha_get();
-	size_t i, nout = 0;
+	struct alpha al, *a = &al;
+	size_t i, nout = 0, cap;
 	char *buf = NULL;
 	int prev, extra, rc = -EINVAL;
 
@@ -148,6 +145,7 @@ cfg_secret_decode(const char *s, size_t len, char **out, size_t *outlen)
 	*outlen = 0;
 	if (!s || len < 4 || memcmp(s, CFG_SECRET_MAGIC, 3) != 0)
 		return -EINVAL;
+	alpha_init(a);
 	s += 3;
 	len -= 3;
 	if ((prev = a->idx[(uint8_t)s[0]]) < 0)
@@ -159,7 +157,8 @@ cfg_secret_decode(const char *s, size_t len, char **out, size_t *outlen)
 		if (a->idx[(uint8_t)s[i]] < 0)
 			return -EINVAL;
 	/* Each byte takes at least 2 characters. */
-	if ((buf = malloc((len - i) / 2 + 1)) == NULL)
+	cap = (len - i) / 2 + 1;
+	if ((buf = malloc(cap)) == NULL)
 		return -ENOMEM;
 	while (i < len) {
 		unsigned row = (unsigned)(nout % 7), n = row_len(row), v = 0;
@@ -193,7 +192,7 @@ cfg_secret_decode(const char *s, size_t len, char **out, size_t *outlen)
 	rc = 0;
 out:
 	if (buf)
-		xmem_free(buf, (len - 1) / 2 + 1);
+		xmem_free(buf, cap);
 	return rc;
 }
 

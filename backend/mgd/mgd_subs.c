@@ -42,6 +42,7 @@ static const struct {
 	const char *module, *daemon;
 } module_daemons[] = {
 	{ "cairn-security", "cairn-iked" },
+	{ "cairn-security-state", "cairn-iked" },
 	{ "cairn-interfaces", "cairn-iked" },
 	{ "cairn-routing", "cairn-iked" },
 };

@@ -772,11 +772,46 @@ has_explicit(const struct lyd_node *tree)
  * the slice is the whole configuration (plain data): our change is what
  * differs from our copy.
  */
+static int prepare_tx(
+    struct nb *nb, const char *diff_json, uint64_t txid, bool full, struct buf *errout);
+
 static int
 prepare(struct nb *nb, const struct lyd_node *rpc, struct buf *errout)
 {
-	const char *diff_json = ipc_leaf_str(rpc, "diff"),
-	           *id = ipc_leaf_str(rpc, "transaction-id");
+	const char *id = ipc_leaf_str(rpc, "transaction-id");
+
+	return prepare_tx(nb, ipc_leaf_str(rpc, "diff"), id ? strtoull(id, NULL, 10) : 0,
+	    ipc_has_child(rpc, "full"), errout);
+}
+
+/* The daemon's transaction-wide PREPARE (nb_cfg.prepare_end). */
+static int
+run_prepare_end(struct nb *nb, struct ntx *tx, struct buf *errout)
+{
+	struct errbuf err;
+	char *path = NULL;
+	int rc;
+
+	if (!nb->cfg->prepare_end || tx->n == 0)
+		return 0;
+	errbuf_clear(&err);
+	rc = nb->cfg->prepare_end(nb->cfg->arg, tx->full, &path, &err);
+	if (rc == 0) {
+		free(path);
+		return 0;
+	}
+	if (path)
+		ywords_error(
+		    errout, nb->ctx, path, NULL, err.msg[0] ? err.msg : "configuration rejected");
+	else
+		buf_printf(errout, "%s\n", err.msg[0] ? err.msg : "configuration rejected");
+	free(path);
+	return rc < 0 ? rc : -EINVAL;
+}
+
+static int
+prepare_tx(struct nb *nb, const char *diff_json, uint64_t txid, bool full, struct buf *errout)
+{
 	struct lyd_node *diff = NULL, *top;
 	struct ntx *tx;
 	int rc = 0;
@@ -786,8 +821,8 @@ prepare(struct nb *nb, const struct lyd_node *rpc, struct buf *errout)
 	tx = calloc(1, sizeof(*tx));
 	if (!tx)
 		return -ENOMEM;
-	tx->txid = id ? strtoull(id, NULL, 10) : 0;
-	tx->full = ipc_has_child(rpc, "full");
+	tx->txid = txid;
+	tx->full = full;
 	if (diff_json &&
 	    lyd_parse_data_mem(nb->ctx, diff_json, LYD_JSON,
 	        LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE, 0, &diff) != LY_SUCCESS) {
@@ -847,6 +882,8 @@ prepare(struct nb *nb, const struct lyd_node *rpc, struct buf *errout)
 	rc = run_phase(nb, tx, NB_VALIDATE, errout);
 	if (rc == 0)
 		rc = run_phase(nb, tx, NB_PREPARE, errout);
+	if (rc == 0)
+		rc = run_prepare_end(nb, tx, errout);
 	if (rc < 0) {
 		run_phase(nb, tx, NB_ABORT, NULL);
 		tx_undo(nb, tx);
@@ -1065,6 +1102,21 @@ nb_connect(struct nb *nb, const char *sock_path, struct errbuf *err)
 	rc = try_connect(nb, err);
 	if (rc < 0)
 		schedule_retry(nb);
+	return rc;
+}
+
+int
+nb_test_commit(struct nb *nb, const char *config_json, bool check, struct buf *errout)
+{
+	static uint64_t test_txid = 1ull << 62;
+	struct buf tmp = BUF_INIT;
+	int rc;
+
+	rc = prepare_tx(nb, config_json && *config_json ? config_json : "{}", ++test_txid, true,
+	    errout ? errout : &tmp);
+	buf_free(&tmp);
+	if (rc == 0)
+		tx_end(nb, !check);
 	return rc;
 }
 

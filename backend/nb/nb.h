@@ -91,6 +91,15 @@ struct nb_cfg {
 	void *arg;
 	/* optional: a transaction finished (after the last APPLY or ABORT) */
 	void (*end)(void *arg, bool applied);
+	/*
+	 * optional: every PREPARE callback of a transaction with changes
+	 * succeeded; the transaction-wide work that can fail (a daemon whose
+	 * engine prepares a whole configuration at once). 0, or -errno with
+	 * err set and *err_path (malloc'd, freed by nb; may stay NULL) the
+	 * data path of the node the message is about (its [edit] block).
+	 * On failure the callbacks that prepared get ABORT, then end(false).
+	 */
+	int (*prepare_end)(void *arg, bool full, char **err_path, struct errbuf *err);
 };
 
 /* Checks the tables against ctx (borrowed, must outlive nb). NULL with
@@ -120,6 +129,16 @@ void *nb_get_entry(const struct lyd_node *dnode);
 const char *nb_str(const struct lyd_node *dnode, const char *name);
 /* Sets err (first message wins) and returns rc. */
 int nb_fail(struct errbuf *err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Test hook: one transaction without cairn-mgd, from the daemon's whole
+ * new configuration (JSON, RFC 7951; NULL or "" = empty), as mgd's full
+ * resynchronisation sends it: VALIDATE and PREPARE, then APPLY (check
+ * false) or ABORT (check true, as `commit check`). 0, or -errno with the
+ * messages (Junos layout) in errout (may be NULL).
+ */
+struct buf;
+int nb_test_commit(struct nb *nb, const char *config_json, bool check, struct buf *errout);
 
 /* Test hook: the phase and event names ("PREPARE", "create"). */
 const char *nb_phase_name(enum nb_phase p);

@@ -299,7 +299,9 @@ int dp_event_read(struct dp *dp, struct dp_event *ev);
  * deliver IKE datagrams that arrive there with the non-ESP marker removed
  * (NAT keepalives are dropped) and send IKE from port 4500 with the marker
  * added. -EOPNOTSUPP from a backend that does not own 4500 (kernel): iked
- * then opens its own 4500 socket with UDP_ENCAP_ESPINUDP.
+ * then opens its own 4500 socket with UDP_ENCAP_ESPINUDP. dp_ike_send() of
+ * the one byte 0xff (no IKE message is that short) sends a NAT keepalive
+ * (RFC 3948 2.3) from port 4500, without the marker.
  */
 bool dp_owns_natt_port(const struct dp *dp);
 int dp_ike_recv(struct dp *dp, struct dp_ike_msg *msg);

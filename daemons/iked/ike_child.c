@@ -343,8 +343,9 @@ install(struct ike_child *ch, struct ike_dp_sa *in, struct ike_dp_sa *out, bool 
 	int rc;
 
 	errbuf_clear(&err);
-	/* The tunnel exists in the dataplane before its SAs. */
-	if (!ch->tun->dp_set)
+	/* The tunnel exists in the dataplane before its SAs, with the
+	 * selectors this CHILD SA negotiated. */
+	if (!ch->tun->dp_set || ike_tunnel_ts_narrowed(ch->tun, ch))
 		ike_tunnel_dp_set(ch->tun, ch->sa);
 	rc = ike_dp_sa_add(&e->dp, in, &err);
 	if (rc < 0)

@@ -188,6 +188,7 @@ vpn_fini(struct ike_conf_vpn *v)
 	free(v->proxy_local);
 	free(v->proxy_remote);
 	free(v->proxy_service);
+	free(v->nexthop);
 	for (j = 0; j < v->n_ts; j++) {
 		free(v->ts[j].local_ip);
 		free(v->ts[j].remote_ip);
@@ -1005,13 +1006,37 @@ ike_conf_resolve_vpn(
 	out->install_interval = v->install_interval;
 	out->idle_time = v->idle_time;
 	/* Traffic selectors: traffic-selector entries, else proxy-identity, else any. */
-	out->n_ts = v->n_ts ? v->n_ts : 1;
+	out->n_ts = v->n_ts && !v->policy_based ? v->n_ts : 1;
 	out->ts = calloc(out->n_ts, sizeof(*out->ts));
 	if (!out->ts) {
 		rc = errbuf_set(err, -ENOMEM, "%s %s: out of memory", path, name);
 		goto fail;
 	}
-	if (v->n_ts) {
+	if (v->nexthop && ike_addr_parse(v->nexthop, &out->nexthop) < 0) {
+		rc = errbuf_set(err, -EINVAL, "%s %s: invalid next-hop-tunnel address '%s'", path,
+		    name, v->nexthop);
+		goto fail;
+	}
+	if (v->policy_based) {
+		/* Policy-based: the selectors of the security policy (proxy-id). */
+		struct ike_vpn_ts *t = &out->ts[0];
+
+		if (v->n_policy_local == 0 || v->n_policy_remote == 0 ||
+		    v->n_policy_local > IKE_VPN_TS_SIDES || v->n_policy_remote > IKE_VPN_TS_SIDES) {
+			rc = errbuf_set(err, -EINVAL,
+			    "%s %s: the security policy using it needs 1 to %d source and "
+			    "destination addresses",
+			    path, name, IKE_VPN_TS_SIDES);
+			goto fail;
+		}
+		out->n_ts = 1;
+		out->ts_proxy_id = true;
+		memcpy(t->local, v->policy_local, v->n_policy_local * sizeof(t->local[0]));
+		memcpy(t->remote, v->policy_remote, v->n_policy_remote * sizeof(t->remote[0]));
+		t->n_local = v->n_policy_local;
+		t->n_remote = v->n_policy_remote;
+		t->metric = t->preference = 5;
+	} else if (v->n_ts) {
 		for (i = 0; i < v->n_ts; i++) {
 			struct ike_vpn_ts *t = &out->ts[i];
 
@@ -1154,7 +1179,78 @@ ike_vpn_conf_sa_equal(const struct ike_vpn_conf *a, const struct ike_vpn_conf *b
 	       memcmp(a->esp_life_s, b->esp_life_s, sizeof(a->esp_life_s)) == 0 &&
 	       memcmp(a->esp_life_kb, b->esp_life_kb, sizeof(a->esp_life_kb)) == 0 &&
 	       a->pfs_group == b->pfs_group && a->replay_window == b->replay_window &&
-	       a->n_ts == b->n_ts && memcmp(a->ts, b->ts, sizeof(a->ts[0]) * a->n_ts) == 0;
+	       ike_addr_eq(&a->nexthop, &b->nexthop) && a->n_ts == b->n_ts &&
+	       memcmp(a->ts, b->ts, sizeof(a->ts[0]) * a->n_ts) == 0;
+}
+
+int
+ike_conf_check_ike_proposal(const struct ike_conf_ike_proposal *p, struct errbuf *err)
+{
+	struct ike_suite s;
+
+	return resolve_ike_proposal(p, &s, NULL, err);
+}
+
+int
+ike_conf_check_ipsec_proposal(const struct ike_conf_ipsec_proposal *p, struct errbuf *err)
+{
+	struct ike_suite s;
+
+	return resolve_esp_proposal(p, &s, err);
+}
+
+int
+ike_conf_check_ike_policy(const struct ike_conf *c, const char *name, struct errbuf *err)
+{
+	struct ike_gw_conf g;
+	int rc;
+
+	memset(&g, 0, sizeof(g));
+	rc = resolve_ike_policy(c, name, &g, err);
+	ike_gw_conf_fini(&g);
+	return rc;
+}
+
+int
+ike_conf_check_ipsec_policy(const struct ike_conf *c, const char *name, struct errbuf *err)
+{
+	const struct ike_conf_ipsec_policy *pol = find_ipsec_policy(c, name);
+	struct ike_suite s[IKE_CONF_PROPS];
+	struct errbuf e2;
+	uint16_t pfs = 0;
+	unsigned i;
+	int rc;
+
+	if (!pol)
+		return errbuf_set(err, -EINVAL, "security ipsec policy %s: not configured", name);
+	for (i = 0; i < pol->n_proposals; i++) {
+		const struct ike_conf_ipsec_proposal *p = find_ipsec_proposal(c, pol->proposals[i]);
+
+		if (!p)
+			return errbuf_set(err, -EINVAL,
+			    "security ipsec policy %s proposals: %s is not configured", name,
+			    pol->proposals[i]);
+		rc = resolve_esp_proposal(p, &s[i], err);
+		if (rc < 0)
+			return rc;
+	}
+	if (!pol->n_proposals) {
+		errbuf_clear(&e2);
+		if (pol->proposal_set == IKE_PSET_NONE)
+			return errbuf_set(err, -EINVAL,
+			    "security ipsec policy %s: missing mandatory statement: 'proposals' or "
+			    "'proposal-set'",
+			    name);
+		if (!ike_conf_ipsec_proposal_set(pol->proposal_set, s, &pfs, &e2))
+			return errbuf_set(
+			    err, -ENOTSUP, "security ipsec policy %s %s", name, e2.msg);
+	}
+	if (pol->pfs_group && !dh_supported(pol->pfs_group))
+		return errbuf_set(err, -ENOTSUP,
+		    "security ipsec policy %s perfect-forward-secrecy keys: group%u is not "
+		    "supported",
+		    name, pol->pfs_group);
+	return 0;
 }
 
 int

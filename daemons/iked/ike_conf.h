@@ -33,7 +33,7 @@
 #define IKE_GW_ADDRS     5  /* one primary, four backups */
 #define IKE_UNIT_NONE    UINT32_MAX
 #define IKE_PSK_MAX      1024
-#define IKE_VPN_TS_SIDES 2 /* selectors per side of one VPN tunnel (v4 + v6 any) */
+#define IKE_VPN_TS_SIDES 4 /* selectors per side of one VPN tunnel (v4 + v6 any, policies) */
 
 /* ---- the mirror ----------------------------------------------------------- */
 
@@ -210,6 +210,13 @@ struct ike_conf_vpn {
 	struct ike_conf_ts *ts;
 	unsigned n_ts;
 	enum ike_establish establish;
+	/* Filled by the daemon from other hierarchies: */
+	char *nexthop; /* multipoint st0: the next-hop-tunnel address bound to this VPN */
+	/* policy-based VPN: the selectors of the security policy that uses it
+	 * (source addresses local, destination addresses remote) */
+	bool policy_based;
+	struct ike_ts policy_local[IKE_VPN_TS_SIDES], policy_remote[IKE_VPN_TS_SIDES];
+	unsigned n_policy_local, n_policy_remote;
 };
 
 struct ike_conf_idx;
@@ -323,6 +330,7 @@ struct ike_vpn_conf {
 	enum ike_establish establish;
 	uint32_t install_interval;
 	uint32_t idle_time;
+	struct ike_addr nexthop; /* family 0: none (see ike_conf_vpn.nexthop) */
 };
 
 /* Host name resolver for gateway addresses (optional): 0 or -errno. */
@@ -342,6 +350,13 @@ int ike_vpn_conf_copy(struct ike_vpn_conf *dst, const struct ike_vpn_conf *src);
 /* Whether two resolved objects differ in what their SAs were built from. */
 bool ike_gw_conf_sa_equal(const struct ike_gw_conf *a, const struct ike_gw_conf *b);
 bool ike_vpn_conf_sa_equal(const struct ike_vpn_conf *a, const struct ike_vpn_conf *b);
+
+/* Checks of one object alone (what `commit check` says at that object):
+ * 0, or -ENOTSUP/-EINVAL with err naming the path. */
+int ike_conf_check_ike_proposal(const struct ike_conf_ike_proposal *p, struct errbuf *err);
+int ike_conf_check_ipsec_proposal(const struct ike_conf_ipsec_proposal *p, struct errbuf *err);
+int ike_conf_check_ike_policy(const struct ike_conf *c, const char *name, struct errbuf *err);
+int ike_conf_check_ipsec_policy(const struct ike_conf *c, const char *name, struct errbuf *err);
 
 /* Every problem of the configuration, one line each in err; 0 or -EINVAL. */
 int ike_conf_check(

@@ -211,6 +211,7 @@ ike_dp_tunnel_set(
 	for (i = 0; i < t->n_remote; i++)
 		to_dp_ts(&t->remote[i], &d.remote_ts[i]);
 	d.on_traffic = t->on_traffic;
+	to_dp_addr(&t->nexthop, &d.nexthop);
 	return dp_tunnel_set(dp->dp, &d, spu, err);
 }
 

@@ -58,6 +58,7 @@ struct ike_dp_tunnel {
 	unsigned n_local, n_remote;
 	const struct ike_ts *local, *remote;
 	bool on_traffic;
+	struct ike_addr nexthop; /* multipoint st0: next-hop-tunnel address; family 0 = none */
 };
 
 enum ike_dp_ev_type {

@@ -419,8 +419,10 @@ ike_engine_dp_poll(struct ike_engine *e)
 int
 ike_engine_dp_ike_send(struct ike_engine *e, const struct ike_dgram *d)
 {
-	if (d->kind != IKE_DGRAM_IKE)
-		return -ENOTSUP;
+	/* A keepalive is the one byte 0xff (RFC 3948 2.3): dp_ike_send() sends
+	 * a one-byte 0xff datagram without the non-ESP marker. */
+	if (d->kind == IKE_DGRAM_KEEPALIVE && (d->len != 1 || d->data[0] != 0xff))
+		return -EINVAL;
 	return ike_dp_ike_send(&e->dp, d);
 }
 
@@ -806,17 +808,57 @@ apply_vpn(struct ike_engine *e, struct plan_vpn *pv)
 	if (!pv->changed)
 		return;
 	if (pv->sa_change) {
-		struct ike_gw *oldgw = v->gw;
+		struct ike_tunnel *t;
+		bool *have;
+		unsigned i;
 
-		vpn_tunnels_remove(v, IKE_EV_CONFIG_CHANGED, true);
+		/*
+		 * The tunnels stay (their IDs and their history: "Tunnel
+		 * configuration changed" is one of its events), their SAs
+		 * go (DELETE to the peer). Tunnels of selectors that no
+		 * longer exist, and dial-up peers' tunnels, go too.
+		 */
+		ike_list_foreach(t, it, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
+			struct ike_child *ch;
+
+			ike_list_foreach(ch, it2, &t->children, struct ike_child, tun_link)
+			{
+				if (ike_sa_is_alive(ch->sa))
+					ike_info_delete_child(ch, IKE_EV_CONFIG_CHANGED);
+				else
+					ike_child_remove(ch, IKE_EV_CONFIG_CHANGED);
+			}
+			if (t->peer_sa || t->ts_idx >= pv->conf.n_ts || gw->conf.dynamic ||
+			    !ike_list_empty(&t->children)) {
+				if (!ike_list_empty(&t->children))
+					ike_tunnel_event(t, IKE_EV_CONFIG_CHANGED);
+				ike_tunnel_free(t);
+			}
+		}
 		ike_list_del(&v->gw_link);
 		ike_vpn_conf_fini(&v->conf);
 		v->conf = pv->conf;
 		memset(&pv->conf, 0, sizeof(pv->conf));
 		v->gw = gw;
 		ike_list_add_tail(&gw->vpns, &v->gw_link);
-		(void)oldgw;
-		vpn_build_tunnels(v);
+		have = calloc(v->conf.n_ts ? v->conf.n_ts : 1, sizeof(*have));
+		ike_list_foreach(t, it3, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
+			/* the dataplane's tunnel follows the new unit and selectors */
+			t->want_up = false;
+			t->negotiating = false;
+			ike_list_del(&t->pend_link);
+			ike_disarm(e, &t->t_retry);
+			t->retry_s = 0;
+			ike_tunnel_dp_set(t, NULL);
+			if (have)
+				have[t->ts_idx] = true;
+		}
+		for (i = 0; !gw->conf.dynamic && i < v->conf.n_ts; i++)
+			if (!have || !have[i])
+				ike_tunnel_new(v, i, NULL);
+		free(have);
 		tunnels_start(v);
 		return;
 	}
@@ -1183,8 +1225,8 @@ ike_event_str(enum ike_event ev)
 	case IKE_EV_DP_ERROR:
 		return "IPSec SA installation failed in the dataplane";
 	case IKE_EV_REDISTRIBUTED:
-		return "Tunnel re-distributed to another SPU. Corresponding IKE/IPSec SAs are "
-		       "deleted";
+		/* the SAs move with their keys and counters (dp_anchor_move) */
+		return "Tunnel re-distributed to another SPU by the operator, SAs moved with it";
 	case IKE_EV_MAX:
 		break;
 	}

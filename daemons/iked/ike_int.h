@@ -417,6 +417,8 @@ void ike_tunnel_child_gone(struct ike_tunnel *t, struct ike_child *ch, enum ike_
 void ike_tunnel_failed(struct ike_tunnel *t, enum ike_event reason);
 /* Creates or updates the tunnel in the dataplane (anchored there) for the
  * IKE SA its CHILD SAs ride on (NULL before any); 0 or -errno. */
+/* The CHILD SA's negotiated selectors differ from the tunnel's configured ones. */
+bool ike_tunnel_ts_narrowed(const struct ike_tunnel *t, const struct ike_child *ch);
 int ike_tunnel_dp_set(struct ike_tunnel *t, struct ike_sa *sa);
 /* The SPU of a gateway's tunnels (UINT32_MAX when it has none in the dataplane). */
 uint32_t ike_gw_spu(const struct ike_gw *gw);

@@ -590,6 +590,29 @@ ike_sa_dedup(struct ike_sa *sa)
 
 	if (!gw || gw->conf.dynamic || sa->rekey_of)
 		return;
+	/*
+	 * Our own IKE_SA_INIT toward this gateway that is still unanswered
+	 * (the peer was not ready; it initiated since): the SA that came up
+	 * serves its tunnels, and abandoning it keeps its retransmission from
+	 * making a late duplicate that deletes working SAs.
+	 */
+	ike_list_foreach(o, it0, &gw->sas, struct ike_sa, gw_link)
+	{
+		struct ike_tunnel *t;
+
+		if (o == sa || o->st != SA_INIT_I || !o->initiator || o->rekey_of || sa->redundant)
+			continue;
+		while (!ike_list_empty(&o->pending)) {
+			t = ike_container_of(o->pending.next, struct ike_tunnel, pend_link);
+			ike_list_del(&t->pend_link);
+			t->negotiating = false;
+			if (ike_tunnel_n_up(t) == 0)
+				ike_tunnel_establish(t);
+		}
+		log_info(LOG_IKE, "IKE SA %u: unanswered, abandoned for IKE SA %u with gateway %s",
+		    o->index, sa->index, gw->conf.name);
+		ike_sa_kill(o, IKE_EV_NONE);
+	}
 	ike_list_foreach(o, it, &gw->sas, struct ike_sa, gw_link)
 	{
 		if (o == sa || o->st != SA_UP || o->redundant || o->rekey_of || o->rekey_own ||

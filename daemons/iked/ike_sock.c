@@ -243,8 +243,8 @@ ike_sock_send(struct ike_sock *s, const struct ike_dgram *d)
 	size_t niov = 0;
 
 	if (s->fd[slot] < 0) {
-		if (natt && s->natt_fn && d->kind == IKE_DGRAM_IKE)
-			return s->natt_fn(s->natt_ctx, d);
+		if (natt && s->natt_fn)
+			return s->natt_fn(s->natt_ctx, d); /* IKE and keepalives */
 		return -ENOTCONN;
 	}
 	memset(&to, 0, sizeof(to));

@@ -136,7 +136,26 @@ ike_tunnel_dp_set(struct ike_tunnel *t, struct ike_sa *sa)
 	d.n_remote = ts->n_remote;
 	d.local = ts->local;
 	d.remote = ts->remote;
+	{
+		/* What was negotiated wins over what is configured: a responder
+		 * narrows (RFC 7296 2.9), and the dial-up peers of one VPN share
+		 * its configured selectors but each has its own. */
+		const struct ike_child *ch, *newest = NULL;
+
+		ike_list_foreach(ch, it, &t->children, struct ike_child, tun_link)
+		{
+			if (ch->ts && ch->n_tsl && ch->n_tsr)
+				newest = ch;
+		}
+		if (newest) {
+			d.n_local = newest->n_tsl;
+			d.local = newest->ts;
+			d.n_remote = newest->n_tsr;
+			d.remote = newest->ts + newest->n_tsl;
+		}
+	}
 	d.on_traffic = t->vpn->conf.establish == IKE_EST_ON_TRAFFIC && !t->peer_sa;
+	d.nexthop = t->vpn->conf.nexthop;
 	errbuf_clear(&err);
 	rc = ike_dp_tunnel_set(&t->e->dp, &d, &spu, &err);
 	if (rc < 0) {
@@ -148,6 +167,25 @@ ike_tunnel_dp_set(struct ike_tunnel *t, struct ike_sa *sa)
 	if (sa)
 		sa->spu = spu;
 	return 0;
+}
+
+bool
+ike_tunnel_ts_narrowed(const struct ike_tunnel *t, const struct ike_child *ch)
+{
+	const struct ike_vpn_ts *ts = ike_tunnel_ts(t);
+	unsigned i;
+
+	if (!ch->ts || !ch->n_tsl || !ch->n_tsr)
+		return false;
+	if (ch->n_tsl != ts->n_local || ch->n_tsr != ts->n_remote)
+		return true;
+	for (i = 0; i < ch->n_tsl; i++)
+		if (!ike_ts_eq(&ch->ts[i], &ts->local[i]))
+			return true;
+	for (i = 0; i < ch->n_tsr; i++)
+		if (!ike_ts_eq(&ch->ts[ch->n_tsl + i], &ts->remote[i]))
+			return true;
+	return false;
 }
 
 unsigned

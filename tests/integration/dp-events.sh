@@ -66,6 +66,19 @@ ctl 1 sa-update out 0x1003 192.0.2.2 life-packets 1 1000000 | grep -q ok || fail
 n h1 ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "ping after the lifetime update"
 ctl 1 events | grep -q "event soft-expire tunnel 1 spi 00001003" || fail "no soft expiry after the update"
 
+log "lifetimes in seconds: soft then hard expiry of an idle SA"
+ctl 1 apply sa in spi 0x1777 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
+	enc aes-gcm-128 key $K_GCM1 udp life-seconds 1 2 | grep -q ok || fail "SA with seconds"
+: >"$TMP/ev3"
+i=0
+until grep -q "event hard-expire tunnel 1 spi 00001777 dir in" "$TMP/ev3"; do
+	ctl 1 events >>"$TMP/ev3"
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "no hard expiry by time: $(cat "$TMP/ev3")"
+	sleep 0.1
+done
+grep -q "event soft-expire tunnel 1 spi 00001777 dir in" "$TMP/ev3" || fail "no soft expiry by time"
+
 log "MTU: DF packets too big for the tunnel: ICMP fragmentation needed from the dataplane"
 # unit MTU 1500: the kernel route lets 1500 through; the tunnel fits less
 ctl 1 apply unit 0 inet 10.255.0.1/30 mtu 1500 | grep -q ok || fail "unit MTU"

@@ -311,6 +311,16 @@ commit' 2>&1) || fail "gina's commit: $out"
 	expect_in "$out" '^commit complete$'
 	[ "$(hostname)" = under-systemd ] || fail "host name: $(hostname) (sethostname under seccomp)"
 
+	if systemctl cat cairn-iked.service >/dev/null 2>&1; then
+		step "systemd: cairn-iked makes an st0 unit (TUN, addresses, /proc/sys) under its unit"
+		out=$(shell "configure
+set interfaces st0 unit 0 family inet address 10.255.0.1/30
+commit") || fail "st0 commit: $out"
+		out=$(cairn -c 'show interfaces st0 terse' 2>&1) || fail "show interfaces: $out"
+		expect_in "$out" '^st0\.0 .*10\.255\.0\.1/30'
+		systemctl is-active --quiet cairn-iked.service || fail "cairn-iked stopped"
+	fi
+
 	step "systemd: Restart=on-failure brings cairn-mgd back after SIGKILL; cairn-sysd resubscribes"
 	old=$(systemctl show -p MainPID --value cairn-mgd.service)
 	kill -KILL "$old"

@@ -288,6 +288,14 @@ static const char extra_module[] =
     "      leaf key { type string; cx:secret; description \"Auth key\"; }\n"
     "    }\n"
     "  }\n"
+    "  leaf banner { type string; description \"Top-level leaf (test)\"; }\n"
+    "  list tag {\n"
+    "    key name;\n"
+    "    ordered-by user;\n"
+    "    description \"Top-level list (test)\";\n"
+    "    leaf name { type string; description \"Tag name\"; }\n"
+    "    leaf v { type uint8; description \"Tag value\"; }\n"
+    "  }\n"
     "  augment \"/sec:security/sec:ike\" {\n"
     "    leaf test-knob {\n"
     "      type uint8 { range \"1..9\"; }\n"
@@ -367,6 +375,28 @@ test_extra_module(void **state)
 	}
 	cfg_test_edit_err(&tree, "set security ike test-knob 10",
 	    "Value 10 is not within range (1..9) at '10'", 1, 27);
+	/* Top-level leaves and lists, edited and undone like the rest. */
+	cfg_test_edit(&tree, NULL,
+	    "set banner hi\nset tag t2 v 2\nset tag t1 v 1\ninsert tag t1 before tag t2\n");
+	cfg_test_edit_err(&tree, "delete tag t1\ndelete banner\nset tag t3 v 300",
+	    "Value 300 is not within range (0..255) at '300'", 3, 13);
+	{
+		char *out = cfg_test_print(tree, NULL, "tag", CFG_FMT_SET, 0);
+
+		assert_string_equal(out, "set tag t1 v 1\nset tag t2 v 2\n");
+		free(out);
+		out = cfg_test_print(tree, NULL, "banner", CFG_FMT_TEXT, 0);
+		assert_string_equal(out, "banner hi;\n");
+		free(out);
+	}
+	cfg_test_edit(&tree, NULL, "delete banner\ndelete tag");
+	{
+		char *out = cfg_test_print(tree, NULL, NULL, CFG_FMT_SET, 0);
+
+		assert_null(strstr(out, "banner"));
+		assert_null(strstr(out, "tag"));
+		free(out);
+	}
 	c = complete(CFG_CMD_SET, NULL, "");
 	assert_non_null(find(&c, "snmp"));
 	assert_string_equal(find(&c, "snmp")->help, "SNMP configuration (test module)");

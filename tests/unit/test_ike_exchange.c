@@ -1036,13 +1036,22 @@ test_config_change(void **state)
 	assert_int_equal(peer_reconfigure(p.a), 0);
 	net_advance(p.n, 20000);
 	expect_up(&p, 2);
-	/* v1: same tunnel, same SPIs; v2: a new tunnel with AES-256. */
+	/* v1: same tunnel, same SPIs; v2: the same tunnel (ID and history
+	 * kept) with a new CHILD SA with AES-256. */
 	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &u1), 0);
 	assert_int_equal(u1.sa[0].spi_in, t1.sa[0].spi_in);
 	assert_int_equal(u1.sa[0].spi_out, t1.sa[0].spi_out);
-	assert_int_equal(ike_engine_tunnel(p.a->e, 131074, &u2), -ENOENT);
-	assert_int_equal(ike_engine_tunnel(p.a->e, 131075, &u2), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131075, &u2), -ENOENT);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131074, &u2), 0);
 	assert_true(u2.up);
+	{
+		unsigned k;
+		bool changed = false;
+
+		for (k = 0; k < u2.n_events; k++)
+			changed |= u2.events[k].ev == IKE_EV_CONFIG_CHANGED;
+		assert_true(changed);
+	}
 	assert_int_equal(u2.sa[0].suite.encr_bits, 256);
 	assert_int_not_equal(u2.sa[0].spi_in, t2.sa[0].spi_in);
 	assert_true(peer_ike_sa(p.a, &s1));
@@ -1325,6 +1334,68 @@ test_simultaneous_initiation(void **state)
 		net_advance(p.n, 120000);
 		expect_up(&p, 1);
 		assert_int_equal(peer_ike_all(p.a), 1);
+		net_free(p.n);
+	}
+}
+
+/*
+ * A configured first and initiates while B is not configured (its
+ * IKE_SA_INIT dropped); B configured later initiates and the SA comes up.
+ * A's unanswered SA is abandoned: its retransmission must not come back
+ * as a late duplicate that deletes the working SAs.
+ */
+static uint64_t late_cutoff;
+static int late_from;
+
+static enum net_verdict
+drop_early(void *ctx, const struct net_pkt *pk)
+{
+	struct net *n = ctx;
+
+	return pk->from == late_from && n->now < late_cutoff ? NET_DROP : NET_DELIVER;
+}
+
+static void
+test_late_peer(void **state)
+{
+	uint64_t seed;
+
+	(void)state;
+	for (seed = 1; seed <= 6; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+		struct pcfg b = { .establish = IKE_EST_IMMEDIATELY };
+		uint32_t in0, out0, in1, out1;
+
+		pair_new(&p, seed * 7, seed * 11 + 1);
+		a.peer_addr = B_ADDR;
+		b.peer_addr = A_ADDR;
+		/* B is not there yet: A's first IKE_SA_INIT is lost */
+		late_from = p.a->idx;
+		late_cutoff = p.n->now + 500;
+		p.n->filter = drop_early;
+		p.n->filter_ctx = p.n;
+		assert_int_equal(peer_configure(p.a, &a), 0);
+		net_advance(p.n, 500);
+		assert_int_equal(peer_configure(p.b, &b), 0);
+		net_advance(p.n, 300);
+		expect_up(&p, 1);
+		/* the operator clears the CHILD SA: a new one at once */
+		assert_int_equal(ike_engine_clear_ipsec_sa(p.a->e, 0), 0);
+		net_advance(p.n, 200);
+		expect_up(&p, 1);
+		child_spis(p.a, &in0, &out0);
+		/* A's retransmissions would have gone by now */
+		net_advance(p.n, 60000);
+		expect_up(&p, 1);
+		assert_int_equal(peer_ike_all(p.a), 1);
+		assert_int_equal(peer_ike_all(p.b), 1);
+		child_spis(p.a, &in1, &out1);
+		assert_int_equal(in1, in0);
+		assert_int_equal(out1, out0);
+		child_spis(p.b, &in0, &out0);
+		assert_int_equal(in0, out1);
+		assert_int_equal(out0, in1);
 		net_free(p.n);
 	}
 }
@@ -1735,6 +1806,7 @@ main(void)
 		cmocka_unit_test(test_identities_ipv6),
 		cmocka_unit_test(test_initial_contact_restart),
 		cmocka_unit_test(test_simultaneous_initiation),
+		cmocka_unit_test(test_late_peer),
 		cmocka_unit_test(test_halfopen_flood),
 		cmocka_unit_test(test_on_traffic_acquire),
 		cmocka_unit_test(test_dp_expire_events),

@@ -1,20 +1,92 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * esp: ESP tunnel-mode transforms with OpenSSL EVP (RFC 4303, RFC 4106,
- * RFC 3602, RFC 4868). Contexts are initialised with the key once; per
- * packet only the IV is set (EVP_*Init_ex with NULL cipher and key), and
- * HMAC is re-armed with EVP_MAC_init(ctx, NULL, ...), which reuses the
- * precomputed key pads.
+ * esp: ESP tunnel-mode transforms with OpenSSL (RFC 4303, RFC 4106,
+ * RFC 3602, RFC 4868). Cipher contexts are initialised with the key once;
+ * per packet only the IV is set (EVP_*Init_ex with NULL cipher and key).
+ * HMAC (RFC 2104) runs on OpenSSL's SHA-2 block functions from inner and
+ * outer states precomputed at SA setup: re-arming EVP_MAC per packet
+ * duplicates a provider context, i.e. allocates, on every packet.
  */
+/* the low-level SHA-2 API is deprecated in OpenSSL 3 but allocation-free */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <errno.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include "esp.h"
 #include "rd.h"
+#include "xmem.h"
+
+union sha_ctx {
+	SHA256_CTX s256;
+	SHA512_CTX s512;
+};
+
+struct esp_hmac {
+	size_t dlen, block;
+	bool sha256;
+	union sha_ctx inner, outer; /* after absorbing key ^ ipad, key ^ opad */
+};
+
+static void
+sha_init(struct esp_hmac *h, void *ctx)
+{
+	if (h->sha256)
+		SHA256_Init(ctx);
+	else if (h->dlen == 48)
+		SHA384_Init(ctx);
+	else
+		SHA512_Init(ctx);
+}
+
+static void
+sha_update(struct esp_hmac *h, void *ctx, const void *p, size_t n)
+{
+	if (h->sha256)
+		SHA256_Update(ctx, p, n);
+	else
+		SHA512_Update(ctx, p, n); /* SHA-384 shares SHA-512's update */
+}
+
+static void
+sha_final(struct esp_hmac *h, void *ctx, uint8_t *out)
+{
+	if (h->sha256)
+		SHA256_Final(out, ctx);
+	else if (h->dlen == 48)
+		SHA384_Final(out, ctx);
+	else
+		SHA512_Final(out, ctx);
+}
+
+static struct esp_hmac *
+hmac_new(enum dp_integ integ, const uint8_t *key, size_t klen)
+{
+	struct esp_hmac *h = xmem_zalloc(sizeof(*h));
+	uint8_t pad[128];
+	size_t i;
+
+	if (h == NULL)
+		return NULL;
+	h->sha256 = integ == DP_INTEG_HMAC_SHA256_128;
+	h->dlen = integ == DP_INTEG_HMAC_SHA256_128   ? 32
+	          : integ == DP_INTEG_HMAC_SHA384_192 ? 48
+	                                              : 64;
+	h->block = h->sha256 ? 64 : 128;
+	/* RFC 4868 keys are never longer than the block: no pre-hashing */
+	for (i = 0; i < h->block; i++)
+		pad[i] = (uint8_t)((i < klen ? key[i] : 0) ^ 0x36);
+	sha_init(h, &h->inner);
+	sha_update(h, &h->inner, pad, h->block);
+	for (i = 0; i < h->block; i++)
+		pad[i] = (uint8_t)((i < klen ? key[i] : 0) ^ 0x5c);
+	sha_init(h, &h->outer);
+	sha_update(h, &h->outer, pad, h->block);
+	explicit_bzero(pad, sizeof(pad));
+	return h;
+}
 
 static const char *
 integ_digest(enum dp_integ integ, uint8_t *icv, size_t *klen)
@@ -46,8 +118,6 @@ esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t
 	const EVP_CIPHER *cipher = NULL;
 	size_t want_ek = 0, want_ik = 0;
 	const char *md = NULL;
-	EVP_MAC *mac = NULL;
-	OSSL_PARAM params[2];
 	int rc = 0;
 
 	memset(x, 0, sizeof(*x));
@@ -124,21 +194,9 @@ esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t
 		}
 	}
 	if (md != NULL) {
-		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-		if (mac == NULL) {
-			rc = -EIO;
-			goto fail;
-		}
-		x->mctx = EVP_MAC_CTX_new(mac);
-		EVP_MAC_free(mac);
-		if (x->mctx == NULL) {
+		x->hmac = hmac_new(integ, ikey, iklen);
+		if (x->hmac == NULL) {
 			rc = -ENOMEM;
-			goto fail;
-		}
-		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md, 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if (EVP_MAC_init(x->mctx, ikey, iklen, params) != 1) {
-			rc = -EIO;
 			goto fail;
 		}
 	}
@@ -153,9 +211,9 @@ void
 esp_xform_fini(struct esp_xform *x)
 {
 	EVP_CIPHER_CTX_free(x->cctx);
-	EVP_MAC_CTX_free(x->mctx);
+	xmem_free(x->hmac, sizeof(*x->hmac));
 	x->cctx = NULL;
-	x->mctx = NULL;
+	x->hmac = NULL;
 	explicit_bzero(x->salt, sizeof(x->salt));
 }
 
@@ -188,19 +246,22 @@ esp_max_payload(const struct esp_xform *x, size_t space)
 static int
 esp_icv(struct esp_xform *x, const uint8_t *data, size_t len, bool esn, uint64_t seq, uint8_t *icv)
 {
-	uint8_t full[64], hi[4];
-	size_t outl = 0;
+	struct esp_hmac *h = x->hmac;
+	union sha_ctx c;
+	uint8_t ihash[64], full[64], hi[4];
 
-	if (EVP_MAC_init(x->mctx, NULL, 0, NULL) != 1 || EVP_MAC_update(x->mctx, data, len) != 1)
-		return -EIO;
+	c = h->inner;
+	sha_update(h, &c, data, len);
 	if (esn) {
 		wr_be32(hi, (uint32_t)(seq >> 32));
-		if (EVP_MAC_update(x->mctx, hi, 4) != 1)
-			return -EIO;
+		sha_update(h, &c, hi, 4);
 	}
-	if (EVP_MAC_final(x->mctx, full, &outl, sizeof(full)) != 1 || outl < x->icv_len)
-		return -EIO;
+	sha_final(h, &c, ihash);
+	c = h->outer;
+	sha_update(h, &c, ihash, h->dlen);
+	sha_final(h, &c, full);
 	memcpy(icv, full, x->icv_len);
+	explicit_bzero(&c, sizeof(c));
 	return 0;
 }
 
@@ -258,7 +319,7 @@ esp_seal(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const uint8_
 		    EVP_EncryptUpdate(x->cctx, payload, &outl, payload, (int)body) != 1 ||
 		    (size_t)outl != body)
 			return -EIO;
-		if (x->mctx != NULL &&
+		if (x->hmac != NULL &&
 		    esp_icv(x, pkt, ESP_HDR_LEN + x->iv_len + body, esn, seq, payload + body) < 0)
 			return -EIO;
 	}
@@ -309,7 +370,7 @@ esp_open(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len, 
 			return -EACCES;
 	} else {
 		/* 3. authenticate before decrypting (RFC 4303 3.4.4) */
-		if (x->mctx != NULL) {
+		if (x->hmac != NULL) {
 			if (esp_icv(x, pkt, hdr + body, esn, seq, want) < 0)
 				return -EIO;
 			if (CRYPTO_memcmp(want, icv, x->icv_len) != 0)

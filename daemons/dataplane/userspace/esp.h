@@ -28,6 +28,8 @@
 /* Worst-case bytes an ESP encapsulation adds to a payload. */
 #define ESP_OVERHEAD_MAX (ESP_HDR_LEN + ESP_IV_MAX + ESP_BLK_MAX - 1 + ESP_TRL_LEN + ESP_ICV_MAX)
 
+struct esp_hmac;
+
 struct esp_xform {
 	enum dp_enc enc;
 	enum dp_integ integ;
@@ -38,7 +40,7 @@ struct esp_xform {
 	uint8_t icv_len; /* 16 (GCM), 16/24/32 (HMAC-SHA2 truncated) */
 	uint8_t salt[4]; /* GCM nonce salt (RFC 4106 4) */
 	EVP_CIPHER_CTX *cctx;
-	EVP_MAC_CTX *mctx;
+	struct esp_hmac *hmac; /* precomputed HMAC pad states; NULL with GCM */
 };
 
 /*

@@ -1601,6 +1601,8 @@ ep_add(struct spu *s, int fd, uint32_t tag)
 {
 	struct epoll_event ev;
 
+	if (fd < 0)
+		return 0; /* e.g. no IPv6 sockets */
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u32 = tag;

@@ -32,6 +32,7 @@
 #include <net/if.h>
 #include <netinet/udp.h>
 
+#include "log.h"
 #include "us.h"
 
 #ifndef UDP_GRO
@@ -267,6 +268,17 @@ us_sockets_open(struct us *us, struct errbuf *err)
 	int f, rc;
 
 	for (f = 0; f < 2; f++) {
+		/* a kernel without IPv6 (ipv6.disable=1): IPv4 only */
+		if (f == 1) {
+			int probe = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			if (probe < 0 && errno == EAFNOSUPPORT) {
+				log_warnx(
+				    LOG_SPU, "no IPv6 in this kernel: IPv4 outer addresses only");
+				break;
+			}
+			if (probe >= 0)
+				close(probe);
+		}
 		/* bind order is the reuseport index order */
 		rc = udp_open(us, fam[f], false, false, err);
 		if (rc < 0)

@@ -1550,9 +1550,12 @@ us_ike_send(void *impl, const struct dp_ike_msg *msg)
 	tmp.encap = true;
 	tmp.rport = msg->remote_port;
 	sa_peer(&tmp);
-	/* RFC 3948 2.2: IKE on 4500 carries the non-ESP marker */
+	/* RFC 3948 2.2: IKE on 4500 carries the non-ESP marker; a NAT
+	 * keepalive (2.3, the one byte 0xff) goes without it */
 	iov[0].iov_base = (void *)marker;
 	iov[0].iov_len = sizeof(marker);
+	if (msg->len == 1 && msg->data[0] == 0xff)
+		iov[0].iov_len = 0;
 	iov[1].iov_base = msg->data;
 	iov[1].iov_len = msg->len;
 	memset(&mh, 0, sizeof(mh));
