@@ -83,7 +83,9 @@ has /usr/share/cairn/factory-default.conf
 has /usr/libexec/cairn/cairn-factory-default
 has /usr/share/doc/cairn/copyright
 has /usr/share/doc/cairn/packaging.md
-for m in cairn.1 cairn-mgd.8 cairn-sysd.8; do
+mans="cairn.1 cairn-rpc.1 cairn-mgd.8 cairn-sysd.8"
+case " $EXPECT_BINS " in *" /usr/sbin/cairn-iked "*) mans="$mans cairn-iked.8" ;; esac
+for m in $mans; do
 	has "/usr/share/man/man${m##*.}/$m.gz"
 done
 awk '{ print $2 }' "$X/list" | grep -v '^root/root$' && fail "files not owned by root"
