@@ -144,6 +144,16 @@ phase_run() {
 	local out rc
 	ip_lo=$(cat /sys/class/net/lo/operstate 2>/dev/null || true)
 	[ "$ip_lo" != down ] || fail "loopback is down"
+	step "unit-run.sh's sandbox is real (cairn-mgd's settings): / read-only, state writable, no capability"
+	mkdir -p /var/lib/cairn /run/cairn
+	out=$(unshare --mount --net --uts --propagation private -- "$T/unit-run.sh" --sandbox \
+		cairn-mgd.service sh -c 'touch /etc/probe 2>&1; touch /var/lib/cairn/probe && rm /var/lib/cairn/probe &&
+		echo state-writable; ls /home 2>&1; grep CapBnd /proc/self/status; grep NoNewPrivs /proc/self/status' 2>&1)
+	expect_in "$out" "touch: cannot touch '/etc/probe': Read-only file system"
+	expect_in "$out" '^state-writable$'
+	expect_in "$out" "ls: cannot open directory '/home': Permission denied"
+	expect_in "$out" '^CapBnd:[[:space:]]+0000000000000000$'
+	expect_in "$out" '^NoNewPrivs:[[:space:]]+1$'
 	start_units
 
 	step "factory default committed on the first start"
