@@ -80,7 +80,7 @@ if [ "${1:-}" = --inner ]; then
 			--kill-child=SIGKILL -- bash "$0" --boot "$W" "$CGNAME" >"$R/t/logs/boot.log" 2>&1 &
 		boot=$!
 		sd=
-		for _ in $(seq 100); do
+		for _ in $(seq 300); do
 			# the container's PID 1, once it is systemd (not the stage before the exec)
 			sd=$(awk -v p="$boot" '$1 == "PPid:" && $2 == p { split(FILENAME, f, "/"); print f[3]; exit }' \
 				/proc/[0-9]*/status 2>/dev/null || true)
