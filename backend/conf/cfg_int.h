@@ -25,6 +25,7 @@ struct cfg_kw {
 
 struct cfg_sinfo {
 	unsigned flags;    /* enum cfg_snode_flag */
+	uint16_t nodetype; /* LYS_* of the node */
 	uint32_t pos;      /* hierarchy (print) order, unique in the schema */
 	struct cfg_kw *kw; /* keywords of the children, sorted by name */
 	uint32_t nkw;
@@ -250,6 +251,9 @@ struct cfg_pr {
 	unsigned flags;   /* CFG_PRINT_* */
 	const char *mark; /* printed first on every line: "" or "+"/"-" */
 	unsigned base;    /* spaces after the mark */
+	/* A joined container's keyword, printed on the next statement's
+	 * first line ("family inet {"), then cleared. */
+	const char *prefix;
 };
 
 #define CFG_SECRET_MASK   "/* SECRET-DATA */"
@@ -265,6 +269,9 @@ void cfg_pr_entry(struct cfg_pr *p, const struct lyd_node *e, unsigned depth, bo
 /* A joined pair on one line: "from-zone a to-zone b { ... }". */
 void cfg_pr_joined(
     struct cfg_pr *p, const struct lyd_node *e, const struct lyd_node *f, unsigned depth);
+/* The statements of a joined container, each on a line starting with the
+ * container's keyword ("family inet {", "family inet6;"). */
+void cfg_pr_joined_cont(struct cfg_pr *p, const struct lyd_node *n, unsigned depth);
 /* One leaf, container (or a leaf-list instance group when first). */
 void cfg_pr_node(struct cfg_pr *p, const struct lyd_node *n, unsigned depth);
 /* Appends "name" + keys of an entry in operator words (no leading space). */

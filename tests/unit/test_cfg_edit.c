@@ -297,9 +297,7 @@ test_delete(void **state)
 	 * container stays. */
 	cfg_test_expect_print(tree, "interfaces ge-0/0/0", CFG_FMT_TEXT, 0,
 	    "unit 0 {\n"
-	    "    family {\n"
-	    "        inet;\n"
-	    "    }\n"
+	    "    family inet;\n"
 	    "}\n");
 	cfg_result_fini(&res);
 	/* delete alone removes everything at the edit level. */
@@ -331,15 +329,15 @@ test_rename_copy(void **state)
 	    "copy interfaces st0 to ge-0/0/1\n"
 	    "rename security policies from-zone z to-zone z policy p1 to policy p9\n");
 	cfg_test_expect_print(tree, NULL, CFG_FMT_SET, 0,
+	    "set interfaces st0 unit 7 family inet address 10.0.0.1/30\n"
+	    "set interfaces ge-0/0/1 unit 7 family inet address 10.0.0.1/30\n"
 	    "set security ike gateway b address 192.0.2.2\n"
 	    "set security ike gateway c ike-policy p\n"
 	    "set security ike gateway c address 192.0.2.1\n"
 	    "set security ike gateway d address 192.0.2.2\n"
 	    "set security policies from-zone z to-zone z policy p9 then deny\n"
 	    "set security policies from-zone z to-zone z policy p2 then reject\n"
-	    "set security policies from-zone z to-zone z policy p3 then deny\n"
-	    "set interfaces st0 unit 7 family inet address 10.0.0.1/30\n"
-	    "set interfaces ge-0/0/1 unit 7 family inet address 10.0.0.1/30\n");
+	    "set security policies from-zone z to-zone z policy p3 then deny\n");
 	cfg_test_edit_err(&tree, "rename security ike gateway b to gateway c",
 	    "statement already exists.", 1, 41);
 	cfg_test_edit_err(
