@@ -9,7 +9,9 @@
  *	error: commit failed: (missing mandatory statements)
  *
  * Small changes are validated incrementally (sval.c, over the commit's
- * diff); large or unknown ones with lyd_validate_all().
+ * diff); large or unknown ones with lyd_validate_all(). References to
+ * interface units (cx:unit-ref, uref.c) are checked after that, over
+ * the change or the whole tree alike.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "log.h"
 #include "mgd.h"
 #include "sval.h"
+#include "uref.h"
 #include "ydiff.h"
 #include "ywords.h"
 #include "banned.h"
@@ -27,7 +30,8 @@ int
 mgd_val_init(struct mgd *m)
 {
 	m->sval = sval_new(m->ctx);
-	return m->sval ? 0 : -ENOMEM;
+	m->uref = uref_new(m->ctx);
+	return m->sval && m->uref ? 0 : -ENOMEM;
 }
 
 void
@@ -35,6 +39,8 @@ mgd_val_fini(struct mgd *m)
 {
 	sval_free(m->sval);
 	m->sval = NULL;
+	uref_free(m->uref);
+	m->uref = NULL;
 }
 
 /* The quoted value in a libyang message: Invalid leafref value "gw9" ... */
@@ -200,6 +206,43 @@ validate_full(
 	return ydiff_full(m->running, c->tree, diff);
 }
 
+/* References to interface units: over the change after an incremental
+ * validation, else over the whole tree. */
+static int
+check_refs(struct mgd *m, struct cand *c, const struct lyd_node *diff, bool incr, bool check,
+    struct buf *out)
+{
+	const char *path, *value, *msg;
+	int rc;
+
+	if (!uref_count(m->uref))
+		return 0;
+	rc = incr ? uref_check_diff(m->uref, c->tree, diff) : uref_check_all(m->uref, c->tree);
+	if (incr && m->incremental_check) {
+		/* tests: the whole tree must give the same verdict */
+		char *p = NULL;
+		int rf;
+
+		if (rc == -EINVAL) {
+			uref_error(m->uref, &path, &value, &msg);
+			p = path ? strdup(path) : NULL;
+		}
+		rf = uref_check_all(m->uref, c->tree);
+		if ((rf == 0) != (rc == 0))
+			fatalx(LOG_CFG, "unit references: the change says %s (%s), the tree %s",
+			    rc ? "invalid" : "valid", p ? p : "-", rf ? "invalid" : "valid");
+		free(p);
+		/* the whole tree's error stands for both */
+	}
+	if (rc != -EINVAL)
+		return rc;
+	uref_error(m->uref, &path, &value, &msg);
+	ywords_error(out, m->ctx, path, value, msg);
+	buf_printf(out, "error: %s: (referenced object not defined)",
+	    check ? "configuration check-out failed" : "commit failed");
+	return rc;
+}
+
 int
 mgd_validate(struct mgd *m, struct cand *c, struct lyd_node **diff, bool check, struct errbuf *err)
 {
@@ -242,12 +285,19 @@ mgd_validate(struct mgd *m, struct cand *c, struct lyd_node **diff, bool check, 
 				    rc ? "invalid" : "valid", full_ok ? "valid" : "invalid");
 		}
 	}
-	if (rc == -EAGAIN)
+	if (rc == -EAGAIN) {
+		incr = false;
 		rc = validate_full(m, c, diff, &path, &msg);
+	}
 	if (rc == -EINVAL) {
 		mgd_val_error(m, &out, check, path, msg);
 		errbuf_set(err, -EINVAL, "%s", buf_str(&out));
-	} else if (rc < 0) {
+	} else if (rc == 0) {
+		rc = check_refs(m, c, *diff, incr, check, &out);
+		if (rc == -EINVAL)
+			errbuf_set(err, -EINVAL, "%s", buf_str(&out));
+	}
+	if (rc < 0 && rc != -EINVAL) {
 		errbuf_set(err, rc, "error: commit failed: (%s)", strerror(-rc));
 	}
 	ly_err_clean(m->ctx, NULL);

@@ -304,6 +304,107 @@ test_errors_layout(void **state)
 	ipc_client_close(c);
 }
 
+/* Loads text (curly) with action override: the whole tree is validated. */
+static void
+load_override(struct ipc_client *c, const char *text, const char *want_error)
+{
+	struct buf b = BUF_INIT;
+	const char *p;
+
+	buf_puts(&b, "{\"cairn-mgmt:load\":{\"action\":\"override\",\"text\":\"");
+	for (p = text; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_putc(&b, '\\');
+		if (*p == '\n')
+			buf_puts(&b, "\\n");
+		else
+			buf_putc(&b, *p);
+	}
+	buf_puts(&b, "\"}}");
+	ok0(c, buf_str(&b));
+	buf_free(&b);
+	if (want_error)
+		bad(c, "{\"cairn-mgmt:commit\":{}}", want_error);
+	else
+		ok0(c, "{\"cairn-mgmt:commit\":{}}");
+}
+
+/* cx:unit-ref: st0.N must name a configured unit, checked over the change
+ * (incremental; mgd runs with --check-incremental, which compares with
+ * the whole tree) and over the whole tree (load override). */
+static void
+test_unit_refs(void **state)
+{
+	static const char vpn_err[] =
+	    "[edit security ipsec vpn v1]\n  'bind-interface st0.5'\n    Referenced interface "
+	    "st0.5 "
+	    "not configured\nerror: commit failed: (referenced object not defined)";
+	struct ipc_client *c = session(NULL);
+	char *s;
+
+	(void)state;
+	ok0(c, "{\"cairn-mgmt:configure\":{}}");
+	edit(c, "set security ipsec proposal ipp encryption-algorithm aes-256-gcm\n"
+	        "set security ipsec policy ipol proposals ipp\n"
+	        "set security ipsec vpn v1 ike gateway gw1 ipsec-policy ipol\n"
+	        "set security ipsec vpn v1 bind-interface st0.5");
+	bad(c, "{\"cairn-mgmt:commit\":{}}", vpn_err);
+	bad(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}",
+	    "    Referenced interface st0.5 not configured\nerror: configuration check-out "
+	    "failed: (referenced object not defined)");
+	edit(c, "set interfaces st0 unit 5 family inet address 10.0.0.1/30");
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
+	/* a route: st0 units are checked, addresses and other interfaces not */
+	edit(c, "set routing-options static route 10.1.0.0/16 next-hop [ 192.0.2.1 eth0 st0.7 ]");
+	bad(c, "{\"cairn-mgmt:commit\":{}}",
+	    "[edit routing-options static route 10.1.0.0/16]\n  'next-hop st0.7'\n    Referenced "
+	    "interface st0.7 not configured\nerror: commit failed: (referenced object not "
+	    "defined)");
+	edit(c, "delete routing-options static route 10.1.0.0/16 next-hop st0.7\n"
+	        "set routing-options static route 10.1.0.0/16 next-hop st0.5");
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
+	/* a zone interface (a list key) */
+	edit(c, "set security zones security-zone vpn interfaces st0.8");
+	bad(c, "{\"cairn-mgmt:commit\":{}}",
+	    "[edit security zones security-zone vpn]\n  'interfaces st0.8'\n    Referenced "
+	    "interface st0.8 not configured\n");
+	edit(c, "rename security zones security-zone vpn interfaces st0.8 to interfaces st0.5");
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
+	/* deleting a referenced unit fails, whichever way it goes */
+	edit(c, "delete interfaces st0 unit 5");
+	bad(c, "{\"cairn-mgmt:commit\":{}}", "Referenced interface st0.5 not configured");
+	ok0(c, "{\"cairn-mgmt:discard-changes\":{}}");
+	edit(c, "delete interfaces");
+	bad(c, "{\"cairn-mgmt:commit\":{}}", "Referenced interface st0.5 not configured");
+	ok0(c, "{\"cairn-mgmt:discard-changes\":{}}");
+	edit(c, "rename interfaces st0 unit 5 to unit 6");
+	bad(c, "{\"cairn-mgmt:commit\":{}}", "Referenced interface st0.5 not configured");
+	ok0(c, "{\"cairn-mgmt:discard-changes\":{}}");
+	/* the whole tree: load override of running plus a dangling reference */
+	s = show(c, "");
+	{
+		struct buf t = BUF_INIT;
+
+		buf_puts(&t, s);
+		buf_puts(&t, "security { ipsec { vpn v1 { bind-interface st0.5; } } }\n");
+		load_override(c, buf_str(&t), NULL);
+		buf_puts(&t, "security { ipsec { vpn v1 { bind-interface st0.9; } } }\n");
+		load_override(c, buf_str(&t),
+		    "[edit security ipsec vpn v1]\n  'bind-interface st0.9'\n    Referenced "
+		    "interface st0.9 not configured\nerror: commit failed: (referenced object not "
+		    "defined)");
+		buf_free(&t);
+	}
+	free(s);
+	/* back to running, then remove what this test added */
+	ok0(c, "{\"cairn-mgmt:discard-changes\":{}}");
+	edit(c, "delete security ipsec\ndelete security zones\ndelete routing-options\n"
+	        "delete interfaces");
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
+	ok0(c, "{\"cairn-mgmt:exit-configure\":{}}");
+	ipc_client_close(c);
+}
+
 static void
 test_rollback_history(void **state)
 {
@@ -602,6 +703,7 @@ main(void)
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_edit_commit_show),
 		cmocka_unit_test(test_errors_layout),
+		cmocka_unit_test(test_unit_refs),
 		cmocka_unit_test(test_rollback_history),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_exclusive_private),
