@@ -272,6 +272,31 @@ test_edit_commit_show(void **state)
 	          "\"datastore\":\"running\"}}");
 	assert_string_equal(leaf(r, "value"), "gw1");
 	lyd_free_all(r);
+	/* joined: one string; a plain path is walked, other XPath evaluated */
+	edit(c, "set security ike gateway gw7 ike-policy ip1\n"
+	        "set security ike gateway gw7 address 192.0.2.7\n"
+	        "set security ike gateway hq ike-policy ip1\n"
+	        "set security ike gateway hq address 192.0.2.8");
+	r = ok(c, "{\"cairn-mgmt:complete\":{\"xpath\":\"/cairn-security:security/ike/gateway/"
+	          "name\",\"joined\":[null]}}");
+	assert_string_equal(leaf(r, "values"), "gw1\ngw7\nhq\n");
+	lyd_free_all(r);
+	r = ok(c, "{\"cairn-mgmt:complete\":{\"xpath\":\"/cairn-security:security/ike/gateway/"
+	          "name[starts-with(.,'gw')]\",\"joined\":[null]}}");
+	assert_string_equal(leaf(r, "values"), "gw1\ngw7\n");
+	lyd_free_all(r);
+	r = ok(c,
+	    "{\"cairn-mgmt:complete\":{\"xpath\":\"/cairn-security:security/ike/gateway[address="
+	    "'192.0.2.8']/name\",\"joined\":[null]}}");
+	assert_string_equal(leaf(r, "values"), "hq\n");
+	lyd_free_all(r);
+	r = ok(c, "{\"cairn-mgmt:complete\":{\"xpath\":\"/cairn-security:security/ike/gateway/"
+	          "name\",\"datastore\":\"running\",\"joined\":[null]}}");
+	assert_string_equal(leaf(r, "values"), "gw1\n");
+	lyd_free_all(r);
+	bad(c, "{\"cairn-mgmt:complete\":{\"xpath\":\"/cairn-security:security/ike/gateway[\"}}",
+	    "error: ");
+	ok0(c, "{\"cairn-mgmt:discard-changes\":{}}");
 	ok0(c, "{\"cairn-mgmt:exit-configure\":{}}");
 	ipc_client_close(c);
 }
