@@ -84,6 +84,40 @@ parent_path(const char *path)
 	return p;
 }
 
+/* Is the last node of "/m:a/b[k='v']/k" a key of its parent entry? */
+static bool
+is_key_path(const char *path)
+{
+	const char *last = strrchr(path, '/'), *pred;
+	char key[128];
+	int n;
+
+	if (!last || last == path || strchr(last, '[') || strlen(last + 1) + 3 > sizeof(key))
+		return false;
+	n = snprintf(key, sizeof(key), "[%s=", last + 1);
+	if (n < 0)
+		return false;
+	/* the predicates just before the last step */
+	for (pred = last; pred > path && pred[-1] == ']';) {
+		const char *open = pred - 1;
+		int depth = 0;
+
+		while (open > path && !(*open == '[' && depth == 1)) {
+			if (*open == ']')
+				depth++;
+			else if (*open == '[')
+				depth--;
+			open--;
+		}
+		if (*open != '[')
+			return false;
+		if (!strncmp(open, key, (size_t)n))
+			return true;
+		pred = open;
+	}
+	return false;
+}
+
 /* Words of a leafref target path "/sec:security/sec:ike/sec:gateway/sec:name":
  * the list and its parent, "ike gateway". */
 static void
@@ -134,6 +168,14 @@ mgd_val_error(struct mgd *m, struct buf *out, bool check, const char *path, cons
 		ywords_error(out, m->ctx, pp && *pp ? pp : path, NULL, val);
 		free(pp);
 		reason = "missing mandatory statements";
+	} else if (path && !strncmp(msg, "Too few", 7) &&
+	           quoted(msg, "Too few", name, sizeof(name)) == 0) {
+		/* min-elements of a leaf-list or list: as Junos says it */
+		pp = parent_path(path);
+		snprintf(val, sizeof(val), "Missing mandatory statement: '%s'", name);
+		ywords_error(out, m->ctx, pp && *pp ? pp : path, NULL, val);
+		free(pp);
+		reason = "missing mandatory statements";
 	} else if (path && !strncmp(msg, "Mandatory choice", 16) &&
 	           quoted(msg, "Mandatory choice", name, sizeof(name)) == 0) {
 		snprintf(val, sizeof(val), "Missing mandatory statement: '%s'", name);
@@ -143,7 +185,10 @@ mgd_val_error(struct mgd *m, struct buf *out, bool check, const char *path, cons
 	           quoted(msg, "target instance", target, sizeof(target)) == 0) {
 		target_words(target, &w);
 		snprintf(target, sizeof(target), "Referenced %s %s not defined", buf_str(&w), val);
-		ywords_error(out, m->ctx, path, val, target);
+		/* a list key names its entry: 'from-zone trust', not 'name trust' */
+		pp = is_key_path(path) ? parent_path(path) : NULL;
+		ywords_error(out, m->ctx, pp ? pp : path, pp ? NULL : val, target);
+		free(pp);
 		reason = "referenced object not defined";
 	} else if (path) {
 		ywords_error(out, m->ctx, path, NULL, msg);

@@ -31,7 +31,7 @@ struct xw_step {
 	const struct lysc_node *sn;
 	struct xw_pred preds[XW_MAX_PREDS];
 	unsigned npreds;
-	bool nomatch; /* a literal the key's type refuses: nothing matches */
+	bool nomatch;       /* a literal the key's type refuses: nothing matches */
 	char hashpred[512]; /* "[k='v']..." when every key is given, else "" */
 };
 

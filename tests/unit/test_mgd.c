@@ -317,6 +317,22 @@ test_errors_layout(void **state)
 	bad(c, "{\"cairn-mgmt:commit\":{}}",
 	    "[edit security ike gateway gw2]\n  'ike-policy nope'\n    Referenced ike policy nope "
 	    "not defined\nerror: commit failed: (referenced object not defined)");
+	/* a list key names its entry; "then permit" alone is a whole policy */
+	edit(c, "delete security ike gateway gw2\n"
+	        "set security policies from-zone nz to-zone nz policy p then permit");
+	bad(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}",
+	    "[edit security policies]\n  'from-zone nz'\n    Referenced zones security-zone nz not "
+	    "defined\n");
+	edit(c, "set security zones security-zone nz");
+	bad(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}",
+	    "[edit security policies from-zone nz to-zone nz policy p]\n  'match'\n    Missing "
+	    "mandatory statement: 'source-address'\nerror: configuration check-out failed: "
+	    "(missing mandatory statements)");
+	edit(c, "set security policies from-zone nz to-zone nz policy p match source-address any "
+	        "destination-address any application any");
+	ok0(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}");
+	edit(c, "delete security policies\ndelete security zones\n"
+	        "set security ike gateway gw2 ike-policy nope");
 	/* running is unchanged; discard brings the candidate back */
 	s = show(c, "\"path\":\"security ike\"");
 	assert_null(strstr(s, "gw2"));
