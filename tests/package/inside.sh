@@ -171,8 +171,7 @@ phase_run() {
 	ssh-keygen -q -t ed25519 -N '' -C alice@test -f "$T/ssh/alice"
 	ssh-keygen -q -t ecdsa -b 256 -N '' -C bob@test -f "$T/ssh/bob"
 	out=$(shell "configure
-set system login user alice class read-only
-set system login user alice authentication ssh-ed25519 \"$(cat "$T/ssh/alice.pub")\"
+set system login user alice class read-only authentication ssh-ed25519 \"$(cat "$T/ssh/alice.pub")\"
 set system login user bob class super-user
 set system login user bob uid 2345
 set system login user bob full-name \"Bob Builder\"
