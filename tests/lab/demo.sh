@@ -647,14 +647,6 @@ step_title() {
 	esac
 }
 
-step_comment() {
-	case $1 in
-	1) echo "system" ;;
-	2) echo "st0.0 and routes" ;;
-	3) echo "IKE" ;;
-	4) echo "IPsec VPN" ;;
-	esac
-}
 
 # step_lines SITE STEP: the set lines
 step_lines() {
@@ -715,24 +707,29 @@ step_lines() {
 	esac
 }
 
-# configure_step SITE STEP: shows the step's lines at the site's prompt,
-# then applies them through the site's shell (configure, the lines, one
-# commit with a comment) and shows what the shell answered
-configure_step() {
-	local i=$1 step=$2 sn prompt lines out rc=0 comment
-	sn=$(site_name "$i")
-	prompt="root#"
-	[ "$step" = 1 ] || prompt="root@$sn#"
-	comment="demo step $step: $(step_comment "$step")"
+# show_step SITE STEP PROMPT: the step's title and its lines as typed at
+# PROMPT (paced on a terminal); the lines are added to PENDING
+PENDING=
+show_step() {
+	local i=$1 step=$2 prompt=$3 lines l
 	printf '  %s%s %s/%s %s%s\n' "$C_C" "$S_STEP" "$step" "$STEPS" "$(step_title "$i" "$step")" "$C_0"
 	lines=$(step_lines "$i" "$step")
 	while IFS= read -r l; do
 		printf '    %s%s%s %s\n' "$C_D" "$prompt" "$C_0" "$l"
 		[ "$PACE" = 0 ] || sleep "$PACE"
 	done <<<"$lines"
+	PENDING=$PENDING$lines$'\n'
+}
+
+# commit_pending SITE PROMPT COMMENT: PENDING applied through the site's
+# shell (configure, the lines, commit with COMMENT), and what it answered
+commit_pending() {
+	local i=$1 prompt=$2 comment=$3 sn out rc=0
+	sn=$(site_name "$i")
 	printf '    %s%s%s commit comment "%s"\n' "$C_D" "$prompt" "$C_0" "$comment"
-	out=$(printf 'configure\n%s\ncommit comment "%s"\nexit\n' "$lines" "$comment" |
+	out=$(printf 'configure\n%scommit comment "%s"\nexit\n' "$PENDING" "$comment" |
 		"$BIN/cairn" --root "$LAB/$sn" 2>&1) || rc=$?
+	PENDING=
 	# the shell's answers, without the mode changes it prints around them
 	printf '%s\n' "$out" | grep -vxE 'Entering configuration mode|Exiting configuration mode|\[edit\]' |
 		sed 's/^/    /'
@@ -741,17 +738,28 @@ configure_step() {
 	fi
 }
 
-# Sites other than site-a first: site-a's VPN, committed last, starts
-# negotiating at once with peers that are ready (site-a is where you land).
+# Two commits per site: the system settings, then the tunnel interface,
+# IKE and IPsec together, so an appliance starts answering IKE with its VPN
+# already there (a peer's retransmitted IKE_SA_INIT arriving between
+# separate commits would meet a gateway without its VPN and record a failed
+# negotiation). Sites other than site-a first: site-a, committed last,
+# initiates at once towards peers that are ready (site-a is where you land).
 ORDER=()
 for ((i = 2; i <= SITES; i++)); do ORDER+=($i); done
 ORDER+=(1)
 for i in "${ORDER[@]}"; do
 	sn=$(site_name $i)
 	header "Configuring $sn through its shell"
-	for ((step = 1; step <= STEPS; step++)); do
-		configure_step $i $step
+	show_step $i 1 "root#"
+	commit_pending $i "root#" "demo: system"
+	for ((step = 2; step <= STEPS; step++)); do
+		show_step $i $step "root@$sn#"
 	done
+	if [ "$TOPO" = hub-and-spoke ] && [ $i = 1 ]; then
+		commit_pending $i "root@$sn#" "demo: hub, a VPN per spoke"
+	else
+		commit_pending $i "root@$sn#" "demo: VPN to $(peers_of $i | while read -r j; do site_name "$j"; done)"
+	fi
 done
 
 # ------------------------------------------------------ the tunnels
@@ -764,36 +772,43 @@ sa_pairs() {
 		$2 == "sa-spi" { if (dir == "inbound") i = $4; else { print i, $4 } }'
 }
 
-# ike_up SITE PEER: an IKE SA of the site with the peer's address is UP
-ike_up() {
+# ike_states SITE PEER: the states of the site's IKE SAs with the peer (UP,
+# INIT, AUTH, REKEYED, DELETING), one a line
+ike_states() {
 	rpc "$1" '{"cairn-security-state:get-ike-security-associations-information":{}}' |
 		tr '{}[],' '\n\n\n\n\n' | awk -F'"' -v peer="192.0.2.$2" '
+		function flush() { if (ra == peer) print st; st = ""; ra = "" }
+		$2 == "ike-sa-index" { if (seen) flush(); seen = 1 }
 		$2 == "ike-sa-state" { st = $4 }
 		$2 == "ike-sa-remote-address" { ra = $4 }
-		$2 == "ike-sa-index" { st = ""; ra = "" }
-		st == "UP" && ra == peer { found = 1 }
-		END { exit !found }'
+		END { if (seen) flush() }'
 }
 
-# tunnel_state A B: "up IN OUT" when A's VPN to B has an SA pair and B's
-# VPN to A has the mirror pair; otherwise what is missing
+# tunnel_state A B: "up IN OUT" when A and B each have one IKE SA with the
+# other, UP, and one SA pair on their VPN to the other, mirrored (IN and
+# OUT: A's SPIs); otherwise what is happening. Two peers that initiate at
+# once may make two SAs for a while (RFC 7296 2.8: the redundant one is
+# deleted): "up" waits for the one that stays.
 tunnel_state() {
-	local a=$1 b=$2 pa pb
-	pa=$(sa_pairs "$a" "to-$(site_name "$b")" 2>/dev/null | head -n 1) || pa=
-	pb=$(sa_pairs "$b" "to-$(site_name "$a")" 2>/dev/null | head -n 1) || pb=
-	if [ -n "$pa" ] && [ -n "$pb" ]; then
+	local a=$1 b=$2 pa pb ia ib
+	pa=$(sa_pairs "$a" "to-$(site_name "$b")" 2>/dev/null) || pa=
+	pb=$(sa_pairs "$b" "to-$(site_name "$a")" 2>/dev/null) || pb=
+	ia=$(ike_states "$a" "$b" 2>/dev/null) || ia=
+	ib=$(ike_states "$b" "$a" 2>/dev/null) || ib=
+	if [ "$(echo "$ia" | wc -w)" -gt 1 ] || [ "$(echo "$ib" | wc -w)" -gt 1 ] ||
+		[ "$(echo "$pa" | wc -l)" -gt 1 ] || [ "$(echo "$pb" | wc -l)" -gt 1 ]; then
+		echo "two SAs (both sides initiated), the redundant one being removed"
+	elif [ -n "$pa" ] && [ -n "$pb" ] && [ "$ia" = UP ] && [ "$ib" = UP ]; then
 		set -- $pa
-		local ia=$1 oa=$2
+		local in=$1 out=$2
 		set -- $pb
-		if [ "$ia" = "$2" ] && [ "$oa" = "$1" ]; then
-			echo "up $ia $oa"
-			return
+		if [ "$in" = "$2" ] && [ "$out" = "$1" ]; then
+			echo "up $in $out"
+		else
+			echo "IPsec SAs being installed"
 		fi
-		echo "rekeying"
-		return
-	fi
-	if ike_up "$a" "$b" 2>/dev/null; then
-		echo "IKE SA up, IPsec SA negotiating"
+	elif [ "$ia" = UP ] || [ "$ib" = UP ]; then
+		echo "IKE SA up, IPsec SA (CHILD SA) negotiating"
 	else
 		echo "IKE SA negotiating"
 	fi
@@ -805,15 +820,14 @@ wait_tunnel() {
 	label="$(site_name "$a") $S_BOTH $(site_name "$b")"
 	while :; do
 		st=$(tunnel_state "$a" "$b")
-		case $st in
-		up\ *)
+		# up with the same SAs twice, half a second apart: settled
+		if [ "${st%% *}" = up ] && [ "$st" = "$last" ]; then
 			set -- $st
 			[ "$MODE" = interactive ] && printf '\r\e[K'
 			printf '  %s%s%s %s: IKE SA and IPsec SA pair up after %ds (SPIs 0x%s in, 0x%s out on %s)\n' \
 				"$C_G" "$S_OK" "$C_0" "$label" $((SECONDS - t0)) "$2" "$3" "$(site_name "$a")"
 			return 0
-			;;
-		esac
+		fi
 		if [ $((SECONDS - t0)) -ge $DEADLINE ]; then
 			[ "$MODE" = interactive ] && printf '\r\e[K'
 			err "$label: not up after ${DEADLINE}s ($st)"
@@ -824,14 +838,14 @@ wait_tunnel() {
 			return 1
 		fi
 		if [ "$MODE" = interactive ]; then
-			printf '\r\e[K  %s %s: %s ... %ds (giving up after %ds)' "${SPIN:k%4:1}" "$label" "$st" \
-				$((SECONDS - t0)) $DEADLINE
+			printf '\r\e[K  %s %s: %s ... %ds (giving up after %ds)' "${SPIN:k%4:1}" "$label" \
+				"${st/#up */up, checking that it stays}" $((SECONDS - t0)) $DEADLINE
 			k=$((k + 1))
-		elif [ "$st" != "$last" ]; then
+		elif [ "$st" != "$last" ] && [ "${st%% *}" != up ]; then
 			printf '  %s: %s ... (%ds, giving up after %ds)\n' "$label" "$st" $((SECONDS - t0)) $DEADLINE
 		fi
 		last=$st
-		sleep 0.2
+		if [ "${st%% *}" = up ]; then sleep 0.5; else sleep 0.2; fi
 	done
 }
 
