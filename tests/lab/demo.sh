@@ -29,6 +29,9 @@
 # error in this script. A lab whose script was killed (-9) is found by its
 # state directory ($STATE_ROOT/NAME) and cleaned up by the next run, or by
 # --stop. Run as root, from any directory.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@" # started as `sh demo.sh`
+fi
 set -Eeuo pipefail
 shopt -s nullglob
 
@@ -176,18 +179,35 @@ done
 # ------------------------------------------------------ the state directory
 #
 # $STATE/pid    the script that owns the lab
+# $STATE/start  its start time (a pid alone may be reused)
 # $STATE/lab    its temporary directory (instance roots and logs)
 # $STATE/bin    the binaries it runs
 # $STATE/sites  the number of sites
 # $STATE/shell  the pid of the interactive shell, while there is one
 
-# owner_alive DIR: the script recorded in DIR runs
+# running PID: the process exists and is not a zombie (an orphan waits for
+# its reaper)
+running() {
+	[ -r "/proc/$1/stat" ] && ! grep -q "^[0-9]* (.*) Z " "/proc/$1/stat" 2>/dev/null
+}
+
+# proc_start PID: the process's start time (clock ticks since boot, field
+# 22 of /proc/PID/stat): with the pid, it names one process for good
+proc_start() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	set -- $s
+	echo "${20}"
+}
+
+# owner_alive DIR: the script recorded in DIR (pid and start time) runs
 owner_alive() {
-	local p
+	local p st
 	p=$(cat "$1/pid" 2>/dev/null) || return 1
+	st=$(cat "$1/start" 2>/dev/null) || return 1
 	[[ $p =~ ^[0-9]+$ ]] || return 1
-	[ -r "/proc/$p/cmdline" ] || return 1
-	tr "\0" " " 2>/dev/null <"/proc/$p/cmdline" | grep -q "demo\.sh"
+	running "$p" && [ "$(proc_start "$p")" = "$st" ]
 }
 
 # our_namespaces: every namespace of lab NAME that exists
@@ -255,6 +275,7 @@ claim_state() {
 		mkdir -p -m 755 "$STATE_ROOT" 2>/dev/null || true
 		new=$(mktemp -d "$STATE_ROOT/.new.XXXXXX" 2>/dev/null) || continue
 		echo $$ >"$new/pid"
+		proc_start $$ >"$new/start"
 		echo "$SITES" >"$new/sites"
 		echo "$BIN" >"$new/bin"
 		if mv -T "$new" "$STATE" 2>/dev/null; then
@@ -318,10 +339,10 @@ if [ "$ACTION" = stop ]; then
 			kill -TERM "$p" 2>/dev/null || true
 		fi
 		for ((i = 0; i < 300; i++)); do
-			kill -0 "$p" 2>/dev/null || break
+			running "$p" || break
 			sleep 0.1
 		done
-		! kill -0 "$p" 2>/dev/null || die "demo.sh (pid $p) did not stop within 30 s"
+		! running "$p" || die "demo.sh (pid $p) did not stop within 30 s"
 		say "Stopped."
 		exit 0
 	fi
@@ -376,6 +397,7 @@ teardown() {
 	[ $TORN = 1 ] && return 0
 	[ $OWNED = 1 ] || return 0
 	TORN=1
+	trap - ERR
 	trap '' INT TERM HUP QUIT PIPE
 	set +e
 	if [ ${#PIDS[@]} -gt 0 ] || [ -n "$LAB" ]; then
@@ -447,10 +469,11 @@ teardown() {
 	[ -z "$(our_namespaces)" ] || left="$left namespaces($(our_namespaces | tr '\n' ' '))"
 	if [ -n "$LAB" ]; then
 		[ ! -e "$LAB" ] || left="$left $LAB"
-		for p in /proc/[0-9]*; do
-			if tr "\0" " " 2>/dev/null <"$p/cmdline" | grep -qF -- "--root $LAB/"; then
-				left="$left process(${p#/proc/})"
-			fi
+		# one grep over every command line (a process per /proc entry is
+		# slow); "[/]tmp/..." does not match grep's own command line
+		for p in $(grep -l -- "[/]${LAB#/}/" /proc/[0-9]*/cmdline 2>/dev/null); do
+			p=${p#/proc/}
+			left="$left process(${p%/cmdline})"
 		done
 	fi
 	if [ -n "$left" ]; then
