@@ -114,7 +114,7 @@ check_clean() {
 
 # lab_dir OUTPUT: the lab's temporary directory, from its banner
 lab_dir() {
-	sed -n "s/^Lab '[^']*' in \(.*\); every node.*/\1/p" "$1" | head -n 1
+	sed -n "s/^Lab '[^']*' in \(.*\); every node.*/\1/p" "$1"
 }
 
 # ------------------------------------------------------- output checks
@@ -274,7 +274,7 @@ run_lifecycle() {
 	log "--attach from elsewhere: site-b's shell, a command on host-b"
 	out=$(cd / && "$DEMO" --name "$N" --attach site-b show security ike security-associations)
 	echo "$out"
-	echo "$out" | grep -Eq "^[0-9]+ +UP +[0-9a-f]{16}  [0-9a-f]{16}  IKEv2 +192\.0\.2\.1$" ||
+	grep -Eq "^[0-9]+ +UP +[0-9a-f]{16}  [0-9a-f]{16}  IKEv2 +192\.0\.2\.1$" <<<"$out" ||
 		fail "site-b's IKE SA through --attach"
 	"$DEMO" --name "$N" --attach host-b ping -c 2 -i 0.2 -W 2 10.1.0.2 >"$T/ping.out" ||
 		fail "ping from host-b through --attach: $(cat "$T/ping.out")"
@@ -355,6 +355,18 @@ EOF
 	need "$T/refused.out" "^--- last lines of site-b/iked.log"
 	need "$T/refused.out" "nothing left behind"
 	check_clean "$N" "$(lab_dir "$T/refused.out")"
+
+	log "a daemon that exits at start: said at once, with its log"
+	rm "$fake/bin/cairn-iked"
+	printf '#!/bin/sh\necho "cairn-iked: cannot start (test)" >&2\nexit 1\n' >"$fake/bin/cairn-iked"
+	chmod +x "$fake/bin/cairn-iked"
+	rc=0
+	"$DEMO" --build "$fake" --name "$N" </dev/null >"$T/exited.out" 2>&1 || rc=$?
+	[ $rc -eq 1 ] || fail "exiting daemon: exit $rc"
+	need "$T/exited.out" "cairn-iked: cannot start \\(test\\)"
+	need "$T/exited.out" "cairn-iked exited on site-a"
+	need "$T/exited.out" "nothing left behind"
+	check_clean "$N" "$(lab_dir "$T/exited.out")"
 	log "PASS"
 }
 
@@ -365,7 +377,8 @@ tm_screen() { tm capture-pane -p -J -t "$1" -S -2000; }
 tm_wait() {
 	local s=$1 re=$2 secs=${3:-60} i
 	for ((i = 0; i < secs * 10; i++)); do
-		tm_screen "$s" | grep -Eq -- "$re" && return 0
+		# (no `| grep -q` under pipefail: the writer may get SIGPIPE)
+		grep -Eq -- "$re" <<<"$(tm_screen "$s")" && return 0
 		sleep 0.1
 	done
 	echo "timeout waiting for /$re/; the screen:" >&2
@@ -377,7 +390,7 @@ tm_input() {
 	local x y
 	x=$(tm display-message -p -t "$1" '#{cursor_x}')
 	y=$(tm display-message -p -t "$1" '#{cursor_y}')
-	tm capture-pane -p -N -t "$1" -S "$y" -E "$y" | head -n 1 | cut -c "1-$x"
+	tm capture-pane -p -N -t "$1" -S "$y" -E "$y" | sed -n 1p | cut -c "1-$x"
 }
 tm_wait_input() {
 	local i
@@ -389,7 +402,7 @@ tm_wait_input() {
 }
 
 run_pty() {
-	local lab hint P="root@site-a> "
+	local lab hint out P="root@site-a> "
 	root_snapshot "$T/root.before"
 	log "on a terminal: the lab, then site-a's shell"
 	tm -f /dev/null new-session -d -s d -x 132 -y 50 \
@@ -434,8 +447,8 @@ run_pty() {
 	tm_wait_input d "$P"
 	sleep 0.5
 	[ "$(lab_namespaces "$N")" -eq 5 ] || fail "Ctrl-C touched the lab"
-	"$DEMO" --name "$N" --attach site-a show security ike security-associations | grep -q " UP " ||
-		fail "Ctrl-C reached the daemons"
+	out=$("$DEMO" --name "$N" --attach site-a show security ike security-associations)
+	grep -q " UP " <<<"$out" || fail "Ctrl-C reached the daemons"
 
 	log "configure, show, exit"
 	tm send-keys -t d -l "configure"
@@ -460,7 +473,8 @@ run_pty() {
 	tm -f /dev/null new-session -d -s h -x 132 -y 50 \
 		"cd / && env TERM=xterm $DEMO --build $BUILD --name $N"
 	tm_wait h "^root@site-a> $" 180
-	lab=$(tm_screen h | sed -n "s/^Lab '[^']*' in \(.*\); every node.*/\1/p" | head -n 1)
+	tm_screen h >"$T/hup.out"
+	lab=$(lab_dir "$T/hup.out")
 	[ -n "$lab" ] || fail "no lab banner"
 	tm kill-session -t h
 	for ((i = 0; i < 300; i++)); do

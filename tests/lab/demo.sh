@@ -50,11 +50,11 @@ DEADLINE=90      # seconds for each tunnel to come up (a loaded machine is slow)
 
 usage() {
 	cat <<EOF
-usage: demo.sh [--build DIR] [--sites N] [--tour | --interactive] [--hold]
+usage: demo.sh [--build DIR] [--sites N] [--tour | --interactive] [--hold] [--pace S]
        demo.sh --attach NODE [COMMAND...]     (NODE: site-a, site-b, host-a, ...)
        demo.sh --stop
-Common: [--name NAME] (default cairn-demo: several labs may run side by side
-under different names).
+Each takes --name NAME first (default cairn-demo: labs of different names
+run side by side).
 
 Starts the demo lab: N sites (default 2; 3 or more make site-a a hub), each an
 appliance (cairn-mgd + cairn-iked, userspace dataplane) with a host behind it,
@@ -155,6 +155,7 @@ done
 	die "--name: 1 to 24 characters a-z, 0-9, '-', starting with a letter (got '$NAME')"
 [[ $SITES =~ ^[0-9]+$ ]] && [ "$SITES" -ge 2 ] && [ "$SITES" -le 9 ] ||
 	die "--sites (SITES=): a number from 2 to 9 (got '$SITES')"
+SITES=$((10#$SITES))
 [[ -z $PACE || $PACE =~ ^[0-9]*\.?[0-9]+$ ]] || die "--pace: seconds (got '$PACE')"
 case $BUILD in
 /*) ;;
@@ -313,7 +314,8 @@ if [ "$ACTION" = attach ]; then
 	[[ $ATTACH_NODE =~ ^(site|host)-([a-i])$ ]] || die "--attach: site-a, site-b, ..., host-a, ... (got '$ATTACH_NODE')"
 	kind=${BASH_REMATCH[1]}
 	ns=$NAME-$ATTACH_NODE
-	ip netns list | awk '{ print $1 }' | grep -qx "$ns" || die "lab '$NAME' has no $ATTACH_NODE"
+	ip netns list | awk -v ns="$ns" '$1 == ns { f = 1 } END { exit !f }' ||
+		die "lab '$NAME' has no $ATTACH_NODE"
 	if [ "$kind" = site ]; then
 		# in the site's namespace, so the lab's teardown ends it too
 		if [ ${#ATTACH_CMD[@]} -gt 0 ]; then
@@ -368,10 +370,8 @@ done
 [ -d "$BUILD/share/cairn/yang" ] || die "$BUILD/share/cairn/yang is missing: the build is incomplete (run make)"
 [ -c /dev/net/tun ] ||
 	die "/dev/net/tun is missing: the userspace dataplane needs TUN devices (in a container: --device /dev/net/tun, or modprobe tun)"
-if ! { exec 3<>/dev/net/tun; } 2>/dev/null; then
+{ : <>/dev/net/tun; } 2>/dev/null ||
 	die "/dev/net/tun cannot be opened: the userspace dataplane needs TUN devices"
-fi
-exec 3>&-
 
 if [ "$MODE" = auto ]; then
 	if [ -t 0 ] && [ -t 1 ]; then MODE=interactive; else MODE=tour; fi
@@ -532,6 +532,8 @@ TOPO=site-to-site
 
 LAB=$(mktemp -d "${TMPDIR:-/tmp}/$NAME.XXXXXX")
 chmod 755 "$LAB"
+# a UNIX socket path has 107 bytes: LAB/site-a/run/cairn/mgd.sock must fit
+[ $((${#LAB} + 28)) -le 107 ] || die "the temporary directory's path is too long for the daemons' sockets: $LAB (set TMPDIR=/tmp)"
 echo "$LAB" >"$STATE/lab"
 
 ns_add() {
@@ -617,14 +619,32 @@ start_daemon() {
 	PIDS+=("$! $role $i")
 }
 
+# daemon_ready SITE ROLE: polls until the daemon answers (60 s); fails at
+# once, with its log, if it exited
+daemon_ready() {
+	local i=$1 role=$2 pid= ent end sn
+	sn=$(site_name "$i")
+	for ent in "${PIDS[@]}"; do
+		set -- $ent
+		[ "$2" = "$role" ] && [ "$3" = "$i" ] && pid=$1
+	done
+	end=$((SECONDS + 60))
+	until "${role}_ready" "$i" >/dev/null 2>&1; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			tail -n 20 "$LAB/$sn/$role.log" >&2
+			die "cairn-$role exited on $sn (above, the end of its log)"
+		fi
+		[ $SECONDS -lt $end ] || die "cairn-$role did not answer within 60 s on $sn (log: $LAB/$sn/$role.log)"
+		sleep 0.1
+	done
+}
+
 header "Starting the appliances"
 for ((i = 1; i <= SITES; i++)); do start_daemon $i mgd; done
-for ((i = 1; i <= SITES; i++)); do
-	wait_until 60 mgd_ready $i || die "cairn-mgd did not answer within 60 s on $(site_name $i) (log: $LAB/$(site_name $i)/mgd.log)"
-done
+for ((i = 1; i <= SITES; i++)); do daemon_ready $i mgd; done
 for ((i = 1; i <= SITES; i++)); do start_daemon $i iked; done
 for ((i = 1; i <= SITES; i++)); do
-	wait_until 60 iked_ready $i || die "cairn-iked did not answer within 60 s on $(site_name $i) (log: $LAB/$(site_name $i)/iked.log)"
+	daemon_ready $i iked
 	say "  $(site_name $i): cairn-mgd and cairn-iked running (instance root $LAB/$(site_name $i))"
 done
 
@@ -756,8 +776,10 @@ commit_pending() {
 	# the shell's answers, without the mode changes it prints around them
 	printf '%s\n' "$out" | grep -vxE 'Entering configuration mode|Exiting configuration mode|\[edit\]' |
 		sed 's/^/    /'
-	if [ $rc -ne 0 ] || ! printf '%s\n' "$out" | grep -qx 'commit complete'; then
-		die "the commit on $sn was refused (above)"
+	# (not `printf | grep -q`: grep may leave before printf's last line,
+	# and with pipefail printf's SIGPIPE would fail the test)
+	if [ $rc -ne 0 ] || ! grep -qx 'commit complete' <<<"$out"; then
+		die "the commit on $sn was refused (above; the shell exited $rc)"
 	fi
 }
 
