@@ -298,6 +298,12 @@ ike_tunnel_child_gone(struct ike_tunnel *t, struct ike_child *ch, enum ike_event
 	}
 	if (t->negotiating)
 		return;
+	if (t->vpn->conf.establish != IKE_EST_IMMEDIATELY) {
+		/* on-traffic: the next packet (the dataplane's acquire) brings
+		 * it back, not a retry timer */
+		t->want_up = false;
+		return;
+	}
 	switch (reason) {
 	case IKE_EV_DPD_DOWN:
 	case IKE_EV_NO_RESPONSE:

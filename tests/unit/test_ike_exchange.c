@@ -1505,6 +1505,61 @@ test_on_traffic_acquire(void **state)
 	net_free(p.n);
 }
 
+static void
+acquire(struct peer *pe, uint32_t tunnel_id)
+{
+	struct dp_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = DP_EV_ACQUIRE;
+	ev.tunnel_id = tunnel_id;
+	dp_mock_push_event(pe->dp, &ev);
+	assert_int_equal(ike_engine_dp_poll(pe->e), 1);
+}
+
+/* An on-traffic tunnel cleared by the operator (or deleted by the peer)
+ * stays down until traffic asks for it again; it used to be re-initiated
+ * at once (found by iked-policy-based). */
+static void
+test_on_traffic_clear(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_ON_TRAFFIC };
+	struct pcfg b = { .establish = IKE_EST_ON_TRAFFIC };
+	struct ike_tunnel_info t;
+
+	(void)state;
+	pair_new(&p, 154, 155);
+	pair_up(&p, &a, &b);
+	acquire(p.a, 131073);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	assert_int_equal(ike_engine_clear_ike_sa(p.a->e, 0), 0);
+	net_advance(p.n, 60000);
+	assert_int_equal(peer_ike_all(p.a), 0);
+	assert_int_equal(peer_ike_all(p.b), 0);
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+	assert_int_equal(dp_mock_sa_count(p.b->dp), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_CLEARED_IKE);
+	/* traffic on B's side brings it back, B initiating */
+	acquire(p.b, 131073);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	/* cleared again from B: A got the DELETE and does not re-initiate */
+	assert_int_equal(ike_engine_clear_ipsec_sa(p.b->e, 0), 0);
+	net_advance(p.n, 60000);
+	assert_int_equal(peer_tunnels_up(p.a), 0);
+	assert_int_equal(peer_tunnels_up(p.b), 0);
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+	acquire(p.a, 131073);
+	net_advance(p.n, 1000);
+	assert_int_equal(peer_tunnels_up(p.a), 1);
+	assert_int_equal(peer_tunnels_up(p.b), 1);
+	assert_true(peers_consistent(p.a, p.b));
+	net_free(p.n);
+}
+
 /* The dataplane's soft byte limit rekeys; its hard limit removes. */
 static void
 test_dp_expire_events(void **state)
@@ -1809,6 +1864,7 @@ main(void)
 		cmocka_unit_test(test_late_peer),
 		cmocka_unit_test(test_halfopen_flood),
 		cmocka_unit_test(test_on_traffic_acquire),
+		cmocka_unit_test(test_on_traffic_clear),
 		cmocka_unit_test(test_dp_expire_events),
 		cmocka_unit_test(test_anchoring),
 		cmocka_unit_test(test_idle_time),
