@@ -36,7 +36,14 @@
 #   wait_for SECS WHAT CMD...     polls CMD until it succeeds
 #   wait_tunnel_up N VPN [SECS]   polls until VPN has an SA pair on gwN
 #   ping_ok SRC_HOST DST_ADDR     3 pings within a deadline
-#   tcp_transfer SRC DST_HOST BYTES   iperf3 from hSRC to hDST (its 10.DST.0.2)
+#   tcp_transfer SRC DST_HOST BYTES [ADDR]  iperf3 from hSRC to hDST (its 10.DST.0.2)
+#   tcp_both A B BYTES            tcp_transfer A -> B and B -> A
+#   spis_agree A B VPN [VPN_B]    gwA's SA pairs of VPN are gwB's, reversed
+#   sa_pairs N VPN                number of SA pairs of VPN on gwN
+#   esp_stat N FIELD              a counter of show security ipsec statistics
+#                                 ("Encrypted packets", "Decrypted packets", ...)
+#   ike_proposals TAG             IKE/IPsec proposals and policies ikepol-TAG,
+#                                 ipsecpol-TAG (PSK "psk-TAG-secret", ECP256, GCM)
 set -eu
 
 : "${BUILD:?BUILD (the build directory) must be set}"
@@ -384,19 +391,62 @@ ping_ok() {
 	host "$1" ping -c 3 -i 0.2 -W 2 "$2" >/dev/null 2>&1
 }
 
-# tcp_transfer SRC DST BYTES: iperf3 TCP from hSRC to hDST
+# tcp_transfer SRC DST BYTES [ADDR]: iperf3 TCP from hSRC to hDST (to ADDR,
+# default 10.DST.0.2)
 tcp_transfer() {
 	src=$1
 	dst=$2
 	size=$3
+	addr=${4:-10.$dst.0.2}
 	ip netns exec "$P-h$dst" iperf3 -s -1 -p 5201 >"$LAB/iperf-s.log" 2>&1 &
 	spid=$!
 	PIDS="$PIDS $spid"
 	wait_for 10 "iperf3 server in h$dst" sh -c "ip netns exec $P-h$dst ss -ltn | grep -q ':5201'"
-	host "$src" timeout 60 iperf3 -c "10.$dst.0.2" -p 5201 -n "$size" >"$LAB/iperf-c.log" 2>&1 ||
-		fail "TCP transfer h$src -> h$dst: $(tail -3 "$LAB/iperf-c.log")"
+	host "$src" timeout 60 iperf3 -c "$addr" -p 5201 -n "$size" >"$LAB/iperf-c.log" 2>&1 ||
+		fail "TCP transfer h$src -> h$dst ($addr): $(tail -3 "$LAB/iperf-c.log")"
 	wait "$spid" 2>/dev/null || true
-	grep receiver "$LAB/iperf-c.log" | tail -1
+	echo "h$src -> h$dst: $(grep receiver "$LAB/iperf-c.log" | tail -1)"
+}
+
+# tcp_both A B BYTES: a TCP transfer each way between hA and hB
+tcp_both() {
+	tcp_transfer "$1" "$2" "$3"
+	tcp_transfer "$2" "$1" "$3"
+}
+
+# spis_agree A B VPN [VPN_B]: every SA pair (in out) of VPN on gwA is an SA
+# pair (out in) of VPN_B (default VPN) on gwB, and the other way round;
+# at least one pair
+spis_agree() {
+	a=$(ipsec_spis "$1" "$3" | sort)
+	b=$(ipsec_spis "$2" "${4:-$3}" | awk '{ print $2, $1 }' | sort)
+	[ -n "$a" ] && [ "$a" = "$b" ]
+}
+
+# sa_pairs N VPN: number of SA pairs of VPN on gwN
+sa_pairs() {
+	ipsec_spis "$1" "$2" | wc -l
+}
+
+# esp_stat N FIELD: a counter of `show security ipsec statistics` on gwN
+esp_stat() {
+	cli "$1" show security ipsec statistics |
+		awk -v f="$2:" 'index($0, f) { sub(/.*:/, ""); gsub(/ /, ""); print; exit }'
+}
+
+# ike_proposals TAG: IKE proposal ikep-TAG (ECP256, AES-128-GCM), IKE policy
+# ikepol-TAG (PSK "psk-TAG-secret"), IPsec proposal esp-TAG (AES-128-GCM),
+# IPsec policy ipsecpol-TAG
+ike_proposals() {
+	cat <<EOF
+set security ike proposal ikep-$1 dh-group group19
+set security ike proposal ikep-$1 encryption-algorithm aes-128-gcm
+set security ike proposal ikep-$1 lifetime-seconds 3600
+set security ike policy ikepol-$1 proposals ikep-$1
+set security ike policy ikepol-$1 pre-shared-key ascii-text "psk-$1-secret"
+set security ipsec proposal esp-$1 encryption-algorithm aes-128-gcm
+set security ipsec policy ipsecpol-$1 proposals esp-$1
+EOF
 }
 
 # site_to_site_config SITE PEER VPN UNIT [EXTRA]: the set lines of a
@@ -407,17 +457,11 @@ site_to_site_config() {
 	p=$2
 	v=$3
 	u=$4
+	ike_proposals "$v"
 	cat <<EOF
-set security ike proposal ikep-$v dh-group group19
-set security ike proposal ikep-$v encryption-algorithm aes-128-gcm
-set security ike proposal ikep-$v lifetime-seconds 3600
-set security ike policy ikepol-$v proposals ikep-$v
-set security ike policy ikepol-$v pre-shared-key ascii-text "psk-$v-secret"
 set security ike gateway gw-$v ike-policy ikepol-$v
 set security ike gateway gw-$v address 192.0.2.$p
 set security ike gateway gw-$v local-address 192.0.2.$s
-set security ipsec proposal esp-$v encryption-algorithm aes-128-gcm
-set security ipsec policy ipsecpol-$v proposals esp-$v
 set security ipsec vpn $v bind-interface st0.$u
 set security ipsec vpn $v ike gateway gw-$v
 set security ipsec vpn $v ike ipsec-policy ipsecpol-$v
