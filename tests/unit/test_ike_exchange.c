@@ -1400,6 +1400,47 @@ test_late_peer(void **state)
 	}
 }
 
+/* The same with two traffic selectors: the first CHILD SA rides on A's
+ * IKE_AUTH, the second follows. */
+static void
+test_late_peer_two_ts(void **state)
+{
+	uint64_t seed;
+
+	(void)state;
+	for (seed = 1; seed <= 6; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+			.ts_local = "10.0.1.0/24",
+			.ts_remote = "10.1.1.0/24",
+			.ts2_local = "10.0.2.0/24",
+			.ts2_remote = "10.1.2.0/24" };
+		struct pcfg b = { .establish = IKE_EST_IMMEDIATELY,
+			.ts_local = "10.1.1.0/24",
+			.ts_remote = "10.0.1.0/24",
+			.ts2_local = "10.1.2.0/24",
+			.ts2_remote = "10.0.2.0/24" };
+
+		pair_new(&p, seed * 13, seed * 17 + 1);
+		a.peer_addr = B_ADDR;
+		b.peer_addr = A_ADDR;
+		late_from = p.a->idx;
+		late_cutoff = p.n->now + 500;
+		p.n->filter = drop_early;
+		p.n->filter_ctx = p.n;
+		assert_int_equal(peer_configure(p.a, &a), 0);
+		net_advance(p.n, 500);
+		assert_int_equal(peer_configure(p.b, &b), 0);
+		net_advance(p.n, 300);
+		expect_up(&p, 2);
+		net_advance(p.n, 60000);
+		expect_up(&p, 2);
+		assert_int_equal(peer_ike_all(p.a), 1);
+		assert_int_equal(peer_ike_all(p.b), 1);
+		net_free(p.n);
+	}
+}
+
 /* A half-open flood: cookies keep the responder's state bounded and the
  * established SA still rekeys through it. */
 static void
@@ -1862,6 +1903,7 @@ main(void)
 		cmocka_unit_test(test_initial_contact_restart),
 		cmocka_unit_test(test_simultaneous_initiation),
 		cmocka_unit_test(test_late_peer),
+		cmocka_unit_test(test_late_peer_two_ts),
 		cmocka_unit_test(test_halfopen_flood),
 		cmocka_unit_test(test_on_traffic_acquire),
 		cmocka_unit_test(test_on_traffic_clear),
