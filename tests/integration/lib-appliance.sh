@@ -15,6 +15,8 @@
 # EXIT trap stops every process started here, by process id, deletes the
 # namespaces and the directory, and on failure prints the last lines of
 # every daemon's log. Polls with deadlines; never sleeps blindly.
+# LAB_KEEP=DIR keeps the daemons' logs there (debugging); IKED_ARGS are
+# given to every cairn-iked (e.g. --debug).
 #
 #   lab_init                      namespaces' prefix, temp dir, WAN bridge, trap
 #   lab_site N                    gwN and hN wired to the WAN and to each other
@@ -36,10 +38,12 @@
 #   wait_for SECS WHAT CMD...     polls CMD until it succeeds
 #   wait_tunnel_up N VPN [SECS]   polls until VPN has an SA pair on gwN
 #   ping_ok SRC_HOST DST_ADDR     3 pings within a deadline
-#   tcp_transfer SRC DST_HOST BYTES [ADDR]  iperf3 from hSRC to hDST (its 10.DST.0.2)
+#   tcp_transfer SRC DST_HOST BYTES [ADDR [BIND]]  iperf3 from hSRC (from BIND)
+#                                 to hDST (to ADDR, default its 10.DST.0.2)
 #   tcp_both A B BYTES            tcp_transfer A -> B and B -> A
 #   spis_agree A B VPN [VPN_B]    gwA's SA pairs of VPN are gwB's, reversed
 #   sa_pairs N VPN                number of SA pairs of VPN on gwN
+#   sa_packets N TUNNEL in|out    packets through tunnel TUNNEL's current SA
 #   esp_stat N FIELD              a counter of show security ipsec statistics
 #                                 ("Encrypted packets", "Decrypted packets", ...)
 #   ike_proposals TAG             IKE/IPsec proposals and policies ikepol-TAG,
@@ -103,6 +107,14 @@ lab_cleanup() {
 	if [ $rc -ne 0 ] && [ -n "$LAB" ]; then
 		for f in "$LAB"/*/*.log; do
 			[ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
+		done
+	fi
+	if [ -n "${LAB_KEEP:-}" ] && [ -n "$LAB" ]; then
+		# debugging: the daemons' logs survive in $LAB_KEEP
+		mkdir -p "$LAB_KEEP"
+		for d in "$LAB"/gw*; do
+			[ -d "$d" ] && cp "$d"/*.log "$LAB_KEEP/" 2>/dev/null &&
+				for f in "$d"/*.log; do mv "$LAB_KEEP/$(basename "$f")" "$LAB_KEEP/$(basename "$d")-$(basename "$f")"; done
 		done
 	fi
 	[ -n "$LAB" ] && rm -rf "$LAB"
@@ -229,7 +241,9 @@ iked_start() {
 	shift
 	# not through gw(): a backgrounded function is a subshell, and $! would
 	# be its pid, not the daemon's
-	ip netns exec "$P-gw$n" "$BIN/cairn-iked" --root "$LAB/gw$n" "$@" >>"$LAB/gw$n/iked.log" 2>&1 &
+	# shellcheck disable=SC2086 # IKED_ARGS: words
+	ip netns exec "$P-gw$n" "$BIN/cairn-iked" --root "$LAB/gw$n" ${IKED_ARGS:-} "$@" \
+		>>"$LAB/gw$n/iked.log" 2>&1 &
 	eval "IKED_PID_$n=$!"
 	PIDS="$PIDS $!"
 	wait_for 30 "cairn-iked in gw$n" iked_ready "$n"
@@ -391,21 +405,23 @@ ping_ok() {
 	host "$1" ping -c 3 -i 0.2 -W 2 "$2" >/dev/null 2>&1
 }
 
-# tcp_transfer SRC DST BYTES [ADDR]: iperf3 TCP from hSRC to hDST (to ADDR,
-# default 10.DST.0.2)
+# tcp_transfer SRC DST BYTES [ADDR [BIND]]: iperf3 TCP from hSRC (bound to
+# BIND) to hDST (to ADDR, default 10.DST.0.2)
 tcp_transfer() {
 	src=$1
 	dst=$2
 	size=$3
 	addr=${4:-10.$dst.0.2}
+	bind=${5:+-B $5}
 	ip netns exec "$P-h$dst" iperf3 -s -1 -p 5201 >"$LAB/iperf-s.log" 2>&1 &
 	spid=$!
 	PIDS="$PIDS $spid"
 	wait_for 10 "iperf3 server in h$dst" sh -c "ip netns exec $P-h$dst ss -ltn | grep -q ':5201'"
-	host "$src" timeout 60 iperf3 -c "$addr" -p 5201 -n "$size" >"$LAB/iperf-c.log" 2>&1 ||
+	# shellcheck disable=SC2086 # $bind is empty or two words
+	host "$src" timeout 60 iperf3 -c "$addr" $bind -p 5201 -n "$size" >"$LAB/iperf-c.log" 2>&1 ||
 		fail "TCP transfer h$src -> h$dst ($addr): $(tail -3 "$LAB/iperf-c.log")"
 	wait "$spid" 2>/dev/null || true
-	echo "h$src -> h$dst: $(grep receiver "$LAB/iperf-c.log" | tail -1)"
+	echo "h$src -> h$dst: $(grep sender "$LAB/iperf-c.log" | tail -1)"
 }
 
 # tcp_both A B BYTES: a TCP transfer each way between hA and hB
@@ -426,6 +442,16 @@ spis_agree() {
 # sa_pairs N VPN: number of SA pairs of VPN on gwN
 sa_pairs() {
 	ipsec_spis "$1" "$2" | wc -l
+}
+
+# sa_packets N TUNNEL in|out: packets through the current inbound or
+# outbound SA of tunnel TUNNEL (its ID) on gwN
+sa_packets() {
+	cli "$1" show security ipsec security-associations index "$2" detail |
+		awk -v d="$3" '
+		/Direction: inbound/ { cur = "in" }
+		/Direction: outbound/ { cur = "out" }
+		/Packets:/ && cur == d { sub(/.*Packets: /, ""); sub(/,.*/, ""); print; exit }'
 }
 
 # esp_stat N FIELD: a counter of `show security ipsec statistics` on gwN
