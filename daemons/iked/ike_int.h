@@ -289,6 +289,9 @@ struct ike_gw *ike_gw_find(struct ike_engine *e, const char *name);
 uint64_t ike_name_hash(const char *s);
 /* Soft lifetime with margin and jitter, in ms, for a hard lifetime in s. */
 uint64_t ike_soft_ms(struct ike_engine *e, uint32_t hard_s);
+/* A lifetime (or a wait measured against one) in ms, after the tests'
+ * divisor (ike_engine_opts.test_lifetime_div). */
+uint64_t ike_life_ms(const struct ike_engine *e, uint64_t ms);
 void ike_nkey_set(struct ike_nkey *k, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 int ike_nkey_cmp(const struct ike_nkey *a, const struct ike_nkey *b);
 

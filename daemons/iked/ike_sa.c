@@ -180,7 +180,7 @@ lifetimes_arm(struct ike_sa *sa)
 	if (!sa->lifetime_s)
 		sa->lifetime_s = 28800;
 	sa->rekey_ms = now + ike_soft_ms(e, sa->lifetime_s);
-	sa->expire_ms = now + (uint64_t)sa->lifetime_s * 1000;
+	sa->expire_ms = now + ike_life_ms(e, (uint64_t)sa->lifetime_s * 1000);
 	ike_arm(e, &sa->t_rekey, sa->rekey_ms);
 	ike_arm(e, &sa->t_expire, sa->expire_ms);
 }
@@ -765,7 +765,8 @@ static void
 retry_rekey_later(struct ike_sa *sa, uint32_t lo_s, uint32_t span_s)
 {
 	struct ike_engine *e = sa->e;
-	uint64_t at = ike_now(e) + (uint64_t)lo_s * 1000 + ike_random_below(e, span_s * 1000);
+	uint64_t at =
+	    ike_now(e) + ike_life_ms(e, (uint64_t)lo_s * 1000 + ike_random_below(e, span_s * 1000));
 
 	if (sa->st == SA_UP && at < sa->expire_ms)
 		ike_arm(e, &sa->t_rekey, at);

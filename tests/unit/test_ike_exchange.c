@@ -1106,6 +1106,54 @@ test_lifetimes(void **state)
 	net_free(p.n);
 }
 
+/* The tests' lifetime divisor (cairn-iked --test-lifetime-divisor): 180 s
+ * of IPsec and 200 s of IKE lifetime last 9 s and 10 s; rekeys follow,
+ * and never leave more than one SA pair. */
+static void
+test_lifetime_divisor(void **state)
+{
+	struct ike_engine_opts o = { .test_lifetime_div = 20 };
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .esp_life = 180, .ike_life = 200 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .esp_life = 240, .ike_life = 300 };
+	struct ike_tunnel_info t;
+	struct ike_sa_info s0, s1;
+	unsigned k, ike_rekeys = 0;
+	uint32_t in0, out0, in1, out1;
+
+	(void)state;
+	p.n = net_new();
+	p.a = net_peer(p.n, "A", A_ADDR, 123, &o);
+	p.b = net_peer(p.n, "B", B_ADDR, 124, &o);
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	assert_true(peer_tunnel(p.a, &t));
+	assert_true(t.sa[0].hard_in_s <= 9 && t.sa[0].hard_in_s >= 8);
+	assert_true(t.sa[0].soft_in_s <= 8 && t.sa[0].soft_in_s >= 7);
+	assert_true(peer_ike_sa(p.a, &s0));
+	assert_true(s0.expires_in_s <= 10 && s0.expires_in_s >= 9);
+	child_spis(p.a, &in0, &out0);
+	/* 60 s: A rekeys the CHILD SA about every 8 s, the IKE SA every 9 s */
+	for (k = 0; k < 60; k++) {
+		net_advance(p.n, 1000);
+		assert_true(peer_ike_sa(p.a, &s1));
+		if (s1.spi_i != s0.spi_i)
+			ike_rekeys++;
+		s0 = s1;
+		assert_true(dp_mock_sa_count(p.a->dp) <= 4);
+	}
+	expect_up(&p, 1);
+	assert_int_equal(peer_ike_all(p.a), 1);
+	assert_int_equal(peer_ike_all(p.b), 1);
+	child_spis(p.a, &in1, &out1);
+	assert_int_not_equal(in0, in1);
+	assert_true(ike_rekeys >= 5);
+	assert_true(p.a->n_events[IKE_EV_CHILD_REKEYED] >= 6);
+	assert_int_equal(p.a->n_events[IKE_EV_CHILD_LIFETIME], 0);
+	assert_int_equal(p.b->n_events[IKE_EV_CHILD_LIFETIME], 0);
+	net_free(p.n);
+}
+
 /* One dial-up gateway, two peers told apart by IKE-ID (group-ike-id). */
 static void
 test_dialup_two_peers(void **state)
@@ -1897,6 +1945,7 @@ main(void)
 		cmocka_unit_test(test_clear_and_peer_delete),
 		cmocka_unit_test(test_config_change),
 		cmocka_unit_test(test_lifetimes),
+		cmocka_unit_test(test_lifetime_divisor),
 		cmocka_unit_test(test_dialup_two_peers),
 		cmocka_unit_test(test_dialup_shared_id),
 		cmocka_unit_test(test_identities_ipv6),
