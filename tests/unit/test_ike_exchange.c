@@ -1151,6 +1151,22 @@ test_lifetime_divisor(void **state)
 	assert_true(p.a->n_events[IKE_EV_CHILD_REKEYED] >= 6);
 	assert_int_equal(p.a->n_events[IKE_EV_CHILD_LIFETIME], 0);
 	assert_int_equal(p.b->n_events[IKE_EV_CHILD_LIFETIME], 0);
+	/* The history keeps distinct events with their counts, newest first
+	 * (it used to count only repeats in a row: alternating rekey events
+	 * filled it): negotiated once, rekeyed (soft timer) many times. */
+	assert_true(peer_tunnel(p.a, &t));
+	assert_true(t.n_events <= 4);
+	for (k = 0; k < t.n_events; k++) {
+		unsigned j;
+
+		for (j = k + 1; j < t.n_events; j++)
+			assert_int_not_equal(t.events[k].ev, t.events[j].ev);
+		if (t.events[k].ev == IKE_EV_CHILD_UP)
+			assert_int_equal(t.events[k].count, 1);
+		if (t.events[k].ev == IKE_EV_CHILD_REKEYED)
+			assert_int_equal(t.events[k].count, p.a->n_events[IKE_EV_CHILD_REKEYED]);
+	}
+	assert_true(t.events[0].ev != IKE_EV_CHILD_UP);
 	net_free(p.n);
 }
 
