@@ -1144,7 +1144,7 @@ ike_child_on_response(
 			if (delay == 0)
 				retire_old(ch);
 			else
-				ike_arm_in(e, &ch->t_out, (uint64_t)delay * 1000);
+				ike_arm_in(e, &ch->t_out, ike_life_ms(e, (uint64_t)delay * 1000));
 		}
 	}
 	explicit_bzero(&in, sizeof(in));

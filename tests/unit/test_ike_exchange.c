@@ -1114,8 +1114,16 @@ test_lifetime_divisor(void **state)
 {
 	struct ike_engine_opts o = { .test_lifetime_div = 20 };
 	struct pair p;
-	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .esp_life = 180, .ike_life = 200 };
-	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .esp_life = 240, .ike_life = 300 };
+	/* install-interval 1 s (Junos's default) is divided too: whole, it
+	 * would outlast the 0.9 s left before the old SA's hard expiry */
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.esp_life = 180,
+		.ike_life = 200,
+		.install_interval = 1 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+		.esp_life = 240,
+		.ike_life = 300,
+		.install_interval = 1 };
 	struct ike_tunnel_info t;
 	struct ike_sa_info s0, s1;
 	unsigned k, ike_rekeys = 0;
