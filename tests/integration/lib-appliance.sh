@@ -57,7 +57,12 @@ LAB=""
 PIDS=""
 SITES=""
 
-log() { echo "== $*"; }
+LAB_T0=$(date +%s%N)
+# log MESSAGE: "== [seconds since the start] MESSAGE"
+log() {
+	t=$((($(date +%s%N) - LAB_T0) / 100000000))
+	echo "== [$((t / 10)).$((t % 10))s] $*"
+}
 fail() {
 	echo "FAIL: $*" >&2
 	exit 1
