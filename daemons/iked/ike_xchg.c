@@ -160,8 +160,10 @@ rtx_arm(struct ike_sa *sa)
 static unsigned
 rtx_limit(const struct ike_sa *sa)
 {
+	/* DPD: threshold probes in all (Junos: unanswered requests before the
+	 * peer is declared down), the first and threshold - 1 retransmissions */
 	if (sa->req->kind == T_DPD && sa->gw && sa->gw->conf.dpd_threshold)
-		return sa->gw->conf.dpd_threshold;
+		return sa->gw->conf.dpd_threshold - 1;
 	return sa->e->o.retransmit_tries;
 }
 

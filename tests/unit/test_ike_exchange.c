@@ -700,8 +700,11 @@ test_dpd(void **state)
 			assert_int_equal(
 			    dp_mock_add_traffic(p.a->dp, out, DP_DIR_OUT, 10, 1000), 0);
 		}
-		/* At most one interval to notice, then threshold retransmissions. */
-		net_advance(p.n, 10000 + 3 * 10000 + 10000 + 1000);
+		/* At most one interval to notice, then threshold probes one
+		 * interval apart (there used to be one more) */
+		net_advance(p.n, 3 * 10000 - 1000);
+		assert_int_equal(peer_ike_up(p.a), 1);
+		net_advance(p.n, 10000 + 2000);
 		assert_int_equal(peer_ike_up(p.a), 0);
 		assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
 		assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
