@@ -390,6 +390,21 @@ ike_sa_delete(struct ike_sa *sa, enum ike_event reason)
 	queue_delete(sa, reason);
 }
 
+/* ch is the first live CHILD SA of its tunnel on either SA (a tunnel holds
+ * two while a rekey retires the old one): its tunnel's event, once. */
+static bool
+first_of_tunnel(const struct ike_child *ch, const struct ike_sa *from, const struct ike_sa *to)
+{
+	const struct ike_child *c;
+
+	ike_list_foreach(c, it, &ch->tun->children, struct ike_child, tun_link)
+	{
+		if ((c->sa == from || c->sa == to) && (c->st == CH_UP || c->st == CH_REKEYING))
+			return c == ch;
+	}
+	return true;
+}
+
 void
 ike_sa_move_children(struct ike_sa *from, struct ike_sa *to)
 {
@@ -402,7 +417,8 @@ ike_sa_move_children(struct ike_sa *from, struct ike_sa *to)
 		ike_list_del(&ch->sa_link);
 		ike_list_add_tail(&to->children, &ch->sa_link);
 		ch->sa = to;
-		if (ch->tun && (ch->st == CH_UP || ch->st == CH_REKEYING))
+		if (ch->tun && (ch->st == CH_UP || ch->st == CH_REKEYING) &&
+		    first_of_tunnel(ch, from, to))
 			ike_tunnel_event(ch->tun, IKE_EV_IKE_REKEYED);
 	}
 	ike_list_foreach(t, it2, &from->pending, struct ike_tunnel, pend_link)

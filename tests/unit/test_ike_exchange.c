@@ -519,12 +519,49 @@ test_ike_rekey(void **state)
 		assert_int_equal(t.events[0].ev, IKE_EV_IKE_REKEYED);
 		assert_int_equal(t.sa[0].ike_index,
 		    s1.index == t.sa[0].ike_index ? s1.index : t.sa[0].ike_index);
+		assert_int_equal(t.events[0].count, 1);
 		/* The new IKE SA works: a CHILD rekey over it. */
 		ike_engine_rekey_child(p.a->e, tunnel_id(p.a));
 		net_advance(p.n, 1000);
 		expect_up(&p, 1);
 		net_free(p.n);
 	}
+}
+
+/* An IKE rekey while the tunnel still holds the CHILD SA it just replaced
+ * (install-interval): one "IKE SA rekey" event for the tunnel, not one per
+ * CHILD SA (found by iked-rekey). */
+static void
+test_ike_rekey_two_children(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .install_interval = 5 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .install_interval = 5 };
+	struct ike_tunnel_info t;
+	struct ike_sa_info s0;
+	unsigned k, found = 0;
+
+	(void)state;
+	pair_new(&p, 56, 57);
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	assert_int_equal(ike_engine_rekey_child(p.a->e, tunnel_id(p.a)), 0);
+	net_advance(p.n, 500);
+	assert_true(peer_tunnel(p.a, &t));
+	assert_int_equal(t.n_sa, 2); /* the old one retires after 5 s */
+	assert_true(peer_ike_sa(p.a, &s0));
+	assert_int_equal(ike_engine_rekey_ike(p.a->e, s0.index), 0);
+	net_advance(p.n, 500);
+	assert_true(peer_tunnel(p.a, &t));
+	for (k = 0; k < t.n_events; k++)
+		if (t.events[k].ev == IKE_EV_IKE_REKEYED) {
+			assert_int_equal(t.events[k].count, 1);
+			found++;
+		}
+	assert_int_equal(found, 1);
+	net_advance(p.n, 6000);
+	expect_up(&p, 1);
+	net_free(p.n);
 }
 
 /* Both sides rekey the same CHILD SA at once (RFC 7296 2.8.1): one new
@@ -1958,6 +1995,7 @@ main(void)
 		cmocka_unit_test(test_child_rekey),
 		cmocka_unit_test(test_child_rekey_install_interval),
 		cmocka_unit_test(test_ike_rekey),
+		cmocka_unit_test(test_ike_rekey_two_children),
 		cmocka_unit_test(test_child_rekey_collision),
 		cmocka_unit_test(test_ike_rekey_collision),
 		cmocka_unit_test(test_child_vs_ike_rekey),
