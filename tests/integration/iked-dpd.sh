@@ -104,6 +104,10 @@ wait_for 20 "ping h1 -> h2 again" ping_ok 1 10.2.0.2
 ping_ok 2 10.1.0.2 || fail "ping h2 -> h1 again"
 tcp_both 1 2 5M
 cli 1 show security ipsec inactive-tunnels | grep -q "Total inactive tunnels: 0" || fail "still inactive"
+cli 1 show security ike tunnel-map | grep -Eq "gw-vpn1 +site-to-site +[0-9]+ +1 +1" ||
+	fail "tunnel-map: $(cli 1 show security ike tunnel-map)"
+cli 1 show security ipsec tunnel-distribution | grep -Eq "^131073 +[0-9]+ +up +site-to-site +192.0.2.2 +gw-vpn1 +vpn1$" ||
+	fail "tunnel-distribution: $(cli 1 show security ipsec tunnel-distribution)"
 det=$(cli 1 show security ipsec security-associations detail)
 echo "$det" | sed -n '/Tunnel events/,/Location/p'
 echo "$det" | grep -q "DPD detected peer as down. Existing IKE/IPSec SAs cleared (1 times)" ||

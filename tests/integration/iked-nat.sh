@@ -114,7 +114,9 @@ echo "$det" | grep -q "Port: 4500" || fail "gw2 port: $det"
 cli 1 show security ike active-peer | grep -Eq "^192.0.2.102 +[0-9]+ +100.64.2.2" ||
 	fail "active peer: $(cli 1 show security ike active-peer)"
 cli 1 show security ipsec tunnel-distribution | grep -Eq " up +site-to-site +192.0.2.102 +gw-nt +vpn-nt$" ||
-	fail "tunnel-distribution"
+	fail "tunnel-distribution: $(cli 1 show security ipsec tunnel-distribution)"
+cli 1 show security ike tunnel-map | grep -Eq "^1 +gw-nt +site-to-site +[0-9]+ +1 +1$" ||
+	fail "tunnel-map: $(cli 1 show security ike tunnel-map)"
 
 log "on the wire, through the NAT: ESP in UDP 4500 only, keepalives"
 u=$(nat_count udp4500 bytes)

@@ -213,5 +213,12 @@ for n in 1 2; do
 	af=$(cli "$n" show security ipsec statistics | awk -F'[:,]' '/ESP authentication failures/ { gsub(/ /, "", $2); print $2 }')
 	[ "$af" = 0 ] || fail "gw$n counted $af ESP authentication failures"
 done
-cli 1 show security ike tunnel-map | grep -Eq "gw-a +site-to-site +[0-9]+ +1 +1" || fail "tunnel-map"
+map=$(cli 1 show security ike tunnel-map)
+echo "$map"
+echo "$map" | grep -Eq "gw-a +site-to-site +[0-9]+ +1 +1" && echo "$map" | grep -Eq "gw-b +site-to-site +[0-9]+ +1 +1" ||
+	fail "tunnel-map: $map"
+dist=$(cli 2 show security ipsec tunnel-distribution)
+echo "$dist"
+[ "$(echo "$dist" | grep -Ec "^13107[34] +[0-9]+ +up +site-to-site +(192.0.2.1|fd00::1) +gw-[ab] +vpn-[ab]$")" -eq 2 ] ||
+	fail "tunnel-distribution: $dist"
 log "PASS (pings lost: $lostall of $sent, worst flow $worst; TCP retransmissions $retr)"
