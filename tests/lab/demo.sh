@@ -949,7 +949,7 @@ others() {
 	for ((i = 2; i <= SITES; i++)); do
 		printf '  %-21s %s\n' "$(site_name $i)'s shell:" "$SELF${NAME_OPT} --attach $(site_name $i)"
 	done
-	printf '  %-21s %s\n' "a shell on host-a:" "$SELF${NAME_OPT} --attach host-a"
+	printf '  %-21s %s\n' "a shell on host-a:" "$SELF${NAME_OPT} --attach host-a   (then: ping 10.2.0.2)"
 	printf '  %-21s %s\n' "a command on host-b:" "ip netns exec $(ns_host 2) ping 10.1.0.2"
 	say "  (--attach site-b is: ip netns exec $(ns_site 2) $BIN/cairn --root $LAB/site-b)"
 	say "Logs: $LAB/site-*/{mgd,iked}.log (removed with the lab)."
@@ -991,7 +991,7 @@ Try these at ${C_B}root@site-a>${C_0} (TAB and ? complete everything; words may 
                                                        set ... / show | compare / commit / exit
 EOF
 others
-say "${C_B}exit${C_0} (or Ctrl-D) leaves the shell and stops the lab."
+say "${C_B}exit${C_0} (or Ctrl-D) leaves the shell and stops the lab; Ctrl-C only clears the line."
 say ""
 
 # The shell runs as a job of its own (set -m): it has the terminal, Ctrl-C
