@@ -83,7 +83,7 @@ rpc_err_pos(const char *msg, unsigned *line, unsigned *col)
 int
 rpc_call_at(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply, const struct rpc_pos *pos)
 {
-	struct errbuf msg, rest;
+	struct errbuf msg = { .msg = "" }, rest = { .msg = "" };
 	struct cli_err err;
 	unsigned line, col;
 	const char *text;

@@ -82,7 +82,7 @@ send_buf(struct ipc_conn *c, struct buf *b)
 static void
 handle_frame(struct ipc_conn *c, const struct ipc_frame *f)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct lyd_node *op = NULL;
 	struct ipc_pending *p;
 	const struct lyd_node *dep;

@@ -703,7 +703,7 @@ resolve_ike_policy(
 		}
 		out->n_ike_props = pol->n_proposals;
 	} else if (pol->proposal_set != IKE_PSET_NONE) {
-		struct errbuf e2;
+		struct errbuf e2 = { .msg = "" };
 
 		errbuf_clear(&e2);
 		out->n_ike_props = ike_conf_ike_proposal_set(
@@ -960,7 +960,7 @@ ike_conf_resolve_vpn(
 		}
 		out->n_esp_props = pol->n_proposals;
 	} else if (pol->proposal_set != IKE_PSET_NONE) {
-		struct errbuf e2;
+		struct errbuf e2 = { .msg = "" };
 		uint16_t set_pfs;
 
 		errbuf_clear(&e2);
@@ -1216,7 +1216,7 @@ ike_conf_check_ipsec_policy(const struct ike_conf *c, const char *name, struct e
 {
 	const struct ike_conf_ipsec_policy *pol = find_ipsec_policy(c, name);
 	struct ike_suite s[IKE_CONF_PROPS];
-	struct errbuf e2;
+	struct errbuf e2 = { .msg = "" };
 	uint16_t pfs = 0;
 	unsigned i;
 	int rc;
@@ -1261,7 +1261,7 @@ ike_conf_check(const struct ike_conf *c, ike_resolve_fn resolve, void *rctx, str
 
 	for (i = 0; i < c->n_gateways; i++) {
 		struct ike_gw_conf g;
-		struct errbuf e1;
+		struct errbuf e1 = { .msg = "" };
 
 		errbuf_clear(&e1);
 		if (ike_conf_resolve_gateway(c, c->gateways[i].name, resolve, rctx, &g, &e1) < 0) {
@@ -1273,7 +1273,7 @@ ike_conf_check(const struct ike_conf *c, ike_resolve_fn resolve, void *rctx, str
 	}
 	for (i = 0; i < c->n_vpns; i++) {
 		struct ike_vpn_conf v;
-		struct errbuf e1;
+		struct errbuf e1 = { .msg = "" };
 		int rc;
 
 		if (c->vpns[i].manual)

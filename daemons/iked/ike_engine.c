@@ -1117,7 +1117,7 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, uint32_t spu)
 	struct ike_addr done_l[8], done_r[8];
 	unsigned nd = 0, k;
 	struct ike_vpn *v;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	int rc = 0;
 
 	if (!gw)

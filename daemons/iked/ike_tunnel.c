@@ -121,7 +121,7 @@ ike_tunnel_dp_set(struct ike_tunnel *t, struct ike_sa *sa)
 	const struct ike_vpn_ts *ts = ike_tunnel_ts(t);
 	const struct ike_gw *gw = t->vpn->gw;
 	struct ike_dp_tunnel d;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	uint32_t spu;
 	int rc;
 

@@ -355,7 +355,7 @@ manual_remove(struct dp *dp, const struct applied_manual *a)
 void
 dpobj_apply_pre(struct iked_dpobj *o, struct dp *dp, struct dpobj_plan *p)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t i, j;
 
 	/* manual VPNs that go or change: their SAs and tunnel (with its policies) */
@@ -422,7 +422,7 @@ manual_add(struct dp *dp, struct applied_manual *a)
 {
 	struct dp_tunnel t;
 	struct dp_sa sa;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	unsigned k;
 
 	memset(&t, 0, sizeof(t));
@@ -468,7 +468,7 @@ apply_policies(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, struct
 {
 	struct applied_policy *np = calloc(p->n_pols ? p->n_pols : 1, sizeof(*np));
 	bool *keep = calloc(o->n_pols ? o->n_pols : 1, sizeof(*keep));
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t i, j, n = 0;
 
 	if (!np || !keep) {
@@ -526,7 +526,7 @@ apply_policies(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, struct
 void
 dpobj_apply_post(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, struct dpobj_plan *p)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	time_t now = time(NULL);
 	size_t i;
 

@@ -186,7 +186,7 @@ prepare_end(void *arg, bool full, char **err_path, struct errbuf *err)
 		}
 		tx->opened = true;
 	} else if (d->dp && dpc_differs(&d->dpc, &w->dpc)) {
-		struct errbuf why;
+		struct errbuf why = { .msg = "" };
 
 		errbuf_clear(&why);
 		if (w->dpc.backend == DP_BACKEND_KERNEL && !d->opts.test_mock_dp &&
@@ -236,7 +236,7 @@ rebuild(struct iked *d, struct iked_want *w)
 {
 	struct dpobj_plan *dplan = NULL;
 	struct ike_plan *plan = NULL;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	char *path = NULL;
 
 	log_info(LOG_CFG, "security dataplane changed: re-establishing every tunnel");

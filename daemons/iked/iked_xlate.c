@@ -346,7 +346,7 @@ xl_ike_proposal(struct iked_want *w, const struct lyd_node *n)
 {
 	struct ike_conf_ike_proposal *p = ike_conf_add_ike_proposal(w->conf, val(n, "name"));
 	const char *am = val(n, "authentication-method"), *aa = val(n, "authentication-algorithm");
-	struct errbuf eb;
+	struct errbuf eb = { .msg = "" };
 
 	if (!p)
 		return;
@@ -454,7 +454,7 @@ xl_ipsec_proposal(struct iked_want *w, const struct lyd_node *n)
 {
 	struct ike_conf_ipsec_proposal *p = ike_conf_add_ipsec_proposal(w->conf, val(n, "name"));
 	const char *pr = val(n, "protocol"), *aa = val(n, "authentication-algorithm");
-	struct errbuf eb;
+	struct errbuf eb = { .msg = "" };
 
 	if (!p)
 		return;
@@ -1552,7 +1552,7 @@ check_vpns(struct iked_want *w, const struct lyd_node *sec)
 	{
 		const struct ike_conf_vpn *v = ike_conf_find_vpn(w->conf, val(n, "name"));
 		struct ike_vpn_conf r;
-		struct errbuf eb;
+		struct errbuf eb = { .msg = "" };
 
 		if (!v)
 			continue;
@@ -1603,7 +1603,7 @@ static void
 check_ike(struct iked_want *w, const struct lyd_node *sec)
 {
 	const struct lyd_node *ike = child(sec, "ike"), *ipsec = child(sec, "ipsec"), *n;
-	struct errbuf eb;
+	struct errbuf eb = { .msg = "" };
 
 	FOR_CHILDREN(n, ike, "policy")
 	{

@@ -104,7 +104,7 @@ parse_set(const struct cfg_schema *s, const char *text, size_t len, double *secs
 {
 	struct lyd_node *tree = NULL;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	double t0;
 
 	errbuf_clear(&err);
@@ -123,7 +123,7 @@ main(int argc, char **argv)
 	unsigned nvpn = 10000;
 	int runs = 5, opt;
 	struct cfg_schema *s;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct cfg_errpos pos;
 	char *text, *curly = NULL;
 	size_t len, clen = 0;

@@ -29,7 +29,7 @@ static struct lyd_node *
 reply(const char *json)
 {
 	struct lyd_node *op = NULL;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	errbuf_clear(&err);
 	if (ipc_msg_parse(cfg_schema_ctx(schema), IPC_REPLY, (const uint8_t *)json, strlen(json),
@@ -231,7 +231,7 @@ main(void)
 		cmocka_unit_test(test_cairn_layouts),
 	};
 	const char *dir = getenv("CAIRN_YANG_DIR");
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	int rc;
 
 	errbuf_clear(&err);

@@ -120,7 +120,7 @@ static void
 site_init(int i)
 {
 	struct iked_opts o;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	memset(&o, 0, sizeof(o));
 	o.test_mock_dp = true;
@@ -176,7 +176,7 @@ commit_ex(int i, const char *lines, bool check, char **msg)
 	struct site *s = &S[i];
 	struct lyd_node *tree = NULL;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct buf out = BUF_INIT;
 	char *json = NULL;
 	int rc;
@@ -815,7 +815,7 @@ rpc(int i, const char *name, const char *args)
 {
 	const struct nb_rpc_ops *op;
 	struct lyd_node *in = NULL, *out;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	char path[256], *json = NULL;
 	int rc;
 
@@ -951,7 +951,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rpcs, setup, teardown),
 	};
 	const char *dir = getenv("CAIRN_YANG_DIR");
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	int rc;
 
 	log_init("test_iked_nb", false);

@@ -120,7 +120,7 @@ start_mgd(void)
 	char bin[4200];
 	char *argv[] = { bin, "--root", root, NULL };
 	struct ipc_client *c;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	pid_t p;
 	int i;
 
@@ -174,7 +174,7 @@ static struct lyd_node *
 call(struct ipc_client *c, const char *json, double *secs)
 {
 	struct lyd_node *r = NULL;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	double t0 = now();
 
 	errbuf_clear(&err);
@@ -205,7 +205,7 @@ main(int argc, char **argv)
 	};
 	struct ipc_client *c;
 	struct lyd_node *r;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct buf b = BUF_INIT;
 	char cmd[8192], *text, *one, *p, tdbin[4200], tdlog[600];
 	double t_load, t_check, t_commit, t_edit, t_commit1, t_show, t_restart, t_lint, t0;
