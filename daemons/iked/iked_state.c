@@ -455,7 +455,7 @@ ts_type(const struct ike_tunnel_info *t)
 static const char *
 policy_of(struct iked *d, const char *vpn)
 {
-	const struct ike_conf_vpn *v = d->have_cur ? ike_conf_find_vpn(d->cur.conf, vpn) : NULL;
+	const struct ike_vpn_conf *v = d->e ? ike_engine_vpn_conf(d->e, vpn) : NULL;
 
 	return v ? v->ipsec_policy : "";
 }
@@ -1403,7 +1403,7 @@ rpc_route(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, v
 			const struct applied_route *r = &o->routes[i];
 			struct lyd_node *rt, *e;
 			char pb[64], a[INET6_ADDRSTRLEN];
-			bool ari = r->r.path && strncmp(r->r.path, "ARI-TS ", 7) == 0;
+			bool ari = r->r.ari_vpn != NULL;
 
 			if (r->r.r.dst.addr.family != af || (dst && !route_matches(&r->r.r, &qp)))
 				continue;
@@ -1428,12 +1428,8 @@ rpc_route(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, v
 			if (r->r.r.nexthop.family)
 				rc |= put(
 				    e, "to", "%s", iked_dp_addr_str(&r->r.r.nexthop, a, sizeof(a)));
-			if (ari) {
-				char vpn[64];
-
-				if (sscanf(r->r.path + 7, "%63s", vpn) == 1)
-					rc |= put(e, "vpn-name", "%s", vpn);
-			}
+			if (ari)
+				rc |= put(e, "vpn-name", "%s", r->r.ari_vpn);
 		}
 		if (tab) {
 			rc |= put(tab, "destination-count", "%u", count);
