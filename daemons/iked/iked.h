@@ -61,7 +61,7 @@ struct want_unit {
 struct want_route {
 	struct dp_route r; /* dst, unit, nexthop (multipoint), metric */
 	uint32_t preference;
-	char *ari_vpn; /* an ARI-TS route: the VPN of its traffic selector; NULL: static */
+	char *ari; /* an ARI-TS route: "VPN TS", its traffic selector; NULL: static */
 };
 
 struct want_manual {
@@ -99,6 +99,8 @@ bool iked_names_has(const struct iked_names *s, const char *name);
 /* 0 (added), 1 (was there), -ENOMEM. */
 int iked_names_add(struct iked_names *s, const char *name);
 void iked_names_fini(struct iked_names *s);
+/* The VPN of an ARI-TS route ("VPN TS") is one of vpns. */
+bool iked_ari_in(const char *ari, const struct iked_names *vpns);
 
 /* The configuration objects a transaction can change one by one. */
 enum iked_obj {

@@ -109,6 +109,19 @@ iked_names_add(struct iked_names *s, const char *name)
 	return 0;
 }
 
+bool
+iked_ari_in(const char *ari, const struct iked_names *vpns)
+{
+	char vpn[IKE_NAME_MAX + 1];
+	size_t n = strcspn(ari, " ");
+
+	if (n >= sizeof(vpn))
+		return false;
+	memcpy(vpn, ari, n);
+	vpn[n] = '\0';
+	return iked_names_has(vpns, vpn);
+}
+
 void
 iked_names_fini(struct iked_names *s)
 {
@@ -219,12 +232,14 @@ struct unit_vpns {
 	uint32_t unit;
 };
 
+/* VPNs on the unit, and those with a next-hop binding (the old bindings
+ * of a changed multipoint unit are gone from the tree: any may be one). */
 static int
 bound_cb(void *ctx, const struct ike_vpn_conf *v)
 {
 	struct unit_vpns *u = ctx;
 
-	if (v->unit == u->unit)
+	if (v->unit == u->unit || v->nexthop.family)
 		add(u->c, &u->c->todo[IKED_O_VPN], v->name);
 	return 0;
 }
@@ -254,6 +269,23 @@ applied_unit(const struct iked_dpobj *o, uint32_t unit)
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* The first applied route to dst (or where it would be). */
+static size_t
+applied_route_at(const struct iked_dpobj *o, const struct dp_prefix *dst)
+{
+	size_t lo = 0, hi = o->n_routes;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (memcmp(&o->routes[mid].r.r.dst, dst, sizeof(*dst)) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 struct ts_reveal {
@@ -355,7 +387,7 @@ expand(struct dctx *c)
 			const struct want_route *wr = &c->o->routes[r].r;
 			char key2[64];
 
-			if (wr->ari_vpn || (wr->r.unit != unit && !wr->r.nexthop.family))
+			if (wr->ari || (wr->r.unit != unit && !wr->r.nexthop.family))
 				continue;
 			add(c, &c->todo[IKED_O_ROUTE],
 			    iked_prefix_str(&wr->r.dst, key2, sizeof(key2)));
@@ -376,25 +408,23 @@ expand(struct dctx *c)
 			}
 		}
 	}
-	/* a static route removed: a traffic selector's route to that prefix
-	 * would appear (a whole translation knows which VPN's comes first) */
-	for (i = 0; i < ch->set[IKED_O_ROUTE].n; i++) {
-		const char *key = ch->set[IKED_O_ROUTE].v[i];
-		struct ts_reveal tr;
-		struct ike_addr a;
-		uint8_t len;
+}
 
-		if (find_entry(c->routes, "route", key))
-			continue;
-		memset(&tr, 0, sizeof(tr));
-		tr.vpns = &c->todo[IKED_O_VPN];
-		if (ike_prefix_parse(key, &a, &len) < 0)
-			continue;
-		ike_ts_from_prefix(&tr.ts, &a, len);
-		ike_engine_foreach_vpn_conf(c->e, NULL, ts_reveal_cb, &tr);
-		if (tr.found)
-			full(c, "a static route removed under a traffic selector's");
-	}
+/* Another VPN (one this change leaves) has a traffic selector to dst. */
+static bool
+ts_elsewhere(struct dctx *c, const struct dp_prefix *dst)
+{
+	struct ts_reveal tr;
+	struct ike_addr a;
+
+	memset(&tr, 0, sizeof(tr));
+	memset(&a, 0, sizeof(a));
+	a.family = dst->addr.family;
+	memcpy(a.b, dst->addr.u.b, sizeof(a.b));
+	ike_ts_from_prefix(&tr.ts, &a, dst->len);
+	tr.vpns = &c->todo[IKED_O_VPN];
+	ike_engine_foreach_vpn_conf(c->e, NULL, ts_reveal_cb, &tr);
+	return tr.found;
 }
 
 /* ---- 2. translation -------------------------------------------------------------- */
@@ -552,9 +582,49 @@ translate(struct dctx *c, const struct lyd_node *ifs)
 		if ((n = find_entry(c->routes, "route", key)) != NULL)
 			xl_route(w, n);
 	}
-	for (i = 0; i < w->n_routes; i++)
-		if (xl_pfxset_add(&taken, &w->routes[i].r.dst) < 0)
+	for (i = 0; i < w->n_routes; i++) {
+		size_t r;
+
+		if (xl_pfxset_add(&taken, &w->routes[i].r.dst, -1) < 0)
 			c->rc = -ENOMEM;
+		/* a static route displaces a traffic selector's to the same prefix
+		 * (the applied routes are sorted by destination first) */
+		for (r = applied_route_at(c->o, &w->routes[i].r.dst); r < c->o->n_routes; r++) {
+			const struct want_route *a = &c->o->routes[r].r;
+
+			if (memcmp(&a->r.dst, &w->routes[i].r.dst, sizeof(a->r.dst)) != 0)
+				break;
+			if (a->ari && !iked_ari_in(a->ari, &w->ari_vpns))
+				full(c, "a static route displaces a traffic selector's");
+		}
+	}
+	/* a static route that goes (deleted, or no longer into st0): a traffic
+	 * selector's route to that prefix, held back by it, would appear (which
+	 * VPN's, a whole translation knows) */
+	for (i = 0; i < w->route_keys.n && !w->need_full; i++) {
+		struct dp_prefix dst;
+		size_t r, k;
+		bool had = false, has = false;
+
+		if (xl_parse_prefix(w->route_keys.v[i], &dst) < 0)
+			continue;
+		for (r = applied_route_at(c->o, &dst);
+		     r < c->o->n_routes && !memcmp(&c->o->routes[r].r.r.dst, &dst, sizeof(dst));
+		     r++)
+			had |= !c->o->routes[r].r.ari;
+		for (k = 0; k < w->n_routes; k++)
+			has |= !memcmp(&w->routes[k].r.dst, &dst, sizeof(dst));
+		if (had && !has && ts_elsewhere(c, &dst))
+			full(c, "a static route goes from under a traffic selector's");
+	}
+	/* a traffic selector's route that goes: another VPN's, held back by it,
+	 * would take its place */
+	for (i = 0; i < c->o->n_routes && !w->need_full; i++) {
+		const struct want_route *r = &c->o->routes[i].r;
+
+		if (r->ari && iked_ari_in(r->ari, &w->ari_vpns) && ts_elsewhere(c, &r->r.dst))
+			full(c, "a traffic selector's route changes hands");
+	}
 	for (i = 0; i < c->todo[IKED_O_VPN].n; i++) {
 		const struct ike_conf_vpn *v = ike_conf_find_vpn(w->conf, c->todo[IKED_O_VPN].v[i]);
 

@@ -163,7 +163,7 @@ plan_free(struct dpobj_plan *p)
 	free(p->modified);
 	free(p->removed);
 	for (i = 0; i < p->n_routes; i++)
-		free(p->routes[i].r.ari_vpn);
+		free(p->routes[i].r.ari);
 	free(p->routes);
 	free(p->route_keep);
 	for (i = 0; i < p->n_manual; i++)
@@ -176,7 +176,7 @@ plan_free(struct dpobj_plan *p)
 	free(p->ucreate);
 	free(p->rdel);
 	for (i = 0; i < p->n_radd; i++)
-		free(p->radd[i].r.ari_vpn);
+		free(p->radd[i].r.ari);
 	free(p->radd);
 	free(p->mdel);
 	for (i = 0; i < p->n_madd; i++)
@@ -252,7 +252,7 @@ plan_routes(
 		return errbuf_set(err, -ENOMEM, "routing-options: out of memory");
 	for (i = 0; i < w->n_routes; i++) {
 		p->routes[i].r = w->routes[i];
-		p->routes[i].r.ari_vpn = w->routes[i].ari_vpn ? strdup(w->routes[i].ari_vpn) : NULL;
+		p->routes[i].r.ari = w->routes[i].ari ? strdup(w->routes[i].ari) : NULL;
 	}
 	p->n_routes = w->n_routes;
 	if (p->n_routes > 1)
@@ -410,13 +410,12 @@ delta_routes(
 				hi = mid;
 		}
 		for (; lo < o->n_routes && !memcmp(&o->routes[lo].r.r.dst, &dst, sizeof(dst)); lo++)
-			if (!o->routes[lo].r.ari_vpn)
+			if (!o->routes[lo].r.ari)
 				p->rdel[p->n_rdel++] = lo;
 	}
 	if (w->ari_vpns.n)
 		for (i = 0; i < o->n_routes; i++)
-			if (o->routes[i].r.ari_vpn &&
-			    iked_names_has(&w->ari_vpns, o->routes[i].r.ari_vpn))
+			if (o->routes[i].r.ari && iked_ari_in(o->routes[i].r.ari, &w->ari_vpns))
 				p->rdel[p->n_rdel++] = i;
 	if (p->n_rdel > 1)
 		qsort(p->rdel, p->n_rdel, sizeof(*p->rdel), cmp_size);
@@ -428,9 +427,8 @@ delta_routes(
 			if (a->since && memcmp(&a->r.r, &w->routes[j].r, sizeof(a->r.r)) == 0) {
 				same[j] = true;
 				/* keep it installed; the entry takes the new texts */
-				free(a->r.ari_vpn);
-				a->r.ari_vpn =
-				    w->routes[j].ari_vpn ? strdup(w->routes[j].ari_vpn) : NULL;
+				free(a->r.ari);
+				a->r.ari = w->routes[j].ari ? strdup(w->routes[j].ari) : NULL;
 				a->r.preference = w->routes[j].preference;
 				memmove(&p->rdel[i], &p->rdel[i + 1],
 				    (p->n_rdel - i - 1) * sizeof(*p->rdel));
@@ -441,8 +439,7 @@ delta_routes(
 		if (same[j])
 			continue;
 		p->radd[p->n_radd].r = w->routes[j];
-		p->radd[p->n_radd].r.ari_vpn =
-		    w->routes[j].ari_vpn ? strdup(w->routes[j].ari_vpn) : NULL;
+		p->radd[p->n_radd].r.ari = w->routes[j].ari ? strdup(w->routes[j].ari) : NULL;
 		p->n_radd++;
 	}
 	free(same);
@@ -848,7 +845,7 @@ apply_post_delta(struct iked_dpobj *o, struct dp *dp, struct dpobj_plan *p)
 	/* routes: the removed ones out of the applied set, then the new ones in */
 	for (i = k = m = 0; i < o->n_routes; i++) {
 		if (m < p->n_rdel && p->rdel[m] == i) {
-			free(o->routes[i].r.ari_vpn);
+			free(o->routes[i].r.ari);
 			m++;
 			continue;
 		}
@@ -869,9 +866,9 @@ apply_post_delta(struct iked_dpobj *o, struct dp *dp, struct dpobj_plan *p)
 		if (sorted_insert((void **)&o->routes, &o->n_routes, &o->cap_routes,
 		        sizeof(*o->routes), r, cmp_route) < 0) {
 			log_warnx(LOG_CFG, "routing-options: out of memory");
-			free(r->r.ari_vpn);
+			free(r->r.ari);
 		}
-		r->r.ari_vpn = NULL;
+		r->r.ari = NULL;
 	}
 	p->n_radd = 0;
 	/* manual VPNs */
@@ -962,7 +959,7 @@ dpobj_apply_post(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, stru
 	p->units = NULL;
 	p->n_units = 0;
 	for (i = 0; i < o->n_routes; i++)
-		free(o->routes[i].r.ari_vpn);
+		free(o->routes[i].r.ari);
 	free(o->routes);
 	o->routes = p->routes;
 	o->cap_routes = p->n_routes ? p->n_routes : 1;
@@ -999,7 +996,7 @@ dpobj_fini(struct iked_dpobj *o)
 		free(o->units[i].description);
 	free(o->units);
 	for (i = 0; i < o->n_routes; i++)
-		free(o->routes[i].r.ari_vpn);
+		free(o->routes[i].r.ari);
 	free(o->routes);
 	for (i = 0; i < o->n_manual; i++)
 		manual_wipe(&o->manual[i].m);

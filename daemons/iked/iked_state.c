@@ -1403,7 +1403,7 @@ rpc_route(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, v
 			const struct applied_route *r = &o->routes[i];
 			struct lyd_node *rt, *e;
 			char pb[64], a[INET6_ADDRSTRLEN];
-			bool ari = r->r.ari_vpn != NULL;
+			bool ari = r->r.ari != NULL;
 
 			if (r->r.r.dst.addr.family != af || (dst && !route_matches(&r->r.r, &qp)))
 				continue;
@@ -1429,7 +1429,8 @@ rpc_route(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, v
 				rc |= put(
 				    e, "to", "%s", iked_dp_addr_str(&r->r.r.nexthop, a, sizeof(a)));
 			if (ari)
-				rc |= put(e, "vpn-name", "%s", r->r.ari_vpn);
+				rc |= put(
+				    e, "vpn-name", "%.*s", (int)strcspn(r->r.ari, " "), r->r.ari);
 		}
 		if (tab) {
 			rc |= put(tab, "destination-count", "%u", count);

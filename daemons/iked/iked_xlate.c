@@ -1561,21 +1561,22 @@ pfx_eq(const struct dp_prefix *a, const struct dp_prefix *b)
 	       memcmp(a->addr.u.b, b->addr.u.b, 16) == 0;
 }
 
-bool
-xl_pfxset_has(const struct xl_pfxset *s, const struct dp_prefix *p)
+/* The value of a prefix in the map, NULL when absent. */
+int32_t *
+xl_pfxset_get(const struct xl_pfxset *s, const struct dp_prefix *p)
 {
 	size_t j;
 
 	if (!s->cap)
-		return false;
+		return NULL;
 	for (j = pfx_hash(p) & (s->cap - 1); s->used[j]; j = (j + 1) & (s->cap - 1))
 		if (pfx_eq(&s->v[j], p))
-			return true;
-	return false;
+			return &s->val[j];
+	return NULL;
 }
 
 int
-xl_pfxset_add(struct xl_pfxset *s, const struct dp_prefix *p)
+xl_pfxset_add(struct xl_pfxset *s, const struct dp_prefix *p, int32_t val)
 {
 	size_t j;
 
@@ -1585,15 +1586,17 @@ xl_pfxset_add(struct xl_pfxset *s, const struct dp_prefix *p)
 
 		t.cap = s->cap ? 2 * s->cap : 64;
 		t.v = calloc(t.cap, sizeof(*t.v));
+		t.val = calloc(t.cap, sizeof(*t.val));
 		t.used = calloc(t.cap, sizeof(*t.used));
-		if (!t.v || !t.used) {
+		if (!t.v || !t.val || !t.used) {
 			free(t.v);
+			free(t.val);
 			free(t.used);
 			return -ENOMEM;
 		}
 		for (i = 0; i < s->cap; i++)
 			if (s->used[i])
-				xl_pfxset_add(&t, &s->v[i]);
+				xl_pfxset_add(&t, &s->v[i], s->val[i]);
 		xl_pfxset_fini(s);
 		*s = t;
 	}
@@ -1601,6 +1604,7 @@ xl_pfxset_add(struct xl_pfxset *s, const struct dp_prefix *p)
 		if (pfx_eq(&s->v[j], p))
 			return 1;
 	s->v[j] = *p;
+	s->val[j] = val;
 	s->used[j] = true;
 	s->n++;
 	return 0;
@@ -1610,50 +1614,53 @@ void
 xl_pfxset_fini(struct xl_pfxset *s)
 {
 	free(s->v);
+	free(s->val);
 	free(s->used);
 	memset(s, 0, sizeof(*s));
 }
 
 /*
- * Whether a route to dst already exists (a static route wins over the ARI-TS
- * route of a traffic selector, and the first traffic selector over later
- * ones). A partial translation also looks at the applied routes this change
- * leaves; a conflict it cannot order the way a whole translation would
- * (two VPNs' selectors, a static route replacing one) takes a whole one.
+ * A partial translation: whether an applied route this change leaves holds
+ * dst (an unchanged static route does: static routes win). A traffic
+ * selector's route held by another, unchanged VPN is a contest a whole
+ * translation settles.
  */
 static bool
-route_dst_taken(struct iked_want *w, const struct dp_prefix *dst, struct xl_pfxset *taken)
+applied_holds(struct iked_want *w, const struct dp_prefix *dst)
 {
+	const struct iked_dpobj *o = w->base_obj;
 	size_t k;
 
-	if (xl_pfxset_has(taken, dst))
-		return true;
-	if (w->partial && w->base_obj) {
-		const struct iked_dpobj *o = w->base_obj;
+	for (k = 0; o && k < o->n_routes; k++) {
+		const struct want_route *r = &o->routes[k].r;
+		char key[64];
 
-		for (k = 0; k < o->n_routes; k++) {
-			const struct want_route *r = &o->routes[k].r;
-			char key[64];
-
-			if (!pfx_eq(&r->r.dst, dst))
+		if (!pfx_eq(&r->r.dst, dst))
+			continue;
+		if (r->ari) {
+			if (iked_ari_in(r->ari, &w->ari_vpns))
 				continue;
-			if (r->ari_vpn) {
-				if (iked_names_has(&w->ari_vpns, r->ari_vpn))
-					continue;
-				w->need_full = true;
-				w->why_full = "two traffic selectors route the same prefix";
-				return true;
-			}
-			iked_prefix_str(&r->r.dst, key, sizeof(key));
-			if (iked_names_has(&w->route_keys, key))
-				continue;
-			return true; /* an unchanged static route */
+			w->need_full = true;
+			w->why_full = "two traffic selectors route the same prefix";
+			return true;
 		}
+		iked_prefix_str(&r->r.dst, key, sizeof(key));
+		if (iked_names_has(&w->route_keys, key))
+			continue;
+		return true; /* an unchanged static route */
 	}
 	return false;
 }
 
-/* Routes of one VPN's traffic selectors (Junos ARI-TS): remote-ip into its unit. */
+/*
+ * Routes of one VPN's traffic selectors (Junos ARI-TS): remote-ip into its
+ * unit. taken maps each destination routed so far to -1 (a static route:
+ * it wins) or to the index of a traffic selector's route in w->routes.
+ * Two selectors routing one prefix: the lowest "VPN TS" name wins, so the
+ * outcome does not depend on the order of the configuration's lists
+ * (which a refused commit's undo may change); a partial translation leaves
+ * such contests to a whole one.
+ */
 void
 xl_ts_routes_vpn(struct iked_want *w, const struct ike_conf_vpn *v, struct xl_pfxset *taken)
 {
@@ -1665,6 +1672,7 @@ xl_ts_routes_vpn(struct iked_want *w, const struct ike_conf_vpn *v, struct xl_pf
 	unit = (uint32_t)strtoul(v->bind_interface + 4, NULL, 10);
 	for (j = 0; j < v->n_ts; j++) {
 		struct want_route r;
+		int32_t *at;
 
 		memset(&r, 0, sizeof(r));
 		if (!v->ts[j].remote_ip || parse_prefix(v->ts[j].remote_ip, &r.r.dst) < 0)
@@ -1672,12 +1680,23 @@ xl_ts_routes_vpn(struct iked_want *w, const struct ike_conf_vpn *v, struct xl_pf
 		r.r.unit = unit;
 		r.r.metric = v->ts[j].metric;
 		r.preference = v->ts[j].preference;
-		if (route_dst_taken(w, &r.r.dst, taken))
+		if (asprintf(&r.ari, "%s %s", v->name, v->ts[j].name) < 0)
 			continue;
-		xl_pfxset_add(taken, &r.r.dst);
-		r.ari_vpn = strdup(v->name);
-		if (add_route(w, &r) < 0)
-			free(r.ari_vpn);
+		at = xl_pfxset_get(taken, &r.r.dst);
+		if (at && *at >= 0 && w->partial) {
+			w->need_full = true;
+			w->why_full = "two traffic selectors route the same prefix";
+		} else if (at && *at >= 0 && strcmp(r.ari, w->routes[*at].ari) < 0) {
+			/* this selector wins the prefix */
+			free(w->routes[*at].ari);
+			w->routes[*at] = r;
+			continue;
+		} else if (!at && !(w->partial && applied_holds(w, &r.r.dst))) {
+			if (xl_pfxset_add(taken, &r.r.dst, (int32_t)w->n_routes) == 0 &&
+			    add_route(w, &r) == 0)
+				continue;
+		}
+		free(r.ari);
 	}
 }
 
@@ -1975,7 +1994,7 @@ iked_want_build(const struct lyd_node *tree, struct iked_want *w)
 	FOR_CHILDREN(n, desc(ro, "static"), "route") xl_route(w, n);
 	/* a static route wins over a traffic selector's (hashed: no square) */
 	for (i = 0; i < w->n_routes; i++)
-		xl_pfxset_add(&taken, &w->routes[i].r.dst);
+		xl_pfxset_add(&taken, &w->routes[i].r.dst, -1);
 	for (i = 0; i < w->conf->n_vpns; i++)
 		xl_ts_routes_vpn(w, &w->conf->vpns[i], &taken);
 	xl_pfxset_fini(&taken);
@@ -1999,7 +2018,7 @@ iked_want_fini(struct iked_want *w)
 		free(w->units[i].description);
 	free(w->units);
 	for (i = 0; i < w->n_routes; i++)
-		free(w->routes[i].ari_vpn);
+		free(w->routes[i].ari);
 	free(w->routes);
 	for (i = 0; i < w->n_manual; i++)
 		manual_free(&w->manual[i]);

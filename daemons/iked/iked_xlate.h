@@ -38,14 +38,16 @@ void xl_unit_bindings(struct iked_want *w, const struct lyd_node *un);
 void xl_sort_units(struct iked_want *w);
 void xl_route(struct iked_want *w, const struct lyd_node *rn);
 
-/* Route destinations already taken (static routes win over ARI-TS ones). */
+/* Route destinations taken so far, each with a value (open addressing). */
 struct xl_pfxset {
 	struct dp_prefix *v;
+	int32_t *val;
 	bool *used;
 	size_t n, cap;
 };
-bool xl_pfxset_has(const struct xl_pfxset *s, const struct dp_prefix *p);
-int xl_pfxset_add(struct xl_pfxset *s, const struct dp_prefix *p);
+int32_t *xl_pfxset_get(const struct xl_pfxset *s, const struct dp_prefix *p);
+/* 0 added, 1 already there (value unchanged), -ENOMEM. */
+int xl_pfxset_add(struct xl_pfxset *s, const struct dp_prefix *p, int32_t val);
 void xl_pfxset_fini(struct xl_pfxset *s);
 /* The ARI-TS routes of one VPN's traffic selectors. */
 void xl_ts_routes_vpn(struct iked_want *w, const struct ike_conf_vpn *v, struct xl_pfxset *taken);
