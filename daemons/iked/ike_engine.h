@@ -309,6 +309,30 @@ int ike_engine_foreach_ike_sa(const struct ike_engine *e, ike_sa_cb cb, void *ct
 int ike_engine_ike_sa(const struct ike_engine *e, uint32_t index, struct ike_sa_info *out);
 /* Every configured tunnel (up or not) and every dial-up peer's tunnel. */
 int ike_engine_foreach_tunnel(const struct ike_engine *e, ike_tunnel_cb cb, void *ctx);
+
+/*
+ * The one-line views of long lists (show ... with 10,000 entries): what a
+ * brief row needs, without the copies of the full structs. Strings are
+ * borrowed for the duration of the callback.
+ */
+struct ike_sa_brief {
+	uint32_t index;
+	const char *gateway; /* "" when none */
+	bool up;
+	uint64_t spi_i, spi_r;
+	struct ike_endpoint remote;
+};
+struct ike_tunnel_brief {
+	uint32_t id;
+	const char *vpn, *gateway;
+	bool has_sa;            /* a CHILD SA beyond one being negotiated */
+	bool dynamic_peer;      /* a dial-up peer's tunnel */
+	struct ike_addr remote; /* the newest SA's peer, else the gateway's address */
+};
+int ike_engine_foreach_ike_sa_brief(
+    const struct ike_engine *e, int (*cb)(void *ctx, const struct ike_sa_brief *b), void *ctx);
+int ike_engine_foreach_tunnel_brief(
+    const struct ike_engine *e, int (*cb)(void *ctx, const struct ike_tunnel_brief *b), void *ctx);
 int ike_engine_tunnel(const struct ike_engine *e, uint32_t id, struct ike_tunnel_info *out);
 int ike_engine_foreach_gateway(const struct ike_engine *e, ike_gw_cb cb, void *ctx);
 void ike_engine_stats(const struct ike_engine *e, struct ike_engine_stats *out);

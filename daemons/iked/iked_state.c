@@ -19,6 +19,7 @@
 
 #include <libyang/libyang.h>
 
+#include "buf.h"
 #include "iked.h"
 #include "ipc_msg.h"
 #include "log.h"
@@ -1441,9 +1442,227 @@ rpc_route(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, v
 	return rc ? errbuf_set(err, -ENOMEM, "error: out of memory") : 0;
 }
 
+/* ---- replies written as JSON (long lists) ------------------------------------------------- */
+
+/*
+ * Show commands that list every tunnel or IKE SA answer with JSON written
+ * here (RFC 7951, as libyang prints it: uint32 leaves as numbers, the
+ * module name on the top node only) rather than a libyang tree: at 10,000
+ * entries building and printing the tree was most of cairn-iked's time.
+ * mgd relays the text unparsed; the shell parses and validates it.
+ * Variants with a handful of entries (detail, index, summary) still build
+ * the tree with the handlers above and print it.
+ */
+
+static void
+js_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_append(b, run, (size_t)(s - run));
+		run = s + 1;
+		if (c == '"' || c == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, (char)c);
+		} else {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			buf_append(b, e, sizeof(e));
+		}
+	}
+	buf_append(b, run, (size_t)(s - run));
+	buf_putc(b, '"');
+}
+
+static void
+js_u32(struct buf *b, uint32_t v)
+{
+	char d[10];
+	int n = 0;
+
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		buf_putc(b, d[--n]);
+}
+
+/* ,"name": (no comma before the first member of an object) */
+static void
+js_key(struct buf *b, bool *first, const char *name)
+{
+	if (!*first)
+		buf_putc(b, ',');
+	*first = false;
+	buf_putc(b, '"');
+	buf_puts(b, name);
+	buf_puts(b, "\":");
+}
+
+static void
+js_kstr(struct buf *b, bool *first, const char *name, const char *v)
+{
+	js_key(b, first, name);
+	js_str(b, v);
+}
+
+/* A reply built as a tree by handler, printed as mgd's IPC would. */
+static int
+js_tree(const struct lyd_node *in, struct buf *out, struct errbuf *err, void *arg,
+    int (*handler)(const struct lyd_node *, struct lyd_node *, struct errbuf *, void *))
+{
+	struct lyd_node *reply = ipc_reply_new(in);
+	char *s = NULL;
+	int rc;
+
+	if (!reply)
+		return errbuf_set(err, -ENOMEM, "error: out of memory");
+	rc = handler(in, reply, err, arg);
+	if (rc == 0) {
+		if (lyd_print_mem(&s, reply, LYD_JSON, LYD_PRINT_SHRINK) != LY_SUCCESS || !s)
+			rc = errbuf_set(err, -ENOMEM, "error: out of memory");
+		else
+			buf_puts(out, s);
+	}
+	free(s);
+	lyd_free_all(reply);
+	return rc;
+}
+
+struct js_q {
+	struct iked *d;
+	struct buf *b;
+	bool first;           /* first list entry */
+	struct ike_addr peer; /* filter (family 0: none) */
+};
+
+static void
+js_list_entry(struct js_q *q, const char *list)
+{
+	if (q->first) {
+		buf_putc(q->b, '"');
+		buf_puts(q->b, list);
+		buf_puts(q->b, "\":[{");
+		q->first = false;
+	} else {
+		buf_puts(q->b, ",{");
+	}
+}
+
+static int
+dist_js_cb(void *ctx, const struct ike_tunnel_brief *t)
+{
+	struct js_q *q = ctx;
+	char a[IKE_ADDR_STRLEN], spu[16];
+	uint32_t s;
+	bool f = true;
+
+	js_list_entry(q, "ipsec-tunnel-distribution-block");
+	js_key(q->b, &f, "sa-tunnel-id");
+	js_u32(q->b, t->id);
+	if (dp_tunnel_spu(q->d->dp, t->id, &s) == 0)
+		snprintf(spu, sizeof(spu), "%u", s);
+	else
+		snprintf(spu, sizeof(spu), "-");
+	js_kstr(q->b, &f, "ipsec-spu", spu);
+	js_kstr(q->b, &f, "sa-tunnel-state", t->has_sa ? "up" : "down");
+	js_kstr(q->b, &f, "sa-vpn-name", t->vpn);
+	js_kstr(q->b, &f, "sa-gateway-name", t->gateway);
+	js_kstr(q->b, &f, "sa-remote-gateway", ike_addr_str(&t->remote, a, sizeof(a)));
+	js_kstr(q->b, &f, "sa-tunnel-type", t->dynamic_peer ? "dynamic" : "site-to-site");
+	buf_putc(q->b, '}');
+	return 0;
+}
+
+static int
+rpc_tunnel_dist_json(const struct lyd_node *in, struct buf *out, struct errbuf *err, void *arg)
+{
+	struct iked *d = D(arg);
+	struct js_q q = { d, out, true, { 0, { 0 } } };
+	size_t i;
+
+	if (in_has(in, "summary") || nothing_yet(d))
+		return js_tree(in, out, err, arg, rpc_tunnel_dist);
+	buf_puts(out, "{\"cairn-security-state:get-ipsec-tunnel-distribution\":{");
+	ike_engine_foreach_tunnel_brief(d->e, dist_js_cb, &q);
+	for (i = 0; i < d->obj.n_manual; i++) {
+		const struct applied_manual *m = &d->obj.manual[i];
+		char a[INET6_ADDRSTRLEN], spu[16];
+		uint32_t s;
+		bool f = true;
+
+		js_list_entry(&q, "ipsec-tunnel-distribution-block");
+		js_key(out, &f, "sa-tunnel-id");
+		js_u32(out, m->tunnel_id);
+		if (dp_tunnel_spu(d->dp, m->tunnel_id, &s) == 0)
+			snprintf(spu, sizeof(spu), "%u", s);
+		else
+			snprintf(spu, sizeof(spu), "-");
+		js_kstr(out, &f, "ipsec-spu", spu);
+		js_kstr(out, &f, "sa-tunnel-state", "up");
+		js_kstr(out, &f, "sa-vpn-name", m->m.name);
+		js_kstr(out, &f, "sa-gateway-name", "");
+		js_kstr(out, &f, "sa-remote-gateway", iked_dp_addr_str(&m->m.remote, a, sizeof(a)));
+		js_kstr(out, &f, "sa-tunnel-type", "manual");
+		buf_putc(out, '}');
+	}
+	buf_puts(out, q.first ? "}}" : "]}}");
+	return buf_failed(out) ? errbuf_set(err, -ENOMEM, "error: out of memory") : 0;
+}
+
+/* The brief view's entries carry what Junos's brief XML carries. */
+static int
+ike_sa_js_cb(void *ctx, const struct ike_sa_brief *s)
+{
+	struct js_q *q = ctx;
+	char a[IKE_ADDR_STRLEN], cookie[24];
+	bool f = true;
+
+	if (q->peer.family && !ike_addr_eq(&q->peer, &s->remote.addr))
+		return 0;
+	js_list_entry(q, "ike-security-associations");
+	js_key(q->b, &f, "ike-sa-index");
+	js_u32(q->b, s->index);
+	js_kstr(q->b, &f, "ike-sa-state", s->up ? "UP" : "DOWN");
+	snprintf(cookie, sizeof(cookie), "%016" PRIx64, s->spi_i);
+	js_kstr(q->b, &f, "ike-sa-initiator-cookie", cookie);
+	snprintf(cookie, sizeof(cookie), "%016" PRIx64, s->spi_r);
+	js_kstr(q->b, &f, "ike-sa-responder-cookie", cookie);
+	js_kstr(q->b, &f, "ike-sa-exchange-type", "IKEv2");
+	js_kstr(q->b, &f, "ike-sa-remote-address", ike_addr_str(&s->remote.addr, a, sizeof(a)));
+	buf_putc(q->b, '}');
+	return 0;
+}
+
+static int
+rpc_ike_sa_json(const struct lyd_node *in, struct buf *out, struct errbuf *err, void *arg)
+{
+	struct iked *d = D(arg);
+	struct js_q q = { d, out, true, { 0, { 0 } } };
+	const char *peer = in_str(in, "peer-address");
+
+	if (in_has(in, "detail") || in_has(in, "index") || nothing_yet(d))
+		return js_tree(in, out, err, arg, rpc_ike_sa);
+	if (peer && ike_addr_parse(peer, &q.peer) < 0)
+		return errbuf_set(err, -EINVAL, "error: invalid peer address %s", peer);
+	buf_puts(out, "{\"cairn-security-state:get-ike-security-associations-information\":{");
+	ike_engine_foreach_ike_sa_brief(d->e, ike_sa_js_cb, &q);
+	buf_puts(out, q.first ? "}}" : "]}}");
+	return buf_failed(out) ? errbuf_set(err, -ENOMEM, "error: out of memory") : 0;
+}
+
 const struct nb_rpc_ops iked_rpcs[] = {
 	{ .path = "/cairn-security-state:get-ike-security-associations-information",
-	    .handler = rpc_ike_sa },
+	    .handler = rpc_ike_sa,
+	    .json = rpc_ike_sa_json },
 	{ .path = "/cairn-security-state:get-security-associations-information",
 	    .handler = rpc_ipsec_sa },
 	{ .path = "/cairn-security-state:get-ipsec-statistics-information",
@@ -1451,7 +1670,8 @@ const struct nb_rpc_ops iked_rpcs[] = {
 	{ .path = "/cairn-security-state:get-ike-tunnel-map-information",
 	    .handler = rpc_tunnel_map },
 	{ .path = "/cairn-security-state:get-ipsec-tunnel-distribution",
-	    .handler = rpc_tunnel_dist },
+	    .handler = rpc_tunnel_dist,
+	    .json = rpc_tunnel_dist_json },
 	{ .path = "/cairn-security-state:get-ipsec-inactive-tunnels", .handler = rpc_inactive },
 	{ .path = "/cairn-security-state:get-ike-active-peer-information",
 	    .handler = rpc_active_peer },
