@@ -159,6 +159,13 @@ RSS1=$(rss_kb "$(iked_pid 1)")
 RSS2=$(rss_kb "$(iked_pid 2)")
 heap_stats "with every tunnel up"
 
+if [ -n "${HOLD:-}" ]; then
+	# by hand: the lab stays up until $LAB/hold is removed
+	touch "$LAB/hold"
+	echo "== holding the lab: roots $LAB/gw1 $LAB/gw2 (namespaces $P-gw1 $P-gw2); rm $LAB/hold to go on"
+	while [ -e "$LAB/hold" ]; do sleep 1; done
+fi
+
 # show commands through the shell (three runs each)
 shell_time() {
 	s=$1

@@ -189,23 +189,6 @@ main(int argc, char **argv)
 	    LY_SUCCESS)
 		die("defaults");
 	h_tree = heap() - h0;
-	{
-		size_t nn = 0, nd = 0;
-		const struct lyd_node *t, *x;
-
-		LY_LIST_FOR(tree, t)
-		{
-			LYD_TREE_DFS_BEGIN(t, x)
-			{
-				nn++;
-				if (x->flags & LYD_DEFAULT)
-					nd++;
-				LYD_TREE_DFS_END(t, x);
-			}
-		}
-		printf("nodes %zu defaults %zu per vpn %.1f bytes/node %.1f\n", nn, nd,
-		    (double)nn / n, (double)h_tree / nn);
-	}
 	free(lines);
 
 	memset(&o, 0, sizeof(o));
