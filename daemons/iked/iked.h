@@ -64,6 +64,14 @@ struct want_route {
 	char *ari; /* an ARI-TS route: "VPN TS", its traffic selector; NULL: static */
 };
 
+/* A static route's next hop that is an address (not st0.N): the route is
+ * cairn-iked's when an st0 unit's subnet holds it. Kept sorted by address,
+ * so a unit's new subnet finds its routes without walking every route. */
+struct iked_nh {
+	struct dp_addr nh;
+	char *route; /* the route's key (prefix) */
+};
+
 struct want_manual {
 	char name[IKE_NAME_MAX + 1];
 	uint32_t unit; /* DP_UNIT_NONE: policy-based */
@@ -141,7 +149,9 @@ struct iked_want {
 	size_t n_pols;
 	struct iked_err *errs;
 	size_t n_errs;
-	bool any; /* something for the dataplane: it must be open */
+	bool any;           /* something for the dataplane: it must be open */
+	struct iked_nh *nh; /* address next hops of the routes translated (unsorted) */
+	size_t n_nh;
 
 	/*
 	 * A partial translation (iked_want_build_delta): conf holds the
@@ -174,6 +184,9 @@ int iked_want_build(const struct lyd_node *tree, struct iked_want *w);
  */
 int iked_want_build_delta(const struct lyd_node *tree, const struct iked_changes *ch,
     const struct ike_engine *e, const struct iked_dpobj *o, struct iked_want *w);
+/* The address next hops after a transaction: whole (replaced by w's) or
+ * partial (w's route keys replaced). */
+void iked_nh_apply(struct iked_dpobj *o, struct iked_want *w);
 void iked_want_fini(struct iked_want *w);
 /* The first problem at or below data path prefix (NULL: any). */
 const struct iked_err *iked_want_err(const struct iked_want *w, const char *prefix);
@@ -210,6 +223,8 @@ struct iked_dpobj {
 	size_t n_pols;
 	uint32_t next_manual_id;
 	uint32_t next_policy_id;
+	struct iked_nh *nh; /* static routes' address next hops, sorted (see above) */
+	size_t n_nh, cap_nh;
 };
 
 /* A prepared change of the dataplane objects (PREPARE creates new units). */

@@ -308,6 +308,100 @@ ts_reveal_cb(void *ctx, const struct ike_vpn_conf *v)
 	return r->found;
 }
 
+static int
+cmp_addr(const struct dp_addr *a, const struct dp_addr *b)
+{
+	return memcmp(a, b, sizeof(*a));
+}
+
+/* The routes whose address next hop lies in p (o->nh is sorted). */
+static void
+nh_in_prefix(struct dctx *c, const struct dp_prefix *p)
+{
+	struct dp_addr lo, hi;
+	size_t a = 0, b, n, i;
+
+	if (!p->addr.family)
+		return;
+	lo = hi = p->addr;
+	n = p->addr.family == AF_INET ? 4 : 16;
+	for (i = 0; i < n; i++) {
+		unsigned bits = p->len > i * 8 ? p->len - i * 8 : 0;
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+		lo.u.b[i] &= mask;
+		hi.u.b[i] |= (uint8_t)~mask;
+	}
+	b = c->o->n_nh;
+	while (a < b) {
+		size_t mid = (a + b) / 2;
+
+		if (cmp_addr(&c->o->nh[mid].nh, &lo) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (; a < c->o->n_nh && cmp_addr(&c->o->nh[a].nh, &hi) <= 0; a++)
+		add(c, &c->todo[IKED_O_ROUTE], c->o->nh[a].route);
+}
+
+static int
+cmp_nh(const void *a, const void *b)
+{
+	const struct iked_nh *x = a, *y = b;
+	int r = cmp_addr(&x->nh, &y->nh);
+
+	return r ? r : strcmp(x->route, y->route);
+}
+
+void
+iked_nh_apply(struct iked_dpobj *o, struct iked_want *w)
+{
+	size_t i, k;
+
+	if (!w->partial) {
+		for (i = 0; i < o->n_nh; i++)
+			free(o->nh[i].route);
+		free(o->nh);
+		o->nh = w->nh;
+		o->n_nh = o->cap_nh = w->n_nh;
+		w->nh = NULL;
+		w->n_nh = 0;
+		if (o->n_nh > 1)
+			qsort(o->nh, o->n_nh, sizeof(*o->nh), cmp_nh);
+		return;
+	}
+	if (!w->route_keys.n && !w->n_nh)
+		return;
+	/* the changed routes' entries out, their new ones in */
+	for (i = k = 0; i < o->n_nh; i++) {
+		if (iked_names_has(&w->route_keys, o->nh[i].route)) {
+			free(o->nh[i].route);
+			continue;
+		}
+		o->nh[k++] = o->nh[i];
+	}
+	o->n_nh = k;
+	if (o->n_nh + w->n_nh > o->cap_nh) {
+		size_t cap = (o->n_nh + w->n_nh) * 2;
+		struct iked_nh *arr = realloc(o->nh, cap * sizeof(*arr));
+
+		if (!arr) {
+			log_warnx(LOG_CFG, "routing-options: out of memory");
+			return;
+		}
+		o->nh = arr;
+		o->cap_nh = cap;
+	}
+	for (i = 0; i < w->n_nh; i++) {
+		o->nh[o->n_nh++] = w->nh[i];
+		w->nh[i].route = NULL;
+	}
+	w->n_nh = 0;
+	if (o->n_nh > 1)
+		qsort(o->nh, o->n_nh, sizeof(*o->nh), cmp_nh);
+}
+
 static void
 expand(struct dctx *c)
 {
@@ -392,20 +486,25 @@ expand(struct dctx *c)
 			add(c, &c->todo[IKED_O_ROUTE],
 			    iked_prefix_str(&wr->r.dst, key2, sizeof(key2)));
 		}
-		/* a new or changed subnet may take routes whose next hop lies in it */
+		/* a new or changed subnet may take (or leave) routes whose next hop
+		 * lies in it: found through the sorted next hops, not a walk */
+		if (old) {
+			nh_in_prefix(c, &old->u.addr4);
+			nh_in_prefix(c, &old->u.addr6);
+		}
 		if (un) {
-			const struct lyd_node *rn, *h;
+			const struct lyd_node *fam = xl_child(un, "family"), *a;
+			static const char *const fams[] = { "inet", "inet6" };
+			unsigned f;
 
-			FOR_LIST(rn, c->routes, "route")
-			{
-				FOR_LIST(h, rn, "next-hop")
+			for (f = 0; f < 2; f++)
+				FOR_LIST(a, xl_child(fam, fams[f]), "address")
 				{
-					if (strncmp(lyd_get_value(h), "st0.", 4) != 0) {
-						add(c, &c->todo[IKED_O_ROUTE], xl_val(rn, "name"));
-						break;
-					}
+					struct dp_prefix p;
+
+					if (xl_parse_prefix(xl_val(a, "name"), &p) == 0)
+						nh_in_prefix(c, &p);
 				}
-			}
 		}
 	}
 }

@@ -1002,6 +1002,9 @@ dpobj_fini(struct iked_dpobj *o)
 		manual_wipe(&o->manual[i].m);
 	free(o->manual);
 	free(o->pols);
+	for (i = 0; i < o->n_nh; i++)
+		free(o->nh[i].route);
+	free(o->nh);
 	memset(o, 0, sizeof(*o));
 	o->next_manual_id = IKED_MANUAL_ID0;
 	o->next_policy_id = 1;

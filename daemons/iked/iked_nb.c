@@ -465,6 +465,7 @@ end(void *arg, bool applied)
 				dpobj_apply_post(&d->obj, d->dp, d->e, tx->dplan);
 		}
 		d->applied = true;
+		iked_nh_apply(&d->obj, tx->want);
 		tx_stats(d, tx->want, tx);
 		iked_want_fini(tx->want);
 		free(tx->want);

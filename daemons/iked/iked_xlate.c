@@ -1490,6 +1490,20 @@ add_route(struct iked_want *w, const struct want_route *r)
 	return 0;
 }
 
+static void
+add_nh(struct iked_want *w, const struct dp_addr *a, const char *route)
+{
+	struct iked_nh *arr = grow_pow2(w->nh, w->n_nh, sizeof(*arr));
+
+	if (!arr)
+		return;
+	w->nh = arr;
+	w->nh[w->n_nh].nh = *a;
+	w->nh[w->n_nh].route = strdup(route ? route : "");
+	if (w->nh[w->n_nh].route)
+		w->n_nh++;
+}
+
 void
 xl_route(struct iked_want *w, const struct lyd_node *rn)
 {
@@ -1521,6 +1535,7 @@ xl_route(struct iked_want *w, const struct lyd_node *rn)
 		/* An address in a multipoint st0 unit's subnet: through that unit. */
 		if (parse_addr(v, &a) < 0)
 			continue;
+		add_nh(w, &a, val(rn, "name"));
 		if ((u = unit_with_subnet(w, &a)) != NULL) {
 			r.r.unit = u->unit;
 			r.r.nexthop = a;
@@ -2024,6 +2039,9 @@ iked_want_fini(struct iked_want *w)
 		manual_free(&w->manual[i]);
 	free(w->manual);
 	free(w->pols);
+	for (i = 0; i < w->n_nh; i++)
+		free(w->nh[i].route);
+	free(w->nh);
 	for (i = 0; i < w->n_errs; i++) {
 		free(w->errs[i].path);
 		free(w->errs[i].msg);

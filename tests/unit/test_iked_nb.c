@@ -1039,6 +1039,20 @@ assert_as_whole(int i)
 		if (wr[k].ari)
 			assert_string_equal(d->obj.routes[k].r.ari, wr[k].ari);
 	}
+	/* the index of address next hops */
+	assert_int_equal(d->obj.n_nh, w.n_nh);
+	for (k = 0; k < w.n_nh; k++) {
+		size_t j;
+		bool found = false;
+
+		for (j = 0; j < d->obj.n_nh && !found; j++)
+			found = !memcmp(&d->obj.nh[j].nh, &w.nh[k].nh, sizeof(w.nh[k].nh)) &&
+			        !strcmp(d->obj.nh[j].route, w.nh[k].route);
+		assert_true(found);
+	}
+	for (k = 1; k < d->obj.n_nh; k++)
+		assert_true(
+		    memcmp(&d->obj.nh[k - 1].nh, &d->obj.nh[k].nh, sizeof(d->obj.nh[k].nh)) <= 0);
 	/* manual SAs */
 	assert_int_equal(d->obj.n_manual, w.n_manual);
 	for (k = 0; k < w.n_manual; k++) {
