@@ -55,6 +55,8 @@ iked_free(struct iked *d)
 	iked_run_close(d, false);
 	if (d->ev_timer)
 		event_free(d->ev_timer);
+	if (d->ev_trim)
+		event_free(d->ev_trim);
 	dpobj_fini(&d->obj);
 	iked_changes_fini(&d->tx_ch);
 	if (d->tx_want) {

@@ -273,6 +273,8 @@ struct iked {
 	size_t n_ev_sock;
 	struct event *ev_dp;
 	struct event *ev_timer;
+	struct event *ev_trim; /* heap returned to the system after a burst */
+	unsigned burst;        /* SAs set up or torn down since the last trim */
 	struct iked_dpobj obj;
 	bool applied; /* a configuration was applied (a later one may be a delta) */
 
@@ -308,6 +310,10 @@ int iked_run_open(struct iked *d, const struct dp_config *dpc, struct errbuf *er
 void iked_run_close(struct iked *d, bool send_delete);
 /* Re-arms the timer from the engine's earliest deadline. */
 void iked_run_rearm(struct iked *d);
+/* After work that allocated and freed much (a burst of negotiations, a
+ * large commit): the heap's free pages go back to the system once things
+ * are quiet (glibc keeps them otherwise: RSS stayed at the peak). */
+void iked_run_trim_soon(struct iked *d, unsigned weight);
 /* The backend auto resolves to: kernel when dp_kernel_probe() succeeds. */
 enum dp_backend_kind iked_run_resolve_backend(enum dp_backend_kind b, struct errbuf *why);
 

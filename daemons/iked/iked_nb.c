@@ -47,6 +47,8 @@ struct iked_tx {
 const char *const iked_subtrees[] = { "cairn-security:security", "cairn-interfaces:interfaces",
 	"cairn-routing:routing-options", NULL };
 
+/* A whole translation counts this much toward trimming the heap. */
+#define TRIM_WHOLE_WEIGHT 1000
 /* More changed objects than this: a whole translation costs less. */
 #define IKED_DELTA_MAX 2000
 
@@ -467,6 +469,9 @@ end(void *arg, bool applied)
 		d->applied = true;
 		iked_nh_apply(&d->obj, tx->want);
 		tx_stats(d, tx->want, tx);
+		/* a whole translation allocated and freed a copy of everything */
+		iked_run_trim_soon(
+		    d, tx->want->partial ? (unsigned)tx->want->n_translated : TRIM_WHOLE_WEIGHT);
 		iked_want_fini(tx->want);
 		free(tx->want);
 		iked_run_rearm(d);
