@@ -89,6 +89,18 @@ need_engine(struct iked *d, struct errbuf *err)
 	return 0;
 }
 
+/* A reply of many entries allocated much (freed once sent): trim later. */
+static void
+trim_after(struct iked *d, const struct lyd_node *out)
+{
+	const struct lyd_node *c;
+	unsigned n = 0;
+
+	LY_LIST_FOR(lyd_child(out), c)
+	n++;
+	iked_run_trim_soon(d, n);
+}
+
 /* An empty answer when nothing is configured yet, an error otherwise. */
 static bool
 nothing_yet(struct iked *d)
@@ -362,6 +374,7 @@ rpc_ike_sa(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, 
 	if (nothing_yet(q.d))
 		return 0;
 	ike_engine_foreach_ike_sa(q.d->e, sa_row_cb, &q);
+	trim_after(q.d, out);
 	if (q.rc < 0)
 		return errbuf_set(err, q.rc, "error: out of memory");
 	return 0;
@@ -628,6 +641,7 @@ rpc_ipsec_sa(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err
 	q.filtered = q.index || q.vpn;
 	if (!nothing_yet(q.d)) {
 		ike_engine_foreach_tunnel(q.d->e, ipsec_cb, &q);
+		trim_after(q.d, out);
 		for (i = 0; i < q.d->obj.n_manual && rc == 0 && q.rc == 0; i++)
 			rc = manual_block(&q, &q.d->obj.manual[i]);
 	}
@@ -814,6 +828,7 @@ rpc_tunnel_map(const struct lyd_node *in, struct lyd_node *out, struct errbuf *e
 		return errbuf_set(err, -ENOMEM, "error: out of memory");
 	q.out = in_has(in, "summary") ? NULL : out;
 	ike_engine_foreach_gateway(d->e, gw_cb, &q);
+	trim_after(d, out);
 	for (i = 0; in_has(in, "summary") && i < q.nspu && rc == 0; i++) {
 		struct dp_spu_stats s;
 		struct lyd_node *n;
@@ -892,6 +907,7 @@ rpc_tunnel_dist(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 		return 0;
 	if (!in_has(in, "summary")) {
 		ike_engine_foreach_tunnel(d->e, dist_cb, &q);
+		trim_after(d, out);
 		for (i = 0; i < d->obj.n_manual && q.rc == 0; i++) {
 			char a[INET6_ADDRSTRLEN];
 
@@ -988,8 +1004,10 @@ rpc_inactive(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err
 	q.out = out;
 	q.index = in_u32(in, "index");
 	q.vpn = in_str(in, "vpn-name");
-	if (!nothing_yet(d))
+	if (!nothing_yet(d)) {
 		ike_engine_foreach_tunnel(d->e, inact_cb, &q);
+		trim_after(d, out);
+	}
 	if (q.rc < 0 || put(out, "total-inactive-tunnels", "%u", q.total) < 0 ||
 	    put(out, "total-inactive-tunnels-establish-immediately", "%u", q.immediately) < 0)
 		return errbuf_set(err, -ENOMEM, "error: out of memory");
@@ -1037,8 +1055,10 @@ rpc_active_peer(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 
 	if (peer && ike_addr_parse(peer, &q.peer) < 0)
 		return errbuf_set(err, -EINVAL, "error: invalid peer address %s", peer);
-	if (!nothing_yet(q.d))
+	if (!nothing_yet(q.d)) {
 		ike_engine_foreach_ike_sa(q.d->e, peer_cb, &q);
+		trim_after(q.d, out);
+	}
 	return q.rc < 0 ? errbuf_set(err, q.rc, "error: out of memory") : 0;
 }
 
@@ -1242,8 +1262,10 @@ rpc_interfaces(const struct lyd_node *in, struct lyd_node *out, struct errbuf *e
 		return errbuf_set(err, -ENOMEM, "error: out of memory");
 	for (i = 0; i < o->n_units; i++)
 		q.us[q.n++].unit = o->units[i].unit;
-	if (d->e)
+	if (d->e) {
 		ike_engine_foreach_tunnel(d->e, if_tun_cb, &q);
+		iked_run_trim_soon(d, (unsigned)o->n_units);
+	}
 	for (i = 0; i < o->n_manual; i++) {
 		const struct applied_manual *m = &o->manual[i];
 		struct unit_stat *u = m->m.unit == DP_UNIT_NONE ? NULL : unit_stat(&q, m->m.unit);
