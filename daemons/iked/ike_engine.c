@@ -244,9 +244,15 @@ ike_random_below(struct ike_engine *e, uint32_t n)
 }
 
 uint64_t
+ike_life_ms(const struct ike_engine *e, uint64_t ms)
+{
+	return e->o.test_lifetime_div > 1 ? ms / e->o.test_lifetime_div : ms;
+}
+
+uint64_t
 ike_soft_ms(struct ike_engine *e, uint32_t hard_s)
 {
-	uint64_t hard = (uint64_t)hard_s * 1000;
+	uint64_t hard = ike_life_ms(e, (uint64_t)hard_s * 1000);
 	uint64_t margin = hard * e->o.rekey_margin_pct / 100;
 	uint64_t jitter = hard * e->o.rekey_jitter_pct / 100;
 

@@ -124,6 +124,11 @@ struct ike_engine_opts {
 	 * UINT32_MAX: no limit. */
 	uint32_t max_initiating;
 	uint16_t ike_port, natt_port; /* default 500 and 4500 */
+	/* Tests only (cairn-iked --test-lifetime-divisor): IKE and CHILD SA
+	 * lifetimes, and the waits of a rekey measured against them (retries,
+	 * install-interval), divided by this, so rekeys happen within a test's
+	 * minute; 0 or 1 = as configured */
+	uint32_t test_lifetime_div;
 };
 
 /* NULL and errno on failure; opts NULL = defaults. env is copied. */

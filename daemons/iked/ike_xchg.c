@@ -107,7 +107,10 @@ ike_xchg_begin(struct ike_sa *sa, struct ike_enc *enc, uint8_t exch, bool respon
 	h.flags =
 	    (uint8_t)((sa->initiator ? IKE_HDR_F_INIT : 0) | (response ? IKE_HDR_F_RESPONSE : 0));
 	h.msgid = msgid;
-	ike_enc_init(enc, sa->e->tx, sizeof(sa->e->tx));
+	if (response)
+		ike_enc_init(enc, sa->e->tx, sizeof(sa->e->tx));
+	else
+		ike_enc_init(enc, sa->e->txq, sizeof(sa->e->txq));
 	ike_enc_hdr(enc, &h);
 	*sk_off = SIZE_MAX;
 	if (exch != IKE_X_SA_INIT)
@@ -157,8 +160,10 @@ rtx_arm(struct ike_sa *sa)
 static unsigned
 rtx_limit(const struct ike_sa *sa)
 {
+	/* DPD: threshold probes in all (Junos: unanswered requests before the
+	 * peer is declared down), the first and threshold - 1 retransmissions */
 	if (sa->req->kind == T_DPD && sa->gw && sa->gw->conf.dpd_threshold)
-		return sa->gw->conf.dpd_threshold;
+		return sa->gw->conf.dpd_threshold - 1;
 	return sa->e->o.retransmit_tries;
 }
 
@@ -227,7 +232,7 @@ ike_xchg_kick(struct ike_sa *sa)
 			ike_task_free(t);
 			continue;
 		}
-		memcpy(t->pkt, e->tx, len);
+		memcpy(t->pkt, e->txq, len);
 		t->pkt_len = len;
 		sa->req = t;
 		sa->req_msgid = msgid;

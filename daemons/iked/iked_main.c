@@ -3,6 +3,11 @@
  * cairn-iked: the IKEv2 daemon of a Cairn appliance (docs/iked.md).
  *
  *   cairn-iked [--root DIR] [--debug] [--ike-port N] [--natt-port N]
+ *              [--test-lifetime-divisor N]
+ *
+ * --test-lifetime-divisor is for tests only: every IKE and IPsec SA
+ * lifetime (and the rekey retries measured against it) divided by N, so
+ * a test sees rekeys within a minute; never set by default.
  *
  * Runs in the foreground, logs to stderr and syslog, connects to the
  * instance's cairn-mgd (reconnecting when it goes away), receives the
@@ -70,8 +75,8 @@ load_schema(const char *dir)
 static void
 usage(void)
 {
-	fprintf(
-	    stderr, "usage: cairn-iked [--root DIR] [--debug] [--ike-port N] [--natt-port N]\n");
+	fprintf(stderr, "usage: cairn-iked [--root DIR] [--debug] [--ike-port N] [--natt-port N]\n"
+	                "                  [--test-lifetime-divisor N]   (tests only)\n");
 }
 
 int
@@ -82,6 +87,7 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'D' },
 		{ "ike-port", required_argument, NULL, 'i' },
 		{ "natt-port", required_argument, NULL, 'n' },
+		{ "test-lifetime-divisor", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -95,7 +101,7 @@ main(int argc, char **argv)
 	int c;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "r:Di:n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:Di:n:L:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o.root = optarg;
@@ -109,12 +115,25 @@ main(int argc, char **argv)
 		case 'n':
 			o.natt_port = (uint16_t)strtoul(optarg, NULL, 10);
 			break;
+		case 'L':
+			/* tests only: every SA lifetime divided (docs/iked.md, Tests) */
+			o.test_lifetime_div = (uint32_t)strtoul(optarg, NULL, 10);
+			if (o.test_lifetime_div < 1 || o.test_lifetime_div > 1000) {
+				fprintf(stderr, "cairn-iked: --test-lifetime-divisor: 1..1000\n");
+				return 2;
+			}
+			break;
 		default:
 			usage();
 			return c == 'h' ? 0 : 2;
 		}
 	}
 	log_init("cairn-iked", true);
+	if (o.test_lifetime_div > 1)
+		log_warnx(LOG_MAIN,
+		    "TEST MODE: SA lifetimes divided by %u (--test-lifetime-divisor); not for "
+		    "production",
+		    o.test_lifetime_div);
 	ipc_ly_quiet();
 	signal(SIGPIPE, SIG_IGN);
 	errbuf_clear(&err);
