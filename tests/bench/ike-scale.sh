@@ -105,11 +105,18 @@ up_lines() {
 	grep -c "IPSec SA negotiation successfully completed" "$LAB/gw2/iked.log" 2>/dev/null || true
 }
 
+# the pid of gwN's cairn-mgd (the process listening on its socket's namespace)
+mgd_pid() { pgrep -f "cairn-mgd --root $LAB/gw$1\$" | head -1; }
+
 log "hub: load set + commit of $N VPNs"
+M1_0=$(cpu_s "$(mgd_pid 1)")
+I1_0=$(cpu_s "$(iked_pid 1)")
 t0=$(now)
 load_commit 1 "$LAB/hub.set"
 t1=$(now)
 T_HUB=$(elapsed "$t0" "$t1")
+CM_HUB=$(elapsed "$M1_0" "$(cpu_s "$(mgd_pid 1)")")
+CI_HUB=$(elapsed "$I1_0" "$(cpu_s "$(iked_pid 1)")")
 heap_stats "configured, no SA"
 
 log "spoke: load set + commit of $N VPNs (establish-tunnels immediately)"
@@ -125,9 +132,23 @@ if [ -n "${PERF_DIR:-}" ]; then
 fi
 C1_0=$(cpu_s "$(iked_pid 1)")
 C2_0=$(cpu_s "$(iked_pid 2)")
+M2_0=$(cpu_s "$(mgd_pid 2)")
+if [ -n "${PERF_COMMIT:-}" ]; then
+	# profiling by hand: the spoke's cairn-iked during its commit
+	mkdir -p "$PERF_COMMIT"
+	perf record -q -g -p "$(iked_pid 2)" -o "$PERF_COMMIT/spoke-commit.data" >/dev/null 2>&1 &
+	PERFC=$!
+	PIDS="$PIDS $PERFC"
+fi
 t0=$(now)
 load_commit 2 "$LAB/spoke.set"
 t1=$(now)
+if [ -n "${PERF_COMMIT:-}" ]; then
+	kill -INT "$PERFC"
+	wait "$PERFC" || true
+fi
+CM_SPOKE=$(elapsed "$M2_0" "$(cpu_s "$(mgd_pid 2)")")
+CI_SPOKE=$(elapsed "$C2_0" "$(cpu_s "$(iked_pid 2)")")
 T_SPOKE=$(elapsed "$t0" "$t1")
 deadline=$(($(date +%s) + 600))
 while :; do
@@ -202,7 +223,9 @@ T_COMMIT1_SHELL=$(elapsed "$a" "$b")
 echo
 echo "ike-scale: $N tunnels between two Cairn appliances (userspace dataplane, 2 SPUs each)"
 row "hub: load set + commit (shell)" "$T_HUB s"
+row "  CPU during it: cairn-mgd / cairn-iked (with its dataplane)" "$CM_HUB / $CI_HUB s"
 row "spoke: load set + commit (shell)" "$T_SPOKE s"
+row "  CPU during it: cairn-mgd / cairn-iked (with its dataplane)" "$CM_SPOKE / $CI_SPOKE s"
 row "all up, from the spoke's commit (target <= 10 s)" "$T_UP s"
 row "all up, after the spoke's commit returned" "$T_UP_AFTER s"
 row "CPU of cairn-iked from the spoke's commit to all up: hub / spoke" "$C1 / $C2 s"
