@@ -109,6 +109,26 @@ rpc_call_at(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply, const 
 }
 
 int
+rpc_call_raw(struct cli *c, struct lyd_node *rpc, char **json, size_t *len)
+{
+	struct errbuf msg = { .msg = "" };
+	int rc;
+
+	errbuf_clear(&msg);
+	rc = ipc_call_raw(c->mgd, rpc, json, len, &msg);
+	if (rc < 0) {
+		if (!errbuf_isset(&msg))
+			errbuf_set(&msg, rc, "error: %s", strerror(-rc));
+		if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN || rc == -ETIMEDOUT) {
+			c->quit = true;
+			c->failed = true;
+		}
+		cli_fail(c, &msg);
+	}
+	return rc;
+}
+
+int
 rpc_call(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply)
 {
 	return rpc_call_at(c, rpc, reply, NULL);

@@ -959,6 +959,20 @@ nb_request(struct ipc_conn *c, uint32_t id, struct lyd_node *rpc, void *arg)
 		return;
 	}
 	errbuf_clear(&err);
+	if (nb->rpcs[i].ops->json) {
+		struct buf body = BUF_INIT;
+
+		rc = nb->rpcs[i].ops->json(rpc, &body, &err, nb->cfg->arg);
+		if (rc == 0 && buf_failed(&body))
+			rc = -ENOMEM;
+		if (rc < 0)
+			ipc_conn_reply_error(c, id, -rc, err.msg[0] ? err.msg : strerror(-rc));
+		else
+			ipc_conn_reply_raw(c, id, body.p, body.len);
+		buf_free(&body);
+		lyd_free_all(rpc);
+		return;
+	}
 	out = ipc_reply_new(rpc);
 	rc = out ? nb->rpcs[i].ops->handler(rpc, out, &err, nb->cfg->arg) : -ENOMEM;
 	if (rc < 0)

@@ -242,6 +242,14 @@ ike_tunnel_establish(struct ike_tunnel *t)
 	if (!t->dp_set)
 		ike_tunnel_dp_set(t, NULL);
 	sa = usable_sa(gw);
+	if (!sa && t->e->n_initiating >= t->e->o.max_initiating) {
+		/* no initiation slot: wait for one (ike_leave hands them out) */
+		t->negotiating = true;
+		t->queued = true;
+		ike_list_del(&t->pend_link);
+		ike_list_add_tail(&t->e->init_wait, &t->pend_link);
+		return;
+	}
 	if (!sa)
 		sa = ike_sa_initiate(gw);
 	if (!sa) {
@@ -333,6 +341,7 @@ void
 ike_tunnel_failed(struct ike_tunnel *t, enum ike_event reason)
 {
 	t->negotiating = false;
+	t->queued = false;
 	t->fail++;
 	ike_list_del(&t->pend_link);
 	if (reason != IKE_EV_NONE) {
