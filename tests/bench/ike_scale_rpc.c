@@ -23,65 +23,9 @@
 
 #include "buf.h"
 #include "ipc_client.h"
+#include "bench_util.h"
 #include "ipc_msg.h"
 #include "banned.h"
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static struct lyd_node *
-call(struct ipc_client *c, const char *json, double *secs)
-{
-	struct lyd_node *r = NULL;
-	struct errbuf err = { .msg = "" };
-	double t0 = now();
-
-	errbuf_clear(&err);
-	if (ipc_call_json(c, json, &r, &err) < 0) {
-		fprintf(stderr, "ike-scale-rpc: %.100s: %s\n", json, err.msg);
-		exit(1);
-	}
-	if (secs)
-		*secs = now() - t0;
-	return r;
-}
-
-static void
-json_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_putc(b, '\\');
-		if (*s == '\n')
-			buf_puts(b, "\\n");
-		else
-			buf_putc(b, *s);
-	}
-}
-
-static char *
-slurp(const char *path)
-{
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		fprintf(stderr, "ike-scale-rpc: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return buf_steal(&b);
-}
 
 int
 main(int argc, char **argv)
@@ -129,27 +73,27 @@ main(int argc, char **argv)
 		return 1;
 	}
 	ipc_client_set_timeout(c, 600 * 1000);
-	lyd_free_all(call(c, "{\"cairn-mgmt:session-start\":{}}", NULL));
+	lyd_free_all(bench_call(c, "{\"cairn-mgmt:session-start\":{}}", NULL));
 	if (strcmp(argv[i], "commit") == 0 && i + 1 < argc) {
 		struct buf b = BUF_INIT;
-		char *text = slurp(argv[i + 1]);
+		char *text = bench_slurp(argv[i + 1]);
 
-		lyd_free_all(call(c, "{\"cairn-mgmt:configure\":{}}", NULL));
+		lyd_free_all(bench_call(c, "{\"cairn-mgmt:configure\":{}}", NULL));
 		buf_puts(&b, "{\"cairn-mgmt:edit\":{\"lines\":\"");
-		json_escape(&b, text);
+		bench_json_escape(&b, text);
 		buf_puts(&b, "\"}}");
-		lyd_free_all(call(c, buf_str(&b), &t));
+		lyd_free_all(bench_call(c, buf_str(&b), &t));
 		printf("edit %.4f\n", t);
-		lyd_free_all(call(c, "{\"cairn-mgmt:commit\":{}}", &t));
+		lyd_free_all(bench_call(c, "{\"cairn-mgmt:commit\":{}}", &t));
 		printf("commit %.4f\n", t);
-		lyd_free_all(call(c, "{\"cairn-mgmt:exit-configure\":{}}", NULL));
+		lyd_free_all(bench_call(c, "{\"cairn-mgmt:exit-configure\":{}}", NULL));
 		buf_free(&b);
 		free(text);
 	} else if (strcmp(argv[i], "ike-up") == 0) {
 		struct lyd_node *n, *s;
 		unsigned up = 0;
 
-		r = call(c,
+		r = bench_call(c,
 		    "{\"cairn-security-state:get-ike-security-associations-information\":{}}", &t);
 		LY_LIST_FOR(lyd_child(r), n)
 		LY_LIST_FOR(lyd_child(n), s)
@@ -160,7 +104,7 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[i], "ipsec-up") == 0) {
 		const char *v;
 
-		r = call(
+		r = bench_call(
 		    c, "{\"cairn-security-state:get-security-associations-information\":{}}", &t);
 		v = ipc_leaf_str(r, "total-active-tunnels");
 		printf("%s %.4f\n", v ? v : "0", t);

@@ -25,6 +25,7 @@
 #include <libyang/libyang.h>
 
 #include "buf.h"
+#include "bench_util.h"
 #include "cfg.h"
 #include "iked.h"
 #include "log.h"
@@ -37,43 +38,6 @@
 
 static struct cfg_schema *schema;
 
-static size_t
-heap(void)
-{
-	struct mallinfo2 mi = mallinfo2();
-
-	return mi.uordblks + mi.hblkhd;
-}
-
-static void __attribute__((format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "iked-conf-bench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-static char *
-run_capture(const char *cmd)
-{
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	FILE *fp = popen(cmd, "r");
-
-	if (!fp)
-		die("cannot run %s", cmd);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(&b, chunk, n);
-	if (pclose(fp) != 0)
-		die("%s failed", cmd);
-	return buf_steal(&b);
-}
-
 /* tree edited with set lines (all or nothing) */
 static void
 edit(struct lyd_node **tree, const char *lines)
@@ -83,7 +47,7 @@ edit(struct lyd_node **tree, const char *lines)
 
 	errbuf_clear(&err);
 	if (cfg_edit_lines(schema, tree, NULL, lines, strlen(lines), 0, NULL, &pos, &err) != 0)
-		die("edit: %s (line %u)", err.msg, pos.line);
+		bench_die("edit: %s (line %u)", err.msg, pos.line);
 }
 
 static char *
@@ -93,7 +57,7 @@ json_of(const struct lyd_node *tree)
 
 	if (tree && lyd_print_mem(&json, tree, LYD_JSON,
 	                LYD_PRINT_WITHSIBLINGS | LYD_PRINT_SHRINK) != LY_SUCCESS)
-		die("print");
+		bench_die("print");
 	return json;
 }
 
@@ -110,27 +74,12 @@ commit(struct iked *d, const struct lyd_node *tree, size_t *translated)
 	char *json = json_of(tree);
 
 	if (nb_test_commit(iked_nb(d), json ? json : "", false, &out) != 0)
-		die("commit refused: %s", buf_str(&out));
+		bench_die("commit refused: %s", buf_str(&out));
 	free(json);
 	buf_free(&out);
 	if (translated)
 		*translated = d->last_tx.translated;
 	return d->last_tx.ms / 1000.0;
-}
-
-static int
-cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
-	return v[n / 2];
 }
 
 int
@@ -166,29 +115,29 @@ main(int argc, char **argv)
 		}
 	}
 	if (n < 2 || n > 15000 || runs < 1)
-		die("N between 2 and 15000, RUNS at least 1");
+		bench_die("N between 2 and 15000, RUNS at least 1");
 	log_init("iked-conf-bench", false);
 	log_set_level(LOG_LVL_WARN);
 	errbuf_clear(&err);
 	schema = cfg_schema_load(yang ? yang : CAIRN_YANG_DIR, &err);
 	if (!schema)
-		die("%s", err.msg);
+		bench_die("%s", err.msg);
 	base = event_base_new();
 	t_add = calloc((size_t)runs, sizeof(double));
 	t_mod = calloc((size_t)runs, sizeof(double));
 	t_del = calloc((size_t)runs, sizeof(double));
 	if (!base || !t_add || !t_mod || !t_del)
-		die("out of memory");
+		bench_die("out of memory");
 
 	/* the libyang tree of N VPNs (nb keeps one like it) */
 	snprintf(cmd, sizeof(cmd), "sh %s hub %u", CAIRN_GEN_PAIR, n);
-	lines = run_capture(cmd);
-	h0 = heap();
+	lines = bench_run_capture(cmd);
+	h0 = bench_heap();
 	edit(&tree, lines);
 	if (lyd_new_implicit_all(&tree, cfg_schema_ctx(schema), LYD_IMPLICIT_NO_STATE, NULL) !=
 	    LY_SUCCESS)
-		die("defaults");
-	h_tree = heap() - h0;
+		bench_die("defaults");
+	h_tree = bench_heap() - h0;
 	free(lines);
 
 	memset(&o, 0, sizeof(o));
@@ -196,18 +145,18 @@ main(int argc, char **argv)
 	o.test_no_sockets = true;
 	d = iked_new(base, cfg_schema_ctx(schema), &o, &err);
 	if (!d)
-		die("iked_new: %s", err.msg);
-	h0 = heap();
+		bench_die("iked_new: %s", err.msg);
+	h0 = bench_heap();
 	t_all = commit(d, tree, NULL);
 	malloc_trim(0);
-	h_iked = heap() - h0;
+	h_iked = bench_heap() - h0;
 
 	for (r = 0; r < runs; r++) {
 		unsigned v = n - 1;
 
 		/* one VPN added (its 10 set lines) */
 		snprintf(cmd, sizeof(cmd), "sh %s hub 1 %u", CAIRN_GEN_PAIR, n);
-		lines = run_capture(cmd);
+		lines = bench_run_capture(cmd);
 		edit(&tree, lines);
 		free(lines);
 		t_add[r] = commit(d, tree, &tr_add);
@@ -233,9 +182,10 @@ main(int argc, char **argv)
 	    n, runs);
 	printf("  %-52s %9.3f s\n", "commit of everything (iked's transaction)", t_all);
 	printf("  %-52s %9.4f s  (%zu objects translated)\n", "one VPN added (10 lines)",
-	    median(t_add, runs), tr_add);
-	printf("  %-52s %9.4f s  (%zu)\n", "one VPN changed (df-bit)", median(t_mod, runs), tr_mod);
-	printf("  %-52s %9.4f s  (%zu)\n", "one VPN deleted", median(t_del, runs), tr_del);
+	    bench_median(t_add, runs), tr_add);
+	printf("  %-52s %9.4f s  (%zu)\n", "one VPN changed (df-bit)", bench_median(t_mod, runs),
+	    tr_mod);
+	printf("  %-52s %9.4f s  (%zu)\n", "one VPN deleted", bench_median(t_del, runs), tr_del);
 	printf("  %-52s %9.2f KiB per VPN\n", "heap: the libyang tree (nb's copy)",
 	    (double)h_tree / 1024.0 / n);
 	printf("  %-52s %9.2f KiB per VPN\n", "heap: cairn-iked's own, without the tree",
