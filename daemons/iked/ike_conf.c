@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "ike_wire.h"
+#include "strhash.h"
 #include "xmem.h"
 
 #include "banned.h"
@@ -32,16 +33,6 @@ struct ike_conf_idx {
 	uint64_t gen;
 	struct name_tab t[L_N];
 };
-
-static uint64_t
-name_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
-	return h;
-}
 
 static const char *
 entry_name(const struct ike_conf *c, int l, unsigned i)
@@ -87,7 +78,7 @@ tab_build(const struct ike_conf *c, int l, struct name_tab *t)
 	}
 	t->cap = cap;
 	for (i = 0; i < n; i++) {
-		size_t j = name_hash(entry_name(c, l, i)) & (cap - 1);
+		size_t j = strhash(entry_name(c, l, i)) & (cap - 1);
 
 		while (t->slot[j])
 			j = (j + 1) & (cap - 1);
@@ -122,7 +113,7 @@ find_idx(const struct ike_conf *cc, int l, const char *name)
 	t = &c->idx->t[l];
 	if ((t->built_n != n || !t->cap) && !tab_build(c, l, t))
 		return -1;
-	for (j = name_hash(name) & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1))
+	for (j = strhash(name) & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1))
 		if (strcmp(entry_name(c, l, t->slot[j] - 1), name) == 0)
 			return (int)(t->slot[j] - 1);
 	return -1;

@@ -16,6 +16,7 @@
 
 #include "ike_int.h"
 #include "log.h"
+#include "strhash.h"
 #include "xmem.h"
 
 #include "banned.h"
@@ -463,11 +464,7 @@ ike_engine_dp_ike_send(struct ike_engine *e, const struct ike_dgram *d)
 uint64_t
 ike_name_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
-	return h;
+	return strhash(s);
 }
 
 struct ike_gw *

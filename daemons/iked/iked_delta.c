@@ -31,20 +31,11 @@
 #include "iked.h"
 #include "iked_xlate.h"
 #include "log.h"
+#include "strhash.h"
 
 #include "banned.h"
 
 /* ---- sets of names --------------------------------------------------------- */
-
-static uint64_t
-str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
-	return h;
-}
 
 bool
 iked_names_has(const struct iked_names *s, const char *name)
@@ -53,7 +44,7 @@ iked_names_has(const struct iked_names *s, const char *name)
 
 	if (!s->nslot || !name)
 		return false;
-	for (j = str_hash(name) & (s->nslot - 1); s->slot[j]; j = (j + 1) & (s->nslot - 1))
+	for (j = strhash(name) & (s->nslot - 1); s->slot[j]; j = (j + 1) & (s->nslot - 1))
 		if (strcmp(s->v[s->slot[j] - 1], name) == 0)
 			return true;
 	return false;
@@ -68,7 +59,7 @@ names_rehash(struct iked_names *s, size_t nslot)
 	if (!slot)
 		return -ENOMEM;
 	for (i = 0; i < s->n; i++) {
-		for (j = str_hash(s->v[i]) & (nslot - 1); slot[j]; j = (j + 1) & (nslot - 1))
+		for (j = strhash(s->v[i]) & (nslot - 1); slot[j]; j = (j + 1) & (nslot - 1))
 			;
 		slot[j] = (uint32_t)i + 1;
 	}
@@ -103,7 +94,7 @@ iked_names_add(struct iked_names *s, const char *name)
 	if (!dup)
 		return -ENOMEM;
 	s->v[s->n] = dup;
-	for (j = str_hash(name) & (s->nslot - 1); s->slot[j]; j = (j + 1) & (s->nslot - 1))
+	for (j = strhash(name) & (s->nslot - 1); s->slot[j]; j = (j + 1) & (s->nslot - 1))
 		;
 	s->slot[j] = (uint32_t)++s->n;
 	return 0;
