@@ -724,6 +724,25 @@ plan_add_vpn(struct ike_engine *e, struct ike_plan *p, const struct ike_vpn_conf
 	return 0;
 }
 
+/* An existing VPN must follow its gateway when that one is new (a VPN
+ * moved to another gateway): its SAs are re-established. Only new gateways
+ * can differ from the one the VPN has. */
+static void
+plan_follow_gateways(struct ike_engine *e, struct ike_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_vpn; i++) {
+		struct ike_gw *now;
+
+		if (p->vpn[i].is_new || p->vpn[i].sa_change)
+			continue;
+		now = ike_gw_find(e, p->vpn[i].conf.gateway);
+		if (now != p->vpn[i].vpn->gw)
+			p->vpn[i].sa_change = p->vpn[i].changed = true;
+	}
+}
+
 int
 ike_engine_prepare(struct ike_engine *e, const struct ike_conf *c, ike_resolve_fn resolve,
     void *rctx, struct ike_plan **plan, struct errbuf *err)
@@ -780,17 +799,7 @@ ike_engine_prepare(struct ike_engine *e, const struct ike_conf *c, ike_resolve_f
 			goto fail;
 		}
 	}
-	/* An existing VPN must follow its gateway when that one is new (a
-	 * VPN moved to another gateway). Only new gateways can differ. */
-	for (i = 0; i < p->n_vpn; i++) {
-		struct ike_gw *now;
-
-		if (p->vpn[i].is_new || p->vpn[i].sa_change)
-			continue;
-		now = ike_gw_find(e, p->vpn[i].conf.gateway);
-		if (now != p->vpn[i].vpn->gw)
-			p->vpn[i].sa_change = p->vpn[i].changed = true;
-	}
+	plan_follow_gateways(e, p);
 	*plan = p;
 	return 0;
 fail:
@@ -870,16 +879,7 @@ ike_engine_prepare_delta(struct ike_engine *e, const struct ike_conf *c, const s
 		snprintf(p->del_gw[p->n_del_gw++], sizeof(p->del_gw[0]), "%s", d->del_gw[i]);
 	for (i = 0; i < d->n_del_vpn; i++)
 		snprintf(p->del_vpn[p->n_del_vpn++], sizeof(p->del_vpn[0]), "%s", d->del_vpn[i]);
-	/* An existing VPN follows its gateway when that one is new (moved). */
-	for (i = 0; i < p->n_vpn; i++) {
-		struct ike_gw *now;
-
-		if (p->vpn[i].is_new || p->vpn[i].sa_change)
-			continue;
-		now = ike_gw_find(e, p->vpn[i].conf.gateway);
-		if (now != p->vpn[i].vpn->gw)
-			p->vpn[i].sa_change = p->vpn[i].changed = true;
-	}
+	plan_follow_gateways(e, p);
 	*plan = p;
 	return 0;
 fail:
