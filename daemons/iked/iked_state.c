@@ -1014,6 +1014,23 @@ rpc_inactive(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err
 	return 0;
 }
 
+/* ---- show version ------------------------------------------------------------------- */
+
+static int
+rpc_software(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, void *arg)
+{
+	struct iked *d = D(arg);
+	int rc = 0;
+
+	(void)in;
+	rc |= put(out, "iked-version", "%s", CAIRN_VERSION);
+	if (d->dp) {
+		rc |= put(out, "dataplane-backend", "%s", dp_backend_name(d->dp));
+		rc |= put(out, "spu-count", "%u", dp_spu_count(d->dp));
+	}
+	return rc ? errbuf_set(err, -ENOMEM, "error: out of memory") : 0;
+}
+
 /* ---- show security ipsec next-hop-tunnels ------------------------------------------- */
 
 /* One configured binding (a VPN bound to a next hop of a multipoint unit). */
@@ -1807,6 +1824,7 @@ const struct nb_rpc_ops iked_rpcs[] = {
 	    .handler = rpc_tunnel_dist,
 	    .json = rpc_tunnel_dist_json },
 	{ .path = "/cairn-security-state:get-ipsec-inactive-tunnels", .handler = rpc_inactive },
+	{ .path = "/cairn-security-state:get-iked-software-information", .handler = rpc_software },
 	{ .path = "/cairn-security-state:get-ipsec-next-hop-tunnels",
 	    .handler = rpc_next_hop_tunnels },
 	{ .path = "/cairn-security-state:get-ike-active-peer-information",

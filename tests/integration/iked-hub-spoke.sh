@@ -158,6 +158,14 @@ cli 1 "show security ipsec next-hop-tunnels | display xml" | grep -q "<ipsec-vpn
 	fail "next-hop-tunnels xml"
 # a spoke's point-to-point st0.0 has no bindings: the heading alone
 [ "$(cli 2 show security ipsec next-hop-tunnels | wc -l)" -eq 1 ] || fail "spoke next-hop-tunnels"
+ver=$(cli 1 show version)
+echo "$ver"
+mv=$(echo "$ver" | sed -n 's/^cairn-mgd version //p')
+iv=$(echo "$ver" | sed -n 's/^cairn-iked version //p')
+[ -n "$mv" ] && [ "$mv" = "$iv" ] || fail "show version: daemons' versions: $ver"
+echo "$ver" | grep -q "^Kernel: $(uname -s) $(uname -r) " || fail "show version: kernel: $ver"
+backend=$(cli 1 "show interfaces st0 | display json" | tr -d ' \n' | sed -n 's/.*"dataplane-backend":"\([^"]*\)".*/\1/p')
+echo "$ver" | grep -Eq "^Dataplane: $backend, [0-9]+ SPUs$" || fail "show version: dataplane ($backend): $ver"
 peers=$(cli 1 show security ike active-peer)
 echo "$peers" | grep -q "^192.0.2.2 " && echo "$peers" | grep -q "^192.0.2.3 " ||
 	fail "active peers: $peers"
