@@ -729,6 +729,21 @@ test_commit_unchanged(void **state)
 	free(after);
 	after = show(c, "\"format\":\"set\"");
 	assert_string_equal(before, after);
+	/* commit confirmed with nothing changed arms the deadline like any
+	 * other; a plain one (still nothing changed) confirms it */
+	r = ok(c, "{\"cairn-mgmt:commit\":{\"confirmed\":5}}");
+	assert_string_equal(leaf(r, "message"),
+	    "commit confirmed will be automatically rolled back in 5 minutes unless confirmed");
+	lyd_free_all(r);
+	r = ok(c, "{\"cairn-mgmt:get-commit-history\":{}}");
+	assert_true(strlen(leaf(r, "confirm-deadline")) > 0);
+	lyd_free_all(r);
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
+	r = ok(c, "{\"cairn-mgmt:get-commit-history\":{}}");
+	assert_string_equal(leaf(r, "confirm-deadline"), "");
+	lyd_free_all(r);
+	assert_int_equal(
+	    newest_commit(c, user, sizeof(user), comment, sizeof(comment), &n2), seq1 + 3);
 	ok0(c, "{\"cairn-mgmt:exit-configure\":{}}");
 	free(before);
 	free(after);
