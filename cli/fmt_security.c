@@ -460,6 +460,22 @@ secfmt_tunnel_dist_json(const char *json, size_t len, unsigned flags, struct buf
 	return rc;
 }
 
+/* ---- show security ipsec next-hop-tunnels ------------------------------------------------ */
+
+/* reference §3.13 (Junos 9.3 command reference): one line per binding */
+int
+secfmt_next_hop_tunnels(const struct lyd_node *r, unsigned flags, struct buf *o)
+{
+	const struct lyd_node *n;
+
+	(void)flags;
+	buf_puts(o, "Next-hop gateway  interface   IPsec VPN name                    Flag\n");
+	FOR_EACH(n, r, "ipsec-next-hop-tunnel")
+	buf_printf(o, "%-17s %-11s %-33s %s\n", lf(n, "next-hop-gateway"), lf(n, "interface-name"),
+	    lf(n, "ipsec-vpn-name"), lf(n, "flag"));
+	return 0;
+}
+
 /* ---- show security ipsec inactive-tunnels ------------------------------------------------ */
 
 int
@@ -844,6 +860,12 @@ int
 fmt_sec_tunnel_dist(struct cli *c, struct op_call *call, const struct lyd_node *reply)
 {
 	return emit(c, secfmt_tunnel_dist, call_flags(call), reply);
+}
+
+int
+fmt_sec_next_hop_tunnels(struct cli *c, struct op_call *call, const struct lyd_node *reply)
+{
+	return emit(c, secfmt_next_hop_tunnels, call_flags(call), reply);
 }
 
 int

@@ -33,6 +33,7 @@ int secfmt_ipsec_stats(const struct lyd_node *reply, unsigned flags, struct buf 
 int secfmt_tunnel_map(const struct lyd_node *reply, unsigned flags, struct buf *out);
 int secfmt_tunnel_dist(const struct lyd_node *reply, unsigned flags, struct buf *out);
 int secfmt_inactive(const struct lyd_node *reply, unsigned flags, struct buf *out);
+int secfmt_next_hop_tunnels(const struct lyd_node *reply, unsigned flags, struct buf *out);
 int secfmt_active_peer(const struct lyd_node *reply, unsigned flags, struct buf *out);
 int secfmt_message(const struct lyd_node *reply, unsigned flags, struct buf *out);
 int secfmt_quiet(const struct lyd_node *reply, unsigned flags, struct buf *out);
@@ -51,6 +52,7 @@ int fmt_sec_ipsec_stats(struct cli *c, struct op_call *call, const struct lyd_no
 int fmt_sec_tunnel_map(struct cli *c, struct op_call *call, const struct lyd_node *reply);
 int fmt_sec_tunnel_dist(struct cli *c, struct op_call *call, const struct lyd_node *reply);
 int fmt_sec_inactive(struct cli *c, struct op_call *call, const struct lyd_node *reply);
+int fmt_sec_next_hop_tunnels(struct cli *c, struct op_call *call, const struct lyd_node *reply);
 int fmt_sec_active_peer(struct cli *c, struct op_call *call, const struct lyd_node *reply);
 int fmt_sec_message(struct cli *c, struct op_call *call, const struct lyd_node *reply);
 int fmt_sec_quiet(struct cli *c, struct op_call *call, const struct lyd_node *reply);

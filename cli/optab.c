@@ -147,6 +147,62 @@ run_show_system_rollback(struct cli *c, struct op_call *call)
 	    c, NULL, idx, NULL, NULL, display_format(&call->pipes), true, NULL);
 }
 
+/*
+ * show version: the shell's own version, then what cairn-mgd and cairn-iked
+ * report of themselves (a daemon that does not answer is said so), the
+ * kernel, and the dataplane backend iked drives.
+ */
+static int
+run_show_version(struct cli *c, struct op_call *call)
+{
+	struct lyd_node *rpc, *mgd = NULL, *iked = NULL;
+	struct errbuf msg = { .msg = "" };
+	const char *v;
+	int rc;
+
+	(void)call;
+	rpc = rpc_new(c, "cairn-mgmt:get-software-information");
+	if (!rpc)
+		return -EINVAL;
+	rc = rpc_call(c, rpc, &mgd);
+	lyd_free_all(rpc);
+	if (rc < 0)
+		return rc;
+	if ((v = rpc_leaf(mgd, "host-name")) != NULL)
+		cli_printf(c, "Hostname: %s\n", v);
+	cli_printf(c, "Model: cairn\n");
+	cli_printf(c, "Cairn version %s\n", CAIRN_VERSION);
+	v = rpc_leaf(mgd, "mgd-version");
+	cli_printf(c, "cairn-mgd version %s\n", v ? v : "unknown");
+	errbuf_clear(&msg);
+	rpc = rpc_schema(c, "cairn-security-state:get-iked-software-information")
+	          ? rpc_new(c, "cairn-security-state:get-iked-software-information")
+	          : NULL;
+	if (rpc && rpc_call_quiet(c, rpc, &iked, &msg) == 0) {
+		v = rpc_leaf(iked, "iked-version");
+		cli_printf(c, "cairn-iked version %s\n", v ? v : "unknown");
+	} else if (!rpc) {
+		cli_printf(c, "cairn-iked unknown (its module is not in the schema)\n");
+	} else if (strstr(msg.msg, "not running")) {
+		cli_printf(c, "cairn-iked not running\n");
+	} else {
+		cli_printf(c, "cairn-iked did not answer: %s\n", msg.msg);
+	}
+	lyd_free_all(rpc);
+	if (rpc_leaf(mgd, "os-name") && rpc_leaf(mgd, "os-release"))
+		cli_printf(c, "Kernel: %s %s%s%s\n", rpc_leaf(mgd, "os-name"),
+		    rpc_leaf(mgd, "os-release"), rpc_leaf(mgd, "machine") ? " " : "",
+		    rpc_leaf(mgd, "machine") ? rpc_leaf(mgd, "machine") : "");
+	if (iked && (v = rpc_leaf(iked, "dataplane-backend")) != NULL)
+		cli_printf(c, "Dataplane: %s, %s SPUs\n", v,
+		    rpc_leaf(iked, "spu-count") ? rpc_leaf(iked, "spu-count") : "?");
+	else if (iked)
+		cli_printf(c, "Dataplane: none open yet\n");
+	lyd_free_all(mgd);
+	lyd_free_all(iked);
+	return 0;
+}
+
 /* --- argument grammars of the local commands -------------------------------- */
 
 static const struct arg_spec configure_args[] = {
@@ -251,6 +307,8 @@ static const struct op_cmd op_cmds[] = {
 	{ "show system commit", "Show pending commit and commit history",
 	    .rpc = "cairn-mgmt:get-commit-history", NOARGS, .flags = OPF_PIPE_DATA,
 	    .format = fmt_commit_history },
+	{ "show version", "Show software process revision levels", NOARGS, .flags = OPF_LOCAL,
+	    .run = run_show_version },
 	{ "show system rollback", "Show rolled back configuration", ARGS(rollback_args),
 	    .flags = OPF_PIPE_CFG, .run = run_show_system_rollback },
 	/* cairn-iked (yang/cairn-security-state.yang, cli/fmt_security.c) */
@@ -294,6 +352,10 @@ static const struct op_cmd op_cmds[] = {
 	    "Show IPSec tunnels that have no security association",
 	    .rpc = SECST "get-ipsec-inactive-tunnels", NOARGS, .flags = OPF_PIPE_DATA,
 	    .format = fmt_sec_inactive },
+	{ "show security ipsec next-hop-tunnels",
+	    "Show next-hop tunnel bindings of multipoint st0 interfaces",
+	    .rpc = SECST "get-ipsec-next-hop-tunnels", NOARGS, .flags = OPF_PIPE_DATA,
+	    .format = fmt_sec_next_hop_tunnels },
 	{ "clear security ike security-associations", "Clear IKE security associations",
 	    .rpc = SECST "clear-ike-security-associations", NOARGS, .positional = "peer-address",
 	    .flags = OPF_PIPE_DATA, .format = fmt_sec_quiet },

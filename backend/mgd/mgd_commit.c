@@ -247,6 +247,77 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 	mgd_subs_finish(m, tx->txid, true, after_apply, tx);
 }
 
+/*
+ * A commit that changes nothing. As on Junos, it is still a commit: a
+ * history entry (rollback 1 is then the same configuration), its comment
+ * and user recorded, and a plain commit confirms a pending commit
+ * confirmed. The daemons are not asked: there is nothing for them.
+ */
+static void
+commit_unchanged(struct tx *tx)
+{
+	struct mgd *m = tx->m;
+	struct cand *c = tx->req.cand;
+	bool confirming = tx->req.confirm_min != 0;
+	int rc;
+
+	tx->seq = m->seq + 1;
+	tx->saved = m->confirm;
+	tx->saved.timer = NULL;
+	if (confirming) {
+		if (!m->confirm.pending)
+			m->confirm.base_seq = m->seq;
+		m->confirm.pending = true;
+		m->confirm.seq = tx->seq;
+		m->confirm.deadline = time(NULL) + (time_t)tx->req.confirm_min * m->minute;
+		snprintf(m->confirm.user, sizeof(m->confirm.user), "%s", tx->user);
+		rc = mgd_hist_write_confirm(m);
+		if (rc < 0) {
+			struct event *t = m->confirm.timer;
+			m->confirm = tx->saved;
+			m->confirm.timer = t;
+			tx_finish(tx, rc, "error: commit failed: (cannot record the deadline)");
+			return;
+		}
+	}
+	rc = mgd_hist_commit(m, tx->seq, tx->user, tx->client, tx->comment,
+	    tx->req.flags | (confirming ? HRF_CONFIRMED : 0), NULL, &tx->err);
+	if (rc < 0) {
+		if (confirming) {
+			struct event *t = m->confirm.timer;
+			m->confirm = tx->saved;
+			m->confirm.timer = t;
+			if (m->confirm.pending)
+				mgd_hist_write_confirm(m);
+			else
+				mgd_hist_clear_confirm(m);
+		}
+		tx_finish(tx, rc, tx->err.msg);
+		return;
+	}
+	if (!confirming && m->confirm.pending) {
+		m->confirm.pending = false;
+		if (m->confirm.timer)
+			evtimer_del(m->confirm.timer);
+		mgd_hist_clear_confirm(m);
+	}
+	m->seq = tx->seq;
+	touched_clear(&c->t);
+	c->changed = false;
+	c->base_seq = m->seq;
+	if (c != &m->shared && !m->shared.changed)
+		m->shared.base_seq = m->seq;
+	log_info(LOG_CFG, "commit %" PRIu64 " by %s via %s (no change)%s", m->seq, tx->user,
+	    tx->client, confirming ? " (confirmed)" : "");
+	if (confirming)
+		buf_printf(&tx->msgs,
+		    "commit confirmed will be automatically rolled back in %u minutes unless "
+		    "confirmed",
+		    tx->req.confirm_min);
+	mgd_confirm_arm(m);
+	tx_finish(tx, 0, NULL);
+}
+
 /* A private candidate based on an older running: its own edits (the
  * touched subtrees) move onto the current running. */
 static int
@@ -322,26 +393,14 @@ mgd_commit(struct mgd *m, const struct commit_req *req)
 		}
 	}
 	if (!tx->diff) {
-		/* nothing to do; a plain commit still confirms */
-		touched_clear(&c->t);
-		c->changed = false;
-		if (!req->check && !req->confirm_min && m->confirm.pending) {
-			m->confirm.pending = false;
-			if (m->confirm.timer)
-				evtimer_del(m->confirm.timer);
-			mgd_hist_clear_confirm(m);
-		} else if (!req->check && req->confirm_min && m->confirm.pending) {
-			m->confirm.deadline = time(NULL) + (time_t)req->confirm_min * m->minute;
-			mgd_hist_write_confirm(m);
-			mgd_confirm_arm(m);
-			buf_printf(&tx->msgs,
-			    "commit confirmed will be automatically rolled back in %u minutes "
-			    "unless "
-			    "confirmed",
-			    req->confirm_min);
+		if (req->check) {
+			touched_clear(&c->t);
+			c->changed = false;
+			tx->seq = m->seq;
+			tx_finish(tx, 0, NULL);
+		} else {
+			commit_unchanged(tx);
 		}
-		tx->seq = m->seq;
-		tx_finish(tx, 0, NULL);
 		return;
 	}
 	/* 3. prepare */

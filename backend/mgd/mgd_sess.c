@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <sys/utsname.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -887,6 +888,28 @@ h_get_commit_history(struct sess *s, uint32_t id, struct lyd_node *rpc)
 }
 
 static void
+h_get_software_information(struct sess *s, uint32_t id, struct lyd_node *rpc)
+{
+	struct mgd *m = s->m;
+	struct lyd_node *out = ipc_reply_new(rpc), *hn = NULL;
+	struct utsname u;
+
+	if (out) {
+		if (m->running && lyd_find_path(m->running, "/cairn-system:system/host-name", 0,
+		                      &hn) == LY_SUCCESS)
+			ipc_reply_add(out, "host-name", lyd_get_value(hn));
+		ly_err_clean(m->ctx, NULL);
+		ipc_reply_add(out, "mgd-version", CAIRN_VERSION);
+		if (uname(&u) == 0) {
+			ipc_reply_add(out, "os-name", u.sysname);
+			ipc_reply_add(out, "os-release", u.release);
+			ipc_reply_add(out, "machine", u.machine);
+		}
+	}
+	reply(s, id, out);
+}
+
+static void
 h_status(struct sess *s, uint32_t id, struct lyd_node *rpc)
 {
 	struct lyd_node *out = ipc_reply_new(rpc);
@@ -1011,6 +1034,7 @@ static const struct handler {
 	{ "compare", h_compare },
 	{ "get-commit-history", h_get_commit_history },
 	{ "status", h_status },
+	{ "get-software-information", h_get_software_information },
 	{ "complete", h_complete },
 	{ "subscribe", h_subscribe },
 	{ "config-prepare", h_not_here },

@@ -1014,6 +1014,135 @@ rpc_inactive(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err
 	return 0;
 }
 
+/* ---- show version ------------------------------------------------------------------- */
+
+static int
+rpc_software(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, void *arg)
+{
+	struct iked *d = D(arg);
+	int rc = 0;
+
+	(void)in;
+	rc |= put(out, "iked-version", "%s", CAIRN_VERSION);
+	if (d->dp) {
+		rc |= put(out, "dataplane-backend", "%s", dp_backend_name(d->dp));
+		rc |= put(out, "spu-count", "%u", dp_spu_count(d->dp));
+	}
+	return rc ? errbuf_set(err, -ENOMEM, "error: out of memory") : 0;
+}
+
+/* ---- show security ipsec next-hop-tunnels ------------------------------------------- */
+
+/* One configured binding (a VPN bound to a next hop of a multipoint unit). */
+struct nhtb {
+	uint32_t unit;
+	struct ike_addr nexthop;
+	char vpn[IKE_NAME_MAX + 1];
+	uint32_t up;
+};
+
+struct nhtb_q {
+	struct nhtb *b;
+	size_t n, cap;
+	int rc;
+};
+
+static int
+nhtb_vpn_cb(void *ctx, const struct ike_vpn_conf *v)
+{
+	struct nhtb_q *q = ctx;
+	struct nhtb *b;
+
+	if (!v->nexthop.family || v->unit == IKE_UNIT_NONE)
+		return 0;
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 16;
+
+		b = realloc(q->b, cap * sizeof(*b));
+		if (!b)
+			return q->rc = -ENOMEM;
+		q->b = b;
+		q->cap = cap;
+	}
+	b = &q->b[q->n++];
+	memset(b, 0, sizeof(*b));
+	b->unit = v->unit;
+	b->nexthop = v->nexthop;
+	snprintf(b->vpn, sizeof(b->vpn), "%s", v->name);
+	return 0;
+}
+
+static int
+nhtb_by_vpn(const void *a, const void *b)
+{
+	return strcmp(((const struct nhtb *)a)->vpn, ((const struct nhtb *)b)->vpn);
+}
+
+/* Interface, then next-hop address: the order of the Junos table. */
+static int
+nhtb_by_unit(const void *a, const void *b)
+{
+	const struct nhtb *x = a, *y = b;
+
+	if (x->unit != y->unit)
+		return x->unit < y->unit ? -1 : 1;
+	return ike_addr_cmp(&x->nexthop, &y->nexthop);
+}
+
+static int
+nhtb_tun_cb(void *ctx, const struct ike_tunnel_brief *t)
+{
+	struct nhtb_q *q = ctx;
+	struct nhtb key, *b;
+
+	if (!t->has_sa)
+		return 0;
+	snprintf(key.vpn, sizeof(key.vpn), "%s", t->vpn);
+	b = bsearch(&key, q->b, q->n, sizeof(*q->b), nhtb_by_vpn);
+	if (b)
+		b->up++;
+	return 0;
+}
+
+static int
+rpc_next_hop_tunnels(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, void *arg)
+{
+	struct iked *d = D(arg);
+	struct nhtb_q q;
+	size_t i;
+	int rc = 0;
+
+	(void)in;
+	if (nothing_yet(d))
+		return 0;
+	memset(&q, 0, sizeof(q));
+	ike_engine_foreach_vpn_conf(d->e, NULL, nhtb_vpn_cb, &q);
+	if (q.rc == 0 && q.n) {
+		qsort(q.b, q.n, sizeof(*q.b), nhtb_by_vpn);
+		ike_engine_foreach_tunnel_brief(d->e, nhtb_tun_cb, &q);
+		qsort(q.b, q.n, sizeof(*q.b), nhtb_by_unit);
+	}
+	for (i = 0; q.rc == 0 && rc == 0 && i < q.n; i++) {
+		const struct nhtb *b = &q.b[i];
+		char ifn[32], a[IKE_ADDR_STRLEN];
+		struct lyd_node *n = NULL;
+
+		snprintf(ifn, sizeof(ifn), "st0.%u", b->unit);
+		ike_addr_str(&b->nexthop, a, sizeof(a));
+		if (lyd_new_list(out, NULL, "ipsec-next-hop-tunnel", 1, &n, ifn, a) != LY_SUCCESS) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc |= put(n, "ipsec-vpn-name", "%s", b->vpn);
+		rc |= put(n, "flag", "Static");
+		rc |= put(n, "tunnels-up", "%u", b->up);
+	}
+	free(q.b);
+	if (q.rc < 0 || rc < 0)
+		return errbuf_set(err, -ENOMEM, "error: out of memory");
+	return 0;
+}
+
 /* ---- show security ike active-peer ---------------------------------------------------- */
 
 static int
@@ -1695,6 +1824,9 @@ const struct nb_rpc_ops iked_rpcs[] = {
 	    .handler = rpc_tunnel_dist,
 	    .json = rpc_tunnel_dist_json },
 	{ .path = "/cairn-security-state:get-ipsec-inactive-tunnels", .handler = rpc_inactive },
+	{ .path = "/cairn-security-state:get-iked-software-information", .handler = rpc_software },
+	{ .path = "/cairn-security-state:get-ipsec-next-hop-tunnels",
+	    .handler = rpc_next_hop_tunnels },
 	{ .path = "/cairn-security-state:get-ike-active-peer-information",
 	    .handler = rpc_active_peer },
 	{ .path = "/cairn-security-state:clear-ike-security-associations",

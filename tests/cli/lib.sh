@@ -83,8 +83,19 @@ cairn() {
 }
 
 # Timestamps, times of day, pids and minute counts vary from run to run.
+# show version: the project's version (CMake's, from the build's cache)
+# and this kernel become <VERSION> and <KERNEL>, so a transcript checks that
+# the shell prints exactly those.
+PROJECT_VERSION=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$CAIRN_BUILD/CMakeCache.txt" 2>/dev/null || true)
+KERNEL="$(uname -s) $(uname -r) $(uname -m)"
+_re_quote() { printf '%s' "$1" | sed -e 's:[][\\.*^$/+?(){}|#]:\\&:g'; }
 normalize() {
+	local v k
+	v=$(_re_quote "${PROJECT_VERSION:-no-version}")
+	k=$(_re_quote "$KERNEL")
 	sed -E \
+	    -e "s#^(Cairn|cairn-mgd|cairn-iked) version $v\$#\\1 version <VERSION>#" \
+	    -e "s#^Kernel: $k\$#Kernel: <KERNEL>#" \
 	    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [A-Z]+/<TIME>/g' \
 	    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})/<TIME>/g' \
 	    -e 's/^[0-9]{2}:[0-9]{2}:[0-9]{2} -- /<HMS> -- /' \

@@ -15,7 +15,8 @@
 # between every pair of hosts both ways, spoke-to-spoke traffic crossing
 # the hub (decrypted from one spoke's SA, encrypted into the other's), the
 # hub's show commands (two tunnels on one multipoint unit, tunnel-map,
-# tunnel-distribution, routes through next hops), and one spoke's tunnel
+# tunnel-distribution, routes through next hops, the next-hop tunnel
+# bindings as text, JSON and XML), and one spoke's tunnel
 # cleared on the hub without disturbing the other.
 set -eu
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
@@ -143,6 +144,28 @@ echo "$rt" | grep -A1 "^10.2.0.0/24 " | grep -q ">  to 10.255.0.2 via st0.0" ||
 terse=$(cli 1 show interfaces st0 terse)
 echo "$terse"
 echo "$terse" | grep -Eq "^st0\.0 +up +up +inet +10\.255\.0\.1/24" || fail "hub st0.0: $terse"
+nh=$(cli 1 show security ipsec next-hop-tunnels)
+echo "$nh"
+[ "$(echo "$nh" | head -1)" = "Next-hop gateway  interface   IPsec VPN name                    Flag" ] ||
+	fail "next-hop-tunnels heading: $nh"
+echo "$nh" | grep -Eq "^10\.255\.0\.2 +st0\.0 +to-s2 +Static$" || fail "next-hop-tunnels s2: $nh"
+echo "$nh" | grep -Eq "^10\.255\.0\.3 +st0\.0 +to-s3 +Static$" || fail "next-hop-tunnels s3: $nh"
+[ "$(echo "$nh" | wc -l)" -eq 3 ] || fail "next-hop-tunnels rows: $nh"
+nhj=$(cli 1 "show security ipsec next-hop-tunnels | display json" | tr -d ' \n')
+echo "$nhj" | grep -q '"interface-name":"st0.0","next-hop-gateway":"10.255.0.3","ipsec-vpn-name":"to-s3","flag":"Static","tunnels-up":1' ||
+	fail "next-hop-tunnels json: $nhj"
+cli 1 "show security ipsec next-hop-tunnels | display xml" | grep -q "<ipsec-vpn-name>to-s2</ipsec-vpn-name>" ||
+	fail "next-hop-tunnels xml"
+# a spoke's point-to-point st0.0 has no bindings: the heading alone
+[ "$(cli 2 show security ipsec next-hop-tunnels | wc -l)" -eq 1 ] || fail "spoke next-hop-tunnels"
+ver=$(cli 1 show version)
+echo "$ver"
+mv=$(echo "$ver" | sed -n 's/^cairn-mgd version //p')
+iv=$(echo "$ver" | sed -n 's/^cairn-iked version //p')
+[ -n "$mv" ] && [ "$mv" = "$iv" ] || fail "show version: daemons' versions: $ver"
+echo "$ver" | grep -q "^Kernel: $(uname -s) $(uname -r) " || fail "show version: kernel: $ver"
+backend=$(cli 1 "show interfaces st0 | display json" | tr -d ' \n' | sed -n 's/.*"dataplane-backend":"\([^"]*\)".*/\1/p')
+echo "$ver" | grep -Eq "^Dataplane: $backend, [0-9]+ SPUs$" || fail "show version: dataplane ($backend): $ver"
 peers=$(cli 1 show security ike active-peer)
 echo "$peers" | grep -q "^192.0.2.2 " && echo "$peers" | grep -q "^192.0.2.3 " ||
 	fail "active peers: $peers"

@@ -342,6 +342,7 @@ _op_rpc() {
 		t["show security ike tunnel-map"] = "get-ike-tunnel-map-information"
 		t["show security ipsec tunnel-distribution"] = "get-ipsec-tunnel-distribution"
 		t["show security ipsec inactive-tunnels"] = "get-ipsec-inactive-tunnels"
+		t["show security ipsec next-hop-tunnels"] = "get-ipsec-next-hop-tunnels"
 		t["show security ike active-peer"] = "get-ike-active-peer-information"
 		t["clear security ike security-associations"] = "clear-ike-security-associations"
 		t["clear security ipsec security-associations"] = "clear-ipsec-security-associations"

@@ -69,6 +69,21 @@ in_order "$T/good.tx" "PREPARE modify $gg" "APPLY modify $gg" "END applied" ||
 	fail "commit: $(cat "$T/good.tx")"
 show | grep -q "dead-peer-detection interval 30" || fail "not committed"
 
+# a commit with nothing changed: a history entry (comment kept), and the
+# daemons are not asked anything
+mark_good=$(wc -l <"$T/good.log")
+mark_picky=$(wc -l <"$T/picky.log")
+before=$(show)
+n_before=$(rpc '{"cairn-mgmt:get-commit-history":{}}' | grep -o '"sequence"' | wc -l)
+rpc '{"cairn-mgmt:configure":{}}' '{"cairn-mgmt:commit":{"comment":"unchanged"}}' >/dev/null
+hist=$(rpc '{"cairn-mgmt:get-commit-history":{}}')
+echo "$hist" | grep -q '"comment":"unchanged"' || fail "no history entry for an unchanged commit: $hist"
+[ "$(echo "$hist" | grep -o '"sequence"' | wc -l)" -eq $((n_before + 1)) ] ||
+	fail "unchanged commit: $n_before entries before: $hist"
+[ "$(show)" = "$before" ] || fail "an unchanged commit changed running"
+[ "$(wc -l <"$T/good.log")" -eq "$mark_good" ] || fail "good was asked about an unchanged commit: $(lines_after "$T/good.log" "$mark_good")"
+[ "$(wc -l <"$T/picky.log")" -eq "$mark_picky" ] || fail "picky was asked about an unchanged commit"
+
 # a daemon that is slow but within its time still commits; one that
 # goes away during a commit fails it cleanly, and is resynchronised when back
 kill "$TESTD_picky"

@@ -217,6 +217,25 @@ test_inactive(void **state)
 }
 
 static void
+test_next_hop_tunnels(void **state)
+{
+	(void)state;
+	/* reference §3.13 (Junos 9.3 command reference); Cairn has no Auto */
+	check(secfmt_next_hop_tunnels, 0,
+	    "{\"" SECST "get-ipsec-next-hop-tunnels\":{\"ipsec-next-hop-tunnel\":[{"
+	    "\"interface-name\":\"st0.0\",\"next-hop-gateway\":\"11.1.1.2\","
+	    "\"ipsec-vpn-name\":\"autokey\",\"flag\":\"Static\",\"tunnels-up\":1},{"
+	    "\"interface-name\":\"st0.12\",\"next-hop-gateway\":\"2001:db8::1:2\","
+	    "\"ipsec-vpn-name\":\"v6-spoke\",\"flag\":\"Static\",\"tunnels-up\":0}]}}",
+	    "Next-hop gateway  interface   IPsec VPN name                    Flag\n"
+	    "11.1.1.2          st0.0       autokey                           Static\n"
+	    "2001:db8::1:2     st0.12      v6-spoke                          Static\n");
+	/* no multipoint unit: the heading alone */
+	check(secfmt_next_hop_tunnels, 0, "{\"" SECST "get-ipsec-next-hop-tunnels\":{}}",
+	    "Next-hop gateway  interface   IPsec VPN name                    Flag\n");
+}
+
+static void
 test_terse_route_peer(void **state)
 {
 	(void)state;
@@ -282,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_ipsec_sa),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_inactive),
+		cmocka_unit_test(test_next_hop_tunnels),
 		cmocka_unit_test(test_terse_route_peer),
 		cmocka_unit_test(test_cairn_layouts),
 		cmocka_unit_test(test_json_rows),

@@ -661,6 +661,96 @@ test_confirmed(void **state)
 	ipc_client_close(c);
 }
 
+/* The newest history entry (index 0): its sequence, user and comment. */
+static uint64_t
+newest_commit(
+    struct ipc_client *c, char *user, size_t ulen, char *comment, size_t clen, unsigned *count)
+{
+	struct lyd_node *r = ok(c, "{\"cairn-mgmt:get-commit-history\":{}}"), *e;
+	uint64_t seq = 0;
+	unsigned n = 0;
+
+	LY_LIST_FOR(lyd_child(r), e)
+	{
+		if (strcmp(e->schema->name, "commit"))
+			continue;
+		if (n++ == 0) {
+			seq = strtoull(leaf(e, "sequence"), NULL, 10);
+			snprintf(user, ulen, "%s", leaf(e, "user"));
+			snprintf(comment, clen, "%s", leaf(e, "comment"));
+		}
+	}
+	lyd_free_all(r);
+	*count = n;
+	return seq;
+}
+
+/* A commit with nothing changed is still a commit (Junos): a new history
+ * entry holding the same configuration, with its user and comment; the
+ * configuration and rollback 1 are what was there before. */
+static void
+test_commit_unchanged(void **state)
+{
+	struct ipc_client *c = session("adm");
+	char user[64], comment[128], *before, *after, *rb1;
+	uint64_t seq0, seq1, seq2;
+	unsigned n0, n1, n2;
+	struct lyd_node *r;
+
+	(void)state;
+	seq0 = newest_commit(c, user, sizeof(user), comment, sizeof(comment), &n0);
+	before = show(c, "\"format\":\"set\"");
+	ok0(c, "{\"cairn-mgmt:configure\":{}}");
+	r = ok(c, "{\"cairn-mgmt:commit\":{\"comment\":\"nothing to see\"}}");
+	assert_int_equal(strtoull(leaf(r, "sequence"), NULL, 10), seq0 + 1);
+	lyd_free_all(r);
+	seq1 = newest_commit(c, user, sizeof(user), comment, sizeof(comment), &n1);
+	assert_int_equal(seq1, seq0 + 1);
+	assert_int_equal(n1, n0 + 1 > 50 ? 50 : n0 + 1);
+	assert_string_equal(user, "adm");
+	assert_string_equal(comment, "nothing to see");
+	after = show(c, "\"format\":\"set\"");
+	assert_string_equal(before, after);
+	rb1 = show(c, "\"rollback\":1,\"format\":\"set\"");
+	assert_string_equal(before, rb1);
+	r = ok(c, "{\"cairn-mgmt:compare\":{\"base-rollback\":1,\"target-rollback\":0}}");
+	assert_string_equal(leaf(r, "diff"), "");
+	lyd_free_all(r);
+	/* commit check records nothing */
+	ok0(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}");
+	seq2 = newest_commit(c, user, sizeof(user), comment, sizeof(comment), &n2);
+	assert_int_equal(seq2, seq1);
+	/* rollback 1 of an unchanged commit loads the same: another entry */
+	ok0(c, "{\"cairn-mgmt:rollback\":{\"index\":1}}");
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
+	seq2 = newest_commit(c, user, sizeof(user), comment, sizeof(comment), &n2);
+	assert_int_equal(seq2, seq1 + 1);
+	assert_string_equal(comment, "");
+	free(after);
+	after = show(c, "\"format\":\"set\"");
+	assert_string_equal(before, after);
+	/* commit confirmed with nothing changed arms the deadline like any
+	 * other; a plain one (still nothing changed) confirms it */
+	r = ok(c, "{\"cairn-mgmt:commit\":{\"confirmed\":5}}");
+	assert_string_equal(leaf(r, "message"),
+	    "commit confirmed will be automatically rolled back in 5 minutes unless confirmed");
+	lyd_free_all(r);
+	r = ok(c, "{\"cairn-mgmt:get-commit-history\":{}}");
+	assert_true(strlen(leaf(r, "confirm-deadline")) > 0);
+	lyd_free_all(r);
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
+	r = ok(c, "{\"cairn-mgmt:get-commit-history\":{}}");
+	assert_string_equal(leaf(r, "confirm-deadline"), "");
+	lyd_free_all(r);
+	assert_int_equal(
+	    newest_commit(c, user, sizeof(user), comment, sizeof(comment), &n2), seq1 + 3);
+	ok0(c, "{\"cairn-mgmt:exit-configure\":{}}");
+	free(before);
+	free(after);
+	free(rb1);
+	ipc_client_close(c);
+}
+
 /* Everything survives a restart: configuration and history. */
 static void
 test_restart(void **state)
@@ -750,6 +840,7 @@ main(void)
 		cmocka_unit_test(test_exclusive_private),
 		cmocka_unit_test(test_authorization),
 		cmocka_unit_test(test_confirmed),
+		cmocka_unit_test(test_commit_unchanged),
 		cmocka_unit_test(test_restart),
 	};
 

@@ -121,19 +121,36 @@ $ run show system commit
     "base system"
 $ commit check
 configuration check succeeds
-$ commit
-commit complete
 $ run show system commit
-0   <TIME> by root via cli
+0   <TIME> by root via cli commit confirmed, rollback in <N>mins
     "try it"
 1   <TIME> by root via cli
 2   <TIME> by root via cli
     "IKE policy"
 3   <TIME> by root via cli
     "base system"
+% # A plain commit confirms it. With nothing changed it is still a commit,
+% # as on Junos: a new entry 0, the same configuration as rollback 1.
+$ commit
+commit complete
+$ run show system commit
+0   <TIME> by root via cli
+1   <TIME> by root via cli
+    "try it"
+2   <TIME> by root via cli
+3   <TIME> by root via cli
+    "IKE policy"
+4   <TIME> by root via cli
+    "base system"
+$ run show system rollback 1 compare 0
+$ commit comment "no change, on record"
+commit complete
+$ run show system commit | match "^0 |no change"
+0   <TIME> by root via cli
+    "no change, on record"
 $ exit
 Exiting configuration mode
-$ show system rollback 1
+$ show system rollback 3
 system {
     host-name lab1;
 }
@@ -154,7 +171,7 @@ security {
         }
     }
 }
-$ show system rollback 1 compare 3
+$ show system rollback 3 compare 5
 [edit]
 +   security {
 +       ike {
@@ -173,7 +190,7 @@ $ show system rollback 1 compare 3
 +           }
 +       }
 +   }
-$ show system rollback 3 compare 1
+$ show system rollback 5 compare 3
 [edit]
 -   security {
 -       ike {
