@@ -733,16 +733,21 @@ resolve_ike_policy(
 }
 
 static int
-resolve_id(const struct ike_conf_id *cid, struct ike_id *out, const char *gw, const char *what,
+resolve_id(const struct ike_conf_id *cid, struct ike_idh **out, const char *gw, const char *what,
     struct errbuf *err)
 {
+	struct ike_id id;
+
 	if (cid->kind == IKE_IDK_NONE || !cid->value) {
-		memset(out, 0, sizeof(*out));
+		ike_idh_free(out);
 		return 0;
 	}
-	if (ike_id_from_conf(cid->kind, cid->value, out) < 0)
+	if (ike_id_from_conf(cid->kind, cid->value, &id) < 0)
 		return errbuf_set(err, -EINVAL, "security ike gateway %s %s: invalid identity '%s'",
 		    gw, what, cid->value);
+	if (ike_idh_set(out, &id) < 0)
+		return errbuf_set(
+		    err, -ENOMEM, "security ike gateway %s %s: out of memory", gw, what);
 	return 0;
 }
 
@@ -1116,6 +1121,9 @@ ike_gw_conf_fini(struct ike_gw_conf *g)
 	xmem_free(g->psk, g->psk_len);
 	g->psk = NULL;
 	g->psk_len = 0;
+	ike_idh_free(&g->dyn_id);
+	ike_idh_free(&g->local_id);
+	ike_idh_free(&g->remote_id);
 }
 
 void
@@ -1131,12 +1139,17 @@ ike_gw_conf_copy(struct ike_gw_conf *dst, const struct ike_gw_conf *src)
 {
 	*dst = *src;
 	dst->psk = NULL;
+	dst->dyn_id = dst->local_id = dst->remote_id = NULL;
 	if (src->psk_len) {
 		dst->psk = malloc(src->psk_len);
 		if (!dst->psk)
 			return -ENOMEM;
 		memcpy(dst->psk, src->psk, src->psk_len);
 	}
+	if (ike_idh_dup(&dst->dyn_id, src->dyn_id) < 0 ||
+	    ike_idh_dup(&dst->local_id, src->local_id) < 0 ||
+	    ike_idh_dup(&dst->remote_id, src->remote_id) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -1165,8 +1178,8 @@ ike_gw_conf_sa_equal(const struct ike_gw_conf *a, const struct ike_gw_conf *b)
 	       a->n_remote == b->n_remote &&
 	       memcmp(a->remote, b->remote, sizeof(a->remote[0]) * a->n_remote) == 0 &&
 	       ike_addr_eq(&a->local, &b->local) && a->dynamic == b->dynamic &&
-	       a->dyn_match == b->dyn_match && ike_id_eq(&a->dyn_id, &b->dyn_id) &&
-	       ike_id_eq(&a->local_id, &b->local_id) && ike_id_eq(&a->remote_id, &b->remote_id) &&
+	       a->dyn_match == b->dyn_match && ike_idh_eq2(a->dyn_id, b->dyn_id) &&
+	       ike_idh_eq2(a->local_id, b->local_id) && ike_idh_eq2(a->remote_id, b->remote_id) &&
 	       a->general_ikeid == b->general_ikeid && a->nat_t == b->nat_t;
 }
 
