@@ -109,7 +109,10 @@ struct us_sa {
 	uint64_t seq; /* outbound: last sent */
 	struct dp_lifetime life;
 	struct dp_sa_stats st;
-	struct sockaddr_storage peer; /* destination of outbound packets */
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} peer; /* destination of outbound packets (not sockaddr_storage: 100 bytes less) */
 	socklen_t peer_len;
 };
 
