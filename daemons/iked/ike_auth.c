@@ -51,7 +51,7 @@ compute_auth(struct ike_sa *sa, bool ours, const struct ike_id *id, uint8_t *out
 	uint8_t body[4 + IKE_ID_MAX];
 	size_t bl = ike_id_body(id, body, sizeof(body));
 
-	if (!gw || !hs || !bl)
+	if (!gw || !hs || !bl || !sa->keys.sk_pi)
 		return -EINVAL;
 	return ike_psk_auth(e->c, sa->suite.prf, gw->conf.psk, gw->conf.psk_len,
 	    signer_is_i ? hs->msg_i : hs->msg_r, signer_is_i ? hs->msg_i_len : hs->msg_r_len,

@@ -146,8 +146,7 @@ ike_sa_hs_done(struct ike_sa *sa)
 {
 	hs_free(sa);
 	/* The AUTH keys are no longer needed either. */
-	explicit_bzero(sa->keys.sk_pi, sizeof(sa->keys.sk_pi));
-	explicit_bzero(sa->keys.sk_pr, sizeof(sa->keys.sk_pr));
+	ike_keys_drop_auth(&sa->keys);
 }
 
 void
