@@ -918,6 +918,54 @@ parse_unit(const char *ifname, uint32_t *unit)
 	return 0;
 }
 
+/*
+ * dst gets src's selector lists in one allocation of their length (dst may
+ * be src: its larger working allocation is replaced); 0 or -ENOMEM, with
+ * dst's lists then empty (dst == src: unchanged).
+ */
+static int
+vpn_ts_fit(struct ike_vpn_ts *dst, const struct ike_vpn_ts *src)
+{
+	size_t n = (size_t)src->n_local + src->n_remote;
+	struct ike_ts *l = calloc(n ? n : 1, sizeof(*l));
+	struct ike_ts *old = dst == src ? dst->local : NULL;
+
+	if (!l) {
+		if (dst != src) {
+			dst->local = dst->remote = NULL;
+			dst->n_local = dst->n_remote = 0;
+		}
+		return -ENOMEM;
+	}
+	memcpy(l, src->local, src->n_local * sizeof(*l));
+	memcpy(l + src->n_local, src->remote, src->n_remote * sizeof(*l));
+	if (dst != src)
+		*dst = *src;
+	dst->local = l;
+	dst->remote = l + src->n_local;
+	free(old);
+	return 0;
+}
+
+/* The same tunnels with the same selectors (what their CHILD SAs carry). */
+static bool
+vpn_ts_equal(const struct ike_vpn_conf *a, const struct ike_vpn_conf *b)
+{
+	unsigned i;
+
+	for (i = 0; i < a->n_ts; i++) {
+		const struct ike_vpn_ts *x = &a->ts[i], *y = &b->ts[i];
+
+		if (memcmp(x->name, y->name, sizeof(x->name)) != 0 || x->n_local != y->n_local ||
+		    x->n_remote != y->n_remote || x->metric != y->metric ||
+		    x->preference != y->preference ||
+		    memcmp(x->local, y->local, x->n_local * sizeof(x->local[0])) != 0 ||
+		    memcmp(x->remote, y->remote, x->n_remote * sizeof(x->remote[0])) != 0)
+			return false;
+	}
+	return true;
+}
+
 int
 ike_conf_resolve_vpn(
     const struct ike_conf *c, const char *name, struct ike_vpn_conf *out, struct errbuf *err)
@@ -1017,6 +1065,16 @@ ike_conf_resolve_vpn(
 		rc = errbuf_set(err, -ENOMEM, "%s %s: out of memory", path, name);
 		goto fail;
 	}
+	/* room for the most selectors while they are worked out (vpn_ts_fit
+	 * below cuts each list to its length) */
+	for (i = 0; i < out->n_ts; i++) {
+		out->ts[i].local = calloc(2 * IKE_VPN_TS_SIDES, sizeof(struct ike_ts));
+		if (!out->ts[i].local) {
+			rc = errbuf_set(err, -ENOMEM, "%s %s: out of memory", path, name);
+			goto fail;
+		}
+		out->ts[i].remote = out->ts[i].local + IKE_VPN_TS_SIDES;
+	}
 	if (v->nexthop && ike_addr_parse(v->nexthop, &out->nexthop) < 0) {
 		rc = errbuf_set(err, -EINVAL, "%s %s: invalid next-hop-tunnel address '%s'", path,
 		    name, v->nexthop);
@@ -1109,6 +1167,11 @@ ike_conf_resolve_vpn(
 		t->n_local = t->n_remote = 2;
 		t->metric = t->preference = 5;
 	}
+	for (i = 0; i < out->n_ts; i++)
+		if (vpn_ts_fit(&out->ts[i], &out->ts[i]) < 0) {
+			rc = errbuf_set(err, -ENOMEM, "%s %s: out of memory", path, name);
+			goto fail;
+		}
 	return 0;
 fail:
 	ike_vpn_conf_fini(out);
@@ -1129,6 +1192,10 @@ ike_gw_conf_fini(struct ike_gw_conf *g)
 void
 ike_vpn_conf_fini(struct ike_vpn_conf *v)
 {
+	unsigned i;
+
+	for (i = 0; v->ts && i < v->n_ts; i++)
+		free(v->ts[i].local);
 	free(v->ts);
 	v->ts = NULL;
 	v->n_ts = 0;
@@ -1156,13 +1223,19 @@ ike_gw_conf_copy(struct ike_gw_conf *dst, const struct ike_gw_conf *src)
 int
 ike_vpn_conf_copy(struct ike_vpn_conf *dst, const struct ike_vpn_conf *src)
 {
+	unsigned i;
+
 	*dst = *src;
 	dst->ts = NULL;
 	if (src->n_ts) {
-		dst->ts = malloc(src->n_ts * sizeof(*dst->ts));
-		if (!dst->ts)
+		dst->ts = calloc(src->n_ts, sizeof(*dst->ts));
+		if (!dst->ts) {
+			dst->n_ts = 0;
 			return -ENOMEM;
-		memcpy(dst->ts, src->ts, src->n_ts * sizeof(*dst->ts));
+		}
+		for (i = 0; i < src->n_ts; i++)
+			if (vpn_ts_fit(&dst->ts[i], &src->ts[i]) < 0)
+				return -ENOMEM;
 	}
 	return 0;
 }
@@ -1192,8 +1265,7 @@ ike_vpn_conf_sa_equal(const struct ike_vpn_conf *a, const struct ike_vpn_conf *b
 	       memcmp(a->esp_life_s, b->esp_life_s, sizeof(a->esp_life_s)) == 0 &&
 	       memcmp(a->esp_life_kb, b->esp_life_kb, sizeof(a->esp_life_kb)) == 0 &&
 	       a->pfs_group == b->pfs_group && a->replay_window == b->replay_window &&
-	       ike_addr_eq(&a->nexthop, &b->nexthop) && a->n_ts == b->n_ts &&
-	       memcmp(a->ts, b->ts, sizeof(a->ts[0]) * a->n_ts) == 0;
+	       ike_addr_eq(&a->nexthop, &b->nexthop) && a->n_ts == b->n_ts && vpn_ts_equal(a, b);
 }
 
 int

@@ -303,11 +303,15 @@ struct ike_gw_conf {
 	uint32_t nat_keepalive;
 };
 
-/* One tunnel of a VPN: a pair of selector lists (one CHILD SA). */
+/*
+ * One tunnel of a VPN: a pair of selector lists (one CHILD SA). The lists
+ * are one allocation sized to them (at most IKE_VPN_TS_SIDES each side),
+ * owned through `local`; remote points into it after the local ones.
+ */
 struct ike_vpn_ts {
 	char name[32]; /* traffic-selector name, "" for proxy-identity/default */
 	unsigned n_local, n_remote;
-	struct ike_ts local[IKE_VPN_TS_SIDES], remote[IKE_VPN_TS_SIDES];
+	struct ike_ts *local, *remote;
 	uint32_t metric, preference;
 };
 

@@ -284,6 +284,29 @@ test_keys_ids_selectors(void **state)
 	assert_string_equal(vc.ts[1].name, "b");
 	assert_int_equal(vc.ts[1].local[0].family, AF_INET6);
 	assert_int_equal(vc.ts[1].metric, 10);
+	/* the lists are held to their length; a copy has its own, equal */
+	assert_int_equal(vc.ts[1].n_local, 1);
+	assert_ptr_equal(vc.ts[1].remote, vc.ts[1].local + 1);
+	assert_int_equal(vc.ts[1].remote[0].family, AF_INET6);
+	{
+		struct ike_vpn_conf cp, other;
+
+		assert_int_equal(ike_vpn_conf_copy(&cp, &vc), 0);
+		assert_ptr_not_equal(cp.ts[0].local, vc.ts[0].local);
+		assert_true(ike_vpn_conf_sa_equal(&cp, &vc));
+		assert_string_equal(ike_ts_str(&cp.ts[0].remote[0], buf, sizeof(buf)),
+		    "ipv4(0,0-65535,10.1.1.0-10.1.1.255)");
+		ike_vpn_conf_fini(&cp);
+		/* another remote prefix of one tunnel is an SA change */
+		ike_conf_set_str(&t->remote_ip, "2001:db8:3::/48");
+		assert_int_equal(ike_conf_resolve_vpn(c, "vpn1", &other, &err), 0);
+		assert_false(ike_vpn_conf_sa_equal(&other, &vc));
+		ike_vpn_conf_fini(&other);
+		ike_conf_set_str(&t->remote_ip, "2001:db8:2::/48");
+		assert_int_equal(ike_conf_resolve_vpn(c, "vpn1", &other, &err), 0);
+		assert_true(ike_vpn_conf_sa_equal(&other, &vc));
+		ike_vpn_conf_fini(&other);
+	}
 	ike_vpn_conf_fini(&vc);
 	/* Mixed families in one selector are refused. */
 	ike_conf_set_str(&t->remote_ip, "10.1.2.0/24");
