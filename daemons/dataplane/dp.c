@@ -13,10 +13,66 @@
 #include "dp.h"
 #include "hmap.h"
 
+/*
+ * What the front end keeps of a tunnel to re-program it on an anchor move:
+ * struct dp_tunnel with its selectors stored only as many as are used
+ * (local then remote in ts[]); tun_get() rebuilds the dp_tunnel.
+ */
 struct dp_tun {
 	struct hnode hn;
-	struct dp_tunnel t;
+	uint32_t id;
+	uint32_t unit;
+	struct dp_addr nexthop;
+	struct dp_addr local_gw, remote_gw;
+	uint64_t ike_sa_id;
+	bool dynamic;
+	bool on_traffic;
+	uint32_t n_local_ts, n_remote_ts;
+	struct dp_ts ts[];
 };
+
+static size_t
+tun_size(uint32_t n_local, uint32_t n_remote)
+{
+	return sizeof(struct dp_tun) + ((size_t)n_local + n_remote) * sizeof(struct dp_ts);
+}
+
+/* k must have room for t's selectors. */
+static void
+tun_fill(struct dp_tun *k, const struct dp_tunnel *t)
+{
+	k->id = t->id;
+	k->unit = t->unit;
+	k->nexthop = t->nexthop;
+	k->local_gw = t->local_gw;
+	k->remote_gw = t->remote_gw;
+	k->ike_sa_id = t->ike_sa_id;
+	k->dynamic = t->dynamic;
+	k->on_traffic = t->on_traffic;
+	k->n_local_ts = t->n_local_ts;
+	k->n_remote_ts = t->n_remote_ts;
+	memcpy(k->ts, t->local_ts, t->n_local_ts * sizeof(k->ts[0]));
+	memcpy(k->ts + t->n_local_ts, t->remote_ts, t->n_remote_ts * sizeof(k->ts[0]));
+}
+
+static void
+tun_get(const struct dp_tun *k, uint32_t spu, struct dp_tunnel *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->id = k->id;
+	t->unit = k->unit;
+	t->nexthop = k->nexthop;
+	t->spu = spu;
+	t->local_gw = k->local_gw;
+	t->remote_gw = k->remote_gw;
+	t->ike_sa_id = k->ike_sa_id;
+	t->dynamic = k->dynamic;
+	t->on_traffic = k->on_traffic;
+	t->n_local_ts = k->n_local_ts;
+	t->n_remote_ts = k->n_remote_ts;
+	memcpy(t->local_ts, k->ts, k->n_local_ts * sizeof(k->ts[0]));
+	memcpy(t->remote_ts, k->ts + k->n_local_ts, k->n_remote_ts * sizeof(k->ts[0]));
+}
 
 struct dp {
 	const struct dp_ops *ops;
@@ -180,7 +236,7 @@ tun_find(const struct dp *dp, uint32_t id)
 	HMAP_FOR_HASH(&dp->tunnels, h, it)
 	{
 		struct dp_tun *t = hmap_entry(it, struct dp_tun, hn);
-		if (t->t.id == id)
+		if (t->id == id)
 			return t;
 	}
 	return NULL;
@@ -225,8 +281,14 @@ dp_tunnel_set(struct dp *dp, const struct dp_tunnel *t, uint32_t *spu, struct er
 		}
 		return rc;
 	}
+	if (k != NULL && (k->n_local_ts != t->n_local_ts || k->n_remote_ts != t->n_remote_ts)) {
+		/* another number of selectors: a new record (the old one goes) */
+		hmap_remove(&dp->tunnels, &k->hn);
+		free(k);
+		k = NULL;
+	}
 	if (k == NULL) {
-		k = calloc(1, sizeof(*k));
+		k = calloc(1, tun_size(t->n_local_ts, t->n_remote_ts));
 		if (k == NULL || hmap_insert(&dp->tunnels, &k->hn, hmap_mix(t->id)) < 0) {
 			free(k);
 			dp->ops->tunnel_del(dp->impl, t->id, NULL);
@@ -234,7 +296,7 @@ dp_tunnel_set(struct dp *dp, const struct dp_tunnel *t, uint32_t *spu, struct er
 			return errbuf_set(err, -ENOMEM, "out of memory");
 		}
 	}
-	k->t = copy;
+	tun_fill(k, t);
 	if (spu != NULL)
 		*spu = copy.spu;
 	return 0;
@@ -294,6 +356,7 @@ dp_anchor_move(struct dp *dp, const struct dp_addr *local, const struct dp_addr 
     uint32_t spu, uint32_t *moved, struct errbuf *err)
 {
 	struct moved m;
+	struct dp_tunnel t;
 	struct dp_tun *k;
 	uint32_t i, done = 0;
 	int rc, first = 0;
@@ -312,8 +375,8 @@ dp_anchor_move(struct dp *dp, const struct dp_addr *local, const struct dp_addr 
 		k = tun_find(dp, m.ids[i]);
 		if (k == NULL)
 			continue;
-		k->t.spu = spu;
-		rc = dp->ops->tunnel_set(dp->impl, &k->t, err);
+		tun_get(k, spu, &t);
+		rc = dp->ops->tunnel_set(dp->impl, &t, err);
 		if (rc < 0 && first == 0)
 			first = rc;
 		else if (rc == 0)

@@ -34,8 +34,8 @@ ike_auth_abort(struct ike_sa *sa, struct ike_task *t)
 static void
 local_identity(struct ike_sa *sa, struct ike_id *id)
 {
-	if (sa->gw && sa->gw->conf.local_id.type != IKE_ID_NONE)
-		*id = sa->gw->conf.local_id;
+	if (sa->gw && sa->gw->conf.local_id != NULL)
+		ike_idh_get(sa->gw->conf.local_id, id);
 	else
 		ike_id_from_addr(&sa->local.addr, id);
 }
@@ -51,7 +51,7 @@ compute_auth(struct ike_sa *sa, bool ours, const struct ike_id *id, uint8_t *out
 	uint8_t body[4 + IKE_ID_MAX];
 	size_t bl = ike_id_body(id, body, sizeof(body));
 
-	if (!gw || !hs || !bl)
+	if (!gw || !hs || !bl || !sa->keys.sk_pi)
 		return -EINVAL;
 	return ike_psk_auth(e->c, sa->suite.prf, gw->conf.psk, gw->conf.psk_len,
 	    signer_is_i ? hs->msg_i : hs->msg_r, signer_is_i ? hs->msg_i_len : hs->msg_r_len,
@@ -91,6 +91,7 @@ ike_auth_build(struct ike_sa *sa, struct ike_task *t, struct ike_enc *enc)
 {
 	struct ike_gw *gw = sa->gw;
 	uint8_t auth[IKE_PRF_MAX];
+	struct ike_id lid, rid;
 	int rc;
 
 	if (!gw || !sa->hs)
@@ -107,11 +108,15 @@ ike_auth_build(struct ike_sa *sa, struct ike_task *t, struct ike_enc *enc)
 			t->tun = NULL;
 		}
 	}
-	local_identity(sa, &sa->local_id);
-	ike_enc_id(enc, IKE_PL_IDI, &sa->local_id);
-	if (gw->conf.remote_id.type != IKE_ID_NONE)
-		ike_enc_id(enc, IKE_PL_IDR, &gw->conf.remote_id);
-	rc = compute_auth(sa, true, &sa->local_id, auth);
+	local_identity(sa, &lid);
+	if (ike_idh_set(&sa->local_id, &lid) < 0)
+		return -ENOMEM;
+	ike_enc_id(enc, IKE_PL_IDI, &lid);
+	if (gw->conf.remote_id != NULL) {
+		ike_idh_get(gw->conf.remote_id, &rid);
+		ike_enc_id(enc, IKE_PL_IDR, &rid);
+	}
+	rc = compute_auth(sa, true, &lid, auth);
 	if (rc < 0)
 		return rc;
 	ike_enc_auth(enc, IKE_AUTH_PSK, auth, ike_prf_len(sa->suite.prf));
@@ -130,9 +135,9 @@ remote_id_ok(const struct ike_gw *gw, const struct ike_id *id)
 	/* Without a configured remote identity any is accepted: the PSK is
 	 * the gateway's own. (Junos would expect the peer's address, which
 	 * breaks behind NAT; docs/iked.md.) */
-	if (gw->conf.general_ikeid || gw->conf.remote_id.type == IKE_ID_NONE)
+	if (gw->conf.general_ikeid || gw->conf.remote_id == NULL)
 		return true;
-	return ike_id_eq(&gw->conf.remote_id, id);
+	return ike_idh_eq(gw->conf.remote_id, id);
 }
 
 static enum ike_event
@@ -205,7 +210,10 @@ ike_auth_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_pld
 		fail_tunnels(sa, t, IKE_EV_AUTH_FAILED);
 		return RSP_DONE;
 	}
-	sa->remote_id = idr;
+	if (ike_idh_set(&sa->remote_id, &idr) < 0) {
+		fail_tunnels(sa, t, IKE_EV_DP_ERROR);
+		return RSP_DONE;
+	}
 	ike_sa_established(sa);
 	if (t->child) {
 		cerr = ike_child_first_response(sa, t, pl, err);
@@ -224,14 +232,17 @@ ike_auth_on_response(struct ike_sa *sa, struct ike_task *t, const struct ike_pld
 static bool
 dyn_match(const struct ike_gw *gw, const struct ike_id *id)
 {
+	struct ike_id common;
+
 	switch (gw->conf.dyn_match) {
 	case IKE_DYN_GENERAL:
 		return true;
 	case IKE_DYN_GROUP:
-		return ike_id_suffix_match(&gw->conf.dyn_id, id);
+		ike_idh_get(gw->conf.dyn_id, &common);
+		return ike_id_suffix_match(&common, id);
 	case IKE_DYN_EXACT:
 	case IKE_DYN_SHARED:
-		return ike_id_eq(&gw->conf.dyn_id, id);
+		return ike_idh_eq(gw->conf.dyn_id, id);
 	}
 	return false;
 }
@@ -262,7 +273,7 @@ match_gw(struct ike_sa *sa, const struct ike_id *idi)
 			continue;
 		for (j = 0; j < gw->conf.n_remote; j++)
 			by_addr |= ike_addr_eq(&gw->conf.remote[j], &sa->remote.addr);
-		if (by_addr ? remote_id_ok(gw, idi) : ike_id_eq(&gw->conf.remote_id, idi))
+		if (by_addr ? remote_id_ok(gw, idi) : ike_idh_eq(gw->conf.remote_id, idi))
 			return gw;
 	}
 	for (i = 0; i < n; i++)
@@ -311,7 +322,7 @@ older_peer_sa(struct ike_sa *sa, struct ike_gw *gw, const struct ike_id *id, uin
 	     n = ike_htab_next(n)) {
 		o = ike_container_of(n, struct ike_sa, by_peer);
 		if (o != sa && o->gw == gw && o->st == SA_UP && o->up_ms < before &&
-		    ike_id_eq(&o->remote_id, id))
+		    ike_idh_eq(o->remote_id, id))
 			return o;
 	}
 	return NULL;
@@ -323,8 +334,10 @@ static void
 initial_contact(struct ike_sa *sa)
 {
 	struct ike_sa *o;
+	struct ike_id rid;
 
-	while ((o = older_peer_sa(sa, sa->gw, &sa->remote_id, sa->created_ms)) != NULL) {
+	ike_idh_get(sa->remote_id, &rid);
+	while ((o = older_peer_sa(sa, sa->gw, &rid, sa->created_ms)) != NULL) {
 		log_info(LOG_IKE, "IKE SA %u: INITIAL_CONTACT from peer, clearing SA %u", sa->index,
 		    o->index);
 		ike_sa_kill(o, IKE_EV_PEER_RESTARTED);
@@ -339,7 +352,7 @@ ike_auth_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc
 	const struct ike_pld *pau = ike_plds_find(pl, IKE_PL_AUTH);
 	struct ike_notify_pl n;
 	struct ike_auth_pl a;
-	struct ike_id idi;
+	struct ike_id idi, lid;
 	struct ike_gw *gw;
 	uint8_t auth[IKE_PRF_MAX];
 
@@ -384,10 +397,14 @@ ike_auth_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc
 	}
 	sa->gw = NULL;
 	ike_sa_set_gw(sa, gw);
-	sa->remote_id = idi;
-	local_identity(sa, &sa->local_id);
-	ike_enc_id(enc, IKE_PL_IDR, &sa->local_id);
-	if (compute_auth(sa, true, &sa->local_id, auth) < 0) {
+	local_identity(sa, &lid);
+	if (ike_idh_set(&sa->remote_id, &idi) < 0 || ike_idh_set(&sa->local_id, &lid) < 0) {
+		ike_enc_notify(enc, 0, NULL, 0, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
+		ike_sa_kill(sa, IKE_EV_NONE);
+		return true;
+	}
+	ike_enc_id(enc, IKE_PL_IDR, &lid);
+	if (compute_auth(sa, true, &lid, auth) < 0) {
 		ike_sa_kill(sa, IKE_EV_NONE);
 		return true;
 	}

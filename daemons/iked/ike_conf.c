@@ -724,16 +724,21 @@ resolve_ike_policy(
 }
 
 static int
-resolve_id(const struct ike_conf_id *cid, struct ike_id *out, const char *gw, const char *what,
+resolve_id(const struct ike_conf_id *cid, struct ike_idh **out, const char *gw, const char *what,
     struct errbuf *err)
 {
+	struct ike_id id;
+
 	if (cid->kind == IKE_IDK_NONE || !cid->value) {
-		memset(out, 0, sizeof(*out));
+		ike_idh_free(out);
 		return 0;
 	}
-	if (ike_id_from_conf(cid->kind, cid->value, out) < 0)
+	if (ike_id_from_conf(cid->kind, cid->value, &id) < 0)
 		return errbuf_set(err, -EINVAL, "security ike gateway %s %s: invalid identity '%s'",
 		    gw, what, cid->value);
+	if (ike_idh_set(out, &id) < 0)
+		return errbuf_set(
+		    err, -ENOMEM, "security ike gateway %s %s: out of memory", gw, what);
 	return 0;
 }
 
@@ -904,6 +909,54 @@ parse_unit(const char *ifname, uint32_t *unit)
 	return 0;
 }
 
+/*
+ * dst gets src's selector lists in one allocation of their length (dst may
+ * be src: its larger working allocation is replaced); 0 or -ENOMEM, with
+ * dst's lists then empty (dst == src: unchanged).
+ */
+static int
+vpn_ts_fit(struct ike_vpn_ts *dst, const struct ike_vpn_ts *src)
+{
+	size_t n = (size_t)src->n_local + src->n_remote;
+	struct ike_ts *l = calloc(n ? n : 1, sizeof(*l));
+	struct ike_ts *old = dst == src ? dst->local : NULL;
+
+	if (!l) {
+		if (dst != src) {
+			dst->local = dst->remote = NULL;
+			dst->n_local = dst->n_remote = 0;
+		}
+		return -ENOMEM;
+	}
+	memcpy(l, src->local, src->n_local * sizeof(*l));
+	memcpy(l + src->n_local, src->remote, src->n_remote * sizeof(*l));
+	if (dst != src)
+		*dst = *src;
+	dst->local = l;
+	dst->remote = l + src->n_local;
+	free(old);
+	return 0;
+}
+
+/* The same tunnels with the same selectors (what their CHILD SAs carry). */
+static bool
+vpn_ts_equal(const struct ike_vpn_conf *a, const struct ike_vpn_conf *b)
+{
+	unsigned i;
+
+	for (i = 0; i < a->n_ts; i++) {
+		const struct ike_vpn_ts *x = &a->ts[i], *y = &b->ts[i];
+
+		if (memcmp(x->name, y->name, sizeof(x->name)) != 0 || x->n_local != y->n_local ||
+		    x->n_remote != y->n_remote || x->metric != y->metric ||
+		    x->preference != y->preference ||
+		    memcmp(x->local, y->local, x->n_local * sizeof(x->local[0])) != 0 ||
+		    memcmp(x->remote, y->remote, x->n_remote * sizeof(x->remote[0])) != 0)
+			return false;
+	}
+	return true;
+}
+
 int
 ike_conf_resolve_vpn(
     const struct ike_conf *c, const char *name, struct ike_vpn_conf *out, struct errbuf *err)
@@ -1003,6 +1056,16 @@ ike_conf_resolve_vpn(
 		rc = errbuf_set(err, -ENOMEM, "%s %s: out of memory", path, name);
 		goto fail;
 	}
+	/* room for the most selectors while they are worked out (vpn_ts_fit
+	 * below cuts each list to its length) */
+	for (i = 0; i < out->n_ts; i++) {
+		out->ts[i].local = calloc(2 * IKE_VPN_TS_SIDES, sizeof(struct ike_ts));
+		if (!out->ts[i].local) {
+			rc = errbuf_set(err, -ENOMEM, "%s %s: out of memory", path, name);
+			goto fail;
+		}
+		out->ts[i].remote = out->ts[i].local + IKE_VPN_TS_SIDES;
+	}
 	if (v->nexthop && ike_addr_parse(v->nexthop, &out->nexthop) < 0) {
 		rc = errbuf_set(err, -EINVAL, "%s %s: invalid next-hop-tunnel address '%s'", path,
 		    name, v->nexthop);
@@ -1095,6 +1158,11 @@ ike_conf_resolve_vpn(
 		t->n_local = t->n_remote = 2;
 		t->metric = t->preference = 5;
 	}
+	for (i = 0; i < out->n_ts; i++)
+		if (vpn_ts_fit(&out->ts[i], &out->ts[i]) < 0) {
+			rc = errbuf_set(err, -ENOMEM, "%s %s: out of memory", path, name);
+			goto fail;
+		}
 	return 0;
 fail:
 	ike_vpn_conf_fini(out);
@@ -1107,11 +1175,18 @@ ike_gw_conf_fini(struct ike_gw_conf *g)
 	xmem_free(g->psk, g->psk_len);
 	g->psk = NULL;
 	g->psk_len = 0;
+	ike_idh_free(&g->dyn_id);
+	ike_idh_free(&g->local_id);
+	ike_idh_free(&g->remote_id);
 }
 
 void
 ike_vpn_conf_fini(struct ike_vpn_conf *v)
 {
+	unsigned i;
+
+	for (i = 0; v->ts && i < v->n_ts; i++)
+		free(v->ts[i].local);
 	free(v->ts);
 	v->ts = NULL;
 	v->n_ts = 0;
@@ -1122,25 +1197,36 @@ ike_gw_conf_copy(struct ike_gw_conf *dst, const struct ike_gw_conf *src)
 {
 	*dst = *src;
 	dst->psk = NULL;
+	dst->dyn_id = dst->local_id = dst->remote_id = NULL;
 	if (src->psk_len) {
 		dst->psk = malloc(src->psk_len);
 		if (!dst->psk)
 			return -ENOMEM;
 		memcpy(dst->psk, src->psk, src->psk_len);
 	}
+	if (ike_idh_dup(&dst->dyn_id, src->dyn_id) < 0 ||
+	    ike_idh_dup(&dst->local_id, src->local_id) < 0 ||
+	    ike_idh_dup(&dst->remote_id, src->remote_id) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
 int
 ike_vpn_conf_copy(struct ike_vpn_conf *dst, const struct ike_vpn_conf *src)
 {
+	unsigned i;
+
 	*dst = *src;
 	dst->ts = NULL;
 	if (src->n_ts) {
-		dst->ts = malloc(src->n_ts * sizeof(*dst->ts));
-		if (!dst->ts)
+		dst->ts = calloc(src->n_ts, sizeof(*dst->ts));
+		if (!dst->ts) {
+			dst->n_ts = 0;
 			return -ENOMEM;
-		memcpy(dst->ts, src->ts, src->n_ts * sizeof(*dst->ts));
+		}
+		for (i = 0; i < src->n_ts; i++)
+			if (vpn_ts_fit(&dst->ts[i], &src->ts[i]) < 0)
+				return -ENOMEM;
 	}
 	return 0;
 }
@@ -1156,8 +1242,8 @@ ike_gw_conf_sa_equal(const struct ike_gw_conf *a, const struct ike_gw_conf *b)
 	       a->n_remote == b->n_remote &&
 	       memcmp(a->remote, b->remote, sizeof(a->remote[0]) * a->n_remote) == 0 &&
 	       ike_addr_eq(&a->local, &b->local) && a->dynamic == b->dynamic &&
-	       a->dyn_match == b->dyn_match && ike_id_eq(&a->dyn_id, &b->dyn_id) &&
-	       ike_id_eq(&a->local_id, &b->local_id) && ike_id_eq(&a->remote_id, &b->remote_id) &&
+	       a->dyn_match == b->dyn_match && ike_idh_eq2(a->dyn_id, b->dyn_id) &&
+	       ike_idh_eq2(a->local_id, b->local_id) && ike_idh_eq2(a->remote_id, b->remote_id) &&
 	       a->general_ikeid == b->general_ikeid && a->nat_t == b->nat_t;
 }
 
@@ -1170,8 +1256,7 @@ ike_vpn_conf_sa_equal(const struct ike_vpn_conf *a, const struct ike_vpn_conf *b
 	       memcmp(a->esp_life_s, b->esp_life_s, sizeof(a->esp_life_s)) == 0 &&
 	       memcmp(a->esp_life_kb, b->esp_life_kb, sizeof(a->esp_life_kb)) == 0 &&
 	       a->pfs_group == b->pfs_group && a->replay_window == b->replay_window &&
-	       ike_addr_eq(&a->nexthop, &b->nexthop) && a->n_ts == b->n_ts &&
-	       memcmp(a->ts, b->ts, sizeof(a->ts[0]) * a->n_ts) == 0;
+	       ike_addr_eq(&a->nexthop, &b->nexthop) && a->n_ts == b->n_ts && vpn_ts_equal(a, b);
 }
 
 int

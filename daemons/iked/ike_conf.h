@@ -291,11 +291,11 @@ struct ike_gw_conf {
 	struct ike_addr local; /* family 0: from the transport */
 	bool dynamic;
 	enum ike_dyn_match dyn_match;
-	struct ike_id dyn_id;
+	struct ike_idh *dyn_id;     /* owned; NULL: none */
 	uint32_t connections_limit; /* 0 = unlimited */
 	bool reject_duplicate;
-	struct ike_id local_id;  /* IKE_ID_NONE: our address */
-	struct ike_id remote_id; /* IKE_ID_NONE: the peer's address (or any, general) */
+	struct ike_idh *local_id;  /* owned; NULL: our address */
+	struct ike_idh *remote_id; /* owned; NULL: the peer's address (or any, general) */
 	bool general_ikeid;
 	enum ike_dpd_mode dpd_mode;
 	uint32_t dpd_interval, dpd_threshold;
@@ -303,11 +303,15 @@ struct ike_gw_conf {
 	uint32_t nat_keepalive;
 };
 
-/* One tunnel of a VPN: a pair of selector lists (one CHILD SA). */
+/*
+ * One tunnel of a VPN: a pair of selector lists (one CHILD SA). The lists
+ * are one allocation sized to them (at most IKE_VPN_TS_SIDES each side),
+ * owned through `local`; remote points into it after the local ones.
+ */
 struct ike_vpn_ts {
 	char name[32]; /* traffic-selector name, "" for proxy-identity/default */
 	unsigned n_local, n_remote;
-	struct ike_ts local[IKE_VPN_TS_SIDES], remote[IKE_VPN_TS_SIDES];
+	struct ike_ts *local, *remote;
 	uint32_t metric, preference;
 };
 

@@ -407,16 +407,23 @@ ike_keys_derive(struct ike_crypto *c, const struct ike_suite *s, const uint8_t *
 	if (rc < 0)
 		goto out;
 	memset(out, 0, sizeof(*out));
+	out->buf = malloc(3 * p + 2 * a + 2 * e);
+	if (out->buf == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* the buffer holds them in the order of the stream */
+	memcpy(out->buf, km, 3 * p + 2 * a + 2 * e);
 	out->prf_len = (uint8_t)p;
 	out->integ_len = (uint8_t)a;
 	out->enc_len = (uint8_t)e;
-	memcpy(out->sk_d, km + o, p), o += p;
-	memcpy(out->sk_ai, km + o, a), o += a;
-	memcpy(out->sk_ar, km + o, a), o += a;
-	memcpy(out->sk_ei, km + o, e), o += e;
-	memcpy(out->sk_er, km + o, e), o += e;
-	memcpy(out->sk_pi, km + o, p), o += p;
-	memcpy(out->sk_pr, km + o, p);
+	out->sk_d = out->buf + o, o += p;
+	out->sk_ai = out->buf + o, o += a;
+	out->sk_ar = out->buf + o, o += a;
+	out->sk_ei = out->buf + o, o += e;
+	out->sk_er = out->buf + o, o += e;
+	out->sk_pi = out->buf + o, o += p;
+	out->sk_pr = out->buf + o;
 out:
 	explicit_bzero(km, sizeof(km));
 	return rc;
@@ -425,7 +432,37 @@ out:
 void
 ike_keys_wipe(struct ike_sa_keys *k)
 {
+	size_t len = (size_t)k->prf_len + 2u * k->integ_len + 2u * k->enc_len;
+
+	if (k->sk_pi != NULL)
+		len += 2u * k->prf_len;
+	if (k->buf != NULL)
+		xmem_free(k->buf, len);
 	explicit_bzero(k, sizeof(*k));
+}
+
+void
+ike_keys_drop_auth(struct ike_sa_keys *k)
+{
+	size_t keep = (size_t)k->prf_len + 2u * k->integ_len + 2u * k->enc_len, o = 0;
+	uint8_t *n;
+
+	if (k->buf == NULL || k->sk_pi == NULL)
+		return;
+	n = malloc(keep);
+	if (n == NULL) {
+		explicit_bzero(k->sk_pi, 2u * k->prf_len);
+		return;
+	}
+	memcpy(n, k->buf, keep); /* SK_p are the last in the buffer */
+	xmem_free(k->buf, keep + 2u * k->prf_len);
+	k->buf = n;
+	k->sk_d = n + o, o += k->prf_len;
+	k->sk_ai = n + o, o += k->integ_len;
+	k->sk_ar = n + o, o += k->integ_len;
+	k->sk_ei = n + o, o += k->enc_len;
+	k->sk_er = n + o;
+	k->sk_pi = k->sk_pr = NULL;
 }
 
 /* ---- ciphers ------------------------------------------------------------ */

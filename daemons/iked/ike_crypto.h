@@ -49,11 +49,15 @@ struct ike_iov {
 struct ike_crypto;
 struct ike_dh;
 
-/* The seven IKE SA keys of RFC 7296 2.14. Wipe with ike_keys_wipe(). */
+/*
+ * The seven IKE SA keys of RFC 7296 2.14, in one buffer allocated to their
+ * lengths (the pointers point into it; sk_ai/sk_ar are empty with AEAD).
+ * sk_pi/sk_pr are NULL once ike_keys_drop_auth() dropped them. Zeroed
+ * before ike_keys_derive(); freed and wiped with ike_keys_wipe().
+ */
 struct ike_sa_keys {
-	uint8_t sk_d[IKE_PRF_MAX], sk_pi[IKE_PRF_MAX], sk_pr[IKE_PRF_MAX];
-	uint8_t sk_ai[IKE_PRF_MAX], sk_ar[IKE_PRF_MAX];
-	uint8_t sk_ei[IKE_ENC_KEY_MAX], sk_er[IKE_ENC_KEY_MAX];
+	uint8_t *buf;
+	uint8_t *sk_d, *sk_ai, *sk_ar, *sk_ei, *sk_er, *sk_pi, *sk_pr;
 	uint8_t prf_len, integ_len, enc_len;
 };
 
@@ -91,6 +95,9 @@ int ike_keys_derive(struct ike_crypto *c, const struct ike_suite *s, const uint8
     const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len, uint64_t spi_i,
     uint64_t spi_r, struct ike_sa_keys *out);
 void ike_keys_wipe(struct ike_sa_keys *k);
+/* Drops SK_pi and SK_pr (only AUTH payloads use them, RFC 7296 2.15): the
+ * buffer shrinks to the others. Keeps them if the smaller one cannot be had. */
+void ike_keys_drop_auth(struct ike_sa_keys *k);
 
 /*
  * SK payload (RFC 7296 3.14; RFC 5282 for AES-GCM), in place. msg holds the

@@ -551,7 +551,7 @@ gw_index(struct ike_gw *gw)
 		gw->by_addr[i].gw = gw;
 		ike_htab_add(&e->gw_by_addr, &gw->by_addr[i].h, ike_addr_key(&gw->conf.remote[i]));
 	}
-	if (gw->conf.dynamic || gw->conf.remote_id.type != IKE_ID_NONE) {
+	if (gw->conf.dynamic || gw->conf.remote_id != NULL) {
 		struct ike_list *at = &e->gws_any;
 		struct ike_gw *o;
 

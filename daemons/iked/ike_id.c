@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -83,6 +84,67 @@ ike_id_eq(const struct ike_id *a, const struct ike_id *b)
 	if (id_textual(a->type))
 		return strncasecmp((const char *)a->data, (const char *)b->data, a->len) == 0;
 	return memcmp(a->data, b->data, a->len) == 0;
+}
+
+int
+ike_idh_set(struct ike_idh **h, const struct ike_id *id)
+{
+	struct ike_idh *n = NULL;
+
+	if (id->type != IKE_ID_NONE) {
+		n = malloc(sizeof(*n) + id->len);
+		if (n == NULL)
+			return -ENOMEM;
+		n->type = id->type;
+		n->len = id->len;
+		memcpy(n->data, id->data, id->len);
+	}
+	free(*h);
+	*h = n;
+	return 0;
+}
+
+int
+ike_idh_dup(struct ike_idh **dst, const struct ike_idh *src)
+{
+	struct ike_id id;
+
+	ike_idh_get(src, &id);
+	return ike_idh_set(dst, &id);
+}
+
+void
+ike_idh_free(struct ike_idh **h)
+{
+	free(*h);
+	*h = NULL;
+}
+
+void
+ike_idh_get(const struct ike_idh *h, struct ike_id *out)
+{
+	out->type = h != NULL ? h->type : IKE_ID_NONE;
+	out->len = h != NULL ? h->len : 0;
+	if (out->len > 0)
+		memcpy(out->data, h->data, out->len);
+}
+
+bool
+ike_idh_eq(const struct ike_idh *h, const struct ike_id *id)
+{
+	struct ike_id a;
+
+	ike_idh_get(h, &a);
+	return ike_id_eq(&a, id);
+}
+
+bool
+ike_idh_eq2(const struct ike_idh *a, const struct ike_idh *b)
+{
+	struct ike_id x;
+
+	ike_idh_get(b, &x);
+	return ike_idh_eq(a, &x);
 }
 
 bool

@@ -23,6 +23,29 @@ struct ike_id {
 	uint8_t data[IKE_ID_MAX];
 };
 
+/*
+ * An identity kept by a long-lived object (a gateway's configuration, an
+ * IKE SA), allocated to its length: struct ike_id is 257 bytes whatever
+ * it holds. NULL stands for none (IKE_ID_NONE).
+ */
+struct ike_idh {
+	uint8_t type;
+	uint8_t len;
+	uint8_t data[];
+};
+
+/* Replaces *h by a copy of id (NULL when id is IKE_ID_NONE); 0 or -ENOMEM
+ * (*h unchanged). */
+int ike_idh_set(struct ike_idh **h, const struct ike_id *id);
+/* Replaces *dst by a copy of src; 0 or -ENOMEM (*dst unchanged). */
+int ike_idh_dup(struct ike_idh **dst, const struct ike_idh *src);
+void ike_idh_free(struct ike_idh **h);
+/* The identity held (type IKE_ID_NONE for NULL). */
+void ike_idh_get(const struct ike_idh *h, struct ike_id *out);
+/* ike_id_eq of a held identity (NULL: none, equal only to none). */
+bool ike_idh_eq(const struct ike_idh *h, const struct ike_id *id);
+bool ike_idh_eq2(const struct ike_idh *a, const struct ike_idh *b);
+
 /* Configuration spellings of an identity (YANG identity-choice). */
 enum ike_id_kind {
 	IKE_IDK_NONE,

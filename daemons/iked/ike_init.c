@@ -185,6 +185,7 @@ sa_keys(struct ike_sa *sa, const uint8_t *gir, size_t gl)
 
 	rc = ike_skeyseed(
 	    e->c, sa->suite.prf, hs->ni, hs->ni_len, hs->nr, hs->nr_len, gir, gl, seed);
+	ike_keys_wipe(&sa->keys); /* (none yet: derived once per SA) */
 	if (rc == 0)
 		rc = ike_keys_derive(e->c, &sa->suite, seed, hs->ni, hs->ni_len, hs->nr, hs->nr_len,
 		    sa->spi_i, sa->spi_r, &sa->keys);

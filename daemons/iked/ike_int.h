@@ -158,8 +158,8 @@ struct ike_tunnel {
 	bool queued;  /* on e->init_wait (negotiating too) */
 	bool want_up; /* keep it up (immediately, acquire) */
 	uint32_t nego, fail;
-	struct ike_event_rec hist[IKE_HIST_LEN];
-	unsigned hist_n, hist_head; /* ring, newest at hist_head */
+	struct ike_event_rec *hist; /* newest first; grown on demand up to IKE_HIST_LEN */
+	uint8_t hist_n, hist_cap;
 	enum ike_event down_reason;
 	uint32_t down_count;
 	struct ike_timer t_retry;
@@ -219,7 +219,7 @@ struct ike_sa {
 	bool have_keys;
 	struct ike_hs *hs;
 	struct ike_nkey nkey;
-	struct ike_id local_id, remote_id;
+	struct ike_idh *local_id, *remote_id; /* owned; NULL until IKE_AUTH */
 	uint64_t anchor_id; /* the IKE SA lineage (kept across IKE rekeys) for anchoring */
 	bool peer_counted;  /* counted in its dial-up gateway's n_peers */
 	uint32_t spu;       /* the SPU of its tunnels, UINT32_MAX before any */

@@ -59,8 +59,8 @@ fill_sa(const struct ike_sa *sa, struct ike_sa_info *i)
 	i->lifetime_s = sa->lifetime_s;
 	i->expires_in_s = sa->st >= SA_UP ? remaining_s(sa->expire_ms, now) : 0;
 	i->rekey_in_s = sa->st == SA_UP ? remaining_s(sa->rekey_ms, now) : 0;
-	i->local_id = sa->local_id;
-	i->remote_id = sa->remote_id;
+	ike_idh_get(sa->local_id, &i->local_id);
+	ike_idh_get(sa->remote_id, &i->remote_id);
 	i->nat_local = sa->nat_local;
 	i->nat_remote = sa->nat_remote;
 	i->in_bytes = sa->in_bytes;
@@ -202,7 +202,7 @@ fill_tunnel(const struct ike_tunnel *t, struct ike_tunnel_info *i)
 	if (newest) {
 		i->local = newest->sa->local;
 		i->remote = newest->sa->remote;
-		i->peer_id = newest->sa->remote_id;
+		ike_idh_get(newest->sa->remote_id, &i->peer_id);
 		i->n_local_ts = newest->n_tsl;
 		i->n_remote_ts = newest->n_tsr;
 		memcpy(i->local_ts, newest->ts, newest->n_tsl * sizeof(struct ike_ts));
@@ -215,9 +215,9 @@ fill_tunnel(const struct ike_tunnel *t, struct ike_tunnel_info *i)
 		memcpy(i->remote_ts, ts->remote, ts->n_remote * sizeof(struct ike_ts));
 	}
 	if (t->peer_sa)
-		i->peer_id = t->peer_sa->remote_id;
+		ike_idh_get(t->peer_sa->remote_id, &i->peer_id);
 	for (k = 0; k < t->hist_n; k++)
-		i->events[k] = t->hist[(t->hist_head + IKE_HIST_LEN - k) % IKE_HIST_LEN];
+		i->events[k] = t->hist[k];
 	i->n_events = t->hist_n;
 }
 

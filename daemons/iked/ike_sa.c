@@ -146,8 +146,7 @@ ike_sa_hs_done(struct ike_sa *sa)
 {
 	hs_free(sa);
 	/* The AUTH keys are no longer needed either. */
-	explicit_bzero(sa->keys.sk_pi, sizeof(sa->keys.sk_pi));
-	explicit_bzero(sa->keys.sk_pr, sizeof(sa->keys.sk_pr));
+	ike_keys_drop_auth(&sa->keys);
 }
 
 void
@@ -228,9 +227,12 @@ ike_sa_peer_key(const struct ike_gw *gw, const struct ike_id *id)
 static void
 index_peer(struct ike_sa *sa)
 {
-	if (sa->gw && sa->gw->conf.dynamic && sa->remote_id.type != IKE_ID_NONE)
-		ike_htab_add(
-		    &sa->e->sa_by_peer, &sa->by_peer, ike_sa_peer_key(sa->gw, &sa->remote_id));
+	struct ike_id rid;
+
+	if (sa->gw && sa->gw->conf.dynamic && sa->remote_id != NULL) {
+		ike_idh_get(sa->remote_id, &rid);
+		ike_htab_add(&sa->e->sa_by_peer, &sa->by_peer, ike_sa_peer_key(sa->gw, &rid));
+	}
 }
 
 void
@@ -343,6 +345,8 @@ ike_sa_free(struct ike_sa *sa)
 		return;
 	hs_free(sa);
 	free(sa->resp);
+	ike_idh_free(&sa->local_id);
+	ike_idh_free(&sa->remote_id);
 	ike_keys_wipe(&sa->keys);
 	xmem_free(sa, sizeof(*sa));
 }
@@ -692,8 +696,11 @@ rekey_child_sa(struct ike_sa *sa, bool initiator)
 	n->natt = sa->natt;
 	n->nat_local = sa->nat_local;
 	n->nat_remote = sa->nat_remote;
-	n->local_id = sa->local_id;
-	n->remote_id = sa->remote_id;
+	if (ike_idh_dup(&n->local_id, sa->local_id) < 0 ||
+	    ike_idh_dup(&n->remote_id, sa->remote_id) < 0) {
+		ike_sa_kill(n, IKE_EV_NONE);
+		return NULL;
+	}
 	n->lifetime_s = sa->lifetime_s;
 	n->spu = sa->spu;
 	n->anchor_id = sa->anchor_id; /* its CHILD SAs stay where they are */

@@ -66,6 +66,7 @@ ike_tunnel_free(struct ike_tunnel *t)
 	ike_htab_del(&e->tun_by_id, &t->by_id);
 	if (t->dp_set)
 		ike_dp_tunnel_del(&e->dp, t->id);
+	free(t->hist);
 	free(t);
 }
 
@@ -86,32 +87,43 @@ ike_tunnel_ts(const struct ike_tunnel *t)
 void
 ike_tunnel_event(struct ike_tunnel *t, enum ike_event ev)
 {
-	struct ike_event_rec l[IKE_HIST_LEN];
-	unsigned k, n = 1;
+	struct ike_event_rec r = { .time = ike_wall(t->e), .ev = ev, .count = 1 };
+	unsigned k;
 
 	if (ev == IKE_EV_NONE)
 		return;
 	/*
 	 * Distinct events, newest first, as Junos keeps them: an event seen
 	 * before moves to the front with its count (rekeys alternating with
-	 * other events would otherwise push everything else out).
+	 * other events would otherwise push everything else out). The array
+	 * grows by need (most tunnels see two or three kinds of event).
 	 */
-	l[0].ev = ev;
-	l[0].count = 1;
-	l[0].time = ike_wall(t->e);
-	for (k = 0; k < t->hist_n; k++) {
-		const struct ike_event_rec *r =
-		    &t->hist[(t->hist_head + IKE_HIST_LEN - k) % IKE_HIST_LEN];
+	for (k = 0; k < t->hist_n && t->hist[k].ev != ev; k++)
+		;
+	if (k < t->hist_n) {
+		r.count = t->hist[k].count + 1;
+	} else if (t->hist_n < IKE_HIST_LEN) {
+		if (t->hist_n == t->hist_cap) {
+			unsigned cap = t->hist_cap ? 2u * t->hist_cap : 4;
+			struct ike_event_rec *h;
 
-		if (r->ev == ev)
-			l[0].count = r->count + 1;
-		else if (n < IKE_HIST_LEN)
-			l[n++] = *r;
+			if (cap > IKE_HIST_LEN)
+				cap = IKE_HIST_LEN;
+			h = realloc(t->hist, cap * sizeof(*h));
+			if (h != NULL) {
+				t->hist = h;
+				t->hist_cap = (uint8_t)cap;
+			}
+		}
+		/* out of memory: the oldest gives way (none kept if none yet) */
+		k = t->hist_n < t->hist_cap ? t->hist_n++ : t->hist_n - 1u;
+	} else {
+		k = t->hist_n - 1u; /* full: the oldest goes */
 	}
-	t->hist_head = 0;
-	t->hist_n = n;
-	for (k = 0; k < n; k++)
-		t->hist[(IKE_HIST_LEN - k) % IKE_HIST_LEN] = l[k];
+	if (t->hist_n > 0) {
+		memmove(&t->hist[1], &t->hist[0], k * sizeof(t->hist[0]));
+		t->hist[0] = r;
+	}
 	ike_emit(t->e, ev, t, NULL);
 }
 

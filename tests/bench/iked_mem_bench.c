@@ -333,7 +333,7 @@ main(int argc, char **argv)
 	struct event_base *base;
 	struct lyd_node *hub, *spoke, *copy = NULL;
 	struct ike_engine_stats st;
-	size_t h0, h1, h_tree, h_conf, h_up, m_conf, m_up, m1_conf, m1_up;
+	size_t h0, h1, h_tree, h_tree_explicit, h_conf, h_up, m_conf, m_up, m1_conf, m1_up;
 	struct dp_mock *m_hub, *m_spoke;
 	int opt;
 	bool dp_too = false;
@@ -372,9 +372,11 @@ main(int argc, char **argv)
 
 	/* the tree nb keeps (with its defaults, as nb's copy has them) */
 	h0 = heap();
-	if (lyd_dup_siblings(hub, NULL, LYD_DUP_RECURSIVE, &copy) != LY_SUCCESS ||
-	    lyd_new_implicit_all(&copy, cfg_schema_ctx(schema), LYD_IMPLICIT_NO_STATE, NULL) !=
-	        LY_SUCCESS)
+	if (lyd_dup_siblings(hub, NULL, LYD_DUP_RECURSIVE, &copy) != LY_SUCCESS)
+		die("tree");
+	h_tree_explicit = heap() - h0;
+	if (lyd_new_implicit_all(&copy, cfg_schema_ctx(schema), LYD_IMPLICIT_NO_STATE, NULL) !=
+	    LY_SUCCESS)
 		die("tree");
 	h_tree = heap() - h0;
 	lyd_free_all(copy);
@@ -415,6 +417,8 @@ main(int argc, char **argv)
 	    n);
 	printf("  %-58s %7.2f KiB\n", "the libyang tree nb keeps (with defaults)",
 	    kib((double)h_tree, n));
+	printf("  %-58s %7.2f KiB\n", "  (of which its explicit nodes, without the defaults)",
+	    kib((double)h_tree_explicit, n));
 	printf("  %-58s %7.2f KiB\n", "the rest of the configuration state (no SA)",
 	    kib((double)h_conf - (double)h_tree - (double)m_conf, n));
 	printf("  %-58s %7.2f KiB\n", "one IKE SA and one CHILD SA (engine, per side)",

@@ -19,6 +19,8 @@
 #include <cmocka.h>
 
 #include "anchor.h"
+#include "dp.h"
+#include "mock.h"
 
 static struct dp_addr
 a4(const char *s)
@@ -256,6 +258,97 @@ test_explicit(void **state)
 	anchor_free(NULL);
 }
 
+static struct dp_ts
+ts4(const char *lo, const char *hi, uint16_t port)
+{
+	struct dp_ts t;
+
+	memset(&t, 0, sizeof(t));
+	t.family = AF_INET;
+	t.proto = port ? 6 : 0;
+	t.port_lo = port;
+	t.port_hi = port ? port : 65535;
+	t.addr_lo = a4(lo);
+	t.addr_hi = a4(hi);
+	return t;
+}
+
+/* The front end (dp.c) keeps each tunnel with only the selectors it uses
+ * and rebuilds the whole dp_tunnel when an anchor move re-programs it. */
+static void
+test_front_end_move_keeps_tunnel(void **state)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_MOCK, .spus = 4 };
+	struct errbuf err = { .msg = "" };
+	struct dp_tunnel t, many;
+	const struct dp_tunnel *got;
+	struct dp_mock *m;
+	struct dp *dp;
+	uint32_t spu, moved, i;
+
+	(void)state;
+	errbuf_clear(&err);
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	m = dp_mock_last();
+	memset(&t, 0, sizeof(t));
+	t.id = 7;
+	t.unit = 3;
+	t.spu = DP_SPU_ANY;
+	t.local_gw = a4("192.0.2.1");
+	t.remote_gw = a4("192.0.2.2");
+	t.nexthop = a4("10.9.9.9");
+	t.ike_sa_id = 42;
+	t.on_traffic = true;
+	t.n_local_ts = 1;
+	t.local_ts[0] = ts4("10.1.0.0", "10.1.255.255", 0);
+	t.n_remote_ts = 2;
+	t.remote_ts[0] = ts4("10.2.0.0", "10.2.0.255", 0);
+	t.remote_ts[1] = ts4("10.3.0.1", "10.3.0.1", 443);
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+
+	assert_int_equal(
+	    dp_anchor_move(dp, &t.local_gw, &t.remote_gw, (spu + 1) % 4, &moved, &err), 0);
+	assert_int_equal(moved, 1);
+	got = dp_mock_tunnel_find(m, 7);
+	assert_non_null(got);
+	assert_int_equal(got->spu, (spu + 1) % 4);
+	t.spu = got->spu;
+	assert_memory_equal(got, &t, sizeof(t));
+
+	/* more selectors than before, then none: the record follows */
+	many = t;
+	many.spu = DP_SPU_ANY;
+	many.n_local_ts = DP_TS_MAX;
+	many.n_remote_ts = DP_TS_MAX;
+	for (i = 0; i < DP_TS_MAX; i++) {
+		many.local_ts[i] = ts4("10.1.0.0", "10.1.0.255", (uint16_t)(100 + i));
+		many.remote_ts[i] = ts4("10.4.0.0", "10.4.0.255", (uint16_t)(200 + i));
+	}
+	assert_int_equal(dp_tunnel_set(dp, &many, &spu, &err), 0);
+	assert_int_equal(
+	    dp_anchor_move(dp, &t.local_gw, &t.remote_gw, (spu + 1) % 4, &moved, &err), 0);
+	got = dp_mock_tunnel_find(m, 7);
+	assert_non_null(got);
+	many.spu = (spu + 1) % 4;
+	assert_memory_equal(got, &many, sizeof(many));
+
+	t.spu = DP_SPU_ANY;
+	t.n_local_ts = t.n_remote_ts = 0;
+	memset(t.local_ts, 0, sizeof(t.local_ts));
+	memset(t.remote_ts, 0, sizeof(t.remote_ts));
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	assert_int_equal(
+	    dp_anchor_move(dp, &t.local_gw, &t.remote_gw, (spu + 3) % 4, &moved, &err), 0);
+	got = dp_mock_tunnel_find(m, 7);
+	assert_non_null(got);
+	t.spu = (spu + 3) % 4;
+	assert_memory_equal(got, &t, sizeof(t));
+
+	assert_int_equal(dp_tunnel_del(dp, 7, &err), 0);
+	assert_null(dp_mock_tunnel_find(m, 7));
+	dp_close(dp);
+}
+
 int
 main(void)
 {
@@ -268,6 +361,7 @@ main(void)
 		cmocka_unit_test(test_stability),
 		cmocka_unit_test(test_move_gateway),
 		cmocka_unit_test(test_explicit),
+		cmocka_unit_test(test_front_end_move_keeps_tunnel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

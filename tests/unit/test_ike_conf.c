@@ -74,7 +74,7 @@ test_defaults(void **state)
 	assert_true(g.nat_t);
 	assert_int_equal(g.nat_keepalive, 20);
 	assert_int_equal(g.dpd_mode, IKE_DPD_OFF);
-	assert_int_equal(g.local_id.type, IKE_ID_NONE);
+	assert_null(g.local_id);
 	ike_gw_conf_fini(&g);
 	assert_int_equal(ike_conf_resolve_vpn(c, "vpn1", &v, &err), 0);
 	assert_int_equal(v.unit, 7);
@@ -244,8 +244,11 @@ test_keys_ids_selectors(void **state)
 	assert_int_equal(ike_conf_resolve_gateway(c, "gw1", resolver, NULL, &gc, &err), 0);
 	assert_int_equal(gc.psk_len, 5);
 	assert_memory_equal(gc.psk, "\xde\xad\xbe\xef\x00", 5);
-	assert_int_equal(gc.local_id.type, IKE_ID_RFC822_ADDR);
-	assert_int_equal(gc.remote_id.type, IKE_ID_IPV4_ADDR);
+	assert_int_equal(gc.local_id->type, IKE_ID_RFC822_ADDR);
+	assert_int_equal(gc.local_id->len, strlen("site@example.net"));
+	assert_memory_equal(gc.local_id->data, "site@example.net", gc.local_id->len);
+	assert_int_equal(gc.remote_id->type, IKE_ID_IPV4_ADDR);
+	assert_int_equal(gc.remote_id->len, 4);
 	assert_string_equal(ike_addr_str(&gc.remote[0], buf, sizeof(buf)), "203.0.113.9");
 	assert_int_equal(gc.dpd_mode, IKE_DPD_OPTIMIZED);
 	assert_int_equal(gc.dpd_interval, 20);
@@ -281,6 +284,29 @@ test_keys_ids_selectors(void **state)
 	assert_string_equal(vc.ts[1].name, "b");
 	assert_int_equal(vc.ts[1].local[0].family, AF_INET6);
 	assert_int_equal(vc.ts[1].metric, 10);
+	/* the lists are held to their length; a copy has its own, equal */
+	assert_int_equal(vc.ts[1].n_local, 1);
+	assert_ptr_equal(vc.ts[1].remote, vc.ts[1].local + 1);
+	assert_int_equal(vc.ts[1].remote[0].family, AF_INET6);
+	{
+		struct ike_vpn_conf cp, other;
+
+		assert_int_equal(ike_vpn_conf_copy(&cp, &vc), 0);
+		assert_ptr_not_equal(cp.ts[0].local, vc.ts[0].local);
+		assert_true(ike_vpn_conf_sa_equal(&cp, &vc));
+		assert_string_equal(ike_ts_str(&cp.ts[0].remote[0], buf, sizeof(buf)),
+		    "ipv4(0,0-65535,10.1.1.0-10.1.1.255)");
+		ike_vpn_conf_fini(&cp);
+		/* another remote prefix of one tunnel is an SA change */
+		ike_conf_set_str(&t->remote_ip, "2001:db8:3::/48");
+		assert_int_equal(ike_conf_resolve_vpn(c, "vpn1", &other, &err), 0);
+		assert_false(ike_vpn_conf_sa_equal(&other, &vc));
+		ike_vpn_conf_fini(&other);
+		ike_conf_set_str(&t->remote_ip, "2001:db8:2::/48");
+		assert_int_equal(ike_conf_resolve_vpn(c, "vpn1", &other, &err), 0);
+		assert_true(ike_vpn_conf_sa_equal(&other, &vc));
+		ike_vpn_conf_fini(&other);
+	}
 	ike_vpn_conf_fini(&vc);
 	/* Mixed families in one selector are refused. */
 	ike_conf_set_str(&t->remote_ip, "10.1.2.0/24");
@@ -358,11 +384,93 @@ test_sa_relevant_changes(void **state)
 	ike_conf_free(c);
 }
 
+/* Identities are held allocated to their length: a 255-byte FQDN (the
+ * longest an ID payload's one-byte length allows here) round-trips, copies
+ * and compares; 256 bytes is refused; a changed identity is an SA change. */
+static void
+test_long_identities(void **state)
+{
+	struct ike_conf *c = base();
+	struct ike_conf_gateway *g = &c->gateways[0];
+	struct ike_gw_conf a, b;
+	struct errbuf err = { .msg = "" };
+	char name[257];
+	struct ike_id id;
+	struct ike_idh *h = NULL;
+
+	(void)state;
+	memset(name, 'a', 255);
+	name[255] = '\0';
+	name[0] = 'Z'; /* FQDNs compare without case */
+	ike_conf_set_id(&g->local_id, IKE_IDK_HOSTNAME, name);
+	ike_conf_set_id(&g->remote_id, IKE_IDK_KEY_ID, name);
+	errbuf_clear(&err);
+	assert_int_equal(ike_conf_resolve_gateway(c, "gw1", NULL, NULL, &a, &err), 0);
+	assert_int_equal(a.local_id->type, IKE_ID_FQDN);
+	assert_int_equal(a.local_id->len, 255);
+	assert_memory_equal(a.local_id->data, name, 255);
+	assert_int_equal(a.remote_id->type, IKE_ID_KEY_ID);
+	assert_int_equal(a.remote_id->len, 255);
+	assert_null(a.dyn_id);
+	assert_int_equal(ike_gw_conf_copy(&b, &a), 0);
+	assert_ptr_not_equal(b.local_id, a.local_id);
+	assert_true(ike_gw_conf_sa_equal(&a, &b));
+	ike_idh_get(b.local_id, &id);
+	assert_int_equal(id.len, 255);
+	assert_memory_equal(id.data, name, 255);
+	name[0] = 'z';
+	assert_int_equal(ike_id_from_conf(IKE_IDK_HOSTNAME, name, &id), 0);
+	assert_true(ike_idh_eq(a.local_id, &id));
+	ike_gw_conf_fini(&b);
+	assert_null(b.local_id);
+
+	/* another identity (or none) is a change of what SAs were built from */
+	name[254] = 'b';
+	ike_conf_set_id(&g->local_id, IKE_IDK_HOSTNAME, name);
+	assert_int_equal(ike_conf_resolve_gateway(c, "gw1", NULL, NULL, &b, &err), 0);
+	assert_false(ike_gw_conf_sa_equal(&a, &b));
+	ike_gw_conf_fini(&b);
+	ike_conf_set_id(&g->remote_id, IKE_IDK_NONE, NULL);
+	assert_int_equal(ike_conf_resolve_gateway(c, "gw1", NULL, NULL, &b, &err), 0);
+	assert_null(b.remote_id);
+	assert_false(ike_gw_conf_sa_equal(&a, &b));
+	ike_gw_conf_fini(&b);
+	ike_gw_conf_fini(&a);
+
+	/* 256 bytes do not fit an identity */
+	memset(name, 'a', 256);
+	name[256] = '\0';
+	assert_int_equal(ike_id_from_conf(IKE_IDK_HOSTNAME, name, &id), -EINVAL);
+	ike_conf_set_id(&g->local_id, IKE_IDK_HOSTNAME, name);
+	assert_int_equal(ike_conf_resolve_gateway(c, "gw1", NULL, NULL, &a, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "local-identity"));
+
+	/* the held form: none is NULL, set/dup/replace/free */
+	memset(&id, 0, sizeof(id));
+	assert_int_equal(ike_idh_set(&h, &id), 0);
+	assert_null(h);
+	assert_true(ike_idh_eq(NULL, &id));
+	assert_true(ike_idh_eq2(NULL, NULL));
+	assert_int_equal(ike_id_from_conf(IKE_IDK_INET, "192.0.2.7", &id), 0);
+	assert_int_equal(ike_idh_set(&h, &id), 0);
+	assert_non_null(h);
+	assert_int_equal(h->len, 4);
+	assert_false(ike_idh_eq2(h, NULL));
+	assert_int_equal(ike_id_from_conf(IKE_IDK_USER_AT_HOSTNAME, "u@example.net", &id), 0);
+	assert_int_equal(ike_idh_set(&h, &id), 0);
+	assert_int_equal(h->type, IKE_ID_RFC822_ADDR);
+	assert_true(ike_idh_eq(h, &id));
+	ike_idh_free(&h);
+	assert_null(h);
+	ike_conf_free(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_long_identities),
 		cmocka_unit_test(test_proposal_sets),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_keys_ids_selectors),

@@ -131,6 +131,7 @@ test_kdf_cavs(void **state)
 	struct ike_sa_keys k;
 
 	(void)state;
+	memset(&k, 0, sizeof(k));
 	unhex(KDF_NI, ni, 8);
 	unhex(KDF_NR, nr, 8);
 	unhex(KDF_GIR, gir, 32);
@@ -157,6 +158,19 @@ test_kdf_cavs(void **state)
 	assert_memory_equal(k.sk_ei, dkm + 96, 16);
 	assert_memory_equal(k.sk_er, dkm + 112, 16);
 	assert_memory_equal(k.sk_pi, dkm + 128, 4);
+	/* once authenticated, SK_pi/SK_pr go and the others stay */
+	ike_keys_drop_auth(&k);
+	assert_null(k.sk_pi);
+	assert_null(k.sk_pr);
+	assert_memory_equal(k.sk_d, dkm, 32);
+	assert_memory_equal(k.sk_ai, dkm + 32, 32);
+	assert_memory_equal(k.sk_ar, dkm + 64, 32);
+	assert_memory_equal(k.sk_ei, dkm + 96, 16);
+	assert_memory_equal(k.sk_er, dkm + 112, 16);
+	ike_keys_drop_auth(&k);
+	assert_memory_equal(k.sk_er, dkm + 112, 16);
+	ike_keys_wipe(&k);
+	assert_null(k.buf);
 	ike_keys_wipe(&k);
 	/* SKEYSEED(rekey) = prf(SK_d (old), g^ir (new) | Ni | Nr) */
 	unhex("25f3b12d6f282739256e39bf54eda53b60ffcf379bb7bcc90c27b4c4c578616c", girnew, 32);

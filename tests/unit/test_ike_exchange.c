@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ike_harness.h"
+#include "ike_int.h"
 #include "ike_msg.h"
 #include "ike_wire.h"
 
@@ -1384,6 +1385,121 @@ test_identities_ipv6(void **state)
 	net_free(n);
 }
 
+/* 255-byte identities (FQDN one way, user@host the other) both ways, and
+ * an IKE rekey carries them to the new IKE SA (they are held allocated to
+ * their length now, copied on rekey). */
+static void
+test_identities_long(void **state)
+{
+	static char fqdn[256], mail[256];
+	struct net *n = net_new();
+	struct peer *a = net_peer(n, "A", A_ADDR, 31, NULL);
+	struct peer *b = net_peer(n, "B", B_ADDR, 32, NULL);
+	struct pcfg ca = { .establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = B_ADDR,
+		.local_id_kind = IKE_IDK_HOSTNAME,
+		.local_id = fqdn,
+		.remote_id_kind = IKE_IDK_USER_AT_HOSTNAME,
+		.remote_id = mail };
+	struct pcfg cb = { .establish = IKE_EST_RESPONDER_ONLY,
+		.peer_addr = A_ADDR,
+		.local_id_kind = IKE_IDK_USER_AT_HOSTNAME,
+		.local_id = mail,
+		.remote_id_kind = IKE_IDK_HOSTNAME,
+		.remote_id = fqdn };
+	struct ike_sa_info si, s1;
+	char buf[IKE_ID_STRLEN];
+	unsigned round;
+
+	(void)state;
+	memset(fqdn, 'h', 255);
+	memcpy(fqdn + 240, ".example.net", 12);
+	memset(mail, 'u', 255);
+	memcpy(mail + 200, "@", 1);
+	assert_int_equal(strlen(fqdn), 255);
+	assert_int_equal(strlen(mail), 255);
+	assert_int_equal(peer_configure(a, &ca), 0);
+	assert_int_equal(peer_configure(b, &cb), 0);
+	net_advance(n, 2000);
+	assert_int_equal(peer_tunnels_up(a), 1);
+	assert_int_equal(peer_tunnels_up(b), 1);
+	for (round = 0; round < 2; round++) {
+		assert_true(peer_ike_sa(b, &si));
+		assert_int_equal(si.remote_id.type, IKE_ID_FQDN);
+		assert_int_equal(si.remote_id.len, 255);
+		assert_string_equal(ike_id_str(&si.remote_id, buf, sizeof(buf)), fqdn);
+		assert_int_equal(si.local_id.type, IKE_ID_RFC822_ADDR);
+		assert_string_equal(ike_id_str(&si.local_id, buf, sizeof(buf)), mail);
+		assert_true(peer_ike_sa(a, &si));
+		assert_int_equal(si.remote_id.type, IKE_ID_RFC822_ADDR);
+		assert_int_equal(si.remote_id.len, 255);
+		assert_string_equal(ike_id_str(&si.remote_id, buf, sizeof(buf)), mail);
+		assert_string_equal(ike_id_str(&si.local_id, buf, sizeof(buf)), fqdn);
+		if (round == 1)
+			break;
+		assert_int_equal(ike_engine_rekey_ike(a->e, si.index), 0);
+		net_advance(n, 1000);
+		assert_true(peer_ike_sa(a, &s1));
+		assert_int_not_equal(s1.spi_i, si.spi_i);
+		assert_int_equal(peer_tunnels_up(a), 1);
+	}
+	net_free(n);
+}
+
+/* The down-history grows by need up to IKE_HIST_LEN distinct events,
+ * newest first; a repeated event moves to the front with its count; the
+ * oldest gives way when full. */
+static void
+test_event_history(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+	struct ike_tunnel_info ti;
+	struct ike_tunnel *t;
+	unsigned k, ev;
+
+	(void)state;
+	pair_new(&p, 33, 34);
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	t = ike_tunnel_by_id(p.a->e, tunnel_id(p.a));
+	assert_non_null(t);
+	assert_true(peer_tunnel(p.a, &ti));
+	assert_int_equal(ti.n_events, 1);
+	assert_int_equal(ti.events[0].ev, IKE_EV_CHILD_UP);
+	assert_true(t->hist_cap >= 1 && t->hist_cap < IKE_HIST_LEN);
+	/* every kind of event once: the IKE_HIST_LEN newest stay */
+	for (ev = IKE_EV_CHILD_UP + 1; ev < IKE_EV_MAX; ev++)
+		ike_tunnel_event(t, (enum ike_event)ev);
+	assert_true(IKE_EV_MAX - 1 > IKE_HIST_LEN);
+	assert_true(peer_tunnel(p.a, &ti));
+	assert_int_equal(ti.n_events, IKE_HIST_LEN);
+	for (k = 0; k < IKE_HIST_LEN; k++) {
+		assert_int_equal(ti.events[k].ev, IKE_EV_MAX - 1 - k);
+		assert_int_equal(ti.events[k].count, 1);
+	}
+	/* a repeat moves to the front; the others keep their order */
+	ike_tunnel_event(t, (enum ike_event)(IKE_EV_MAX - 5));
+	assert_true(peer_tunnel(p.a, &ti));
+	assert_int_equal(ti.n_events, IKE_HIST_LEN);
+	assert_int_equal(ti.events[0].ev, IKE_EV_MAX - 5);
+	assert_int_equal(ti.events[0].count, 2);
+	assert_int_equal(ti.events[1].ev, IKE_EV_MAX - 1);
+	assert_int_equal(ti.events[4].ev, IKE_EV_MAX - 4);
+	assert_int_equal(ti.events[5].ev, IKE_EV_MAX - 6);
+	assert_int_equal(ti.events[IKE_HIST_LEN - 1].ev, IKE_EV_MAX - IKE_HIST_LEN);
+	/* one that had given way comes back new; the oldest goes */
+	ike_tunnel_event(t, IKE_EV_CHILD_UP);
+	assert_true(peer_tunnel(p.a, &ti));
+	assert_int_equal(ti.n_events, IKE_HIST_LEN);
+	assert_int_equal(ti.events[0].ev, IKE_EV_CHILD_UP);
+	assert_int_equal(ti.events[0].count, 1);
+	assert_int_equal(ti.events[1].ev, IKE_EV_MAX - 5);
+	assert_int_equal(ti.events[IKE_HIST_LEN - 1].ev, IKE_EV_MAX - IKE_HIST_LEN + 1);
+	net_free(p.n);
+}
+
 /* A restarted peer's INITIAL_CONTACT clears what we had with it. */
 static void
 test_initial_contact_restart(void **state)
@@ -2014,6 +2130,8 @@ main(void)
 		cmocka_unit_test(test_dialup_two_peers),
 		cmocka_unit_test(test_dialup_shared_id),
 		cmocka_unit_test(test_identities_ipv6),
+		cmocka_unit_test(test_identities_long),
+		cmocka_unit_test(test_event_history),
 		cmocka_unit_test(test_initial_contact_restart),
 		cmocka_unit_test(test_simultaneous_initiation),
 		cmocka_unit_test(test_late_peer),

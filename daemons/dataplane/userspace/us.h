@@ -60,10 +60,32 @@ struct us_policy {
 	struct dp_policy p;
 };
 
+/*
+ * struct dp_tunnel as the SPUs see it, its selectors stored only as many as
+ * are used (the 16-selector arrays of dp_tunnel were most of a tunnel's
+ * memory): local_ts and remote_ts point into the us_tunnel's own tail.
+ */
+struct us_tun_desc {
+	uint32_t id;
+	uint32_t unit;
+	struct dp_addr nexthop;
+	uint32_t spu; /* the owner */
+	struct dp_addr local_gw, remote_gw;
+	uint64_t ike_sa_id;
+	bool dynamic;
+	bool on_traffic;
+	uint32_t n_local_ts, n_remote_ts;
+	const struct dp_ts *local_ts, *remote_ts;
+};
+
+#define US_TUN_IN_POL_MAX 16
+
+/* One allocation: the descriptor, then n_in_pol policy pointers, then the
+ * selectors (us_tunnel_new). */
 struct us_tunnel {
-	struct dp_tunnel t; /* t.spu is the owner */
-	uint32_t n_in_pol;  /* inbound policies that also admit traffic */
-	const struct us_policy *in_pol[16];
+	struct us_tun_desc t;
+	uint32_t n_in_pol;               /* inbound policies that also admit traffic */
+	const struct us_policy **in_pol; /* into the tail, at most US_TUN_IN_POL_MAX */
 };
 
 struct spu_tun;
@@ -87,7 +109,10 @@ struct us_sa {
 	uint64_t seq; /* outbound: last sent */
 	struct dp_lifetime life;
 	struct dp_sa_stats st;
-	struct sockaddr_storage peer; /* destination of outbound packets */
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} peer; /* destination of outbound packets (not sockaddr_storage: 100 bytes less) */
 	socklen_t peer_len;
 };
 

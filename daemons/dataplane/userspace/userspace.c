@@ -617,7 +617,9 @@ ts_ok(const struct dp_ts *ts)
 }
 
 struct inpol_ctx {
-	struct us_tunnel *d;
+	uint32_t id;
+	uint32_t n;
+	const struct us_policy *pol[US_TUN_IN_POL_MAX];
 };
 
 static void
@@ -626,9 +628,64 @@ collect_inpol(struct hnode *n, void *arg)
 	struct inpol_ctx *c = arg;
 	struct c_policy *p = hmap_entry(n, struct c_policy, hn);
 
-	if (p->d->p.dir == DP_DIR_IN && p->d->p.tunnel_id == c->d->t.id &&
-	    c->d->n_in_pol < sizeof(c->d->in_pol) / sizeof(c->d->in_pol[0]))
-		c->d->in_pol[c->d->n_in_pol++] = p->d;
+	if (p->d->p.dir == DP_DIR_IN && p->d->p.tunnel_id == c->id && c->n < US_TUN_IN_POL_MAX)
+		c->pol[c->n++] = p->d;
+}
+
+/* A tunnel's descriptor in one allocation sized to its selectors and
+ * inbound policies (NULL on ENOMEM). */
+static struct us_tunnel *
+us_tunnel_new(const struct dp_tunnel *t, const struct inpol_ctx *ic)
+{
+	size_t nts = (size_t)t->n_local_ts + t->n_remote_ts;
+	size_t size = sizeof(struct us_tunnel) + ic->n * sizeof(const struct us_policy *) +
+	              nts * sizeof(struct dp_ts);
+	struct us_tunnel *d = calloc(1, size);
+	struct dp_ts *ts;
+
+	if (d == NULL)
+		return NULL;
+	d->in_pol = (const struct us_policy **)(void *)(d + 1);
+	d->n_in_pol = ic->n;
+	if (ic->n > 0)
+		memcpy(d->in_pol, ic->pol, ic->n * sizeof(ic->pol[0]));
+	ts = (struct dp_ts *)(void *)(d->in_pol + ic->n);
+	memcpy(ts, t->local_ts, t->n_local_ts * sizeof(*ts));
+	memcpy(ts + t->n_local_ts, t->remote_ts, t->n_remote_ts * sizeof(*ts));
+	d->t.id = t->id;
+	d->t.unit = t->unit;
+	d->t.nexthop = t->nexthop;
+	d->t.spu = t->spu;
+	d->t.local_gw = t->local_gw;
+	d->t.remote_gw = t->remote_gw;
+	d->t.ike_sa_id = t->ike_sa_id;
+	d->t.dynamic = t->dynamic;
+	d->t.on_traffic = t->on_traffic;
+	d->t.n_local_ts = t->n_local_ts;
+	d->t.n_remote_ts = t->n_remote_ts;
+	d->t.local_ts = ts;
+	d->t.remote_ts = ts + t->n_local_ts;
+	return d;
+}
+
+/* The dp_tunnel a descriptor was made from. */
+static void
+us_tunnel_get(const struct us_tunnel *d, struct dp_tunnel *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->id = d->t.id;
+	t->unit = d->t.unit;
+	t->nexthop = d->t.nexthop;
+	t->spu = d->t.spu;
+	t->local_gw = d->t.local_gw;
+	t->remote_gw = d->t.remote_gw;
+	t->ike_sa_id = d->t.ike_sa_id;
+	t->dynamic = d->t.dynamic;
+	t->on_traffic = d->t.on_traffic;
+	t->n_local_ts = d->t.n_local_ts;
+	t->n_remote_ts = d->t.n_remote_ts;
+	memcpy(t->local_ts, d->t.local_ts, d->t.n_local_ts * sizeof(t->local_ts[0]));
+	memcpy(t->remote_ts, d->t.remote_ts, d->t.n_remote_ts * sizeof(t->remote_ts[0]));
 }
 
 struct tun_sas_ctx {
@@ -741,12 +798,12 @@ us_tunnel_set(void *impl, const struct dp_tunnel *t, struct errbuf *err)
 		if (!ts_ok(&t->remote_ts[i]))
 			return errbuf_set(
 			    err, -EINVAL, "tunnel %u: bad remote traffic selector", t->id);
-	d = calloc(1, sizeof(*d));
+	memset(&ic, 0, sizeof(ic));
+	ic.id = t->id;
+	hmap_walk(&us->policies, collect_inpol, &ic);
+	d = us_tunnel_new(t, &ic);
 	if (d == NULL)
 		return errbuf_set(err, -ENOMEM, "out of memory");
-	d->t = *t;
-	ic.d = d;
-	hmap_walk(&us->policies, collect_inpol, &ic);
 
 	if (old != NULL && old->t.spu != t->spu) {
 		struct spi_owner_ctx sc = { us, t->id, 0 };
@@ -1309,7 +1366,7 @@ tunnel_refresh(struct us *us, uint32_t id)
 
 	if (c == NULL)
 		return 0;
-	t = c->d->t;
+	us_tunnel_get(c->d, &t);
 	return us_tunnel_set(us, &t, NULL);
 }
 
