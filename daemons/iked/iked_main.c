@@ -3,6 +3,7 @@
  * cairn-iked: the IKEv2 daemon of a Cairn appliance (docs/iked.md).
  *
  *   cairn-iked [--root DIR] [--debug] [--ike-port N] [--natt-port N]
+ *              [--test-lifetime-unit-ms MS]
  *
  * Runs in the foreground, logs to stderr and syslog, connects to the
  * instance's cairn-mgd (reconnecting when it goes away), receives the
@@ -70,8 +71,10 @@ load_schema(const char *dir)
 static void
 usage(void)
 {
-	fprintf(
-	    stderr, "usage: cairn-iked [--root DIR] [--debug] [--ike-port N] [--natt-port N]\n");
+	fprintf(stderr, "usage: cairn-iked [--root DIR] [--debug] [--ike-port N] [--natt-port N]\n"
+	                "                  [--test-lifetime-unit-ms MS]\n"
+	                "  --test-lifetime-unit-ms MS  tests only: a configured lifetime second\n"
+	                "                              lasts MS milliseconds (default 1000)\n");
 }
 
 int
@@ -82,6 +85,7 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'D' },
 		{ "ike-port", required_argument, NULL, 'i' },
 		{ "natt-port", required_argument, NULL, 'n' },
+		{ "test-lifetime-unit-ms", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -95,7 +99,7 @@ main(int argc, char **argv)
 	int c;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "r:Di:n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:Di:n:L:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o.root = optarg;
@@ -109,12 +113,22 @@ main(int argc, char **argv)
 		case 'n':
 			o.natt_port = (uint16_t)strtoul(optarg, NULL, 10);
 			break;
+		case 'L':
+			o.lifetime_unit_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			if (o.lifetime_unit_ms == 0 || o.lifetime_unit_ms > 1000) {
+				fprintf(stderr, "cairn-iked: --test-lifetime-unit-ms: 1..1000\n");
+				return 2;
+			}
+			break;
 		default:
 			usage();
 			return c == 'h' ? 0 : 2;
 		}
 	}
 	log_init("cairn-iked", true);
+	if (o.lifetime_unit_ms)
+		log_info(LOG_MAIN, "tests: a configured lifetime second lasts %u ms",
+		    o.lifetime_unit_ms);
 	ipc_ly_quiet();
 	signal(SIGPIPE, SIG_IGN);
 	errbuf_clear(&err);

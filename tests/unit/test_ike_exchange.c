@@ -1106,6 +1106,44 @@ test_lifetimes(void **state)
 	net_free(p.n);
 }
 
+/* The tests' lifetime unit (cairn-iked --test-lifetime-unit-ms, used by
+ * tests/interop): 180 configured seconds last 1.8 s at 10 ms a second, the
+ * soft lifetime keeping its margin and jitter in that unit. */
+static void
+test_lifetime_unit(void **state)
+{
+	const struct ike_engine_opts o = { .lifetime_unit_ms = 10 };
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .esp_life = 180, .ike_life = 360 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .esp_life = 180, .ike_life = 360 };
+	struct ike_sa_info s0, s1;
+	uint32_t in0, out0, in1, out1;
+	struct pair p;
+
+	(void)state;
+	p.n = net_new();
+	p.a = net_peer(p.n, "A", A_ADDR, 131, &o);
+	p.b = net_peer(p.n, "B", B_ADDR, 132, &o);
+	pair_up(&p, &a, &b); /* 1 s of virtual time */
+	expect_up(&p, 1);
+	child_spis(p.a, &in0, &out0);
+	assert_true(peer_ike_sa(p.a, &s0));
+	/* soft = 1.8 s - 10 % - up to 5 %: between 1.53 and 1.62 s after install */
+	net_advance(p.n, 400); /* about 1.4 s after install */
+	child_spis(p.a, &in1, &out1);
+	assert_int_equal(in0, in1);
+	net_advance(p.n, 400); /* about 1.8 s: rekeyed, never expired */
+	expect_up(&p, 1);
+	child_spis(p.a, &in1, &out1);
+	assert_int_not_equal(in0, in1);
+	assert_int_not_equal(out0, out1);
+	/* the IKE SA (3.6 s) too, and every SA keeps coming back */
+	net_advance(p.n, 3000);
+	expect_up(&p, 1);
+	assert_true(peer_ike_sa(p.a, &s1));
+	assert_true(s1.spi_i != s0.spi_i);
+	net_free(p.n);
+}
+
 /* One dial-up gateway, two peers told apart by IKE-ID (group-ike-id). */
 static void
 test_dialup_two_peers(void **state)
@@ -1801,6 +1839,7 @@ main(void)
 		cmocka_unit_test(test_clear_and_peer_delete),
 		cmocka_unit_test(test_config_change),
 		cmocka_unit_test(test_lifetimes),
+		cmocka_unit_test(test_lifetime_unit),
 		cmocka_unit_test(test_dialup_two_peers),
 		cmocka_unit_test(test_dialup_shared_id),
 		cmocka_unit_test(test_identities_ipv6),
