@@ -65,6 +65,7 @@ ike_engine_new(const struct ike_env *env, const struct ike_engine_opts *opts)
 		DEF(retransmit_tries);
 		DEF(nonce_len);
 		DEF(rekey_margin_pct);
+		DEF(rekey_jitter_pct);
 		DEF(retry_base_s);
 		DEF(retry_max_s);
 		DEF(redundant_grace_s);

@@ -113,7 +113,7 @@ struct ike_engine_opts {
 	uint32_t retransmit_tries;   /* retransmissions before giving up; default 5 */
 	uint32_t nonce_len;          /* our nonces; default 32 */
 	uint32_t rekey_margin_pct;   /* soft lifetime = hard - margin - jitter; default 10 */
-	uint32_t rekey_jitter_pct;   /* default 5 */
+	uint32_t rekey_jitter_pct;   /* default 5 (0 = the default, as for every field) */
 	uint32_t retry_base_s;       /* establish-tunnels immediately back-off; default 5 */
 	uint32_t retry_max_s;        /* default 300 */
 	uint32_t redundant_grace_s;  /* a collision loser its creator left behind; default 30 */

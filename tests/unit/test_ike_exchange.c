@@ -1144,6 +1144,39 @@ test_lifetime_unit(void **state)
 	net_free(p.n);
 }
 
+/* Options given as the daemon gives them (only what it sets, the rest 0)
+ * keep the default rekey jitter: the daemon's soft lifetimes were exactly
+ * hard - 10 %, so two Cairn peers with one lifetime always rekeyed at once. */
+static void
+test_rekey_jitter_default(void **state)
+{
+	const struct ike_engine_opts o = { .ike_port = 500, .natt_port = 4500 };
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .esp_life = 1000, .ike_life = 1000 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .esp_life = 1000, .ike_life = 1000 };
+	struct ike_tunnel_info t;
+	struct ike_sa_info s;
+	unsigned seed, below = 0;
+	struct pair p;
+
+	(void)state;
+	for (seed = 0; seed < 4; seed++) {
+		p.n = net_new();
+		p.a = net_peer(p.n, "A", A_ADDR, 141 + seed, &o);
+		p.b = net_peer(p.n, "B", B_ADDR, 151 + seed, &o);
+		pair_up(&p, &a, &b);
+		expect_up(&p, 1);
+		assert_true(peer_tunnel(p.a, &t));
+		assert_true(peer_ike_sa(p.a, &s));
+		/* hard 1000 s, soft 850..900 s after install (a second ago at most) */
+		assert_true(t.sa[0].soft_in_s <= 900 && t.sa[0].soft_in_s >= 849);
+		assert_true(s.rekey_in_s <= 900 && s.rekey_in_s >= 849);
+		below += t.sa[0].soft_in_s < 899;
+		below += s.rekey_in_s < 899;
+		net_free(p.n);
+	}
+	assert_true(below >= 6);
+}
+
 /* One dial-up gateway, two peers told apart by IKE-ID (group-ike-id). */
 static void
 test_dialup_two_peers(void **state)
@@ -1840,6 +1873,7 @@ main(void)
 		cmocka_unit_test(test_config_change),
 		cmocka_unit_test(test_lifetimes),
 		cmocka_unit_test(test_lifetime_unit),
+		cmocka_unit_test(test_rekey_jitter_default),
 		cmocka_unit_test(test_dialup_two_peers),
 		cmocka_unit_test(test_dialup_shared_id),
 		cmocka_unit_test(test_identities_ipv6),
