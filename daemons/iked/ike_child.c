@@ -9,6 +9,7 @@
  * the old one, and nothing is left twice or orphaned.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -502,9 +503,9 @@ err_event(uint16_t err)
 {
 	switch (err) {
 	case IKE_N_NO_PROPOSAL_CHOSEN:
-		return IKE_EV_NO_PROPOSAL;
+		return IKE_EV_PEER_NO_PROPOSAL;
 	case IKE_N_TS_UNACCEPTABLE:
-		return IKE_EV_TS_UNACCEPTABLE;
+		return IKE_EV_PEER_TS_UNACC;
 	case IKE_N_AUTHENTICATION_FAILED:
 		return IKE_EV_PEER_AUTH_FAILED;
 	default:
@@ -512,24 +513,74 @@ err_event(uint16_t err)
 	}
 }
 
-/* Records an event on every configured tunnel of the SA's gateway. */
-static void
-gw_event(struct ike_sa *sa, enum ike_event ev)
+/* Our own check of an answer failed (accept_answer): the peer chose what we
+ * did not offer. */
+static enum ike_event
+local_event(uint16_t err)
 {
-	struct ike_vpn *v;
-
-	if (!sa->gw || sa->gw->conf.dynamic)
-		return;
-	ike_list_foreach(v, it, &sa->gw->vpns, struct ike_vpn, gw_link)
-	{
-		struct ike_tunnel *t;
-
-		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
-		{
-			t->fail++;
-			ike_tunnel_event(t, ev);
-		}
+	switch (err) {
+	case IKE_N_NO_PROPOSAL_CHOSEN:
+		return IKE_EV_NO_PROPOSAL;
+	case IKE_N_TS_UNACCEPTABLE:
+		return IKE_EV_TS_UNACCEPTABLE;
+	default:
+		return IKE_EV_PEER_ERROR;
 	}
+}
+
+/* "a === b, c" of a list of selectors, for the log. */
+static const char *
+ts_list_str(const struct ike_ts *ts, unsigned n, char *buf, size_t len)
+{
+	char one[128];
+	size_t off = 0;
+	unsigned i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+		    ike_ts_str(&ts[i], one, sizeof(one)));
+
+		if (w < 0 || (size_t)w >= len - off)
+			break;
+		off += (size_t)w;
+	}
+	return n ? buf : "none";
+}
+
+/* Responder: the peer's selectors match no tunnel of the gateway. Said in
+ * the log with what was proposed, and recorded on the gateway's tunnels
+ * (any of them may have been meant). */
+static void
+ts_refused(struct ike_sa *sa, const struct ike_ts *tsi, unsigned ntsi, const struct ike_ts *tsr,
+    unsigned ntsr)
+{
+	char li[512], lr[512];
+
+	if (!sa->gw)
+		return;
+	log_info(LOG_IKE,
+	    "IKE SA %u: gateway %s: the peer's traffic selectors TSi %s, TSr %s match no "
+	    "configured traffic selector: TS_UNACCEPTABLE",
+	    sa->index, sa->gw->conf.name, ts_list_str(tsi, ntsi, li, sizeof(li)),
+	    ts_list_str(tsr, ntsr, lr, sizeof(lr)));
+	if (!sa->gw->conf.dynamic)
+		ike_gw_refused(sa->gw, IKE_EV_TS_UNACCEPTABLE);
+}
+
+/* Responder: none of the peer's ESP proposals is one of the VPN's. */
+static void
+esp_refused(struct ike_sa *sa, struct ike_tunnel *tun, const struct ike_sa_pl *peer,
+    const struct ike_suite *ours, unsigned n)
+{
+	char got[512], conf[512];
+
+	log_info(LOG_IKE,
+	    "IKE SA %u: vpn %s: no proposal chosen: received %s; configured %s: "
+	    "NO_PROPOSAL_CHOSEN",
+	    sa->index, tun->vpn->conf.name, ike_sa_pl_str(peer, IKE_PROTO_ESP, got, sizeof(got)),
+	    ike_suites_str(ours, n, IKE_PROTO_ESP, conf, sizeof(conf)));
+	ike_tunnel_refused(tun, IKE_EV_NO_PROPOSAL);
 }
 
 static int
@@ -643,7 +694,7 @@ ike_child_first_response(
 	               IKE_SEL_IGNORE_DH, ts->local, ts->n_local, ts->remote, ts->n_remote, &c);
 	if (e2) {
 		ike_child_remove(ch, IKE_EV_NONE);
-		ike_tunnel_failed(tun, err_event(e2));
+		ike_tunnel_failed(tun, err ? err_event(err) : local_event(e2));
 		return e2;
 	}
 	set_life(ch, c.ours);
@@ -702,7 +753,9 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 	}
 	if (rc < 0 || !find_match(sa, tsi, ntsi, tsr, ntsr, &m)) {
 		err = IKE_N_TS_UNACCEPTABLE;
-		gw_event(sa, IKE_EV_TS_UNACCEPTABLE);
+		if (rc < 0)
+			ntsi = ntsr = 0;
+		ts_refused(sa, tsi, ntsi, tsr, ntsr);
 		goto refuse;
 	}
 	if (old) {
@@ -733,8 +786,7 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 	        ke ? ke->group : 0, &c) < 0 ||
 	    c.spi_len != 4) {
 		err = IKE_N_NO_PROPOSAL_CHOSEN;
-		ike_tunnel_event(tun, IKE_EV_NO_PROPOSAL);
-		tun->fail++;
+		esp_refused(sa, tun, &sapl, suites, ns);
 		goto refuse;
 	}
 	if (c.s.dh && (!ke || ke->group != c.s.dh)) {
@@ -1024,6 +1076,7 @@ ike_child_on_response(
 	size_t nrl, gl = 0;
 	unsigned n, nl, nrr, i;
 	bool rekey = t->kind == T_CHILD_REKEY;
+	const bool peer_err = err != 0; /* an error notify, not our check of the answer */
 
 	if (!ch || !tun) {
 		ike_child_task_abort(sa, t);
@@ -1078,8 +1131,9 @@ ike_child_on_response(
 		ike_child_remove(ch, IKE_EV_NONE);
 		if (!rekey) {
 			t->tun = NULL;
-			ike_tunnel_failed(
-			    tun, err == IKE_N_TEMPORARY_FAILURE ? IKE_EV_NONE : err_event(err));
+			ike_tunnel_failed(tun, err == IKE_N_TEMPORARY_FAILURE ? IKE_EV_NONE
+			                       : peer_err                     ? err_event(err)
+			                                                      : local_event(err));
 		} else if (old) {
 			old->rekey_own = NULL;
 			if (err == IKE_N_CHILD_SA_NOT_FOUND) {

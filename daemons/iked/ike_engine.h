@@ -64,8 +64,8 @@ enum ike_event {
 	IKE_EV_AUTH_FAILED,       /* the peer failed our authentication check */
 	IKE_EV_PEER_AUTH_FAILED,  /* the peer refused our authentication */
 	IKE_EV_ID_MISMATCH,       /* the peer's IKE-ID did not match */
-	IKE_EV_NO_PROPOSAL,       /* no proposal chosen */
-	IKE_EV_TS_UNACCEPTABLE,   /* traffic selectors unacceptable */
+	IKE_EV_NO_PROPOSAL,       /* we chose none of the peer's proposals */
+	IKE_EV_TS_UNACCEPTABLE,   /* the peer's selectors match none of ours */
 	IKE_EV_CHILD_LIFETIME,    /* IPSec SA hard lifetime expired */
 	IKE_EV_IKE_LIFETIME,      /* IKE SA hard lifetime expired */
 	IKE_EV_NO_RESPONSE,       /* no response from peer, negotiation failed */
@@ -76,6 +76,8 @@ enum ike_event {
 	IKE_EV_PEER_ERROR,        /* the peer answered with another error */
 	IKE_EV_DP_ERROR,          /* the dataplane refused an SA */
 	IKE_EV_REDISTRIBUTED,     /* moved to another SPU by request */
+	IKE_EV_PEER_NO_PROPOSAL,  /* NO_PROPOSAL_CHOSEN received from the peer */
+	IKE_EV_PEER_TS_UNACC,     /* TS_UNACCEPTABLE received from the peer */
 	IKE_EV_MAX
 };
 

@@ -829,7 +829,10 @@ test_ts_narrowing(void **state)
 	net_free(p.n);
 }
 
-/* Selectors with nothing in common: TS_UNACCEPTABLE, the IKE SA stays. */
+/* Selectors with nothing in common: TS_UNACCEPTABLE, the IKE SA stays. The
+ * initiator says it received the error, the responder that it refused the
+ * peer's selectors, and the responder's inactive tunnel shows that as its
+ * reason (it showed "waiting for the peer": tests/interop, mismatch-ts-resp). */
 static void
 test_ts_unacceptable(void **state)
 {
@@ -850,10 +853,14 @@ test_ts_unacceptable(void **state)
 	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
 	assert_int_equal(dp_mock_sa_count(p.b->dp), 0);
 	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
-	assert_int_equal(t.events[0].ev, IKE_EV_TS_UNACCEPTABLE);
-	assert_int_equal(t.down_reason, IKE_EV_TS_UNACCEPTABLE);
+	assert_int_equal(t.events[0].ev, IKE_EV_PEER_TS_UNACC);
+	assert_int_equal(t.down_reason, IKE_EV_PEER_TS_UNACC);
 	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
 	assert_int_equal(t.events[0].ev, IKE_EV_TS_UNACCEPTABLE);
+	assert_int_equal(t.down_reason, IKE_EV_TS_UNACCEPTABLE);
+	assert_false(t.up);
+	assert_string_equal(ike_event_str(IKE_EV_PEER_TS_UNACC),
+	    "Negotiation failed with error code TS_UNACCEPTABLE received from peer");
 	net_free(p.n);
 }
 
@@ -910,7 +917,10 @@ test_psk_mismatch(void **state)
 	net_free(p.n);
 }
 
-/* No common IKE proposal; then no common ESP proposal. */
+/* No common IKE proposal; then no common ESP proposal. Both sides record
+ * why, the responder too (it recorded nothing for IKE_SA_INIT and showed
+ * "waiting for the peer" for the CHILD SA: tests/interop,
+ * mismatch-ike-proposal-resp and mismatch-esp-proposal-resp). */
 static void
 test_no_proposal(void **state)
 {
@@ -925,7 +935,13 @@ test_no_proposal(void **state)
 	assert_int_equal(peer_ike_all(p.a), 0);
 	assert_int_equal(peer_ike_all(p.b), 0);
 	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_PEER_NO_PROPOSAL);
+	assert_int_equal(t.down_reason, IKE_EV_PEER_NO_PROPOSAL);
+	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
 	assert_int_equal(t.events[0].ev, IKE_EV_NO_PROPOSAL);
+	assert_int_equal(t.down_reason, IKE_EV_NO_PROPOSAL);
+	assert_string_equal(ike_event_str(IKE_EV_PEER_NO_PROPOSAL),
+	    "Negotiation failed with error code NO_PROPOSAL_CHOSEN received from peer");
 	net_free(p.n);
 
 	a.ike_enc = b.ike_enc = IKE_CE_AES256_GCM;
@@ -940,9 +956,11 @@ test_no_proposal(void **state)
 	assert_int_equal(peer_tunnels_up(p.a), 0);
 	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
 	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
-	assert_int_equal(t.events[0].ev, IKE_EV_NO_PROPOSAL);
+	assert_int_equal(t.events[0].ev, IKE_EV_PEER_NO_PROPOSAL);
+	assert_int_equal(t.down_reason, IKE_EV_PEER_NO_PROPOSAL);
 	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
 	assert_int_equal(t.events[0].ev, IKE_EV_NO_PROPOSAL);
+	assert_int_equal(t.down_reason, IKE_EV_NO_PROPOSAL);
 	net_free(p.n);
 }
 

@@ -466,6 +466,36 @@ test_identities(void **state)
 	assert_int_equal(x.type, IKE_ID_KEY_ID);
 }
 
+/* The peer's proposals as the log prints them when none was chosen. */
+static void
+test_proposal_text(void **state)
+{
+	struct ike_sa_pl p;
+	char buf[256];
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.n = 2;
+	p.prop[0] = (struct ike_prop_pl){ .num = 1,
+		.proto = IKE_PROTO_IKE,
+		.n_xf = 5,
+		.xf = { { IKE_XF_ENCR, IKE_ENCR_AES_CBC, 256, false },
+		    { IKE_XF_PRF, IKE_PRF_HMAC_SHA2_256, 0, false },
+		    { IKE_XF_INTEG, IKE_INTEG_HMAC_SHA2_256_128, 0, false },
+		    { IKE_XF_DH, 14, 0, false }, { IKE_XF_DH, 19, 0, false } } };
+	p.prop[1] = (struct ike_prop_pl){ .num = 2,
+		.proto = IKE_PROTO_IKE,
+		.n_xf = 3,
+		.xf = { { IKE_XF_ENCR, 28, 0, false }, { IKE_XF_PRF, 2, 0, false },
+		    { IKE_XF_DH, 31, 0, false } } };
+	assert_string_equal(ike_sa_pl_str(&p, IKE_PROTO_IKE, buf, sizeof(buf)),
+	    "#1 aes-cbc-256/hmac-sha256-128/prf-hmac-sha256/dh14,dh19; #2 encr28/prf2/dh31");
+	assert_string_equal(ike_sa_pl_str(&p, IKE_PROTO_ESP, buf, sizeof(buf)), "none");
+	/* truncated, still a string */
+	ike_sa_pl_str(&p, IKE_PROTO_IKE, buf, 12);
+	assert_true(strlen(buf) < 12);
+}
+
 static void
 test_encoder_overflow(void **state)
 {
@@ -497,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_esp_selection),
 		cmocka_unit_test(test_traffic_selectors),
 		cmocka_unit_test(test_identities),
+		cmocka_unit_test(test_proposal_text),
 		cmocka_unit_test(test_encoder_overflow),
 	};
 
