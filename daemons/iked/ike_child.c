@@ -291,7 +291,7 @@ arm_lifetimes(struct ike_child *ch)
 
 	if (!ch->life_s)
 		ch->life_s = 3600;
-	ch->hard_ms = now + (uint64_t)ch->life_s * e->o.lifetime_unit_ms;
+	ch->hard_ms = now + (uint64_t)ch->life_s * 1000;
 	ch->soft_ms = now + ike_soft_ms(e, ch->life_s);
 	ike_arm(e, &ch->t_hard, ch->hard_ms);
 	if (vpn_of(ch)->establish != IKE_EST_RESPONDER_ONLY_NO_REKEY)

@@ -110,20 +110,21 @@ struct ike_env {
 };
 
 struct ike_engine_opts {
-	uint32_t retransmit_base_ms; /* first retransmission after; default 2000 */
-	uint32_t retransmit_max_ms;  /* back-off cap; default 16000 */
-	uint32_t retransmit_tries;   /* retransmissions before giving up; default 5 */
-	uint32_t nonce_len;          /* our nonces; default 32 */
-	uint32_t rekey_margin_pct;   /* soft lifetime = hard - margin - jitter; default 10 */
-	uint32_t rekey_jitter_pct;   /* default 5 (0 = the default, as for every field) */
-	uint32_t retry_base_s;       /* establish-tunnels immediately back-off; default 5 */
-	uint32_t retry_max_s;        /* default 300 */
-	uint32_t redundant_grace_s;  /* a collision loser its creator left behind; default 30 */
-	/* Tests only (cairn-iked --test-lifetime-unit-ms): how long one
-	 * configured lifetime second lasts, so that lifetimes the schema
-	 * bounds at 180 s expire within a test run; default 1000. */
-	uint32_t lifetime_unit_ms;
+	uint32_t retransmit_base_ms;  /* first retransmission after; default 2000 */
+	uint32_t retransmit_max_ms;   /* back-off cap; default 16000 */
+	uint32_t retransmit_tries;    /* retransmissions before giving up; default 5 */
+	uint32_t nonce_len;           /* our nonces; default 32 */
+	uint32_t rekey_margin_pct;    /* soft lifetime = hard - margin - jitter; default 10 */
+	uint32_t rekey_jitter_pct;    /* default 5 (0 = the default, as for every field) */
+	uint32_t retry_base_s;        /* establish-tunnels immediately back-off; default 5 */
+	uint32_t retry_max_s;         /* default 300 */
+	uint32_t redundant_grace_s;   /* a collision loser its creator left behind; default 30 */
 	uint16_t ike_port, natt_port; /* default 500 and 4500 */
+	/* Tests only (cairn-iked --test-rekey-unit-ms): soft lifetimes (rekeys)
+	 * count a configured second as this many ms, so that rekeys happen
+	 * within a test run (the schema bounds lifetimes at 180 s); hard
+	 * lifetimes stay in real seconds. Default 1000. */
+	uint32_t rekey_unit_ms;
 };
 
 /* NULL and errno on failure; opts NULL = defaults. env is copied. */

@@ -180,7 +180,7 @@ lifetimes_arm(struct ike_sa *sa)
 	if (!sa->lifetime_s)
 		sa->lifetime_s = 28800;
 	sa->rekey_ms = now + ike_soft_ms(e, sa->lifetime_s);
-	sa->expire_ms = now + (uint64_t)sa->lifetime_s * e->o.lifetime_unit_ms;
+	sa->expire_ms = now + (uint64_t)sa->lifetime_s * 1000;
 	ike_arm(e, &sa->t_rekey, sa->rekey_ms);
 	ike_arm(e, &sa->t_expire, sa->expire_ms);
 }

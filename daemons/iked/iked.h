@@ -165,9 +165,10 @@ struct iked_opts {
 	bool test_no_sockets; /* tests: no UDP sockets (datagrams are counted and dropped) */
 	uint16_t ike_port;    /* 0 = 500 */
 	uint16_t natt_port;   /* 0 = 4500 */
-	/* tests (--test-lifetime-unit-ms): one configured lifetime second, in
-	 * ms (0 = 1000); tests/interop rekeys within seconds with it */
-	uint32_t lifetime_unit_ms;
+	/* tests (--test-rekey-unit-ms): soft lifetimes count a configured
+	 * second as this many ms (0 = 1000); tests/interop rekeys within
+	 * seconds with it, hard lifetimes are not scaled */
+	uint32_t rekey_unit_ms;
 	/* tests: where the engine's datagrams go instead of sockets */
 	int (*test_send)(void *ctx, const struct ike_dgram *d);
 	void *test_ctx;

@@ -3,7 +3,7 @@
  * cairn-iked: the IKEv2 daemon of a Cairn appliance (docs/iked.md).
  *
  *   cairn-iked [--root DIR] [--debug] [--ike-port N] [--natt-port N]
- *              [--test-lifetime-unit-ms MS]
+ *              [--test-rekey-unit-ms MS]
  *
  * Runs in the foreground, logs to stderr and syslog, connects to the
  * instance's cairn-mgd (reconnecting when it goes away), receives the
@@ -72,9 +72,10 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: cairn-iked [--root DIR] [--debug] [--ike-port N] [--natt-port N]\n"
-	                "                  [--test-lifetime-unit-ms MS]\n"
-	                "  --test-lifetime-unit-ms MS  tests only: a configured lifetime second\n"
-	                "                              lasts MS milliseconds (default 1000)\n");
+	                "                  [--test-rekey-unit-ms MS]\n"
+	                "  --test-rekey-unit-ms MS  tests only: soft lifetimes (rekeys) count a\n"
+	                "                           configured second as MS ms (default 1000);\n"
+	                "                           hard lifetimes are not scaled\n");
 }
 
 int
@@ -85,7 +86,7 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'D' },
 		{ "ike-port", required_argument, NULL, 'i' },
 		{ "natt-port", required_argument, NULL, 'n' },
-		{ "test-lifetime-unit-ms", required_argument, NULL, 'L' },
+		{ "test-rekey-unit-ms", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -114,9 +115,9 @@ main(int argc, char **argv)
 			o.natt_port = (uint16_t)strtoul(optarg, NULL, 10);
 			break;
 		case 'L':
-			o.lifetime_unit_ms = (uint32_t)strtoul(optarg, NULL, 10);
-			if (o.lifetime_unit_ms == 0 || o.lifetime_unit_ms > 1000) {
-				fprintf(stderr, "cairn-iked: --test-lifetime-unit-ms: 1..1000\n");
+			o.rekey_unit_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			if (o.rekey_unit_ms == 0 || o.rekey_unit_ms > 1000) {
+				fprintf(stderr, "cairn-iked: --test-rekey-unit-ms: 1..1000\n");
 				return 2;
 			}
 			break;
@@ -126,9 +127,9 @@ main(int argc, char **argv)
 		}
 	}
 	log_init("cairn-iked", true);
-	if (o.lifetime_unit_ms)
-		log_info(LOG_MAIN, "tests: a configured lifetime second lasts %u ms",
-		    o.lifetime_unit_ms);
+	if (o.rekey_unit_ms)
+		log_info(LOG_MAIN, "tests: soft lifetimes count a configured second as %u ms",
+		    o.rekey_unit_ms);
 	ipc_ly_quiet();
 	signal(SIGPIPE, SIG_IGN);
 	errbuf_clear(&err);

@@ -1124,16 +1124,18 @@ test_lifetimes(void **state)
 	net_free(p.n);
 }
 
-/* The tests' lifetime unit (cairn-iked --test-lifetime-unit-ms, used by
- * tests/interop): 180 configured seconds last 1.8 s at 10 ms a second, the
- * soft lifetime keeping its margin and jitter in that unit. */
+/* The tests' rekey unit (cairn-iked --test-rekey-unit-ms, used by
+ * tests/interop): a soft lifetime counts 180 configured seconds as 1.8 s at
+ * 10 ms a second (margin and jitter in that unit); the hard lifetime stays
+ * 180 s. */
 static void
-test_lifetime_unit(void **state)
+test_rekey_unit(void **state)
 {
-	const struct ike_engine_opts o = { .lifetime_unit_ms = 10 };
+	const struct ike_engine_opts o = { .rekey_unit_ms = 10 };
 	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .esp_life = 180, .ike_life = 360 };
 	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .esp_life = 180, .ike_life = 360 };
 	struct ike_sa_info s0, s1;
+	struct ike_tunnel_info t;
 	uint32_t in0, out0, in1, out1;
 	struct pair p;
 
@@ -1145,20 +1147,28 @@ test_lifetime_unit(void **state)
 	expect_up(&p, 1);
 	child_spis(p.a, &in0, &out0);
 	assert_true(peer_ike_sa(p.a, &s0));
+	assert_true(peer_tunnel(p.a, &t));
+	assert_true(t.sa[0].hard_in_s > 170); /* the hard lifetime is not scaled */
+	assert_true(t.sa[0].soft_in_s <= 2);
 	/* soft = 1.8 s - 10 % - up to 5 %: between 1.53 and 1.62 s after install */
 	net_advance(p.n, 400); /* about 1.4 s after install */
 	child_spis(p.a, &in1, &out1);
 	assert_int_equal(in0, in1);
-	net_advance(p.n, 400); /* about 1.8 s: rekeyed, never expired */
+	net_advance(p.n, 400); /* about 1.8 s: rekeyed */
 	expect_up(&p, 1);
 	child_spis(p.a, &in1, &out1);
 	assert_int_not_equal(in0, in1);
 	assert_int_not_equal(out0, out1);
-	/* the IKE SA (3.6 s) too, and every SA keeps coming back */
+	/* the IKE SA (3.6 s) too; 200 s later (past every hard lifetime) one
+	 * IKE SA and one CHILD SA pair, rekeyed all along */
 	net_advance(p.n, 3000);
 	expect_up(&p, 1);
 	assert_true(peer_ike_sa(p.a, &s1));
 	assert_true(s1.spi_i != s0.spi_i);
+	net_advance(p.n, 200 * 1000);
+	expect_up(&p, 1);
+	assert_true(peer_tunnel(p.a, &t));
+	assert_int_equal(t.n_events ? t.down_reason : IKE_EV_NONE, IKE_EV_NONE);
 	net_free(p.n);
 }
 
@@ -1890,7 +1900,7 @@ main(void)
 		cmocka_unit_test(test_clear_and_peer_delete),
 		cmocka_unit_test(test_config_change),
 		cmocka_unit_test(test_lifetimes),
-		cmocka_unit_test(test_lifetime_unit),
+		cmocka_unit_test(test_rekey_unit),
 		cmocka_unit_test(test_rekey_jitter_default),
 		cmocka_unit_test(test_dialup_two_peers),
 		cmocka_unit_test(test_dialup_shared_id),
