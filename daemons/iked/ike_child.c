@@ -1205,6 +1205,45 @@ ike_child_on_response(
 	return RSP_DONE;
 }
 
+/*
+ * 2.8.1 in the other order: our rekey of old completed (our new SA own is
+ * up, the old one kept for install-interval) when the peer's request to
+ * rekey the same old SA arrived; we answered it with peer. Two new SAs, as
+ * when the requests cross: the one holding the lowest nonce is redundant
+ * and its creator deletes it, the survivor's creator deletes the old one.
+ */
+static void
+late_collision(struct ike_child *old, struct ike_child *own, struct ike_child *peer)
+{
+	struct ike_engine *e = old->sa->e;
+
+	if (ike_nkey_cmp(&own->nkey, &peer->nkey) < 0) {
+		log_info(LOG_IKE,
+		    "tunnel %u: CHILD SA rekey collision lost (after our rekey): ours %08x "
+		    "deleted, the peer's %08x kept",
+		    old->tun ? old->tun->id : 0, own->spi_in, peer->spi_in);
+		/* the peer deletes old; its DELETE installs peer's outbound SA
+		 * (ike_child_peer_deleted) */
+		old->rekey_own = NULL;
+		own->rekey_of = NULL;
+		ike_disarm(e, &own->t_out);
+		own->redundant = true;
+		ike_info_delete_child(own, IKE_EV_NONE); /* leaves after our answer */
+	} else {
+		log_info(LOG_IKE,
+		    "tunnel %u: CHILD SA rekey collision won (after our rekey): ours %08x kept, "
+		    "the peer's %08x redundant",
+		    old->tun ? old->tun->id : 0, own->spi_in, peer->spi_in);
+		/* own's install-interval timer retires old as usual; the peer
+		 * deletes its own, or we do after the grace period */
+		old->rekey_peer = NULL;
+		peer->rekey_of = NULL;
+		peer->redundant = true;
+		ike_disarm(e, &peer->t_out);
+		ike_arm_in(e, &peer->t_grace, (uint64_t)e->o.redundant_grace_s * 1000);
+	}
+}
+
 void
 ike_child_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc)
 {
@@ -1265,11 +1304,15 @@ ike_child_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_en
 	if (!ch)
 		return;
 	if (old) {
+		struct ike_child *own = old->rekey_own;
+
 		ch->rekey_of = old;
 		old->rekey_peer = ch;
 		ike_tunnel_event(ch->tun, IKE_EV_CHILD_REKEYED);
 		/* Fallback should the old one's DELETE never come. */
 		ike_arm_in(e, &ch->t_out, (uint64_t)e->o.redundant_grace_s * 1000);
+		if (own && own->st == CH_UP && !own->redundant)
+			late_collision(old, own, ch);
 	} else {
 		ike_tunnel_event(ch->tun, IKE_EV_CHILD_UP);
 		ike_tunnel_dedup(ch->tun);

@@ -219,7 +219,9 @@ struct ike_sa {
 	/* messages (RFC 7296 2.1-2.3, window size one) */
 	uint32_t next_msgid;
 	uint32_t peer_msgid;
-	struct ike_task *req; /* outstanding request; its packet is req->pkt */
+	struct ike_task *req;     /* outstanding request; its packet is req->pkt */
+	struct ike_sa *kick_next; /* e->kick_list */
+	bool kick_deferred;
 	struct ike_task *cur; /* the request whose response is being handled */
 	uint32_t req_msgid;
 	uint32_t req_tries;
@@ -266,6 +268,10 @@ struct ike_engine {
 	uint64_t cookie_rotated_ms;
 	int depth;
 	struct ike_engine_stats st;
+	/* tx holds a response being built (ike_xchg.c on_request): requests a
+	 * handler starts wait on kick_list until it has been sent */
+	bool tx_busy;
+	struct ike_sa *kick_list;
 	uint8_t tx[IKE_MSG_MAX];
 	uint8_t rx[IKE_MSG_MAX];
 };

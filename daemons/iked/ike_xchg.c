@@ -200,6 +200,16 @@ ike_xchg_kick(struct ike_sa *sa)
 {
 	struct ike_engine *e = sa->e;
 
+	if (e->tx_busy) {
+		/* A response is being built in e->tx: this SA's requests leave
+		 * after it (resp_sent), or the request would overwrite it. */
+		if (!sa->kick_deferred) {
+			sa->kick_deferred = true;
+			sa->kick_next = e->kick_list;
+			e->kick_list = sa;
+		}
+		return;
+	}
 	while (!sa->req && sa->st != SA_DEAD && !ike_list_empty(&sa->tasks)) {
 		struct ike_task *t = ike_container_of(sa->tasks.next, struct ike_task, link);
 		uint32_t msgid = t->kind == T_INIT ? 0 : sa->next_msgid;
@@ -447,6 +457,22 @@ request_allowed(const struct ike_sa *sa, uint8_t exch, uint32_t msgid)
 	}
 }
 
+/* The response of on_request has left (or was abandoned): the requests its
+ * handlers started go out now. SAs are reaped only between engine calls. */
+static void
+resp_sent(struct ike_engine *e)
+{
+	e->tx_busy = false;
+	while (e->kick_list) {
+		struct ike_sa *s = e->kick_list;
+
+		e->kick_list = s->kick_next;
+		s->kick_next = NULL;
+		s->kick_deferred = false;
+		ike_xchg_kick(s);
+	}
+}
+
 static void
 on_request(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_t len,
     const struct ike_dgram *d)
@@ -468,6 +494,7 @@ on_request(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_
 		return;
 	ike_sa_note_rx(sa, d, true);
 	ike_xchg_begin(sa, &enc, h->exchange, true, h->msgid, &sk_off);
+	e->tx_busy = true;
 	if (pl.unknown_critical) {
 		/* RFC 7296 3.2: reject the message naming the payload type. */
 		ike_enc_notify(
@@ -488,23 +515,27 @@ on_request(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_
 		}
 	}
 	/* The handlers may have killed the SA: its keys stay until the reap. */
-	if (ike_xchg_seal(sa, &enc, sk_off, &out_len) < 0)
+	if (ike_xchg_seal(sa, &enc, sk_off, &out_len) < 0) {
+		resp_sent(e);
 		return;
+	}
 	sa->out_pkts++;
 	sa->out_bytes += out_len;
 	ike_send(e, &d->local, &d->remote, IKE_DGRAM_IKE, e->tx, out_len);
 	sa->peer_msgid = h->msgid + 1;
-	if (sa->st == SA_DEAD)
-		return;
-	copy = realloc(sa->resp, out_len);
-	if (copy) {
-		memcpy(copy, e->tx, out_len);
-		sa->resp = copy;
-		sa->resp_len = out_len;
-		sa->resp_msgid = h->msgid;
-		sa->have_resp = true;
+	if (sa->st != SA_DEAD) {
+		copy = realloc(sa->resp, out_len);
+		if (copy) {
+			memcpy(copy, e->tx, out_len);
+			sa->resp = copy;
+			sa->resp_len = out_len;
+			sa->resp_msgid = h->msgid;
+			sa->have_resp = true;
+		}
 	}
-	ike_xchg_kick(sa);
+	resp_sent(e);
+	if (sa->st != SA_DEAD)
+		ike_xchg_kick(sa);
 }
 
 void

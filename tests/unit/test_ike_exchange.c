@@ -572,6 +572,71 @@ test_child_rekey_collision(void **state)
 	assert_true(b_won > 0);
 }
 
+static enum net_verdict
+hold_b_requests(void *ctx, const struct net_pkt *k)
+{
+	const bool *hold = ctx;
+
+	return *hold && k->from == 1 && k->exchange == IKE_X_CREATE_CHILD_SA && !k->response
+	           ? NET_HOLD
+	           : NET_DELIVER;
+}
+
+/* The same collision in the other order (found against strongSwan, whose
+ * retransmission came after ours): A's rekey exchange completes first, and
+ * B's request for the same old SA reaches A while A still keeps the old
+ * one (install-interval, 1 s by default). A must still resolve it by the
+ * nonces: it answered B and then kept both new SAs, and a strongSwan peer
+ * that won waits for A to delete its redundant one, so two pairs stayed. */
+static void
+test_child_rekey_collision_late(void **state)
+{
+	uint64_t seed;
+	unsigned a_won = 0, b_won = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 12; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+			.install_interval = 1,
+			.keep_install_interval = true };
+		struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+			.install_interval = 1,
+			.keep_install_interval = true };
+		uint32_t in0, out0, in1, out1;
+		struct ike_tunnel_info t;
+		bool hold = false;
+
+		pair_new(&p, seed * 11, seed * 17 + 3);
+		p.n->filter = hold_b_requests;
+		p.n->filter_ctx = &hold;
+		pair_up(&p, &a, &b);
+		expect_up(&p, 1);
+		child_spis(p.a, &in0, &out0);
+		hold = true;
+		assert_int_equal(ike_engine_rekey_child(p.b->e, tunnel_id(p.b)), 0);
+		assert_int_equal(ike_engine_rekey_child(p.a->e, tunnel_id(p.a)), 0);
+		net_advance(p.n, 100); /* A's exchange is done, B's request held */
+		hold = false;
+		net_release(p.n);
+		net_advance(p.n, 3000); /* well before any 30 s grace */
+		expect_up(&p, 1);
+		child_spis(p.a, &in1, &out1);
+		assert_int_not_equal(in1, in0);
+		assert_null(dp_mock_sa_find(p.a->dp, in0, DP_DIR_IN));
+		assert_true(peer_tunnel(p.a, &t));
+		if (t.sa[0].initiator)
+			a_won++;
+		else
+			b_won++;
+		net_advance(p.n, 60000);
+		expect_up(&p, 1);
+		net_free(p.n);
+	}
+	assert_true(a_won > 0);
+	assert_true(b_won > 0);
+}
+
 /* Both sides rekey the IKE SA at once (RFC 7296 2.8.2). */
 static void
 test_ike_rekey_collision(void **state)
@@ -1887,6 +1952,7 @@ main(void)
 		cmocka_unit_test(test_child_rekey_install_interval),
 		cmocka_unit_test(test_ike_rekey),
 		cmocka_unit_test(test_child_rekey_collision),
+		cmocka_unit_test(test_child_rekey_collision_late),
 		cmocka_unit_test(test_ike_rekey_collision),
 		cmocka_unit_test(test_child_vs_ike_rekey),
 		cmocka_unit_test(test_dpd),
