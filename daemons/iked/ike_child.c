@@ -1173,11 +1173,13 @@ ike_child_on_response(
 		}
 	} else if (p && ike_nkey_cmp(&ch->nkey, &p->nkey) < 0) {
 		/* 2.8.1: ours holds the lowest nonce: we close it; the peer's
-		 * survives and the peer deletes the old one. */
+		 * survives and the peer deletes the old one. Our outbound SA
+		 * moves to the peer's when that DELETE comes (as for any rekey we
+		 * answered, ike_child_peer_deleted): the peer may not have our
+		 * answer yet, and sends nothing on its new SA before it has. */
 		log_info(LOG_IKE, "tunnel %u: CHILD SA rekey collision lost", tun->id);
 		old->rekey_own = NULL;
 		ch->rekey_of = NULL;
-		ike_child_install_out(p);
 		ch->redundant = true;
 		ike_info_delete_child(ch, IKE_EV_NONE);
 	} else {

@@ -637,6 +637,84 @@ test_child_rekey_collision_late(void **state)
 	assert_true(b_won > 0);
 }
 
+static enum net_verdict
+hold_a_responses(void *ctx, const struct net_pkt *k)
+{
+	const bool *hold = ctx;
+
+	return *hold && k->from == 0 && k->exchange == IKE_X_CREATE_CHILD_SA && k->response
+	           ? NET_HOLD
+	           : NET_DELIVER;
+}
+
+/* Outbound SAs of a peer's mock dataplane: how many, and the first SPI. */
+static unsigned
+out_sas(const struct peer *p, uint32_t *spi)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < dp_mock_sa_count(p->dp); i++) {
+		const struct dp_sa *s = dp_mock_sa_at(p->dp, i);
+
+		if (s->dir == DP_DIR_OUT && n++ == 0)
+			*spi = s->spi;
+	}
+	return n;
+}
+
+/* Crossed CHILD rekey collision that A loses while its answer to B's
+ * request is late (found against strongSwan with that answer held): A's
+ * outbound SA stays on the old one until B, the winner, has its keys and
+ * deletes the old SA. A moved at once to B's new SA, which B could not
+ * decrypt before our answer came: every packet in between was lost. */
+static void
+test_child_rekey_collision_lost_waits(void **state)
+{
+	uint64_t seed;
+	unsigned a_lost = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 12; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+		struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+		uint32_t in0, out0, spi = 0;
+		struct ike_tunnel_info t;
+		bool hold = false, old_out;
+		unsigned n_out;
+
+		pair_new(&p, seed * 19, seed * 23 + 5);
+		p.n->filter = hold_a_responses;
+		p.n->filter_ctx = &hold;
+		pair_up(&p, &a, &b);
+		expect_up(&p, 1);
+		child_spis(p.a, &in0, &out0);
+		hold = true;
+		assert_int_equal(ike_engine_rekey_child(p.a->e, tunnel_id(p.a)), 0);
+		assert_int_equal(ike_engine_rekey_child(p.b->e, tunnel_id(p.b)), 0);
+		net_advance(p.n, 300); /* A has B's answer; B waits for A's */
+		n_out = out_sas(p.a, &spi);
+		old_out = dp_mock_sa_find(p.a->dp, out0, DP_DIR_OUT) != NULL;
+		hold = false;
+		net_release(p.n);
+		net_advance(p.n, 3000);
+		expect_up(&p, 1);
+		assert_int_equal(out_sas(p.a, &spi), 1);
+		assert_true(peer_tunnel(p.a, &t));
+		if (!t.sa[0].initiator) {
+			/* A lost: until B's DELETE it sent on the old SA only */
+			a_lost++;
+			assert_int_equal(n_out, 1);
+			assert_true(old_out);
+		}
+		net_advance(p.n, 60000);
+		expect_up(&p, 1);
+		net_free(p.n);
+	}
+	assert_true(a_lost > 0);
+}
+
 /* Both sides rekey the IKE SA at once (RFC 7296 2.8.2). */
 static void
 test_ike_rekey_collision(void **state)
@@ -1953,6 +2031,7 @@ main(void)
 		cmocka_unit_test(test_ike_rekey),
 		cmocka_unit_test(test_child_rekey_collision),
 		cmocka_unit_test(test_child_rekey_collision_late),
+		cmocka_unit_test(test_child_rekey_collision_lost_waits),
 		cmocka_unit_test(test_ike_rekey_collision),
 		cmocka_unit_test(test_child_vs_ike_rekey),
 		cmocka_unit_test(test_dpd),
