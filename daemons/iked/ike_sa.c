@@ -568,8 +568,17 @@ grace_fire(struct ike_timer *tm, void *arg)
 	if (sa->st != SA_UP && sa->st != SA_REKEYED)
 		return;
 	if (sa->redundant) {
-		/* A loser its creator did not delete: we do. */
+		/* A loser its creator did not delete: we do. The creator may
+		 * never have completed it (strongSwan drops its own rekey when
+		 * our DELETE of the old SA arrives before our answer) and then
+		 * cannot answer a DELETE on it: one DELETE goes out, and the SA
+		 * is forgotten at once rather than retransmitted for a minute. */
+		log_info(LOG_IKE,
+		    "IKE SA %u: redundant after a rekey collision, its creator did "
+		    "not delete it: deleted",
+		    sa->index);
 		ike_sa_delete(sa, IKE_EV_NONE);
+		ike_sa_kill(sa, IKE_EV_NONE);
 		return;
 	}
 	if (sa->rekey_peer && sa->rekey_peer->st == SA_UP && !sa->rekey_peer->redundant) {
@@ -847,6 +856,9 @@ ike_sa_rekey_on_response(
 			log_info(LOG_IKE, "IKE SA %u: rekey collision lost, deleting SA %u",
 			    sa->index, n->index);
 			ike_sa_delete(n, IKE_EV_NONE);
+			/* The winner deletes the old SA; should its DELETE never
+			 * come, we move to its SA ourselves (grace_fire). */
+			ike_arm_in(e, &sa->t_grace, (uint64_t)e->o.redundant_grace_s * 1000);
 			return RSP_DONE;
 		}
 		p->redundant = true;

@@ -765,6 +765,115 @@ test_ike_rekey_collision(void **state)
 	assert_true(b_won > 0);
 }
 
+/* 1: B's INFORMATIONAL requests are lost; 2: everything B sends */
+static enum net_verdict
+drop_from_b_when(void *ctx, const struct net_pkt *k)
+{
+	const int *drop = ctx;
+
+	if (k->from != 1 || *drop == 0)
+		return NET_DELIVER;
+	if (*drop == 1)
+		return k->exchange == IKE_X_INFORMATIONAL && !k->response ? NET_DROP : NET_DELIVER;
+	return NET_DROP;
+}
+
+struct sa_list {
+	unsigned n, up;
+	struct ike_sa_info sa[8];
+};
+
+static int
+collect_sa(void *ctx, const struct ike_sa_info *i)
+{
+	struct sa_list *l = ctx;
+
+	if (l->n < 8)
+		l->sa[l->n++] = *i;
+	l->up += i->up;
+	return 0;
+}
+
+static struct sa_list
+sa_list(const struct peer *p)
+{
+	struct sa_list l;
+
+	memset(&l, 0, sizeof(l));
+	ike_engine_foreach_ike_sa(p->e, collect_sa, &l);
+	return l;
+}
+
+/* An IKE rekey collision whose loser's creator never deletes it, or whose
+ * winner's DELETE of the old SA never comes (found against strongSwan: it
+ * drops its own rekey when our DELETE of the old SA arrives before our
+ * answer, and never deletes the SA we made for it). B's INFORMATIONAL
+ * requests are lost from the collision on, then B is silent. After the
+ * grace period A has exactly one IKE SA up, carrying the CHILD SA: a
+ * redundant SA of B's is sent one DELETE and forgotten (it stayed listed
+ * for a minute of retransmissions and outlived its gateway's deletion),
+ * and when B won A moves over from the old SA itself (it kept both up). */
+static void
+test_ike_rekey_collision_unfinished(void **state)
+{
+	uint64_t seed;
+	unsigned a_won = 0, b_won = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 12; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+		struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+		struct ike_sa_info sa, sb;
+		struct ike_tunnel_info t;
+		struct sa_list l;
+		uint64_t spi0;
+		int drop = 0;
+		unsigned i;
+
+		pair_new(&p, seed * 3, seed * 5 + 2); /* the seeds of test_ike_rekey_collision */
+		p.n->filter = drop_from_b_when;
+		p.n->filter_ctx = &drop;
+		pair_up(&p, &a, &b);
+		expect_up(&p, 1);
+		assert_true(peer_ike_sa(p.a, &sa));
+		assert_true(peer_ike_sa(p.b, &sb));
+		spi0 = sa.spi_i;
+		drop = 1;
+		assert_int_equal(ike_engine_rekey_ike(p.a->e, sa.index), 0);
+		assert_int_equal(ike_engine_rekey_ike(p.b->e, sb.index), 0);
+		net_run(p.n);
+		drop = 2;
+		net_advance(p.n, 1000ULL * 30 + 500); /* the grace period */
+		l = sa_list(p.a);
+		if (l.up != 1)
+			peer_dump(p.a);
+		assert_int_equal(l.up, 1);
+		assert_true(peer_tunnel(p.a, &t));
+		for (i = 0; i < l.n; i++) {
+			if (!l.sa[i].up)
+				continue;
+			assert_true(l.sa[i].spi_i != spi0); /* not the old one */
+			assert_int_equal(t.sa[0].ike_index, l.sa[i].index);
+			if (l.sa[i].initiator) {
+				/* A won: B's loser is gone, not deleting for a minute */
+				a_won++;
+				assert_int_equal(l.n, 1);
+			} else {
+				b_won++;
+			}
+		}
+		drop = 0;
+		net_advance(p.n, 120000);
+		expect_up(&p, 1);
+		assert_int_equal(peer_ike_all(p.a), 1);
+		assert_int_equal(peer_ike_all(p.b), 1);
+		net_free(p.n);
+	}
+	assert_true(a_won > 0);
+	assert_true(b_won > 0);
+}
+
 /* A CHILD rekey and an IKE rekey crossing (RFC 7296 2.25.2). */
 static void
 test_child_vs_ike_rekey(void **state)
@@ -2033,6 +2142,7 @@ main(void)
 		cmocka_unit_test(test_child_rekey_collision_late),
 		cmocka_unit_test(test_child_rekey_collision_lost_waits),
 		cmocka_unit_test(test_ike_rekey_collision),
+		cmocka_unit_test(test_ike_rekey_collision_unfinished),
 		cmocka_unit_test(test_child_vs_ike_rekey),
 		cmocka_unit_test(test_dpd),
 		cmocka_unit_test(test_nat),
