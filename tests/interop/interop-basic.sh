@@ -16,11 +16,11 @@
 # and as responder.
 set -eu
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-ONLY=""
+INTEROP_ONLY=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=$2; shift 2 ;;
-	--only) ONLY=$2; shift 2 ;;
+	--only) INTEROP_ONLY=$2; shift 2 ;;
 	*) echo "usage: $0 [--build DIR] [--only CASE-PATTERN]" >&2; exit 2 ;;
 	esac
 done
@@ -267,8 +267,5 @@ lab_site 1
 lab_site 2
 cairn_start 1
 sw_start 2
-if [ -n "$ONLY" ]; then
-	run_case_orig=run_case
-fi
 cases_run
 cases_summary

@@ -69,6 +69,14 @@ fail() {
 	if [ -z "${INTEROP_DUMPED:-}" ] && [ -n "$LAB" ]; then
 		INTEROP_DUMPED=1
 		interop_dump >&2
+		# INTEROP_LOGDIR=DIR keeps every log of a failed run
+		if [ -n "${INTEROP_LOGDIR:-}" ]; then
+			mkdir -p "$INTEROP_LOGDIR"
+			for f in "$LAB"/*/*.log; do
+				[ -f "$f" ] && cp "$f" "$INTEROP_LOGDIR/$(basename "$(dirname "$f")")-$(basename "$f")"
+			done
+			echo "logs kept in $INTEROP_LOGDIR" >&2
+		fi
 	fi
 	exit 1
 }
@@ -87,8 +95,8 @@ sw_ready() {
 	[ -S "$LAB/sw$1/charon.vici" ] && swc "$1" --stats >/dev/null 2>&1
 }
 
-# sw_start N [LINES]: charon in gwN's namespace. LINES go into charon { }
-# (retransmission, DPD and similar settings of a case).
+# sw_start N [LINES]: charon in gwN's namespace. LINES go into charon { }.
+# SW_RTX_TIMEOUT / SW_RTX_BASE: its retransmission schedule (2 s, x1.5).
 sw_start() {
 	n=$1
 	extra=${2:-}
@@ -101,8 +109,8 @@ charon {
 	load = $SW_PLUGINS
 	install_routes = yes
 	# a short retransmission schedule: a lost message costs seconds, not minutes
-	retransmit_timeout = 2
-	retransmit_base = 1.5
+	retransmit_timeout = ${SW_RTX_TIMEOUT:-2}
+	retransmit_base = ${SW_RTX_BASE:-1.5}
 	retransmit_tries = 4
 	$extra
 	plugins {
@@ -176,10 +184,13 @@ sw_spis() {
 	ok && $1 == "out" { o = $2; sub(/,$/, "", o); if (i != "") print i, o; ok = 0 }'
 }
 
-# sw_child_count N [STATE]
+# sw_child_count N [STATE-REGEX]: CHILD SAs (default: those not deleted;
+# charon keeps a deleted CHILD SA listed for a few seconds, uninstalled)
 sw_child_count() {
 	swc "$1" --list-sas --noblock 2>/dev/null |
-		awk -v st="${2:-}" '/^ +[^ ]+: #[0-9]+, reqid/ && (st == "" || $0 ~ st) { c++ } END { print c + 0 }'
+		awk -v st="${2:-}" '/^ +[^ ]+: #[0-9]+, reqid/ {
+			if (st == "" ? $0 !~ /, (DELETING|DELETED|DESTROYING),/ : $0 ~ st) c++ }
+			END { print c + 0 }'
 }
 
 sw_ike_count() {
@@ -378,7 +389,7 @@ sw_defaults() {
 	S_PSK=interop-psk-2f8a61
 	S_CHILDREN="net 10.2.0.0/24 10.1.0.0/24" # "NAME LOCAL-TS REMOTE-TS;..."
 	S_START=none                             # start_action of the children
-	S_IKE_OPTS=                              # more lines in the connection
+	S_IKE_OPTS=                              # more lines in the connection ("a = 1; b = 2")
 	S_CHILD_OPTS=                            # more lines in each child
 }
 
@@ -389,7 +400,7 @@ sw_conf() {
 	echo "		local_addrs = $S_LOCAL"
 	echo "		remote_addrs = $S_REMOTE"
 	echo "		proposals = $S_IKE"
-	[ -z "$S_IKE_OPTS" ] || printf '\t\t%s\n' "$S_IKE_OPTS"
+	[ -z "$S_IKE_OPTS" ] || echo "$S_IKE_OPTS" | tr ';' '\n' | sed 's/^ */\t\t/'
 	echo "		local { auth = psk"
 	echo "			id = $S_LOCAL_ID }"
 	echo "		remote { auth = psk"
@@ -402,7 +413,7 @@ sw_conf() {
 		echo "				remote_ts = $r"
 		echo "				esp_proposals = $S_ESP"
 		echo "				start_action = $S_START"
-		[ -z "$S_CHILD_OPTS" ] || printf '\t\t\t\t%s\n' "$S_CHILD_OPTS"
+		[ -z "$S_CHILD_OPTS" ] || echo "$S_CHILD_OPTS" | tr ';' '\n' | sed 's/^ */\t\t\t\t/'
 		echo "			}"
 	done
 	echo "		}"
@@ -459,6 +470,10 @@ case_log_since() {
 run_case() {
 	name=$1
 	shift
+	if [ -n "${INTEROP_ONLY:-}" ]; then
+		# shellcheck disable=SC2254
+		case $name in $INTEROP_ONLY) ;; *) return 0 ;; esac
+	fi
 	log "case $name"
 	case_mark
 	t0=$(now_ms)
@@ -484,6 +499,7 @@ run_case() {
 # No SA left on any side: Cairn's configuration removed (DELETEs), every
 # strongSwan IKE SA terminated, connections unloaded.
 case_reset() {
+	for s in $SITES; do ike_unblock "$s"; done
 	for s in $CAIRN_SITES; do cairn_clear_conf "$s"; done
 	for s in $SW_SITES; do
 		[ -n "$(sw_pid "$s")" ] || continue
@@ -503,6 +519,7 @@ case_reset() {
 
 # cases_summary: the table, and the exit status
 cases_summary() {
+	[ -f "$LAB/cases" ] || fail "no case matched '${INTEROP_ONLY:-}'"
 	echo "== summary"
 	awk '{ printf "   %-34s %s %6.1f s\n", $1, ($2 == 0 ? "PASS" : "FAIL"), $3 / 1000 }' "$LAB/cases"
 	[ -f "$LAB/figures" ] && { echo "== figures"; cat "$LAB/figures"; }
@@ -517,7 +534,8 @@ cases_summary() {
 
 # cairn_role N: Initiator or Responder of the (first) IKE SA UP
 cairn_role() {
-	cli "$1" show security ike security-associations detail | awk '/Role:/ { sub(/,$/, "", $2); print $2; exit }'
+	cli "$1" show security ike security-associations detail |
+		awk '/Role:/ && /State: UP/ { sub(/,$/, "", $2); print $2; exit }'
 }
 
 # sw_role N: initiator or responder of the first ESTABLISHED IKE SA
@@ -585,4 +603,127 @@ verify_case() {
 		traffic_both "$C_SITE" "$S_SITE" "fd0$S_SITE::2" "fd0$C_SITE::2" "${TCP_BYTES:-2M}"
 	tunnels_match "$2" || fail "SPIs changed during traffic: $(spis_report "$C_SITE" v1 "$S_SITE")"
 	echo "   SPIs (Cairn in/out = strongSwan out/in): $(cairn_spis "$C_SITE" v1 | tr '\n' ' ')"
+}
+
+# figure LINE: a measured figure for the summary
+figure() {
+	echo "   $*" >>"$LAB/figures"
+	echo "   $*"
+}
+
+# ---- rekeys, collisions, loss ----------------------------------------------------
+
+# ike_hold N CLASS...: gwN drops the CREATE_CHILD_SA messages of the given
+# classes (other IKE exchanges and ESP in UDP keep flowing), each with its
+# own counter; again with other classes replaces the set (counters start at
+# 0). Classes, seen from gwN:
+#   peer-req, peer-resp  requests / responses arriving from the peer
+#   own-req, own-resp    requests / responses gwN sends
+#   peer-info            INFORMATIONAL requests from the peer (DELETE, DPD)
+# IKE is UDP 500, or 4500 with the non-ESP marker; the IKE header's R flag
+# (0x20 of its flags octet, UDP payload octet 23 on 4500) tells a response.
+# ike_held N CLASS: that class's drops so far. ike_unblock N: nothing held.
+ike_hold() {
+	n=$1
+	shift
+	rules_in=""
+	rules_out=""
+	# IKE (non-ESP marker 0) CREATE_CHILD_SA (exchange type 36, UDP payload octet 22)
+	cc="@th,64,32 0 @th,240,8 36"
+	for c in "$@"; do
+		case $c in
+		peer-req) r="udp dport 4500 $cc @th,250,1 0 counter drop comment \"$c\"" ;;
+		peer-resp) r="udp dport 4500 $cc @th,250,1 1 counter drop comment \"$c\"" ;;
+		own-req) r="udp sport 4500 $cc @th,250,1 0 counter drop comment \"$c\"" ;;
+		own-resp) r="udp sport 4500 $cc @th,250,1 1 counter drop comment \"$c\"" ;;
+		peer-info) r="udp dport 4500 @th,64,32 0 @th,240,8 37 @th,250,1 0 counter drop comment \"$c\"" ;;
+		*) fail "ike_hold: unknown class $c" ;;
+		esac
+		case $c in
+		peer-*) rules_in="$rules_in
+		$r" ;;
+		own-*) rules_out="$rules_out
+		$r" ;;
+		esac
+	done
+	ike_unblock "$n"
+	gw "$n" nft -f - <<EOF
+table inet iopblk {
+	chain in {
+		type filter hook input priority 0; policy accept;$rules_in
+	}
+	chain out {
+		type filter hook output priority 0; policy accept;$rules_out
+	}
+}
+EOF
+}
+
+ike_unblock() {
+	gw "$1" nft delete table inet iopblk 2>/dev/null || true
+}
+
+ike_held() {
+	gw "$1" nft list table inet iopblk 2>/dev/null | awk -v c="\"$2\"" '
+		$0 ~ "comment " c { for (i = 1; i <= NF; i++) if ($i == "packets") n += $(i + 1) }
+		END { print n + 0 }'
+}
+
+# loss_start SRC DST-ADDR: a ping every 20 ms in the background (hSRC);
+# loss_stop prints "sent received"
+loss_start() {
+	ip netns exec "$P-h$1" ping -i 0.02 -W 1 "$2" >"$LAB/loss.out" 2>&1 &
+	LOSS_PID=$!
+	PIDS="$PIDS $LOSS_PID"
+}
+
+loss_stop() {
+	kill -INT "$LOSS_PID" 2>/dev/null || true
+	wait "$LOSS_PID" 2>/dev/null || true
+	i=0
+	while ! grep -q "packets transmitted" "$LAB/loss.out" && [ $i -lt 30 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	r=$(awk '/packets transmitted/ { print $1, $4 }' "$LAB/loss.out")
+	[ -n "$r" ] || fail "the background ping: $(tail -5 "$LAB/loss.out")"
+	echo "$r"
+}
+
+# sw_log_count PATTERN: lines of strongSwan's log (this case) matching
+sw_log_count() {
+	case_log_since "$LAB/sw$S_SITE/charon.log" | grep -Ec "$1" || true
+}
+
+# ike_spis_cairn / ike_spis_sw: the IKE SA's SPI pairs ("spi_i spi_r"), one a line
+ike_spis_cairn() {
+	cli "$C_SITE" show security ike security-associations | awk '$2 == "UP" { print $3, $4 }'
+}
+
+ike_spis_sw() {
+	swc "$S_SITE" --list-sas --noblock 2>/dev/null | awk '/^[^ ].*: #[0-9]+, ESTABLISHED/ {
+		i = $5; r = $6; sub(/_i\*?$/, "", i); sub(/_r\*?$/, "", r); print i, r }'
+}
+
+# one_of_each N: exactly one IKE SA (same SPIs) and N CHILD SAs on both
+# sides, nothing else in any state (no duplicate left by a rekey)
+one_of_each() {
+	n=$1
+	tunnels_match "$n" || return 1
+	[ "$(ike_spis_cairn | wc -l)" -eq 1 ] || return 1
+	[ "$(ike_spis_cairn)" = "$(ike_spis_sw)" ] || return 1
+	[ "$(swc "$S_SITE" --list-sas --noblock 2>/dev/null | grep -c '^[^ ]')" -eq 1 ] || return 1
+	[ "$(sw_child_count "$S_SITE")" -eq "$n" ] || return 1
+	[ "$(cli "$C_SITE" show security ike security-associations | awk 'NR > 1 && NF' | wc -l)" -eq 1 ]
+}
+
+wait_one_of_each() {
+	n=$1
+	secs=${2:-20}
+	end=$(($(date +%s) + secs))
+	while ! one_of_each "$n"; do
+		[ "$(date +%s)" -lt "$end" ] ||
+			fail "after ${secs}s: not one IKE SA and $n CHILD SA(s) on each side with the same SPIs: IKE Cairn $(ike_spis_cairn | tr '\n' ';') strongSwan $(ike_spis_sw | tr '\n' ';'); CHILD $(spis_report "$C_SITE" v1 "$S_SITE")"
+		sleep 0.1
+	done
 }
