@@ -154,11 +154,13 @@ rtx_arm(struct ike_sa *sa)
 	ike_arm_in(e, &sa->t_rtx, delay);
 }
 
+/* Retransmissions before the peer is given up. A DPD threshold counts
+ * probes (docs/iked.md 4.6): the first one and threshold - 1 more. */
 static unsigned
 rtx_limit(const struct ike_sa *sa)
 {
 	if (sa->req->kind == T_DPD && sa->gw && sa->gw->conf.dpd_threshold)
-		return sa->gw->conf.dpd_threshold;
+		return sa->gw->conf.dpd_threshold - 1;
 	return sa->e->o.retransmit_tries;
 }
 

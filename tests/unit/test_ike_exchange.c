@@ -968,6 +968,71 @@ test_dpd(void **state)
 	}
 }
 
+struct dpd_watch {
+	struct net *n;
+	bool silent;
+	unsigned probes;   /* DPD requests (first sends and retransmissions) while silent */
+	uint64_t first_ms; /* when the first of them left */
+};
+
+static enum net_verdict
+dpd_watch_filter(void *ctx, const struct net_pkt *k)
+{
+	struct dpd_watch *w = ctx;
+
+	if (!w->silent)
+		return NET_DELIVER;
+	if (k->from == 0 && k->exchange == IKE_X_INFORMATIONAL && !k->response) {
+		if (w->probes++ == 0)
+			w->first_ms = w->n->now;
+	}
+	return k->from == 1 ? NET_DROP : NET_DELIVER;
+}
+
+/* The threshold is the number of probes (docs/iked.md 4.6, Junos): a peer
+ * that answers none is declared dead interval x threshold after the first
+ * one. Found against strongSwan (killed): with interval 2 and threshold 3
+ * the tunnel was cleared 8 s after the first probe, not 6 (a probe and
+ * three retransmissions). */
+static void
+test_dpd_threshold(void **state)
+{
+	static const uint32_t thresholds[] = { 1, 3, 5 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+			.dpd = IKE_DPD_PROBE_IDLE_TUNNEL,
+			.dpd_interval = 2,
+			.dpd_threshold = thresholds[i] };
+		struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+		struct dpd_watch w = { .silent = false };
+		uint64_t start, dead_ms = 0;
+
+		pair_new(&p, 140 + i, 150);
+		w.n = p.n;
+		p.n->filter = dpd_watch_filter;
+		p.n->filter_ctx = &w;
+		pair_up(&p, &a, &b);
+		expect_up(&p, 1);
+		w.silent = true;
+		start = p.n->now;
+		while (peer_ike_up(p.a) && p.n->now - start < 60000)
+			net_advance(p.n, 100);
+		dead_ms = p.n->now;
+		assert_int_equal(peer_ike_up(p.a), 0);
+		assert_true(w.probes > 0);
+		/* idle noticed within two intervals, then threshold probes */
+		assert_true(w.first_ms - start <= 2 * 2000 + 100);
+		assert_int_equal(w.probes, thresholds[i]);
+		assert_true(dead_ms - w.first_ms <= (uint64_t)thresholds[i] * 2000 + 100);
+		assert_true(dead_ms - w.first_ms >= (uint64_t)thresholds[i] * 2000 - 100);
+		net_free(p.n);
+	}
+}
+
 /* A behind a NAT: detection, the move to 4500, ESP in UDP, keepalives. */
 static void
 test_nat(void **state)
@@ -2145,6 +2210,7 @@ main(void)
 		cmocka_unit_test(test_ike_rekey_collision_unfinished),
 		cmocka_unit_test(test_child_vs_ike_rekey),
 		cmocka_unit_test(test_dpd),
+		cmocka_unit_test(test_dpd_threshold),
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_no_nat_traversal),
 		cmocka_unit_test(test_ts_narrowing),
