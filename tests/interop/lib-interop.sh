@@ -99,8 +99,13 @@ sw_ready() {
 # SW_RTX_TIMEOUT / SW_RTX_BASE: its retransmission schedule (2 s, x1.5).
 sw_start() {
 	n=$1
-	extra=${2:-}
 	d=$LAB/sw$n
+	if [ $# -ge 2 ]; then
+		extra=$2
+		eval "SW_EXTRA_$n=\$extra"
+	else
+		eval "extra=\${SW_EXTRA_$n:-}"
+	fi
 	mkdir -p "$d/run"
 	case " $SW_SITES " in *" $n "*) ;; *) SW_SITES="$SW_SITES $n" ;; esac
 	cat >"$d/strongswan.conf" <<EOF
@@ -140,8 +145,11 @@ EOF
 	wait_for 30 "charon in gw$n" sw_ready "$n"
 }
 
+# sw_pid N: charon's pid (its pid file in the private /run: the truth even
+# after a case, run in a subshell, restarted charon)
 sw_pid() {
-	eval "echo \${SW_PID_$1:-}"
+	p=$(cat "$LAB/sw$1/run/charon.pid" 2>/dev/null || true)
+	[ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p" || eval "echo \${SW_PID_$1:-}"
 }
 
 sw_stop() {
@@ -149,6 +157,12 @@ sw_stop() {
 	[ -n "$p" ] || return 0
 	kill "$p" 2>/dev/null || true
 	wait "$p" 2>/dev/null || true
+	i=0
+	while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	rm -f "$LAB/sw$1/run/charon.pid"
 	eval "SW_PID_$1="
 }
 
@@ -157,6 +171,12 @@ sw_kill() {
 	[ -n "$p" ] || return 0
 	kill -9 "$p" 2>/dev/null || true
 	wait "$p" 2>/dev/null || true
+	i=0
+	while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	rm -f "$LAB/sw$1/run/charon.pid"
 	eval "SW_PID_$1="
 	# kernel-libipsec's TUN goes with the process; its routes go with the TUN
 }
@@ -502,13 +522,17 @@ case_reset() {
 	for s in $SITES; do ike_unblock "$s"; done
 	for s in $CAIRN_SITES; do cairn_clear_conf "$s"; done
 	for s in $SW_SITES; do
-		[ -n "$(sw_pid "$s")" ] || continue
+		# a case may have killed charon (its pid was noted in the case's subshell)
+		if ! sw_ready "$s"; then
+			p=$(sw_pid "$s")
+			[ -z "$p" ] || kill -9 "$p" 2>/dev/null || true
+			sw_start "$s"
+		fi
 		printf 'connections { }\nsecrets { }\n' | sw_load "$s"
 		sw_terminate_all "$s"
 	done
 	end=$(($(date +%s) + 15))
 	for s in $SW_SITES; do
-		[ -n "$(sw_pid "$s")" ] || continue
 		while [ "$(swc "$s" --list-sas --noblock 2>/dev/null | grep -c '^[^ ]')" -ne 0 ]; do
 			[ "$(date +%s)" -lt "$end" ] || break
 			sw_terminate_all "$s"
