@@ -2,6 +2,7 @@
 # Thin wrapper over CMake/CTest. The two set-up commands of the README:
 #   make demo    install what is missing, build, start a two-site lab, open the shell
 #   make test    install what is missing, build, run every test through CTest
+#   make package the Debian package, build/cairn_<version>_<arch>.deb (docs/packaging.md)
 # Options: SANITIZE=1 (ASan+UBSan build in build-asan/), CTEST_ARGS="-L unit",
 #          JOBS=N, SITES=3 (demo: hub and spokes).
 
@@ -16,7 +17,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 SITES ?= 2
 
-.PHONY: all deps configure build test demo bench clean format
+.PHONY: all deps configure build test demo bench package clean format
 
 all: build
 
@@ -38,6 +39,9 @@ demo: build
 
 bench: build
 	./tests/bench/run-all.sh $(BUILD)
+
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 format:
 	find backend cli daemons tests -name '*.[ch]' | xargs clang-format -i

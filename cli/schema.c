@@ -125,16 +125,29 @@ live_values(struct cli *c, const char *xpath, const struct lysc_node *sn, enum s
 		buf_free(&xp);
 		return;
 	}
+	/* joined: one string of lines, cheaper than a 10k-value leaf-list */
 	if (lyd_new_term(rpc, NULL, "xpath", buf_str(&xp), 0, NULL) ||
 	    lyd_new_term(
-	        rpc, NULL, "datastore", store == SCH_RUNNING ? "running" : "candidate", 0, NULL))
+	        rpc, NULL, "datastore", store == SCH_RUNNING ? "running" : "candidate", 0, NULL) ||
+	    lyd_new_term(rpc, NULL, "joined", NULL, 0, NULL))
 		goto out;
 	if (rpc_call_quiet(c, rpc, &reply, &msg) < 0)
 		goto out;
 	LY_LIST_FOR(lyd_child(reply), n)
 	{
-		if (strcmp(n->schema->name, "value") == 0)
+		if (strcmp(n->schema->name, "value") == 0) {
 			cands_add_new(cs, CAND_VALUE, lyd_get_value(n), help);
+		} else if (strcmp(n->schema->name, "values") == 0) {
+			const char *v = lyd_get_value(n), *e;
+
+			for (; (e = strchr(v, '\n')) != NULL; v = e + 1) {
+				char *one = strndup(v, (size_t)(e - v));
+
+				if (one)
+					cands_add_new(cs, CAND_VALUE, one, help);
+				free(one);
+			}
+		}
 	}
 out:
 	buf_free(&xp);

@@ -14,6 +14,8 @@ PKGS="gcc g++ make cmake pkg-config git ca-certificates
 PKGS="$PKGS iproute2 procps psmisc iputils-ping nftables iperf3 tmux
  openssh-server openssh-client passwd util-linux
  dpkg-dev debhelper fakeroot file kmod"
+# the Debian package's tests: a throw-away Debian 12 root, unit checks
+PKGS="$PKGS debootstrap debian-archive-keyring systemd"
 # interop peer and benchmarks
 PKGS="$PKGS strongswan-charon strongswan-swanctl libcharon-extra-plugins
  libstrongswan-standard-plugins libstrongswan-extra-plugins"

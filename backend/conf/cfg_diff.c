@@ -25,6 +25,9 @@ struct df {
 	struct buf last_hdr; /* the last header printed */
 	bool any_hdr;
 	struct cfg_pr plus, minus;
+	/* Inside a joined container: its keyword, put before the next
+	 * statement printed or the next header word ("family inet"). */
+	const char *jname;
 	int rc;
 };
 
@@ -47,47 +50,73 @@ df_header(struct df *d)
 }
 
 static void
-df_plus(struct df *d, const struct lyd_node *n)
+df_print(struct df *d, struct cfg_pr *p, const struct lyd_node *n, bool entry_keys_only)
 {
 	df_header(d);
-	cfg_pr_node(&d->plus, n, 0);
+	p->prefix = d->jname;
+	if (entry_keys_only)
+		cfg_pr_entry(p, n, 0, true);
+	else
+		cfg_pr_node(p, n, 0);
+	p->prefix = NULL;
+}
+
+static void
+df_plus(struct df *d, const struct lyd_node *n)
+{
+	df_print(d, &d->plus, n, false);
 }
 
 static void
 df_minus(struct df *d, const struct lyd_node *n)
 {
-	df_header(d);
-	cfg_pr_node(&d->minus, n, 0);
+	df_print(d, &d->minus, n, false);
 }
 
+/* Header words go one level down: a joined container's keyword first.
+ * *jname gets what to restore at hdr_pop. */
 static size_t
-hdr_push_name(struct df *d, const char *name)
+hdr_mark(struct df *d, const char **jname)
 {
 	size_t mark = d->hdr.len;
 
+	*jname = d->jname;
+	if (d->jname) {
+		if (d->hdr.len)
+			buf_putc(&d->hdr, ' ');
+		buf_puts(&d->hdr, d->jname);
+		d->jname = NULL;
+	}
 	if (d->hdr.len)
 		buf_putc(&d->hdr, ' ');
+	return mark;
+}
+
+static size_t
+hdr_push_name(struct df *d, const char *name, const char **jname)
+{
+	size_t mark = hdr_mark(d, jname);
+
 	buf_puts(&d->hdr, name);
 	return mark;
 }
 
 static size_t
-hdr_push_entry(struct df *d, const struct lyd_node *e, bool keys_only)
+hdr_push_entry(struct df *d, const struct lyd_node *e, bool keys_only, const char **jname)
 {
-	size_t mark = d->hdr.len;
+	size_t mark = hdr_mark(d, jname);
 
-	if (d->hdr.len)
-		buf_putc(&d->hdr, ' ');
 	cfg_entry_words(&d->hdr, e, keys_only);
 	return mark;
 }
 
 static void
-hdr_pop(struct df *d, size_t mark)
+hdr_pop(struct df *d, size_t mark, const char *jname)
 {
 	d->hdr.len = mark;
 	if (d->hdr.p)
 		d->hdr.p[mark] = '\0';
+	d->jname = jname;
 }
 
 static const struct lyd_node *
@@ -163,27 +192,32 @@ leaflist_equal(const struct lyd_node *o, const struct lyd_node *n)
 static void
 diff_inner(struct df *d, const struct lyd_node *o, const struct lyd_node *n, bool keys_only)
 {
+	const char *j;
 	size_t mark;
 
 	if (n->schema->nodetype == LYS_LIST) {
-		mark = hdr_push_entry(d, n, keys_only);
+		mark = hdr_push_entry(d, n, keys_only, &j);
 		diff_siblings(d, lyd_child_no_keys(o), lyd_child_no_keys(n), NULL);
+	} else if (cfg_snode_flags(n->schema) & CFG_SN_JOINED) {
+		/* family inet: no header level of its own; its statements
+		 * carry its keyword, headers below name the pair */
+		j = d->jname;
+		d->jname = n->schema->name;
+		diff_siblings(d, lyd_child(o), lyd_child(n), NULL);
+		d->jname = j;
+		return;
 	} else {
-		mark = hdr_push_name(d, n->schema->name);
+		mark = hdr_push_name(d, n->schema->name, &j);
 		diff_siblings(d, lyd_child(o), lyd_child(n), NULL);
 	}
-	hdr_pop(d, mark);
+	hdr_pop(d, mark, j);
 }
 
 /* Print an entry alone: a grouped list's entries by their keys. */
 static void
 pr_entry(struct df *d, struct cfg_pr *p, const struct lyd_node *e, bool keys_only)
 {
-	df_header(d);
-	if (keys_only)
-		cfg_pr_entry(p, e, 0, true);
-	else
-		cfg_pr_node(p, e, 0);
+	df_print(d, p, e, keys_only);
 }
 
 /* ---- ordered-by-user lists: entries that changed places ---- */
@@ -325,6 +359,7 @@ diff_joined(struct df *d, const struct lyd_node *o, const struct lyd_node *n)
 			df_minus(d, e);
 	for (const struct lyd_node *e = n; e && e->schema == n->schema; e = e->next) {
 		const struct lyd_node *oe = twin(o, e), *of, *nf, *f;
+		const char *j;
 		size_t mark;
 
 		if (!oe) {
@@ -336,7 +371,9 @@ diff_joined(struct df *d, const struct lyd_node *o, const struct lyd_node *n)
 		for (f = of; f && f->schema == of->schema; f = f->next) {
 			if (!twin(nf, f)) {
 				df_header(d);
+				d->minus.prefix = d->jname;
 				cfg_pr_joined(&d->minus, oe, f, 0);
+				d->minus.prefix = NULL;
 			}
 		}
 		for (f = nf; f && f->schema == nf->schema; f = f->next) {
@@ -344,18 +381,22 @@ diff_joined(struct df *d, const struct lyd_node *o, const struct lyd_node *n)
 
 			if (!t) {
 				df_header(d);
+				d->plus.prefix = d->jname;
 				cfg_pr_joined(&d->plus, e, f, 0);
+				d->plus.prefix = NULL;
 				continue;
 			}
-			mark = hdr_push_entry(d, e, false);
-			hdr_push_entry(d, f, false);
+			const char *j2;
+
+			mark = hdr_push_entry(d, e, false, &j);
+			hdr_push_entry(d, f, false, &j2);
 			diff_siblings(d, lyd_child_no_keys(t), lyd_child_no_keys(f), NULL);
-			hdr_pop(d, mark);
+			hdr_pop(d, mark, j);
 		}
 		/* Anything else the entry holds. */
-		mark = hdr_push_entry(d, e, false);
+		mark = hdr_push_entry(d, e, false, &j);
 		diff_siblings(d, lyd_child_no_keys(oe), lyd_child_no_keys(e), child);
-		hdr_pop(d, mark);
+		hdr_pop(d, mark, j);
 	}
 }
 
@@ -366,6 +407,7 @@ diff_group(struct df *d, const struct lyd_node *o, const struct lyd_node *n)
 	const struct lysc_node *sn;
 	unsigned fl;
 	bool oc = group_has_content(o), nc = group_has_content(n);
+	const char *j;
 	size_t mark;
 
 	if (!oc && !nc)
@@ -404,13 +446,17 @@ diff_group(struct df *d, const struct lyd_node *o, const struct lyd_node *n)
 			diff_joined(d, oc ? o : NULL, nc ? n : NULL);
 		} else if (fl & CFG_SN_GROUPED) {
 			if (!oc || !nc) {
+				struct cfg_pr *p = oc ? &d->minus : &d->plus;
+
 				df_header(d);
-				cfg_pr_group(oc ? &d->minus : &d->plus, oc ? o : n, 0);
+				p->prefix = d->jname;
+				cfg_pr_group(p, oc ? o : n, 0);
+				p->prefix = NULL;
 				return;
 			}
-			mark = hdr_push_name(d, sn->name);
+			mark = hdr_push_name(d, sn->name, &j);
 			diff_list(d, o, n, true);
-			hdr_pop(d, mark);
+			hdr_pop(d, mark, j);
 		} else {
 			diff_list(d, oc ? o : NULL, nc ? n : NULL, false);
 		}
@@ -530,6 +576,13 @@ cfg_compare(const struct cfg_schema *s, const struct lyd_node *old_tree,
 	}
 	st = &w.steps[w.nsteps - 1];
 	for (uint32_t i = 0; i + 1 < w.nsteps; i++) {
+		/* A joined container right above: its keyword goes with the
+		 * statement ("family inet {" under [edit ... unit 0]). */
+		if (i + 2 == w.nsteps && w.steps[i].kind == CFG_STEP_CONT &&
+		    (cfg_snode_flags(w.steps[i].sn) & CFG_SN_JOINED)) {
+			d.jname = w.steps[i].sn->name;
+			break;
+		}
 		if (d.hdr.len)
 			buf_putc(&d.hdr, ' ');
 		cfg_step_words(&d.hdr, &w, &w.steps[i]);

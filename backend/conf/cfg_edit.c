@@ -909,7 +909,7 @@ walk_line(struct batch *b, const struct cfg_tok *toks, size_t ntoks, unsigned fl
 		cfg_errpos_tok(b->pos, NULL);
 		return rc;
 	}
-	if ((rc = cfg_walk_run(&b->w, toks, ntoks, flags, b->err)) != 0)
+	if ((rc = cfg_walk_run(&b->w, toks, ntoks, flags, b->err)) != 0 && !b->w.cb_failed)
 		cfg_errpos_tok(b->pos, b->w.errtok);
 	return rc;
 }
@@ -926,6 +926,46 @@ static int
 incomplete(struct batch *b)
 {
 	return missing(b);
+}
+
+/* A statement of a set line that another one follows. */
+static int
+stmt_set(struct cfg_walk *w, void *arg)
+{
+	struct batch *b = arg;
+
+	return cfg_ed_set(&b->ed, NULL, w, NULL, b->pos, b->err);
+}
+
+static int
+stmt_delete(struct cfg_walk *w, void *arg)
+{
+	struct batch *b = arg;
+
+	return cfg_ed_delete(&b->ed, NULL, w, b->err);
+}
+
+/* set/delete: one or more statements (CFG_WALK_MULTI), each applied as
+ * it ends; the last one must be complete for cmd. */
+static int
+edit_stmts(struct batch *b, const struct cfg_tok *toks, size_t n, enum cfg_cmd cmd)
+{
+	int rc;
+
+	b->w.stmt_cb = cmd == CFG_CMD_SET ? stmt_set : stmt_delete;
+	b->w.stmt_arg = b;
+	rc = walk_line(b, toks, n,
+	    (cmd == CFG_CMD_SET ? CFG_WALK_LAZY : CFG_WALK_VALIDATE | CFG_WALK_DELETE) |
+	        CFG_WALK_MULTI);
+	b->w.stmt_cb = NULL;
+	b->w.stmt_arg = NULL;
+	if (rc != 0)
+		return rc;
+	if (!cfg_walk_complete(&b->w, cmd))
+		return incomplete(b);
+	if (cmd == CFG_CMD_SET)
+		return cfg_ed_set(&b->ed, NULL, &b->w, NULL, b->pos, b->err);
+	return cfg_ed_delete(&b->ed, NULL, &b->w, b->err);
 }
 
 static int
@@ -1170,17 +1210,9 @@ do_line(struct batch *b)
 	switch (cmd) {
 	case CMD_SET:
 		/* Values are checked by libyang as they are stored (once). */
-		if ((rc = walk_line(b, toks, n, CFG_WALK_LAZY)) != 0)
-			return rc;
-		if (!cfg_walk_complete(&b->w, CFG_CMD_SET))
-			return incomplete(b);
-		return cfg_ed_set(&b->ed, NULL, &b->w, NULL, b->pos, b->err);
+		return edit_stmts(b, toks, n, CFG_CMD_SET);
 	case CMD_DELETE:
-		if ((rc = walk_line(b, toks, n, CFG_WALK_VALIDATE)) != 0)
-			return rc;
-		if (!cfg_walk_complete(&b->w, CFG_CMD_DELETE))
-			return incomplete(b);
-		return cfg_ed_delete(&b->ed, NULL, &b->w, b->err);
+		return edit_stmts(b, toks, n, CFG_CMD_DELETE);
 	case CMD_EDIT:
 		if ((rc = walk_line(b, toks, n, CFG_WALK_VALIDATE)) != 0)
 			return rc;

@@ -25,6 +25,7 @@ struct cfg_kw {
 
 struct cfg_sinfo {
 	unsigned flags;    /* enum cfg_snode_flag */
+	uint16_t nodetype; /* LYS_* of the node */
 	uint32_t pos;      /* hierarchy (print) order, unique in the schema */
 	struct cfg_kw *kw; /* keywords of the children, sorted by name */
 	uint32_t nkw;
@@ -87,7 +88,8 @@ enum cfg_wstate {
 	CFG_W_VALUE,   /* after a leaf keyword: its value */
 	CFG_W_LLVALUE, /* after a leaf-list keyword: a value or '[' */
 	CFG_W_SET,     /* inside '[ ... ]' */
-	CFG_W_DONE,    /* a complete statement: nothing may follow */
+	CFG_W_DONE,    /* a complete statement: nothing may follow (but another
+	                * statement with CFG_WALK_MULTI) */
 };
 
 enum cfg_step_kind {
@@ -119,6 +121,20 @@ struct cfg_walk {
 	enum cfg_wstate state;
 	const struct lysc_node *cur;  /* CFG_W_NODE: the node (NULL: top); else the step's node */
 	const struct cfg_tok *errtok; /* on error: the word (NULL: missing at the end) */
+	/*
+	 * Several statements on one line (CFG_WALK_MULTI), as Junos takes
+	 * "set ... uid 2001 class super-user": stmt_cb (optional) is called
+	 * with the walk of each statement that another one follows, before
+	 * the walk goes back to the next one's scope; a non-zero return ends
+	 * the walk with that code (the callback has set the error position:
+	 * cb_failed tells so).
+	 */
+	int (*stmt_cb)(struct cfg_walk *w, void *arg);
+	void *stmt_arg;
+	uint32_t floor; /* steps before this run (the edit path): never left */
+	bool scoped;    /* CFG_W_NODE reached by going back to a scope */
+	bool cb_failed;
+	uint32_t nstmt; /* statements completed before the current one */
 };
 
 #define CFG_WALK_VALIDATE 0x1 /* check values against their types */
@@ -126,6 +142,18 @@ struct cfg_walk {
  * creates the nodes and turns libyang's refusal into cfg_value_check's
  * message (the set path: each value is checked once, not twice). */
 #define CFG_WALK_LAZY 0x2
+/*
+ * Another statement may follow a complete one on the same line: after a
+ * leaf's value, an empty leaf or a leaf-list's value(s), a keyword of the
+ * leaf's parent (the deepest container or entry of the statement); after a
+ * presence container's keyword, one of its own keywords or else one of its
+ * parent's. For set and delete lines.
+ */
+#define CFG_WALK_MULTI 0x4
+/* With MULTI, for delete (values optional): after a leaf or leaf-list
+ * keyword, an unquoted word that is exactly a keyword of its parent ends
+ * the statement without a value ("delete ... address external-interface"). */
+#define CFG_WALK_DELETE 0x8
 
 void cfg_walk_init(struct cfg_walk *w, const struct cfg_schema *s);
 void cfg_walk_fini(struct cfg_walk *w);
@@ -223,6 +251,9 @@ struct cfg_pr {
 	unsigned flags;   /* CFG_PRINT_* */
 	const char *mark; /* printed first on every line: "" or "+"/"-" */
 	unsigned base;    /* spaces after the mark */
+	/* A joined container's keyword, printed on the next statement's
+	 * first line ("family inet {"), then cleared. */
+	const char *prefix;
 };
 
 #define CFG_SECRET_MASK   "/* SECRET-DATA */"
@@ -238,6 +269,9 @@ void cfg_pr_entry(struct cfg_pr *p, const struct lyd_node *e, unsigned depth, bo
 /* A joined pair on one line: "from-zone a to-zone b { ... }". */
 void cfg_pr_joined(
     struct cfg_pr *p, const struct lyd_node *e, const struct lyd_node *f, unsigned depth);
+/* The statements of a joined container, each on a line starting with the
+ * container's keyword ("family inet {", "family inet6;"). */
+void cfg_pr_joined_cont(struct cfg_pr *p, const struct lyd_node *n, unsigned depth);
 /* One leaf, container (or a leaf-list instance group when first). */
 void cfg_pr_node(struct cfg_pr *p, const struct lyd_node *n, unsigned depth);
 /* Appends "name" + keys of an entry in operator words (no leading space). */

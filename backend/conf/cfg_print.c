@@ -53,6 +53,11 @@ line_start(struct cfg_pr *p, unsigned depth)
 {
 	buf_puts(p->out, p->mark);
 	buf_indent(p->out, p->base + 4 * depth);
+	if (p->prefix) {
+		buf_puts(p->out, p->prefix);
+		buf_putc(p->out, ' ');
+		p->prefix = NULL;
+	}
 }
 
 static bool
@@ -254,6 +259,36 @@ pr_joined_entry(struct cfg_pr *p, const struct lyd_node *e, unsigned depth)
 }
 
 void
+cfg_pr_joined_cont(struct cfg_pr *p, const struct lyd_node *n, unsigned depth)
+{
+	const char *name = n->schema->name;
+
+	for (const struct lyd_node *g = lyd_child(n), *end; g; g = end) {
+		end = group_end(g);
+		if (g->schema->nodetype == LYS_LEAFLIST ||
+		    (cfg_snode_flags(g->schema) & CFG_SN_GROUPED)) {
+			bool any = false;
+
+			for (const struct lyd_node *m = g; m != end && !any; m = m->next)
+				any = cfg_has_content(m);
+			if (!any)
+				continue;
+			p->prefix = name;
+			cfg_pr_group(p, g, depth);
+			p->prefix = NULL;
+			continue;
+		}
+		for (const struct lyd_node *m = g; m != end; m = m->next) {
+			if (lysc_is_key(m->schema) || !cfg_has_content(m))
+				continue;
+			p->prefix = name;
+			cfg_pr_node(p, m, depth);
+			p->prefix = NULL;
+		}
+	}
+}
+
+void
 cfg_pr_node(struct cfg_pr *p, const struct lyd_node *n, unsigned depth)
 {
 	bool secret = false;
@@ -273,10 +308,15 @@ cfg_pr_node(struct cfg_pr *p, const struct lyd_node *n, unsigned depth)
 		break;
 	case LYS_CONTAINER: {
 		const struct lyd_node *only;
+		bool empty = count_groups(lyd_child(n), &only) == 0;
 
+		if (!empty && (cfg_snode_flags(n->schema) & CFG_SN_JOINED)) {
+			cfg_pr_joined_cont(p, n, depth);
+			break;
+		}
 		line_start(p, depth);
 		buf_puts(p->out, n->schema->name);
-		if (count_groups(lyd_child(n), &only) == 0) {
+		if (empty) {
 			end_stmt(p, false);
 			break;
 		}

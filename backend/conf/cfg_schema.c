@@ -234,6 +234,7 @@ build_one(struct build *b, const struct lysc_node *sn, bool in_choice)
 	si = &b->s->infos[b->next++];
 	((struct lysc_node *)sn)->priv = si;
 	si->flags = ext_flags(sn);
+	si->nodetype = sn->nodetype;
 	si->pos = b->pos++;
 	si->in_choice = in_choice;
 	if ((sn->nodetype & (LYS_CONTAINER | LYS_LIST)) &&
@@ -258,14 +259,15 @@ build_siblings(struct build *b, const struct lysc_node *first, bool in_choice)
 		build_one(b, sn, in_choice);
 }
 
-/* Joined lists name their only child list once everything has info. */
+/* Joined lists name their only child list once everything has info
+ * (joined containers need nothing more). */
 static void
 fill_joined(struct cfg_schema *s)
 {
 	for (size_t i = 0; i < s->ninfos; i++) {
 		struct cfg_sinfo *si = &s->infos[i];
 
-		if (!(si->flags & CFG_SN_JOINED))
+		if (!(si->flags & CFG_SN_JOINED) || si->nodetype == LYS_CONTAINER)
 			continue;
 		for (uint32_t k = 0; k < si->nkw; k++) {
 			if (si->kw[k].sn->nodetype == LYS_LIST) {
@@ -278,13 +280,17 @@ fill_joined(struct cfg_schema *s)
 	}
 }
 
-/* Top-level statements print in the Junos order; others follow by name. */
+/*
+ * Top-level statements print in the order Junos uses, whatever order the
+ * modules were loaded in; statements Junos does not know follow, by name
+ * (then by module name, for two modules with the same top node name).
+ */
 static int
 top_rank(const char *name)
 {
-	static const char *const order[] = { "version", "system", "chassis", "services", "security",
-		"interfaces", "snmp", "routing-options", "protocols", "policy-options", "firewall",
-		"applications" };
+	static const char *const order[] = { "version", "system", "chassis", "services",
+		"interfaces", "snmp", "forwarding-options", "routing-options", "protocols",
+		"policy-options", "class-of-service", "firewall", "security", "applications" };
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
 		if (strcmp(order[i], name) == 0)
@@ -299,9 +305,13 @@ top_cmp(const void *a, const void *b)
 	const struct lysc_node *y = *(const struct lysc_node *const *)b;
 	int rx = top_rank(x->name), ry = top_rank(y->name);
 
+	int c;
+
 	if (rx != ry)
 		return rx < ry ? -1 : 1;
-	return strcmp(x->name, y->name);
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return strcmp(x->module->name, y->module->name);
 }
 
 static int

@@ -47,7 +47,8 @@ enum cfg_snode_flag {
 	CFG_SN_POSITIONAL = 1u << 3, /* leaf: keyword may be omitted */
 	CFG_SN_ONELINER = 1u << 4,   /* list: one-statement entries on one line */
 	CFG_SN_GROUPED = 1u << 5,    /* list: curly form gathers entries in one block */
-	CFG_SN_JOINED = 1u << 6,     /* list: entry and child-list entry on one line */
+	CFG_SN_JOINED = 1u << 6,     /* list: entry and child-list entry on one line;
+	                              * container: keyword on its statements' lines */
 	CFG_SN_STATE = 1u << 7,      /* config false: not part of the configuration */
 };
 

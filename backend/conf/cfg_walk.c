@@ -46,6 +46,10 @@ cfg_walk_reset(struct cfg_walk *w, enum cfg_wstate st, const struct lysc_node *c
 	w->state = st;
 	w->cur = cur;
 	w->errtok = NULL;
+	w->floor = 0;
+	w->scoped = false;
+	w->cb_failed = false;
+	w->nstmt = 0;
 	if (st == CFG_W_KEYS && cur) {
 		/* A grouped block: the entries' keys follow directly. */
 		struct cfg_step *stp = &w->steps[w->nsteps++];
@@ -354,6 +358,7 @@ push_step(struct cfg_walk *w, const struct lysc_node *sn, uint8_t kind, const st
 	st->kind = kind;
 	st->tok = t;
 	st->v0 = w->nvals;
+	w->scoped = false;
 	return st;
 }
 
@@ -460,6 +465,53 @@ enter_keyword(
 	}
 }
 
+/* Ends the statement walked so far (stmt_cb) and goes back to the scope
+ * of the next one: the node of step keep - 1 (the top when 0). */
+static int
+next_stmt(struct cfg_walk *w, uint32_t keep, struct errbuf *err)
+{
+	int rc;
+
+	if (w->stmt_cb && (rc = w->stmt_cb(w, w->stmt_arg)) != 0) {
+		w->cb_failed = true;
+		if (!errbuf_isset(err))
+			errbuf_set(
+			    err, rc, "%s", rc == -ENOMEM ? "out of memory" : "invalid statement");
+		return rc;
+	}
+	w->nstmt++;
+	w->nsteps = keep;
+	w->nvals = keep ? w->steps[keep - 1].v0 + w->steps[keep - 1].nv : 0;
+	w->state = CFG_W_NODE;
+	w->cur = keep ? w->steps[keep - 1].sn : NULL;
+	w->scoped = true;
+	return 0;
+}
+
+/* delete (MULTI): a word after a value-less leaf or leaf-list keyword that
+ * is exactly one of its parent's keywords starts the next statement. */
+static bool
+valueless_end(const struct cfg_walk *w, const struct cfg_tok *t, unsigned flags)
+{
+	const struct cfg_step *st = w->nsteps ? &w->steps[w->nsteps - 1] : NULL;
+
+	if ((flags & (CFG_WALK_MULTI | CFG_WALK_DELETE)) != (CFG_WALK_MULTI | CFG_WALK_DELETE) ||
+	    !st || st->nv || st->positional || t->type != CFG_TOK_WORD || t->quoted)
+		return false;
+	return cfg_kw_find(cfg_si(w->s, cfg_dparent(st->sn)), t->s, t->len) != NULL;
+}
+
+/* At a presence container whose keyword was just typed, a word that is
+ * none of its own keywords may be one of its parent's (MULTI). */
+static bool
+presence_fallback(const struct cfg_walk *w, unsigned flags)
+{
+	const struct cfg_step *st = w->nsteps ? &w->steps[w->nsteps - 1] : NULL;
+
+	return (flags & CFG_WALK_MULTI) && st && w->state == CFG_W_NODE && !w->scoped &&
+	       w->nsteps > w->floor && st->kind == CFG_STEP_CONT && !lysc_is_np_cont(st->sn);
+}
+
 static int
 walk_node_word(struct cfg_walk *w, const struct cfg_tok *t, unsigned flags, struct errbuf *err)
 {
@@ -496,6 +548,11 @@ walk_node_word(struct cfg_walk *w, const struct cfg_tok *t, unsigned flags, stru
 		w->state = CFG_W_DONE;
 		return 0;
 	}
+	if (n == 0 && presence_fallback(w, flags)) {
+		if ((rc = next_stmt(w, w->nsteps - 1, err)) != 0)
+			return rc;
+		return walk_node_word(w, t, flags, err);
+	}
 	w->errtok = t;
 	if (n > 1)
 		return errbuf_set(err, -EINVAL, "'%s' is ambiguous.", t->s);
@@ -508,6 +565,8 @@ cfg_walk_run(struct cfg_walk *w, const struct cfg_tok *toks, size_t ntoks, unsig
 {
 	int rc;
 
+	if (flags & CFG_WALK_MULTI)
+		w->floor = w->nsteps;
 	for (size_t i = 0; i < ntoks; i++) {
 		const struct cfg_tok *t = &toks[i];
 		bool word = t->type == CFG_TOK_WORD;
@@ -531,6 +590,12 @@ cfg_walk_run(struct cfg_walk *w, const struct cfg_tok *toks, size_t ntoks, unsig
 		case CFG_W_VALUE:
 			if (!word)
 				return syntax_error(w, t, err);
+			if (valueless_end(w, t, flags)) {
+				if ((rc = next_stmt(w, w->nsteps - 1, err)) != 0 ||
+				    (rc = walk_node_word(w, t, flags, err)) != 0)
+					return rc;
+				break;
+			}
 			if ((rc = add_value(w, st->sn, t, flags, err)) != 0)
 				return rc;
 			w->state = CFG_W_DONE;
@@ -542,6 +607,12 @@ cfg_walk_run(struct cfg_walk *w, const struct cfg_tok *toks, size_t ntoks, unsig
 			}
 			if (!word)
 				return syntax_error(w, t, err);
+			if (valueless_end(w, t, flags)) {
+				if ((rc = next_stmt(w, w->nsteps - 1, err)) != 0 ||
+				    (rc = walk_node_word(w, t, flags, err)) != 0)
+					return rc;
+				break;
+			}
 			if ((rc = add_value(w, st->sn, t, flags, err)) != 0)
 				return rc;
 			w->state = CFG_W_DONE;
@@ -559,7 +630,13 @@ cfg_walk_run(struct cfg_walk *w, const struct cfg_tok *toks, size_t ntoks, unsig
 				return rc;
 			break;
 		case CFG_W_DONE:
-			return syntax_error(w, t, err);
+			/* Another statement in the leaf's parent (MULTI). */
+			if (!word || !(flags & CFG_WALK_MULTI))
+				return syntax_error(w, t, err);
+			if ((rc = next_stmt(w, w->nsteps - 1, err)) != 0 ||
+			    (rc = walk_node_word(w, t, flags, err)) != 0)
+				return rc;
+			break;
 		}
 	}
 	return 0;
@@ -821,6 +898,32 @@ comp_node(struct cfg_completion *c, const struct cfg_walk *w, enum cfg_cmd cmd)
 	return 0;
 }
 
+static bool
+cmd_multi(enum cfg_cmd cmd)
+{
+	return cmd == CFG_CMD_SET || cmd == CFG_CMD_DELETE;
+}
+
+/* The keywords of the scope a next statement would start in: the walk
+ * taken back to step keep - 1. */
+static int
+comp_scope(struct cfg_completion *c, const struct cfg_walk *w, uint32_t keep, enum cfg_cmd cmd)
+{
+	struct cfg_walk *tmp = malloc(sizeof(*tmp));
+	struct errbuf e;
+	int rc;
+
+	if (!tmp)
+		return -ENOMEM;
+	*tmp = *w;
+	tmp->stmt_cb = NULL;
+	errbuf_clear(&e);
+	if ((rc = next_stmt(tmp, keep, &e)) == 0)
+		rc = comp_node(c, tmp, cmd);
+	free(tmp);
+	return rc;
+}
+
 static int
 comp_state(struct cfg_completion *c, const struct cfg_walk *w, enum cfg_cmd cmd)
 {
@@ -829,27 +932,59 @@ comp_state(struct cfg_completion *c, const struct cfg_walk *w, enum cfg_cmd cmd)
 
 	switch (w->state) {
 	case CFG_W_NODE:
-		return comp_node(c, w, cmd);
+		if ((rc = comp_node(c, w, cmd)) != 0)
+			return rc;
+		if (cmd_multi(cmd) && presence_fallback(w, CFG_WALK_MULTI))
+			return comp_scope(c, w, w->nsteps - 1, cmd);
+		return 0;
 	case CFG_W_KEYS:
 		return comp_list_key(c, w, st->sn, st->nv);
 	case CFG_W_VALUE:
 		if (cmd == CFG_CMD_EDIT || cmd == CFG_CMD_SHOW)
 			return 0;
-		return comp_values(c, w, st->sn);
+		if ((rc = comp_values(c, w, st->sn)) != 0)
+			return rc;
+		/* delete: the value is optional, another statement may follow */
+		if (cmd == CFG_CMD_DELETE && !st->positional)
+			return comp_scope(c, w, w->nsteps - 1, cmd);
+		return 0;
 	case CFG_W_LLVALUE:
 		if (cmd == CFG_CMD_EDIT || cmd == CFG_CMD_SHOW)
 			return 0;
-		if ((rc = comp_values(c, w, st->sn)) != 0)
+		if ((rc = comp_values(c, w, st->sn)) != 0 ||
+		    (rc = comp_add(c, "[", "Open a set of values", CFG_COMP_OPEN_SET)) != 0)
 			return rc;
-		return comp_add(c, "[", "Open a set of values", CFG_COMP_OPEN_SET);
+		if (cmd == CFG_CMD_DELETE)
+			return comp_scope(c, w, w->nsteps - 1, cmd);
+		return 0;
 	case CFG_W_SET:
 		if ((rc = comp_values(c, w, st->sn)) != 0)
 			return rc;
 		return comp_add(c, "]", "Close a set of values", CFG_COMP_CLOSE_SET);
 	case CFG_W_DONE:
+		if (cmd_multi(cmd))
+			return comp_scope(c, w, w->nsteps - 1, cmd);
 		return 0;
 	}
 	return 0;
+}
+
+/* Sorted candidates: the same keyword offered by two scopes once. */
+static void
+comp_dedup(struct cfg_completion *c)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (o && c->v[i].kind == c->v[o - 1].kind &&
+		    strcmp(c->v[i].token, c->v[o - 1].token) == 0) {
+			free(c->v[i].token);
+			free(c->v[i].help);
+			continue;
+		}
+		c->v[o++] = c->v[i];
+	}
+	c->n = o;
 }
 
 /* Tokens of an edit path, marked as not being part of the input (line 0). */
@@ -921,7 +1056,10 @@ cfg_complete(const struct cfg_schema *s, enum cfg_cmd cmd, const char *edit_path
 		rc = errbuf_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = cfg_walk_run(&w, tv.v, nfull, CFG_WALK_VALIDATE, err)) != 0) {
+	if ((rc = cfg_walk_run(&w, tv.v, nfull,
+	         CFG_WALK_VALIDATE | (cmd_multi(cmd) ? CFG_WALK_MULTI : 0) |
+	             (cmd == CFG_CMD_DELETE ? CFG_WALK_DELETE : 0),
+	         err)) != 0) {
 		cfg_errpos_tok(pos, w.errtok);
 		goto out;
 	}
@@ -931,8 +1069,10 @@ cfg_complete(const struct cfg_schema *s, enum cfg_cmd cmd, const char *edit_path
 		goto out;
 	}
 	/* Keywords are sorted; values keep the schema's order. */
-	if (out->n > 1 && w.state == CFG_W_NODE)
+	if (out->n > 1 && (w.state == CFG_W_NODE || w.state == CFG_W_DONE)) {
 		qsort(out->v, out->n, sizeof(out->v[0]), comp_cmp);
+		comp_dedup(out);
+	}
 out:
 	if (rc != 0)
 		cfg_completion_fini(out);

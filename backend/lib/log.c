@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -30,6 +31,19 @@ static const char *const sub_names[LOG_SUB_MAX] = {
 static const char *const lvl_names[] = { "error", "warning", "info", "debug" };
 static const int lvl_syslog[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
+/* systemd's JOURNAL_STREAM ("dev:ino") names stderr when a unit's
+ * stderr is the journal (systemd.exec(5)). */
+static bool
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(const char *progname, bool to_syslog)
 {
@@ -37,6 +51,10 @@ log_init(const char *progname, bool to_syslog)
 	log_syslog = to_syslog;
 	if (to_syslog)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	/* under systemd the syslog lines reach the journal with their
+	 * level; the same lines on stderr would be logged twice */
+	if (to_syslog && stderr_is_journal())
+		log_stderr = false;
 	if (getenv("CAIRN_DEBUG"))
 		log_level = LOG_LVL_DEBUG;
 }

@@ -149,6 +149,7 @@ struct mgd {
 	bool full_validate;     /* --full-validate: never validate incrementally */
 	bool incremental_check; /* tests: also run full validation and compare */
 	struct sval *sval;      /* incremental validation tables */
+	struct uref *uref;      /* cx:unit-ref checks (uref.h) */
 	unsigned snap_every;    /* --snapshot-every: records between snapshots */
 	unsigned minute;        /* seconds in a commit-confirmed minute (tests) */
 	unsigned test_delay_ms; /* tests: widen the commit point window */

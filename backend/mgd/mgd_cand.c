@@ -362,8 +362,7 @@ cand_discard(struct mgd *m, struct cand *c, struct errbuf *err)
 		return cand_init_from_running(m, c, err);
 	rc = cand_diff(m, c, &diff);
 	if (rc == 0 && diff) {
-		if (lyd_diff_reverse_all(diff, &rev) != LY_SUCCESS ||
-		    ydiff_apply(&c->tree, rev, true) < 0) {
+		if (ydiff_reverse(diff, &rev) != 0 || ydiff_apply(&c->tree, rev, true) < 0) {
 			log_warnx(LOG_CFG, "discard: reverse diff failed (%s); reloading",
 			    ly_errmsg(m->ctx));
 			rc = cand_init_from_running(m, c, err);
@@ -411,8 +410,7 @@ cand_rollback(struct mgd *m, struct cand *c, unsigned n, struct errbuf *err)
 	for (i = 0; i < n; i++) {
 		rc = mgd_hist_diff(m, m->seq - i, &diff, err);
 		if (rc == 0 && diff &&
-		    (lyd_diff_reverse_all(diff, &rev) != LY_SUCCESS ||
-		        ydiff_apply(&c->tree, rev, true) < 0))
+		    (ydiff_reverse(diff, &rev) != 0 || ydiff_apply(&c->tree, rev, true) < 0))
 			rc = errbuf_set(err, -EIO,
 			    "error: history of commit %" PRIu64 " does not apply", m->seq - i);
 		if (rc == 0)
@@ -445,8 +443,7 @@ mgd_config_at(struct mgd *m, unsigned n, struct lyd_node **tree, struct errbuf *
 	for (i = 0; i < n; i++) {
 		rc = mgd_hist_diff(m, m->seq - i, &diff, err);
 		if (rc == 0 && diff &&
-		    (lyd_diff_reverse_all(diff, &rev) != LY_SUCCESS ||
-		        ydiff_apply(&t, rev, false) < 0))
+		    (ydiff_reverse(diff, &rev) != 0 || ydiff_apply(&t, rev, false) < 0))
 			rc = errbuf_set(err, -EIO,
 			    "error: history of commit %" PRIu64 " does not apply", m->seq - i);
 		lyd_free_all(diff);

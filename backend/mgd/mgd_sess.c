@@ -27,6 +27,7 @@
 #include "ipc_msg.h"
 #include "log.h"
 #include "mgd.h"
+#include "xwalk.h"
 #include "ydiff.h"
 #include "banned.h"
 
@@ -898,34 +899,85 @@ h_status(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	reply(s, id, out);
 }
 
+struct comp_out {
+	struct lyd_node *out;
+	struct buf *joined; /* NULL: the leaf-list */
+};
+
+static int
+comp_add(void *arg, const char *v)
+{
+	struct comp_out *co = arg;
+
+	if (!co->joined)
+		return ipc_reply_add(co->out, "value", v) < 0 ? -ENOMEM : 0;
+	if (!strchr(v, '\n')) {
+		buf_puts(co->joined, v);
+		buf_putc(co->joined, '\n');
+	}
+	return buf_failed(co->joined) ? -ENOMEM : 0;
+}
+
+/*
+ * The values an xpath selects (completion of list keys and leafref
+ * targets). A plain data path is walked directly (xwalk: hash lookups, no
+ * node set); anything else goes to lyd_find_xpath().
+ */
 static void
 h_complete(struct sess *s, uint32_t id, struct lyd_node *rpc)
 {
 	struct mgd *m = s->m;
 	const char *ds = ipc_leaf_str(rpc, "datastore");
+	const char *xpath = ipc_leaf_str(rpc, "xpath");
 	const struct lyd_node *tree = m->running;
-	struct lyd_node *out, *n;
+	struct lyd_node *out, *n, *jl = NULL;
 	struct ly_set *set = NULL;
+	struct buf joined = BUF_INIT;
+	struct comp_out co;
 	uint32_t i;
+	int rc = 0;
 
 	if (ds && !strcmp(ds, "candidate") && s->mode != MODE_NONE)
 		tree = cand_get(m, sess_cand(s));
-	if (tree && lyd_find_xpath(tree, ipc_leaf_str(rpc, "xpath"), &set) != LY_SUCCESS) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "error: %s", ly_errmsg(m->ctx));
-		ly_err_clean(m->ctx, NULL);
-		mgd_reply_err(s, id, -EINVAL, msg);
+	lyd_find_path(rpc, "joined", 0, &jl);
+	out = ipc_reply_new(rpc);
+	if (!out) {
+		mgd_reply_err(s, id, -ENOMEM, "error: out of memory");
 		return;
 	}
-	out = ipc_reply_new(rpc);
-	for (i = 0; out && set && i < set->count; i++) {
-		n = set->dnodes[i];
-		if (n->schema->nodetype & LYD_NODE_TERM)
-			ipc_reply_add(out, "value", lyd_get_value(n));
-		else if (n->schema->nodetype == LYS_LIST && lyd_child(n))
-			ipc_reply_add(out, "value", lyd_get_value(lyd_child(n)));
+	co.out = out;
+	co.joined = jl ? &joined : NULL;
+	if (tree)
+		rc = xwalk_values(m->ctx, tree, xpath, comp_add, &co);
+	if (tree && rc == -ENOTSUP) {
+		rc = 0;
+		if (lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS) {
+			char msg[512];
+
+			snprintf(msg, sizeof(msg), "error: %s", ly_errmsg(m->ctx));
+			ly_err_clean(m->ctx, NULL);
+			lyd_free_all(out);
+			buf_free(&joined);
+			mgd_reply_err(s, id, -EINVAL, msg);
+			return;
+		}
+		for (i = 0; set && i < set->count && rc == 0; i++) {
+			n = set->dnodes[i];
+			if (n->schema->nodetype & LYD_NODE_TERM)
+				rc = comp_add(&co, lyd_get_value(n));
+			else if (n->schema->nodetype == LYS_LIST && lyd_child(n))
+				rc = comp_add(&co, lyd_get_value(lyd_child(n)));
+		}
+		ly_set_free(set, NULL);
 	}
-	ly_set_free(set, NULL);
+	if (rc == 0 && co.joined && ipc_reply_add(out, "values", joined.p ? joined.p : "") < 0)
+		rc = -ENOMEM;
+	buf_free(&joined);
+	if (rc < 0) {
+		lyd_free_all(out);
+		mgd_reply_err(s, id, rc, "error: out of memory");
+		return;
+	}
 	reply(s, id, out);
 }
 

@@ -9,7 +9,9 @@
  *	error: commit failed: (missing mandatory statements)
  *
  * Small changes are validated incrementally (sval.c, over the commit's
- * diff); large or unknown ones with lyd_validate_all().
+ * diff); large or unknown ones with lyd_validate_all(). References to
+ * interface units (cx:unit-ref, uref.c) are checked after that, over
+ * the change or the whole tree alike.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "log.h"
 #include "mgd.h"
 #include "sval.h"
+#include "uref.h"
 #include "ydiff.h"
 #include "ywords.h"
 #include "banned.h"
@@ -27,7 +30,8 @@ int
 mgd_val_init(struct mgd *m)
 {
 	m->sval = sval_new(m->ctx);
-	return m->sval ? 0 : -ENOMEM;
+	m->uref = uref_new(m->ctx);
+	return m->sval && m->uref ? 0 : -ENOMEM;
 }
 
 void
@@ -35,6 +39,8 @@ mgd_val_fini(struct mgd *m)
 {
 	sval_free(m->sval);
 	m->sval = NULL;
+	uref_free(m->uref);
+	m->uref = NULL;
 }
 
 /* The quoted value in a libyang message: Invalid leafref value "gw9" ... */
@@ -76,6 +82,40 @@ parent_path(const char *path)
 	}
 	*s = '\0';
 	return p;
+}
+
+/* Is the last node of "/m:a/b[k='v']/k" a key of its parent entry? */
+static bool
+is_key_path(const char *path)
+{
+	const char *last = strrchr(path, '/'), *pred;
+	char key[128];
+	int n;
+
+	if (!last || last == path || strchr(last, '[') || strlen(last + 1) + 3 > sizeof(key))
+		return false;
+	n = snprintf(key, sizeof(key), "[%s=", last + 1);
+	if (n < 0)
+		return false;
+	/* the predicates just before the last step */
+	for (pred = last; pred > path && pred[-1] == ']';) {
+		const char *open = pred - 1;
+		int depth = 0;
+
+		while (open > path && !(*open == '[' && depth == 1)) {
+			if (*open == ']')
+				depth++;
+			else if (*open == '[')
+				depth--;
+			open--;
+		}
+		if (*open != '[')
+			return false;
+		if (!strncmp(open, key, (size_t)n))
+			return true;
+		pred = open;
+	}
+	return false;
 }
 
 /* Words of a leafref target path "/sec:security/sec:ike/sec:gateway/sec:name":
@@ -128,6 +168,14 @@ mgd_val_error(struct mgd *m, struct buf *out, bool check, const char *path, cons
 		ywords_error(out, m->ctx, pp && *pp ? pp : path, NULL, val);
 		free(pp);
 		reason = "missing mandatory statements";
+	} else if (path && !strncmp(msg, "Too few", 7) &&
+	           quoted(msg, "Too few", name, sizeof(name)) == 0) {
+		/* min-elements of a leaf-list or list: as Junos says it */
+		pp = parent_path(path);
+		snprintf(val, sizeof(val), "Missing mandatory statement: '%s'", name);
+		ywords_error(out, m->ctx, pp && *pp ? pp : path, NULL, val);
+		free(pp);
+		reason = "missing mandatory statements";
 	} else if (path && !strncmp(msg, "Mandatory choice", 16) &&
 	           quoted(msg, "Mandatory choice", name, sizeof(name)) == 0) {
 		snprintf(val, sizeof(val), "Missing mandatory statement: '%s'", name);
@@ -137,7 +185,10 @@ mgd_val_error(struct mgd *m, struct buf *out, bool check, const char *path, cons
 	           quoted(msg, "target instance", target, sizeof(target)) == 0) {
 		target_words(target, &w);
 		snprintf(target, sizeof(target), "Referenced %s %s not defined", buf_str(&w), val);
-		ywords_error(out, m->ctx, path, val, target);
+		/* a list key names its entry: 'from-zone trust', not 'name trust' */
+		pp = is_key_path(path) ? parent_path(path) : NULL;
+		ywords_error(out, m->ctx, pp ? pp : path, pp ? NULL : val, target);
+		free(pp);
 		reason = "referenced object not defined";
 	} else if (path) {
 		ywords_error(out, m->ctx, path, NULL, msg);
@@ -200,6 +251,43 @@ validate_full(
 	return ydiff_full(m->running, c->tree, diff);
 }
 
+/* References to interface units: over the change after an incremental
+ * validation, else over the whole tree. */
+static int
+check_refs(struct mgd *m, struct cand *c, const struct lyd_node *diff, bool incr, bool check,
+    struct buf *out)
+{
+	const char *path, *value, *msg;
+	int rc;
+
+	if (!uref_count(m->uref))
+		return 0;
+	rc = incr ? uref_check_diff(m->uref, c->tree, diff) : uref_check_all(m->uref, c->tree);
+	if (incr && m->incremental_check) {
+		/* tests: the whole tree must give the same verdict */
+		char *p = NULL;
+		int rf;
+
+		if (rc == -EINVAL) {
+			uref_error(m->uref, &path, &value, &msg);
+			p = path ? strdup(path) : NULL;
+		}
+		rf = uref_check_all(m->uref, c->tree);
+		if ((rf == 0) != (rc == 0))
+			fatalx(LOG_CFG, "unit references: the change says %s (%s), the tree %s",
+			    rc ? "invalid" : "valid", p ? p : "-", rf ? "invalid" : "valid");
+		free(p);
+		/* the whole tree's error stands for both */
+	}
+	if (rc != -EINVAL)
+		return rc;
+	uref_error(m->uref, &path, &value, &msg);
+	ywords_error(out, m->ctx, path, value, msg);
+	buf_printf(out, "error: %s: (referenced object not defined)",
+	    check ? "configuration check-out failed" : "commit failed");
+	return rc;
+}
+
 int
 mgd_validate(struct mgd *m, struct cand *c, struct lyd_node **diff, bool check, struct errbuf *err)
 {
@@ -242,12 +330,19 @@ mgd_validate(struct mgd *m, struct cand *c, struct lyd_node **diff, bool check, 
 				    rc ? "invalid" : "valid", full_ok ? "valid" : "invalid");
 		}
 	}
-	if (rc == -EAGAIN)
+	if (rc == -EAGAIN) {
+		incr = false;
 		rc = validate_full(m, c, diff, &path, &msg);
+	}
 	if (rc == -EINVAL) {
 		mgd_val_error(m, &out, check, path, msg);
 		errbuf_set(err, -EINVAL, "%s", buf_str(&out));
-	} else if (rc < 0) {
+	} else if (rc == 0) {
+		rc = check_refs(m, c, *diff, incr, check, &out);
+		if (rc == -EINVAL)
+			errbuf_set(err, -EINVAL, "%s", buf_str(&out));
+	}
+	if (rc < 0 && rc != -EINVAL) {
 		errbuf_set(err, rc, "error: commit failed: (%s)", strerror(-rc));
 	}
 	ly_err_clean(m->ctx, NULL);

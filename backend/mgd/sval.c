@@ -963,7 +963,9 @@ walk_diff(struct work *w, const struct lyd_node *dn)
 			struct lyd_node *y;
 			LYD_TREE_DFS_BEGIN(node, y)
 			{
-				if ((y->schema->nodetype & LYD_NODE_INNER) && y != node)
+				/* the new node's own choices too: two cases of
+				 * new data there are an error */
+				if (y->schema->nodetype & LYD_NODE_INNER)
 					resolve_choices(w, y, y->schema, NULL);
 				LYD_TREE_DFS_END(node, y);
 			}

@@ -726,8 +726,7 @@ tx_undo(struct nb *nb, struct ntx *tx)
 	}
 	if (!tx->diff)
 		return;
-	if (lyd_diff_reverse_all(tx->diff, &rev) != LY_SUCCESS ||
-	    ydiff_apply(&nb->running, rev, true) < 0)
+	if (ydiff_reverse(tx->diff, &rev) != 0 || ydiff_apply(&nb->running, rev, true) < 0)
 		log_warnx(LOG_CFG, "%s: cannot undo transaction %" PRIu64, nb->cfg->name, tx->txid);
 	lyd_free_all(rev);
 	deleted_entries(nb, tx->diff, true);

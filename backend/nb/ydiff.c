@@ -8,6 +8,8 @@
  * group, deletes first (yang:orig-key/orig-value name the preceding
  * instance), then creates and moves in the new order, each anchored
  * (yang:key/value) on the preceding instance, which is already final.
+ * Every anchor names the neighbour at the moment of its operation, so
+ * ydiff_reverse() undoes the operations from the last one.
  */
 #include "ydiff.h"
 
@@ -920,6 +922,15 @@ ydiff_fill_defaults(struct lyd_node **tree, struct lyd_node *parent, const struc
 		m = NULL;
 		if (first)
 			lyd_find_sibling_val(first, c->schema, NULL, 0, &m);
+		if (m && (m->flags & LYD_DEFAULT) && (m->schema->nodetype & LYD_NODE_INNER)) {
+			/* a non-presence container emptied by the deletion (libyang
+			 * marks it default): its own implicit children are missing */
+			if (lyd_new_implicit_tree(m, LYD_IMPLICIT_NO_STATE, NULL) != LY_SUCCESS) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			continue;
+		}
 		if (m || other_case_present(first, c->schema))
 			continue;
 		if (!parent && tmp == c)
@@ -993,6 +1004,50 @@ post_walk(struct lyd_node **tree, const struct lyd_node *dnode)
 			break;
 	}
 	return rc;
+}
+
+/*
+ * Each group of user-ordered instances in reverse order, at every level
+ * where the instances carry their own operations: not inside a subtree
+ * created or deleted whole, whose instances are anchored in their order.
+ */
+static void
+reverse_groups(struct lyd_node *first)
+{
+	struct lyd_node *n = first, *end, *head, *x, *nx;
+	const char *op;
+
+	while (n) {
+		end = n->next;
+		head = n;
+		if (n->schema && lysc_is_userordered(n->schema)) {
+			for (x = n->next; x && x->schema == n->schema; x = nx) {
+				nx = x->next;
+				lyd_insert_before(head, x);
+				head = x;
+			}
+			end = x;
+		}
+		for (x = head; x != end; x = x->next) {
+			op = ydiff_op(x);
+			if (!op || (strcmp(op, "create") != 0 && strcmp(op, "delete") != 0))
+				reverse_groups(lyd_child(x));
+		}
+		n = end;
+	}
+}
+
+int
+ydiff_reverse(const struct lyd_node *diff, struct lyd_node **rev)
+{
+	*rev = NULL;
+	if (!diff)
+		return 0;
+	if (lyd_diff_reverse_all(diff, rev) != LY_SUCCESS)
+		return -ENOMEM;
+	reverse_groups(*rev);
+	*rev = lyd_first_sibling(*rev);
+	return 0;
 }
 
 int

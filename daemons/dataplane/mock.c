@@ -32,6 +32,7 @@ struct mock_idx {
 };
 
 struct dp_mock {
+	uint64_t serial; /* which open this is: pointers are reused after close */
 	struct dp_config cfg;
 	struct mock_idx sa_idx, tun_idx;
 	uint32_t spus;
@@ -124,6 +125,8 @@ tun_hash_at(const struct dp_mock *m, size_t i)
 	return (uint64_t)m->tuns[i].id * 0x9e3779b97f4a7c15ull;
 }
 
+/* Room for n entries; rehashes the n - 1 entries already stored (the
+ * caller stores entry n - 1 after this returns). */
 static bool
 idx_reserve(struct mock_idx *x, size_t n, const struct dp_mock *m,
     uint64_t (*hash_at)(const struct dp_mock *, size_t))
@@ -142,7 +145,7 @@ idx_reserve(struct mock_idx *x, size_t n, const struct dp_mock *m,
 	free(x->slot);
 	x->slot = slot;
 	x->cap = cap;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i + 1 < n; i++) {
 		size_t j = (size_t)(hash_at(m, i) >> 32) & (cap - 1);
 
 		while (x->slot[j])
@@ -221,6 +224,14 @@ tun_find(const struct dp_mock *m, uint32_t id)
 
 static struct dp_mock *last_opened;
 
+static uint64_t opened;
+
+uint64_t
+dp_mock_serial(const struct dp_mock *m)
+{
+	return m->serial;
+}
+
 static int
 mock_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 {
@@ -228,6 +239,7 @@ mock_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 
 	if (!m)
 		return errbuf_set(err, -ENOMEM, "dataplane mock: out of memory");
+	m->serial = ++opened;
 	m->cfg = *cfg;
 	m->spus = cfg->spus ? cfg->spus : 1;
 	m->next_spi = 0xc0000001u;

@@ -63,6 +63,9 @@ struct dp_mock;
 struct dp_mock *dp_mock_of(void *impl);
 /* The mock most recently opened in this process (through dp_open()). */
 struct dp_mock *dp_mock_last(void);
+/* 1 for the first mock opened by this process, 2 for the next, ...: tells a
+ * reopened dataplane from the old one even when malloc reuses its address. */
+uint64_t dp_mock_serial(const struct dp_mock *m);
 
 size_t dp_mock_ncalls(const struct dp_mock *m);
 const struct dp_mock_call *dp_mock_call_at(const struct dp_mock *m, size_t i);

@@ -291,7 +291,7 @@ arm_lifetimes(struct ike_child *ch)
 
 	if (!ch->life_s)
 		ch->life_s = 3600;
-	ch->hard_ms = now + (uint64_t)ch->life_s * 1000;
+	ch->hard_ms = now + ike_life_ms(e, (uint64_t)ch->life_s * 1000);
 	ch->soft_ms = now + ike_soft_ms(e, ch->life_s);
 	ike_arm(e, &ch->t_hard, ch->hard_ms);
 	if (vpn_of(ch)->establish != IKE_EST_RESPONDER_ONLY_NO_REKEY)
@@ -903,7 +903,8 @@ ike_child_rekey(struct ike_child *ch)
 	if (sa->st != SA_UP || sa->rekey_own || sa->rekey_peer) {
 		/* The IKE SA is being rekeyed or closed: try again shortly. */
 		if (ike_sa_is_alive(sa))
-			ike_arm_in(sa->e, &ch->t_soft, 2000 + ike_random_below(sa->e, 3000));
+			ike_arm_in(sa->e, &ch->t_soft,
+			    ike_life_ms(sa->e, 2000 + ike_random_below(sa->e, 3000)));
 		return;
 	}
 	if (vpn_of(ch)->establish == IKE_EST_RESPONDER_ONLY_NO_REKEY)
@@ -1142,9 +1143,9 @@ ike_child_on_response(
 			} else if (old->st == CH_REKEYING) {
 				old->st = CH_UP;
 				ike_arm_in(e, &old->t_soft,
-				    err == IKE_N_TEMPORARY_FAILURE
-				        ? 2000 + ike_random_below(e, 8000)
-				        : 60000);
+				    ike_life_ms(e, err == IKE_N_TEMPORARY_FAILURE
+				                       ? 2000 + ike_random_below(e, 8000)
+				                       : 60000));
 			}
 		}
 		return RSP_DONE;
@@ -1199,7 +1200,7 @@ ike_child_on_response(
 			if (delay == 0)
 				retire_old(ch);
 			else
-				ike_arm_in(e, &ch->t_out, (uint64_t)delay * 1000);
+				ike_arm_in(e, &ch->t_out, ike_life_ms(e, (uint64_t)delay * 1000));
 		}
 	}
 	explicit_bzero(&in, sizeof(in));

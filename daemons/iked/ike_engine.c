@@ -34,7 +34,6 @@ opts_default(struct ike_engine_opts *o)
 	o->retry_base_s = 5;
 	o->retry_max_s = 300;
 	o->redundant_grace_s = 30;
-	o->rekey_unit_ms = 1000;
 	o->ike_port = 500;
 	o->natt_port = 4500;
 }
@@ -69,7 +68,6 @@ ike_engine_new(const struct ike_env *env, const struct ike_engine_opts *opts)
 		DEF(retry_base_s);
 		DEF(retry_max_s);
 		DEF(redundant_grace_s);
-		DEF(rekey_unit_ms);
 		DEF(ike_port);
 		DEF(natt_port);
 #undef DEF
@@ -221,9 +219,15 @@ ike_random_below(struct ike_engine *e, uint32_t n)
 }
 
 uint64_t
+ike_life_ms(const struct ike_engine *e, uint64_t ms)
+{
+	return e->o.test_lifetime_div > 1 ? ms / e->o.test_lifetime_div : ms;
+}
+
+uint64_t
 ike_soft_ms(struct ike_engine *e, uint32_t hard_s)
 {
-	uint64_t hard = (uint64_t)hard_s * e->o.rekey_unit_ms;
+	uint64_t hard = ike_life_ms(e, (uint64_t)hard_s * 1000);
 	uint64_t margin = hard * e->o.rekey_margin_pct / 100;
 	uint64_t jitter = hard * e->o.rekey_jitter_pct / 100;
 

@@ -120,11 +120,11 @@ struct ike_engine_opts {
 	uint32_t retry_max_s;         /* default 300 */
 	uint32_t redundant_grace_s;   /* a collision loser its creator left behind; default 30 */
 	uint16_t ike_port, natt_port; /* default 500 and 4500 */
-	/* Tests only (cairn-iked --test-rekey-unit-ms): soft lifetimes (rekeys)
-	 * count a configured second as this many ms, so that rekeys happen
-	 * within a test run (the schema bounds lifetimes at 180 s); hard
-	 * lifetimes stay in real seconds. Default 1000. */
-	uint32_t rekey_unit_ms;
+	/* Tests only (cairn-iked --test-lifetime-divisor): IKE and CHILD SA
+	 * lifetimes, and the waits of a rekey measured against them (retries,
+	 * install-interval), divided by this, so rekeys happen within a test's
+	 * minute; 0 or 1 = as configured */
+	uint32_t test_lifetime_div;
 };
 
 /* NULL and errno on failure; opts NULL = defaults. env is copied. */

@@ -219,9 +219,7 @@ struct ike_sa {
 	/* messages (RFC 7296 2.1-2.3, window size one) */
 	uint32_t next_msgid;
 	uint32_t peer_msgid;
-	struct ike_task *req;     /* outstanding request; its packet is req->pkt */
-	struct ike_sa *kick_next; /* e->kick_list */
-	bool kick_deferred;
+	struct ike_task *req; /* outstanding request; its packet is req->pkt */
 	struct ike_task *cur; /* the request whose response is being handled */
 	uint32_t req_msgid;
 	uint32_t req_tries;
@@ -268,11 +266,9 @@ struct ike_engine {
 	uint64_t cookie_rotated_ms;
 	int depth;
 	struct ike_engine_stats st;
-	/* tx holds a response being built (ike_xchg.c on_request): requests a
-	 * handler starts wait on kick_list until it has been sent */
-	bool tx_busy;
-	struct ike_sa *kick_list;
-	uint8_t tx[IKE_MSG_MAX];
+	uint8_t tx[IKE_MSG_MAX];  /* responses (and IKE_SA_INIT) being built */
+	uint8_t txq[IKE_MSG_MAX]; /* requests: a handler may queue one while
+	                           * its response is still in tx */
 	uint8_t rx[IKE_MSG_MAX];
 };
 
@@ -293,6 +289,9 @@ struct ike_gw *ike_gw_find(struct ike_engine *e, const char *name);
 uint64_t ike_name_hash(const char *s);
 /* Soft lifetime with margin and jitter, in ms, for a hard lifetime in s. */
 uint64_t ike_soft_ms(struct ike_engine *e, uint32_t hard_s);
+/* A lifetime (or a wait measured against one) in ms, after the tests'
+ * divisor (ike_engine_opts.test_lifetime_div). */
+uint64_t ike_life_ms(const struct ike_engine *e, uint64_t ms);
 void ike_nkey_set(struct ike_nkey *k, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 int ike_nkey_cmp(const struct ike_nkey *a, const struct ike_nkey *b);
 
@@ -338,10 +337,11 @@ void ike_xchg_kick(struct ike_sa *sa);
 void ike_xchg_input(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_t len,
     const struct ike_dgram *d);
 void ike_xchg_abort(struct ike_sa *sa);
-/* Starts a message on e->tx; *sk_off = SIZE_MAX for IKE_SA_INIT. */
+/* Starts a message on e->tx (a response) or e->txq (a request);
+ * *sk_off = SIZE_MAX for IKE_SA_INIT. */
 void ike_xchg_begin(struct ike_sa *sa, struct ike_enc *enc, uint8_t exch, bool response,
     uint32_t msgid, size_t *sk_off);
-/* Seals (unless INIT) into e->tx; returns 0 and the message, or -errno. */
+/* Seals (unless INIT) in its buffer; returns 0 and the message, or -errno. */
 int ike_xchg_seal(struct ike_sa *sa, struct ike_enc *enc, size_t sk_off, size_t *len);
 void ike_xchg_forget_child(struct ike_sa *sa, struct ike_child *ch);
 bool ike_xchg_has(const struct ike_sa *sa, enum ike_task_kind kind);

@@ -180,7 +180,7 @@ lifetimes_arm(struct ike_sa *sa)
 	if (!sa->lifetime_s)
 		sa->lifetime_s = 28800;
 	sa->rekey_ms = now + ike_soft_ms(e, sa->lifetime_s);
-	sa->expire_ms = now + (uint64_t)sa->lifetime_s * 1000;
+	sa->expire_ms = now + ike_life_ms(e, (uint64_t)sa->lifetime_s * 1000);
 	ike_arm(e, &sa->t_rekey, sa->rekey_ms);
 	ike_arm(e, &sa->t_expire, sa->expire_ms);
 }
@@ -390,6 +390,21 @@ ike_sa_delete(struct ike_sa *sa, enum ike_event reason)
 	queue_delete(sa, reason);
 }
 
+/* ch is the first live CHILD SA of its tunnel on either SA (a tunnel holds
+ * two while a rekey retires the old one): its tunnel's event, once. */
+static bool
+first_of_tunnel(const struct ike_child *ch, const struct ike_sa *from, const struct ike_sa *to)
+{
+	const struct ike_child *c;
+
+	ike_list_foreach(c, it, &ch->tun->children, struct ike_child, tun_link)
+	{
+		if ((c->sa == from || c->sa == to) && (c->st == CH_UP || c->st == CH_REKEYING))
+			return c == ch;
+	}
+	return true;
+}
+
 void
 ike_sa_move_children(struct ike_sa *from, struct ike_sa *to)
 {
@@ -402,7 +417,8 @@ ike_sa_move_children(struct ike_sa *from, struct ike_sa *to)
 		ike_list_del(&ch->sa_link);
 		ike_list_add_tail(&to->children, &ch->sa_link);
 		ch->sa = to;
-		if (ch->tun && (ch->st == CH_UP || ch->st == CH_REKEYING))
+		if (ch->tun && (ch->st == CH_UP || ch->st == CH_REKEYING) &&
+		    first_of_tunnel(ch, from, to))
 			ike_tunnel_event(ch->tun, IKE_EV_IKE_REKEYED);
 	}
 	ike_list_foreach(t, it2, &from->pending, struct ike_tunnel, pend_link)
@@ -774,7 +790,8 @@ static void
 retry_rekey_later(struct ike_sa *sa, uint32_t lo_s, uint32_t span_s)
 {
 	struct ike_engine *e = sa->e;
-	uint64_t at = ike_now(e) + (uint64_t)lo_s * 1000 + ike_random_below(e, span_s * 1000);
+	uint64_t at =
+	    ike_now(e) + ike_life_ms(e, (uint64_t)lo_s * 1000 + ike_random_below(e, span_s * 1000));
 
 	if (sa->st == SA_UP && at < sa->expire_ms)
 		ike_arm(e, &sa->t_rekey, at);

@@ -86,25 +86,32 @@ ike_tunnel_ts(const struct ike_tunnel *t)
 void
 ike_tunnel_event(struct ike_tunnel *t, enum ike_event ev)
 {
-	struct ike_event_rec *r;
+	struct ike_event_rec l[IKE_HIST_LEN];
+	unsigned k, n = 1;
 
 	if (ev == IKE_EV_NONE)
 		return;
-	r = &t->hist[t->hist_head];
-	if (t->hist_n && r->ev == ev) {
-		/* The same event again: count it, as Junos does. */
-		r->count++;
-		r->time = ike_wall(t->e);
-	} else {
-		if (t->hist_n)
-			t->hist_head = (t->hist_head + 1) % IKE_HIST_LEN;
-		if (t->hist_n < IKE_HIST_LEN)
-			t->hist_n++;
-		r = &t->hist[t->hist_head];
-		r->ev = ev;
-		r->count = 1;
-		r->time = ike_wall(t->e);
+	/*
+	 * Distinct events, newest first, as Junos keeps them: an event seen
+	 * before moves to the front with its count (rekeys alternating with
+	 * other events would otherwise push everything else out).
+	 */
+	l[0].ev = ev;
+	l[0].count = 1;
+	l[0].time = ike_wall(t->e);
+	for (k = 0; k < t->hist_n; k++) {
+		const struct ike_event_rec *r =
+		    &t->hist[(t->hist_head + IKE_HIST_LEN - k) % IKE_HIST_LEN];
+
+		if (r->ev == ev)
+			l[0].count = r->count + 1;
+		else if (n < IKE_HIST_LEN)
+			l[n++] = *r;
 	}
+	t->hist_head = 0;
+	t->hist_n = n;
+	for (k = 0; k < n; k++)
+		t->hist[(IKE_HIST_LEN - k) % IKE_HIST_LEN] = l[k];
 	ike_emit(t->e, ev, t, NULL);
 }
 
@@ -298,6 +305,12 @@ ike_tunnel_child_gone(struct ike_tunnel *t, struct ike_child *ch, enum ike_event
 	}
 	if (t->negotiating)
 		return;
+	if (t->vpn->conf.establish != IKE_EST_IMMEDIATELY) {
+		/* on-traffic: the next packet (the dataplane's acquire) brings
+		 * it back, not a retry timer */
+		t->want_up = false;
+		return;
+	}
 	switch (reason) {
 	case IKE_EV_DPD_DOWN:
 	case IKE_EV_NO_RESPONSE:

@@ -107,7 +107,10 @@ ike_xchg_begin(struct ike_sa *sa, struct ike_enc *enc, uint8_t exch, bool respon
 	h.flags =
 	    (uint8_t)((sa->initiator ? IKE_HDR_F_INIT : 0) | (response ? IKE_HDR_F_RESPONSE : 0));
 	h.msgid = msgid;
-	ike_enc_init(enc, sa->e->tx, sizeof(sa->e->tx));
+	if (response)
+		ike_enc_init(enc, sa->e->tx, sizeof(sa->e->tx));
+	else
+		ike_enc_init(enc, sa->e->txq, sizeof(sa->e->txq));
 	ike_enc_hdr(enc, &h);
 	*sk_off = SIZE_MAX;
 	if (exch != IKE_X_SA_INIT)
@@ -154,11 +157,11 @@ rtx_arm(struct ike_sa *sa)
 	ike_arm_in(e, &sa->t_rtx, delay);
 }
 
-/* Retransmissions before the peer is given up. A DPD threshold counts
- * probes (docs/iked.md 4.6): the first one and threshold - 1 more. */
 static unsigned
 rtx_limit(const struct ike_sa *sa)
 {
+	/* DPD: threshold probes in all (Junos: unanswered requests before the
+	 * peer is declared down), the first and threshold - 1 retransmissions */
 	if (sa->req->kind == T_DPD && sa->gw && sa->gw->conf.dpd_threshold)
 		return sa->gw->conf.dpd_threshold - 1;
 	return sa->e->o.retransmit_tries;
@@ -202,16 +205,6 @@ ike_xchg_kick(struct ike_sa *sa)
 {
 	struct ike_engine *e = sa->e;
 
-	if (e->tx_busy) {
-		/* A response is being built in e->tx: this SA's requests leave
-		 * after it (resp_sent), or the request would overwrite it. */
-		if (!sa->kick_deferred) {
-			sa->kick_deferred = true;
-			sa->kick_next = e->kick_list;
-			e->kick_list = sa;
-		}
-		return;
-	}
 	while (!sa->req && sa->st != SA_DEAD && !ike_list_empty(&sa->tasks)) {
 		struct ike_task *t = ike_container_of(sa->tasks.next, struct ike_task, link);
 		uint32_t msgid = t->kind == T_INIT ? 0 : sa->next_msgid;
@@ -239,7 +232,7 @@ ike_xchg_kick(struct ike_sa *sa)
 			ike_task_free(t);
 			continue;
 		}
-		memcpy(t->pkt, e->tx, len);
+		memcpy(t->pkt, e->txq, len);
 		t->pkt_len = len;
 		sa->req = t;
 		sa->req_msgid = msgid;
@@ -459,22 +452,6 @@ request_allowed(const struct ike_sa *sa, uint8_t exch, uint32_t msgid)
 	}
 }
 
-/* The response of on_request has left (or was abandoned): the requests its
- * handlers started go out now. SAs are reaped only between engine calls. */
-static void
-resp_sent(struct ike_engine *e)
-{
-	e->tx_busy = false;
-	while (e->kick_list) {
-		struct ike_sa *s = e->kick_list;
-
-		e->kick_list = s->kick_next;
-		s->kick_next = NULL;
-		s->kick_deferred = false;
-		ike_xchg_kick(s);
-	}
-}
-
 static void
 on_request(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_t len,
     const struct ike_dgram *d)
@@ -496,7 +473,6 @@ on_request(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_
 		return;
 	ike_sa_note_rx(sa, d, true);
 	ike_xchg_begin(sa, &enc, h->exchange, true, h->msgid, &sk_off);
-	e->tx_busy = true;
 	if (pl.unknown_critical) {
 		/* RFC 7296 3.2: reject the message naming the payload type. */
 		ike_enc_notify(
@@ -517,27 +493,23 @@ on_request(struct ike_sa *sa, const struct ike_hdr *h, const uint8_t *msg, size_
 		}
 	}
 	/* The handlers may have killed the SA: its keys stay until the reap. */
-	if (ike_xchg_seal(sa, &enc, sk_off, &out_len) < 0) {
-		resp_sent(e);
+	if (ike_xchg_seal(sa, &enc, sk_off, &out_len) < 0)
 		return;
-	}
 	sa->out_pkts++;
 	sa->out_bytes += out_len;
 	ike_send(e, &d->local, &d->remote, IKE_DGRAM_IKE, e->tx, out_len);
 	sa->peer_msgid = h->msgid + 1;
-	if (sa->st != SA_DEAD) {
-		copy = realloc(sa->resp, out_len);
-		if (copy) {
-			memcpy(copy, e->tx, out_len);
-			sa->resp = copy;
-			sa->resp_len = out_len;
-			sa->resp_msgid = h->msgid;
-			sa->have_resp = true;
-		}
+	if (sa->st == SA_DEAD)
+		return;
+	copy = realloc(sa->resp, out_len);
+	if (copy) {
+		memcpy(copy, e->tx, out_len);
+		sa->resp = copy;
+		sa->resp_len = out_len;
+		sa->resp_msgid = h->msgid;
+		sa->have_resp = true;
 	}
-	resp_sent(e);
-	if (sa->st != SA_DEAD)
-		ike_xchg_kick(sa);
+	ike_xchg_kick(sa);
 }
 
 void

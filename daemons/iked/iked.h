@@ -165,10 +165,8 @@ struct iked_opts {
 	bool test_no_sockets; /* tests: no UDP sockets (datagrams are counted and dropped) */
 	uint16_t ike_port;    /* 0 = 500 */
 	uint16_t natt_port;   /* 0 = 4500 */
-	/* tests (--test-rekey-unit-ms): soft lifetimes count a configured
-	 * second as this many ms (0 = 1000); tests/interop rekeys within
-	 * seconds with it, hard lifetimes are not scaled */
-	uint32_t rekey_unit_ms;
+	/* tests: --test-lifetime-divisor (ike_engine_opts.test_lifetime_div) */
+	uint32_t test_lifetime_div;
 	/* tests: where the engine's datagrams go instead of sockets */
 	int (*test_send)(void *ctx, const struct ike_dgram *d);
 	void *test_ctx;

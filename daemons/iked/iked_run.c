@@ -197,7 +197,7 @@ iked_run_open(struct iked *d, const struct dp_config *dpc, struct errbuf *err)
 	memset(&eo, 0, sizeof(eo));
 	eo.ike_port = d->opts.ike_port;
 	eo.natt_port = d->opts.natt_port;
-	eo.rekey_unit_ms = d->opts.rekey_unit_ms;
+	eo.test_lifetime_div = d->opts.test_lifetime_div;
 	d->e = ike_engine_new(&env, &eo);
 	if (!d->e) {
 		rc = errbuf_set(err, -ENOMEM, "cannot start the IKE engine: out of memory");

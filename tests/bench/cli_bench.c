@@ -174,12 +174,18 @@ main(int argc, char **argv)
 	{
 		static const struct {
 			const char *what, *rpc, *xpath;
+			bool joined;
 		} rpcs[] = {
-			{ "rpc: status (round-trip floor)", "cairn-mgmt:status", NULL },
+			{ "rpc: status (round-trip floor)", "cairn-mgmt:status", NULL, false },
 			{ "rpc: complete, 10k gateway names", "cairn-mgmt:complete",
-			    "/cairn-security:security/ike/gateway/name" },
+			    "/cairn-security:security/ike/gateway/name", false },
+			{ "rpc: complete, 10k names, joined", "cairn-mgmt:complete",
+			    "/cairn-security:security/ike/gateway/name", true },
 			{ "rpc: complete, names starting gw-50", "cairn-mgmt:complete",
-			    "/cairn-security:security/ike/gateway/name[starts-with(.,'gw-50')]" },
+			    "/cairn-security:security/ike/gateway/name[starts-with(.,'gw-50')]",
+			    true },
+			{ "rpc: complete, XPath (not a plain path)", "cairn-mgmt:complete",
+			    "/cairn-security:security/ike/gateway[address]/name", true },
 		};
 
 		for (p = 0; p < sizeof(rpcs) / sizeof(rpcs[0]); p++) {
@@ -191,6 +197,8 @@ main(int argc, char **argv)
 					return 2;
 				if (rpcs[p].xpath)
 					lyd_new_term(rpc, NULL, "xpath", rpcs[p].xpath, 0, NULL);
+				if (rpcs[p].joined)
+					lyd_new_term(rpc, NULL, "joined", NULL, 0, NULL);
 				t0 = now_ms();
 				rpc_call_quiet(&c, rpc, &reply, &err);
 				q[i] = now_ms() - t0;

@@ -148,6 +148,14 @@ tm_type s '?'
 tm_wait s '^  group14 +2048-bit MODP'
 tm_send s C-u
 
+step "after a value, TAB and ? offer the next statement of the same parent"
+tm_type s 'set security ike proposal p1 dh-group group19 enc'
+tm_send s Tab
+tm_wait_input s "$P# set security ike proposal p1 dh-group group19 encryption-algorithm "
+tm_type s '?'
+tm_wait s '^  aes-256-gcm +'
+tm_send s C-u
+
 step "space completes a keyword; a value is left alone"
 tm_type s 'set sec'
 tm_send s Space

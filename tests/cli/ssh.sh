@@ -6,9 +6,21 @@
 #   - ssh -tt: interactive configure, set, commit, exit
 #   - ssh host 'show configuration': sshd runs `cairn -c CMD`
 #   - the user is mapped to its login class by mgd (system login user)
-# The user, its group and sshd are removed even when the test fails.
+# The user, its group and sshd are removed even when the test fails; the
+# whole test runs in a private mount namespace over a copy of /etc, so the
+# host's passwd and group files are never touched (other tests compare them).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${CAIRN_SSH_PRIVATE_ETC:-}" ]; then
+	etc=$(mktemp -d "${TMPDIR:-/var/tmp}/cairn-ssh-etc.XXXXXX")
+	trap 'rm -rf "$etc"' EXIT
+	rc=0
+	CAIRN_SSH_PRIVATE_ETC=$etc unshare --mount --propagation private -- \
+		"$BASH" "$0" "$@" || rc=$?
+	exit $rc
+fi
+cp -a /etc/. "$CAIRN_SSH_PRIVATE_ETC/"
+mount --bind "$CAIRN_SSH_PRIVATE_ETC" /etc
 . "$here/lib.sh"
 
 user=cairnt$$

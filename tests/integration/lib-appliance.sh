@@ -15,10 +15,12 @@
 # EXIT trap stops every process started here, by process id, deletes the
 # namespaces and the directory, and on failure prints the last lines of
 # every daemon's log. Polls with deadlines; never sleeps blindly.
+# LAB_KEEP=DIR keeps the daemons' logs there (debugging); IKED_ARGS are
+# given to every cairn-iked (e.g. --debug).
 #
 #   lab_init                      namespaces' prefix, temp dir, WAN bridge, trap
 #   lab_site N                    gwN and hN wired to the WAN and to each other
-#   lab_nat_site N                (for later tests) gwN behind a NAT namespace
+#   lab_nat_site N [random]       gwN behind a NAT namespace (masquerade)
 #   gw N CMD... / host N CMD...   run a command in gwN's / hN's namespace (in the
 #                                 background, use ip netns exec "$P-hN" directly:
 #                                 $! of a backgrounded function is a subshell's)
@@ -36,7 +38,16 @@
 #   wait_for SECS WHAT CMD...     polls CMD until it succeeds
 #   wait_tunnel_up N VPN [SECS]   polls until VPN has an SA pair on gwN
 #   ping_ok SRC_HOST DST_ADDR     3 pings within a deadline
-#   tcp_transfer SRC DST_HOST BYTES   iperf3 from hSRC to hDST (its 10.DST.0.2)
+#   tcp_transfer SRC DST_HOST BYTES [ADDR [BIND]]  iperf3 from hSRC (from BIND)
+#                                 to hDST (to ADDR, default its 10.DST.0.2)
+#   tcp_both A B BYTES            tcp_transfer A -> B and B -> A
+#   spis_agree A B VPN [VPN_B]    gwA's SA pairs of VPN are gwB's, reversed
+#   sa_pairs N VPN                number of SA pairs of VPN on gwN
+#   sa_packets N TUNNEL in|out    packets through tunnel TUNNEL's current SA
+#   esp_stat N FIELD              a counter of show security ipsec statistics
+#                                 ("Encrypted packets", "Decrypted packets", ...)
+#   ike_proposals TAG             IKE/IPsec proposals and policies ikepol-TAG,
+#                                 ipsecpol-TAG (PSK "psk-TAG-secret", ECP256, GCM)
 set -eu
 
 : "${BUILD:?BUILD (the build directory) must be set}"
@@ -46,7 +57,12 @@ LAB=""
 PIDS=""
 SITES=""
 
-log() { echo "== $*"; }
+LAB_T0=$(date +%s%N)
+# log MESSAGE: "== [seconds since the start] MESSAGE"
+log() {
+	t=$((($(date +%s%N) - LAB_T0) / 100000000))
+	echo "== [$((t / 10)).$((t % 10))s] $*"
+}
 fail() {
 	echo "FAIL: $*" >&2
 	exit 1
@@ -96,6 +112,14 @@ lab_cleanup() {
 	if [ $rc -ne 0 ] && [ -n "$LAB" ]; then
 		for f in "$LAB"/*/*.log; do
 			[ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
+		done
+	fi
+	if [ -n "${LAB_KEEP:-}" ] && [ -n "$LAB" ]; then
+		# debugging: the daemons' logs survive in $LAB_KEEP
+		mkdir -p "$LAB_KEEP"
+		for d in "$LAB"/gw*; do
+			[ -d "$d" ] && cp "$d"/*.log "$LAB_KEEP/" 2>/dev/null &&
+				for f in "$d"/*.log; do mv "$LAB_KEEP/$(basename "$f")" "$LAB_KEEP/$(basename "$d")-$(basename "$f")"; done
 		done
 	fi
 	[ -n "$LAB" ] && rm -rf "$LAB"
@@ -154,11 +178,13 @@ lab_site() {
 	mkdir -p "$LAB/gw$n"
 }
 
-# lab_nat_site N: like lab_site, but gwN reaches the WAN through $P-natN,
-# which masquerades it behind 192.0.2.(100+N) (nftables). gwN's WAN
+# lab_nat_site N [random]: like lab_site, but gwN reaches the WAN through
+# $P-natN, which masquerades it behind 192.0.2.(100+N) (nftables; with
+# "random", source ports are mapped to random ones, not kept). gwN's WAN
 # address is 100.64.N.2/24.
 lab_nat_site() {
 	n=$1
+	nat_flags=${2:-}
 	SITES="$SITES $n"
 	ip netns add "$P-gw$n"
 	ip netns add "$P-h$n"
@@ -177,7 +203,7 @@ lab_nat_site() {
 	ip netns exec "$P-nat$n" sysctl -qw net.ipv4.ip_forward=1
 	ip netns exec "$P-nat$n" nft -f - <<EOF
 table ip nat {
-	chain post { type nat hook postrouting priority srcnat; oifname "w$n" masquerade; }
+	chain post { type nat hook postrouting priority srcnat; oifname "w$n" masquerade $nat_flags; }
 }
 EOF
 	ip link add "l$n" netns "$P-gw$n" type veth peer name "e$n" netns "$P-h$n"
@@ -222,7 +248,9 @@ iked_start() {
 	shift
 	# not through gw(): a backgrounded function is a subshell, and $! would
 	# be its pid, not the daemon's
-	ip netns exec "$P-gw$n" "$BIN/cairn-iked" --root "$LAB/gw$n" "$@" >>"$LAB/gw$n/iked.log" 2>&1 &
+	# shellcheck disable=SC2086 # IKED_ARGS: words
+	ip netns exec "$P-gw$n" "$BIN/cairn-iked" --root "$LAB/gw$n" ${IKED_ARGS:-} "$@" \
+		>>"$LAB/gw$n/iked.log" 2>&1 &
 	eval "IKED_PID_$n=$!"
 	PIDS="$PIDS $!"
 	wait_for 30 "cairn-iked in gw$n" iked_ready "$n"
@@ -384,19 +412,74 @@ ping_ok() {
 	host "$1" ping -c 3 -i 0.2 -W 2 "$2" >/dev/null 2>&1
 }
 
-# tcp_transfer SRC DST BYTES: iperf3 TCP from hSRC to hDST
+# tcp_transfer SRC DST BYTES [ADDR [BIND]]: iperf3 TCP from hSRC (bound to
+# BIND) to hDST (to ADDR, default 10.DST.0.2)
 tcp_transfer() {
 	src=$1
 	dst=$2
 	size=$3
+	addr=${4:-10.$dst.0.2}
+	bind=${5:+-B $5}
 	ip netns exec "$P-h$dst" iperf3 -s -1 -p 5201 >"$LAB/iperf-s.log" 2>&1 &
 	spid=$!
 	PIDS="$PIDS $spid"
 	wait_for 10 "iperf3 server in h$dst" sh -c "ip netns exec $P-h$dst ss -ltn | grep -q ':5201'"
-	host "$src" timeout 60 iperf3 -c "10.$dst.0.2" -p 5201 -n "$size" >"$LAB/iperf-c.log" 2>&1 ||
-		fail "TCP transfer h$src -> h$dst: $(tail -3 "$LAB/iperf-c.log")"
+	# shellcheck disable=SC2086 # $bind is empty or two words
+	host "$src" timeout 60 iperf3 -c "$addr" $bind -p 5201 -n "$size" >"$LAB/iperf-c.log" 2>&1 ||
+		fail "TCP transfer h$src -> h$dst ($addr): $(tail -3 "$LAB/iperf-c.log")"
 	wait "$spid" 2>/dev/null || true
-	grep receiver "$LAB/iperf-c.log" | tail -1
+	echo "h$src -> h$dst: $(grep sender "$LAB/iperf-c.log" | tail -1)"
+}
+
+# tcp_both A B BYTES: a TCP transfer each way between hA and hB
+tcp_both() {
+	tcp_transfer "$1" "$2" "$3"
+	tcp_transfer "$2" "$1" "$3"
+}
+
+# spis_agree A B VPN [VPN_B]: every SA pair (in out) of VPN on gwA is an SA
+# pair (out in) of VPN_B (default VPN) on gwB, and the other way round;
+# at least one pair
+spis_agree() {
+	a=$(ipsec_spis "$1" "$3" | sort)
+	b=$(ipsec_spis "$2" "${4:-$3}" | awk '{ print $2, $1 }' | sort)
+	[ -n "$a" ] && [ "$a" = "$b" ]
+}
+
+# sa_pairs N VPN: number of SA pairs of VPN on gwN
+sa_pairs() {
+	ipsec_spis "$1" "$2" | wc -l
+}
+
+# sa_packets N TUNNEL in|out: packets through the current inbound or
+# outbound SA of tunnel TUNNEL (its ID) on gwN
+sa_packets() {
+	cli "$1" show security ipsec security-associations index "$2" detail |
+		awk -v d="$3" '
+		/Direction: inbound/ { cur = "in" }
+		/Direction: outbound/ { cur = "out" }
+		/Packets:/ && cur == d { sub(/.*Packets: /, ""); sub(/,.*/, ""); print; exit }'
+}
+
+# esp_stat N FIELD: a counter of `show security ipsec statistics` on gwN
+esp_stat() {
+	cli "$1" show security ipsec statistics |
+		awk -v f="$2:" 'index($0, f) { sub(/.*:/, ""); gsub(/ /, ""); print; exit }'
+}
+
+# ike_proposals TAG: IKE proposal ikep-TAG (ECP256, AES-128-GCM), IKE policy
+# ikepol-TAG (PSK "psk-TAG-secret"), IPsec proposal esp-TAG (AES-128-GCM),
+# IPsec policy ipsecpol-TAG
+ike_proposals() {
+	cat <<EOF
+set security ike proposal ikep-$1 dh-group group19
+set security ike proposal ikep-$1 encryption-algorithm aes-128-gcm
+set security ike proposal ikep-$1 lifetime-seconds 3600
+set security ike policy ikepol-$1 proposals ikep-$1
+set security ike policy ikepol-$1 pre-shared-key ascii-text "psk-$1-secret"
+set security ipsec proposal esp-$1 encryption-algorithm aes-128-gcm
+set security ipsec policy ipsecpol-$1 proposals esp-$1
+EOF
 }
 
 # site_to_site_config SITE PEER VPN UNIT [EXTRA]: the set lines of a
@@ -407,17 +490,11 @@ site_to_site_config() {
 	p=$2
 	v=$3
 	u=$4
+	ike_proposals "$v"
 	cat <<EOF
-set security ike proposal ikep-$v dh-group group19
-set security ike proposal ikep-$v encryption-algorithm aes-128-gcm
-set security ike proposal ikep-$v lifetime-seconds 3600
-set security ike policy ikepol-$v proposals ikep-$v
-set security ike policy ikepol-$v pre-shared-key ascii-text "psk-$v-secret"
 set security ike gateway gw-$v ike-policy ikepol-$v
 set security ike gateway gw-$v address 192.0.2.$p
 set security ike gateway gw-$v local-address 192.0.2.$s
-set security ipsec proposal esp-$v encryption-algorithm aes-128-gcm
-set security ipsec policy ipsecpol-$v proposals esp-$v
 set security ipsec vpn $v bind-interface st0.$u
 set security ipsec vpn $v ike gateway gw-$v
 set security ipsec vpn $v ike ipsec-policy ipsecpol-$v

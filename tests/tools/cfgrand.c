@@ -139,7 +139,7 @@ cfgrand_edit(struct cfgrand *r, struct lyd_node **tree, char ***paths, size_t *n
 
 	if (!ctx)
 		return NULL;
-	switch (cfgrand_u32(r) % 14) {
+	switch (cfgrand_u32(r) % 16) {
 	case 0: /* delete a random node (leaf, entry, container) */
 	case 1:
 		cnt = collect(*tree, &nodes);
@@ -302,6 +302,25 @@ cfgrand_edit(struct cfgrand *r, struct lyd_node **tree, char ***paths, size_t *n
 		set_path(
 		    tree, ctx, path, cfgrand_u32(r) % 2 ? "operator" : "read-only", paths, npaths);
 		what = "login user";
+		break;
+	case 14: /* a zone interface, an st0 unit that may not be configured */
+		snprintf(path, sizeof(path),
+		    "/cairn-security:security/zones/security-zone[name='vpn']/"
+		    "interfaces[name='st0.%u']",
+		    cfgrand_u32(r) % (r->nvpn + 3));
+		set_path(tree, ctx, path, NULL, paths, npaths);
+		what = "zone interface";
+		break;
+	case 15: /* delete an st0 unit, maybe one still referenced */
+		snprintf(path, sizeof(path),
+		    "/cairn-interfaces:interfaces/interface[name='st0']/unit[name='%u']",
+		    cfgrand_u32(r) % (r->nvpn + 3));
+		if (lyd_find_path(*tree, path, 0, &node) == LY_SUCCESS) {
+			add_node_path(paths, npaths, node);
+			lyd_free_tree(node);
+			what = "delete st0 unit";
+		}
+		ly_err_clean((struct ly_ctx *)ctx, NULL);
 		break;
 	}
 	free(nodes);

@@ -150,6 +150,7 @@ net_new(void)
 		abort();
 	/* Quiet unless asked: failures dump the state themselves. */
 	log_set_level(getenv("IKE_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_WARN);
+	n->trace = getenv("IKE_TRACE") != NULL;
 	n->now = 1000000;
 	n->wall = 1764000000;
 	n->nat_peer = -1;
@@ -287,6 +288,20 @@ net_run(struct net *n)
 
 		if (n->q_head == n->n_q)
 			n->q_head = n->n_q = 0;
+		if (n->trace)
+			fprintf(stderr, "%8llu %s -> %s %s%s msgid %u len %zu%s\n",
+			    (unsigned long long)(n->now - 1000000), n->peers[k.from]->name,
+			    k.to >= 0 && k.to < n->n_peers ? n->peers[k.to]->name : "?",
+			    k.d.kind == IKE_DGRAM_KEEPALIVE ? "keepalive"
+			    : k.exchange == 34              ? "IKE_SA_INIT"
+			    : k.exchange == 35              ? "IKE_AUTH"
+			    : k.exchange == 36              ? "CREATE_CHILD_SA"
+			    : k.exchange == 37              ? "INFORMATIONAL"
+			                                    : "?",
+			    k.response ? " response" : "", k.msgid, k.len,
+			    v == NET_DROP   ? " (dropped)"
+			    : v == NET_HOLD ? " (held)"
+			                    : "");
 		switch (v) {
 		case NET_DROP:
 			n->dropped++;

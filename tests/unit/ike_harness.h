@@ -76,6 +76,7 @@ struct net {
 	int nat_peer;
 	struct ike_addr nat_addr;
 	uint16_t nat_port_base;
+	bool trace; /* IKE_TRACE set: every datagram on stderr */
 };
 
 struct net *net_new(void);

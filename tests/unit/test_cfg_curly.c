@@ -99,8 +99,14 @@ test_comments_and_forms(void **state)
 	    "        from-zone z to-zone z { policy p1 { then { permit; } } }\n"
 	    "    }\n"
 	    "}\n"
-	    "routing-options { static { route 10.0.0.0/8 next-hop [ st0.0 st0.1 ]; } }\n");
+	    "routing-options { static { route 10.0.0.0/8 next-hop [ st0.0 st0.1 ]; } }\n"
+	    "interfaces { st0 { unit 0 { family inet { address 10.0.0.1/30; } family inet6; } } "
+	    "}\n");
 	cfg_test_expect_print(tree, NULL, CFG_FMT_SET, 0,
+	    "set interfaces st0 unit 0 family inet address 10.0.0.1/30\n"
+	    "set interfaces st0 unit 0 family inet6\n"
+	    "set routing-options static route 10.0.0.0/8 next-hop st0.0\n"
+	    "set routing-options static route 10.0.0.0/8 next-hop st0.1\n"
 	    "set security ike policy p pre-shared-key ascii-text \"$9$LbHX-wg4Z\"\n"
 	    "set security ike gateway gw1 ike-policy p\n"
 	    "set security ike gateway gw1 address 192.0.2.1\n"
@@ -109,9 +115,7 @@ test_comments_and_forms(void **state)
 	    "set security zones security-zone z interfaces st0.0\n"
 	    "set security zones security-zone z interfaces ge-0/0/0.0 host-inbound-traffic "
 	    "system-services ike\n"
-	    "set security policies from-zone z to-zone z policy p1 then permit\n"
-	    "set routing-options static route 10.0.0.0/8 next-hop st0.0\n"
-	    "set routing-options static route 10.0.0.0/8 next-hop st0.1\n");
+	    "set security policies from-zone z to-zone z policy p1 then permit\n");
 	lyd_free_all(tree);
 }
 

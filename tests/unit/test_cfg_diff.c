@@ -115,6 +115,12 @@ test_sections(void **state)
 	    "set security ike gateway c dead-peer-detection\n"
 	    "set security ipsec vpn v bind-interface st0.0\n",
 	    NULL, 0,
+	    "[edit]\n"
+	    "+   routing-options {\n"
+	    "+       static {\n"
+	    "+           route 10.0.0.0/8 next-hop st0.0;\n"
+	    "+       }\n"
+	    "+   }\n"
 	    "[edit security ike]\n"
 	    "-   gateway a {\n"
 	    "-       address 192.0.2.1;\n"
@@ -131,12 +137,6 @@ test_sections(void **state)
 	    "+   ipsec {\n"
 	    "+       vpn v {\n"
 	    "+           bind-interface st0.0;\n"
-	    "+       }\n"
-	    "+   }\n"
-	    "[edit]\n"
-	    "+   routing-options {\n"
-	    "+       static {\n"
-	    "+           route 10.0.0.0/8 next-hop st0.0;\n"
 	    "+       }\n"
 	    "+   }\n");
 }
@@ -159,6 +159,20 @@ test_layouts(void **state)
 	    "set interfaces st0 unit 1 family inet address 10.0.0.5/30\n"
 	    "set interfaces ge-0/0/1 unit 0 family inet address 192.0.2.1/24\n",
 	    NULL, 0,
+	    "[edit interfaces st0]\n"
+	    "+   unit 1 {\n"
+	    "+       family inet {\n"
+	    "+           address 10.0.0.5/30;\n"
+	    "+       }\n"
+	    "+   }\n"
+	    "[edit interfaces]\n"
+	    "+   ge-0/0/1 {\n"
+	    "+       unit 0 {\n"
+	    "+           family inet {\n"
+	    "+               address 192.0.2.1/24;\n"
+	    "+           }\n"
+	    "+       }\n"
+	    "+   }\n"
 	    "[edit security zones security-zone z interfaces st0.0]\n"
 	    "+   host-inbound-traffic {\n"
 	    "+       system-services {\n"
@@ -183,25 +197,54 @@ test_layouts(void **state)
 	    "+               deny;\n"
 	    "+           }\n"
 	    "+       }\n"
-	    "+   }\n"
-	    "[edit interfaces st0]\n"
-	    "+   unit 1 {\n"
-	    "+       family {\n"
-	    "+           inet {\n"
-	    "+               address 10.0.0.5/30;\n"
-	    "+           }\n"
-	    "+       }\n"
-	    "+   }\n"
-	    "[edit interfaces]\n"
-	    "+   ge-0/0/1 {\n"
-	    "+       unit 0 {\n"
-	    "+           family {\n"
-	    "+               inet {\n"
-	    "+                   address 192.0.2.1/24;\n"
-	    "+               }\n"
-	    "+           }\n"
-	    "+       }\n"
 	    "+   }\n");
+}
+
+/* A joined container (family): its keyword goes with its statements and
+ * its headers name the pair, "family inet", as Junos prints them. */
+static void
+test_joined_container(void **state)
+{
+	static const char base[] = "set interfaces st0 unit 0 family inet address 10.0.0.1/30\n"
+	                           "set interfaces st0 unit 1 family inet6\n"
+	                           "set interfaces st0 unit 2 family inet mtu 1400\n";
+	static const char chg[] = "set interfaces st0 unit 0 family inet address 10.0.0.9/30\n"
+	                          "set interfaces st0 unit 0 family inet6 address 2001:db8::1/64\n"
+	                          "delete interfaces st0 unit 1 family inet6\n"
+	                          "set interfaces st0 unit 1 family inet\n"
+	                          "delete interfaces st0 unit 2 family\n";
+
+	(void)state;
+	expect_diff(base, chg, NULL, 0,
+	    "[edit interfaces st0 unit 0 family inet]\n"
+	    "+   address 10.0.0.9/30;\n"
+	    "[edit interfaces st0 unit 0]\n"
+	    "+   family inet6 {\n"
+	    "+       address 2001:db8::1/64;\n"
+	    "+   }\n"
+	    "[edit interfaces st0 unit 1]\n"
+	    "+   family inet;\n"
+	    "-   family inet6;\n"
+	    "[edit interfaces st0 unit 2]\n"
+	    "-   family inet {\n"
+	    "-       mtu 1400;\n"
+	    "-   }\n");
+	/* A path inside the pair keeps the layout. */
+	expect_diff(base, chg, "interfaces st0 unit 0 family inet6", 0,
+	    "[edit interfaces st0 unit 0]\n"
+	    "+   family inet6 {\n"
+	    "+       address 2001:db8::1/64;\n"
+	    "+   }\n");
+	expect_diff(base, chg, "interfaces st0 unit 0 family", 0,
+	    "[edit interfaces st0 unit 0 family inet]\n"
+	    "+   address 10.0.0.9/30;\n"
+	    "[edit interfaces st0 unit 0]\n"
+	    "+   family inet6 {\n"
+	    "+       address 2001:db8::1/64;\n"
+	    "+   }\n");
+	expect_diff(base, chg, "interfaces st0 unit 0 family inet address", 0,
+	    "[edit interfaces st0 unit 0 family inet]\n"
+	    "+   address 10.0.0.9/30;\n");
 }
 
 static void
@@ -272,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_leaflist),
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_layouts),
+		cmocka_unit_test(test_joined_container),
 		cmocka_unit_test(test_moved),
 		cmocka_unit_test(test_secrets_and_path),
 	};

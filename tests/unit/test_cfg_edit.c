@@ -297,9 +297,7 @@ test_delete(void **state)
 	 * container stays. */
 	cfg_test_expect_print(tree, "interfaces ge-0/0/0", CFG_FMT_TEXT, 0,
 	    "unit 0 {\n"
-	    "    family {\n"
-	    "        inet;\n"
-	    "    }\n"
+	    "    family inet;\n"
 	    "}\n");
 	cfg_result_fini(&res);
 	/* delete alone removes everything at the edit level. */
@@ -331,15 +329,15 @@ test_rename_copy(void **state)
 	    "copy interfaces st0 to ge-0/0/1\n"
 	    "rename security policies from-zone z to-zone z policy p1 to policy p9\n");
 	cfg_test_expect_print(tree, NULL, CFG_FMT_SET, 0,
+	    "set interfaces st0 unit 7 family inet address 10.0.0.1/30\n"
+	    "set interfaces ge-0/0/1 unit 7 family inet address 10.0.0.1/30\n"
 	    "set security ike gateway b address 192.0.2.2\n"
 	    "set security ike gateway c ike-policy p\n"
 	    "set security ike gateway c address 192.0.2.1\n"
 	    "set security ike gateway d address 192.0.2.2\n"
 	    "set security policies from-zone z to-zone z policy p9 then deny\n"
 	    "set security policies from-zone z to-zone z policy p2 then reject\n"
-	    "set security policies from-zone z to-zone z policy p3 then deny\n"
-	    "set interfaces st0 unit 7 family inet address 10.0.0.1/30\n"
-	    "set interfaces ge-0/0/1 unit 7 family inet address 10.0.0.1/30\n");
+	    "set security policies from-zone z to-zone z policy p3 then deny\n");
 	cfg_test_edit_err(&tree, "rename security ike gateway b to gateway c",
 	    "statement already exists.", 1, 41);
 	cfg_test_edit_err(
@@ -489,6 +487,142 @@ test_edit_path(void **state)
 	lyd_free_all(tree);
 }
 
+/* Several statements on one set/delete line, as Junos takes them: after a
+ * leaf's value (or an empty leaf, a leaf-list's values, a presence
+ * container), more statements of the leaf's parent. */
+static void
+test_multi(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "set security ike proposal p1 dh-group group19 bogus", "syntax error.", 46 },
+		{ "set security ike proposal p1 dh-group group19 lifetime-seconds",
+		    "missing argument.", 63 },
+		{ "set security ike proposal p1 dh-group group19 lifetime-seconds 5",
+		    "Value 5 is not within range (180..86400) at '5'", 63 },
+		/* an error in a statement that another one follows */
+		{ "set security ike gateway g nat-keepalive 0 version v2-only",
+		    "Value 0 is not within range (1..300) at '0'", 41 },
+		{ "set security ike gateway g version v2-only nat-keepalive 0",
+		    "Value 0 is not within range (1..300) at '0'", 57 },
+		/* after a leaf inside a presence container: that container only */
+		{ "set security ike gateway g dead-peer-detection interval 10 version v2-only",
+		    "syntax error.", 59 },
+		{ "set security ike gateway g address 192.0.2.1 [ 192.0.2.2 ]", "syntax error.",
+		    45 },
+		{ "set security ike gateway g version v2-only d", "'d' is ambiguous.", 43 },
+		/* ipsec-policy is a vpn's (ike ipsec-policy), not a gateway's */
+		{ "set security ike gateway g ike-policy p ipsec-policy q", "syntax error.", 40 },
+		{ "delete security ike gateway g version v2-only bogus", "syntax error.", 46 },
+	};
+	struct lyd_node *tree = NULL;
+	struct cfg_result res;
+	struct cfg_errpos pos;
+	struct errbuf err;
+	char *before, *after;
+	const char *lines;
+
+	(void)state;
+	cfg_test_edit(&tree, NULL,
+	    "set security ike proposal p1 authentication-method pre-shared-keys dh-group group19 "
+	    "encryption-algorithm aes-128-gcm\n"
+	    "set system login user alice uid 2001 class super-user\n"
+	    "set security ike gateway gw1 address 192.0.2.2 external-interface eth0 ike-policy "
+	    "pol\n"
+	    "set security ipsec vpn v1 ike gateway gw1 ipsec-policy p\n"
+	    "set security ike gateway gw1 dead-peer-detection version v2-only\n"
+	    "set security ike gateway gw2 dead-peer-detection always-send interval 20 threshold 3\n"
+	    "set security ike policy pol proposals [ p1 p2 ] mode main\n"
+	    "set security ike gateway gw3 no-nat-traversal nat-keepalive 30\n"
+	    "set security zones security-zone z address-book address a1 10.0.0.0/24 description d\n"
+	    "set sec ike prop p2 dh group20 enc aes-256-gcm\n");
+	cfg_test_expect_print(tree, NULL, CFG_FMT_SET, 0,
+	    "set system login user alice uid 2001\n"
+	    "set system login user alice class super-user\n"
+	    "set security ike proposal p1 authentication-method pre-shared-keys\n"
+	    "set security ike proposal p1 dh-group group19\n"
+	    "set security ike proposal p1 encryption-algorithm aes-128-gcm\n"
+	    "set security ike proposal p2 dh-group group20\n"
+	    "set security ike proposal p2 encryption-algorithm aes-256-gcm\n"
+	    "set security ike policy pol mode main\n"
+	    "set security ike policy pol proposals p1\n"
+	    "set security ike policy pol proposals p2\n"
+	    "set security ike gateway gw1 ike-policy pol\n"
+	    "set security ike gateway gw1 address 192.0.2.2\n"
+	    "set security ike gateway gw1 dead-peer-detection\n"
+	    "set security ike gateway gw1 external-interface eth0\n"
+	    "set security ike gateway gw1 version v2-only\n"
+	    "set security ike gateway gw2 dead-peer-detection always-send\n"
+	    "set security ike gateway gw2 dead-peer-detection interval 20\n"
+	    "set security ike gateway gw2 dead-peer-detection threshold 3\n"
+	    "set security ike gateway gw3 no-nat-traversal\n"
+	    "set security ike gateway gw3 nat-keepalive 30\n"
+	    "set security ipsec vpn v1 ike gateway gw1\n"
+	    "set security ipsec vpn v1 ike ipsec-policy p\n"
+	    "set security zones security-zone z address-book address a1 description d\n"
+	    "set security zones security-zone z address-book address a1 10.0.0.0/24\n");
+
+	/* Each statement is reported; the line number is the line's. */
+	cfg_result_init(&res);
+	errbuf_clear(&err);
+	lines = "set system host-name h1\n"
+	        "set security ike gateway gw1 version v1-only nat-keepalive 40\n";
+	assert_int_equal(
+	    cfg_edit_lines(cfg_test_schema, &tree, NULL, lines, strlen(lines), 0, &res, &pos, &err),
+	    0);
+	assert_int_equal(res.nchg, 3);
+	assert_int_equal(res.chg[1].op, CFG_CHG_MODIFY);
+	assert_int_equal(res.chg[1].line, 2);
+	assert_string_equal(
+	    res.chg[1].path, "/cairn-security:security/ike/gateway[name='gw1']/version");
+	assert_int_equal(res.chg[2].op, CFG_CHG_CREATE);
+	assert_int_equal(res.chg[2].line, 2);
+	cfg_result_fini(&res);
+
+	/* delete: after a value (or a presence container) another statement. */
+	cfg_test_edit(&tree, NULL,
+	    "delete security ike gateway gw1 version v1-only address external-interface eth0\n"
+	    "delete security ike gateway gw2 dead-peer-detection nat-keepalive\n"
+	    "delete system login user alice uid 2001 class\n");
+	cfg_test_expect_print(tree, "security ike gateway gw1", CFG_FMT_SET, 0,
+	    "set security ike gateway gw1 ike-policy pol\n"
+	    "set security ike gateway gw1 dead-peer-detection\n"
+	    "set security ike gateway gw1 nat-keepalive 40\n");
+	cfg_test_expect_print(tree, "security ike gateway gw2", CFG_FMT_SET, 0, "");
+	cfg_test_expect_print(
+	    tree, "system login", CFG_FMT_SET, 0, "set system login user alice\n");
+
+	/* Errors name the word; a failed line changes nothing, also when its
+	 * first statements were fine. */
+	before = cfg_test_print(tree, NULL, NULL, CFG_FMT_SET, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cfg_test_edit_err(&tree, cases[i].line, cases[i].msg, 1, cases[i].col);
+	after = cfg_test_print(tree, NULL, NULL, CFG_FMT_SET, 0);
+	assert_string_equal(before, after);
+	free(after);
+
+	/* The edit path is never left: at a presence container's level, its
+	 * parent's keywords are not statements. */
+	errbuf_clear(&err);
+	lines = "set interval 20 version v2-only";
+	assert_int_equal(
+	    cfg_edit_lines(cfg_test_schema, &tree, "security ike gateway gw1 dead-peer-detection",
+	        lines, strlen(lines), 0, NULL, &pos, &err),
+	    -EINVAL);
+	assert_string_equal(err.msg, "syntax error.");
+	assert_int_equal(pos.col, 16);
+	lines = "set version v2-only";
+	assert_int_equal(
+	    cfg_edit_lines(cfg_test_schema, &tree, "security ike gateway gw1 dead-peer-detection",
+	        lines, strlen(lines), 0, NULL, &pos, &err),
+	    -EINVAL);
+	assert_int_equal(pos.col, 4);
+	cfg_test_edit(&tree, "security ike gateway gw1", "set dead-peer-detection version v2-only");
+	cfg_test_expect_print(tree, "security ike gateway gw1 version", CFG_FMT_SET, 0,
+	    "set security ike gateway gw1 version v2-only\n");
+	free(before);
+	lyd_free_all(tree);
+}
+
 /* A larger tree: removing and restoring list entries keeps their order. */
 static void
 test_undo_order(void **state)
@@ -533,6 +667,7 @@ main(void)
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_edit_path),
 		cmocka_unit_test(test_undo_order),
+		cmocka_unit_test(test_multi),
 	};
 
 	return cmocka_run_group_tests(tests, cfg_test_setup, cfg_test_teardown);

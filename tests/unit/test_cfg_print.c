@@ -68,6 +68,47 @@ test_paths(void **state)
 	cfg_test_expect_print(full, "interfaces st0 unit 0", CFG_FMT_SET, 0,
 	    "set interfaces st0 unit 0 description \"to site \\\"B\\\"\"\n"
 	    "set interfaces st0 unit 0 family inet\n");
+	/* family is joined: "family inet {" on one line, each family on its
+	 * own; below it, its content as usual. */
+	{
+		struct lyd_node *t =
+		    cfg_test_tree("set interfaces st0 unit 3 family inet address 10.0.0.1/30\n"
+		                  "set interfaces st0 unit 3 family inet address 10.0.0.5/30\n"
+		                  "set interfaces st0 unit 3 family inet mtu 1400\n"
+		                  "set interfaces st0 unit 3 family inet6 address 2001:db8::1/64\n"
+		                  "set interfaces st0 unit 4 family inet6\n");
+
+		cfg_test_expect_print(t, NULL, CFG_FMT_TEXT, 0,
+		    "interfaces {\n"
+		    "    st0 {\n"
+		    "        unit 3 {\n"
+		    "            family inet {\n"
+		    "                mtu 1400;\n"
+		    "                address 10.0.0.1/30;\n"
+		    "                address 10.0.0.5/30;\n"
+		    "            }\n"
+		    "            family inet6 {\n"
+		    "                address 2001:db8::1/64;\n"
+		    "            }\n"
+		    "        }\n"
+		    "        unit 4 {\n"
+		    "            family inet6;\n"
+		    "        }\n"
+		    "    }\n"
+		    "}\n");
+		cfg_test_expect_print(t, "interfaces st0 unit 3 family", CFG_FMT_TEXT, 0,
+		    "inet {\n"
+		    "    mtu 1400;\n"
+		    "    address 10.0.0.1/30;\n"
+		    "    address 10.0.0.5/30;\n"
+		    "}\n"
+		    "inet6 {\n"
+		    "    address 2001:db8::1/64;\n"
+		    "}\n");
+		cfg_test_expect_print(
+		    t, "interfaces st0 unit 4", CFG_FMT_TEXT, 0, "family inet6;\n");
+		lyd_free_all(t);
+	}
 	/* Nothing configured there: nothing printed. */
 	cfg_test_expect_print(full, "security ike gateway nosuch", CFG_FMT_TEXT, 0, "");
 	cfg_test_expect_print(full, "security ipsec proposal", CFG_FMT_SET, 0, "");

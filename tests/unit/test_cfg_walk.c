@@ -131,8 +131,9 @@ test_values(void **state)
 	assert_int_equal(c.v[1].kind, CFG_COMP_CLOSE_SET);
 	cfg_completion_fini(&c);
 	c = complete(CFG_CMD_SET, NULL, "security ike gateway g address [ 192.0.2.1 ] ");
-	assert_int_equal(c.n, 0);
 	assert_true(c.complete);
+	assert_non_null(find(&c, "version")); /* another statement may follow */
+	assert_null(find(&c, "]"));
 	cfg_completion_fini(&c);
 
 	/* Positional leaf and a key that is an enumeration. */
@@ -182,6 +183,100 @@ test_live(void **state)
 	    "/cairn-interfaces:interfaces/interface[name='st0']/unit[name='0']/family/inet/"
 	    "cairn-security:next-hop-tunnel/name");
 	cfg_completion_fini(&c);
+}
+
+/* Several statements on one line: after a complete one, the keywords of
+ * its parent (set and delete only). */
+static void
+test_multi(void **state)
+{
+	struct cfg_completion c;
+	struct cfg_errpos pos;
+	struct errbuf err;
+	const char *t;
+
+	(void)state;
+	c = complete(CFG_CMD_SET, NULL, "security ike proposal p dh-group group19 ");
+	assert_true(c.complete);
+	assert_non_null(find(&c, "encryption-algorithm"));
+	assert_non_null(find(&c, "dh-group"));
+	for (size_t i = 1; i < c.n; i++)
+		assert_true(strcmp(c.v[i - 1].token, c.v[i].token) < 0);
+	cfg_completion_fini(&c);
+	c = complete(CFG_CMD_SET, NULL, "security ike proposal p dh-group group19 enc");
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.v[0].token, "encryption-algorithm");
+	cfg_completion_fini(&c);
+	/* the next statement's value, as for a statement of its own */
+	c = complete(
+	    CFG_CMD_SET, NULL, "security ike proposal p dh-group group19 encryption-algorithm ");
+	assert_false(c.complete);
+	assert_non_null(find(&c, "aes-256-gcm"));
+	cfg_completion_fini(&c);
+	/* the deepest container: a vpn's ike, not the vpn */
+	c = complete(CFG_CMD_SET, NULL, "security ipsec vpn v ike gateway g ");
+	assert_non_null(find(&c, "ipsec-policy"));
+	assert_null(find(&c, "bind-interface"));
+	cfg_completion_fini(&c);
+	c = complete(CFG_CMD_SET, NULL, "system login user a uid 2001 ");
+	assert_non_null(find(&c, "class"));
+	assert_non_null(find(&c, "authentication"));
+	cfg_completion_fini(&c);
+	/* a presence container: its keywords, then its parent's, once each */
+	c = complete(CFG_CMD_SET, NULL, "security ike gateway g dead-peer-detection ");
+	assert_true(c.complete);
+	assert_non_null(find(&c, "probe-idle-tunnel"));
+	assert_non_null(find(&c, "version"));
+	assert_non_null(find(&c, "dead-peer-detection"));
+	for (size_t i = 1; i < c.n; i++)
+		assert_true(strcmp(c.v[i - 1].token, c.v[i].token) < 0);
+	cfg_completion_fini(&c);
+	c = complete(CFG_CMD_SET, NULL, "security ike gateway g dead-peer-detection interval 10 ");
+	assert_non_null(find(&c, "threshold"));
+	assert_null(find(&c, "version"));
+	cfg_completion_fini(&c);
+	/* edit and show take one statement */
+	c = complete(CFG_CMD_EDIT, NULL, "security ike gateway g dead-peer-detection ");
+	assert_null(find(&c, "version"));
+	cfg_completion_fini(&c);
+	c = complete(CFG_CMD_SHOW, NULL, "security ike gateway g version ");
+	assert_int_equal(c.n, 0);
+	cfg_completion_fini(&c);
+	/* delete: the value is optional, so the parent's keywords follow a
+	 * leaf's keyword too */
+	c = complete(CFG_CMD_DELETE, NULL, "security ike gateway g address ");
+	assert_true(c.complete);
+	assert_string_equal(c.v[0].token, "<address>");
+	assert_non_null(find(&c, "["));
+	assert_non_null(find(&c, "external-interface"));
+	cfg_completion_fini(&c);
+	c = complete(CFG_CMD_DELETE, NULL, "security ike gateway g address external-interface ");
+	assert_true(c.complete);
+	assert_non_null(find(&c, "<external-interface>"));
+	cfg_completion_fini(&c);
+	/* an error in an earlier statement names its word */
+	errbuf_clear(&err);
+	t = "security ike proposal p dh-group group19 bogus x";
+	assert_int_equal(
+	    cfg_complete(cfg_test_schema, CFG_CMD_SET, NULL, t, strlen(t), &c, &pos, &err),
+	    -EINVAL);
+	assert_string_equal(err.msg, "syntax error.");
+	assert_int_equal(pos.col, 41);
+	errbuf_clear(&err);
+	t = "security ike gateway g nat-keepalive 0 version ";
+	assert_int_equal(
+	    cfg_complete(cfg_test_schema, CFG_CMD_SET, NULL, t, strlen(t), &c, &pos, &err),
+	    -EINVAL);
+	assert_string_equal(err.msg, "Value 0 is not within range (1..300) at '0'");
+	assert_int_equal(pos.col, 37);
+	/* at the edit path's presence container, its parent is out of reach */
+	errbuf_clear(&err);
+	t = "version ";
+	assert_int_equal(
+	    cfg_complete(cfg_test_schema, CFG_CMD_SET, "security ike gateway g dead-peer-detection",
+	        t, strlen(t), &c, &pos, &err),
+	    -EINVAL);
+	assert_int_equal(pos.col, 0);
 }
 
 static void
@@ -359,16 +454,18 @@ test_extra_module(void **state)
 	{
 		char *out = cfg_test_print(tree, NULL, NULL, CFG_FMT_TEXT, CFG_PRINT_MASK_SECRETS);
 
-		assert_string_equal(out, "security {\n"
-		                         "    ike {\n"
-		                         "        test-knob 5;\n"
-		                         "    }\n"
-		                         "}\n"
-		                         "snmp {\n"
+		/* snmp is a Junos section: it goes before security, although
+		 * its module is loaded after cairn-security */
+		assert_string_equal(out, "snmp {\n"
 		                         "    location \"rack 4\";\n"
 		                         "    community public {\n"
 		                         "        authorization read-only;\n"
 		                         "        key /* SECRET-DATA */;\n"
+		                         "    }\n"
+		                         "}\n"
+		                         "security {\n"
+		                         "    ike {\n"
+		                         "        test-knob 5;\n"
 		                         "    }\n"
 		                         "}\n");
 		free(out);
@@ -381,7 +478,18 @@ test_extra_module(void **state)
 	cfg_test_edit_err(&tree, "delete tag t1\ndelete banner\nset tag t3 v 300",
 	    "Value 300 is not within range (0..255) at '300'", 3, 13);
 	{
-		char *out = cfg_test_print(tree, NULL, "tag", CFG_FMT_SET, 0);
+		/* Statements unknown to Junos follow the known ones, by name. */
+		char *out = cfg_test_print(tree, NULL, NULL, CFG_FMT_SET, CFG_PRINT_MASK_SECRETS);
+
+		assert_string_equal(out, "set snmp location \"rack 4\"\n"
+		                         "set snmp community public authorization read-only\n"
+		                         "set snmp community public key /* SECRET-DATA */\n"
+		                         "set security ike test-knob 5\n"
+		                         "set banner hi\n"
+		                         "set tag t1 v 1\n"
+		                         "set tag t2 v 2\n");
+		free(out);
+		out = cfg_test_print(tree, NULL, "tag", CFG_FMT_SET, 0);
 
 		assert_string_equal(out, "set tag t1 v 1\nset tag t2 v 2\n");
 		free(out);
@@ -440,6 +548,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_multi),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_extra_module),
 		cmocka_unit_test(test_bad_dir),

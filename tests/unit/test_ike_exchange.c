@@ -519,12 +519,49 @@ test_ike_rekey(void **state)
 		assert_int_equal(t.events[0].ev, IKE_EV_IKE_REKEYED);
 		assert_int_equal(t.sa[0].ike_index,
 		    s1.index == t.sa[0].ike_index ? s1.index : t.sa[0].ike_index);
+		assert_int_equal(t.events[0].count, 1);
 		/* The new IKE SA works: a CHILD rekey over it. */
 		ike_engine_rekey_child(p.a->e, tunnel_id(p.a));
 		net_advance(p.n, 1000);
 		expect_up(&p, 1);
 		net_free(p.n);
 	}
+}
+
+/* An IKE rekey while the tunnel still holds the CHILD SA it just replaced
+ * (install-interval): one "IKE SA rekey" event for the tunnel, not one per
+ * CHILD SA (found by iked-rekey). */
+static void
+test_ike_rekey_two_children(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .install_interval = 5 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .install_interval = 5 };
+	struct ike_tunnel_info t;
+	struct ike_sa_info s0;
+	unsigned k, found = 0;
+
+	(void)state;
+	pair_new(&p, 56, 57);
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	assert_int_equal(ike_engine_rekey_child(p.a->e, tunnel_id(p.a)), 0);
+	net_advance(p.n, 500);
+	assert_true(peer_tunnel(p.a, &t));
+	assert_int_equal(t.n_sa, 2); /* the old one retires after 5 s */
+	assert_true(peer_ike_sa(p.a, &s0));
+	assert_int_equal(ike_engine_rekey_ike(p.a->e, s0.index), 0);
+	net_advance(p.n, 500);
+	assert_true(peer_tunnel(p.a, &t));
+	for (k = 0; k < t.n_events; k++)
+		if (t.events[k].ev == IKE_EV_IKE_REKEYED) {
+			assert_int_equal(t.events[k].count, 1);
+			found++;
+		}
+	assert_int_equal(found, 1);
+	net_advance(p.n, 6000);
+	expect_up(&p, 1);
+	net_free(p.n);
 }
 
 /* Both sides rekey the same CHILD SA at once (RFC 7296 2.8.1): one new
@@ -952,8 +989,11 @@ test_dpd(void **state)
 			assert_int_equal(
 			    dp_mock_add_traffic(p.a->dp, out, DP_DIR_OUT, 10, 1000), 0);
 		}
-		/* At most one interval to notice, then threshold retransmissions. */
-		net_advance(p.n, 10000 + 3 * 10000 + 10000 + 1000);
+		/* At most one interval to notice, then threshold probes one
+		 * interval apart (there used to be one more) */
+		net_advance(p.n, 3 * 10000 - 1000);
+		assert_int_equal(peer_ike_up(p.a), 1);
+		net_advance(p.n, 10000 + 2000);
 		assert_int_equal(peer_ike_up(p.a), 0);
 		assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
 		assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
@@ -964,71 +1004,6 @@ test_dpd(void **state)
 		silent = false;
 		net_advance(p.n, 15000);
 		assert_int_equal(peer_ike_up(p.a), 1);
-		net_free(p.n);
-	}
-}
-
-struct dpd_watch {
-	struct net *n;
-	bool silent;
-	unsigned probes;   /* DPD requests (first sends and retransmissions) while silent */
-	uint64_t first_ms; /* when the first of them left */
-};
-
-static enum net_verdict
-dpd_watch_filter(void *ctx, const struct net_pkt *k)
-{
-	struct dpd_watch *w = ctx;
-
-	if (!w->silent)
-		return NET_DELIVER;
-	if (k->from == 0 && k->exchange == IKE_X_INFORMATIONAL && !k->response) {
-		if (w->probes++ == 0)
-			w->first_ms = w->n->now;
-	}
-	return k->from == 1 ? NET_DROP : NET_DELIVER;
-}
-
-/* The threshold is the number of probes (docs/iked.md 4.6, Junos): a peer
- * that answers none is declared dead interval x threshold after the first
- * one. Found against strongSwan (killed): with interval 2 and threshold 3
- * the tunnel was cleared 8 s after the first probe, not 6 (a probe and
- * three retransmissions). */
-static void
-test_dpd_threshold(void **state)
-{
-	static const uint32_t thresholds[] = { 1, 3, 5 };
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < 3; i++) {
-		struct pair p;
-		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
-			.dpd = IKE_DPD_PROBE_IDLE_TUNNEL,
-			.dpd_interval = 2,
-			.dpd_threshold = thresholds[i] };
-		struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
-		struct dpd_watch w = { .silent = false };
-		uint64_t start, dead_ms = 0;
-
-		pair_new(&p, 140 + i, 150);
-		w.n = p.n;
-		p.n->filter = dpd_watch_filter;
-		p.n->filter_ctx = &w;
-		pair_up(&p, &a, &b);
-		expect_up(&p, 1);
-		w.silent = true;
-		start = p.n->now;
-		while (peer_ike_up(p.a) && p.n->now - start < 60000)
-			net_advance(p.n, 100);
-		dead_ms = p.n->now;
-		assert_int_equal(peer_ike_up(p.a), 0);
-		assert_true(w.probes > 0);
-		/* idle noticed within two intervals, then threshold probes */
-		assert_true(w.first_ms - start <= 2 * 2000 + 100);
-		assert_int_equal(w.probes, thresholds[i]);
-		assert_true(dead_ms - w.first_ms <= (uint64_t)thresholds[i] * 2000 + 100);
-		assert_true(dead_ms - w.first_ms >= (uint64_t)thresholds[i] * 2000 - 100);
 		net_free(p.n);
 	}
 }
@@ -1441,54 +1416,6 @@ test_lifetimes(void **state)
 	net_free(p.n);
 }
 
-/* The tests' rekey unit (cairn-iked --test-rekey-unit-ms, used by
- * tests/interop): a soft lifetime counts 180 configured seconds as 1.8 s at
- * 10 ms a second (margin and jitter in that unit); the hard lifetime stays
- * 180 s. */
-static void
-test_rekey_unit(void **state)
-{
-	const struct ike_engine_opts o = { .rekey_unit_ms = 10 };
-	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .esp_life = 180, .ike_life = 360 };
-	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .esp_life = 180, .ike_life = 360 };
-	struct ike_sa_info s0, s1;
-	struct ike_tunnel_info t;
-	uint32_t in0, out0, in1, out1;
-	struct pair p;
-
-	(void)state;
-	p.n = net_new();
-	p.a = net_peer(p.n, "A", A_ADDR, 131, &o);
-	p.b = net_peer(p.n, "B", B_ADDR, 132, &o);
-	pair_up(&p, &a, &b); /* 1 s of virtual time */
-	expect_up(&p, 1);
-	child_spis(p.a, &in0, &out0);
-	assert_true(peer_ike_sa(p.a, &s0));
-	assert_true(peer_tunnel(p.a, &t));
-	assert_true(t.sa[0].hard_in_s > 170); /* the hard lifetime is not scaled */
-	assert_true(t.sa[0].soft_in_s <= 2);
-	/* soft = 1.8 s - 10 % - up to 5 %: between 1.53 and 1.62 s after install */
-	net_advance(p.n, 400); /* about 1.4 s after install */
-	child_spis(p.a, &in1, &out1);
-	assert_int_equal(in0, in1);
-	net_advance(p.n, 400); /* about 1.8 s: rekeyed */
-	expect_up(&p, 1);
-	child_spis(p.a, &in1, &out1);
-	assert_int_not_equal(in0, in1);
-	assert_int_not_equal(out0, out1);
-	/* the IKE SA (3.6 s) too; 200 s later (past every hard lifetime) one
-	 * IKE SA and one CHILD SA pair, rekeyed all along */
-	net_advance(p.n, 3000);
-	expect_up(&p, 1);
-	assert_true(peer_ike_sa(p.a, &s1));
-	assert_true(s1.spi_i != s0.spi_i);
-	net_advance(p.n, 200 * 1000);
-	expect_up(&p, 1);
-	assert_true(peer_tunnel(p.a, &t));
-	assert_int_equal(t.n_events ? t.down_reason : IKE_EV_NONE, IKE_EV_NONE);
-	net_free(p.n);
-}
-
 /* Options given as the daemon gives them (only what it sets, the rest 0)
  * keep the default rekey jitter: the daemon's soft lifetimes were exactly
  * hard - 10 %, so two Cairn peers with one lifetime always rekeyed at once. */
@@ -1520,6 +1447,78 @@ test_rekey_jitter_default(void **state)
 		net_free(p.n);
 	}
 	assert_true(below >= 6);
+}
+
+/* The tests' lifetime divisor (cairn-iked --test-lifetime-divisor): 180 s
+ * of IPsec and 200 s of IKE lifetime last 9 s and 10 s; rekeys follow,
+ * and never leave more than one SA pair. */
+static void
+test_lifetime_divisor(void **state)
+{
+	struct ike_engine_opts o = { .test_lifetime_div = 20 };
+	struct pair p;
+	/* install-interval 1 s (Junos's default) is divided too: whole, it
+	 * would outlast the 0.9 s left before the old SA's hard expiry */
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.esp_life = 180,
+		.ike_life = 200,
+		.install_interval = 1 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+		.esp_life = 240,
+		.ike_life = 300,
+		.install_interval = 1 };
+	struct ike_tunnel_info t;
+	struct ike_sa_info s0, s1;
+	unsigned k, ike_rekeys = 0;
+	uint32_t in0, out0, in1, out1;
+
+	(void)state;
+	p.n = net_new();
+	p.a = net_peer(p.n, "A", A_ADDR, 123, &o);
+	p.b = net_peer(p.n, "B", B_ADDR, 124, &o);
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	assert_true(peer_tunnel(p.a, &t));
+	assert_true(t.sa[0].hard_in_s <= 9 && t.sa[0].hard_in_s >= 8);
+	assert_true(t.sa[0].soft_in_s <= 8 && t.sa[0].soft_in_s >= 7);
+	assert_true(peer_ike_sa(p.a, &s0));
+	assert_true(s0.expires_in_s <= 10 && s0.expires_in_s >= 9);
+	child_spis(p.a, &in0, &out0);
+	/* 60 s: A rekeys the CHILD SA about every 8 s, the IKE SA every 9 s */
+	for (k = 0; k < 60; k++) {
+		net_advance(p.n, 1000);
+		assert_true(peer_ike_sa(p.a, &s1));
+		if (s1.spi_i != s0.spi_i)
+			ike_rekeys++;
+		s0 = s1;
+		assert_true(dp_mock_sa_count(p.a->dp) <= 4);
+	}
+	expect_up(&p, 1);
+	assert_int_equal(peer_ike_all(p.a), 1);
+	assert_int_equal(peer_ike_all(p.b), 1);
+	child_spis(p.a, &in1, &out1);
+	assert_int_not_equal(in0, in1);
+	assert_true(ike_rekeys >= 5);
+	assert_true(p.a->n_events[IKE_EV_CHILD_REKEYED] >= 6);
+	assert_int_equal(p.a->n_events[IKE_EV_CHILD_LIFETIME], 0);
+	assert_int_equal(p.b->n_events[IKE_EV_CHILD_LIFETIME], 0);
+	/* The history keeps distinct events with their counts, newest first
+	 * (it used to count only repeats in a row: alternating rekey events
+	 * filled it): negotiated once, rekeyed (soft timer) many times. */
+	assert_true(peer_tunnel(p.a, &t));
+	assert_true(t.n_events <= 4);
+	for (k = 0; k < t.n_events; k++) {
+		unsigned j;
+
+		for (j = k + 1; j < t.n_events; j++)
+			assert_int_not_equal(t.events[k].ev, t.events[j].ev);
+		if (t.events[k].ev == IKE_EV_CHILD_UP)
+			assert_int_equal(t.events[k].count, 1);
+		if (t.events[k].ev == IKE_EV_CHILD_REKEYED)
+			assert_int_equal(t.events[k].count, p.a->n_events[IKE_EV_CHILD_REKEYED]);
+	}
+	assert_true(t.events[0].ev != IKE_EV_CHILD_UP);
+	net_free(p.n);
 }
 
 /* One dial-up gateway, two peers told apart by IKE-ID (group-ike-id). */
@@ -1816,6 +1815,47 @@ test_late_peer(void **state)
 	}
 }
 
+/* The same with two traffic selectors: the first CHILD SA rides on A's
+ * IKE_AUTH, the second follows. */
+static void
+test_late_peer_two_ts(void **state)
+{
+	uint64_t seed;
+
+	(void)state;
+	for (seed = 1; seed <= 6; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+			.ts_local = "10.0.1.0/24",
+			.ts_remote = "10.1.1.0/24",
+			.ts2_local = "10.0.2.0/24",
+			.ts2_remote = "10.1.2.0/24" };
+		struct pcfg b = { .establish = IKE_EST_IMMEDIATELY,
+			.ts_local = "10.1.1.0/24",
+			.ts_remote = "10.0.1.0/24",
+			.ts2_local = "10.1.2.0/24",
+			.ts2_remote = "10.0.2.0/24" };
+
+		pair_new(&p, seed * 13, seed * 17 + 1);
+		a.peer_addr = B_ADDR;
+		b.peer_addr = A_ADDR;
+		late_from = p.a->idx;
+		late_cutoff = p.n->now + 500;
+		p.n->filter = drop_early;
+		p.n->filter_ctx = p.n;
+		assert_int_equal(peer_configure(p.a, &a), 0);
+		net_advance(p.n, 500);
+		assert_int_equal(peer_configure(p.b, &b), 0);
+		net_advance(p.n, 300);
+		expect_up(&p, 2);
+		net_advance(p.n, 60000);
+		expect_up(&p, 2);
+		assert_int_equal(peer_ike_all(p.a), 1);
+		assert_int_equal(peer_ike_all(p.b), 1);
+		net_free(p.n);
+	}
+}
+
 /* A half-open flood: cookies keep the responder's state bounded and the
  * established SA still rekeys through it. */
 static void
@@ -1918,6 +1958,61 @@ test_on_traffic_acquire(void **state)
 	assert_int_equal(ike_engine_dp_poll(p.a->e), 1);
 	net_advance(p.n, 1000);
 	expect_up(&p, 1);
+	net_free(p.n);
+}
+
+static void
+acquire(struct peer *pe, uint32_t tunnel_id)
+{
+	struct dp_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = DP_EV_ACQUIRE;
+	ev.tunnel_id = tunnel_id;
+	dp_mock_push_event(pe->dp, &ev);
+	assert_int_equal(ike_engine_dp_poll(pe->e), 1);
+}
+
+/* An on-traffic tunnel cleared by the operator (or deleted by the peer)
+ * stays down until traffic asks for it again; it used to be re-initiated
+ * at once (found by iked-policy-based). */
+static void
+test_on_traffic_clear(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_ON_TRAFFIC };
+	struct pcfg b = { .establish = IKE_EST_ON_TRAFFIC };
+	struct ike_tunnel_info t;
+
+	(void)state;
+	pair_new(&p, 154, 155);
+	pair_up(&p, &a, &b);
+	acquire(p.a, 131073);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	assert_int_equal(ike_engine_clear_ike_sa(p.a->e, 0), 0);
+	net_advance(p.n, 60000);
+	assert_int_equal(peer_ike_all(p.a), 0);
+	assert_int_equal(peer_ike_all(p.b), 0);
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+	assert_int_equal(dp_mock_sa_count(p.b->dp), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_CLEARED_IKE);
+	/* traffic on B's side brings it back, B initiating */
+	acquire(p.b, 131073);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	/* cleared again from B: A got the DELETE and does not re-initiate */
+	assert_int_equal(ike_engine_clear_ipsec_sa(p.b->e, 0), 0);
+	net_advance(p.n, 60000);
+	assert_int_equal(peer_tunnels_up(p.a), 0);
+	assert_int_equal(peer_tunnels_up(p.b), 0);
+	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
+	acquire(p.a, 131073);
+	net_advance(p.n, 1000);
+	assert_int_equal(peer_tunnels_up(p.a), 1);
+	assert_int_equal(peer_tunnels_up(p.b), 1);
+	assert_true(peers_consistent(p.a, p.b));
 	net_free(p.n);
 }
 
@@ -2203,6 +2298,7 @@ main(void)
 		cmocka_unit_test(test_child_rekey),
 		cmocka_unit_test(test_child_rekey_install_interval),
 		cmocka_unit_test(test_ike_rekey),
+		cmocka_unit_test(test_ike_rekey_two_children),
 		cmocka_unit_test(test_child_rekey_collision),
 		cmocka_unit_test(test_child_rekey_collision_late),
 		cmocka_unit_test(test_child_rekey_collision_lost_waits),
@@ -2210,7 +2306,6 @@ main(void)
 		cmocka_unit_test(test_ike_rekey_collision_unfinished),
 		cmocka_unit_test(test_child_vs_ike_rekey),
 		cmocka_unit_test(test_dpd),
-		cmocka_unit_test(test_dpd_threshold),
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_no_nat_traversal),
 		cmocka_unit_test(test_ts_narrowing),
@@ -2221,16 +2316,18 @@ main(void)
 		cmocka_unit_test(test_clear_and_peer_delete),
 		cmocka_unit_test(test_config_change),
 		cmocka_unit_test(test_lifetimes),
-		cmocka_unit_test(test_rekey_unit),
 		cmocka_unit_test(test_rekey_jitter_default),
+		cmocka_unit_test(test_lifetime_divisor),
 		cmocka_unit_test(test_dialup_two_peers),
 		cmocka_unit_test(test_dialup_shared_id),
 		cmocka_unit_test(test_identities_ipv6),
 		cmocka_unit_test(test_initial_contact_restart),
 		cmocka_unit_test(test_simultaneous_initiation),
 		cmocka_unit_test(test_late_peer),
+		cmocka_unit_test(test_late_peer_two_ts),
 		cmocka_unit_test(test_halfopen_flood),
 		cmocka_unit_test(test_on_traffic_acquire),
+		cmocka_unit_test(test_on_traffic_clear),
 		cmocka_unit_test(test_dp_expire_events),
 		cmocka_unit_test(test_anchoring),
 		cmocka_unit_test(test_idle_time),

@@ -272,6 +272,31 @@ test_edit_commit_show(void **state)
 	          "\"datastore\":\"running\"}}");
 	assert_string_equal(leaf(r, "value"), "gw1");
 	lyd_free_all(r);
+	/* joined: one string; a plain path is walked, other XPath evaluated */
+	edit(c, "set security ike gateway gw7 ike-policy ip1\n"
+	        "set security ike gateway gw7 address 192.0.2.7\n"
+	        "set security ike gateway hq ike-policy ip1\n"
+	        "set security ike gateway hq address 192.0.2.8");
+	r = ok(c, "{\"cairn-mgmt:complete\":{\"xpath\":\"/cairn-security:security/ike/gateway/"
+	          "name\",\"joined\":[null]}}");
+	assert_string_equal(leaf(r, "values"), "gw1\ngw7\nhq\n");
+	lyd_free_all(r);
+	r = ok(c, "{\"cairn-mgmt:complete\":{\"xpath\":\"/cairn-security:security/ike/gateway/"
+	          "name[starts-with(.,'gw')]\",\"joined\":[null]}}");
+	assert_string_equal(leaf(r, "values"), "gw1\ngw7\n");
+	lyd_free_all(r);
+	r = ok(c,
+	    "{\"cairn-mgmt:complete\":{\"xpath\":\"/cairn-security:security/ike/gateway[address="
+	    "'192.0.2.8']/name\",\"joined\":[null]}}");
+	assert_string_equal(leaf(r, "values"), "hq\n");
+	lyd_free_all(r);
+	r = ok(c, "{\"cairn-mgmt:complete\":{\"xpath\":\"/cairn-security:security/ike/gateway/"
+	          "name\",\"datastore\":\"running\",\"joined\":[null]}}");
+	assert_string_equal(leaf(r, "values"), "gw1\n");
+	lyd_free_all(r);
+	bad(c, "{\"cairn-mgmt:complete\":{\"xpath\":\"/cairn-security:security/ike/gateway[\"}}",
+	    "error: ");
+	ok0(c, "{\"cairn-mgmt:discard-changes\":{}}");
 	ok0(c, "{\"cairn-mgmt:exit-configure\":{}}");
 	ipc_client_close(c);
 }
@@ -292,6 +317,22 @@ test_errors_layout(void **state)
 	bad(c, "{\"cairn-mgmt:commit\":{}}",
 	    "[edit security ike gateway gw2]\n  'ike-policy nope'\n    Referenced ike policy nope "
 	    "not defined\nerror: commit failed: (referenced object not defined)");
+	/* a list key names its entry; "then permit" alone is a whole policy */
+	edit(c, "delete security ike gateway gw2\n"
+	        "set security policies from-zone nz to-zone nz policy p then permit");
+	bad(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}",
+	    "[edit security policies]\n  'from-zone nz'\n    Referenced zones security-zone nz not "
+	    "defined\n");
+	edit(c, "set security zones security-zone nz");
+	bad(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}",
+	    "[edit security policies from-zone nz to-zone nz policy p]\n  'match'\n    Missing "
+	    "mandatory statement: 'source-address'\nerror: configuration check-out failed: "
+	    "(missing mandatory statements)");
+	edit(c, "set security policies from-zone nz to-zone nz policy p match source-address any "
+	        "destination-address any application any");
+	ok0(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}");
+	edit(c, "delete security policies\ndelete security zones\n"
+	        "set security ike gateway gw2 ike-policy nope");
 	/* running is unchanged; discard brings the candidate back */
 	s = show(c, "\"path\":\"security ike\"");
 	assert_null(strstr(s, "gw2"));
@@ -300,6 +341,107 @@ test_errors_layout(void **state)
 	s = show(c, "\"datastore\":\"candidate\",\"path\":\"security ike\"");
 	assert_null(strstr(s, "gw2"));
 	free(s);
+	ok0(c, "{\"cairn-mgmt:exit-configure\":{}}");
+	ipc_client_close(c);
+}
+
+/* Loads text (curly) with action override: the whole tree is validated. */
+static void
+load_override(struct ipc_client *c, const char *text, const char *want_error)
+{
+	struct buf b = BUF_INIT;
+	const char *p;
+
+	buf_puts(&b, "{\"cairn-mgmt:load\":{\"action\":\"override\",\"text\":\"");
+	for (p = text; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_putc(&b, '\\');
+		if (*p == '\n')
+			buf_puts(&b, "\\n");
+		else
+			buf_putc(&b, *p);
+	}
+	buf_puts(&b, "\"}}");
+	ok0(c, buf_str(&b));
+	buf_free(&b);
+	if (want_error)
+		bad(c, "{\"cairn-mgmt:commit\":{}}", want_error);
+	else
+		ok0(c, "{\"cairn-mgmt:commit\":{}}");
+}
+
+/* cx:unit-ref: st0.N must name a configured unit, checked over the change
+ * (incremental; mgd runs with --check-incremental, which compares with
+ * the whole tree) and over the whole tree (load override). */
+static void
+test_unit_refs(void **state)
+{
+	static const char vpn_err[] =
+	    "[edit security ipsec vpn v1]\n  'bind-interface st0.5'\n    Referenced interface "
+	    "st0.5 "
+	    "not configured\nerror: commit failed: (referenced object not defined)";
+	struct ipc_client *c = session(NULL);
+	char *s;
+
+	(void)state;
+	ok0(c, "{\"cairn-mgmt:configure\":{}}");
+	edit(c, "set security ipsec proposal ipp encryption-algorithm aes-256-gcm\n"
+	        "set security ipsec policy ipol proposals ipp\n"
+	        "set security ipsec vpn v1 ike gateway gw1 ipsec-policy ipol\n"
+	        "set security ipsec vpn v1 bind-interface st0.5");
+	bad(c, "{\"cairn-mgmt:commit\":{}}", vpn_err);
+	bad(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}",
+	    "    Referenced interface st0.5 not configured\nerror: configuration check-out "
+	    "failed: (referenced object not defined)");
+	edit(c, "set interfaces st0 unit 5 family inet address 10.0.0.1/30");
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
+	/* a route: st0 units are checked, addresses and other interfaces not */
+	edit(c, "set routing-options static route 10.1.0.0/16 next-hop [ 192.0.2.1 eth0 st0.7 ]");
+	bad(c, "{\"cairn-mgmt:commit\":{}}",
+	    "[edit routing-options static route 10.1.0.0/16]\n  'next-hop st0.7'\n    Referenced "
+	    "interface st0.7 not configured\nerror: commit failed: (referenced object not "
+	    "defined)");
+	edit(c, "delete routing-options static route 10.1.0.0/16 next-hop st0.7\n"
+	        "set routing-options static route 10.1.0.0/16 next-hop st0.5");
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
+	/* a zone interface (a list key) */
+	edit(c, "set security zones security-zone vpn interfaces st0.8");
+	bad(c, "{\"cairn-mgmt:commit\":{}}",
+	    "[edit security zones security-zone vpn]\n  'interfaces st0.8'\n    Referenced "
+	    "interface st0.8 not configured\n");
+	edit(c, "rename security zones security-zone vpn interfaces st0.8 to interfaces st0.5");
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
+	/* deleting a referenced unit fails, whichever way it goes */
+	edit(c, "delete interfaces st0 unit 5");
+	bad(c, "{\"cairn-mgmt:commit\":{}}", "Referenced interface st0.5 not configured");
+	ok0(c, "{\"cairn-mgmt:discard-changes\":{}}");
+	edit(c, "delete interfaces");
+	bad(c, "{\"cairn-mgmt:commit\":{}}", "Referenced interface st0.5 not configured");
+	ok0(c, "{\"cairn-mgmt:discard-changes\":{}}");
+	edit(c, "rename interfaces st0 unit 5 to unit 6");
+	bad(c, "{\"cairn-mgmt:commit\":{}}", "Referenced interface st0.5 not configured");
+	ok0(c, "{\"cairn-mgmt:discard-changes\":{}}");
+	/* the whole tree: load override of running plus a dangling reference */
+	s = show(c, "");
+	{
+		struct buf t = BUF_INIT;
+
+		buf_puts(&t, s);
+		buf_puts(&t, "security { ipsec { vpn v1 { bind-interface st0.5; } } }\n");
+		load_override(c, buf_str(&t), NULL);
+		buf_puts(&t, "security { ipsec { vpn v1 { bind-interface st0.9; } } }\n");
+		load_override(c, buf_str(&t),
+		    "[edit security ipsec vpn v1]\n  'bind-interface st0.9'\n    Referenced "
+		    "interface st0.9 not configured\nerror: commit failed: (referenced object not "
+		    "defined)");
+		buf_free(&t);
+	}
+	free(s);
+	/* back to running, then remove what this test added */
+	ok0(c, "{\"cairn-mgmt:discard-changes\":{}}");
+	edit(c, "delete security ipsec\ndelete security zones\ndelete routing-options\n"
+	        "delete interfaces");
+	ok0(c, "{\"cairn-mgmt:commit\":{}}");
 	ok0(c, "{\"cairn-mgmt:exit-configure\":{}}");
 	ipc_client_close(c);
 }
@@ -602,6 +744,7 @@ main(void)
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_edit_commit_show),
 		cmocka_unit_test(test_errors_layout),
+		cmocka_unit_test(test_unit_refs),
 		cmocka_unit_test(test_rollback_history),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_exclusive_private),

@@ -3,7 +3,8 @@
  * sval: the incremental validation gives lyd_validate_all()'s verdict,
  * and leaves the same tree (defaults and replaced choice cases
  * included), over many random edits of a VPN configuration, valid and
- * invalid ones.
+ * invalid ones. uref: the unit references checked over the change give
+ * the verdict of the whole tree's check.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,11 +19,13 @@
 #include "buf.h"
 #include "cfgrand.h"
 #include "sval.h"
+#include "uref.h"
 #include "vpngen.h"
 #include "ydiff.h"
 
 static struct ly_ctx *ctx;
 static struct sval *sv;
+static struct uref *ur;
 
 static struct lyd_node *
 dup_all(const struct lyd_node *t)
@@ -60,13 +63,15 @@ test_usable(void **state)
 static void
 test_equivalence(void **state)
 {
-	unsigned valid = 0, invalid = 0, fallback = 0, autodel = 0;
+	unsigned valid = 0, invalid = 0, fallback = 0, autodel = 0, uvalid = 0, uinvalid = 0;
 	int round, step, e;
 
 	(void)state;
 	for (round = 0; round < 30; round++) {
 		struct cfgrand r;
 		struct lyd_node *running = valid_base(8);
+
+		assert_int_equal(uref_check_all(ur, running), 0);
 
 		cfgrand_init(&r, 5000 + (uint64_t)round, 8);
 		for (step = 0; step < 40; step++) {
@@ -127,6 +132,27 @@ test_equivalence(void **state)
 				}
 			}
 			ly_err_clean(ctx, NULL);
+			if (rf == 0 && ri == 0) {
+				/* unit references: the change against the tree */
+				int ua = uref_check_all(ur, full);
+				int ud = uref_check_diff(ur, incr, d2 ? d2 : diff);
+
+				if ((ua == 0) != (ud == 0)) {
+					const char *path, *value, *msg;
+					uref_error(ur, &path, &value, &msg);
+					fail_msg("round %d step %d: unit references: tree says %s, "
+					         "change says %s (%s: %s)",
+					    round, step, ua ? "invalid" : "valid",
+					    ud ? "invalid" : "valid", path ? path : "-",
+					    msg ? msg : "-");
+				}
+				if (ua) {
+					uinvalid++;
+					rf = ua; /* not a running configuration */
+				} else {
+					uvalid++;
+				}
+			}
 			if (rf == 0) {
 				valid++;
 				lyd_free_all(running);
@@ -144,12 +170,16 @@ test_equivalence(void **state)
 		}
 		lyd_free_all(running);
 	}
-	fprintf(stderr, "sval: %u valid, %u invalid, %u case replacements, %u full fallbacks\n",
-	    valid, invalid, autodel, fallback);
+	fprintf(stderr,
+	    "sval: %u valid, %u invalid, %u case replacements, %u full fallbacks; unit "
+	    "references: %u valid, %u invalid\n",
+	    valid, invalid, autodel, fallback, uvalid, uinvalid);
 	/* the test means something only if both verdicts were exercised */
 	assert_true(valid > 100);
 	assert_true(invalid > 100);
 	assert_true(fallback < (valid + invalid) / 10);
+	assert_true(uvalid > 100);
+	assert_true(uinvalid > 50);
 }
 
 int
@@ -168,7 +198,11 @@ main(void)
 		return 1;
 	}
 	sv = sval_new(ctx);
+	ur = uref_new(ctx);
+	if (!sv || !ur)
+		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	uref_free(ur);
 	sval_free(sv);
 	ly_ctx_destroy(ctx);
 	return rc;

@@ -94,7 +94,7 @@ check_diff_applies(const struct lyd_node *old, const struct lyd_node *new,
 		    (unsigned long long)seed, step);
 	}
 	/* and backwards */
-	if (lyd_diff_reverse_all(diff, &rev) != LY_SUCCESS) {
+	if (ydiff_reverse(diff, &rev) != 0) {
 		char *s = NULL;
 		lyd_print_mem(&s, diff, LYD_JSON, LYD_PRINT_WITHSIBLINGS | LYD_PRINT_SHRINK);
 		fprintf(stderr, "diff: %s\n", s);
@@ -159,6 +159,45 @@ test_random_diffs(void **state)
 
 /* Applying a diff to a tree holding implicit defaults leaves what
  * libyang's validation would (default nodes and flags included). */
+/* Neighbours deleted together come back in their order (libyang's own
+ * reverse keeps the order of the operations and swapped them). */
+static void
+test_reverse_order(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "[\"A\",\"B\",\"C\",\"D\"]", "[\"A\",\"D\"]" },
+		{ "[\"A\",\"B\",\"C\",\"D\"]", "[\"D\"]" },
+		{ "[\"A\",\"B\",\"C\",\"D\"]", "[\"C\",\"X\",\"A\"]" },
+		{ "[\"A\",\"B\"]", "[\"B\",\"Y\",\"A\",\"Z\"]" },
+	};
+	char json[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct lyd_node *old, *new;
+
+		snprintf(json, sizeof(json),
+		    "{\"cairn-security:security\":{\"ike\":{\"policy\":[{\"name\":\"p\","
+		    "\"proposals\":%s}]}}}",
+		    cases[i][0]);
+		old = parse_json(json, false);
+		snprintf(json, sizeof(json),
+		    "{\"cairn-security:security\":{\"ike\":{\"policy\":[{\"name\":\"p\","
+		    "\"proposals\":%s}]}}}",
+		    cases[i][1]);
+		new = parse_json(json, false);
+		{
+			struct lyd_node *full = NULL;
+
+			assert_int_equal(ydiff_full(old, new, &full), 0);
+			check_diff_applies(old, new, full, "order", i, 0);
+			lyd_free_all(full);
+		}
+		lyd_free_all(old);
+		lyd_free_all(new);
+	}
+}
+
 static void
 test_apply_defaults(void **state)
 {
@@ -230,6 +269,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nothing_changed),
 		cmocka_unit_test(test_random_diffs),
+		cmocka_unit_test(test_reverse_order),
 		cmocka_unit_test(test_apply_defaults),
 	};
 	int rc;

@@ -500,11 +500,13 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 	}
 	if (u->ntun == 1)
 		return u->tun[0];
-	/* several CHILD SAs on one unit (traffic selectors): the matching one */
+	/* several CHILD SAs on one unit (traffic selectors): the matching
+	 * one; a packet that matches none has no SA (RFC 4301 5.1: it must
+	 * not leave in another selector's SA, whose peer would drop it) */
 	for (i = 0; i < u->ntun; i++)
 		if (tun_ts_match(u->tun[i]->d, pi, true))
 			return u->tun[i];
-	return u->tun[0];
+	return NULL;
 }
 
 static struct us_sa *

@@ -41,6 +41,9 @@ gateway gw-east {
     external-interface ge-0/0/0.0;
 }
 $ show | display set
+set interfaces ge-0/0/0 unit 0 family inet address 192.0.2.1/24
+set interfaces st0 unit 0 family inet address 10.255.255.1/30
+set routing-options static route 10.20.0.0/16 next-hop st0.0
 set security ike proposal ike-prop authentication-method pre-shared-keys
 set security ike proposal ike-prop dh-group group19
 set security ike proposal ike-prop encryption-algorithm aes-256-gcm
@@ -57,9 +60,6 @@ set security ipsec vpn vpn-east ike ipsec-policy ipsec-pol
 set security ipsec vpn vpn-east establish-tunnels immediately
 set security zones security-zone untrust interfaces ge-0/0/0.0 host-inbound-traffic system-services ike
 set security zones security-zone vpn interfaces st0.0
-set interfaces ge-0/0/0 unit 0 family inet address 192.0.2.1/24
-set interfaces st0 unit 0 family inet address 10.255.255.1/30
-set routing-options static route 10.20.0.0/16 next-hop st0.0
 $ commit check
 configuration check succeeds
 $ commit

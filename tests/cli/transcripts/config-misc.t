@@ -73,6 +73,34 @@ $ insert
 insert
        ^
 missing argument.
+$ set security ike proposal p4 authentication-method pre-shared-keys dh-group group19 encryption-algorithm aes-128-gcm
+$ set system login user alice uid 2001 class super-user
+$ set security ike gateway gw1 address 192.0.2.2 external-interface ge-0/0/0.0 ike-policy pol
+$ set security ipsec vpn v1 ike gateway gw1 ipsec-policy p
+$ show security ike proposal p4
+authentication-method pre-shared-keys;
+dh-group group19;
+encryption-algorithm aes-128-gcm;
+$ show | compare | match "user|uid|class"
++       user alice {
++           uid 2001;
++           class super-user;
+$ show security ipsec | display set
+set security ipsec vpn v1 ike gateway gw1
+set security ipsec vpn v1 ike ipsec-policy p
+$ set security ike proposal p4 dh-group group20 lifetime-seconds 5
+set security ike proposal p4 dh-group group20 lifetime-seconds 5
+                                                               ^
+Value 5 is not within range (180..86400) at '5'
+$ set security ipsec vpn v1 ike gateway gw1 bind-interface st0.0
+set security ipsec vpn v1 ike gateway gw1 bind-interface st0.0
+                                          ^
+syntax error.
+$ show security ike proposal p4 dh-group
+dh-group group19;
+$ delete security ike gateway gw1 address external-interface
+$ show security ike gateway gw1
+ike-policy pol;
 $ rollback
 load complete
 $ quit configuration-mode
