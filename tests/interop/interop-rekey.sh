@@ -5,16 +5,18 @@
 #
 #   h1 -- gw1: Cairn ===== WAN ===== gw2: strongSwan -- h2
 #
-# cairn-iked runs with --test-rekey-unit-ms 15: a configured lifetime of
-# 180 s (the schema's minimum) rekeys after about 2.4 s, hard lifetimes are
-# not scaled. strongSwan gets rekey_time = 3s where it should rekey. Cases,
-# each with Cairn as IKE initiator and as responder:
+# Cairn's rekeys come from short lifetimes: cairn-iked runs with
+# --test-lifetime-divisor 40 (docs/iked.md), so the schema's minimum of
+# 180 s lasts 4.5 s; strongSwan gets rekey_time = 3s where it should
+# rekey. Cases, each with Cairn as IKE initiator and as responder:
 #   child-by-cairn, child-by-sw   two CHILD SA rekeys initiated by one side
 #   ike-by-cairn, ike-by-sw       an IKE SA rekey (the CHILD SA moves over)
-#   child-collision, ike-collision  both sides rekey the same SA at once
-#                                 (RFC 7296 2.8.1 / 2.8.2): IKE is held at
-#                                 gw2 until both requests were sent, then
-#                                 released; the retransmissions cross
+#   child-collision-crossed|late  both sides rekey the same SA at once
+#   ike-collision-crossed|late    (RFC 7296 2.8.1 / 2.8.2), see collision()
+# The CHILD collisions run first, with cairn-iked restarted without the
+# divisor: Cairn's rekey comes from lifetime-kilobytes (64 MB pushed
+# through the tunnel) and install-interval keeps its real 1 s, the window
+# a late collision needs.
 # Each: one IKE SA and one CHILD SA left on each side with the same SPIs,
 # pings every 20 ms across the tunnel meanwhile (losses reported), ping
 # and TCP both ways afterwards.
@@ -33,7 +35,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib-interop.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
-UNIT_MS=15
+DIVISOR=40
 # what a case may lose per rekey (pings every 20 ms)
 MAX_LOSS=5
 
@@ -119,52 +121,86 @@ cairn_logged() {
 }
 
 # collision ROLE WHAT(child|ike) ORDER(crossed|late): both sides rekey the
-# same SA at once (RFC 7296 2.8.1, 2.8.2). IKE is held at gw2 until Cairn
-# (its soft lifetime) and strongSwan (swanctl --rekey) both sent their
-# request, then released in steps:
+# same SA at once (RFC 7296 2.8.1, 2.8.2). strongSwan's rekey comes from
+# swanctl --rekey; Cairn's from its soft lifetime (IKE) or lifetime-
+# kilobytes (CHILD: TCP pushed through until it rekeys). CREATE_CHILD_SA is held at gw2
+# (ike_hold) so that the requests cross:
 #   crossed  each side gets the other's request before the answer to its
-#            own: strongSwan's requests pass first (Cairn answers, its answer
-#            held), then Cairn's (strongSwan answers), then everything
+#            own: both requests held; strongSwan's pass first (Cairn answers,
+#            its answer held), then Cairn's (strongSwan answers), then Cairn's
+#            answers; Cairn's DELETEs wait until strongSwan has finished (in a
+#            network they leave after the answers and arrive after them)
 #   late     Cairn's exchange completes first, then strongSwan's request
-#            reaches Cairn (while Cairn keeps the old CHILD SA for
-#            install-interval; for the IKE SA, Cairn has deleted the old one)
+#            reaches Cairn: CHILD, while Cairn keeps the old SA for
+#            install-interval (1 s); IKE, after Cairn deleted the old SA
+# A crossed IKE collision waits for Cairn's retransmission (2 s) while its
+# SA lives on: its lifetime is 1200 s / 40 = 30 s (a 25.5-27 s soft one).
 collision() {
 	role=$1
 	rk_what=$2
 	rk_order=$3
 	cairn_defaults
 	sw_defaults
-	[ "$rk_what" = child ] && C_ESP_LIFE=180 || C_IKE_LIFE=180
+	if [ "$rk_what" = child ]; then
+		# soft at 90 % of 64,000 KB; TCP is pushed through until Cairn's
+		# rekey request shows up, and stopped then, before the hard limit
+		C_ESP_KB=64000
+	elif [ "$rk_order" = crossed ]; then
+		C_IKE_LIFE=1200
+	else
+		C_IKE_LIFE=360 # 9 s: soft after 7.65-8.1 s
+	fi
 	rekey_setup "$role" nopfs
 	child0=$(cairn_spis 1 v1)
 	ike0=$(ike_spis_cairn)
 	case_mark
 	loss_start 1 10.2.0.2
-	ike_hold 2 peer-req peer-resp own-req own-resp
-	wait_for 15 "Cairn's rekey request (held at gw2)" held peer-req
-	if [ "$rk_what" = child ]; then
-		swc 2 --rekey --child net >/dev/null 2>&1 || fail "swanctl --rekey --child"
-	else
-		swc 2 --rekey --ike c1 >/dev/null 2>&1 || fail "swanctl --rekey --ike"
-	fi
-	wait_for 10 "strongSwan's rekey request (held at gw2)" held own-req
 	[ "$rk_what" = child ] && rk_kind=CHILD || rk_kind=IKE
-	if [ "$rk_order" = crossed ]; then
-		# Cairn's DELETEs wait too: they must not overtake its answers
-		ike_hold 2 peer-req peer-resp peer-info
-		wait_for 15 "Cairn's answer to strongSwan's request" held peer-resp
-		ike_hold 2 peer-resp peer-info
-		wait_for 15 "strongSwan's answer to Cairn's request" \
-			sw_logged "detected ${rk_kind}_REKEY collision with ${rk_kind}_REKEY"
-		ike_hold 2 peer-info
-		wait_for 15 "strongSwan to finish its exchange" \
-			sw_logged "${rk_kind}_SA rekey collision (won|lost)"
-	else
+	if [ "$rk_what" = ike ] && [ "$rk_order" = late ]; then
+		# strongSwan's request first, held; Cairn's (soft lifetime) passes
+		# and strongSwan answers it while its own is pending
 		ike_hold 2 own-req
+		swc 2 --rekey --ike c1 >/dev/null 2>&1 || fail "swanctl --rekey --ike"
+		wait_for 10 "strongSwan's rekey request (held at gw2)" held own-req
+		wait_for 20 "Cairn's rekey done" cairn_logged "IKE SA rekey successfully completed"
+	else
+		ike_hold 2 peer-req peer-resp own-req own-resp
 		if [ "$rk_what" = child ]; then
-			wait_for 15 "Cairn's rekey done" cairn_logged "IPsec SA rekey succeeds"
+			# 45 MiB at full speed (short of the soft limit: the dataplane
+			# counts whole ESP packets, about 8 % more), then 40 Mbit/s until
+			# Cairn rekeys: at full speed the last 10 % went by in 0.1 s
+			tcp_to 1 2 10.2.0.2 45M >/dev/null
+			ip netns exec "$P-h2" iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
+			rk_srv=$!
+			wait_for 10 "iperf3 server in h2" sh -c "ip netns exec $P-h2 ss -ltn | grep -q ':5202'"
+			ip netns exec "$P-h1" timeout 60 iperf3 -c 10.2.0.2 -p 5202 -b 40M -t 30 >/dev/null 2>&1 &
+			rk_cli=$!
+			PIDS="$PIDS $rk_srv $rk_cli"
+		fi
+		wait_for 40 "Cairn's rekey request (held at gw2)" held peer-req
+		if [ "$rk_what" = child ]; then
+			kill "$rk_cli" "$rk_srv" 2>/dev/null || true
+			wait "$rk_cli" 2>/dev/null || true
+			wait "$rk_srv" 2>/dev/null || true
+		fi
+		if [ "$rk_what" = child ]; then
+			swc 2 --rekey --child net >/dev/null 2>&1 || fail "swanctl --rekey --child"
 		else
-			wait_for 15 "Cairn's rekey done" cairn_logged "IKE SA rekey successfully completed"
+			swc 2 --rekey --ike c1 >/dev/null 2>&1 || fail "swanctl --rekey --ike"
+		fi
+		wait_for 10 "strongSwan's rekey request (held at gw2)" held own-req
+		if [ "$rk_order" = crossed ]; then
+			ike_hold 2 peer-req peer-resp peer-info
+			wait_for 15 "Cairn's answer to strongSwan's request" held peer-resp
+			ike_hold 2 peer-resp peer-info
+			wait_for 15 "strongSwan's answer to Cairn's request" \
+				sw_logged "detected ${rk_kind}_REKEY collision with ${rk_kind}_REKEY"
+			ike_hold 2 peer-info
+			wait_for 15 "strongSwan to finish its exchange" \
+				sw_logged "${rk_kind}_SA rekey collision (won|lost)"
+		else
+			ike_hold 2 own-req
+			wait_for 15 "Cairn's rekey done" cairn_logged "IPsec SA rekey succeeds"
 		fi
 	fi
 	ike_unblock 2
@@ -186,24 +222,27 @@ collision() {
 	wait_one_of_each 1
 }
 
-cases_run() {
-	for role in init resp; do
-		run_case "child-by-cairn-$role" rekeys $role child cairn
-		run_case "child-by-sw-$role" rekeys $role child sw
-		run_case "ike-by-cairn-$role" rekeys $role ike cairn
-		run_case "ike-by-sw-$role" rekeys $role ike sw
-		for o in crossed late; do
-			run_case "child-collision-$o-$role" collision $role child $o
-			run_case "ike-collision-$o-$role" collision $role ike $o
-		done
-	done
-}
-
 lab_init
 lab_site 1
 lab_site 2
-cairn_start 1 --test-rekey-unit-ms $UNIT_MS
+cairn_start 1
 # strongSwan retransmits after 1, 2.4, 4.4 s (the collision cases wait for them)
 SW_RTX_TIMEOUT=1 SW_RTX_BASE=1.4 sw_start 2
-cases_run
+for role in init resp; do
+	for o in crossed late; do
+		run_case "child-collision-$o-$role" collision $role child $o
+	done
+done
+log "cairn-iked restarted with --test-lifetime-divisor $DIVISOR"
+iked_stop 1
+iked_start 1 --test-lifetime-divisor $DIVISOR
+for role in init resp; do
+	run_case "child-by-cairn-$role" rekeys $role child cairn
+	run_case "child-by-sw-$role" rekeys $role child sw
+	run_case "ike-by-cairn-$role" rekeys $role ike cairn
+	run_case "ike-by-sw-$role" rekeys $role ike sw
+	for o in crossed late; do
+		run_case "ike-collision-$o-$role" collision $role ike $o
+	done
+done
 cases_summary

@@ -267,8 +267,8 @@ tcp_to() {
 	wait_for 10 "iperf3 server in h$dst" sh -c "ip netns exec $P-h$dst ss -ltn | grep -q ':5201'"
 	host "$src" timeout 30 iperf3 -c "$addr" -p 5201 -n "$size" >"$LAB/iperf-c.log" 2>&1 ||
 		{
-			kill "$spid" 2>/dev/null
-			wait "$spid" 2>/dev/null
+			kill "$spid" 2>/dev/null || true
+			wait "$spid" 2>/dev/null || true
 			fail "TCP transfer h$src -> $addr: $(tail -3 "$LAB/iperf-c.log")"
 		}
 	wait "$spid" 2>/dev/null || true
@@ -309,6 +309,7 @@ cairn_defaults() {
 	C_ESP_AUTH=
 	C_PFS=
 	C_ESP_LIFE=
+	C_ESP_KB=          # lifetime-kilobytes (64000..)
 	C_PSK=interop-psk-2f8a61
 	C_PEER=192.0.2.2
 	C_LOCAL=192.0.2.1
@@ -345,6 +346,7 @@ EOF
 	[ -z "$C_IKE_LIFE" ] || echo "set security ike proposal ikep1 lifetime-seconds $C_IKE_LIFE"
 	[ -z "$C_ESP_AUTH" ] || echo "set security ipsec proposal espp1 authentication-algorithm $C_ESP_AUTH"
 	[ -z "$C_ESP_LIFE" ] || echo "set security ipsec proposal espp1 lifetime-seconds $C_ESP_LIFE"
+	[ -z "$C_ESP_KB" ] || echo "set security ipsec proposal espp1 lifetime-kilobytes $C_ESP_KB"
 	[ -z "$C_PFS" ] || echo "set security ipsec policy ipsecpol1 perfect-forward-secrecy keys $C_PFS"
 	[ -z "$C_LOCAL_ID" ] || echo "set security ike gateway gw1 local-identity $C_LOCAL_ID"
 	[ -z "$C_REMOTE_ID" ] || echo "set security ike gateway gw1 remote-identity $C_REMOTE_ID"
