@@ -1753,6 +1753,100 @@ test_simultaneous_initiation(void **state)
 	}
 }
 
+struct dup_filter {
+	int mode;     /* 1: B's INFORMATIONAL requests lost; 2: only those of spi */
+	uint64_t spi; /* SPIi of the SA whose DELETEs from B are lost */
+};
+
+static enum net_verdict
+dup_filter(void *ctx, const struct net_pkt *k)
+{
+	const struct dup_filter *f = ctx;
+	uint64_t spi = 0;
+	size_t i;
+
+	if (k->from != 1 || k->exchange != IKE_X_INFORMATIONAL || k->response || f->mode == 0)
+		return NET_DELIVER;
+	if (f->mode == 1)
+		return NET_DROP;
+	for (i = 0; i < 8 && i < k->len; i++)
+		spi = spi << 8 | k->buf[i];
+	return spi == f->spi ? NET_DROP : NET_DELIVER;
+}
+
+/*
+ * Two IKE SAs with one gateway; the one we keep goes, and the one we had
+ * marked redundant is left alone. That is what a peer reauthenticating
+ * make-before-break (RFC 7296 2.8.3; strongSwan with make_before_break =
+ * yes) does when the nonce rule picked its new SA as the duplicate: it
+ * deletes the old SA and keeps the new. We waited for the peer to delete
+ * the "redundant" SA and, 30 s later, deleted it ourselves: the only IKE
+ * SA and its tunnel went down (found against strongSwan 5.9.8). Here the
+ * two SAs come from a simultaneous initiation, the creator's DELETE of the
+ * redundant one is lost and B clears the other one: A must not delete the
+ * SA left at the end of the grace period.
+ */
+static void
+test_duplicate_partner_gone(void **state)
+{
+	uint64_t seed;
+	unsigned checked = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 16; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = B_ADDR };
+		struct pcfg b = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = A_ADDR };
+		struct dup_filter f = { .mode = 1 };
+		struct sa_list la, lb;
+		uint32_t keep_b = 0;
+		uint64_t spi_left;
+		unsigned i;
+
+		pair_new(&p, seed * 17, seed * 19 + 3); /* as test_simultaneous_initiation */
+		p.n->filter = dup_filter;
+		p.n->filter_ctx = &f;
+		assert_int_equal(peer_configure(p.a, &a), 0);
+		assert_int_equal(peer_configure(p.b, &b), 0);
+		net_advance(p.n, 2000);
+		la = sa_list(p.a);
+		lb = sa_list(p.b);
+		/* wanted: B created the redundant SA and is deleting it */
+		f.spi = 0;
+		for (i = 0; i < lb.n; i++) {
+			if (strcmp(lb.sa[i].state, "DELETING") == 0)
+				f.spi = lb.sa[i].spi_i;
+			else if (lb.sa[i].up)
+				keep_b = lb.sa[i].index;
+		}
+		if (la.n != 2 || !f.spi || !keep_b) {
+			net_free(p.n);
+			continue;
+		}
+		f.mode = 2;
+		/* B stops initiating, then clears the SA A kept: A is left with
+		 * the one it marked */
+		for (i = 0; i < p.b->conf->n_vpns; i++)
+			p.b->conf->vpns[i].establish = IKE_EST_RESPONDER_ONLY;
+		assert_int_equal(peer_reconfigure(p.b), 0);
+		assert_int_equal(ike_engine_clear_ike_sa(p.b->e, keep_b), 0);
+		net_advance(p.n, 1000);
+		la = sa_list(p.a);
+		assert_int_equal(la.n, 1);
+		spi_left = la.sa[0].spi_i;
+		assert_true(spi_left == f.spi);
+		/* past the grace period: still there (B, deleting it here, has
+		 * the last word; a reauthenticating peer keeps it and uses it) */
+		net_advance(p.n, 35000);
+		la = sa_list(p.a);
+		assert_int_equal(la.up, 1);
+		assert_true(la.sa[0].spi_i == spi_left);
+		checked++;
+		net_free(p.n);
+	}
+	assert_true(checked > 0);
+}
+
 /*
  * A configured first and initiates while B is not configured (its
  * IKE_SA_INIT dropped); B configured later initiates and the SA comes up.
@@ -2323,6 +2417,7 @@ main(void)
 		cmocka_unit_test(test_identities_ipv6),
 		cmocka_unit_test(test_initial_contact_restart),
 		cmocka_unit_test(test_simultaneous_initiation),
+		cmocka_unit_test(test_duplicate_partner_gone),
 		cmocka_unit_test(test_late_peer),
 		cmocka_unit_test(test_late_peer_two_ts),
 		cmocka_unit_test(test_halfopen_flood),
