@@ -1036,15 +1036,47 @@ out_fire(struct ike_timer *tm, void *arg)
 		retire_old(ch);
 }
 
+/* Another CHILD SA of its tunnel, up on a live IKE SA and not itself
+ * redundant: what a redundant CHILD SA duplicates. */
+static bool
+child_has_twin(const struct ike_child *ch)
+{
+	const struct ike_child *o;
+
+	if (!ch->tun)
+		return true; /* no tunnel any more: nothing to keep it for */
+	ike_list_foreach(o, it, &ch->tun->children, struct ike_child, tun_link)
+	{
+		if (o != ch && (o->st == CH_UP || o->st == CH_REKEYING) && !o->redundant &&
+		    ike_sa_is_alive(o->sa))
+			return true;
+	}
+	return false;
+}
+
 static void
 grace_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_child *ch = arg;
 
 	(void)tm;
+	if (!ch->redundant || !ike_sa_is_alive(ch->sa))
+		return;
+	if (!child_has_twin(ch)) {
+		/* The CHILD SA it duplicated is gone (a peer reauthenticating
+		 * make-before-break deleted the old IKE SA with it): this one
+		 * is the tunnel's only SA now, and it stays. */
+		log_info(LOG_IKE, "tunnel %u: CHILD SA %08x: the SA it duplicated is gone: kept",
+		    ch->tun->id, ch->spi_in);
+		ch->redundant = false;
+		/* its soft lifetime may have passed while it was redundant
+		 * (ike_child_rekey skips those) */
+		if (ch->soft_ms && ike_now(ch->sa->e) >= ch->soft_ms)
+			ike_child_rekey(ch);
+		return;
+	}
 	/* The peer created it and did not remove it: we do. */
-	if (ch->redundant && ike_sa_is_alive(ch->sa))
-		ike_info_delete_child(ch, IKE_EV_NONE);
+	ike_info_delete_child(ch, IKE_EV_NONE);
 }
 
 void

@@ -611,6 +611,8 @@ grace_fire(struct ike_timer *tm, void *arg)
 			log_info(
 			    LOG_IKE, "IKE SA %u: the SA it duplicated is gone: kept", sa->index);
 			sa->redundant = false;
+			if (sa->rekey_ms && ike_now(sa->e) >= sa->rekey_ms)
+				ike_sa_rekey(sa); /* skipped while it was redundant */
 			return;
 		}
 		/* A loser its creator did not delete: we do. The creator may

@@ -1784,7 +1784,7 @@ dup_filter(void *ctx, const struct net_pkt *k)
  * SA and its tunnel went down (found against strongSwan 5.9.8). Here the
  * two SAs come from a simultaneous initiation, the creator's DELETE of the
  * redundant one is lost and B clears the other one: A must not delete the
- * SA left at the end of the grace period.
+ * SA left at the end of the grace period, nor its CHILD SA.
  */
 static void
 test_duplicate_partner_gone(void **state)
@@ -1799,7 +1799,7 @@ test_duplicate_partner_gone(void **state)
 		struct pcfg b = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = A_ADDR };
 		struct dup_filter f = { .mode = 1 };
 		struct sa_list la, lb;
-		uint32_t keep_b = 0;
+		uint32_t keep_b = 0, in0, out0, in1, out1;
 		uint64_t spi_left;
 		unsigned i;
 
@@ -1835,12 +1835,22 @@ test_duplicate_partner_gone(void **state)
 		assert_int_equal(la.n, 1);
 		spi_left = la.sa[0].spi_i;
 		assert_true(spi_left == f.spi);
+		/* its CHILD SA, marked with it (the first CHILD SA holds its IKE
+		 * SA's nonces), is the tunnel's only one */
+		child_spis(p.a, &in0, &out0);
 		/* past the grace period: still there (B, deleting it here, has
-		 * the last word; a reauthenticating peer keeps it and uses it) */
+		 * the last word; a reauthenticating peer keeps it and uses it),
+		 * and so is the CHILD SA: the IKE SA was kept but its CHILD SA,
+		 * marked as the duplicate of the one that went, was deleted
+		 * (found against strongSwan 5.9.8 once the IKE SA was kept) */
 		net_advance(p.n, 35000);
 		la = sa_list(p.a);
 		assert_int_equal(la.up, 1);
 		assert_true(la.sa[0].spi_i == spi_left);
+		assert_int_equal(peer_tunnels_up(p.a), 1);
+		child_spis(p.a, &in1, &out1);
+		assert_true(in1 == in0 && out1 == out0);
+		assert_int_equal(dp_mock_sa_count(p.a->dp), 2);
 		checked++;
 		net_free(p.n);
 	}
