@@ -13,6 +13,7 @@
 #   ike-by-cairn, ike-by-sw       an IKE SA rekey (the CHILD SA moves over)
 #   child-collision-crossed|late  both sides rekey the same SA at once
 #   ike-collision-crossed|late    (RFC 7296 2.8.1 / 2.8.2), see collision()
+#   reauth-mbb                    strongSwan reauthenticates make-before-break
 # The CHILD collisions run first, with cairn-iked restarted without the
 # divisor: Cairn's rekey comes from lifetime-kilobytes (64 MB pushed
 # through the tunnel) and install-interval keeps its real 1 s, the window
@@ -95,7 +96,7 @@ rekeys() {
 	set -- $rk_loss
 	rk_n=$(sw_log_count "$rk_pat")
 	figure "rekeys-$rk_what-by-$rk_by-$role: $rk_n $rk_what rekey(s) by $rk_by, $1 pings sent every 20 ms, $(($1 - $2)) lost"
-	[ $(($1 - $2)) -le $((MAX_LOSS * n)) ] || fail "lost $(($1 - $2)) of $1 pings over $rk_n rekeys"
+	[ $(($1 - $2)) -le $((MAX_LOSS * rk_n)) ] || fail "lost $(($1 - $2)) of $1 pings over $rk_n rekeys"
 	if [ "$rk_what" = child ]; then
 		[ "$(cairn_spis 1 v1)" != "$child0" ] || fail "CHILD SPIs unchanged"
 		[ "$rk_pfs" = nopfs ] || case_log_since "$LAB/sw2/charon.log" | grep -q "CREATE_CHILD_SA .*N(REKEY_SA) SA No KE" ||
@@ -222,12 +223,76 @@ collision() {
 	wait_one_of_each 1
 }
 
+# reauthed OLD-SPIS: strongSwan has one IKE SA, not the old one
+reauthed() {
+	rs=$(ike_spis_sw)
+	[ -n "$rs" ] && [ "$(echo "$rs" | wc -l)" -eq 1 ] && [ "$rs" != "$1" ]
+}
+
+# reauth ROLE: strongSwan reauthenticates make-before-break (swanctl --rekey
+# --reauth; charon.make_before_break = yes): a new IKE SA and CHILD SA come
+# up beside the old ones, then strongSwan deletes the old ones. The nonce
+# rule may make Cairn take the new IKE SA (and its first CHILD SA, which
+# holds the same nonces) for duplicates waiting for the peer's DELETE; once
+# the old ones are gone it must keep them (at the end of the 30 s grace
+# period it deleted the new IKE SA, then its CHILD SA). Whether the new SA
+# is marked depends on the nonces (one chance in two): strongSwan
+# reauthenticates up to REAUTH_TRIES times until it is, then the grace
+# period is waited out.
+REAUTH_TRIES=6
+reauth() {
+	role=$1
+	cairn_defaults
+	sw_defaults
+	rekey_setup "$role" nopfs
+	case_mark
+	loss_start 1 10.2.0.2
+	marked=no
+	ra_n=0
+	while [ $ra_n -lt $REAUTH_TRIES ] && [ $marked = no ]; do
+		ra_n=$((ra_n + 1))
+		ike0=$(ike_spis_cairn)
+		child0=$(cairn_spis 1 v1)
+		swc 2 --rekey --ike c1 --reauth >/dev/null 2>&1 || fail "swanctl --rekey --reauth"
+		wait_for 20 "strongSwan's new IKE SA alone" reauthed "$ike0"
+		wait_one_of_each 1 20
+		ike1=$(ike_spis_cairn)
+		[ "$ike1" != "$ike0" ] || fail "the same IKE SA after reauthentication $ra_n"
+		child1=$(cairn_spis 1 v1)
+		[ "$child1" != "$child0" ] || fail "the same CHILD SA after reauthentication $ra_n"
+		# which SA the nonce rule marked as the duplicate (Cairn deletes
+		# one it created, waits for strongSwan to delete the others)
+		newidx=$(cli 1 show security ike security-associations | awk '$2 == "UP" { print $1; exit }')
+		markidx=$(case_log_since "$LAB/gw1/iked.log" |
+			sed -n 's/.*IKE SA \([0-9]*\): duplicate of another SA .*waiting for the peer.*/\1/p' | tail -1)
+		[ -z "$markidx" ] || [ "$markidx" != "$newidx" ] || marked=yes
+	done
+	sw_logged "queueing IKE_REAUTH_COMPLETE task" || fail "strongSwan did not reauthenticate make-before-break"
+	child_kept=no
+	if [ $marked = yes ]; then
+		# past the grace period the new SAs must still be there
+		wait_for 40 "the grace period of IKE SA $newidx" \
+			cairn_logged "IKE SA $newidx: the SA it duplicated is gone: kept"
+		sleep 0.5
+		! cairn_logged "CHILD SA [0-9a-f]+: the SA it duplicated is gone: kept" || child_kept=yes
+	fi
+	rk_loss=$(loss_stop) || exit 1
+	set -- $rk_loss
+	[ "$(ike_spis_cairn)" = "$ike1" ] || fail "the new IKE SA did not last: $ike1 -> $(ike_spis_cairn)"
+	[ "$(cairn_spis 1 v1)" = "$child1" ] || fail "the new CHILD SA did not last: $child1 -> $(cairn_spis 1 v1)"
+	one_of_each 1 || fail "not one SA of each after the reauthentication"
+	figure "reauth-mbb-$role: $ra_n reauthentication(s), the last new IKE SA marked as a duplicate: $marked (CHILD SA kept after the grace period: $child_kept); $1 pings, $(($1 - $2)) lost"
+	[ $(($1 - $2)) -le $((MAX_LOSS * ra_n)) ] || fail "lost $(($1 - $2)) of $1 pings over $ra_n reauthentications"
+	traffic_both 1 2 10.2.0.2 10.1.0.2 1M
+}
+
 lab_init
 lab_site 1
 lab_site 2
 cairn_start 1
-# strongSwan retransmits after 1, 2.4, 4.4 s (the collision cases wait for them)
-SW_RTX_TIMEOUT=1 SW_RTX_BASE=1.4 sw_start 2
+# strongSwan retransmits after 1, 2.4, 4.4 s (the collision cases wait for
+# them) and reauthenticates make-before-break (the reauth cases)
+SW_RTX_TIMEOUT=1 SW_RTX_BASE=1.4 sw_start 2 "make_before_break = yes"
 for role in init resp; do
 	for o in crossed late; do
 		run_case "child-collision-$o-$role" collision $role child $o
@@ -244,5 +309,6 @@ for role in init resp; do
 	for o in crossed late; do
 		run_case "ike-collision-$o-$role" collision $role ike $o
 	done
+	run_case "reauth-mbb-$role" reauth $role
 done
 cases_summary
