@@ -144,7 +144,7 @@ static int
 candidate_changed(struct cli *c)
 {
 	struct lyd_node *rpc, *reply = NULL;
-	struct errbuf msg;
+	struct errbuf msg = { .msg = "" };
 	const char *diff;
 	int rc = -1;
 
@@ -616,7 +616,7 @@ load_error(struct cli *c, const struct errbuf *msg, const char *text, const char
 {
 	unsigned line, col, i;
 	const char *m = rpc_err_pos(msg->msg, &line, &col), *p = text;
-	struct errbuf e;
+	struct errbuf e = { .msg = "" };
 
 	if (line == 0) {
 		snprintf(e.msg, sizeof(e.msg), "%s", m);
@@ -658,7 +658,7 @@ exec_load(struct cli *c, struct cm_call *k)
 	struct lyd_node *rpc = NULL, *reply = NULL;
 	struct buf text = BUF_INIT, ep = BUF_INIT;
 	char *data = NULL;
-	struct errbuf msg;
+	struct errbuf msg = { .msg = "" };
 	size_t len;
 	int rc;
 

@@ -134,7 +134,7 @@ void
 cli_refresh_host(struct cli *c)
 {
 	struct lyd_node *rpc = NULL, *reply = NULL, *n;
-	struct errbuf msg;
+	struct errbuf msg = { .msg = "" };
 
 	if (!c->mgd || lyd_new_path(NULL, c->ly, "/cairn-mgmt:complete", NULL, 0, &rpc) ||
 	    lyd_new_term(rpc, NULL, "xpath", "/cairn-system:system/host-name", 0, NULL) ||
@@ -359,7 +359,7 @@ cli_fail(struct cli *c, const struct errbuf *e)
 int
 cli_failf(struct cli *c, const char *fmt, ...)
 {
-	struct errbuf e;
+	struct errbuf e = { .msg = "" };
 	va_list ap;
 
 	va_start(ap, fmt);

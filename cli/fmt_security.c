@@ -6,6 +6,7 @@
  * never published as text, are Cairn's design (docs/iked.md §12).
  */
 #include "fmt_security.h"
+#include "jrows.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -126,6 +127,18 @@ ike_sa_detail(const struct lyd_node *s, struct buf *o)
 		buf_printf(o, "  Location: SPU %s\n", lf(s, "ike-sa-spu"));
 }
 
+/* The brief layout's lines (shared by the tree and the JSON readers). */
+static const char ike_sa_head[] = "Index   State  Initiator cookie  Responder cookie  "
+                                  "Mode           Remote Address\n";
+
+static void
+ike_sa_line(struct buf *o, const char *index, const char *state, const char *icookie,
+    const char *rcookie, const char *mode, const char *remote)
+{
+	buf_printf(
+	    o, "%-7s %-6s %-16s  %-16s  %-14s %s\n", index, state, icookie, rcookie, mode, remote);
+}
+
 int
 secfmt_ike_sa(const struct lyd_node *reply, unsigned flags, struct buf *o)
 {
@@ -140,17 +153,55 @@ secfmt_ike_sa(const struct lyd_node *reply, unsigned flags, struct buf *o)
 			ike_sa_detail(s, o);
 		} else {
 			if (first)
-				buf_puts(o, "Index   State  Initiator cookie  Responder cookie  "
-				            "Mode           "
-				            "Remote Address\n");
-			buf_printf(o, "%-7s %-6s %-16s  %-16s  %-14s %s\n", lf(s, "ike-sa-index"),
-			    lf(s, "ike-sa-state"), lf(s, "ike-sa-initiator-cookie"),
-			    lf(s, "ike-sa-responder-cookie"), lf(s, "ike-sa-exchange-type"),
-			    lf(s, "ike-sa-remote-address"));
+				buf_puts(o, ike_sa_head);
+			ike_sa_line(o, lf(s, "ike-sa-index"), lf(s, "ike-sa-state"),
+			    lf(s, "ike-sa-initiator-cookie"), lf(s, "ike-sa-responder-cookie"),
+			    lf(s, "ike-sa-exchange-type"), lf(s, "ike-sa-remote-address"));
 		}
 		first = false;
 	}
 	return 0;
+}
+
+/* The brief view read straight from the JSON reply (jrows.h). */
+enum { IS_INDEX, IS_STATE, IS_IC, IS_RC, IS_MODE, IS_REMOTE, IS_N };
+
+struct js_rows {
+	struct buf *o;
+	struct jrow_col *cols;
+	bool first;
+};
+
+static int
+ike_sa_js_row(void *ctx)
+{
+	struct js_rows *r = ctx;
+	struct jrow_col *c = r->cols;
+
+	if (r->first)
+		buf_puts(r->o, ike_sa_head);
+	r->first = false;
+	ike_sa_line(r->o, c[IS_INDEX].buf, c[IS_STATE].buf, c[IS_IC].buf, c[IS_RC].buf,
+	    c[IS_MODE].buf, c[IS_REMOTE].buf);
+	return 0;
+}
+
+int
+secfmt_ike_sa_json(const char *json, size_t len, unsigned flags, struct buf *o)
+{
+	char v[IS_N][256];
+	struct jrow_col cols[IS_N] = {
+		[IS_INDEX] = { "ike-sa-index", v[IS_INDEX], sizeof(v[0]) },
+		[IS_STATE] = { "ike-sa-state", v[IS_STATE], sizeof(v[0]) },
+		[IS_IC] = { "ike-sa-initiator-cookie", v[IS_IC], sizeof(v[0]) },
+		[IS_RC] = { "ike-sa-responder-cookie", v[IS_RC], sizeof(v[0]) },
+		[IS_MODE] = { "ike-sa-exchange-type", v[IS_MODE], sizeof(v[0]) },
+		[IS_REMOTE] = { "ike-sa-remote-address", v[IS_REMOTE], sizeof(v[0]) },
+	};
+	struct js_rows r = { o, cols, true };
+
+	(void)flags;
+	return jrows_scan(json, len, "ike-security-associations", cols, IS_N, ike_sa_js_row, &r);
 }
 
 /* ---- show security ipsec security-associations ------------------------------------------ */
@@ -336,6 +387,17 @@ secfmt_tunnel_map(const struct lyd_node *r, unsigned flags, struct buf *o)
 	return 0;
 }
 
+static const char dist_head[] =
+    "Tunnel ID   SPU   State  Type          Remote Gateway     Gateway Name      VPN\n";
+
+static void
+dist_line(struct buf *o, const char *id, const char *spu, const char *state, const char *type,
+    const char *remote, const char *gw, const char *vpn)
+{
+	buf_printf(o, "%-11s %-5s %-6s %-13s %-18s %-17s %s\n", id, spu, state, type, remote,
+	    *gw ? gw : "-", vpn);
+}
+
 int
 secfmt_tunnel_dist(const struct lyd_node *r, unsigned flags, struct buf *o)
 {
@@ -352,14 +414,50 @@ secfmt_tunnel_dist(const struct lyd_node *r, unsigned flags, struct buf *o)
 		    lf(n, "ipsec-spu-decrypted-packets"), lf(n, "ipsec-spu-handoffs"));
 		return 0;
 	}
-	buf_puts(
-	    o, "Tunnel ID   SPU   State  Type          Remote Gateway     Gateway Name      VPN\n");
+	buf_puts(o, dist_head);
 	FOR_EACH(n, r, "ipsec-tunnel-distribution-block")
-	buf_printf(o, "%-11s %-5s %-6s %-13s %-18s %-17s %s\n", lf(n, "sa-tunnel-id"),
-	    lf(n, "ipsec-spu"), lf(n, "sa-tunnel-state"), lf(n, "sa-tunnel-type"),
-	    lf(n, "sa-remote-gateway"), *lf(n, "sa-gateway-name") ? lf(n, "sa-gateway-name") : "-",
+	dist_line(o, lf(n, "sa-tunnel-id"), lf(n, "ipsec-spu"), lf(n, "sa-tunnel-state"),
+	    lf(n, "sa-tunnel-type"), lf(n, "sa-remote-gateway"), lf(n, "sa-gateway-name"),
 	    lf(n, "sa-vpn-name"));
 	return 0;
+}
+
+enum { TD_ID, TD_SPU, TD_STATE, TD_TYPE, TD_REMOTE, TD_GW, TD_VPN, TD_N };
+
+static int
+dist_js_row(void *ctx)
+{
+	struct js_rows *r = ctx;
+	struct jrow_col *c = r->cols;
+
+	dist_line(r->o, c[TD_ID].buf, c[TD_SPU].buf, c[TD_STATE].buf, c[TD_TYPE].buf,
+	    c[TD_REMOTE].buf, c[TD_GW].buf, c[TD_VPN].buf);
+	return 0;
+}
+
+int
+secfmt_tunnel_dist_json(const char *json, size_t len, unsigned flags, struct buf *o)
+{
+	char v[TD_N][256];
+	struct jrow_col cols[TD_N] = {
+		[TD_ID] = { "sa-tunnel-id", v[TD_ID], sizeof(v[0]) },
+		[TD_SPU] = { "ipsec-spu", v[TD_SPU], sizeof(v[0]) },
+		[TD_STATE] = { "sa-tunnel-state", v[TD_STATE], sizeof(v[0]) },
+		[TD_TYPE] = { "sa-tunnel-type", v[TD_TYPE], sizeof(v[0]) },
+		[TD_REMOTE] = { "sa-remote-gateway", v[TD_REMOTE], sizeof(v[0]) },
+		[TD_GW] = { "sa-gateway-name", v[TD_GW], sizeof(v[0]) },
+		[TD_VPN] = { "sa-vpn-name", v[TD_VPN], sizeof(v[0]) },
+	};
+	struct js_rows r = { o, cols, true };
+	size_t at = o->len;
+	int rc;
+
+	(void)flags;
+	buf_puts(o, dist_head);
+	rc = jrows_scan(json, len, "ipsec-tunnel-distribution-block", cols, TD_N, dist_js_row, &r);
+	if (rc < 0)
+		o->len = at; /* nothing printed of a reply that did not read */
+	return rc;
 }
 
 /* ---- show security ipsec inactive-tunnels ------------------------------------------------ */
@@ -681,6 +779,47 @@ int
 fmt_sec_ike_sa(struct cli *c, struct op_call *call, const struct lyd_node *reply)
 {
 	return emit(c, secfmt_ike_sa, call_flags(call), reply);
+}
+
+static int
+emit_json(struct cli *c, int (*fn)(const char *, size_t, unsigned, struct buf *), unsigned flags,
+    const char *json, size_t len)
+{
+	struct buf b = BUF_INIT;
+	int rc = fn(json, len, flags, &b);
+
+	if (rc < 0) {
+		cli_failf(c, "error: malformed reply from cairn-mgd");
+	} else if (b.len) {
+		cli_puts(c, buf_str(&b));
+	}
+	buf_free(&b);
+	return rc;
+}
+
+bool
+fmt_sec_ike_sa_json_ok(const struct op_call *call)
+{
+	return !(call_flags(call) & SECFMT_DETAIL) &&
+	       !args_get(call->spec, call->nspec, &call->vals, "index");
+}
+
+int
+fmt_sec_ike_sa_json(struct cli *c, struct op_call *call, const char *json, size_t len)
+{
+	return emit_json(c, secfmt_ike_sa_json, call_flags(call), json, len);
+}
+
+bool
+fmt_sec_tunnel_dist_json_ok(const struct op_call *call)
+{
+	return !(call_flags(call) & SECFMT_SUMMARY);
+}
+
+int
+fmt_sec_tunnel_dist_json(struct cli *c, struct op_call *call, const char *json, size_t len)
+{
+	return emit_json(c, secfmt_tunnel_dist_json, call_flags(call), json, len);
 }
 
 int

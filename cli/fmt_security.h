@@ -11,6 +11,9 @@
 #ifndef CAIRN_CLI_FMT_SECURITY_H
 #define CAIRN_CLI_FMT_SECURITY_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "buf.h"
 
 struct cli;
@@ -35,6 +38,11 @@ int secfmt_message(const struct lyd_node *reply, unsigned flags, struct buf *out
 int secfmt_quiet(const struct lyd_node *reply, unsigned flags, struct buf *out);
 int secfmt_interfaces(const struct lyd_node *reply, unsigned flags, struct buf *out);
 int secfmt_route(const struct lyd_node *reply, unsigned flags, struct buf *out);
+/* The long lists read from the reply's JSON text without a libyang tree
+ * (the same text as the tree versions): the IKE SA list's brief view and
+ * the tunnel distribution (not the summary). 0, or -EBADMSG (malformed). */
+int secfmt_ike_sa_json(const char *json, size_t len, unsigned flags, struct buf *out);
+int secfmt_tunnel_dist_json(const char *json, size_t len, unsigned flags, struct buf *out);
 
 /* The op-table formatters (cli/optab.c). */
 int fmt_sec_ike_sa(struct cli *c, struct op_call *call, const struct lyd_node *reply);
@@ -48,5 +56,10 @@ int fmt_sec_message(struct cli *c, struct op_call *call, const struct lyd_node *
 int fmt_sec_quiet(struct cli *c, struct op_call *call, const struct lyd_node *reply);
 int fmt_sec_interfaces(struct cli *c, struct op_call *call, const struct lyd_node *reply);
 int fmt_sec_route(struct cli *c, struct op_call *call, const struct lyd_node *reply);
+/* Their op-table forms (optab.h format_json, json_ok). */
+bool fmt_sec_ike_sa_json_ok(const struct op_call *call);
+int fmt_sec_ike_sa_json(struct cli *c, struct op_call *call, const char *json, size_t len);
+bool fmt_sec_tunnel_dist_json_ok(const struct op_call *call);
+int fmt_sec_tunnel_dist_json(struct cli *c, struct op_call *call, const char *json, size_t len);
 
 #endif

@@ -82,7 +82,7 @@ main(int argc, char **argv)
 	};
 	struct cli_opts o = { NULL, NULL };
 	const char *cmd = NULL;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct cli c;
 	bool interactive;
 	int ch, status;

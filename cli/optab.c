@@ -257,7 +257,8 @@ static const struct op_cmd op_cmds[] = {
 	{ "show security ike security-associations",
 	    "Show Internet Key Exchange security associations",
 	    .rpc = SECST "get-ike-security-associations-information", NOARGS,
-	    .positional = "peer-address", .flags = OPF_PIPE_DATA, .format = fmt_sec_ike_sa },
+	    .positional = "peer-address", .flags = OPF_PIPE_DATA, .format = fmt_sec_ike_sa,
+	    .format_json = fmt_sec_ike_sa_json, .json_ok = fmt_sec_ike_sa_json_ok },
 	{ "show security ike active-peer", "Show active IKE peers",
 	    .rpc = SECST "get-ike-active-peer-information", NOARGS, .positional = "peer-address",
 	    .flags = OPF_PIPE_DATA, .format = fmt_sec_active_peer },
@@ -270,7 +271,8 @@ static const struct op_cmd op_cmds[] = {
 	/* "sa": the abbreviation every Junos operator types */
 	{ "show security ike sa", "Show Internet Key Exchange security associations",
 	    .rpc = SECST "get-ike-security-associations-information", NOARGS,
-	    .positional = "peer-address", .flags = OPF_PIPE_DATA, .format = fmt_sec_ike_sa },
+	    .positional = "peer-address", .flags = OPF_PIPE_DATA, .format = fmt_sec_ike_sa,
+	    .format_json = fmt_sec_ike_sa_json, .json_ok = fmt_sec_ike_sa_json_ok },
 	{ "show security ipsec sa", "Show IPSec security associations",
 	    .rpc = SECST "get-security-associations-information", NOARGS, .flags = OPF_PIPE_DATA,
 	    .format = fmt_sec_ipsec_sa },
@@ -286,7 +288,8 @@ static const struct op_cmd op_cmds[] = {
 	{ "show security ipsec tunnel-distribution",
 	    "Show how tunnels are distributed over the SPUs",
 	    .rpc = SECST "get-ipsec-tunnel-distribution", NOARGS, .flags = OPF_PIPE_DATA,
-	    .format = fmt_sec_tunnel_dist },
+	    .format = fmt_sec_tunnel_dist, .format_json = fmt_sec_tunnel_dist_json,
+	    .json_ok = fmt_sec_tunnel_dist_json_ok },
 	{ "show security ipsec inactive-tunnels",
 	    "Show IPSec tunnels that have no security association",
 	    .rpc = SECST "get-ipsec-inactive-tunnels", NOARGS, .flags = OPF_PIPE_DATA,
@@ -796,6 +799,19 @@ call_rpc(struct cli *c, struct op_call *call)
 			continue;
 		rc = rpc_add(c, rpc, call->spec[i].name,
 		    call->spec[i].kind == ARG_FLAG ? NULL : call->vals.v[i]);
+	}
+	if (rc == 0 && call->cmd->format_json && call->pipes.display != DISPLAY_JSON &&
+	    call->pipes.display != DISPLAY_XML &&
+	    (!call->cmd->json_ok || call->cmd->json_ok(call))) {
+		char *json = NULL;
+		size_t len = 0;
+
+		rc = rpc_call_raw(c, rpc, &json, &len);
+		if (rc == 0)
+			rc = call->cmd->format_json(c, call, json, len);
+		free(json);
+		lyd_free_all(rpc);
+		return rc;
 	}
 	if (rc == 0)
 		rc = rpc_call(c, rpc, &reply);

@@ -83,7 +83,7 @@ rpc_err_pos(const char *msg, unsigned *line, unsigned *col)
 int
 rpc_call_at(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply, const struct rpc_pos *pos)
 {
-	struct errbuf msg, rest;
+	struct errbuf msg = { .msg = "" }, rest = { .msg = "" };
 	struct cli_err err;
 	unsigned line, col;
 	const char *text;
@@ -104,6 +104,26 @@ rpc_call_at(struct cli *c, struct lyd_node *rpc, struct lyd_node **reply, const 
 	} else {
 		snprintf(rest.msg, sizeof(rest.msg), "%s", text);
 		cli_fail(c, &rest);
+	}
+	return rc;
+}
+
+int
+rpc_call_raw(struct cli *c, struct lyd_node *rpc, char **json, size_t *len)
+{
+	struct errbuf msg = { .msg = "" };
+	int rc;
+
+	errbuf_clear(&msg);
+	rc = ipc_call_raw(c->mgd, rpc, json, len, &msg);
+	if (rc < 0) {
+		if (!errbuf_isset(&msg))
+			errbuf_set(&msg, rc, "error: %s", strerror(-rc));
+		if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN || rc == -ETIMEDOUT) {
+			c->quit = true;
+			c->failed = true;
+		}
+		cli_fail(c, &msg);
 	}
 	return rc;
 }

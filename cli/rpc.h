@@ -44,6 +44,10 @@ struct errbuf;
 int rpc_call_quiet(
     struct cli *c, struct lyd_node *rpc, struct lyd_node **reply, struct errbuf *msg);
 
+/* Calls the RPC and returns its reply's JSON text unparsed (*json caller
+ * frees); errors as rpc_call. */
+int rpc_call_raw(struct cli *c, struct lyd_node *rpc, char **json, size_t *len);
+
 /* The RPC schema node "module:name", or NULL when the schema lacks it. */
 const struct lysc_node *rpc_schema(struct cli *c, const char *name);
 

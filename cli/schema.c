@@ -103,7 +103,7 @@ live_values(struct cli *c, const char *xpath, const struct lysc_node *sn, enum s
     const char *partial, struct cands *cs)
 {
 	struct lyd_node *rpc, *reply = NULL, *n;
-	struct errbuf msg;
+	struct errbuf msg = { .msg = "" };
 	struct buf xp = BUF_INIT;
 	const char *help = sn && sn->dsc ? sn->dsc : "";
 
@@ -164,7 +164,7 @@ sch_complete(struct cli *c, enum cfg_cmd cmd, const struct cli_path *base,
 	const char *partial = first + count < ws->n ? ws->w[first + count].s : NULL;
 	struct cfg_completion comp;
 	struct cfg_errpos pos = { 0, 0 };
-	struct errbuf e;
+	struct errbuf e = { .msg = "" };
 	struct buf text = BUF_INIT, bs = BUF_INIT;
 	size_t i;
 	int rc;
@@ -209,7 +209,7 @@ sch_check(struct cli *c, enum cfg_cmd cmd, const struct cli_path *base, const st
 {
 	struct cfg_completion comp;
 	struct cfg_errpos pos = { 0, 0 };
-	struct errbuf e;
+	struct errbuf e = { .msg = "" };
 	struct buf text = BUF_INIT, bs = BUF_INIT;
 	int rc;
 
@@ -257,7 +257,7 @@ sch_edit_path(struct cli *c, const struct cli_path *base, const struct cli_words
     size_t count, struct cli_path *out, struct cli_err *err)
 {
 	struct cfg_errpos pos = { 0, 0 };
-	struct errbuf e;
+	struct errbuf e = { .msg = "" };
 	struct buf text = BUF_INIT, bs = BUF_INIT;
 	char *canon = NULL;
 	int rc;
@@ -279,7 +279,7 @@ sch_edit_path(struct cli *c, const struct cli_path *base, const struct cli_words
 int
 sch_up(struct cli *c, const struct cli_path *p, unsigned n, struct cli_path *out)
 {
-	struct errbuf e;
+	struct errbuf e = { .msg = "" };
 	struct buf bs = BUF_INIT;
 	char *up = NULL;
 	int rc;

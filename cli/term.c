@@ -327,7 +327,7 @@ static void
 show_notifications(struct cli *c)
 {
 	struct lyd_node *notif;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	int rc;
 	bool any = false;
 

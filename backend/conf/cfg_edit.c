@@ -429,7 +429,7 @@ static int
 value_fail(struct cfg_ed *ed, const struct lysc_node *sn, const char *v, struct errbuf *err)
 {
 	const char *canon;
-	struct errbuf tmp;
+	struct errbuf tmp = { .msg = "" };
 	int rc;
 
 	errbuf_clear(&tmp);
@@ -507,7 +507,7 @@ new_entry(struct cfg_ed *ed, struct lyd_node *parent, const struct lysc_node *sn
 	        k[6], k[7]) != LY_SUCCESS) {
 		for (uint32_t i = 0; i < si->nkeys; i++) {
 			const char *canon;
-			struct errbuf tmp;
+			struct errbuf tmp = { .msg = "" };
 
 			errbuf_clear(&tmp);
 			if (cfg_value_check(ed->s, si->keys[i], vals[i], &canon, &tmp) != 0) {
@@ -972,7 +972,7 @@ static int
 set_path(struct batch *b, uint32_t nsteps)
 {
 	struct buf t = BUF_INIT;
-	struct errbuf tmp;
+	struct errbuf tmp = { .msg = "" };
 
 	for (uint32_t i = 0; i < nsteps; i++) {
 		if (i)
@@ -1003,7 +1003,7 @@ static size_t
 split_at(
     struct batch *b, const struct cfg_tok *toks, size_t n, const char *const *words, bool allow_ll)
 {
-	struct errbuf tmp;
+	struct errbuf tmp = { .msg = "" };
 
 	for (size_t i = 1; i < n; i++) {
 		bool hit = false;

@@ -387,7 +387,7 @@ add_value(struct cfg_walk *w, const struct lysc_node *sn, const struct cfg_tok *
 	} else if (ty && ty->basetype == LY_TYPE_ENUM) {
 		/* Enum abbreviations are expanded in any case (lazily checked
 		 * walks fail here, their caller cannot tell what was meant). */
-		struct errbuf tmp;
+		struct errbuf tmp = { .msg = "" };
 
 		errbuf_clear(&tmp);
 		if (enum_match((const struct lysc_type_enum *)ty, t->s, &v,
@@ -910,7 +910,7 @@ static int
 comp_scope(struct cfg_completion *c, const struct cfg_walk *w, uint32_t keep, enum cfg_cmd cmd)
 {
 	struct cfg_walk *tmp = malloc(sizeof(*tmp));
-	struct errbuf e;
+	struct errbuf e = { .msg = "" };
 	int rc;
 
 	if (!tmp)
@@ -991,7 +991,7 @@ comp_dedup(struct cfg_completion *c)
 static int
 lex_path(const char *path, struct cfg_toks *tv, struct errbuf *err)
 {
-	struct errbuf tmp;
+	struct errbuf tmp = { .msg = "" };
 	int rc;
 
 	if (!path || !*path)
@@ -1189,7 +1189,7 @@ cfg_path_snode(const struct cfg_schema *s, const char *path)
 	struct cfg_toks ptv;
 	struct cfg_walk w;
 	const struct lysc_node *sn = NULL;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	errbuf_clear(&err);
 	cfg_toks_init(&ptv);

@@ -68,7 +68,7 @@ static int
 call(struct ipc_client *c, struct opts *o, const char *json)
 {
 	struct lyd_node *reply = NULL;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	int rc;
 
 	errbuf_clear(&err);
@@ -138,7 +138,7 @@ main(int argc, char **argv)
 	const char *root = NULL, *sock = NULL, *user = NULL, *client = "cli";
 	struct ipc_client *c = NULL;
 	struct ly_ctx *ctx = NULL;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	char start[512];
 	int opt, i, timeout = -1, wait_notif = -1, rc = 1;
 	bool session = true;

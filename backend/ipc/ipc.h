@@ -47,6 +47,13 @@ struct ipc_conn_ops {
  */
 typedef void (*ipc_reply_cb)(void *arg, int rc, struct lyd_node *reply, const char *msg);
 
+/*
+ * The answer to ipc_conn_call_raw(): rc 0 and the reply's body as it came
+ * (JSON, checked well-formed, not parsed: for a relay that forwards it),
+ * or rc < 0 and msg as for ipc_reply_cb. body is valid during the call.
+ */
+typedef void (*ipc_raw_cb)(void *arg, int rc, const uint8_t *body, size_t len, const char *msg);
+
 /* Takes fd (a connected UNIX stream socket); NULL on error (errno). */
 struct ipc_conn *ipc_conn_new(struct event_base *base, const struct ly_ctx *ctx, int fd,
     const struct ipc_conn_ops *ops, void *arg);
@@ -65,8 +72,17 @@ pid_t ipc_conn_peer_pid(const struct ipc_conn *c);
  * at the latest after timeout_ms. 0 or -errno (then cb never runs). */
 int ipc_conn_call(
     struct ipc_conn *c, const struct lyd_node *rpc, int timeout_ms, ipc_reply_cb cb, void *arg);
+/* The same, the reply passed on unparsed (mgd relaying a daemon's answer:
+ * large show outputs cost a parse, a validation and a print otherwise;
+ * the client that asked parses and validates it). */
+int ipc_conn_call_raw(
+    struct ipc_conn *c, const struct lyd_node *rpc, int timeout_ms, ipc_raw_cb cb, void *arg);
 /* Replies to request id with reply (an ipc_reply_new() tree, output added). */
 int ipc_conn_reply(struct ipc_conn *c, uint32_t id, const struct lyd_node *reply);
+/* Replies with a body already in JSON (RFC 7951: {"module:rpc":{output}}),
+ * sent as is: from ipc_conn_call_raw, or a handler that writes its reply
+ * itself. The receiver parses and validates it as any reply. */
+int ipc_conn_reply_raw(struct ipc_conn *c, uint32_t id, const void *body, size_t len);
 int ipc_conn_reply_error(struct ipc_conn *c, uint32_t id, int code, const char *msg);
 int ipc_conn_notify(struct ipc_conn *c, const struct lyd_node *notif);
 /* Bytes queued for sending (back-pressure hint). */

@@ -220,9 +220,29 @@ transport_err(struct errbuf *err, int rc)
 	}
 }
 
+static int call(struct ipc_client *c, const struct lyd_node *rpc, struct lyd_node **reply,
+    char **body, size_t *blen, struct errbuf *err);
+
 int
 ipc_call(
     struct ipc_client *c, const struct lyd_node *rpc, struct lyd_node **reply, struct errbuf *err)
+{
+	*reply = NULL;
+	return call(c, rpc, reply, NULL, NULL, err);
+}
+
+int
+ipc_call_raw(
+    struct ipc_client *c, const struct lyd_node *rpc, char **body, size_t *len, struct errbuf *err)
+{
+	*body = NULL;
+	*len = 0;
+	return call(c, rpc, NULL, body, len, err);
+}
+
+static int
+call(struct ipc_client *c, const struct lyd_node *rpc, struct lyd_node **reply, char **body,
+    size_t *blen, struct errbuf *err)
 {
 	struct buf out = BUF_INIT;
 	struct ipc_frame f;
@@ -232,7 +252,6 @@ ipc_call(
 	char *msg;
 	int rc, code;
 
-	*reply = NULL;
 	while (rpc->parent)
 		rpc = lyd_parent(rpc);
 	id = c->next_id++;
@@ -271,6 +290,20 @@ ipc_call(
 			else
 				rc = errbuf_set(err, -code, "%s", msg);
 			free(msg);
+			consume(c, flen);
+			return rc;
+		} else if (f.id == id && f.type == IPC_REPLY && body) {
+			if (!ipc_msg_json_ok(f.body, f.len)) {
+				rc = errbuf_set(
+				    err, -EBADMSG, "error: malformed message from cairn-mgd");
+			} else if (!(*body = malloc(f.len + 1))) {
+				rc = errbuf_set(err, -ENOMEM, "error: out of memory");
+			} else {
+				memcpy(*body, f.body, f.len);
+				(*body)[f.len] = '\0';
+				*blen = f.len;
+				rc = 0;
+			}
 			consume(c, flen);
 			return rc;
 		} else if (f.id == id && f.type == IPC_REPLY) {

@@ -40,6 +40,11 @@ int ipc_client_fd(const struct ipc_client *c);
  */
 int ipc_call(
     struct ipc_client *c, const struct lyd_node *rpc, struct lyd_node **reply, struct errbuf *err);
+/* The same, the reply's body returned as it came (*body NUL-terminated,
+ * caller frees; checked to be one well-formed JSON object, not parsed):
+ * for a caller that reads a long reply's few leaves itself. */
+int ipc_call_raw(
+    struct ipc_client *c, const struct lyd_node *rpc, char **body, size_t *len, struct errbuf *err);
 /* The same with the RPC in JSON ({"cairn-mgmt:commit":{"comment":"x"}}),
  * parsed and validated here first. */
 int ipc_call_json(

@@ -26,9 +26,20 @@ struct ipc_pending {
 	uint32_t id;
 	struct lyd_node *req; /* a copy of the RPC node: replies must match it */
 	ipc_reply_cb cb;
+	ipc_raw_cb raw_cb; /* instead of cb: the body unparsed */
 	void *arg;
 	struct event *timer;
 };
+
+/* A call that failed or timed out: its callback, whichever kind. */
+static void
+pending_fail(struct ipc_pending *p, int rc, const char *msg)
+{
+	if (p->raw_cb)
+		p->raw_cb(p->arg, rc, NULL, 0, msg);
+	else
+		p->cb(p->arg, rc, NULL, msg);
+}
 
 struct ipc_conn {
 	struct event_base *base;
@@ -82,7 +93,7 @@ send_buf(struct ipc_conn *c, struct buf *b)
 static void
 handle_frame(struct ipc_conn *c, const struct ipc_frame *f)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct lyd_node *op = NULL;
 	struct ipc_pending *p;
 	const struct lyd_node *dep;
@@ -116,10 +127,16 @@ handle_frame(struct ipc_conn *c, const struct ipc_frame *f)
 		if (f->type == IPC_ERROR) {
 			rc = ipc_error_decode(f->body, f->len, &code, &msg);
 			if (rc < 0)
-				p->cb(p->arg, -EBADMSG, NULL, "malformed error reply");
+				pending_fail(p, -EBADMSG, "malformed error reply");
 			else
-				p->cb(p->arg, -code, NULL, msg);
+				pending_fail(p, -code, msg);
 			free(msg);
+		} else if (p->raw_cb) {
+			if (!ipc_msg_json_ok(f->body, f->len))
+				p->raw_cb(p->arg, -EBADMSG, NULL, 0,
+				    "ipc: malformed message: not one JSON object");
+			else
+				p->raw_cb(p->arg, 0, f->body, f->len, NULL);
 		} else {
 			rc = ipc_msg_parse(
 			    c->ctx, IPC_REPLY, f->body, f->len, NULL, p->req, &op, &err);
@@ -224,7 +241,7 @@ call_timeout(evutil_socket_t fd, short what, void *arg)
 	c->busy++;
 	p = pending_take(c, p->id);
 	if (p) {
-		p->cb(p->arg, -ETIMEDOUT, NULL, "timed out");
+		pending_fail(p, -ETIMEDOUT, "timed out");
 		pending_free(p);
 	}
 	finish_callbacks(c);
@@ -309,7 +326,7 @@ conn_destroy(struct ipc_conn *c, int pending_rc)
 
 	while ((p = c->pending) != NULL) {
 		c->pending = p->next;
-		p->cb(p->arg, pending_rc, NULL,
+		pending_fail(p, pending_rc,
 		    pending_rc == -ECANCELED ? "connection closed" : "connection lost");
 		pending_free(p);
 	}
@@ -330,7 +347,7 @@ ipc_conn_free(struct ipc_conn *c)
 		c->dead = true;
 		while ((p = c->pending) != NULL) {
 			c->pending = p->next;
-			p->cb(p->arg, -ECANCELED, NULL, "connection closed");
+			pending_fail(p, -ECANCELED, "connection closed");
 			pending_free(p);
 		}
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
@@ -364,9 +381,9 @@ ipc_conn_outq(const struct ipc_conn *c)
 	return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
-int
-ipc_conn_call(
-    struct ipc_conn *c, const struct lyd_node *rpc, int timeout_ms, ipc_reply_cb cb, void *arg)
+static int
+call(struct ipc_conn *c, const struct lyd_node *rpc, int timeout_ms, ipc_reply_cb cb,
+    ipc_raw_cb raw_cb, void *arg)
 {
 	struct buf b = BUF_INIT;
 	struct ipc_pending *p;
@@ -382,6 +399,7 @@ ipc_conn_call(
 		return -ENOMEM;
 	p->conn = c;
 	p->cb = cb;
+	p->raw_cb = raw_cb;
 	p->arg = arg;
 	p->id = c->next_id++;
 	if (c->next_id == 0)
@@ -409,6 +427,38 @@ ipc_conn_call(
 fail:
 	buf_free(&b);
 	pending_free(p);
+	return rc;
+}
+
+int
+ipc_conn_call(
+    struct ipc_conn *c, const struct lyd_node *rpc, int timeout_ms, ipc_reply_cb cb, void *arg)
+{
+	return call(c, rpc, timeout_ms, cb, NULL, arg);
+}
+
+int
+ipc_conn_call_raw(
+    struct ipc_conn *c, const struct lyd_node *rpc, int timeout_ms, ipc_raw_cb cb, void *arg)
+{
+	return call(c, rpc, timeout_ms, NULL, cb, arg);
+}
+
+int
+ipc_conn_reply_raw(struct ipc_conn *c, uint32_t id, const void *body, size_t len)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	rc = ipc_frame_put_hdr(&b, IPC_REPLY, id, len);
+	if (rc == 0) {
+		buf_append(&b, body, len);
+		if (buf_failed(&b))
+			rc = -ENOMEM;
+	}
+	if (rc == 0)
+		send_buf(c, &b);
+	buf_free(&b);
 	return rc;
 }
 

@@ -276,6 +276,12 @@ out:
 	return rc;
 }
 
+bool
+ipc_msg_json_ok(const uint8_t *body, size_t len)
+{
+	return len && !memchr(body, '\0', len) && json_well_formed((const char *)body, len);
+}
+
 int
 ipc_msg_frame(struct buf *out, enum ipc_type type, uint32_t id, const struct lyd_node *op)
 {

@@ -30,6 +30,9 @@ int ipc_msg_parse(const struct ly_ctx *ctx, enum ipc_type type, const uint8_t *b
 
 /* Appends a whole frame (header and JSON body) carrying op. 0 or -errno. */
 int ipc_msg_frame(struct buf *out, enum ipc_type type, uint32_t id, const struct lyd_node *op);
+/* A body that is one well-formed JSON object (no NUL), as ipc_msg_parse
+ * checks before libyang sees it: for bodies relayed without parsing. */
+bool ipc_msg_json_ok(const uint8_t *body, size_t len);
 
 /*
  * A reply skeleton for rpc: a copy of the RPC node without its input.

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -77,6 +78,28 @@ log_set_stderr(bool on)
 	log_stderr = on;
 }
 
+/*
+ * Whether a syslog daemon listens (/dev/log), looked at again every few
+ * seconds: without one, glibc's syslog() tries to connect for every line
+ * (three system calls each; a daemon logging thousands of tunnel events
+ * in a network namespace or a container spent a tenth of its time there).
+ */
+static bool
+syslog_there(void)
+{
+	static time_t checked;
+	static bool there;
+	struct timespec ts;
+	struct stat st;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	if (!checked || ts.tv_sec - checked >= 5) {
+		there = stat("/dev/log", &st) == 0 && S_ISSOCK(st.st_mode);
+		checked = ts.tv_sec ? ts.tv_sec : 1;
+	}
+	return there;
+}
+
 static void log_vmsg(enum log_sub sub, enum log_level lvl, bool with_errno, const char *fmt,
     va_list ap) __attribute__((format(printf, 4, 0)));
 
@@ -108,7 +131,7 @@ log_vmsg(enum log_sub sub, enum log_level lvl, bool with_errno, const char *fmt,
 			/* nothing sensible to do */
 		}
 	}
-	if (log_syslog)
+	if (log_syslog && syslog_there())
 		syslog(lvl_syslog[lvl], "%s %s: %s", sub_names[sub], lvl_names[lvl], msg);
 	errno = saved;
 }

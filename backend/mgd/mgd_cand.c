@@ -239,7 +239,7 @@ cand_load_data(struct mgd *m, struct cand *c, const char *action, const char *fo
 	struct lyd_node *src = NULL;
 	struct cfg_result res;
 	struct cfg_errpos pos = { 0, 0 };
-	struct errbuf e2;
+	struct errbuf e2 = { .msg = "" };
 	enum cfg_load_mode mode = CFG_LOAD_MERGE;
 	size_t len = strlen(text);
 	bool bulk = len > LOAD_BULK, all = false;
@@ -322,7 +322,7 @@ cand_edit_lines(struct mgd *m, struct cand *c, const char *edit_path, const char
 {
 	struct cfg_result res;
 	struct cfg_errpos pos = { 0, 0 };
-	struct errbuf e2;
+	struct errbuf e2 = { .msg = "" };
 	size_t len = strlen(lines);
 	bool bulk = len > LOAD_BULK;
 	int rc;
@@ -419,7 +419,7 @@ cand_rollback(struct mgd *m, struct cand *c, unsigned n, struct errbuf *err)
 		lyd_free_all(rev);
 		diff = rev = NULL;
 		if (rc < 0) {
-			struct errbuf e2;
+			struct errbuf e2 = { .msg = "" };
 			cand_init_from_running(m, c, &e2);
 			return rc;
 		}

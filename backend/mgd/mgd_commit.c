@@ -230,7 +230,7 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 	if (c != &m->shared && !m->shared.lazy) {
 		/* a private commit: the shared candidate takes it too */
 		if (ydiff_apply(&m->shared.tree, tx->diff, true) < 0) {
-			struct errbuf e2;
+			struct errbuf e2 = { .msg = "" };
 			log_warnx(LOG_CFG,
 			    "shared candidate conflicts with commit %" PRIu64
 			    "; reloaded from running",
@@ -372,7 +372,7 @@ void
 mgd_confirm_fire(struct mgd *m)
 {
 	struct commit_req req;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	unsigned n;
 
 	m->confirm_due = false;

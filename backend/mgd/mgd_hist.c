@@ -263,7 +263,7 @@ mgd_hist_open(struct mgd *m, struct errbuf *err)
 	size_t ns = 0, nr = 0, i, len;
 	struct lyd_node *tree = NULL, *diff;
 	struct histrec r;
-	struct errbuf e2;
+	struct errbuf e2 = { .msg = "" };
 	char path[PATH_MAX], *data = NULL;
 	int rc;
 

@@ -34,7 +34,7 @@ usage(FILE *f)
 static int
 load_modules(struct mgd *m)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	uint32_t idx = 0;
 	int n = 0;
 
@@ -79,7 +79,7 @@ static void
 on_own(evutil_socket_t fd, short what, void *arg)
 {
 	struct mgd *m = arg;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)fd;
 	(void)what;
@@ -118,7 +118,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mgd m;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct event *sigterm = NULL, *sigint = NULL;
 	const char *root = NULL;
 	int c, rc, n;

@@ -291,7 +291,7 @@ static void
 leave_config(struct sess *s)
 {
 	struct mgd *m = s->m;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	errbuf_clear(&err);
 	if (s->mode == MODE_EXCLUSIVE) {
@@ -399,7 +399,7 @@ h_configure(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	struct mgd *m = s->m;
 	const char *mode = ipc_leaf_str(rpc, "mode");
 	struct lyd_node *out;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct buf b = BUF_INIT;
 	struct sess *o;
 	enum cfg_mode want = MODE_SHARED;
@@ -487,7 +487,7 @@ static void
 h_edit(struct sess *s, uint32_t id, struct lyd_node *rpc)
 {
 	struct buf warn = BUF_INIT;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct lyd_node *out;
 	char *newpath = NULL;
 
@@ -517,7 +517,7 @@ static void
 h_load(struct sess *s, uint32_t id, struct lyd_node *rpc)
 {
 	struct buf warn = BUF_INIT;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct lyd_node *out;
 	const char *action = ipc_leaf_str(rpc, "action"), *format = ipc_leaf_str(rpc, "format");
 
@@ -543,7 +543,7 @@ static void
 h_rollback(struct sess *s, uint32_t id, struct lyd_node *rpc)
 {
 	const char *idx = ipc_leaf_str(rpc, "index");
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	if (may_edit(s, id) < 0)
 		return;
@@ -558,7 +558,7 @@ h_rollback(struct sess *s, uint32_t id, struct lyd_node *rpc)
 static void
 h_discard(struct sess *s, uint32_t id, struct lyd_node *rpc)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	if (may_edit(s, id) < 0)
 		return;
@@ -744,7 +744,7 @@ h_get_configuration(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	const struct lyd_node *src;
 	struct cfg_errpos pos = { 0, 0 };
 	struct buf text = BUF_INIT;
-	struct errbuf err, e2;
+	struct errbuf err = { .msg = "" }, e2 = { .msg = "" };
 	enum cfg_format f;
 	char line[256];
 	int rc;
@@ -808,7 +808,7 @@ h_compare(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	const struct lyd_node *o, *n;
 	struct cfg_errpos pos = { 0, 0 };
 	struct buf text = BUF_INIT;
-	struct errbuf err, e2;
+	struct errbuf err = { .msg = "" }, e2 = { .msg = "" };
 	int rc;
 
 	errbuf_clear(&err);

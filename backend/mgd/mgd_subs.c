@@ -570,14 +570,17 @@ struct route {
 	uint32_t id;
 };
 
+/* The daemon's answer goes to the client as it came (not parsed here: a
+ * large show output would cost mgd a parse, a validation and a print; the
+ * client parses and validates it). */
 static void
-route_reply(void *arg, int rc, struct lyd_node *reply, const char *msg)
+route_reply(void *arg, int rc, const uint8_t *reply, size_t len, const char *msg)
 {
 	struct route *r = arg;
 
 	if (r->client->conn) {
 		if (rc == 0)
-			ipc_conn_reply(r->client->conn, r->id, reply);
+			ipc_conn_reply_raw(r->client->conn, r->id, reply, len);
 		else if (rc == -ETIMEDOUT)
 			ipc_conn_reply_error(r->client->conn, r->id, ETIMEDOUT,
 			    "error: the daemon did not answer in time");
@@ -587,7 +590,6 @@ route_reply(void *arg, int rc, struct lyd_node *reply, const char *msg)
 		else
 			ipc_conn_reply_error(r->client->conn, r->id, -rc, msg ? msg : "error");
 	}
-	lyd_free_all(reply);
 	mgd_sess_put(r->client);
 	free(r);
 }
@@ -629,7 +631,7 @@ mgd_sub_route(struct sess *s, uint32_t id, struct lyd_node *rpc)
 	r->client = s;
 	r->id = id;
 	s->refs++;
-	if (ipc_conn_call(sub->s->conn, rpc, MGD_RPC_TIMEOUT_MS, route_reply, r) < 0) {
+	if (ipc_conn_call_raw(sub->s->conn, rpc, MGD_RPC_TIMEOUT_MS, route_reply, r) < 0) {
 		mgd_reply_err(s, id, -EHOSTUNREACH, "error: the daemon cannot be reached");
 		mgd_sess_put(s);
 		free(r);

@@ -673,7 +673,7 @@ static int
 run_phase(struct nb *nb, struct ntx *tx, enum nb_phase phase, struct buf *errout)
 {
 	struct nb_args a;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t i, k;
 	nb_cb cb;
 	int rc;
@@ -787,7 +787,7 @@ prepare(struct nb *nb, const struct lyd_node *rpc, struct buf *errout)
 static int
 run_prepare_end(struct nb *nb, struct ntx *tx, struct buf *errout)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	char *path = NULL;
 	int rc;
 
@@ -928,7 +928,7 @@ nb_request(struct ipc_conn *c, uint32_t id, struct lyd_node *rpc, void *arg)
 	const char *txid = ipc_leaf_str(rpc, "transaction-id");
 	struct buf errout = BUF_INIT;
 	struct lyd_node *out;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t i;
 	int rc;
 
@@ -959,6 +959,20 @@ nb_request(struct ipc_conn *c, uint32_t id, struct lyd_node *rpc, void *arg)
 		return;
 	}
 	errbuf_clear(&err);
+	if (nb->rpcs[i].ops->json) {
+		struct buf body = BUF_INIT;
+
+		rc = nb->rpcs[i].ops->json(rpc, &body, &err, nb->cfg->arg);
+		if (rc == 0 && buf_failed(&body))
+			rc = -ENOMEM;
+		if (rc < 0)
+			ipc_conn_reply_error(c, id, -rc, err.msg[0] ? err.msg : strerror(-rc));
+		else
+			ipc_conn_reply_raw(c, id, body.p, body.len);
+		buf_free(&body);
+		lyd_free_all(rpc);
+		return;
+	}
 	out = ipc_reply_new(rpc);
 	rc = out ? nb->rpcs[i].ops->handler(rpc, out, &err, nb->cfg->arg) : -ENOMEM;
 	if (rc < 0)
@@ -1069,7 +1083,7 @@ static void
 retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct nb *nb = arg;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)fd;
 	(void)what;

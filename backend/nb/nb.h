@@ -77,10 +77,19 @@ struct nb_node_ops {
 /* An operational RPC: fill output (the RPC node; add output leaves with
  * lyd_new_term(output, NULL, name, value, 1, NULL) or lyd_new_path with
  * LYD_NEW_PATH_OUTPUT). 0, or -errno with err set (sent to the user). */
+struct buf;
 struct nb_rpc_ops {
 	const char *path; /* "/cairn-security:clear-ike-security-associations" */
 	int (*handler)(
 	    const struct lyd_node *input, struct lyd_node *output, struct errbuf *err, void *arg);
+	/*
+	 * Instead of handler (optional): the whole reply written as JSON
+	 * (RFC 7951, {"module:rpc":{output}}) into out, sent as it is. For
+	 * replies with tens of thousands of entries, where building and
+	 * printing a libyang tree is most of the cost; the receiver parses
+	 * and validates it like any reply. 0, or -errno with err set.
+	 */
+	int (*json)(const struct lyd_node *input, struct buf *out, struct errbuf *err, void *arg);
 };
 
 struct nb_cfg {

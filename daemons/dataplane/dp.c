@@ -36,7 +36,7 @@ static enum dp_backend_kind
 dp_auto_select(struct errbuf *err)
 {
 #ifdef CAIRN_DP_HAVE_KERNEL
-	struct errbuf why;
+	struct errbuf why = { .msg = "" };
 
 	errbuf_clear(&why);
 	if (dp_kernel_probe(&why) == 0)

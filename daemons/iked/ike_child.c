@@ -56,7 +56,7 @@ alloc_spi(struct ike_child *ch)
 {
 	struct ike_sa *sa = ch->sa;
 	struct ike_engine *e = sa->e;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	int rc;
 
 	/* The tunnel is anchored first: the SPI belongs to its SPU. */
@@ -340,7 +340,7 @@ static int
 install(struct ike_child *ch, struct ike_dp_sa *in, struct ike_dp_sa *out, bool out_now)
 {
 	struct ike_engine *e = ch->sa->e;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	int rc;
 
 	errbuf_clear(&err);
@@ -381,7 +381,7 @@ void
 ike_child_install_out(struct ike_child *ch)
 {
 	struct ike_engine *e = ch->sa->e;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	ike_disarm(e, &ch->t_out);
 	if (!ch->pending_out)
@@ -402,7 +402,7 @@ ike_child_remote_moved(struct ike_child *ch)
 {
 	struct ike_engine *e = ch->sa->e;
 	struct ike_dp_sa s;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	if (!ch->tun)
 		return;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "ike_wire.h"
+#include "strhash.h"
 #include "xmem.h"
 
 #include "banned.h"
@@ -32,16 +33,6 @@ struct ike_conf_idx {
 	uint64_t gen;
 	struct name_tab t[L_N];
 };
-
-static uint64_t
-name_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
-	return h;
-}
 
 static const char *
 entry_name(const struct ike_conf *c, int l, unsigned i)
@@ -87,7 +78,7 @@ tab_build(const struct ike_conf *c, int l, struct name_tab *t)
 	}
 	t->cap = cap;
 	for (i = 0; i < n; i++) {
-		size_t j = name_hash(entry_name(c, l, i)) & (cap - 1);
+		size_t j = strhash(entry_name(c, l, i)) & (cap - 1);
 
 		while (t->slot[j])
 			j = (j + 1) & (cap - 1);
@@ -122,7 +113,7 @@ find_idx(const struct ike_conf *cc, int l, const char *name)
 	t = &c->idx->t[l];
 	if ((t->built_n != n || !t->cap) && !tab_build(c, l, t))
 		return -1;
-	for (j = name_hash(name) & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1))
+	for (j = strhash(name) & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1))
 		if (strcmp(entry_name(c, l, t->slot[j] - 1), name) == 0)
 			return (int)(t->slot[j] - 1);
 	return -1;
@@ -703,7 +694,7 @@ resolve_ike_policy(
 		}
 		out->n_ike_props = pol->n_proposals;
 	} else if (pol->proposal_set != IKE_PSET_NONE) {
-		struct errbuf e2;
+		struct errbuf e2 = { .msg = "" };
 
 		errbuf_clear(&e2);
 		out->n_ike_props = ike_conf_ike_proposal_set(
@@ -960,7 +951,7 @@ ike_conf_resolve_vpn(
 		}
 		out->n_esp_props = pol->n_proposals;
 	} else if (pol->proposal_set != IKE_PSET_NONE) {
-		struct errbuf e2;
+		struct errbuf e2 = { .msg = "" };
 		uint16_t set_pfs;
 
 		errbuf_clear(&e2);
@@ -1216,7 +1207,7 @@ ike_conf_check_ipsec_policy(const struct ike_conf *c, const char *name, struct e
 {
 	const struct ike_conf_ipsec_policy *pol = find_ipsec_policy(c, name);
 	struct ike_suite s[IKE_CONF_PROPS];
-	struct errbuf e2;
+	struct errbuf e2 = { .msg = "" };
 	uint16_t pfs = 0;
 	unsigned i;
 	int rc;
@@ -1261,7 +1252,7 @@ ike_conf_check(const struct ike_conf *c, ike_resolve_fn resolve, void *rctx, str
 
 	for (i = 0; i < c->n_gateways; i++) {
 		struct ike_gw_conf g;
-		struct errbuf e1;
+		struct errbuf e1 = { .msg = "" };
 
 		errbuf_clear(&e1);
 		if (ike_conf_resolve_gateway(c, c->gateways[i].name, resolve, rctx, &g, &e1) < 0) {
@@ -1273,7 +1264,7 @@ ike_conf_check(const struct ike_conf *c, ike_resolve_fn resolve, void *rctx, str
 	}
 	for (i = 0; i < c->n_vpns; i++) {
 		struct ike_vpn_conf v;
-		struct errbuf e1;
+		struct errbuf e1 = { .msg = "" };
 		int rc;
 
 		if (c->vpns[i].manual)

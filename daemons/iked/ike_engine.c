@@ -16,6 +16,7 @@
 
 #include "ike_int.h"
 #include "log.h"
+#include "strhash.h"
 #include "xmem.h"
 
 #include "banned.h"
@@ -34,6 +35,7 @@ opts_default(struct ike_engine_opts *o)
 	o->retry_base_s = 5;
 	o->retry_max_s = 300;
 	o->redundant_grace_s = 30;
+	o->max_initiating = 64;
 	o->ike_port = 500;
 	o->natt_port = 4500;
 }
@@ -68,6 +70,7 @@ ike_engine_new(const struct ike_env *env, const struct ike_engine_opts *opts)
 		DEF(retry_base_s);
 		DEF(retry_max_s);
 		DEF(redundant_grace_s);
+		DEF(max_initiating);
 		DEF(ike_port);
 		DEF(natt_port);
 #undef DEF
@@ -79,12 +82,15 @@ ike_engine_new(const struct ike_env *env, const struct ike_engine_opts *opts)
 	ike_list_init(&e->sas);
 	ike_list_init(&e->gws);
 	ike_list_init(&e->vpns);
+	ike_list_init(&e->init_wait);
+	ike_list_init(&e->gws_any);
 	ike_list_init(&e->reap);
 	e->c = ike_crypto_new();
 	if (!e->c || ike_htab_init(&e->sa_by_spi, 256) < 0 || ike_htab_init(&e->sa_half, 256) < 0 ||
 	    ike_htab_init(&e->sa_by_index, 256) < 0 || ike_htab_init(&e->child_by_spi, 256) < 0 ||
 	    ike_htab_init(&e->tun_by_id, 256) < 0 || ike_htab_init(&e->gw_by_name, 64) < 0 ||
-	    ike_htab_init(&e->vpn_by_name, 64) < 0 || ike_htab_init(&e->sa_by_peer, 64) < 0) {
+	    ike_htab_init(&e->gw_by_addr, 64) < 0 || ike_htab_init(&e->vpn_by_name, 64) < 0 ||
+	    ike_htab_init(&e->sa_by_peer, 64) < 0) {
 		ike_engine_free(e);
 		errno = ENOMEM;
 		return NULL;
@@ -126,6 +132,7 @@ ike_engine_free(struct ike_engine *e)
 	ike_htab_fini(&e->child_by_spi);
 	ike_htab_fini(&e->tun_by_id);
 	ike_htab_fini(&e->gw_by_name);
+	ike_htab_fini(&e->gw_by_addr);
 	ike_htab_fini(&e->vpn_by_name);
 	ike_htab_fini(&e->sa_by_peer);
 	ike_timers_fini(&e->timers);
@@ -154,6 +161,21 @@ ike_enter(struct ike_engine *e)
 	e->depth++;
 }
 
+/* Tunnels waiting for an initiation slot get the free ones, in order. */
+static void
+init_pump(struct ike_engine *e)
+{
+	while (!ike_list_empty(&e->init_wait) && e->n_initiating < e->o.max_initiating) {
+		struct ike_tunnel *t =
+		    ike_container_of(e->init_wait.next, struct ike_tunnel, pend_link);
+
+		ike_list_del(&t->pend_link);
+		t->queued = false;
+		t->negotiating = false;
+		ike_tunnel_establish(t);
+	}
+}
+
 void
 ike_leave(struct ike_engine *e)
 {
@@ -161,6 +183,11 @@ ike_leave(struct ike_engine *e)
 
 	if (--e->depth > 0)
 		return;
+	if (!ike_list_empty(&e->init_wait) && e->n_initiating < e->o.max_initiating) {
+		e->depth++;
+		init_pump(e);
+		e->depth--;
+	}
 	while (!ike_list_empty(&e->reap)) {
 		struct ike_sa *sa = ike_container_of(e->reap.next, struct ike_sa, reap_link);
 
@@ -438,11 +465,7 @@ ike_engine_dp_ike_send(struct ike_engine *e, const struct ike_dgram *d)
 uint64_t
 ike_name_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
-	return h;
+	return strhash(s);
 }
 
 struct ike_gw *
@@ -503,6 +526,58 @@ vpn_tunnels_remove(struct ike_vpn *v, enum ike_event reason, bool graceful)
 	}
 }
 
+uint64_t
+ike_addr_key(const struct ike_addr *a)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ a->family;
+	size_t i, n = a->family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ a->b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/*
+ * The responder's look-ups of a gateway (ike_init_candidates): static
+ * gateways by each of their addresses, and the short list of those tried
+ * whatever the address, kept in id (configuration) order.
+ */
+static void
+gw_index(struct ike_gw *gw)
+{
+	struct ike_engine *e = gw->e;
+	unsigned i;
+
+	for (i = 0; !gw->conf.dynamic && i < gw->conf.n_remote; i++) {
+		gw->by_addr[i].gw = gw;
+		ike_htab_add(&e->gw_by_addr, &gw->by_addr[i].h, ike_addr_key(&gw->conf.remote[i]));
+	}
+	if (gw->conf.dynamic || gw->conf.remote_id.type != IKE_ID_NONE) {
+		struct ike_list *at = &e->gws_any;
+		struct ike_gw *o;
+
+		ike_list_foreach(o, it, &e->gws_any, struct ike_gw, any_link)
+		{
+			if (o->id > gw->id) {
+				at = &o->any_link;
+				break;
+			}
+		}
+		ike_list_add_tail(at, &gw->any_link);
+	}
+}
+
+static void
+gw_unindex(struct ike_gw *gw)
+{
+	unsigned i;
+
+	for (i = 0; i < IKE_GW_ADDRS; i++)
+		if (gw->by_addr[i].h.linked)
+			ike_htab_del(&gw->e->gw_by_addr, &gw->by_addr[i].h);
+	ike_list_del(&gw->any_link);
+}
+
 static void
 vpn_remove(struct ike_vpn *v, enum ike_event reason, bool graceful)
 {
@@ -537,6 +612,7 @@ gw_remove(struct ike_gw *gw, bool graceful)
 	/* Half-open responder SAs may point at it without being linked. */
 	ike_list_foreach(sa, it3, &gw->e->sas, struct ike_sa, link) if (sa->gw == gw) sa->gw = NULL;
 	ike_htab_del(&gw->e->gw_by_name, &gw->by_name);
+	gw_unindex(gw);
 	ike_list_del(&gw->link);
 	ike_gw_conf_fini(&gw->conf);
 	free(gw);
@@ -564,6 +640,11 @@ struct ike_plan {
 	struct plan_vpn *vpn;
 	unsigned n_vpn;
 	bool full; /* a whole configuration: what it lacks is removed */
+	/* a delta: what it removes (names: looked up again at commit) */
+	char (*del_gw)[IKE_NAME_MAX + 1];
+	unsigned n_del_gw;
+	char (*del_vpn)[IKE_NAME_MAX + 1];
+	unsigned n_del_vpn;
 };
 
 void
@@ -585,6 +666,8 @@ ike_plan_free(struct ike_plan *p)
 	}
 	free(p->gw);
 	free(p->vpn);
+	free(p->del_gw);
+	free(p->del_vpn);
 	free(p);
 }
 
@@ -640,6 +723,25 @@ plan_add_vpn(struct ike_engine *e, struct ike_plan *p, const struct ike_vpn_conf
 		return -ENOMEM;
 	pv->is_new = true;
 	return 0;
+}
+
+/* An existing VPN must follow its gateway when that one is new (a VPN
+ * moved to another gateway): its SAs are re-established. Only new gateways
+ * can differ from the one the VPN has. */
+static void
+plan_follow_gateways(struct ike_engine *e, struct ike_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_vpn; i++) {
+		struct ike_gw *now;
+
+		if (p->vpn[i].is_new || p->vpn[i].sa_change)
+			continue;
+		now = ike_gw_find(e, p->vpn[i].conf.gateway);
+		if (now != p->vpn[i].vpn->gw)
+			p->vpn[i].sa_change = p->vpn[i].changed = true;
+	}
 }
 
 int
@@ -698,17 +800,87 @@ ike_engine_prepare(struct ike_engine *e, const struct ike_conf *c, ike_resolve_f
 			goto fail;
 		}
 	}
-	/* An existing VPN must follow its gateway when that one is new (a
-	 * VPN moved to another gateway). Only new gateways can differ. */
-	for (i = 0; i < p->n_vpn; i++) {
+	plan_follow_gateways(e, p);
+	*plan = p;
+	return 0;
+fail:
+	ike_plan_free(p);
+	return rc;
+}
+
+int
+ike_engine_prepare_delta(struct ike_engine *e, const struct ike_conf *c, const struct ike_delta *d,
+    struct ike_plan **plan, struct errbuf *err)
+{
+	struct ike_plan *p;
+	unsigned i;
+	int rc;
+
+	*plan = NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return errbuf_set(err, -ENOMEM, "security ike: out of memory");
+	p->gw = calloc(d->n_set_gw ? d->n_set_gw : 1, sizeof(*p->gw));
+	p->vpn = calloc(d->n_set_vpn ? d->n_set_vpn : 1, sizeof(*p->vpn));
+	p->del_gw = calloc(d->n_del_gw ? d->n_del_gw : 1, sizeof(*p->del_gw));
+	p->del_vpn = calloc(d->n_del_vpn ? d->n_del_vpn : 1, sizeof(*p->del_vpn));
+	if (!p->gw || !p->vpn || !p->del_gw || !p->del_vpn) {
+		rc = errbuf_set(err, -ENOMEM, "security ike: out of memory");
+		goto fail;
+	}
+	for (i = 0; i < d->n_set_gw; i++) {
+		struct ike_gw_conf g;
+
+		rc = ike_conf_resolve_gateway(c, d->set_gw[i], NULL, NULL, &g, err);
+		if (rc == -ENOENT)
+			rc = errbuf_set(
+			    err, -EINVAL, "security ike gateway %s: not configured", d->set_gw[i]);
+		if (rc < 0)
+			goto fail;
+		rc = plan_add_gw(e, p, &g);
+		ike_gw_conf_fini(&g);
+		if (rc < 0) {
+			errbuf_set(err, rc, "security ike gateway %s: out of memory", d->set_gw[i]);
+			goto fail;
+		}
+	}
+	for (i = 0; i < d->n_set_vpn; i++) {
+		struct ike_vpn_conf v;
 		struct ike_gw *now;
 
-		if (p->vpn[i].is_new || p->vpn[i].sa_change)
-			continue;
-		now = ike_gw_find(e, p->vpn[i].conf.gateway);
-		if (now != p->vpn[i].vpn->gw)
-			p->vpn[i].sa_change = p->vpn[i].changed = true;
+		rc = ike_conf_resolve_vpn(c, d->set_vpn[i], &v, err);
+		if (rc == -ENOENT)
+			rc = errbuf_set(
+			    err, -EINVAL, "security ipsec vpn %s: not configured", d->set_vpn[i]);
+		if (rc < 0)
+			goto fail;
+		/* its gateway runs, or comes with this change */
+		now = ike_gw_find(e, v.gateway);
+		if (!now) {
+			unsigned k;
+
+			for (k = 0; k < p->n_gw && strcmp(p->gw[k].conf.name, v.gateway); k++)
+				;
+			if (k == p->n_gw) {
+				rc = errbuf_set(err, -EINVAL,
+				    "security ipsec vpn %s ike gateway: %s is not configured",
+				    v.name, v.gateway);
+				ike_vpn_conf_fini(&v);
+				goto fail;
+			}
+		}
+		rc = plan_add_vpn(e, p, &v);
+		ike_vpn_conf_fini(&v);
+		if (rc < 0) {
+			errbuf_set(err, rc, "security ipsec vpn %s: out of memory", d->set_vpn[i]);
+			goto fail;
+		}
 	}
+	for (i = 0; i < d->n_del_gw; i++)
+		snprintf(p->del_gw[p->n_del_gw++], sizeof(p->del_gw[0]), "%s", d->del_gw[i]);
+	for (i = 0; i < d->n_del_vpn; i++)
+		snprintf(p->del_vpn[p->n_del_vpn++], sizeof(p->del_vpn[0]), "%s", d->del_vpn[i]);
+	plan_follow_gateways(e, p);
 	*plan = p;
 	return 0;
 fail:
@@ -757,8 +929,10 @@ apply_gw(struct ike_engine *e, struct plan_gw *pg)
 		gw->id = e->next_gw_id++;
 		ike_list_init(&gw->vpns);
 		ike_list_init(&gw->sas);
+		ike_list_init(&gw->any_link);
 		ike_list_add_tail(&e->gws, &gw->link);
 		ike_htab_add(&e->gw_by_name, &gw->by_name, ike_name_hash(gw->conf.name));
+		gw_index(gw);
 		pg->is_new = false; /* owned by the engine now */
 		return;
 	}
@@ -777,9 +951,11 @@ apply_gw(struct ike_engine *e, struct plan_gw *pg)
 		ike_list_foreach(sa, it2, &e->sas, struct ike_sa, link) if (sa->gw == gw)
 		    ike_sa_kill(sa, IKE_EV_CONFIG_CHANGED);
 	}
+	gw_unindex(gw);
 	ike_gw_conf_fini(&gw->conf);
 	gw->conf = pg->conf;
 	memset(&pg->conf, 0, sizeof(pg->conf));
+	gw_index(gw);
 	if (!pg->sa_change) {
 		struct ike_sa *sa;
 
@@ -855,6 +1031,7 @@ apply_vpn(struct ike_engine *e, struct plan_vpn *pv)
 			/* the dataplane's tunnel follows the new unit and selectors */
 			t->want_up = false;
 			t->negotiating = false;
+			t->queued = false;
 			ike_list_del(&t->pend_link);
 			ike_disarm(e, &t->t_retry);
 			t->retry_s = 0;
@@ -907,6 +1084,16 @@ ike_engine_commit(struct ike_engine *e, struct ike_plan *p)
 			else
 				gw->in_plan = false;
 		}
+	}
+	for (i = 0; i < p->n_del_vpn; i++) {
+		v = vpn_find(e, p->del_vpn[i]);
+		if (v)
+			vpn_remove(v, IKE_EV_CONFIG_CHANGED, true);
+	}
+	for (i = 0; i < p->n_del_gw; i++) {
+		gw = ike_gw_find(e, p->del_gw[i]);
+		if (gw)
+			gw_remove(gw, true);
 	}
 	/* 2. Creates and modifies, parents (gateways) first. */
 	for (i = 0; i < p->n_gw; i++)
@@ -1001,6 +1188,49 @@ ike_engine_vpn_del(struct ike_engine *e, const char *name)
 	ike_enter(e);
 	vpn_remove(v, IKE_EV_CONFIG_CHANGED, true);
 	ike_leave(e);
+	return 0;
+}
+
+const struct ike_gw_conf *
+ike_engine_gw_conf(const struct ike_engine *e, const char *name)
+{
+	struct ike_gw *gw = ike_gw_find((struct ike_engine *)e, name);
+
+	return gw ? &gw->conf : NULL;
+}
+
+const struct ike_vpn_conf *
+ike_engine_vpn_conf(const struct ike_engine *e, const char *name)
+{
+	struct ike_vpn *v = vpn_find((struct ike_engine *)e, name);
+
+	return v ? &v->conf : NULL;
+}
+
+int
+ike_engine_foreach_vpn_conf(const struct ike_engine *e, const char *gateway,
+    int (*cb)(void *ctx, const struct ike_vpn_conf *v), void *ctx)
+{
+	const struct ike_vpn *v;
+	int rc;
+
+	if (gateway) {
+		struct ike_gw *gw = ike_gw_find((struct ike_engine *)e, gateway);
+
+		if (!gw)
+			return 0;
+		ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
+		{
+			if ((rc = cb(ctx, &v->conf)) != 0)
+				return rc;
+		}
+		return 0;
+	}
+	ike_list_foreach(v, it2, &e->vpns, struct ike_vpn, link)
+	{
+		if ((rc = cb(ctx, &v->conf)) != 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -1118,7 +1348,7 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, uint32_t spu)
 	struct ike_addr done_l[8], done_r[8];
 	unsigned nd = 0, k;
 	struct ike_vpn *v;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	int rc = 0;
 
 	if (!gw)

@@ -110,15 +110,21 @@ struct ike_env {
 };
 
 struct ike_engine_opts {
-	uint32_t retransmit_base_ms;  /* first retransmission after; default 2000 */
-	uint32_t retransmit_max_ms;   /* back-off cap; default 16000 */
-	uint32_t retransmit_tries;    /* retransmissions before giving up; default 5 */
-	uint32_t nonce_len;           /* our nonces; default 32 */
-	uint32_t rekey_margin_pct;    /* soft lifetime = hard - margin - jitter; default 10 */
-	uint32_t rekey_jitter_pct;    /* default 5 (0 = the default, as for every field) */
-	uint32_t retry_base_s;        /* establish-tunnels immediately back-off; default 5 */
-	uint32_t retry_max_s;         /* default 300 */
-	uint32_t redundant_grace_s;   /* a collision loser its creator left behind; default 30 */
+	uint32_t retransmit_base_ms; /* first retransmission after; default 2000 */
+	uint32_t retransmit_max_ms;  /* back-off cap; default 16000 */
+	uint32_t retransmit_tries;   /* retransmissions before giving up; default 5 */
+	uint32_t nonce_len;          /* our nonces; default 32 */
+	uint32_t rekey_margin_pct;   /* soft lifetime = hard - margin - jitter; default 10 */
+	uint32_t rekey_jitter_pct;   /* default 5 (0 = the default, as for every field) */
+	uint32_t retry_base_s;       /* establish-tunnels immediately back-off; default 5 */
+	uint32_t retry_max_s;        /* default 300 */
+	uint32_t redundant_grace_s;  /* a collision loser its creator left behind; default 30 */
+	/* IKE SAs we initiate that may be in IKE_SA_INIT/IKE_AUTH at once; the
+	 * tunnels that need more wait their turn (a commit of thousands of
+	 * `immediately` tunnels would otherwise overflow the peer's socket and
+	 * half-open limits, then crawl through retransmissions). Default 64;
+	 * UINT32_MAX: no limit. */
+	uint32_t max_initiating;
 	uint16_t ike_port, natt_port; /* default 500 and 4500 */
 	/* Tests only (cairn-iked --test-lifetime-divisor): IKE and CHILD SA
 	 * lifetimes, and the waits of a rekey measured against them (retries,
@@ -164,6 +170,26 @@ int ike_engine_prepare(struct ike_engine *e, const struct ike_conf *c, ike_resol
     void *rctx, struct ike_plan **plan, struct errbuf *err);
 void ike_engine_commit(struct ike_engine *e, struct ike_plan *plan);
 void ike_plan_free(struct ike_plan *plan);
+/*
+ * A change of some objects only (the daemon's incremental commits): the
+ * gateways and VPNs named in set_* are resolved from c (which needs to hold
+ * them and what they refer to, nothing else) and created or changed as
+ * ike_engine_prepare() would; those in del_* are removed; every other
+ * object, and the half-open limits, stay as they are. The cost is that of
+ * the named objects, not of the whole configuration.
+ */
+struct ike_delta {
+	const char *const *set_gw;
+	unsigned n_set_gw;
+	const char *const *set_vpn;
+	unsigned n_set_vpn;
+	const char *const *del_gw;
+	unsigned n_del_gw;
+	const char *const *del_vpn;
+	unsigned n_del_vpn;
+};
+int ike_engine_prepare_delta(struct ike_engine *e, const struct ike_conf *c,
+    const struct ike_delta *d, struct ike_plan **plan, struct errbuf *err);
 /* prepare + commit. */
 int ike_engine_configure(struct ike_engine *e, const struct ike_conf *c, ike_resolve_fn resolve,
     void *rctx, struct errbuf *err);
@@ -173,6 +199,13 @@ int ike_engine_gateway_set(struct ike_engine *e, const struct ike_gw_conf *g, st
 int ike_engine_gateway_del(struct ike_engine *e, const char *name);
 int ike_engine_vpn_set(struct ike_engine *e, const struct ike_vpn_conf *v, struct errbuf *err);
 int ike_engine_vpn_del(struct ike_engine *e, const char *name);
+/* What runs (borrowed until the next configuration change), NULL if none. */
+const struct ike_gw_conf *ike_engine_gw_conf(const struct ike_engine *e, const char *name);
+const struct ike_vpn_conf *ike_engine_vpn_conf(const struct ike_engine *e, const char *name);
+/* The VPNs of a gateway (NULL: every VPN), in configuration order; stops at
+ * the first non-zero return of cb, which it returns. */
+int ike_engine_foreach_vpn_conf(const struct ike_engine *e, const char *gateway,
+    int (*cb)(void *ctx, const struct ike_vpn_conf *v), void *ctx);
 
 /* ---- operations ------------------------------------------------------- */
 
@@ -283,6 +316,30 @@ int ike_engine_foreach_ike_sa(const struct ike_engine *e, ike_sa_cb cb, void *ct
 int ike_engine_ike_sa(const struct ike_engine *e, uint32_t index, struct ike_sa_info *out);
 /* Every configured tunnel (up or not) and every dial-up peer's tunnel. */
 int ike_engine_foreach_tunnel(const struct ike_engine *e, ike_tunnel_cb cb, void *ctx);
+
+/*
+ * The one-line views of long lists (show ... with 10,000 entries): what a
+ * brief row needs, without the copies of the full structs. Strings are
+ * borrowed for the duration of the callback.
+ */
+struct ike_sa_brief {
+	uint32_t index;
+	const char *gateway; /* "" when none */
+	bool up;
+	uint64_t spi_i, spi_r;
+	struct ike_endpoint remote;
+};
+struct ike_tunnel_brief {
+	uint32_t id;
+	const char *vpn, *gateway;
+	bool has_sa;            /* a CHILD SA beyond one being negotiated */
+	bool dynamic_peer;      /* a dial-up peer's tunnel */
+	struct ike_addr remote; /* the newest SA's peer, else the gateway's address */
+};
+int ike_engine_foreach_ike_sa_brief(
+    const struct ike_engine *e, int (*cb)(void *ctx, const struct ike_sa_brief *b), void *ctx);
+int ike_engine_foreach_tunnel_brief(
+    const struct ike_engine *e, int (*cb)(void *ctx, const struct ike_tunnel_brief *b), void *ctx);
 int ike_engine_tunnel(const struct ike_engine *e, uint32_t id, struct ike_tunnel_info *out);
 int ike_engine_foreach_gateway(const struct ike_engine *e, ike_gw_cb cb, void *ctx);
 void ike_engine_stats(const struct ike_engine *e, struct ike_engine_stats *out);

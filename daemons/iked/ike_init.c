@@ -26,32 +26,41 @@ ike_init_candidates(
     struct ike_engine *e, const struct ike_addr *remote, struct ike_gw **out, unsigned max)
 {
 	struct ike_gw *gw;
-	unsigned n = 0, i;
+	struct ike_hnode *h;
+	unsigned n = 0, i, j;
 
-	ike_list_foreach(gw, it, &e->gws, struct ike_gw, link)
-	{
-		if (gw->conf.dynamic || n >= max)
+	/* static gateways with this address (hashed), in configuration order */
+	for (h = ike_htab_find(&e->gw_by_addr, ike_addr_key(remote)); h; h = ike_htab_next(h)) {
+		struct ike_gw_addr *ga = ike_container_of(h, struct ike_gw_addr, h);
+		bool seen = false;
+
+		gw = ga->gw;
+		if (!ike_addr_eq(&gw->conf.remote[ga - gw->by_addr], remote))
 			continue;
-		for (i = 0; i < gw->conf.n_remote; i++)
-			if (ike_addr_eq(&gw->conf.remote[i], remote)) {
-				out[n++] = gw;
-				break;
-			}
+		for (j = 0; j < n; j++)
+			seen |= out[j] == gw;
+		if (seen)
+			continue;
+		/* insertion by id keeps the order the list walk had */
+		for (j = n; j > 0 && out[j - 1]->id > gw->id; j--)
+			if (j < max)
+				out[j] = out[j - 1];
+		if (j < max) {
+			out[j] = gw;
+			if (n < max)
+				n++;
+		}
 	}
-	ike_list_foreach(gw, it2, &e->gws, struct ike_gw, link)
+	/* dial-up gateways; static peers behind a NAT, found by their ID later */
+	ike_list_foreach(gw, it, &e->gws_any, struct ike_gw, any_link)
 	{
 		bool seen = false;
 
 		if (n >= max)
 			break;
-		if (gw->conf.dynamic) {
-			out[n++] = gw;
-			continue;
-		}
-		/* Static peers behind a NAT are found by their configured ID later. */
 		for (i = 0; i < n; i++)
 			seen |= out[i] == gw;
-		if (!seen && gw->conf.remote_id.type != IKE_ID_NONE)
+		if (!seen)
 			out[n++] = gw;
 	}
 	return n;

@@ -115,6 +115,11 @@ struct ike_hs {
 struct ike_gw {
 	struct ike_list link; /* e->gws */
 	struct ike_hnode by_name;
+	struct ike_gw_addr {
+		struct ike_hnode h; /* e->gw_by_addr */
+		struct ike_gw *gw;
+	} by_addr[IKE_GW_ADDRS];  /* one per remote address */
+	struct ike_list any_link; /* e->gws_any when linked there */
 	bool in_plan;
 	struct ike_engine *e;
 	struct ike_gw_conf conf;
@@ -138,7 +143,7 @@ struct ike_vpn {
 
 struct ike_tunnel {
 	struct ike_list vpn_link;  /* vpn->tunnels */
-	struct ike_list pend_link; /* sa->pending */
+	struct ike_list pend_link; /* sa->pending, or e->init_wait while queued */
 	struct ike_list peer_link; /* dial-up: sa->peer_tunnels */
 	struct ike_hnode by_id;
 	struct ike_engine *e;
@@ -150,6 +155,7 @@ struct ike_tunnel {
 	bool dp_set;
 	uint32_t dp_spu; /* where the dataplane anchored it */
 	bool negotiating;
+	bool queued;  /* on e->init_wait (negotiating too) */
 	bool want_up; /* keep it up (immediately, acquire) */
 	uint32_t nego, fail;
 	struct ike_event_rec hist[IKE_HIST_LEN];
@@ -201,6 +207,7 @@ struct ike_sa {
 	enum ike_sa_st st;
 	bool initiator; /* original initiator of this IKE SA */
 	bool half_open_counted;
+	bool init_counted; /* counted in e->n_initiating */
 	uint64_t spi_i, spi_r;
 	struct ike_gw *gw;
 	struct ike_endpoint local, remote;
@@ -258,9 +265,14 @@ struct ike_engine {
 	uint64_t wake_told;
 	struct ike_htab sa_by_spi, sa_half, sa_by_index, child_by_spi, tun_by_id;
 	struct ike_htab gw_by_name, vpn_by_name, sa_by_peer; /* sa_by_peer: dial-up IDs */
+	struct ike_htab gw_by_addr; /* static gateways by each remote address */
 	struct ike_list sas, gws, vpns, reap;
+	struct ike_list gws_any; /* gateways a responder tries whatever the peer's address
+	                            (dial-up, or static with a remote identity), by id */
 	uint32_t next_sa_index, next_tunnel_id, next_gw_id;
 	uint32_t half_open, ho_timeout_s, ho_max, cookie_threshold;
+	uint32_t n_initiating;     /* our IKE SAs in IKE_SA_INIT or IKE_AUTH */
+	struct ike_list init_wait; /* tunnels waiting for an initiation slot (pend_link) */
 	uint8_t cookie_secret[2][32];
 	uint32_t cookie_ver;
 	uint64_t cookie_rotated_ms;
@@ -286,6 +298,7 @@ int ike_send(struct ike_engine *e, const struct ike_endpoint *local,
     const struct ike_endpoint *remote, enum ike_dgram_kind kind, const uint8_t *p, size_t len);
 void ike_emit(struct ike_engine *e, enum ike_event ev, struct ike_tunnel *t, struct ike_sa *sa);
 struct ike_gw *ike_gw_find(struct ike_engine *e, const char *name);
+uint64_t ike_addr_key(const struct ike_addr *a);
 uint64_t ike_name_hash(const char *s);
 /* Soft lifetime with margin and jitter, in ms, for a hard lifetime in s. */
 uint64_t ike_soft_ms(struct ike_engine *e, uint32_t hard_s);
@@ -305,6 +318,8 @@ struct ike_sa *ike_sa_initiate(struct ike_gw *gw);
  * has used the handshake nonces. */
 void ike_sa_established(struct ike_sa *sa);
 void ike_sa_hs_done(struct ike_sa *sa);
+/* Our initiation left IKE_SA_INIT/IKE_AUTH (up or dead): a slot is free. */
+void ike_sa_init_done(struct ike_sa *sa);
 /* Immediate teardown: children out of the dataplane, history, reaped later. */
 void ike_sa_kill(struct ike_sa *sa, enum ike_event reason);
 /* Graceful: DELETE to the peer, children removed now, SA killed on answer. */

@@ -302,3 +302,69 @@ ike_engine_stats(const struct ike_engine *e, struct ike_engine_stats *out)
 		}
 	}
 }
+
+int
+ike_engine_foreach_ike_sa_brief(
+    const struct ike_engine *e, int (*cb)(void *ctx, const struct ike_sa_brief *b), void *ctx)
+{
+	const struct ike_sa *sa;
+	struct ike_sa_brief b;
+	int rc;
+
+	ike_list_foreach(sa, it, &e->sas, struct ike_sa, link)
+	{
+		if (sa->st == SA_DEAD)
+			continue;
+		b.index = sa->index;
+		b.gateway = sa->gw ? sa->gw->conf.name : "";
+		b.up = sa->st == SA_UP;
+		b.spi_i = sa->spi_i;
+		b.spi_r = sa->spi_r;
+		b.remote = sa->remote;
+		rc = cb(ctx, &b);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int
+ike_engine_foreach_tunnel_brief(
+    const struct ike_engine *e, int (*cb)(void *ctx, const struct ike_tunnel_brief *b), void *ctx)
+{
+	const struct ike_vpn *v;
+	struct ike_tunnel_brief b;
+	int rc;
+
+	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
+	{
+		const struct ike_tunnel *t;
+
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
+			const struct ike_child *ch, *newest = NULL;
+
+			memset(&b, 0, sizeof(b));
+			b.id = t->id;
+			b.vpn = v->conf.name;
+			b.gateway = v->gw->conf.name;
+			b.dynamic_peer = t->peer_sa != NULL;
+			/* as fill_tunnel: the newest CHILD SA past negotiation */
+			ike_list_foreach(ch, it3, &t->children, struct ike_child, tun_link)
+			{
+				if (ch->st != CH_NEW &&
+				    (!newest || ch->created_ms >= newest->created_ms))
+					newest = ch;
+			}
+			b.has_sa = newest != NULL;
+			if (newest)
+				b.remote = newest->sa->remote.addr;
+			else if (v->gw->conf.n_remote)
+				b.remote = v->gw->conf.remote[0];
+			rc = cb(ctx, &b);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}

@@ -120,6 +120,8 @@ ike_sa_initiate(struct ike_gw *gw)
 	sa->remote.addr = gw->conf.remote[gw->addr_idx % gw->conf.n_remote];
 	sa->remote.port = e->o.ike_port;
 	sa->st = SA_INIT_I;
+	sa->init_counted = true;
+	e->n_initiating++;
 	t->dh_group = gw->conf.ike_props[0].dh;
 	ike_xchg_queue(sa, t);
 	return sa;
@@ -185,6 +187,15 @@ lifetimes_arm(struct ike_sa *sa)
 	ike_arm(e, &sa->t_expire, sa->expire_ms);
 }
 
+void
+ike_sa_init_done(struct ike_sa *sa)
+{
+	if (!sa->init_counted)
+		return;
+	sa->init_counted = false;
+	sa->e->n_initiating--;
+}
+
 static void
 halfopen_done(struct ike_sa *sa)
 {
@@ -232,6 +243,7 @@ ike_sa_established(struct ike_sa *sa)
 	sa->st = SA_UP;
 	sa->up_ms = ike_now(e);
 	halfopen_done(sa);
+	ike_sa_init_done(sa);
 	e->st.ike_sas_up++;
 	index_peer(sa);
 	if (gw && gw->conf.dynamic) {
@@ -290,6 +302,7 @@ ike_sa_kill(struct ike_sa *sa, enum ike_event reason)
 	ike_list_foreach(t, it2, &sa->peer_tunnels, struct ike_tunnel, peer_link)
 	    ike_tunnel_free(t);
 	halfopen_done(sa);
+	ike_sa_init_done(sa);
 	unlink_rekey(sa);
 	ike_htab_del(&e->sa_by_spi, &sa->by_spi);
 	ike_htab_del(&e->sa_by_index, &sa->by_index);

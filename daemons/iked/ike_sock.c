@@ -25,6 +25,8 @@
 
 enum { S_V4_IKE, S_V4_NATT, S_V6_IKE, S_V6_NATT, S_N };
 
+#define IKE_SOCK_BUF (4 << 20)
+
 struct ike_sock {
 	struct ike_sock_conf c;
 	int fd[S_N];
@@ -32,6 +34,28 @@ struct ike_sock {
 	int (*natt_fn)(void *ctx, const struct ike_dgram *d);
 	void *natt_ctx;
 };
+
+/*
+ * Room for bursts: many peers starting at once (a hub's tunnels after a
+ * restart) would overflow the default ~200 KB and cost each dropped
+ * IKE_SA_INIT a 2 s retransmission. The FORCE variants pass the sysctl
+ * limits when we have CAP_NET_ADMIN; otherwise the kernel caps the plain
+ * ones. Best effort: a smaller buffer still works.
+ */
+static void
+sock_buffers(int fd)
+{
+	int sz = IKE_SOCK_BUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)) < 0) {
+		/* keep the default */
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) < 0) {
+		/* keep the default */
+	}
+}
 
 static int
 open_one(struct ike_sock *s, int slot, int family, uint16_t port, bool encap, struct errbuf *err)
@@ -62,6 +86,8 @@ open_one(struct ike_sock *s, int slot, int family, uint16_t port, bool encap, st
 	}
 	if (rc == 0)
 		rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rc == 0)
+		sock_buffers(fd);
 	if (rc == 0 && bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		rc = -1;
 	if (rc == 0 && encap) {

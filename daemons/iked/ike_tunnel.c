@@ -121,7 +121,7 @@ ike_tunnel_dp_set(struct ike_tunnel *t, struct ike_sa *sa)
 	const struct ike_vpn_ts *ts = ike_tunnel_ts(t);
 	const struct ike_gw *gw = t->vpn->gw;
 	struct ike_dp_tunnel d;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	uint32_t spu;
 	int rc;
 
@@ -242,6 +242,14 @@ ike_tunnel_establish(struct ike_tunnel *t)
 	if (!t->dp_set)
 		ike_tunnel_dp_set(t, NULL);
 	sa = usable_sa(gw);
+	if (!sa && t->e->n_initiating >= t->e->o.max_initiating) {
+		/* no initiation slot: wait for one (ike_leave hands them out) */
+		t->negotiating = true;
+		t->queued = true;
+		ike_list_del(&t->pend_link);
+		ike_list_add_tail(&t->e->init_wait, &t->pend_link);
+		return;
+	}
 	if (!sa)
 		sa = ike_sa_initiate(gw);
 	if (!sa) {
@@ -333,6 +341,7 @@ void
 ike_tunnel_failed(struct ike_tunnel *t, enum ike_event reason)
 {
 	t->negotiating = false;
+	t->queued = false;
 	t->fail++;
 	ike_list_del(&t->pend_link);
 	if (reason != IKE_EV_NONE) {

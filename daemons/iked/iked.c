@@ -55,9 +55,10 @@ iked_free(struct iked *d)
 	iked_run_close(d, false);
 	if (d->ev_timer)
 		event_free(d->ev_timer);
+	if (d->ev_trim)
+		event_free(d->ev_trim);
 	dpobj_fini(&d->obj);
-	if (d->have_cur)
-		iked_want_fini(&d->cur);
+	iked_changes_fini(&d->tx_ch);
 	if (d->tx_want) {
 		iked_want_fini(d->tx_want);
 		free(d->tx_want);

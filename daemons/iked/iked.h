@@ -61,7 +61,15 @@ struct want_unit {
 struct want_route {
 	struct dp_route r; /* dst, unit, nexthop (multipoint), metric */
 	uint32_t preference;
-	char *path;
+	char *ari; /* an ARI-TS route: "VPN TS", its traffic selector; NULL: static */
+};
+
+/* A static route's next hop that is an address (not st0.N): the route is
+ * cairn-iked's when an st0 unit's subnet holds it. Kept sorted by address,
+ * so a unit's new subnet finds its routes without walking every route. */
+struct iked_nh {
+	struct dp_addr nh;
+	char *route; /* the route's key (prefix) */
 };
 
 struct want_manual {
@@ -87,6 +95,47 @@ struct want_policy {
 	uint32_t priority;
 };
 
+/* A set of names (configuration keys), hashed. */
+struct iked_names {
+	char **v; /* in insertion order */
+	size_t n, cap;
+	uint32_t *slot; /* open addressing: index into v + 1, 0 = empty */
+	size_t nslot;   /* power of two */
+};
+
+bool iked_names_has(const struct iked_names *s, const char *name);
+/* 0 (added), 1 (was there), -ENOMEM. */
+int iked_names_add(struct iked_names *s, const char *name);
+void iked_names_fini(struct iked_names *s);
+/* The VPN of an ARI-TS route ("VPN TS") is one of vpns. */
+bool iked_ari_in(const char *ari, const struct iked_names *vpns);
+
+/* The configuration objects a transaction can change one by one. */
+enum iked_obj {
+	IKED_O_IKE_PROP,
+	IKED_O_IKE_POL,
+	IKED_O_GW,
+	IKED_O_ESP_PROP,
+	IKED_O_ESP_POL,
+	IKED_O_VPN,
+	IKED_O_UNIT,  /* st0 unit number */
+	IKED_O_ROUTE, /* static route prefix */
+	IKED_O_N
+};
+
+/* What a transaction changed, from the northbound callbacks (iked_nb.c). */
+struct iked_changes {
+	struct iked_names set[IKED_O_N]; /* created, changed or deleted */
+	struct iked_names old[IKED_O_N]; /* of those, the ones that existed before */
+	bool full;                       /* something only a whole translation handles */
+	const char *why_full;            /* (for the debug log) */
+	size_t n;                        /* objects recorded */
+};
+
+void iked_changes_fini(struct iked_changes *c);
+
+struct iked_dpobj;
+
 struct iked_want {
 	struct ike_conf *conf; /* the IKE engine's mirror */
 	struct dp_config dpc;  /* security dataplane */
@@ -100,15 +149,49 @@ struct iked_want {
 	size_t n_pols;
 	struct iked_err *errs;
 	size_t n_errs;
-	bool any; /* something for the dataplane: it must be open */
+	bool any;           /* something for the dataplane: it must be open */
+	struct iked_nh *nh; /* address next hops of the routes translated (unsorted) */
+	size_t n_nh;
+
+	/*
+	 * A partial translation (iked_want_build_delta): conf holds the
+	 * changed objects and what they refer to; units, routes and manual
+	 * the new state of the changed keys below (a key with no entry is
+	 * deleted); pols and dpc are not set (a change of either takes a
+	 * whole translation).
+	 */
+	bool partial;
+	bool need_full; /* found something only a whole translation handles */
+	const char *why_full;
+	const struct ike_engine *base_e;   /* what runs */
+	const struct iked_dpobj *base_obj; /* what is applied */
+	struct iked_names gw_set, vpn_set; /* gateways and VPNs the engine resolves anew */
+	struct iked_names gw_del, vpn_del; /* ... and removes */
+	struct iked_names unit_keys;       /* st0 units replaced ("N") */
+	struct iked_names route_keys;      /* static routes replaced (prefix) */
+	struct iked_names ari_vpns;        /* VPNs whose ARI-TS routes are replaced */
+	struct iked_names manual_keys;     /* manual VPNs replaced (name) */
+	size_t n_translated;               /* configuration objects translated */
 };
 
 /* Builds *w from the daemon's whole configuration (tree may be NULL).
  * Problems are collected in w->errs, never returned; -ENOMEM only. */
 int iked_want_build(const struct lyd_node *tree, struct iked_want *w);
+/*
+ * The same for the objects a transaction changed (and those that depend
+ * on them), tree being the whole new configuration, e and o what runs.
+ * 0 or -ENOMEM; w->need_full when the change needs iked_want_build().
+ */
+int iked_want_build_delta(const struct lyd_node *tree, const struct iked_changes *ch,
+    const struct ike_engine *e, const struct iked_dpobj *o, struct iked_want *w);
+/* The address next hops after a transaction: whole (replaced by w's) or
+ * partial (w's route keys replaced). */
+void iked_nh_apply(struct iked_dpobj *o, struct iked_want *w);
 void iked_want_fini(struct iked_want *w);
 /* The first problem at or below data path prefix (NULL: any). */
 const struct iked_err *iked_want_err(const struct iked_want *w, const char *prefix);
+/* A unit of the new configuration (a partial translation also looks at
+ * what is applied), NULL when there is none. */
 const struct want_unit *iked_want_unit(const struct iked_want *w, uint32_t unit);
 
 /* ---- dataplane objects the daemon programs itself (iked_dpobj.c) --------- */
@@ -130,16 +213,18 @@ struct applied_route {
 };
 
 struct iked_dpobj {
-	struct want_unit *units;
-	size_t n_units;
-	struct applied_route *routes;
-	size_t n_routes;
+	struct want_unit *units; /* sorted by unit */
+	size_t n_units, cap_units;
+	struct applied_route *routes; /* sorted by destination, unit, next hop */
+	size_t n_routes, cap_routes;
 	struct applied_manual *manual;
 	size_t n_manual;
 	struct applied_policy *pols;
 	size_t n_pols;
 	uint32_t next_manual_id;
 	uint32_t next_policy_id;
+	struct iked_nh *nh; /* static routes' address next hops, sorted (see above) */
+	size_t n_nh, cap_nh;
 };
 
 /* A prepared change of the dataplane objects (PREPARE creates new units). */
@@ -181,7 +266,7 @@ struct iked {
 	struct nb_cfg nbcfg;
 	struct iked_opts opts;
 
-	/* running */
+	/* running (the configuration itself lives in nb's tree, the engine and obj) */
 	struct dp *dp;
 	struct dp_config dpc; /* what dp was opened with (backend as configured) */
 	struct ike_engine *e;
@@ -190,13 +275,23 @@ struct iked {
 	size_t n_ev_sock;
 	struct event *ev_dp;
 	struct event *ev_timer;
+	struct event *ev_trim; /* heap returned to the system after a burst */
+	unsigned burst;        /* SAs set up or torn down since the last trim */
 	struct iked_dpobj obj;
-	struct iked_want cur; /* the configuration in force (for show) */
-	bool have_cur;
+	bool applied; /* a configuration was applied (a later one may be a delta) */
 
 	/* the transaction in progress */
-	struct iked_want *tx_want; /* built at the first VALIDATE callback */
+	struct iked_changes tx_ch; /* recorded by the VALIDATE callbacks */
+	struct iked_want *tx_want; /* built at the first PREPARE callback */
 	struct iked_tx *tx;
+	struct iked_tx_stats {
+		bool delta;                                /* translated incrementally */
+		size_t translated;                         /* configuration objects translated */
+		unsigned gw_set, vpn_set, gw_del, vpn_del; /* what the engine's plan touched */
+		unsigned units, routes;                    /* dataplane objects it replaced */
+		double ms;                                 /* from the first callback to APPLY */
+	} last_tx;
+	uint64_t tx_t0_us;
 
 	/* counters */
 	uint64_t tx_dropped; /* datagrams the engine sent while no socket was open */
@@ -217,6 +312,10 @@ int iked_run_open(struct iked *d, const struct dp_config *dpc, struct errbuf *er
 void iked_run_close(struct iked *d, bool send_delete);
 /* Re-arms the timer from the engine's earliest deadline. */
 void iked_run_rearm(struct iked *d);
+/* After work that allocated and freed much (a burst of negotiations, a
+ * large commit): the heap's free pages go back to the system once things
+ * are quiet (glibc keeps them otherwise: RSS stayed at the peak). */
+void iked_run_trim_soon(struct iked *d, unsigned weight);
 /* The backend auto resolves to: kernel when dp_kernel_probe() succeeds. */
 enum dp_backend_kind iked_run_resolve_backend(enum dp_backend_kind b, struct errbuf *why);
 

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "iked.h"
+#include "iked_xlate.h"
 #include "log.h"
 
 #include "banned.h"
@@ -48,6 +49,19 @@ struct dpobj_plan {
 
 	struct want_policy *pols; /* wanted policies (copies) */
 	size_t n_pols;
+
+	/* a partial translation: edits of the applied sets, by key */
+	bool partial;
+	struct want_unit *ucreate; /* created in PREPARE, inserted at APPLY */
+	size_t n_ucreate;
+	size_t *rdel; /* applied routes to remove (sorted indices) */
+	size_t n_rdel;
+	struct applied_route *radd; /* routes to add */
+	size_t n_radd;
+	size_t *mdel; /* applied manual VPNs to remove (sorted indices) */
+	size_t n_mdel;
+	struct applied_manual *madd; /* manual VPNs to add */
+	size_t n_madd;
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -149,7 +163,7 @@ plan_free(struct dpobj_plan *p)
 	free(p->modified);
 	free(p->removed);
 	for (i = 0; i < p->n_routes; i++)
-		free(p->routes[i].r.path);
+		free(p->routes[i].r.ari);
 	free(p->routes);
 	free(p->route_keep);
 	for (i = 0; i < p->n_manual; i++)
@@ -157,6 +171,17 @@ plan_free(struct dpobj_plan *p)
 	free(p->manual);
 	free(p->manual_keep);
 	free(p->pols);
+	for (i = 0; i < p->n_ucreate; i++)
+		free(p->ucreate[i].description);
+	free(p->ucreate);
+	free(p->rdel);
+	for (i = 0; i < p->n_radd; i++)
+		free(p->radd[i].r.ari);
+	free(p->radd);
+	free(p->mdel);
+	for (i = 0; i < p->n_madd; i++)
+		manual_wipe(&p->madd[i].m);
+	free(p->madd);
 	free(p);
 }
 
@@ -227,7 +252,7 @@ plan_routes(
 		return errbuf_set(err, -ENOMEM, "routing-options: out of memory");
 	for (i = 0; i < w->n_routes; i++) {
 		p->routes[i].r = w->routes[i];
-		p->routes[i].r.path = w->routes[i].path ? strdup(w->routes[i].path) : NULL;
+		p->routes[i].r.ari = w->routes[i].ari ? strdup(w->routes[i].ari) : NULL;
 	}
 	p->n_routes = w->n_routes;
 	if (p->n_routes > 1)
@@ -296,6 +321,192 @@ plan_manual(struct iked_dpobj *o, const struct iked_want *w, struct dpobj_plan *
 	return 0;
 }
 
+/* ---- PREPARE of a partial translation: the changed keys only ---- */
+
+static const struct want_unit *
+find_unit(const struct want_unit *arr, size_t n, uint32_t unit)
+{
+	struct want_unit key;
+
+	key.unit = unit;
+	return n ? bsearch(&key, arr, n, sizeof(key), cmp_unit) : NULL;
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+delta_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, struct dpobj_plan *p,
+    char **err_path, struct errbuf *err)
+{
+	size_t i, n = w->unit_keys.n;
+	int rc;
+
+	p->ucreate = calloc(n + 1, sizeof(*p->ucreate));
+	p->modified = calloc(n + 1, sizeof(*p->modified));
+	p->removed = calloc(n + 1, sizeof(*p->removed));
+	p->created = calloc(n + 1, sizeof(*p->created));
+	if (!p->ucreate || !p->modified || !p->removed || !p->created)
+		return errbuf_set(err, -ENOMEM, "interfaces st0: out of memory");
+	for (i = 0; i < n; i++) {
+		uint32_t unit = (uint32_t)strtoul(w->unit_keys.v[i], NULL, 10);
+		const struct want_unit *nu = find_unit(w->units, w->n_units, unit);
+		const struct want_unit *ou = find_unit(o->units, o->n_units, unit);
+
+		if (nu && !ou) {
+			rc = dp ? dp_unit_set(dp, &nu->u, err) : 0;
+			if (rc < 0) {
+				*err_path = unit_path(unit);
+				if (!errbuf_isset(err))
+					errbuf_set(
+					    err, rc, "st0.%u: the dataplane refused it", unit);
+				return rc;
+			}
+			p->created[p->n_created++] = unit;
+			unit_copy(&p->ucreate[p->n_ucreate++], nu);
+		} else if (nu && ou) {
+			if (!unit_same(ou, nu))
+				unit_copy(&p->modified[p->n_modified++], nu);
+		} else if (ou) {
+			p->removed[p->n_removed++] = unit;
+		}
+	}
+	return 0;
+}
+
+/* The applied routes of the groups a partial translation replaces: static
+ * routes by prefix, ARI-TS routes by VPN. Those the new ones repeat stay. */
+static int
+delta_routes(
+    struct iked_dpobj *o, const struct iked_want *w, struct dpobj_plan *p, struct errbuf *err)
+{
+	bool *same = calloc(w->n_routes + 1, sizeof(*same));
+	size_t i, j;
+
+	p->rdel = calloc(o->n_routes + 1, sizeof(*p->rdel));
+	p->radd = calloc(w->n_routes + 1, sizeof(*p->radd));
+	if (!same || !p->rdel || !p->radd) {
+		free(same);
+		return errbuf_set(err, -ENOMEM, "routing-options: out of memory");
+	}
+	/* static routes by prefix: o->routes is sorted by destination first */
+	for (i = 0; i < w->route_keys.n; i++) {
+		struct dp_prefix dst;
+		size_t lo = 0, hi = o->n_routes;
+
+		if (xl_parse_prefix(w->route_keys.v[i], &dst) < 0)
+			continue;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (memcmp(&o->routes[mid].r.r.dst, &dst, sizeof(dst)) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < o->n_routes && !memcmp(&o->routes[lo].r.r.dst, &dst, sizeof(dst)); lo++)
+			if (!o->routes[lo].r.ari)
+				p->rdel[p->n_rdel++] = lo;
+	}
+	if (w->ari_vpns.n)
+		for (i = 0; i < o->n_routes; i++)
+			if (o->routes[i].r.ari && iked_ari_in(o->routes[i].r.ari, &w->ari_vpns))
+				p->rdel[p->n_rdel++] = i;
+	if (p->n_rdel > 1)
+		qsort(p->rdel, p->n_rdel, sizeof(*p->rdel), cmp_size);
+	/* a route that stays as it was is neither removed nor added */
+	for (j = 0; j < w->n_routes; j++) {
+		for (i = 0; i < p->n_rdel; i++) {
+			struct applied_route *a = &o->routes[p->rdel[i]];
+
+			if (a->since && memcmp(&a->r.r, &w->routes[j].r, sizeof(a->r.r)) == 0) {
+				same[j] = true;
+				/* keep it installed; the entry takes the new texts */
+				free(a->r.ari);
+				a->r.ari = w->routes[j].ari ? strdup(w->routes[j].ari) : NULL;
+				a->r.preference = w->routes[j].preference;
+				memmove(&p->rdel[i], &p->rdel[i + 1],
+				    (p->n_rdel - i - 1) * sizeof(*p->rdel));
+				p->n_rdel--;
+				break;
+			}
+		}
+		if (same[j])
+			continue;
+		p->radd[p->n_radd].r = w->routes[j];
+		p->radd[p->n_radd].r.ari = w->routes[j].ari ? strdup(w->routes[j].ari) : NULL;
+		p->n_radd++;
+	}
+	free(same);
+	return 0;
+}
+
+static int
+delta_manual(
+    struct iked_dpobj *o, const struct iked_want *w, struct dpobj_plan *p, struct errbuf *err)
+{
+	size_t i, j;
+
+	p->mdel = calloc(o->n_manual + 1, sizeof(*p->mdel));
+	p->madd = calloc(w->n_manual + 1, sizeof(*p->madd));
+	if (!p->mdel || !p->madd)
+		return errbuf_set(err, -ENOMEM, "security ipsec: out of memory");
+	for (i = 0; i < o->n_manual; i++) {
+		const struct want_manual *nm = NULL;
+
+		if (!iked_names_has(&w->manual_keys, o->manual[i].m.name))
+			continue;
+		for (j = 0; j < w->n_manual; j++)
+			if (strcmp(w->manual[j].name, o->manual[i].m.name) == 0)
+				nm = &w->manual[j];
+		if (nm && manual_same(&o->manual[i].m, nm))
+			continue; /* unchanged: stays installed */
+		p->mdel[p->n_mdel++] = i;
+	}
+	for (j = 0; j < w->n_manual; j++) {
+		struct applied_manual *a;
+		bool kept = false;
+
+		for (i = 0; i < o->n_manual; i++) {
+			if (strcmp(o->manual[i].m.name, w->manual[j].name) != 0)
+				continue;
+			kept = manual_same(&o->manual[i].m, &w->manual[j]);
+			if (!kept) {
+				a = &p->madd[p->n_madd++];
+				manual_copy(&a->m, &w->manual[j]);
+				a->tunnel_id = o->manual[i].tunnel_id; /* keeps its ID */
+			}
+			break;
+		}
+		if (i == o->n_manual) {
+			a = &p->madd[p->n_madd++];
+			manual_copy(&a->m, &w->manual[j]);
+		}
+		(void)kept;
+	}
+	return 0;
+}
+
+static int
+prepare_delta(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, struct dpobj_plan *p,
+    char **err_path, struct errbuf *err)
+{
+	int rc;
+
+	p->partial = true;
+	rc = delta_units(o, dp, w, p, err_path, err);
+	if (rc == 0)
+		rc = delta_routes(o, w, p, err);
+	if (rc == 0)
+		rc = delta_manual(o, w, p, err);
+	return rc;
+}
+
 int
 dpobj_prepare(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w,
     struct dpobj_plan **plan, char **err_path, struct errbuf *err)
@@ -306,6 +517,15 @@ dpobj_prepare(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w,
 	*plan = NULL;
 	if (!p)
 		return errbuf_set(err, -ENOMEM, "out of memory");
+	if (w->partial) {
+		rc = prepare_delta(o, dp, w, p, err_path, err);
+		if (rc < 0) {
+			dpobj_abort(o, dp, p);
+			return rc;
+		}
+		*plan = p;
+		return 0;
+	}
 	rc = plan_units(o, dp, w, p, err_path, err);
 	if (rc == 0)
 		rc = plan_routes(o, w, p, err);
@@ -352,11 +572,36 @@ manual_remove(struct dp *dp, const struct applied_manual *a)
 	dp_tunnel_del(dp, a->tunnel_id, NULL);
 }
 
+static void
+apply_pre_delta(struct iked_dpobj *o, struct dp *dp, struct dpobj_plan *p)
+{
+	struct errbuf err = { .msg = "" };
+	size_t i;
+
+	for (i = 0; i < p->n_mdel; i++)
+		manual_remove(dp, &o->manual[p->mdel[i]]);
+	for (i = 0; i < p->n_rdel; i++) {
+		errbuf_clear(&err);
+		if (dp_route_del(dp, &o->routes[p->rdel[i]].r.r, &err) < 0 && errbuf_isset(&err))
+			log_debug(LOG_CFG, "route removal: %s", err.msg);
+	}
+	for (i = 0; i < p->n_modified; i++) {
+		errbuf_clear(&err);
+		if (dp_unit_set(dp, &p->modified[i].u, &err) < 0)
+			log_warnx(LOG_CFG, "st0.%u: %s", p->modified[i].unit, err.msg);
+	}
+}
+
 void
 dpobj_apply_pre(struct iked_dpobj *o, struct dp *dp, struct dpobj_plan *p)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t i, j;
+
+	if (p->partial) {
+		apply_pre_delta(o, dp, p);
+		return;
+	}
 
 	/* manual VPNs that go or change: their SAs and tunnel (with its policies) */
 	for (i = 0; i < o->n_manual; i++) {
@@ -422,7 +667,7 @@ manual_add(struct dp *dp, struct applied_manual *a)
 {
 	struct dp_tunnel t;
 	struct dp_sa sa;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	unsigned k;
 
 	memset(&t, 0, sizeof(t));
@@ -468,7 +713,7 @@ apply_policies(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, struct
 {
 	struct applied_policy *np = calloc(p->n_pols ? p->n_pols : 1, sizeof(*np));
 	bool *keep = calloc(o->n_pols ? o->n_pols : 1, sizeof(*keep));
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t i, j, n = 0;
 
 	if (!np || !keep) {
@@ -523,12 +768,153 @@ apply_policies(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, struct
 	free(keep);
 }
 
+/* Inserts an element into a sorted array of *n (room made as needed). */
+static int
+sorted_insert(void **arr, size_t *n, size_t *cap, size_t size, const void *elem,
+    int (*cmp)(const void *, const void *))
+{
+	size_t lo = 0, hi = *n;
+	char *a;
+
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 4;
+
+		a = realloc(*arr, nc * size);
+		if (!a)
+			return -ENOMEM;
+		*arr = a;
+		*cap = nc;
+	}
+	a = *arr;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (cmp(a + mid * size, elem) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(a + (lo + 1) * size, a + lo * size, (*n - lo) * size);
+	memcpy(a + lo * size, elem, size);
+	(*n)++;
+	return 0;
+}
+
+static void
+apply_post_delta(struct iked_dpobj *o, struct dp *dp, struct dpobj_plan *p)
+{
+	struct errbuf err = { .msg = "" };
+	time_t now = time(NULL);
+	size_t i, k, m;
+
+	for (i = 0; i < p->n_removed; i++) {
+		struct want_unit *u =
+		    (struct want_unit *)find_unit(o->units, o->n_units, p->removed[i]);
+
+		errbuf_clear(&err);
+		if (dp_unit_del(dp, p->removed[i], &err) < 0)
+			log_warnx(LOG_CFG, "st0.%u: %s", p->removed[i], err.msg);
+		if (u) {
+			size_t at = (size_t)(u - o->units);
+
+			free(u->description);
+			memmove(u, u + 1, (o->n_units - at - 1) * sizeof(*u));
+			o->n_units--;
+		}
+	}
+	for (i = 0; i < p->n_modified; i++) {
+		struct want_unit *u =
+		    (struct want_unit *)find_unit(o->units, o->n_units, p->modified[i].unit);
+
+		if (u) {
+			free(u->description);
+			*u = p->modified[i];
+			p->modified[i].description = NULL;
+		}
+	}
+	for (i = 0; i < p->n_ucreate; i++) {
+		if (sorted_insert((void **)&o->units, &o->n_units, &o->cap_units, sizeof(*o->units),
+		        &p->ucreate[i], cmp_unit) < 0) {
+			log_warnx(LOG_CFG, "st0.%u: out of memory", p->ucreate[i].unit);
+			continue;
+		}
+		p->ucreate[i].description = NULL;
+	}
+	p->n_ucreate = 0;
+	p->n_created = 0;
+	/* routes: the removed ones out of the applied set, then the new ones in */
+	for (i = k = m = 0; i < o->n_routes; i++) {
+		if (m < p->n_rdel && p->rdel[m] == i) {
+			free(o->routes[i].r.ari);
+			m++;
+			continue;
+		}
+		o->routes[k++] = o->routes[i];
+	}
+	o->n_routes = k;
+	for (i = 0; i < p->n_radd; i++) {
+		struct applied_route *r = &p->radd[i];
+
+		errbuf_clear(&err);
+		if (dp_route_add(dp, &r->r.r, &err) < 0) {
+			char b[64];
+
+			log_warnx(LOG_CFG, "route %s into st0.%u: %s",
+			    iked_prefix_str(&r->r.r.dst, b, sizeof(b)), r->r.r.unit, err.msg);
+		}
+		r->since = now;
+		if (sorted_insert((void **)&o->routes, &o->n_routes, &o->cap_routes,
+		        sizeof(*o->routes), r, cmp_route) < 0) {
+			log_warnx(LOG_CFG, "routing-options: out of memory");
+			free(r->r.ari);
+		}
+		r->r.ari = NULL;
+	}
+	p->n_radd = 0;
+	/* manual VPNs */
+	for (i = k = m = 0; i < o->n_manual; i++) {
+		if (m < p->n_mdel && p->mdel[m] == i) {
+			manual_wipe(&o->manual[i].m);
+			m++;
+			continue;
+		}
+		o->manual[k++] = o->manual[i];
+	}
+	o->n_manual = k;
+	if (p->n_madd) {
+		struct applied_manual *a =
+		    realloc(o->manual, (o->n_manual + p->n_madd) * sizeof(*o->manual));
+
+		if (!a) {
+			log_warnx(LOG_CFG, "security ipsec: out of memory");
+		} else {
+			o->manual = a;
+			for (i = 0; i < p->n_madd; i++) {
+				struct applied_manual *n = &o->manual[o->n_manual++];
+
+				*n = p->madd[i];
+				memset(&p->madd[i], 0, sizeof(p->madd[i]));
+				if (!n->tunnel_id)
+					n->tunnel_id = o->next_manual_id++;
+				manual_add(dp, n);
+			}
+			p->n_madd = 0;
+		}
+	}
+	plan_free(p);
+}
+
 void
 dpobj_apply_post(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, struct dpobj_plan *p)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	time_t now = time(NULL);
 	size_t i;
+
+	if (p->partial) {
+		apply_post_delta(o, dp, p);
+		return;
+	}
 
 	for (i = 0; i < p->n_removed; i++) {
 		errbuf_clear(&err);
@@ -568,13 +954,15 @@ dpobj_apply_post(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, stru
 		free(o->units[i].description);
 	free(o->units);
 	o->units = p->units;
+	o->cap_units = p->n_units ? p->n_units : 1;
 	o->n_units = p->n_units;
 	p->units = NULL;
 	p->n_units = 0;
 	for (i = 0; i < o->n_routes; i++)
-		free(o->routes[i].r.path);
+		free(o->routes[i].r.ari);
 	free(o->routes);
 	o->routes = p->routes;
+	o->cap_routes = p->n_routes ? p->n_routes : 1;
 	o->n_routes = p->n_routes;
 	p->routes = NULL;
 	p->n_routes = 0;
@@ -608,12 +996,15 @@ dpobj_fini(struct iked_dpobj *o)
 		free(o->units[i].description);
 	free(o->units);
 	for (i = 0; i < o->n_routes; i++)
-		free(o->routes[i].r.path);
+		free(o->routes[i].r.ari);
 	free(o->routes);
 	for (i = 0; i < o->n_manual; i++)
 		manual_wipe(&o->manual[i].m);
 	free(o->manual);
 	free(o->pols);
+	for (i = 0; i < o->n_nh; i++)
+		free(o->nh[i].route);
+	free(o->nh);
 	memset(o, 0, sizeof(*o));
 	o->next_manual_id = IKED_MANUAL_ID0;
 	o->next_policy_id = 1;

@@ -96,7 +96,7 @@ main(int argc, char **argv)
 	struct event_base *base;
 	struct event *sig1, *sig2;
 	struct ly_ctx *ctx;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct iked *d;
 	int c;
 

@@ -8,6 +8,7 @@
  * event descriptor (acquires, expiries, IKE arriving on 4500).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,10 +90,51 @@ iked_run_rearm(struct iked *d)
 		arm(d, ike_engine_next_deadline(d->e));
 }
 
+/* Quiet for this long after a burst: trim. */
+#define TRIM_QUIET_MS 1500
+/* Below this many SAs (or changed objects) since the last trim: not worth it. */
+#define TRIM_MIN_BURST 256
+
+static void
+on_trim(evutil_socket_t fd, short what, void *arg)
+{
+	struct iked *d = arg;
+
+	(void)fd;
+	(void)what;
+	d->burst = 0;
+	malloc_trim(0);
+}
+
+void
+iked_run_trim_soon(struct iked *d, unsigned weight)
+{
+	struct timeval tv = { TRIM_QUIET_MS / 1000, (TRIM_QUIET_MS % 1000) * 1000 };
+
+	d->burst += weight;
+	if (d->burst < TRIM_MIN_BURST || !d->base)
+		return;
+	if (!d->ev_trim)
+		d->ev_trim = evtimer_new(d->base, on_trim, d);
+	if (d->ev_trim)
+		evtimer_add(d->ev_trim, &tv); /* pushed back while the burst goes on */
+}
+
 static void
 event_cb(void *ctx, const struct ike_event_info *ev)
 {
-	(void)ctx;
+	struct iked *d = ctx;
+
+	switch (ev->ev) {
+	case IKE_EV_CHILD_UP:
+	case IKE_EV_IKE_UP:
+	case IKE_EV_CHILD_REKEYED:
+	case IKE_EV_IKE_REKEYED:
+		iked_run_trim_soon(d, 1);
+		break;
+	default:
+		break;
+	}
 	if (ev->tunnel_id)
 		log_info(LOG_IKE, "vpn %s (gateway %s) tunnel %u: %s", ev->vpn ? ev->vpn : "-",
 		    ev->gateway ? ev->gateway : "-", ev->tunnel_id, ike_event_str(ev->ev));

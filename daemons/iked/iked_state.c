@@ -19,6 +19,7 @@
 
 #include <libyang/libyang.h>
 
+#include "buf.h"
 #include "iked.h"
 #include "ipc_msg.h"
 #include "log.h"
@@ -86,6 +87,18 @@ need_engine(struct iked *d, struct errbuf *err)
 		return errbuf_set(err, -EAGAIN,
 		    "error: cairn-iked has no IKE configuration yet (nothing to show)");
 	return 0;
+}
+
+/* A reply of many entries allocated much (freed once sent): trim later. */
+static void
+trim_after(struct iked *d, const struct lyd_node *out)
+{
+	const struct lyd_node *c;
+	unsigned n = 0;
+
+	LY_LIST_FOR(lyd_child(out), c)
+	n++;
+	iked_run_trim_soon(d, n);
 }
 
 /* An empty answer when nothing is configured yet, an error otherwise. */
@@ -361,6 +374,7 @@ rpc_ike_sa(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, 
 	if (nothing_yet(q.d))
 		return 0;
 	ike_engine_foreach_ike_sa(q.d->e, sa_row_cb, &q);
+	trim_after(q.d, out);
 	if (q.rc < 0)
 		return errbuf_set(err, q.rc, "error: out of memory");
 	return 0;
@@ -455,7 +469,7 @@ ts_type(const struct ike_tunnel_info *t)
 static const char *
 policy_of(struct iked *d, const char *vpn)
 {
-	const struct ike_conf_vpn *v = d->have_cur ? ike_conf_find_vpn(d->cur.conf, vpn) : NULL;
+	const struct ike_vpn_conf *v = d->e ? ike_engine_vpn_conf(d->e, vpn) : NULL;
 
 	return v ? v->ipsec_policy : "";
 }
@@ -627,6 +641,7 @@ rpc_ipsec_sa(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err
 	q.filtered = q.index || q.vpn;
 	if (!nothing_yet(q.d)) {
 		ike_engine_foreach_tunnel(q.d->e, ipsec_cb, &q);
+		trim_after(q.d, out);
 		for (i = 0; i < q.d->obj.n_manual && rc == 0 && q.rc == 0; i++)
 			rc = manual_block(&q, &q.d->obj.manual[i]);
 	}
@@ -813,6 +828,7 @@ rpc_tunnel_map(const struct lyd_node *in, struct lyd_node *out, struct errbuf *e
 		return errbuf_set(err, -ENOMEM, "error: out of memory");
 	q.out = in_has(in, "summary") ? NULL : out;
 	ike_engine_foreach_gateway(d->e, gw_cb, &q);
+	trim_after(d, out);
 	for (i = 0; in_has(in, "summary") && i < q.nspu && rc == 0; i++) {
 		struct dp_spu_stats s;
 		struct lyd_node *n;
@@ -891,6 +907,7 @@ rpc_tunnel_dist(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 		return 0;
 	if (!in_has(in, "summary")) {
 		ike_engine_foreach_tunnel(d->e, dist_cb, &q);
+		trim_after(d, out);
 		for (i = 0; i < d->obj.n_manual && q.rc == 0; i++) {
 			char a[INET6_ADDRSTRLEN];
 
@@ -987,8 +1004,10 @@ rpc_inactive(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err
 	q.out = out;
 	q.index = in_u32(in, "index");
 	q.vpn = in_str(in, "vpn-name");
-	if (!nothing_yet(d))
+	if (!nothing_yet(d)) {
 		ike_engine_foreach_tunnel(d->e, inact_cb, &q);
+		trim_after(d, out);
+	}
 	if (q.rc < 0 || put(out, "total-inactive-tunnels", "%u", q.total) < 0 ||
 	    put(out, "total-inactive-tunnels-establish-immediately", "%u", q.immediately) < 0)
 		return errbuf_set(err, -ENOMEM, "error: out of memory");
@@ -1036,8 +1055,10 @@ rpc_active_peer(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 
 	if (peer && ike_addr_parse(peer, &q.peer) < 0)
 		return errbuf_set(err, -EINVAL, "error: invalid peer address %s", peer);
-	if (!nothing_yet(q.d))
+	if (!nothing_yet(q.d)) {
 		ike_engine_foreach_ike_sa(q.d->e, peer_cb, &q);
+		trim_after(q.d, out);
+	}
 	return q.rc < 0 ? errbuf_set(err, q.rc, "error: out of memory") : 0;
 }
 
@@ -1241,8 +1262,10 @@ rpc_interfaces(const struct lyd_node *in, struct lyd_node *out, struct errbuf *e
 		return errbuf_set(err, -ENOMEM, "error: out of memory");
 	for (i = 0; i < o->n_units; i++)
 		q.us[q.n++].unit = o->units[i].unit;
-	if (d->e)
+	if (d->e) {
 		ike_engine_foreach_tunnel(d->e, if_tun_cb, &q);
+		iked_run_trim_soon(d, (unsigned)o->n_units);
+	}
 	for (i = 0; i < o->n_manual; i++) {
 		const struct applied_manual *m = &o->manual[i];
 		struct unit_stat *u = m->m.unit == DP_UNIT_NONE ? NULL : unit_stat(&q, m->m.unit);
@@ -1403,7 +1426,7 @@ rpc_route(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, v
 			const struct applied_route *r = &o->routes[i];
 			struct lyd_node *rt, *e;
 			char pb[64], a[INET6_ADDRSTRLEN];
-			bool ari = r->r.path && strncmp(r->r.path, "ARI-TS ", 7) == 0;
+			bool ari = r->r.ari != NULL;
 
 			if (r->r.r.dst.addr.family != af || (dst && !route_matches(&r->r.r, &qp)))
 				continue;
@@ -1428,12 +1451,9 @@ rpc_route(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, v
 			if (r->r.r.nexthop.family)
 				rc |= put(
 				    e, "to", "%s", iked_dp_addr_str(&r->r.r.nexthop, a, sizeof(a)));
-			if (ari) {
-				char vpn[64];
-
-				if (sscanf(r->r.path + 7, "%63s", vpn) == 1)
-					rc |= put(e, "vpn-name", "%s", vpn);
-			}
+			if (ari)
+				rc |= put(
+				    e, "vpn-name", "%.*s", (int)strcspn(r->r.ari, " "), r->r.ari);
 		}
 		if (tab) {
 			rc |= put(tab, "destination-count", "%u", count);
@@ -1444,9 +1464,227 @@ rpc_route(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err, v
 	return rc ? errbuf_set(err, -ENOMEM, "error: out of memory") : 0;
 }
 
+/* ---- replies written as JSON (long lists) ------------------------------------------------- */
+
+/*
+ * Show commands that list every tunnel or IKE SA answer with JSON written
+ * here (RFC 7951, as libyang prints it: uint32 leaves as numbers, the
+ * module name on the top node only) rather than a libyang tree: at 10,000
+ * entries building and printing the tree was most of cairn-iked's time.
+ * mgd relays the text unparsed; the shell parses and validates it.
+ * Variants with a handful of entries (detail, index, summary) still build
+ * the tree with the handlers above and print it.
+ */
+
+static void
+js_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_append(b, run, (size_t)(s - run));
+		run = s + 1;
+		if (c == '"' || c == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, (char)c);
+		} else {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			buf_append(b, e, sizeof(e));
+		}
+	}
+	buf_append(b, run, (size_t)(s - run));
+	buf_putc(b, '"');
+}
+
+static void
+js_u32(struct buf *b, uint32_t v)
+{
+	char d[10];
+	int n = 0;
+
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		buf_putc(b, d[--n]);
+}
+
+/* ,"name": (no comma before the first member of an object) */
+static void
+js_key(struct buf *b, bool *first, const char *name)
+{
+	if (!*first)
+		buf_putc(b, ',');
+	*first = false;
+	buf_putc(b, '"');
+	buf_puts(b, name);
+	buf_puts(b, "\":");
+}
+
+static void
+js_kstr(struct buf *b, bool *first, const char *name, const char *v)
+{
+	js_key(b, first, name);
+	js_str(b, v);
+}
+
+/* A reply built as a tree by handler, printed as mgd's IPC would. */
+static int
+js_tree(const struct lyd_node *in, struct buf *out, struct errbuf *err, void *arg,
+    int (*handler)(const struct lyd_node *, struct lyd_node *, struct errbuf *, void *))
+{
+	struct lyd_node *reply = ipc_reply_new(in);
+	char *s = NULL;
+	int rc;
+
+	if (!reply)
+		return errbuf_set(err, -ENOMEM, "error: out of memory");
+	rc = handler(in, reply, err, arg);
+	if (rc == 0) {
+		if (lyd_print_mem(&s, reply, LYD_JSON, LYD_PRINT_SHRINK) != LY_SUCCESS || !s)
+			rc = errbuf_set(err, -ENOMEM, "error: out of memory");
+		else
+			buf_puts(out, s);
+	}
+	free(s);
+	lyd_free_all(reply);
+	return rc;
+}
+
+struct js_q {
+	struct iked *d;
+	struct buf *b;
+	bool first;           /* first list entry */
+	struct ike_addr peer; /* filter (family 0: none) */
+};
+
+static void
+js_list_entry(struct js_q *q, const char *list)
+{
+	if (q->first) {
+		buf_putc(q->b, '"');
+		buf_puts(q->b, list);
+		buf_puts(q->b, "\":[{");
+		q->first = false;
+	} else {
+		buf_puts(q->b, ",{");
+	}
+}
+
+static int
+dist_js_cb(void *ctx, const struct ike_tunnel_brief *t)
+{
+	struct js_q *q = ctx;
+	char a[IKE_ADDR_STRLEN], spu[16];
+	uint32_t s;
+	bool f = true;
+
+	js_list_entry(q, "ipsec-tunnel-distribution-block");
+	js_key(q->b, &f, "sa-tunnel-id");
+	js_u32(q->b, t->id);
+	if (dp_tunnel_spu(q->d->dp, t->id, &s) == 0)
+		snprintf(spu, sizeof(spu), "%u", s);
+	else
+		snprintf(spu, sizeof(spu), "-");
+	js_kstr(q->b, &f, "ipsec-spu", spu);
+	js_kstr(q->b, &f, "sa-tunnel-state", t->has_sa ? "up" : "down");
+	js_kstr(q->b, &f, "sa-vpn-name", t->vpn);
+	js_kstr(q->b, &f, "sa-gateway-name", t->gateway);
+	js_kstr(q->b, &f, "sa-remote-gateway", ike_addr_str(&t->remote, a, sizeof(a)));
+	js_kstr(q->b, &f, "sa-tunnel-type", t->dynamic_peer ? "dynamic" : "site-to-site");
+	buf_putc(q->b, '}');
+	return 0;
+}
+
+static int
+rpc_tunnel_dist_json(const struct lyd_node *in, struct buf *out, struct errbuf *err, void *arg)
+{
+	struct iked *d = D(arg);
+	struct js_q q = { d, out, true, { 0, { 0 } } };
+	size_t i;
+
+	if (in_has(in, "summary") || nothing_yet(d))
+		return js_tree(in, out, err, arg, rpc_tunnel_dist);
+	buf_puts(out, "{\"cairn-security-state:get-ipsec-tunnel-distribution\":{");
+	ike_engine_foreach_tunnel_brief(d->e, dist_js_cb, &q);
+	for (i = 0; i < d->obj.n_manual; i++) {
+		const struct applied_manual *m = &d->obj.manual[i];
+		char a[INET6_ADDRSTRLEN], spu[16];
+		uint32_t s;
+		bool f = true;
+
+		js_list_entry(&q, "ipsec-tunnel-distribution-block");
+		js_key(out, &f, "sa-tunnel-id");
+		js_u32(out, m->tunnel_id);
+		if (dp_tunnel_spu(d->dp, m->tunnel_id, &s) == 0)
+			snprintf(spu, sizeof(spu), "%u", s);
+		else
+			snprintf(spu, sizeof(spu), "-");
+		js_kstr(out, &f, "ipsec-spu", spu);
+		js_kstr(out, &f, "sa-tunnel-state", "up");
+		js_kstr(out, &f, "sa-vpn-name", m->m.name);
+		js_kstr(out, &f, "sa-gateway-name", "");
+		js_kstr(out, &f, "sa-remote-gateway", iked_dp_addr_str(&m->m.remote, a, sizeof(a)));
+		js_kstr(out, &f, "sa-tunnel-type", "manual");
+		buf_putc(out, '}');
+	}
+	buf_puts(out, q.first ? "}}" : "]}}");
+	return buf_failed(out) ? errbuf_set(err, -ENOMEM, "error: out of memory") : 0;
+}
+
+/* The brief view's entries carry what Junos's brief XML carries. */
+static int
+ike_sa_js_cb(void *ctx, const struct ike_sa_brief *s)
+{
+	struct js_q *q = ctx;
+	char a[IKE_ADDR_STRLEN], cookie[24];
+	bool f = true;
+
+	if (q->peer.family && !ike_addr_eq(&q->peer, &s->remote.addr))
+		return 0;
+	js_list_entry(q, "ike-security-associations");
+	js_key(q->b, &f, "ike-sa-index");
+	js_u32(q->b, s->index);
+	js_kstr(q->b, &f, "ike-sa-state", s->up ? "UP" : "DOWN");
+	snprintf(cookie, sizeof(cookie), "%016" PRIx64, s->spi_i);
+	js_kstr(q->b, &f, "ike-sa-initiator-cookie", cookie);
+	snprintf(cookie, sizeof(cookie), "%016" PRIx64, s->spi_r);
+	js_kstr(q->b, &f, "ike-sa-responder-cookie", cookie);
+	js_kstr(q->b, &f, "ike-sa-exchange-type", "IKEv2");
+	js_kstr(q->b, &f, "ike-sa-remote-address", ike_addr_str(&s->remote.addr, a, sizeof(a)));
+	buf_putc(q->b, '}');
+	return 0;
+}
+
+static int
+rpc_ike_sa_json(const struct lyd_node *in, struct buf *out, struct errbuf *err, void *arg)
+{
+	struct iked *d = D(arg);
+	struct js_q q = { d, out, true, { 0, { 0 } } };
+	const char *peer = in_str(in, "peer-address");
+
+	if (in_has(in, "detail") || in_has(in, "index") || nothing_yet(d))
+		return js_tree(in, out, err, arg, rpc_ike_sa);
+	if (peer && ike_addr_parse(peer, &q.peer) < 0)
+		return errbuf_set(err, -EINVAL, "error: invalid peer address %s", peer);
+	buf_puts(out, "{\"cairn-security-state:get-ike-security-associations-information\":{");
+	ike_engine_foreach_ike_sa_brief(d->e, ike_sa_js_cb, &q);
+	buf_puts(out, q.first ? "}}" : "]}}");
+	return buf_failed(out) ? errbuf_set(err, -ENOMEM, "error: out of memory") : 0;
+}
+
 const struct nb_rpc_ops iked_rpcs[] = {
 	{ .path = "/cairn-security-state:get-ike-security-associations-information",
-	    .handler = rpc_ike_sa },
+	    .handler = rpc_ike_sa,
+	    .json = rpc_ike_sa_json },
 	{ .path = "/cairn-security-state:get-security-associations-information",
 	    .handler = rpc_ipsec_sa },
 	{ .path = "/cairn-security-state:get-ipsec-statistics-information",
@@ -1454,7 +1692,8 @@ const struct nb_rpc_ops iked_rpcs[] = {
 	{ .path = "/cairn-security-state:get-ike-tunnel-map-information",
 	    .handler = rpc_tunnel_map },
 	{ .path = "/cairn-security-state:get-ipsec-tunnel-distribution",
-	    .handler = rpc_tunnel_dist },
+	    .handler = rpc_tunnel_dist,
+	    .json = rpc_tunnel_dist_json },
 	{ .path = "/cairn-security-state:get-ipsec-inactive-tunnels", .handler = rpc_inactive },
 	{ .path = "/cairn-security-state:get-ike-active-peer-information",
 	    .handler = rpc_active_peer },

@@ -29,6 +29,7 @@
 
 #include "cfg_secret.h"
 #include "iked.h"
+#include "iked_xlate.h"
 #include "ike_ts.h"
 #include "log.h"
 #include "xmem.h"
@@ -94,6 +95,18 @@ val_u32(const struct lyd_node *n, const char *path, uint32_t dflt)
 	return v ? (uint32_t)strtoul(v, NULL, 10) : dflt;
 }
 
+const struct lyd_node *
+xl_child(const struct lyd_node *n, const char *name)
+{
+	return child(n, name);
+}
+
+const char *
+xl_val(const struct lyd_node *n, const char *path)
+{
+	return val(n, path);
+}
+
 #define FOR_CHILDREN(c, parent, nm)                                                                \
 	for (c = lyd_child(parent); c; c = c->next)                                                \
 		if (strcmp(c->schema->name, (nm)) == 0)
@@ -121,6 +134,22 @@ want_err(struct iked_want *w, const struct lyd_node *at, const char *fmt, ...)
 	e->path = at ? lyd_path(at, LYD_PATH_STD, NULL, 0) : NULL;
 	e->msg = msg;
 	w->n_errs++;
+}
+
+void
+xl_want_err(struct iked_want *w, const struct lyd_node *at, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	want_err(w, at, "%s", msg);
+	free(msg);
 }
 
 /* An errbuf message of the ike_conf checks ("security ike gateway g ...: x")
@@ -249,6 +278,14 @@ set_id(struct ike_conf_id *id, const struct lyd_node *n)
 	return 0;
 }
 
+static int parse_prefix(const char *s, struct dp_prefix *p);
+
+int
+xl_parse_prefix(const char *s, struct dp_prefix *p)
+{
+	return parse_prefix(s, p);
+}
+
 static int
 parse_prefix(const char *s, struct dp_prefix *p)
 {
@@ -341,13 +378,14 @@ iked_prefix_str(const struct dp_prefix *p, char *buf, size_t len)
 
 /* ---- IKE and IPsec into the mirror ---------------------------------------------- */
 
-static void
+void
 xl_ike_proposal(struct iked_want *w, const struct lyd_node *n)
 {
 	struct ike_conf_ike_proposal *p = ike_conf_add_ike_proposal(w->conf, val(n, "name"));
 	const char *am = val(n, "authentication-method"), *aa = val(n, "authentication-algorithm");
-	struct errbuf eb;
+	struct errbuf eb = { .msg = "" };
 
+	w->n_translated++;
 	if (!p)
 		return;
 	p->auth_method = !am || strcmp(am, "pre-shared-keys") == 0 ? IKE_CAM_PRE_SHARED_KEYS
@@ -370,12 +408,13 @@ xl_ike_proposal(struct iked_want *w, const struct lyd_node *n)
 		want_err_buf(w, n, &eb);
 }
 
-static void
+void
 xl_ike_policy(struct iked_want *w, const struct lyd_node *n)
 {
 	struct ike_conf_ike_policy *p = ike_conf_add_ike_policy(w->conf, val(n, "name"));
 	const struct lyd_node *c;
 
+	w->n_translated++;
 	if (!p)
 		return;
 	FOR_CHILDREN(c, n, "proposals")
@@ -393,7 +432,7 @@ xl_ike_policy(struct iked_want *w, const struct lyd_node *n)
 		want_err(w, child(n, "pre-shared-key"), "cannot read the pre-shared key");
 }
 
-static void
+void
 xl_gateway(struct iked_want *w, const struct lyd_node *n)
 {
 	struct ike_conf_gateway *g = ike_conf_add_gateway(w->conf, val(n, "name"));
@@ -401,6 +440,7 @@ xl_gateway(struct iked_want *w, const struct lyd_node *n)
 	                          *dpd = child(n, "dead-peer-detection");
 	const char *v;
 
+	w->n_translated++;
 	if (!g)
 		return;
 	snprintf(g->ike_policy, sizeof(g->ike_policy), "%s",
@@ -449,13 +489,14 @@ xl_gateway(struct iked_want *w, const struct lyd_node *n)
 	g->v1_only = v && strcmp(v, "v1-only") == 0;
 }
 
-static void
+void
 xl_ipsec_proposal(struct iked_want *w, const struct lyd_node *n)
 {
 	struct ike_conf_ipsec_proposal *p = ike_conf_add_ipsec_proposal(w->conf, val(n, "name"));
 	const char *pr = val(n, "protocol"), *aa = val(n, "authentication-algorithm");
-	struct errbuf eb;
+	struct errbuf eb = { .msg = "" };
 
+	w->n_translated++;
 	if (!p)
 		return;
 	p->ah = pr && strcmp(pr, "ah") == 0;
@@ -475,12 +516,13 @@ xl_ipsec_proposal(struct iked_want *w, const struct lyd_node *n)
 		want_err_buf(w, n, &eb);
 }
 
-static void
+void
 xl_ipsec_policy(struct iked_want *w, const struct lyd_node *n)
 {
 	struct ike_conf_ipsec_policy *p = ike_conf_add_ipsec_policy(w->conf, val(n, "name"));
 	const struct lyd_node *c;
 
+	w->n_translated++;
 	if (!p)
 		return;
 	p->pfs_group = dh_group(val(n, "perfect-forward-secrecy/keys"));
@@ -760,16 +802,28 @@ xl_manual(struct iked_want *w, const struct lyd_node *vpn, const struct lyd_node
 	{
 		size_t i;
 
+		const struct want_manual *dup = NULL;
+
 		/* the inbound SA is (SPI, our address): one manual VPN each */
-		for (i = 0; i < w->n_manual; i++)
+		for (i = 0; i < w->n_manual && !dup; i++)
 			if (w->manual[i].spi == m.spi &&
-			    memcmp(&w->manual[i].local, &m.local, sizeof(m.local)) == 0) {
-				want_err(w, child(n, "spi"),
-				    "SPI %u toward this local address is already used by VPN %s",
-				    m.spi, w->manual[i].name);
-				explicit_bzero(&m, sizeof(m));
-				return;
-			}
+			    memcmp(&w->manual[i].local, &m.local, sizeof(m.local)) == 0)
+				dup = &w->manual[i];
+		/* a partial translation: also those applied that it leaves */
+		for (i = 0; w->partial && w->base_obj && i < w->base_obj->n_manual && !dup; i++) {
+			const struct want_manual *o = &w->base_obj->manual[i].m;
+
+			if (o->spi == m.spi && memcmp(&o->local, &m.local, sizeof(m.local)) == 0 &&
+			    !iked_names_has(&w->manual_keys, o->name))
+				dup = o;
+		}
+		if (dup) {
+			want_err(w, child(n, "spi"),
+			    "SPI %u toward this local address is already used by VPN %s", m.spi,
+			    dup->name);
+			explicit_bzero(&m, sizeof(m));
+			return;
+		}
 	}
 	m.path = lyd_path(vpn, LYD_PATH_STD, NULL, 0);
 	arr = realloc(w->manual, (w->n_manual + 1) * sizeof(*arr));
@@ -792,13 +846,14 @@ find_manual(struct iked_want *w, const char *name)
 	return NULL;
 }
 
-static void
+void
 xl_vpn(struct iked_want *w, const struct lyd_node *n)
 {
 	struct ike_conf_vpn *v = ike_conf_add_vpn(w->conf, val(n, "name"));
 	const struct lyd_node *ike = child(n, "ike"), *c;
 	const char *s;
 
+	w->n_translated++;
 	if (!v)
 		return;
 	if (has(n, "vpn-monitor"))
@@ -1258,10 +1313,25 @@ xl_policies(struct iked_want *w, const struct lyd_node *sec)
 
 /* ---- interfaces and routes ------------------------------------------------- */
 
+/*
+ * Arrays of the translation grow by doubling: their capacity is their
+ * count rounded up to a power of two (they never shrink).
+ */
+static void *
+grow_pow2(void *arr, size_t n, size_t size)
+{
+	size_t cap;
+
+	if (n && (n & (n - 1)) != 0)
+		return arr; /* room left */
+	cap = n ? 2 * n : 4;
+	return realloc(arr, cap * size);
+}
+
 static int
 add_unit(struct iked_want *w, const struct want_unit *u)
 {
-	struct want_unit *a = realloc(w->units, (w->n_units + 1) * sizeof(*a));
+	struct want_unit *a = grow_pow2(w->units, w->n_units, sizeof(*a));
 
 	if (!a)
 		return -ENOMEM;
@@ -1270,73 +1340,75 @@ add_unit(struct iked_want *w, const struct want_unit *u)
 	return 0;
 }
 
-static void
-xl_st0(struct iked_want *w, const struct lyd_node *ifn)
+/* The next-hop-tunnel bindings of a multipoint unit, onto the VPNs of the
+ * mirror (a partial translation holds only the changed ones). */
+void
+xl_unit_bindings(struct iked_want *w, const struct lyd_node *un)
 {
-	const struct lyd_node *un, *fam, *a, *nh;
-	bool disabled = has(ifn, "disable");
+	const struct lyd_node *fam = desc(un, "family/inet"), *nh;
+	bool multipoint = has(un, "multipoint");
 
-	FOR_CHILDREN(un, ifn, "unit")
+	FOR_CHILDREN(nh, fam, "next-hop-tunnel")
 	{
-		struct want_unit u;
-		unsigned n4 = 0, n6 = 0;
+		const char *vpn = val(nh, "ipsec-vpn");
+		struct ike_conf_vpn *v;
 
-		memset(&u, 0, sizeof(u));
-		u.unit = val_u32(un, "name", 0);
-		u.u.unit = u.unit;
-		u.u.multipoint = has(un, "multipoint");
-		u.disabled = disabled;
-		u.u.up = !disabled;
-		if (val(un, "description"))
-			u.description = strdup(val(un, "description"));
-		if ((fam = desc(un, "family/inet")) != NULL) {
-			u.u.mtu = val_u32(fam, "mtu", 0);
-			FOR_CHILDREN(a, fam, "address")
-			{
-				if (n4++ || parse_prefix(val(a, "name"), &u.u.addr4) < 0)
-					want_err(
-					    w, a, "an st0 unit carries at most one IPv4 address");
-			}
-			FOR_CHILDREN(nh, fam, "next-hop-tunnel")
-			{
-				const char *vpn = val(nh, "ipsec-vpn");
-				size_t i;
-
-				if (!u.u.multipoint) {
-					want_err(w, nh,
-					    "next-hop-tunnel bindings need a multipoint unit (set "
-					    "interfaces st0 unit %u multipoint)",
-					    u.unit);
-					continue;
-				}
-				for (i = 0; i < w->conf->n_vpns; i++) {
-					struct ike_conf_vpn *v = &w->conf->vpns[i];
-
-					if (strcmp(v->name, vpn) != 0)
-						continue;
-					if (v->nexthop)
-						want_err(w, nh,
-						    "VPN %s already has the next-hop-tunnel %s",
-						    vpn, v->nexthop);
-					else if (ike_conf_set_str(&v->nexthop, val(nh, "name")) < 0)
-						want_err(w, nh, "out of memory");
-				}
-			}
+		if (!multipoint) {
+			want_err(w, nh,
+			    "next-hop-tunnel bindings need a multipoint unit (set interfaces st0 "
+			    "unit %u multipoint)",
+			    val_u32(un, "name", 0));
+			continue;
 		}
-		if ((fam = desc(un, "family/inet6")) != NULL) {
-			u.mtu6 = val_u32(fam, "mtu", 0);
-			FOR_CHILDREN(a, fam, "address")
-			{
-				if (n6++ || parse_prefix(val(a, "name"), &u.u.addr6) < 0)
-					want_err(
-					    w, a, "an st0 unit carries at most one IPv6 address");
-			}
-		}
-		if (!u.u.mtu && u.mtu6)
-			u.u.mtu = u.mtu6;
-		if (add_unit(w, &u) < 0)
-			free(u.description);
+		v = vpn ? (struct ike_conf_vpn *)ike_conf_find_vpn(w->conf, vpn) : NULL;
+		if (!v)
+			continue;
+		if (v->nexthop)
+			want_err(
+			    w, nh, "VPN %s already has the next-hop-tunnel %s", vpn, v->nexthop);
+		else if (ike_conf_set_str(&v->nexthop, val(nh, "name")) < 0)
+			want_err(w, nh, "out of memory");
 	}
+}
+
+void
+xl_unit(struct iked_want *w, const struct lyd_node *ifn, const struct lyd_node *un)
+{
+	const struct lyd_node *fam, *a;
+	bool disabled = has(ifn, "disable");
+	struct want_unit u;
+	unsigned n4 = 0, n6 = 0;
+
+	w->n_translated++;
+	memset(&u, 0, sizeof(u));
+	u.unit = val_u32(un, "name", 0);
+	u.u.unit = u.unit;
+	u.u.multipoint = has(un, "multipoint");
+	u.disabled = disabled;
+	u.u.up = !disabled;
+	if (val(un, "description"))
+		u.description = strdup(val(un, "description"));
+	if ((fam = desc(un, "family/inet")) != NULL) {
+		u.u.mtu = val_u32(fam, "mtu", 0);
+		FOR_CHILDREN(a, fam, "address")
+		{
+			if (n4++ || parse_prefix(val(a, "name"), &u.u.addr4) < 0)
+				want_err(w, a, "an st0 unit carries at most one IPv4 address");
+		}
+	}
+	xl_unit_bindings(w, un);
+	if ((fam = desc(un, "family/inet6")) != NULL) {
+		u.mtu6 = val_u32(fam, "mtu", 0);
+		FOR_CHILDREN(a, fam, "address")
+		{
+			if (n6++ || parse_prefix(val(a, "name"), &u.u.addr6) < 0)
+				want_err(w, a, "an st0 unit carries at most one IPv6 address");
+		}
+	}
+	if (!u.u.mtu && u.mtu6)
+		u.u.mtu = u.mtu6;
+	if (add_unit(w, &u) < 0)
+		free(u.description);
 }
 
 static int
@@ -1347,20 +1419,69 @@ cmp_want_unit(const void *a, const void *b)
 	return x->unit < y->unit ? -1 : x->unit > y->unit;
 }
 
-/* w->units is sorted by unit number once the interfaces are read. */
-const struct want_unit *
-iked_want_unit(const struct iked_want *w, uint32_t unit)
+void
+xl_sort_units(struct iked_want *w)
+{
+	if (w->n_units > 1)
+		qsort(w->units, w->n_units, sizeof(*w->units), cmp_want_unit);
+}
+
+static const struct want_unit *
+unit_in(const struct want_unit *arr, size_t n, uint32_t unit)
 {
 	struct want_unit key;
 
 	key.unit = unit;
-	return w->n_units ? bsearch(&key, w->units, w->n_units, sizeof(key), cmp_want_unit) : NULL;
+	return n ? bsearch(&key, arr, n, sizeof(key), cmp_want_unit) : NULL;
+}
+
+/* w->units is sorted by unit number once the interfaces are read. */
+const struct want_unit *
+iked_want_unit(const struct iked_want *w, uint32_t unit)
+{
+	char key[16];
+
+	if (!w->partial || !w->base_obj)
+		return unit_in(w->units, w->n_units, unit);
+	snprintf(key, sizeof(key), "%u", unit);
+	if (iked_names_has(&w->unit_keys, key))
+		return unit_in(w->units, w->n_units, unit);
+	return unit_in(w->base_obj->units, w->base_obj->n_units, unit);
+}
+
+/* The unit whose subnet holds a (a next hop on a multipoint hub), if any. */
+static const struct want_unit *
+unit_with_subnet(const struct iked_want *w, const struct dp_addr *a)
+{
+	const struct want_unit *arr[2] = { w->units, NULL };
+	size_t n[2] = { w->n_units, 0 }, k, i;
+
+	if (w->partial && w->base_obj) {
+		arr[1] = w->base_obj->units;
+		n[1] = w->base_obj->n_units;
+	}
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < n[k]; i++) {
+			const struct want_unit *u = &arr[k][i];
+			const struct dp_prefix *p =
+			    a->family == AF_INET ? &u->u.addr4 : &u->u.addr6;
+			char key[16];
+
+			if (k == 1) { /* applied: only if this change leaves it */
+				snprintf(key, sizeof(key), "%u", u->unit);
+				if (iked_names_has(&w->unit_keys, key))
+					continue;
+			}
+			if (p->addr.family && prefix_contains(p, a))
+				return u;
+		}
+	return NULL;
 }
 
 static int
 add_route(struct iked_want *w, const struct want_route *r)
 {
-	struct want_route *a = realloc(w->routes, (w->n_routes + 1) * sizeof(*a));
+	struct want_route *a = grow_pow2(w->routes, w->n_routes, sizeof(*a));
 
 	if (!a)
 		return -ENOMEM;
@@ -1370,12 +1491,27 @@ add_route(struct iked_want *w, const struct want_route *r)
 }
 
 static void
+add_nh(struct iked_want *w, const struct dp_addr *a, const char *route)
+{
+	struct iked_nh *arr = grow_pow2(w->nh, w->n_nh, sizeof(*arr));
+
+	if (!arr)
+		return;
+	w->nh = arr;
+	w->nh[w->n_nh].nh = *a;
+	w->nh[w->n_nh].route = strdup(route ? route : "");
+	if (w->nh[w->n_nh].route)
+		w->n_nh++;
+}
+
+void
 xl_route(struct iked_want *w, const struct lyd_node *rn)
 {
 	const struct lyd_node *nh;
 	struct want_route r;
 	unsigned n_st0 = 0;
 
+	w->n_translated++;
 	memset(&r, 0, sizeof(r));
 	if (parse_prefix(val(rn, "name"), &r.r.dst) < 0)
 		return;
@@ -1384,8 +1520,8 @@ xl_route(struct iked_want *w, const struct lyd_node *rn)
 	FOR_CHILDREN(nh, rn, "next-hop")
 	{
 		const char *v = lyd_get_value(nh);
+		const struct want_unit *u;
 		struct dp_addr a;
-		size_t i;
 
 		if (strncmp(v, "st0.", 4) == 0) {
 			r.r.unit = (uint32_t)strtoul(v + 4, NULL, 10);
@@ -1399,16 +1535,11 @@ xl_route(struct iked_want *w, const struct lyd_node *rn)
 		/* An address in a multipoint st0 unit's subnet: through that unit. */
 		if (parse_addr(v, &a) < 0)
 			continue;
-		for (i = 0; i < w->n_units; i++) {
-			const struct dp_prefix *p =
-			    a.family == AF_INET ? &w->units[i].u.addr4 : &w->units[i].u.addr6;
-
-			if (p->addr.family && prefix_contains(p, &a)) {
-				r.r.unit = w->units[i].unit;
-				r.r.nexthop = a;
-				n_st0++;
-				break;
-			}
+		add_nh(w, &a, val(rn, "name"));
+		if ((u = unit_with_subnet(w, &a)) != NULL) {
+			r.r.unit = u->unit;
+			r.r.nexthop = a;
+			n_st0++;
 		}
 	}
 	if (n_st0 == 0)
@@ -1422,45 +1553,165 @@ xl_route(struct iked_want *w, const struct lyd_node *rn)
 		want_err(w, rn, "next-hop is not of the destination's family");
 		return;
 	}
-	r.path = lyd_path(rn, LYD_PATH_STD, NULL, 0);
-	if (add_route(w, &r) < 0)
-		free(r.path);
+	add_route(w, &r);
 }
 
-/* Routes of traffic selectors (Junos ARI-TS): remote-ip into the bound unit. */
-static void
-xl_ts_routes(struct iked_want *w)
+/* ---- a set of route destinations (open addressing) ---- */
+
+static uint64_t
+pfx_hash(const struct dp_prefix *p)
 {
-	size_t i, j;
+	uint64_t h = 0xcbf29ce484222325ull ^ p->addr.family ^ ((uint64_t)p->len << 8);
+	size_t i;
 
-	for (i = 0; i < w->conf->n_vpns; i++) {
-		const struct ike_conf_vpn *v = &w->conf->vpns[i];
-		uint32_t unit;
+	for (i = 0; i < 16; i++)
+		h = (h ^ p->addr.u.b[i]) * 0x100000001b3ull;
+	return h;
+}
 
-		if (!v->bind_interface || v->manual || strncmp(v->bind_interface, "st0.", 4) != 0)
-			continue;
-		unit = (uint32_t)strtoul(v->bind_interface + 4, NULL, 10);
-		for (j = 0; j < v->n_ts; j++) {
-			struct want_route r;
-			size_t k;
-			bool dup = false;
+static bool
+pfx_eq(const struct dp_prefix *a, const struct dp_prefix *b)
+{
+	return a->addr.family == b->addr.family && a->len == b->len &&
+	       memcmp(a->addr.u.b, b->addr.u.b, 16) == 0;
+}
 
-			memset(&r, 0, sizeof(r));
-			if (!v->ts[j].remote_ip || parse_prefix(v->ts[j].remote_ip, &r.r.dst) < 0)
-				continue;
-			r.r.unit = unit;
-			r.r.metric = v->ts[j].metric;
-			r.preference = v->ts[j].preference;
-			for (k = 0; k < w->n_routes; k++)
-				if (memcmp(&w->routes[k].r.dst, &r.r.dst, sizeof(r.r.dst)) == 0)
-					dup = true; /* a static route wins */
-			if (dup)
-				continue;
-			if (asprintf(&r.path, "ARI-TS %s %s", v->name, v->ts[j].name) < 0)
-				r.path = NULL;
-			if (add_route(w, &r) < 0)
-				free(r.path);
+/* The value of a prefix in the map, NULL when absent. */
+int32_t *
+xl_pfxset_get(const struct xl_pfxset *s, const struct dp_prefix *p)
+{
+	size_t j;
+
+	if (!s->cap)
+		return NULL;
+	for (j = pfx_hash(p) & (s->cap - 1); s->used[j]; j = (j + 1) & (s->cap - 1))
+		if (pfx_eq(&s->v[j], p))
+			return &s->val[j];
+	return NULL;
+}
+
+int
+xl_pfxset_add(struct xl_pfxset *s, const struct dp_prefix *p, int32_t val)
+{
+	size_t j;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct xl_pfxset t = { 0 };
+		size_t i;
+
+		t.cap = s->cap ? 2 * s->cap : 64;
+		t.v = calloc(t.cap, sizeof(*t.v));
+		t.val = calloc(t.cap, sizeof(*t.val));
+		t.used = calloc(t.cap, sizeof(*t.used));
+		if (!t.v || !t.val || !t.used) {
+			free(t.v);
+			free(t.val);
+			free(t.used);
+			return -ENOMEM;
 		}
+		for (i = 0; i < s->cap; i++)
+			if (s->used[i])
+				xl_pfxset_add(&t, &s->v[i], s->val[i]);
+		xl_pfxset_fini(s);
+		*s = t;
+	}
+	for (j = pfx_hash(p) & (s->cap - 1); s->used[j]; j = (j + 1) & (s->cap - 1))
+		if (pfx_eq(&s->v[j], p))
+			return 1;
+	s->v[j] = *p;
+	s->val[j] = val;
+	s->used[j] = true;
+	s->n++;
+	return 0;
+}
+
+void
+xl_pfxset_fini(struct xl_pfxset *s)
+{
+	free(s->v);
+	free(s->val);
+	free(s->used);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * A partial translation: whether an applied route this change leaves holds
+ * dst (an unchanged static route does: static routes win). A traffic
+ * selector's route held by another, unchanged VPN is a contest a whole
+ * translation settles.
+ */
+static bool
+applied_holds(struct iked_want *w, const struct dp_prefix *dst)
+{
+	const struct iked_dpobj *o = w->base_obj;
+	size_t k;
+
+	for (k = 0; o && k < o->n_routes; k++) {
+		const struct want_route *r = &o->routes[k].r;
+		char key[64];
+
+		if (!pfx_eq(&r->r.dst, dst))
+			continue;
+		if (r->ari) {
+			if (iked_ari_in(r->ari, &w->ari_vpns))
+				continue;
+			w->need_full = true;
+			w->why_full = "two traffic selectors route the same prefix";
+			return true;
+		}
+		iked_prefix_str(&r->r.dst, key, sizeof(key));
+		if (iked_names_has(&w->route_keys, key))
+			continue;
+		return true; /* an unchanged static route */
+	}
+	return false;
+}
+
+/*
+ * Routes of one VPN's traffic selectors (Junos ARI-TS): remote-ip into its
+ * unit. taken maps each destination routed so far to -1 (a static route:
+ * it wins) or to the index of a traffic selector's route in w->routes.
+ * Two selectors routing one prefix: the lowest "VPN TS" name wins, so the
+ * outcome does not depend on the order of the configuration's lists
+ * (which a refused commit's undo may change); a partial translation leaves
+ * such contests to a whole one.
+ */
+void
+xl_ts_routes_vpn(struct iked_want *w, const struct ike_conf_vpn *v, struct xl_pfxset *taken)
+{
+	uint32_t unit;
+	size_t j;
+
+	if (!v->bind_interface || v->manual || strncmp(v->bind_interface, "st0.", 4) != 0)
+		return;
+	unit = (uint32_t)strtoul(v->bind_interface + 4, NULL, 10);
+	for (j = 0; j < v->n_ts; j++) {
+		struct want_route r;
+		int32_t *at;
+
+		memset(&r, 0, sizeof(r));
+		if (!v->ts[j].remote_ip || parse_prefix(v->ts[j].remote_ip, &r.r.dst) < 0)
+			continue;
+		r.r.unit = unit;
+		r.r.metric = v->ts[j].metric;
+		r.preference = v->ts[j].preference;
+		if (asprintf(&r.ari, "%s %s", v->name, v->ts[j].name) < 0)
+			continue;
+		at = xl_pfxset_get(taken, &r.r.dst);
+		if (at && *at >= 0 && w->partial) {
+			w->need_full = true;
+			w->why_full = "two traffic selectors route the same prefix";
+		} else if (at && *at >= 0 && strcmp(r.ari, w->routes[*at].ari) < 0) {
+			/* this selector wins the prefix */
+			free(w->routes[*at].ari);
+			w->routes[*at] = r;
+			continue;
+		} else if (!at && !(w->partial && applied_holds(w, &r.r.dst))) {
+			if (xl_pfxset_add(taken, &r.r.dst, (int32_t)w->n_routes) == 0 &&
+			    add_route(w, &r) == 0)
+				continue;
+		}
+		free(r.ari);
 	}
 }
 
@@ -1493,8 +1744,8 @@ cmp_rvpn(const void *a, const void *b)
 	return c ? c : strcmp(x->r.name, y->r.name);
 }
 
-static bool
-ts_lists_eq(const struct ike_vpn_ts *a, const struct ike_vpn_ts *b)
+bool
+xl_ts_lists_eq(const struct ike_vpn_ts *a, const struct ike_vpn_ts *b)
 {
 	unsigned i;
 
@@ -1509,6 +1760,29 @@ ts_lists_eq(const struct ike_vpn_ts *a, const struct ike_vpn_ts *b)
 	return true;
 }
 
+/* Whether two VPNs of one gateway share a tunnel's selectors. */
+bool
+xl_vpns_clash(const struct ike_vpn_conf *a, const struct ike_vpn_conf *b)
+{
+	unsigned i, j;
+
+	for (i = 0; i < a->n_ts; i++)
+		for (j = 0; j < b->n_ts; j++)
+			if (xl_ts_lists_eq(&a->ts[i], &b->ts[j]))
+				return true;
+	return false;
+}
+
+void
+xl_err_clash(struct iked_want *w, const struct lyd_node *later, const char *later_name,
+    const char *first_name)
+{
+	want_err(w, later,
+	    "VPN %s has the gateway and the traffic selectors of VPN %s: the peer could not tell "
+	    "them apart (give each a proxy-identity or traffic-selector of its own)",
+	    later_name, first_name);
+}
+
 /*
  * VPNs of one gateway are told apart by their traffic selectors: the
  * responder picks the VPN whose selectors the initiator's match. Two VPNs
@@ -1518,25 +1792,67 @@ static void
 check_selectors(struct iked_want *w, struct resolved_vpn *rv, size_t n)
 {
 	size_t i, j;
-	unsigned a, b;
 
 	if (n > 1)
 		qsort(rv, n, sizeof(*rv), cmp_rvpn);
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n && strcmp(rv[i].r.gateway, rv[j].r.gateway) == 0; j++)
-			for (a = 0; a < rv[i].r.n_ts; a++)
-				for (b = 0; b < rv[j].r.n_ts; b++) {
-					if (!ts_lists_eq(&rv[i].r.ts[a], &rv[j].r.ts[b]))
-						continue;
-					want_err(w, rv[j].n,
-					    "VPN %s has the gateway and the traffic selectors of "
-					    "VPN "
-					    "%s: the peer could not tell them apart (give each a "
-					    "proxy-identity or traffic-selector of its own)",
-					    rv[j].r.name, rv[i].r.name);
-					a = rv[i].r.n_ts;
-					break;
-				}
+			if (xl_vpns_clash(&rv[i].r, &rv[j].r))
+				xl_err_clash(w, rv[j].n, rv[j].r.name, rv[i].r.name);
+}
+
+/*
+ * The checks of one VPN (n) that need the rest of the configuration: what
+ * binds it, its unit, its resolution. 0 with *out resolved (the caller
+ * checks selectors, then finis it), 1 when there is nothing to check
+ * further (a manual VPN, or a problem reported).
+ */
+int
+xl_check_vpn(struct iked_want *w, const struct lyd_node *n, struct ike_vpn_conf *out)
+{
+	const struct ike_conf_vpn *v = ike_conf_find_vpn(w->conf, val(n, "name"));
+	struct errbuf eb = { .msg = "" };
+
+	if (!v)
+		return 1;
+	if (!v->bind_interface && !v->policy_based &&
+	    !(v->manual && find_manual(w, v->name) && find_manual(w, v->name)->n_local_ts)) {
+		if (w->partial) {
+			/* policy-based (security policies bind it): a whole translation */
+			w->need_full = true;
+			w->why_full = "a policy-based VPN changed";
+			return 1;
+		}
+		want_err(w, n,
+		    "VPN %s is neither route-based (bind-interface st0.N) nor used by a security "
+		    "policy (then permit tunnel ipsec-vpn %s)",
+		    v->name, v->name);
+		return 1;
+	}
+	if (v->manual)
+		return 1;
+	if (v->bind_interface) {
+		uint32_t unit = (uint32_t)strtoul(v->bind_interface + 4, NULL, 10);
+		const struct want_unit *u = iked_want_unit(w, unit);
+
+		if (u && u->u.multipoint && !v->nexthop) {
+			const struct ike_conf_gateway *g =
+			    ike_conf_find_gateway(w->conf, v->gateway);
+
+			if (g && !g->dynamic)
+				want_err(w, child(n, "bind-interface"),
+				    "st0.%u is multipoint: bind VPN %s to a next-hop (interfaces "
+				    "st0 "
+				    "unit %u family inet next-hop-tunnel <address> ipsec-vpn %s)",
+				    unit, v->name, unit, v->name);
+		}
+	}
+	errbuf_clear(&eb);
+	if (ike_conf_resolve_vpn(w->conf, v->name, out, &eb) < 0) {
+		want_err_buf(w, n, &eb);
+		return 1;
+	}
+	return 0;
 }
 
 static void
@@ -1550,43 +1866,11 @@ check_vpns(struct iked_want *w, const struct lyd_node *sec)
 		rv = calloc(w->conf->n_vpns, sizeof(*rv));
 	FOR_CHILDREN(n, ipsec, "vpn")
 	{
-		const struct ike_conf_vpn *v = ike_conf_find_vpn(w->conf, val(n, "name"));
 		struct ike_vpn_conf r;
-		struct errbuf eb;
 
-		if (!v)
+		if (xl_check_vpn(w, n, &r) != 0)
 			continue;
-		if (!v->bind_interface && !v->policy_based &&
-		    !(v->manual && find_manual(w, v->name) &&
-		        find_manual(w, v->name)->n_local_ts)) {
-			want_err(w, n,
-			    "VPN %s is neither route-based (bind-interface st0.N) nor used by a "
-			    "security policy (then permit tunnel ipsec-vpn %s)",
-			    v->name, v->name);
-			continue;
-		}
-		if (v->manual)
-			continue;
-		if (v->bind_interface) {
-			uint32_t unit = (uint32_t)strtoul(v->bind_interface + 4, NULL, 10);
-			const struct want_unit *u = iked_want_unit(w, unit);
-
-			if (u && u->u.multipoint && !v->nexthop) {
-				const struct ike_conf_gateway *g =
-				    ike_conf_find_gateway(w->conf, v->gateway);
-
-				if (g && !g->dynamic)
-					want_err(w, child(n, "bind-interface"),
-					    "st0.%u is multipoint: bind VPN %s to a next-hop "
-					    "(interfaces st0 unit %u family inet next-hop-tunnel "
-					    "<address> ipsec-vpn %s)",
-					    unit, v->name, unit, v->name);
-			}
-		}
-		errbuf_clear(&eb);
-		if (ike_conf_resolve_vpn(w->conf, v->name, &r, &eb) < 0) {
-			want_err_buf(w, n, &eb);
-		} else if (rv) {
+		if (rv) {
 			rv[nrv].r = r;
 			rv[nrv++].n = n;
 		} else {
@@ -1599,70 +1883,111 @@ check_vpns(struct iked_want *w, const struct lyd_node *sec)
 	free(rv);
 }
 
+void
+xl_check_ike_policy(struct iked_want *w, const struct lyd_node *n)
+{
+	struct errbuf eb = { .msg = "" };
+
+	errbuf_clear(&eb);
+	if (ike_conf_check_ike_policy(w->conf, val(n, "name"), &eb) < 0)
+		want_err_buf(w, n, &eb);
+}
+
+void
+xl_check_ipsec_policy(struct iked_want *w, const struct lyd_node *n)
+{
+	struct errbuf eb = { .msg = "" };
+
+	errbuf_clear(&eb);
+	if (ike_conf_check_ipsec_policy(w->conf, val(n, "name"), &eb) < 0)
+		want_err_buf(w, n, &eb);
+}
+
+void
+xl_check_gateway(struct iked_want *w, const struct lyd_node *n)
+{
+	struct ike_gw_conf g;
+	struct errbuf eb = { .msg = "" };
+
+	errbuf_clear(&eb);
+	if (ike_conf_resolve_gateway(w->conf, val(n, "name"), NULL, NULL, &g, &eb) < 0) {
+		/* an address that is a host name was reported at the address */
+		if (!strstr(eb.msg, "cannot resolve"))
+			want_err_buf(w, n, &eb);
+	} else {
+		ike_gw_conf_fini(&g);
+	}
+}
+
 static void
 check_ike(struct iked_want *w, const struct lyd_node *sec)
 {
 	const struct lyd_node *ike = child(sec, "ike"), *ipsec = child(sec, "ipsec"), *n;
-	struct errbuf eb;
 
-	FOR_CHILDREN(n, ike, "policy")
-	{
-		errbuf_clear(&eb);
-		if (ike_conf_check_ike_policy(w->conf, val(n, "name"), &eb) < 0)
-			want_err_buf(w, n, &eb);
-	}
-	FOR_CHILDREN(n, ipsec, "policy")
-	{
-		errbuf_clear(&eb);
-		if (ike_conf_check_ipsec_policy(w->conf, val(n, "name"), &eb) < 0)
-			want_err_buf(w, n, &eb);
-	}
-	FOR_CHILDREN(n, ike, "gateway")
-	{
-		struct ike_gw_conf g;
-
-		errbuf_clear(&eb);
-		if (ike_conf_resolve_gateway(w->conf, val(n, "name"), NULL, NULL, &g, &eb) < 0) {
-			/* an address that is a host name was reported at the address */
-			if (!strstr(eb.msg, "cannot resolve"))
-				want_err_buf(w, n, &eb);
-		} else {
-			ike_gw_conf_fini(&g);
-		}
-	}
+	FOR_CHILDREN(n, ike, "policy") xl_check_ike_policy(w, n);
+	FOR_CHILDREN(n, ipsec, "policy") xl_check_ipsec_policy(w, n);
+	FOR_CHILDREN(n, ike, "gateway") xl_check_gateway(w, n);
 }
 
-int
-iked_want_build(const struct lyd_node *tree, struct iked_want *w)
+/* Globals of [edit security ike|ipsec] the engine's mirror carries. */
+void
+xl_globals(struct iked_want *w, const struct lyd_node *sec)
 {
-	const struct lyd_node *top, *sec = NULL, *ifs = NULL, *ro = NULL, *n, *ike, *ipsec;
+	const struct lyd_node *ike = child(sec, "ike"), *ipsec = child(sec, "ipsec"), *n;
 
-	memset(w, 0, sizeof(*w));
-	w->conf = ike_conf_new();
-	if (!w->conf)
-		return -ENOMEM;
-	w->dpc.backend = DP_BACKEND_AUTO;
-	w->dpc.flow_threads = 1;
-	LY_LIST_FOR(tree, top)
-	{
-		if (strcmp(top->schema->name, "security") == 0)
-			sec = top;
-		else if (strcmp(top->schema->name, "interfaces") == 0)
-			ifs = top;
-		else if (strcmp(top->schema->name, "routing-options") == 0)
-			ro = top;
-	}
-	ike = child(sec, "ike");
-	ipsec = child(sec, "ipsec");
 	if ((n = desc(ike, "session/half-open")) != NULL) {
 		w->conf->half_open_timeout = val_u32(n, "timeout", 60);
 		w->conf->half_open_max = val_u32(n, "max-count", 10000);
 		w->conf->cookie_threshold = val_u32(n, "thresholds/send-cookie/session-count", 500);
 	}
+	w->conf->anti_replay_window = val_u32(ipsec, "anti-replay-window-size", 64);
+}
+
+/* The three top-level nodes of the daemon's configuration. */
+void
+xl_tops(const struct lyd_node *tree, const struct lyd_node **sec, const struct lyd_node **ifs,
+    const struct lyd_node **ro)
+{
+	const struct lyd_node *top;
+
+	*sec = *ifs = *ro = NULL;
+	LY_LIST_FOR(tree, top)
+	{
+		if (strcmp(top->schema->name, "security") == 0)
+			*sec = top;
+		else if (strcmp(top->schema->name, "interfaces") == 0)
+			*ifs = top;
+		else if (strcmp(top->schema->name, "routing-options") == 0)
+			*ro = top;
+	}
+}
+
+static void
+want_init(struct iked_want *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->dpc.backend = DP_BACKEND_AUTO;
+	w->dpc.flow_threads = 1;
+}
+
+int
+iked_want_build(const struct lyd_node *tree, struct iked_want *w)
+{
+	const struct lyd_node *sec, *ifs, *ro, *n, *ike, *ipsec;
+	struct xl_pfxset taken = { 0 };
+	size_t i;
+
+	want_init(w);
+	w->conf = ike_conf_new();
+	if (!w->conf)
+		return -ENOMEM;
+	xl_tops(tree, &sec, &ifs, &ro);
+	ike = child(sec, "ike");
+	ipsec = child(sec, "ipsec");
+	xl_globals(w, sec);
 	if (has(ike, "respond-bad-spi"))
 		want_err(w, child(ike, "respond-bad-spi"),
 		    "not supported by cairn-iked (ESP with an unknown SPI is counted and dropped)");
-	w->conf->anti_replay_window = val_u32(ipsec, "anti-replay-window-size", 64);
 	FOR_CHILDREN(n, ike, "proposal") xl_ike_proposal(w, n);
 	FOR_CHILDREN(n, ike, "policy") xl_ike_policy(w, n);
 	FOR_CHILDREN(n, ike, "gateway") xl_gateway(w, n);
@@ -1672,15 +1997,22 @@ iked_want_build(const struct lyd_node *tree, struct iked_want *w)
 	xl_dataplane(w, child(sec, "dataplane"));
 	FOR_CHILDREN(n, ifs, "interface")
 	{
-		if (strcmp(val(n, "name"), "st0") == 0)
-			xl_st0(w, n);
+		const struct lyd_node *un;
+
+		if (strcmp(val(n, "name"), "st0") != 0)
+			continue;
+		FOR_CHILDREN(un, n, "unit") xl_unit(w, n, un);
 	}
-	if (w->n_units > 1)
-		qsort(w->units, w->n_units, sizeof(*w->units), cmp_want_unit);
+	xl_sort_units(w);
 	if (sec)
 		xl_policies(w, sec);
 	FOR_CHILDREN(n, desc(ro, "static"), "route") xl_route(w, n);
-	xl_ts_routes(w);
+	/* a static route wins over a traffic selector's (hashed: no square) */
+	for (i = 0; i < w->n_routes; i++)
+		xl_pfxset_add(&taken, &w->routes[i].r.dst, -1);
+	for (i = 0; i < w->conf->n_vpns; i++)
+		xl_ts_routes_vpn(w, &w->conf->vpns[i], &taken);
+	xl_pfxset_fini(&taken);
 	if (sec) {
 		check_ike(w, sec);
 		check_vpns(w, sec);
@@ -1701,16 +2033,27 @@ iked_want_fini(struct iked_want *w)
 		free(w->units[i].description);
 	free(w->units);
 	for (i = 0; i < w->n_routes; i++)
-		free(w->routes[i].path);
+		free(w->routes[i].ari);
 	free(w->routes);
 	for (i = 0; i < w->n_manual; i++)
 		manual_free(&w->manual[i]);
 	free(w->manual);
 	free(w->pols);
+	for (i = 0; i < w->n_nh; i++)
+		free(w->nh[i].route);
+	free(w->nh);
 	for (i = 0; i < w->n_errs; i++) {
 		free(w->errs[i].path);
 		free(w->errs[i].msg);
 	}
 	free(w->errs);
+	iked_names_fini(&w->gw_set);
+	iked_names_fini(&w->vpn_set);
+	iked_names_fini(&w->gw_del);
+	iked_names_fini(&w->vpn_del);
+	iked_names_fini(&w->unit_keys);
+	iked_names_fini(&w->route_keys);
+	iked_names_fini(&w->ari_vpns);
+	iked_names_fini(&w->manual_keys);
 	memset(w, 0, sizeof(*w));
 }

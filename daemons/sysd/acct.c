@@ -342,7 +342,7 @@ load_record(struct acct *a, struct errbuf *err)
 {
 	char *text = NULL;
 	size_t len = 0;
-	struct errbuf perr;
+	struct errbuf perr = { .msg = "" };
 	int rc;
 
 	rc = fs_read_all(a->cfg.record, RECORD_MAX, &text, &len);

@@ -355,7 +355,7 @@ static const char *const subtrees[] = { "cairn-system:system", NULL };
 static void
 ensure_user(const struct lyd_node *n)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct user u;
 
 	errbuf_clear(&err);
@@ -367,7 +367,7 @@ ensure_user(const struct lyd_node *n)
 static void
 remove_user(const char *name)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t i;
 
 	for (i = 0; i < acct_count(g.acct); i++)
@@ -563,7 +563,7 @@ main(int argc, char **argv)
 	struct ly_ctx *ctx = NULL;
 	struct acct_cfg acfg;
 	struct nb_cfg cfg;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	const char *root = NULL;
 	bool manage = false, remove_all = false;
 	int c, rc, status = 1;

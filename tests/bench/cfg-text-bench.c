@@ -19,36 +19,13 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "bench_util.h"
 #include "paths.h"
 #include "banned.h"
 
 #ifndef CAIRN_GEN_VPN
 #define CAIRN_GEN_VPN "tests/bench/gen-vpn-config.sh"
 #endif
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), dbl_cmp);
-	return v[n / 2];
-}
 
 static char *
 read_all(FILE *fp, size_t *len)
@@ -104,14 +81,14 @@ parse_set(const struct cfg_schema *s, const char *text, size_t len, double *secs
 {
 	struct lyd_node *tree = NULL;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	double t0;
 
 	errbuf_clear(&err);
-	t0 = now();
+	t0 = bench_now();
 	if (cfg_edit_lines(s, &tree, NULL, text, len, CFG_EDIT_NO_CHANGES, NULL, &pos, &err) != 0)
 		die("set lines", &err, &pos);
-	*secs = now() - t0;
+	*secs = bench_now() - t0;
 	return tree;
 }
 
@@ -123,7 +100,7 @@ main(int argc, char **argv)
 	unsigned nvpn = 10000;
 	int runs = 5, opt;
 	struct cfg_schema *s;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct cfg_errpos pos;
 	char *text, *curly = NULL;
 	size_t len, clen = 0;
@@ -195,60 +172,60 @@ main(int argc, char **argv)
 		else
 			lyd_free_all(tr);
 	}
-	report("parse set lines into a tree", median(t, runs) * 1e3, "<= 1000 ms");
+	report("parse set lines into a tree", bench_median(t, runs) * 1e3, "<= 1000 ms");
 
 	/* 2. curly print */
 	for (int r = 0; r < runs; r++) {
 		struct buf out = BUF_INIT;
-		double t0 = now();
+		double t0 = bench_now();
 
 		if (cfg_print(s, tree, NULL, NULL, 0, CFG_FMT_TEXT, 0, &out, &pos, &err) != 0)
 			die("curly print", &err, &pos);
-		t[r] = now() - t0;
+		t[r] = bench_now() - t0;
 		clen = out.len;
 		if (r == runs - 1)
 			curly = buf_steal(&out);
 		else
 			buf_free(&out);
 	}
-	report("print curly (show configuration)", median(t, runs) * 1e3, "<= 300 ms");
+	report("print curly (show configuration)", bench_median(t, runs) * 1e3, "<= 300 ms");
 
 	/* 3. display set */
 	for (int r = 0; r < runs; r++) {
 		struct buf out = BUF_INIT;
-		double t0 = now();
+		double t0 = bench_now();
 
 		if (cfg_print(s, tree, NULL, NULL, 0, CFG_FMT_SET, 0, &out, &pos, &err) != 0)
 			die("display set", &err, &pos);
-		t[r] = now() - t0;
+		t[r] = bench_now() - t0;
 		buf_free(&out);
 	}
-	report("print | display set", median(t, runs) * 1e3, "<= 300 ms");
+	report("print | display set", bench_median(t, runs) * 1e3, "<= 300 ms");
 
 	/* 4. JSON */
 	for (int r = 0; r < runs; r++) {
 		struct buf out = BUF_INIT;
-		double t0 = now();
+		double t0 = bench_now();
 
 		if (cfg_print(s, tree, NULL, NULL, 0, CFG_FMT_JSON, 0, &out, &pos, &err) != 0)
 			die("json", &err, &pos);
-		t[r] = now() - t0;
+		t[r] = bench_now() - t0;
 		buf_free(&out);
 	}
-	report("print | display json", median(t, runs) * 1e3, NULL);
+	report("print | display json", bench_median(t, runs) * 1e3, NULL);
 
 	/* 5. curly load */
 	for (int r = 0; r < runs; r++) {
 		struct lyd_node *tr = NULL;
-		double t0 = now();
+		double t0 = bench_now();
 
 		if (cfg_load_text(s, &tr, CFG_LOAD_OVERRIDE, NULL, curly, clen, CFG_EDIT_NO_CHANGES,
 		        NULL, &pos, &err) != 0)
 			die("load override", &err, &pos);
-		t[r] = now() - t0;
+		t[r] = bench_now() - t0;
 		lyd_free_all(tr);
 	}
-	report("load override of the curly text", median(t, runs) * 1e3, NULL);
+	report("load override of the curly text", bench_median(t, runs) * 1e3, NULL);
 
 	/* 6. compare: a second tree with one VPN more and one changed */
 	tree2 = parse_set(s, text, len, &secs);
@@ -265,16 +242,16 @@ main(int argc, char **argv)
 	}
 	for (int r = 0; r < runs; r++) {
 		struct buf out = BUF_INIT;
-		double t0 = now();
+		double t0 = bench_now();
 
 		if (cfg_compare(s, tree, tree2, NULL, NULL, 0, 0, &out, &pos, &err) != 0)
 			die("compare", &err, &pos);
-		t[r] = now() - t0;
+		t[r] = bench_now() - t0;
 		if (r == runs - 1 && out.len == 0)
 			die("compare found no difference", &err, NULL);
 		buf_free(&out);
 	}
-	report("compare two 10k trees (3 changes)", median(t, runs) * 1e3, "<= 200 ms");
+	report("compare two 10k trees (3 changes)", bench_median(t, runs) * 1e3, "<= 200 ms");
 
 	/* 7. one line into the big tree (what a shell `set` costs) */
 	for (int r = 0; r < runs; r++) {
@@ -283,12 +260,12 @@ main(int argc, char **argv)
 
 		snprintf(line, sizeof(line), "set security ike gateway gw-%d nat-keepalive %d\n",
 		    r * 97 % (int)nvpn, 10 + r);
-		t0 = now();
+		t0 = bench_now();
 		if (cfg_edit_lines(s, &tree, NULL, line, strlen(line), 0, NULL, &pos, &err) != 0)
 			die("one line", &err, &pos);
-		t[r] = now() - t0;
+		t[r] = bench_now() - t0;
 	}
-	report("one set line into the 10k tree", median(t, runs) * 1e3, NULL);
+	report("one set line into the 10k tree", bench_median(t, runs) * 1e3, NULL);
 
 	/* 8. completion at several depths (schema only) */
 	{
@@ -302,7 +279,7 @@ main(int argc, char **argv)
 		double worst = 0, t0, tt = 0;
 
 		for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
-			t0 = now();
+			t0 = bench_now();
 			for (int i = 0; i < per; i++) {
 				struct cfg_completion c;
 
@@ -311,7 +288,7 @@ main(int argc, char **argv)
 					die("complete", &err, &pos);
 				cfg_completion_fini(&c);
 			}
-			secs = (now() - t0) / per;
+			secs = (bench_now() - t0) / per;
 			tt += secs;
 			if (secs > worst)
 				worst = secs;

@@ -116,7 +116,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_opts o = { NULL, NULL };
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct cli c;
 	int iters = 50, ch, i;
 	size_t p, ncands = 0;

@@ -25,7 +25,7 @@ static bool ready;
 static bool
 setup(void)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	const char *dir = getenv("CAIRN_YANG_DIR");
 
 	if (ready)

@@ -206,7 +206,7 @@ engine_setup(void)
 	struct ike_conf_ipsec_proposal *ep;
 	struct ike_conf_ipsec_policy *ip;
 	struct ike_conf_vpn *v;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	errbuf_clear(&err);
 	if (dp_open(&dc, &dp, &err) < 0)

@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cfg_completion comp;
 	struct cfg_result res;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct buf diff = BUF_INIT;
 	char *before, *after;
 	const char *text = (const char *)data;

@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct sshkey key;
 	struct acct_rec *recs = NULL;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t n = 0, i;
 	char *s;
 	int l;

@@ -197,7 +197,7 @@ main(int argc, char **argv)
 	struct event_base *base;
 	struct event *sig1, *sig2;
 	struct ly_ctx *ctx;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	const char *root = NULL;
 	bool has_test, no_rpcs = false;
 	int c;

@@ -199,7 +199,7 @@ net_peer(struct net *n, const char *name, const char *addr, uint64_t seed,
 	struct peer *p = calloc(1, sizeof(*p));
 	struct dp_config dc;
 	struct ike_env env;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	if (!p || n->n_peers >= NET_MAX_PEERS)
 		abort();
@@ -383,7 +383,7 @@ net_advance(struct net *n, uint64_t ms)
 int
 peer_reconfigure(struct peer *p)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	int rc;
 
 	errbuf_clear(&err);

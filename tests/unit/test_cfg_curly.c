@@ -12,7 +12,7 @@ load(struct lyd_node **tree, enum cfg_load_mode mode, const char *edit_path, con
     struct cfg_result *res, struct cfg_errpos *pos, struct errbuf *err)
 {
 	struct cfg_errpos dpos;
-	struct errbuf derr;
+	struct errbuf derr = { .msg = "" };
 
 	errbuf_clear(err ? err : &derr);
 	return cfg_load_text(cfg_test_schema, tree, mode, edit_path, text, strlen(text), 0, res,
@@ -23,7 +23,7 @@ static void
 load_ok(struct lyd_node **tree, enum cfg_load_mode mode, const char *edit_path, const char *text)
 {
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	if (load(tree, mode, edit_path, text, NULL, &pos, &err) != 0)
 		fail_msg("load failed: %s (line %u col %u)", err.msg, pos.line, pos.col);
@@ -33,7 +33,7 @@ static void
 load_err(struct lyd_node **tree, const char *text, const char *msg, unsigned line, unsigned col)
 {
 	struct cfg_errpos pos = { 0, 0 };
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	char *before = cfg_test_print(*tree, NULL, NULL, CFG_FMT_TEXT, 0), *after;
 
 	if (load(tree, CFG_LOAD_MERGE, NULL, text, NULL, &pos, &err) == 0)

@@ -258,7 +258,7 @@ test_delete(void **state)
 	struct lyd_node *tree;
 	struct cfg_result res;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	const char *lines;
 
 	(void)state;
@@ -383,7 +383,7 @@ test_changes(void **state)
 	struct lyd_node *tree = NULL;
 	struct cfg_result res;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	const char *lines = "set security ike gateway g address 192.0.2.1\n"
 	                    "set security ike gateway g address 192.0.2.2\n"
 	                    "set security ike gateway g version v2-only\n"
@@ -451,7 +451,7 @@ test_edit_path(void **state)
 	struct lyd_node *tree = NULL;
 	struct cfg_result res;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	const char *lines = "set address 192.0.2.1\n"
 	                    "up\n"
 	                    "set gateway h address 192.0.2.2\n"
@@ -517,7 +517,7 @@ test_multi(void **state)
 	struct lyd_node *tree = NULL;
 	struct cfg_result res;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	char *before, *after;
 	const char *lines;
 

@@ -128,7 +128,7 @@ test_path_errors(void **state)
 {
 	struct buf out = BUF_INIT;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	static const struct {
 		const char *path, *msg;
 		unsigned col;
@@ -277,7 +277,7 @@ test_defaults(void **state)
 	{
 		struct cfg_result res;
 		struct cfg_errpos pos;
-		struct errbuf err;
+		struct errbuf err = { .msg = "" };
 		const char *l = "delete security ike gateway g dead-peer-detection interval";
 
 		cfg_result_init(&res);

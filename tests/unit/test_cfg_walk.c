@@ -15,7 +15,7 @@ complete(enum cfg_cmd cmd, const char *edit_path, const char *text)
 {
 	struct cfg_completion c;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	errbuf_clear(&err);
 	if (cfg_complete(cfg_test_schema, cmd, edit_path, text, strlen(text), &c, &pos, &err) != 0)
@@ -192,7 +192,7 @@ test_multi(void **state)
 {
 	struct cfg_completion c;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	const char *t;
 
 	(void)state;
@@ -284,7 +284,7 @@ test_errors(void **state)
 {
 	struct cfg_completion c;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)state;
 	errbuf_clear(&err);
@@ -305,7 +305,7 @@ static void
 test_paths(void **state)
 {
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	unsigned left;
 	char *p;
 
@@ -422,7 +422,7 @@ test_extra_module(void **state)
 	struct cfg_completion c;
 	struct lyd_node *tree;
 	struct dirent *de;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	DIR *d;
 	FILE *fp;
 
@@ -531,7 +531,7 @@ test_extra_module(void **state)
 static void
 test_bad_dir(void **state)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)state;
 	errbuf_clear(&err);

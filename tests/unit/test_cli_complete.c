@@ -25,7 +25,7 @@ static struct cli C;
 static int
 setup(void **state)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	const char *dir = getenv("CAIRN_YANG_DIR");
 
 	(void)state;

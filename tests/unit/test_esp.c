@@ -117,7 +117,7 @@ test_gcm_vectors(void **state)
 	uint8_t key[64], plain[256], pkt[512], buf[512];
 	size_t kl, pl, kn, i, out, off, plen;
 	struct esp_xform enc, dec;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	uint32_t spi;
 	uint8_t nh;
 
@@ -225,7 +225,7 @@ test_cbc_vectors(void **state)
 	uint8_t key[32], iv[16], payload[256], pkt[512], buf[512];
 	size_t kl, pl, kn, i, out, off, plen;
 	struct esp_xform enc, dec;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	uint8_t nh;
 
 	(void)state;
@@ -291,7 +291,7 @@ test_hmac_vectors(void **state)
 	uint8_t key[64], data[64], icv[32], ekey[16] = { 0 }, iv[16] = { 0 };
 	uint8_t pkt[256];
 	struct esp_xform x;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t i, kl, dl, il, out;
 
 	(void)state;
@@ -341,7 +341,7 @@ roundtrip(enum dp_enc enc, size_t eklen, enum dp_integ integ, size_t iklen, bool
 {
 	uint8_t ek[36], ik[64], iv[16], payload[1500], buf[1700];
 	struct esp_xform e, d;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t len, out, off, plen;
 	uint64_t seq = esn ? 0x100000005ULL : 5;
 	uint8_t nh;
@@ -406,7 +406,7 @@ test_bad_padding(void **state)
 {
 	uint8_t ek[20] = { 1 }, buf[256], iv[8] = { 0 }, nh;
 	struct esp_xform e, d;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	size_t out, off, plen, body;
 	int outl;
 
@@ -467,7 +467,7 @@ test_key_checks(void **state)
 {
 	uint8_t k[64] = { 0 };
 	struct esp_xform x;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)state;
 	errbuf_clear(&err);

@@ -55,7 +55,7 @@ test_defaults(void **state)
 	struct ike_conf *c = base();
 	struct ike_gw_conf g;
 	struct ike_vpn_conf v;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)state;
 	errbuf_clear(&err);
@@ -101,7 +101,7 @@ test_proposal_sets(void **state)
 	struct ike_conf *c = base();
 	struct ike_gw_conf g;
 	struct ike_vpn_conf v;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)state;
 	c->ike_policies[0].n_proposals = 0;
@@ -142,7 +142,7 @@ static void
 test_refusals(void **state)
 {
 	struct ike_conf *c;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)state;
 	c = base();
@@ -229,7 +229,7 @@ test_keys_ids_selectors(void **state)
 	struct ike_conf_ts *t;
 	struct ike_gw_conf gc;
 	struct ike_vpn_conf vc;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	char buf[128];
 
 	(void)state;
@@ -295,7 +295,7 @@ test_dynamic(void **state)
 	struct ike_conf *c = base();
 	struct ike_conf_gateway *g = &c->gateways[0];
 	struct ike_gw_conf gc;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)state;
 	g->dynamic = true;
@@ -326,7 +326,7 @@ test_sa_relevant_changes(void **state)
 	struct ike_conf *c = base();
 	struct ike_gw_conf a, b;
 	struct ike_vpn_conf va, vb;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)state;
 	errbuf_clear(&err);

@@ -32,7 +32,7 @@ open_pair(struct ike_sock **a, struct ike_sock **b, bool v6)
 
 	for (attempt = 0; attempt < 50; attempt++) {
 		struct ike_sock_conf ca = { 0 }, cb = { 0 };
-		struct errbuf err;
+		struct errbuf err = { .msg = "" };
 
 		base_port = (uint16_t)(20000 + (getpid() * 7 + attempt * 131) % 30000);
 		ca.ike_port = base_port;
@@ -190,7 +190,7 @@ test_natt_delegate(void **state)
 	struct ike_sock_conf c = { 0 };
 	struct ike_sock *s;
 	struct ike_dgram d;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	uint8_t msg[10] = { 0 };
 	int fds[4];
 

@@ -120,7 +120,7 @@ static void
 site_init(int i)
 {
 	struct iked_opts o;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	memset(&o, 0, sizeof(o));
 	o.test_mock_dp = true;
@@ -135,6 +135,19 @@ site_init(int i)
 	S[i].d = iked_new(base, cfg_schema_ctx(schema), &o, &err);
 	if (!S[i].d)
 		fail_msg("iked_new: %s", err.msg);
+}
+
+/* The translation of site i's configuration as it runs (cairn-iked keeps
+ * none: its configuration lives in nb's tree, the engine and the
+ * dataplane objects). Valid until the next call. */
+static struct iked_want cur_w;
+
+static const struct ike_conf *
+cur_conf(int i)
+{
+	iked_want_fini(&cur_w);
+	assert_int_equal(iked_want_build(nb_running(iked_nb(S[i].d)), &cur_w), 0);
+	return cur_w.conf;
 }
 
 static void
@@ -163,6 +176,7 @@ teardown(void **state)
 	pump();
 	site_fini(0);
 	site_fini(1);
+	iked_want_fini(&cur_w);
 	return 0;
 }
 
@@ -176,7 +190,7 @@ commit_ex(int i, const char *lines, bool check, char **msg)
 	struct site *s = &S[i];
 	struct lyd_node *tree = NULL;
 	struct cfg_errpos pos;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct buf out = BUF_INIT;
 	char *json = NULL;
 	int rc;
@@ -359,7 +373,7 @@ test_translate(void **state)
 
 	(void)state;
 	bring_up();
-	c = S[0].d->cur.conf;
+	c = cur_conf(0);
 	assert_non_null(c);
 	assert_int_equal(c->n_ike_proposals, 1);
 	assert_int_equal(c->ike_proposals[0].dh_group, 19);
@@ -489,7 +503,7 @@ test_refusals(void **state)
 	    "000102030405060708090a0b0c0d0e0f10111213\n",
 	    (const char *const[]){ "'vpn m1'", "reuse GCM nonces", NULL });
 	/* nothing of the refusals reached the dataplane or the configuration */
-	assert_null(ike_conf_find_vpn(S[0].d->cur.conf, "m1"));
+	assert_null(ike_conf_find_vpn(cur_conf(0), "m1"));
 	assert_int_equal(S[0].d->obj.n_units, 2);
 }
 
@@ -551,7 +565,7 @@ test_touch_only_changed(void **state)
 	assert_int_equal(dp_mock_count(S[0].m, DPM_ROUTE_ADD), 1);
 	assert_int_equal(dp_mock_count(S[0].m, DPM_ROUTE_DEL), 0);
 	assert_int_equal(dp_mock_count(S[0].m, DPM_UNIT_SET), 1);
-	assert_int_equal(ike_conf_find_gateway(S[0].d->cur.conf, "gw")->dpd_interval, 20);
+	assert_int_equal(ike_conf_find_gateway(cur_conf(0), "gw")->dpd_interval, 20);
 
 	/* 2. an SA-relevant change of vpn2 only: vpn2 re-established, vpn1 kept */
 	dp_mock_clear_log(S[0].m);
@@ -591,6 +605,539 @@ test_touch_only_changed(void **state)
 	n1 = vpn_spis(0, "vpn1");
 	assert_int_not_equal(n1.in, v1.in);
 	assert_up("vpn1");
+}
+
+/* ---- incremental commits ------------------------------------------------------------------- */
+
+/* n route-based VPNs (the hub side of tests/bench/gen-vpn-pair.sh), vpn-i
+ * on st0.i with its own gateway, IKE policy and route. */
+static char *
+many_vpns(unsigned first, unsigned n)
+{
+	struct buf b = BUF_INIT;
+	unsigned i;
+
+	if (first == 0)
+		buf_puts(&b, "set security ike proposal ike-prop dh-group group19\n"
+		             "set security ike proposal ike-prop encryption-algorithm aes-128-gcm\n"
+		             "set security ipsec proposal ipsec-prop encryption-algorithm "
+		             "aes-128-gcm\n"
+		             "set security ipsec policy ipsec-pol proposals ipsec-prop\n");
+	for (i = first; i < first + n; i++)
+		buf_printf(&b,
+		    "set security ike policy ike-pol-%u proposals ike-prop\n"
+		    "set security ike policy ike-pol-%u pre-shared-key ascii-text \"psk-%u\"\n"
+		    "set security ike gateway gw-%u ike-policy ike-pol-%u\n"
+		    "set security ike gateway gw-%u address 198.18.%u.%u\n"
+		    "set security ike gateway gw-%u local-address 192.0.2.1\n"
+		    "set security ipsec vpn vpn-%u bind-interface st0.%u\n"
+		    "set security ipsec vpn vpn-%u ike gateway gw-%u\n"
+		    "set security ipsec vpn vpn-%u ike ipsec-policy ipsec-pol\n"
+		    "set security ipsec vpn vpn-%u establish-tunnels responder-only\n"
+		    "set interfaces st0 unit %u family inet address 169.254.%u.%u/30\n"
+		    "set routing-options static route 10.%u.%u.0/24 next-hop st0.%u\n",
+		    i, i, i, i, i, i, i / 250, i % 250 + 1, i, i, i, i, i, i, i, i, i / 64,
+		    (i % 64) * 4 + 1, i / 256, i % 256, i);
+	return buf_steal(&b);
+}
+
+/*
+ * A commit of one VPN among many translates that VPN (and what it refers
+ * to), gives the engine a plan of that gateway and VPN only, and programs
+ * the dataplane objects of that VPN only.
+ */
+static void
+test_incremental_one_vpn(void **state)
+{
+	const struct iked_tx_stats *st = &S[0].d->last_tx;
+	char *lines;
+	size_t i;
+
+	(void)state;
+	lines = many_vpns(0, 300);
+	commit_ok(0, lines);
+	free(lines);
+	assert_false(st->delta); /* the first configuration: whole */
+	assert_int_equal(st->vpn_set, 300);
+	assert_int_equal(S[0].d->obj.n_units, 300);
+
+	/* one more VPN: its policy, gateway, VPN, unit and route, and the
+	 * proposals and IPsec policy they refer to */
+	dp_mock_clear_log(S[0].m);
+	lines = many_vpns(300, 1);
+	commit_ok(0, lines);
+	free(lines);
+	assert_true(st->delta);
+	assert_true(st->translated <= 10);
+	assert_int_equal(st->gw_set, 1);
+	assert_int_equal(st->vpn_set, 1);
+	assert_int_equal(st->gw_del + st->vpn_del, 0);
+	assert_int_equal(st->units, 1);
+	assert_int_equal(st->routes, 1);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_UNIT_SET), 1);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_ROUTE_ADD), 1);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_TUNNEL_SET), 1);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_UNIT_DEL) +
+	                     dp_mock_count(S[0].m, DPM_ROUTE_DEL) +
+	                     dp_mock_count(S[0].m, DPM_TUNNEL_DEL),
+	    0);
+	for (i = 0; i < dp_mock_ncalls(S[0].m); i++) {
+		const struct dp_mock_call *c = dp_mock_call_at(S[0].m, i);
+
+		if (c->op == DPM_UNIT_SET)
+			assert_int_equal(c->id, 300);
+	}
+	assert_int_equal(S[0].d->obj.n_units, 301);
+	assert_int_equal(S[0].d->obj.n_routes, 301);
+	assert_non_null(ike_engine_vpn_conf(S[0].d->e, "vpn-300"));
+
+	/* one VPN changed: that VPN alone, its tunnel set again */
+	dp_mock_clear_log(S[0].m);
+	commit_ok(0, "set security ipsec vpn vpn-7 df-bit set\n");
+	assert_true(st->delta);
+	assert_true(st->translated <= 4);
+	assert_int_equal(st->gw_set, 0); /* its gateway: referred to, unchanged */
+	assert_int_equal(st->vpn_set, 1);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_TUNNEL_SET), 1);
+	assert_int_equal(dp_mock_call_at(S[0].m, 0)->tunnel.id,
+	    dp_mock_call_at(S[0].m, 0)->tunnel.id); /* (one call) */
+	assert_int_equal(
+	    dp_mock_count(S[0].m, DPM_UNIT_SET) + dp_mock_count(S[0].m, DPM_ROUTE_ADD), 0);
+	assert_int_equal(ike_engine_vpn_conf(S[0].d->e, "vpn-7")->df, IKE_DF_SET);
+
+	/* one VPN deleted with its gateway, policy, unit and route */
+	dp_mock_clear_log(S[0].m);
+	commit_ok(0, "delete security ipsec vpn vpn-300\n"
+	             "delete security ike gateway gw-300\n"
+	             "delete security ike policy ike-pol-300\n"
+	             "delete interfaces st0 unit 300\n"
+	             "delete routing-options static route 10.1.44.0/24\n");
+	assert_true(st->delta);
+	assert_int_equal(st->gw_del, 1);
+	assert_int_equal(st->vpn_del, 1);
+	assert_int_equal(st->gw_set + st->vpn_set, 0);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_UNIT_DEL), 1);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_ROUTE_DEL), 1);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_TUNNEL_DEL), 1);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_UNIT_SET) +
+	                     dp_mock_count(S[0].m, DPM_ROUTE_ADD) +
+	                     dp_mock_count(S[0].m, DPM_TUNNEL_SET),
+	    0);
+	assert_null(ike_engine_vpn_conf(S[0].d->e, "vpn-300"));
+	assert_null(ike_engine_gw_conf(S[0].d->e, "gw-300"));
+	assert_int_equal(S[0].d->obj.n_units, 300);
+	assert_int_equal(S[0].d->obj.n_routes, 300);
+
+	/* a shared proposal changed: every gateway that uses it, nothing else */
+	commit_ok(0, "set security ike proposal ike-prop lifetime-seconds 7200\n");
+	assert_true(st->delta);
+	assert_int_equal(st->gw_set, 300);
+	assert_int_equal(st->vpn_set, 0);
+	assert_int_equal(ike_engine_gw_conf(S[0].d->e, "gw-299")->ike_lifetime[0], 7200);
+
+	/* a security zone: a whole translation */
+	commit_ok(0, "set security zones security-zone trust\n");
+	assert_false(st->delta);
+}
+
+/*
+ * Random edits of a small configuration (units, routes, multipoint
+ * bindings, traffic selectors, manual keys, shared proposals, gateways
+ * moving between VPNs), each committed incrementally; after each one the
+ * engine's gateways and VPNs and the dataplane objects cairn-iked applied
+ * must be exactly those of a whole translation of the same configuration,
+ * and a refused commit must be one a whole translation refuses.
+ */
+static uint32_t rnd_state;
+
+static unsigned
+rnd(unsigned n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 16) % n;
+}
+
+static void
+random_edit(struct buf *b)
+{
+	unsigned v = rnd(8), g = rnd(5), u = rnd(8), k;
+
+	switch (rnd(16)) {
+	case 0:
+	case 1: /* a VPN on a unit, with its gateway */
+		buf_printf(b,
+		    "set security ipsec vpn v%u bind-interface st0.%u\n"
+		    "set security ipsec vpn v%u ike gateway g%u\n"
+		    "set security ipsec vpn v%u ike ipsec-policy ip%u\n"
+		    "set interfaces st0 unit %u family inet address 10.255.%u.1/24\n",
+		    v, u, v, g, v, rnd(2), u, u);
+		break;
+	case 2:
+		buf_printf(b, "delete security ipsec vpn v%u\n", v);
+		break;
+	case 3: /* selectors */
+		if (rnd(2))
+			buf_printf(b,
+			    "set security ipsec vpn v%u traffic-selector t%u local-ip "
+			    "10.%u.0.0/16\n"
+			    "set security ipsec vpn v%u traffic-selector t%u remote-ip "
+			    "10.%u.0.0/16\n",
+			    v, rnd(2), 100 + rnd(3), v, rnd(2), 200 + rnd(3));
+		else
+			buf_printf(b,
+			    "set security ipsec vpn v%u ike proxy-identity local 10.%u.0.0/16\n"
+			    "set security ipsec vpn v%u ike proxy-identity remote 10.%u.0.0/16\n",
+			    v, 100 + rnd(3), v, 200 + rnd(3));
+		break;
+	case 4:
+		buf_printf(b, "delete security ipsec vpn v%u traffic-selector\n", v);
+		break;
+	case 5: /* a unit: multipoint, bindings */
+		if (rnd(2))
+			buf_printf(b,
+			    "set interfaces st0 unit %u multipoint\n"
+			    "set interfaces st0 unit %u family inet next-hop-tunnel 10.255.%u.%u "
+			    "ipsec-vpn v%u\n",
+			    u, u, u, 2 + rnd(3), v);
+		else
+			buf_printf(b, "delete interfaces st0 unit %u multipoint\n", u);
+		break;
+	case 6:
+		buf_printf(b, "delete interfaces st0 unit %u\n", u);
+		break;
+	case 7: /* routes: into a unit, or through a next hop in a subnet */
+		if (rnd(2))
+			buf_printf(b,
+			    "set routing-options static route 10.%u.0.0/16 next-hop st0.%u\n",
+			    200 + rnd(4), u);
+		else
+			buf_printf(b,
+			    "set routing-options static route 10.%u.0.0/16 next-hop 10.255.%u.%u\n",
+			    200 + rnd(4), u, 2 + rnd(3));
+		break;
+	case 8:
+		buf_printf(b, "delete routing-options static route 10.%u.0.0/16\n", 200 + rnd(4));
+		break;
+	case 9: /* gateways */
+		buf_printf(b,
+		    "set security ike gateway g%u ike-policy pol%u\n"
+		    "set security ike gateway g%u address 192.0.2.%u\n",
+		    g, rnd(3), g, 10 + rnd(3));
+		break;
+	case 10:
+		if (rnd(2))
+			buf_printf(b,
+			    "set security ike gateway g%u dynamic hostname h%u.example.net\n"
+			    "delete security ike gateway g%u address\n",
+			    g, g, g);
+		else
+			buf_printf(b,
+			    "set security ike gateway g%u dead-peer-detection interval %u\n", g,
+			    10 + rnd(20));
+		break;
+	case 11: /* shared proposals and policies */
+		buf_printf(b, "set security ike proposal p%u lifetime-seconds %u\n", rnd(2),
+		    3600 * (1 + rnd(4)));
+		break;
+	case 12:
+		buf_printf(b, "set security ipsec proposal e%u lifetime-seconds %u\n", rnd(2),
+		    600 * (1 + rnd(4)));
+		break;
+	case 13:
+		k = rnd(2);
+		buf_printf(b,
+		    "delete security ipsec policy ip%u proposals\n"
+		    "set security ipsec policy ip%u proposals e%u\n",
+		    k, k, rnd(2));
+		break;
+	case 14: /* manual keys */
+		k = rnd(3);
+		buf_printf(b,
+		    "set security ipsec vpn m%u bind-interface st0.%u\n"
+		    "set security ipsec vpn m%u manual gateway 192.0.2.%u\n"
+		    "set security ipsec vpn m%u manual local-address 192.0.2.1\n"
+		    "set security ipsec vpn m%u manual spi %u\n"
+		    "set security ipsec vpn m%u manual encryption algorithm aes-128-cbc\n"
+		    "set security ipsec vpn m%u manual encryption key hexadecimal "
+		    "000102030405060708090a0b0c0d0e%02x\n"
+		    "set security ipsec vpn m%u manual authentication algorithm hmac-sha-256-128\n"
+		    "set security ipsec vpn m%u manual authentication key ascii-text "
+		    "abcdefghijklmnopqrstuvwxyz01234%u\n",
+		    k, u, k, 20 + rnd(2), k, k, 300 + rnd(3), k, k, rnd(4), k, k, rnd(9));
+		break;
+	default:
+		buf_printf(b, "delete security ipsec vpn m%u\n", rnd(3));
+		break;
+	}
+}
+
+static const char *random_base = "set security ike proposal p0 dh-group group19\n"
+                                 "set security ike proposal p0 encryption-algorithm aes-128-gcm\n"
+                                 "set security ike proposal p1 dh-group group20\n"
+                                 "set security ike proposal p1 encryption-algorithm aes-256-gcm\n"
+                                 "set security ike policy pol0 proposals p0\n"
+                                 "set security ike policy pol0 pre-shared-key ascii-text \"k0\"\n"
+                                 "set security ike policy pol1 proposals p1\n"
+                                 "set security ike policy pol1 pre-shared-key ascii-text \"k1\"\n"
+                                 "set security ike policy pol2 proposals p0\n"
+                                 "set security ike policy pol2 proposals p1\n"
+                                 "set security ike policy pol2 pre-shared-key ascii-text \"k2\"\n"
+                                 "set security ike gateway g0 ike-policy pol0\n"
+                                 "set security ike gateway g0 address 192.0.2.10\n"
+                                 "set security ike gateway g1 ike-policy pol1\n"
+                                 "set security ike gateway g1 address 192.0.2.11\n"
+                                 "set security ike gateway g2 ike-policy pol2\n"
+                                 "set security ike gateway g2 address 192.0.2.12\n"
+                                 "set security ike gateway g3 ike-policy pol0\n"
+                                 "set security ike gateway g3 address 192.0.2.13\n"
+                                 "set security ike gateway g4 ike-policy pol1\n"
+                                 "set security ike gateway g4 address 192.0.2.14\n"
+                                 "set security ipsec proposal e0 encryption-algorithm aes-128-gcm\n"
+                                 "set security ipsec proposal e1 encryption-algorithm aes-256-gcm\n"
+                                 "set security ipsec policy ip0 proposals e0\n"
+                                 "set security ipsec policy ip1 proposals e1\n"
+                                 "set interfaces st0 unit 0 family inet address 10.255.0.1/24\n"
+                                 "set security ipsec vpn v0 bind-interface st0.0\n"
+                                 "set security ipsec vpn v0 ike gateway g0\n"
+                                 "set security ipsec vpn v0 ike ipsec-policy ip0\n";
+
+static void
+gw_equal(const struct ike_gw_conf *a, const struct ike_gw_conf *b)
+{
+	assert_string_equal(a->name, b->name);
+	assert_true(ike_gw_conf_sa_equal(a, b));
+	assert_int_equal(a->dpd_mode, b->dpd_mode);
+	assert_int_equal(a->dpd_interval, b->dpd_interval);
+	assert_int_equal(a->dpd_threshold, b->dpd_threshold);
+	assert_int_equal(a->nat_keepalive, b->nat_keepalive);
+	assert_int_equal(a->connections_limit, b->connections_limit);
+	assert_int_equal(a->reject_duplicate, b->reject_duplicate);
+}
+
+static void
+vpn_equal(const struct ike_vpn_conf *a, const struct ike_vpn_conf *b)
+{
+	assert_string_equal(a->name, b->name);
+	if (!ike_vpn_conf_sa_equal(a, b))
+		fail_msg("VPN %s: runs with gateway %s unit %u, %u tunnels, nexthop %u; whole: %s "
+		         "%u, %u, "
+		         "%u",
+		    a->name, b->gateway, b->unit, b->n_ts, b->nexthop.family, a->gateway, a->unit,
+		    a->n_ts, a->nexthop.family);
+	assert_string_equal(a->ipsec_policy, b->ipsec_policy);
+	assert_int_equal(a->establish, b->establish);
+	assert_int_equal(a->install_interval, b->install_interval);
+	assert_int_equal(a->idle_time, b->idle_time);
+	assert_memory_equal(&a->nexthop, &b->nexthop, sizeof(a->nexthop));
+}
+
+struct count_ctx {
+	unsigned n;
+};
+
+static int
+count_vpn_cb(void *ctx, const struct ike_vpn_conf *v)
+{
+	(void)v;
+	((struct count_ctx *)ctx)->n++;
+	return 0;
+}
+
+static int
+count_gw_cb(void *ctx, const struct ike_gw_info *g)
+{
+	(void)g;
+	((struct count_ctx *)ctx)->n++;
+	return 0;
+}
+
+static int
+cmp_route_key(const void *a, const void *b)
+{
+	const struct want_route *x = a, *y = b;
+	int c = memcmp(&x->r.dst, &y->r.dst, sizeof(x->r.dst));
+
+	if (c)
+		return c;
+	if (x->r.unit != y->r.unit)
+		return x->r.unit < y->r.unit ? -1 : 1;
+	return memcmp(&x->r.nexthop, &y->r.nexthop, sizeof(x->r.nexthop));
+}
+
+/* What cairn-iked runs and applied equals a whole translation of its tree. */
+static void
+assert_as_whole(int i)
+{
+	struct iked *d = S[i].d;
+	struct iked_want w;
+	struct count_ctx cv = { 0 }, cg = { 0 };
+	struct want_route *wr;
+	unsigned k, nvpn = 0;
+
+	assert_int_equal(iked_want_build(nb_running(iked_nb(d)), &w), 0);
+	assert_int_equal(w.n_errs, 0);
+	for (k = 0; k < w.conf->n_gateways; k++) {
+		struct ike_gw_conf g;
+		struct errbuf err = { .msg = "" };
+		const struct ike_gw_conf *run = ike_engine_gw_conf(d->e, w.conf->gateways[k].name);
+
+		assert_int_equal(ike_conf_resolve_gateway(
+		                     w.conf, w.conf->gateways[k].name, NULL, NULL, &g, &err),
+		    0);
+		if (!run)
+			fail_msg("gateway %s does not run", g.name);
+		gw_equal(&g, run);
+		ike_gw_conf_fini(&g);
+	}
+	for (k = 0; k < w.conf->n_vpns; k++) {
+		struct ike_vpn_conf v;
+		struct errbuf err = { .msg = "" };
+		const struct ike_vpn_conf *run;
+
+		if (w.conf->vpns[k].manual)
+			continue;
+		nvpn++;
+		run = ike_engine_vpn_conf(d->e, w.conf->vpns[k].name);
+		assert_int_equal(ike_conf_resolve_vpn(w.conf, w.conf->vpns[k].name, &v, &err), 0);
+		if (!run)
+			fail_msg("VPN %s does not run", v.name);
+		vpn_equal(&v, run);
+		ike_vpn_conf_fini(&v);
+	}
+	ike_engine_foreach_vpn_conf(d->e, NULL, count_vpn_cb, &cv);
+	ike_engine_foreach_gateway(d->e, count_gw_cb, &cg);
+	assert_int_equal(cv.n, nvpn);
+	assert_int_equal(cg.n, w.conf->n_gateways);
+	/* units */
+	assert_int_equal(d->obj.n_units, w.n_units);
+	for (k = 0; k < w.n_units; k++) {
+		assert_int_equal(d->obj.units[k].unit, w.units[k].unit);
+		assert_memory_equal(&d->obj.units[k].u, &w.units[k].u, sizeof(w.units[k].u));
+	}
+	/* routes (sorted the same way) */
+	wr = w.routes;
+	if (w.n_routes > 1)
+		qsort(wr, w.n_routes, sizeof(*wr), cmp_route_key);
+	for (k = 0; k < w.n_routes || k < d->obj.n_routes; k++) {
+		if (k >= w.n_routes || k >= d->obj.n_routes ||
+		    memcmp(&d->obj.routes[k].r.r, &wr[k].r, sizeof(wr[k].r)) != 0) {
+			unsigned x;
+			char pb[64];
+
+			for (x = 0; x < d->obj.n_routes; x++)
+				fprintf(stderr, "applied %s st0.%u %s\n",
+				    iked_prefix_str(&d->obj.routes[x].r.r.dst, pb, sizeof(pb)),
+				    d->obj.routes[x].r.r.unit,
+				    d->obj.routes[x].r.ari ? d->obj.routes[x].r.ari : "-");
+			for (x = 0; x < w.n_routes; x++)
+				fprintf(stderr, "whole %s st0.%u %s\n",
+				    iked_prefix_str(&wr[x].r.dst, pb, sizeof(pb)), wr[x].r.unit,
+				    wr[x].ari ? wr[x].ari : "-");
+			fail_msg("route %u differs", k);
+		}
+		assert_int_equal(!!d->obj.routes[k].r.ari, !!wr[k].ari);
+		if (wr[k].ari)
+			assert_string_equal(d->obj.routes[k].r.ari, wr[k].ari);
+	}
+	/* the index of address next hops */
+	assert_int_equal(d->obj.n_nh, w.n_nh);
+	for (k = 0; k < w.n_nh; k++) {
+		size_t j;
+		bool found = false;
+
+		for (j = 0; j < d->obj.n_nh && !found; j++)
+			found = !memcmp(&d->obj.nh[j].nh, &w.nh[k].nh, sizeof(w.nh[k].nh)) &&
+			        !strcmp(d->obj.nh[j].route, w.nh[k].route);
+		assert_true(found);
+	}
+	for (k = 1; k < d->obj.n_nh; k++)
+		assert_true(
+		    memcmp(&d->obj.nh[k - 1].nh, &d->obj.nh[k].nh, sizeof(d->obj.nh[k].nh)) <= 0);
+	/* manual SAs */
+	assert_int_equal(d->obj.n_manual, w.n_manual);
+	for (k = 0; k < w.n_manual; k++) {
+		size_t j;
+		bool found = false;
+
+		for (j = 0; j < d->obj.n_manual; j++)
+			if (strcmp(d->obj.manual[j].m.name, w.manual[k].name) == 0) {
+				found = true;
+				assert_int_not_equal(d->obj.manual[j].tunnel_id, 0);
+				assert_int_equal(d->obj.manual[j].m.spi, w.manual[k].spi);
+				assert_int_equal(d->obj.manual[j].m.unit, w.manual[k].unit);
+				assert_memory_equal(&d->obj.manual[j].m.remote, &w.manual[k].remote,
+				    sizeof(w.manual[k].remote));
+			}
+		assert_true(found);
+	}
+	iked_want_fini(&w);
+}
+
+static void
+test_incremental_random(void **state)
+{
+	struct lyd_node *cand = NULL;
+	unsigned step, deltas = 0, refused = 0, accepted = 0;
+
+	(void)state;
+	rnd_state = getenv("TEST_SEED") ? (uint32_t)strtoul(getenv("TEST_SEED"), NULL, 10) : 12345;
+	commit_ok(0, random_base);
+	for (step = 0; step < 400; step++) {
+		struct buf b = BUF_INIT;
+		struct cfg_errpos pos;
+		struct errbuf err = { .msg = "" };
+		struct iked_want w;
+		bool whole_refuses;
+		char *msg = NULL;
+		int rc, n = 1 + (int)rnd(3), j;
+
+		for (j = 0; j < n; j++)
+			random_edit(&b);
+		/* what mgd would commit: the candidate validates (leafrefs, musts) */
+		lyd_free_all(cand);
+		cand = NULL;
+		if (S[0].tree && lyd_dup_siblings(S[0].tree, NULL, LYD_DUP_RECURSIVE, &cand) != 0)
+			fail_msg("dup");
+		errbuf_clear(&err);
+		if (cfg_edit_lines(schema, &cand, NULL, buf_str(&b), b.len, 0, NULL, &pos, &err) !=
+		        0 ||
+		    lyd_validate_all(&cand, cfg_schema_ctx(schema), LYD_VALIDATE_NO_STATE, NULL) !=
+		        LY_SUCCESS) {
+			buf_free(&b);
+			continue;
+		}
+		/* a whole translation's verdict */
+		assert_int_equal(iked_want_build(cand, &w), 0);
+		whole_refuses = w.n_errs > 0;
+		iked_want_fini(&w);
+		rc = commit_ex(0, buf_str(&b), false, &msg);
+		if ((rc != 0) != whole_refuses)
+			fail_msg("step %u: the incremental commit %s what a whole translation "
+			         "%s:\n%s\n%s",
+			    step, rc ? "refused" : "accepted",
+			    whole_refuses ? "refuses" : "accepts", buf_str(&b), msg ? msg : "");
+		free(msg);
+		if (rc != 0) {
+			if (getenv("TEST_VERBOSE"))
+				fprintf(stderr, "step %u (refused):\n%s", step, buf_str(&b));
+			buf_free(&b);
+			refused++;
+			continue;
+		}
+		accepted++;
+		if (S[0].d->last_tx.delta)
+			deltas++;
+		if (getenv("TEST_VERBOSE"))
+			fprintf(stderr, "step %u (%s):\n%s", step,
+			    S[0].d->last_tx.delta ? "delta" : "whole", buf_str(&b));
+		assert_as_whole(0);
+		buf_free(&b);
+	}
+	lyd_free_all(cand);
+	/* the walk went through both outcomes, mostly incrementally */
+	assert_true(accepted > 100);
+	assert_true(refused > 5);
+	assert_true(deltas > accepted / 2);
 }
 
 /* ---- manual keys ---------------------------------------------------------------------------- */
@@ -693,7 +1240,7 @@ test_policy_based(void **state)
 	             "tunnel ipsec-vpn pb\n"
 	             "set security policies from-zone untrust to-zone trust policy in then permit "
 	             "tunnel pair-policy out\n");
-	v = ike_conf_find_vpn(S[0].d->cur.conf, "pb");
+	v = ike_conf_find_vpn(cur_conf(0), "pb");
 	assert_true(v->policy_based);
 	assert_int_equal(v->n_policy_local, 1);
 	assert_int_equal(v->n_policy_remote, 1);
@@ -729,7 +1276,7 @@ test_policy_based(void **state)
 	             "10.3.0.0/24\n");
 	assert_int_equal(dp_mock_count(S[0].m, DPM_POLICY_DEL), 2);
 	assert_int_equal(dp_mock_count(S[0].m, DPM_POLICY_ADD), 2);
-	assert_int_equal(ike_conf_find_vpn(S[0].d->cur.conf, "pb")->policy_remote[0].lo.b[1], 3);
+	assert_int_equal(ike_conf_find_vpn(cur_conf(0), "pb")->policy_remote[0].lo.b[1], 3);
 	/* removing the policies removes them from the dataplane */
 	commit_refused(0, "delete security policies\n", (const char *const[]){ "neither", NULL });
 }
@@ -799,8 +1346,10 @@ test_dataplane_change(void **state)
 	assert_int_equal(dp_spu_count(S[0].d->dp), 1);
 	commit_ok(0, "set security dataplane spus 3\n");
 	assert_int_equal(dp_spu_count(S[0].d->dp), 3);
+	/* a new dataplane (it may sit where the old one was: its log tells) */
 	S[0].m = dp_mock_last();
 	assert_true(dp_mock_serial(S[0].m) > old);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_OPEN), 1);
 	/* everything programmed again on the new dataplane */
 	assert_int_equal(dp_mock_count(S[0].m, DPM_UNIT_SET), 2);
 	assert_int_equal(dp_mock_count(S[0].m, DPM_ROUTE_ADD), 2);
@@ -815,7 +1364,7 @@ rpc(int i, const char *name, const char *args)
 {
 	const struct nb_rpc_ops *op;
 	struct lyd_node *in = NULL, *out;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	char path[256], *json = NULL;
 	int rc;
 
@@ -838,10 +1387,29 @@ rpc(int i, const char *name, const char *args)
 		assert_int_equal(
 		    lyd_new_path(NULL, cfg_schema_ctx(schema), path, NULL, 0, &in), LY_SUCCESS);
 	}
-	out = ipc_reply_new(in);
-	assert_non_null(out);
 	errbuf_clear(&err);
-	rc = op->handler(in, out, &err, S[i].d);
+	if (op->json) {
+		/* written as JSON: it must parse as the RPC's reply and validate */
+		struct buf body = BUF_INIT;
+		struct ly_in *li;
+		struct lyd_node *node = NULL;
+
+		out = NULL;
+		rc = op->json(in, &body, &err, S[i].d);
+		if (rc == 0) {
+			assert_int_equal(ly_in_new_memory(buf_str(&body), &li), LY_SUCCESS);
+			if (lyd_parse_op(cfg_schema_ctx(schema), NULL, li, LYD_JSON,
+			        LYD_TYPE_REPLY_YANG, &out, &node) != LY_SUCCESS)
+				fail_msg("%s: unparsable reply: %s\n%s", name,
+				    ly_errmsg(cfg_schema_ctx(schema)), buf_str(&body));
+			ly_in_free(li, 0);
+		}
+		buf_free(&body);
+	} else {
+		out = ipc_reply_new(in);
+		assert_non_null(out);
+		rc = op->handler(in, out, &err, S[i].d);
+	}
 	if (rc < 0) {
 		if (asprintf(&json, "ERROR %s", err.msg) < 0)
 			json = NULL;
@@ -888,7 +1456,12 @@ test_rpcs(void **state)
 	           "\"vpn-name\":\"vpn1\",\"detail\":[null]"),
 	    (const char *const[]){ "\"total-active-tunnels\":1", spi,
 	        "IPSec SA negotiation successfully completed", NULL });
+	/* the brief view carries what Junos's brief XML does; detail the rest */
 	expect(rpc(0, "get-ike-security-associations-information", NULL),
+	    (const char *const[]){ "\"ike-sa-state\":\"UP\"",
+	        "\"ike-sa-remote-address\":\"192.0.2.2\"", "\"ike-sa-exchange-type\":\"IKEv2\"",
+	        "\"ike-sa-initiator-cookie\":\"", NULL });
+	expect(rpc(0, "get-ike-security-associations-information", "\"detail\":[null]"),
 	    (const char *const[]){ "\"ike-sa-state\":\"UP\"",
 	        "\"ike-sa-remote-address\":\"192.0.2.2\"", "\"ike-sa-dhgroup\":\"DH-group-19\"",
 	        "\"ike-gw-name\":\"gw\"", NULL });
@@ -944,6 +1517,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_prepare_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_touch_only_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incremental_one_vpn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incremental_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manual, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_based, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multipoint, setup, teardown),
@@ -951,7 +1526,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rpcs, setup, teardown),
 	};
 	const char *dir = getenv("CAIRN_YANG_DIR");
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	int rc;
 
 	log_init("test_iked_nb", false);

@@ -74,7 +74,7 @@ test_buf(void **state)
 static void
 test_errbuf_first_wins(void **state)
 {
-	struct errbuf e;
+	struct errbuf e = { .msg = "" };
 
 	(void)state;
 	errbuf_clear(&e);

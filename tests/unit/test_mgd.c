@@ -42,7 +42,7 @@ start_mgd(void)
 	}
 	for (i = 0; i < 1000; i++) {
 		struct ipc_client *c;
-		struct errbuf err;
+		struct errbuf err = { .msg = "" };
 		if (stat(sock, &st) == 0 && (c = ipc_client_open(sock, ctx, &err)) != NULL) {
 			ipc_client_close(c);
 			return;
@@ -67,7 +67,7 @@ stop_mgd(void)
 static struct ipc_client *
 session(const char *user)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct lyd_node *reply = NULL;
 	struct ipc_client *c;
 	char json[256];
@@ -108,7 +108,7 @@ call(struct ipc_client *c, struct errbuf *err, const char *fmt, ...)
 static struct lyd_node *
 ok(struct ipc_client *c, const char *json)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct lyd_node *r = call(c, &err, "%s", json);
 
 	if (!r)
@@ -126,7 +126,7 @@ ok0(struct ipc_client *c, const char *json)
 static void
 bad(struct ipc_client *c, const char *json, const char *want)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct lyd_node *r = call(c, &err, "%s", json);
 
 	if (r)
@@ -166,7 +166,7 @@ edit(struct ipc_client *c, const char *lines)
 static char *
 show(struct ipc_client *c, const char *extra)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct lyd_node *r = call(c, &err, "{\"cairn-mgmt:get-configuration\":{%s}}", extra);
 	char *s;
 
@@ -192,7 +192,7 @@ test_session(void **state)
 {
 	struct ipc_client *c;
 	struct lyd_node *r;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 
 	(void)state;
 	c = ipc_client_open(sock, ctx, &err);

@@ -753,7 +753,7 @@ statement(struct harness *h, char *line, struct errbuf *err)
 static int
 load_file(struct harness *h, const char *path)
 {
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	char line[4096];
 	FILE *f = fopen(path, "r");
 	int lineno = 0, rc = 0;
@@ -774,7 +774,7 @@ load_file(struct harness *h, const char *path)
 	explicit_bzero(line, sizeof(line));
 	fclose(f);
 	if (rc == 0) {
-		struct errbuf e2;
+		struct errbuf e2 = { .msg = "" };
 		errbuf_clear(&e2);
 		rc = ensure_open(h, &e2);
 		if (rc < 0)
@@ -830,7 +830,7 @@ cmd_stats(struct harness *h, struct out *o)
 {
 	struct dp_spu_stats st;
 	struct dp_sa_stats ss;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	char d[64];
 	uint32_t i;
 
@@ -925,7 +925,7 @@ static void
 command(struct harness *h, char *line, struct out *o)
 {
 	char *w[MAX_WORDS], *rest;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	uint32_t v, moved;
 	int n, rc = 0;
 

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/filter.h>
@@ -348,15 +349,54 @@ us_io_close(struct us *us)
 	}
 }
 
+/*
+ * The route MTU toward a peer is asked of the kernel (a connected UDP
+ * socket's IP_MTU) once per peer every few seconds, not for every SA: a
+ * responder setting up hundreds of SAs a second with one peer spent a
+ * tenth of its time opening and closing these sockets. Only the control
+ * thread (the dp_ops calls) asks.
+ */
+#define MTU_CACHE      256 /* direct-mapped by peer address */
+#define MTU_CACHE_SECS 5
+
+static struct mtu_cache_ent {
+	struct dp_addr peer;
+	uint32_t mtu;
+	time_t at;
+} mtu_cache[MTU_CACHE];
+
+static uint32_t route_mtu_ask(const struct dp_addr *remote);
+
 uint32_t
 us_route_mtu(const struct dp_addr *local, const struct dp_addr *remote)
+{
+	size_t n = remote->family == AF_INET ? 4 : 16, i;
+	uint32_t h = 2166136261u;
+	struct mtu_cache_ent *e;
+	struct timespec ts;
+
+	(void)local;
+	for (i = 0; i < n; i++)
+		h = (h ^ remote->u.b[i]) * 16777619u;
+	e = &mtu_cache[h % MTU_CACHE];
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	if (e->mtu && e->peer.family == remote->family && !memcmp(e->peer.u.b, remote->u.b, n) &&
+	    ts.tv_sec - e->at < MTU_CACHE_SECS)
+		return e->mtu;
+	e->peer = *remote;
+	e->mtu = route_mtu_ask(remote);
+	e->at = ts.tv_sec;
+	return e->mtu;
+}
+
+static uint32_t
+route_mtu_ask(const struct dp_addr *remote)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd, mtu = 0;
 	socklen_t ml = sizeof(mtu);
 
-	(void)local;
 	memset(&ss, 0, sizeof(ss));
 	if (remote->family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;

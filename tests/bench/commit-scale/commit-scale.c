@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "ipc_client.h"
+#include "bench_util.h"
 #include "ipc_msg.h"
 #include "banned.h"
 
@@ -42,44 +43,6 @@
 
 static char bindir[2048], root[256], sock[512], yangdir[4096];
 static struct ly_ctx *ctx;
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void __attribute__((format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "commit-scale: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-static char *
-run_capture(const char *cmd)
-{
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	FILE *fp = popen(cmd, "r");
-
-	if (!fp)
-		die("cannot run %s", cmd);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(&b, chunk, n);
-	if (pclose(fp) != 0)
-		die("%s failed", cmd);
-	return buf_steal(&b);
-}
 
 /* sh -c cmd; its exit status (system() is banned). */
 static int
@@ -120,7 +83,7 @@ start_mgd(void)
 	char bin[4200];
 	char *argv[] = { bin, "--root", root, NULL };
 	struct ipc_client *c;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	pid_t p;
 	int i;
 
@@ -134,7 +97,7 @@ start_mgd(void)
 		}
 		usleep(5000);
 	}
-	die("%s did not start", bin);
+	bench_die("%s did not start", bin);
 	return -1;
 }
 
@@ -156,37 +119,6 @@ proc_kb(pid_t pid, const char *key)
 	return v;
 }
 
-/* JSON string body of text */
-static void
-json_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_putc(b, '\\');
-		if (*s == '\n')
-			buf_puts(b, "\\n");
-		else
-			buf_putc(b, *s);
-	}
-}
-
-static struct lyd_node *
-call(struct ipc_client *c, const char *json, double *secs)
-{
-	struct lyd_node *r = NULL;
-	struct errbuf err;
-	double t0 = now();
-
-	errbuf_clear(&err);
-	if (ipc_call_json(c, json, &r, &err) < 0) {
-		fprintf(stderr, "commit-scale: %.200s...: %s\n", json, err.msg);
-		exit(1);
-	}
-	if (secs)
-		*secs = now() - t0;
-	return r;
-}
-
 static void
 row(const char *what, double secs, const char *target)
 {
@@ -205,7 +137,7 @@ main(int argc, char **argv)
 	};
 	struct ipc_client *c;
 	struct lyd_node *r;
-	struct errbuf err;
+	struct errbuf err = { .msg = "" };
 	struct buf b = BUF_INIT;
 	char cmd[8192], *text, *one, *p, tdbin[4200], tdlog[600];
 	double t_load, t_check, t_commit, t_edit, t_commit1, t_show, t_restart, t_lint, t0;
@@ -225,7 +157,7 @@ main(int argc, char **argv)
 			keep = true;
 	}
 	if (strlen(argv[0]) >= sizeof(bindir))
-		die("%s: path too long", argv[0]);
+		bench_die("%s: path too long", argv[0]);
 	snprintf(bindir, sizeof(bindir), "%s", argv[0]);
 	p = strrchr(bindir, '/');
 	if (p)
@@ -236,19 +168,19 @@ main(int argc, char **argv)
 	setenv("CAIRN_YANG_DIR", yangdir, 1);
 	snprintf(root, sizeof(root), "/var/tmp/cairn-commit-scale.XXXXXX");
 	if (!mkdtemp(root))
-		die("mkdtemp %s", root);
+		bench_die("mkdtemp %s", root);
 	snprintf(sock, sizeof(sock), "%s/run/cairn/mgd.sock", root);
 	ipc_ly_quiet();
 	if (ly_ctx_new(yangdir, LY_CTX_NO_YANGLIBRARY, &ctx) != LY_SUCCESS ||
 	    !ly_ctx_load_module(ctx, "cairn-mgmt", NULL, NULL))
-		die("cannot load %s", yangdir);
+		bench_die("cannot load %s", yangdir);
 
 	printf("commit-scale: %u route-based VPNs, %s\n", n,
 	    subscriber ? "one subscribed daemon (cairn-testd)" : "no subscriber");
 	snprintf(cmd, sizeof(cmd), "sh %s %u", CAIRN_GEN_VPN, n);
-	text = run_capture(cmd);
+	text = bench_run_capture(cmd);
 	snprintf(cmd, sizeof(cmd), "sh %s 1 %u", CAIRN_GEN_VPN, n);
-	one = run_capture(cmd);
+	one = bench_run_capture(cmd);
 
 	mgd = start_mgd();
 	if (subscriber) {
@@ -265,37 +197,37 @@ main(int argc, char **argv)
 	}
 	c = ipc_client_open(sock, ctx, &err);
 	if (!c)
-		die("%s", err.msg);
-	lyd_free_all(call(c, "{\"cairn-mgmt:session-start\":{}}", NULL));
-	lyd_free_all(call(c, "{\"cairn-mgmt:configure\":{}}", NULL));
+		bench_die("%s", err.msg);
+	lyd_free_all(bench_call(c, "{\"cairn-mgmt:session-start\":{}}", NULL));
+	lyd_free_all(bench_call(c, "{\"cairn-mgmt:configure\":{}}", NULL));
 
 	/* 1. load + commit of all */
 	buf_puts(&b, "{\"cairn-mgmt:load\":{\"action\":\"set\",\"text\":\"");
-	json_escape(&b, text);
+	bench_json_escape(&b, text);
 	buf_puts(&b, "\"}}");
-	lyd_free_all(call(c, buf_str(&b), &t_load));
+	lyd_free_all(bench_call(c, buf_str(&b), &t_load));
 	buf_reset(&b);
-	lyd_free_all(call(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}", &t_check));
-	lyd_free_all(call(c, "{\"cairn-mgmt:commit\":{\"comment\":\"all\"}}", &t_commit));
+	lyd_free_all(bench_call(c, "{\"cairn-mgmt:commit\":{\"check\":[null]}}", &t_check));
+	lyd_free_all(bench_call(c, "{\"cairn-mgmt:commit\":{\"comment\":\"all\"}}", &t_commit));
 
 	/* 2. one more VPN, a moment later (as an operator would; mgd copies
 	 * the committed tree back into the candidate when idle) */
 	sleep(2);
 	buf_puts(&b, "{\"cairn-mgmt:edit\":{\"lines\":\"");
-	json_escape(&b, one);
+	bench_json_escape(&b, one);
 	buf_puts(&b, "\"}}");
-	lyd_free_all(call(c, buf_str(&b), &t_edit));
+	lyd_free_all(bench_call(c, buf_str(&b), &t_edit));
 	buf_reset(&b);
-	lyd_free_all(call(c, "{\"cairn-mgmt:commit\":{\"comment\":\"one\"}}", &t_commit1));
+	lyd_free_all(bench_call(c, "{\"cairn-mgmt:commit\":{\"comment\":\"one\"}}", &t_commit1));
 
 	/* 3. show configuration */
-	r = call(c, "{\"cairn-mgmt:get-configuration\":{\"format\":\"text\"}}", &t_show);
+	r = bench_call(c, "{\"cairn-mgmt:get-configuration\":{\"format\":\"text\"}}", &t_show);
 	cfglen = strlen(ipc_leaf_str(r, "data"));
 	lyd_free_all(r);
 	hwm = proc_kb(mgd, "VmHWM:");
 
 	/* 4. the floor: yanglint on the same data (JSON) */
-	r = call(c, "{\"cairn-mgmt:get-configuration\":{\"format\":\"json\"}}", NULL);
+	r = bench_call(c, "{\"cairn-mgmt:get-configuration\":{\"format\":\"json\"}}", NULL);
 	{
 		FILE *f;
 		char data[600];
@@ -305,7 +237,7 @@ main(int argc, char **argv)
 		snprintf(data, sizeof(data), "%s/config.json", root);
 		f = fopen(data, "w");
 		if (!f)
-			die("cannot write %s", data);
+			bench_die("cannot write %s", data);
 		fputs(ipc_leaf_str(r, "data"), f);
 		fclose(f);
 		snprintf(cmd, sizeof(cmd), "yanglint -t config -p %s", yangdir);
@@ -325,10 +257,10 @@ main(int argc, char **argv)
 		strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
 		strncat(cmd, data, sizeof(cmd) - strlen(cmd) - 1);
 		strncat(cmd, " >/dev/null", sizeof(cmd) - strlen(cmd) - 1);
-		t0 = now();
+		t0 = bench_now();
 		if (system_cmd(cmd) != 0)
 			fprintf(stderr, "commit-scale: yanglint failed: %s\n", cmd);
-		t_lint = now() - t0;
+		t_lint = bench_now() - t0;
 	}
 	lyd_free_all(r);
 	ipc_client_close(c);
@@ -336,9 +268,9 @@ main(int argc, char **argv)
 	/* 5. restart: snapshot or records, then the candidate validated */
 	kill(mgd, SIGTERM);
 	waitpid(mgd, NULL, 0);
-	t0 = now();
+	t0 = bench_now();
 	mgd = start_mgd();
-	t_restart = now() - t0;
+	t_restart = bench_now() - t0;
 
 	printf("  %-44s %9.3f s\n", "load set (all, into the candidate)", t_load);
 	row("commit check (all)", t_check, NULL);
