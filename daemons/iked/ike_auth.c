@@ -147,9 +147,9 @@ auth_error_event(uint16_t err)
 	case IKE_N_AUTHENTICATION_FAILED:
 		return IKE_EV_PEER_AUTH_FAILED;
 	case IKE_N_NO_PROPOSAL_CHOSEN:
-		return IKE_EV_NO_PROPOSAL;
+		return IKE_EV_PEER_NO_PROPOSAL;
 	case IKE_N_TS_UNACCEPTABLE:
-		return IKE_EV_TS_UNACCEPTABLE;
+		return IKE_EV_PEER_TS_UNACC;
 	default:
 		return IKE_EV_PEER_ERROR;
 	}
@@ -283,29 +283,6 @@ match_gw(struct ike_sa *sa, const struct ike_id *idi)
 	return NULL;
 }
 
-static void
-record_gw_event(struct ike_gw *gw, enum ike_event ev)
-{
-	struct ike_vpn *v;
-
-	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
-	{
-		struct ike_tunnel *t;
-
-		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
-		{
-			if (t->peer_sa)
-				continue;
-			t->fail++;
-			ike_tunnel_event(t, ev);
-			if (ike_tunnel_n_up(t) == 0) {
-				t->down_reason = ev;
-				t->down_count++;
-			}
-		}
-	}
-}
-
 /* The first older UP SA with this peer (same gateway; same IKE-ID when dial-up). */
 static struct ike_sa *
 older_peer_sa(struct ike_sa *sa, struct ike_gw *gw, const struct ike_id *id, uint64_t before)
@@ -379,7 +356,7 @@ ike_auth_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc
 		    "mismatch?)",
 		    sa->index, gw->conf.name);
 		e->st.auth_failures++;
-		record_gw_event(gw, IKE_EV_AUTH_FAILED);
+		ike_gw_refused(gw, IKE_EV_AUTH_FAILED);
 		ike_enc_notify(enc, 0, NULL, 0, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
 		sa->gw = NULL;
 		ike_sa_kill(sa, IKE_EV_NONE);

@@ -9,6 +9,7 @@
  * the old one, and nothing is left twice or orphaned.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -502,9 +503,9 @@ err_event(uint16_t err)
 {
 	switch (err) {
 	case IKE_N_NO_PROPOSAL_CHOSEN:
-		return IKE_EV_NO_PROPOSAL;
+		return IKE_EV_PEER_NO_PROPOSAL;
 	case IKE_N_TS_UNACCEPTABLE:
-		return IKE_EV_TS_UNACCEPTABLE;
+		return IKE_EV_PEER_TS_UNACC;
 	case IKE_N_AUTHENTICATION_FAILED:
 		return IKE_EV_PEER_AUTH_FAILED;
 	default:
@@ -512,24 +513,74 @@ err_event(uint16_t err)
 	}
 }
 
-/* Records an event on every configured tunnel of the SA's gateway. */
-static void
-gw_event(struct ike_sa *sa, enum ike_event ev)
+/* Our own check of an answer failed (accept_answer): the peer chose what we
+ * did not offer. */
+static enum ike_event
+local_event(uint16_t err)
 {
-	struct ike_vpn *v;
-
-	if (!sa->gw || sa->gw->conf.dynamic)
-		return;
-	ike_list_foreach(v, it, &sa->gw->vpns, struct ike_vpn, gw_link)
-	{
-		struct ike_tunnel *t;
-
-		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
-		{
-			t->fail++;
-			ike_tunnel_event(t, ev);
-		}
+	switch (err) {
+	case IKE_N_NO_PROPOSAL_CHOSEN:
+		return IKE_EV_NO_PROPOSAL;
+	case IKE_N_TS_UNACCEPTABLE:
+		return IKE_EV_TS_UNACCEPTABLE;
+	default:
+		return IKE_EV_PEER_ERROR;
 	}
+}
+
+/* "a === b, c" of a list of selectors, for the log. */
+static const char *
+ts_list_str(const struct ike_ts *ts, unsigned n, char *buf, size_t len)
+{
+	char one[128];
+	size_t off = 0;
+	unsigned i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+		    ike_ts_str(&ts[i], one, sizeof(one)));
+
+		if (w < 0 || (size_t)w >= len - off)
+			break;
+		off += (size_t)w;
+	}
+	return n ? buf : "none";
+}
+
+/* Responder: the peer's selectors match no tunnel of the gateway. Said in
+ * the log with what was proposed, and recorded on the gateway's tunnels
+ * (any of them may have been meant). */
+static void
+ts_refused(struct ike_sa *sa, const struct ike_ts *tsi, unsigned ntsi, const struct ike_ts *tsr,
+    unsigned ntsr)
+{
+	char li[512], lr[512];
+
+	if (!sa->gw)
+		return;
+	log_info(LOG_IKE,
+	    "IKE SA %u: gateway %s: the peer's traffic selectors TSi %s, TSr %s match no "
+	    "configured traffic selector: TS_UNACCEPTABLE",
+	    sa->index, sa->gw->conf.name, ts_list_str(tsi, ntsi, li, sizeof(li)),
+	    ts_list_str(tsr, ntsr, lr, sizeof(lr)));
+	if (!sa->gw->conf.dynamic)
+		ike_gw_refused(sa->gw, IKE_EV_TS_UNACCEPTABLE);
+}
+
+/* Responder: none of the peer's ESP proposals is one of the VPN's. */
+static void
+esp_refused(struct ike_sa *sa, struct ike_tunnel *tun, const struct ike_sa_pl *peer,
+    const struct ike_suite *ours, unsigned n)
+{
+	char got[512], conf[512];
+
+	log_info(LOG_IKE,
+	    "IKE SA %u: vpn %s: no proposal chosen: received %s; configured %s: "
+	    "NO_PROPOSAL_CHOSEN",
+	    sa->index, tun->vpn->conf.name, ike_sa_pl_str(peer, IKE_PROTO_ESP, got, sizeof(got)),
+	    ike_suites_str(ours, n, IKE_PROTO_ESP, conf, sizeof(conf)));
+	ike_tunnel_refused(tun, IKE_EV_NO_PROPOSAL);
 }
 
 static int
@@ -643,7 +694,7 @@ ike_child_first_response(
 	               IKE_SEL_IGNORE_DH, ts->local, ts->n_local, ts->remote, ts->n_remote, &c);
 	if (e2) {
 		ike_child_remove(ch, IKE_EV_NONE);
-		ike_tunnel_failed(tun, err_event(e2));
+		ike_tunnel_failed(tun, err ? err_event(err) : local_event(e2));
 		return e2;
 	}
 	set_life(ch, c.ours);
@@ -702,7 +753,9 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 	}
 	if (rc < 0 || !find_match(sa, tsi, ntsi, tsr, ntsr, &m)) {
 		err = IKE_N_TS_UNACCEPTABLE;
-		gw_event(sa, IKE_EV_TS_UNACCEPTABLE);
+		if (rc < 0)
+			ntsi = ntsr = 0;
+		ts_refused(sa, tsi, ntsi, tsr, ntsr);
 		goto refuse;
 	}
 	if (old) {
@@ -733,8 +786,7 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 	        ke ? ke->group : 0, &c) < 0 ||
 	    c.spi_len != 4) {
 		err = IKE_N_NO_PROPOSAL_CHOSEN;
-		ike_tunnel_event(tun, IKE_EV_NO_PROPOSAL);
-		tun->fail++;
+		esp_refused(sa, tun, &sapl, suites, ns);
 		goto refuse;
 	}
 	if (c.s.dh && (!ke || ke->group != c.s.dh)) {
@@ -984,15 +1036,47 @@ out_fire(struct ike_timer *tm, void *arg)
 		retire_old(ch);
 }
 
+/* Another CHILD SA of its tunnel, up on a live IKE SA and not itself
+ * redundant: what a redundant CHILD SA duplicates. */
+static bool
+child_has_twin(const struct ike_child *ch)
+{
+	const struct ike_child *o;
+
+	if (!ch->tun)
+		return true; /* no tunnel any more: nothing to keep it for */
+	ike_list_foreach(o, it, &ch->tun->children, struct ike_child, tun_link)
+	{
+		if (o != ch && (o->st == CH_UP || o->st == CH_REKEYING) && !o->redundant &&
+		    ike_sa_is_alive(o->sa))
+			return true;
+	}
+	return false;
+}
+
 static void
 grace_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_child *ch = arg;
 
 	(void)tm;
+	if (!ch->redundant || !ike_sa_is_alive(ch->sa))
+		return;
+	if (!child_has_twin(ch)) {
+		/* The CHILD SA it duplicated is gone (a peer reauthenticating
+		 * make-before-break deleted the old IKE SA with it): this one
+		 * is the tunnel's only SA now, and it stays. */
+		log_info(LOG_IKE, "tunnel %u: CHILD SA %08x: the SA it duplicated is gone: kept",
+		    ch->tun->id, ch->spi_in);
+		ch->redundant = false;
+		/* its soft lifetime may have passed while it was redundant
+		 * (ike_child_rekey skips those) */
+		if (ch->soft_ms && ike_now(ch->sa->e) >= ch->soft_ms)
+			ike_child_rekey(ch);
+		return;
+	}
 	/* The peer created it and did not remove it: we do. */
-	if (ch->redundant && ike_sa_is_alive(ch->sa))
-		ike_info_delete_child(ch, IKE_EV_NONE);
+	ike_info_delete_child(ch, IKE_EV_NONE);
 }
 
 void
@@ -1025,6 +1109,7 @@ ike_child_on_response(
 	size_t nrl, gl = 0;
 	unsigned n, nl, nrr, i;
 	bool rekey = t->kind == T_CHILD_REKEY;
+	const bool peer_err = err != 0; /* an error notify, not our check of the answer */
 
 	if (!ch || !tun) {
 		ike_child_task_abort(sa, t);
@@ -1079,8 +1164,9 @@ ike_child_on_response(
 		ike_child_remove(ch, IKE_EV_NONE);
 		if (!rekey) {
 			t->tun = NULL;
-			ike_tunnel_failed(
-			    tun, err == IKE_N_TEMPORARY_FAILURE ? IKE_EV_NONE : err_event(err));
+			ike_tunnel_failed(tun, err == IKE_N_TEMPORARY_FAILURE ? IKE_EV_NONE
+			                       : peer_err                     ? err_event(err)
+			                                                      : local_event(err));
 		} else if (old) {
 			old->rekey_own = NULL;
 			if (err == IKE_N_CHILD_SA_NOT_FOUND) {
@@ -1120,11 +1206,13 @@ ike_child_on_response(
 		}
 	} else if (p && ike_nkey_cmp(&ch->nkey, &p->nkey) < 0) {
 		/* 2.8.1: ours holds the lowest nonce: we close it; the peer's
-		 * survives and the peer deletes the old one. */
+		 * survives and the peer deletes the old one. Our outbound SA
+		 * moves to the peer's when that DELETE comes (as for any rekey we
+		 * answered, ike_child_peer_deleted): the peer may not have our
+		 * answer yet, and sends nothing on its new SA before it has. */
 		log_info(LOG_IKE, "tunnel %u: CHILD SA rekey collision lost", tun->id);
 		old->rekey_own = NULL;
 		ch->rekey_of = NULL;
-		ike_child_install_out(p);
 		ch->redundant = true;
 		ike_info_delete_child(ch, IKE_EV_NONE);
 	} else {
@@ -1150,6 +1238,45 @@ ike_child_on_response(
 	explicit_bzero(&in, sizeof(in));
 	explicit_bzero(&out, sizeof(out));
 	return RSP_DONE;
+}
+
+/*
+ * 2.8.1 in the other order: our rekey of old completed (our new SA own is
+ * up, the old one kept for install-interval) when the peer's request to
+ * rekey the same old SA arrived; we answered it with peer. Two new SAs, as
+ * when the requests cross: the one holding the lowest nonce is redundant
+ * and its creator deletes it, the survivor's creator deletes the old one.
+ */
+static void
+late_collision(struct ike_child *old, struct ike_child *own, struct ike_child *peer)
+{
+	struct ike_engine *e = old->sa->e;
+
+	if (ike_nkey_cmp(&own->nkey, &peer->nkey) < 0) {
+		log_info(LOG_IKE,
+		    "tunnel %u: CHILD SA rekey collision lost (after our rekey): ours %08x "
+		    "deleted, the peer's %08x kept",
+		    old->tun ? old->tun->id : 0, own->spi_in, peer->spi_in);
+		/* the peer deletes old; its DELETE installs peer's outbound SA
+		 * (ike_child_peer_deleted) */
+		old->rekey_own = NULL;
+		own->rekey_of = NULL;
+		ike_disarm(e, &own->t_out);
+		own->redundant = true;
+		ike_info_delete_child(own, IKE_EV_NONE); /* leaves after our answer */
+	} else {
+		log_info(LOG_IKE,
+		    "tunnel %u: CHILD SA rekey collision won (after our rekey): ours %08x kept, "
+		    "the peer's %08x redundant",
+		    old->tun ? old->tun->id : 0, own->spi_in, peer->spi_in);
+		/* own's install-interval timer retires old as usual; the peer
+		 * deletes its own, or we do after the grace period */
+		old->rekey_peer = NULL;
+		peer->rekey_of = NULL;
+		peer->redundant = true;
+		ike_disarm(e, &peer->t_out);
+		ike_arm_in(e, &peer->t_grace, (uint64_t)e->o.redundant_grace_s * 1000);
+	}
 }
 
 void
@@ -1212,11 +1339,15 @@ ike_child_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ike_en
 	if (!ch)
 		return;
 	if (old) {
+		struct ike_child *own = old->rekey_own;
+
 		ch->rekey_of = old;
 		old->rekey_peer = ch;
 		ike_tunnel_event(ch->tun, IKE_EV_CHILD_REKEYED);
 		/* Fallback should the old one's DELETE never come. */
 		ike_arm_in(e, &ch->t_out, (uint64_t)e->o.redundant_grace_s * 1000);
+		if (own && own->st == CH_UP && !own->redundant)
+			late_collision(old, own, ch);
 	} else {
 		ike_tunnel_event(ch->tun, IKE_EV_CHILD_UP);
 		ike_tunnel_dedup(ch->tun);

@@ -66,6 +66,7 @@ ike_engine_new(const struct ike_env *env, const struct ike_engine_opts *opts)
 		DEF(retransmit_tries);
 		DEF(nonce_len);
 		DEF(rekey_margin_pct);
+		DEF(rekey_jitter_pct);
 		DEF(retry_base_s);
 		DEF(retry_max_s);
 		DEF(redundant_grace_s);
@@ -1439,9 +1440,15 @@ ike_event_str(enum ike_event ev)
 	case IKE_EV_ID_MISMATCH:
 		return "Peer's IKE-ID validation failed during negotiation";
 	case IKE_EV_NO_PROPOSAL:
-		return "Negotiation failed with error code NO_PROPOSAL_CHOSEN";
+		return "Negotiation failed: no proposal chosen, the peer's proposals match no "
+		       "configured proposal";
+	case IKE_EV_PEER_NO_PROPOSAL:
+		return "Negotiation failed with error code NO_PROPOSAL_CHOSEN received from peer";
 	case IKE_EV_TS_UNACCEPTABLE:
-		return "Negotiation failed with error code TS_UNACCEPTABLE";
+		return "Negotiation failed: the peer's traffic selectors match no configured "
+		       "traffic selector";
+	case IKE_EV_PEER_TS_UNACC:
+		return "Negotiation failed with error code TS_UNACCEPTABLE received from peer";
 	case IKE_EV_CHILD_LIFETIME:
 		return "IPSec SA is deleted because IPSec SA hard life-time expired";
 	case IKE_EV_IKE_LIFETIME:

@@ -64,8 +64,8 @@ enum ike_event {
 	IKE_EV_AUTH_FAILED,       /* the peer failed our authentication check */
 	IKE_EV_PEER_AUTH_FAILED,  /* the peer refused our authentication */
 	IKE_EV_ID_MISMATCH,       /* the peer's IKE-ID did not match */
-	IKE_EV_NO_PROPOSAL,       /* no proposal chosen */
-	IKE_EV_TS_UNACCEPTABLE,   /* traffic selectors unacceptable */
+	IKE_EV_NO_PROPOSAL,       /* we chose none of the peer's proposals */
+	IKE_EV_TS_UNACCEPTABLE,   /* the peer's selectors match none of ours */
 	IKE_EV_CHILD_LIFETIME,    /* IPSec SA hard lifetime expired */
 	IKE_EV_IKE_LIFETIME,      /* IKE SA hard lifetime expired */
 	IKE_EV_NO_RESPONSE,       /* no response from peer, negotiation failed */
@@ -76,6 +76,8 @@ enum ike_event {
 	IKE_EV_PEER_ERROR,        /* the peer answered with another error */
 	IKE_EV_DP_ERROR,          /* the dataplane refused an SA */
 	IKE_EV_REDISTRIBUTED,     /* moved to another SPU by request */
+	IKE_EV_PEER_NO_PROPOSAL,  /* NO_PROPOSAL_CHOSEN received from the peer */
+	IKE_EV_PEER_TS_UNACC,     /* TS_UNACCEPTABLE received from the peer */
 	IKE_EV_MAX
 };
 
@@ -113,7 +115,7 @@ struct ike_engine_opts {
 	uint32_t retransmit_tries;   /* retransmissions before giving up; default 5 */
 	uint32_t nonce_len;          /* our nonces; default 32 */
 	uint32_t rekey_margin_pct;   /* soft lifetime = hard - margin - jitter; default 10 */
-	uint32_t rekey_jitter_pct;   /* default 5 */
+	uint32_t rekey_jitter_pct;   /* default 5 (0 = the default, as for every field) */
 	uint32_t retry_base_s;       /* establish-tunnels immediately back-off; default 5 */
 	uint32_t retry_max_s;        /* default 300 */
 	uint32_t redundant_grace_s;  /* a collision loser its creator left behind; default 30 */

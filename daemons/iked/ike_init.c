@@ -66,6 +66,44 @@ ike_init_candidates(
 	return n;
 }
 
+/*
+ * Responder: none of the peer's IKE proposals is ours. A gateway configured
+ * with the peer's address gets the reason in its tunnels' history and the
+ * log gets both lists; anyone else (a dial-up peer is known only after
+ * IKE_AUTH, or a stranger) only a debug line, as this is unauthenticated.
+ */
+static void
+init_refused(
+    const struct ike_dgram *d, const struct ike_sa_pl *peer, struct ike_gw **cand, unsigned nc)
+{
+	char addr[64], got[512], conf[512];
+	bool known = false;
+	unsigned i, j;
+
+	ike_addr_str(&d->remote.addr, addr, sizeof(addr));
+	ike_sa_pl_str(peer, IKE_PROTO_IKE, got, sizeof(got));
+	for (i = 0; i < nc; i++) {
+		const struct ike_gw *gw = cand[i];
+		bool by_addr = false;
+
+		for (j = 0; j < gw->conf.n_remote; j++)
+			by_addr |= ike_addr_eq(&gw->conf.remote[j], &d->remote.addr);
+		if (gw->conf.dynamic || !by_addr)
+			continue;
+		known = true;
+		log_info(LOG_IKE,
+		    "IKE_SA_INIT from %s: gateway %s: no proposal chosen: received %s; configured "
+		    "%s: NO_PROPOSAL_CHOSEN",
+		    addr, gw->conf.name, got,
+		    ike_suites_str(gw->conf.ike_props, gw->conf.n_ike_props, IKE_PROTO_IKE, conf,
+		        sizeof(conf)));
+		ike_gw_refused(cand[i], IKE_EV_NO_PROPOSAL);
+	}
+	if (!known)
+		log_debug(
+		    LOG_IKE, "IKE_SA_INIT from %s: no proposal chosen: received %s", addr, got);
+}
+
 void
 ike_init_rotate_cookie(struct ike_engine *e)
 {
@@ -295,7 +333,7 @@ ike_init_on_request(struct ike_engine *e, const struct ike_hdr *h, const uint8_t
 		}
 	}
 	if (ike_prop_select(&sapl, IKE_PROTO_IKE, suites, ns, 0, ke.group, &ch) < 0) {
-		log_debug(LOG_IKE, "IKE_SA_INIT from %s: no proposal chosen", "peer");
+		init_refused(d, &sapl, cand, nc);
 		reply_stateless(e, h, d, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
@@ -425,7 +463,7 @@ init_error_event(uint16_t err)
 {
 	switch (err) {
 	case IKE_N_NO_PROPOSAL_CHOSEN:
-		return IKE_EV_NO_PROPOSAL;
+		return IKE_EV_PEER_NO_PROPOSAL;
 	case IKE_N_AUTHENTICATION_FAILED:
 		return IKE_EV_PEER_AUTH_FAILED;
 	default:

@@ -436,6 +436,11 @@ void ike_tunnel_establish(struct ike_tunnel *t);
 void ike_tunnel_child_up(struct ike_tunnel *t, struct ike_child *ch);
 void ike_tunnel_child_gone(struct ike_tunnel *t, struct ike_child *ch, enum ike_event reason);
 void ike_tunnel_failed(struct ike_tunnel *t, enum ike_event reason);
+/* A negotiation of the peer's that we refused (we answered with an error):
+ * counted, recorded, and the tunnel's down reason while it has no SA. */
+void ike_tunnel_refused(struct ike_tunnel *t, enum ike_event reason);
+/* The same on every tunnel of a gateway (but dial-up peers' own tunnels). */
+void ike_gw_refused(struct ike_gw *gw, enum ike_event reason);
 /* Creates or updates the tunnel in the dataplane (anchored there) for the
  * IKE SA its CHILD SAs ride on (NULL before any); 0 or -errno. */
 /* The CHILD SA's negotiated selectors differ from the tunnel's configured ones. */

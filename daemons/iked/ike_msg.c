@@ -183,25 +183,32 @@ ike_sa_pl_parse(const struct ike_pld *pl, struct ike_sa_pl *out)
 	uint8_t last = 2;
 
 	out->n = 0;
+	out->skipped = 0;
 	rd_init(&r, pl->p, pl->len);
 	while (last != 0) {
 		uint8_t res;
 		uint16_t plen;
 		struct rd body;
+		struct ike_prop_pl *pp, extra;
 
 		if (!rd_u8(&r, &last) || !rd_u8(&r, &res) || !rd_be16(&r, &plen))
 			return -EBADMSG;
 		if ((last != 0 && last != 2) || plen < 8 || !rd_sub(&r, plen - 4, &body))
 			return -EBADMSG;
-		if (out->n >= IKE_MAX_PROPS)
-			return -EBADMSG;
-		if (prop_parse(&body, &out->prop[out->n]) < 0)
+		/* More proposals than we keep: the rest are still parsed (a
+		 * malformed one makes the payload invalid), then dropped; they
+		 * cannot be chosen, which is no error. */
+		pp = out->n < IKE_MAX_PROPS ? &out->prop[out->n] : &extra;
+		if (prop_parse(&body, pp) < 0)
 			return -EBADMSG;
 		/* 3.3.1: offers are numbered 1, 2, ...; an answer carries the
 		 * number of the offer it accepts, so only 0 is wrong here. */
-		if (out->prop[out->n].num == 0)
+		if (pp->num == 0)
 			return -EBADMSG;
-		out->n++;
+		if (out->n < IKE_MAX_PROPS)
+			out->n++;
+		else
+			out->skipped++;
 	}
 	return r.left == 0 && out->n > 0 ? 0 : -EBADMSG;
 }

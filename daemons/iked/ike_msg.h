@@ -21,9 +21,11 @@
 #include "ike_ts.h"
 #include "ike_wire.h"
 
-#define IKE_MAX_PLDS   64 /* payloads per chain */
-#define IKE_MAX_PROPS  16 /* proposals per SA payload */
-#define IKE_MAX_XFORMS 32 /* transforms per proposal */
+#define IKE_MAX_PLDS  64 /* payloads per chain */
+#define IKE_MAX_PROPS 16 /* proposals kept per SA payload; later ones are checked and skipped */
+/* Transforms per proposal: all a proposal can carry (its count is an
+ * octet). strongSwan's default IKE proposals carry 35 and 37. */
+#define IKE_MAX_XFORMS 255
 #define IKE_MSG_MAX    65535
 
 struct ike_hdr {
@@ -65,10 +67,10 @@ const struct ike_pld *ike_plds_next(
 
 /* Typed views of payload bodies (all borrow the input). */
 struct ike_xf {
-	uint8_t type;
 	uint16_t id;
 	uint16_t keylen; /* key length attribute in bits, 0 = absent */
-	bool unusable;   /* carried an attribute we do not understand */
+	uint8_t type;
+	bool unusable; /* carried an attribute we do not understand */
 };
 
 struct ike_prop_pl {
@@ -79,7 +81,8 @@ struct ike_prop_pl {
 };
 
 struct ike_sa_pl {
-	unsigned n;
+	unsigned n;       /* proposals kept (at most IKE_MAX_PROPS) */
+	unsigned skipped; /* well-formed proposals beyond those */
 	struct ike_prop_pl prop[IKE_MAX_PROPS];
 };
 

@@ -184,3 +184,107 @@ ike_suite_str(const struct ike_suite *s, uint8_t proto, char *buf, size_t len)
 		    hash_str(s->integ, true), s->esn ? "/esn" : "", s->dh);
 	return buf;
 }
+
+const char *
+ike_suites_str(const struct ike_suite *s, unsigned n, uint8_t proto, char *buf, size_t len)
+{
+	char one[96];
+	size_t off = 0;
+	unsigned i;
+	int w;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+		    ike_suite_str(&s[i], proto, one, sizeof(one)));
+		if (w < 0 || (size_t)w >= len - off)
+			break;
+		off += (size_t)w;
+	}
+	return buf;
+}
+
+/* One transform, by name where Cairn knows it. */
+static void
+xf_str(const struct ike_xf *x, char *buf, size_t len)
+{
+	switch (x->type) {
+	case IKE_XF_ENCR:
+		if (x->id == IKE_ENCR_AES_CBC || x->id == IKE_ENCR_AES_GCM_16)
+			snprintf(buf, len, "%s-%u", encr_str(x->id), x->keylen);
+		else if (x->keylen)
+			snprintf(buf, len, "encr%u-%u", x->id, x->keylen);
+		else
+			snprintf(buf, len, "encr%u", x->id);
+		return;
+	case IKE_XF_PRF:
+		if (strcmp(hash_str(x->id, false), "none") != 0)
+			snprintf(buf, len, "prf-%s", hash_str(x->id, false));
+		else
+			snprintf(buf, len, "prf%u", x->id);
+		return;
+	case IKE_XF_INTEG:
+		if (strcmp(hash_str(x->id, true), "none") != 0 || x->id == IKE_INTEG_NONE)
+			snprintf(buf, len, "%s", hash_str(x->id, true));
+		else
+			snprintf(buf, len, "integ%u", x->id);
+		return;
+	case IKE_XF_DH:
+		snprintf(buf, len, "dh%u", x->id);
+		return;
+	case IKE_XF_ESN:
+		snprintf(buf, len, "%s", x->id ? "esn" : "no-esn");
+		return;
+	default:
+		snprintf(buf, len, "type%u:%u", x->type, x->id);
+		return;
+	}
+}
+
+const char *
+ike_sa_pl_str(const struct ike_sa_pl *p, uint8_t proto, char *buf, size_t len)
+{
+	static const uint8_t order[] = { IKE_XF_ENCR, IKE_XF_INTEG, IKE_XF_PRF, IKE_XF_DH,
+		IKE_XF_ESN };
+	size_t off = 0;
+	unsigned i, j, k, shown = 0;
+	char one[48];
+	int w;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		w = snprintf(buf + off, len - off, __VA_ARGS__);                                   \
+		if (w < 0 || (size_t)w >= len - off)                                               \
+			return buf;                                                                \
+		off += (size_t)w;                                                                  \
+	} while (0)
+	for (i = 0; i < p->n; i++) {
+		const struct ike_prop_pl *pp = &p->prop[i];
+		bool first_type = true;
+
+		if (pp->proto != proto)
+			continue;
+		PUT("%s#%u ", shown++ ? "; " : "", pp->num);
+		for (k = 0; k < sizeof(order); k++) {
+			bool first = true;
+
+			for (j = 0; j < pp->n_xf; j++) {
+				if (pp->xf[j].type != order[k])
+					continue;
+				xf_str(&pp->xf[j], one, sizeof(one));
+				PUT("%s%s", first ? (first_type ? "" : "/") : ",", one);
+				first = false;
+				first_type = false;
+			}
+		}
+	}
+	if (!shown)
+		PUT("none");
+#undef PUT
+	return buf;
+}

@@ -48,5 +48,13 @@ int ike_prop_accept(const struct ike_sa_pl *resp, uint8_t proto, const struct ik
     unsigned n, unsigned flags, struct ike_choice *out);
 /* Text of a suite, "aes-gcm-128/prf-hmac-sha256/ecp256" style. */
 const char *ike_suite_str(const struct ike_suite *s, uint8_t proto, char *buf, size_t len);
+/* Several suites joined with ", " (truncated to len). */
+const char *ike_suites_str(
+    const struct ike_suite *s, unsigned n, uint8_t proto, char *buf, size_t len);
+/* Text of a peer's proposals of protocol proto, for the log when none was
+ * chosen: "#1 aes-cbc-256/hmac-sha256-128/prf-hmac-sha256/dh14,dh19; #2 ...",
+ * transform types joined with '/', alternatives of one type with ',',
+ * unknown IDs as numbers ("encr28"). Truncated to len. */
+const char *ike_sa_pl_str(const struct ike_sa_pl *p, uint8_t proto, char *buf, size_t len);
 
 #endif

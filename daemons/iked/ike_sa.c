@@ -592,6 +592,24 @@ dpd_fire(struct ike_timer *tm, void *arg)
 		ike_info_dpd(sa);
 }
 
+/* Another SA with the gateway, up and not itself redundant: what a
+ * redundant SA duplicates (a collision's winner, a simultaneous start's
+ * survivor). */
+static bool
+sa_has_twin(const struct ike_sa *sa)
+{
+	const struct ike_sa *o;
+
+	if (!sa->gw)
+		return true; /* no gateway any more: nothing to keep it for */
+	ike_list_foreach(o, it, &sa->gw->sas, struct ike_sa, gw_link)
+	{
+		if (o != sa && o->st == SA_UP && !o->redundant)
+			return true;
+	}
+	return false;
+}
+
 static void
 grace_fire(struct ike_timer *tm, void *arg)
 {
@@ -601,8 +619,28 @@ grace_fire(struct ike_timer *tm, void *arg)
 	if (sa->st != SA_UP && sa->st != SA_REKEYED)
 		return;
 	if (sa->redundant) {
-		/* A loser its creator did not delete: we do. */
+		if (!sa_has_twin(sa)) {
+			/* The SA it duplicated is gone: not a duplicate any more. A
+			 * peer reauthenticating make-before-break (RFC 7296 2.8.3)
+			 * deletes its old SA and keeps the new one whatever the
+			 * nonces say; deleting this one would take the only SA
+			 * (and its tunnel) down. */
+			log_info(
+			    LOG_IKE, "IKE SA %u: the SA it duplicated is gone: kept", sa->index);
+			sa->redundant = false;
+			if (sa->rekey_ms && ike_now(sa->e) >= sa->rekey_ms)
+				ike_sa_rekey(sa); /* skipped while it was redundant */
+			return;
+		}
+		/* A loser its creator did not delete: we do. The creator may
+		 * never have completed it (strongSwan drops its own rekey when
+		 * our DELETE of the old SA arrives before our answer) and then
+		 * cannot answer a DELETE on it: one DELETE goes out, and the SA
+		 * is forgotten at once rather than retransmitted for a minute. */
+		log_info(LOG_IKE, "IKE SA %u: redundant, its creator did not delete it: deleted",
+		    sa->index);
 		ike_sa_delete(sa, IKE_EV_NONE);
+		ike_sa_kill(sa, IKE_EV_NONE);
 		return;
 	}
 	if (sa->rekey_peer && sa->rekey_peer->st == SA_UP && !sa->rekey_peer->redundant) {
@@ -884,6 +922,9 @@ ike_sa_rekey_on_response(
 			log_info(LOG_IKE, "IKE SA %u: rekey collision lost, deleting SA %u",
 			    sa->index, n->index);
 			ike_sa_delete(n, IKE_EV_NONE);
+			/* The winner deletes the old SA; should its DELETE never
+			 * come, we move to its SA ourselves (grace_fire). */
+			ike_arm_in(e, &sa->t_grace, (uint64_t)e->o.redundant_grace_s * 1000);
 			return RSP_DONE;
 		}
 		p->redundant = true;

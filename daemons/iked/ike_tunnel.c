@@ -367,6 +367,34 @@ ike_tunnel_failed(struct ike_tunnel *t, enum ike_event reason)
 		schedule_retry(t, true);
 }
 
+void
+ike_tunnel_refused(struct ike_tunnel *t, enum ike_event reason)
+{
+	t->fail++;
+	ike_tunnel_event(t, reason);
+	if (ike_tunnel_n_up(t) == 0) {
+		t->down_reason = reason;
+		t->down_count++;
+	}
+}
+
+void
+ike_gw_refused(struct ike_gw *gw, enum ike_event reason)
+{
+	struct ike_vpn *v;
+
+	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
+	{
+		struct ike_tunnel *t;
+
+		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
+		{
+			if (!t->peer_sa)
+				ike_tunnel_refused(t, reason);
+		}
+	}
+}
+
 static bool
 related(const struct ike_child *a, const struct ike_child *b)
 {

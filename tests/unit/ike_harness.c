@@ -261,6 +261,10 @@ deliver(struct net *n, struct net_pkt *k)
 	d.data = k->buf;
 	d.len = k->len;
 	n->delivered++;
+	if (getenv("NET_TRACE"))
+		fprintf(stderr, "net %6llu ms: %s -> %s exchange %u %s msgid %u\n",
+		    (unsigned long long)n->now, n->peers[k->from]->name, to->name, k->exchange,
+		    k->response ? "response" : "request", k->msgid);
 	if (d.kind == IKE_DGRAM_KEEPALIVE) {
 		to->keepalives++;
 		return;

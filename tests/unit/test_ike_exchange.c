@@ -610,6 +610,149 @@ test_child_rekey_collision(void **state)
 	assert_true(b_won > 0);
 }
 
+static enum net_verdict
+hold_b_requests(void *ctx, const struct net_pkt *k)
+{
+	const bool *hold = ctx;
+
+	return *hold && k->from == 1 && k->exchange == IKE_X_CREATE_CHILD_SA && !k->response
+	           ? NET_HOLD
+	           : NET_DELIVER;
+}
+
+/* The same collision in the other order (found against strongSwan, whose
+ * retransmission came after ours): A's rekey exchange completes first, and
+ * B's request for the same old SA reaches A while A still keeps the old
+ * one (install-interval, 1 s by default). A must still resolve it by the
+ * nonces: it answered B and then kept both new SAs, and a strongSwan peer
+ * that won waits for A to delete its redundant one, so two pairs stayed. */
+static void
+test_child_rekey_collision_late(void **state)
+{
+	uint64_t seed;
+	unsigned a_won = 0, b_won = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 12; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+			.install_interval = 1,
+			.keep_install_interval = true };
+		struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+			.install_interval = 1,
+			.keep_install_interval = true };
+		uint32_t in0, out0, in1, out1;
+		struct ike_tunnel_info t;
+		bool hold = false;
+
+		pair_new(&p, seed * 11, seed * 17 + 3);
+		p.n->filter = hold_b_requests;
+		p.n->filter_ctx = &hold;
+		pair_up(&p, &a, &b);
+		expect_up(&p, 1);
+		child_spis(p.a, &in0, &out0);
+		hold = true;
+		assert_int_equal(ike_engine_rekey_child(p.b->e, tunnel_id(p.b)), 0);
+		assert_int_equal(ike_engine_rekey_child(p.a->e, tunnel_id(p.a)), 0);
+		net_advance(p.n, 100); /* A's exchange is done, B's request held */
+		hold = false;
+		net_release(p.n);
+		net_advance(p.n, 3000); /* well before any 30 s grace */
+		expect_up(&p, 1);
+		child_spis(p.a, &in1, &out1);
+		assert_int_not_equal(in1, in0);
+		assert_null(dp_mock_sa_find(p.a->dp, in0, DP_DIR_IN));
+		assert_true(peer_tunnel(p.a, &t));
+		if (t.sa[0].initiator)
+			a_won++;
+		else
+			b_won++;
+		net_advance(p.n, 60000);
+		expect_up(&p, 1);
+		net_free(p.n);
+	}
+	assert_true(a_won > 0);
+	assert_true(b_won > 0);
+}
+
+static enum net_verdict
+hold_a_responses(void *ctx, const struct net_pkt *k)
+{
+	const bool *hold = ctx;
+
+	return *hold && k->from == 0 && k->exchange == IKE_X_CREATE_CHILD_SA && k->response
+	           ? NET_HOLD
+	           : NET_DELIVER;
+}
+
+/* Outbound SAs of a peer's mock dataplane: how many, and the first SPI. */
+static unsigned
+out_sas(const struct peer *p, uint32_t *spi)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < dp_mock_sa_count(p->dp); i++) {
+		const struct dp_sa *s = dp_mock_sa_at(p->dp, i);
+
+		if (s->dir == DP_DIR_OUT && n++ == 0)
+			*spi = s->spi;
+	}
+	return n;
+}
+
+/* Crossed CHILD rekey collision that A loses while its answer to B's
+ * request is late (found against strongSwan with that answer held): A's
+ * outbound SA stays on the old one until B, the winner, has its keys and
+ * deletes the old SA. A moved at once to B's new SA, which B could not
+ * decrypt before our answer came: every packet in between was lost. */
+static void
+test_child_rekey_collision_lost_waits(void **state)
+{
+	uint64_t seed;
+	unsigned a_lost = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 12; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+		struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+		uint32_t in0, out0, spi = 0;
+		struct ike_tunnel_info t;
+		bool hold = false, old_out;
+		unsigned n_out;
+
+		pair_new(&p, seed * 19, seed * 23 + 5);
+		p.n->filter = hold_a_responses;
+		p.n->filter_ctx = &hold;
+		pair_up(&p, &a, &b);
+		expect_up(&p, 1);
+		child_spis(p.a, &in0, &out0);
+		hold = true;
+		assert_int_equal(ike_engine_rekey_child(p.a->e, tunnel_id(p.a)), 0);
+		assert_int_equal(ike_engine_rekey_child(p.b->e, tunnel_id(p.b)), 0);
+		net_advance(p.n, 300); /* A has B's answer; B waits for A's */
+		n_out = out_sas(p.a, &spi);
+		old_out = dp_mock_sa_find(p.a->dp, out0, DP_DIR_OUT) != NULL;
+		hold = false;
+		net_release(p.n);
+		net_advance(p.n, 3000);
+		expect_up(&p, 1);
+		assert_int_equal(out_sas(p.a, &spi), 1);
+		assert_true(peer_tunnel(p.a, &t));
+		if (!t.sa[0].initiator) {
+			/* A lost: until B's DELETE it sent on the old SA only */
+			a_lost++;
+			assert_int_equal(n_out, 1);
+			assert_true(old_out);
+		}
+		net_advance(p.n, 60000);
+		expect_up(&p, 1);
+		net_free(p.n);
+	}
+	assert_true(a_lost > 0);
+}
+
 /* Both sides rekey the IKE SA at once (RFC 7296 2.8.2). */
 static void
 test_ike_rekey_collision(void **state)
@@ -651,6 +794,115 @@ test_ike_rekey_collision(void **state)
 		/* The survivor carries on: rekey a CHILD SA over it. */
 		ike_engine_rekey_child(p.b->e, tunnel_id(p.b));
 		net_advance(p.n, 60000);
+		expect_up(&p, 1);
+		assert_int_equal(peer_ike_all(p.a), 1);
+		assert_int_equal(peer_ike_all(p.b), 1);
+		net_free(p.n);
+	}
+	assert_true(a_won > 0);
+	assert_true(b_won > 0);
+}
+
+/* 1: B's INFORMATIONAL requests are lost; 2: everything B sends */
+static enum net_verdict
+drop_from_b_when(void *ctx, const struct net_pkt *k)
+{
+	const int *drop = ctx;
+
+	if (k->from != 1 || *drop == 0)
+		return NET_DELIVER;
+	if (*drop == 1)
+		return k->exchange == IKE_X_INFORMATIONAL && !k->response ? NET_DROP : NET_DELIVER;
+	return NET_DROP;
+}
+
+struct sa_list {
+	unsigned n, up;
+	struct ike_sa_info sa[8];
+};
+
+static int
+collect_sa(void *ctx, const struct ike_sa_info *i)
+{
+	struct sa_list *l = ctx;
+
+	if (l->n < 8)
+		l->sa[l->n++] = *i;
+	l->up += i->up;
+	return 0;
+}
+
+static struct sa_list
+sa_list(const struct peer *p)
+{
+	struct sa_list l;
+
+	memset(&l, 0, sizeof(l));
+	ike_engine_foreach_ike_sa(p->e, collect_sa, &l);
+	return l;
+}
+
+/* An IKE rekey collision whose loser's creator never deletes it, or whose
+ * winner's DELETE of the old SA never comes (found against strongSwan: it
+ * drops its own rekey when our DELETE of the old SA arrives before our
+ * answer, and never deletes the SA we made for it). B's INFORMATIONAL
+ * requests are lost from the collision on, then B is silent. After the
+ * grace period A has exactly one IKE SA up, carrying the CHILD SA: a
+ * redundant SA of B's is sent one DELETE and forgotten (it stayed listed
+ * for a minute of retransmissions and outlived its gateway's deletion),
+ * and when B won A moves over from the old SA itself (it kept both up). */
+static void
+test_ike_rekey_collision_unfinished(void **state)
+{
+	uint64_t seed;
+	unsigned a_won = 0, b_won = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 12; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY };
+		struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+		struct ike_sa_info sa, sb;
+		struct ike_tunnel_info t;
+		struct sa_list l;
+		uint64_t spi0;
+		int drop = 0;
+		unsigned i;
+
+		pair_new(&p, seed * 3, seed * 5 + 2); /* the seeds of test_ike_rekey_collision */
+		p.n->filter = drop_from_b_when;
+		p.n->filter_ctx = &drop;
+		pair_up(&p, &a, &b);
+		expect_up(&p, 1);
+		assert_true(peer_ike_sa(p.a, &sa));
+		assert_true(peer_ike_sa(p.b, &sb));
+		spi0 = sa.spi_i;
+		drop = 1;
+		assert_int_equal(ike_engine_rekey_ike(p.a->e, sa.index), 0);
+		assert_int_equal(ike_engine_rekey_ike(p.b->e, sb.index), 0);
+		net_run(p.n);
+		drop = 2;
+		net_advance(p.n, 1000ULL * 30 + 500); /* the grace period */
+		l = sa_list(p.a);
+		if (l.up != 1)
+			peer_dump(p.a);
+		assert_int_equal(l.up, 1);
+		assert_true(peer_tunnel(p.a, &t));
+		for (i = 0; i < l.n; i++) {
+			if (!l.sa[i].up)
+				continue;
+			assert_true(l.sa[i].spi_i != spi0); /* not the old one */
+			assert_int_equal(t.sa[0].ike_index, l.sa[i].index);
+			if (l.sa[i].initiator) {
+				/* A won: B's loser is gone, not deleting for a minute */
+				a_won++;
+				assert_int_equal(l.n, 1);
+			} else {
+				b_won++;
+			}
+		}
+		drop = 0;
+		net_advance(p.n, 120000);
 		expect_up(&p, 1);
 		assert_int_equal(peer_ike_all(p.a), 1);
 		assert_int_equal(peer_ike_all(p.b), 1);
@@ -870,7 +1122,10 @@ test_ts_narrowing(void **state)
 	net_free(p.n);
 }
 
-/* Selectors with nothing in common: TS_UNACCEPTABLE, the IKE SA stays. */
+/* Selectors with nothing in common: TS_UNACCEPTABLE, the IKE SA stays. The
+ * initiator says it received the error, the responder that it refused the
+ * peer's selectors, and the responder's inactive tunnel shows that as its
+ * reason (it showed "waiting for the peer": tests/interop, mismatch-ts-resp). */
 static void
 test_ts_unacceptable(void **state)
 {
@@ -891,10 +1146,14 @@ test_ts_unacceptable(void **state)
 	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
 	assert_int_equal(dp_mock_sa_count(p.b->dp), 0);
 	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
-	assert_int_equal(t.events[0].ev, IKE_EV_TS_UNACCEPTABLE);
-	assert_int_equal(t.down_reason, IKE_EV_TS_UNACCEPTABLE);
+	assert_int_equal(t.events[0].ev, IKE_EV_PEER_TS_UNACC);
+	assert_int_equal(t.down_reason, IKE_EV_PEER_TS_UNACC);
 	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
 	assert_int_equal(t.events[0].ev, IKE_EV_TS_UNACCEPTABLE);
+	assert_int_equal(t.down_reason, IKE_EV_TS_UNACCEPTABLE);
+	assert_false(t.up);
+	assert_string_equal(ike_event_str(IKE_EV_PEER_TS_UNACC),
+	    "Negotiation failed with error code TS_UNACCEPTABLE received from peer");
 	net_free(p.n);
 }
 
@@ -951,7 +1210,10 @@ test_psk_mismatch(void **state)
 	net_free(p.n);
 }
 
-/* No common IKE proposal; then no common ESP proposal. */
+/* No common IKE proposal; then no common ESP proposal. Both sides record
+ * why, the responder too (it recorded nothing for IKE_SA_INIT and showed
+ * "waiting for the peer" for the CHILD SA: tests/interop,
+ * mismatch-ike-proposal-resp and mismatch-esp-proposal-resp). */
 static void
 test_no_proposal(void **state)
 {
@@ -966,7 +1228,13 @@ test_no_proposal(void **state)
 	assert_int_equal(peer_ike_all(p.a), 0);
 	assert_int_equal(peer_ike_all(p.b), 0);
 	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.events[0].ev, IKE_EV_PEER_NO_PROPOSAL);
+	assert_int_equal(t.down_reason, IKE_EV_PEER_NO_PROPOSAL);
+	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
 	assert_int_equal(t.events[0].ev, IKE_EV_NO_PROPOSAL);
+	assert_int_equal(t.down_reason, IKE_EV_NO_PROPOSAL);
+	assert_string_equal(ike_event_str(IKE_EV_PEER_NO_PROPOSAL),
+	    "Negotiation failed with error code NO_PROPOSAL_CHOSEN received from peer");
 	net_free(p.n);
 
 	a.ike_enc = b.ike_enc = IKE_CE_AES256_GCM;
@@ -981,9 +1249,11 @@ test_no_proposal(void **state)
 	assert_int_equal(peer_tunnels_up(p.a), 0);
 	assert_int_equal(dp_mock_sa_count(p.a->dp), 0);
 	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
-	assert_int_equal(t.events[0].ev, IKE_EV_NO_PROPOSAL);
+	assert_int_equal(t.events[0].ev, IKE_EV_PEER_NO_PROPOSAL);
+	assert_int_equal(t.down_reason, IKE_EV_PEER_NO_PROPOSAL);
 	assert_int_equal(ike_engine_tunnel(p.b->e, 131073, &t), 0);
 	assert_int_equal(t.events[0].ev, IKE_EV_NO_PROPOSAL);
+	assert_int_equal(t.down_reason, IKE_EV_NO_PROPOSAL);
 	net_free(p.n);
 }
 
@@ -1145,6 +1415,39 @@ test_lifetimes(void **state)
 	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
 	assert_false(t.up);
 	net_free(p.n);
+}
+
+/* Options given as the daemon gives them (only what it sets, the rest 0)
+ * keep the default rekey jitter: the daemon's soft lifetimes were exactly
+ * hard - 10 %, so two Cairn peers with one lifetime always rekeyed at once. */
+static void
+test_rekey_jitter_default(void **state)
+{
+	const struct ike_engine_opts o = { .ike_port = 500, .natt_port = 4500 };
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .esp_life = 1000, .ike_life = 1000 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .esp_life = 1000, .ike_life = 1000 };
+	struct ike_tunnel_info t;
+	struct ike_sa_info s;
+	unsigned seed, below = 0;
+	struct pair p;
+
+	(void)state;
+	for (seed = 0; seed < 4; seed++) {
+		p.n = net_new();
+		p.a = net_peer(p.n, "A", A_ADDR, 141 + seed, &o);
+		p.b = net_peer(p.n, "B", B_ADDR, 151 + seed, &o);
+		pair_up(&p, &a, &b);
+		expect_up(&p, 1);
+		assert_true(peer_tunnel(p.a, &t));
+		assert_true(peer_ike_sa(p.a, &s));
+		/* hard 1000 s, soft 850..900 s after install (a second ago at most) */
+		assert_true(t.sa[0].soft_in_s <= 900 && t.sa[0].soft_in_s >= 849);
+		assert_true(s.rekey_in_s <= 900 && s.rekey_in_s >= 849);
+		below += t.sa[0].soft_in_s < 899;
+		below += s.rekey_in_s < 899;
+		net_free(p.n);
+	}
+	assert_true(below >= 6);
 }
 
 /* The tests' lifetime divisor (cairn-iked --test-lifetime-divisor): 180 s
@@ -1564,6 +1867,110 @@ test_simultaneous_initiation(void **state)
 		assert_int_equal(peer_ike_all(p.a), 1);
 		net_free(p.n);
 	}
+}
+
+struct dup_filter {
+	int mode;     /* 1: B's INFORMATIONAL requests lost; 2: only those of spi */
+	uint64_t spi; /* SPIi of the SA whose DELETEs from B are lost */
+};
+
+static enum net_verdict
+dup_filter(void *ctx, const struct net_pkt *k)
+{
+	const struct dup_filter *f = ctx;
+	uint64_t spi = 0;
+	size_t i;
+
+	if (k->from != 1 || k->exchange != IKE_X_INFORMATIONAL || k->response || f->mode == 0)
+		return NET_DELIVER;
+	if (f->mode == 1)
+		return NET_DROP;
+	for (i = 0; i < 8 && i < k->len; i++)
+		spi = spi << 8 | k->buf[i];
+	return spi == f->spi ? NET_DROP : NET_DELIVER;
+}
+
+/*
+ * Two IKE SAs with one gateway; the one we keep goes, and the one we had
+ * marked redundant is left alone. That is what a peer reauthenticating
+ * make-before-break (RFC 7296 2.8.3; strongSwan with make_before_break =
+ * yes) does when the nonce rule picked its new SA as the duplicate: it
+ * deletes the old SA and keeps the new. We waited for the peer to delete
+ * the "redundant" SA and, 30 s later, deleted it ourselves: the only IKE
+ * SA and its tunnel went down (found against strongSwan 5.9.8). Here the
+ * two SAs come from a simultaneous initiation, the creator's DELETE of the
+ * redundant one is lost and B clears the other one: A must not delete the
+ * SA left at the end of the grace period, nor its CHILD SA.
+ */
+static void
+test_duplicate_partner_gone(void **state)
+{
+	uint64_t seed;
+	unsigned checked = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 16; seed++) {
+		struct pair p;
+		struct pcfg a = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = B_ADDR };
+		struct pcfg b = { .establish = IKE_EST_IMMEDIATELY, .peer_addr = A_ADDR };
+		struct dup_filter f = { .mode = 1 };
+		struct sa_list la, lb;
+		uint32_t keep_b = 0, in0, out0, in1, out1;
+		uint64_t spi_left;
+		unsigned i;
+
+		pair_new(&p, seed * 17, seed * 19 + 3); /* as test_simultaneous_initiation */
+		p.n->filter = dup_filter;
+		p.n->filter_ctx = &f;
+		assert_int_equal(peer_configure(p.a, &a), 0);
+		assert_int_equal(peer_configure(p.b, &b), 0);
+		net_advance(p.n, 2000);
+		la = sa_list(p.a);
+		lb = sa_list(p.b);
+		/* wanted: B created the redundant SA and is deleting it */
+		f.spi = 0;
+		for (i = 0; i < lb.n; i++) {
+			if (strcmp(lb.sa[i].state, "DELETING") == 0)
+				f.spi = lb.sa[i].spi_i;
+			else if (lb.sa[i].up)
+				keep_b = lb.sa[i].index;
+		}
+		if (la.n != 2 || !f.spi || !keep_b) {
+			net_free(p.n);
+			continue;
+		}
+		f.mode = 2;
+		/* B stops initiating, then clears the SA A kept: A is left with
+		 * the one it marked */
+		for (i = 0; i < p.b->conf->n_vpns; i++)
+			p.b->conf->vpns[i].establish = IKE_EST_RESPONDER_ONLY;
+		assert_int_equal(peer_reconfigure(p.b), 0);
+		assert_int_equal(ike_engine_clear_ike_sa(p.b->e, keep_b), 0);
+		net_advance(p.n, 1000);
+		la = sa_list(p.a);
+		assert_int_equal(la.n, 1);
+		spi_left = la.sa[0].spi_i;
+		assert_true(spi_left == f.spi);
+		/* its CHILD SA, marked with it (the first CHILD SA holds its IKE
+		 * SA's nonces), is the tunnel's only one */
+		child_spis(p.a, &in0, &out0);
+		/* past the grace period: still there (B, deleting it here, has
+		 * the last word; a reauthenticating peer keeps it and uses it),
+		 * and so is the CHILD SA: the IKE SA was kept but its CHILD SA,
+		 * marked as the duplicate of the one that went, was deleted
+		 * (found against strongSwan 5.9.8 once the IKE SA was kept) */
+		net_advance(p.n, 35000);
+		la = sa_list(p.a);
+		assert_int_equal(la.up, 1);
+		assert_true(la.sa[0].spi_i == spi_left);
+		assert_int_equal(peer_tunnels_up(p.a), 1);
+		child_spis(p.a, &in1, &out1);
+		assert_true(in1 == in0 && out1 == out0);
+		assert_int_equal(dp_mock_sa_count(p.a->dp), 2);
+		checked++;
+		net_free(p.n);
+	}
+	assert_true(checked > 0);
 }
 
 /*
@@ -2113,7 +2520,10 @@ main(void)
 		cmocka_unit_test(test_ike_rekey),
 		cmocka_unit_test(test_ike_rekey_two_children),
 		cmocka_unit_test(test_child_rekey_collision),
+		cmocka_unit_test(test_child_rekey_collision_late),
+		cmocka_unit_test(test_child_rekey_collision_lost_waits),
 		cmocka_unit_test(test_ike_rekey_collision),
+		cmocka_unit_test(test_ike_rekey_collision_unfinished),
 		cmocka_unit_test(test_child_vs_ike_rekey),
 		cmocka_unit_test(test_dpd),
 		cmocka_unit_test(test_nat),
@@ -2126,6 +2536,7 @@ main(void)
 		cmocka_unit_test(test_clear_and_peer_delete),
 		cmocka_unit_test(test_config_change),
 		cmocka_unit_test(test_lifetimes),
+		cmocka_unit_test(test_rekey_jitter_default),
 		cmocka_unit_test(test_lifetime_divisor),
 		cmocka_unit_test(test_dialup_two_peers),
 		cmocka_unit_test(test_dialup_shared_id),
@@ -2134,6 +2545,7 @@ main(void)
 		cmocka_unit_test(test_event_history),
 		cmocka_unit_test(test_initial_contact_restart),
 		cmocka_unit_test(test_simultaneous_initiation),
+		cmocka_unit_test(test_duplicate_partner_gone),
 		cmocka_unit_test(test_late_peer),
 		cmocka_unit_test(test_late_peer_two_ts),
 		cmocka_unit_test(test_halfopen_flood),

@@ -466,6 +466,163 @@ test_identities(void **state)
 	assert_int_equal(x.type, IKE_ID_KEY_ID);
 }
 
+/* The peer's proposals as the log prints them when none was chosen. */
+static void
+test_proposal_text(void **state)
+{
+	struct ike_sa_pl p;
+	char buf[256];
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.n = 2;
+#define XF(t, i, k) { .type = (t), .id = (i), .keylen = (k) }
+	p.prop[0] = (struct ike_prop_pl){ .num = 1,
+		.proto = IKE_PROTO_IKE,
+		.n_xf = 5,
+		.xf = { XF(IKE_XF_ENCR, IKE_ENCR_AES_CBC, 256),
+		    XF(IKE_XF_PRF, IKE_PRF_HMAC_SHA2_256, 0),
+		    XF(IKE_XF_INTEG, IKE_INTEG_HMAC_SHA2_256_128, 0), XF(IKE_XF_DH, 14, 0),
+		    XF(IKE_XF_DH, 19, 0) } };
+	p.prop[1] = (struct ike_prop_pl){ .num = 2,
+		.proto = IKE_PROTO_IKE,
+		.n_xf = 3,
+		.xf = { XF(IKE_XF_ENCR, 28, 0), XF(IKE_XF_PRF, 2, 0), XF(IKE_XF_DH, 31, 0) } };
+#undef XF
+	assert_string_equal(ike_sa_pl_str(&p, IKE_PROTO_IKE, buf, sizeof(buf)),
+	    "#1 aes-cbc-256/hmac-sha256-128/prf-hmac-sha256/dh14,dh19; #2 encr28/prf2/dh31");
+	assert_string_equal(ike_sa_pl_str(&p, IKE_PROTO_ESP, buf, sizeof(buf)), "none");
+	/* truncated, still a string */
+	ike_sa_pl_str(&p, IKE_PROTO_IKE, buf, 12);
+	assert_true(strlen(buf) < 12);
+}
+
+/* One proposal of n transforms (type, id, key length) in SA payload body form. */
+static size_t
+put_prop(uint8_t *b, uint8_t num, bool last, const uint16_t (*xf)[3], size_t n)
+{
+	size_t off = 8, i;
+
+	for (i = 0; i < n; i++) {
+		size_t tl = xf[i][2] ? 12 : 8;
+
+		b[off] = i + 1 == n ? 0 : 3;
+		b[off + 1] = 0;
+		b[off + 2] = (uint8_t)(tl >> 8);
+		b[off + 3] = (uint8_t)tl;
+		b[off + 4] = (uint8_t)xf[i][0];
+		b[off + 5] = 0;
+		b[off + 6] = (uint8_t)(xf[i][1] >> 8);
+		b[off + 7] = (uint8_t)xf[i][1];
+		if (xf[i][2]) {
+			b[off + 8] = 0x80; /* AF, key length */
+			b[off + 9] = IKE_ATTR_KEYLEN;
+			b[off + 10] = (uint8_t)(xf[i][2] >> 8);
+			b[off + 11] = (uint8_t)xf[i][2];
+		}
+		off += tl;
+	}
+	b[0] = last ? 0 : 2;
+	b[1] = 0;
+	b[2] = (uint8_t)(off >> 8);
+	b[3] = (uint8_t)off;
+	b[4] = num;
+	b[5] = IKE_PROTO_IKE;
+	b[6] = 0; /* no SPI in IKE_SA_INIT */
+	b[7] = (uint8_t)n;
+	return off;
+}
+
+static size_t
+add_xf(uint16_t (*xf)[3], size_t n, uint16_t type, uint16_t id, uint16_t keylen)
+{
+	xf[n][0] = type;
+	xf[n][1] = id;
+	xf[n][2] = keylen;
+	return n + 1;
+}
+
+/* strongSwan's default IKE proposals (found against strongSwan 5.9.8 with
+ * its default "proposals"): 34 and 36 transforms, more than the 32 we kept
+ * per proposal, and the whole IKE_SA_INIT was answered INVALID_SYNTAX.
+ * More proposals than we keep are skipped, not an error either. */
+static void
+test_many_transforms(void **state)
+{
+	static const uint16_t cbc[][2] = { { 12, 128 }, { 12, 192 }, { 12, 256 }, { 13, 128 },
+		{ 13, 192 }, { 13, 256 }, { 23, 128 }, { 23, 192 }, { 23, 256 }, { 24, 128 },
+		{ 24, 192 }, { 24, 256 }, { 3, 0 } };
+	static const uint16_t aead[][2] = { { 20, 128 }, { 20, 192 }, { 20, 256 }, { 16, 128 },
+		{ 16, 192 }, { 16, 256 }, { 28, 0 }, { 19, 128 }, { 19, 192 }, { 19, 256 },
+		{ 18, 128 }, { 18, 192 }, { 18, 256 }, { 15, 128 }, { 15, 192 }, { 15, 256 },
+		{ 14, 128 }, { 14, 192 }, { 14, 256 } };
+	static const uint16_t dh[] = { 31, 32, 19, 20, 21, 28, 29, 30, 15, 16, 17, 18, 14 };
+	static const uint16_t integ[] = { 12, 13, 14, 2 }, prf[] = { 5, 6, 7, 2 };
+	struct ike_suite gcm = { .encr = IKE_ENCR_AES_GCM_16,
+		.encr_bits = 128,
+		.prf = IKE_PRF_HMAC_SHA2_256,
+		.dh = 19 };
+	struct ike_suite aes = { .encr = IKE_ENCR_AES_CBC,
+		.encr_bits = 256,
+		.prf = IKE_PRF_HMAC_SHA2_256,
+		.integ = IKE_INTEG_HMAC_SHA2_256_128,
+		.dh = 14 };
+	uint16_t xf[64][3];
+	uint8_t body[4096];
+	struct ike_pld pld;
+	struct ike_sa_pl sa;
+	struct ike_choice c;
+	size_t n = 0, i, off = 0, last = 0;
+
+	(void)state;
+	/* proposal 1: 13 ciphers, 4 integrity, 4 PRF, 13 groups */
+	for (i = 0; i < 13; i++)
+		n = add_xf(xf, n, IKE_XF_ENCR, cbc[i][0], cbc[i][1]);
+	for (i = 0; i < 4; i++)
+		n = add_xf(xf, n, IKE_XF_INTEG, integ[i], 0);
+	for (i = 0; i < 4; i++)
+		n = add_xf(xf, n, IKE_XF_PRF, prf[i], 0);
+	for (i = 0; i < 13; i++)
+		n = add_xf(xf, n, IKE_XF_DH, dh[i], 0);
+	off += put_prop(body + off, 1, false, (const uint16_t(*)[3])xf, n);
+	/* proposal 2: 19 AEADs, 4 PRF, 13 groups */
+	for (n = 0, i = 0; i < 19; i++)
+		n = add_xf(xf, n, IKE_XF_ENCR, aead[i][0], aead[i][1]);
+	for (i = 0; i < 4; i++)
+		n = add_xf(xf, n, IKE_XF_PRF, prf[i], 0);
+	for (i = 0; i < 13; i++)
+		n = add_xf(xf, n, IKE_XF_DH, dh[i], 0);
+	off += put_prop(body + off, 2, true, (const uint16_t(*)[3])xf, n);
+	pld.type = IKE_PL_SA;
+	pld.critical = false;
+	pld.p = body;
+	pld.len = off;
+	assert_int_equal(ike_sa_pl_parse(&pld, &sa), 0);
+	assert_int_equal(sa.n, 2);
+	assert_int_equal(sa.prop[0].n_xf, 34);
+	assert_int_equal(sa.prop[1].n_xf, 36);
+	assert_int_equal(ike_prop_select(&sa, IKE_PROTO_IKE, &gcm, 1, 0, 31, &c), 0);
+	assert_int_equal(c.num, 2);
+	assert_int_equal(ike_prop_select(&sa, IKE_PROTO_IKE, &aes, 1, 0, 31, &c), 0);
+	assert_int_equal(c.num, 1);
+	/* 20 proposals: 16 kept, the rest checked and skipped */
+	n = add_xf(xf, 0, IKE_XF_ENCR, 12, 128);
+	n = add_xf(xf, n, IKE_XF_PRF, 5, 0);
+	n = add_xf(xf, n, IKE_XF_INTEG, 12, 0);
+	n = add_xf(xf, n, IKE_XF_DH, 19, 0);
+	for (off = 0, i = 1; i <= 20; i++) {
+		last = off;
+		off += put_prop(body + off, (uint8_t)i, i == 20, (const uint16_t(*)[3])xf, n);
+	}
+	pld.len = off;
+	assert_int_equal(ike_sa_pl_parse(&pld, &sa), 0);
+	assert_int_equal(sa.n, IKE_MAX_PROPS);
+	assert_int_equal(sa.skipped, 20 - IKE_MAX_PROPS);
+	/* a malformed one among the skipped still spoils the payload */
+	body[last + 7] = 5; /* claims 5 transforms, carries 4 */
+	assert_int_equal(ike_sa_pl_parse(&pld, &sa), -EBADMSG);
+}
+
 static void
 test_encoder_overflow(void **state)
 {
@@ -497,6 +654,8 @@ main(void)
 		cmocka_unit_test(test_esp_selection),
 		cmocka_unit_test(test_traffic_selectors),
 		cmocka_unit_test(test_identities),
+		cmocka_unit_test(test_proposal_text),
+		cmocka_unit_test(test_many_transforms),
 		cmocka_unit_test(test_encoder_overflow),
 	};
 

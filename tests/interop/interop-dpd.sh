@@ -1,0 +1,108 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Dead peer detection against strongSwan 5.9.8 (docs/interop.md), the
+# topology of interop-basic.sh:
+#
+#   h1 -- gw1: Cairn ===== WAN ===== gw2: strongSwan -- h2
+#
+# Cairn's gateway has dead-peer-detection (interval 2 s, threshold 3).
+# charon is killed (SIGKILL: no DELETE); Cairn must clear the tunnel
+# ("DPD detected peer as down") within interval x threshold of its first
+# unanswered probe (seen at gw2), which leaves within two intervals of the
+# kill (idleness is judged over a whole interval),
+# and the tunnel must come back when charon returns: Cairn re-initiates
+# (establish-tunnels immediately) or, as responder, takes strongSwan's new
+# initiation (start_action = start). Cases:
+#   dpd-optimized-init   Cairn initiator, DPD optimized, pings running
+#   dpd-idle-resp        Cairn responder, DPD probe-idle-tunnel, no traffic
+set -eu
+BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
+INTEROP_ONLY=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) BUILD=$2; shift 2 ;;
+	--only) INTEROP_ONLY=$2; shift 2 ;;
+	*) echo "usage: $0 [--build DIR] [--only CASE-PATTERN]" >&2; exit 2 ;;
+	esac
+done
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../integration/lib-appliance.sh"
+. "$HERE/lib-interop.sh"
+have_shell || fail "the shell (build/bin/cairn) is not built"
+
+DPD_INTERVAL=2
+DPD_THRESHOLD=3
+
+dpd_reason() {
+	cli 1 show security ipsec inactive-tunnels | grep -q "DPD detected peer as down"
+}
+
+probes() {
+	gw 2 nft list chain inet iopdpd in 2>/dev/null | awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'
+}
+
+# dpd ROLE MODE
+dpd() {
+	role=$1
+	dmode=$2
+	cairn_defaults
+	sw_defaults
+	C_DPD="$dmode $DPD_INTERVAL $DPD_THRESHOLD"
+	establish "$role"
+	# as responder, Cairn waits for strongSwan to come back and initiate
+	[ "$role" = resp ] && S_START=start
+	verify_case "$role" 1
+	spis0=$(cairn_spis 1 v1)
+	if [ "$dmode" = optimized ]; then loss_start 1 10.2.0.2; fi
+	case_mark
+	# count Cairn's INFORMATIONAL requests reaching gw2 (its DPD probes)
+	gw 2 nft -f - <<EOF
+table inet iopdpd {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		udp dport 4500 @th,64,32 0 @th,240,8 37 @th,250,1 0 counter
+	}
+}
+EOF
+	t0=$(now_ms)
+	sw_kill 2
+	tp=""
+	while ! dpd_reason; do
+		[ -n "$tp" ] || [ "$(probes)" -eq 0 ] || tp=$(now_ms)
+		[ $(($(now_ms) - t0)) -lt 30000 ] || fail "Cairn did not clear the tunnel in 30 s"
+		sleep 0.1
+	done
+	tc=$(now_ms)
+	gw 2 nft delete table inet iopdpd
+	[ -n "$tp" ] || fail "no DPD probe seen at gw2"
+	[ -z "$(cairn_spis 1 v1)" ] || fail "SAs left after DPD: $(cairn_spis 1 v1)"
+	[ "$(ike_up 1)" -eq 0 ] || fail "IKE SA left after DPD"
+	limit=$((DPD_INTERVAL * DPD_THRESHOLD * 1000))
+	figure "dpd-$dmode-$role: charon killed; first probe after $((tp - t0)) ms, tunnel cleared $((tc - tp)) ms after it ($((tc - t0)) ms after the kill; interval $DPD_INTERVAL s x threshold $DPD_THRESHOLD = $limit ms)"
+	# polled every 100 ms, on a loaded machine: half a second of slack
+	[ $((tc - tp)) -le $((limit + 500)) ] || fail "cleared $((tc - tp)) ms after the first probe"
+	[ $((tp - t0)) -le $((2 * DPD_INTERVAL * 1000 + 500)) ] || fail "first probe $((tp - t0)) ms after the kill"
+	log "   charon returns"
+	t0=$(now_ms)
+	sw_start 2
+	sw_apply # resp: start_action = start initiates at once
+	wait_tunnels 1 40
+	figure "dpd-$dmode-$role: tunnel back $(($(now_ms) - t0)) ms after charon was started again"
+	[ "$(cairn_spis 1 v1)" != "$spis0" ] || fail "the same SPIs after the restart"
+	if [ "$dmode" = optimized ]; then
+		r=$(loss_stop) || exit 1
+		figure "dpd-$dmode-$role: pings through the outage (sent received): $r"
+	fi
+	cli 1 show security ipsec security-associations detail | grep -q "DPD detected peer as down" ||
+		fail "the tunnel's history lacks the DPD event"
+	verify_case "$role" 1
+}
+
+lab_init
+lab_site 1
+lab_site 2
+cairn_start 1
+sw_start 2
+run_case dpd-optimized-init dpd init optimized
+run_case dpd-idle-resp dpd resp probe-idle-tunnel
+cases_summary
