@@ -282,11 +282,22 @@ txq_cmsg(struct txq *q, int i, const struct us_sa *sa, uint8_t tos)
 	return len;
 }
 
+/* Completes the deferred encryptions of the queued datagrams. */
+static void
+txq_seal(struct txq *q)
+{
+	if (q->nseal > 0)
+		esp_seal_finish(q->seal, (size_t)q->nseal);
+	q->nseal = 0;
+}
+
 static void
 txq_flush(struct spu *s)
 {
 	struct txq *q = &s->tx;
 	int i = 0, j, sent;
+
+	txq_seal(q);
 
 	/* the UDP GSO segment size goes in as a final control message */
 	for (j = 0; j < q->n; j++) {
@@ -410,6 +421,7 @@ seal_push(
 {
 	uint8_t iv[ESP_IV_MAX];
 	size_t out;
+	int rc;
 
 	if (!(sa->flags & DP_SA_ESN) && sa->seq >= UINT32_MAX) {
 		/* RFC 4303 3.3.3: the counter must not cycle */
@@ -422,11 +434,18 @@ seal_push(
 	}
 	sa->seq++;
 	fill_iv(s, sa, iv);
-	if (esp_seal(&sa->x, sa->spi, sa->seq, sa->esn, iv, nh, esp, plen,
-	        s->tx.slab + US_TX_SLAB - esp, &out) < 0) {
+	/* GSO runs put many datagrams in one queue entry: seal[] can fill
+	 * before the queue does */
+	if (s->tx.nseal == US_TX_MAX)
+		txq_seal(&s->tx);
+	rc = esp_seal_start(&sa->x, sa->spi, sa->seq, sa->esn, iv, nh, esp, plen,
+	    s->tx.slab + US_TX_SLAB - esp, &out, &s->tx.seal[s->tx.nseal]);
+	if (rc < 0) {
 		ctr_add(&s->ctr.other_drops, 1);
 		return;
 	}
+	if (rc == 1)
+		s->tx.nseal++;
 	tx_push(s, tx_fd(s, sa, df), sa, out, tos);
 	ctr_add(&s->ctr.encrypt_packets, 1);
 	ctr_add(&s->ctr.encrypt_bytes, plen);
