@@ -122,40 +122,63 @@ struct lane {
 
 /*
  * m blocks on each of the k lanes. k and nr are constants at every call
- * site (always inlined into the dispatch switch), so the loops unroll and
- * the states live in registers.
+ * site (always inlined into the dispatch switch): the lanes' states are
+ * separate variables, the per-lane statements are unrolled by hand and the
+ * ones of lanes >= k vanish, so the states stay in registers (an array of
+ * states is kept in memory by GCC, and the store-to-load forwarding then
+ * sits in every lane's dependency chain).
  */
+#define EACH_LANE(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
 AESMB_TARGET static inline __attribute__((always_inline)) void
 lanes_run(struct lane *ln, const unsigned k, const unsigned nr, size_t m)
 {
-	__m128i s[AESMB_LANES];
+	__m128i s0 = _mm_setzero_si128(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0,
+	        s7 = s0;
 	const __m128i *rk[AESMB_LANES];
 	uint8_t *p[AESMB_LANES];
-	unsigned l, r;
+	unsigned r;
 
-	for (l = 0; l < k; l++) {
-		s[l] = ln[l].st;
-		rk[l] = ln[l].rk;
-		p[l] = ln[l].p;
+#define LANE_LOAD(i)                                                                               \
+	if (i < k) {                                                                               \
+		s##i = ln[i].st;                                                                   \
+		rk[i] = ln[i].rk;                                                                  \
+		p[i] = ln[i].p;                                                                    \
 	}
+#define LANE_FIRST(i)                                                                              \
+	if (i < k)                                                                                 \
+		s##i = _mm_xor_si128(                                                              \
+		    s##i, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(void *)p[i]),            \
+		              _mm_load_si128(&rk[i][0])));
+#define LANE_ROUND(i)                                                                              \
+	if (i < k)                                                                                 \
+		s##i = _mm_aesenc_si128(s##i, _mm_load_si128(&rk[i][r]));
+#define LANE_LAST(i)                                                                               \
+	if (i < k) {                                                                               \
+		s##i = _mm_aesenclast_si128(s##i, _mm_load_si128(&rk[i][nr]));                     \
+		_mm_storeu_si128((__m128i *)(void *)p[i], s##i);                                   \
+		p[i] += 16;                                                                        \
+	}
+#define LANE_SAVE(i)                                                                               \
+	if (i < k) {                                                                               \
+		ln[i].st = s##i;                                                                   \
+		ln[i].p = p[i];                                                                    \
+	}
+
+	EACH_LANE(LANE_LOAD)
 	while (m-- > 0) {
-		for (l = 0; l < k; l++)
-			s[l] = _mm_xor_si128(
-			    s[l], _mm_xor_si128(_mm_loadu_si128((const __m128i *)(void *)p[l]),
-			              _mm_load_si128(&rk[l][0])));
-		for (r = 1; r < nr; r++)
-			for (l = 0; l < k; l++)
-				s[l] = _mm_aesenc_si128(s[l], _mm_load_si128(&rk[l][r]));
-		for (l = 0; l < k; l++) {
-			s[l] = _mm_aesenclast_si128(s[l], _mm_load_si128(&rk[l][nr]));
-			_mm_storeu_si128((__m128i *)(void *)p[l], s[l]);
-			p[l] += 16;
+		EACH_LANE(LANE_FIRST)
+		for (r = 1; r < nr; r++) {
+			EACH_LANE(LANE_ROUND)
 		}
+		EACH_LANE(LANE_LAST)
 	}
-	for (l = 0; l < k; l++) {
-		ln[l].st = s[l];
-		ln[l].p = p[l];
-	}
+	EACH_LANE(LANE_SAVE)
+#undef LANE_LOAD
+#undef LANE_FIRST
+#undef LANE_ROUND
+#undef LANE_LAST
+#undef LANE_SAVE
 }
 
 #define LANES_CASE(k)                                                                              \
