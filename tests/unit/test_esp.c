@@ -10,7 +10,8 @@
  * (RFC 4303 2.4) and tampering. The multi-buffer CBC encryption
  * (userspace/aesmb.c) is checked against FIPS-197 Appendix C and, byte for
  * byte, against OpenSSL's EVP for random keys, IVs, lengths and batches of
- * mixed SAs and key sizes; batched ESP sealing against EVP + HMAC().
+ * mixed SAs and key sizes; the SHA-NI SHA-256 (userspace/shamb.c) against
+ * SHA256(); batched ESP sealing against EVP + HMAC().
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,9 +24,11 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include "aesmb.h"
 #include "esp.h"
+#include "shamb.h"
 
 static size_t
 unhex(const char *s, uint8_t *out, size_t cap)
@@ -614,6 +617,58 @@ test_aesmb_vs_evp(void **state)
 	free(ks);
 }
 
+/* SHA-256 padding of an l-byte message m into out; returns the block count. */
+static size_t
+sha256_pad(const uint8_t *m, size_t l, uint8_t *out)
+{
+	size_t nblk = (l + 9 + 63) / 64;
+
+	memset(out, 0, nblk * 64);
+	memcpy(out, m, l);
+	out[l] = 0x80;
+	for (int b = 0; b < 8; b++)
+		out[nblk * 64 - 1 - b] = (uint8_t)((uint64_t)l * 8 >> (8 * b));
+	return nblk;
+}
+
+/* shamb's one- and two-lane SHA-256 against OpenSSL's SHA256(), lengths 0..400. */
+static void
+test_shamb_vs_openssl(void **state)
+{
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f,
+		0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	uint8_t m[2][400], pad[2][480], want[32], got[32];
+	uint32_t h[2][8];
+
+	(void)state;
+	if (!shamb_supported())
+		skip();
+	for (size_t l = 0; l <= 400; l++) {
+		size_t na, nb;
+
+		rng_fill(m[0], l);
+		rng_fill(m[1], l);
+		na = sha256_pad(m[0], l, pad[0]);
+		nb = sha256_pad(m[1], l, pad[1]);
+		assert_int_equal(na, nb);
+		memcpy(h[0], iv, sizeof(iv));
+		memcpy(h[1], iv, sizeof(iv));
+		if (l % 2)
+			shamb_sha256_x2(h[0], pad[0], h[1], pad[1], na);
+		else {
+			shamb_sha256_x1(h[0], pad[0], na);
+			shamb_sha256_x1(h[1], pad[1], nb);
+		}
+		for (int k = 0; k < 2; k++) {
+			for (int i = 0; i < 8; i++)
+				for (int b = 0; b < 4; b++)
+					got[4 * i + b] = (uint8_t)(h[k][i] >> (24 - 8 * b));
+			SHA256(m[k], l, want);
+			assert_memory_equal(got, want, 32);
+		}
+	}
+}
+
 /*
  * Batched sealing (esp_seal_start() + esp_seal_finish()) of up to 150
  * packets (more than one internal chunk of 64) over SAs of every CBC
@@ -740,6 +795,7 @@ main(void)
 		cmocka_unit_test(test_key_checks),
 		cmocka_unit_test(test_aesmb_fips197),
 		cmocka_unit_test(test_aesmb_vs_evp),
+		cmocka_unit_test(test_shamb_vs_openssl),
 		cmocka_unit_test(test_seal_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
