@@ -739,6 +739,29 @@ test_seal_batch(void **state)
 			nj += (size_t)rc;
 		}
 		esp_seal_finish(jobs, nj);
+		/* inbound pairs: the precomputed ICVs are the ones sent */
+		for (size_t i = 0; i + 1 < n; i += 2) {
+			uint8_t icv[2][ESP_ICV_MAX], bad[ESP_ICV_MAX];
+			const struct esp_xform *da = &dec[sa[i]], *db = &dec[sa[i + 1]];
+			size_t off, pl;
+			uint8_t nh;
+
+			assert_int_equal(esp_icv_pairable(da, out[i]),
+			    shamb_supported() && algs[sa[i]].integ == DP_INTEG_HMAC_SHA256_128);
+			if (!esp_icv_pairable(da, out[i]) || !esp_icv_pairable(db, out[i + 1]))
+				continue;
+			assert_false(esp_icv_pairable(da, out[i] - 1));
+			esp_icv_pair(da, pkt[i], out[i], seq[i], esn[i], icv[0], db, pkt[i + 1],
+			    out[i + 1], seq[i + 1], esn[i + 1], icv[1]);
+			assert_memory_equal(icv[0], pkt[i] + out[i] - 16, 16);
+			assert_memory_equal(icv[1], pkt[i + 1] + out[i + 1] - 16, 16);
+			/* a wrong precomputed ICV is an authentication failure */
+			memcpy(bad, icv[0], sizeof(bad));
+			bad[3] ^= 0x10;
+			assert_int_equal(esp_open_icv(&dec[sa[i]], seq[i], esn[i], pkt[i], out[i],
+			                     bad, &off, &pl, &nh),
+			    -EACCES);
+		}
 		for (size_t i = 0; i < n; i++) {
 			const struct esp_xform *x = &enc[sa[i]];
 			size_t pad = esp_pad_len(x, plen[i]), body = plen[i] + pad + 2, hl;

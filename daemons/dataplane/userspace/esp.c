@@ -582,9 +582,41 @@ esp_peek(const uint8_t *pkt, size_t len, uint32_t *spi, uint32_t *seq_lo)
 	return rd_be32(&r, spi) && rd_be32(&r, seq_lo);
 }
 
+bool
+esp_icv_pairable(const struct esp_xform *x, size_t len)
+{
+	size_t hdr = ESP_HDR_LEN + x->iv_len;
+
+	/* the length checks of esp_open() steps 1 and 2 */
+	return !x->aead && x->hmac != NULL && x->hmac->ni && len >= hdr + x->icv_len + x->blk &&
+	       (len - hdr - x->icv_len) % x->blk == 0;
+}
+
+void
+esp_icv_pair(const struct esp_xform *xa, const uint8_t *pa, size_t lena, uint64_t seqa, bool esna,
+    uint8_t *icva, const struct esp_xform *xb, const uint8_t *pb, size_t lenb, uint64_t seqb,
+    bool esnb, uint8_t *icvb)
+{
+	struct ni_hmac nj[2];
+
+	ni_hmac_init(&nj[0], xa->hmac, pa, lena - xa->icv_len, esna, seqa);
+	ni_hmac_init(&nj[1], xb->hmac, pb, lenb - xb->icv_len, esnb, seqb);
+	ni_hmac_run(&nj[0], xa->hmac, &nj[1], xb->hmac);
+	ni_icv_out(&nj[0], icva, xa->icv_len);
+	ni_icv_out(&nj[1], icvb, xb->icv_len);
+	explicit_bzero(nj, sizeof(nj));
+}
+
 int
 esp_open(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len, size_t *off,
     size_t *plen, uint8_t *next_hdr)
+{
+	return esp_open_icv(x, seq, esn, pkt, len, NULL, off, plen, next_hdr);
+}
+
+int
+esp_open_icv(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len,
+    const uint8_t *pre_icv, size_t *off, size_t *plen, uint8_t *next_hdr)
 {
 	size_t hdr = ESP_HDR_LEN + x->iv_len, body, pad, i;
 	uint8_t *payload = pkt + hdr, *icv;
@@ -617,7 +649,9 @@ esp_open(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len, 
 	} else {
 		/* 3. authenticate before decrypting (RFC 4303 3.4.4) */
 		if (x->hmac != NULL) {
-			if (esp_icv(x, pkt, hdr + body, esn, seq, want) < 0)
+			if (pre_icv != NULL)
+				memcpy(want, pre_icv, x->icv_len);
+			else if (esp_icv(x, pkt, hdr + body, esn, seq, want) < 0)
 				return -EIO;
 			if (CRYPTO_memcmp(want, icv, x->icv_len) != 0)
 				return -EACCES;

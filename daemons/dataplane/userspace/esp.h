@@ -115,4 +115,19 @@ bool esp_peek(const uint8_t *pkt, size_t len, uint32_t *spi, uint32_t *seq_lo);
 int esp_open(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len, size_t *off,
     size_t *plen, uint8_t *next_hdr);
 
+/*
+ * Inbound HMAC-SHA-256 two packets at a time: esp_icv_pairable() says
+ * whether a packet of len bytes can have its ICV precomputed (SHA-NI, a
+ * well-formed length); esp_icv_pair() computes the ICVs two packets
+ * should carry (ESP_ICV_MAX bytes each) under the sequence numbers given;
+ * esp_open_icv() is esp_open() with such a precomputed ICV for exactly
+ * this packet and seq (NULL: computed inside).
+ */
+bool esp_icv_pairable(const struct esp_xform *x, size_t len);
+void esp_icv_pair(const struct esp_xform *xa, const uint8_t *pa, size_t lena, uint64_t seqa,
+    bool esna, uint8_t *icva, const struct esp_xform *xb, const uint8_t *pb, size_t lenb,
+    uint64_t seqb, bool esnb, uint8_t *icvb);
+int esp_open_icv(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len,
+    const uint8_t *icv, size_t *off, size_t *plen, uint8_t *next_hdr);
+
 #endif
