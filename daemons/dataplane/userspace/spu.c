@@ -788,9 +788,8 @@ in_allowed(const struct us_tunnel *d, const struct pkt_info *pi)
 	return false;
 }
 
-/* One ESP packet (esp[0..len)) that arrived on this SPU. */
 /*
- * One inbound ESP packet. icv, if not NULL, is the ICV this packet must
+ * One ESP packet (esp[0..len)) that arrived on this SPU. icv, if not NULL, is the ICV this packet must
  * carry if its sequence number is icv_seq (precomputed by in_esp_pair()).
  */
 static void
