@@ -14,7 +14,12 @@
  *           fixed key first, so trailer and inner-packet parsing see
  *           attacker-chosen plaintext;
  *   mode 2: the data is a sequence of length-prefixed inner packets fed to
- *           GRO and the ICMP builder.
+ *           GRO and the ICMP builder;
+ *   mode 3: (CBC-128 + HMAC-SHA-256) byte 2 splits the rest into two
+ *           packets, inbound ICVs paired as sock_rx() does
+ *           (esp_icv_pair()): every outcome must equal esp_open()'s. With
+ *           flag bit 1 the two parts are first sealed as payloads in one
+ *           batch (esp_seal_start() + esp_seal_finish()), so both open.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,6 +91,60 @@ inner(uint8_t *p, size_t len)
 	gro_init(&g, sink, NULL);
 	gro_add(&g, p, len);
 	gro_flush(&g);
+}
+
+/* Mode 3: two packets, paired inbound ICVs against esp_open() alone. */
+static int
+paired(const uint8_t *data, size_t size, bool esn, bool seal)
+{
+	static uint8_t pa[2][35000], pb[2][35000];
+	struct esp_xform *e = &enc[2], *d = &dec[2];
+	uint64_t qa = 77, qb = esn ? (1ULL << 32) | 78 : 78;
+	size_t la, lb, hdr = ESP_HDR_LEN + e->iv_len, off[2], plen[2];
+	uint8_t icv[2][ESP_ICV_MAX], iv[16] = { 9 }, nh[2];
+	int r0, r1;
+
+	if (size < 1 || size > 2 * 34000)
+		return 0;
+	la = (size - 1) * data[0] / 255;
+	lb = size - 1 - la;
+	data++;
+	if (seal) {
+		struct esp_seal_job jobs[2];
+		size_t nj = 0;
+		int rc;
+
+		memcpy(pa[0] + hdr, data, la);
+		memcpy(pb[0] + hdr, data + la, lb);
+		rc = esp_seal_start(
+		    e, 0x1234, qa, esn, iv, 4, pa[0], la, sizeof(pa[0]), &la, &jobs[nj]);
+		if (rc < 0)
+			return 0;
+		nj += (size_t)rc;
+		rc = esp_seal_start(
+		    e, 0x1234, qb, esn, iv, 4, pb[0], lb, sizeof(pb[0]), &lb, &jobs[nj]);
+		if (rc < 0)
+			return 0;
+		nj += (size_t)rc;
+		esp_seal_finish(jobs, nj);
+	} else {
+		memcpy(pa[0], data, la);
+		memcpy(pb[0], data + la, lb);
+	}
+	memcpy(pa[1], pa[0], la);
+	memcpy(pb[1], pb[0], lb);
+	if (!esp_icv_pairable(d, la) || !esp_icv_pairable(d, lb))
+		return 0;
+	esp_icv_pair(d, pa[0], la, qa, esn, icv[0], d, pb[0], lb, qb, esn, icv[1]);
+	r0 = esp_open_icv(d, qa, esn, pa[0], la, icv[0], &off[0], &plen[0], &nh[0]);
+	r1 = esp_open(d, qa, esn, pa[1], la, &off[1], &plen[1], &nh[1]);
+	if (r0 != r1 || (seal && r0 != 0) || (r0 == 0 && (off[0] != off[1] || plen[0] != plen[1])))
+		abort();
+	r0 = esp_open_icv(d, qb, esn, pb[0], lb, icv[1], &off[0], &plen[0], &nh[0]);
+	r1 = esp_open(d, qb, esn, pb[1], lb, &off[1], &plen[1], &nh[1]);
+	if (r0 != r1 || (seal && r0 != 0) || (r0 == 0 && (off[0] != off[1] || plen[0] != plen[1])))
+		abort();
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -173,6 +232,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		return 0;
 	}
+	if (mode == 3)
+		return paired(data, size, esn, (data[-1] & 2) != 0);
 	/* mode 2: inner packets, each prefixed by a 16-bit length */
 	{
 		struct rd r;

@@ -7,7 +7,11 @@
  *  - AES-CBC ESP packets of RFC 3602 section 4 (cases 5 to 8);
  *  - HMAC-SHA-256-128 / -384-192 / -512-256 of RFC 4868 section 2.7.2;
  * plus round trips for every algorithm pair, ESN ICV coverage, padding
- * (RFC 4303 2.4) and tampering.
+ * (RFC 4303 2.4) and tampering. The multi-buffer CBC encryption
+ * (userspace/aesmb.c) is checked against FIPS-197 Appendix C and, byte for
+ * byte, against OpenSSL's EVP for random keys, IVs, lengths and batches of
+ * mixed SAs and key sizes; the SHA-NI SHA-256 (userspace/shamb.c) against
+ * SHA256(); batched ESP sealing against EVP + HMAC().
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,9 +22,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
+#include "aesmb.h"
 #include "esp.h"
+#include "shamb.h"
 
 static size_t
 unhex(const char *s, uint8_t *out, size_t cap)
@@ -486,6 +494,318 @@ test_key_checks(void **state)
 	    -EINVAL);
 }
 
+/* xorshift64*: reproducible "random" test data */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static void
+rng_fill(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(rng() >> 56);
+}
+
+/* Reference CBC encryption (no padding) with OpenSSL's EVP. */
+static void
+evp_cbc(
+    const uint8_t *key, size_t klen, const uint8_t *iv, const uint8_t *in, size_t len, uint8_t *out)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int n1 = 0, n2 = 0;
+
+	assert_non_null(c);
+	assert_int_equal(EVP_EncryptInit_ex(
+	                     c, klen == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc(), NULL, key, iv),
+	    1);
+	assert_int_equal(EVP_CIPHER_CTX_set_padding(c, 0), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, out, &n1, in, (int)len), 1);
+	assert_int_equal(EVP_EncryptFinal_ex(c, out + n1, &n2), 1);
+	assert_int_equal((size_t)(n1 + n2), len);
+	EVP_CIPHER_CTX_free(c);
+}
+
+/* FIPS-197 Appendix C.1 and C.3: one block, zero IV (CBC = the cipher). */
+static void
+test_aesmb_fips197(void **state)
+{
+	uint8_t key[32], pt[16], ct[16], want[16], iv[16] = { 0 };
+	struct aesmb_key k;
+	struct aesmb_job j = { .key = &k, .iv = iv, .buf = ct, .nblk = 1 };
+
+	(void)state;
+	if (!aesmb_supported())
+		skip();
+	unhex("00112233445566778899aabbccddeeff", pt, sizeof(pt));
+	unhex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", key, sizeof(key));
+	assert_int_equal(aesmb_key_init(&k, key, 16), 0);
+	assert_int_equal(k.rounds, 10);
+	memcpy(ct, pt, 16);
+	aesmb_cbc_encrypt(&j, 1);
+	unhex("69c4e0d86a7b0430d8cdb78070b4c55a", want, sizeof(want));
+	assert_memory_equal(ct, want, 16);
+	assert_int_equal(aesmb_key_init(&k, key, 32), 0);
+	assert_int_equal(k.rounds, 14);
+	memcpy(ct, pt, 16);
+	aesmb_cbc_encrypt(&j, 1);
+	unhex("8ea2b7ca516745bfeafc49904b496089", want, sizeof(want));
+	assert_memory_equal(ct, want, 16);
+	assert_int_equal(aesmb_key_init(&k, key, 24), -EINVAL);
+	aesmb_key_wipe(&k);
+	assert_int_equal(k.rounds, 0);
+}
+
+/*
+ * Batches of 1..40 jobs (more than the lanes, so lanes are refilled), of
+ * 0..130 blocks each, keys of 128 and 256 bits mixed in one batch, some
+ * jobs sharing a key: every output equals EVP's, byte for byte.
+ */
+static void
+test_aesmb_vs_evp(void **state)
+{
+	enum { NKEY = 6, MAXJ = 40, MAXB = 130 };
+	static uint8_t plain[MAXJ][MAXB * 16], buf[MAXJ][MAXB * 16], want[MAXB * 16];
+	uint8_t keys[NKEY][32], ivs[MAXJ][16];
+	size_t klen[NKEY], kof[MAXJ];
+	struct aesmb_key *ks;
+	struct aesmb_job jobs[MAXJ];
+
+	(void)state;
+	if (!aesmb_supported())
+		skip();
+	ks = aligned_alloc(16, NKEY * sizeof(*ks));
+	assert_non_null(ks);
+	for (int trial = 0; trial < 300; trial++) {
+		size_t n = trial < MAXJ ? (size_t)trial + 1 : 1 + rng() % MAXJ;
+
+		for (size_t i = 0; i < NKEY; i++) {
+			klen[i] = rng() & 1 ? 32 : 16;
+			rng_fill(keys[i], klen[i]);
+			assert_int_equal(aesmb_key_init(&ks[i], keys[i], klen[i]), 0);
+		}
+		for (size_t i = 0; i < n; i++) {
+			/* mostly full-size packets of one length, like a GSO batch */
+			size_t nblk = rng() % 4 == 0 ? (size_t)(rng() % (MAXB + 1))
+			                             : (size_t)(trial % 7) * 17 + 1;
+
+			kof[i] = rng() % 3 == 0 ? rng() % NKEY : (size_t)trial % NKEY;
+			rng_fill(ivs[i], 16);
+			rng_fill(plain[i], nblk * 16);
+			memcpy(buf[i], plain[i], nblk * 16);
+			jobs[i] = (struct aesmb_job){
+				.key = &ks[kof[i]], .iv = ivs[i], .buf = buf[i], .nblk = nblk
+			};
+		}
+		aesmb_cbc_encrypt(jobs, n);
+		for (size_t i = 0; i < n; i++) {
+			if (jobs[i].nblk == 0)
+				continue;
+			evp_cbc(
+			    keys[kof[i]], klen[kof[i]], ivs[i], plain[i], jobs[i].nblk * 16, want);
+			assert_memory_equal(buf[i], want, jobs[i].nblk * 16);
+		}
+	}
+	for (size_t i = 0; i < NKEY; i++)
+		aesmb_key_wipe(&ks[i]);
+	free(ks);
+}
+
+/* SHA-256 padding of an l-byte message m into out; returns the block count. */
+static size_t
+sha256_pad(const uint8_t *m, size_t l, uint8_t *out)
+{
+	size_t nblk = (l + 9 + 63) / 64;
+
+	memset(out, 0, nblk * 64);
+	memcpy(out, m, l);
+	out[l] = 0x80;
+	for (int b = 0; b < 8; b++)
+		out[nblk * 64 - 1 - b] = (uint8_t)((uint64_t)l * 8 >> (8 * b));
+	return nblk;
+}
+
+/* shamb's one- and two-lane SHA-256 against OpenSSL's SHA256(), lengths 0..400. */
+static void
+test_shamb_vs_openssl(void **state)
+{
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f,
+		0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	uint8_t m[2][400], pad[2][480], want[32], got[32];
+	uint32_t h[2][8];
+
+	(void)state;
+	if (!shamb_supported())
+		skip();
+	for (size_t l = 0; l <= 400; l++) {
+		size_t na, nb;
+
+		rng_fill(m[0], l);
+		rng_fill(m[1], l);
+		na = sha256_pad(m[0], l, pad[0]);
+		nb = sha256_pad(m[1], l, pad[1]);
+		assert_int_equal(na, nb);
+		memcpy(h[0], iv, sizeof(iv));
+		memcpy(h[1], iv, sizeof(iv));
+		if (l % 2)
+			shamb_sha256_x2(h[0], pad[0], h[1], pad[1], na);
+		else {
+			shamb_sha256_x1(h[0], pad[0], na);
+			shamb_sha256_x1(h[1], pad[1], nb);
+		}
+		for (int k = 0; k < 2; k++) {
+			for (int i = 0; i < 8; i++)
+				for (int b = 0; b < 4; b++)
+					got[4 * i + b] = (uint8_t)(h[k][i] >> (24 - 8 * b));
+			SHA256(m[k], l, want);
+			assert_memory_equal(got, want, 32);
+		}
+	}
+}
+
+/*
+ * Batched sealing (esp_seal_start() + esp_seal_finish()) of up to 150
+ * packets (more than one internal chunk of 64) over SAs of every CBC
+ * algorithm pair, random lengths, IVs and sequence numbers, with and
+ * without ESN: every packet equals an independent EVP CBC + HMAC()
+ * encapsulation and opens with esp_open().
+ */
+static void
+test_seal_batch(void **state)
+{
+	enum { NSA = 6, MAXP = 150, PLEN = 1500, CAP = PLEN + 100 };
+	static const struct {
+		enum dp_enc enc;
+		size_t eklen;
+		enum dp_integ integ;
+		size_t iklen;
+		const char *md;
+		size_t icv;
+	} algs[NSA] = {
+		{ DP_ENC_AES_CBC_128, 16, DP_INTEG_HMAC_SHA256_128, 32, "SHA256", 16 },
+		{ DP_ENC_AES_CBC_256, 32, DP_INTEG_HMAC_SHA256_128, 32, "SHA256", 16 },
+		{ DP_ENC_AES_CBC_128, 16, DP_INTEG_HMAC_SHA384_192, 48, "SHA384", 24 },
+		{ DP_ENC_AES_CBC_256, 32, DP_INTEG_HMAC_SHA384_192, 48, "SHA384", 24 },
+		{ DP_ENC_AES_CBC_128, 16, DP_INTEG_HMAC_SHA512_256, 64, "SHA512", 32 },
+		{ DP_ENC_AES_CBC_256, 32, DP_INTEG_HMAC_SHA512_256, 64, "SHA512", 32 },
+	};
+	static uint8_t pkt[MAXP][CAP], payload[MAXP][PLEN], ref[CAP];
+	uint8_t ek[NSA][32], ik[NSA][64], iv[MAXP][16];
+	struct esp_xform enc[NSA], dec[NSA];
+	struct esp_seal_job jobs[MAXP];
+	size_t sa[MAXP], plen[MAXP], out[MAXP];
+	uint64_t seq[MAXP];
+	bool esn[MAXP];
+	struct errbuf err = { .msg = "" };
+
+	(void)state;
+	for (int trial = 0; trial < 40; trial++) {
+		size_t n = trial < 10 ? (size_t)trial + 1 : 1 + rng() % MAXP, nj = 0;
+
+		for (size_t a = 0; a < NSA; a++) {
+			rng_fill(ek[a], algs[a].eklen);
+			rng_fill(ik[a], algs[a].iklen);
+			assert_int_equal(
+			    esp_xform_init(&enc[a], algs[a].enc, ek[a], algs[a].eklen,
+			        algs[a].integ, ik[a], algs[a].iklen, true, false, &err),
+			    0);
+			assert_int_equal(
+			    esp_xform_init(&dec[a], algs[a].enc, ek[a], algs[a].eklen,
+			        algs[a].integ, ik[a], algs[a].iklen, false, false, &err),
+			    0);
+			assert_int_equal(enc[a].aes != NULL, aesmb_supported());
+			assert_null(dec[a].aes);
+		}
+		for (size_t i = 0; i < n; i++) {
+			int rc;
+
+			sa[i] = rng() % 2 ? (size_t)trial % NSA : rng() % NSA;
+			plen[i] = rng() % 3 ? 1400 : rng() % (PLEN - 31);
+			seq[i] = rng() % 2 ? rng() : (uint32_t)rng();
+			esn[i] = rng() % 2;
+			rng_fill(iv[i], 16);
+			rng_fill(payload[i], plen[i]);
+			memcpy(pkt[i] + ESP_HDR_LEN + 16, payload[i], plen[i]);
+			rc = esp_seal_start(&enc[sa[i]], 0x1000 + (uint32_t)i, seq[i], esn[i],
+			    iv[i], 4, pkt[i], plen[i], CAP, &out[i], &jobs[nj]);
+			assert_true(rc == 0 || rc == 1);
+			assert_int_equal(rc == 1, aesmb_supported());
+			nj += (size_t)rc;
+		}
+		esp_seal_finish(jobs, nj);
+		/* inbound pairs: the precomputed ICVs are the ones sent */
+		for (size_t i = 0; i + 1 < n; i += 2) {
+			uint8_t icv[2][ESP_ICV_MAX], bad[ESP_ICV_MAX];
+			const struct esp_xform *da = &dec[sa[i]], *db = &dec[sa[i + 1]];
+			size_t off, pl;
+			uint8_t nh;
+
+			assert_int_equal(esp_icv_pairable(da, out[i]),
+			    shamb_supported() && algs[sa[i]].integ == DP_INTEG_HMAC_SHA256_128);
+			if (!esp_icv_pairable(da, out[i]) || !esp_icv_pairable(db, out[i + 1]))
+				continue;
+			assert_false(esp_icv_pairable(da, out[i] - 1));
+			esp_icv_pair(da, pkt[i], out[i], seq[i], esn[i], icv[0], db, pkt[i + 1],
+			    out[i + 1], seq[i + 1], esn[i + 1], icv[1]);
+			assert_memory_equal(icv[0], pkt[i] + out[i] - 16, 16);
+			assert_memory_equal(icv[1], pkt[i + 1] + out[i + 1] - 16, 16);
+			/* a wrong precomputed ICV is an authentication failure */
+			memcpy(bad, icv[0], sizeof(bad));
+			bad[3] ^= 0x10;
+			assert_int_equal(esp_open_icv(&dec[sa[i]], seq[i], esn[i], pkt[i], out[i],
+			                     bad, &off, &pl, &nh),
+			    -EACCES);
+		}
+		for (size_t i = 0; i < n; i++) {
+			const struct esp_xform *x = &enc[sa[i]];
+			size_t pad = esp_pad_len(x, plen[i]), body = plen[i] + pad + 2, hl;
+			unsigned mlen = 0;
+			uint8_t mac[64], hi[4], full[CAP + 4], nh;
+			size_t off, pl;
+
+			/* reference: header, IV, EVP CBC of payload||padding||trailer, HMAC */
+			ref[0] = 0;
+			ref[1] = 0;
+			ref[2] = (uint8_t)((0x1000 + i) >> 8);
+			ref[3] = (uint8_t)(0x1000 + i);
+			for (int b = 0; b < 4; b++)
+				ref[4 + b] = (uint8_t)(seq[i] >> (24 - 8 * b));
+			memcpy(ref + 8, iv[i], 16);
+			memcpy(full, payload[i], plen[i]);
+			for (size_t p = 0; p < pad; p++)
+				full[plen[i] + p] = (uint8_t)(p + 1);
+			full[plen[i] + pad] = (uint8_t)pad;
+			full[plen[i] + pad + 1] = 4;
+			evp_cbc(ek[sa[i]], algs[sa[i]].eklen, iv[i], full, body, ref + 24);
+			hl = 24 + body;
+			memcpy(full, ref, hl);
+			for (int b = 0; b < 4; b++)
+				hi[b] = (uint8_t)(seq[i] >> (56 - 8 * b));
+			memcpy(full + hl, hi, 4);
+			assert_non_null(HMAC(EVP_get_digestbyname(algs[sa[i]].md), ik[sa[i]],
+			    (int)algs[sa[i]].iklen, full, hl + (esn[i] ? 4 : 0), mac, &mlen));
+			memcpy(ref + hl, mac, algs[sa[i]].icv);
+			assert_int_equal(out[i], hl + algs[sa[i]].icv);
+			assert_memory_equal(pkt[i], ref, out[i]);
+			assert_int_equal(
+			    esp_open(&dec[sa[i]], seq[i], esn[i], pkt[i], out[i], &off, &pl, &nh),
+			    0);
+			assert_int_equal(pl, plen[i]);
+			assert_memory_equal(pkt[i] + off, payload[i], pl);
+		}
+		for (size_t a = 0; a < NSA; a++) {
+			esp_xform_fini(&enc[a]);
+			esp_xform_fini(&dec[a]);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -496,6 +816,10 @@ main(void)
 		cmocka_unit_test(test_roundtrips),
 		cmocka_unit_test(test_bad_padding),
 		cmocka_unit_test(test_key_checks),
+		cmocka_unit_test(test_aesmb_fips197),
+		cmocka_unit_test(test_aesmb_vs_evp),
+		cmocka_unit_test(test_shamb_vs_openssl),
+		cmocka_unit_test(test_seal_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,17 +6,27 @@
  * HMAC (RFC 2104) runs on OpenSSL's SHA-2 block functions from inner and
  * outer states precomputed at SA setup: re-arming EVP_MAC per packet
  * duplicates a provider context, i.e. allocates, on every packet.
+ *
+ * CBC encryption on CPUs with AES-NI bypasses EVP: esp_seal_start() only
+ * frames the packet and esp_seal_finish() encrypts a batch of packets with
+ * their CBC chains interleaved (aesmb.c), then computes their ICVs.
+ * Decryption stays with EVP (CBC decryption is parallel within a packet).
+ * The batch's HMAC-SHA-256 ICVs are computed two packets at a time with the
+ * SHA extensions (shamb.c) from our own copies of the pad states.
  */
 /* the low-level SHA-2 API is deprecated in OpenSSL 3 but allocation-free */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "aesmb.h"
 #include "esp.h"
 #include "rd.h"
+#include "shamb.h"
 #include "xmem.h"
 
 union sha_ctx {
@@ -28,7 +38,14 @@ struct esp_hmac {
 	size_t dlen, block;
 	bool sha256;
 	union sha_ctx inner, outer; /* after absorbing key ^ ipad, key ^ opad */
+	/* SHA-256 on a CPU with SHA-NI: the same two states for shamb.c */
+	bool ni;
+	uint32_t ni_inner[8], ni_outer[8];
 };
+
+/* FIPS 180-4 5.3.3 */
+static const uint32_t sha256_iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f,
+	0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
 
 static void
 sha_init(struct esp_hmac *h, void *ctx)
@@ -80,10 +97,19 @@ hmac_new(enum dp_integ integ, const uint8_t *key, size_t klen)
 		pad[i] = (uint8_t)((i < klen ? key[i] : 0) ^ 0x36);
 	sha_init(h, &h->inner);
 	sha_update(h, &h->inner, pad, h->block);
+	h->ni = h->sha256 && shamb_supported();
+	if (h->ni) {
+		memcpy(h->ni_inner, sha256_iv, sizeof(sha256_iv));
+		shamb_sha256_x1(h->ni_inner, pad, 1);
+	}
 	for (i = 0; i < h->block; i++)
 		pad[i] = (uint8_t)((i < klen ? key[i] : 0) ^ 0x5c);
 	sha_init(h, &h->outer);
 	sha_update(h, &h->outer, pad, h->block);
+	if (h->ni) {
+		memcpy(h->ni_outer, sha256_iv, sizeof(sha256_iv));
+		shamb_sha256_x1(h->ni_outer, pad, 1);
+	}
 	explicit_bzero(pad, sizeof(pad));
 	return h;
 }
@@ -193,6 +219,20 @@ esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t
 			goto fail;
 		}
 	}
+	if (!x->aead && encrypt && aesmb_supported()) {
+		/* 16-byte aligned: the round keys are AESENC memory operands */
+		x->aes = aligned_alloc(16, sizeof(*x->aes));
+		if (x->aes == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		if (aesmb_key_init(x->aes, ekey, eklen) < 0) {
+			free(x->aes);
+			x->aes = NULL;
+			rc = -EIO;
+			goto fail;
+		}
+	}
 	if (md != NULL) {
 		x->hmac = hmac_new(integ, ikey, iklen);
 		if (x->hmac == NULL) {
@@ -212,8 +252,13 @@ esp_xform_fini(struct esp_xform *x)
 {
 	EVP_CIPHER_CTX_free(x->cctx);
 	xmem_free(x->hmac, sizeof(*x->hmac));
+	if (x->aes != NULL) {
+		aesmb_key_wipe(x->aes);
+		free(x->aes);
+	}
 	x->cctx = NULL;
 	x->hmac = NULL;
+	x->aes = NULL;
 	explicit_bzero(x->salt, sizeof(x->salt));
 }
 
@@ -280,8 +325,9 @@ gcm_aad(uint8_t *aad, uint32_t spi, uint64_t seq, bool esn)
 }
 
 int
-esp_seal(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const uint8_t *iv,
-    uint8_t next_hdr, uint8_t *pkt, size_t plen, size_t cap, size_t *out_len)
+esp_seal_start(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const uint8_t *iv,
+    uint8_t next_hdr, uint8_t *pkt, size_t plen, size_t cap, size_t *out_len,
+    struct esp_seal_job *job)
 {
 	size_t pad = esp_pad_len(x, plen), i, body, total;
 	uint8_t *payload = pkt + ESP_HDR_LEN + x->iv_len, *trl;
@@ -314,6 +360,14 @@ esp_seal(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const uint8_
 		    EVP_EncryptFinal_ex(x->cctx, payload + body, &outl) != 1 ||
 		    EVP_CIPHER_CTX_ctrl(x->cctx, EVP_CTRL_GCM_GET_TAG, 16, payload + body) != 1)
 			return -EIO;
+	} else if (x->aes != NULL) {
+		job->x = x;
+		job->pkt = pkt;
+		job->body = body;
+		job->seq = seq;
+		job->esn = esn;
+		*out_len = total;
+		return 1;
 	} else {
 		if (EVP_EncryptInit_ex(x->cctx, NULL, NULL, NULL, iv) != 1 ||
 		    EVP_EncryptUpdate(x->cctx, payload, &outl, payload, (int)body) != 1 ||
@@ -327,6 +381,198 @@ esp_seal(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const uint8_
 	return 0;
 }
 
+/*
+ * One HMAC-SHA-256 computation with shamb.c: the message is the packet's
+ * full 64-byte blocks (read in place), then a tail of its last bytes, the
+ * ESN high bits and the SHA-256 padding (1 or 2 blocks). The state starts
+ * as the precomputed inner state.
+ */
+struct ni_hmac {
+	uint32_t h[8];
+	const uint8_t *p; /* blocks still to compress: main part, then tail */
+	size_t n;
+	bool in_tail;
+	size_t ntail;
+	uint8_t tail[128];
+};
+
+static void
+ni_hmac_init(struct ni_hmac *j, const struct esp_hmac *h, const uint8_t *data, size_t len, bool esn,
+    uint64_t seq)
+{
+	size_t r = len % 64, t, total = len + (esn ? 4 : 0);
+
+	memcpy(j->h, h->ni_inner, sizeof(j->h));
+	j->p = data;
+	j->n = len / 64;
+	j->in_tail = false;
+	memset(j->tail, 0, sizeof(j->tail));
+	memcpy(j->tail, data + len - r, r);
+	t = r;
+	if (esn) {
+		wr_be32(j->tail + t, (uint32_t)(seq >> 32));
+		t += 4;
+	}
+	j->tail[t] = 0x80;
+	j->ntail = (t + 1 + 8 + 63) / 64;
+	/* the length counts the key block absorbed before */
+	wr_be64(j->tail + j->ntail * 64 - 8, (uint64_t)(64 + total) * 8);
+	if (j->n == 0) {
+		j->p = j->tail;
+		j->n = j->ntail;
+		j->in_tail = true;
+	}
+}
+
+/* Marks k blocks done; moves on to the tail at the end of the main part. */
+static void
+ni_hmac_advance(struct ni_hmac *j, size_t k)
+{
+	j->p += 64 * k;
+	j->n -= k;
+	if (j->n == 0 && !j->in_tail) {
+		j->p = j->tail;
+		j->n = j->ntail;
+		j->in_tail = true;
+	}
+}
+
+/* The outer hash's only block: inner digest, padding, length (64 + 32) * 8. */
+static void
+ni_outer_block(struct ni_hmac *j, const struct esp_hmac *h)
+{
+	size_t i;
+
+	memset(j->tail, 0, 64);
+	for (i = 0; i < 8; i++)
+		wr_be32(j->tail + 4 * i, j->h[i]);
+	j->tail[32] = 0x80;
+	wr_be64(j->tail + 56, (64 + 32) * 8);
+	memcpy(j->h, h->ni_outer, sizeof(j->h));
+}
+
+/* HMAC-SHA-256 of a (and b, if not NULL) with SHA-NI, two lanes in step. */
+static void
+ni_hmac_run(
+    struct ni_hmac *a, const struct esp_hmac *ha, struct ni_hmac *b, const struct esp_hmac *hb)
+{
+	size_t k;
+
+	while (b != NULL && a->n > 0 && b->n > 0) {
+		k = a->n < b->n ? a->n : b->n;
+		shamb_sha256_x2(a->h, a->p, b->h, b->p, k);
+		ni_hmac_advance(a, k);
+		ni_hmac_advance(b, k);
+	}
+	while (a->n > 0) {
+		k = a->n;
+		shamb_sha256_x1(a->h, a->p, k);
+		ni_hmac_advance(a, k);
+	}
+	while (b != NULL && b->n > 0) {
+		k = b->n;
+		shamb_sha256_x1(b->h, b->p, k);
+		ni_hmac_advance(b, k);
+	}
+	ni_outer_block(a, ha);
+	if (b != NULL) {
+		ni_outer_block(b, hb);
+		shamb_sha256_x2(a->h, a->tail, b->h, b->tail, 1);
+	} else {
+		shamb_sha256_x1(a->h, a->tail, 1);
+	}
+}
+
+static void
+ni_icv_out(const struct ni_hmac *j, uint8_t *icv, size_t icv_len)
+{
+	uint8_t full[32];
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		wr_be32(full + 4 * i, j->h[i]);
+	memcpy(icv, full, icv_len);
+}
+
+/* ICVs of a batch of sealed (encrypted) jobs, SHA-256 ones two by two. */
+static void
+seal_icvs(const struct esp_seal_job *jobs, size_t n)
+{
+	struct ni_hmac nj[2];
+	const struct esp_seal_job *pend = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct esp_seal_job *j = &jobs[i];
+		struct esp_hmac *h = j->x->hmac;
+		size_t hlen = ESP_HDR_LEN + j->x->iv_len + j->body;
+
+		if (h == NULL)
+			continue;
+		if (!h->ni) {
+			esp_icv(j->x, j->pkt, hlen, j->esn, j->seq, j->pkt + hlen);
+			continue;
+		}
+		if (pend == NULL) {
+			pend = j;
+			continue;
+		}
+		ni_hmac_init(&nj[0], pend->x->hmac, pend->pkt,
+		    ESP_HDR_LEN + pend->x->iv_len + pend->body, pend->esn, pend->seq);
+		ni_hmac_init(&nj[1], h, j->pkt, hlen, j->esn, j->seq);
+		ni_hmac_run(&nj[0], pend->x->hmac, &nj[1], h);
+		ni_icv_out(&nj[0], pend->pkt + ESP_HDR_LEN + pend->x->iv_len + pend->body,
+		    pend->x->icv_len);
+		ni_icv_out(&nj[1], j->pkt + hlen, j->x->icv_len);
+		pend = NULL;
+	}
+	if (pend != NULL) {
+		size_t hlen = ESP_HDR_LEN + pend->x->iv_len + pend->body;
+
+		ni_hmac_init(&nj[0], pend->x->hmac, pend->pkt, hlen, pend->esn, pend->seq);
+		ni_hmac_run(&nj[0], pend->x->hmac, NULL, NULL);
+		ni_icv_out(&nj[0], pend->pkt + hlen, pend->x->icv_len);
+	}
+	/* the states derive from the integrity keys */
+	explicit_bzero(nj, sizeof(nj));
+}
+
+void
+esp_seal_finish(const struct esp_seal_job *jobs, size_t n)
+{
+	struct aesmb_job aj[64];
+	size_t i, k, done;
+
+	for (done = 0; done < n; done += k) {
+		k = n - done < 64 ? n - done : 64;
+		for (i = 0; i < k; i++) {
+			const struct esp_seal_job *j = &jobs[done + i];
+
+			aj[i].key = j->x->aes;
+			aj[i].iv = j->pkt + ESP_HDR_LEN;
+			aj[i].buf = j->pkt + ESP_HDR_LEN + j->x->iv_len;
+			aj[i].nblk = j->body / 16;
+		}
+		aesmb_cbc_encrypt(aj, k);
+		seal_icvs(jobs + done, k);
+	}
+}
+
+int
+esp_seal(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const uint8_t *iv,
+    uint8_t next_hdr, uint8_t *pkt, size_t plen, size_t cap, size_t *out_len)
+{
+	struct esp_seal_job job;
+	int rc;
+
+	rc = esp_seal_start(x, spi, seq, esn, iv, next_hdr, pkt, plen, cap, out_len, &job);
+	if (rc == 1) {
+		esp_seal_finish(&job, 1);
+		rc = 0;
+	}
+	return rc;
+}
+
 bool
 esp_peek(const uint8_t *pkt, size_t len, uint32_t *spi, uint32_t *seq_lo)
 {
@@ -336,9 +582,41 @@ esp_peek(const uint8_t *pkt, size_t len, uint32_t *spi, uint32_t *seq_lo)
 	return rd_be32(&r, spi) && rd_be32(&r, seq_lo);
 }
 
+bool
+esp_icv_pairable(const struct esp_xform *x, size_t len)
+{
+	size_t hdr = ESP_HDR_LEN + x->iv_len;
+
+	/* the length checks of esp_open() steps 1 and 2 */
+	return !x->aead && x->hmac != NULL && x->hmac->ni && len >= hdr + x->icv_len + x->blk &&
+	       (len - hdr - x->icv_len) % x->blk == 0;
+}
+
+void
+esp_icv_pair(const struct esp_xform *xa, const uint8_t *pa, size_t lena, uint64_t seqa, bool esna,
+    uint8_t *icva, const struct esp_xform *xb, const uint8_t *pb, size_t lenb, uint64_t seqb,
+    bool esnb, uint8_t *icvb)
+{
+	struct ni_hmac nj[2];
+
+	ni_hmac_init(&nj[0], xa->hmac, pa, lena - xa->icv_len, esna, seqa);
+	ni_hmac_init(&nj[1], xb->hmac, pb, lenb - xb->icv_len, esnb, seqb);
+	ni_hmac_run(&nj[0], xa->hmac, &nj[1], xb->hmac);
+	ni_icv_out(&nj[0], icva, xa->icv_len);
+	ni_icv_out(&nj[1], icvb, xb->icv_len);
+	explicit_bzero(nj, sizeof(nj));
+}
+
 int
 esp_open(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len, size_t *off,
     size_t *plen, uint8_t *next_hdr)
+{
+	return esp_open_icv(x, seq, esn, pkt, len, NULL, off, plen, next_hdr);
+}
+
+int
+esp_open_icv(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len,
+    const uint8_t *pre_icv, size_t *off, size_t *plen, uint8_t *next_hdr)
 {
 	size_t hdr = ESP_HDR_LEN + x->iv_len, body, pad, i;
 	uint8_t *payload = pkt + hdr, *icv;
@@ -371,7 +649,9 @@ esp_open(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len, 
 	} else {
 		/* 3. authenticate before decrypting (RFC 4303 3.4.4) */
 		if (x->hmac != NULL) {
-			if (esp_icv(x, pkt, hdr + body, esn, seq, want) < 0)
+			if (pre_icv != NULL)
+				memcpy(want, pre_icv, x->icv_len);
+			else if (esp_icv(x, pkt, hdr + body, esn, seq, want) < 0)
 				return -EIO;
 			if (CRYPTO_memcmp(want, icv, x->icv_len) != 0)
 				return -EACCES;

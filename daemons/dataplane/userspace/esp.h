@@ -29,6 +29,7 @@
 #define ESP_OVERHEAD_MAX (ESP_HDR_LEN + ESP_IV_MAX + ESP_BLK_MAX - 1 + ESP_TRL_LEN + ESP_ICV_MAX)
 
 struct esp_hmac;
+struct aesmb_key;
 
 struct esp_xform {
 	enum dp_enc enc;
@@ -41,6 +42,22 @@ struct esp_xform {
 	uint8_t salt[4]; /* GCM nonce salt (RFC 4106 4) */
 	EVP_CIPHER_CTX *cctx;
 	struct esp_hmac *hmac; /* precomputed HMAC pad states; NULL with GCM */
+	/* CBC, encrypting, CPU with AES-NI: our own key schedule, so that
+	 * esp_seal_finish() can interleave several packets' CBC chains
+	 * (aesmb.h); NULL otherwise (OpenSSL's EVP does the work) */
+	struct aesmb_key *aes;
+};
+
+/*
+ * An encapsulation whose CBC encryption and ICV are deferred to
+ * esp_seal_finish(), so that a batch of packets is encrypted together.
+ */
+struct esp_seal_job {
+	struct esp_xform *x;
+	uint8_t *pkt;
+	size_t body; /* payload + padding + trailer */
+	uint64_t seq;
+	bool esn;
 };
 
 /*
@@ -72,6 +89,19 @@ size_t esp_max_payload(const struct esp_xform *x, size_t space);
 int esp_seal(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const uint8_t *iv,
     uint8_t next_hdr, uint8_t *pkt, size_t plen, size_t cap, size_t *out_len);
 
+/*
+ * esp_seal(), split: writes the ESP header, IV, padding and trailer and
+ * returns 1 with *job filled when the encryption and ICV can be deferred
+ * (x->aes set), after which pkt[0 .. *out_len) is complete only once
+ * esp_seal_finish() has run on the job; x and pkt must stay valid until
+ * then. Otherwise seals at once like esp_seal() (0 or -errno).
+ */
+int esp_seal_start(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const uint8_t *iv,
+    uint8_t next_hdr, uint8_t *pkt, size_t plen, size_t cap, size_t *out_len,
+    struct esp_seal_job *job);
+/* Encrypts (multi-buffer CBC) and authenticates n deferred jobs. */
+void esp_seal_finish(const struct esp_seal_job *jobs, size_t n);
+
 /* Reads SPI and low sequence number from the ESP header; false if too short. */
 bool esp_peek(const uint8_t *pkt, size_t len, uint32_t *spi, uint32_t *seq_lo);
 
@@ -84,5 +114,20 @@ bool esp_peek(const uint8_t *pkt, size_t len, uint32_t *spi, uint32_t *seq_lo);
  */
 int esp_open(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len, size_t *off,
     size_t *plen, uint8_t *next_hdr);
+
+/*
+ * Inbound HMAC-SHA-256 two packets at a time: esp_icv_pairable() says
+ * whether a packet of len bytes can have its ICV precomputed (SHA-NI, a
+ * well-formed length); esp_icv_pair() computes the ICVs two packets
+ * should carry (ESP_ICV_MAX bytes each) under the sequence numbers given;
+ * esp_open_icv() is esp_open() with such a precomputed ICV for exactly
+ * this packet and seq (NULL: computed inside).
+ */
+bool esp_icv_pairable(const struct esp_xform *x, size_t len);
+void esp_icv_pair(const struct esp_xform *xa, const uint8_t *pa, size_t lena, uint64_t seqa,
+    bool esna, uint8_t *icva, const struct esp_xform *xb, const uint8_t *pb, size_t lenb,
+    uint64_t seqb, bool esnb, uint8_t *icvb);
+int esp_open_icv(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t len,
+    const uint8_t *icv, size_t *off, size_t *plen, uint8_t *next_hdr);
 
 #endif

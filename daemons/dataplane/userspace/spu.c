@@ -282,11 +282,22 @@ txq_cmsg(struct txq *q, int i, const struct us_sa *sa, uint8_t tos)
 	return len;
 }
 
+/* Completes the deferred encryptions of the queued datagrams. */
+static void
+txq_seal(struct txq *q)
+{
+	if (q->nseal > 0)
+		esp_seal_finish(q->seal, (size_t)q->nseal);
+	q->nseal = 0;
+}
+
 static void
 txq_flush(struct spu *s)
 {
 	struct txq *q = &s->tx;
 	int i = 0, j, sent;
+
+	txq_seal(q);
 
 	/* the UDP GSO segment size goes in as a final control message */
 	for (j = 0; j < q->n; j++) {
@@ -410,6 +421,7 @@ seal_push(
 {
 	uint8_t iv[ESP_IV_MAX];
 	size_t out;
+	int rc;
 
 	if (!(sa->flags & DP_SA_ESN) && sa->seq >= UINT32_MAX) {
 		/* RFC 4303 3.3.3: the counter must not cycle */
@@ -422,11 +434,18 @@ seal_push(
 	}
 	sa->seq++;
 	fill_iv(s, sa, iv);
-	if (esp_seal(&sa->x, sa->spi, sa->seq, sa->esn, iv, nh, esp, plen,
-	        s->tx.slab + US_TX_SLAB - esp, &out) < 0) {
+	/* GSO runs put many datagrams in one queue entry: seal[] can fill
+	 * before the queue does */
+	if (s->tx.nseal == US_TX_MAX)
+		txq_seal(&s->tx);
+	rc = esp_seal_start(&sa->x, sa->spi, sa->seq, sa->esn, iv, nh, esp, plen,
+	    s->tx.slab + US_TX_SLAB - esp, &out, &s->tx.seal[s->tx.nseal]);
+	if (rc < 0) {
 		ctr_add(&s->ctr.other_drops, 1);
 		return;
 	}
+	if (rc == 1)
+		s->tx.nseal++;
 	tx_push(s, tx_fd(s, sa, df), sa, out, tos);
 	ctr_add(&s->ctr.encrypt_packets, 1);
 	ctr_add(&s->ctr.encrypt_bytes, plen);
@@ -769,9 +788,12 @@ in_allowed(const struct us_tunnel *d, const struct pkt_info *pi)
 	return false;
 }
 
-/* One ESP packet (esp[0..len)) that arrived on this SPU. */
+/*
+ * One ESP packet (esp[0..len)) that arrived on this SPU. icv, if not NULL, is the ICV this packet must
+ * carry if its sequence number is icv_seq (precomputed by in_esp_pair()).
+ */
 static void
-in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta)
+in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *icv, uint64_t icv_seq)
 {
 	struct spi_ent *e;
 	struct us_sa *sa;
@@ -821,7 +843,9 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta)
 		ctr_add(&s->ctr.replay_drops, 1);
 		return;
 	}
-	rc = esp_open(&sa->x, seq, sa->esn, esp, len, &off, &plen, &nh);
+	/* the precomputed ICV only for the sequence number it was computed with */
+	rc = esp_open_icv(&sa->x, seq, sa->esn, esp, len,
+	    icv != NULL && icv_seq == seq ? icv : NULL, &off, &plen, &nh);
 	if (rc < 0) {
 		if (rc == -EACCES) {
 			uint32_t supp;
@@ -875,6 +899,69 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta)
 	gro_add(&s->gro, inner, pi.len);
 }
 
+/*
+ * The SA this SPU would open the packet with and the sequence number it
+ * would infer now, if its ICV can be precomputed; NULL otherwise (in_esp()
+ * then sorts the packet out).
+ */
+static struct us_sa *
+pair_sa(struct spu *s, const uint8_t *esp, size_t len, uint64_t meta, uint64_t *seq)
+{
+	struct spi_ent *e;
+	uint32_t spi, seq_lo;
+
+	if (!esp_peek(esp, len, &spi, &seq_lo) || (e = spi_find(s, spi)) == NULL ||
+	    e->owner != s->idx || e->sa == NULL || e->sa->dead ||
+	    ((meta & META_ENCAP) != 0) != e->sa->encap || !esp_icv_pairable(&e->sa->x, len))
+		return NULL;
+	*seq = replay_infer(&e->sa->rp, seq_lo, e->sa->esn);
+	return e->sa;
+}
+
+/*
+ * Two inbound packets: their HMAC-SHA-256 ICVs computed together (SHA-NI,
+ * two lanes), then each processed by in_esp() in order. The sequence
+ * number of b is inferred before a updates the window; in_esp() uses the
+ * precomputed ICV only if it infers the same one.
+ */
+static void
+in_esp_pair(
+    struct spu *s, uint8_t *a, size_t alen, uint64_t ameta, uint8_t *b, size_t blen, uint64_t bmeta)
+{
+	uint8_t icv[2][ESP_ICV_MAX];
+	struct us_sa *sa, *sb;
+	uint64_t qa, qb;
+
+	sa = pair_sa(s, a, alen, ameta, &qa);
+	sb = sa != NULL ? pair_sa(s, b, blen, bmeta, &qb) : NULL;
+	if (sb == NULL) {
+		in_esp(s, a, alen, ameta, NULL, 0);
+		in_esp(s, b, blen, bmeta, NULL, 0);
+		return;
+	}
+	esp_icv_pair(&sa->x, a, alen, qa, sa->esn, icv[0], &sb->x, b, blen, qb, sb->esn, icv[1]);
+	in_esp(s, a, alen, ameta, icv[0], qa);
+	in_esp(s, b, blen, bmeta, icv[1], qb);
+}
+
+/* Inbound packets of one receive batch, paired up for in_esp_pair(). */
+struct rx_pend {
+	uint8_t *p;
+	size_t len;
+	uint64_t meta;
+};
+
+static void
+rx_esp(struct spu *s, struct rx_pend *pend, uint8_t *p, size_t len, uint64_t meta)
+{
+	if (pend->p == NULL) {
+		*pend = (struct rx_pend){ .p = p, .len = len, .meta = meta };
+		return;
+	}
+	in_esp_pair(s, pend->p, pend->len, pend->meta, p, len, meta);
+	pend->p = NULL;
+}
+
 static uint8_t
 cmsg_tos(struct msghdr *mh, uint16_t *gso)
 {
@@ -924,6 +1011,7 @@ rx_prepare(struct spu *s, int n)
 static int
 sock_rx(struct spu *s, int fd, bool udp, bool v4raw)
 {
+	struct rx_pend pend = { .p = NULL };
 	int n, i;
 	uint16_t gso;
 	uint8_t tos;
@@ -953,7 +1041,7 @@ sock_rx(struct spu *s, int fd, bool udp, bool v4raw)
 				p += hl;
 				len -= hl;
 			}
-			in_esp(s, p, len, (uint64_t)tos << 8);
+			rx_esp(s, &pend, p, len, (uint64_t)tos << 8);
 			continue;
 		}
 		seg = gso ? gso : len;
@@ -963,9 +1051,11 @@ sock_rx(struct spu *s, int fd, bool udp, bool v4raw)
 			/* RFC 3948 2.2/2.3: keepalives and IKE belong to the IKE socket */
 			if (dl < 8 || (p[off] | p[off + 1] | p[off + 2] | p[off + 3]) == 0)
 				continue;
-			in_esp(s, p + off, dl, META_ENCAP | (uint64_t)tos << 8);
+			rx_esp(s, &pend, p + off, dl, META_ENCAP | (uint64_t)tos << 8);
 		}
 	}
+	if (pend.p != NULL)
+		in_esp(s, pend.p, pend.len, pend.meta, NULL, 0);
 	gro_flush(&s->gro);
 	return n;
 }
@@ -999,7 +1089,7 @@ rings_drain(struct spu *s)
 				/* into the receive buffers: GRO keeps pointers until the flush */
 				uint8_t *b = s->rxbuf + (size_t)nin * US_RX_BUF;
 				memcpy(b, data, rec->len);
-				in_esp(s, b, rec->len, rec->meta);
+				in_esp(s, b, rec->len, rec->meta, NULL, 0);
 				if (++nin == US_RX_BATCH) {
 					gro_flush(&s->gro);
 					nin = 0;

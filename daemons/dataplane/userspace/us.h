@@ -193,6 +193,11 @@ struct txq {
 	uint8_t tos[US_TX_MAX];
 	bool gso_ok[US_TX_MAX];
 	_Alignas(8) uint8_t cmsg[US_TX_MAX][128];
+	/* datagrams queued above whose CBC encryption and ICV are still to
+	 * do (esp_seal_start()): done together, multi-buffer, before any
+	 * send and before anything they point at changes */
+	struct esp_seal_job seal[US_TX_MAX];
+	int nseal;
 };
 
 struct us;
