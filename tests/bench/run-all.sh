@@ -24,7 +24,7 @@ log=${BENCH_LOG:-$(mktemp -d /tmp/cairn-bench.XXXXXX)}
 mkdir -p "$log"
 
 if [ "$quick" = 1 ]; then
-	n_vpn=1000 n_sa=300 esp_args="--quick --time 2"
+	n_vpn=1000 n_sa=300 esp_args="--quick --time 2 --alg all"
 else
 	n_vpn=10000 n_sa=1000 esp_args=""
 fi
