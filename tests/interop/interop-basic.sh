@@ -130,6 +130,32 @@ two_selectors() {
 	echo "$sas" | grep -q "local  fd02::/64" || fail "strongSwan's IPv6 child: $sas"
 }
 
+# wan6 ROLE: IPv6 between the gateways (2001:db8::1 and ::2, identities
+# the IPv6 addresses), IPv4 and IPv6 inside: two selectors, two CHILD SAs
+wan6() {
+	role=$1
+	cairn_defaults
+	sw_defaults
+	C_PEER=2001:db8::2
+	C_LOCAL=2001:db8::1
+	S_LOCAL=2001:db8::2
+	S_REMOTE=2001:db8::1
+	S_LOCAL_ID=2001:db8::2
+	S_REMOTE_ID=2001:db8::1
+	C_TS="t4 10.1.0.0/24 10.2.0.0/24;t6 fd01::/64 fd02::/64"
+	C_ROUTES=""
+	S_CHILDREN="net4 10.2.0.0/24 10.1.0.0/24;net6 fd02::/64 fd01::/64"
+	establish "$role"
+	TUNNEL6=1 verify_case "$role" 2
+	ike=$(cli 1 show security ike security-associations)
+	echo "$ike" | awk '$2 == "UP" && $NF == "2001:db8::2" { f = 1 } END { exit !f }' ||
+		fail "Cairn's IKE SA is not with 2001:db8::2: $ike"
+	sas=$(swc 2 --list-sas --noblock)
+	echo "$sas" | grep -q "local  '2001:db8::2' @ 2001:db8::2\[" || fail "strongSwan's IKE SA: $sas"
+	echo "$sas" | grep -q "remote '2001:db8::1' @ 2001:db8::1\[" || fail "strongSwan's IKE SA: $sas"
+	figure "wan6-$role: $(cli 1 show security ike security-associations detail | grep -E 'Remote:|Local:' | sed 's/^ *//' | tr '\n' ' ')"
+}
+
 # narrowing ROLE: the responder narrows the initiator's wider selectors
 narrowing() {
 	role=$1
@@ -254,6 +280,7 @@ cases_run() {
 		run_case "policy-based-$role" policy_based $role
 		run_case "two-selectors-$role" two_selectors $role
 		run_case "narrowing-$role" narrowing $role
+		run_case "wan6-$role" wan6 $role
 		for k in psk ike-proposal esp-proposal ts; do
 			run_case "mismatch-$k-$role" mismatch $role $k
 		done
@@ -265,6 +292,8 @@ cases_run() {
 lab_init
 lab_site 1
 lab_site 2
+# an IPv6 WAN too (documentation addresses), for the wan6 cases
+for s in 1 2; do gw $s ip addr add "2001:db8::$s/64" dev "w$s" nodad; done
 cairn_start 1
 sw_start 2
 cases_run
