@@ -4,8 +4,9 @@
 # (docs/interop.md):
 #
 #                                 +== 192.0.2.2 gw2: strongSwan -- h2 10.2.0.2
-#   h1 10.1.0.2 -- gw1: Cairn ==WAN
-#                   192.0.2.1     +== 192.0.2.3 gw3: strongSwan -- h3 10.3.0.2
+#   h1 10.1.0.2 -- gw1: Cairn ==WAN+== 192.0.2.3 gw3: strongSwan -- h3 10.3.0.2
+#                   192.0.2.1     +== 192.0.2.104 nat4 (masquerade) -+- 100.64.4.2 gw4: strongSwan -- h4
+#                                                                    +- 100.64.4.3 gw5: strongSwan -- h5
 #
 # Cairn's gateway has no peer address (`dynamic hostname|user-at-hostname
 # ... ike-user-type group-ike-id|shared-ike-id`); each road warrior
@@ -14,7 +15,11 @@
 # checks both peers' SPIs against their swanctl --list-sas, both peers in
 # show security ike security-associations (their IKE SPIs), the round robin
 # of show security ipsec tunnel-distribution, and ping and TCP both ways
-# between h1 and each peer's host.
+# between h1 and each peer's host. Cases: group-ike-id with FQDNs and with
+# user@FQDNs, shared-ike-id (one identity for all), the peers starting
+# together or one after the other (the second's INITIAL_CONTACT must not
+# clear the first's SAs), and two road warriors behind one NAT (one public
+# address, told apart by their ports).
 set -eu
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
 INTEROP_ONLY=""
@@ -32,17 +37,62 @@ have_shell || fail "the shell (build/bin/cairn) is not built"
 
 PEERS="2 3"
 
+# peer_addr N: the address Cairn sees gwN at (sites 4 and 5 share a NAT)
+peer_addr() {
+	case $1 in 4 | 5) echo 192.0.2.104 ;; *) echo "192.0.2.$1" ;; esac
+}
+
+# dial_nat_pair: gw4 (100.64.4.2) and gw5 (100.64.4.3) behind one NAT
+# namespace (masquerade to 192.0.2.104, random ports): two road warriors
+# at one public address, told apart by their ports only
+dial_nat_pair() {
+	SITES="$SITES 4 5"
+	ip netns add "$P-nat4"
+	ip -n "$P-nat4" link set lo up
+	ip link add w4 netns "$P-nat4" type veth peer name p4 netns "$P-wan"
+	ip -n "$P-wan" link set p4 master br0 up
+	ip -n "$P-nat4" addr add 192.0.2.104/24 dev w4
+	ip -n "$P-nat4" link set w4 up
+	ip -n "$P-nat4" link add name nbr type bridge
+	ip -n "$P-nat4" addr add 100.64.4.1/24 dev nbr
+	ip -n "$P-nat4" link set nbr up
+	ip netns exec "$P-nat4" sysctl -qw net.ipv4.ip_forward=1
+	printf '%s\n' 'table ip nat {' 'chain post { type nat hook postrouting priority srcnat; oifname "w4" masquerade random; }' '}' |
+		ip netns exec "$P-nat4" nft -f -
+	for n in 4 5; do
+		ip netns add "$P-gw$n"
+		ip netns add "$P-h$n"
+		ip -n "$P-gw$n" link set lo up
+		ip -n "$P-h$n" link set lo up
+		ip link add "i$n" netns "$P-nat4" type veth peer name "w$n" netns "$P-gw$n"
+		ip -n "$P-nat4" link set "i$n" master nbr up
+		ip -n "$P-gw$n" addr add "100.64.4.$((n - 2))/24" dev "w$n"
+		ip -n "$P-gw$n" link set "w$n" up
+		ip -n "$P-gw$n" route add default via 100.64.4.1
+		ip link add "l$n" netns "$P-gw$n" type veth peer name "e$n" netns "$P-h$n"
+		ip -n "$P-gw$n" addr add "10.$n.0.1/24" dev "l$n"
+		ip -n "$P-gw$n" link set "l$n" up
+		ip -n "$P-h$n" addr add "10.$n.0.2/24" dev "e$n"
+		ip -n "$P-h$n" link set "e$n" up
+		ip -n "$P-h$n" route add default via "10.$n.0.1"
+		gw "$n" sysctl -qw net.ipv4.ip_forward=1
+		mkdir -p "$LAB/gw$n"
+	done
+}
+
 # dial_spis_match: Cairn's SA pairs of v1 are the two peers' CHILD SAs,
 # crossed, one per peer
 dial_spis_match() {
 	c=$(cairn_spis 1 v1 | sort)
 	s=$(for p in $PEERS; do sw_spis "$p"; done | awk '{ print $2, $1 }' | sort)
-	[ "$(echo "$c" | grep -c .)" -eq 2 ] && [ "$(sw_spis 2 | wc -l)" -eq 1 ] &&
-		[ "$(sw_spis 3 | wc -l)" -eq 1 ] && [ "$c" = "$s" ]
+	set -- $PEERS
+	[ "$(echo "$c" | grep -c .)" -eq 2 ] && [ "$(sw_spis "$1" | wc -l)" -eq 1 ] &&
+		[ "$(sw_spis "$2" | wc -l)" -eq 1 ] && [ "$c" = "$s" ]
 }
 
 dial_spis_report() {
-	echo "Cairn (in out): $(cairn_spis 1 v1 | tr '\n' ';') gw2: $(sw_spis 2 | tr '\n' ';') gw3: $(sw_spis 3 | tr '\n' ';')"
+	echo "Cairn (in out): $(cairn_spis 1 v1 | tr '\n' ';')"
+	for p in $PEERS; do echo " gw$p: $(sw_spis "$p" | tr '\n' ';')"; done
 }
 
 # dialup START(together|one-by-one) KIND(hostname|user-at-hostname)
@@ -55,7 +105,7 @@ dialup() {
 	dyn=$3
 	cairn_defaults
 	C_LOCAL_ID="hostname vpn.example.net"
-	C_ROUTES="10.2.0.0/24 10.3.0.0/24"
+	C_ROUTES=$(for p in $PEERS; do printf '10.%s.0.0/24 ' "$p"; done)
 	C_EXTRA="set security ike gateway gw1 dynamic $kind $dyn
 set security ike gateway gw1 dynamic ike-user-type $utype
 set interfaces st0 unit 0 family inet address 10.255.0.1/24"
@@ -69,6 +119,7 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 		sw_defaults
 		S_SITE=$p
 		S_LOCAL=192.0.2.$p
+		[ "$p" -lt 4 ] || S_LOCAL=100.64.4.$((p - 2))
 		S_REMOTE=192.0.2.1
 		S_LOCAL_ID=$1
 		S_REMOTE_ID=vpn.example.net
@@ -93,8 +144,8 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 				fail "swanctl --initiate in gw$p: $(tail -5 "$LAB/initiate$p.out")"
 			ping_ok 1 "10.$p.0.2" || fail "ping h1 -> h$p after gw$p came up"
 		done
-		case_log_since "$LAB/sw3/charon.log" | grep -q "generating IKE_AUTH request.*N(INIT_CONTACT)" ||
-			fail "gw3's IKE_AUTH carried no INITIAL_CONTACT"
+		case_log_since "$LAB/sw$p/charon.log" | grep -q "generating IKE_AUTH request.*N(INIT_CONTACT)" ||
+			fail "gw$p's IKE_AUTH carried no INITIAL_CONTACT"
 	fi
 	end=$(($(date +%s) + 20))
 	while ! dial_spis_match; do
@@ -108,7 +159,7 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 	for p in $PEERS; do
 		S_SITE=$p
 		spis=$(ike_spis_sw)
-		echo "$ike" | awk -v s="$spis" -v a="192.0.2.$p" '$2 == "UP" && ($3 " " $4) == s && $NF == a { f = 1 } END { exit !f }' ||
+		echo "$ike" | awk -v s="$spis" -v a="$(peer_addr "$p")" '$2 == "UP" && ($3 " " $4) == s && $NF == a { f = 1 } END { exit !f }' ||
 			fail "peer gw$p (IKE SPIs $spis) not in Cairn's IKE SAs: $ike"
 		[ "$(sw_role "$p")" = initiator ] || fail "gw$p is not the initiator"
 	done
@@ -121,8 +172,11 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 	# tunnel-distribution: one tunnel per peer, spread round robin over the SPUs
 	dist=$(cli 1 show security ipsec tunnel-distribution)
 	echo "$dist"
-	[ "$(echo "$dist" | grep -Ec " up +dynamic +192.0.2.[23] +gw1 +v1$")" -eq 2 ] ||
-		fail "tunnel-distribution: $dist"
+	for p in $PEERS; do
+		[ "$(echo "$dist" | grep -Ec " up +dynamic +$(peer_addr "$p") +gw1 +v1$")" -ge 1 ] ||
+			fail "tunnel-distribution lacks gw$p: $dist"
+	done
+	[ "$(echo "$dist" | grep -Ec " up +dynamic ")" -eq 2 ] || fail "tunnel-distribution: $dist"
 	spus=$(echo "$dist" | awk '$3 == "up" { print $2 }' | sort -u | wc -l)
 	nspu=$(cli 1 show security ipsec tunnel-distribution summary | awk '$1 ~ /^[0-9]+$/' | wc -l)
 	if [ "$nspu" -ge 2 ]; then
@@ -135,7 +189,15 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 	done
 	dial_spis_match || fail "SPIs changed during traffic: $(dial_spis_report)"
 	echo "$det" | grep "Peer ike-id" | sed 's/^ */   /'
-	figure "$(echo "$kind $utype" | tr ' ' '/'): peers $(echo "$det" | awk -F': ' '/Peer ike-id/ { printf "%s ", $2 }')on SPUs $(echo "$dist" | awk '$3 == "up" { printf "%s ", $2 }')"
+	nat=""
+	set -- $PEERS
+	if [ "$(peer_addr "$1")" = "$(peer_addr "$2")" ]; then
+		# one public address: the peers are their ports, each IKE SA its own
+		ports=$(echo "$det" | awk -v a="$(peer_addr "$1")" '$0 ~ "Remote: " a ":" { n = split($NF, x, ":"); print x[n] }' | sort -u)
+		[ "$(echo "$ports" | wc -w)" -eq 2 ] || fail "not two remote ports at $(peer_addr "$1"): $det"
+		nat=" behind one NAT, ports $(echo $ports)"
+	fi
+	figure "$(echo "$start $kind $utype" | tr ' ' '/'): peers $(echo "$det" | awk -F': ' '/Peer ike-id/ { printf "%s ", $2 }')on SPUs $(echo "$dist" | awk '$3 == "up" { printf "%s ", $2 }')$nat"
 }
 
 lab_init
@@ -143,8 +205,11 @@ lab_site 1
 lab_site 2
 lab_site 3
 cairn_start 1
+dial_nat_pair
 sw_start 2
 sw_start 3
+sw_start 4
+sw_start 5
 run_case dialup-group-fqdn dialup together hostname group-ike-id example.net \
 	peer2.example.net peer3.example.net
 run_case dialup-group-ufqdn dialup one-by-one user-at-hostname group-ike-id example.net \
@@ -152,5 +217,11 @@ run_case dialup-group-ufqdn dialup one-by-one user-at-hostname group-ike-id exam
 run_case dialup-shared-together dialup together user-at-hostname shared-ike-id rw@example.net \
 	rw@example.net rw@example.net
 run_case dialup-shared-one-by-one dialup one-by-one user-at-hostname shared-ike-id rw@example.net \
+	rw@example.net rw@example.net
+# two road warriors behind one NAT (one public address, two ports)
+PEERS="4 5"
+run_case dialup-nat-group-fqdn dialup together hostname group-ike-id example.net \
+	peer4.example.net peer5.example.net
+run_case dialup-nat-shared-one-by-one dialup one-by-one user-at-hostname shared-ike-id rw@example.net \
 	rw@example.net rw@example.net
 cases_summary
