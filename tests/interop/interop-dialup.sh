@@ -197,6 +197,22 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 		[ "$(echo "$ports" | wc -w)" -eq 2 ] || fail "not two remote ports at $(peer_addr "$1"): $det"
 		nat=" behind one NAT, ports $(echo $ports)"
 	fi
+	if [ "$start" = one-by-one ]; then
+		# the first road warrior leaves (swanctl --terminate: DELETE): its
+		# IKE SA and tunnel go on Cairn, the other's stay and carry traffic
+		set -- $PEERS
+		gone=$1
+		kept=$2
+		swc "$gone" --terminate --ike c1 --timeout 10 >/dev/null 2>&1 || fail "swanctl --terminate in gw$gone"
+		left() {
+			[ "$(cli 1 show security ike security-associations | awk '$2 == "UP"' | wc -l)" -eq 1 ] &&
+				[ "$(cairn_spis 1 v1 | wc -l)" -eq 1 ] &&
+				[ "$(cairn_spis 1 v1)" = "$(sw_spis "$kept" | awk '{ print $2, $1 }')" ]
+		}
+		wait_for 10 "gw$gone's SAs gone from Cairn, gw$kept's kept" left
+		ping_ok 1 "10.$kept.0.2" || fail "ping h1 -> h$kept after gw$gone left"
+		ping_ok "$kept" 10.1.0.2 || fail "ping h$kept -> h1 after gw$gone left"
+	fi
 	figure "$(echo "$start $kind $utype" | tr ' ' '/'): peers $(echo "$det" | awk -F': ' '/Peer ike-id/ { printf "%s ", $2 }')on SPUs $(echo "$dist" | awk '$3 == "up" { printf "%s ", $2 }')$nat"
 }
 
