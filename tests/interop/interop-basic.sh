@@ -11,9 +11,11 @@
 # TCP both ways, and tears both sides down. Cases: proposals (AES-GCM-128/256,
 # AES-CBC-128/256 + HMAC-SHA2, DH 14/19/20/31, PFS on and off), identities
 # (ipv4, FQDN, user@FQDN), policy-based, two traffic selectors, narrowing by
-# either responder, and mismatches (PSK, IKE and ESP proposals, traffic
-# selectors) with their reasons on both sides. Each with Cairn as initiator
-# and as responder.
+# either responder, an IPv6 WAN (2001:db8::1/::2, IPv4 and IPv6 inside),
+# strongSwan left at its defaults (proposals, identities, mobike, encap,
+# lifetimes) against three Cairn proposals, and mismatches (PSK, IKE and
+# ESP proposals, traffic selectors) with their reasons on both sides. Each
+# with Cairn as initiator and as responder.
 set -eu
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
 INTEROP_ONLY=""
