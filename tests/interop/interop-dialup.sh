@@ -19,7 +19,7 @@
 # user@FQDNs, shared-ike-id (one identity for all), the peers starting
 # together or one after the other (the second's INITIAL_CONTACT must not
 # clear the first's SAs), and two road warriors behind one NAT (one public
-# address, told apart by their ports).
+# address, told apart by their ports); and two of them over an IPv6 WAN.
 set -eu
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
 INTEROP_ONLY=""
@@ -37,8 +37,15 @@ have_shell || fail "the shell (build/bin/cairn) is not built"
 
 PEERS="2 3"
 
+# WAN6=1: the road warriors reach Cairn over IPv6 (2001:db8::N)
+WAN6=""
+
 # peer_addr N: the address Cairn sees gwN at (sites 4 and 5 share a NAT)
 peer_addr() {
+	if [ -n "$WAN6" ]; then
+		echo "2001:db8::$1"
+		return
+	fi
 	case $1 in 4 | 5) echo 192.0.2.104 ;; *) echo "192.0.2.$1" ;; esac
 }
 
@@ -104,6 +111,7 @@ dialup() {
 	utype=$2
 	dyn=$3
 	cairn_defaults
+	[ -z "$WAN6" ] || C_LOCAL=2001:db8::1
 	C_LOCAL_ID="hostname vpn.example.net"
 	C_ROUTES=$(for p in $PEERS; do printf '10.%s.0.0/24 ' "$p"; done)
 	C_EXTRA="set security ike gateway gw1 dynamic $kind $dyn
@@ -121,6 +129,7 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 		S_LOCAL=192.0.2.$p
 		[ "$p" -lt 4 ] || S_LOCAL=100.64.4.$((p - 2))
 		S_REMOTE=192.0.2.1
+		[ -z "$WAN6" ] || S_LOCAL=2001:db8::$p S_REMOTE=2001:db8::1
 		S_LOCAL_ID=$1
 		S_REMOTE_ID=vpn.example.net
 		S_CHILDREN="net 10.$p.0.0/24 10.1.0.0/24"
@@ -213,7 +222,7 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 		ping_ok 1 "10.$kept.0.2" || fail "ping h1 -> h$kept after gw$gone left"
 		ping_ok "$kept" 10.1.0.2 || fail "ping h$kept -> h1 after gw$gone left"
 	fi
-	figure "$(echo "$start $kind $utype" | tr ' ' '/'): peers $(echo "$det" | awk -F': ' '/Peer ike-id/ { printf "%s ", $2 }')on SPUs $(echo "$dist" | awk '$3 == "up" { printf "%s ", $2 }')$nat"
+	figure "$(echo "$start $kind $utype" | tr ' ' '/'): peers $(echo "$det" | awk -F': ' '/Peer ike-id/ { printf "%s ", $2 }')on SPUs $(echo "$dist" | awk '$3 == "up" { printf "%s ", $2 }')$nat${WAN6:+ (IPv6 WAN)}"
 }
 
 lab_init
@@ -222,6 +231,8 @@ lab_site 2
 lab_site 3
 cairn_start 1
 dial_nat_pair
+# an IPv6 WAN too (documentation addresses), for the dialup6 cases
+for s in 1 2 3; do gw $s ip addr add "2001:db8::$s/64" dev "w$s" nodad; done
 sw_start 2
 sw_start 3
 sw_start 4
@@ -234,6 +245,13 @@ run_case dialup-shared-together dialup together user-at-hostname shared-ike-id r
 	rw@example.net rw@example.net
 run_case dialup-shared-one-by-one dialup one-by-one user-at-hostname shared-ike-id rw@example.net \
 	rw@example.net rw@example.net
+# the same over IPv6
+WAN6=1
+run_case dialup6-group-fqdn dialup together hostname group-ike-id example.net \
+	peer2.example.net peer3.example.net
+run_case dialup6-shared-one-by-one dialup one-by-one user-at-hostname shared-ike-id rw@example.net \
+	rw@example.net rw@example.net
+WAN6=""
 # two road warriors behind one NAT (one public address, two ports)
 PEERS="4 5"
 run_case dialup-nat-group-fqdn dialup together hostname group-ike-id example.net \
