@@ -112,6 +112,7 @@ dialup() {
 	dyn=$3
 	cairn_defaults
 	[ -z "$WAN6" ] || C_LOCAL=2001:db8::1
+	C_DPD=${DIAL_DPD:-}
 	C_LOCAL_ID="hostname vpn.example.net"
 	C_ROUTES=$(for p in $PEERS; do printf '10.%s.0.0/24 ' "$p"; done)
 	C_EXTRA="set security ike gateway gw1 dynamic $kind $dyn
@@ -225,6 +226,45 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 	figure "$(echo "$start $kind $utype" | tr ' ' '/'): peers $(echo "$det" | awk -F': ' '/Peer ike-id/ { printf "%s ", $2 }')on SPUs $(echo "$dist" | awk '$3 == "up" { printf "%s ", $2 }')$nat${WAN6:+ (IPv6 WAN)}"
 }
 
+# dialup_dpd: the gateway with DPD (probe-idle-tunnel, 2 s x 3); both road
+# warriors up, one killed (SIGKILL: no DELETE): Cairn clears that one's
+# SAs by DPD within 2 x interval + interval x threshold (+3 s of slack), the
+# other's stay
+# and carry traffic; the dead one comes back and gets a new tunnel
+dialup_dpd() {
+	DIAL_DPD="probe-idle-tunnel 2 3"
+	dialup together hostname group-ike-id example.net peer2.example.net peer3.example.net
+	case_mark
+	t0=$(now_ms)
+	sw_kill 2
+	# a dial-up peer's tunnel goes with it (no inactive tunnel is left): the
+	# reason is in the log
+	cleared() {
+		case_log_since "$LAB/gw1/iked.log" | grep -q "DPD detected peer as down" &&
+			[ "$(cli 1 show security ike security-associations | awk '$2 == "UP"' | wc -l)" -eq 1 ] &&
+			[ "$(cairn_spis 1 v1)" = "$(sw_spis 3 | awk '{ print $2, $1 }')" ]
+	}
+	wait_for 30 "Cairn to clear gw2's SAs by DPD, and only those" cleared
+	dt=$(($(now_ms) - t0))
+	cli 1 show security ike security-associations | awk '$2 == "UP"' | grep -q " 192.0.2.3$" ||
+		fail "the IKE SA left is not gw3's: $(cli 1 show security ike security-associations)"
+	# 2 intervals to see the peer idle, 3 probes, polling slack
+	[ "$dt" -le 13000 ] || fail "gw2 cleared $dt ms after the kill"
+	traffic_both 1 3 10.3.0.2 10.1.0.2 1M
+	figure "dialup-dpd: gw2's charon killed, its SAs cleared by Cairn's DPD $dt ms later, gw3's kept"
+	cp "$LAB/sw2/swanctl.conf" "$LAB/sw2/swanctl.saved"
+	sw_start 2
+	sw_load 2 <"$LAB/sw2/swanctl.saved"
+	swc 2 --initiate --child net --timeout 20 >"$LAB/initiate2.out" 2>&1 ||
+		fail "swanctl --initiate in gw2 after its restart: $(tail -5 "$LAB/initiate2.out")"
+	end=$(($(date +%s) + 20))
+	while ! dial_spis_match; do
+		[ "$(date +%s)" -lt "$end" ] || fail "after gw2's return: SPIs differ: $(dial_spis_report)"
+		sleep 0.1
+	done
+	traffic_both 1 2 10.2.0.2 10.1.0.2 1M
+}
+
 lab_init
 lab_site 1
 lab_site 2
@@ -245,6 +285,7 @@ run_case dialup-shared-together dialup together user-at-hostname shared-ike-id r
 	rw@example.net rw@example.net
 run_case dialup-shared-one-by-one dialup one-by-one user-at-hostname shared-ike-id rw@example.net \
 	rw@example.net rw@example.net
+run_case dialup-dpd dialup_dpd
 # the same over IPv6
 WAN6=1
 run_case dialup6-group-fqdn dialup together hostname group-ike-id example.net \
