@@ -229,8 +229,8 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 # dialup_dpd: the gateway with DPD (probe-idle-tunnel, 2 s x 3); both road
 # warriors up, one killed (SIGKILL: no DELETE): Cairn clears that one's
 # SAs by DPD within 2 x interval + interval x threshold (+3 s of slack), the
-# other's stay
-# and carry traffic; the dead one comes back and gets a new tunnel
+# other's stay and carry traffic; the dead one comes back and gets a new
+# tunnel
 dialup_dpd() {
 	DIAL_DPD="probe-idle-tunnel 2 3"
 	dialup together hostname group-ike-id example.net peer2.example.net peer3.example.net
