@@ -19,7 +19,8 @@
 # user@FQDNs, shared-ike-id (one identity for all), the peers starting
 # together or one after the other (the second's INITIAL_CONTACT must not
 # clear the first's SAs), and two road warriors behind one NAT (one public
-# address, told apart by their ports); and two of them over an IPv6 WAN.
+# address, told apart by their ports); two of them over an IPv6 WAN; and
+# DPD on the gateway with one road warrior killed (dialup-dpd).
 set -eu
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
 INTEROP_ONLY=""
