@@ -283,7 +283,12 @@ match_gw(struct ike_sa *sa, const struct ike_id *idi)
 	return NULL;
 }
 
-/* The first older UP SA with this peer (same gateway; same IKE-ID when dial-up). */
+/*
+ * The first older UP SA with this peer (same gateway; same IKE-ID when
+ * dial-up). With shared-ike-id every peer presents the same IKE-ID, which
+ * then tells no peer from another: the peer is also its address and port
+ * (one road warrior's INITIAL_CONTACT cleared every other's SAs).
+ */
 static struct ike_sa *
 older_peer_sa(struct ike_sa *sa, struct ike_gw *gw, const struct ike_id *id, uint64_t before)
 {
@@ -299,7 +304,8 @@ older_peer_sa(struct ike_sa *sa, struct ike_gw *gw, const struct ike_id *id, uin
 	     n = ike_htab_next(n)) {
 		o = ike_container_of(n, struct ike_sa, by_peer);
 		if (o != sa && o->gw == gw && o->st == SA_UP && o->up_ms < before &&
-		    ike_idh_eq(o->remote_id, id))
+		    ike_idh_eq(o->remote_id, id) &&
+		    (gw->conf.dyn_match != IKE_DYN_SHARED || ike_ep_eq(&o->remote, &sa->remote)))
 			return o;
 	}
 	return NULL;

@@ -11,9 +11,11 @@
 # TCP both ways, and tears both sides down. Cases: proposals (AES-GCM-128/256,
 # AES-CBC-128/256 + HMAC-SHA2, DH 14/19/20/31, PFS on and off), identities
 # (ipv4, FQDN, user@FQDN), policy-based, two traffic selectors, narrowing by
-# either responder, and mismatches (PSK, IKE and ESP proposals, traffic
-# selectors) with their reasons on both sides. Each with Cairn as initiator
-# and as responder.
+# either responder, an IPv6 WAN (2001:db8::1/::2, IPv4 and IPv6 inside),
+# strongSwan left at its defaults (proposals, identities, mobike, encap,
+# lifetimes) against three Cairn proposals, and mismatches (PSK, IKE and
+# ESP proposals, traffic selectors) with their reasons on both sides. Each
+# with Cairn as initiator and as responder.
 set -eu
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
 INTEROP_ONLY=""
@@ -128,6 +130,117 @@ two_selectors() {
 	[ "$(ike_up 1)" -eq 1 ] || fail "Cairn has $(ike_up 1) IKE SAs"
 	sas=$(swc 2 --list-sas --noblock)
 	echo "$sas" | grep -q "local  fd02::/64" || fail "strongSwan's IPv6 child: $sas"
+}
+
+# wan6 ROLE: IPv6 between the gateways (2001:db8::1 and ::2, identities
+# the IPv6 addresses), IPv4 and IPv6 inside: two selectors, two CHILD SAs
+wan6() {
+	role=$1
+	cairn_defaults
+	sw_defaults
+	C_PEER=2001:db8::2
+	C_LOCAL=2001:db8::1
+	S_LOCAL=2001:db8::2
+	S_REMOTE=2001:db8::1
+	S_LOCAL_ID=2001:db8::2
+	S_REMOTE_ID=2001:db8::1
+	C_TS="t4 10.1.0.0/24 10.2.0.0/24;t6 fd01::/64 fd02::/64"
+	C_ROUTES=""
+	S_CHILDREN="net4 10.2.0.0/24 10.1.0.0/24;net6 fd02::/64 fd01::/64"
+	establish "$role"
+	TUNNEL6=1 verify_case "$role" 2
+	ike=$(cli 1 show security ike security-associations)
+	echo "$ike" | awk '$2 == "UP" && $NF == "2001:db8::2" { f = 1 } END { exit !f }' ||
+		fail "Cairn's IKE SA is not with 2001:db8::2: $ike"
+	sas=$(swc 2 --list-sas --noblock)
+	echo "$sas" | grep -q "local  '2001:db8::2' @ 2001:db8::2\[" || fail "strongSwan's IKE SA: $sas"
+	echo "$sas" | grep -q "remote '2001:db8::1' @ 2001:db8::1\[" || fail "strongSwan's IKE SA: $sas"
+	figure "wan6-$role: $(cli 1 show security ike security-associations detail | grep -E 'Remote:|Local:' | sed 's/^ *//' | tr '\n' ' ')"
+}
+
+# defaults ROLE CAIRN-SETS...: strongSwan as a new user leaves it: no
+# proposals (default), no local address or identities (its address and
+# %any), mobike (yes), encap (no), rekey and life times, DPD all unset.
+# CAIRN-SETS: Cairn's proposals ("IKE-ENC IKE-AUTH DH ESP-ENC ESP-AUTH PFS",
+# - for none) or "pset NAME" (proposal-set NAME on both policies). The
+# figure says what was picked and the lifetimes each side runs.
+defaults() {
+	role=$1
+	shift
+	cairn_defaults
+	sw_defaults
+	if [ "$1" = pset ]; then
+		what="proposal-set $2"
+		C_EXTRA="set security ike policy ikepol1 $what
+set security ipsec policy ipsecpol1 $what"
+	else
+		C_IKE_ENC=$1 C_IKE_AUTH=$2 C_DH=$3 C_ESP_ENC=$4 C_ESP_AUTH=$5 C_PFS=$6
+		[ "$C_ESP_AUTH" != - ] || C_ESP_AUTH=
+		[ "$C_PFS" != - ] || C_PFS=
+		what="$*"
+	fi
+	sw_load 2 <<EOF
+connections {
+	c1 {
+		remote_addrs = 192.0.2.1
+		local { auth = psk }
+		remote { auth = psk }
+		children {
+			net {
+				local_ts = 10.2.0.0/24
+				remote_ts = 10.1.0.0/24
+			}
+		}
+	}
+}
+secrets {
+	ike-c1 { secret = "$C_PSK" }
+}
+EOF
+	C_EST=responder-only
+	[ "$role" = resp ] || C_EST=immediately
+	if [ "$1" = pset ]; then
+		cairn_conf | sed -e '/ikep1/d' -e '/espp1/d' >"$LAB/cairn.conf"
+	else
+		cairn_conf >"$LAB/cairn.conf"
+	fi
+	out=$(configure 1 <"$LAB/cairn.conf" 2>&1) || fail "commit refused: $out"
+	echo "$out" | grep -q "commit complete" || fail "gw1: $out"
+	if [ "$role" = resp ]; then
+		swc 2 --initiate --child net --timeout 20 >"$LAB/initiate.out" 2>&1 ||
+			fail "swanctl --initiate --child net: $(tail -5 "$LAB/initiate.out")"
+	fi
+	verify_case "$role" 1
+	sas=$(swc 2 --list-sas --noblock)
+	ike=$(echo "$sas" | grep -E "^  [A-Z].*/" | head -1 | sed 's/^ *//')
+	esp=$(echo "$sas" | awk '/^    net: .*INSTALLED/ { sub(/.*ESP:/, ""); print; exit }')
+	sw_times=$(echo "$sas" | grep -E "rekeying in|expires in" | sed 's/^ *//' | tr '\n' ';')
+	cike=$(cli 1 show security ike security-associations detail | grep -E "Lifetime|Rekey in|Algorithms|Encryption|Pseudo|Diffie" | sed 's/^ *//' | tr '\n' ' ')
+	csa=$(cli 1 show security ipsec security-associations | awk '/^</ { print $2, $4; exit }')
+	figure "defaults-$role ($what): strongSwan: IKE $ike; CHILD $esp; $sw_times Cairn: $cike; $csa"
+	[ -n "$C_PFS" ] || return 0
+	# PFS on Cairn, none in strongSwan's default esp_proposals: the first
+	# CHILD SA (in IKE_AUTH, no KE) comes up, every later one is refused,
+	# with the reason on both sides. strongSwan's rekey (no KE):
+	old=$(cairn_spis 1 v1)
+	case_mark
+	swc 2 --rekey --child net >/dev/null 2>&1 || fail "swanctl --rekey"
+	rekey_refused() { [ "$(sw_log_count 'CHILD_SA rekeying failed')" -ge 1 ]; }
+	wait_for 10 "strongSwan's rekey refused" rekey_refused
+	case_log_since "$LAB/gw1/iked.log" | grep -q "vpn v1: no proposal chosen: received #1 .*configured aes-cbc-256/hmac-sha256-128/pfs14" ||
+		fail "Cairn did not log the proposals it refused"
+	[ "$(cairn_spis 1 v1)" = "$old" ] || fail "the SA changed: $old -> $(cairn_spis 1 v1)"
+	ping_ok 1 10.2.0.2 || fail "ping h1 -> h2 after the refused rekey"
+	figure "defaults-$role PFS: strongSwan's CHILD rekey (no KE) refused by Cairn: $(case_log_since "$LAB/gw1/iked.log" | grep -o 'no proposal chosen: received.*' | head -1)"
+	[ "$role" = init ] || return 0
+	# Cairn's new CHILD SA (with KE) after clear: strongSwan refuses it
+	case_mark
+	cli 1 clear security ipsec security-associations >/dev/null
+	refused() { cli 1 show security ipsec inactive-tunnels | grep -q "NO_PROPOSAL_CHOSEN received from peer"; }
+	wait_for 10 "Cairn's CREATE_CHILD_SA refused" refused
+	case_log_since "$LAB/sw2/charon.log" | grep -q "no acceptable KEY_EXCHANGE_METHOD found" ||
+		fail "charon did not say why it refused Cairn's KE"
+	figure "defaults-$role PFS: Cairn's CREATE_CHILD_SA with KE refused by strongSwan: no acceptable KEY_EXCHANGE_METHOD found; Cairn: NO_PROPOSAL_CHOSEN received from peer"
 }
 
 # narrowing ROLE: the responder narrows the initiator's wider selectors
@@ -254,6 +367,11 @@ cases_run() {
 		run_case "policy-based-$role" policy_based $role
 		run_case "two-selectors-$role" two_selectors $role
 		run_case "narrowing-$role" narrowing $role
+		run_case "wan6-$role" wan6 $role
+		run_case "defaults-gcm128-$role" defaults $role aes-128-gcm sha-256 group19 aes-128-gcm - -
+		run_case "defaults-cbc256-pfs-$role" defaults $role \
+			aes-256-cbc sha-256 group14 aes-256-cbc hmac-sha-256-128 group14
+		run_case "defaults-suiteb-$role" defaults $role pset suiteb-gcm-128
 		for k in psk ike-proposal esp-proposal ts; do
 			run_case "mismatch-$k-$role" mismatch $role $k
 		done
@@ -265,6 +383,8 @@ cases_run() {
 lab_init
 lab_site 1
 lab_site 2
+# an IPv6 WAN too (documentation addresses), for the wan6 cases
+for s in 1 2; do gw $s ip addr add "2001:db8::$s/64" dev "w$s" nodad; done
 cairn_start 1
 sw_start 2
 cases_run

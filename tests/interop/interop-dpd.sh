@@ -15,6 +15,8 @@
 # initiation (start_action = start). Cases:
 #   dpd-optimized-init   Cairn initiator, DPD optimized, pings running
 #   dpd-idle-resp        Cairn responder, DPD probe-idle-tunnel, no traffic
+#   sw-dpd-restart-resp  strongSwan's DPD (dpd_delay 2s, dpd_action restart),
+#                        cairn-iked killed and started again (sw_dpd below)
 set -eu
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
 INTEROP_ONLY=""
@@ -98,6 +100,44 @@ EOF
 	verify_case "$role" 1
 }
 
+# sw_dpd: DPD from strongSwan's side. strongSwan initiates with
+# dpd_delay = 2s and dpd_action = restart (keyingtries = 0: it keeps
+# trying); Cairn is responder-only, so only strongSwan brings the tunnel
+# back. cairn-iked (and its dataplane) is killed with SIGKILL: charon's
+# probes go unanswered, it gives up after its retransmissions (charon
+# restarted with a 1 s x 1.2 schedule, 4 retransmissions: 7.4 s), clears
+# the IKE and CHILD SAs and restarts the child; cairn-iked is started
+# again once charon has cleared them, and the tunnel must come back by
+# strongSwan's restart, with new SPIs and traffic both ways.
+sw_dpd() {
+	cairn_defaults
+	sw_defaults
+	S_IKE_OPTS="dpd_delay = 2s;keyingtries = 0"
+	S_CHILD_OPTS="dpd_action = restart"
+	establish resp
+	verify_case resp 1
+	spis0=$(cairn_spis 1 v1)
+	case_mark
+	t0=$(now_ms)
+	iked_kill 1
+	# charon's probes (INFORMATIONAL requests) and its verdict
+	gave_up() { [ "$(sw_log_count 'giving up after [0-9]+ retransmits')" -ge 1 ]; }
+	wait_for 40 "charon to declare Cairn dead" gave_up
+	tg=$(now_ms)
+	first=$(case_log_since "$LAB/sw2/charon.log" | grep -m1 "generating INFORMATIONAL request" | awk '{ print $1 }')
+	case_log_since "$LAB/sw2/charon.log" | grep -Eq "restarting CHILD_SA net|initiating IKE_SA c1" ||
+		fail "charon did not restart the child after DPD"
+	sw_gone() { [ -z "$(sw_spis 2)" ] && [ "$(sw_ike_count 2)" -eq 0 ]; }
+	wait_for 10 "charon to clear the dead SAs" sw_gone
+	figure "sw-dpd: cairn-iked killed; charon's first probe at $first, gave up $((tg - t0)) ms after the kill ($(sw_log_count 'retransmit [0-9]+ of request') retransmissions), SAs cleared, child restarted (dpd_action = restart)"
+	t1=$(now_ms)
+	iked_start 1
+	wait_tunnels 1 40
+	figure "sw-dpd: tunnel back $(($(now_ms) - t1)) ms after cairn-iked was started again (charon since the kill: $(sw_log_count 'initiating IKE_SA c1') initiation(s), $(sw_log_count 'retransmit [0-9]+ of request with message ID 0') IKE_SA_INIT retransmission(s))"
+	[ "$(cairn_spis 1 v1)" != "$spis0" ] || fail "the same SPIs after the restart"
+	verify_case resp 1
+}
+
 lab_init
 lab_site 1
 lab_site 2
@@ -105,4 +145,8 @@ cairn_start 1
 sw_start 2
 run_case dpd-optimized-init dpd init optimized
 run_case dpd-idle-resp dpd resp probe-idle-tunnel
+# strongSwan's DPD: a quicker retransmission schedule (a restarted charon)
+sw_stop 2
+SW_RTX_TIMEOUT=1 SW_RTX_BASE=1.2 sw_start 2
+run_case sw-dpd-restart-resp sw_dpd
 cases_summary

@@ -1629,6 +1629,58 @@ test_dialup_shared_id(void **state)
 	net_free(n);
 }
 
+/*
+ * shared-ike-id, peers one after the other (strongSwan road warriors): the
+ * second one's INITIAL_CONTACT names an identity every peer shares, and
+ * must not clear the first one's SAs; a peer that restarts (same address)
+ * still clears its own.
+ */
+static void
+test_dialup_shared_id_one_by_one(void **state)
+{
+	struct net *n = net_new();
+	struct peer *hub = net_peer(n, "hub", B_ADDR, 1, NULL);
+	struct peer *s1 = net_peer(n, "s1", "192.0.2.11", 2, NULL);
+	struct peer *s2 = net_peer(n, "s2", "192.0.2.12", 3, NULL);
+	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY,
+		.dynamic = true,
+		.dyn_kind = IKE_IDK_USER_AT_HOSTNAME,
+		.dyn_id = "ra@example.net",
+		.user_type = IKE_USER_SHARED_IKE_ID };
+	struct pcfg c = { .establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = B_ADDR,
+		.local_id_kind = IKE_IDK_USER_AT_HOSTNAME,
+		.local_id = "ra@example.net" };
+	struct peer *fresh;
+
+	(void)state;
+	assert_int_equal(peer_configure(hub, &h), 0);
+	assert_int_equal(peer_configure(s1, &c), 0);
+	net_advance(n, 2000);
+	assert_int_equal(peer_ike_up(hub), 1);
+	assert_int_equal(peer_configure(s2, &c), 0);
+	net_advance(n, 2000);
+	assert_int_equal(peer_ike_up(hub), 2);
+	assert_int_equal(peer_tunnels_up(hub), 2);
+	assert_int_equal(dp_mock_sa_count(hub->dp), 4);
+	assert_int_equal(peer_tunnels_up(s1), 1);
+	assert_int_equal(peer_tunnels_up(s2), 1);
+	/* s1 restarts at its address: its old SAs go, s2's stay. */
+	ike_engine_free(s1->e);
+	s1->e = NULL;
+	fresh = net_peer(n, "s1b", "192.0.2.99", 4, NULL);
+	fresh->addr = s1->addr;
+	memset(&s1->addr, 0, sizeof(s1->addr));
+	assert_int_equal(peer_configure(fresh, &c), 0);
+	net_advance(n, 2000);
+	assert_int_equal(peer_ike_up(hub), 2);
+	assert_int_equal(peer_tunnels_up(hub), 2);
+	assert_int_equal(dp_mock_sa_count(hub->dp), 4);
+	assert_int_equal(peer_tunnels_up(s2), 1);
+	assert_int_equal(peer_tunnels_up(fresh), 1);
+	net_free(n);
+}
+
 /* Identity kinds: IPv6 addresses, key-id and exact remote identities. */
 static void
 test_identities_ipv6(void **state)
@@ -2540,6 +2592,7 @@ main(void)
 		cmocka_unit_test(test_lifetime_divisor),
 		cmocka_unit_test(test_dialup_two_peers),
 		cmocka_unit_test(test_dialup_shared_id),
+		cmocka_unit_test(test_dialup_shared_id_one_by_one),
 		cmocka_unit_test(test_identities_ipv6),
 		cmocka_unit_test(test_identities_long),
 		cmocka_unit_test(test_event_history),
