@@ -16,20 +16,7 @@
 # lifetimes) against three Cairn proposals, and mismatches (PSK, IKE and
 # ESP proposals, traffic selectors) with their reasons on both sides. Each
 # with Cairn as initiator and as responder.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-INTEROP_ONLY=""
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	--only) INTEROP_ONLY=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR] [--only CASE-PATTERN]" >&2; exit 2 ;;
-	esac
-done
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../integration/lib-appliance.sh"
-. "$HERE/lib-interop.sh"
-have_shell || fail "the shell (build/bin/cairn) is not built"
+. "$(dirname "$0")/interop-start.sh"
 
 # ---- cases ---------------------------------------------------------------------
 

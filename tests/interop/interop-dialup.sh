@@ -21,20 +21,7 @@
 # clear the first's SAs), and two road warriors behind one NAT (one public
 # address, told apart by their ports); two of them over an IPv6 WAN; and
 # DPD on the gateway with one road warrior killed (dialup-dpd).
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-INTEROP_ONLY=""
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	--only) INTEROP_ONLY=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR] [--only CASE-PATTERN]" >&2; exit 2 ;;
-	esac
-done
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../integration/lib-appliance.sh"
-. "$HERE/lib-interop.sh"
-have_shell || fail "the shell (build/bin/cairn) is not built"
+. "$(dirname "$0")/interop-start.sh"
 
 PEERS="2 3"
 

@@ -17,20 +17,7 @@
 #   dpd-idle-resp        Cairn responder, DPD probe-idle-tunnel, no traffic
 #   sw-dpd-restart-resp  strongSwan's DPD (dpd_delay 2s, dpd_action restart),
 #                        cairn-iked killed and started again (sw_dpd below)
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-INTEROP_ONLY=""
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	--only) INTEROP_ONLY=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR] [--only CASE-PATTERN]" >&2; exit 2 ;;
-	esac
-done
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../integration/lib-appliance.sh"
-. "$HERE/lib-interop.sh"
-have_shell || fail "the shell (build/bin/cairn) is not built"
+. "$(dirname "$0")/interop-start.sh"
 
 DPD_INTERVAL=2
 DPD_THRESHOLD=3

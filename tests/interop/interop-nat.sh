@@ -12,20 +12,7 @@
 # FQDNs (the addresses differ on the two sides of a NAT). Each checks the
 # NAT detection Cairn shows, the translated ports both sides use, and the
 # usual roles, SPIs and traffic both ways.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-INTEROP_ONLY=""
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	--only) INTEROP_ONLY=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR] [--only CASE-PATTERN]" >&2; exit 2 ;;
-	esac
-done
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../integration/lib-appliance.sh"
-. "$HERE/lib-interop.sh"
-have_shell || fail "the shell (build/bin/cairn) is not built"
+. "$(dirname "$0")/interop-start.sh"
 
 # nat ROLE WHO(cairn|sw): who sits behind the NAT
 nat() {

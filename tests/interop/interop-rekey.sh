@@ -22,20 +22,7 @@
 # Each: one IKE SA and one CHILD SA left on each side with the same SPIs,
 # pings every 20 ms across the tunnel meanwhile (losses reported), ping
 # and TCP both ways afterwards.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-INTEROP_ONLY=""
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	--only) INTEROP_ONLY=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR] [--only CASE-PATTERN]" >&2; exit 2 ;;
-	esac
-done
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../integration/lib-appliance.sh"
-. "$HERE/lib-interop.sh"
-have_shell || fail "the shell (build/bin/cairn) is not built"
+. "$(dirname "$0")/interop-start.sh"
 
 DIVISOR=40
 # what a case may lose per rekey (pings every 20 ms)
