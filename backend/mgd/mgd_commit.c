@@ -112,6 +112,37 @@ after_apply(struct mgd *m, void *arg, int rc, const char *msg)
 	tx_finish(tx, 0, NULL);
 }
 
+/* The commit's sequence number, and for a commit confirmed its deadline
+ * written before the commit record: a crash between the two files leaves a
+ * deadline for a commit that never happened, which start-up recognises and
+ * drops. On failure the previous confirm state is back. */
+static int
+confirm_arm(struct tx *tx, bool confirming)
+{
+	struct mgd *m = tx->m;
+	struct event *t;
+	int rc;
+
+	tx->seq = m->seq + 1;
+	tx->saved = m->confirm;
+	tx->saved.timer = NULL;
+	if (!confirming)
+		return 0;
+	if (!m->confirm.pending)
+		m->confirm.base_seq = m->seq;
+	m->confirm.pending = true;
+	m->confirm.seq = tx->seq;
+	m->confirm.deadline = time(NULL) + (time_t)tx->req.confirm_min * m->minute;
+	snprintf(m->confirm.user, sizeof(m->confirm.user), "%s", tx->user);
+	rc = mgd_hist_write_confirm(m);
+	if (rc < 0) {
+		t = m->confirm.timer;
+		m->confirm = tx->saved;
+		m->confirm.timer = t;
+	}
+	return rc;
+}
+
 static size_t
 count_nodes(const struct lyd_node *diff, size_t cap)
 {
@@ -150,30 +181,13 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 		mgd_subs_finish(m, tx->txid, false, after_abort, tx);
 		return;
 	}
-	/* 4. persist. A commit confirmed writes its deadline first: a crash
-	 * between the two files leaves a deadline for a commit that never
-	 * happened, which start-up recognises and drops. */
-	tx->seq = m->seq + 1;
-	tx->saved = m->confirm;
-	tx->saved.timer = NULL;
-	if (confirming) {
-		if (!m->confirm.pending)
-			m->confirm.base_seq = m->seq;
-		m->confirm.pending = true;
-		m->confirm.seq = tx->seq;
-		m->confirm.deadline = time(NULL) + (time_t)tx->req.confirm_min * m->minute;
-		snprintf(m->confirm.user, sizeof(m->confirm.user), "%s", tx->user);
-		rc = mgd_hist_write_confirm(m);
-		if (rc < 0) {
-			struct event *t = m->confirm.timer;
-			m->confirm = tx->saved;
-			m->confirm.timer = t;
-			errbuf_set(&tx->err, rc,
-			    "error: commit failed: (cannot record the deadline: %s)",
-			    strerror(-rc));
-			mgd_subs_finish(m, tx->txid, false, after_abort, tx);
-			return;
-		}
+	/* 4. persist (a commit confirmed: its deadline first) */
+	rc = confirm_arm(tx, confirming);
+	if (rc < 0) {
+		errbuf_set(&tx->err, rc, "error: commit failed: (cannot record the deadline: %s)",
+		    strerror(-rc));
+		mgd_subs_finish(m, tx->txid, false, after_abort, tx);
+		return;
 	}
 	rc = mgd_hist_commit(m, tx->seq, tx->user, tx->client, tx->comment,
 	    tx->req.flags | (confirming ? HRF_CONFIRMED : 0), tx->diff, &tx->err);
@@ -261,24 +275,10 @@ commit_unchanged(struct tx *tx)
 	bool confirming = tx->req.confirm_min != 0;
 	int rc;
 
-	tx->seq = m->seq + 1;
-	tx->saved = m->confirm;
-	tx->saved.timer = NULL;
-	if (confirming) {
-		if (!m->confirm.pending)
-			m->confirm.base_seq = m->seq;
-		m->confirm.pending = true;
-		m->confirm.seq = tx->seq;
-		m->confirm.deadline = time(NULL) + (time_t)tx->req.confirm_min * m->minute;
-		snprintf(m->confirm.user, sizeof(m->confirm.user), "%s", tx->user);
-		rc = mgd_hist_write_confirm(m);
-		if (rc < 0) {
-			struct event *t = m->confirm.timer;
-			m->confirm = tx->saved;
-			m->confirm.timer = t;
-			tx_finish(tx, rc, "error: commit failed: (cannot record the deadline)");
-			return;
-		}
+	rc = confirm_arm(tx, confirming);
+	if (rc < 0) {
+		tx_finish(tx, rc, "error: commit failed: (cannot record the deadline)");
+		return;
 	}
 	rc = mgd_hist_commit(m, tx->seq, tx->user, tx->client, tx->comment,
 	    tx->req.flags | (confirming ? HRF_CONFIRMED : 0), NULL, &tx->err);
