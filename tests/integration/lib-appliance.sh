@@ -20,7 +20,7 @@
 #
 #   lab_init                      namespaces' prefix, temp dir, WAN bridge, trap
 #   lab_site N                    gwN and hN wired to the WAN and to each other
-#   lab_nat_site N [random]       gwN behind a NAT namespace (masquerade)
+#   lab_nat_site N [random] [fwd] gwN behind a NAT namespace (masquerade)
 #   gw N CMD... / host N CMD...   run a command in gwN's / hN's namespace (in the
 #                                 background, use ip netns exec "$P-hN" directly:
 #                                 $! of a backgrounded function is a subshell's)
@@ -178,13 +178,18 @@ lab_site() {
 	mkdir -p "$LAB/gw$n"
 }
 
-# lab_nat_site N [random]: like lab_site, but gwN reaches the WAN through
-# $P-natN, which masquerades it behind 192.0.2.(100+N) (nftables; with
-# "random", source ports are mapped to random ones, not kept). gwN's WAN
+# lab_nat_site N [random] [fwd]: like lab_site, but gwN reaches the WAN
+# through $P-natN, which masquerades it behind 192.0.2.(100+N) (nftables;
+# with "random", source ports are mapped to random ones, not kept; with
+# "fwd", UDP 500 and 4500 of the public address are forwarded to gwN, a
+# static port forward so that a peer can initiate to it). gwN's WAN
 # address is 100.64.N.2/24.
 lab_nat_site() {
 	n=$1
 	nat_flags=${2:-}
+	fwd=""
+	[ "${3:-}" != fwd ] ||
+		fwd="chain pre { type nat hook prerouting priority dstnat; iifname \"w$n\" udp dport { 500, 4500 } dnat to 100.64.$n.2; }"
 	SITES="$SITES $n"
 	ip netns add "$P-gw$n"
 	ip netns add "$P-h$n"
@@ -204,6 +209,7 @@ lab_nat_site() {
 	ip netns exec "$P-nat$n" nft -f - <<EOF
 table ip nat {
 	chain post { type nat hook postrouting priority srcnat; oifname "w$n" masquerade $nat_flags; }
+	$fwd
 }
 EOF
 	ip link add "l$n" netns "$P-gw$n" type veth peer name "e$n" netns "$P-h$n"

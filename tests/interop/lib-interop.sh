@@ -754,44 +754,9 @@ wait_one_of_each() {
 	done
 }
 
-# interop_nat_site N [fwd]: like lab_nat_site (gwN at 100.64.N.2 behind
-# $P-natN, public 192.0.2.(100+N)), but the masquerade picks random source
-# ports (so the peer sees IKE and ESP from ports other than 500 and 4500),
-# and with "fwd" UDP 500 and 4500 of the public address are forwarded to
-# gwN (a static port forward: the peer can initiate to it).
+# interop_nat_site N [fwd]: lab_nat_site whose masquerade picks random
+# source ports (so the peer sees IKE and ESP from ports other than 500 and
+# 4500), with "fwd" a static port forward of UDP 500 and 4500 to gwN.
 interop_nat_site() {
-	n=$1
-	SITES="$SITES $n"
-	ip netns add "$P-gw$n"
-	ip netns add "$P-h$n"
-	ip netns add "$P-nat$n"
-	for x in gw h nat; do ip -n "$P-$x$n" link set lo up; done
-	ip link add "w$n" netns "$P-nat$n" type veth peer name "p$n" netns "$P-wan"
-	ip -n "$P-wan" link set "p$n" master br0 up
-	ip -n "$P-nat$n" addr add "192.0.2.$((100 + n))/24" dev "w$n"
-	ip -n "$P-nat$n" link set "w$n" up
-	ip link add "i$n" netns "$P-nat$n" type veth peer name "w$n" netns "$P-gw$n"
-	ip -n "$P-nat$n" addr add "100.64.$n.1/24" dev "i$n"
-	ip -n "$P-nat$n" link set "i$n" up
-	ip -n "$P-gw$n" addr add "100.64.$n.2/24" dev "w$n"
-	ip -n "$P-gw$n" link set "w$n" up
-	ip -n "$P-gw$n" route add default via "100.64.$n.1"
-	ip netns exec "$P-nat$n" sysctl -qw net.ipv4.ip_forward=1
-	fwd=""
-	[ "${2:-}" != fwd ] ||
-		fwd="chain pre { type nat hook prerouting priority dstnat; iifname \"w$n\" udp dport { 500, 4500 } dnat to 100.64.$n.2; }"
-	ip netns exec "$P-nat$n" nft -f - <<EOF
-table ip nat {
-	chain post { type nat hook postrouting priority srcnat; oifname "w$n" masquerade random; }
-	$fwd
-}
-EOF
-	ip link add "l$n" netns "$P-gw$n" type veth peer name "e$n" netns "$P-h$n"
-	ip -n "$P-gw$n" addr add "10.$n.0.1/24" dev "l$n"
-	ip -n "$P-gw$n" link set "l$n" up
-	ip -n "$P-h$n" addr add "10.$n.0.2/24" dev "e$n"
-	ip -n "$P-h$n" link set "e$n" up
-	ip -n "$P-h$n" route add default via "10.$n.0.1"
-	gw "$n" sysctl -qw net.ipv4.ip_forward=1
-	mkdir -p "$LAB/gw$n"
+	lab_nat_site "$1" random "${2:-}"
 }
