@@ -210,6 +210,28 @@ dp_unit_set(struct dp *dp, const struct dp_unit *u, struct errbuf *err)
 }
 
 int
+dp_units_create(
+    struct dp *dp, const struct dp_unit *u, size_t n, size_t *failed, struct errbuf *err)
+{
+	size_t i, j;
+	int rc;
+
+	*failed = 0;
+	if (dp->ops->units_create != NULL)
+		return dp->ops->units_create(dp->impl, u, n, failed, err);
+	for (i = 0; i < n; i++) {
+		if ((rc = dp->ops->unit_set(dp->impl, &u[i], err)) < 0) {
+			/* the refused one too: a backend may have kept part of it */
+			for (j = 0; j <= i; j++)
+				dp->ops->unit_del(dp->impl, u[j].unit, NULL);
+			*failed = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
 dp_unit_del(struct dp *dp, uint32_t unit, struct errbuf *err)
 {
 	return dp->ops->unit_del(dp->impl, unit, err);

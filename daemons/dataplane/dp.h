@@ -250,6 +250,14 @@ enum dp_backend_kind dp_backend_kind(const struct dp *dp);
 uint32_t dp_spu_count(const struct dp *dp);
 
 int dp_unit_set(struct dp *dp, const struct dp_unit *u, struct errbuf *err);
+/*
+ * Creates n units none of which exists yet, as dp_unit_set() would one by
+ * one, but with fewer round trips (a large commit's units). All or nothing:
+ * on failure none of the n is left and *failed is the index of the unit
+ * refused.
+ */
+int dp_units_create(
+    struct dp *dp, const struct dp_unit *u, size_t n, size_t *failed, struct errbuf *err);
 int dp_unit_del(struct dp *dp, uint32_t unit, struct errbuf *err);
 int dp_route_add(struct dp *dp, const struct dp_route *r, struct errbuf *err);
 int dp_route_del(struct dp *dp, const struct dp_route *r, struct errbuf *err);
@@ -325,6 +333,9 @@ struct dp_ops {
 	int (*unit_set)(
 	    void *impl, const struct dp_unit *u, struct errbuf *err); /* create or update */
 	int (*unit_del)(void *impl, uint32_t unit, struct errbuf *err);
+	/* optional (NULL: unit_set one by one); see dp_units_create() */
+	int (*units_create)(
+	    void *impl, const struct dp_unit *u, size_t n, size_t *failed, struct errbuf *err);
 	int (*route_add)(void *impl, const struct dp_route *r, struct errbuf *err);
 	int (*route_del)(void *impl, const struct dp_route *r, struct errbuf *err);
 

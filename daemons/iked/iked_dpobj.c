@@ -187,11 +187,36 @@ plan_free(struct dpobj_plan *p)
 
 /* ---- PREPARE ------------------------------------------------------------------ */
 
+/* The units p->created names (ud[0..n), in that order), in one dataplane
+ * call: all or none of them is created. */
+static int
+create_units(struct dp *dp, const struct dp_unit *ud, struct dpobj_plan *p, char **err_path,
+    struct errbuf *err)
+{
+	size_t failed = 0;
+	int rc;
+
+	if (!dp || p->n_created == 0)
+		return 0;
+	rc = dp_units_create(dp, ud, p->n_created, &failed, err);
+	if (rc < 0) {
+		uint32_t unit = p->created[failed < p->n_created ? failed : 0];
+
+		*err_path = unit_path(unit);
+		if (!errbuf_isset(err))
+			errbuf_set(err, rc, "st0.%u: the dataplane refused it", unit);
+		p->n_created = 0; /* none is left */
+		return rc;
+	}
+	return 0;
+}
+
 static int
 plan_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, struct dpobj_plan *p,
     char **err_path, struct errbuf *err)
 {
 	size_t i = 0, j = 0;
+	struct dp_unit *ud = NULL;
 	int rc;
 
 	p->units = calloc(w->n_units ? w->n_units : 1, sizeof(*p->units));
@@ -209,6 +234,8 @@ plan_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, struc
 		if (p->units[i].unit == p->units[i - 1].unit)
 			return errbuf_set(
 			    err, -EINVAL, "st0 unit %u is configured twice", p->units[i].unit);
+	if ((ud = calloc(p->n_units ? p->n_units : 1, sizeof(*ud))) == NULL)
+		return errbuf_set(err, -ENOMEM, "interfaces st0: out of memory");
 	/* merge: o->units is sorted */
 	i = j = 0;
 	while (i < o->n_units || j < p->n_units) {
@@ -221,14 +248,7 @@ plan_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, struc
 		} else if (c > 0) {
 			struct want_unit *u = &p->units[j++];
 
-			rc = dp ? dp_unit_set(dp, &u->u, err) : 0;
-			if (rc < 0) {
-				*err_path = unit_path(u->unit);
-				if (!errbuf_isset(err))
-					errbuf_set(
-					    err, rc, "st0.%u: the dataplane refused it", u->unit);
-				return rc;
-			}
+			ud[p->n_created] = u->u;
 			p->created[p->n_created++] = u->unit;
 		} else {
 			if (!unit_same(&o->units[i], &p->units[j]))
@@ -237,7 +257,9 @@ plan_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, struc
 			j++;
 		}
 	}
-	return 0;
+	rc = create_units(dp, ud, p, err_path, err);
+	free(ud);
+	return rc;
 }
 
 static int
@@ -345,6 +367,7 @@ delta_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, stru
     char **err_path, struct errbuf *err)
 {
 	size_t i, n = w->unit_keys.n;
+	struct dp_unit *ud;
 	int rc;
 
 	p->ucreate = calloc(n + 1, sizeof(*p->ucreate));
@@ -353,20 +376,15 @@ delta_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, stru
 	p->created = calloc(n + 1, sizeof(*p->created));
 	if (!p->ucreate || !p->modified || !p->removed || !p->created)
 		return errbuf_set(err, -ENOMEM, "interfaces st0: out of memory");
+	if ((ud = calloc(n + 1, sizeof(*ud))) == NULL)
+		return errbuf_set(err, -ENOMEM, "interfaces st0: out of memory");
 	for (i = 0; i < n; i++) {
 		uint32_t unit = (uint32_t)strtoul(w->unit_keys.v[i], NULL, 10);
 		const struct want_unit *nu = find_unit(w->units, w->n_units, unit);
 		const struct want_unit *ou = find_unit(o->units, o->n_units, unit);
 
 		if (nu && !ou) {
-			rc = dp ? dp_unit_set(dp, &nu->u, err) : 0;
-			if (rc < 0) {
-				*err_path = unit_path(unit);
-				if (!errbuf_isset(err))
-					errbuf_set(
-					    err, rc, "st0.%u: the dataplane refused it", unit);
-				return rc;
-			}
+			ud[p->n_created] = nu->u;
 			p->created[p->n_created++] = unit;
 			unit_copy(&p->ucreate[p->n_ucreate++], nu);
 		} else if (nu && ou) {
@@ -376,7 +394,9 @@ delta_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, stru
 			p->removed[p->n_removed++] = unit;
 		}
 	}
-	return 0;
+	rc = create_units(dp, ud, p, err_path, err);
+	free(ud);
+	return rc;
 }
 
 /* The applied routes of the groups a partial translation replaces: static
