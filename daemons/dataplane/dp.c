@@ -249,6 +249,28 @@ dp_route_del(struct dp *dp, const struct dp_route *r, struct errbuf *err)
 	return dp->ops->route_del(dp->impl, r, err);
 }
 
+size_t
+dp_routes_add(struct dp *dp, const struct dp_route *r, size_t n, dp_route_fail_fn fail, void *ctx)
+{
+	struct errbuf err;
+	size_t i, nfail = 0;
+	int rc;
+
+	if (dp->ops->routes_add != NULL)
+		return dp->ops->routes_add(dp->impl, r, n, fail, ctx);
+	for (i = 0; i < n; i++) {
+		errbuf_clear(&err);
+		if ((rc = dp->ops->route_add(dp->impl, &r[i], &err)) < 0) {
+			if (!errbuf_isset(&err))
+				errbuf_set(&err, rc, "%s", strerror(-rc));
+			nfail++;
+			if (fail != NULL)
+				fail(ctx, i, &err);
+		}
+	}
+	return nfail;
+}
+
 static struct dp_tun *
 tun_find(const struct dp *dp, uint32_t id)
 {

@@ -820,6 +820,43 @@ sorted_insert(void **arr, size_t *n, size_t *cap, size_t size, const void *elem,
 	return 0;
 }
 
+/* ---- routes in bulk ---- */
+
+struct route_fail_ctx {
+	const struct dp_route *r;
+};
+
+static void
+route_failed(void *ctx, size_t i, const struct errbuf *err)
+{
+	const struct route_fail_ctx *c = ctx;
+	char b[64];
+
+	log_warnx(LOG_CFG, "route %s into st0.%u: %s", iked_prefix_str(&c->r[i].dst, b, sizeof(b)),
+	    c->r[i].unit, err->msg);
+}
+
+/* The routes routes[idx[0..n)] into the dataplane, in one call. */
+static void
+add_routes(struct dp *dp, const struct applied_route *routes, const size_t *idx, size_t n)
+{
+	struct route_fail_ctx c;
+	struct dp_route *r;
+	size_t i;
+
+	if (!dp || n == 0)
+		return;
+	if ((r = calloc(n, sizeof(*r))) == NULL) {
+		log_warnx(LOG_CFG, "routing-options: out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		r[i] = routes[idx ? idx[i] : i].r.r;
+	c.r = r;
+	dp_routes_add(dp, r, n, route_failed, &c);
+	free(r);
+}
+
 static void
 apply_post_delta(struct iked_dpobj *o, struct dp *dp, struct dpobj_plan *p)
 {
@@ -872,16 +909,10 @@ apply_post_delta(struct iked_dpobj *o, struct dp *dp, struct dpobj_plan *p)
 		o->routes[k++] = o->routes[i];
 	}
 	o->n_routes = k;
+	add_routes(dp, p->radd, NULL, p->n_radd);
 	for (i = 0; i < p->n_radd; i++) {
 		struct applied_route *r = &p->radd[i];
 
-		errbuf_clear(&err);
-		if (dp_route_add(dp, &r->r.r, &err) < 0) {
-			char b[64];
-
-			log_warnx(LOG_CFG, "route %s into st0.%u: %s",
-			    iked_prefix_str(&r->r.r.dst, b, sizeof(b)), r->r.r.unit, err.msg);
-		}
 		r->since = now;
 		if (sorted_insert((void **)&o->routes, &o->n_routes, &o->cap_routes,
 		        sizeof(*o->routes), r, cmp_route) < 0) {
@@ -929,7 +960,7 @@ dpobj_apply_post(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, stru
 {
 	struct errbuf err = { .msg = "" };
 	time_t now = time(NULL);
-	size_t i;
+	size_t i, *idx, n_idx = 0;
 
 	if (p->partial) {
 		apply_post_delta(o, dp, p);
@@ -941,19 +972,18 @@ dpobj_apply_post(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, stru
 		if (dp_unit_del(dp, p->removed[i], &err) < 0)
 			log_warnx(LOG_CFG, "st0.%u: %s", p->removed[i], err.msg);
 	}
-	for (i = 0; i < p->n_routes; i++) {
-		if (p->routes[i].since)
-			continue; /* installed already */
-		errbuf_clear(&err);
-		if (dp_route_add(dp, &p->routes[i].r.r, &err) < 0) {
-			char b[64];
-
-			log_warnx(LOG_CFG, "route %s into st0.%u: %s",
-			    iked_prefix_str(&p->routes[i].r.r.dst, b, sizeof(b)),
-			    p->routes[i].r.r.unit, err.msg);
-		}
-		p->routes[i].since = now;
+	if ((idx = calloc(p->n_routes + 1, sizeof(*idx))) == NULL) {
+		log_warnx(LOG_CFG, "routing-options: out of memory");
+	} else {
+		for (i = 0; i < p->n_routes; i++)
+			if (!p->routes[i].since) /* else installed already */
+				idx[n_idx++] = i;
+		add_routes(dp, p->routes, idx, n_idx);
+		free(idx);
 	}
+	for (i = 0; i < p->n_routes; i++)
+		if (!p->routes[i].since)
+			p->routes[i].since = now;
 	for (i = 0; i < p->n_manual; i++) {
 		struct applied_manual *a = &p->manual[i];
 		size_t j;

@@ -800,6 +800,113 @@ us_route_add(void *impl, const struct dp_route *r, struct errbuf *err)
 	return 0;
 }
 
+static void
+route_fail(dp_route_fail_fn fail, void *ctx, size_t i, const struct errbuf *err, size_t *nfail)
+{
+	(*nfail)++;
+	if (fail != NULL)
+		fail(ctx, i, err);
+}
+
+/*
+ * Routes in bulk, each as us_route_add() adds it, with one SPU message for
+ * all of them (a commit's 10,000 static routes: 10,000 round trips fewer).
+ */
+static size_t
+us_routes_add(void *impl, const struct dp_route *r, size_t n, dp_route_fail_fn fail, void *ctx)
+{
+	struct us *us = impl;
+	struct dp_route *rr = NULL;
+	bool *ok = NULL;
+	struct errbuf err;
+	struct c_unit *u;
+	struct c_route *c;
+	size_t i, nfail = 0;
+	uint32_t k = 0;
+	char b[64];
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rr = calloc(n, sizeof(*rr));
+	ok = calloc(n, sizeof(*ok));
+	if (rr == NULL || ok == NULL || n > UINT32_MAX) {
+		errbuf_set(&err, -ENOMEM, "out of memory");
+		for (i = 0; i < n; i++)
+			route_fail(fail, ctx, i, &err, &nfail);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		errbuf_clear(&err);
+		u = c_unit_find(us, r[i].unit);
+		if (!prefix_ok(&r[i].dst))
+			errbuf_set(&err, -EINVAL, "route: bad destination prefix");
+		else if (u == NULL)
+			errbuf_set(&err, -ENOENT, "route %s: st0.%u is not configured",
+			    pfx_str(&r[i].dst, b, sizeof(b)), r[i].unit);
+		else if (r[i].nexthop.family != 0 && r[i].nexthop.family != r[i].dst.addr.family)
+			errbuf_set(&err, -EINVAL, "route %s: next hop of another address family",
+			    pfx_str(&r[i].dst, b, sizeof(b)));
+		if (errbuf_isset(&err)) {
+			route_fail(fail, ctx, i, &err, &nfail);
+			continue;
+		}
+		rr[k] = r[i];
+		prefix_mask(&rr[k].dst);
+		if ((c = c_route_find(us, &rr[k])) != NULL) {
+			if (c->subnet) {
+				errbuf_set(&err, -EEXIST, "route %s: is st0.%u's own subnet",
+				    pfx_str(&rr[k].dst, b, sizeof(b)), c->r.unit);
+				route_fail(fail, ctx, i, &err, &nfail);
+				continue;
+			}
+			c->r = rr[k]; /* re-pointed: the kernel route is replaced below */
+		} else if (route_insert(us, &rr[k], false, &c) < 0) {
+			errbuf_set(&err, -ENOMEM, "out of memory");
+			route_fail(fail, ctx, i, &err, &nfail);
+			continue;
+		}
+		ok[i] = true;
+		k++;
+	}
+	if (k > 0) {
+		CTL_MSG(m, CTL_ROUTES_ADD);
+		m.a = rr;
+		m.b.n = k;
+		if ((rc = ctl_run(us, &m, ALL_SPUS)) < 0) {
+			errbuf_set(&err, rc, "routes: SPUs: %s", strerror(-rc));
+			for (i = 0; i < n; i++)
+				if (ok[i])
+					route_fail(fail, ctx, i, &err, &nfail);
+			if (rc == -ETIMEDOUT)
+				rr = NULL; /* m (on this stack) and rr may still be read */
+			goto out;
+		}
+	}
+	for (i = 0, k = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		c = c_route_find(us, &rr[k++]);
+		u = c_unit_find(us, r[i].unit);
+		if (c == NULL || u == NULL || !u->d->u.up)
+			continue;
+		errbuf_clear(&err);
+		if (route_kernel(
+		        us, c, true, u->d->mtu, unit_src(u->d, c->r.dst.addr.family), &err) < 0) {
+			spu_route(us, CTL_ROUTE_DEL, &c->r);
+			hmap_remove(&us->routes, &c->hn);
+			free(c);
+			route_fail(fail, ctx, i, &err, &nfail);
+			continue;
+		}
+		c->installed = true;
+	}
+out:
+	free(rr);
+	free(ok);
+	return nfail;
+}
+
 static int
 us_route_del(void *impl, const struct dp_route *r, struct errbuf *err)
 {
@@ -2110,6 +2217,7 @@ const struct dp_ops dp_userspace_ops = {
 	.units_create = us_units_create,
 	.unit_del = us_unit_del,
 	.route_add = us_route_add,
+	.routes_add = us_routes_add,
 	.route_del = us_route_del,
 	.tunnel_set = us_tunnel_set,
 	.tunnel_del = us_tunnel_del,
