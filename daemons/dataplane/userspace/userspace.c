@@ -735,7 +735,8 @@ us_units_create(void *impl, const struct dp_unit *u, size_t n, size_t *failed, s
 		memset(&r, 0, sizeof(r));
 		r.dst = *p;
 		prefix_mask(&r.dst);
-		cr = c_route_find(us, &r);
+		if ((cr = c_route_find(us, &r)) == NULL)
+			continue; /* cannot be: inserted or found above */
 		if ((rc = route_kernel(us, cr, true, x.d[i / 2]->mtu, &p->addr, err)) < 0) {
 			*failed = i / 2;
 			goto undo;
