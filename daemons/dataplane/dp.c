@@ -210,6 +210,28 @@ dp_unit_set(struct dp *dp, const struct dp_unit *u, struct errbuf *err)
 }
 
 int
+dp_units_create(
+    struct dp *dp, const struct dp_unit *u, size_t n, size_t *failed, struct errbuf *err)
+{
+	size_t i, j;
+	int rc;
+
+	*failed = 0;
+	if (dp->ops->units_create != NULL)
+		return dp->ops->units_create(dp->impl, u, n, failed, err);
+	for (i = 0; i < n; i++) {
+		if ((rc = dp->ops->unit_set(dp->impl, &u[i], err)) < 0) {
+			/* the refused one too: a backend may have kept part of it */
+			for (j = 0; j <= i; j++)
+				dp->ops->unit_del(dp->impl, u[j].unit, NULL);
+			*failed = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
 dp_unit_del(struct dp *dp, uint32_t unit, struct errbuf *err)
 {
 	return dp->ops->unit_del(dp->impl, unit, err);
@@ -225,6 +247,28 @@ int
 dp_route_del(struct dp *dp, const struct dp_route *r, struct errbuf *err)
 {
 	return dp->ops->route_del(dp->impl, r, err);
+}
+
+size_t
+dp_routes_add(struct dp *dp, const struct dp_route *r, size_t n, dp_route_fail_fn fail, void *ctx)
+{
+	struct errbuf err;
+	size_t i, nfail = 0;
+	int rc;
+
+	if (dp->ops->routes_add != NULL)
+		return dp->ops->routes_add(dp->impl, r, n, fail, ctx);
+	for (i = 0; i < n; i++) {
+		errbuf_clear(&err);
+		if ((rc = dp->ops->route_add(dp->impl, &r[i], &err)) < 0) {
+			if (!errbuf_isset(&err))
+				errbuf_set(&err, rc, "%s", strerror(-rc));
+			nfail++;
+			if (fail != NULL)
+				fail(ctx, i, &err);
+		}
+	}
+	return nfail;
 }
 
 static struct dp_tun *

@@ -250,9 +250,25 @@ enum dp_backend_kind dp_backend_kind(const struct dp *dp);
 uint32_t dp_spu_count(const struct dp *dp);
 
 int dp_unit_set(struct dp *dp, const struct dp_unit *u, struct errbuf *err);
+/*
+ * Creates n units none of which exists yet, as dp_unit_set() would one by
+ * one, but with fewer round trips (a large commit's units). All or nothing:
+ * on failure none of the n is left and *failed is the index of the unit
+ * refused.
+ */
+int dp_units_create(
+    struct dp *dp, const struct dp_unit *u, size_t n, size_t *failed, struct errbuf *err);
 int dp_unit_del(struct dp *dp, uint32_t unit, struct errbuf *err);
 int dp_route_add(struct dp *dp, const struct dp_route *r, struct errbuf *err);
 int dp_route_del(struct dp *dp, const struct dp_route *r, struct errbuf *err);
+/*
+ * Adds n routes as dp_route_add() would one by one, with fewer round trips.
+ * Each route stands alone: fail(ctx, i, err) is called for each route i
+ * refused (the others are added). Returns how many were refused.
+ */
+typedef void (*dp_route_fail_fn)(void *ctx, size_t i, const struct errbuf *err);
+size_t dp_routes_add(
+    struct dp *dp, const struct dp_route *r, size_t n, dp_route_fail_fn fail, void *ctx);
 
 /*
  * Creates or updates a tunnel. With t->spu == DP_SPU_ANY the front end
@@ -325,8 +341,14 @@ struct dp_ops {
 	int (*unit_set)(
 	    void *impl, const struct dp_unit *u, struct errbuf *err); /* create or update */
 	int (*unit_del)(void *impl, uint32_t unit, struct errbuf *err);
+	/* optional (NULL: unit_set one by one); see dp_units_create() */
+	int (*units_create)(
+	    void *impl, const struct dp_unit *u, size_t n, size_t *failed, struct errbuf *err);
 	int (*route_add)(void *impl, const struct dp_route *r, struct errbuf *err);
 	int (*route_del)(void *impl, const struct dp_route *r, struct errbuf *err);
+	/* optional (NULL: route_add one by one); see dp_routes_add() */
+	size_t (*routes_add)(
+	    void *impl, const struct dp_route *r, size_t n, dp_route_fail_fn fail, void *ctx);
 
 	/* Create or update; t->spu is concrete. A changed SPU moves its SAs. */
 	int (*tunnel_set)(void *impl, const struct dp_tunnel *t, struct errbuf *err);

@@ -596,6 +596,7 @@ translate(struct dctx *c, const struct lyd_node *ifs)
 	const struct lyd_node *n;
 	struct xl_pfxset taken = { 0 };
 	size_t i;
+	bool st0_disabled;
 
 	/* the VPNs translated anew replace their manual SAs and ARI-TS routes */
 	for (i = 0; i < c->todo[IKED_O_VPN].n; i++) {
@@ -643,12 +644,13 @@ translate(struct dctx *c, const struct lyd_node *ifs)
 		need_refs_esp_pol(c, pol);
 	}
 	/* st0 units; the next-hop bindings of the VPNs translated */
+	st0_disabled = c->todo[IKED_O_UNIT].n && xl_child(c->st0, "disable") != NULL;
 	for (i = 0; i < c->todo[IKED_O_UNIT].n; i++) {
 		const char *key = c->todo[IKED_O_UNIT].v[i];
 
 		add(c, &w->unit_keys, key);
 		if ((n = find_entry(c->st0, "unit", key)) != NULL)
-			xl_unit(w, c->st0, n);
+			xl_unit(w, st0_disabled, n);
 	}
 	xl_sort_units(w);
 	if (c->todo[IKED_O_VPN].n) {

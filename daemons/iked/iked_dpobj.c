@@ -187,11 +187,36 @@ plan_free(struct dpobj_plan *p)
 
 /* ---- PREPARE ------------------------------------------------------------------ */
 
+/* The units p->created names (ud[0..n), in that order), in one dataplane
+ * call: all or none of them is created. */
+static int
+create_units(struct dp *dp, const struct dp_unit *ud, struct dpobj_plan *p, char **err_path,
+    struct errbuf *err)
+{
+	size_t failed = 0;
+	int rc;
+
+	if (!dp || p->n_created == 0)
+		return 0;
+	rc = dp_units_create(dp, ud, p->n_created, &failed, err);
+	if (rc < 0) {
+		uint32_t unit = p->created[failed < p->n_created ? failed : 0];
+
+		*err_path = unit_path(unit);
+		if (!errbuf_isset(err))
+			errbuf_set(err, rc, "st0.%u: the dataplane refused it", unit);
+		p->n_created = 0; /* none is left */
+		return rc;
+	}
+	return 0;
+}
+
 static int
 plan_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, struct dpobj_plan *p,
     char **err_path, struct errbuf *err)
 {
 	size_t i = 0, j = 0;
+	struct dp_unit *ud = NULL;
 	int rc;
 
 	p->units = calloc(w->n_units ? w->n_units : 1, sizeof(*p->units));
@@ -209,6 +234,8 @@ plan_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, struc
 		if (p->units[i].unit == p->units[i - 1].unit)
 			return errbuf_set(
 			    err, -EINVAL, "st0 unit %u is configured twice", p->units[i].unit);
+	if ((ud = calloc(p->n_units ? p->n_units : 1, sizeof(*ud))) == NULL)
+		return errbuf_set(err, -ENOMEM, "interfaces st0: out of memory");
 	/* merge: o->units is sorted */
 	i = j = 0;
 	while (i < o->n_units || j < p->n_units) {
@@ -221,14 +248,7 @@ plan_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, struc
 		} else if (c > 0) {
 			struct want_unit *u = &p->units[j++];
 
-			rc = dp ? dp_unit_set(dp, &u->u, err) : 0;
-			if (rc < 0) {
-				*err_path = unit_path(u->unit);
-				if (!errbuf_isset(err))
-					errbuf_set(
-					    err, rc, "st0.%u: the dataplane refused it", u->unit);
-				return rc;
-			}
+			ud[p->n_created] = u->u;
 			p->created[p->n_created++] = u->unit;
 		} else {
 			if (!unit_same(&o->units[i], &p->units[j]))
@@ -237,7 +257,9 @@ plan_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, struc
 			j++;
 		}
 	}
-	return 0;
+	rc = create_units(dp, ud, p, err_path, err);
+	free(ud);
+	return rc;
 }
 
 static int
@@ -345,6 +367,7 @@ delta_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, stru
     char **err_path, struct errbuf *err)
 {
 	size_t i, n = w->unit_keys.n;
+	struct dp_unit *ud;
 	int rc;
 
 	p->ucreate = calloc(n + 1, sizeof(*p->ucreate));
@@ -353,20 +376,15 @@ delta_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, stru
 	p->created = calloc(n + 1, sizeof(*p->created));
 	if (!p->ucreate || !p->modified || !p->removed || !p->created)
 		return errbuf_set(err, -ENOMEM, "interfaces st0: out of memory");
+	if ((ud = calloc(n + 1, sizeof(*ud))) == NULL)
+		return errbuf_set(err, -ENOMEM, "interfaces st0: out of memory");
 	for (i = 0; i < n; i++) {
 		uint32_t unit = (uint32_t)strtoul(w->unit_keys.v[i], NULL, 10);
 		const struct want_unit *nu = find_unit(w->units, w->n_units, unit);
 		const struct want_unit *ou = find_unit(o->units, o->n_units, unit);
 
 		if (nu && !ou) {
-			rc = dp ? dp_unit_set(dp, &nu->u, err) : 0;
-			if (rc < 0) {
-				*err_path = unit_path(unit);
-				if (!errbuf_isset(err))
-					errbuf_set(
-					    err, rc, "st0.%u: the dataplane refused it", unit);
-				return rc;
-			}
+			ud[p->n_created] = nu->u;
 			p->created[p->n_created++] = unit;
 			unit_copy(&p->ucreate[p->n_ucreate++], nu);
 		} else if (nu && ou) {
@@ -376,7 +394,9 @@ delta_units(struct iked_dpobj *o, struct dp *dp, const struct iked_want *w, stru
 			p->removed[p->n_removed++] = unit;
 		}
 	}
-	return 0;
+	rc = create_units(dp, ud, p, err_path, err);
+	free(ud);
+	return rc;
 }
 
 /* The applied routes of the groups a partial translation replaces: static
@@ -800,6 +820,43 @@ sorted_insert(void **arr, size_t *n, size_t *cap, size_t size, const void *elem,
 	return 0;
 }
 
+/* ---- routes in bulk ---- */
+
+struct route_fail_ctx {
+	const struct dp_route *r;
+};
+
+static void
+route_failed(void *ctx, size_t i, const struct errbuf *err)
+{
+	const struct route_fail_ctx *c = ctx;
+	char b[64];
+
+	log_warnx(LOG_CFG, "route %s into st0.%u: %s", iked_prefix_str(&c->r[i].dst, b, sizeof(b)),
+	    c->r[i].unit, err->msg);
+}
+
+/* The routes routes[idx[0..n)] into the dataplane, in one call. */
+static void
+add_routes(struct dp *dp, const struct applied_route *routes, const size_t *idx, size_t n)
+{
+	struct route_fail_ctx c;
+	struct dp_route *r;
+	size_t i;
+
+	if (!dp || n == 0)
+		return;
+	if ((r = calloc(n, sizeof(*r))) == NULL) {
+		log_warnx(LOG_CFG, "routing-options: out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		r[i] = routes[idx ? idx[i] : i].r.r;
+	c.r = r;
+	dp_routes_add(dp, r, n, route_failed, &c);
+	free(r);
+}
+
 static void
 apply_post_delta(struct iked_dpobj *o, struct dp *dp, struct dpobj_plan *p)
 {
@@ -852,16 +909,10 @@ apply_post_delta(struct iked_dpobj *o, struct dp *dp, struct dpobj_plan *p)
 		o->routes[k++] = o->routes[i];
 	}
 	o->n_routes = k;
+	add_routes(dp, p->radd, NULL, p->n_radd);
 	for (i = 0; i < p->n_radd; i++) {
 		struct applied_route *r = &p->radd[i];
 
-		errbuf_clear(&err);
-		if (dp_route_add(dp, &r->r.r, &err) < 0) {
-			char b[64];
-
-			log_warnx(LOG_CFG, "route %s into st0.%u: %s",
-			    iked_prefix_str(&r->r.r.dst, b, sizeof(b)), r->r.r.unit, err.msg);
-		}
 		r->since = now;
 		if (sorted_insert((void **)&o->routes, &o->n_routes, &o->cap_routes,
 		        sizeof(*o->routes), r, cmp_route) < 0) {
@@ -909,7 +960,7 @@ dpobj_apply_post(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, stru
 {
 	struct errbuf err = { .msg = "" };
 	time_t now = time(NULL);
-	size_t i;
+	size_t i, *idx, n_idx = 0;
 
 	if (p->partial) {
 		apply_post_delta(o, dp, p);
@@ -921,19 +972,18 @@ dpobj_apply_post(struct iked_dpobj *o, struct dp *dp, struct ike_engine *e, stru
 		if (dp_unit_del(dp, p->removed[i], &err) < 0)
 			log_warnx(LOG_CFG, "st0.%u: %s", p->removed[i], err.msg);
 	}
-	for (i = 0; i < p->n_routes; i++) {
-		if (p->routes[i].since)
-			continue; /* installed already */
-		errbuf_clear(&err);
-		if (dp_route_add(dp, &p->routes[i].r.r, &err) < 0) {
-			char b[64];
-
-			log_warnx(LOG_CFG, "route %s into st0.%u: %s",
-			    iked_prefix_str(&p->routes[i].r.r.dst, b, sizeof(b)),
-			    p->routes[i].r.r.unit, err.msg);
-		}
-		p->routes[i].since = now;
+	if ((idx = calloc(p->n_routes + 1, sizeof(*idx))) == NULL) {
+		log_warnx(LOG_CFG, "routing-options: out of memory");
+	} else {
+		for (i = 0; i < p->n_routes; i++)
+			if (!p->routes[i].since) /* else installed already */
+				idx[n_idx++] = i;
+		add_routes(dp, p->routes, idx, n_idx);
+		free(idx);
 	}
+	for (i = 0; i < p->n_routes; i++)
+		if (!p->routes[i].since)
+			p->routes[i].since = now;
 	for (i = 0; i < p->n_manual; i++) {
 		struct applied_manual *a = &p->manual[i];
 		size_t j;

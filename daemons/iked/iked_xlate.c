@@ -1372,10 +1372,9 @@ xl_unit_bindings(struct iked_want *w, const struct lyd_node *un)
 }
 
 void
-xl_unit(struct iked_want *w, const struct lyd_node *ifn, const struct lyd_node *un)
+xl_unit(struct iked_want *w, bool disabled, const struct lyd_node *un)
 {
 	const struct lyd_node *fam, *a;
-	bool disabled = has(ifn, "disable");
 	struct want_unit u;
 	unsigned n4 = 0, n6 = 0;
 
@@ -1998,10 +1997,13 @@ iked_want_build(const struct lyd_node *tree, struct iked_want *w)
 	FOR_CHILDREN(n, ifs, "interface")
 	{
 		const struct lyd_node *un;
+		bool disabled;
 
 		if (strcmp(val(n, "name"), "st0") != 0)
 			continue;
-		FOR_CHILDREN(un, n, "unit") xl_unit(w, n, un);
+		/* once: st0's children are its 10,000 units */
+		disabled = has(n, "disable");
+		FOR_CHILDREN(un, n, "unit") xl_unit(w, disabled, un);
 	}
 	xl_sort_units(w);
 	if (sec)

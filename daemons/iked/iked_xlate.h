@@ -32,7 +32,7 @@ void xl_gateway(struct iked_want *w, const struct lyd_node *n);
 void xl_ipsec_proposal(struct iked_want *w, const struct lyd_node *n);
 void xl_ipsec_policy(struct iked_want *w, const struct lyd_node *n);
 void xl_vpn(struct iked_want *w, const struct lyd_node *n);
-void xl_unit(struct iked_want *w, const struct lyd_node *ifn, const struct lyd_node *un);
+void xl_unit(struct iked_want *w, bool disabled, const struct lyd_node *un);
 /* Only the next-hop-tunnel bindings of a unit, onto the mirror's VPNs. */
 void xl_unit_bindings(struct iked_want *w, const struct lyd_node *un);
 void xl_sort_units(struct iked_want *w);

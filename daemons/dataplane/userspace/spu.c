@@ -1512,6 +1512,23 @@ ctl_poll(struct spu *s)
 	case CTL_ROUTE_DEL:
 		lpm_del(&s->routes, &m->route.dst);
 		break;
+	case CTL_UNITS_SET: {
+		const struct us_unit *const *units = m->a;
+		uint32_t i;
+
+		for (i = 0; i < m->b.n && rc == 0; i++)
+			rc = ctl_unit_set(s, units[i], 0);
+		break;
+	}
+	case CTL_ROUTES_ADD: {
+		const struct dp_route *routes = m->a;
+		uint32_t i;
+
+		for (i = 0; i < m->b.n && rc == 0; i++)
+			rc =
+			    lpm_add(&s->routes, &routes[i].dst, routes[i].unit, &routes[i].nexthop);
+		break;
+	}
 	case CTL_TUNNEL_SET:
 		rc = ctl_tunnel_set(s, m->a);
 		break;

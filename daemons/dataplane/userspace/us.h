@@ -122,6 +122,8 @@ enum ctl_op {
 	CTL_UNIT_SET,   /* a: new us_unit (NULL = delete b.id) */
 	CTL_ROUTE_ADD,  /* route */
 	CTL_ROUTE_DEL,  /* route */
+	CTL_UNITS_SET,  /* a: b.n new us_unit pointers (none exists yet) */
+	CTL_ROUTES_ADD, /* a: b.n struct dp_route */
 	CTL_TUNNEL_SET, /* a: new us_tunnel */
 	CTL_TUNNEL_DEL, /* b.id; the owner frees the tunnel's SAs */
 	CTL_SA_ADD,     /* sa: owner installs; others learn the SPI owner */

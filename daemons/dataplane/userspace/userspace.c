@@ -541,6 +541,222 @@ us_unit_del(void *impl, uint32_t unit, struct errbuf *err)
 	return 0;
 }
 
+/* What us_units_create() did so far, to undo on failure. */
+struct ucreate {
+	struct us_unit **d;     /* n, every one registered once posted */
+	bool *addr;             /* 2n: address i / 2 family i % 2 is in the kernel */
+	struct c_route **route; /* 2n: subnet routes inserted (NULL: none, or not ours) */
+	struct dp_route *spu;   /* the subnet routes posted to the SPUs */
+	uint32_t n_spu;
+	bool posted, spu_routes;
+};
+
+static void
+units_create_undo(struct us *us, const struct dp_unit *u, size_t n, struct ucreate *x)
+{
+	const struct dp_prefix *p;
+	struct c_unit *c;
+	size_t i;
+	uint32_t k;
+	CTL_MSG(m, CTL_ROUTE_DEL);
+
+	for (i = 0; i < 2 * n; i++) {
+		if (x->route[i] != NULL)
+			route_remove(us, x->route[i]); /* and its kernel route */
+	}
+	for (k = 0; x->spu_routes && k < x->n_spu; k++) {
+		m.route = x->spu[k];
+		ctl_run(us, &m, ALL_SPUS);
+	}
+	for (i = 0; i < 2 * n; i++) {
+		p = i % 2 == 0 ? &u[i / 2].addr4 : &u[i / 2].addr6;
+		if (x->addr[i])
+			nl_addr(us->nl, false, us->addr_ifindex, p, NULL);
+	}
+	for (i = 0; i < n; i++) {
+		if ((c = c_unit_find(us, u[i].unit)) != NULL && c->d == x->d[i]) {
+			hmap_remove(&us->units, &c->hn);
+			free(c);
+		}
+		if (x->posted) {
+			CTL_MSG(del, CTL_UNIT_SET);
+			del.a = NULL;
+			del.b.id = u[i].unit;
+			if (ctl_run(us, &del, ALL_SPUS) == -ETIMEDOUT)
+				continue; /* an SPU may still point at it */
+		}
+		free(x->d[i]);
+	}
+}
+
+/* One by one (a unit of the batch exists already: create or update). */
+static int
+units_set_each(struct us *us, const struct dp_unit *u, size_t n, size_t *failed, struct errbuf *err)
+{
+	bool *had = calloc(n, sizeof(*had));
+	size_t i, j;
+	int rc = 0;
+
+	if (had == NULL)
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		had[i] = c_unit_find(us, u[i].unit) != NULL;
+		if ((rc = us_unit_set(us, &u[i], err)) < 0) {
+			for (j = 0; j <= i; j++)
+				if (!had[j])
+					us_unit_del(us, u[j].unit, NULL);
+			*failed = i;
+			break;
+		}
+	}
+	free(had);
+	return rc;
+}
+
+/*
+ * New units in bulk: one SPU message for all of them, one for their subnet
+ * routes, then their addresses and kernel routes (as us_unit_set() and
+ * unit_addr() do one by one: 2 SPU round trips per unit fewer).
+ */
+static int
+us_units_create(void *impl, const struct dp_unit *u, size_t n, size_t *failed, struct errbuf *err)
+{
+	struct us *us = impl;
+	struct ucreate x;
+	struct c_unit *c;
+	struct c_route *cr;
+	struct dp_route r;
+	const struct dp_prefix *p;
+	size_t i, f;
+	int rc = 0;
+	CTL_MSG(m, CTL_UNITS_SET);
+
+	*failed = 0;
+	if (n == 0)
+		return 0;
+	if (n > UINT32_MAX / 2)
+		return errbuf_set(err, -E2BIG, "too many units at once");
+	for (i = 0; i < n; i++) {
+		*failed = i;
+		if (c_unit_find(us, u[i].unit) != NULL)
+			return units_set_each(us, u, n, failed, err);
+		if (u[i].mtu != 0 && (u[i].mtu < 576 || u[i].mtu > 9192))
+			return errbuf_set(err, -EINVAL, "st0.%u: MTU %u out of range 576..9192",
+			    u[i].unit, u[i].mtu);
+		if ((u[i].addr4.addr.family != 0 &&
+		        (u[i].addr4.addr.family != AF_INET || !prefix_ok(&u[i].addr4))) ||
+		    (u[i].addr6.addr.family != 0 &&
+		        (u[i].addr6.addr.family != AF_INET6 || !prefix_ok(&u[i].addr6))))
+			return errbuf_set(err, -EINVAL, "st0.%u: bad address", u[i].unit);
+	}
+	*failed = 0;
+	memset(&x, 0, sizeof(x));
+	x.d = calloc(n, sizeof(*x.d));
+	x.addr = calloc(2 * n, sizeof(*x.addr));
+	x.route = calloc(2 * n, sizeof(*x.route));
+	x.spu = calloc(2 * n, sizeof(*x.spu));
+	if (x.d == NULL || x.addr == NULL || x.route == NULL || x.spu == NULL) {
+		rc = errbuf_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((x.d[i] = calloc(1, sizeof(*x.d[i]))) == NULL) {
+			*failed = i;
+			rc = errbuf_set(err, -ENOMEM, "out of memory");
+			goto undo;
+		}
+		x.d[i]->u = u[i];
+		x.d[i]->mtu = u[i].mtu ? u[i].mtu : US_DEFAULT_MTU;
+	}
+	m.a = x.d;
+	m.b.n = (uint32_t)n;
+	x.posted = true;
+	if ((rc = ctl_run(us, &m, ALL_SPUS)) < 0) {
+		if (rc == -ETIMEDOUT) {
+			/* m (on this stack) and the units may still be read: keep them */
+			*failed = 0;
+			return errbuf_set(err, rc, "st0.%u: SPUs: %s", u[0].unit, strerror(-rc));
+		}
+		*failed = 0;
+		errbuf_set(err, rc, "st0.%u: SPUs: %s", u[0].unit, strerror(-rc));
+		goto undo;
+	}
+	for (i = 0; i < n; i++) {
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || hmap_insert(&us->units, &c->hn, hmap_mix(u[i].unit)) < 0) {
+			free(c);
+			*failed = i;
+			rc = errbuf_set(err, -ENOMEM, "out of memory");
+			goto undo;
+		}
+		c->d = x.d[i];
+	}
+	/* addresses, then the subnet routes into the SPUs, then into the kernel */
+	for (i = 0; i < 2 * n; i++) {
+		p = i % 2 == 0 ? &u[i / 2].addr4 : &u[i / 2].addr6;
+		if (p->addr.family == 0)
+			continue;
+		if ((rc = nl_addr(us->nl, true, us->addr_ifindex, p, err)) < 0) {
+			*failed = i / 2;
+			goto undo;
+		}
+		x.addr[i] = true;
+		memset(&r, 0, sizeof(r));
+		r.dst = *p;
+		prefix_mask(&r.dst);
+		r.unit = u[i / 2].unit;
+		if (c_route_find(us, &r) != NULL)
+			continue;
+		if ((rc = route_insert(us, &r, true, &x.route[i])) < 0) {
+			*failed = i / 2;
+			rc = errbuf_set(err, rc, "out of memory");
+			goto undo;
+		}
+		x.spu[x.n_spu++] = r;
+	}
+	if (x.n_spu > 0) {
+		CTL_MSG(rm, CTL_ROUTES_ADD);
+		rm.a = x.spu;
+		rm.b.n = x.n_spu;
+		x.spu_routes = true;
+		if ((rc = ctl_run(us, &rm, ALL_SPUS)) < 0) {
+			*failed = 0;
+			errbuf_set(
+			    err, rc, "st0.%u: SPU route table: %s", u[0].unit, strerror(-rc));
+			if (rc == -ETIMEDOUT)
+				return rc; /* rm and x.spu may still be read: keep them */
+			goto undo;
+		}
+	}
+	for (i = 0; i < 2 * n; i++) {
+		p = i % 2 == 0 ? &u[i / 2].addr4 : &u[i / 2].addr6;
+		if (p->addr.family == 0 || !u[i / 2].up)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.dst = *p;
+		prefix_mask(&r.dst);
+		if ((cr = c_route_find(us, &r)) == NULL)
+			continue; /* cannot be: inserted or found above */
+		if ((rc = route_kernel(us, cr, true, x.d[i / 2]->mtu, &p->addr, err)) < 0) {
+			*failed = i / 2;
+			goto undo;
+		}
+		cr->installed = true;
+	}
+	rc = 0;
+	goto out;
+undo:
+	f = *failed;
+	units_create_undo(us, u, n, &x);
+	*failed = f;
+out:
+	free(x.d);
+	free(x.addr);
+	free(x.route);
+	free(x.spu);
+	return rc;
+}
+
 static int
 us_route_add(void *impl, const struct dp_route *r, struct errbuf *err)
 {
@@ -583,6 +799,113 @@ us_route_add(void *impl, const struct dp_route *r, struct errbuf *err)
 		c->installed = true;
 	}
 	return 0;
+}
+
+static void
+route_fail(dp_route_fail_fn fail, void *ctx, size_t i, const struct errbuf *err, size_t *nfail)
+{
+	(*nfail)++;
+	if (fail != NULL)
+		fail(ctx, i, err);
+}
+
+/*
+ * Routes in bulk, each as us_route_add() adds it, with one SPU message for
+ * all of them (a commit's 10,000 static routes: 10,000 round trips fewer).
+ */
+static size_t
+us_routes_add(void *impl, const struct dp_route *r, size_t n, dp_route_fail_fn fail, void *ctx)
+{
+	struct us *us = impl;
+	struct dp_route *rr = NULL;
+	bool *ok = NULL;
+	struct errbuf err;
+	struct c_unit *u;
+	struct c_route *c;
+	size_t i, nfail = 0;
+	uint32_t k = 0;
+	char b[64];
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rr = calloc(n, sizeof(*rr));
+	ok = calloc(n, sizeof(*ok));
+	if (rr == NULL || ok == NULL || n > UINT32_MAX) {
+		errbuf_set(&err, -ENOMEM, "out of memory");
+		for (i = 0; i < n; i++)
+			route_fail(fail, ctx, i, &err, &nfail);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		errbuf_clear(&err);
+		u = c_unit_find(us, r[i].unit);
+		if (!prefix_ok(&r[i].dst))
+			errbuf_set(&err, -EINVAL, "route: bad destination prefix");
+		else if (u == NULL)
+			errbuf_set(&err, -ENOENT, "route %s: st0.%u is not configured",
+			    pfx_str(&r[i].dst, b, sizeof(b)), r[i].unit);
+		else if (r[i].nexthop.family != 0 && r[i].nexthop.family != r[i].dst.addr.family)
+			errbuf_set(&err, -EINVAL, "route %s: next hop of another address family",
+			    pfx_str(&r[i].dst, b, sizeof(b)));
+		if (errbuf_isset(&err)) {
+			route_fail(fail, ctx, i, &err, &nfail);
+			continue;
+		}
+		rr[k] = r[i];
+		prefix_mask(&rr[k].dst);
+		if ((c = c_route_find(us, &rr[k])) != NULL) {
+			if (c->subnet) {
+				errbuf_set(&err, -EEXIST, "route %s: is st0.%u's own subnet",
+				    pfx_str(&rr[k].dst, b, sizeof(b)), c->r.unit);
+				route_fail(fail, ctx, i, &err, &nfail);
+				continue;
+			}
+			c->r = rr[k]; /* re-pointed: the kernel route is replaced below */
+		} else if (route_insert(us, &rr[k], false, &c) < 0) {
+			errbuf_set(&err, -ENOMEM, "out of memory");
+			route_fail(fail, ctx, i, &err, &nfail);
+			continue;
+		}
+		ok[i] = true;
+		k++;
+	}
+	if (k > 0) {
+		CTL_MSG(m, CTL_ROUTES_ADD);
+		m.a = rr;
+		m.b.n = k;
+		if ((rc = ctl_run(us, &m, ALL_SPUS)) < 0) {
+			errbuf_set(&err, rc, "routes: SPUs: %s", strerror(-rc));
+			for (i = 0; i < n; i++)
+				if (ok[i])
+					route_fail(fail, ctx, i, &err, &nfail);
+			if (rc == -ETIMEDOUT)
+				rr = NULL; /* m (on this stack) and rr may still be read */
+			goto out;
+		}
+	}
+	for (i = 0, k = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		c = c_route_find(us, &rr[k++]);
+		u = c_unit_find(us, r[i].unit);
+		if (c == NULL || u == NULL || !u->d->u.up)
+			continue;
+		errbuf_clear(&err);
+		if (route_kernel(
+		        us, c, true, u->d->mtu, unit_src(u->d, c->r.dst.addr.family), &err) < 0) {
+			spu_route(us, CTL_ROUTE_DEL, &c->r);
+			hmap_remove(&us->routes, &c->hn);
+			free(c);
+			route_fail(fail, ctx, i, &err, &nfail);
+			continue;
+		}
+		c->installed = true;
+	}
+out:
+	free(rr);
+	free(ok);
+	return nfail;
 }
 
 static int
@@ -1892,8 +2215,10 @@ const struct dp_ops dp_userspace_ops = {
 	.close = us_close,
 	.spu_count = us_spu_count,
 	.unit_set = us_unit_set,
+	.units_create = us_units_create,
 	.unit_del = us_unit_del,
 	.route_add = us_route_add,
+	.routes_add = us_routes_add,
 	.route_del = us_route_del,
 	.tunnel_set = us_tunnel_set,
 	.tunnel_del = us_tunnel_del,
