@@ -283,6 +283,8 @@ struct us {
 	uint32_t nbq;
 	struct ctl_msg *bq[US_BATCH_MAX];
 	uint32_t bq_target[US_BATCH_MAX];
+	void *bfree[US_BATCH_MAX]; /* replaced by queued messages: freed after */
+	uint32_t nbfree;
 	int batch_rc; /* first failure of a flush since the batch began */
 };
 

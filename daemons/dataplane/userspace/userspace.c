@@ -174,6 +174,7 @@ batch_flush(struct us *us)
 {
 	struct ctl_msg *per[US_MAX_SPUS];
 	uint32_t i, j, nper = 0, nq = us->nbq;
+	bool posted;
 	int rc = 0;
 
 	us->nbq = 0;
@@ -211,6 +212,7 @@ batch_flush(struct us *us)
 			us->batch_rc = -ETIMEDOUT;
 		return;
 	}
+	posted = rc == 0;
 	for (i = 0; i < nper; i++) {
 		int r = atomic_load(&per[i]->rc);
 		if (r < 0 && rc == 0)
@@ -219,6 +221,11 @@ batch_flush(struct us *us)
 	}
 	for (j = 0; j < nq; j++)
 		free(us->bq[j]);
+	/* what the SPUs used before the batch (still used if nothing was posted) */
+	if (posted)
+		for (j = 0; j < us->nbfree; j++)
+			free(us->bfree[j]);
+	us->nbfree = 0;
 	if (rc < 0 && us->batch_rc == 0)
 		us->batch_rc = rc;
 }
@@ -927,9 +934,10 @@ us_tunnel_set(void *impl, const struct dp_tunnel *t, struct errbuf *err)
 			errbuf_set(err, rc, "tunnel %u: move to SPU %u failed", t->id, t->spu);
 	} else {
 		m.a = d;
-		/* a new tunnel in a batch: the SPUs learn it with the batch's
-		 * other messages (its SAs), in this order */
-		if (us->batching && old == NULL)
+		/* in a batch the SPUs learn the tunnel with the batch's other
+		 * messages (its SAs), in this order; what it replaces is freed
+		 * once they have */
+		if (us->batching)
 			rc = batch_queue(us, &m, ALL_SPUS);
 		else
 			rc = ctl_run(us, &m, ALL_SPUS);
@@ -937,6 +945,10 @@ us_tunnel_set(void *impl, const struct dp_tunnel *t, struct errbuf *err)
 			if (rc != -ETIMEDOUT)
 				free(d);
 			return errbuf_set(err, rc, "tunnel %u: SPUs: %s", t->id, strerror(-rc));
+		}
+		if (us->batching && old != NULL) {
+			us->bfree[us->nbfree++] = old; /* fewer than queued messages */
+			old = NULL;
 		}
 	}
 	if (c == NULL) {
