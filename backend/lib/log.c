@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,9 @@ static const char *log_progname = "cairn";
 static bool log_syslog;
 static bool log_stderr = true;
 static volatile enum log_level log_level = LOG_LVL_INFO;
+/* getpid() is a system call on every line otherwise; a forked child
+ * learns its own pid through the atfork handler */
+static pid_t log_pid;
 
 static const char *const sub_names[LOG_SUB_MAX] = {
 	[LOG_MAIN] = "main",
@@ -45,10 +49,21 @@ stderr_is_journal(void)
 	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
+static void
+log_pid_refresh(void)
+{
+	log_pid = getpid();
+}
+
 void
 log_init(const char *progname, bool to_syslog)
 {
+	static bool atfork;
+
 	log_progname = progname;
+	log_pid_refresh();
+	if (!atfork && pthread_atfork(NULL, NULL, log_pid_refresh) == 0)
+		atfork = true;
 	log_syslog = to_syslog;
 	if (to_syslog)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
@@ -124,8 +139,8 @@ log_vmsg(enum log_sub sub, enum log_level lvl, bool with_errno, const char *fmt,
 		localtime_r(&ts.tv_sec, &tm);
 		strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 		snprintf(line, sizeof(line), "%s.%03ld %s[%d] %s %s: %s\n", tbuf,
-		    ts.tv_nsec / 1000000, log_progname, (int)getpid(), sub_names[sub],
-		    lvl_names[lvl], msg);
+		    ts.tv_nsec / 1000000, log_progname, (int)(log_pid ? log_pid : getpid()),
+		    sub_names[sub], lvl_names[lvl], msg);
 		/* one write(2) per line keeps lines whole across threads */
 		if (write(STDERR_FILENO, line, strlen(line)) < 0) {
 			/* nothing sensible to do */

@@ -457,6 +457,19 @@ dp_sa_add(struct dp *dp, const struct dp_sa *sa, struct errbuf *err)
 	return rc;
 }
 
+void
+dp_batch_begin(struct dp *dp)
+{
+	if (dp->ops->batch_begin != NULL)
+		dp->ops->batch_begin(dp->impl);
+}
+
+int
+dp_batch_end(struct dp *dp, struct errbuf *err)
+{
+	return dp->ops->batch_end != NULL ? dp->ops->batch_end(dp->impl, err) : 0;
+}
+
 int
 dp_sa_update(struct dp *dp, const struct dp_sa *sa, uint32_t what, struct errbuf *err)
 {

@@ -292,6 +292,18 @@ int dp_anchor_move(struct dp *dp, const struct dp_addr *local, const struct dp_a
 int dp_spi_alloc(struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote,
     uint32_t spu, uint32_t *spi, struct errbuf *err);
 int dp_sa_add(struct dp *dp, const struct dp_sa *sa, struct errbuf *err);
+/*
+ * A batch: between dp_batch_begin() and dp_batch_end() a backend may hold
+ * back the dataplane side of dp_tunnel_set() (of a new tunnel) and of
+ * dp_sa_add() and apply them together at dp_batch_end(), which returns
+ * only when they are in place (or the first failure of that part: the
+ * calls themselves validated and reported everything else). Any other call
+ * in between, and an IKE message sent, applies what was held first. The
+ * userspace backend posts one message per SPU instead of one per call.
+ * Backends without batches apply each call at once.
+ */
+void dp_batch_begin(struct dp *dp);
+int dp_batch_end(struct dp *dp, struct errbuf *err);
 int dp_sa_update(struct dp *dp, const struct dp_sa *sa, uint32_t what, struct errbuf *err);
 int dp_sa_del(
     struct dp *dp, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst, struct errbuf *err);
@@ -377,6 +389,10 @@ struct dp_ops {
 	/* IKE on UDP 4500 (see dp_ike_recv); NULL when the backend does not own 4500. */
 	int (*ike_recv)(void *impl, struct dp_ike_msg *msg);
 	int (*ike_send)(void *impl, const struct dp_ike_msg *msg);
+
+	/* dp_batch_begin/_end; NULL: no batches */
+	void (*batch_begin)(void *impl);
+	int (*batch_end)(void *impl, struct errbuf *err);
 };
 
 extern const struct dp_ops dp_userspace_ops;

@@ -344,20 +344,31 @@ install(struct ike_child *ch, struct ike_dp_sa *in, struct ike_dp_sa *out, bool 
 	int rc;
 
 	errbuf_clear(&err);
+	/* One batch: the dataplane applies the tunnel and both SAs together
+	 * (one message per SPU) and ike_dp_batch_end returns when they are in
+	 * place, before any answer leaves. */
+	ike_dp_batch_begin(&e->dp);
 	/* The tunnel exists in the dataplane before its SAs, with the
 	 * selectors this CHILD SA negotiated. */
 	if (!ch->tun->dp_set || ike_tunnel_ts_narrowed(ch->tun, ch))
 		ike_tunnel_dp_set(ch->tun, ch->sa);
 	rc = ike_dp_sa_add(&e->dp, in, &err);
-	if (rc < 0)
+	if (rc < 0) {
+		ike_dp_batch_end(&e->dp, NULL);
 		goto fail;
+	}
 	ch->in_inst = true;
 	if (out_now) {
 		rc = ike_dp_sa_add(&e->dp, out, &err);
-		if (rc < 0)
+		if (rc < 0) {
+			ike_dp_batch_end(&e->dp, NULL);
 			goto fail;
+		}
 		ch->out_inst = true;
-	} else {
+	}
+	if ((rc = ike_dp_batch_end(&e->dp, &err)) < 0)
+		goto fail;
+	if (!out_now) {
 		ch->pending_out = malloc(sizeof(*ch->pending_out));
 		if (!ch->pending_out) {
 			rc = -ENOMEM;

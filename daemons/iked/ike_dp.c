@@ -148,6 +148,18 @@ ike_dp_sa_add(struct ike_dp *dp, const struct ike_dp_sa *s, struct errbuf *err)
 	return rc;
 }
 
+void
+ike_dp_batch_begin(struct ike_dp *dp)
+{
+	dp_batch_begin(dp->dp);
+}
+
+int
+ike_dp_batch_end(struct ike_dp *dp, struct errbuf *err)
+{
+	return dp_batch_end(dp->dp, err);
+}
+
 int
 ike_dp_sa_update_remote(struct ike_dp *dp, const struct ike_dp_sa *s, struct errbuf *err)
 {

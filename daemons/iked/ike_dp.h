@@ -84,6 +84,10 @@ bool ike_dp_suite_ok(const struct ike_suite *s);
 int ike_dp_spi_alloc(struct ike_dp *dp, const struct ike_addr *local, const struct ike_addr *remote,
     uint32_t spu, uint32_t *spi, struct errbuf *err);
 int ike_dp_sa_add(struct ike_dp *dp, const struct ike_dp_sa *sa, struct errbuf *err);
+/* dp_batch_begin/_end (dp.h): the tunnel and SAs of one install go to the
+ * dataplane together; _end returns when they are in place. */
+void ike_dp_batch_begin(struct ike_dp *dp);
+int ike_dp_batch_end(struct ike_dp *dp, struct errbuf *err);
 /* The peer's NAT mapping moved: new remote address and encapsulation port. */
 int ike_dp_sa_update_remote(struct ike_dp *dp, const struct ike_dp_sa *sa, struct errbuf *err);
 int ike_dp_sa_del(struct ike_dp *dp, uint32_t spi, bool inbound, const struct ike_addr *dst);

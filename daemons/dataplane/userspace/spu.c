@@ -1483,25 +1483,22 @@ ctl_clear(struct spu *s)
 	hmap_walk(&s->tuns, clear_out, NULL);
 }
 
-/* true when the SPU must stop. */
-static bool
-ctl_poll(struct spu *s)
+/* Applies one message to this SPU's tables; sets *stop for CTL_STOP. */
+static int
+ctl_apply(struct spu *s, struct ctl_msg *m, bool *stop)
 {
-	struct ctl_msg *m = atomic_load_explicit(&s->inbox, memory_order_acquire);
 	struct us_sa *sa;
-	uint64_t one = 1;
-	bool stop = false;
-	int rc = 0;
+	uint32_t i;
+	int rc = 0, r;
 
-	if (m == NULL)
-		return false;
-	atomic_store_explicit(&s->inbox, NULL, memory_order_relaxed);
-	/* nothing queued may point at what the message replaces or frees */
-	txq_flush(s);
-	gro_flush(&s->gro);
 	switch (m->op) {
+	case CTL_BATCH:
+		for (i = 0; i < m->nsubs; i++)
+			if ((r = ctl_apply(s, m->subs[i], stop)) < 0 && rc == 0)
+				rc = r;
+		break;
 	case CTL_STOP:
-		stop = true;
+		*stop = true;
 		break;
 	case CTL_UNIT_SET:
 		rc = ctl_unit_set(s, m->a, m->b.id);
@@ -1568,6 +1565,25 @@ ctl_poll(struct spu *s)
 		ctl_clear(s);
 		break;
 	}
+	return rc;
+}
+
+/* true when the SPU must stop. */
+static bool
+ctl_poll(struct spu *s)
+{
+	struct ctl_msg *m = atomic_load_explicit(&s->inbox, memory_order_acquire);
+	uint64_t one = 1;
+	bool stop = false;
+	int rc;
+
+	if (m == NULL)
+		return false;
+	atomic_store_explicit(&s->inbox, NULL, memory_order_relaxed);
+	/* nothing queued may point at what the message replaces or frees */
+	txq_flush(s);
+	gro_flush(&s->gro);
+	rc = ctl_apply(s, m, &stop);
 	if (rc < 0) {
 		int expected = 0;
 		atomic_compare_exchange_strong(&m->rc, &expected, rc);

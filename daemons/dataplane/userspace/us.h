@@ -134,7 +134,12 @@ enum ctl_op {
 	CTL_SA_IMPORT,  /* new owner: adopt list */
 	CTL_POLICIES,   /* pols: ordered outbound policies, b.n */
 	CTL_CLEAR_STATS,
+	CTL_BATCH, /* subs[0..nsubs): applied in order, rc = the first failure */
 };
+
+/* Messages queued between dp_batch_begin and dp_batch_end (at most this
+ * many; one more flushes the batch). */
+#define US_BATCH_MAX 16
 
 struct ctl_msg {
 	enum ctl_op op;
@@ -150,6 +155,8 @@ struct ctl_msg {
 		enum dp_dir dir;
 	} b;
 	const struct dp_sa *tmpl;
+	struct ctl_msg *const *subs; /* CTL_BATCH */
+	uint32_t nsubs;
 };
 
 /* Per-SPU private tables. */
@@ -272,6 +279,15 @@ struct us {
 	bool policy_routes;               /* default routes in the policy table installed */
 	const struct us_policy **pol_arr; /* what the SPUs use */
 	uint32_t rule_prio_base;
+	/* a batch (dp_batch_begin .. dp_batch_end): heap messages not yet
+	 * posted, in order, each for one SPU or all (UINT32_MAX) */
+	bool batching;
+	uint32_t nbq;
+	struct ctl_msg *bq[US_BATCH_MAX];
+	uint32_t bq_target[US_BATCH_MAX];
+	void *bfree[US_BATCH_MAX]; /* replaced by queued messages: freed after */
+	uint32_t nbfree;
+	int batch_rc; /* first failure of a flush since the batch began */
 };
 
 /* spu.c */

@@ -99,13 +99,11 @@ us_sa_key(uint32_t spi, enum dp_dir dir, const struct dp_addr *dst)
 
 /* ---- control messages ---- */
 
-static int
-ctl_run(struct us *us, struct ctl_msg *m, uint32_t target)
+static void
+ctl_post(struct us *us, struct ctl_msg *m, uint32_t target)
 {
 	uint32_t i, n = target == ALL_SPUS ? us->nspu : 1;
-	struct pollfd pfd = { .fd = us->done_fd, .events = POLLIN };
-	uint64_t one = 1, v;
-	int waited = 0;
+	uint64_t one = 1;
 
 	atomic_store(&m->pending, n);
 	atomic_store(&m->rc, 0);
@@ -117,17 +115,136 @@ ctl_run(struct us *us, struct ctl_msg *m, uint32_t target)
 			/* counter saturated: it is awake */
 		}
 	}
-	while (atomic_load_explicit(&m->pending, memory_order_acquire) > 0) {
-		if (poll(&pfd, 1, 1000) > 0) {
-			if (read(us->done_fd, &v, sizeof(v)) < 0) {
-				/* drained by an earlier wait */
+}
+
+/* Waits until every SPU is done with ms[0..n); 0 or -ETIMEDOUT. */
+static int
+ctl_wait(struct us *us, struct ctl_msg *const *ms, uint32_t n)
+{
+	struct pollfd pfd = { .fd = us->done_fd, .events = POLLIN };
+	uint32_t i;
+	uint64_t v;
+	int waited = 0;
+
+	for (i = 0; i < n; i++) {
+		while (atomic_load_explicit(&ms[i]->pending, memory_order_acquire) > 0) {
+			if (poll(&pfd, 1, 1000) > 0) {
+				if (read(us->done_fd, &v, sizeof(v)) < 0) {
+					/* drained by an earlier wait */
+				}
+			} else if (++waited >= 30) {
+				/* an SPU is stuck: the messages stay allocated (it may
+				 * still read them) */
+				return -ETIMEDOUT;
 			}
-		} else if (++waited >= 30) {
-			/* an SPU is stuck: m stays allocated (the SPU may still read it) */
-			return -ETIMEDOUT;
 		}
 	}
+	return 0;
+}
+
+static void batch_flush(struct us *us);
+
+static int
+ctl_run(struct us *us, struct ctl_msg *m, uint32_t target)
+{
+	int rc;
+
+	/* what a batch queued goes first: the SPUs apply messages in order */
+	if (us->nbq > 0)
+		batch_flush(us);
+	ctl_post(us, m, target);
+	if ((rc = ctl_wait(us, &m, 1)) < 0)
+		return rc;
 	return atomic_load(&m->rc);
+}
+
+/*
+ * Posts what a batch queued: one CTL_BATCH message per SPU with the queued
+ * messages meant for it, in order, and one wait for all of them (instead
+ * of a wake-up and a wait per message). A failure is kept for
+ * us_batch_end.
+ */
+struct ctl_batch {
+	struct ctl_msg m;
+	struct ctl_msg *subs[US_BATCH_MAX];
+};
+
+static void
+batch_flush(struct us *us)
+{
+	struct ctl_msg *per[US_MAX_SPUS];
+	uint32_t i, j, nper = 0, nq = us->nbq;
+	bool posted;
+	int rc = 0;
+
+	us->nbq = 0;
+	if (nq == 0)
+		return;
+	/* all or nothing: every SPU's message exists before the first is posted */
+	for (i = 0; i < us->nspu; i++) {
+		struct ctl_batch *b;
+		uint32_t k = 0;
+
+		for (j = 0; j < nq; j++)
+			if (us->bq_target[j] == ALL_SPUS || us->bq_target[j] == i)
+				k++;
+		if (k == 0)
+			continue;
+		if ((b = calloc(1, sizeof(*b))) == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (j = 0, k = 0; j < nq; j++)
+			if (us->bq_target[j] == ALL_SPUS || us->bq_target[j] == i)
+				b->subs[k++] = us->bq[j];
+		b->m.op = CTL_BATCH;
+		b->m.subs = b->subs;
+		b->m.nsubs = k;
+		b->m.b.owner = i; /* the SPU it is for */
+		per[nper++] = &b->m;
+	}
+	if (rc == 0)
+		for (i = 0; i < nper; i++)
+			ctl_post(us, per[i], per[i]->b.owner);
+	if (rc == 0 && ctl_wait(us, per, nper) < 0) {
+		/* a stuck SPU: everything stays allocated (it may still read it) */
+		if (us->batch_rc == 0)
+			us->batch_rc = -ETIMEDOUT;
+		return;
+	}
+	posted = rc == 0;
+	for (i = 0; i < nper; i++) {
+		int r = atomic_load(&per[i]->rc);
+		if (r < 0 && rc == 0)
+			rc = r;
+		free(per[i]); /* the ctl_batch: m is its first member */
+	}
+	for (j = 0; j < nq; j++)
+		free(us->bq[j]);
+	/* what the SPUs used before the batch (still used if nothing was posted) */
+	if (posted)
+		for (j = 0; j < us->nbfree; j++)
+			free(us->bfree[j]);
+	us->nbfree = 0;
+	if (rc < 0 && us->batch_rc == 0)
+		us->batch_rc = rc;
+}
+
+/* Queues a heap copy of *m for target (a batch is open); 0 or -ENOMEM. */
+static int
+batch_queue(struct us *us, const struct ctl_msg *m, uint32_t target)
+{
+	struct ctl_msg *c;
+
+	if (us->nbq == US_BATCH_MAX)
+		batch_flush(us);
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return -ENOMEM;
+	*c = *m;
+	us->bq[us->nbq] = c;
+	us->bq_target[us->nbq] = target;
+	us->nbq++;
+	return 0;
 }
 
 /* For messages on the stack: only if ctl_run did not time out. */
@@ -1140,11 +1257,21 @@ us_tunnel_set(void *impl, const struct dp_tunnel *t, struct errbuf *err)
 			errbuf_set(err, rc, "tunnel %u: move to SPU %u failed", t->id, t->spu);
 	} else {
 		m.a = d;
-		rc = ctl_run(us, &m, ALL_SPUS);
+		/* in a batch the SPUs learn the tunnel with the batch's other
+		 * messages (its SAs), in this order; what it replaces is freed
+		 * once they have */
+		if (us->batching)
+			rc = batch_queue(us, &m, ALL_SPUS);
+		else
+			rc = ctl_run(us, &m, ALL_SPUS);
 		if (rc < 0) {
 			if (rc != -ETIMEDOUT)
 				free(d);
 			return errbuf_set(err, rc, "tunnel %u: SPUs: %s", t->id, strerror(-rc));
+		}
+		if (us->batching && old != NULL) {
+			us->bfree[us->nbfree++] = old; /* fewer than queued messages */
+			old = NULL;
 		}
 	}
 	if (c == NULL) {
@@ -1369,6 +1496,25 @@ us_sa_add(void *impl, const struct dp_sa *in, struct errbuf *err)
 
 	m.sa = sa;
 	m.b.owner = c->spu;
+	if (us->batching) {
+		/* posted with the batch (dp_batch_end waits for it) */
+		if (hmap_insert(&us->sas, &c->hn, us_sa_key(c->spi, c->dir, dst)) < 0) {
+			free(c);
+			spu_sa_free(sa);
+			return errbuf_set(err, -ENOMEM, "out of memory");
+		}
+		if (batch_queue(us, &m, in->dir == DP_DIR_IN ? ALL_SPUS : c->spu) < 0) {
+			hmap_remove(&us->sas, &c->hn);
+			free(c);
+			spu_sa_free(sa);
+			return errbuf_set(err, -ENOMEM, "out of memory");
+		}
+		if (in->dir == DP_DIR_IN && (res = c_spi_find(us, in->spi)) != NULL) {
+			hmap_remove(&us->spis_reserved, &res->hn);
+			free(res);
+		}
+		return 0;
+	}
 	/* inbound: every SPU learns the SPI's owner; outbound: the owner only */
 	rc = ctl_run(us, &m, in->dir == DP_DIR_IN ? ALL_SPUS : c->spu);
 	if (rc < 0) {
@@ -1910,6 +2056,29 @@ us_ike_recv(void *impl, struct dp_ike_msg *msg)
 	return -EAGAIN;
 }
 
+static void
+us_batch_begin(void *impl)
+{
+	struct us *us = impl;
+
+	us->batching = true;
+}
+
+static int
+us_batch_end(void *impl, struct errbuf *err)
+{
+	struct us *us = impl;
+	int rc;
+
+	batch_flush(us);
+	us->batching = false;
+	rc = us->batch_rc;
+	us->batch_rc = 0;
+	if (rc < 0)
+		return errbuf_set(err, rc, "SPUs: %s", strerror(-rc));
+	return 0;
+}
+
 static int
 us_ike_send(void *impl, const struct dp_ike_msg *msg)
 {
@@ -1925,6 +2094,9 @@ us_ike_send(void *impl, const struct dp_ike_msg *msg)
 	if (msg->remote.family != AF_INET && msg->remote.family != AF_INET6)
 		return -EAFNOSUPPORT;
 	f = msg->remote.family == AF_INET ? 0 : 1;
+	/* nothing leaves before what a batch queued is in the SPUs */
+	if (us->nbq > 0)
+		batch_flush(us);
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.remote = msg->remote;
 	tmp.encap = true;
@@ -2235,4 +2407,6 @@ const struct dp_ops dp_userspace_ops = {
 	.event_read = us_event_read,
 	.ike_recv = us_ike_recv,
 	.ike_send = us_ike_send,
+	.batch_begin = us_batch_begin,
+	.batch_end = us_batch_end,
 };
