@@ -1511,7 +1511,6 @@ ctl_apply(struct spu *s, struct ctl_msg *m, bool *stop)
 		break;
 	case CTL_UNITS_SET: {
 		const struct us_unit *const *units = m->a;
-		uint32_t i;
 
 		for (i = 0; i < m->b.n && rc == 0; i++)
 			rc = ctl_unit_set(s, units[i], 0);
@@ -1519,7 +1518,6 @@ ctl_apply(struct spu *s, struct ctl_msg *m, bool *stop)
 	}
 	case CTL_ROUTES_ADD: {
 		const struct dp_route *routes = m->a;
-		uint32_t i;
 
 		for (i = 0; i < m->b.n && rc == 0; i++)
 			rc =
