@@ -11,15 +11,7 @@
 # sides) while vpn4 keeps its SPIs and carries traffic all along; an
 # unrelated commit changes no SPI; deleting vpn6 removes its SAs on both
 # sides (DELETE) and leaves vpn4 alone.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR]" >&2; exit 2 ;;
-	esac
-done
-. "$(dirname "$0")/lib-appliance.sh"
+. "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
 # two_vpns SITE PEER ESTABLISH

@@ -8,16 +8,8 @@
 # source. Then a commit whose last new unit the kernel refuses fails naming
 # that unit and leaves the addresses and routes exactly as they were;
 # deleting everything removes them.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR]" >&2; exit 2 ;;
-	esac
-done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-. "$(dirname "$0")/lib-appliance.sh"
+. "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
 N=40

@@ -13,15 +13,7 @@
 # and say why in `show security ipsec inactive-tunnels` (and the detail
 # views). gw2's cairn-iked is started again: gw1 (immediately) brings the
 # tunnel back, SPIs agree, traffic flows, no duplicate SA is left.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR]" >&2; exit 2 ;;
-	esac
-done
-. "$(dirname "$0")/lib-appliance.sh"
+. "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
 INTERVAL=2

@@ -18,15 +18,7 @@
 # tunnel-distribution, routes through next hops, the next-hop tunnel
 # bindings as text, JSON and XML), and one spoke's tunnel
 # cleared on the hub without disturbing the other.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR]" >&2; exit 2 ;;
-	esac
-done
-. "$(dirname "$0")/lib-appliance.sh"
+. "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
 hub() {

@@ -10,15 +10,7 @@
 # Checks ping and TCP through the tunnel, the SAs in the show commands, a
 # key changed on one side only (traffic stops, authentication failures are
 # counted), then on both (traffic again), and ESP in UDP 4500.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR]" >&2; exit 2 ;;
-	esac
-done
-. "$(dirname "$0")/lib-appliance.sh"
+. "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
 KEY1=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f

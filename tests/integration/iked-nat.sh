@@ -14,15 +14,7 @@
 # show commands (NAT traversal Local/Remote, port 4500 in the IKE and
 # IPsec SA views, UDP encapsulation), SPIs agreeing, keepalives seen, and
 # new SAs negotiated through the NAT after a clear.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR]" >&2; exit 2 ;;
-	esac
-done
-. "$(dirname "$0")/lib-appliance.sh"
+. "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
 # nat_site_config LOCAL-ADDRESS PEER-ADDRESS PEER-LAN ESTABLISH ST0-ADDRESS

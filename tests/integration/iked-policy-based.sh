@@ -16,15 +16,7 @@
 # (ping, TCP both ways) and the show commands agree between the sites
 # (SPIs, selectors, tunnel-distribution, tunnel-map); cleared, the tunnel is
 # brought back by traffic from the other side.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR]" >&2; exit 2 ;;
-	esac
-done
-. "$(dirname "$0")/lib-appliance.sh"
+. "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
 # policy_based SITE PEER LOCAL-PREFIX REMOTE-PREFIX

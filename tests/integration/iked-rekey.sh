@@ -19,15 +19,7 @@
 # (tunnel events, IKE SA roles), no authentication failures, and at the
 # end exactly one IKE SA per gateway and one SA pair per VPN on each side,
 # with SPIs agreeing.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR]" >&2; exit 2 ;;
-	esac
-done
-. "$(dirname "$0")/lib-appliance.sh"
+. "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
 DIV=20

@@ -12,15 +12,7 @@
 # B's outbound one), the counters move, commit check refuses what Cairn
 # cannot do, and a restarted cairn-iked brings the tunnel back from the
 # running configuration.
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR]" >&2; exit 2 ;;
-	esac
-done
-. "$(dirname "$0")/lib-appliance.sh"
+. "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
 lab_init

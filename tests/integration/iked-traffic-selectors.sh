@@ -14,15 +14,7 @@
 # own SA only, a packet that matches neither selector (10.1.0.2 ->
 # 10.2.1.2) dropped, the show commands (identities, TS type, routes,
 # tunnel-map, tunnel-distribution: both tunnels on the IKE SA's SPU).
-set -eu
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../../build" && pwd)}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR]" >&2; exit 2 ;;
-	esac
-done
-. "$(dirname "$0")/lib-appliance.sh"
+. "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
 two_ts() {
