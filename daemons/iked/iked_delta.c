@@ -171,7 +171,7 @@ struct dctx {
 	const struct iked_dpobj *o;
 	const struct lyd_node *sec, *ike, *ipsec, *st0, *routes;
 	/* objects to translate anew (changed ones and their dependants) */
-	struct iked_names todo[IKED_O_N];
+	struct iked_names retranslate[IKED_O_N];
 	/* of those, the ones that existed before (their dependants follow) */
 	struct iked_names was[IKED_O_N];
 	/* mirror entries translated (as changed objects or as references) */
@@ -231,7 +231,7 @@ bound_cb(void *ctx, const struct ike_vpn_conf *v)
 	struct unit_vpns *u = ctx;
 
 	if (v->unit == u->unit || v->nexthop.family)
-		add(u->c, &u->c->todo[IKED_O_VPN], v->name);
+		add(u->c, &u->c->retranslate[IKED_O_VPN], v->name);
 	return 0;
 }
 
@@ -240,7 +240,7 @@ gw_vpns_cb(void *ctx, const struct ike_vpn_conf *v)
 {
 	struct dctx *c = ctx;
 
-	add(c, &c->todo[IKED_O_VPN], v->name);
+	add(c, &c->retranslate[IKED_O_VPN], v->name);
 	return 0;
 }
 
@@ -333,7 +333,7 @@ nh_in_prefix(struct dctx *c, const struct dp_prefix *p)
 			b = mid;
 	}
 	for (; a < c->o->n_nh && cmp_addr(&c->o->nh[a].nh, &hi) <= 0; a++)
-		add(c, &c->todo[IKED_O_ROUTE], c->o->nh[a].route);
+		add(c, &c->retranslate[IKED_O_ROUTE], c->o->nh[a].route);
 }
 
 static int
@@ -403,7 +403,7 @@ expand(struct dctx *c)
 
 	for (k = 0; k < IKED_O_N; k++) {
 		for (i = 0; i < ch->set[k].n; i++)
-			add(c, &c->todo[k], ch->set[k].v[i]);
+			add(c, &c->retranslate[k], ch->set[k].v[i]);
 		for (i = 0; i < ch->old[k].n; i++)
 			add(c, &c->was[k], ch->old[k].v[i]);
 	}
@@ -412,7 +412,7 @@ expand(struct dctx *c)
 		FOR_LIST(n, c->ike, "policy")
 		{
 			if (refers(n, "proposals", &c->was[IKED_O_IKE_PROP])) {
-				add(c, &c->todo[IKED_O_IKE_POL], xl_val(n, "name"));
+				add(c, &c->retranslate[IKED_O_IKE_POL], xl_val(n, "name"));
 				add(c, &c->was[IKED_O_IKE_POL], xl_val(n, "name"));
 			}
 		}
@@ -421,7 +421,7 @@ expand(struct dctx *c)
 		FOR_LIST(n, c->ike, "gateway")
 		{
 			if (refers_leaf(n, "ike-policy", &c->was[IKED_O_IKE_POL])) {
-				add(c, &c->todo[IKED_O_GW], xl_val(n, "name"));
+				add(c, &c->retranslate[IKED_O_GW], xl_val(n, "name"));
 				add(c, &c->was[IKED_O_GW], xl_val(n, "name"));
 			}
 		}
@@ -430,7 +430,7 @@ expand(struct dctx *c)
 		FOR_LIST(n, c->ipsec, "policy")
 		{
 			if (refers(n, "proposals", &c->was[IKED_O_ESP_PROP])) {
-				add(c, &c->todo[IKED_O_ESP_POL], xl_val(n, "name"));
+				add(c, &c->retranslate[IKED_O_ESP_POL], xl_val(n, "name"));
 				add(c, &c->was[IKED_O_ESP_POL], xl_val(n, "name"));
 			}
 		}
@@ -439,7 +439,7 @@ expand(struct dctx *c)
 		FOR_LIST(n, c->ipsec, "vpn")
 		{
 			if (refers_leaf(n, "ike/ipsec-policy", &c->was[IKED_O_ESP_POL]))
-				add(c, &c->todo[IKED_O_VPN], xl_val(n, "name"));
+				add(c, &c->retranslate[IKED_O_VPN], xl_val(n, "name"));
 		}
 	}
 	/* a gateway that changed between dial-up and static: its VPNs' checks */
@@ -465,7 +465,7 @@ expand(struct dctx *c)
 
 			ike_engine_foreach_vpn_conf(c->e, NULL, bound_cb, &uv);
 			FOR_LIST(nh, xl_child(xl_child(un, "family"), "inet"), "next-hop-tunnel")
-			add(c, &c->todo[IKED_O_VPN], xl_val(nh, "ipsec-vpn"));
+			add(c, &c->retranslate[IKED_O_VPN], xl_val(nh, "ipsec-vpn"));
 		}
 		/* static routes into it (st0.N, or a next hop in its subnet) */
 		for (r = 0; r < c->o->n_routes; r++) {
@@ -474,7 +474,7 @@ expand(struct dctx *c)
 
 			if (wr->ari || (wr->r.unit != unit && !wr->r.nexthop.family))
 				continue;
-			add(c, &c->todo[IKED_O_ROUTE],
+			add(c, &c->retranslate[IKED_O_ROUTE],
 			    iked_prefix_str(&wr->r.dst, key2, sizeof(key2)));
 		}
 		/* a new or changed subnet may take (or leave) routes whose next hop
@@ -512,7 +512,7 @@ ts_elsewhere(struct dctx *c, const struct dp_prefix *dst)
 	a.family = dst->addr.family;
 	memcpy(a.b, dst->addr.u.b, sizeof(a.b));
 	ike_ts_from_prefix(&tr.ts, &a, dst->len);
-	tr.vpns = &c->todo[IKED_O_VPN];
+	tr.vpns = &c->retranslate[IKED_O_VPN];
 	ike_engine_foreach_vpn_conf(c->e, NULL, ts_reveal_cb, &tr);
 	return tr.found;
 }
@@ -599,37 +599,37 @@ translate(struct dctx *c, const struct lyd_node *ifs)
 	bool st0_disabled;
 
 	/* the VPNs translated anew replace their manual SAs and ARI-TS routes */
-	for (i = 0; i < c->todo[IKED_O_VPN].n; i++) {
-		add(c, &w->ari_vpns, c->todo[IKED_O_VPN].v[i]);
-		add(c, &w->manual_keys, c->todo[IKED_O_VPN].v[i]);
+	for (i = 0; i < c->retranslate[IKED_O_VPN].n; i++) {
+		add(c, &w->ari_vpns, c->retranslate[IKED_O_VPN].v[i]);
+		add(c, &w->manual_keys, c->retranslate[IKED_O_VPN].v[i]);
 	}
-	for (i = 0; i < c->todo[IKED_O_IKE_PROP].n; i++)
-		need(c, IKED_O_IKE_PROP, c->todo[IKED_O_IKE_PROP].v[i]);
-	for (i = 0; i < c->todo[IKED_O_IKE_POL].n; i++) {
+	for (i = 0; i < c->retranslate[IKED_O_IKE_PROP].n; i++)
+		need(c, IKED_O_IKE_PROP, c->retranslate[IKED_O_IKE_PROP].v[i]);
+	for (i = 0; i < c->retranslate[IKED_O_IKE_POL].n; i++) {
 		const struct ike_conf_ike_policy *p = NULL;
 		char props[IKE_CONF_PROPS][IKE_NAME_MAX + 1];
 		unsigned k, np = 0;
 
-		need(c, IKED_O_IKE_POL, c->todo[IKED_O_IKE_POL].v[i]);
+		need(c, IKED_O_IKE_POL, c->retranslate[IKED_O_IKE_POL].v[i]);
 		for (k = 0; k < w->conf->n_ike_policies; k++)
-			if (strcmp(w->conf->ike_policies[k].name, c->todo[IKED_O_IKE_POL].v[i]) ==
-			    0)
+			if (strcmp(w->conf->ike_policies[k].name,
+			        c->retranslate[IKED_O_IKE_POL].v[i]) == 0)
 				p = &w->conf->ike_policies[k];
 		for (k = 0; p && k < p->n_proposals; k++)
 			snprintf(props[np++], sizeof(props[0]), "%s", p->proposals[k]);
 		for (k = 0; k < np; k++)
 			need(c, IKED_O_IKE_PROP, props[k]);
 	}
-	for (i = 0; i < c->todo[IKED_O_GW].n; i++) {
-		need(c, IKED_O_GW, c->todo[IKED_O_GW].v[i]);
-		need_refs_gw(c, c->todo[IKED_O_GW].v[i]);
+	for (i = 0; i < c->retranslate[IKED_O_GW].n; i++) {
+		need(c, IKED_O_GW, c->retranslate[IKED_O_GW].v[i]);
+		need_refs_gw(c, c->retranslate[IKED_O_GW].v[i]);
 	}
-	for (i = 0; i < c->todo[IKED_O_ESP_PROP].n; i++)
-		need(c, IKED_O_ESP_PROP, c->todo[IKED_O_ESP_PROP].v[i]);
-	for (i = 0; i < c->todo[IKED_O_ESP_POL].n; i++)
-		need_refs_esp_pol(c, c->todo[IKED_O_ESP_POL].v[i]);
-	for (i = 0; i < c->todo[IKED_O_VPN].n; i++) {
-		const char *name = c->todo[IKED_O_VPN].v[i];
+	for (i = 0; i < c->retranslate[IKED_O_ESP_PROP].n; i++)
+		need(c, IKED_O_ESP_PROP, c->retranslate[IKED_O_ESP_PROP].v[i]);
+	for (i = 0; i < c->retranslate[IKED_O_ESP_POL].n; i++)
+		need_refs_esp_pol(c, c->retranslate[IKED_O_ESP_POL].v[i]);
+	for (i = 0; i < c->retranslate[IKED_O_VPN].n; i++) {
+		const char *name = c->retranslate[IKED_O_VPN].v[i];
 		const struct ike_conf_vpn *v;
 		char gw[IKE_NAME_MAX + 1], pol[IKE_NAME_MAX + 1];
 
@@ -644,16 +644,16 @@ translate(struct dctx *c, const struct lyd_node *ifs)
 		need_refs_esp_pol(c, pol);
 	}
 	/* st0 units; the next-hop bindings of the VPNs translated */
-	st0_disabled = c->todo[IKED_O_UNIT].n && xl_child(c->st0, "disable") != NULL;
-	for (i = 0; i < c->todo[IKED_O_UNIT].n; i++) {
-		const char *key = c->todo[IKED_O_UNIT].v[i];
+	st0_disabled = c->retranslate[IKED_O_UNIT].n && xl_child(c->st0, "disable") != NULL;
+	for (i = 0; i < c->retranslate[IKED_O_UNIT].n; i++) {
+		const char *key = c->retranslate[IKED_O_UNIT].v[i];
 
 		add(c, &w->unit_keys, key);
 		if ((n = find_entry(c->st0, "unit", key)) != NULL)
 			xl_unit(w, st0_disabled, n);
 	}
 	xl_sort_units(w);
-	if (c->todo[IKED_O_VPN].n) {
+	if (c->retranslate[IKED_O_VPN].n) {
 		for (i = 0; i < c->o->n_units; i++) {
 			char key[16];
 
@@ -667,8 +667,8 @@ translate(struct dctx *c, const struct lyd_node *ifs)
 		}
 	}
 	/* static routes, then the traffic selectors' */
-	for (i = 0; i < c->todo[IKED_O_ROUTE].n; i++) {
-		const char *key = c->todo[IKED_O_ROUTE].v[i];
+	for (i = 0; i < c->retranslate[IKED_O_ROUTE].n; i++) {
+		const char *key = c->retranslate[IKED_O_ROUTE].v[i];
 
 		add(c, &w->route_keys, key);
 		if ((n = find_entry(c->routes, "route", key)) != NULL)
@@ -717,8 +717,9 @@ translate(struct dctx *c, const struct lyd_node *ifs)
 		if (r->ari && iked_ari_in(r->ari, &w->ari_vpns) && ts_elsewhere(c, &r->r.dst))
 			full(c, "a traffic selector's route changes hands");
 	}
-	for (i = 0; i < c->todo[IKED_O_VPN].n; i++) {
-		const struct ike_conf_vpn *v = ike_conf_find_vpn(w->conf, c->todo[IKED_O_VPN].v[i]);
+	for (i = 0; i < c->retranslate[IKED_O_VPN].n; i++) {
+		const struct ike_conf_vpn *v =
+		    ike_conf_find_vpn(w->conf, c->retranslate[IKED_O_VPN].v[i]);
 
 		if (v)
 			xl_ts_routes_vpn(w, v, &taken);
@@ -741,7 +742,8 @@ clash_cb(void *ctx, const struct ike_vpn_conf *o)
 	struct clash *k = ctx;
 	const struct lyd_node *on;
 
-	if (strcmp(o->name, k->v->name) == 0 || iked_names_has(&k->c->todo[IKED_O_VPN], o->name))
+	if (strcmp(o->name, k->v->name) == 0 ||
+	    iked_names_has(&k->c->retranslate[IKED_O_VPN], o->name))
 		return 0;
 	if (!xl_vpns_clash(k->v, o))
 		return 0;
@@ -763,34 +765,36 @@ check(struct dctx *c)
 	const struct lyd_node **rn;
 	size_t i, j, nrv = 0;
 
-	for (i = 0; i < c->todo[IKED_O_IKE_POL].n; i++) {
+	for (i = 0; i < c->retranslate[IKED_O_IKE_POL].n; i++) {
 		const struct lyd_node *n =
-		    find_entry(c->ike, "policy", c->todo[IKED_O_IKE_POL].v[i]);
+		    find_entry(c->ike, "policy", c->retranslate[IKED_O_IKE_POL].v[i]);
 
 		if (n)
 			xl_check_ike_policy(w, n);
 	}
-	for (i = 0; i < c->todo[IKED_O_ESP_POL].n; i++) {
+	for (i = 0; i < c->retranslate[IKED_O_ESP_POL].n; i++) {
 		const struct lyd_node *n =
-		    find_entry(c->ipsec, "policy", c->todo[IKED_O_ESP_POL].v[i]);
+		    find_entry(c->ipsec, "policy", c->retranslate[IKED_O_ESP_POL].v[i]);
 
 		if (n)
 			xl_check_ipsec_policy(w, n);
 	}
-	for (i = 0; i < c->todo[IKED_O_GW].n; i++) {
-		const struct lyd_node *n = find_entry(c->ike, "gateway", c->todo[IKED_O_GW].v[i]);
+	for (i = 0; i < c->retranslate[IKED_O_GW].n; i++) {
+		const struct lyd_node *n =
+		    find_entry(c->ike, "gateway", c->retranslate[IKED_O_GW].v[i]);
 
 		if (n)
 			xl_check_gateway(w, n);
 	}
-	rv = calloc(c->todo[IKED_O_VPN].n + 1, sizeof(*rv));
-	rn = calloc(c->todo[IKED_O_VPN].n + 1, sizeof(*rn));
+	rv = calloc(c->retranslate[IKED_O_VPN].n + 1, sizeof(*rv));
+	rn = calloc(c->retranslate[IKED_O_VPN].n + 1, sizeof(*rn));
 	if (!rv || !rn) {
 		c->rc = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < c->todo[IKED_O_VPN].n; i++) {
-		const struct lyd_node *n = find_entry(c->ipsec, "vpn", c->todo[IKED_O_VPN].v[i]);
+	for (i = 0; i < c->retranslate[IKED_O_VPN].n; i++) {
+		const struct lyd_node *n =
+		    find_entry(c->ipsec, "vpn", c->retranslate[IKED_O_VPN].v[i]);
 
 		if (n && xl_check_vpn(w, n, &rv[nrv]) == 0)
 			rn[nrv++] = n;
@@ -857,15 +861,16 @@ iked_want_build_delta(const struct lyd_node *tree, const struct iked_changes *ch
 
 	expand(&c);
 	/* a VPN that was policy-based (its selectors come from the policies) */
-	for (i = 0; i < c.todo[IKED_O_VPN].n; i++) {
-		const struct ike_vpn_conf *v = ike_engine_vpn_conf(e, c.todo[IKED_O_VPN].v[i]);
+	for (i = 0; i < c.retranslate[IKED_O_VPN].n; i++) {
+		const struct ike_vpn_conf *v =
+		    ike_engine_vpn_conf(e, c.retranslate[IKED_O_VPN].v[i]);
 		size_t m;
 
 		if (v && v->unit == IKE_UNIT_NONE)
 			full(&c, "a policy-based VPN changed");
 		for (m = 0; m < o->n_manual; m++)
 			if (o->manual[m].m.unit == DP_UNIT_NONE &&
-			    strcmp(o->manual[m].m.name, c.todo[IKED_O_VPN].v[i]) == 0)
+			    strcmp(o->manual[m].m.name, c.retranslate[IKED_O_VPN].v[i]) == 0)
 				full(&c, "a policy-based VPN changed");
 	}
 	if (!w->need_full && c.rc == 0)
@@ -873,16 +878,16 @@ iked_want_build_delta(const struct lyd_node *tree, const struct iked_changes *ch
 	if (!w->need_full && c.rc == 0)
 		check(&c);
 	/* what the engine resolves anew, and removes */
-	for (i = 0; !w->need_full && i < c.todo[IKED_O_GW].n; i++) {
-		const char *name = c.todo[IKED_O_GW].v[i];
+	for (i = 0; !w->need_full && i < c.retranslate[IKED_O_GW].n; i++) {
+		const char *name = c.retranslate[IKED_O_GW].v[i];
 
 		if (find_entry(c.ike, "gateway", name))
 			add(&c, &w->gw_set, name);
 		else if (ike_engine_gw_conf(e, name))
 			add(&c, &w->gw_del, name);
 	}
-	for (i = 0; !w->need_full && i < c.todo[IKED_O_VPN].n; i++) {
-		const char *name = c.todo[IKED_O_VPN].v[i];
+	for (i = 0; !w->need_full && i < c.retranslate[IKED_O_VPN].n; i++) {
+		const char *name = c.retranslate[IKED_O_VPN].v[i];
 		const struct ike_conf_vpn *v = ike_conf_find_vpn(w->conf, name);
 
 		if (v && !v->manual)
@@ -891,7 +896,7 @@ iked_want_build_delta(const struct lyd_node *tree, const struct iked_changes *ch
 			add(&c, &w->vpn_del, name);
 	}
 	for (k = 0; k < IKED_O_N; k++) {
-		iked_names_fini(&c.todo[k]);
+		iked_names_fini(&c.retranslate[k]);
 		iked_names_fini(&c.was[k]);
 		iked_names_fini(&c.done[k]);
 	}
