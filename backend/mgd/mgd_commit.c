@@ -143,6 +143,43 @@ confirm_arm(struct tx *tx, bool confirming)
 	return rc;
 }
 
+/* The commit point: the deadline of a commit confirmed, then the commit
+ * record (diff NULL: nothing changed). On failure tx->err says why and the
+ * confirm state is as before; on success a plain commit (and the automatic
+ * rollback) confirms a pending one. */
+static int
+persist(struct tx *tx, bool confirming, const struct lyd_node *diff)
+{
+	struct mgd *m = tx->m;
+	int rc;
+
+	rc = confirm_arm(tx, confirming);
+	if (rc < 0)
+		return errbuf_set(&tx->err, rc,
+		    "error: commit failed: (cannot record the deadline: %s)", strerror(-rc));
+	rc = mgd_hist_commit(m, tx->seq, tx->user, tx->client, tx->comment,
+	    tx->req.flags | (confirming ? HRF_CONFIRMED : 0), diff, &tx->err);
+	if (rc < 0) {
+		if (confirming) {
+			struct event *t = m->confirm.timer;
+			m->confirm = tx->saved;
+			m->confirm.timer = t;
+			if (m->confirm.pending)
+				mgd_hist_write_confirm(m);
+			else
+				mgd_hist_clear_confirm(m);
+		}
+		return rc;
+	}
+	if (!confirming && m->confirm.pending) {
+		m->confirm.pending = false;
+		if (m->confirm.timer)
+			evtimer_del(m->confirm.timer);
+		mgd_hist_clear_confirm(m);
+	}
+	return 0;
+}
+
 static size_t
 count_nodes(const struct lyd_node *diff, size_t cap)
 {
@@ -182,36 +219,12 @@ after_prepare(struct mgd *m, void *arg, int rc, const char *msg)
 		return;
 	}
 	/* 4. persist (a commit confirmed: its deadline first) */
-	rc = confirm_arm(tx, confirming);
+	rc = persist(tx, confirming, tx->diff);
 	if (rc < 0) {
-		errbuf_set(&tx->err, rc, "error: commit failed: (cannot record the deadline: %s)",
-		    strerror(-rc));
-		mgd_subs_finish(m, tx->txid, false, after_abort, tx);
-		return;
-	}
-	rc = mgd_hist_commit(m, tx->seq, tx->user, tx->client, tx->comment,
-	    tx->req.flags | (confirming ? HRF_CONFIRMED : 0), tx->diff, &tx->err);
-	if (rc < 0) {
-		if (confirming) {
-			struct event *t = m->confirm.timer;
-			m->confirm = tx->saved;
-			m->confirm.timer = t;
-			if (m->confirm.pending)
-				mgd_hist_write_confirm(m);
-			else
-				mgd_hist_clear_confirm(m);
-		}
 		mgd_subs_finish(m, tx->txid, false, after_abort, tx);
 		return;
 	}
 	STEP(tx, "persisted");
-	/* committed. A plain commit (and the automatic rollback) confirms. */
-	if (!confirming && m->confirm.pending) {
-		m->confirm.pending = false;
-		if (m->confirm.timer)
-			evtimer_del(m->confirm.timer);
-		mgd_hist_clear_confirm(m);
-	}
 	/* 5. running follows: in place for a small change (cost of the
 	 * change, defaults kept right); for a large one the shared candidate's
 	 * tree becomes running and the candidate copies it back later, when
@@ -275,31 +288,10 @@ commit_unchanged(struct tx *tx)
 	bool confirming = tx->req.confirm_min != 0;
 	int rc;
 
-	rc = confirm_arm(tx, confirming);
+	rc = persist(tx, confirming, NULL);
 	if (rc < 0) {
-		tx_finish(tx, rc, "error: commit failed: (cannot record the deadline)");
-		return;
-	}
-	rc = mgd_hist_commit(m, tx->seq, tx->user, tx->client, tx->comment,
-	    tx->req.flags | (confirming ? HRF_CONFIRMED : 0), NULL, &tx->err);
-	if (rc < 0) {
-		if (confirming) {
-			struct event *t = m->confirm.timer;
-			m->confirm = tx->saved;
-			m->confirm.timer = t;
-			if (m->confirm.pending)
-				mgd_hist_write_confirm(m);
-			else
-				mgd_hist_clear_confirm(m);
-		}
 		tx_finish(tx, rc, tx->err.msg);
 		return;
-	}
-	if (!confirming && m->confirm.pending) {
-		m->confirm.pending = false;
-		if (m->confirm.timer)
-			evtimer_del(m->confirm.timer);
-		mgd_hist_clear_confirm(m);
 	}
 	m->seq = tx->seq;
 	touched_clear(&c->t);
