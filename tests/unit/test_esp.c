@@ -1037,8 +1037,8 @@ test_cache_rebind(void **state)
 
 /*
  * One slot per direction shared by GCM and CBC SAs: every packet changes
- * the slot's algorithm (CBC decryption; the CBC encryption of CPUs without
- * AES-NI, forced here by dropping the AES-NI key schedule).
+ * the slot's algorithm (CBC through EVP, as on CPUs without AES-NI: forced
+ * here by dropping the SAs' own AES-NI key schedules).
  */
 static void
 test_cache_cipher_switch(void **state)
@@ -1057,10 +1057,16 @@ test_cache_cipher_switch(void **state)
 		sa_new(&e[k], c, algs[k], (uint8_t)(10 + k), true);
 		sa_new(&d[k], c, algs[k], (uint8_t)(10 + k), false);
 		sa_new(&r[k], rc, algs[k], (uint8_t)(10 + k), true);
+		/* the EVP paths: CBC without AES-NI (either direction) */
 		if (e[k].aes != NULL) {
 			aesmb_key_wipe(e[k].aes);
 			free(e[k].aes);
 			e[k].aes = NULL;
+		}
+		if (d[k].aes != NULL) {
+			aesmb_key_wipe(d[k].aes);
+			free(d[k].aes);
+			d[k].aes = NULL;
 		}
 	}
 	for (int round = 0; round < 6; round++) {
