@@ -6,6 +6,9 @@
  * OpenSSL's EVP (the path without AES-NI) and batched (multi-buffer CBC,
  * paired SHA-NI HMAC), and opened one by one and with paired ICVs.
  * Process CPU time, so other load on the machine disturbs it little.
+ * Then the cipher context cache (esp.h): the cost of a hit and of a miss
+ * (re-keying a slot), and sealing/opening round-robin over more active
+ * SAs than the cache has slots (every packet a miss) against fewer.
  *
  *   esp-seal-bench [MB per case, default 256]
  */
@@ -23,6 +26,7 @@
 
 static uint8_t pkts[BATCH][CAP], copy[BATCH][CAP];
 static size_t outl[BATCH];
+static struct esp_cache *cache; /* what the cases above borrow contexts from */
 
 static double
 cpu_now(void)
@@ -37,7 +41,10 @@ static int
 xinit(struct esp_xform *x, enum dp_enc enc, enum dp_integ integ, bool encrypt)
 {
 	static const uint8_t k[64] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
-	size_t ek = enc == DP_ENC_AES_CBC_128 ? 16 : enc == DP_ENC_AES_CBC_256 ? 32 : 20;
+	size_t ek = enc == DP_ENC_AES_CBC_128   ? 16
+	            : enc == DP_ENC_AES_CBC_256 ? 32
+	            : enc == DP_ENC_AES_GCM_256 ? 36
+	                                        : 20;
 	size_t ik = integ == DP_INTEG_HMAC_SHA256_128   ? 32
 	            : integ == DP_INTEG_HMAC_SHA384_192 ? 48
 	            : integ == DP_INTEG_HMAC_SHA512_256 ? 64
@@ -48,6 +55,7 @@ xinit(struct esp_xform *x, enum dp_enc enc, enum dp_integ integ, bool encrypt)
 		fprintf(stderr, "esp_xform_init: %s\n", err.msg);
 		return -1;
 	}
+	esp_xform_bind(x, cache);
 	return 0;
 }
 
@@ -151,12 +159,128 @@ one(const char *name, enum dp_enc enc, enum dp_integ integ, size_t rounds)
 	return 0;
 }
 
+/* ---- the cipher context cache ---- */
+
+/* ns per esp_xform_ctx() call, alternating over n SAs (n = 1: hits). */
+static double
+ctx_ns(struct esp_xform *sa, size_t n, size_t calls)
+{
+	double t0 = cpu_now();
+
+	for (size_t i = 0; i < calls; i++)
+		if (esp_xform_ctx(&sa[i % n]) == NULL)
+			abort();
+	return (cpu_now() - t0) * 1e9 / (double)calls;
+}
+
+static int
+ctx_case(const char *what, enum dp_enc ea, enum dp_enc eb, bool encrypt)
+{
+	struct esp_cache *c, *save = cache;
+	struct esp_xform sa[2];
+	struct errbuf err = { .msg = "" };
+	double hit, miss;
+
+	if (esp_cache_new(&c, 1, &err) < 0) {
+		fprintf(stderr, "esp_cache_new: %s\n", err.msg);
+		return -1;
+	}
+	cache = c;
+	if (xinit(&sa[0], ea,
+	        ea == DP_ENC_AES_GCM_128 || ea == DP_ENC_AES_GCM_256 ? DP_INTEG_NONE
+	                                                             : DP_INTEG_HMAC_SHA256_128,
+	        encrypt) < 0 ||
+	    xinit(&sa[1], eb,
+	        eb == DP_ENC_AES_GCM_128 || eb == DP_ENC_AES_GCM_256 ? DP_INTEG_NONE
+	                                                             : DP_INTEG_HMAC_SHA256_128,
+	        encrypt) < 0)
+		return -1;
+	sa[1].key[0] ^= 1; /* another key */
+	hit = ctx_ns(sa, 1, 20000000);
+	miss = ctx_ns(sa, 2, 1000000);
+	printf("  %-44s %7.1f ns (hit %.1f ns)\n", what, miss, hit);
+	esp_xform_fini(&sa[0]);
+	esp_xform_fini(&sa[1]);
+	esp_cache_free(c);
+	cache = save;
+	return 0;
+}
+
+/*
+ * GCM-128, 1400-byte packets sealed (then opened) round-robin over nsa SAs
+ * on one cache of nslot slots per direction: ms/GB and misses per packet.
+ */
+static int
+thrash(size_t nsa, uint32_t nslot, size_t mb)
+{
+	struct esp_cache *c, *save = cache;
+	struct esp_xform *e = calloc(nsa, sizeof(*e)), *d = calloc(nsa, sizeof(*d));
+	struct esp_cache_stats st;
+	struct errbuf err = { .msg = "" };
+	size_t npkt = mb * 1000000 / PLEN + 1, off, pl, i;
+	uint8_t iv[16] = { 3 }, nh;
+	double ts = 0, to = 0, t0, gb = (double)npkt * PLEN / 1e9;
+	uint64_t m0;
+
+	if (e == NULL || d == NULL || esp_cache_new(&c, nslot, &err) < 0)
+		return -1;
+	cache = c;
+	for (i = 0; i < nsa; i++) {
+		if (xinit(&e[i], DP_ENC_AES_GCM_128, DP_INTEG_NONE, true) < 0 ||
+		    xinit(&d[i], DP_ENC_AES_GCM_128, DP_INTEG_NONE, false) < 0)
+			return -1;
+		e[i].key[0] = d[i].key[0] = (uint8_t)i; /* each its own key */
+		e[i].key[1] = d[i].key[1] = (uint8_t)(i >> 8);
+	}
+	/* warm: every SA keyed once (what fits stays) */
+	for (i = 0; i < nsa; i++)
+		if (esp_xform_ctx(&e[i]) == NULL || esp_xform_ctx(&d[i]) == NULL)
+			abort();
+	esp_cache_get_stats(c, &st);
+	m0 = st.misses;
+	for (i = 0; i < npkt; i += BATCH) {
+		size_t k, n = npkt - i < BATCH ? npkt - i : BATCH;
+
+		t0 = cpu_now();
+		for (k = 0; k < n; k++)
+			if (esp_seal(&e[(i + k) % nsa], 0x100, i + k + 1, false, iv, 4, pkts[k],
+			        PLEN, CAP, &outl[k]) < 0)
+				abort();
+		ts += cpu_now() - t0;
+		t0 = cpu_now();
+		for (k = 0; k < n; k++)
+			if (esp_open(&d[(i + k) % nsa], i + k + 1, false, pkts[k], outl[k], &off,
+			        &pl, &nh) != 0)
+				abort();
+		to += cpu_now() - t0;
+	}
+	esp_cache_get_stats(c, &st);
+	printf("  %4zu SAs, %4u slots: seal %5.0f ms/GB, open %5.0f ms/GB, %.2f misses/packet\n",
+	    nsa, nslot, ts * 1e3 / gb, to * 1e3 / gb,
+	    (double)(st.misses - m0) / (double)(2 * npkt));
+	for (i = 0; i < nsa; i++) {
+		esp_xform_fini(&e[i]);
+		esp_xform_fini(&d[i]);
+	}
+	free(e);
+	free(d);
+	esp_cache_free(c);
+	cache = save;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	size_t mb = argc > 1 ? strtoul(argv[1], NULL, 10) : 256;
 	size_t rounds = mb * 1000000 / (BATCH * PLEN) + 1;
 
+	struct errbuf err = { .msg = "" };
+
+	if (esp_cache_new(&cache, ESP_CACHE_SLOTS, &err) < 0) {
+		fprintf(stderr, "esp_cache_new: %s\n", err.msg);
+		return 1;
+	}
 	printf("esp-seal-bench: %d packets of %d bytes per batch, %zu MB per case, AES-NI %s\n",
 	    BATCH, PLEN, mb, aesmb_supported() ? "yes" : "no");
 	if (one("AES-CBC-128 + HMAC-SHA-256-128", DP_ENC_AES_CBC_128, DP_INTEG_HMAC_SHA256_128,
@@ -167,5 +291,22 @@ main(int argc, char **argv)
 	        rounds) < 0 ||
 	    one("AES-GCM-128 (reference)", DP_ENC_AES_GCM_128, DP_INTEG_NONE, rounds) < 0)
 		return 1;
+	printf("cipher context cache: a miss (re-keying a slot), two SAs on one slot\n");
+	if (ctx_case("AES-GCM-128, encrypting", DP_ENC_AES_GCM_128, DP_ENC_AES_GCM_128, true) < 0 ||
+	    ctx_case("AES-GCM-128, decrypting", DP_ENC_AES_GCM_128, DP_ENC_AES_GCM_128, false) <
+	        0 ||
+	    ctx_case("AES-GCM-256, encrypting", DP_ENC_AES_GCM_256, DP_ENC_AES_GCM_256, true) < 0 ||
+	    ctx_case("AES-CBC-128, decrypting", DP_ENC_AES_CBC_128, DP_ENC_AES_CBC_128, false) <
+	        0 ||
+	    ctx_case("AES-CBC-256, decrypting", DP_ENC_AES_CBC_256, DP_ENC_AES_CBC_256, false) <
+	        0 ||
+	    ctx_case("GCM-128 <-> CBC-128 (algorithm change)", DP_ENC_AES_GCM_128,
+	        DP_ENC_AES_CBC_128, false) < 0)
+		return 1;
+	printf("cipher context cache: AES-GCM-128, 1400-byte packets round-robin over the SAs\n");
+	if (thrash(ESP_CACHE_SLOTS / 2, ESP_CACHE_SLOTS, mb / 2) < 0 ||
+	    thrash(ESP_CACHE_SLOTS * 2, ESP_CACHE_SLOTS, mb / 2) < 0 || thrash(4, 2, mb / 2) < 0)
+		return 1;
+	esp_cache_free(cache);
 	return 0;
 }

@@ -4,7 +4,9 @@
  * fixed keys: SPI/sequence peek, ESN inference and replay window, ICV
  * check and decryption (userspace/esp.c), then what follows a successful
  * decryption: the trailer, the inner packet parser, GRO coalescing and the
- * ICMP error builder (userspace/pkt.c).
+ * ICMP error builder (userspace/pkt.c). The eight transforms share one
+ * cipher context per direction (an esp_cache of one slot), so a change of
+ * transform between inputs goes through the cache's re-keying.
  *
  * Input: byte 0 picks the transform (bits 0-1) and the mode (bits 2-3),
  * byte 1 flags (bit 0 ESN), then the data.
@@ -35,6 +37,8 @@ static const uint8_t key[64] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
 	0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19 };
 
 static struct esp_xform enc[4], dec[4];
+/* one context per direction for the eight SAs: every change of SA re-keys */
+static struct esp_cache *cache;
 static int ready;
 
 static int
@@ -65,12 +69,16 @@ setup(void)
 	};
 	int k;
 
+	if (esp_cache_new(&cache, 1, NULL) < 0)
+		abort();
 	for (k = 0; k < 4; k++) {
 		if (esp_xform_init(&enc[k], t[k].e, key, t[k].ek, t[k].i, key, t[k].ik, true, false,
 		        NULL) < 0 ||
 		    esp_xform_init(&dec[k], t[k].e, key, t[k].ek, t[k].i, key, t[k].ik, false,
 		        false, NULL) < 0)
 			abort();
+		esp_xform_bind(&enc[k], cache);
+		esp_xform_bind(&dec[k], cache);
 	}
 	ready = 1;
 }
@@ -213,13 +221,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else {
 				wr_be32(aad + 4, 77);
 			}
-			if (EVP_EncryptInit_ex(enc[k].cctx, NULL, NULL, NULL, nonce) != 1 ||
-			    EVP_EncryptUpdate(enc[k].cctx, NULL, &outl, aad, (int)alen) != 1 ||
-			    EVP_EncryptUpdate(
-			        enc[k].cctx, buf + hdr, &outl, buf + hdr, (int)body) != 1 ||
-			    EVP_EncryptFinal_ex(enc[k].cctx, buf + hdr + body, &outl) != 1 ||
-			    EVP_CIPHER_CTX_ctrl(
-			        enc[k].cctx, EVP_CTRL_GCM_GET_TAG, 16, buf + hdr + body) != 1)
+			EVP_CIPHER_CTX *cctx = esp_xform_ctx(&enc[k]);
+
+			if (cctx == NULL ||
+			    EVP_EncryptInit_ex(cctx, NULL, NULL, NULL, nonce) != 1 ||
+			    EVP_EncryptUpdate(cctx, NULL, &outl, aad, (int)alen) != 1 ||
+			    EVP_EncryptUpdate(cctx, buf + hdr, &outl, buf + hdr, (int)body) != 1 ||
+			    EVP_EncryptFinal_ex(cctx, buf + hdr + body, &outl) != 1 ||
+			    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_GET_TAG, 16, buf + hdr + body) !=
+			        1)
 				return 0;
 			if (esp_open(&dec[k], 77, esn, buf, hdr + body + 16, &off, &plen, &nh) == 0)
 				inner(buf + off, plen);

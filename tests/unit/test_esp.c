@@ -11,7 +11,10 @@
  * (userspace/aesmb.c) is checked against FIPS-197 Appendix C and, byte for
  * byte, against OpenSSL's EVP for random keys, IVs, lengths and batches of
  * mixed SAs and key sizes; the SHA-NI SHA-256 (userspace/shamb.c) against
- * SHA256(); batched ESP sealing against EVP + HMAC().
+ * SHA256(); batched ESP sealing against EVP + HMAC(). Every transform
+ * borrows its cipher context from one cache of a single slot per direction
+ * (the SPUs' esp_cache, smallest), so the vectors and round trips go
+ * through its misses and evictions; test_cache_* check the cache itself.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -29,6 +32,22 @@
 #include "aesmb.h"
 #include "esp.h"
 #include "shamb.h"
+
+/* the cache every test's transforms borrow their contexts from (1 slot) */
+static struct esp_cache *cache;
+
+static int
+xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t eklen,
+    enum dp_integ integ, const uint8_t *ikey, size_t iklen, bool encrypt, bool allow_null_integ,
+    struct errbuf *err)
+{
+	int rc =
+	    esp_xform_init(x, enc, ekey, eklen, integ, ikey, iklen, encrypt, allow_null_integ, err);
+
+	if (rc == 0)
+		esp_xform_bind(x, cache);
+	return rc;
+}
 
 static size_t
 unhex(const char *s, uint8_t *out, size_t cap)
@@ -139,11 +158,11 @@ test_gcm_vectors(void **state)
 		kn = unhex(v->packet, pkt, sizeof(pkt));
 		spi = (uint32_t)pkt[0] << 24 | (uint32_t)pkt[1] << 16 | (uint32_t)pkt[2] << 8 |
 		      pkt[3];
-		assert_int_equal(esp_xform_init(&enc, v->enc, key, kl, DP_INTEG_NONE, NULL, 0, true,
-		                     false, &err),
+		assert_int_equal(
+		    xform_init(&enc, v->enc, key, kl, DP_INTEG_NONE, NULL, 0, true, false, &err),
 		    0);
-		assert_int_equal(esp_xform_init(&dec, v->enc, key, kl, DP_INTEG_NONE, NULL, 0,
-		                     false, false, &err),
+		assert_int_equal(
+		    xform_init(&dec, v->enc, key, kl, DP_INTEG_NONE, NULL, 0, false, false, &err),
 		    0);
 		/* the vector's payload is the plaintext without its (minimal) trailer */
 		size_t padlen = plain[pl - 2], payload = pl - 2 - padlen;
@@ -246,14 +265,14 @@ test_cbc_vectors(void **state)
 		pl = unhex(v->payload, payload, sizeof(payload));
 		kn = unhex(v->packet, pkt, sizeof(pkt));
 		/* null integrity is allowed only by the test hook */
-		assert_int_equal(esp_xform_init(&enc, DP_ENC_AES_CBC_128, key, kl, DP_INTEG_NONE,
-		                     NULL, 0, true, false, &err),
+		assert_int_equal(xform_init(&enc, DP_ENC_AES_CBC_128, key, kl, DP_INTEG_NONE, NULL,
+		                     0, true, false, &err),
 		    -EINVAL);
-		assert_int_equal(esp_xform_init(&enc, DP_ENC_AES_CBC_128, key, kl, DP_INTEG_NONE,
-		                     NULL, 0, true, true, &err),
+		assert_int_equal(xform_init(&enc, DP_ENC_AES_CBC_128, key, kl, DP_INTEG_NONE, NULL,
+		                     0, true, true, &err),
 		    0);
-		assert_int_equal(esp_xform_init(&dec, DP_ENC_AES_CBC_128, key, kl, DP_INTEG_NONE,
-		                     NULL, 0, false, true, &err),
+		assert_int_equal(xform_init(&dec, DP_ENC_AES_CBC_128, key, kl, DP_INTEG_NONE, NULL,
+		                     0, false, true, &err),
 		    0);
 		memcpy(buf + ESP_HDR_LEN + 16, payload, pl);
 		assert_int_equal(
@@ -313,11 +332,11 @@ test_hmac_vectors(void **state)
 		dl = unhex(v[i].data, data, sizeof(data));
 		il = unhex(v[i].icv, icv, sizeof(icv));
 		/* wrong key length is refused */
-		assert_int_equal(esp_xform_init(&x, DP_ENC_AES_CBC_128, ekey, 16, v[i].integ, key,
+		assert_int_equal(xform_init(&x, DP_ENC_AES_CBC_128, ekey, 16, v[i].integ, key,
 		                     kl - 1, true, false, &err),
 		    -EINVAL);
-		assert_int_equal(esp_xform_init(&x, DP_ENC_AES_CBC_128, ekey, 16, v[i].integ, key,
-		                     kl, true, false, &err),
+		assert_int_equal(xform_init(&x, DP_ENC_AES_CBC_128, ekey, 16, v[i].integ, key, kl,
+		                     true, false, &err),
 		    0);
 		assert_int_equal(x.icv_len, il);
 		/*
@@ -359,10 +378,8 @@ roundtrip(enum dp_enc enc, size_t eklen, enum dp_integ integ, size_t iklen, bool
 	for (size_t i = 0; i < sizeof(ik); i++)
 		ik[i] = (uint8_t)(i * 13 + 3);
 	memset(iv, 0x42, sizeof(iv));
-	assert_int_equal(
-	    esp_xform_init(&e, enc, ek, eklen, integ, ik, iklen, true, false, &err), 0);
-	assert_int_equal(
-	    esp_xform_init(&d, enc, ek, eklen, integ, ik, iklen, false, false, &err), 0);
+	assert_int_equal(xform_init(&e, enc, ek, eklen, integ, ik, iklen, true, false, &err), 0);
+	assert_int_equal(xform_init(&d, enc, ek, eklen, integ, ik, iklen, false, false, &err), 0);
 	for (len = 0; len <= 1400; len += (len < 40 ? 1 : 97)) {
 		for (size_t i = 0; i < len; i++)
 			payload[i] = (uint8_t)(i ^ len);
@@ -387,8 +404,7 @@ roundtrip(enum dp_enc enc, size_t eklen, enum dp_integ integ, size_t iklen, bool
 	esp_xform_fini(&d);
 	ik[0] ^= 1;
 	ek[0] ^= (integ == DP_INTEG_NONE); /* GCM: the key is the integrity key */
-	assert_int_equal(
-	    esp_xform_init(&d, enc, ek, eklen, integ, ik, iklen, false, false, &err), 0);
+	assert_int_equal(xform_init(&d, enc, ek, eklen, integ, ik, iklen, false, false, &err), 0);
 	memcpy(buf + ESP_HDR_LEN + e.iv_len, payload, 100);
 	assert_int_equal(esp_seal(&e, 0xabcd, seq, esn, iv, 4, buf, 100, sizeof(buf), &out), 0);
 	assert_int_equal(esp_open(&d, seq, esn, buf, out, &off, &plen, &nh), -EACCES);
@@ -419,11 +435,11 @@ test_bad_padding(void **state)
 	int outl;
 
 	(void)state;
-	assert_int_equal(esp_xform_init(&e, DP_ENC_AES_GCM_128, ek, 20, DP_INTEG_NONE, NULL, 0,
-	                     true, false, &err),
+	assert_int_equal(
+	    xform_init(&e, DP_ENC_AES_GCM_128, ek, 20, DP_INTEG_NONE, NULL, 0, true, false, &err),
 	    0);
-	assert_int_equal(esp_xform_init(&d, DP_ENC_AES_GCM_128, ek, 20, DP_INTEG_NONE, NULL, 0,
-	                     false, false, &err),
+	assert_int_equal(
+	    xform_init(&d, DP_ENC_AES_GCM_128, ek, 20, DP_INTEG_NONE, NULL, 0, false, false, &err),
 	    0);
 	/* 5 payload bytes -> 1 pad byte; re-seal with a wrong pad byte */
 	memset(buf + 16, 0xaa, 5);
@@ -442,12 +458,12 @@ test_bad_padding(void **state)
 		aad[0] = 0, aad[1] = 0, aad[2] = 1, aad[3] = 0, aad[4] = 0, aad[5] = 0, aad[6] = 0,
 		aad[7] = 2;
 		buf[7] = 2;
-		assert_int_equal(EVP_EncryptInit_ex(e.cctx, NULL, NULL, NULL, nonce), 1);
-		assert_int_equal(EVP_EncryptUpdate(e.cctx, NULL, &outl, aad, 8), 1);
-		assert_int_equal(EVP_EncryptUpdate(e.cctx, p, &outl, p, (int)body), 1);
-		assert_int_equal(EVP_EncryptFinal_ex(e.cctx, p + body, &outl), 1);
+		assert_int_equal(EVP_EncryptInit_ex(esp_xform_ctx(&e), NULL, NULL, NULL, nonce), 1);
+		assert_int_equal(EVP_EncryptUpdate(esp_xform_ctx(&e), NULL, &outl, aad, 8), 1);
+		assert_int_equal(EVP_EncryptUpdate(esp_xform_ctx(&e), p, &outl, p, (int)body), 1);
+		assert_int_equal(EVP_EncryptFinal_ex(esp_xform_ctx(&e), p + body, &outl), 1);
 		assert_int_equal(
-		    EVP_CIPHER_CTX_ctrl(e.cctx, EVP_CTRL_GCM_GET_TAG, 16, p + body), 1);
+		    EVP_CIPHER_CTX_ctrl(esp_xform_ctx(&e), EVP_CTRL_GCM_GET_TAG, 16, p + body), 1);
 		assert_int_equal(
 		    esp_open(&d, 2, false, buf, 16 + body + 16, &off, &plen, &nh), -EPROTO);
 		/* pad length larger than the payload */
@@ -457,12 +473,12 @@ test_bad_padding(void **state)
 		p[7] = 4;
 		buf[7] = 3;
 		aad[7] = 3;
-		assert_int_equal(EVP_EncryptInit_ex(e.cctx, NULL, NULL, NULL, nonce), 1);
-		assert_int_equal(EVP_EncryptUpdate(e.cctx, NULL, &outl, aad, 8), 1);
-		assert_int_equal(EVP_EncryptUpdate(e.cctx, p, &outl, p, (int)body), 1);
-		assert_int_equal(EVP_EncryptFinal_ex(e.cctx, p + body, &outl), 1);
+		assert_int_equal(EVP_EncryptInit_ex(esp_xform_ctx(&e), NULL, NULL, NULL, nonce), 1);
+		assert_int_equal(EVP_EncryptUpdate(esp_xform_ctx(&e), NULL, &outl, aad, 8), 1);
+		assert_int_equal(EVP_EncryptUpdate(esp_xform_ctx(&e), p, &outl, p, (int)body), 1);
+		assert_int_equal(EVP_EncryptFinal_ex(esp_xform_ctx(&e), p + body, &outl), 1);
 		assert_int_equal(
-		    EVP_CIPHER_CTX_ctrl(e.cctx, EVP_CTRL_GCM_GET_TAG, 16, p + body), 1);
+		    EVP_CIPHER_CTX_ctrl(esp_xform_ctx(&e), EVP_CTRL_GCM_GET_TAG, 16, p + body), 1);
 		assert_int_equal(
 		    esp_open(&d, 3, false, buf, 16 + body + 16, &off, &plen, &nh), -EPROTO);
 	}
@@ -479,18 +495,18 @@ test_key_checks(void **state)
 
 	(void)state;
 	errbuf_clear(&err);
-	assert_int_equal(esp_xform_init(&x, DP_ENC_AES_GCM_128, k, 16, DP_INTEG_NONE, NULL, 0, true,
-	                     false, &err),
+	assert_int_equal(
+	    xform_init(&x, DP_ENC_AES_GCM_128, k, 16, DP_INTEG_NONE, NULL, 0, true, false, &err),
 	    -EINVAL);
 	assert_non_null(strstr(err.msg, "salt"));
-	assert_int_equal(esp_xform_init(&x, DP_ENC_AES_GCM_128, k, 20, DP_INTEG_HMAC_SHA256_128, k,
-	                     32, true, false, NULL),
+	assert_int_equal(xform_init(&x, DP_ENC_AES_GCM_128, k, 20, DP_INTEG_HMAC_SHA256_128, k, 32,
+	                     true, false, NULL),
 	    -EINVAL);
-	assert_int_equal(esp_xform_init(&x, DP_ENC_AES_CBC_256, k, 16, DP_INTEG_HMAC_SHA256_128, k,
-	                     32, true, false, NULL),
+	assert_int_equal(xform_init(&x, DP_ENC_AES_CBC_256, k, 16, DP_INTEG_HMAC_SHA256_128, k, 32,
+	                     true, false, NULL),
 	    -EINVAL);
 	assert_int_equal(
-	    esp_xform_init(&x, (enum dp_enc)99, k, 16, DP_INTEG_NONE, NULL, 0, true, false, NULL),
+	    xform_init(&x, (enum dp_enc)99, k, 16, DP_INTEG_NONE, NULL, 0, true, false, NULL),
 	    -EINVAL);
 }
 
@@ -712,12 +728,12 @@ test_seal_batch(void **state)
 			rng_fill(ek[a], algs[a].eklen);
 			rng_fill(ik[a], algs[a].iklen);
 			assert_int_equal(
-			    esp_xform_init(&enc[a], algs[a].enc, ek[a], algs[a].eklen,
-			        algs[a].integ, ik[a], algs[a].iklen, true, false, &err),
+			    xform_init(&enc[a], algs[a].enc, ek[a], algs[a].eklen, algs[a].integ,
+			        ik[a], algs[a].iklen, true, false, &err),
 			    0);
 			assert_int_equal(
-			    esp_xform_init(&dec[a], algs[a].enc, ek[a], algs[a].eklen,
-			        algs[a].integ, ik[a], algs[a].iklen, false, false, &err),
+			    xform_init(&dec[a], algs[a].enc, ek[a], algs[a].eklen, algs[a].integ,
+			        ik[a], algs[a].iklen, false, false, &err),
 			    0);
 			assert_int_equal(enc[a].aes != NULL, aesmb_supported());
 			assert_null(dec[a].aes);
@@ -806,6 +822,289 @@ test_seal_batch(void **state)
 	}
 }
 
+/* ---- the cipher context cache ---- */
+
+static void
+cache_new(struct esp_cache **c, uint32_t nslot)
+{
+	struct errbuf err = { .msg = "" };
+
+	assert_int_equal(esp_cache_new(c, nslot, &err), 0);
+}
+
+static void
+sa_new(struct esp_xform *x, struct esp_cache *c, enum dp_enc enc, uint8_t seed, bool encrypt)
+{
+	uint8_t ek[36], ik[32];
+	size_t eklen = enc == DP_ENC_AES_GCM_128   ? 20
+	               : enc == DP_ENC_AES_GCM_256 ? 36
+	               : enc == DP_ENC_AES_CBC_128 ? 16
+	                                           : 32;
+	bool cbc = enc == DP_ENC_AES_CBC_128 || enc == DP_ENC_AES_CBC_256;
+	struct errbuf err = { .msg = "" };
+
+	for (size_t i = 0; i < sizeof(ek); i++)
+		ek[i] = (uint8_t)(seed * 31 + i);
+	for (size_t i = 0; i < sizeof(ik); i++)
+		ik[i] = (uint8_t)(seed * 17 + i);
+	assert_int_equal(
+	    esp_xform_init(x, enc, ek, eklen, cbc ? DP_INTEG_HMAC_SHA256_128 : DP_INTEG_NONE, ik,
+	        cbc ? 32 : 0, encrypt, false, &err),
+	    0);
+	if (c != NULL)
+		esp_xform_bind(x, c);
+}
+
+/* Seals a fixed 300-byte payload (fixed IV and sequence number) into buf. */
+static size_t
+seal_fixed(struct esp_xform *x, uint8_t *buf, size_t cap)
+{
+	uint8_t iv[16] = { 9, 8, 7 };
+	size_t out = 0;
+
+	for (size_t i = 0; i < 300; i++)
+		buf[ESP_HDR_LEN + x->iv_len + i] = (uint8_t)(i * 3);
+	assert_int_equal(esp_seal(x, 0x5151, 42, false, iv, 4, buf, 300, cap, &out), 0);
+	return out;
+}
+
+static void
+stats(struct esp_cache *c, uint64_t misses, uint64_t evictions, uint32_t keyed)
+{
+	struct esp_cache_stats st;
+
+	esp_cache_get_stats(c, &st);
+	assert_int_equal(st.misses, misses);
+	assert_int_equal(st.evictions, evictions);
+	assert_int_equal(st.keyed, keyed);
+}
+
+/* Hits keep the slot; a second SA on one slot evicts the first, which re-keys. */
+static void
+test_cache_hit_miss_evict(void **state)
+{
+	struct esp_cache *c, *rc;
+	struct esp_xform a, b, ra, rb;
+	uint8_t pa[512], pb[512], ref[512];
+	EVP_CIPHER_CTX *ctx;
+	size_t na, nb;
+
+	(void)state;
+	cache_new(&c, 1);
+	cache_new(&rc, 2);
+	sa_new(&a, c, DP_ENC_AES_GCM_128, 1, true);
+	sa_new(&b, c, DP_ENC_AES_GCM_128, 2, true);
+	sa_new(&ra, rc, DP_ENC_AES_GCM_128, 1, true);
+	sa_new(&rb, rc, DP_ENC_AES_GCM_128, 2, true);
+	stats(c, 0, 0, 0); /* nothing keyed before the first packet */
+
+	na = seal_fixed(&a, pa, sizeof(pa));
+	stats(c, 1, 0, 1);
+	ctx = esp_xform_ctx(&a);
+	assert_non_null(ctx);
+	assert_int_equal(seal_fixed(&a, pa, sizeof(pa)), na); /* a hit */
+	assert_ptr_equal(esp_xform_ctx(&a), ctx);
+	stats(c, 1, 0, 1);
+
+	/* b takes the only slot: a's key schedule is overwritten */
+	nb = seal_fixed(&b, pb, sizeof(pb));
+	stats(c, 2, 1, 1);
+	assert_int_equal(seal_fixed(&rb, ref, sizeof(ref)), nb);
+	assert_memory_equal(pb, ref, nb);
+	/* a misses and re-keys: its own key, never b's */
+	assert_int_equal(seal_fixed(&a, pa, sizeof(pa)), na);
+	stats(c, 3, 2, 1);
+	assert_int_equal(seal_fixed(&ra, ref, sizeof(ref)), na);
+	assert_memory_equal(pa, ref, na);
+	assert_memory_not_equal(pa, pb, na);
+
+	/* two slots hold both: alternating costs no miss once keyed */
+	esp_xform_fini(&a);
+	esp_xform_fini(&b);
+	esp_cache_free(c);
+	cache_new(&c, 2);
+	sa_new(&a, c, DP_ENC_AES_GCM_128, 1, true);
+	sa_new(&b, c, DP_ENC_AES_GCM_128, 2, true);
+	for (int i = 0; i < 10; i++) {
+		seal_fixed(&a, pa, sizeof(pa));
+		seal_fixed(&b, pb, sizeof(pb));
+	}
+	stats(c, 2, 0, 2);
+	assert_memory_equal(pa, ref, na);
+	esp_xform_fini(&a);
+	esp_xform_fini(&b);
+	esp_xform_fini(&ra);
+	esp_xform_fini(&rb);
+	esp_cache_free(c);
+	esp_cache_free(rc);
+}
+
+/*
+ * Freeing an SA wipes its slot (the provider context, with the key
+ * schedule, is freed) and its key copy; a new SA at the same address
+ * misses; freeing an SA whose slot was taken leaves the new owner alone.
+ */
+static void
+test_cache_free_invalidates(void **state)
+{
+	struct esp_cache *c, *rc;
+	struct esp_xform a, b, rb;
+	uint8_t p[512], ref[512], zero[32] = { 0 };
+	EVP_CIPHER_CTX *ctx;
+	size_t n;
+
+	(void)state;
+	cache_new(&c, 2);
+	cache_new(&rc, 1);
+	sa_new(&a, c, DP_ENC_AES_GCM_256, 1, true);
+	seal_fixed(&a, p, sizeof(p));
+	stats(c, 1, 0, 1);
+	ctx = esp_xform_ctx(&a);
+	assert_non_null(EVP_CIPHER_CTX_get0_cipher(ctx));
+	esp_xform_fini(&a);
+	stats(c, 1, 0, 0);
+	assert_null(EVP_CIPHER_CTX_get0_cipher(ctx)); /* reset: provider context freed */
+	assert_memory_equal(a.key, zero, sizeof(a.key));
+	assert_memory_equal(a.salt, zero, sizeof(a.salt));
+	assert_null(a.cache);
+	assert_null(a.slot);
+
+	/* the same struct, another key: a miss, never the old schedule */
+	sa_new(&a, c, DP_ENC_AES_GCM_256, 2, true);
+	sa_new(&rb, rc, DP_ENC_AES_GCM_256, 2, true);
+	n = seal_fixed(&a, p, sizeof(p));
+	stats(c, 2, 0, 1);
+	assert_int_equal(seal_fixed(&rb, ref, sizeof(ref)), n);
+	assert_memory_equal(p, ref, n);
+	esp_xform_fini(&a);
+	esp_cache_free(c);
+
+	/* one slot: b evicts a; freeing a must not wipe b's slot */
+	cache_new(&c, 1);
+	sa_new(&a, c, DP_ENC_AES_GCM_256, 1, true);
+	sa_new(&b, c, DP_ENC_AES_GCM_256, 2, true);
+	seal_fixed(&a, p, sizeof(p));
+	seal_fixed(&b, p, sizeof(p));
+	stats(c, 2, 1, 1);
+	esp_xform_fini(&a);
+	stats(c, 2, 1, 1);
+	assert_int_equal(seal_fixed(&b, p, sizeof(p)), n);
+	stats(c, 2, 1, 1); /* still a hit */
+	assert_memory_equal(p, ref, n);
+	esp_xform_fini(&b);
+	stats(c, 2, 1, 0);
+	esp_xform_fini(&rb);
+	esp_cache_free(c);
+	esp_cache_free(rc);
+}
+
+/* An SA moving to another SPU: unbound (slot wiped) on one cache, bound on the other. */
+static void
+test_cache_rebind(void **state)
+{
+	struct esp_cache *c1, *c2;
+	struct esp_xform a, d;
+	uint8_t p[512], iv[8] = { 0 }, nh;
+	size_t n, off, plen;
+
+	(void)state;
+	cache_new(&c1, 4);
+	cache_new(&c2, 4);
+	sa_new(&a, c1, DP_ENC_AES_GCM_128, 5, true);
+	sa_new(&d, c1, DP_ENC_AES_GCM_128, 5, false);
+	n = seal_fixed(&a, p, sizeof(p));
+	assert_int_equal(esp_open(&d, 42, false, p, n, &off, &plen, &nh), 0);
+	stats(c1, 2, 0, 2);
+	esp_xform_unbind(&a);
+	stats(c1, 2, 0, 1);
+	assert_null(esp_xform_ctx(&a));
+	assert_int_equal(esp_seal(&a, 1, 1, false, iv, 4, p, 0, sizeof(p), &n), -EIO);
+	esp_xform_bind(&a, c2);
+	esp_xform_bind(&d, c2); /* a bind elsewhere releases the old slot too */
+	stats(c1, 2, 0, 0);
+	n = seal_fixed(&a, p, sizeof(p));
+	assert_int_equal(esp_open(&d, 42, false, p, n, &off, &plen, &nh), 0);
+	assert_int_equal(plen, 300);
+	stats(c2, 2, 0, 2);
+	esp_xform_fini(&a);
+	esp_xform_fini(&d);
+	stats(c2, 2, 0, 0);
+	esp_cache_free(c1);
+	esp_cache_free(c2);
+	assert_int_equal(esp_cache_new(&c1, 0, NULL), -EINVAL);
+	assert_null(c1);
+}
+
+/*
+ * One slot per direction shared by GCM and CBC SAs: every packet changes
+ * the slot's algorithm (CBC through EVP, as on CPUs without AES-NI: forced
+ * here by dropping the SAs' own AES-NI key schedules).
+ */
+static void
+test_cache_cipher_switch(void **state)
+{
+	struct esp_cache *c, *rc;
+	struct esp_xform e[3], d[3], r[3];
+	static const enum dp_enc algs[3] = { DP_ENC_AES_GCM_256, DP_ENC_AES_CBC_128,
+		DP_ENC_AES_CBC_256 };
+	uint8_t p[512], ref[512], nh;
+	size_t n, off, plen;
+
+	(void)state;
+	cache_new(&c, 1);
+	cache_new(&rc, 3);
+	for (int k = 0; k < 3; k++) {
+		sa_new(&e[k], c, algs[k], (uint8_t)(10 + k), true);
+		sa_new(&d[k], c, algs[k], (uint8_t)(10 + k), false);
+		sa_new(&r[k], rc, algs[k], (uint8_t)(10 + k), true);
+		/* the EVP paths: CBC without AES-NI (either direction) */
+		if (e[k].aes != NULL) {
+			aesmb_key_wipe(e[k].aes);
+			free(e[k].aes);
+			e[k].aes = NULL;
+		}
+		if (d[k].aes != NULL) {
+			aesmb_key_wipe(d[k].aes);
+			free(d[k].aes);
+			d[k].aes = NULL;
+		}
+	}
+	for (int round = 0; round < 6; round++) {
+		for (int k = 0; k < 3; k++) {
+			n = seal_fixed(&e[k], p, sizeof(p));
+			assert_int_equal(seal_fixed(&r[k], ref, sizeof(ref)), n);
+			assert_memory_equal(p, ref, n);
+			assert_int_equal(esp_open(&d[k], 42, false, p, n, &off, &plen, &nh), 0);
+			assert_int_equal(plen, 300);
+			for (size_t i = 0; i < 300; i++)
+				assert_int_equal(p[off + i], (uint8_t)(i * 3));
+		}
+	}
+	stats(c, 36, 34, 2);
+	for (int k = 0; k < 3; k++) {
+		esp_xform_fini(&e[k]);
+		esp_xform_fini(&d[k]);
+		esp_xform_fini(&r[k]);
+	}
+	esp_cache_free(c);
+	esp_cache_free(rc);
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	return esp_cache_new(&cache, 1, NULL);
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	esp_cache_free(cache);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -820,6 +1119,10 @@ main(void)
 		cmocka_unit_test(test_aesmb_vs_evp),
 		cmocka_unit_test(test_shamb_vs_openssl),
 		cmocka_unit_test(test_seal_batch),
+		cmocka_unit_test(test_cache_hit_miss_evict),
+		cmocka_unit_test(test_cache_free_invalidates),
+		cmocka_unit_test(test_cache_rebind),
+		cmocka_unit_test(test_cache_cipher_switch),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * esp: ESP tunnel-mode transforms with OpenSSL (RFC 4303, RFC 4106,
- * RFC 3602, RFC 4868). Cipher contexts are initialised with the key once;
+ * RFC 3602, RFC 4868). An SA borrows its cipher context from the thread's
+ * esp_cache, keyed for it while it keeps the slot (re-keyed on a miss);
  * per packet only the IV is set (EVP_*Init_ex with NULL cipher and key).
  * HMAC (RFC 2104) runs on OpenSSL's SHA-2 block functions from inner and
  * outer states precomputed at SA setup: re-arming EVP_MAC per packet
@@ -141,7 +142,6 @@ esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t
     enum dp_integ integ, const uint8_t *ikey, size_t iklen, bool encrypt, bool allow_null_integ,
     struct errbuf *err)
 {
-	const EVP_CIPHER *cipher = NULL;
 	size_t want_ek = 0, want_ik = 0;
 	const char *md = NULL;
 	int rc = 0;
@@ -152,19 +152,15 @@ esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t
 	x->encrypt = encrypt;
 	switch (enc) {
 	case DP_ENC_AES_GCM_128:
-		cipher = EVP_aes_128_gcm();
 		want_ek = 16 + 4;
 		break;
 	case DP_ENC_AES_GCM_256:
-		cipher = EVP_aes_256_gcm();
 		want_ek = 32 + 4;
 		break;
 	case DP_ENC_AES_CBC_128:
-		cipher = EVP_aes_128_cbc();
 		want_ek = 16;
 		break;
 	case DP_ENC_AES_CBC_256:
-		cipher = EVP_aes_256_cbc();
 		want_ek = 32;
 		break;
 	default:
@@ -200,25 +196,9 @@ esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t
 		}
 	}
 
-	x->cctx = EVP_CIPHER_CTX_new();
-	if (x->cctx == NULL) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	if (x->aead) {
-		if (EVP_CipherInit_ex(x->cctx, cipher, NULL, NULL, NULL, encrypt ? 1 : 0) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(x->cctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1 ||
-		    EVP_CipherInit_ex(x->cctx, NULL, NULL, ekey, NULL, encrypt ? 1 : 0) != 1) {
-			rc = -EIO;
-			goto fail;
-		}
-	} else {
-		if (EVP_CipherInit_ex(x->cctx, cipher, NULL, ekey, NULL, encrypt ? 1 : 0) != 1 ||
-		    EVP_CIPHER_CTX_set_padding(x->cctx, 0) != 1) {
-			rc = -EIO;
-			goto fail;
-		}
-	}
+	/* the cipher context comes from the cache, keyed on first use */
+	x->key_len = (uint8_t)(x->aead ? eklen - 4 : eklen);
+	memcpy(x->key, ekey, x->key_len);
 	if (!x->aead && encrypt && aesmb_supported()) {
 		/* 16-byte aligned: the round keys are AESENC memory operands */
 		x->aes = aligned_alloc(16, sizeof(*x->aes));
@@ -250,16 +230,228 @@ fail:
 void
 esp_xform_fini(struct esp_xform *x)
 {
-	EVP_CIPHER_CTX_free(x->cctx);
+	esp_xform_unbind(x);
 	xmem_free(x->hmac, sizeof(*x->hmac));
 	if (x->aes != NULL) {
 		aesmb_key_wipe(x->aes);
 		free(x->aes);
 	}
-	x->cctx = NULL;
 	x->hmac = NULL;
 	x->aes = NULL;
 	explicit_bzero(x->salt, sizeof(x->salt));
+	explicit_bzero(x->key, sizeof(x->key));
+}
+
+/* ---- the per-thread cipher context cache ---- */
+
+struct esp_cslot {
+	EVP_CIPHER_CTX *ctx;      /* allocated on first use */
+	const EVP_CIPHER *cipher; /* what ctx is initialised for; NULL: nothing */
+	uint64_t gen;             /* the key it holds (esp_xform.gen); 0: none */
+	bool ref;                 /* used since the clock hand last passed */
+};
+
+enum { CIPHER_GCM128, CIPHER_GCM256, CIPHER_CBC128, CIPHER_CBC256, CIPHER_N };
+
+struct esp_cache {
+	uint32_t nslot;
+	uint32_t hand[2];
+	uint64_t gen;              /* the last one handed out */
+	struct esp_cslot *slot[2]; /* [0] decrypting, [1] encrypting */
+	EVP_CIPHER *cipher[CIPHER_N];
+	uint64_t misses, evictions;
+};
+
+static const char *const cipher_name[CIPHER_N] = { "AES-128-GCM", "AES-256-GCM", "AES-128-CBC",
+	"AES-256-CBC" };
+
+static int
+cipher_idx(enum dp_enc enc)
+{
+	switch (enc) {
+	case DP_ENC_AES_GCM_128:
+		return CIPHER_GCM128;
+	case DP_ENC_AES_GCM_256:
+		return CIPHER_GCM256;
+	case DP_ENC_AES_CBC_128:
+		return CIPHER_CBC128;
+	default:
+		return CIPHER_CBC256;
+	}
+}
+
+int
+esp_cache_new(struct esp_cache **cache, uint32_t nslot, struct errbuf *err)
+{
+	struct esp_cache *c;
+	int i;
+
+	*cache = NULL;
+	if (nslot == 0)
+		return errbuf_set(err, -EINVAL, "a context cache needs at least one slot");
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	c->nslot = nslot;
+	c->slot[0] = calloc(nslot, sizeof(*c->slot[0]));
+	c->slot[1] = calloc(nslot, sizeof(*c->slot[1]));
+	if (c->slot[0] == NULL || c->slot[1] == NULL) {
+		esp_cache_free(c);
+		return errbuf_set(err, -ENOMEM, "out of memory");
+	}
+	/* fetched once: EVP_aes_*() would look the cipher up on every init */
+	for (i = 0; i < CIPHER_N; i++) {
+		c->cipher[i] = EVP_CIPHER_fetch(NULL, cipher_name[i], NULL);
+		if (c->cipher[i] == NULL) {
+			esp_cache_free(c);
+			return errbuf_set(err, -EIO, "OpenSSL has no %s", cipher_name[i]);
+		}
+	}
+	*cache = c;
+	return 0;
+}
+
+void
+esp_cache_free(struct esp_cache *c)
+{
+	uint32_t i;
+	int d;
+
+	if (c == NULL)
+		return;
+	for (d = 0; d < 2; d++) {
+		for (i = 0; c->slot[d] != NULL && i < c->nslot; i++)
+			EVP_CIPHER_CTX_free(c->slot[d][i].ctx); /* the provider wipes the key */
+		free(c->slot[d]);
+	}
+	for (d = 0; d < CIPHER_N; d++)
+		EVP_CIPHER_free(c->cipher[d]);
+	free(c);
+}
+
+void
+esp_cache_get_stats(const struct esp_cache *c, struct esp_cache_stats *st)
+{
+	uint32_t i;
+	int d;
+
+	memset(st, 0, sizeof(*st));
+	st->nslot = c->nslot;
+	st->misses = c->misses;
+	st->evictions = c->evictions;
+	for (d = 0; d < 2; d++) {
+		for (i = 0; i < c->nslot; i++) {
+			st->keyed += c->slot[d][i].gen != 0;
+			st->contexts += c->slot[d][i].ctx != NULL;
+		}
+	}
+}
+
+/* Empties a slot: the provider context, with the key schedule, is wiped and freed. */
+static void
+slot_wipe(struct esp_cslot *s)
+{
+	if (s->ctx != NULL)
+		EVP_CIPHER_CTX_reset(s->ctx);
+	s->cipher = NULL;
+	s->gen = 0;
+	s->ref = false;
+}
+
+/*
+ * A miss: the clock hand passes over slots used since its last round
+ * (clearing their mark) and takes the first unused or empty one, at most
+ * one round later; the slot's context is re-keyed for x (the provider
+ * context kept when the cipher is the same).
+ */
+static EVP_CIPHER_CTX *
+cache_miss(struct esp_xform *x)
+{
+	struct esp_cache *c = x->cache;
+	struct esp_cslot *s, *tab;
+	const EVP_CIPHER *want;
+	uint32_t *hand;
+	int enc = x->encrypt ? 1 : 0;
+
+	if (c == NULL)
+		return NULL;
+	tab = c->slot[enc];
+	hand = &c->hand[enc];
+	for (;;) {
+		s = &tab[*hand];
+		*hand = *hand + 1 == c->nslot ? 0 : *hand + 1;
+		if (s->gen == 0 || !s->ref)
+			break;
+		s->ref = false;
+	}
+	c->misses++;
+	if (s->gen != 0)
+		c->evictions++;
+	s->gen = 0;
+	x->slot = NULL;
+	want = c->cipher[cipher_idx(x->enc)];
+	if (s->ctx == NULL && (s->ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return NULL;
+	if (s->cipher != want) {
+		/* another algorithm: a new provider context (the old one wiped) */
+		EVP_CIPHER_CTX_reset(s->ctx);
+		s->cipher = NULL;
+		if (EVP_CipherInit_ex2(s->ctx, want, x->key, NULL, enc, NULL) != 1)
+			goto fail;
+		s->cipher = want;
+	} else if (EVP_CipherInit_ex2(s->ctx, NULL, x->key, NULL, enc, NULL) != 1) {
+		goto fail;
+	}
+	/* CBC: whole blocks in, whole blocks out (no block held back) */
+	if (!x->aead && EVP_CIPHER_CTX_set_padding(s->ctx, 0) != 1)
+		goto fail;
+	s->gen = ++c->gen;
+	s->ref = true;
+	x->slot = s;
+	x->gen = s->gen;
+	return s->ctx;
+fail:
+	slot_wipe(s);
+	return NULL;
+}
+
+/* The hit costs a load and a compare; the GCM default IV length (12) is RFC 4106's. */
+static inline EVP_CIPHER_CTX *
+xctx(struct esp_xform *x)
+{
+	struct esp_cslot *s = x->slot;
+
+	if (s != NULL && s->gen == x->gen) {
+		s->ref = true;
+		return s->ctx;
+	}
+	return cache_miss(x);
+}
+
+EVP_CIPHER_CTX *
+esp_xform_ctx(struct esp_xform *x)
+{
+	return xctx(x);
+}
+
+void
+esp_xform_bind(struct esp_xform *x, struct esp_cache *c)
+{
+	if (x->cache != c)
+		esp_xform_unbind(x);
+	x->cache = c;
+}
+
+void
+esp_xform_unbind(struct esp_xform *x)
+{
+	struct esp_cslot *s = x->slot;
+
+	if (s != NULL && s->gen == x->gen)
+		slot_wipe(s);
+	x->slot = NULL;
+	x->gen = 0;
+	x->cache = NULL;
 }
 
 size_t
@@ -352,13 +544,15 @@ esp_seal_start(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const 
 	if (x->aead) {
 		size_t alen = gcm_aad(aad, spi, seq, esn);
 
+		EVP_CIPHER_CTX *cctx = xctx(x);
+
 		memcpy(nonce, x->salt, 4);
 		memcpy(nonce + 4, iv, 8);
-		if (EVP_EncryptInit_ex(x->cctx, NULL, NULL, NULL, nonce) != 1 ||
-		    EVP_EncryptUpdate(x->cctx, NULL, &outl, aad, (int)alen) != 1 ||
-		    EVP_EncryptUpdate(x->cctx, payload, &outl, payload, (int)body) != 1 ||
-		    EVP_EncryptFinal_ex(x->cctx, payload + body, &outl) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(x->cctx, EVP_CTRL_GCM_GET_TAG, 16, payload + body) != 1)
+		if (cctx == NULL || EVP_EncryptInit_ex(cctx, NULL, NULL, NULL, nonce) != 1 ||
+		    EVP_EncryptUpdate(cctx, NULL, &outl, aad, (int)alen) != 1 ||
+		    EVP_EncryptUpdate(cctx, payload, &outl, payload, (int)body) != 1 ||
+		    EVP_EncryptFinal_ex(cctx, payload + body, &outl) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_GET_TAG, 16, payload + body) != 1)
 			return -EIO;
 	} else if (x->aes != NULL) {
 		job->x = x;
@@ -369,8 +563,10 @@ esp_seal_start(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const 
 		*out_len = total;
 		return 1;
 	} else {
-		if (EVP_EncryptInit_ex(x->cctx, NULL, NULL, NULL, iv) != 1 ||
-		    EVP_EncryptUpdate(x->cctx, payload, &outl, payload, (int)body) != 1 ||
+		EVP_CIPHER_CTX *cctx = xctx(x);
+
+		if (cctx == NULL || EVP_EncryptInit_ex(cctx, NULL, NULL, NULL, iv) != 1 ||
+		    EVP_EncryptUpdate(cctx, payload, &outl, payload, (int)body) != 1 ||
 		    (size_t)outl != body)
 			return -EIO;
 		if (x->hmac != NULL &&
@@ -637,14 +833,16 @@ esp_open_icv(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t l
 	if (x->aead) {
 		size_t alen = gcm_aad(aad, spi, seq, esn);
 
+		EVP_CIPHER_CTX *cctx = xctx(x);
+
 		memcpy(nonce, x->salt, 4);
 		memcpy(nonce + 4, pkt + ESP_HDR_LEN, 8);
-		if (EVP_DecryptInit_ex(x->cctx, NULL, NULL, NULL, nonce) != 1 ||
-		    EVP_DecryptUpdate(x->cctx, NULL, &outl, aad, (int)alen) != 1 ||
-		    EVP_DecryptUpdate(x->cctx, payload, &outl, payload, (int)body) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(x->cctx, EVP_CTRL_GCM_SET_TAG, 16, icv) != 1)
+		if (cctx == NULL || EVP_DecryptInit_ex(cctx, NULL, NULL, NULL, nonce) != 1 ||
+		    EVP_DecryptUpdate(cctx, NULL, &outl, aad, (int)alen) != 1 ||
+		    EVP_DecryptUpdate(cctx, payload, &outl, payload, (int)body) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_TAG, 16, icv) != 1)
 			return -EIO;
-		if (EVP_DecryptFinal_ex(x->cctx, payload + body, &outl) != 1)
+		if (EVP_DecryptFinal_ex(cctx, payload + body, &outl) != 1)
 			return -EACCES;
 	} else {
 		/* 3. authenticate before decrypting (RFC 4303 3.4.4) */
@@ -656,8 +854,11 @@ esp_open_icv(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t l
 			if (CRYPTO_memcmp(want, icv, x->icv_len) != 0)
 				return -EACCES;
 		}
-		if (EVP_DecryptInit_ex(x->cctx, NULL, NULL, NULL, pkt + ESP_HDR_LEN) != 1 ||
-		    EVP_DecryptUpdate(x->cctx, payload, &outl, payload, (int)body) != 1 ||
+		EVP_CIPHER_CTX *cctx = xctx(x);
+
+		if (cctx == NULL ||
+		    EVP_DecryptInit_ex(cctx, NULL, NULL, NULL, pkt + ESP_HDR_LEN) != 1 ||
+		    EVP_DecryptUpdate(cctx, payload, &outl, payload, (int)body) != 1 ||
 		    (size_t)outl != body)
 			return -EIO;
 	}

@@ -5,8 +5,11 @@
  * draft-mcgrew-gcm-test, RFC 3602 and RFC 4868 vectors) and the fuzz
  * target all drive the same code.
  *
- * An esp_xform holds one SA's algorithm parameters and its preallocated
- * OpenSSL contexts (key schedule done once); it is used by one thread.
+ * An esp_xform holds one SA's algorithm parameters and keys; it is used by
+ * one thread. Its OpenSSL cipher context is not its own: it borrows one of
+ * the bounded set of contexts of the thread's esp_cache (one per SPU; the
+ * tests and the fuzz target make their own), re-keyed from the SA's key on
+ * a miss. See docs/dataplane.md, "Crypto context cache".
  */
 #ifndef CAIRN_DP_ESP_H
 #define CAIRN_DP_ESP_H
@@ -30,6 +33,11 @@
 
 struct esp_hmac;
 struct aesmb_key;
+struct esp_cache;
+struct esp_cslot;
+
+/* Cipher contexts per esp_cache and direction in the SPUs (docs/dataplane.md). */
+#define ESP_CACHE_SLOTS 512
 
 struct esp_xform {
 	enum dp_enc enc;
@@ -40,7 +48,12 @@ struct esp_xform {
 	uint8_t blk;     /* payload+trailer alignment: 4 (GCM), 16 (CBC) */
 	uint8_t icv_len; /* 16 (GCM), 16/24/32 (HMAC-SHA2 truncated) */
 	uint8_t salt[4]; /* GCM nonce salt (RFC 4106 4) */
-	EVP_CIPHER_CTX *cctx;
+	uint8_t key_len; /* AES key bytes: 16 or 32 */
+	uint8_t key[32]; /* AES key (without the salt), for re-keying a cache slot */
+	/* the cipher context: cache's slot, ours while slot->gen == gen */
+	struct esp_cache *cache;
+	struct esp_cslot *slot;
+	uint64_t gen;
 	struct esp_hmac *hmac; /* precomputed HMAC pad states; NULL with GCM */
 	/* CBC, encrypting, CPU with AES-NI: our own key schedule, so that
 	 * esp_seal_finish() can interleave several packets' CBC chains
@@ -68,7 +81,44 @@ struct esp_seal_job {
 int esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t eklen,
     enum dp_integ integ, const uint8_t *ikey, size_t iklen, bool encrypt, bool allow_null_integ,
     struct errbuf *err);
-void esp_xform_fini(struct esp_xform *x); /* frees the contexts (they wipe their keys) */
+/* Releases x's cache slot (its key schedule wiped), wipes and frees x's keys. */
+void esp_xform_fini(struct esp_xform *x);
+
+/*
+ * The cache of cipher contexts of one thread: nslot contexts per direction,
+ * allocated when first used, each holding the key schedule of the SA that
+ * used it last; a clock picks the slot to re-key on a miss. Only the thread
+ * that seals and opens with the bound xforms may use it (no locks).
+ * -EINVAL (nslot 0), -ENOMEM, -EIO (OpenSSL has no AES-GCM/CBC).
+ */
+int esp_cache_new(struct esp_cache **cache, uint32_t nslot, struct errbuf *err);
+void esp_cache_free(struct esp_cache *cache); /* every context wiped and freed */
+
+struct esp_cache_stats {
+	uint32_t nslot;     /* per direction */
+	uint32_t keyed;     /* slots of both directions holding an SA's key */
+	uint32_t contexts;  /* contexts allocated, both directions */
+	uint64_t misses;    /* slot (re-)keyed for an SA */
+	uint64_t evictions; /* of them, taking a slot another SA's key was in */
+};
+void esp_cache_get_stats(const struct esp_cache *cache, struct esp_cache_stats *st);
+
+/*
+ * Binds x to the cache whose contexts it borrows (the owner SPU's), which
+ * esp_seal*() and esp_open*() need (-EIO without one); unbind releases
+ * its slot, wiped: an SA moving to another SPU is unbound on the old one
+ * and bound on the new one, each on its own thread.
+ */
+void esp_xform_bind(struct esp_xform *x, struct esp_cache *cache);
+void esp_xform_unbind(struct esp_xform *x);
+
+/*
+ * x's cipher context, keyed for x and initialised for its direction
+ * (taking and re-keying a slot on a miss); NULL if unbound or on an
+ * OpenSSL failure. Valid until the next call for another xform on the
+ * same cache. For tests that craft packets; the transforms use it inside.
+ */
+EVP_CIPHER_CTX *esp_xform_ctx(struct esp_xform *x);
 
 /* Padding bytes RFC 4303 2.4 needs after plen payload bytes (minimal). */
 size_t esp_pad_len(const struct esp_xform *x, size_t plen);

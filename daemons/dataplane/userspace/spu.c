@@ -1289,6 +1289,7 @@ ctl_sa_add(struct spu *s, struct us_sa *sa, uint32_t owner)
 		if (t == NULL)
 			return -ENOENT;
 		sa->tun = t;
+		esp_xform_bind(&sa->x, s->cc);
 	}
 	if (sa->dir == DP_DIR_IN)
 		return spi_set(s, sa->spi, owner, owner == s->idx ? sa : NULL);
@@ -1375,6 +1376,7 @@ export_in(struct hnode *n, void *arg)
 	*c->tail = e->sa;
 	c->tail = &e->sa->tnext;
 	e->sa->tnext = NULL;
+	esp_xform_unbind(&e->sa->x); /* our cache slot, wiped */
 	e->owner = c->new_owner;
 	e->sa = NULL;
 }
@@ -1393,8 +1395,10 @@ ctl_export(struct spu *s, uint32_t tunnel, uint32_t new_owner)
 	if (t != NULL) {
 		/* outbound SAs keep their order, newest first */
 		*c.tail = t->out;
-		for (sa = t->out; sa != NULL; sa = sa->tnext)
+		for (sa = t->out; sa != NULL; sa = sa->tnext) {
+			esp_xform_unbind(&sa->x);
 			c.tail = &sa->tnext;
+		}
 		t->out = NULL;
 	}
 	hmap_walk(&s->spis, export_in, &c);
@@ -1413,6 +1417,7 @@ ctl_import(struct spu *s, struct us_sa *list)
 		sa->tnext = NULL;
 		t = tun_find(s, sa->tunnel_id);
 		sa->tun = t;
+		esp_xform_bind(&sa->x, s->cc);
 		if (sa->dir == DP_DIR_IN) {
 			if (spi_set(s, sa->spi, s->idx, sa) < 0)
 				rc = -ENOMEM;
@@ -1688,7 +1693,7 @@ spu_main(void *arg)
 int
 spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err)
 {
-	int f;
+	int f, rc;
 
 	memset(s, 0, sizeof(*s));
 	s->us = us;
@@ -1711,6 +1716,8 @@ spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err)
 		return errbuf_set(err, -ENOMEM, "SPU %u: out of memory for buffers", idx);
 	if (RAND_bytes(s->rnd, sizeof(s->rnd)) != 1)
 		return errbuf_set(err, -EIO, "SPU %u: no random bytes", idx);
+	if ((rc = esp_cache_new(&s->cc, ESP_CACHE_SLOTS, err)) < 0)
+		return rc;
 	gro_init(&s->gro, tun_writev, s);
 	s->rl_auth = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 3);
 	s->rl_spi = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 3);
@@ -1794,6 +1801,8 @@ spu_fini(struct spu *s)
 	hmap_fini(&s->tuns);
 	hmap_fini(&s->units);
 	hmap_fini(&s->spis);
+	esp_cache_free(s->cc); /* after the SAs that borrow its contexts */
+	s->cc = NULL;
 	lpm_fini(&s->routes);
 	if (s->epfd >= 0)
 		close(s->epfd);

@@ -235,6 +235,8 @@ struct spu {
 	struct spu_ctr ctr;
 	struct gro gro;
 	struct txq tx;
+	/* the cipher contexts the SPU's SAs borrow (esp.h, ESP_CACHE_SLOTS) */
+	struct esp_cache *cc;
 
 	/* buffers */
 	uint8_t *tunbuf;
