@@ -109,11 +109,11 @@ us_tun_open(struct us *us, struct errbuf *err)
  * The unit address devices "st0-addrN". Unit addresses do not live on st0:
  * every address added to a device makes the kernel walk that device's
  * addresses (__inet_insert_ifa) and every route whose next-hop device
- * hashes with it (fib_sync_up), so 10,000 addresses on one device cost
- * quadratic time, with st0's 20,000 routes on st0 even more (and on lo
- * about 1 s of system time for 10,000 with `ip -batch` alone). They are
- * spread over devices of the dataplane's own, at most US_ADEV_UNITS units
- * each: 10,000 addresses on 40 devices take a sixth of that. The routes
+ * hashes with it (fib_sync_up): quadratic for 10,000 addresses on one
+ * device (on st0 the walk also meets the units' 20,000 routes; on lo it
+ * costs about 1 s of system time with `ip -batch` alone). They are spread
+ * over devices of the dataplane's own, at most US_ADEV_UNITS units each:
+ * 10,000 addresses on 40 devices take a sixth of that. The routes
  * into a unit name its address as preferred source, so what the box sends
  * through st0.N still comes from st0.N's address, and traffic to the
  * address is local whatever device carries it.
