@@ -22,9 +22,9 @@ adevs() { gw 1 ip -o link show | sed -n 's/^[0-9]*: \(st0-addr[0-9]*\):.*/\1/p';
 
 dump() {
 	{
-		for d in $(adevs); do
-			gw 1 ip -4 addr show dev "$d" | grep inet
-			gw 1 ip -6 addr show dev "$d" | grep inet6
+		for d in $(adevs); do # a device may have addresses of one family only
+			gw 1 ip -4 addr show dev "$d" | grep inet || true
+			gw 1 ip -6 addr show dev "$d" | grep inet6 || true
 		done
 		gw 1 ip -4 route show table all dev st0
 		gw 1 ip -6 route show table all dev st0 | grep -v '^fe80\|^multicast\|^local'
@@ -104,6 +104,27 @@ dump >"$LAB/d4"
 [ "$(grep -c 'inet 10\.253\.' "$LAB/d4")" -eq 11 ] || fail "st0.110-120's addresses"
 [ "$(grep -c '^10\.252\.[0-9]*\.0/24 proto 196 scope link src 10\.253\.' "$LAB/d4")" -eq 11 ] ||
 	fail "st0.110-120's routes"
+
+# 250 more VPNs in one commit: the units fill st0-addr0 up to 256 and the
+# rest go on a second address device made during the same bulk creation
+"$SRC/tests/bench/gen-vpn-pair.sh" hub 250 1000 >"$LAB/more.set"
+printf 'configure\nload set %s\ncommit\nexit\n' "$LAB/more.set" |
+	"$BIN/cairn" --root "$LAB/gw1" >"$LAB/more.out" 2>&1
+grep -q "commit complete" "$LAB/more.out" || fail "commit of 250 more: $(tail -5 "$LAB/more.out")"
+[ "$(adevs | tr '\n' ' ')" = "st0-addr0 st0-addr1 " ] || fail "address devices: $(adevs)"
+for d in st0-addr0 st0-addr1; do
+	gw 1 ip -o addr show dev "$d" | awk '{ print $4 }' >"$LAB/$d"
+done
+# st0-addr0: 256 units (st0.100 with its one IPv6 address, 255 with an
+# IPv4 one), st0-addr1: the other 48 (40 + 250 + 14 units with addresses)
+[ "$(wc -l <"$LAB/st0-addr0")" -eq 256 ] ||
+	fail "st0-addr0 holds $(wc -l <"$LAB/st0-addr0") addresses"
+[ "$(wc -l <"$LAB/st0-addr1")" -eq 48 ] || fail "st0-addr1 holds $(wc -l <"$LAB/st0-addr1")"
+[ "$(cat "$LAB/st0-addr0" "$LAB/st0-addr1" | grep -c '^169\.254\.')" -eq 290 ] ||
+	fail "the hub units' addresses"
+dump >"$LAB/d6"
+[ "$(grep -c '^169\.254\.[0-9.]*/30 proto 196 scope link src 169\.254\.[0-9.]* mtu 1400' \
+	"$LAB/d6")" -eq 290 ] || fail "the hub units' subnet routes"
 
 # everything deleted: no unit address, no route into st0
 configure 1 >"$LAB/del.out" 2>&1 <<EOF || fail "delete: $(tail -3 "$LAB/del.out")"
