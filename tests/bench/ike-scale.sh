@@ -5,9 +5,14 @@
 # configured through the shell with `load set` of generated set lines
 # (tests/bench/gen-vpn-pair.sh), userspace dataplane with 2 SPUs.
 # Measures and prints:
-#   - the commit of each side (hub: responder-only; spoke: immediately)
-#   - the time until every tunnel is up (spoke's commit started -> N tunnels
-#     with an SA pair), and how long after the commit returned
+#   - the load of each side's set lines into the shared candidate (one
+#     shell session: configure, load set, exit) and its commit (another
+#     session: configure, commit, exit), with the CPU (user / system) of
+#     cairn-mgd and cairn-iked during the commit (hub: responder-only;
+#     spoke: immediately)
+#   - the time until every tunnel is up (N tunnels with an SA pair) from
+#     the start of the spoke's commit session, from the start of its load
+#     session, and after the commit returned
 #   - cairn-iked's RSS per tunnel on each side (VmRSS before the
 #     configuration and with every tunnel up)
 #   - `show security ipsec tunnel-distribution` and `show security ike
@@ -48,8 +53,14 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 # utime+stime of a process (all threads), in seconds
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# utime and stime of a process, "U S" in seconds
+cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f %.2f", $14 / hz, $15 / hz }' "/proc/$1/stat"; }
+# "U S" -> "U + S" of the difference of two cpu_us readings
+cpu_d() {
+	echo "$1 $2" | awk '{ printf "%.2f s user + %.2f s sys", $3 - $1, $4 - $2 }'
+}
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-row() { printf '  %-58s %s\n' "$1" "$2"; }
+row() { printf '  %-64s %s\n' "$1" "$2"; }
 
 # by hand (MALLOC_STATS=1, needs gdb): glibc's heap figures of the hub's
 # cairn-iked at a point of the run
@@ -96,9 +107,15 @@ RSS2_0=$(rss_kb "$(iked_pid 2)")
 "$SRC/tests/bench/gen-vpn-pair.sh" hub "$N" >"$LAB/hub.set"
 "$SRC/tests/bench/gen-vpn-pair.sh" spoke "$N" >"$LAB/spoke.set"
 
-load_commit() {
-	printf 'configure\nload set %s\ncommit\nexit\n' "$2" | "$BIN/cairn" --root "$LAB/gw$1" >"$LAB/load$1.out" 2>&1
-	grep -q "commit complete" "$LAB/load$1.out" || fail "gw$1: $(tail -5 "$LAB/load$1.out")"
+# the set lines into gwN's shared candidate (it stays there when the
+# session leaves), then their commit in a session of its own
+load_only() {
+	printf 'configure\nload set %s\nexit\n' "$2" | "$BIN/cairn" --root "$LAB/gw$1" >"$LAB/load$1.out" 2>&1
+	grep -q "load complete" "$LAB/load$1.out" || fail "gw$1: $(tail -5 "$LAB/load$1.out")"
+}
+commit_only() {
+	printf 'configure\ncommit\nexit\n' | "$BIN/cairn" --root "$LAB/gw$1" >"$LAB/commit$1.out" 2>&1
+	grep -q "commit complete" "$LAB/commit$1.out" || fail "gw$1: $(tail -5 "$LAB/commit$1.out")"
 }
 
 up_lines() {
@@ -108,19 +125,25 @@ up_lines() {
 # the pid of gwN's cairn-mgd (the process listening on its socket's namespace)
 mgd_pid() { pgrep -f "cairn-mgd --root $LAB/gw$1\$" | head -1; }
 
-log "hub: load set + commit of $N VPNs"
-M1_0=$(cpu_s "$(mgd_pid 1)")
-I1_0=$(cpu_s "$(iked_pid 1)")
+log "hub: load set, then commit of $N VPNs"
 t0=$(now)
-load_commit 1 "$LAB/hub.set"
+load_only 1 "$LAB/hub.set"
+tc=$(now)
+M1_0=$(cpu_us "$(mgd_pid 1)")
+I1_0=$(cpu_us "$(iked_pid 1)")
+commit_only 1
 t1=$(now)
-T_HUB=$(elapsed "$t0" "$t1")
-CM_HUB=$(elapsed "$M1_0" "$(cpu_s "$(mgd_pid 1)")")
-CI_HUB=$(elapsed "$I1_0" "$(cpu_s "$(iked_pid 1)")")
+T_HUB_LOAD=$(elapsed "$t0" "$tc")
+T_HUB=$(elapsed "$tc" "$t1")
+CM_HUB=$(cpu_d "$M1_0" "$(cpu_us "$(mgd_pid 1)")")
+CI_HUB=$(cpu_d "$I1_0" "$(cpu_us "$(iked_pid 1)")")
 heap_stats "configured, no SA"
 
-log "spoke: load set + commit of $N VPNs (establish-tunnels immediately)"
+log "spoke: load set, then commit of $N VPNs (establish-tunnels immediately)"
 base=$(up_lines)
+tl=$(now)
+load_only 2 "$LAB/spoke.set"
+T_SPOKE_LOAD=$(elapsed "$tl" "$(now)")
 if [ -n "${PERF_DIR:-}" ]; then
 	# profiling by hand: perf record of both cairn-ikeds during the bring-up
 	mkdir -p "$PERF_DIR"
@@ -132,7 +155,8 @@ if [ -n "${PERF_DIR:-}" ]; then
 fi
 C1_0=$(cpu_s "$(iked_pid 1)")
 C2_0=$(cpu_s "$(iked_pid 2)")
-M2_0=$(cpu_s "$(mgd_pid 2)")
+M2_0=$(cpu_us "$(mgd_pid 2)")
+I2_0=$(cpu_us "$(iked_pid 2)")
 if [ -n "${PERF_COMMIT:-}" ]; then
 	# profiling by hand: the spoke's cairn-iked during its commit
 	mkdir -p "$PERF_COMMIT"
@@ -141,14 +165,14 @@ if [ -n "${PERF_COMMIT:-}" ]; then
 	PIDS="$PIDS $PERFC"
 fi
 t0=$(now)
-load_commit 2 "$LAB/spoke.set"
+commit_only 2
 t1=$(now)
 if [ -n "${PERF_COMMIT:-}" ]; then
 	kill -INT "$PERFC"
 	wait "$PERFC" || true
 fi
-CM_SPOKE=$(elapsed "$M2_0" "$(cpu_s "$(mgd_pid 2)")")
-CI_SPOKE=$(elapsed "$C2_0" "$(cpu_s "$(iked_pid 2)")")
+CM_SPOKE=$(cpu_d "$M2_0" "$(cpu_us "$(mgd_pid 2)")")
+CI_SPOKE=$(cpu_d "$I2_0" "$(cpu_us "$(iked_pid 2)")")
 T_SPOKE=$(elapsed "$t0" "$t1")
 deadline=$(($(date +%s) + 600))
 while :; do
@@ -161,6 +185,7 @@ t2=$(now)
 C1=$(elapsed "$C1_0" "$(cpu_s "$(iked_pid 1)")")
 C2=$(elapsed "$C2_0" "$(cpu_s "$(iked_pid 2)")")
 T_UP=$(elapsed "$t0" "$t2")
+T_UP_LOAD=$(elapsed "$tl" "$t2")
 if [ -n "${PERF_DIR:-}" ]; then
 	kill -INT "$PERF1" "$PERF2"
 	wait "$PERF1" "$PERF2" || true
@@ -222,11 +247,16 @@ T_COMMIT1_SHELL=$(elapsed "$a" "$b")
 
 echo
 echo "ike-scale: $N tunnels between two Cairn appliances (userspace dataplane, 2 SPUs each)"
-row "hub: load set + commit (shell)" "$T_HUB s"
-row "  CPU during it: cairn-mgd / cairn-iked (with its dataplane)" "$CM_HUB / $CI_HUB s"
-row "spoke: load set + commit (shell)" "$T_SPOKE s"
-row "  CPU during it: cairn-mgd / cairn-iked (with its dataplane)" "$CM_SPOKE / $CI_SPOKE s"
-row "all up, from the spoke's commit (target <= 10 s)" "$T_UP s"
+row "hub: load set (shell session: configure, load set, exit)" "$T_HUB_LOAD s"
+row "hub: commit (shell session: configure, commit, exit)" "$T_HUB s"
+row "  CPU during it: cairn-mgd" "$CM_HUB"
+row "  CPU during it: cairn-iked (with its dataplane)" "$CI_HUB"
+row "spoke: load set (shell session: configure, load set, exit)" "$T_SPOKE_LOAD s"
+row "spoke: commit (shell session: configure, commit, exit)" "$T_SPOKE s"
+row "  CPU during it: cairn-mgd" "$CM_SPOKE"
+row "  CPU during it: cairn-iked (with its dataplane)" "$CI_SPOKE"
+row "all up, from the start of the spoke's commit (target <= 10 s)" "$T_UP s"
+row "all up, from the start of the spoke's load set (both sessions)" "$T_UP_LOAD s"
 row "all up, after the spoke's commit returned" "$T_UP_AFTER s"
 row "CPU of cairn-iked from the spoke's commit to all up: hub / spoke" "$C1 / $C2 s"
 row "hub cairn-iked RSS: before / with all up" "$RSS1_0 / $RSS1 KiB"

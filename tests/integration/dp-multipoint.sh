@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # A multipoint st0 unit (hub): several tunnels on one unit, each bound to
 # a next-hop tunnel address; routes via a next hop pick the tunnel, and so
-# does traffic to a peer's own tunnel address.
+# does traffic to a peer's own tunnel address. A dataplane killed with
+# SIGKILL leaves no unit address behind (its address devices go with it).
 #
 #   dp-multipoint.sh --build DIR
 set -eu
@@ -47,4 +48,17 @@ n gw1 ping -c 2 -i 0.2 -W 2 10.255.0.2 >/dev/null || fail "ping to the spoke's s
 log "next hop 10.255.0.3 is tunnel 2 (no SA yet: acquire)"
 n h1 ping -c 1 -W 1 10.3.0.9 >/dev/null 2>&1 || true
 ctl 1 events | grep -q "event acquire tunnel 2 " || fail "no acquire for tunnel 2"
+
+log "gw2's dataplane killed (SIGKILL): its address device goes with the unit address"
+n gw2 ip -o addr show dev st0-addr0 | grep -q "inet 10\.255\.0\.2/24 " ||
+	fail "st0.0's address not on st0-addr0: $(n gw2 ip -o addr show)"
+kill -9 "${PIDS##* }" # gw2's cairn-dp-manual, started last
+i=0
+while n gw2 ip link show st0 >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "st0 still there after SIGKILL"
+	sleep 0.1
+done
+! n gw2 ip link show | grep -q 'st0-addr' || fail "address devices left: $(n gw2 ip -br link show)"
+! n gw2 ip addr show | grep -q '10\.255\.' || fail "unit address left: $(n gw2 ip addr show)"
 log "PASS"

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Many st0 units on the userspace dataplane: 2000 units, each with an
 # address, a route and a tunnel, come up on one shared st0; traffic for
-# the last unit finds its tunnel among all the others; stopping the
-# dataplane removes its addresses (they live on lo) and st0 with its routes.
+# the last unit finds its tunnel among all the others; the unit addresses
+# are spread over the dataplane's address devices (st0-addrN, at most 256
+# units each, none on lo); stopping the dataplane removes those devices
+# with the addresses, and st0 with its routes.
 #
 #   dp-scale.sh --build DIR [--units N]
 set -eu
@@ -49,12 +51,21 @@ start_gw 2 "$TMP/gw2.conf"
 [ "$(n gw1 ip route show dev st0 | wc -l)" -ge $((2 * UNITS)) ] || fail "routes into st0 missing"
 [ "$(ctl 1 tunnels | awk '$1 == "spu" { s += $4 } END { print s }')" = "$UNITS" ] ||
 	fail "tunnels not all anchored"
+# 2000 units: 8 address devices of 256 units at most (the last 208)
+n gw1 ip -o -4 addr show | awk '$4 ~ /^172\./ { n[$2]++ }
+	END { for (d in n) print d, n[d] }' | sort >"$TMP/adevs"
+[ "$(awk '$1 !~ /^st0-addr[0-9]+$/ || $2 > 256' "$TMP/adevs")" = "" ] ||
+	fail "unit addresses outside the address devices or too many on one: $(cat "$TMP/adevs")"
+[ "$(awk '{ s += $2 } END { print s }' "$TMP/adevs")" = "$UNITS" ] ||
+	fail "unit addresses missing: $(cat "$TMP/adevs")"
+[ "$(wc -l <"$TMP/adevs")" = $(((UNITS + 255) / 256)) ] ||
+	fail "address devices: $(cat "$TMP/adevs")"
 
 log "traffic for the last unit"
 n h1 ping -c 3 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "ping through the last unit"
 [ "$(sa_stat 1 0x1001 out packets)" -ge 3 ] || fail "the last unit's SA unused"
 
-log "stop: addresses, st0 and its routes go"
+log "stop: the address devices with their addresses, st0 and its routes go"
 ctl 1 quit >/dev/null
 i=0
 while n gw1 ip link show st0 >/dev/null 2>&1; do
@@ -62,5 +73,6 @@ while n gw1 ip link show st0 >/dev/null 2>&1; do
 	[ $i -lt 100 ] || fail "st0 still there"
 	sleep 0.1
 done
-[ "$(n gw1 ip -4 addr show dev lo | grep -c 'inet 172\.')" = 0 ] || fail "unit addresses left on lo"
+[ "$(n gw1 ip -4 addr show | grep -c 'inet 172\.')" = 0 ] || fail "unit addresses left"
+! n gw1 ip link show | grep -q 'st0-addr' || fail "address devices left: $(n gw1 ip -br link show)"
 log "PASS"

@@ -32,10 +32,19 @@ start_gw 2 "$TMP/gw2.conf"
 log "ping through st0, IPv4 and IPv6 inside"
 n h1 ping -c 3 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "IPv4 ping through the tunnel"
 n h1 ping -6 -c 3 -i 0.2 -W 2 fd02::2 >/dev/null || fail "IPv6 ping through the tunnel"
-# the gateways' own st0 addresses
+# the gateways' own st0 addresses (on the dataplane's address device,
+# not on st0 or lo), from the other gateway and from the host behind it
+n gw2 ip -o addr show dev st0-addr0 | grep -q "inet 10\.255\.0\.2/30 " ||
+	fail "st0.0's address not on st0-addr0: $(n gw2 ip -o addr show)"
+n gw2 ip -o addr show dev st0-addr0 | grep -q "inet6 fd0f::2/64 " ||
+	fail "st0.0's IPv6 address not on st0-addr0: $(n gw2 ip -o addr show)"
+! n gw2 ip -o addr show dev lo | grep -q "10\.255\.\|fd0f:" || fail "a unit address on lo"
 n gw1 ping -c 1 -W 2 10.255.0.2 >/dev/null || fail "ping st0 to st0"
-[ "$(sa_stat 2 0x1001 in packets)" -ge 7 ] || fail "gw2 inbound SA counted no packets"
-[ "$(sa_stat 1 0x1001 out packets)" -ge 7 ] || fail "gw1 outbound SA counted no packets"
+n gw1 ping -6 -c 1 -W 2 fd0f::2 >/dev/null || fail "IPv6 ping st0 to st0"
+n h1 ping -c 1 -W 2 10.255.0.2 >/dev/null || fail "ping from h1 to gw2's st0 address"
+n h1 ping -6 -c 1 -W 2 fd0f::2 >/dev/null || fail "IPv6 ping from h1 to gw2's st0 address"
+[ "$(sa_stat 2 0x1001 in packets)" -ge 10 ] || fail "gw2 inbound SA counted no packets"
+[ "$(sa_stat 1 0x1001 out packets)" -ge 10 ] || fail "gw1 outbound SA counted no packets"
 
 if [ "$SPUS" = 2 ]; then
 	log "steering by SPI: 0x1001 (odd) arrives at gw2's SPU 1, which hands it to the owner SPU 0"

@@ -40,6 +40,7 @@
 #define US_MAX_SPUS      64
 #define US_DEFAULT_MTU   1400
 #define US_TUN_MTU       65000 /* the device; routes carry the unit MTUs */
+#define US_ADEV_UNITS    256   /* units with addresses per address device (us_io.c) */
 #define US_RX_BATCH      64
 #define US_RX_BUF        65600 /* a GRO'd UDP datagram or reassembled packet */
 #define US_TUN_BUF       (65536 + 256)
@@ -260,11 +261,22 @@ struct us_event_q {
 	uint64_t dropped;
 };
 
+/*
+ * A device of the dataplane's own that carries unit addresses ("st0-addrN",
+ * see us_io.c): a non-persistent TUN nobody reads, gone with its fd.
+ */
+struct us_adev {
+	int fd; /* -1: the slot is free */
+	int ifindex;
+	uint32_t units; /* units whose addresses are on it */
+};
+
 struct us {
 	struct dp_config cfg;
 	char tun_name[16];
-	int ifindex;      /* st0 */
-	int addr_ifindex; /* lo: where unit addresses live (see us_io.c) */
+	int ifindex;          /* st0 */
+	struct us_adev *adev; /* where unit addresses live (see us_io.c) */
+	uint32_t nadev;       /* slots in adev */
 	uint32_t nspu;
 	uint16_t natt_port;
 	uint32_t policy_table;
@@ -303,6 +315,8 @@ void us_event_post(struct us *us, const struct dp_event *ev);
 int us_tun_open(struct us *us, struct errbuf *err);
 int us_sockets_open(struct us *us, struct errbuf *err);
 void us_io_close(struct us *us);
+int us_adev_open(struct us *us, uint32_t slot, struct errbuf *err);
+void us_adev_close(struct us *us, uint32_t slot);
 uint32_t us_route_mtu(const struct dp_addr *local, const struct dp_addr *remote);
 
 /* us_nl.c: rtnetlink */
@@ -310,6 +324,8 @@ struct nl;
 struct nl *nl_open(struct errbuf *err);
 void nl_close(struct nl *n);
 int nl_link_set(struct nl *n, int ifindex, bool up, uint32_t mtu, struct errbuf *err);
+int nl_link_up_txqlen(
+    struct nl *n, int ifindex, uint32_t txqlen, const char *what, struct errbuf *err);
 int nl_addr(struct nl *n, bool add, int ifindex, const struct dp_prefix *p, struct errbuf *err);
 struct nl_route {
 	struct dp_prefix dst;

@@ -95,16 +95,6 @@ us_tun_open(struct us *us, struct errbuf *err)
 	us->ifindex = (int)if_nametoindex(us->tun_name);
 	if (us->ifindex == 0)
 		return errbuf_set(err, -errno, "%s: %s", us->tun_name, strerror(errno));
-	/*
-	 * Unit addresses live on lo, not on st0: every address added to a
-	 * device makes the kernel rescan all routes through that device
-	 * (fib_sync_up), quadratic with 10,000 units and their routes on st0.
-	 * The routes into a unit name its address as preferred source, so
-	 * what the box sends through st0.N still comes from st0.N's address.
-	 */
-	us->addr_ifindex = (int)if_nametoindex("lo");
-	if (us->addr_ifindex == 0)
-		return errbuf_set(err, -errno, "lo: %s", strerror(errno));
 	/* ICMP errors the dataplane writes come from st0's own addresses;
 	 * traffic arrives on st0 from any source */
 	write_sysctl("ipv4", us->tun_name, "accept_local", "1");
@@ -113,6 +103,88 @@ us_tun_open(struct us *us, struct errbuf *err)
 	write_sysctl("ipv6", us->tun_name, "accept_dad", "0");
 	write_sysctl("ipv6", us->tun_name, "router_solicitations", "0");
 	return nl_link_set(us->nl, us->ifindex, true, US_TUN_MTU, err);
+}
+
+/*
+ * The unit address devices "st0-addrN". Unit addresses do not live on st0:
+ * every address added to a device makes the kernel walk that device's
+ * addresses (__inet_insert_ifa) and every route whose next-hop device
+ * hashes with it (fib_sync_up): quadratic for 10,000 addresses on one
+ * device (on st0 the walk also meets the units' 20,000 routes; on lo it
+ * costs about 1 s of system time with `ip -batch` alone). They are spread
+ * over devices of the dataplane's own, at most US_ADEV_UNITS units each:
+ * 10,000 addresses on 40 devices take a sixth of that. The routes
+ * into a unit name its address as preferred source, so what the box sends
+ * through st0.N still comes from st0.N's address, and traffic to the
+ * address is local whatever device carries it.
+ *
+ * Each is a non-persistent single-queue TUN whose fd the dataplane holds
+ * and never reads: the kernel removes it, and its addresses, when the fd
+ * closes, also when the dataplane crashes, so nothing is left to clean up
+ * at the next start. Only local routes point at it; what the kernel might
+ * send there (a unit subnet's broadcast) waits in a queue of
+ * US_ADEV_TXQLEN packets, then is dropped.
+ */
+#define US_ADEV_TXQLEN 8
+
+int
+us_adev_open(struct us *us, uint32_t slot, struct errbuf *err)
+{
+	struct us_adev *a = &us->adev[slot];
+	struct ifreq ifr;
+	char name[IFNAMSIZ];
+	int fd, rc;
+
+	if ((size_t)snprintf(name, sizeof(name), "%s-addr%u", us->tun_name, slot) >= sizeof(name))
+		return errbuf_set(err, -ENAMETOOLONG,
+		    "%s: name too long for its unit address devices", us->tun_name);
+	/* ours go with the dataplane: one of this name is someone else's */
+	if (if_nametoindex(name) != 0)
+		return errbuf_set(err, -EEXIST, "%s already exists (not this dataplane's)", name);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errbuf_set(err, -errno, "/dev/net/tun: %s", strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	memcpy(ifr.ifr_name, name, sizeof(name));
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		rc = errbuf_set(
+		    err, -errno, "%s: cannot create the TUN device: %s", name, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	a->fd = fd;
+	a->units = 0;
+	a->ifindex = (int)if_nametoindex(name);
+	if (a->ifindex == 0) {
+		rc = errbuf_set(err, -errno, "%s: %s", name, strerror(errno));
+		us_adev_close(us, slot);
+		return rc;
+	}
+	/* no link-local address, DAD or router solicitation; a deleted
+	 * address keeps the others of its subnet */
+	write_sysctl("ipv6", name, "addr_gen_mode", "1");
+	write_sysctl("ipv6", name, "accept_dad", "0");
+	write_sysctl("ipv6", name, "router_solicitations", "0");
+	write_sysctl("ipv4", name, "promote_secondaries", "1");
+	if ((rc = nl_link_up_txqlen(us->nl, a->ifindex, US_ADEV_TXQLEN, name, err)) < 0) {
+		us_adev_close(us, slot);
+		return rc;
+	}
+	return 0;
+}
+
+/* Closes the device of a slot: the kernel removes it with its addresses. */
+void
+us_adev_close(struct us *us, uint32_t slot)
+{
+	struct us_adev *a = &us->adev[slot];
+
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	a->ifindex = 0;
+	a->units = 0;
 }
 
 static int
@@ -335,6 +407,8 @@ us_io_close(struct us *us)
 
 	for (f = 0; f < 2; f++)
 		close_fd(&us->ike[f]);
+	for (i = 0; i < us->nadev; i++)
+		us_adev_close(us, i); /* with the unit addresses */
 	if (us->spu == NULL)
 		return;
 	for (i = 0; i < us->nspu; i++) {

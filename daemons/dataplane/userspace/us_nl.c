@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * us_nl: the rtnetlink requests of the userspace backend (st0 link state,
- * unit addresses, routes into st0, policy-routing rules), over libmnl.
+ * us_nl: the rtnetlink requests of the userspace backend (link state of
+ * st0 and of the unit address devices, unit addresses, routes into st0,
+ * policy-routing rules), over libmnl.
  * Every request asks for an ACK with extended ACK text, matched on
  * sequence number and port id; the kernel's reason lands in the errbuf.
  */
@@ -147,8 +148,9 @@ alen(uint8_t family)
 	return family == AF_INET ? 4 : 16;
 }
 
-int
-nl_link_set(struct nl *n, int ifindex, bool up, uint32_t mtu, struct errbuf *err)
+static int
+link_req(struct nl *n, int ifindex, bool up, uint32_t mtu, uint32_t txqlen, const char *what,
+    struct errbuf *err)
 {
 	uint8_t buf[NL_BUF];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -162,7 +164,22 @@ nl_link_set(struct nl *n, int ifindex, bool up, uint32_t mtu, struct errbuf *err
 	ifi->ifi_flags = up ? IFF_UP : 0;
 	if (mtu != 0)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	return nl_transact(n, nlh, err, "st0 link");
+	if (txqlen != 0)
+		mnl_attr_put_u32(nlh, IFLA_TXQLEN, txqlen);
+	return nl_transact(n, nlh, err, what);
+}
+
+int
+nl_link_set(struct nl *n, int ifindex, bool up, uint32_t mtu, struct errbuf *err)
+{
+	return link_req(n, ifindex, up, mtu, 0, "st0 link", err);
+}
+
+/* Up, with a transmit queue of txqlen packets (what names the device). */
+int
+nl_link_up_txqlen(struct nl *n, int ifindex, uint32_t txqlen, const char *what, struct errbuf *err)
+{
+	return link_req(n, ifindex, true, 0, txqlen, what, err);
 }
 
 int

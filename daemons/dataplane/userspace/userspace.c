@@ -29,6 +29,7 @@
 struct c_unit {
 	struct hnode hn;
 	struct us_unit *d;
+	int adev; /* slot of the device its addresses are on (us->adev), -1: none */
 };
 
 struct c_route {
@@ -516,10 +517,66 @@ spu_route(struct us *us, enum ctl_op op, const struct dp_route *r)
 	return ctl_run(us, &m, ALL_SPUS);
 }
 
-/* A unit's address: the address on st0 and its subnet as a route. */
+/*
+ * The address device for a unit's addresses: the one it has, else the
+ * first with room for one more unit, else a new one (us_io.c).
+ */
 static int
-unit_addr(
-    struct us *us, const struct us_unit *u, const struct dp_prefix *p, bool add, struct errbuf *err)
+adev_take(struct us *us, struct c_unit *c, struct errbuf *err)
+{
+	uint32_t i, slot = UINT32_MAX;
+	struct us_adev *a;
+	int rc;
+
+	if (c->adev >= 0)
+		return 0;
+	for (i = 0; i < us->nadev; i++) {
+		if (us->adev[i].fd >= 0 && us->adev[i].units < US_ADEV_UNITS)
+			break;
+		if (us->adev[i].fd < 0 && slot == UINT32_MAX)
+			slot = i;
+	}
+	if (i == us->nadev) {
+		if (slot == UINT32_MAX) {
+			a = realloc(us->adev, (us->nadev + 1) * sizeof(*a));
+			if (a == NULL)
+				return errbuf_set(err, -ENOMEM, "out of memory");
+			us->adev = a;
+			slot = us->nadev++;
+			a[slot].fd = -1;
+			a[slot].ifindex = 0;
+			a[slot].units = 0;
+		}
+		if ((rc = us_adev_open(us, slot, err)) < 0)
+			return rc;
+		i = slot;
+	}
+	us->adev[i].units++;
+	c->adev = (int)i;
+	return 0;
+}
+
+/* The unit no longer has addresses: an address device left empty goes. */
+static void
+adev_put(struct us *us, struct c_unit *c)
+{
+	if (c->adev < 0)
+		return;
+	if (--us->adev[c->adev].units == 0)
+		us_adev_close(us, (uint32_t)c->adev);
+	c->adev = -1;
+}
+
+static int
+adev_ifindex(const struct us *us, const struct c_unit *c)
+{
+	return c->adev >= 0 ? us->adev[c->adev].ifindex : 0;
+}
+
+/* A unit's address: the address on its device and its subnet as a route. */
+static int
+unit_addr(struct us *us, int ifindex, const struct us_unit *u, const struct dp_prefix *p, bool add,
+    struct errbuf *err)
 {
 	struct dp_route r;
 	struct c_route *c;
@@ -530,14 +587,14 @@ unit_addr(
 	prefix_mask(&r.dst);
 	r.unit = u->u.unit;
 	if (!add) {
-		nl_addr(us->nl, false, us->addr_ifindex, p, NULL);
+		nl_addr(us->nl, false, ifindex, p, NULL);
 		if ((c = c_route_find(us, &r)) != NULL && c->subnet) {
 			spu_route(us, CTL_ROUTE_DEL, &c->r);
 			route_remove(us, c);
 		}
 		return 0;
 	}
-	if ((rc = nl_addr(us->nl, true, us->addr_ifindex, p, err)) < 0)
+	if ((rc = nl_addr(us->nl, true, ifindex, p, err)) < 0)
 		return rc;
 	if ((c = c_route_find(us, &r)) == NULL) {
 		if ((rc = route_insert(us, &r, true, &c)) < 0)
@@ -596,6 +653,7 @@ us_unit_set(void *impl, const struct dp_unit *u, struct errbuf *err)
 			free(c);
 			return errbuf_set(err, -ENOMEM, "out of memory");
 		}
+		c->adev = -1;
 	}
 	c->d = d;
 
@@ -604,14 +662,18 @@ us_unit_set(void *impl, const struct dp_unit *u, struct errbuf *err)
 	op[1] = old != NULL ? &old->u.addr6 : NULL;
 	for (i = 0; i < 2; i++) {
 		if (op[i] != NULL && op[i]->addr.family != 0 && !prefix_eq(op[i], np[i]))
-			unit_addr(us, old, op[i], false, NULL);
+			unit_addr(us, adev_ifindex(us, c), old, op[i], false, NULL);
 	}
 	/* link state and MTU: the kernel routes follow */
 	if (old != NULL && (old->u.up != u->up || old->mtu != d->mtu))
 		rc = unit_routes(us, d, u->up, err);
+	if (np[0]->addr.family == 0 && np[1]->addr.family == 0)
+		adev_put(us, c);
+	else if (rc == 0)
+		rc = adev_take(us, c, err);
 	for (i = 0; i < 2 && rc == 0; i++) {
 		if (np[i]->addr.family != 0 && (op[i] == NULL || !prefix_eq(op[i], np[i])))
-			rc = unit_addr(us, d, np[i], true, err);
+			rc = unit_addr(us, adev_ifindex(us, c), d, np[i], true, err);
 	}
 	free(old); /* every SPU points at d now */
 	return rc;
@@ -649,9 +711,10 @@ us_unit_del(void *impl, uint32_t unit, struct errbuf *err)
 		return errbuf_set(err, rc, "st0.%u: SPUs: %s", unit, strerror(-rc));
 	hmap_walk(&us->routes, del_unit_route, &dc);
 	if (c->d->u.addr4.addr.family != 0)
-		nl_addr(us->nl, false, us->addr_ifindex, &c->d->u.addr4, NULL);
+		nl_addr(us->nl, false, adev_ifindex(us, c), &c->d->u.addr4, NULL);
 	if (c->d->u.addr6.addr.family != 0)
-		nl_addr(us->nl, false, us->addr_ifindex, &c->d->u.addr6, NULL);
+		nl_addr(us->nl, false, adev_ifindex(us, c), &c->d->u.addr6, NULL);
+	adev_put(us, c);
 	hmap_remove(&us->units, &c->hn);
 	free(c->d);
 	free(c);
@@ -687,11 +750,13 @@ units_create_undo(struct us *us, const struct dp_unit *u, size_t n, struct ucrea
 	}
 	for (i = 0; i < 2 * n; i++) {
 		p = i % 2 == 0 ? &u[i / 2].addr4 : &u[i / 2].addr6;
-		if (x->addr[i])
-			nl_addr(us->nl, false, us->addr_ifindex, p, NULL);
+		if (x->addr[i] && (c = c_unit_find(us, u[i / 2].unit)) != NULL &&
+		    c->d == x->d[i / 2])
+			nl_addr(us->nl, false, adev_ifindex(us, c), p, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		if ((c = c_unit_find(us, u[i].unit)) != NULL && c->d == x->d[i]) {
+			adev_put(us, c);
 			hmap_remove(&us->units, &c->hn);
 			free(c);
 		}
@@ -807,13 +872,22 @@ us_units_create(void *impl, const struct dp_unit *u, size_t n, size_t *failed, s
 			goto undo;
 		}
 		c->d = x.d[i];
+		c->adev = -1;
 	}
 	/* addresses, then the subnet routes into the SPUs, then into the kernel */
+	c = NULL;
 	for (i = 0; i < 2 * n; i++) {
 		p = i % 2 == 0 ? &u[i / 2].addr4 : &u[i / 2].addr6;
 		if (p->addr.family == 0)
 			continue;
-		if ((rc = nl_addr(us->nl, true, us->addr_ifindex, p, err)) < 0) {
+		if ((c == NULL || c->d != x.d[i / 2]) &&
+		    (c = c_unit_find(us, u[i / 2].unit)) == NULL) {
+			*failed = i / 2; /* cannot be: inserted above */
+			rc = errbuf_set(err, -ENOENT, "st0.%u: lost", u[i / 2].unit);
+			goto undo;
+		}
+		if ((rc = adev_take(us, c, err)) < 0 ||
+		    (rc = nl_addr(us->nl, true, adev_ifindex(us, c), p, err)) < 0) {
 			*failed = i / 2;
 			goto undo;
 		}
@@ -2245,18 +2319,6 @@ fail:
 }
 
 static void
-unit_addrs_del(struct hnode *n, void *arg)
-{
-	struct c_unit *u = hmap_entry(n, struct c_unit, hn);
-	struct us *us = arg;
-
-	if (u->d->u.addr4.addr.family != 0)
-		nl_addr(us->nl, false, us->addr_ifindex, &u->d->u.addr4, NULL);
-	if (u->d->u.addr6.addr.family != 0)
-		nl_addr(us->nl, false, us->addr_ifindex, &u->d->u.addr6, NULL);
-}
-
-static void
 free_hnode_cunit(struct hnode *n, void *arg)
 {
 	struct c_unit *u = hmap_entry(n, struct c_unit, hn);
@@ -2319,9 +2381,8 @@ us_close(void *impl)
 			}
 		}
 	}
-	/* unit addresses and policy rules live outside st0: remove them */
-	if (us->units.b != NULL && us->nl != NULL)
-		hmap_walk(&us->units, unit_addrs_del, us);
+	/* policy rules live outside st0: remove them (the unit addresses go
+	 * with their devices in us_io_close()) */
 	if (us->policies.b != NULL)
 		hmap_walk(&us->policies, free_hnode_pol, us);
 	if (us->policy_routes && us->nl != NULL) {
@@ -2370,6 +2431,7 @@ us_close(void *impl)
 	free(us->evq.ev);
 	pthread_mutex_destroy(&us->evq.lock);
 	free(us->pol_arr);
+	free(us->adev);
 	free(us->spu);
 	free(us->rings);
 	free(us);
