@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * shamb: SHA-256 compression with the SHA extensions (SHA-NI), one message
- * or two interleaved.
+ * or two, three or four interleaved.
  *
  * SHA256RNDS2 has a latency of several cycles but accepts a new pair of
  * rounds more often; one message leaves it mostly waiting, two
@@ -24,5 +24,9 @@ void shamb_sha256_x1(uint32_t h[8], const uint8_t *p, size_t nblk);
 /* Two independent messages, nblk blocks each, interleaved. */
 void shamb_sha256_x2(
     uint32_t ha[8], const uint8_t *pa, uint32_t hb[8], const uint8_t *pb, size_t nblk);
+
+/* Three or four independent messages, nblk blocks each (h[i] and p[i]). */
+void shamb_sha256_x3(uint32_t *const h[3], const uint8_t *const p[3], size_t nblk);
+void shamb_sha256_x4(uint32_t *const h[4], const uint8_t *const p[4], size_t nblk);
 
 #endif
