@@ -17,7 +17,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <wmmintrin.h>
+#include <immintrin.h>
 
 #include "aesmb.h"
 
@@ -247,4 +247,210 @@ aesmb_cbc_encrypt(const struct aesmb_job *jobs, size_t n)
 {
 	cbc_pass(jobs, n, 10);
 	cbc_pass(jobs, n, 14);
+}
+
+/* ---- CBC decryption (one message, blocks in parallel) ---- */
+
+/*
+ * FIPS-197 5.3.5, the equivalent inverse cipher: the decryption round keys
+ * are the encryption ones in reverse order, InvMixColumns (AESIMC) applied
+ * to all but the first and the last.
+ */
+AESMB_TARGET void
+aesmb_key_to_decrypt(struct aesmb_key *k)
+{
+	__m128i rk[15];
+	unsigned nr = k->rounds, i;
+
+	memcpy(rk, k->rk, (nr + 1) * 16);
+	_mm_store_si128((__m128i *)(void *)k->rk[0], rk[nr]);
+	for (i = 1; i < nr; i++)
+		_mm_store_si128((__m128i *)(void *)k->rk[i], _mm_aesimc_si128(rk[nr - i]));
+	_mm_store_si128((__m128i *)(void *)k->rk[nr], rk[0]);
+	explicit_bzero(rk, sizeof(rk));
+}
+
+#define VAES_TARGET __attribute__((target("aes,sse2,avx512f,vaes")))
+
+static int aesmb_vaes = -1; /* -1: not yet detected */
+
+static bool
+vaes_on(void)
+{
+	if (aesmb_vaes < 0) {
+		__builtin_cpu_init();
+		aesmb_vaes = __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
+	}
+	return aesmb_vaes == 1;
+}
+
+bool
+aesmb_use_vaes(bool on)
+{
+	bool was = vaes_on();
+
+	aesmb_vaes = on && __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
+	return was;
+}
+
+/*
+ * AES-NI, eight blocks in flight. Backwards from the end of the message,
+ * so that the ciphertext block each one is XORed with (the one before it)
+ * is still ciphertext when it is read: in place without copies. nr is a
+ * constant at both call sites and the blocks are separate variables (GCC
+ * keeps arrays of them in memory).
+ */
+#define EACH8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+AESMB_TARGET static inline __attribute__((always_inline)) void
+cbc_dec_x8_nr(
+    const struct aesmb_key *k, const uint8_t *iv, uint8_t *buf, size_t nblk, const unsigned nr)
+{
+	const __m128i *rk = (const __m128i *)(const void *)k->rk;
+	size_t i = nblk;
+	unsigned r;
+
+#define BLK(n) _mm_loadu_si128((const __m128i *)(const void *)(buf + 16 * (n)))
+	while (i >= 8) {
+		__m128i c0, c1, c2, c3, c4, c5, c6, c7, s0, s1, s2, s3, s4, s5, s6, s7, before;
+
+		i -= 8;
+#define D8_LOAD(j)                                                                                 \
+	c##j = BLK(i + j);                                                                         \
+	s##j = _mm_xor_si128(c##j, rk[0]);
+#define D8_ROUND(j) s##j = _mm_aesdec_si128(s##j, rk[r]);
+		EACH8(D8_LOAD)
+		before = i > 0 ? BLK(i - 1) : _mm_loadu_si128((const __m128i *)(const void *)iv);
+		for (r = 1; r < nr; r++) {
+			EACH8(D8_ROUND)
+		}
+#define D8_OUT(j, prev)                                                                            \
+	_mm_storeu_si128((__m128i *)(void *)(buf + 16 * (i + j)),                                  \
+	    _mm_xor_si128(_mm_aesdeclast_si128(s##j, rk[nr]), prev));
+		D8_OUT(0, before)
+		D8_OUT(1, c0)
+		D8_OUT(2, c1)
+		D8_OUT(3, c2)
+		D8_OUT(4, c3)
+		D8_OUT(5, c4)
+		D8_OUT(6, c5)
+		D8_OUT(7, c6)
+#undef D8_LOAD
+#undef D8_ROUND
+#undef D8_OUT
+	}
+	while (i > 0) {
+		__m128i st, prev;
+
+		i--;
+		st = _mm_xor_si128(BLK(i), rk[0]);
+		prev = i > 0 ? BLK(i - 1) : _mm_loadu_si128((const __m128i *)(const void *)iv);
+		for (r = 1; r < nr; r++)
+			st = _mm_aesdec_si128(st, rk[r]);
+		st = _mm_aesdeclast_si128(st, rk[nr]);
+		_mm_storeu_si128((__m128i *)(void *)(buf + 16 * i), _mm_xor_si128(st, prev));
+	}
+#undef BLK
+}
+
+AESMB_TARGET static void
+cbc_dec_x8(const struct aesmb_key *k, const uint8_t *iv, uint8_t *buf, size_t nblk)
+{
+	if (k->rounds == 10)
+		cbc_dec_x8_nr(k, iv, buf, nblk, 10);
+	else
+		cbc_dec_x8_nr(k, iv, buf, nblk, 14);
+}
+
+/*
+ * VAES with 512-bit registers: four blocks per instruction, four
+ * registers (16 blocks) in flight, backwards like cbc_dec_x8(); the
+ * blocks before a multiple of 16 are done last with masked loads and
+ * stores. The block before a register's four is the previous register's
+ * last (VALIGNQ), or loaded and broadcast.
+ */
+#define EACH4(X) X(0) X(1) X(2) X(3)
+
+VAES_TARGET static inline __attribute__((always_inline)) void
+cbc_dec_vaes_nr(
+    const struct aesmb_key *k, const uint8_t *iv, uint8_t *buf, size_t nblk, const unsigned nr)
+{
+	__m512i rk[15];
+	size_t i = nblk, rem = nblk % 16;
+	unsigned r;
+
+	for (r = 0; r <= nr; r++)
+		rk[r] =
+		    _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)(const void *)k->rk[r]));
+#define XBLK1(p)   _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define V_ROUND(j) s##j = _mm512_aesdec_epi128(s##j, rk[r]);
+	while (i - rem >= 16) {
+		__m512i c0, c1, c2, c3, s0, s1, s2, s3, before;
+
+		i -= 16;
+#define V_LOAD(j)                                                                                  \
+	c##j = _mm512_loadu_si512((const void *)(buf + 16 * (i + 4 * j)));                         \
+	s##j = _mm512_xor_si512(c##j, rk[0]);
+		EACH4(V_LOAD)
+		before = i > 0 ? XBLK1(buf + 16 * (i - 1)) : XBLK1(iv);
+		for (r = 1; r < nr; r++) {
+			EACH4(V_ROUND)
+		}
+		/* blocks i+4j-1 .. i+4j+2: the top block of the register before, then ours */
+#define V_OUT(j, prev)                                                                             \
+	_mm512_storeu_si512((void *)(buf + 16 * (i + 4 * j)),                                      \
+	    _mm512_xor_si512(                                                                      \
+	        _mm512_aesdeclast_epi128(s##j, rk[nr]), _mm512_alignr_epi64(c##j, prev, 6)));
+		V_OUT(0, before)
+		V_OUT(1, c0)
+		V_OUT(2, c1)
+		V_OUT(3, c2)
+#undef V_LOAD
+#undef V_OUT
+	}
+	if (rem > 0) {
+		__m512i c0, c1, c2, c3, s0, s1, s2, s3;
+		__mmask8 m0, m1, m2, m3;
+
+#define V_MLOAD(j)                                                                                 \
+	m##j = (__mmask8)(rem >= 4 * j + 4 ? 0xff                                                  \
+	                  : rem > 4 * j    ? (1u << (2 * (rem - 4 * j))) - 1                       \
+	                                   : 0);                                                      \
+	c##j = _mm512_maskz_loadu_epi64(m##j, (const void *)(buf + 64 * j));                       \
+	s##j = _mm512_xor_si512(c##j, rk[0]);
+		EACH4(V_MLOAD)
+		for (r = 1; r < nr; r++) {
+			EACH4(V_ROUND)
+		}
+#define V_MOUT(j, prev)                                                                            \
+	_mm512_mask_storeu_epi64((void *)(buf + 64 * j), m##j,                                     \
+	    _mm512_xor_si512(                                                                      \
+	        _mm512_aesdeclast_epi128(s##j, rk[nr]), _mm512_alignr_epi64(c##j, prev, 6)));
+		V_MOUT(0, XBLK1(iv))
+		V_MOUT(1, c0)
+		V_MOUT(2, c1)
+		V_MOUT(3, c2)
+#undef V_MLOAD
+#undef V_MOUT
+	}
+#undef V_ROUND
+#undef XBLK1
+}
+
+VAES_TARGET static void
+cbc_dec_vaes(const struct aesmb_key *k, const uint8_t *iv, uint8_t *buf, size_t nblk)
+{
+	if (k->rounds == 10)
+		cbc_dec_vaes_nr(k, iv, buf, nblk, 10);
+	else
+		cbc_dec_vaes_nr(k, iv, buf, nblk, 14);
+}
+
+void
+aesmb_cbc_decrypt(const struct aesmb_key *k, const uint8_t *iv, uint8_t *buf, size_t nblk)
+{
+	if (vaes_on())
+		cbc_dec_vaes(k, iv, buf, nblk);
+	else
+		cbc_dec_x8(k, iv, buf, nblk);
 }

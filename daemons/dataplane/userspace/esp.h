@@ -42,9 +42,10 @@ struct esp_xform {
 	uint8_t salt[4]; /* GCM nonce salt (RFC 4106 4) */
 	EVP_CIPHER_CTX *cctx;
 	struct esp_hmac *hmac; /* precomputed HMAC pad states; NULL with GCM */
-	/* CBC, encrypting, CPU with AES-NI: our own key schedule, so that
-	 * esp_seal_finish() can interleave several packets' CBC chains
-	 * (aesmb.h); NULL otherwise (OpenSSL's EVP does the work) */
+	/* CBC on a CPU with AES-NI: our own key schedule (aesmb.h), for the
+	 * direction of `encrypt`: encrypting, esp_seal_finish() interleaves
+	 * several packets' CBC chains; decrypting, esp_open() decrypts with
+	 * aesmb_cbc_decrypt(). NULL otherwise (OpenSSL's EVP does the work) */
 	struct aesmb_key *aes;
 };
 
