@@ -133,7 +133,14 @@ one(const char *name, enum dp_enc enc, enum dp_integ integ, size_t rounds)
 		return -1;
 	printf("%s\n", name);
 	if (e.aes != NULL) {
-		report("seal, batched (multi-buffer)", seal(&e, rounds, true), rounds);
+		bool vaes = aesmb_use_vaes(false);
+
+		report(
+		    "seal, batched (multi-buffer, AES-NI 8 lanes)", seal(&e, rounds, true), rounds);
+		aesmb_use_vaes(vaes);
+		if (vaes)
+			report("seal, batched (multi-buffer, VAES 16 lanes)",
+			    seal(&e, rounds, true), rounds);
 		/* the same SA without the fast path: EVP, one packet at a time */
 		aesmb_key_wipe(e.aes);
 		free(e.aes);

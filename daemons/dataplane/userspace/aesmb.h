@@ -47,8 +47,9 @@ bool aesmb_supported(void);
 int aesmb_key_init(struct aesmb_key *k, const uint8_t *key, size_t len);
 void aesmb_key_wipe(struct aesmb_key *k);
 
-/* Encrypts every job (CBC, no padding), AESMB_LANES chains at a time. The
- * jobs' buffers must not overlap. Requires aesmb_supported(). */
+/* Encrypts every job (CBC, no padding), AESMB_LANES chains at a time, or
+ * 16 (four per 512-bit register) with VAES and AVX-512 where the CPU has
+ * them. The jobs' buffers must not overlap. Requires aesmb_supported(). */
 void aesmb_cbc_encrypt(const struct aesmb_job *jobs, size_t n);
 
 /*
