@@ -274,16 +274,26 @@ aesmb_key_to_decrypt(struct aesmb_key *k)
 
 #define VAES_TARGET __attribute__((target("aes,sse2,avx512f,vaes")))
 
-static int aesmb_vaes = -1; /* -1: not yet detected */
+/* -1: not yet detected; read by every SPU thread, hence the atomics */
+static int aesmb_vaes = -1;
+
+static bool
+vaes_cpu(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
+}
 
 static bool
 vaes_on(void)
 {
-	if (aesmb_vaes < 0) {
-		__builtin_cpu_init();
-		aesmb_vaes = __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
+	int v = __atomic_load_n(&aesmb_vaes, __ATOMIC_RELAXED);
+
+	if (v < 0) {
+		v = vaes_cpu();
+		__atomic_store_n(&aesmb_vaes, v, __ATOMIC_RELAXED);
 	}
-	return aesmb_vaes == 1;
+	return v == 1;
 }
 
 bool
@@ -291,7 +301,7 @@ aesmb_use_vaes(bool on)
 {
 	bool was = vaes_on();
 
-	aesmb_vaes = on && __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
+	__atomic_store_n(&aesmb_vaes, on && vaes_cpu(), __ATOMIC_RELAXED);
 	return was;
 }
 
