@@ -29,4 +29,8 @@ void shamb_sha256_x2(
 void shamb_sha256_x3(uint32_t *const h[3], const uint8_t *const p[3], size_t nblk);
 void shamb_sha256_x4(uint32_t *const h[4], const uint8_t *const p[4], size_t nblk);
 
+/* Tests: use (true, if the CPU has AVX-512VL) or avoid the build of the
+ * above with 32 XMM registers; returns whether it was in use. */
+bool shamb_use_evex(bool on);
+
 #endif
