@@ -18,6 +18,8 @@
  * latency-bound (36 ns per block), two lanes 18.8 ns, three 18.0 ns,
  * four 17.4 ns: from two lanes on the unit itself is nearly saturated
  * (32 RNDS2 + 12 MSG2 per block) and four lanes also spill registers.
+ * The lanes are therefore built twice, the second time for AVX-512VL
+ * (32 XMM registers): three lanes 15.5 ns, four 15.2 ns.
  */
 #include <immintrin.h>
 

@@ -4,8 +4,8 @@
  * or two, three or four interleaved.
  *
  * SHA256RNDS2 has a latency of several cycles but accepts a new pair of
- * rounds more often; one message leaves it mostly waiting, two
- * independent messages (two packets' HMACs) fill it. Used by esp.c for
+ * rounds more often; one message leaves it mostly waiting, two or more
+ * independent messages (several packets' HMACs) fill it. Used by esp.c for
  * HMAC-SHA-256 of batches; states come from and stay in the FIPS 180-4
  * word order (h[0] = H0).
  */
