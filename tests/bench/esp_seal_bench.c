@@ -86,27 +86,34 @@ seal(struct esp_xform *x, size_t rounds, bool batched)
 	return cpu_now() - t0;
 }
 
-/* Opens copies of the sealed batch `rounds` times, paired ICVs or not. */
+/* Opens copies of the sealed batch `rounds` times, ICVs precomputed in
+ * groups of `group` packets (esp_icv_group(), as sock_rx() does) or not (0). */
 static double
-open_all(struct esp_xform *d, size_t rounds, bool paired)
+open_all(struct esp_xform *d, size_t rounds, size_t group)
 {
-	uint8_t icv[2][ESP_ICV_MAX], nh;
+	struct esp_icv_req req[ESP_ICV_GROUP];
+	uint8_t nh;
 	size_t off, pl;
 	double t = 0, t0;
 
 	for (size_t r = 0; r < rounds; r++) {
 		memcpy(copy, pkts, sizeof(copy)); /* not timed: decryption is in place */
 		t0 = cpu_now();
-		for (int i = 0; i < BATCH; i++) {
+		for (size_t i = 0; i < BATCH; i++) {
 			const uint8_t *pre = NULL;
 
-			if (paired && i % 2 == 0 && i + 1 < BATCH) {
-				esp_icv_pair(d, copy[i], outl[i], (uint64_t)i + 1, false, icv[0], d,
-				    copy[i + 1], outl[i + 1], (uint64_t)i + 2, false, icv[1]);
-				pre = icv[0];
-			} else if (paired && i % 2 == 1) {
-				pre = icv[1];
+			if (group > 0 && i % group == 0) {
+				size_t k = BATCH - i < group ? BATCH - i : group;
+
+				for (size_t g = 0; g < k; g++)
+					req[g] = (struct esp_icv_req){ .x = d,
+						.pkt = copy[i + g],
+						.len = outl[i + g],
+						.seq = (uint64_t)(i + g) + 1 };
+				esp_icv_group(req, k);
 			}
+			if (group > 0)
+				pre = req[i % group].icv;
 			if (esp_open_icv(d, (uint64_t)i + 1, false, copy[i], outl[i], pre, &off,
 			        &pl, &nh) != 0)
 				abort();
@@ -134,7 +141,14 @@ one(const char *name, enum dp_enc enc, enum dp_integ integ, size_t rounds)
 		return -1;
 	printf("%s\n", name);
 	if (e.aes != NULL) {
-		report("seal, batched (multi-buffer)", seal(&e, rounds, true), rounds);
+		bool vaes = aesmb_use_vaes(false);
+
+		report(
+		    "seal, batched (multi-buffer, AES-NI 8 lanes)", seal(&e, rounds, true), rounds);
+		aesmb_use_vaes(vaes);
+		if (vaes)
+			report("seal, batched (multi-buffer, VAES 16 lanes)",
+			    seal(&e, rounds, true), rounds);
 		/* the same SA without the fast path: EVP, one packet at a time */
 		aesmb_key_wipe(e.aes);
 		free(e.aes);
@@ -151,9 +165,27 @@ one(const char *name, enum dp_enc enc, enum dp_integ integ, size_t rounds)
 			        &outl[i]) < 0)
 				abort();
 	}
-	report("open, one by one", open_all(&d, rounds, false), rounds);
-	if (esp_icv_pairable(&d, outl[0]))
-		report("open, ICVs paired (SHA-NI)", open_all(&d, rounds, true), rounds);
+	if (d.aes != NULL) {
+		/* CBC decryption: AES-NI 8 blocks and EVP, then the default (VAES where present) */
+		struct aesmb_key *dk = d.aes;
+		bool vaes = aesmb_use_vaes(false);
+
+		report("open, one by one (AES-NI x8 decrypt)", open_all(&d, rounds, 0), rounds);
+		d.aes = NULL;
+		report("open, one by one (EVP decrypt)", open_all(&d, rounds, 0), rounds);
+		if (esp_icv_pairable(&d, outl[0]))
+			report("open, ICVs in pairs, EVP decrypt", open_all(&d, rounds, 2), rounds);
+		d.aes = dk;
+		aesmb_use_vaes(vaes);
+		if (vaes)
+			report("open, one by one (VAES decrypt)", open_all(&d, rounds, 0), rounds);
+	} else {
+		report("open, one by one", open_all(&d, rounds, 0), rounds);
+	}
+	if (esp_icv_pairable(&d, outl[0])) {
+		report("open, ICVs in pairs (SHA-NI)", open_all(&d, rounds, 2), rounds);
+		report("open, ICVs in groups of 4 (SHA-NI)", open_all(&d, rounds, 4), rounds);
+	}
 	esp_xform_fini(&e);
 	esp_xform_fini(&d);
 	return 0;

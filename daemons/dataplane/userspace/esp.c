@@ -11,9 +11,11 @@
  * CBC encryption on CPUs with AES-NI bypasses EVP: esp_seal_start() only
  * frames the packet and esp_seal_finish() encrypts a batch of packets with
  * their CBC chains interleaved (aesmb.c), then computes their ICVs.
- * Decryption stays with EVP (CBC decryption is parallel within a packet).
- * The batch's HMAC-SHA-256 ICVs are computed two packets at a time with the
- * SHA extensions (shamb.c) from our own copies of the pad states.
+ * CBC decryption with AES-NI bypasses EVP too (aesmb_cbc_decrypt(): the
+ * blocks of a packet in parallel, 16 at a time with VAES; EVP's per-packet
+ * re-initialisation alone cost as much as the decryption).
+ * The batch's HMAC-SHA-256 ICVs are computed up to four packets at a time
+ * with the SHA extensions (shamb.c) from our own copies of the pad states.
  */
 /* the low-level SHA-2 API is deprecated in OpenSSL 3 but allocation-free */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -199,7 +201,7 @@ esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t
 	/* the cipher context comes from the cache, keyed on first use */
 	x->key_len = (uint8_t)(x->aead ? eklen - 4 : eklen);
 	memcpy(x->key, ekey, x->key_len);
-	if (!x->aead && encrypt && aesmb_supported()) {
+	if (!x->aead && aesmb_supported()) {
 		/* 16-byte aligned: the round keys are AESENC memory operands */
 		x->aes = aligned_alloc(16, sizeof(*x->aes));
 		if (x->aes == NULL) {
@@ -212,6 +214,8 @@ esp_xform_init(struct esp_xform *x, enum dp_enc enc, const uint8_t *ekey, size_t
 			rc = -EIO;
 			goto fail;
 		}
+		if (!encrypt)
+			aesmb_key_to_decrypt(x->aes);
 	}
 	if (md != NULL) {
 		x->hmac = hmac_new(integ, ikey, iklen);
@@ -554,7 +558,7 @@ esp_seal_start(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const 
 		    EVP_EncryptFinal_ex(cctx, payload + body, &outl) != 1 ||
 		    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_GET_TAG, 16, payload + body) != 1)
 			return -EIO;
-	} else if (x->aes != NULL) {
+	} else if (x->aes != NULL && x->encrypt) {
 		job->x = x;
 		job->pkt = pkt;
 		job->body = body;
@@ -580,15 +584,18 @@ esp_seal_start(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const 
 /*
  * One HMAC-SHA-256 computation with shamb.c: the message is the packet's
  * full 64-byte blocks (read in place), then a tail of its last bytes, the
- * ESN high bits and the SHA-256 padding (1 or 2 blocks). The state starts
- * as the precomputed inner state.
+ * ESN high bits and the SHA-256 padding (1 or 2 blocks), then the outer
+ * hash's one block. The state starts as the precomputed inner state.
  */
+enum ni_stage { NI_MAIN, NI_TAIL, NI_OUTER, NI_DONE };
+
 struct ni_hmac {
 	uint32_t h[8];
-	const uint8_t *p; /* blocks still to compress: main part, then tail */
+	const uint8_t *p; /* blocks still to compress in this stage */
 	size_t n;
-	bool in_tail;
+	enum ni_stage stage;
 	size_t ntail;
+	const struct esp_hmac *hm;
 	uint8_t tail[128];
 };
 
@@ -599,9 +606,10 @@ ni_hmac_init(struct ni_hmac *j, const struct esp_hmac *h, const uint8_t *data, s
 	size_t r = len % 64, t, total = len + (esn ? 4 : 0);
 
 	memcpy(j->h, h->ni_inner, sizeof(j->h));
+	j->hm = h;
 	j->p = data;
 	j->n = len / 64;
-	j->in_tail = false;
+	j->stage = NI_MAIN;
 	memset(j->tail, 0, sizeof(j->tail));
 	memcpy(j->tail, data + len - r, r);
 	t = r;
@@ -616,26 +624,13 @@ ni_hmac_init(struct ni_hmac *j, const struct esp_hmac *h, const uint8_t *data, s
 	if (j->n == 0) {
 		j->p = j->tail;
 		j->n = j->ntail;
-		j->in_tail = true;
-	}
-}
-
-/* Marks k blocks done; moves on to the tail at the end of the main part. */
-static void
-ni_hmac_advance(struct ni_hmac *j, size_t k)
-{
-	j->p += 64 * k;
-	j->n -= k;
-	if (j->n == 0 && !j->in_tail) {
-		j->p = j->tail;
-		j->n = j->ntail;
-		j->in_tail = true;
+		j->stage = NI_TAIL;
 	}
 }
 
 /* The outer hash's only block: inner digest, padding, length (64 + 32) * 8. */
 static void
-ni_outer_block(struct ni_hmac *j, const struct esp_hmac *h)
+ni_outer_block(struct ni_hmac *j)
 {
 	size_t i;
 
@@ -644,38 +639,79 @@ ni_outer_block(struct ni_hmac *j, const struct esp_hmac *h)
 		wr_be32(j->tail + 4 * i, j->h[i]);
 	j->tail[32] = 0x80;
 	wr_be64(j->tail + 56, (64 + 32) * 8);
-	memcpy(j->h, h->ni_outer, sizeof(j->h));
+	memcpy(j->h, j->hm->ni_outer, sizeof(j->h));
 }
 
-/* HMAC-SHA-256 of a (and b, if not NULL) with SHA-NI, two lanes in step. */
+/* Marks k blocks done; at the end of a stage moves on to the next one. */
 static void
-ni_hmac_run(
-    struct ni_hmac *a, const struct esp_hmac *ha, struct ni_hmac *b, const struct esp_hmac *hb)
+ni_hmac_advance(struct ni_hmac *j, size_t k)
 {
-	size_t k;
+	j->p += 64 * k;
+	j->n -= k;
+	if (j->n > 0)
+		return;
+	switch (j->stage) {
+	case NI_MAIN:
+		j->p = j->tail;
+		j->n = j->ntail;
+		j->stage = NI_TAIL;
+		break;
+	case NI_TAIL:
+		ni_outer_block(j);
+		j->p = j->tail;
+		j->n = 1;
+		j->stage = NI_OUTER;
+		break;
+	default:
+		j->stage = NI_DONE;
+		break;
+	}
+}
 
-	while (b != NULL && a->n > 0 && b->n > 0) {
-		k = a->n < b->n ? a->n : b->n;
-		shamb_sha256_x2(a->h, a->p, b->h, b->p, k);
-		ni_hmac_advance(a, k);
-		ni_hmac_advance(b, k);
-	}
-	while (a->n > 0) {
-		k = a->n;
-		shamb_sha256_x1(a->h, a->p, k);
-		ni_hmac_advance(a, k);
-	}
-	while (b != NULL && b->n > 0) {
-		k = b->n;
-		shamb_sha256_x1(b->h, b->p, k);
-		ni_hmac_advance(b, k);
-	}
-	ni_outer_block(a, ha);
-	if (b != NULL) {
-		ni_outer_block(b, hb);
-		shamb_sha256_x2(a->h, a->tail, b->h, b->tail, 1);
-	} else {
-		shamb_sha256_x1(a->h, a->tail, 1);
+/* The largest number of computations ni_hmac_run() keeps in step. */
+#define NI_LANES 4
+
+/*
+ * HMAC-SHA-256 of js[0..n) (n <= NI_LANES) with SHA-NI: as many lanes in
+ * step as have blocks left, each step as long as the shortest of them.
+ */
+static void
+ni_hmac_run(struct ni_hmac *const *js, size_t n)
+{
+	for (;;) {
+		struct ni_hmac *a[NI_LANES];
+		uint32_t *h[NI_LANES];
+		const uint8_t *p[NI_LANES];
+		size_t m = 0, k = SIZE_MAX, i;
+
+		for (i = 0; i < n; i++) {
+			if (js[i]->stage == NI_DONE)
+				continue;
+			a[m] = js[i];
+			h[m] = js[i]->h;
+			p[m] = js[i]->p;
+			if (js[i]->n < k)
+				k = js[i]->n;
+			m++;
+		}
+		switch (m) {
+		case 0:
+			return;
+		case 1:
+			shamb_sha256_x1(h[0], p[0], k);
+			break;
+		case 2:
+			shamb_sha256_x2(h[0], p[0], h[1], p[1], k);
+			break;
+		case 3:
+			shamb_sha256_x3(h, p, k);
+			break;
+		default:
+			shamb_sha256_x4(h, p, k);
+			break;
+		}
+		for (i = 0; i < m; i++)
+			ni_hmac_advance(a[i], k);
 	}
 }
 
@@ -690,44 +726,42 @@ ni_icv_out(const struct ni_hmac *j, uint8_t *icv, size_t icv_len)
 	memcpy(icv, full, icv_len);
 }
 
-/* ICVs of a batch of sealed (encrypted) jobs, SHA-256 ones two by two. */
+/* ICVs of a batch of sealed (encrypted) jobs, SHA-256 ones NI_LANES at a time. */
 static void
 seal_icvs(const struct esp_seal_job *jobs, size_t n)
 {
-	struct ni_hmac nj[2];
-	const struct esp_seal_job *pend = NULL;
-	size_t i;
+	struct ni_hmac nj[NI_LANES];
+	struct ni_hmac *js[NI_LANES];
+	const struct esp_seal_job *pend[NI_LANES];
+	size_t i, m = 0;
 
-	for (i = 0; i < n; i++) {
-		const struct esp_seal_job *j = &jobs[i];
-		struct esp_hmac *h = j->x->hmac;
-		size_t hlen = ESP_HDR_LEN + j->x->iv_len + j->body;
+	for (i = 0; i < NI_LANES; i++)
+		js[i] = &nj[i];
+	for (i = 0; i <= n; i++) {
+		const struct esp_seal_job *j = i < n ? &jobs[i] : NULL;
+		size_t hlen = 0, l;
 
-		if (h == NULL)
-			continue;
-		if (!h->ni) {
-			esp_icv(j->x, j->pkt, hlen, j->esn, j->seq, j->pkt + hlen);
-			continue;
+		if (j != NULL) {
+			struct esp_hmac *h = j->x->hmac;
+
+			hlen = ESP_HDR_LEN + j->x->iv_len + j->body;
+			if (h == NULL)
+				continue;
+			if (!h->ni) {
+				esp_icv(j->x, j->pkt, hlen, j->esn, j->seq, j->pkt + hlen);
+				continue;
+			}
+			ni_hmac_init(&nj[m], h, j->pkt, hlen, j->esn, j->seq);
+			pend[m++] = j;
+			if (m < NI_LANES)
+				continue;
 		}
-		if (pend == NULL) {
-			pend = j;
-			continue;
+		ni_hmac_run(js, m);
+		for (l = 0; l < m; l++) {
+			hlen = ESP_HDR_LEN + pend[l]->x->iv_len + pend[l]->body;
+			ni_icv_out(&nj[l], pend[l]->pkt + hlen, pend[l]->x->icv_len);
 		}
-		ni_hmac_init(&nj[0], pend->x->hmac, pend->pkt,
-		    ESP_HDR_LEN + pend->x->iv_len + pend->body, pend->esn, pend->seq);
-		ni_hmac_init(&nj[1], h, j->pkt, hlen, j->esn, j->seq);
-		ni_hmac_run(&nj[0], pend->x->hmac, &nj[1], h);
-		ni_icv_out(&nj[0], pend->pkt + ESP_HDR_LEN + pend->x->iv_len + pend->body,
-		    pend->x->icv_len);
-		ni_icv_out(&nj[1], j->pkt + hlen, j->x->icv_len);
-		pend = NULL;
-	}
-	if (pend != NULL) {
-		size_t hlen = ESP_HDR_LEN + pend->x->iv_len + pend->body;
-
-		ni_hmac_init(&nj[0], pend->x->hmac, pend->pkt, hlen, pend->esn, pend->seq);
-		ni_hmac_run(&nj[0], pend->x->hmac, NULL, NULL);
-		ni_icv_out(&nj[0], pend->pkt + hlen, pend->x->icv_len);
+		m = 0;
 	}
 	/* the states derive from the integrity keys */
 	explicit_bzero(nj, sizeof(nj));
@@ -789,18 +823,43 @@ esp_icv_pairable(const struct esp_xform *x, size_t len)
 }
 
 void
+esp_icv_group(struct esp_icv_req *r, size_t n)
+{
+	struct ni_hmac nj[NI_LANES];
+	struct ni_hmac *js[NI_LANES];
+	size_t i, done, k;
+
+	for (i = 0; i < NI_LANES; i++)
+		js[i] = &nj[i];
+	for (done = 0; done < n; done += k) {
+		k = n - done < NI_LANES ? n - done : NI_LANES;
+		for (i = 0; i < k; i++) {
+			const struct esp_icv_req *q = &r[done + i];
+
+			ni_hmac_init(
+			    &nj[i], q->x->hmac, q->pkt, q->len - q->x->icv_len, q->esn, q->seq);
+		}
+		ni_hmac_run(js, k);
+		for (i = 0; i < k; i++)
+			ni_icv_out(&nj[i], r[done + i].icv, r[done + i].x->icv_len);
+	}
+	explicit_bzero(nj, sizeof(nj));
+}
+
+void
 esp_icv_pair(const struct esp_xform *xa, const uint8_t *pa, size_t lena, uint64_t seqa, bool esna,
     uint8_t *icva, const struct esp_xform *xb, const uint8_t *pb, size_t lenb, uint64_t seqb,
     bool esnb, uint8_t *icvb)
 {
-	struct ni_hmac nj[2];
+	struct esp_icv_req r[2] = {
+		{ .x = xa, .pkt = pa, .len = lena, .seq = seqa, .esn = esna },
+		{ .x = xb, .pkt = pb, .len = lenb, .seq = seqb, .esn = esnb },
+	};
 
-	ni_hmac_init(&nj[0], xa->hmac, pa, lena - xa->icv_len, esna, seqa);
-	ni_hmac_init(&nj[1], xb->hmac, pb, lenb - xb->icv_len, esnb, seqb);
-	ni_hmac_run(&nj[0], xa->hmac, &nj[1], xb->hmac);
-	ni_icv_out(&nj[0], icva, xa->icv_len);
-	ni_icv_out(&nj[1], icvb, xb->icv_len);
-	explicit_bzero(nj, sizeof(nj));
+	esp_icv_group(r, 2);
+	memcpy(icva, r[0].icv, xa->icv_len);
+	memcpy(icvb, r[1].icv, xb->icv_len);
+	explicit_bzero(r, sizeof(r));
 }
 
 int
@@ -854,12 +913,14 @@ esp_open_icv(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t l
 			if (CRYPTO_memcmp(want, icv, x->icv_len) != 0)
 				return -EACCES;
 		}
-		EVP_CIPHER_CTX *cctx = xctx(x);
+		EVP_CIPHER_CTX *cctx;
 
-		if (cctx == NULL ||
-		    EVP_DecryptInit_ex(cctx, NULL, NULL, NULL, pkt + ESP_HDR_LEN) != 1 ||
-		    EVP_DecryptUpdate(cctx, payload, &outl, payload, (int)body) != 1 ||
-		    (size_t)outl != body)
+		if (x->aes != NULL && !x->encrypt)
+			aesmb_cbc_decrypt(x->aes, pkt + ESP_HDR_LEN, payload, body / 16);
+		else if ((cctx = xctx(x)) == NULL ||
+		         EVP_DecryptInit_ex(cctx, NULL, NULL, NULL, pkt + ESP_HDR_LEN) != 1 ||
+		         EVP_DecryptUpdate(cctx, payload, &outl, payload, (int)body) != 1 ||
+		         (size_t)outl != body)
 			return -EIO;
 	}
 

@@ -55,9 +55,10 @@ struct esp_xform {
 	struct esp_cslot *slot;
 	uint64_t gen;
 	struct esp_hmac *hmac; /* precomputed HMAC pad states; NULL with GCM */
-	/* CBC, encrypting, CPU with AES-NI: our own key schedule, so that
-	 * esp_seal_finish() can interleave several packets' CBC chains
-	 * (aesmb.h); NULL otherwise (OpenSSL's EVP does the work) */
+	/* CBC on a CPU with AES-NI: our own key schedule (aesmb.h), for the
+	 * direction of `encrypt`: encrypting, esp_seal_finish() interleaves
+	 * several packets' CBC chains; decrypting, esp_open() decrypts with
+	 * aesmb_cbc_decrypt(). NULL otherwise (OpenSSL's EVP does the work) */
 	struct aesmb_key *aes;
 };
 
@@ -166,14 +167,25 @@ int esp_open(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t l
     size_t *plen, uint8_t *next_hdr);
 
 /*
- * Inbound HMAC-SHA-256 two packets at a time: esp_icv_pairable() says
+ * Inbound HMAC-SHA-256 several packets at a time: esp_icv_pairable() says
  * whether a packet of len bytes can have its ICV precomputed (SHA-NI, a
- * well-formed length); esp_icv_pair() computes the ICVs two packets
- * should carry (ESP_ICV_MAX bytes each) under the sequence numbers given;
+ * well-formed length); esp_icv_group() computes the ICVs n such packets
+ * should carry under the sequence numbers given (ESP_ICV_GROUP of them in
+ * step, any n); esp_icv_pair() is the same for two packets;
  * esp_open_icv() is esp_open() with such a precomputed ICV for exactly
  * this packet and seq (NULL: computed inside).
  */
+#define ESP_ICV_GROUP 4
+struct esp_icv_req {
+	const struct esp_xform *x;
+	const uint8_t *pkt; /* the ESP packet, header through ICV */
+	size_t len;
+	uint64_t seq;
+	bool esn;
+	uint8_t icv[ESP_ICV_MAX]; /* out: the ICV it should carry (x->icv_len bytes) */
+};
 bool esp_icv_pairable(const struct esp_xform *x, size_t len);
+void esp_icv_group(struct esp_icv_req *r, size_t n);
 void esp_icv_pair(const struct esp_xform *xa, const uint8_t *pa, size_t lena, uint64_t seqa,
     bool esna, uint8_t *icva, const struct esp_xform *xb, const uint8_t *pb, size_t lenb,
     uint64_t seqb, bool esnb, uint8_t *icvb);

@@ -790,7 +790,7 @@ in_allowed(const struct us_tunnel *d, const struct pkt_info *pi)
 
 /*
  * One ESP packet (esp[0..len)) that arrived on this SPU. icv, if not NULL, is the ICV this packet must
- * carry if its sequence number is icv_seq (precomputed by in_esp_pair()).
+ * carry if its sequence number is icv_seq (precomputed by in_esp_group()).
  */
 static void
 in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *icv, uint64_t icv_seq)
@@ -918,48 +918,60 @@ pair_sa(struct spu *s, const uint8_t *esp, size_t len, uint64_t meta, uint64_t *
 	return e->sa;
 }
 
-/*
- * Two inbound packets: their HMAC-SHA-256 ICVs computed together (SHA-NI,
- * two lanes), then each processed by in_esp() in order. The sequence
- * number of b is inferred before a updates the window; in_esp() uses the
- * precomputed ICV only if it infers the same one.
- */
-static void
-in_esp_pair(
-    struct spu *s, uint8_t *a, size_t alen, uint64_t ameta, uint8_t *b, size_t blen, uint64_t bmeta)
-{
-	uint8_t icv[2][ESP_ICV_MAX];
-	struct us_sa *sa, *sb;
-	uint64_t qa, qb;
-
-	sa = pair_sa(s, a, alen, ameta, &qa);
-	sb = sa != NULL ? pair_sa(s, b, blen, bmeta, &qb) : NULL;
-	if (sb == NULL) {
-		in_esp(s, a, alen, ameta, NULL, 0);
-		in_esp(s, b, blen, bmeta, NULL, 0);
-		return;
-	}
-	esp_icv_pair(&sa->x, a, alen, qa, sa->esn, icv[0], &sb->x, b, blen, qb, sb->esn, icv[1]);
-	in_esp(s, a, alen, ameta, icv[0], qa);
-	in_esp(s, b, blen, bmeta, icv[1], qb);
-}
-
-/* Inbound packets of one receive batch, paired up for in_esp_pair(). */
+/* Inbound ESP packets of one receive batch, grouped for in_esp_group(). */
 struct rx_pend {
-	uint8_t *p;
-	size_t len;
-	uint64_t meta;
+	size_t n;
+	uint8_t *p[ESP_ICV_GROUP];
+	size_t len[ESP_ICV_GROUP];
+	uint64_t meta[ESP_ICV_GROUP];
 };
 
+/*
+ * Up to ESP_ICV_GROUP consecutive inbound packets: the HMAC-SHA-256 ICVs
+ * of those that allow it computed together (SHA-NI, one lane each), then
+ * each packet processed by in_esp() in order. The sequence numbers are
+ * all inferred before the first packet updates the window; in_esp() uses
+ * a precomputed ICV only if it infers the same one (an ESN epoch change
+ * inside the group makes the later packets compute their own).
+ */
 static void
-rx_esp(struct spu *s, struct rx_pend *pend, uint8_t *p, size_t len, uint64_t meta)
+in_esp_group(struct spu *s, struct rx_pend *g)
 {
-	if (pend->p == NULL) {
-		*pend = (struct rx_pend){ .p = p, .len = len, .meta = meta };
-		return;
+	struct esp_icv_req r[ESP_ICV_GROUP];
+	size_t at[ESP_ICV_GROUP], i, m = 0;
+
+	for (i = 0; i < g->n; i++) {
+		struct us_sa *sa;
+		uint64_t q;
+
+		at[i] = SIZE_MAX;
+		sa = g->n > 1 ? pair_sa(s, g->p[i], g->len[i], g->meta[i], &q) : NULL;
+		if (sa == NULL)
+			continue;
+		r[m] = (struct esp_icv_req){
+			.x = &sa->x, .pkt = g->p[i], .len = g->len[i], .seq = q, .esn = sa->esn
+		};
+		at[i] = m++;
 	}
-	in_esp_pair(s, pend->p, pend->len, pend->meta, p, len, meta);
-	pend->p = NULL;
+	if (m > 0)
+		esp_icv_group(r, m);
+	for (i = 0; i < g->n; i++) {
+		if (at[i] == SIZE_MAX)
+			in_esp(s, g->p[i], g->len[i], g->meta[i], NULL, 0);
+		else
+			in_esp(s, g->p[i], g->len[i], g->meta[i], r[at[i]].icv, r[at[i]].seq);
+	}
+	g->n = 0;
+}
+
+static void
+rx_esp(struct spu *s, struct rx_pend *g, uint8_t *p, size_t len, uint64_t meta)
+{
+	g->p[g->n] = p;
+	g->len[g->n] = len;
+	g->meta[g->n] = meta;
+	if (++g->n == ESP_ICV_GROUP)
+		in_esp_group(s, g);
 }
 
 static uint8_t
@@ -1011,7 +1023,7 @@ rx_prepare(struct spu *s, int n)
 static int
 sock_rx(struct spu *s, int fd, bool udp, bool v4raw)
 {
-	struct rx_pend pend = { .p = NULL };
+	struct rx_pend pend = { .n = 0 };
 	int n, i;
 	uint16_t gso;
 	uint8_t tos;
@@ -1054,8 +1066,8 @@ sock_rx(struct spu *s, int fd, bool udp, bool v4raw)
 			rx_esp(s, &pend, p + off, dl, META_ENCAP | (uint64_t)tos << 8);
 		}
 	}
-	if (pend.p != NULL)
-		in_esp(s, pend.p, pend.len, pend.meta, NULL, 0);
+	if (pend.n > 0)
+		in_esp_group(s, &pend);
 	gro_flush(&s->gro);
 	return n;
 }
