@@ -29,14 +29,14 @@
 #include <immintrin.h>
 
 #include "aesmb.h"
+#include "cpufeat.h"
 
 #define AESMB_TARGET __attribute__((target("aes,sse2")))
 
 bool
 aesmb_supported(void)
 {
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse2");
+	return cpufeat_has(CPUF_AES | CPUF_SSE2);
 }
 
 /*
@@ -280,8 +280,7 @@ static int aesmb_vaes = -1;
 static bool
 vaes_cpu(void)
 {
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
+	return cpufeat_has(CPUF_AES | CPUF_SSE2 | CPUF_AVX512F | CPUF_VAES);
 }
 
 static bool

@@ -23,6 +23,7 @@
  */
 #include <immintrin.h>
 
+#include "cpufeat.h"
 #include "shamb.h"
 
 #define SHAMB_TARGET  __attribute__((target("sha,sse4.1,ssse3")))
@@ -31,9 +32,7 @@
 bool
 shamb_supported(void)
 {
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
-	       __builtin_cpu_supports("ssse3");
+	return cpufeat_has(CPUF_SHA | CPUF_SSE41 | CPUF_SSSE3);
 }
 
 /* FIPS 180-4 4.2.2 */
@@ -278,8 +277,7 @@ static int shamb_evex = -1;
 static bool
 evex_cpu(void)
 {
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+	return cpufeat_has(CPUF_AVX512F | CPUF_AVX512VL);
 }
 
 static lanes_fn *

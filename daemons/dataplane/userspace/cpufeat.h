@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cpufeat: the x86 instruction-set extensions the ESP fast paths use, read
+ * with CPUID and XGETBV. __builtin_cpu_supports() would do, but clang 14
+ * knows neither "sha" nor "vaes" there (the fuzz build uses clang), and the
+ * AVX-512 answer must also check that the OS saves the ZMM state.
+ */
+#ifndef CAIRN_DP_CPUFEAT_H
+#define CAIRN_DP_CPUFEAT_H
+
+#include <stdbool.h>
+
+enum cpufeat {
+	CPUF_SSE2 = 1u << 0,
+	CPUF_SSSE3 = 1u << 1,
+	CPUF_SSE41 = 1u << 2,
+	CPUF_AES = 1u << 3,
+	CPUF_SHA = 1u << 4,
+	CPUF_AVX512F = 1u << 5,  /* with the OS saving opmask and ZMM state */
+	CPUF_AVX512VL = 1u << 6, /* the same */
+	CPUF_VAES = 1u << 7,     /* the same (VAES on 512-bit registers) */
+};
+
+/* True if the CPU (and OS) offer every feature in `mask`. Thread-safe. */
+bool cpufeat_has(unsigned mask);
+
+#endif
