@@ -273,8 +273,8 @@ main(int argc, char **argv)
 			"security ike gateway ", "security ike gateway gw-1 ",
 			"security ike gateway gw-1 dead-peer-detection ",
 			"security ipsec vpn v1 ike gateway ", "interfaces st0 unit 3 family inet ",
-			"security zones security-zone vpn interfaces st0.1 host-inbound-traffic "
-			"system-services " };
+			("security zones security-zone vpn interfaces st0.1 host-inbound-traffic "
+			 "system-services ") };
 		const int per = 1000;
 		double worst = 0, t0, tt = 0;
 

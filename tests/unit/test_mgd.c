@@ -88,6 +88,8 @@ session(const char *user)
 }
 
 /* Calls json; the reply (caller frees) or NULL on error with *err set. */
+static struct lyd_node *call(struct ipc_client *c, struct errbuf *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static struct lyd_node *
 call(struct ipc_client *c, struct errbuf *err, const char *fmt, ...)
 {

@@ -58,6 +58,8 @@ static const char *ns_name[2];
 enum { L, R };
 
 static void
+ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
 ok(const char *fmt, ...)
 {
 	va_list ap;
@@ -70,6 +72,8 @@ ok(const char *fmt, ...)
 	npass++;
 }
 
+static void
+bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 bad(const char *fmt, ...)
 {
