@@ -807,6 +807,11 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 		e->st.invalid_ke_sent++;
 		return NULL;
 	}
+	/* One batch from the tunnel's anchoring (alloc_spi) to the install:
+	 * the dataplane gets the tunnel, its update with the negotiated
+	 * selectors and both SAs in one message per SPU. The SPI allocation
+	 * itself needs no SPU. Closed by install() or at refuse. */
+	ike_dp_batch_begin(&e->dp);
 	ch = ike_child_new(sa, tun, false);
 	if (!ch || alloc_spi(ch) < 0 || set_ts(ch, m.l, m.nl, m.r, m.nr) < 0) {
 		err = IKE_N_TEMPORARY_FAILURE;
@@ -860,6 +865,8 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 	explicit_bzero(&out, sizeof(out));
 	return ch;
 refuse:
+	/* what the batch held goes in before the CHILD SA is undone */
+	ike_dp_batch_end(&e->dp, NULL);
 	ike_dh_free(dh);
 	explicit_bzero(gir, sizeof(gir));
 	explicit_bzero(&in, sizeof(in));
