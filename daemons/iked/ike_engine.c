@@ -397,16 +397,41 @@ ike_engine_next_deadline(const struct ike_engine *e)
 	return ike_timers_next(&e->timers);
 }
 
+/* Each timer's handler and its place in its object (ike_int.h). */
+#define TC(fn, type, field)                                                                        \
+	{                                                                                          \
+		fn, offsetof(struct type, field)                                                   \
+	}
+static const struct ike_timer_class timer_class[IKE_TM_N] = {
+	[IKE_TM_SA_RTX] = TC(ike_xchg_rtx_fire, ike_sa, t_rtx),
+	[IKE_TM_SA_REKEY] = TC(ike_sa_rekey_fire, ike_sa, t_rekey),
+	[IKE_TM_SA_EXPIRE] = TC(ike_sa_expire_fire, ike_sa, t_expire),
+	[IKE_TM_SA_DPD] = TC(ike_sa_dpd_fire, ike_sa, t_dpd),
+	[IKE_TM_SA_KEEPALIVE] = TC(ike_sa_keepalive_fire, ike_sa, t_keepalive),
+	[IKE_TM_SA_HALFOPEN] = TC(ike_sa_halfopen_fire, ike_sa, t_halfopen),
+	[IKE_TM_SA_GRACE] = TC(ike_sa_grace_fire, ike_sa, t_grace),
+	[IKE_TM_CHILD_SOFT] = TC(ike_child_soft_fire, ike_child, t_soft),
+	[IKE_TM_CHILD_HARD] = TC(ike_child_hard_fire, ike_child, t_hard),
+	[IKE_TM_CHILD_OUT] = TC(ike_child_out_fire, ike_child, t_out),
+	[IKE_TM_CHILD_GRACE] = TC(ike_child_grace_fire, ike_child, t_grace),
+	[IKE_TM_CHILD_IDLE] = TC(ike_child_idle_fire, ike_child, t_idle),
+	[IKE_TM_TUNNEL_RETRY] = TC(ike_tunnel_retry_fire, ike_tunnel, t_retry),
+};
+#undef TC
+
 void
 ike_engine_run_timers(struct ike_engine *e)
 {
+	const struct ike_timer_class *tc;
 	struct ike_timer *t;
 	uint64_t now;
 
 	ike_enter(e);
 	now = ike_now(e);
-	while ((t = ike_timers_pop_due(&e->timers, now)) != NULL)
-		t->fn(t, t->arg);
+	while ((t = ike_timers_pop_due(&e->timers, now)) != NULL) {
+		tc = &timer_class[t->kind];
+		tc->fn(t, ike_timer_owner(t, tc));
+	}
 	ike_leave(e);
 }
 

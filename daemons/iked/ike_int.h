@@ -72,6 +72,25 @@ enum ike_task_kind {
 	T_DPD,         /* INFORMATIONAL: empty, liveness */
 };
 
+/* The engine's timers (ike_timer.h): one class per timer field, the table
+ * in ike_engine.c. */
+enum ike_timer_kind {
+	IKE_TM_SA_RTX,
+	IKE_TM_SA_REKEY,
+	IKE_TM_SA_EXPIRE,
+	IKE_TM_SA_DPD,
+	IKE_TM_SA_KEEPALIVE,
+	IKE_TM_SA_HALFOPEN,
+	IKE_TM_SA_GRACE,
+	IKE_TM_CHILD_SOFT,
+	IKE_TM_CHILD_HARD,
+	IKE_TM_CHILD_OUT,
+	IKE_TM_CHILD_GRACE,
+	IKE_TM_CHILD_IDLE,
+	IKE_TM_TUNNEL_RETRY,
+	IKE_TM_N,
+};
+
 /* What a response handler wants next. */
 enum ike_rsp { RSP_DONE, RSP_RETRY };
 
@@ -309,6 +328,13 @@ void ike_nkey_set(struct ike_nkey *k, const uint8_t *a, size_t alen, const uint8
 int ike_nkey_cmp(const struct ike_nkey *a, const struct ike_nkey *b);
 
 /* ---- ike_sa.c ------------------------------------------------------------ */
+/* timer handlers (the table in ike_engine.c) */
+void ike_sa_rekey_fire(struct ike_timer *tm, void *arg);
+void ike_sa_expire_fire(struct ike_timer *tm, void *arg);
+void ike_sa_dpd_fire(struct ike_timer *tm, void *arg);
+void ike_sa_keepalive_fire(struct ike_timer *tm, void *arg);
+void ike_sa_halfopen_fire(struct ike_timer *tm, void *arg);
+void ike_sa_grace_fire(struct ike_timer *tm, void *arg);
 struct ike_sa *ike_sa_new(struct ike_engine *e, bool initiator);
 struct ike_sa *ike_sa_by_index(const struct ike_engine *e, uint32_t index);
 void ike_sa_set_gw(struct ike_sa *sa, struct ike_gw *gw);
@@ -344,6 +370,7 @@ void ike_sa_install_nkey(
     struct ike_sa *sa, const uint8_t *ni, size_t nil, const uint8_t *nr, size_t nrl);
 
 /* ---- ike_xchg.c ------------------------------------------------------------ */
+void ike_xchg_rtx_fire(struct ike_timer *tm, void *arg);
 void ike_xchg_init_sa(struct ike_sa *sa);
 struct ike_task *ike_task_new(enum ike_task_kind kind);
 void ike_task_free(struct ike_task *t);
@@ -385,6 +412,11 @@ bool ike_auth_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ik
 void ike_auth_abort(struct ike_sa *sa, struct ike_task *t);
 
 /* ---- ike_child.c --------------------------------------------------------- */
+void ike_child_soft_fire(struct ike_timer *tm, void *arg);
+void ike_child_hard_fire(struct ike_timer *tm, void *arg);
+void ike_child_out_fire(struct ike_timer *tm, void *arg);
+void ike_child_grace_fire(struct ike_timer *tm, void *arg);
+void ike_child_idle_fire(struct ike_timer *tm, void *arg);
 struct ike_child *ike_child_new(struct ike_sa *sa, struct ike_tunnel *tun, bool initiator);
 /* Removes from the dataplane and frees; history when reason != NONE. */
 void ike_child_remove(struct ike_child *ch, enum ike_event reason);
@@ -427,6 +459,7 @@ bool ike_info_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ik
 void ike_info_dpd(struct ike_sa *sa);
 
 /* ---- ike_tunnel.c -------------------------------------------------------- */
+void ike_tunnel_retry_fire(struct ike_timer *tm, void *arg);
 struct ike_tunnel *ike_tunnel_new(struct ike_vpn *vpn, unsigned ts_idx, struct ike_sa *peer);
 void ike_tunnel_free(struct ike_tunnel *t);
 struct ike_tunnel *ike_tunnel_by_id(const struct ike_engine *e, uint32_t id);
