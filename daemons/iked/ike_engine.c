@@ -598,7 +598,7 @@ gw_unindex(struct ike_gw *gw)
 	unsigned i;
 
 	for (i = 0; i < IKE_GW_ADDRS; i++)
-		if (gw->by_addr[i].h.linked)
+		if (ike_hnode_linked(&gw->by_addr[i].h))
 			ike_htab_del(&gw->e->gw_by_addr, &gw->by_addr[i].h);
 	ike_list_del(&gw->any_link);
 }
