@@ -573,7 +573,7 @@ gw_index(struct ike_gw *gw)
 	struct ike_engine *e = gw->e;
 	unsigned i;
 
-	for (i = 0; !gw->conf.dynamic && i < gw->conf.n_remote; i++) {
+	for (i = 0; i < gw->n_by_addr; i++) {
 		gw->by_addr[i].gw = gw;
 		ike_htab_add(&e->gw_by_addr, &gw->by_addr[i].h, ike_addr_key(&gw->conf.remote[i]));
 	}
@@ -597,7 +597,7 @@ gw_unindex(struct ike_gw *gw)
 {
 	unsigned i;
 
-	for (i = 0; i < IKE_GW_ADDRS; i++)
+	for (i = 0; i < gw->n_by_addr; i++)
 		if (ike_hnode_linked(&gw->by_addr[i].h))
 			ike_htab_del(&gw->e->gw_by_addr, &gw->by_addr[i].h);
 	ike_list_del(&gw->any_link);
@@ -640,6 +640,7 @@ gw_remove(struct ike_gw *gw, bool graceful)
 	gw_unindex(gw);
 	ike_list_del(&gw->link);
 	ike_gw_conf_fini(&gw->conf);
+	free(gw->by_addr);
 	free(gw);
 }
 
@@ -649,6 +650,8 @@ struct plan_gw {
 	struct ike_gw *gw; /* existing, or preallocated when is_new */
 	bool is_new, sa_change, changed;
 	struct ike_gw_conf conf;
+	struct ike_gw_addr *by_addr; /* conf's address index slots (n_by_addr) */
+	unsigned n_by_addr;
 };
 
 struct plan_vpn {
@@ -681,6 +684,7 @@ ike_plan_free(struct ike_plan *p)
 		return;
 	for (i = 0; i < p->n_gw; i++) {
 		ike_gw_conf_fini(&p->gw[i].conf);
+		free(p->gw[i].by_addr);
 		if (p->gw[i].is_new)
 			free(p->gw[i].gw);
 	}
@@ -715,13 +719,33 @@ plan_add_gw(struct ike_engine *e, struct ike_plan *p, const struct ike_gw_conf *
 		              old->conf.nat_keepalive != g->nat_keepalive ||
 		              old->conf.connections_limit != g->connections_limit ||
 		              old->conf.reject_duplicate != g->reject_duplicate;
-		return 0;
+		if (!pg->changed)
+			return 0; /* kept as it is, its index too */
+	} else {
+		pg->gw = calloc(1, sizeof(*pg->gw));
+		if (!pg->gw)
+			return -ENOMEM;
+		pg->is_new = true;
 	}
-	pg->gw = calloc(1, sizeof(*pg->gw));
-	if (!pg->gw)
-		return -ENOMEM;
-	pg->is_new = true;
+	/* the address index slots now, so that applying cannot fail */
+	if (!g->dynamic && g->n_remote > 0) {
+		pg->by_addr = calloc(g->n_remote, sizeof(*pg->by_addr));
+		if (!pg->by_addr)
+			return -ENOMEM;
+		pg->n_by_addr = g->n_remote;
+	}
 	return 0;
+}
+
+/* Hands the plan's index slots to gw (indexed afresh by gw_index). */
+static void
+gw_take_index(struct ike_gw *gw, struct plan_gw *pg)
+{
+	free(gw->by_addr);
+	gw->by_addr = pg->by_addr;
+	gw->n_by_addr = pg->n_by_addr;
+	pg->by_addr = NULL;
+	pg->n_by_addr = 0;
 }
 
 static int
@@ -957,6 +981,7 @@ apply_gw(struct ike_engine *e, struct plan_gw *pg)
 		ike_list_init(&gw->any_link);
 		ike_list_add_tail(&e->gws, &gw->link);
 		ike_htab_add(&e->gw_by_name, &gw->by_name, ike_name_hash(gw->conf.name));
+		gw_take_index(gw, pg);
 		gw_index(gw);
 		pg->is_new = false; /* owned by the engine now */
 		return;
@@ -980,6 +1005,7 @@ apply_gw(struct ike_engine *e, struct plan_gw *pg)
 	ike_gw_conf_fini(&gw->conf);
 	gw->conf = pg->conf;
 	memset(&pg->conf, 0, sizeof(pg->conf));
+	gw_take_index(gw, pg);
 	gw_index(gw);
 	if (!pg->sa_change) {
 		struct ike_sa *sa;

@@ -134,10 +134,13 @@ struct ike_hs {
 struct ike_gw {
 	struct ike_list link; /* e->gws */
 	struct ike_hnode by_name;
+	/* static gateways: one per remote address (conf.n_remote), allocated
+	 * with the configuration they index (plan_add_gw); NULL otherwise */
 	struct ike_gw_addr {
 		struct ike_hnode h; /* e->gw_by_addr */
 		struct ike_gw *gw;
-	} by_addr[IKE_GW_ADDRS];  /* one per remote address */
+	} * by_addr;
+	unsigned n_by_addr;
 	struct ike_list any_link; /* e->gws_any when linked there */
 	bool in_plan;
 	struct ike_engine *e;
