@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -138,6 +139,7 @@ ike_engine_free(struct ike_engine *e)
 	ike_timers_fini(&e->timers);
 	ike_crypto_free(e->c);
 	explicit_bzero(e->cookie_secret, sizeof(e->cookie_secret));
+	explicit_bzero(e->rpool, sizeof(e->rpool));
 	free(e);
 }
 
@@ -221,11 +223,38 @@ ike_disarm(struct ike_engine *e, struct ike_timer *t)
 	ike_timers_cancel(&e->timers, t);
 }
 
+/* Takes len bytes of the pool (refilled first if short or in another
+ * process); false when OpenSSL has none. */
+static bool
+rpool_take(struct ike_engine *e, void *buf, size_t len)
+{
+	pid_t pid = getpid();
+	uint8_t *p;
+
+	if (e->rpool_n < len || e->rpool_pid != pid) {
+		e->rpool_n = 0;
+		if (RAND_bytes(e->rpool, (int)sizeof(e->rpool)) != 1) {
+			explicit_bzero(e->rpool, sizeof(e->rpool));
+			return false;
+		}
+		e->rpool_n = sizeof(e->rpool);
+		e->rpool_pid = pid;
+	}
+	p = e->rpool + sizeof(e->rpool) - e->rpool_n;
+	memcpy(buf, p, len);
+	explicit_bzero(p, len);
+	e->rpool_n -= (uint16_t)len;
+	return true;
+}
+
 void
 ike_random(struct ike_engine *e, void *buf, size_t len)
 {
 	if (e->env.rand) {
 		if (e->env.rand(e->env.ctx, buf, len) == 0)
+			return;
+	} else if (len <= sizeof(e->rpool) / 4) {
+		if (rpool_take(e, buf, len))
 			return;
 	} else if (RAND_bytes(buf, (int)len) == 1) {
 		return;

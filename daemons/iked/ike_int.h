@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ike_addr.h"
 #include "ike_conf.h"
@@ -299,6 +300,13 @@ struct ike_engine {
 	uint32_t half_open, ho_timeout_s, ho_max, cookie_threshold;
 	uint32_t n_initiating;     /* our IKE SAs in IKE_SA_INIT or IKE_AUTH */
 	struct ike_list init_wait; /* tunnels waiting for an initiation slot (pend_link) */
+	/* ike_random without env.rand: the bytes of one RAND_bytes call,
+	 * handed out once each and wiped as they go (a DRBG call per nonce,
+	 * SPI and jitter was some 5% of a responder's CPU); refilled in a
+	 * forked child too */
+	uint8_t rpool[1024];
+	uint16_t rpool_n; /* unused bytes, the last rpool_n of rpool */
+	pid_t rpool_pid;
 	uint8_t cookie_secret[2][32];
 	uint32_t cookie_ver;
 	uint64_t cookie_rotated_ms;
