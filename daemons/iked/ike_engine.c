@@ -447,6 +447,7 @@ static const struct ike_timer_class timer_class[IKE_TM_N] = {
 	[IKE_TM_TUNNEL_RETRY] = TC(ike_tunnel_retry_fire, ike_tunnel, t_retry),
 };
 #undef TC
+_Static_assert(IKE_TM_N <= UINT8_MAX + 1, "struct ike_timer keeps the kind in 8 bits");
 
 void
 ike_engine_run_timers(struct ike_engine *e)
