@@ -20,12 +20,6 @@
 
 #include "banned.h"
 
-static void soft_fire(struct ike_timer *tm, void *arg);
-static void hard_fire(struct ike_timer *tm, void *arg);
-static void out_fire(struct ike_timer *tm, void *arg);
-static void grace_fire(struct ike_timer *tm, void *arg);
-static void idle_fire(struct ike_timer *tm, void *arg);
-
 struct ike_child *
 ike_child_new(struct ike_sa *sa, struct ike_tunnel *tun, bool initiator)
 {
@@ -38,11 +32,11 @@ ike_child_new(struct ike_sa *sa, struct ike_tunnel *tun, bool initiator)
 	ch->initiator = initiator;
 	ch->st = CH_NEW;
 	ch->created_ms = ike_now(sa->e);
-	ike_timer_init(&ch->t_soft, soft_fire, ch);
-	ike_timer_init(&ch->t_hard, hard_fire, ch);
-	ike_timer_init(&ch->t_out, out_fire, ch);
-	ike_timer_init(&ch->t_grace, grace_fire, ch);
-	ike_timer_init(&ch->t_idle, idle_fire, ch);
+	ike_timer_init(&ch->t_soft, IKE_TM_CHILD_SOFT);
+	ike_timer_init(&ch->t_hard, IKE_TM_CHILD_HARD);
+	ike_timer_init(&ch->t_out, IKE_TM_CHILD_OUT);
+	ike_timer_init(&ch->t_grace, IKE_TM_CHILD_GRACE);
+	ike_timer_init(&ch->t_idle, IKE_TM_CHILD_IDLE);
 	ike_list_add_tail(&sa->children, &ch->sa_link);
 	if (tun)
 		ike_list_add_tail(&tun->children, &ch->tun_link);
@@ -317,8 +311,8 @@ traffic(struct ike_child *ch)
 }
 
 /* idle-time: a CHILD SA that carried nothing for that long is deleted. */
-static void
-idle_fire(struct ike_timer *tm, void *arg)
+void
+ike_child_idle_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_child *ch = arg;
 	uint64_t n;
@@ -807,6 +801,11 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 		e->st.invalid_ke_sent++;
 		return NULL;
 	}
+	/* One batch from the tunnel's anchoring (alloc_spi) to the install:
+	 * the dataplane gets the tunnel, its update with the negotiated
+	 * selectors and both SAs in one message per SPU. The SPI allocation
+	 * itself needs no SPU. Closed by install() or at refuse. */
+	ike_dp_batch_begin(&e->dp);
 	ch = ike_child_new(sa, tun, false);
 	if (!ch || alloc_spi(ch) < 0 || set_ts(ch, m.l, m.nl, m.r, m.nr) < 0) {
 		err = IKE_N_TEMPORARY_FAILURE;
@@ -860,6 +859,8 @@ respond_child(struct ike_sa *sa, const struct ike_plds *pl, struct ike_enc *enc,
 	explicit_bzero(&out, sizeof(out));
 	return ch;
 refuse:
+	/* what the batch held goes in before the CHILD SA is undone */
+	ike_dp_batch_end(&e->dp, NULL);
 	ike_dh_free(dh);
 	explicit_bzero(gir, sizeof(gir));
 	explicit_bzero(&in, sizeof(in));
@@ -1034,8 +1035,8 @@ retire_old(struct ike_child *ch)
 	ike_info_delete_child(old, IKE_EV_NONE);
 }
 
-static void
-out_fire(struct ike_timer *tm, void *arg)
+void
+ike_child_out_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_child *ch = arg;
 
@@ -1065,8 +1066,8 @@ child_has_twin(const struct ike_child *ch)
 	return false;
 }
 
-static void
-grace_fire(struct ike_timer *tm, void *arg)
+void
+ike_child_grace_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_child *ch = arg;
 
@@ -1394,15 +1395,15 @@ ike_child_deleted(struct ike_child *ch)
 
 /* ---- timers and dataplane events ----------------------------------------------- */
 
-static void
-soft_fire(struct ike_timer *tm, void *arg)
+void
+ike_child_soft_fire(struct ike_timer *tm, void *arg)
 {
 	(void)tm;
 	ike_child_rekey(arg);
 }
 
-static void
-hard_fire(struct ike_timer *tm, void *arg)
+void
+ike_child_hard_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_child *ch = arg;
 

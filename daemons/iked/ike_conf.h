@@ -279,28 +279,28 @@ enum ike_dyn_match {
 	IKE_DYN_GENERAL, /* general-ikeid: any ID */
 };
 
-struct ike_gw_conf {
-	char name[IKE_NAME_MAX + 1];
-	struct ike_suite ike_props[IKE_CONF_PROPS]; /* preference order */
-	uint32_t ike_lifetime[IKE_CONF_PROPS];      /* seconds, per proposal */
-	unsigned n_ike_props;
+struct ike_gw_conf {  /* members ordered by alignment, against padding */
 	uint8_t *psk; /* owned, wiped by ike_gw_conf_fini */
 	size_t psk_len;
-	struct ike_addr remote[IKE_GW_ADDRS];
-	unsigned n_remote;
-	struct ike_addr local; /* family 0: from the transport */
-	bool dynamic;
-	enum ike_dyn_match dyn_match;
-	struct ike_idh *dyn_id;     /* owned; NULL: none */
-	uint32_t connections_limit; /* 0 = unlimited */
-	bool reject_duplicate;
+	struct ike_idh *dyn_id;    /* owned; NULL: none */
 	struct ike_idh *local_id;  /* owned; NULL: our address */
 	struct ike_idh *remote_id; /* owned; NULL: the peer's address (or any, general) */
-	bool general_ikeid;
+	uint32_t ike_lifetime[IKE_CONF_PROPS]; /* seconds, per proposal */
+	unsigned n_ike_props;
+	unsigned n_remote;
+	enum ike_dyn_match dyn_match;
+	uint32_t connections_limit; /* 0 = unlimited */
 	enum ike_dpd_mode dpd_mode;
 	uint32_t dpd_interval, dpd_threshold;
-	bool nat_t;
 	uint32_t nat_keepalive;
+	struct ike_suite ike_props[IKE_CONF_PROPS]; /* preference order */
+	char name[IKE_NAME_MAX + 1];
+	struct ike_addr remote[IKE_GW_ADDRS];
+	struct ike_addr local; /* family 0: from the transport */
+	bool dynamic;
+	bool reject_duplicate;
+	bool general_ikeid;
+	bool nat_t;
 };
 
 /*
@@ -315,25 +315,25 @@ struct ike_vpn_ts {
 	uint32_t metric, preference;
 };
 
-struct ike_vpn_conf {
-	char name[IKE_NAME_MAX + 1];
-	char gateway[IKE_NAME_MAX + 1];
-	char ipsec_policy[IKE_NAME_MAX + 1];
-	uint32_t unit; /* st0.<unit>, IKE_UNIT_NONE for policy-based */
-	enum ike_df df;
-	bool copy_dscp;
-	struct ike_suite esp_props[IKE_CONF_PROPS]; /* dh = PFS group */
-	uint32_t esp_life_s[IKE_CONF_PROPS];
+struct ike_vpn_conf { /* members ordered by alignment, against padding */
 	uint64_t esp_life_kb[IKE_CONF_PROPS];
+	struct ike_vpn_ts *ts; /* owned: one tunnel each */
+	uint32_t unit;         /* st0.<unit>, IKE_UNIT_NONE for policy-based */
+	enum ike_df df;
+	uint32_t esp_life_s[IKE_CONF_PROPS];
 	unsigned n_esp_props;
-	uint16_t pfs_group;
 	uint32_t replay_window; /* 0 = anti-replay off */
-	bool ts_proxy_id;       /* TS Type: proxy-id (vs traffic-selector) */
-	struct ike_vpn_ts *ts;  /* owned: one tunnel each */
 	unsigned n_ts;
 	enum ike_establish establish;
 	uint32_t install_interval;
 	uint32_t idle_time;
+	struct ike_suite esp_props[IKE_CONF_PROPS]; /* dh = PFS group */
+	uint16_t pfs_group;
+	char name[IKE_NAME_MAX + 1];
+	char gateway[IKE_NAME_MAX + 1];
+	char ipsec_policy[IKE_NAME_MAX + 1];
+	bool copy_dscp;
+	bool ts_proxy_id;        /* TS Type: proxy-id (vs traffic-selector) */
 	struct ike_addr nexthop; /* family 0: none (see ike_conf_vpn.nexthop) */
 };
 

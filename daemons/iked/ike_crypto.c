@@ -54,6 +54,13 @@ struct ike_crypto {
 	EVP_MD_CTX *mdctx;
 	EVP_PKEY *tmpl[N_GROUPS];       /* domain parameters (DH, EC) */
 	EVP_PKEY_CTX *keygen[N_GROUPS]; /* keygen-initialised, reused */
+	/* EC: the peer's public key, one per group, its point replaced at
+	 * each ike_dh_derive (the engine is single-threaded), and a context
+	 * on it for the point's check: a new EVP_PKEY per derive cost a
+	 * parameter copy (EC_GROUP_dup) and OpenSSL 3.0's walk of its name
+	 * map (EVP_PKEY_set_type_by_keymgmt). */
+	EVP_PKEY *peer[N_GROUPS];
+	EVP_PKEY_CTX *peer_chk[N_GROUPS];
 };
 
 struct ike_dh {
@@ -127,6 +134,8 @@ ike_crypto_free(struct ike_crypto *c)
 	for (i = 0; i < N_GROUPS; i++) {
 		EVP_PKEY_CTX_free(c->keygen[i]);
 		EVP_PKEY_free(c->tmpl[i]);
+		EVP_PKEY_CTX_free(c->peer_chk[i]);
+		EVP_PKEY_free(c->peer[i]);
 	}
 	free(c);
 }
@@ -742,6 +751,29 @@ group_keygen(struct ike_crypto *c, size_t gi)
 	return ctx;
 }
 
+/* EC: the group's reusable peer key and its check context (borrowed). */
+static EVP_PKEY *
+ec_peer(struct ike_crypto *c, size_t gi, EVP_PKEY_CTX **chk)
+{
+	EVP_PKEY *t;
+
+	if (!c->peer[gi]) {
+		EVP_PKEY *pk = EVP_PKEY_new();
+		EVP_PKEY_CTX *pc = NULL;
+
+		t = group_template(c, gi);
+		if (!t || !pk || !EVP_PKEY_copy_parameters(pk, t) ||
+		    !(pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL))) {
+			EVP_PKEY_free(pk);
+			return NULL;
+		}
+		c->peer[gi] = pk;
+		c->peer_chk[gi] = pc;
+	}
+	*chk = c->peer_chk[gi];
+	return c->peer[gi];
+}
+
 /* Exports the public value in IKE form: MODP padded, ECP x||y, X25519 raw. */
 static int
 export_public(struct ike_dh *dh)
@@ -875,31 +907,35 @@ ike_dh_derive(struct ike_crypto *c, struct ike_dh *dh, const uint8_t *peer, size
 {
 	const struct dh_group *g = dh->g;
 	size_t gi = (size_t)(g - dh_groups);
-	EVP_PKEY *pk = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
+	bool ec = strcmp(g->type, "EC") == 0;
+	EVP_PKEY *pk = NULL, *own = NULL; /* own: freed here (not the cached EC key) */
+	EVP_PKEY_CTX *ctx = NULL, *chk = NULL;
 	size_t olen = cap;
 	int rc = -EBADMSG;
 
 	if (peer_len != g->pub_len || cap < g->sec_len)
 		return -EBADMSG;
 	if (strcmp(g->type, "X25519") == 0) {
-		pk = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, peer, peer_len);
+		pk = own = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, peer, peer_len);
+	} else if (ec) {
+		uint8_t enc[1 + IKE_DH_PUB_MAX];
+
+		/* RFC 5903 7: x||y on the wire, uncompressed point for OpenSSL. */
+		enc[0] = 0x04;
+		memcpy(enc + 1, peer, peer_len);
+		pk = ec_peer(c, gi, &chk);
+		if (!pk) {
+			rc = -EIO;
+			goto out;
+		}
+		if (EVP_PKEY_set1_encoded_public_key(pk, enc, peer_len + 1) <= 0)
+			goto out;
 	} else {
 		EVP_PKEY *t = group_template(c, gi);
-		uint8_t enc[1 + IKE_DH_PUB_MAX];
-		const uint8_t *p = peer;
-		size_t plen = peer_len;
 
-		if (strcmp(g->type, "EC") == 0) {
-			/* RFC 5903 7: x||y on the wire, uncompressed point for OpenSSL. */
-			enc[0] = 0x04;
-			memcpy(enc + 1, peer, peer_len);
-			p = enc;
-			plen = peer_len + 1;
-		}
-		pk = EVP_PKEY_new();
+		pk = own = EVP_PKEY_new();
 		if (!t || !pk || !EVP_PKEY_copy_parameters(pk, t) ||
-		    EVP_PKEY_set1_encoded_public_key(pk, p, plen) <= 0)
+		    EVP_PKEY_set1_encoded_public_key(pk, peer, peer_len) <= 0)
 			goto out;
 	}
 	if (!pk)
@@ -919,12 +955,9 @@ ike_dh_derive(struct ike_crypto *c, struct ike_dh *dh, const uint8_t *peer, size
 	 * proves that with one more scalar multiplication (a third of the
 	 * responder's ECDH time), so they get the quick check (SP 800-56A
 	 * 5.6.2.3.4, partial validation) and the peer is set unchecked. */
-	if (strcmp(g->type, "EC") == 0) {
-		EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-		int ok = pc != NULL && EVP_PKEY_public_check_quick(pc) == 1;
-
-		EVP_PKEY_CTX_free(pc);
-		if (!ok || EVP_PKEY_derive_set_peer_ex(ctx, pk, 0) <= 0)
+	if (ec) {
+		if (EVP_PKEY_public_check_quick(chk) != 1 ||
+		    EVP_PKEY_derive_set_peer_ex(ctx, pk, 0) <= 0)
 			goto out;
 	} else if (EVP_PKEY_derive_set_peer(ctx, pk) <= 0) {
 		goto out;
@@ -934,8 +967,8 @@ ike_dh_derive(struct ike_crypto *c, struct ike_dh *dh, const uint8_t *peer, size
 	*len = olen;
 	rc = 0;
 out:
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(pk);
+	EVP_PKEY_CTX_free(ctx); /* drops its reference to the peer key */
+	EVP_PKEY_free(own);
 	return rc;
 }
 

@@ -151,12 +151,18 @@ ike_dp_sa_add(struct ike_dp *dp, const struct ike_dp_sa *s, struct errbuf *err)
 void
 ike_dp_batch_begin(struct ike_dp *dp)
 {
+	if (dp->batching)
+		return;
+	dp->batching = true;
 	dp_batch_begin(dp->dp);
 }
 
 int
 ike_dp_batch_end(struct ike_dp *dp, struct errbuf *err)
 {
+	if (!dp->batching)
+		return 0;
+	dp->batching = false;
 	return dp_batch_end(dp->dp, err);
 }
 

@@ -29,6 +29,7 @@ struct dp_event;
 
 struct ike_dp {
 	struct dp *dp;
+	bool batching; /* between ike_dp_batch_begin and _end */
 };
 
 /* One direction of a CHILD SA, in engine terms. */
@@ -85,7 +86,10 @@ int ike_dp_spi_alloc(struct ike_dp *dp, const struct ike_addr *local, const stru
     uint32_t spu, uint32_t *spi, struct errbuf *err);
 int ike_dp_sa_add(struct ike_dp *dp, const struct ike_dp_sa *sa, struct errbuf *err);
 /* dp_batch_begin/_end (dp.h): the tunnel and SAs of one install go to the
- * dataplane together; _end returns when they are in place. */
+ * dataplane together; _end returns when they are in place. A begin while
+ * a batch is open joins it (the responder opens it before anchoring the
+ * tunnel and allocating the SPI, install() begins again); _end closes it
+ * whoever opened it, and without an open batch returns 0. */
 void ike_dp_batch_begin(struct ike_dp *dp);
 int ike_dp_batch_end(struct ike_dp *dp, struct errbuf *err);
 /* The peer's NAT mapping moved: new remote address and encapsulation port. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -138,6 +139,7 @@ ike_engine_free(struct ike_engine *e)
 	ike_timers_fini(&e->timers);
 	ike_crypto_free(e->c);
 	explicit_bzero(e->cookie_secret, sizeof(e->cookie_secret));
+	explicit_bzero(e->rpool, sizeof(e->rpool));
 	free(e);
 }
 
@@ -221,11 +223,38 @@ ike_disarm(struct ike_engine *e, struct ike_timer *t)
 	ike_timers_cancel(&e->timers, t);
 }
 
+/* Takes len bytes of the pool (refilled first if short or in another
+ * process); false when OpenSSL has none. */
+static bool
+rpool_take(struct ike_engine *e, void *buf, size_t len)
+{
+	pid_t pid = getpid();
+	uint8_t *p;
+
+	if (e->rpool_n < len || e->rpool_pid != pid) {
+		e->rpool_n = 0;
+		if (RAND_bytes(e->rpool, (int)sizeof(e->rpool)) != 1) {
+			explicit_bzero(e->rpool, sizeof(e->rpool));
+			return false;
+		}
+		e->rpool_n = sizeof(e->rpool);
+		e->rpool_pid = pid;
+	}
+	p = e->rpool + sizeof(e->rpool) - e->rpool_n;
+	memcpy(buf, p, len);
+	explicit_bzero(p, len);
+	e->rpool_n -= (uint16_t)len;
+	return true;
+}
+
 void
 ike_random(struct ike_engine *e, void *buf, size_t len)
 {
 	if (e->env.rand) {
 		if (e->env.rand(e->env.ctx, buf, len) == 0)
+			return;
+	} else if (len <= sizeof(e->rpool) / 4) {
+		if (rpool_take(e, buf, len))
 			return;
 	} else if (RAND_bytes(buf, (int)len) == 1) {
 		return;
@@ -397,16 +426,42 @@ ike_engine_next_deadline(const struct ike_engine *e)
 	return ike_timers_next(&e->timers);
 }
 
+/* Each timer's handler and its place in its object (ike_int.h). */
+#define TC(fn, type, field)                                                                        \
+	{                                                                                          \
+		fn, offsetof(struct type, field)                                                   \
+	}
+static const struct ike_timer_class timer_class[IKE_TM_N] = {
+	[IKE_TM_SA_RTX] = TC(ike_xchg_rtx_fire, ike_sa, t_rtx),
+	[IKE_TM_SA_REKEY] = TC(ike_sa_rekey_fire, ike_sa, t_rekey),
+	[IKE_TM_SA_EXPIRE] = TC(ike_sa_expire_fire, ike_sa, t_expire),
+	[IKE_TM_SA_DPD] = TC(ike_sa_dpd_fire, ike_sa, t_dpd),
+	[IKE_TM_SA_KEEPALIVE] = TC(ike_sa_keepalive_fire, ike_sa, t_keepalive),
+	[IKE_TM_SA_HALFOPEN] = TC(ike_sa_halfopen_fire, ike_sa, t_halfopen),
+	[IKE_TM_SA_GRACE] = TC(ike_sa_grace_fire, ike_sa, t_grace),
+	[IKE_TM_CHILD_SOFT] = TC(ike_child_soft_fire, ike_child, t_soft),
+	[IKE_TM_CHILD_HARD] = TC(ike_child_hard_fire, ike_child, t_hard),
+	[IKE_TM_CHILD_OUT] = TC(ike_child_out_fire, ike_child, t_out),
+	[IKE_TM_CHILD_GRACE] = TC(ike_child_grace_fire, ike_child, t_grace),
+	[IKE_TM_CHILD_IDLE] = TC(ike_child_idle_fire, ike_child, t_idle),
+	[IKE_TM_TUNNEL_RETRY] = TC(ike_tunnel_retry_fire, ike_tunnel, t_retry),
+};
+#undef TC
+_Static_assert(IKE_TM_N <= UINT8_MAX + 1, "struct ike_timer keeps the kind in 8 bits");
+
 void
 ike_engine_run_timers(struct ike_engine *e)
 {
+	const struct ike_timer_class *tc;
 	struct ike_timer *t;
 	uint64_t now;
 
 	ike_enter(e);
 	now = ike_now(e);
-	while ((t = ike_timers_pop_due(&e->timers, now)) != NULL)
-		t->fn(t, t->arg);
+	while ((t = ike_timers_pop_due(&e->timers, now)) != NULL) {
+		tc = &timer_class[t->kind];
+		tc->fn(t, ike_timer_owner(t, tc));
+	}
 	ike_leave(e);
 }
 
@@ -548,7 +603,7 @@ gw_index(struct ike_gw *gw)
 	struct ike_engine *e = gw->e;
 	unsigned i;
 
-	for (i = 0; !gw->conf.dynamic && i < gw->conf.n_remote; i++) {
+	for (i = 0; i < gw->n_by_addr; i++) {
 		gw->by_addr[i].gw = gw;
 		ike_htab_add(&e->gw_by_addr, &gw->by_addr[i].h, ike_addr_key(&gw->conf.remote[i]));
 	}
@@ -572,8 +627,8 @@ gw_unindex(struct ike_gw *gw)
 {
 	unsigned i;
 
-	for (i = 0; i < IKE_GW_ADDRS; i++)
-		if (gw->by_addr[i].h.linked)
+	for (i = 0; i < gw->n_by_addr; i++)
+		if (ike_hnode_linked(&gw->by_addr[i].h))
 			ike_htab_del(&gw->e->gw_by_addr, &gw->by_addr[i].h);
 	ike_list_del(&gw->any_link);
 }
@@ -615,6 +670,7 @@ gw_remove(struct ike_gw *gw, bool graceful)
 	gw_unindex(gw);
 	ike_list_del(&gw->link);
 	ike_gw_conf_fini(&gw->conf);
+	free(gw->by_addr);
 	free(gw);
 }
 
@@ -624,6 +680,8 @@ struct plan_gw {
 	struct ike_gw *gw; /* existing, or preallocated when is_new */
 	bool is_new, sa_change, changed;
 	struct ike_gw_conf conf;
+	struct ike_gw_addr *by_addr; /* conf's address index slots (n_by_addr) */
+	unsigned n_by_addr;
 };
 
 struct plan_vpn {
@@ -656,6 +714,7 @@ ike_plan_free(struct ike_plan *p)
 		return;
 	for (i = 0; i < p->n_gw; i++) {
 		ike_gw_conf_fini(&p->gw[i].conf);
+		free(p->gw[i].by_addr);
 		if (p->gw[i].is_new)
 			free(p->gw[i].gw);
 	}
@@ -690,13 +749,33 @@ plan_add_gw(struct ike_engine *e, struct ike_plan *p, const struct ike_gw_conf *
 		              old->conf.nat_keepalive != g->nat_keepalive ||
 		              old->conf.connections_limit != g->connections_limit ||
 		              old->conf.reject_duplicate != g->reject_duplicate;
-		return 0;
+		if (!pg->changed)
+			return 0; /* kept as it is, its index too */
+	} else {
+		pg->gw = calloc(1, sizeof(*pg->gw));
+		if (!pg->gw)
+			return -ENOMEM;
+		pg->is_new = true;
 	}
-	pg->gw = calloc(1, sizeof(*pg->gw));
-	if (!pg->gw)
-		return -ENOMEM;
-	pg->is_new = true;
+	/* the address index slots now, so that applying cannot fail */
+	if (!g->dynamic && g->n_remote > 0) {
+		pg->by_addr = calloc(g->n_remote, sizeof(*pg->by_addr));
+		if (!pg->by_addr)
+			return -ENOMEM;
+		pg->n_by_addr = g->n_remote;
+	}
 	return 0;
+}
+
+/* Hands the plan's index slots to gw (indexed afresh by gw_index). */
+static void
+gw_take_index(struct ike_gw *gw, struct plan_gw *pg)
+{
+	free(gw->by_addr);
+	gw->by_addr = pg->by_addr;
+	gw->n_by_addr = pg->n_by_addr;
+	pg->by_addr = NULL;
+	pg->n_by_addr = 0;
 }
 
 static int
@@ -932,6 +1011,7 @@ apply_gw(struct ike_engine *e, struct plan_gw *pg)
 		ike_list_init(&gw->any_link);
 		ike_list_add_tail(&e->gws, &gw->link);
 		ike_htab_add(&e->gw_by_name, &gw->by_name, ike_name_hash(gw->conf.name));
+		gw_take_index(gw, pg);
 		gw_index(gw);
 		pg->is_new = false; /* owned by the engine now */
 		return;
@@ -955,6 +1035,7 @@ apply_gw(struct ike_engine *e, struct plan_gw *pg)
 	ike_gw_conf_fini(&gw->conf);
 	gw->conf = pg->conf;
 	memset(&pg->conf, 0, sizeof(pg->conf));
+	gw_take_index(gw, pg);
 	gw_index(gw);
 	if (!pg->sa_change) {
 		struct ike_sa *sa;

@@ -7,6 +7,19 @@
 
 #include "banned.h"
 
+/* The next node of a chain (NULL at its end). */
+static struct ike_hnode *
+next_of(const struct ike_hnode *n)
+{
+	return (struct ike_hnode *)(n->link & ~(uintptr_t)1);
+}
+
+static void
+set_next(struct ike_hnode *n, struct ike_hnode *next)
+{
+	n->link = (uintptr_t)next | 1u;
+}
+
 static size_t
 slot(const struct ike_htab *t, uint64_t key)
 {
@@ -52,8 +65,8 @@ grow(struct ike_htab *t)
 		for (p = t->b[i]; p; p = next) {
 			size_t s = slot(&nt, p->key);
 
-			next = p->next;
-			p->next = nb[s];
+			next = next_of(p);
+			set_next(p, nb[s]);
 			nb[s] = p;
 		}
 	}
@@ -67,14 +80,13 @@ ike_htab_add(struct ike_htab *t, struct ike_hnode *node, uint64_t key)
 {
 	size_t s;
 
-	if (node->linked)
+	if (ike_hnode_linked(node))
 		ike_htab_del(t, node);
 	if (t->n >= t->nb)
 		grow(t);
 	s = slot(t, key);
 	node->key = key;
-	node->next = t->b[s];
-	node->linked = true;
+	set_next(node, t->b[s]);
 	t->b[s] = node;
 	t->n++;
 }
@@ -82,15 +94,19 @@ ike_htab_add(struct ike_htab *t, struct ike_hnode *node, uint64_t key)
 void
 ike_htab_del(struct ike_htab *t, struct ike_hnode *node)
 {
-	struct ike_hnode **pp;
+	struct ike_hnode *p, *prev = NULL;
+	size_t s;
 
-	if (!node->linked)
+	if (!ike_hnode_linked(node))
 		return;
-	for (pp = &t->b[slot(t, node->key)]; *pp; pp = &(*pp)->next) {
-		if (*pp == node) {
-			*pp = node->next;
-			node->next = NULL;
-			node->linked = false;
+	s = slot(t, node->key);
+	for (p = t->b[s]; p; prev = p, p = next_of(p)) {
+		if (p == node) {
+			if (prev)
+				set_next(prev, next_of(node));
+			else
+				t->b[s] = next_of(node);
+			node->link = 0;
 			t->n--;
 			return;
 		}
@@ -102,7 +118,7 @@ ike_htab_find(const struct ike_htab *t, uint64_t key)
 {
 	struct ike_hnode *p;
 
-	for (p = t->b[slot(t, key)]; p; p = p->next)
+	for (p = t->b[slot(t, key)]; p; p = next_of(p))
 		if (p->key == key)
 			return p;
 	return NULL;
@@ -113,7 +129,7 @@ ike_htab_next(const struct ike_hnode *node)
 {
 	struct ike_hnode *p;
 
-	for (p = node->next; p; p = p->next)
+	for (p = next_of(node); p; p = next_of(p))
 		if (p->key == node->key)
 			return p;
 	return NULL;

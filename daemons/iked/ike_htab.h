@@ -11,10 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* 16 bytes: whether the node is linked is the low bit of `link` (the next
+ * node's address, nodes being at least 2-aligned, or 1 at the end of a
+ * chain); 0 when not linked, as a zeroed node is. Read it with
+ * ike_hnode_linked(). */
 struct ike_hnode {
-	struct ike_hnode *next;
+	uintptr_t link;
 	uint64_t key;
-	bool linked;
 };
 
 struct ike_htab {
@@ -22,6 +25,12 @@ struct ike_htab {
 	size_t nb; /* power of two */
 	size_t n;
 };
+
+static inline bool
+ike_hnode_linked(const struct ike_hnode *n)
+{
+	return (n->link & 1u) != 0;
+}
 
 int ike_htab_init(struct ike_htab *t, size_t nb);
 void ike_htab_fini(struct ike_htab *t);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ike_addr.h"
 #include "ike_conf.h"
@@ -72,6 +73,25 @@ enum ike_task_kind {
 	T_DPD,         /* INFORMATIONAL: empty, liveness */
 };
 
+/* The engine's timers (ike_timer.h): one class per timer field, the table
+ * in ike_engine.c. */
+enum ike_timer_kind {
+	IKE_TM_SA_RTX,
+	IKE_TM_SA_REKEY,
+	IKE_TM_SA_EXPIRE,
+	IKE_TM_SA_DPD,
+	IKE_TM_SA_KEEPALIVE,
+	IKE_TM_SA_HALFOPEN,
+	IKE_TM_SA_GRACE,
+	IKE_TM_CHILD_SOFT,
+	IKE_TM_CHILD_HARD,
+	IKE_TM_CHILD_OUT,
+	IKE_TM_CHILD_GRACE,
+	IKE_TM_CHILD_IDLE,
+	IKE_TM_TUNNEL_RETRY,
+	IKE_TM_N,
+};
+
 /* What a response handler wants next. */
 enum ike_rsp { RSP_DONE, RSP_RETRY };
 
@@ -112,22 +132,25 @@ struct ike_hs {
 	uint16_t props_dh; /* initiator: group of the KE we sent */
 };
 
-struct ike_gw {
+struct ike_gw {               /* members ordered by alignment, against padding */
 	struct ike_list link; /* e->gws */
 	struct ike_hnode by_name;
+	/* static gateways: one per remote address (conf.n_remote), allocated
+	 * with the configuration they index (plan_add_gw); NULL otherwise */
 	struct ike_gw_addr {
 		struct ike_hnode h; /* e->gw_by_addr */
 		struct ike_gw *gw;
-	} by_addr[IKE_GW_ADDRS];  /* one per remote address */
+	} * by_addr;
 	struct ike_list any_link; /* e->gws_any when linked there */
-	bool in_plan;
 	struct ike_engine *e;
 	struct ike_gw_conf conf;
-	uint32_t id;
 	struct ike_list vpns; /* ike_vpn.gw_link */
 	struct ike_list sas;  /* ike_sa.gw_link */
-	unsigned n_peers;     /* dial-up IKE SAs up */
-	unsigned addr_idx;    /* which of the addresses to try next */
+	unsigned n_by_addr;
+	uint32_t id;
+	unsigned n_peers;  /* dial-up IKE SAs up */
+	unsigned addr_idx; /* which of the addresses to try next */
+	bool in_plan;
 };
 
 struct ike_vpn {
@@ -141,100 +164,80 @@ struct ike_vpn {
 	struct ike_list tunnels; /* ike_tunnel.vpn_link */
 };
 
-struct ike_tunnel {
+struct ike_tunnel {                /* members ordered by alignment, against padding */
 	struct ike_list vpn_link;  /* vpn->tunnels */
 	struct ike_list pend_link; /* sa->pending, or e->init_wait while queued */
 	struct ike_list peer_link; /* dial-up: sa->peer_tunnels */
 	struct ike_hnode by_id;
 	struct ike_engine *e;
-	uint32_t id;
 	struct ike_vpn *vpn;
-	unsigned ts_idx;          /* into vpn->conf.ts */
-	struct ike_sa *peer_sa;   /* dial-up: the peer it belongs to */
-	struct ike_list children; /* ike_child.tun_link */
-	bool dp_set;
+	struct ike_sa *peer_sa;     /* dial-up: the peer it belongs to */
+	struct ike_list children;   /* ike_child.tun_link */
+	struct ike_event_rec *hist; /* newest first; grown on demand up to IKE_HIST_LEN */
+	struct ike_timer t_retry;
+	uint32_t id;
+	unsigned ts_idx; /* into vpn->conf.ts */
 	uint32_t dp_spu; /* where the dataplane anchored it */
+	uint32_t nego, fail;
+	enum ike_event down_reason;
+	uint32_t down_count;
+	uint32_t retry_s;
+	uint8_t hist_n, hist_cap;
+	bool dp_set;
 	bool negotiating;
 	bool queued;  /* on e->init_wait (negotiating too) */
 	bool want_up; /* keep it up (immediately, acquire) */
-	uint32_t nego, fail;
-	struct ike_event_rec *hist; /* newest first; grown on demand up to IKE_HIST_LEN */
-	uint8_t hist_n, hist_cap;
-	enum ike_event down_reason;
-	uint32_t down_count;
-	struct ike_timer t_retry;
-	uint32_t retry_s;
 };
 
-struct ike_child {
+struct ike_child {                /* members ordered by alignment, against padding */
 	struct ike_list sa_link;  /* sa->children */
 	struct ike_list tun_link; /* tun->children */
 	struct ike_hnode by_spi;  /* inbound SPI */
 	struct ike_sa *sa;
 	struct ike_tunnel *tun;
-	enum ike_child_st st;
-	bool initiator; /* we initiated the exchange that created it */
-	bool in_inst, out_inst;
-	uint32_t spi_in, spi_out;
-	struct ike_suite suite;
-	uint32_t life_s;
 	uint64_t life_kb;
-	uint8_t n_tsl, n_tsr;
-	struct ike_ts *ts; /* n_tsl local then n_tsr remote */
-	struct ike_nkey nkey;
+	struct ike_ts *ts;             /* n_tsl local then n_tsr remote */
 	struct ike_child *rekey_of;    /* the CHILD SA this one replaces */
 	struct ike_child *rekey_own;   /* on the old one: our replacement */
 	struct ike_child *rekey_peer;  /* on the old one: the peer's replacement */
-	bool redundant;                /* a collision loser */
-	bool counted_up;               /* counted in the tunnel's up children */
 	struct ike_dp_sa *pending_out; /* outbound SA waiting to be installed */
 	struct ike_timer t_soft, t_hard, t_out, t_grace, t_idle;
 	uint64_t created_ms, soft_ms, hard_ms;
 	uint64_t idle_pkts; /* packets both ways at the last idle check */
+	enum ike_child_st st;
+	uint32_t spi_in, spi_out;
+	uint32_t life_s;
+	struct ike_suite suite;
+	struct ike_nkey nkey;
+	uint8_t n_tsl, n_tsr;
+	bool initiator; /* we initiated the exchange that created it */
+	bool in_inst, out_inst;
+	bool redundant;  /* a collision loser */
+	bool counted_up; /* counted in the tunnel's up children */
 };
 
+/* Members ordered by alignment (8, 4, 2, 1 bytes), against padding. */
 struct ike_sa {
 	struct ike_engine *e;
 	struct ike_list link;    /* e->sas */
 	struct ike_list gw_link; /* gw->sas */
 	struct ike_list reap_link;
-	struct ike_hnode by_spi;       /* our SPI */
-	struct ike_hnode by_half;      /* responder: (SPIi, peer) it was created for */
-	struct ike_endpoint init_from; /* responder: where its IKE_SA_INIT came from */
+	struct ike_hnode by_spi;  /* our SPI */
+	struct ike_hnode by_half; /* responder: (SPIi, peer) it was created for */
 	struct ike_hnode by_index;
 	struct ike_hnode by_peer; /* dial-up: (gateway, peer IKE-ID) */
-	uint32_t index;
-	enum ike_sa_st st;
-	bool initiator; /* original initiator of this IKE SA */
-	bool half_open_counted;
-	bool init_counted; /* counted in e->n_initiating */
 	uint64_t spi_i, spi_r;
 	struct ike_gw *gw;
-	struct ike_endpoint local, remote;
-	bool natt; /* on the NAT-T port */
-	bool nat_local, nat_remote;
-	struct ike_suite suite;
-	uint32_t lifetime_s;
 	struct ike_sa_keys keys;
-	bool have_keys;
 	struct ike_hs *hs;
-	struct ike_nkey nkey;
 	struct ike_idh *local_id, *remote_id; /* owned; NULL until IKE_AUTH */
 	uint64_t anchor_id; /* the IKE SA lineage (kept across IKE rekeys) for anchoring */
-	bool peer_counted;  /* counted in its dial-up gateway's n_peers */
-	uint32_t spu;       /* the SPU of its tunnels, UINT32_MAX before any */
 	/* messages (RFC 7296 2.1-2.3, window size one) */
-	uint32_t next_msgid;
-	uint32_t peer_msgid;
 	struct ike_task *req; /* outstanding request; its packet is req->pkt */
 	struct ike_task *cur; /* the request whose response is being handled */
-	uint32_t req_msgid;
-	uint32_t req_tries;
 	struct ike_list tasks;
 	uint8_t *resp;
 	size_t resp_len;
-	uint32_t resp_msgid;
-	bool have_resp;
 	uint64_t iv_ctr;
 	/* children and tunnels */
 	struct ike_list children;
@@ -244,16 +247,40 @@ struct ike_sa {
 	struct ike_sa *rekey_own;  /* the SA our rekey is creating */
 	struct ike_sa *rekey_peer; /* the SA the peer's rekey created */
 	struct ike_sa *rekey_of;   /* on a new SA: the one it replaces */
-	bool redundant;
 	/* timers */
 	struct ike_timer t_rtx, t_rekey, t_expire, t_dpd, t_keepalive, t_halfopen, t_grace;
 	uint64_t created_ms, up_ms, expire_ms, rekey_ms, last_rx_ms;
 	uint64_t dpd_in_pkts, dpd_out_pkts;
-	uint32_t dpd_sent, dpd_recv;
 	/* counters */
 	uint64_t in_bytes, out_bytes, in_pkts, out_pkts;
+	/* 4 bytes */
+	uint32_t index;
+	enum ike_sa_st st;
+	uint32_t lifetime_s;
+	uint32_t spu; /* the SPU of its tunnels, UINT32_MAX before any */
+	uint32_t next_msgid;
+	uint32_t peer_msgid;
+	uint32_t req_msgid;
+	uint32_t req_tries;
+	uint32_t resp_msgid;
+	uint32_t dpd_sent, dpd_recv;
 	uint32_t children_created, children_deleted;
 	enum ike_event down_reason;
+	/* 2 bytes */
+	struct ike_endpoint init_from; /* responder: where its IKE_SA_INIT came from */
+	struct ike_endpoint local, remote;
+	struct ike_suite suite;
+	struct ike_nkey nkey;
+	/* 1 byte */
+	bool initiator; /* original initiator of this IKE SA */
+	bool half_open_counted;
+	bool init_counted; /* counted in e->n_initiating */
+	bool natt;         /* on the NAT-T port */
+	bool nat_local, nat_remote;
+	bool have_keys;
+	bool peer_counted; /* counted in its dial-up gateway's n_peers */
+	bool have_resp;
+	bool redundant;
 };
 
 struct ike_engine {
@@ -273,6 +300,13 @@ struct ike_engine {
 	uint32_t half_open, ho_timeout_s, ho_max, cookie_threshold;
 	uint32_t n_initiating;     /* our IKE SAs in IKE_SA_INIT or IKE_AUTH */
 	struct ike_list init_wait; /* tunnels waiting for an initiation slot (pend_link) */
+	/* ike_random without env.rand: the bytes of one RAND_bytes call,
+	 * handed out once each and wiped as they go (a DRBG call per nonce,
+	 * SPI and jitter was some 5% of a responder's CPU); refilled in a
+	 * forked child too */
+	uint8_t rpool[1024];
+	uint16_t rpool_n; /* unused bytes, the last rpool_n of rpool */
+	pid_t rpool_pid;
 	uint8_t cookie_secret[2][32];
 	uint32_t cookie_ver;
 	uint64_t cookie_rotated_ms;
@@ -309,6 +343,13 @@ void ike_nkey_set(struct ike_nkey *k, const uint8_t *a, size_t alen, const uint8
 int ike_nkey_cmp(const struct ike_nkey *a, const struct ike_nkey *b);
 
 /* ---- ike_sa.c ------------------------------------------------------------ */
+/* timer handlers (the table in ike_engine.c) */
+void ike_sa_rekey_fire(struct ike_timer *tm, void *arg);
+void ike_sa_expire_fire(struct ike_timer *tm, void *arg);
+void ike_sa_dpd_fire(struct ike_timer *tm, void *arg);
+void ike_sa_keepalive_fire(struct ike_timer *tm, void *arg);
+void ike_sa_halfopen_fire(struct ike_timer *tm, void *arg);
+void ike_sa_grace_fire(struct ike_timer *tm, void *arg);
 struct ike_sa *ike_sa_new(struct ike_engine *e, bool initiator);
 struct ike_sa *ike_sa_by_index(const struct ike_engine *e, uint32_t index);
 void ike_sa_set_gw(struct ike_sa *sa, struct ike_gw *gw);
@@ -344,6 +385,7 @@ void ike_sa_install_nkey(
     struct ike_sa *sa, const uint8_t *ni, size_t nil, const uint8_t *nr, size_t nrl);
 
 /* ---- ike_xchg.c ------------------------------------------------------------ */
+void ike_xchg_rtx_fire(struct ike_timer *tm, void *arg);
 void ike_xchg_init_sa(struct ike_sa *sa);
 struct ike_task *ike_task_new(enum ike_task_kind kind);
 void ike_task_free(struct ike_task *t);
@@ -385,6 +427,11 @@ bool ike_auth_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ik
 void ike_auth_abort(struct ike_sa *sa, struct ike_task *t);
 
 /* ---- ike_child.c --------------------------------------------------------- */
+void ike_child_soft_fire(struct ike_timer *tm, void *arg);
+void ike_child_hard_fire(struct ike_timer *tm, void *arg);
+void ike_child_out_fire(struct ike_timer *tm, void *arg);
+void ike_child_grace_fire(struct ike_timer *tm, void *arg);
+void ike_child_idle_fire(struct ike_timer *tm, void *arg);
 struct ike_child *ike_child_new(struct ike_sa *sa, struct ike_tunnel *tun, bool initiator);
 /* Removes from the dataplane and frees; history when reason != NONE. */
 void ike_child_remove(struct ike_child *ch, enum ike_event reason);
@@ -427,6 +474,7 @@ bool ike_info_on_request(struct ike_sa *sa, const struct ike_plds *pl, struct ik
 void ike_info_dpd(struct ike_sa *sa);
 
 /* ---- ike_tunnel.c -------------------------------------------------------- */
+void ike_tunnel_retry_fire(struct ike_timer *tm, void *arg);
 struct ike_tunnel *ike_tunnel_new(struct ike_vpn *vpn, unsigned ts_idx, struct ike_sa *peer);
 void ike_tunnel_free(struct ike_tunnel *t);
 struct ike_tunnel *ike_tunnel_by_id(const struct ike_engine *e, uint32_t id);

@@ -17,13 +17,6 @@
 
 #include "banned.h"
 
-static void rekey_fire(struct ike_timer *tm, void *arg);
-static void expire_fire(struct ike_timer *tm, void *arg);
-static void dpd_fire(struct ike_timer *tm, void *arg);
-static void keepalive_fire(struct ike_timer *tm, void *arg);
-static void halfopen_fire(struct ike_timer *tm, void *arg);
-static void grace_fire(struct ike_timer *tm, void *arg);
-
 struct ike_sa *
 ike_sa_new(struct ike_engine *e, bool initiator)
 {
@@ -40,12 +33,12 @@ ike_sa_new(struct ike_engine *e, bool initiator)
 	ike_list_init(&sa->pending);
 	ike_list_init(&sa->peer_tunnels);
 	ike_xchg_init_sa(sa);
-	ike_timer_init(&sa->t_rekey, rekey_fire, sa);
-	ike_timer_init(&sa->t_expire, expire_fire, sa);
-	ike_timer_init(&sa->t_dpd, dpd_fire, sa);
-	ike_timer_init(&sa->t_keepalive, keepalive_fire, sa);
-	ike_timer_init(&sa->t_halfopen, halfopen_fire, sa);
-	ike_timer_init(&sa->t_grace, grace_fire, sa);
+	ike_timer_init(&sa->t_rekey, IKE_TM_SA_REKEY);
+	ike_timer_init(&sa->t_expire, IKE_TM_SA_EXPIRE);
+	ike_timer_init(&sa->t_dpd, IKE_TM_SA_DPD);
+	ike_timer_init(&sa->t_keepalive, IKE_TM_SA_KEEPALIVE);
+	ike_timer_init(&sa->t_halfopen, IKE_TM_SA_HALFOPEN);
+	ike_timer_init(&sa->t_grace, IKE_TM_SA_GRACE);
 	/* Our SPI: random, non-zero, unique here (RFC 7296 2.6). */
 	do {
 		ike_random(e, &spi, sizeof(spi));
@@ -497,8 +490,8 @@ ike_sa_note_rx(struct ike_sa *sa, const struct ike_dgram *d, bool authenticated)
 
 /* ---- timers -------------------------------------------------------------- */
 
-static void
-rekey_fire(struct ike_timer *tm, void *arg)
+void
+ike_sa_rekey_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_sa *sa = arg;
 
@@ -506,8 +499,8 @@ rekey_fire(struct ike_timer *tm, void *arg)
 	ike_sa_rekey(sa);
 }
 
-static void
-expire_fire(struct ike_timer *tm, void *arg)
+void
+ike_sa_expire_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_sa *sa = arg;
 
@@ -516,8 +509,8 @@ expire_fire(struct ike_timer *tm, void *arg)
 	ike_sa_delete(sa, IKE_EV_IKE_LIFETIME);
 }
 
-static void
-halfopen_fire(struct ike_timer *tm, void *arg)
+void
+ike_sa_halfopen_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_sa *sa = arg;
 
@@ -526,8 +519,8 @@ halfopen_fire(struct ike_timer *tm, void *arg)
 		ike_sa_kill(sa, IKE_EV_NONE);
 }
 
-static void
-keepalive_fire(struct ike_timer *tm, void *arg)
+void
+ike_sa_keepalive_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_sa *sa = arg;
 	static const uint8_t ka = 0xff;
@@ -544,8 +537,8 @@ keepalive_fire(struct ike_timer *tm, void *arg)
  * not receive; probe-idle-tunnel: also when nothing moved; always-send:
  * every interval. Any IKE message from the peer counts as received.
  */
-static void
-dpd_fire(struct ike_timer *tm, void *arg)
+void
+ike_sa_dpd_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_sa *sa = arg;
 	struct ike_engine *e = sa->e;
@@ -610,8 +603,8 @@ sa_has_twin(const struct ike_sa *sa)
 	return false;
 }
 
-static void
-grace_fire(struct ike_timer *tm, void *arg)
+void
+ike_sa_grace_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_sa *sa = arg;
 
@@ -923,7 +916,7 @@ ike_sa_rekey_on_response(
 			    sa->index, n->index);
 			ike_sa_delete(n, IKE_EV_NONE);
 			/* The winner deletes the old SA; should its DELETE never
-			 * come, we move to its SA ourselves (grace_fire). */
+			 * come, we move to its SA ourselves (ike_sa_grace_fire). */
 			ike_arm_in(e, &sa->t_grace, (uint64_t)e->o.redundant_grace_s * 1000);
 			return RSP_DONE;
 		}

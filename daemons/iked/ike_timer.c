@@ -8,12 +8,11 @@
 #include "banned.h"
 
 void
-ike_timer_init(struct ike_timer *t, ike_timer_fn fn, void *arg)
+ike_timer_init(struct ike_timer *t, unsigned kind)
 {
 	t->at = 0;
 	t->idx = 0;
-	t->fn = fn;
-	t->arg = arg;
+	t->kind = (uint8_t)kind;
 }
 
 void
@@ -39,7 +38,7 @@ static void
 put(struct ike_timers *ts, size_t i, struct ike_timer *t)
 {
 	ts->h[i] = t;
-	t->idx = i + 1;
+	t->idx = (uint32_t)(i + 1);
 }
 
 static void
@@ -94,6 +93,9 @@ ike_timers_arm(struct ike_timers *ts, struct ike_timer *t, uint64_t at)
 	}
 	if (ts->n == ts->cap) {
 		size_t cap = ts->cap ? ts->cap * 2 : 64;
+
+		if (ts->n >= UINT32_MAX - 1)
+			return -ENOMEM; /* idx is 32 bits */
 		struct ike_timer **h = realloc(ts->h, cap * sizeof(*h));
 
 		if (!h)

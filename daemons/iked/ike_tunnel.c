@@ -14,8 +14,8 @@
 
 #include "banned.h"
 
-static void
-retry_fire(struct ike_timer *tm, void *arg)
+void
+ike_tunnel_retry_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_tunnel *t = arg;
 
@@ -41,7 +41,7 @@ ike_tunnel_new(struct ike_vpn *vpn, unsigned ts_idx, struct ike_sa *peer)
 	ike_list_init(&t->children);
 	ike_list_init(&t->pend_link);
 	ike_list_init(&t->peer_link);
-	ike_timer_init(&t->t_retry, retry_fire, t);
+	ike_timer_init(&t->t_retry, IKE_TM_TUNNEL_RETRY);
 	ike_list_add_tail(&vpn->tunnels, &t->vpn_link);
 	ike_htab_add(&e->tun_by_id, &t->by_id, t->id);
 	if (peer) {

@@ -251,8 +251,8 @@ ike_xchg_queue(struct ike_sa *sa, struct ike_task *t)
 	ike_xchg_kick(sa);
 }
 
-static void
-rtx_fire(struct ike_timer *tm, void *arg)
+void
+ike_xchg_rtx_fire(struct ike_timer *tm, void *arg)
 {
 	struct ike_sa *sa = arg;
 	struct ike_engine *e = sa->e;
@@ -280,7 +280,7 @@ rtx_fire(struct ike_timer *tm, void *arg)
 void
 ike_xchg_init_sa(struct ike_sa *sa)
 {
-	ike_timer_init(&sa->t_rtx, rtx_fire, sa);
+	ike_timer_init(&sa->t_rtx, IKE_TM_SA_RTX);
 	ike_list_init(&sa->tasks);
 }
 

@@ -212,6 +212,11 @@ ecdh_check(
 	/* A point off the curve is refused (RFC 5903 / RFC 7296 5). */
 	grb[grl - 1] ^= 1;
 	assert_int_equal(ike_dh_derive(c, di, grb, grl, out, sizeof(out), &len), -EBADMSG);
+	/* The peer key each group reuses is whole again after a refusal. */
+	grb[grl - 1] ^= 1;
+	memset(out, 0, sizeof(out));
+	assert_int_equal(ike_dh_derive(c, di, grb, grl, out, sizeof(out), &len), 0);
+	assert_hex(out, len, z);
 	ike_dh_free(di);
 	ike_dh_free(dr);
 }

@@ -2512,6 +2512,53 @@ test_replayed_requests(void **state)
 	net_free(p.n);
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Without env.rand, ike_random hands out the bytes of one RAND_bytes call
+ * at a time: every byte once (no repeats across refills), wiped in the
+ * pool as it goes; long requests bypass it. */
+static void
+test_random_pool(void **state)
+{
+	enum { N = 3000 }; /* 24,000 bytes: the pool refilled 23 times */
+	static uint64_t v[N];
+	struct net *n = net_new();
+	struct peer *p = net_peer(n, "a", "192.0.2.1", 1, NULL);
+	struct ike_engine *e = p->e;
+	uint8_t big[300], zero[sizeof(e->rpool)];
+	size_t i, used;
+
+	(void)state;
+	e->env.rand = NULL; /* OpenSSL's, as in the daemon */
+	for (i = 0; i < N; i++) {
+		ike_random(e, &v[i], sizeof(v[i]));
+		used = sizeof(e->rpool) - e->rpool_n;
+		memset(zero, 0, used);
+		assert_memory_equal(e->rpool, zero, used);
+	}
+	qsort(v, N, sizeof(v[0]), cmp_u64);
+	for (i = 1; i < N; i++)
+		assert_true(v[i] != v[i - 1]);
+	/* A 32-byte nonce after the pool ran short: refilled, not shortened. */
+	e->rpool_n = 5;
+	ike_random(e, big, 32);
+	assert_int_equal(e->rpool_n, sizeof(e->rpool) - 32);
+	/* More than a quarter of the pool: straight from OpenSSL. */
+	i = e->rpool_n;
+	memset(big, 0, sizeof(big));
+	ike_random(e, big, sizeof(big));
+	assert_int_equal(e->rpool_n, i);
+	memset(zero, 0, sizeof(big));
+	assert_memory_not_equal(big, zero, sizeof(big));
+	net_free(n);
+}
+
 /* Dial-up limits: connections-limit and reject-duplicate-connection. */
 static void
 test_dialup_limits(void **state)
@@ -2609,6 +2656,7 @@ main(void)
 		cmocka_unit_test(test_idle_time),
 		cmocka_unit_test(test_replayed_requests),
 		cmocka_unit_test(test_dialup_limits),
+		cmocka_unit_test(test_random_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
