@@ -620,14 +620,16 @@ wait_tunnels() {
 
 # verify_case ROLE NTUNNELS: roles, SPIs equal, traffic both ways between
 # the hosts of the two sites over IPv4 (TUNNEL6=1: also IPv6), SPIs still
-# equal afterwards
+# equal afterwards (within 10 s: a case whose strongSwan rekeys every 3 s
+# may be in the middle of a rekey, with the old and the new CHILD SA both
+# installed on one side for a moment)
 verify_case() {
 	wait_tunnels "$2"
 	expect_roles "$1"
 	traffic_both "$C_SITE" "$S_SITE" "10.$S_SITE.0.2" "10.$C_SITE.0.2" "${TCP_BYTES:-2M}"
 	[ -z "${TUNNEL6:-}" ] ||
 		traffic_both "$C_SITE" "$S_SITE" "fd0$S_SITE::2" "fd0$C_SITE::2" "${TCP_BYTES:-2M}"
-	tunnels_match "$2" || fail "SPIs changed during traffic: $(spis_report "$C_SITE" v1 "$S_SITE")"
+	wait_tunnels "$2" 10
 	echo "   SPIs (Cairn in/out = strongSwan out/in): $(cairn_spis "$C_SITE" v1 | tr '\n' ' ')"
 }
 

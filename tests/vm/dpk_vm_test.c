@@ -57,8 +57,7 @@ static const char *ns_name[2];
 
 enum { L, R };
 
-static void
-ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 ok(const char *fmt, ...)
 {
@@ -72,8 +71,7 @@ ok(const char *fmt, ...)
 	npass++;
 }
 
-static void
-bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 bad(const char *fmt, ...)
 {
