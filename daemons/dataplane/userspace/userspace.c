@@ -379,6 +379,18 @@ c_spi_find(struct us *us, uint32_t spi)
 	return NULL;
 }
 
+/* An inbound SA now owns spi: its reservation (us_spi_alloc) goes. */
+static void
+c_spi_release(struct us *us, uint32_t spi)
+{
+	struct c_spi *res = c_spi_find(us, spi);
+
+	if (res != NULL) {
+		hmap_remove(&us->spis_reserved, &res->hn);
+		free(res);
+	}
+}
+
 /* ---- validation helpers ---- */
 
 static bool
@@ -1497,7 +1509,6 @@ us_sa_add(void *impl, const struct dp_sa *in, struct errbuf *err)
 	struct us *us = impl;
 	struct c_tunnel *t = c_tunnel_find(us, in->tunnel_id);
 	const struct dp_addr *dst = in->dir == DP_DIR_IN ? &in->local : &in->remote;
-	struct c_spi *res;
 	struct us_sa *sa;
 	struct c_sa *c;
 	int rc;
@@ -1583,10 +1594,8 @@ us_sa_add(void *impl, const struct dp_sa *in, struct errbuf *err)
 			spu_sa_free(sa);
 			return errbuf_set(err, -ENOMEM, "out of memory");
 		}
-		if (in->dir == DP_DIR_IN && (res = c_spi_find(us, in->spi)) != NULL) {
-			hmap_remove(&us->spis_reserved, &res->hn);
-			free(res);
-		}
+		if (in->dir == DP_DIR_IN)
+			c_spi_release(us, in->spi);
 		return 0;
 	}
 	/* inbound: every SPU learns the SPI's owner; outbound: the owner only */
@@ -1606,10 +1615,8 @@ us_sa_add(void *impl, const struct dp_sa *in, struct errbuf *err)
 		free(c);
 		return errbuf_set(err, -ENOMEM, "out of memory");
 	}
-	if (in->dir == DP_DIR_IN && (res = c_spi_find(us, in->spi)) != NULL) {
-		hmap_remove(&us->spis_reserved, &res->hn);
-		free(res);
-	}
+	if (in->dir == DP_DIR_IN)
+		c_spi_release(us, in->spi);
 	return 0;
 }
 
