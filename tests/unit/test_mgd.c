@@ -638,15 +638,12 @@ test_authorization(void **state)
 	ipc_client_close(op);
 }
 
+/* commit confirmed 5 arms the deadline; a plain commit then confirms it */
 static void
-test_confirmed(void **state)
+commit_confirmed_then_confirm(struct ipc_client *c)
 {
-	struct ipc_client *c = session(NULL);
 	struct lyd_node *r;
 
-	(void)state;
-	ok0(c, "{\"cairn-mgmt:configure\":{}}");
-	edit(c, "set system host-name confirm-me");
 	r = ok(c, "{\"cairn-mgmt:commit\":{\"confirmed\":5}}");
 	assert_string_equal(leaf(r, "message"),
 	    "commit confirmed will be automatically rolled back in 5 minutes unless confirmed");
@@ -654,11 +651,21 @@ test_confirmed(void **state)
 	r = ok(c, "{\"cairn-mgmt:get-commit-history\":{}}");
 	assert_true(strlen(leaf(r, "confirm-deadline")) > 0);
 	lyd_free_all(r);
-	/* a plain commit confirms */
 	ok0(c, "{\"cairn-mgmt:commit\":{}}");
 	r = ok(c, "{\"cairn-mgmt:get-commit-history\":{}}");
 	assert_string_equal(leaf(r, "confirm-deadline"), "");
 	lyd_free_all(r);
+}
+
+static void
+test_confirmed(void **state)
+{
+	struct ipc_client *c = session(NULL);
+
+	(void)state;
+	ok0(c, "{\"cairn-mgmt:configure\":{}}");
+	edit(c, "set system host-name confirm-me");
+	commit_confirmed_then_confirm(c);
 	ok0(c, "{\"cairn-mgmt:exit-configure\":{}}");
 	ipc_client_close(c);
 }
@@ -733,17 +740,7 @@ test_commit_unchanged(void **state)
 	assert_string_equal(before, after);
 	/* commit confirmed with nothing changed arms the deadline like any
 	 * other; a plain one (still nothing changed) confirms it */
-	r = ok(c, "{\"cairn-mgmt:commit\":{\"confirmed\":5}}");
-	assert_string_equal(leaf(r, "message"),
-	    "commit confirmed will be automatically rolled back in 5 minutes unless confirmed");
-	lyd_free_all(r);
-	r = ok(c, "{\"cairn-mgmt:get-commit-history\":{}}");
-	assert_true(strlen(leaf(r, "confirm-deadline")) > 0);
-	lyd_free_all(r);
-	ok0(c, "{\"cairn-mgmt:commit\":{}}");
-	r = ok(c, "{\"cairn-mgmt:get-commit-history\":{}}");
-	assert_string_equal(leaf(r, "confirm-deadline"), "");
-	lyd_free_all(r);
+	commit_confirmed_then_confirm(c);
 	assert_int_equal(
 	    newest_commit(c, user, sizeof(user), comment, sizeof(comment), &n2), seq1 + 3);
 	ok0(c, "{\"cairn-mgmt:exit-configure\":{}}");
