@@ -212,14 +212,19 @@ table ip nat {
 	$fwd
 }
 EOF
-	ip link add "l$n" netns "$P-gw$n" type veth peer name "e$n" netns "$P-h$n"
-	ip -n "$P-gw$n" addr add "10.$n.0.1/24" dev "l$n"
-	ip -n "$P-gw$n" link set "l$n" up
-	ip -n "$P-h$n" addr add "10.$n.0.2/24" dev "e$n"
-	ip -n "$P-h$n" link set "e$n" up
-	ip -n "$P-h$n" route add default via "10.$n.0.1"
-	gw "$n" sysctl -qw net.ipv4.ip_forward=1
-	mkdir -p "$LAB/gw$n"
+	lab_lan4 "$n"
+}
+
+# lab_lan4 N: hN behind gwN on 10.N.0.0/24 (IPv4 only), gwN forwarding
+lab_lan4() {
+	ip link add "l$1" netns "$P-gw$1" type veth peer name "e$1" netns "$P-h$1"
+	ip -n "$P-gw$1" addr add "10.$1.0.1/24" dev "l$1"
+	ip -n "$P-gw$1" link set "l$1" up
+	ip -n "$P-h$1" addr add "10.$1.0.2/24" dev "e$1"
+	ip -n "$P-h$1" link set "e$1" up
+	ip -n "$P-h$1" route add default via "10.$1.0.1"
+	gw "$1" sysctl -qw net.ipv4.ip_forward=1
+	mkdir -p "$LAB/gw$1"
 }
 
 # wait_for SECONDS DESCRIPTION COMMAND...

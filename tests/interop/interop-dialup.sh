@@ -64,14 +64,7 @@ dial_nat_pair() {
 		ip -n "$P-gw$n" addr add "100.64.4.$((n - 2))/24" dev "w$n"
 		ip -n "$P-gw$n" link set "w$n" up
 		ip -n "$P-gw$n" route add default via 100.64.4.1
-		ip link add "l$n" netns "$P-gw$n" type veth peer name "e$n" netns "$P-h$n"
-		ip -n "$P-gw$n" addr add "10.$n.0.1/24" dev "l$n"
-		ip -n "$P-gw$n" link set "l$n" up
-		ip -n "$P-h$n" addr add "10.$n.0.2/24" dev "e$n"
-		ip -n "$P-h$n" link set "e$n" up
-		ip -n "$P-h$n" route add default via "10.$n.0.1"
-		gw "$n" sysctl -qw net.ipv4.ip_forward=1
-		mkdir -p "$LAB/gw$n"
+		lab_lan4 "$n"
 	done
 }
 
