@@ -65,6 +65,8 @@ struct nb {
 	struct nb_rpc_entry *rpcs;
 	size_t nrpcs;
 	struct lyd_node *running;
+	char *parked; /* compact mode: running as LYB between transactions */
+	size_t parked_len;
 	struct ipc_conn *conn;
 	char *sock;
 	struct event *retry;
@@ -135,6 +137,79 @@ const struct lyd_node *
 nb_running(const struct nb *nb)
 {
 	return nb->running;
+}
+
+size_t
+nb_parked_size(const struct nb *nb)
+{
+	return nb->parked ? nb->parked_len : 0;
+}
+
+struct lyd_node *
+nb_running_dup(const struct nb *nb)
+{
+	struct lyd_node *tree = NULL;
+
+	if (nb->parked) {
+		if (lyd_parse_data_mem(nb->ctx, nb->parked, LYD_LYB,
+		        LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE, 0,
+		        &tree) != LY_SUCCESS)
+			return NULL;
+	} else if (nb->running &&
+	           lyd_dup_siblings(nb->running, NULL, LYD_DUP_RECURSIVE, &tree) != LY_SUCCESS) {
+		return NULL;
+	}
+	return tree;
+}
+
+/*
+ * Compact mode (nb_cfg.compact): between transactions the copy lives as
+ * LYB with its default nodes (their flag kept), so building it again
+ * needs no validation. On failure the tree stays as it is (only memory
+ * is lost) and is tried again at the next transaction's end.
+ */
+static void
+park(struct nb *nb)
+{
+	struct ly_out *out = NULL;
+	char *blob = NULL;
+
+	if (!nb->cfg->compact || nb->tx || nb->parked)
+		return;
+	if (ly_out_new_memory(&blob, 0, &out) != LY_SUCCESS)
+		return;
+	if (lyd_print_all(out, nb->running, LYD_LYB, LYD_PRINT_WD_ALL) != LY_SUCCESS) {
+		log_warnx(LOG_CFG, "%s: cannot serialise its configuration: %s", nb->cfg->name,
+		    ly_errmsg(nb->ctx));
+		ly_out_free(out, NULL, 1);
+		return;
+	}
+	nb->parked_len = ly_out_printed(out);
+	ly_out_free(out, NULL, 0);
+	nb->parked = blob;
+	lyd_free_all(nb->running);
+	nb->running = NULL;
+}
+
+/* The copy as a tree again: 0, or -errno (the blob is kept). */
+static int
+unpark(struct nb *nb)
+{
+	struct lyd_node *tree = NULL;
+
+	if (!nb->parked)
+		return 0;
+	if (lyd_parse_data_mem(nb->ctx, nb->parked, LYD_LYB,
+	        LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE, 0, &tree) != LY_SUCCESS) {
+		log_warnx(LOG_CFG, "%s: cannot restore its configuration: %s", nb->cfg->name,
+		    ly_errmsg(nb->ctx));
+		return -ENOMEM;
+	}
+	free(nb->parked);
+	nb->parked = NULL;
+	nb->parked_len = 0;
+	nb->running = tree;
+	return 0;
 }
 
 bool
@@ -753,6 +828,7 @@ tx_end(struct nb *nb, bool applied)
 	tx_free(tx);
 	if (nb->cfg->end)
 		nb->cfg->end(nb->cfg->arg, applied);
+	park(nb);
 }
 
 static bool
@@ -817,6 +893,11 @@ prepare_tx(struct nb *nb, const char *diff_json, uint64_t txid, bool full, struc
 
 	if (nb->tx) /* mgd moved on without finishing the last one */
 		tx_end(nb, false);
+	if (unpark(nb) < 0) {
+		buf_printf(errout, "error: %s: cannot restore its copy of the configuration",
+		    nb->cfg->name);
+		return -ENOMEM;
+	}
 	tx = calloc(1, sizeof(*tx));
 	if (!tx)
 		return -ENOMEM;
@@ -895,6 +976,7 @@ fail:
 	tx_free(tx);
 	if (nb->cfg->end)
 		nb->cfg->end(nb->cfg->arg, false);
+	park(nb);
 	return rc;
 }
 
@@ -1145,6 +1227,7 @@ nb_free(struct nb *nb)
 	if (nb->retry)
 		event_free(nb->retry);
 	lyd_free_all(nb->running);
+	free(nb->parked);
 	free(nb->entries);
 	free(nb->rpcs);
 	free(nb->sock);

@@ -37,6 +37,7 @@
 #define CAIRN_NB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libyang/libyang.h>
@@ -109,6 +110,17 @@ struct nb_cfg {
 	 * On failure the callbacks that prepared get ABORT, then end(false).
 	 */
 	int (*prepare_end)(void *arg, bool full, char **err_path, struct errbuf *err);
+	/*
+	 * Keep the copy of the configuration compact between transactions:
+	 * serialised (libyang's binary LYB, about a tenth of the tree), the
+	 * tree built again when the next transaction starts and freed when
+	 * it ends. For a daemon whose configuration is large and which has
+	 * its own state derived from it (cairn-iked: 10,000 VPNs). Then
+	 * nb_running() is the tree only inside a transaction (callbacks,
+	 * prepare_end, end) and NULL outside, and entries (nb_set_entry)
+	 * do not survive a transaction.
+	 */
+	bool compact;
 };
 
 /* Checks the tables against ctx (borrowed, must outlive nb). NULL with
@@ -127,7 +139,8 @@ bool nb_connected(const struct nb *nb);
 /* true once the running configuration has been received and applied. */
 bool nb_synced(const struct nb *nb);
 
-/* The daemon's copy of the configuration (with defaults). Borrowed. */
+/* The daemon's copy of the configuration (with defaults). Borrowed; with
+ * nb_cfg.compact, only inside a transaction (NULL outside). */
 const struct lyd_node *nb_running(const struct nb *nb);
 
 /* Entries: a daemon object attached to a configuration node. */
@@ -152,5 +165,11 @@ int nb_test_commit(struct nb *nb, const char *config_json, bool check, struct bu
 /* Test hook: the phase and event names ("PREPARE", "create"). */
 const char *nb_phase_name(enum nb_phase p);
 const char *nb_event_name(enum nb_event e);
+/* Test hook: a copy of the daemon's configuration as it runs (the
+ * caller frees it with lyd_free_all), in either mode; NULL on error. */
+struct lyd_node *nb_running_dup(const struct nb *nb);
+/* Test and benchmark hook: bytes of the serialised copy (compact mode,
+ * between transactions), else 0. */
+size_t nb_parked_size(const struct nb *nb);
 
 #endif

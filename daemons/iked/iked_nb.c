@@ -502,5 +502,7 @@ iked_nb_new(struct iked *d, struct errbuf *err)
 	cfg->arg = d;
 	cfg->end = end;
 	cfg->prepare_end = prepare_end;
+	/* 10,000 VPNs: the engine keeps what it needs; the tree only in a commit */
+	cfg->compact = true;
 	return nb_new(d->base, d->ctx, cfg, err);
 }

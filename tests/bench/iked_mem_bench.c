@@ -333,7 +333,7 @@ main(int argc, char **argv)
 	struct event_base *base;
 	struct lyd_node *hub, *spoke, *copy = NULL;
 	struct ike_engine_stats st;
-	size_t h0, h1, h_tree, h_tree_explicit, h_conf, h_up, m_conf, m_up, m1_conf, m1_up;
+	size_t h0, h1, h_tree, h_tree_explicit, h_kept, h_conf, h_up, m_conf, m_up, m1_conf, m1_up;
 	struct dp_mock *m_hub, *m_spoke;
 	int opt;
 	bool dp_too = false;
@@ -394,6 +394,7 @@ main(int argc, char **argv)
 	m_conf = dp_mock_mem(m_hub);
 	m1_conf = dp_mock_mem(m_spoke);
 	h_conf = h1 - h0;
+	h_kept = nb_parked_size(D[0]->nb);
 
 	/* the spoke initiated every tunnel at its commit: pump until all are up */
 	{
@@ -415,12 +416,14 @@ main(int argc, char **argv)
 	printf("iked-mem-bench: %u tunnels up between two cairn-iked-core (mock dataplane); the "
 	       "hub's heap per tunnel\n",
 	    n);
-	printf("  %-58s %7.2f KiB\n", "the libyang tree nb keeps (with defaults)",
+	printf("  %-58s %7.2f KiB\n", "nb's copy of the configuration, kept as LYB",
+	    kib((double)h_kept, n));
+	printf("  %-58s %7.2f KiB\n", "  (as a libyang tree during a commit, with defaults)",
 	    kib((double)h_tree, n));
 	printf("  %-58s %7.2f KiB\n", "  (of which its explicit nodes, without the defaults)",
 	    kib((double)h_tree_explicit, n));
 	printf("  %-58s %7.2f KiB\n", "the rest of the configuration state (no SA)",
-	    kib((double)h_conf - (double)h_tree - (double)m_conf, n));
+	    kib((double)h_conf - (double)h_kept - (double)m_conf, n));
 	printf("  %-58s %7.2f KiB\n", "one IKE SA and one CHILD SA (engine, per side)",
 	    kib(((double)h_up - ((double)m_up - (double)m_conf) -
 	            ((double)m1_up - (double)m1_conf)) /

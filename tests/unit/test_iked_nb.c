@@ -142,11 +142,25 @@ site_init(int i)
  * dataplane objects). Valid until the next call. */
 static struct iked_want cur_w;
 
+/* iked_want_build() of the configuration nb keeps (compact between
+ * transactions: a tree of it built for the call). */
+static int
+want_build_running(struct iked *d, struct iked_want *w)
+{
+	struct lyd_node *tree = nb_running_dup(iked_nb(d));
+	int rc;
+
+	assert_non_null(tree);
+	rc = iked_want_build(tree, w);
+	lyd_free_all(tree);
+	return rc;
+}
+
 static const struct ike_conf *
 cur_conf(int i)
 {
 	iked_want_fini(&cur_w);
-	assert_int_equal(iked_want_build(nb_running(iked_nb(S[i].d)), &cur_w), 0);
+	assert_int_equal(want_build_running(S[i].d, &cur_w), 0);
 	return cur_w.conf;
 }
 
@@ -974,7 +988,7 @@ assert_as_whole(int i)
 	struct want_route *wr;
 	unsigned k, nvpn = 0;
 
-	assert_int_equal(iked_want_build(nb_running(iked_nb(d)), &w), 0);
+	assert_int_equal(want_build_running(d, &w), 0);
 	assert_int_equal(w.n_errs, 0);
 	for (k = 0; k < w.conf->n_gateways; k++) {
 		struct ike_gw_conf g;
