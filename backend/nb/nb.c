@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,9 @@
 #include "banned.h"
 
 #define NB_CALL_TIMEOUT_MS 30000
+/* Compact mode: the copy is serialised when no transaction came for this
+ * long (a burst of commits builds the tree once), off the reply's path. */
+#define NB_PARK_QUIET_MS 1000
 
 struct nb_entry {
 	const struct lysc_node *schema;
@@ -67,6 +71,7 @@ struct nb {
 	struct lyd_node *running;
 	char *parked; /* compact mode: running as LYB between transactions */
 	size_t parked_len;
+	struct event *park_ev; /* compact mode: parks once transactions pause */
 	struct ipc_conn *conn;
 	char *sock;
 	struct event *retry;
@@ -165,8 +170,9 @@ nb_running_dup(const struct nb *nb)
 /*
  * Compact mode (nb_cfg.compact): between transactions the copy lives as
  * LYB with its default nodes (their flag kept), so building it again
- * needs no validation. On failure the tree stays as it is (only memory
- * is lost) and is tried again at the next transaction's end.
+ * needs no validation; the tree's memory goes back to the system. On
+ * failure the tree stays as it is (only memory is lost) and is tried
+ * again after the next transaction.
  */
 static void
 park(struct nb *nb)
@@ -189,6 +195,35 @@ park(struct nb *nb)
 	nb->parked = blob;
 	lyd_free_all(nb->running);
 	nb->running = NULL;
+	/* the tree was tens of MB of small nodes: give the pages back now */
+	malloc_trim(0);
+}
+
+static void
+park_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	park(arg);
+}
+
+/* After a transaction: park when transactions pause (at once without an
+ * event loop). */
+static void
+park_soon(struct nb *nb)
+{
+	struct timeval tv = { NB_PARK_QUIET_MS / 1000, (NB_PARK_QUIET_MS % 1000) * 1000 };
+
+	if (!nb->cfg->compact)
+		return;
+	if (!nb->base) {
+		park(nb);
+		return;
+	}
+	if (!nb->park_ev)
+		nb->park_ev = evtimer_new(nb->base, park_cb, nb);
+	if (!nb->park_ev || evtimer_add(nb->park_ev, &tv) < 0)
+		park(nb);
 }
 
 /* The copy as a tree again: 0, or -errno (the blob is kept). */
@@ -197,6 +232,8 @@ unpark(struct nb *nb)
 {
 	struct lyd_node *tree = NULL;
 
+	if (nb->park_ev)
+		evtimer_del(nb->park_ev);
 	if (!nb->parked)
 		return 0;
 	if (lyd_parse_data_mem(nb->ctx, nb->parked, LYD_LYB,
@@ -828,7 +865,7 @@ tx_end(struct nb *nb, bool applied)
 	tx_free(tx);
 	if (nb->cfg->end)
 		nb->cfg->end(nb->cfg->arg, applied);
-	park(nb);
+	park_soon(nb);
 }
 
 static bool
@@ -976,7 +1013,7 @@ fail:
 	tx_free(tx);
 	if (nb->cfg->end)
 		nb->cfg->end(nb->cfg->arg, false);
-	park(nb);
+	park_soon(nb);
 	return rc;
 }
 
@@ -1212,6 +1249,10 @@ nb_test_commit(struct nb *nb, const char *config_json, bool check, struct buf *e
 	buf_free(&tmp);
 	if (rc == 0)
 		tx_end(nb, !check);
+	/* tests see the compact form at once, not after a quiet second */
+	if (nb->park_ev)
+		evtimer_del(nb->park_ev);
+	park(nb);
 	return rc;
 }
 
@@ -1226,6 +1267,8 @@ nb_free(struct nb *nb)
 		ipc_conn_free(nb->conn);
 	if (nb->retry)
 		event_free(nb->retry);
+	if (nb->park_ev)
+		event_free(nb->park_ev);
 	lyd_free_all(nb->running);
 	free(nb->parked);
 	free(nb->entries);
