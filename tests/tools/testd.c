@@ -30,6 +30,7 @@
 #include "ipc_msg.h"
 #include "log.h"
 #include "nb.h"
+#include "nbtable.h"
 #include "paths.h"
 #include "banned.h"
 
@@ -84,34 +85,6 @@ end(void *arg, bool applied)
 	}
 	fflush(g.log);
 }
-
-#define SUB(p)                                                                                     \
-	{                                                                                          \
-		.path = p, .create = cb, .modify = cb, .destroy = cb, .move = cb,                  \
-		.flags = NB_F_SUBTREE                                                              \
-	}
-
-static const struct nb_node_ops nodes[] = {
-	SUB("/cairn-security:security/ike/session"),
-	SUB("/cairn-security:security/ike/respond-bad-spi"),
-	SUB("/cairn-security:security/ike/proposal"),
-	SUB("/cairn-security:security/ike/policy"),
-	SUB("/cairn-security:security/ike/gateway"),
-	SUB("/cairn-security:security/ipsec/vpn-monitor-options"),
-	{ .path = "/cairn-security:security/ipsec/anti-replay-window-size", .modify = cb },
-	SUB("/cairn-security:security/ipsec/proposal"),
-	SUB("/cairn-security:security/ipsec/policy"),
-	SUB("/cairn-security:security/ipsec/vpn"),
-	SUB("/cairn-security:security/zones/security-zone"),
-	SUB("/cairn-security:security/policies/from-zone"),
-	SUB("/cairn-security:security/dataplane"),
-	SUB("/cairn-interfaces:interfaces/interface"),
-	SUB("/cairn-routing:routing-options/static/route"),
-	{ .path = NULL },
-};
-
-static const char *const subtrees[] = { "cairn-security:security", "cairn-interfaces:interfaces",
-	"cairn-routing:routing-options", NULL };
 
 static int
 rpc_echo(const struct lyd_node *input, struct lyd_node *output, struct errbuf *err, void *arg)
@@ -256,8 +229,8 @@ main(int argc, char **argv)
 	base = event_base_new();
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.name = g.name;
-	cfg.subtrees = subtrees;
-	cfg.nodes = nodes;
+	cfg.subtrees = nbtable_subtrees;
+	cfg.nodes = nbtable_nodes(cb);
 	cfg.rpcs = has_test && !no_rpcs ? rpcs : NULL;
 	cfg.end = end;
 	g.nb = nb_new(base, ctx, &cfg, &err);

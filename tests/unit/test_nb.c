@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "cfgrand.h"
 #include "nb.h"
+#include "nbtable.h"
 #include "vpngen.h"
 
 static struct ly_ctx *ctx;
@@ -62,34 +63,6 @@ end(void *arg, bool applied)
 	buf_printf(&r->log, "END %s\n", applied ? "applied" : "aborted");
 }
 
-#define SUB(p)                                                                                     \
-	{                                                                                          \
-		.path = p, .create = cb, .modify = cb, .destroy = cb, .move = cb,                  \
-		.flags = NB_F_SUBTREE                                                              \
-	}
-
-static const struct nb_node_ops nodes[] = {
-	SUB("/cairn-security:security/ike/session"),
-	SUB("/cairn-security:security/ike/respond-bad-spi"),
-	SUB("/cairn-security:security/ike/proposal"),
-	SUB("/cairn-security:security/ike/policy"),
-	SUB("/cairn-security:security/ike/gateway"),
-	SUB("/cairn-security:security/ipsec/vpn-monitor-options"),
-	{ .path = "/cairn-security:security/ipsec/anti-replay-window-size", .modify = cb },
-	SUB("/cairn-security:security/ipsec/proposal"),
-	SUB("/cairn-security:security/ipsec/policy"),
-	SUB("/cairn-security:security/ipsec/vpn"),
-	SUB("/cairn-security:security/zones/security-zone"),
-	SUB("/cairn-security:security/policies/from-zone"),
-	SUB("/cairn-security:security/dataplane"),
-	SUB("/cairn-interfaces:interfaces/interface"),
-	SUB("/cairn-routing:routing-options/static/route"),
-	{ .path = NULL },
-};
-
-static const char *const subtrees[] = { "cairn-security:security", "cairn-interfaces:interfaces",
-	"cairn-routing:routing-options", NULL };
-
 static struct nb_cfg cfgs[2];
 
 static int
@@ -102,8 +75,8 @@ setup(void **state)
 	for (i = 0; i < 2; i++) {
 		memset(&R[i], 0, sizeof(R[i]));
 		cfgs[i] = (struct nb_cfg){ .name = i ? "compact" : "plain",
-			.subtrees = subtrees,
-			.nodes = nodes,
+			.subtrees = nbtable_subtrees,
+			.nodes = nbtable_nodes(cb),
 			.arg = &R[i],
 			.end = end,
 			.compact = i == 1 };
@@ -174,6 +147,16 @@ same_copies(void)
 	lyd_free_all(b);
 }
 
+/* *dst becomes a copy of src (NULL: empty). */
+static void
+replace_with_copy(struct lyd_node **dst, const struct lyd_node *src)
+{
+	lyd_free_all(*dst);
+	*dst = NULL;
+	if (src)
+		assert_int_equal(lyd_dup_siblings(src, NULL, LYD_DUP_RECURSIVE, dst), LY_SUCCESS);
+}
+
 static void
 test_random_sequence(void **state)
 {
@@ -207,22 +190,10 @@ test_random_sequence(void **state)
 		both(json ? json : "", check, step);
 		free(json);
 		same_copies();
-		if (check) {
-			/* back to what was applied */
-			lyd_free_all(tree);
-			tree = NULL;
-			if (applied)
-				assert_int_equal(
-				    lyd_dup_siblings(applied, NULL, LYD_DUP_RECURSIVE, &tree),
-				    LY_SUCCESS);
-		} else {
-			lyd_free_all(applied);
-			applied = NULL;
-			if (tree)
-				assert_int_equal(
-				    lyd_dup_siblings(tree, NULL, LYD_DUP_RECURSIVE, &applied),
-				    LY_SUCCESS);
-		}
+		if (check)
+			replace_with_copy(&tree, applied); /* back to what was applied */
+		else
+			replace_with_copy(&applied, tree);
 	}
 	/* and everything deleted */
 	both("", false, step);
