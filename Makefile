@@ -3,6 +3,8 @@
 #   make demo    install what is missing, build, start a two-site lab, open the shell
 #   make test    install what is missing, build, run every test through CTest
 #   make package the Debian package, build/cairn_<version>_<arch>.deb (docs/packaging.md)
+#   make fuzz    the libFuzzer targets built with clang (build-fuzz/), each run
+#                briefly from its corpus with a fixed seed (CI runs it)
 # Options: SANITIZE=1 (ASan+UBSan build in build-asan/), CTEST_ARGS="-L unit",
 #          JOBS=N, SITES=3 (demo: hub and spokes).
 
@@ -17,7 +19,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 SITES ?= 2
 
-.PHONY: all deps configure build test demo bench package clean format
+.PHONY: all deps configure build test demo bench package fuzz clean format
 
 all: build
 
@@ -43,8 +45,13 @@ bench: build
 package: build
 	cd $(BUILD) && cpack -G DEB
 
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DENABLE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-fuzz -j $(JOBS) --target fuzz-all
+	cd build-fuzz && ctest --output-on-failure -j $(JOBS) -L fuzzrun
+
 format:
 	find backend cli daemons tests -name '*.[ch]' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -23,6 +23,9 @@ endfunction()
 
 # cairn_fuzz_target(NAME SOURCE LIBS... CORPUS dir): a libFuzzer target when
 # ENABLE_FUZZ, and always a "replay" test that runs the corpus through it.
+# With ENABLE_FUZZ also a short fuzzing run (label fuzzrun, `make fuzz`):
+# fixed seed, CAIRN_FUZZ_RUNS inputs at most CAIRN_FUZZ_SECONDS long, new
+# inputs into the build tree (the corpus is only read).
 function(cairn_fuzz_target name)
 	cmake_parse_arguments(F "" "SOURCE;CORPUS" "LIBS" ${ARGN})
 	if(ENABLE_FUZZ)
@@ -30,6 +33,13 @@ function(cairn_fuzz_target name)
 		target_link_options(${name} PRIVATE -fsanitize=fuzzer)
 		target_link_libraries(${name} PRIVATE ${F_LIBS})
 		set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+		add_dependencies(fuzz-all ${name})
+		set(found ${CMAKE_BINARY_DIR}/fuzz/found/${name})
+		add_test(NAME ${name}-run COMMAND sh -c
+			"rm -rf '${found}' && mkdir -p '${found}' && exec \"$0\" -seed=1 -runs=${CAIRN_FUZZ_RUNS} -max_total_time=${CAIRN_FUZZ_SECONDS} -timeout=10 '${found}' '${F_CORPUS}'"
+			$<TARGET_FILE:${name}>)
+		set_tests_properties(${name}-run PROPERTIES LABELS fuzzrun
+			ENVIRONMENT "CAIRN_YANG_DIR=${CAIRN_BUILD_YANG_DIR}")
 	endif()
 	add_executable(${name}-replay ${F_SOURCE} ${CMAKE_SOURCE_DIR}/tests/fuzz/replay.c)
 	target_link_libraries(${name}-replay PRIVATE ${F_LIBS})

@@ -28,4 +28,6 @@ if(ENABLE_FUZZ)
 	# coverage callbacks that non-fuzzer binaries of this build call.
 	add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
 	add_link_options(-fsanitize=address,undefined)
+	set(CAIRN_FUZZ_RUNS 200000 CACHE STRING "Inputs per fuzzing run (label fuzzrun)")
+	set(CAIRN_FUZZ_SECONDS 20 CACHE STRING "Longest fuzzing run, seconds (label fuzzrun)")
 endif()
