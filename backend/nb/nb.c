@@ -190,6 +190,11 @@ park(struct nb *nb)
 		ly_out_free(out, NULL, 1);
 		return;
 	}
+	if (ly_out_printed(out) < nb->cfg->compact_min) {
+		/* small: the tree costs little and commits stay quick */
+		ly_out_free(out, NULL, 1);
+		return;
+	}
 	nb->parked_len = ly_out_printed(out);
 	ly_out_free(out, NULL, 0);
 	nb->parked = blob;

@@ -111,18 +111,21 @@ struct nb_cfg {
 	 */
 	int (*prepare_end)(void *arg, bool full, char **err_path, struct errbuf *err);
 	/*
-	 * Keep the copy of the configuration compact between transactions:
-	 * serialised (libyang's binary LYB, an eighth of the tree) once no
-	 * transaction came for a second, the tree freed and its memory
-	 * returned (malloc_trim), built again when the next transaction
-	 * starts. For a daemon whose configuration is large and which keeps
-	 * its own state derived from it (cairn-iked: 10,000 VPNs, 5.3 KiB
-	 * each as a tree, 0.64 as LYB; building the tree of 10,000 again
-	 * takes ~0.2 s). Then nb_running() is the tree inside a transaction
-	 * (callbacks, prepare_end, end) and may be NULL outside, and entries
-	 * (nb_set_entry) do not survive a transaction.
+	 * Keep the copy of the configuration compact between transactions
+	 * once it is large: serialised (libyang's binary LYB, an eighth of
+	 * the tree) when no transaction came for a second and the LYB is at
+	 * least compact_min bytes, the tree freed and its memory returned
+	 * (malloc_trim), built again when the next transaction starts. For a
+	 * daemon whose configuration can be large and which keeps its own
+	 * state derived from it (cairn-iked: 10,000 VPNs are 5.3 KiB each as
+	 * a tree, 0.64 as LYB; building the tree of 10,000 again takes
+	 * ~0.2 s, paid by the first commit after a pause). Then nb_running()
+	 * is the tree inside a transaction (callbacks, prepare_end, end) and
+	 * may be NULL outside, and entries (nb_set_entry) do not survive a
+	 * transaction.
 	 */
 	bool compact;
+	size_t compact_min; /* bytes of LYB; 0: whatever the size */
 };
 
 /* Checks the tables against ctx (borrowed, must outlive nb). NULL with

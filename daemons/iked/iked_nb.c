@@ -49,6 +49,8 @@ const char *const iked_subtrees[] = { "cairn-security:security", "cairn-interfac
 
 /* A whole translation counts this much toward trimming the heap. */
 #define TRIM_WHOLE_WEIGHT 1000
+/* nb keeps its copy as LYB from this size on (nb_cfg.compact_min). */
+#define IKED_NB_COMPACT_MIN (1u << 20)
 /* More changed objects than this: a whole translation costs less. */
 #define IKED_DELTA_MAX 2000
 
@@ -502,7 +504,12 @@ iked_nb_new(struct iked *d, struct errbuf *err)
 	cfg->arg = d;
 	cfg->end = end;
 	cfg->prepare_end = prepare_end;
-	/* 10,000 VPNs: the engine keeps what it needs; the tree only in a commit */
+	/*
+	 * The engine keeps what it runs on; nb's tree of 10,000 VPNs would be
+	 * 53 MB. Compact from about 1,600 route-based VPNs (1 MiB of LYB, a
+	 * tree of 8.5 MB), where rebuilding it costs a commit ~30 ms.
+	 */
 	cfg->compact = true;
+	cfg->compact_min = IKED_NB_COMPACT_MIN;
 	return nb_new(d->base, d->ctx, cfg, err);
 }

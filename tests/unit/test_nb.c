@@ -6,7 +6,8 @@
  * callback they get is recorded with its node printed (defaults
  * included; a destroy's node is the old one), and the two records must
  * be the same, transaction by transaction. Between transactions the
- * compact engine keeps only its serialised copy.
+ * compact engine keeps only its serialised copy; below its size
+ * threshold (compact_min) it keeps the tree.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -205,11 +206,42 @@ test_random_sequence(void **state)
 	lyd_free_all(applied);
 }
 
+/* Below compact_min the compact engine keeps its tree. */
+static void
+test_small_stays_tree(void **state)
+{
+	struct nb_cfg cfg = { .name = "small",
+		.subtrees = nbtable_subtrees,
+		.nodes = nbtable_nodes(cb),
+		.arg = &R[1],
+		.end = end,
+		.compact = true,
+		.compact_min = 1u << 20 };
+	struct errbuf err = { .msg = "" };
+	struct buf b = BUF_INIT;
+	struct nb *nb;
+
+	(void)state;
+	errbuf_clear(&err);
+	nb = nb_new(NULL, ctx, &cfg, &err);
+	assert_non_null(nb);
+	R[1].nb = nb;
+	vpngen_json(&b, 6);
+	assert_int_equal(nb_test_commit(nb, buf_str(&b), false, NULL), 0);
+	assert_int_equal(nb_parked_size(nb), 0);
+	assert_non_null(nb_running(nb));
+	buf_free(&b);
+	nb_free(nb);
+	R[1].nb = NULL;
+	buf_free(&R[1].log);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_random_sequence, setup, teardown),
+		cmocka_unit_test(test_small_stays_tree),
 	};
 	int rc;
 
