@@ -1424,6 +1424,18 @@ us_tunnel_del(void *impl, uint32_t tunnel_id, struct errbuf *err)
 	return 0;
 }
 
+/* dp_ops.tunnel_get: the front end keeps no copy of its own */
+static int
+us_tunnel_get_op(void *impl, uint32_t tunnel_id, struct dp_tunnel *t)
+{
+	struct c_tunnel *c = c_tunnel_find(impl, tunnel_id);
+
+	if (c == NULL)
+		return -ENOENT;
+	us_tunnel_get(c->d, t);
+	return 0;
+}
+
 /* ---- SAs ---- */
 
 static int
@@ -2463,6 +2475,7 @@ const struct dp_ops dp_userspace_ops = {
 	.route_del = us_route_del,
 	.tunnel_set = us_tunnel_set,
 	.tunnel_del = us_tunnel_del,
+	.tunnel_get = us_tunnel_get_op,
 	.spi_alloc = us_spi_alloc,
 	.sa_add = us_sa_add,
 	.sa_update = us_sa_update,
