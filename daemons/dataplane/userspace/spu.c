@@ -197,25 +197,39 @@ unit_link(struct spu_unit *u, struct spu_tun *t)
 {
 	struct spu_tun **n;
 
-	if (u->ntun == u->cap) {
-		uint32_t cap = u->cap ? u->cap * 2 : 4;
-		n = realloc(u->tun, cap * sizeof(*n));
+	if (u->cap == 0 && u->ntun == 0) {
+		u->tun.one = t;
+		u->ntun = 1;
+		return;
+	}
+	if (u->cap == 0) {
+		/* a second tunnel: the inline one moves into an array */
+		n = malloc(4 * sizeof(*n));
 		if (n == NULL)
 			return; /* the tunnel stays unreachable through this unit */
-		u->tun = n;
+		n[0] = u->tun.one;
+		u->tun.arr = n;
+		u->cap = 4;
+	} else if (u->ntun == u->cap) {
+		uint32_t cap = u->cap * 2;
+		n = realloc(u->tun.arr, cap * sizeof(*n));
+		if (n == NULL)
+			return;
+		u->tun.arr = n;
 		u->cap = cap;
 	}
-	u->tun[u->ntun++] = t;
+	u->tun.arr[u->ntun++] = t;
 }
 
 static void
 unit_unlink(struct spu_unit *u, struct spu_tun *t)
 {
+	struct spu_tun **v = u->cap != 0 ? u->tun.arr : &u->tun.one;
 	uint32_t i;
 
 	for (i = 0; i < u->ntun; i++) {
-		if (u->tun[i] == t) {
-			u->tun[i] = u->tun[--u->ntun];
+		if (v[i] == t) {
+			v[i] = v[--u->ntun];
 			return;
 		}
 	}
@@ -488,6 +502,7 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 {
 	const struct lpm_route *r;
 	struct spu_unit *u;
+	struct spu_tun *const *tv;
 	struct dp_addr nh;
 	uint32_t i;
 
@@ -501,6 +516,7 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 	if (r == NULL || (u = unit_find(s, r->unit)) == NULL || !u->d->u.up || u->ntun == 0)
 		return NULL;
 	*unit = u;
+	tv = spu_unit_tuns(u);
 	if (u->d->u.multipoint) {
 		if (r->nexthop.family != 0) {
 			nh = r->nexthop;
@@ -510,21 +526,21 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 			memcpy(nh.u.b, pi->dst, pi->family == AF_INET ? 4 : 16);
 		}
 		for (i = 0; i < u->ntun; i++) {
-			const struct dp_addr *t = &u->tun[i]->d->t.nexthop;
+			const struct dp_addr *t = &tv[i]->d->t.nexthop;
 			if (t->family == nh.family &&
 			    memcmp(t->u.b, nh.u.b, nh.family == AF_INET ? 4 : 16) == 0)
-				return u->tun[i];
+				return tv[i];
 		}
 		return NULL;
 	}
 	if (u->ntun == 1)
-		return u->tun[0];
+		return tv[0];
 	/* several CHILD SAs on one unit (traffic selectors): the matching
 	 * one; a packet that matches none has no SA (RFC 4301 5.1: it must
 	 * not leave in another selector's SA, whose peer would drop it) */
 	for (i = 0; i < u->ntun; i++)
-		if (tun_ts_match(u->tun[i]->d, pi, true))
-			return u->tun[i];
+		if (tun_ts_match(tv[i]->d, pi, true))
+			return tv[i];
 	return NULL;
 }
 
@@ -1217,7 +1233,8 @@ ctl_unit_set(struct spu *s, const struct us_unit *d, uint32_t id)
 			return 0;
 		lpm_del_unit(&s->routes, id);
 		hmap_remove(&s->units, &u->hn);
-		free(u->tun);
+		if (u->cap != 0)
+			free(u->tun.arr);
 		free(u);
 		return 0;
 	}
@@ -1787,7 +1804,8 @@ free_unit(struct hnode *n, void *arg)
 	struct spu_unit *u = hmap_entry(n, struct spu_unit, hn);
 
 	(void)arg;
-	free(u->tun);
+	if (u->cap != 0)
+		free(u->tun.arr);
 	free(u);
 }
 

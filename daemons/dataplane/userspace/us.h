@@ -171,9 +171,21 @@ struct spu_tun {
 struct spu_unit {
 	struct hnode hn;
 	const struct us_unit *d;
-	struct spu_tun **tun; /* tunnels bound to the unit */
+	/* tunnels bound to the unit: while cap is 0, at most one, inline
+	 * (almost every unit has one tunnel: no array allocated per unit and
+	 * SPU); else an array of cap (spu_unit_tuns) */
+	union {
+		struct spu_tun *one;
+		struct spu_tun **arr;
+	} tun;
 	uint32_t ntun, cap;
 };
+
+static inline struct spu_tun *const *
+spu_unit_tuns(const struct spu_unit *u)
+{
+	return u->cap != 0 ? u->tun.arr : &u->tun.one;
+}
 
 struct spi_ent {
 	struct hnode hn;
