@@ -157,7 +157,7 @@ dp_open(const struct dp_config *cfg, struct dp **out, struct errbuf *err)
 			ft[i] = dp->flow_threads;
 	dp->anchor = ft != NULL ? anchor_new(n, ft) : NULL;
 	free(ft);
-	if (dp->anchor == NULL || hmap_init(&dp->tunnels, 64) < 0) {
+	if (dp->anchor == NULL || hmap_init_dense(&dp->tunnels, 64) < 0) {
 		dp_close(dp);
 		return errbuf_set(err, -ENOMEM, "out of memory");
 	}

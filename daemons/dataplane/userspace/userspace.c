@@ -2284,9 +2284,9 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 	us->spu = calloc(us->nspu, sizeof(*us->spu));
 	us->rings = calloc((size_t)us->nspu * us->nspu, sizeof(*us->rings));
 	if (us->evq.ev == NULL || us->spu == NULL || us->rings == NULL ||
-	    hmap_init(&us->units, 64) < 0 || hmap_init(&us->tunnels, 64) < 0 ||
-	    hmap_init(&us->sas, 64) < 0 || hmap_init(&us->routes, 64) < 0 ||
-	    hmap_init(&us->policies, 16) < 0 || hmap_init(&us->spis_reserved, 64) < 0) {
+	    hmap_init_dense(&us->units, 64) < 0 || hmap_init_dense(&us->tunnels, 64) < 0 ||
+	    hmap_init_dense(&us->sas, 64) < 0 || hmap_init_dense(&us->routes, 64) < 0 ||
+	    hmap_init_dense(&us->policies, 16) < 0 || hmap_init_dense(&us->spis_reserved, 64) < 0) {
 		rc = errbuf_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
