@@ -257,8 +257,8 @@ keymat(struct ike_child *ch, const uint8_t *gir, size_t gl, const uint8_t *ni, s
 		v[n++] = (struct ike_iov){ gir, gl };
 	v[n++] = (struct ike_iov){ ni, nil };
 	v[n++] = (struct ike_iov){ nr, nrl };
-	rc = ike_prfplus(
-	    sa->e->c, sa->suite.prf, sa->keys.sk_d, sa->keys.prf_len, v, n, km, 2 * (ek + ak));
+	rc = ike_prfplus(sa->e->c, sa->suite.prf, ike_sk_d(&sa->keys), sa->keys.prf_len, v, n, km,
+	    2 * (ek + ak));
 	if (rc < 0)
 		goto out;
 	fill_sa(ch, in, true);
