@@ -180,14 +180,13 @@ unit_find(struct spu *s, uint32_t id)
 static struct spi_ent *
 spi_find(struct spu *s, uint32_t spi)
 {
-	uint64_t h = hmap_mix((uint64_t)spi | (2ULL << 40));
+	uint64_t h = spi_hash(spi);
 	struct hnode *it;
 
+	/* the hash holds the SPI: the first node with it is the entry */
 	HMAP_FOR_HASH(&s->spis, h, it)
 	{
-		struct spi_ent *e = hmap_entry(it, struct spi_ent, hn);
-		if (e->spi == spi)
-			return e;
+		return hmap_entry(it, struct spi_ent, hn);
 	}
 	return NULL;
 }
@@ -834,15 +833,15 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *ic
 			    spi, supp);
 		return;
 	}
-	if (e->owner != s->idx) {
+	if (spi_ent_owner(e, s->idx) != s->idx) {
 		if (META_HOPS(meta) >= 2) {
 			ctr_add(&s->ctr.other_drops, 1); /* SA moving between SPUs */
 			return;
 		}
-		handoff(s, e->owner, REC_IN, meta + (1u << 16), NULL, 0, esp, len);
+		handoff(s, spi_ent_owner(e, s->idx), REC_IN, meta + (1u << 16), NULL, 0, esp, len);
 		return;
 	}
-	sa = e->sa;
+	sa = spi_ent_sa(e);
 	if (sa == NULL || sa->dead) {
 		ctr_add(&s->ctr.unknown_spi, 1);
 		return;
@@ -924,14 +923,15 @@ static struct us_sa *
 pair_sa(struct spu *s, const uint8_t *esp, size_t len, uint64_t meta, uint64_t *seq)
 {
 	struct spi_ent *e;
+	struct us_sa *sa;
 	uint32_t spi, seq_lo;
 
 	if (!esp_peek(esp, len, &spi, &seq_lo) || (e = spi_find(s, spi)) == NULL ||
-	    e->owner != s->idx || e->sa == NULL || e->sa->dead ||
-	    ((meta & META_ENCAP) != 0) != e->sa->encap || !esp_icv_pairable(&e->sa->x, len))
+	    (sa = spi_ent_sa(e)) == NULL || sa->dead || ((meta & META_ENCAP) != 0) != sa->encap ||
+	    !esp_icv_pairable(&sa->x, len))
 		return NULL;
-	*seq = replay_infer(&e->sa->rp, seq_lo, e->sa->esn);
-	return e->sa;
+	*seq = replay_infer(&sa->rp, seq_lo, sa->esn);
+	return sa;
 }
 
 /* Inbound ESP packets of one receive batch, grouped for in_esp_group(). */
@@ -1264,14 +1264,12 @@ spi_set(struct spu *s, uint32_t spi, uint32_t owner, struct us_sa *sa)
 		e = calloc(1, sizeof(*e));
 		if (e == NULL)
 			return -ENOMEM;
-		e->spi = spi;
-		if (hmap_insert(&s->spis, &e->hn, hmap_mix((uint64_t)spi | (2ULL << 40))) < 0) {
+		if (hmap_insert(&s->spis, &e->hn, spi_hash(spi)) < 0) {
 			free(e);
 			return -ENOMEM;
 		}
 	}
-	e->owner = owner;
-	e->sa = sa;
+	spi_ent_set(e, owner, sa, s->idx);
 	return 0;
 }
 
@@ -1336,7 +1334,7 @@ sa_lookup(struct spu *s, uint32_t tunnel, uint32_t spi, enum dp_dir dir)
 
 	if (dir == DP_DIR_IN) {
 		e = spi_find(s, spi);
-		return e != NULL && e->owner == s->idx ? e->sa : NULL;
+		return e != NULL ? spi_ent_sa(e) : NULL;
 	}
 	if ((t = tun_find(s, tunnel)) == NULL)
 		return NULL;
@@ -1399,15 +1397,15 @@ export_in(struct hnode *n, void *arg)
 {
 	struct export_ctx *c = arg;
 	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
+	struct us_sa *sa = spi_ent_sa(e);
 
-	if (e->sa == NULL || e->sa->tunnel_id != c->tunnel)
+	if (sa == NULL || sa->tunnel_id != c->tunnel)
 		return;
-	*c->tail = e->sa;
-	c->tail = &e->sa->tnext;
-	e->sa->tnext = NULL;
-	esp_xform_unbind(&e->sa->x); /* our cache slot, wiped */
-	e->owner = c->new_owner;
-	e->sa = NULL;
+	*c->tail = sa;
+	c->tail = &sa->tnext;
+	sa->tnext = NULL;
+	esp_xform_unbind(&sa->x); /* our cache slot, wiped */
+	spi_ent_set(e, c->new_owner, NULL, c->s->idx);
 }
 
 static struct us_sa *
@@ -1486,8 +1484,8 @@ clear_in(struct hnode *n, void *arg)
 	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
 
 	(void)arg;
-	if (e->sa != NULL)
-		clear_sa(e->sa);
+	if (spi_ent_sa(e) != NULL)
+		clear_sa(spi_ent_sa(e));
 }
 
 static void
@@ -1635,8 +1633,8 @@ tick_in(struct hnode *n, void *arg)
 {
 	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
 
-	if (e->sa != NULL)
-		sa_check_time(arg, e->sa);
+	if (spi_ent_sa(e) != NULL)
+		sa_check_time(arg, spi_ent_sa(e));
 }
 
 static void
@@ -1815,7 +1813,7 @@ free_spi(struct hnode *n, void *arg)
 	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
 
 	(void)arg;
-	spu_sa_free(e->sa);
+	spu_sa_free(spi_ent_sa(e));
 	free(e);
 }
 

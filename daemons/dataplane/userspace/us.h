@@ -187,12 +187,44 @@ spu_unit_tuns(const struct spu_unit *u)
 	return u->cap != 0 ? u->tun.arr : &u->tun.one;
 }
 
+/*
+ * An inbound SPI as one SPU knows it: 24 bytes (32 with malloc's header,
+ * one per inbound SA and SPU). The SPI is the high half of the node's hash
+ * (spi_hash()), so equal hashes are equal SPIs; v is the SA when this SPU
+ * owns it, else the owner's index shifted left by one, low bit set
+ * (spi_ent_sa(), spi_ent_owner()).
+ */
 struct spi_ent {
 	struct hnode hn;
-	uint32_t spi;
-	uint32_t owner;
-	struct us_sa *sa; /* when owner is this SPU */
+	uintptr_t v;
 };
+
+static inline uint64_t
+spi_hash(uint32_t spi)
+{
+	/* the bucket comes from the low, mixed half */
+	return ((uint64_t)spi << 32) | (uint32_t)hmap_mix((uint64_t)spi | (2ULL << 40));
+}
+
+static inline struct us_sa *
+spi_ent_sa(const struct spi_ent *e)
+{
+	return (e->v & 1u) != 0 ? NULL : (struct us_sa *)e->v;
+}
+
+/* self: the index of the SPU whose table e is in */
+static inline uint32_t
+spi_ent_owner(const struct spi_ent *e, uint32_t self)
+{
+	return (e->v & 1u) != 0 ? (uint32_t)(e->v >> 1) : self;
+}
+
+/* sa is the SA when owner is self (NULL otherwise, or for none) */
+static inline void
+spi_ent_set(struct spi_ent *e, uint32_t owner, struct us_sa *sa, uint32_t self)
+{
+	e->v = sa != NULL && owner == self ? (uintptr_t)sa : ((uintptr_t)owner << 1) | 1u;
+}
 
 /* Counters read by other threads: single writer, relaxed atomics. */
 struct spu_ctr {
