@@ -281,6 +281,14 @@ dp_mem(unsigned n)
 		t.remote_gw.u.b[2] = (uint8_t)(i / 250);
 		t.remote_gw.u.b[3] = (uint8_t)(i % 250 + 1);
 		t.ike_sa_id = i + 1;
+		/* as cairn-iked's route-based tunnels: 0.0.0.0/0 both ways */
+		t.n_local_ts = t.n_remote_ts = 1;
+		t.local_ts[0].family = t.remote_ts[0].family = AF_INET;
+		t.local_ts[0].port_hi = t.remote_ts[0].port_hi = 0xffff;
+		t.local_ts[0].addr_lo.family = t.local_ts[0].addr_hi.family = AF_INET;
+		t.remote_ts[0].addr_lo.family = t.remote_ts[0].addr_hi.family = AF_INET;
+		memset(t.local_ts[0].addr_hi.u.b, 0xff, 4);
+		memset(t.remote_ts[0].addr_hi.u.b, 0xff, 4);
 		if (dp_tunnel_set(dp, &t, &spu, &err) < 0)
 			die("tunnel %u: %s", i, err.msg);
 	}

@@ -476,7 +476,8 @@ tun_ts_match(const struct us_tunnel *d, const struct pkt_info *pi, bool outbound
 {
 	const uint8_t *l = outbound ? pi->src : pi->dst, *r = outbound ? pi->dst : pi->src;
 	uint16_t lp = outbound ? pi->sport : pi->dport, rp = outbound ? pi->dport : pi->sport;
-	bool lok = d->t.n_local_ts == 0, rok = d->t.n_remote_ts == 0;
+	bool lok = d->t.n_local_ts == 0 && (d->t.local_any == 0 || d->t.local_any == pi->family);
+	bool rok = d->t.n_remote_ts == 0 && (d->t.remote_any == 0 || d->t.remote_any == pi->family);
 	uint32_t i;
 
 	for (i = 0; !lok && i < d->t.n_local_ts; i++)
@@ -793,9 +794,9 @@ in_allowed(const struct us_tunnel *d, const struct pkt_info *pi)
 {
 	uint32_t i;
 
-	if (d->t.n_local_ts == 0 && d->t.n_remote_ts == 0 && d->n_in_pol == 0)
+	if (!us_tun_has_ts(&d->t) && d->n_in_pol == 0)
 		return true;
-	if ((d->t.n_local_ts != 0 || d->t.n_remote_ts != 0) && tun_ts_match(d, pi, false))
+	if (us_tun_has_ts(&d->t) && tun_ts_match(d, pi, false))
 		return true;
 	for (i = 0; i < d->n_in_pol; i++)
 		if (pol_match(&d->in_pol[i]->p, pi, false))

@@ -75,9 +75,21 @@ struct us_tun_desc {
 	uint64_t ike_sa_id;
 	bool dynamic;
 	bool on_traffic;
+	/* AF_INET or AF_INET6 when that side's one selector was the whole of
+	 * that family, any protocol and port (a route-based VPN's usual
+	 * 0.0.0.0/0 or ::/0): kept as this byte instead, n_*_ts 0; 0 when not
+	 * (us_tunnel_new; tun_ts_match reads both forms) */
+	uint8_t local_any, remote_any;
 	uint32_t n_local_ts, n_remote_ts;
 	const struct dp_ts *local_ts, *remote_ts;
 };
+
+/* Whether a tunnel restricts its traffic by selectors at all. */
+static inline bool
+us_tun_has_ts(const struct us_tun_desc *t)
+{
+	return t->n_local_ts != 0 || t->n_remote_ts != 0 || t->local_any != 0 || t->remote_any != 0;
+}
 
 #define US_TUN_IN_POL_MAX 16
 
