@@ -910,17 +910,35 @@ parse_unit(const char *ifname, uint32_t *unit)
 }
 
 /*
- * dst gets src's selector lists in one allocation of their length (dst may
- * be src: its larger working allocation is replaced); 0 or -ENOMEM, with
- * dst's lists then empty (dst == src: unchanged).
+ * dst gets src's selector lists in one allocation of their length, or the
+ * shared read-only copy when they are one of the usual lists
+ * (ike_ts_common(): 0.0.0.0/0 and ::/0, never written after this; freed
+ * only when not shared); dst may be src: its larger working allocation is
+ * replaced. 0 or -ENOMEM, with dst's lists then empty (dst == src:
+ * unchanged).
  */
 static int
 vpn_ts_fit(struct ike_vpn_ts *dst, const struct ike_vpn_ts *src)
 {
 	size_t n = (size_t)src->n_local + src->n_remote;
-	struct ike_ts *l = calloc(n ? n : 1, sizeof(*l));
+	const struct ike_ts *common =
+	    ike_ts_common(src->local, src->n_local, src->remote, src->n_remote);
 	struct ike_ts *old = dst == src ? dst->local : NULL;
+	struct ike_ts *l;
 
+	if (old && ike_ts_is_common(old))
+		old = NULL;
+	if (common) {
+		unsigned nl = src->n_local;
+
+		if (dst != src)
+			*dst = *src;
+		dst->local = (struct ike_ts *)(uintptr_t)common;
+		dst->remote = dst->local + nl;
+		free(old);
+		return 0;
+	}
+	l = calloc(n ? n : 1, sizeof(*l));
 	if (!l) {
 		if (dst != src) {
 			dst->local = dst->remote = NULL;
@@ -1186,7 +1204,8 @@ ike_vpn_conf_fini(struct ike_vpn_conf *v)
 	unsigned i;
 
 	for (i = 0; v->ts && i < v->n_ts; i++)
-		free(v->ts[i].local);
+		if (!ike_ts_is_common(v->ts[i].local))
+			free(v->ts[i].local);
 	free(v->ts);
 	v->ts = NULL;
 	v->n_ts = 0;
