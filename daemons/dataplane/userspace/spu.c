@@ -518,8 +518,8 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 	*unit = u;
 	tv = spu_unit_tuns(u);
 	if (u->d->u.multipoint) {
-		if (r->nexthop.family != 0) {
-			nh = r->nexthop;
+		if (r->nh_family != 0) {
+			lpm_route_nexthop(r, &nh);
 		} else {
 			memset(&nh, 0, sizeof(nh));
 			nh.family = pi->family;
