@@ -787,6 +787,12 @@ ike_conf_resolve_gateway(const struct ike_conf *c, const char *name, ike_resolve
 			    name);
 			goto fail;
 		}
+		out->remote = calloc(g->n_address, sizeof(*out->remote));
+		if (!out->remote) {
+			rc = errbuf_set(
+			    err, -ENOMEM, "security ike gateway %s: out of memory", name);
+			goto fail;
+		}
 		for (i = 0; i < g->n_address; i++) {
 			rc = ike_addr_parse(g->address[i], &out->remote[i]);
 			if (rc < 0 && resolve)
@@ -1196,6 +1202,9 @@ ike_gw_conf_fini(struct ike_gw_conf *g)
 	ike_idh_free(&g->dyn_id);
 	ike_idh_free(&g->local_id);
 	ike_idh_free(&g->remote_id);
+	free(g->remote);
+	g->remote = NULL;
+	g->n_remote = 0;
 }
 
 void
@@ -1217,6 +1226,15 @@ ike_gw_conf_copy(struct ike_gw_conf *dst, const struct ike_gw_conf *src)
 	*dst = *src;
 	dst->psk = NULL;
 	dst->dyn_id = dst->local_id = dst->remote_id = NULL;
+	dst->remote = NULL;
+	if (src->n_remote) {
+		dst->remote = malloc(src->n_remote * sizeof(*dst->remote));
+		if (!dst->remote) {
+			dst->n_remote = 0;
+			return -ENOMEM;
+		}
+		memcpy(dst->remote, src->remote, src->n_remote * sizeof(*dst->remote));
+	}
 	if (src->psk_len) {
 		dst->psk = malloc(src->psk_len);
 		if (!dst->psk)
@@ -1259,7 +1277,8 @@ ike_gw_conf_sa_equal(const struct ike_gw_conf *a, const struct ike_gw_conf *b)
 	       memcmp(a->ike_lifetime, b->ike_lifetime, sizeof(a->ike_lifetime)) == 0 &&
 	       a->psk_len == b->psk_len && memcmp(a->psk, b->psk, a->psk_len) == 0 &&
 	       a->n_remote == b->n_remote &&
-	       memcmp(a->remote, b->remote, sizeof(a->remote[0]) * a->n_remote) == 0 &&
+	       (a->n_remote == 0 ||
+	           memcmp(a->remote, b->remote, sizeof(a->remote[0]) * a->n_remote) == 0) &&
 	       ike_addr_eq(&a->local, &b->local) && a->dynamic == b->dynamic &&
 	       a->dyn_match == b->dyn_match && ike_idh_eq2(a->dyn_id, b->dyn_id) &&
 	       ike_idh_eq2(a->local_id, b->local_id) && ike_idh_eq2(a->remote_id, b->remote_id) &&
