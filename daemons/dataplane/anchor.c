@@ -91,8 +91,8 @@ anchor_new(uint32_t nspu, const uint32_t *flow_threads)
 	a->nspu = nspu;
 	a->tunnels = calloc(nspu, sizeof(*a->tunnels));
 	a->flow = calloc(nspu, sizeof(*a->flow));
-	if (a->tunnels == NULL || a->flow == NULL || hmap_init(&a->tun, 64) < 0 ||
-	    hmap_init(&a->pairs, 64) < 0 || hmap_init(&a->ikes, 64) < 0) {
+	if (a->tunnels == NULL || a->flow == NULL || hmap_init_dense(&a->tun, 64) < 0 ||
+	    hmap_init_dense(&a->pairs, 64) < 0 || hmap_init_dense(&a->ikes, 64) < 0) {
 		anchor_free(a);
 		errno = ENOMEM;
 		return NULL;

@@ -14,7 +14,8 @@
 #include "hmap.h"
 
 /*
- * What the front end keeps of a tunnel to re-program it on an anchor move:
+ * What the front end keeps of a tunnel to re-program it on an anchor move,
+ * for backends without tunnel_get (those with it keep the only copy):
  * struct dp_tunnel with its selectors stored only as many as are used
  * (local then remote in ts[]); tun_get() rebuilds the dp_tunnel.
  */
@@ -156,7 +157,7 @@ dp_open(const struct dp_config *cfg, struct dp **out, struct errbuf *err)
 			ft[i] = dp->flow_threads;
 	dp->anchor = ft != NULL ? anchor_new(n, ft) : NULL;
 	free(ft);
-	if (dp->anchor == NULL || hmap_init(&dp->tunnels, 64) < 0) {
+	if (dp->anchor == NULL || hmap_init_dense(&dp->tunnels, 64) < 0) {
 		dp_close(dp);
 		return errbuf_set(err, -ENOMEM, "out of memory");
 	}
@@ -325,6 +326,12 @@ dp_tunnel_set(struct dp *dp, const struct dp_tunnel *t, uint32_t *spu, struct er
 		}
 		return rc;
 	}
+	if (dp->ops->tunnel_get != NULL) {
+		/* the backend's copy is the one re-programmed on a move */
+		if (spu != NULL)
+			*spu = copy.spu;
+		return 0;
+	}
 	if (k != NULL && (k->n_local_ts != t->n_local_ts || k->n_remote_ts != t->n_remote_ts)) {
 		/* another number of selectors: a new record (the old one goes) */
 		hmap_remove(&dp->tunnels, &k->hn);
@@ -416,10 +423,16 @@ dp_anchor_move(struct dp *dp, const struct dp_addr *local, const struct dp_addr 
 		    rc == -ENOMEM ? "out of memory" : "bad gateway addresses");
 	}
 	for (i = 0; i < m.n; i++) {
-		k = tun_find(dp, m.ids[i]);
-		if (k == NULL)
-			continue;
-		tun_get(k, spu, &t);
+		if (dp->ops->tunnel_get != NULL) {
+			if (dp->ops->tunnel_get(dp->impl, m.ids[i], &t) < 0)
+				continue;
+			t.spu = spu;
+		} else {
+			k = tun_find(dp, m.ids[i]);
+			if (k == NULL)
+				continue;
+			tun_get(k, spu, &t);
+		}
 		rc = dp->ops->tunnel_set(dp->impl, &t, err);
 		if (rc < 0 && first == 0)
 			first = rc;

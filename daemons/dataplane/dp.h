@@ -365,6 +365,10 @@ struct dp_ops {
 	/* Create or update; t->spu is concrete. A changed SPU moves its SAs. */
 	int (*tunnel_set)(void *impl, const struct dp_tunnel *t, struct errbuf *err);
 	int (*tunnel_del)(void *impl, uint32_t tunnel_id, struct errbuf *err);
+	/* optional: the tunnel as last set (-ENOENT when none). A backend with
+	 * it keeps the only copy: the front end re-programs a tunnel on an
+	 * anchor move from it, else from a copy of its own. */
+	int (*tunnel_get)(void *impl, uint32_t tunnel_id, struct dp_tunnel *t);
 
 	/* A unique inbound SPI anchored on spu (kernel: XFRM_MSG_ALLOCSPI). */
 	int (*spi_alloc)(void *impl, const struct dp_addr *local, const struct dp_addr *remote,

@@ -19,7 +19,18 @@ hmap_init(struct hmap *m, size_t hint)
 		return -ENOMEM;
 	m->mask = n - 1;
 	m->n = 0;
+	m->load = 1;
 	return 0;
+}
+
+int
+hmap_init_dense(struct hmap *m, size_t hint)
+{
+	int rc = hmap_init(m, hint);
+
+	if (rc == 0)
+		m->load = 4;
+	return rc;
 }
 
 void
@@ -58,9 +69,10 @@ hmap_insert(struct hmap *m, struct hnode *n, uint64_t hash)
 {
 	size_t i;
 
-	/* Grow at load 1; a failed grow leaves a longer chain, not an error,
+	/* Grow at m->load; a failed grow leaves a longer chain, not an error,
 	 * unless the table is badly overloaded. */
-	if (m->n + 1 > m->mask + 1 && hmap_grow(m) < 0 && m->n > 4 * (m->mask + 1))
+	if (m->n + 1 > m->load * (m->mask + 1) && hmap_grow(m) < 0 &&
+	    m->n > 4 * m->load * (m->mask + 1))
 		return -ENOMEM;
 	n->hash = hash;
 	i = hash & m->mask;

@@ -22,6 +22,7 @@ struct hmap {
 	struct hnode **b;
 	size_t mask; /* buckets - 1 */
 	size_t n;
+	size_t load; /* nodes per bucket before the table doubles */
 };
 
 #define hmap_entry(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
@@ -32,6 +33,10 @@ struct hmap {
 		if ((it)->hash == (h))
 
 int hmap_init(struct hmap *m, size_t hint);
+/* A table of the control side, looked up per operation, not per packet:
+ * it doubles at 4 nodes per bucket (buckets 2-4 bytes per node rather
+ * than 8-16) instead of at 1. */
+int hmap_init_dense(struct hmap *m, size_t hint);
 void hmap_fini(struct hmap *m); /* frees the buckets, not the entries */
 int hmap_insert(struct hmap *m, struct hnode *n, uint64_t hash);
 void hmap_remove(struct hmap *m, struct hnode *n);

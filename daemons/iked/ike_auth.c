@@ -51,12 +51,12 @@ compute_auth(struct ike_sa *sa, bool ours, const struct ike_id *id, uint8_t *out
 	uint8_t body[4 + IKE_ID_MAX];
 	size_t bl = ike_id_body(id, body, sizeof(body));
 
-	if (!gw || !hs || !bl || !sa->keys.sk_pi)
+	if (!gw || !hs || !bl || !ike_sk_pi(&sa->keys))
 		return -EINVAL;
 	return ike_psk_auth(e->c, sa->suite.prf, gw->conf.psk, gw->conf.psk_len,
 	    signer_is_i ? hs->msg_i : hs->msg_r, signer_is_i ? hs->msg_i_len : hs->msg_r_len,
 	    signer_is_i ? hs->nr : hs->ni, signer_is_i ? hs->nr_len : hs->ni_len,
-	    signer_is_i ? sa->keys.sk_pi : sa->keys.sk_pr, body, bl, out);
+	    signer_is_i ? ike_sk_pi(&sa->keys) : ike_sk_pr(&sa->keys), body, bl, out);
 }
 
 static bool

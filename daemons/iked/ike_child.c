@@ -143,8 +143,8 @@ ike_child_remove(struct ike_child *ch, enum ike_event reason)
 		sa->children_deleted++;
 	if (ch->tun)
 		ike_tunnel_child_gone(ch->tun, ch, reason);
-	if (ch->ts)
-		free(ch->ts);
+	if (ch->ts && !ike_ts_is_common(ch->ts))
+		free((void *)ch->ts);
 	xmem_free(ch, sizeof(*ch));
 }
 
@@ -192,14 +192,20 @@ static int
 set_ts(
     struct ike_child *ch, const struct ike_ts *l, unsigned nl, const struct ike_ts *r, unsigned nr)
 {
-	struct ike_ts *ts = malloc((nl + nr) * sizeof(*ts));
+	const struct ike_ts *common = ike_ts_common(l, nl, r, nr);
+	struct ike_ts *ts = NULL;
 
-	if (!ts)
-		return -ENOMEM;
-	memcpy(ts, l, nl * sizeof(*ts));
-	memcpy(ts + nl, r, nr * sizeof(*ts));
-	free(ch->ts);
-	ch->ts = ts;
+	if (!common) {
+		/* not one of the usual lists: a copy of its own */
+		ts = malloc((nl + nr) * sizeof(*ts));
+		if (!ts)
+			return -ENOMEM;
+		memcpy(ts, l, nl * sizeof(*ts));
+		memcpy(ts + nl, r, nr * sizeof(*ts));
+	}
+	if (ch->ts && !ike_ts_is_common(ch->ts))
+		free((void *)ch->ts);
+	ch->ts = common ? common : ts;
 	ch->n_tsl = (uint8_t)nl;
 	ch->n_tsr = (uint8_t)nr;
 	return 0;
@@ -257,8 +263,8 @@ keymat(struct ike_child *ch, const uint8_t *gir, size_t gl, const uint8_t *ni, s
 		v[n++] = (struct ike_iov){ gir, gl };
 	v[n++] = (struct ike_iov){ ni, nil };
 	v[n++] = (struct ike_iov){ nr, nrl };
-	rc = ike_prfplus(
-	    sa->e->c, sa->suite.prf, sa->keys.sk_d, sa->keys.prf_len, v, n, km, 2 * (ek + ak));
+	rc = ike_prfplus(sa->e->c, sa->suite.prf, ike_sk_d(&sa->keys), sa->keys.prf_len, v, n, km,
+	    2 * (ek + ak));
 	if (rc < 0)
 		goto out;
 	fill_sa(ch, in, true);

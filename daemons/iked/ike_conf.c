@@ -787,6 +787,12 @@ ike_conf_resolve_gateway(const struct ike_conf *c, const char *name, ike_resolve
 			    name);
 			goto fail;
 		}
+		out->remote = calloc(g->n_address, sizeof(*out->remote));
+		if (!out->remote) {
+			rc = errbuf_set(
+			    err, -ENOMEM, "security ike gateway %s: out of memory", name);
+			goto fail;
+		}
 		for (i = 0; i < g->n_address; i++) {
 			rc = ike_addr_parse(g->address[i], &out->remote[i]);
 			if (rc < 0 && resolve)
@@ -910,17 +916,35 @@ parse_unit(const char *ifname, uint32_t *unit)
 }
 
 /*
- * dst gets src's selector lists in one allocation of their length (dst may
- * be src: its larger working allocation is replaced); 0 or -ENOMEM, with
- * dst's lists then empty (dst == src: unchanged).
+ * dst gets src's selector lists in one allocation of their length, or the
+ * shared read-only copy when they are one of the usual lists
+ * (ike_ts_common(): 0.0.0.0/0 and ::/0, never written after this; freed
+ * only when not shared); dst may be src: its larger working allocation is
+ * replaced. 0 or -ENOMEM, with dst's lists then empty (dst == src:
+ * unchanged).
  */
 static int
 vpn_ts_fit(struct ike_vpn_ts *dst, const struct ike_vpn_ts *src)
 {
 	size_t n = (size_t)src->n_local + src->n_remote;
-	struct ike_ts *l = calloc(n ? n : 1, sizeof(*l));
+	const struct ike_ts *common =
+	    ike_ts_common(src->local, src->n_local, src->remote, src->n_remote);
 	struct ike_ts *old = dst == src ? dst->local : NULL;
+	struct ike_ts *l;
 
+	if (old && ike_ts_is_common(old))
+		old = NULL;
+	if (common) {
+		unsigned nl = src->n_local;
+
+		if (dst != src)
+			*dst = *src;
+		dst->local = (struct ike_ts *)(uintptr_t)common;
+		dst->remote = dst->local + nl;
+		free(old);
+		return 0;
+	}
+	l = calloc(n ? n : 1, sizeof(*l));
 	if (!l) {
 		if (dst != src) {
 			dst->local = dst->remote = NULL;
@@ -1178,6 +1202,9 @@ ike_gw_conf_fini(struct ike_gw_conf *g)
 	ike_idh_free(&g->dyn_id);
 	ike_idh_free(&g->local_id);
 	ike_idh_free(&g->remote_id);
+	free(g->remote);
+	g->remote = NULL;
+	g->n_remote = 0;
 }
 
 void
@@ -1186,7 +1213,8 @@ ike_vpn_conf_fini(struct ike_vpn_conf *v)
 	unsigned i;
 
 	for (i = 0; v->ts && i < v->n_ts; i++)
-		free(v->ts[i].local);
+		if (!ike_ts_is_common(v->ts[i].local))
+			free(v->ts[i].local);
 	free(v->ts);
 	v->ts = NULL;
 	v->n_ts = 0;
@@ -1198,6 +1226,15 @@ ike_gw_conf_copy(struct ike_gw_conf *dst, const struct ike_gw_conf *src)
 	*dst = *src;
 	dst->psk = NULL;
 	dst->dyn_id = dst->local_id = dst->remote_id = NULL;
+	dst->remote = NULL;
+	if (src->n_remote) {
+		dst->remote = malloc(src->n_remote * sizeof(*dst->remote));
+		if (!dst->remote) {
+			dst->n_remote = 0;
+			return -ENOMEM;
+		}
+		memcpy(dst->remote, src->remote, src->n_remote * sizeof(*dst->remote));
+	}
 	if (src->psk_len) {
 		dst->psk = malloc(src->psk_len);
 		if (!dst->psk)
@@ -1240,7 +1277,8 @@ ike_gw_conf_sa_equal(const struct ike_gw_conf *a, const struct ike_gw_conf *b)
 	       memcmp(a->ike_lifetime, b->ike_lifetime, sizeof(a->ike_lifetime)) == 0 &&
 	       a->psk_len == b->psk_len && memcmp(a->psk, b->psk, a->psk_len) == 0 &&
 	       a->n_remote == b->n_remote &&
-	       memcmp(a->remote, b->remote, sizeof(a->remote[0]) * a->n_remote) == 0 &&
+	       (a->n_remote == 0 ||
+	           memcmp(a->remote, b->remote, sizeof(a->remote[0]) * a->n_remote) == 0) &&
 	       ike_addr_eq(&a->local, &b->local) && a->dynamic == b->dynamic &&
 	       a->dyn_match == b->dyn_match && ike_idh_eq2(a->dyn_id, b->dyn_id) &&
 	       ike_idh_eq2(a->local_id, b->local_id) && ike_idh_eq2(a->remote_id, b->remote_id) &&

@@ -285,6 +285,9 @@ struct ike_gw_conf {  /* members ordered by alignment, against padding */
 	struct ike_idh *dyn_id;    /* owned; NULL: none */
 	struct ike_idh *local_id;  /* owned; NULL: our address */
 	struct ike_idh *remote_id; /* owned; NULL: the peer's address (or any, general) */
+	/* owned: n_remote addresses (usually one of the IKE_GW_ADDRS possible),
+	 * allocated to their number rather than IKE_GW_ADDRS kept in each */
+	struct ike_addr *remote;
 	uint32_t ike_lifetime[IKE_CONF_PROPS]; /* seconds, per proposal */
 	unsigned n_ike_props;
 	unsigned n_remote;
@@ -295,7 +298,6 @@ struct ike_gw_conf {  /* members ordered by alignment, against padding */
 	uint32_t nat_keepalive;
 	struct ike_suite ike_props[IKE_CONF_PROPS]; /* preference order */
 	char name[IKE_NAME_MAX + 1];
-	struct ike_addr remote[IKE_GW_ADDRS];
 	struct ike_addr local; /* family 0: from the transport */
 	bool dynamic;
 	bool reject_duplicate;

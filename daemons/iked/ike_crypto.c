@@ -402,7 +402,7 @@ ike_keys_derive(struct ike_crypto *c, const struct ike_suite *s, const uint8_t *
 	uint8_t spis[16], km[3 * IKE_PRF_MAX + 2 * IKE_PRF_MAX + 2 * IKE_ENC_KEY_MAX];
 	size_t p = ike_prf_len(s->prf),
 	       a = ike_encr_is_aead(s->encr) ? 0 : ike_integ_key_len(s->integ);
-	size_t e = ike_encr_key_len(s->encr, s->encr_bits), o = 0;
+	size_t e = ike_encr_key_len(s->encr, s->encr_bits);
 	struct ike_iov v[3] = { { ni, ni_len }, { nr, nr_len }, { spis, 16 } };
 	int rc;
 
@@ -426,13 +426,7 @@ ike_keys_derive(struct ike_crypto *c, const struct ike_suite *s, const uint8_t *
 	out->prf_len = (uint8_t)p;
 	out->integ_len = (uint8_t)a;
 	out->enc_len = (uint8_t)e;
-	out->sk_d = out->buf + o, o += p;
-	out->sk_ai = out->buf + o, o += a;
-	out->sk_ar = out->buf + o, o += a;
-	out->sk_ei = out->buf + o, o += e;
-	out->sk_er = out->buf + o, o += e;
-	out->sk_pi = out->buf + o, o += p;
-	out->sk_pr = out->buf + o;
+	out->auth = true;
 out:
 	explicit_bzero(km, sizeof(km));
 	return rc;
@@ -443,7 +437,7 @@ ike_keys_wipe(struct ike_sa_keys *k)
 {
 	size_t len = (size_t)k->prf_len + 2u * k->integ_len + 2u * k->enc_len;
 
-	if (k->sk_pi != NULL)
+	if (k->auth)
 		len += 2u * k->prf_len;
 	if (k->buf != NULL)
 		xmem_free(k->buf, len);
@@ -453,25 +447,20 @@ ike_keys_wipe(struct ike_sa_keys *k)
 void
 ike_keys_drop_auth(struct ike_sa_keys *k)
 {
-	size_t keep = (size_t)k->prf_len + 2u * k->integ_len + 2u * k->enc_len, o = 0;
+	size_t keep = (size_t)k->prf_len + 2u * k->integ_len + 2u * k->enc_len;
 	uint8_t *n;
 
-	if (k->buf == NULL || k->sk_pi == NULL)
+	if (k->buf == NULL || !k->auth)
 		return;
 	n = malloc(keep);
 	if (n == NULL) {
-		explicit_bzero(k->sk_pi, 2u * k->prf_len);
+		explicit_bzero(ike_sk_pi(k), 2u * k->prf_len);
 		return;
 	}
 	memcpy(n, k->buf, keep); /* SK_p are the last in the buffer */
 	xmem_free(k->buf, keep + 2u * k->prf_len);
 	k->buf = n;
-	k->sk_d = n + o, o += k->prf_len;
-	k->sk_ai = n + o, o += k->integ_len;
-	k->sk_ar = n + o, o += k->integ_len;
-	k->sk_ei = n + o, o += k->enc_len;
-	k->sk_er = n + o;
-	k->sk_pi = k->sk_pr = NULL;
+	k->auth = false;
 }
 
 /* ---- ciphers ------------------------------------------------------------ */

@@ -55,11 +55,60 @@ struct ike_dh;
  * sk_pi/sk_pr are NULL once ike_keys_drop_auth() dropped them. Zeroed
  * before ike_keys_derive(); freed and wiped with ike_keys_wipe().
  */
+/*
+ * An IKE SA's keys, in one buffer in the order of the key stream (RFC 7296
+ * 2.14): SK_d | SK_ai | SK_ar | SK_ei | SK_er, then SK_pi | SK_pr until
+ * ike_keys_drop_auth(). 16 bytes: the keys are found by their lengths
+ * (ike_sk_d() ... ike_sk_pr(), NULL when absent) rather than kept as seven
+ * pointers.
+ */
 struct ike_sa_keys {
 	uint8_t *buf;
-	uint8_t *sk_d, *sk_ai, *sk_ar, *sk_ei, *sk_er, *sk_pi, *sk_pr;
 	uint8_t prf_len, integ_len, enc_len;
+	bool auth; /* SK_pi and SK_pr are in buf */
 };
+
+static inline uint8_t *
+ike_sk_at(const struct ike_sa_keys *k, size_t off)
+{
+	return k->buf != NULL ? k->buf + off : NULL;
+}
+static inline uint8_t *
+ike_sk_d(const struct ike_sa_keys *k)
+{
+	return ike_sk_at(k, 0);
+}
+static inline uint8_t *
+ike_sk_ai(const struct ike_sa_keys *k)
+{
+	return ike_sk_at(k, k->prf_len);
+}
+static inline uint8_t *
+ike_sk_ar(const struct ike_sa_keys *k)
+{
+	return ike_sk_at(k, (size_t)k->prf_len + k->integ_len);
+}
+static inline uint8_t *
+ike_sk_ei(const struct ike_sa_keys *k)
+{
+	return ike_sk_at(k, (size_t)k->prf_len + 2u * k->integ_len);
+}
+static inline uint8_t *
+ike_sk_er(const struct ike_sa_keys *k)
+{
+	return ike_sk_at(k, (size_t)k->prf_len + 2u * k->integ_len + k->enc_len);
+}
+static inline uint8_t *
+ike_sk_pi(const struct ike_sa_keys *k)
+{
+	return k->auth ? ike_sk_at(k, (size_t)k->prf_len + 2u * k->integ_len + 2u * k->enc_len)
+	               : NULL;
+}
+static inline uint8_t *
+ike_sk_pr(const struct ike_sa_keys *k)
+{
+	return k->auth ? ike_sk_at(k, 2u * k->prf_len + 2u * k->integ_len + 2u * k->enc_len) : NULL;
+}
 
 struct ike_crypto *ike_crypto_new(void); /* NULL and errno on failure */
 void ike_crypto_free(struct ike_crypto *c);

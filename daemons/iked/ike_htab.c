@@ -82,7 +82,7 @@ ike_htab_add(struct ike_htab *t, struct ike_hnode *node, uint64_t key)
 
 	if (ike_hnode_linked(node))
 		ike_htab_del(t, node);
-	if (t->n >= t->nb)
+	if (t->n >= IKE_HTAB_LOAD * t->nb)
 		grow(t);
 	s = slot(t, key);
 	node->key = key;

@@ -196,7 +196,8 @@ struct ike_child {                /* members ordered by alignment, against paddi
 	struct ike_sa *sa;
 	struct ike_tunnel *tun;
 	uint64_t life_kb;
-	struct ike_ts *ts;             /* n_tsl local then n_tsr remote */
+	const struct ike_ts *ts;       /* n_tsl local then n_tsr remote; may be shared
+	                                * (ike_ts_common(): freed only when not) */
 	struct ike_child *rekey_of;    /* the CHILD SA this one replaces */
 	struct ike_child *rekey_own;   /* on the old one: our replacement */
 	struct ike_child *rekey_peer;  /* on the old one: the peer's replacement */

@@ -816,8 +816,8 @@ rekey_keys(struct ike_sa *old, struct ike_sa *n, struct ike_dh *dh, const uint8_
 
 	rc = ike_dh_derive(e->c, dh, peer_pub, peer_len, gir, sizeof(gir), &gl);
 	if (rc == 0)
-		rc = ike_skeyseed_rekey(e->c, old->suite.prf, old->keys.sk_d, old->keys.prf_len,
-		    gir, gl, ni, nil, nr, nrl, seed);
+		rc = ike_skeyseed_rekey(e->c, old->suite.prf, ike_sk_d(&old->keys),
+		    old->keys.prf_len, gir, gl, ni, nil, nr, nrl, seed);
 	if (rc == 0)
 		rc = ike_keys_derive(
 		    e->c, &n->suite, seed, ni, nil, nr, nrl, n->spi_i, n->spi_r, &n->keys);

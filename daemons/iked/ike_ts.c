@@ -2,6 +2,7 @@
 /* ike_ts: traffic selector arithmetic (RFC 7296 2.9). */
 #include "ike_ts.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,6 +35,59 @@ ike_ts_eq(const struct ike_ts *a, const struct ike_ts *b)
 	return a->family == b->family && a->proto == b->proto && a->port_lo == b->port_lo &&
 	       a->port_hi == b->port_hi && ike_addr_eq(&a->lo, &b->lo) &&
 	       ike_addr_eq(&a->hi, &b->hi);
+}
+
+/* what ike_ts_any() makes (test_ike_ts checks they agree) */
+#define TS_ANY4                                                                                    \
+	{                                                                                          \
+		.family = AF_INET, .port_hi = 65535, .lo = { .family = AF_INET },                  \
+		.hi = { .family = AF_INET, .b = { 255, 255, 255, 255 } },                          \
+	}
+#define TS_ANY6                                                                                    \
+	{                                                                                          \
+		.family = AF_INET6, .port_hi = 65535, .lo = { .family = AF_INET6 },                \
+		.hi = { .family = AF_INET6,                                                        \
+			.b = { 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,    \
+			    255, 255, 255 } },                                                     \
+	}
+
+static const struct ike_ts ts_common[] = {
+	TS_ANY4, TS_ANY4,                   /* [0, 2): v4 | v4 */
+	TS_ANY6, TS_ANY6,                   /* [2, 4): v6 | v6 */
+	TS_ANY4, TS_ANY6, TS_ANY4, TS_ANY6, /* [4, 8): v4 v6 | v4 v6 */
+};
+
+static bool
+list_eq(const struct ike_ts *a, const struct ike_ts *b, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (!ike_ts_eq(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+const struct ike_ts *
+ike_ts_common(const struct ike_ts *local, unsigned nl, const struct ike_ts *remote, unsigned nr)
+{
+	static const unsigned at[] = { 0, 2, 4 }, per_side[] = { 1, 1, 2 };
+	unsigned k;
+
+	for (k = 0; k < sizeof(at) / sizeof(at[0]); k++)
+		if (nl == per_side[k] && nr == per_side[k] &&
+		    list_eq(local, &ts_common[at[k]], nl) &&
+		    list_eq(remote, &ts_common[at[k] + nl], nr))
+			return &ts_common[at[k]];
+	return NULL;
+}
+
+bool
+ike_ts_is_common(const struct ike_ts *list)
+{
+	uintptr_t p = (uintptr_t)list, a = (uintptr_t)ts_common;
+
+	return p >= a && p < a + sizeof(ts_common);
 }
 
 bool

@@ -40,6 +40,19 @@ unsigned ike_ts_narrow(const struct ike_ts *prop, unsigned n_prop, const struct 
     unsigned n_cfg, struct ike_ts *out, unsigned max);
 /* true when every selector of a lies within some selector of b. */
 bool ike_ts_list_subset(const struct ike_ts *a, unsigned na, const struct ike_ts *b, unsigned nb);
+/*
+ * Shared selector lists. Almost every route-based VPN carries the same
+ * lists: 0.0.0.0/0 (or ::/0, or both) on each side, in its configuration
+ * and in each CHILD SA. ike_ts_common() returns a read-only static copy of
+ * local[0..nl) followed by remote[0..nr) when it is one of those (both
+ * sides the whole of IPv4, of IPv6, or of IPv4 then IPv6), else NULL; a
+ * holder keeps that pointer instead of an allocation of its own and frees
+ * only what ike_ts_is_common() says is not shared.
+ */
+const struct ike_ts *ike_ts_common(
+    const struct ike_ts *local, unsigned nl, const struct ike_ts *remote, unsigned nr);
+bool ike_ts_is_common(const struct ike_ts *list);
+
 /* "ipv4(0,0-65535,10.0.0.0-10.0.0.255)"-style text; returns buf. */
 const char *ike_ts_str(const struct ike_ts *ts, char *buf, size_t len);
 

@@ -123,8 +123,8 @@ ike_xchg_seal(struct ike_sa *sa, struct ike_enc *enc, size_t sk_off, size_t *len
 	struct ike_engine *e = sa->e;
 	uint8_t iv[IKE_IV_MAX];
 	size_t ivl = ike_encr_iv_len(sa->suite.encr);
-	const uint8_t *ke = sa->initiator ? sa->keys.sk_ei : sa->keys.sk_er;
-	const uint8_t *ka = sa->initiator ? sa->keys.sk_ai : sa->keys.sk_ar;
+	const uint8_t *ke = sa->initiator ? ike_sk_ei(&sa->keys) : ike_sk_er(&sa->keys);
+	const uint8_t *ka = sa->initiator ? ike_sk_ai(&sa->keys) : ike_sk_ar(&sa->keys);
 
 	if (enc->overflow)
 		return -EMSGSIZE;
@@ -357,8 +357,8 @@ open_sk(
 	struct ike_engine *e = sa->e;
 	struct ike_plds outer;
 	bool from_i = (h->flags & IKE_HDR_F_INIT) != 0;
-	const uint8_t *ke = from_i ? sa->keys.sk_ei : sa->keys.sk_er;
-	const uint8_t *ka = from_i ? sa->keys.sk_ai : sa->keys.sk_ar;
+	const uint8_t *ke = from_i ? ike_sk_ei(&sa->keys) : ike_sk_er(&sa->keys);
+	const uint8_t *ka = from_i ? ike_sk_ai(&sa->keys) : ike_sk_ar(&sa->keys);
 	size_t plain;
 	int rc;
 

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -201,21 +202,22 @@ count_walk(struct hnode *n, void *arg)
 }
 
 static void
-test_hmap(void **state)
+hmap_check(bool dense)
 {
 	struct hmap m;
 	struct item *it = calloc(5000, sizeof(*it));
 	struct hnode *h;
 	int i, found, walked = 0;
 
-	(void)state;
 	assert_non_null(it);
-	assert_int_equal(hmap_init(&m, 4), 0);
+	assert_int_equal(dense ? hmap_init_dense(&m, 4) : hmap_init(&m, 4), 0);
 	for (i = 0; i < 5000; i++) {
 		it[i].key = (uint32_t)i * 7919;
 		assert_int_equal(hmap_insert(&m, &it[i].hn, hmap_mix(it[i].key)), 0);
 	}
 	assert_int_equal(m.n, 5000);
+	/* doubled at 1 node per bucket, or at 4 (dense) */
+	assert_int_equal(m.mask + 1, dense ? 2048 : 8192);
 	for (i = 0; i < 5000; i += 3)
 		hmap_remove(&m, &it[i].hn);
 	for (i = 0; i < 5000; i++) {
@@ -232,6 +234,14 @@ test_hmap(void **state)
 	assert_int_equal(walked, (int)m.n);
 	hmap_fini(&m);
 	free(it);
+}
+
+static void
+test_hmap(void **state)
+{
+	(void)state;
+	hmap_check(false);
+	hmap_check(true);
 }
 
 int

@@ -442,6 +442,47 @@ test_traffic_selectors(void **state)
 	assert_false(ike_ts_intersect(&a, &r, &out[0]));
 }
 
+/* The shared lists are exactly what ike_ts_any() makes, and only those. */
+static void
+test_ts_common(void **state)
+{
+	struct ike_ts any4, any6, l[2], r[2], part = ts4("10.0.0.0", "10.0.255.255", 0, 0, 65535);
+	const struct ike_ts *c;
+	struct ike_ts *own;
+
+	(void)state;
+	ike_ts_any(&any4, AF_INET);
+	ike_ts_any(&any6, AF_INET6);
+	c = ike_ts_common(&any4, 1, &any4, 1);
+	assert_non_null(c);
+	assert_true(ike_ts_is_common(c));
+	assert_memory_equal(&c[0], &any4, sizeof(any4));
+	assert_memory_equal(&c[1], &any4, sizeof(any4));
+	c = ike_ts_common(&any6, 1, &any6, 1);
+	assert_non_null(c);
+	assert_memory_equal(&c[0], &any6, sizeof(any6));
+	assert_memory_equal(&c[1], &any6, sizeof(any6));
+	l[0] = r[0] = any4;
+	l[1] = r[1] = any6;
+	c = ike_ts_common(l, 2, r, 2);
+	assert_non_null(c);
+	assert_memory_equal(c, l, sizeof(l));
+	assert_memory_equal(c + 2, r, sizeof(r));
+	/* anything else has a copy of its own */
+	assert_null(ike_ts_common(&any4, 1, &any6, 1));
+	assert_null(ike_ts_common(&any4, 1, &part, 1));
+	assert_null(ike_ts_common(&part, 1, &any4, 1));
+	assert_null(ike_ts_common(l, 2, r, 1));
+	assert_null(ike_ts_common(&any4, 0, &any4, 1));
+	any4.proto = 17;
+	assert_null(ike_ts_common(&any4, 1, &any4, 1));
+	own = malloc(sizeof(*own));
+	assert_non_null(own);
+	assert_false(ike_ts_is_common(own));
+	assert_false(ike_ts_is_common(NULL));
+	free(own);
+}
+
 static void
 test_identities(void **state)
 {
@@ -653,6 +694,7 @@ main(void)
 		cmocka_unit_test(test_proposal_selection),
 		cmocka_unit_test(test_esp_selection),
 		cmocka_unit_test(test_traffic_selectors),
+		cmocka_unit_test(test_ts_common),
 		cmocka_unit_test(test_identities),
 		cmocka_unit_test(test_proposal_text),
 		cmocka_unit_test(test_many_transforms),

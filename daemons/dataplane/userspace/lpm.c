@@ -27,10 +27,24 @@ mask_addr(uint8_t *out, const uint8_t *in, size_t alen, uint8_t len)
 		out[i] = 0;
 }
 
+/* the family and length in the top 16 bits (lpm_route_family/_len) */
 static uint64_t
 route_hash(uint8_t family, uint8_t len, const uint8_t *key)
 {
-	return hmap_bytes(key, 16, ((uint64_t)family << 8) | len);
+	return ((uint64_t)family << 56) | ((uint64_t)len << 48) |
+	       (hmap_bytes(key, 16, ((uint64_t)family << 8) | len) & 0xffffffffffffULL);
+}
+
+static void
+set_nexthop(struct lpm_route *r, const struct dp_addr *nexthop)
+{
+	if (nexthop != NULL && nexthop->family != 0) {
+		r->nh_family = nexthop->family;
+		memcpy(r->nh, nexthop->u.b, sizeof(r->nh));
+	} else {
+		r->nh_family = 0;
+		memset(r->nh, 0, sizeof(r->nh));
+	}
 }
 
 int
@@ -77,8 +91,9 @@ find(const struct lpm *l, uint8_t family, uint8_t len, const uint8_t *key)
 
 	HMAP_FOR_HASH(&l->h, h, it)
 	{
+		/* an equal hash is an equal family and length */
 		struct lpm_route *r = hmap_entry(it, struct lpm_route, hn);
-		if (r->family == family && r->len == len && memcmp(r->key, key, 16) == 0)
+		if (memcmp(r->key, key, 16) == 0)
 			return r;
 	}
 	return NULL;
@@ -100,32 +115,28 @@ lpm_add(struct lpm *l, const struct dp_prefix *p, uint32_t unit, const struct dp
 	mask_addr(key, p->addr.u.b, alen, p->len);
 	r = find(l, p->addr.family, p->len, key);
 	if (r != NULL) {
+		if (r->refs == UINT16_MAX)
+			return -EOVERFLOW;
 		r->refs++;
 		r->unit = unit;
-		if (nexthop != NULL)
-			r->nexthop = *nexthop;
-		else
-			memset(&r->nexthop, 0, sizeof(r->nexthop));
+		set_nexthop(r, nexthop);
 		return 0;
 	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return -ENOMEM;
-	r->family = p->addr.family;
-	r->len = p->len;
 	memcpy(r->key, key, 16);
 	r->refs = 1;
 	r->unit = unit;
-	if (nexthop != NULL)
-		r->nexthop = *nexthop;
-	if (hmap_insert(&l->h, &r->hn, route_hash(r->family, r->len, key)) < 0) {
+	set_nexthop(r, nexthop);
+	if (hmap_insert(&l->h, &r->hn, route_hash(p->addr.family, p->len, key)) < 0) {
 		free(r);
 		return -ENOMEM;
 	}
-	if (r->family == AF_INET)
-		l->count4[r->len]++;
+	if (p->addr.family == AF_INET)
+		l->count4[p->len]++;
 	else
-		l->count6[r->len]++;
+		l->count6[p->len]++;
 	rebuild_lens(l);
 	return 0;
 }
@@ -134,10 +145,10 @@ static void
 remove_route(struct lpm *l, struct lpm_route *r)
 {
 	hmap_remove(&l->h, &r->hn);
-	if (r->family == AF_INET)
-		l->count4[r->len]--;
+	if (lpm_route_family(r) == AF_INET)
+		l->count4[lpm_route_len(r)]--;
 	else
-		l->count6[r->len]--;
+		l->count6[lpm_route_len(r)]--;
 	free(r);
 }
 

@@ -180,14 +180,13 @@ unit_find(struct spu *s, uint32_t id)
 static struct spi_ent *
 spi_find(struct spu *s, uint32_t spi)
 {
-	uint64_t h = hmap_mix((uint64_t)spi | (2ULL << 40));
+	uint64_t h = spi_hash(spi);
 	struct hnode *it;
 
+	/* the hash holds the SPI: the first node with it is the entry */
 	HMAP_FOR_HASH(&s->spis, h, it)
 	{
-		struct spi_ent *e = hmap_entry(it, struct spi_ent, hn);
-		if (e->spi == spi)
-			return e;
+		return hmap_entry(it, struct spi_ent, hn);
 	}
 	return NULL;
 }
@@ -197,25 +196,39 @@ unit_link(struct spu_unit *u, struct spu_tun *t)
 {
 	struct spu_tun **n;
 
-	if (u->ntun == u->cap) {
-		uint32_t cap = u->cap ? u->cap * 2 : 4;
-		n = realloc(u->tun, cap * sizeof(*n));
+	if (u->cap == 0 && u->ntun == 0) {
+		u->tun.one = t;
+		u->ntun = 1;
+		return;
+	}
+	if (u->cap == 0) {
+		/* a second tunnel: the inline one moves into an array */
+		n = malloc(4 * sizeof(*n));
 		if (n == NULL)
 			return; /* the tunnel stays unreachable through this unit */
-		u->tun = n;
+		n[0] = u->tun.one;
+		u->tun.arr = n;
+		u->cap = 4;
+	} else if (u->ntun == u->cap) {
+		uint32_t cap = u->cap * 2;
+		n = realloc(u->tun.arr, cap * sizeof(*n));
+		if (n == NULL)
+			return;
+		u->tun.arr = n;
 		u->cap = cap;
 	}
-	u->tun[u->ntun++] = t;
+	u->tun.arr[u->ntun++] = t;
 }
 
 static void
 unit_unlink(struct spu_unit *u, struct spu_tun *t)
 {
+	struct spu_tun **v = u->cap != 0 ? u->tun.arr : &u->tun.one;
 	uint32_t i;
 
 	for (i = 0; i < u->ntun; i++) {
-		if (u->tun[i] == t) {
-			u->tun[i] = u->tun[--u->ntun];
+		if (v[i] == t) {
+			v[i] = v[--u->ntun];
 			return;
 		}
 	}
@@ -463,7 +476,8 @@ tun_ts_match(const struct us_tunnel *d, const struct pkt_info *pi, bool outbound
 {
 	const uint8_t *l = outbound ? pi->src : pi->dst, *r = outbound ? pi->dst : pi->src;
 	uint16_t lp = outbound ? pi->sport : pi->dport, rp = outbound ? pi->dport : pi->sport;
-	bool lok = d->t.n_local_ts == 0, rok = d->t.n_remote_ts == 0;
+	bool lok = d->t.n_local_ts == 0 && (d->t.local_any == 0 || d->t.local_any == pi->family);
+	bool rok = d->t.n_remote_ts == 0 && (d->t.remote_any == 0 || d->t.remote_any == pi->family);
 	uint32_t i;
 
 	for (i = 0; !lok && i < d->t.n_local_ts; i++)
@@ -488,6 +502,7 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 {
 	const struct lpm_route *r;
 	struct spu_unit *u;
+	struct spu_tun *const *tv;
 	struct dp_addr nh;
 	uint32_t i;
 
@@ -501,30 +516,31 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 	if (r == NULL || (u = unit_find(s, r->unit)) == NULL || !u->d->u.up || u->ntun == 0)
 		return NULL;
 	*unit = u;
+	tv = spu_unit_tuns(u);
 	if (u->d->u.multipoint) {
-		if (r->nexthop.family != 0) {
-			nh = r->nexthop;
+		if (r->nh_family != 0) {
+			lpm_route_nexthop(r, &nh);
 		} else {
 			memset(&nh, 0, sizeof(nh));
 			nh.family = pi->family;
 			memcpy(nh.u.b, pi->dst, pi->family == AF_INET ? 4 : 16);
 		}
 		for (i = 0; i < u->ntun; i++) {
-			const struct dp_addr *t = &u->tun[i]->d->t.nexthop;
+			const struct dp_addr *t = &tv[i]->d->t.nexthop;
 			if (t->family == nh.family &&
 			    memcmp(t->u.b, nh.u.b, nh.family == AF_INET ? 4 : 16) == 0)
-				return u->tun[i];
+				return tv[i];
 		}
 		return NULL;
 	}
 	if (u->ntun == 1)
-		return u->tun[0];
+		return tv[0];
 	/* several CHILD SAs on one unit (traffic selectors): the matching
 	 * one; a packet that matches none has no SA (RFC 4301 5.1: it must
 	 * not leave in another selector's SA, whose peer would drop it) */
 	for (i = 0; i < u->ntun; i++)
-		if (tun_ts_match(u->tun[i]->d, pi, true))
-			return u->tun[i];
+		if (tun_ts_match(tv[i]->d, pi, true))
+			return tv[i];
 	return NULL;
 }
 
@@ -778,9 +794,9 @@ in_allowed(const struct us_tunnel *d, const struct pkt_info *pi)
 {
 	uint32_t i;
 
-	if (d->t.n_local_ts == 0 && d->t.n_remote_ts == 0 && d->n_in_pol == 0)
+	if (!us_tun_has_ts(&d->t) && d->n_in_pol == 0)
 		return true;
-	if ((d->t.n_local_ts != 0 || d->t.n_remote_ts != 0) && tun_ts_match(d, pi, false))
+	if (us_tun_has_ts(&d->t) && tun_ts_match(d, pi, false))
 		return true;
 	for (i = 0; i < d->n_in_pol; i++)
 		if (pol_match(&d->in_pol[i]->p, pi, false))
@@ -818,15 +834,15 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *ic
 			    spi, supp);
 		return;
 	}
-	if (e->owner != s->idx) {
+	if (spi_ent_owner(e, s->idx) != s->idx) {
 		if (META_HOPS(meta) >= 2) {
 			ctr_add(&s->ctr.other_drops, 1); /* SA moving between SPUs */
 			return;
 		}
-		handoff(s, e->owner, REC_IN, meta + (1u << 16), NULL, 0, esp, len);
+		handoff(s, spi_ent_owner(e, s->idx), REC_IN, meta + (1u << 16), NULL, 0, esp, len);
 		return;
 	}
-	sa = e->sa;
+	sa = spi_ent_sa(e);
 	if (sa == NULL || sa->dead) {
 		ctr_add(&s->ctr.unknown_spi, 1);
 		return;
@@ -908,14 +924,15 @@ static struct us_sa *
 pair_sa(struct spu *s, const uint8_t *esp, size_t len, uint64_t meta, uint64_t *seq)
 {
 	struct spi_ent *e;
+	struct us_sa *sa;
 	uint32_t spi, seq_lo;
 
 	if (!esp_peek(esp, len, &spi, &seq_lo) || (e = spi_find(s, spi)) == NULL ||
-	    e->owner != s->idx || e->sa == NULL || e->sa->dead ||
-	    ((meta & META_ENCAP) != 0) != e->sa->encap || !esp_icv_pairable(&e->sa->x, len))
+	    (sa = spi_ent_sa(e)) == NULL || sa->dead || ((meta & META_ENCAP) != 0) != sa->encap ||
+	    !esp_icv_pairable(&sa->x, len))
 		return NULL;
-	*seq = replay_infer(&e->sa->rp, seq_lo, e->sa->esn);
-	return e->sa;
+	*seq = replay_infer(&sa->rp, seq_lo, sa->esn);
+	return sa;
 }
 
 /* Inbound ESP packets of one receive batch, grouped for in_esp_group(). */
@@ -1217,7 +1234,8 @@ ctl_unit_set(struct spu *s, const struct us_unit *d, uint32_t id)
 			return 0;
 		lpm_del_unit(&s->routes, id);
 		hmap_remove(&s->units, &u->hn);
-		free(u->tun);
+		if (u->cap != 0)
+			free(u->tun.arr);
 		free(u);
 		return 0;
 	}
@@ -1247,14 +1265,12 @@ spi_set(struct spu *s, uint32_t spi, uint32_t owner, struct us_sa *sa)
 		e = calloc(1, sizeof(*e));
 		if (e == NULL)
 			return -ENOMEM;
-		e->spi = spi;
-		if (hmap_insert(&s->spis, &e->hn, hmap_mix((uint64_t)spi | (2ULL << 40))) < 0) {
+		if (hmap_insert(&s->spis, &e->hn, spi_hash(spi)) < 0) {
 			free(e);
 			return -ENOMEM;
 		}
 	}
-	e->owner = owner;
-	e->sa = sa;
+	spi_ent_set(e, owner, sa, s->idx);
 	return 0;
 }
 
@@ -1319,7 +1335,7 @@ sa_lookup(struct spu *s, uint32_t tunnel, uint32_t spi, enum dp_dir dir)
 
 	if (dir == DP_DIR_IN) {
 		e = spi_find(s, spi);
-		return e != NULL && e->owner == s->idx ? e->sa : NULL;
+		return e != NULL ? spi_ent_sa(e) : NULL;
 	}
 	if ((t = tun_find(s, tunnel)) == NULL)
 		return NULL;
@@ -1382,15 +1398,15 @@ export_in(struct hnode *n, void *arg)
 {
 	struct export_ctx *c = arg;
 	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
+	struct us_sa *sa = spi_ent_sa(e);
 
-	if (e->sa == NULL || e->sa->tunnel_id != c->tunnel)
+	if (sa == NULL || sa->tunnel_id != c->tunnel)
 		return;
-	*c->tail = e->sa;
-	c->tail = &e->sa->tnext;
-	e->sa->tnext = NULL;
-	esp_xform_unbind(&e->sa->x); /* our cache slot, wiped */
-	e->owner = c->new_owner;
-	e->sa = NULL;
+	*c->tail = sa;
+	c->tail = &sa->tnext;
+	sa->tnext = NULL;
+	esp_xform_unbind(&sa->x); /* our cache slot, wiped */
+	spi_ent_set(e, c->new_owner, NULL, c->s->idx);
 }
 
 static struct us_sa *
@@ -1469,8 +1485,8 @@ clear_in(struct hnode *n, void *arg)
 	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
 
 	(void)arg;
-	if (e->sa != NULL)
-		clear_sa(e->sa);
+	if (spi_ent_sa(e) != NULL)
+		clear_sa(spi_ent_sa(e));
 }
 
 static void
@@ -1618,8 +1634,8 @@ tick_in(struct hnode *n, void *arg)
 {
 	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
 
-	if (e->sa != NULL)
-		sa_check_time(arg, e->sa);
+	if (spi_ent_sa(e) != NULL)
+		sa_check_time(arg, spi_ent_sa(e));
 }
 
 static void
@@ -1787,7 +1803,8 @@ free_unit(struct hnode *n, void *arg)
 	struct spu_unit *u = hmap_entry(n, struct spu_unit, hn);
 
 	(void)arg;
-	free(u->tun);
+	if (u->cap != 0)
+		free(u->tun.arr);
 	free(u);
 }
 
@@ -1797,7 +1814,7 @@ free_spi(struct hnode *n, void *arg)
 	struct spi_ent *e = hmap_entry(n, struct spi_ent, hn);
 
 	(void)arg;
-	spu_sa_free(e->sa);
+	spu_sa_free(spi_ent_sa(e));
 	free(e);
 }
 

@@ -75,9 +75,21 @@ struct us_tun_desc {
 	uint64_t ike_sa_id;
 	bool dynamic;
 	bool on_traffic;
+	/* AF_INET or AF_INET6 when that side's one selector was the whole of
+	 * that family, any protocol and port (a route-based VPN's usual
+	 * 0.0.0.0/0 or ::/0): kept as this byte instead, n_*_ts 0; 0 when not
+	 * (us_tunnel_new; tun_ts_match reads both forms) */
+	uint8_t local_any, remote_any;
 	uint32_t n_local_ts, n_remote_ts;
 	const struct dp_ts *local_ts, *remote_ts;
 };
+
+/* Whether a tunnel restricts its traffic by selectors at all. */
+static inline bool
+us_tun_has_ts(const struct us_tun_desc *t)
+{
+	return t->n_local_ts != 0 || t->n_remote_ts != 0 || t->local_any != 0 || t->remote_any != 0;
+}
 
 #define US_TUN_IN_POL_MAX 16
 
@@ -171,16 +183,60 @@ struct spu_tun {
 struct spu_unit {
 	struct hnode hn;
 	const struct us_unit *d;
-	struct spu_tun **tun; /* tunnels bound to the unit */
+	/* tunnels bound to the unit: while cap is 0, at most one, inline
+	 * (almost every unit has one tunnel: no array allocated per unit and
+	 * SPU); else an array of cap (spu_unit_tuns) */
+	union {
+		struct spu_tun *one;
+		struct spu_tun **arr;
+	} tun;
 	uint32_t ntun, cap;
 };
 
+static inline struct spu_tun *const *
+spu_unit_tuns(const struct spu_unit *u)
+{
+	return u->cap != 0 ? u->tun.arr : &u->tun.one;
+}
+
+/*
+ * An inbound SPI as one SPU knows it: 24 bytes (32 with malloc's header,
+ * one per inbound SA and SPU). The SPI is the high half of the node's hash
+ * (spi_hash()), so equal hashes are equal SPIs; v is the SA when this SPU
+ * owns it, else the owner's index shifted left by one, low bit set
+ * (spi_ent_sa(), spi_ent_owner()).
+ */
 struct spi_ent {
 	struct hnode hn;
-	uint32_t spi;
-	uint32_t owner;
-	struct us_sa *sa; /* when owner is this SPU */
+	uintptr_t v;
 };
+
+static inline uint64_t
+spi_hash(uint32_t spi)
+{
+	/* the bucket comes from the low, mixed half */
+	return ((uint64_t)spi << 32) | (uint32_t)hmap_mix((uint64_t)spi | (2ULL << 40));
+}
+
+static inline struct us_sa *
+spi_ent_sa(const struct spi_ent *e)
+{
+	return (e->v & 1u) != 0 ? NULL : (struct us_sa *)e->v;
+}
+
+/* self: the index of the SPU whose table e is in */
+static inline uint32_t
+spi_ent_owner(const struct spi_ent *e, uint32_t self)
+{
+	return (e->v & 1u) != 0 ? (uint32_t)(e->v >> 1) : self;
+}
+
+/* sa is the SA when owner is self (NULL otherwise, or for none) */
+static inline void
+spi_ent_set(struct spi_ent *e, uint32_t owner, struct us_sa *sa, uint32_t self)
+{
+	e->v = sa != NULL && owner == self ? (uintptr_t)sa : ((uintptr_t)owner << 1) | 1u;
+}
 
 /* Counters read by other threads: single writer, relaxed atomics. */
 struct spu_ctr {

@@ -1158,14 +1158,50 @@ collect_inpol(struct hnode *n, void *arg)
 		c->pol[c->n++] = p->d;
 }
 
+/* The selector that is the whole of its family, any protocol and port. */
+static void
+ts_whole(uint8_t family, struct dp_ts *ts)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->family = family;
+	ts->port_hi = 0xffff;
+	ts->addr_lo.family = ts->addr_hi.family = family;
+	memset(ts->addr_hi.u.b, 0xff, addr_len(family));
+}
+
+/* AF_INET/AF_INET6 when a selector list is one selector that is the whole
+ * of its family (kept as us_tun_desc.local_any/remote_any), else 0. */
+static uint8_t
+ts_list_any(const struct dp_ts *ts, uint32_t n)
+{
+	struct dp_ts w;
+	size_t alen;
+
+	if (n != 1 || (ts->family != AF_INET && ts->family != AF_INET6))
+		return 0;
+	ts_whole(ts->family, &w);
+	alen = addr_len(ts->family);
+	return ts->proto == 0 && ts->port_lo == 0 && ts->port_hi == 0xffff &&
+	               ts->addr_lo.family == ts->family && ts->addr_hi.family == ts->family &&
+	               memcmp(ts->addr_lo.u.b, w.addr_lo.u.b, alen) == 0 &&
+	               memcmp(ts->addr_hi.u.b, w.addr_hi.u.b, alen) == 0
+	           ? ts->family
+	           : 0;
+}
+
 /* A tunnel's descriptor in one allocation sized to its selectors and
- * inbound policies (NULL on ENOMEM). */
+ * inbound policies (NULL on ENOMEM). A side whose one selector is the
+ * whole of its family is kept as that family alone (local_any,
+ * remote_any): no selector stored, 104 bytes less for a route-based
+ * tunnel, and the per-packet check is one compare. */
 static struct us_tunnel *
 us_tunnel_new(const struct dp_tunnel *t, const struct inpol_ctx *ic)
 {
-	size_t nts = (size_t)t->n_local_ts + t->n_remote_ts;
+	uint8_t lany = ts_list_any(t->local_ts, t->n_local_ts);
+	uint8_t rany = ts_list_any(t->remote_ts, t->n_remote_ts);
+	uint32_t nl = lany ? 0 : t->n_local_ts, nr = rany ? 0 : t->n_remote_ts;
 	size_t size = sizeof(struct us_tunnel) + ic->n * sizeof(const struct us_policy *) +
-	              nts * sizeof(struct dp_ts);
+	              ((size_t)nl + nr) * sizeof(struct dp_ts);
 	struct us_tunnel *d = calloc(1, size);
 	struct dp_ts *ts;
 
@@ -1176,8 +1212,8 @@ us_tunnel_new(const struct dp_tunnel *t, const struct inpol_ctx *ic)
 	if (ic->n > 0)
 		memcpy(d->in_pol, ic->pol, ic->n * sizeof(ic->pol[0]));
 	ts = (struct dp_ts *)(void *)(d->in_pol + ic->n);
-	memcpy(ts, t->local_ts, t->n_local_ts * sizeof(*ts));
-	memcpy(ts + t->n_local_ts, t->remote_ts, t->n_remote_ts * sizeof(*ts));
+	memcpy(ts, t->local_ts, nl * sizeof(*ts));
+	memcpy(ts + nl, t->remote_ts, nr * sizeof(*ts));
 	d->t.id = t->id;
 	d->t.unit = t->unit;
 	d->t.nexthop = t->nexthop;
@@ -1187,10 +1223,12 @@ us_tunnel_new(const struct dp_tunnel *t, const struct inpol_ctx *ic)
 	d->t.ike_sa_id = t->ike_sa_id;
 	d->t.dynamic = t->dynamic;
 	d->t.on_traffic = t->on_traffic;
-	d->t.n_local_ts = t->n_local_ts;
-	d->t.n_remote_ts = t->n_remote_ts;
+	d->t.local_any = lany;
+	d->t.remote_any = rany;
+	d->t.n_local_ts = nl;
+	d->t.n_remote_ts = nr;
 	d->t.local_ts = ts;
-	d->t.remote_ts = ts + t->n_local_ts;
+	d->t.remote_ts = ts + nl;
 	return d;
 }
 
@@ -1212,6 +1250,14 @@ us_tunnel_get(const struct us_tunnel *d, struct dp_tunnel *t)
 	t->n_remote_ts = d->t.n_remote_ts;
 	memcpy(t->local_ts, d->t.local_ts, d->t.n_local_ts * sizeof(t->local_ts[0]));
 	memcpy(t->remote_ts, d->t.remote_ts, d->t.n_remote_ts * sizeof(t->remote_ts[0]));
+	if (d->t.local_any != 0) {
+		ts_whole(d->t.local_any, &t->local_ts[0]);
+		t->n_local_ts = 1;
+	}
+	if (d->t.remote_any != 0) {
+		ts_whole(d->t.remote_any, &t->remote_ts[0]);
+		t->n_remote_ts = 1;
+	}
 }
 
 struct tun_sas_ctx {
@@ -1421,6 +1467,18 @@ us_tunnel_del(void *impl, uint32_t tunnel_id, struct errbuf *err)
 	hmap_remove(&us->tunnels, &c->hn);
 	free(c->d);
 	free(c);
+	return 0;
+}
+
+/* dp_ops.tunnel_get: the front end keeps no copy of its own */
+static int
+us_tunnel_get_op(void *impl, uint32_t tunnel_id, struct dp_tunnel *t)
+{
+	struct c_tunnel *c = c_tunnel_find(impl, tunnel_id);
+
+	if (c == NULL)
+		return -ENOENT;
+	us_tunnel_get(c->d, t);
 	return 0;
 }
 
@@ -2272,9 +2330,9 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 	us->spu = calloc(us->nspu, sizeof(*us->spu));
 	us->rings = calloc((size_t)us->nspu * us->nspu, sizeof(*us->rings));
 	if (us->evq.ev == NULL || us->spu == NULL || us->rings == NULL ||
-	    hmap_init(&us->units, 64) < 0 || hmap_init(&us->tunnels, 64) < 0 ||
-	    hmap_init(&us->sas, 64) < 0 || hmap_init(&us->routes, 64) < 0 ||
-	    hmap_init(&us->policies, 16) < 0 || hmap_init(&us->spis_reserved, 64) < 0) {
+	    hmap_init_dense(&us->units, 64) < 0 || hmap_init_dense(&us->tunnels, 64) < 0 ||
+	    hmap_init_dense(&us->sas, 64) < 0 || hmap_init_dense(&us->routes, 64) < 0 ||
+	    hmap_init_dense(&us->policies, 16) < 0 || hmap_init_dense(&us->spis_reserved, 64) < 0) {
 		rc = errbuf_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -2463,6 +2521,7 @@ const struct dp_ops dp_userspace_ops = {
 	.route_del = us_route_del,
 	.tunnel_set = us_tunnel_set,
 	.tunnel_del = us_tunnel_del,
+	.tunnel_get = us_tunnel_get_op,
 	.spi_alloc = us_spi_alloc,
 	.sa_add = us_sa_add,
 	.sa_update = us_sa_update,
