@@ -771,8 +771,6 @@ tun_rx(struct spu *s)
 		bytes += (size_t)n;
 		memcpy(&vh, s->tunbuf, sizeof(vh));
 		out_packet(s, &vh, s->tunbuf + sizeof(vh), (size_t)n - sizeof(vh), false);
-		if (s->tx.used >= US_TX_FLUSH)
-			txq_flush(s);
 	}
 	/* not behind the other direction's batch (TCP ACKs among them) */
 	if (s->tx.n > 0)
