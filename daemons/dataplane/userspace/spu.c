@@ -778,13 +778,19 @@ tun_rx(struct spu *s)
 	ssize_t n;
 	int i;
 
-	for (i = 0; i < 64; i++) {
+	size_t bytes = 0;
+
+	for (i = 0; i < 64 && bytes < US_TUN_BUDGET; i++) {
 		n = read(s->tunfd, s->tunbuf, US_TUN_BUF);
 		if (n < (ssize_t)sizeof(vh))
-			return;
+			break;
+		bytes += (size_t)n;
 		memcpy(&vh, s->tunbuf, sizeof(vh));
 		out_packet(s, &vh, s->tunbuf + sizeof(vh), (size_t)n - sizeof(vh), false);
 	}
+	/* not behind the other direction's batch (TCP ACKs among them) */
+	if (s->tx.n > 0)
+		txq_flush(s);
 }
 
 /* ---- inbound ---- */

@@ -46,6 +46,7 @@
 #define US_TUN_BUF       (65536 + 256)
 #define US_TX_SLAB       (2u << 20)
 #define US_TX_MAX        256
+#define US_TUN_BUDGET    (512u << 10) /* TUN bytes per turn (latency, §10.2) */
 #define US_RING_SIZE     (4u << 20)
 #define US_GSO_MAX_SEGS  64
 #define US_GSO_MAX_BYTES 65000
