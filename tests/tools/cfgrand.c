@@ -35,15 +35,19 @@ cfgrand_ctx(void)
 	struct ly_ctx *ctx = NULL;
 	int i;
 
+	/* the tests provoke errors: keep only the last message, print none */
+	ly_log_options(LY_LOSTORE_LAST);
 	if (ly_ctx_new(dir ? dir : "yang", 0, &ctx) != LY_SUCCESS)
-		return NULL;
+		goto fail;
 	for (i = 0; mods[i]; i++) {
-		if (!ly_ctx_load_module(ctx, mods[i], NULL, NULL)) {
-			ly_ctx_destroy(ctx);
-			return NULL;
-		}
+		if (!ly_ctx_load_module(ctx, mods[i], NULL, NULL))
+			goto fail;
 	}
 	return ctx;
+fail:
+	ly_ctx_destroy(ctx);
+	fprintf(stderr, "cannot load the YANG modules (CAIRN_YANG_DIR=%s)\n", dir ? dir : "yang");
+	return NULL;
 }
 
 static void

@@ -22,7 +22,9 @@ struct cfgrand {
 void cfgrand_init(struct cfgrand *r, uint64_t seed, unsigned nvpn);
 uint32_t cfgrand_u32(struct cfgrand *r);
 
-/* The modules of a Cairn configuration, loaded from $CAIRN_YANG_DIR. */
+/* The modules of a Cairn configuration, loaded from $CAIRN_YANG_DIR,
+ * libyang's messages stored rather than printed; NULL (said on stderr)
+ * when they cannot be loaded. */
 struct ly_ctx *cfgrand_ctx(void);
 
 /*

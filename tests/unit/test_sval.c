@@ -191,12 +191,9 @@ main(void)
 	};
 	int rc;
 
-	ly_log_options(LY_LOSTORE_LAST);
 	ctx = cfgrand_ctx();
-	if (!ctx) {
-		fprintf(stderr, "cannot load the YANG modules (CAIRN_YANG_DIR)\n");
+	if (!ctx)
 		return 1;
-	}
 	sv = sval_new(ctx);
 	ur = uref_new(ctx);
 	if (!sv || !ur)
