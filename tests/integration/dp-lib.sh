@@ -116,6 +116,17 @@ start_gw() {
 	done
 }
 
+# st0_gone_in GW WHAT: wait (10 s at most) until gwGW's st0 is gone
+# with its dataplane; fail with WHAT otherwise
+st0_gone_in() {
+	i=0
+	while n "gw$1" ip link show st0 >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "$2"
+		sleep 0.1
+	done
+}
+
 ctl() {
 	g=$1
 	shift

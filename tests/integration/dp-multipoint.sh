@@ -53,12 +53,7 @@ log "gw2's dataplane killed (SIGKILL): its address device goes with the unit add
 n gw2 ip -o addr show dev st0-addr0 | grep -q "inet 10\.255\.0\.2/24 " ||
 	fail "st0.0's address not on st0-addr0: $(n gw2 ip -o addr show)"
 kill -9 "${PIDS##* }" # gw2's cairn-dp-manual, started last
-i=0
-while n gw2 ip link show st0 >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "st0 still there after SIGKILL"
-	sleep 0.1
-done
+st0_gone_in 2 "st0 still there after SIGKILL"
 ! n gw2 ip link show | grep -q 'st0-addr' || fail "address devices left: $(n gw2 ip -br link show)"
 ! n gw2 ip addr show | grep -q '10\.255\.' || fail "unit address left: $(n gw2 ip addr show)"
 log "PASS"

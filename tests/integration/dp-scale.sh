@@ -67,12 +67,7 @@ n h1 ping -c 3 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "ping through the last un
 
 log "stop: the address devices with their addresses, st0 and its routes go"
 ctl 1 quit >/dev/null
-i=0
-while n gw1 ip link show st0 >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "st0 still there"
-	sleep 0.1
-done
+st0_gone_in 1 "st0 still there"
 [ "$(n gw1 ip -4 addr show | grep -c 'inet 172\.')" = 0 ] || fail "unit addresses left"
 ! n gw1 ip link show | grep -q 'st0-addr' || fail "address devices left: $(n gw1 ip -br link show)"
 log "PASS"
