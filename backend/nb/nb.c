@@ -150,15 +150,21 @@ nb_parked_size(const struct nb *nb)
 	return nb->parked ? nb->parked_len : 0;
 }
 
+/* The tree of the serialised copy, as printed (defaults and flags kept). */
+static LY_ERR
+parse_parked(const struct nb *nb, struct lyd_node **tree)
+{
+	return lyd_parse_data_mem(nb->ctx, nb->parked, LYD_LYB,
+	    LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE, 0, tree);
+}
+
 struct lyd_node *
 nb_running_dup(const struct nb *nb)
 {
 	struct lyd_node *tree = NULL;
 
 	if (nb->parked) {
-		if (lyd_parse_data_mem(nb->ctx, nb->parked, LYD_LYB,
-		        LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE, 0,
-		        &tree) != LY_SUCCESS)
+		if (parse_parked(nb, &tree) != LY_SUCCESS)
 			return NULL;
 	} else if (nb->running &&
 	           lyd_dup_siblings(nb->running, NULL, LYD_DUP_RECURSIVE, &tree) != LY_SUCCESS) {
@@ -241,8 +247,7 @@ unpark(struct nb *nb)
 		evtimer_del(nb->park_ev);
 	if (!nb->parked)
 		return 0;
-	if (lyd_parse_data_mem(nb->ctx, nb->parked, LYD_LYB,
-	        LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE, 0, &tree) != LY_SUCCESS) {
+	if (parse_parked(nb, &tree) != LY_SUCCESS) {
 		log_warnx(LOG_CFG, "%s: cannot restore its configuration: %s", nb->cfg->name,
 		    ly_errmsg(nb->ctx));
 		return -ENOMEM;
