@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gcmv: AES-GCM (NIST SP 800-38D; RFC 4106 for ESP) with VAES and
+ * VPCLMULQDQ on 512-bit registers, bypassing OpenSSL's EVP.
+ *
+ * Why: OpenSSL 3.0 re-initialised per packet spends much of a small
+ * packet's time in its parameter handling, and its GCM uses 128-bit
+ * AES-NI only. Here a packet is sealed from a precomputed key (AES round
+ * keys, H^1..H^16) with no allocation and no per-call set-up beyond the
+ * counter block.
+ *
+ * How: 16 blocks (256 bytes) per loop iteration, four counter blocks per
+ * 512-bit register: VAESENC rounds, XOR with the input, store, then GHASH
+ * of the 16 ciphertext blocks from registers (byte-reflected, schoolbook
+ * VPCLMULQDQ against H^16..H^1, one Montgomery reduction per 16 blocks).
+ * Remainders of up to 15 blocks plus a partial block use AVX-512BW masked
+ * loads and stores. gcmv_open() authenticates (GHASH over the ciphertext)
+ * before it decrypts anything. Constant time: no tables, no branches on
+ * secret data.
+ *
+ * Measured (Zen 4, this module's tests/bench/gcmv_bench, one-shot with an
+ * 8-byte AAD, against EVP re-initialised per packet as esp.c does): see
+ * the figures in the commit that adds the benchmark and in
+ * docs/dataplane.md once folded in.
+ *
+ * Everything here needs gcmv_supported(); callers keep their EVP path
+ * otherwise. Key material (struct gcmv_key, and struct gcmv_ctx, which
+ * holds a keystream block) is secret: wipe it (gcmv_key_wipe(),
+ * explicit_bzero()).
+ */
+#ifndef CAIRN_DP_GCMV_H
+#define CAIRN_DP_GCMV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aesmb.h"
+
+/*
+ * Expanded key: the AES encryption schedule and the powers of H, each in
+ * the byte-reflected "Montgomery" form the GHASH code multiplies with
+ * (hp[16 - i] is H^i). Must be 64-byte aligned (the _Alignas does it for
+ * static, stack and aligned_alloc() storage; plain malloc() is not enough).
+ * About 512 bytes.
+ */
+struct gcmv_key {
+	_Alignas(64) uint8_t hp[16][16];
+	struct aesmb_key aes;
+};
+
+/*
+ * One message in progress, on the caller's stack (96 bytes): counter,
+ * GHASH accumulator, the carried partial keystream block and byte counts.
+ * Borrows the key: the key must outlive it.
+ */
+struct gcmv_ctx {
+	_Alignas(16) uint8_t acc[16]; /* GHASH state, byte-reflected */
+	uint8_t ekj0[16];             /* E(K, J0), XORed into the tag */
+	uint8_t ks[16];               /* keystream of the partial block */
+	uint8_t cb[16];               /* its ciphertext so far, zero padded */
+	uint8_t nonce[12];
+	uint32_t ctr;  /* next counter value (inc32 of J0 = 2 at first) */
+	unsigned pos;  /* bytes of ks used: 0 = no partial block */
+	uint64_t alen; /* AAD bytes */
+	uint64_t clen; /* ciphertext bytes so far */
+	const struct gcmv_key *k;
+};
+
+/* True if the CPU (and OS) have AES-NI, PCLMULQDQ, VAES, VPCLMULQDQ and
+ * AVX-512F/BW/VL, checked once, and gcmv_use() has not turned it off. */
+bool gcmv_supported(void);
+
+/* Tests: force gcmv off, or on again (only if the CPU has it), so that
+ * callers' EVP and gcmv paths can both be tested. Returns the previous
+ * state. Off, gcmv_supported() is false and gcmv_key_init() -ENOTSUP. */
+bool gcmv_use(bool on);
+
+/* 0; -EINVAL unless len is 16 or 32; -ENOTSUP without gcmv_supported(). */
+int gcmv_key_init(struct gcmv_key *k, const uint8_t *key, size_t len);
+void gcmv_key_wipe(struct gcmv_key *k);
+
+/*
+ * Streaming: init with the 12-byte nonce (J0 = nonce || 0x00000001) and
+ * the whole AAD, then any number of encrypt (or decrypt) calls of any
+ * lengths, then gcmv_tag() or gcmv_tag_ok(). src == dst (in place) or
+ * disjoint; no alignment needed. A message is either encrypted or
+ * decrypted, not both. The AAD is cheapest at 16 bytes or less (ESP's 8
+ * or 12).
+ */
+void gcmv_init(struct gcmv_ctx *c, const struct gcmv_key *k, const uint8_t nonce[12],
+    const uint8_t *aad, size_t aadlen);
+void gcmv_encrypt(struct gcmv_ctx *c, const uint8_t *src, uint8_t *dst, size_t n);
+void gcmv_decrypt(struct gcmv_ctx *c, const uint8_t *src, uint8_t *dst, size_t n);
+/* The 16-byte tag; ends the message. Wipes the context's keystream. */
+void gcmv_tag(struct gcmv_ctx *c, uint8_t tag[16]);
+/* Whether the first taglen (1..16) bytes of the tag equal `tag`, in
+ * constant time; false for other taglen. Ends the message like gcmv_tag(). */
+bool gcmv_tag_ok(struct gcmv_ctx *c, const uint8_t *tag, size_t taglen);
+
+/* One-shot, the ESP hot path. src == dst or disjoint. */
+void gcmv_seal(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aadlen,
+    const uint8_t *src, uint8_t *dst, size_t n, uint8_t tag[16]);
+/*
+ * 0, or -EBADMSG if the 16-byte tag does not match. The tag is checked
+ * (GHASH over src) before anything is decrypted: on -EBADMSG dst is not
+ * written at all (in place, it still holds the ciphertext).
+ */
+int gcmv_open(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aadlen,
+    const uint8_t *src, uint8_t *dst, size_t n, const uint8_t tag[16]);
+
+#endif
