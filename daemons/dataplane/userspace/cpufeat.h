@@ -20,7 +20,7 @@ enum cpufeat {
 	CPUF_AVX512VL = 1u << 6,    /* the same */
 	CPUF_VAES = 1u << 7,        /* the same (VAES on 512-bit registers) */
 	CPUF_PCLMUL = 1u << 8,      /* PCLMULQDQ */
-	CPUF_AVX2 = 1u << 9,        /* with the OS saving the YMM state */
+	CPUF_AVX2 = 1u << 9,        /* the same (only wanted with AVX-512) */
 	CPUF_AVX512BW = 1u << 10,   /* with the OS saving opmask and ZMM state */
 	CPUF_VPCLMULQDQ = 1u << 11, /* the same (VPCLMULQDQ on 512-bit registers) */
 };
