@@ -348,13 +348,111 @@ crypt_tail(struct gcmv_ctx *c, const __m512i *rk, __m512i cle, __m128i acc, cons
 	return acc;
 }
 
+/*
+ * 16 blocks of GCTR at src/dst. The GHASH is interleaved with the AES
+ * rounds so that both units stay busy: for GM_DEC over this group's
+ * input, for GM_ENC over the previous group's ciphertext, which g0..g3
+ * carry (byte-reflected) from one call to the next (none at the first
+ * call: gh false); the caller GHASHes the last group.
+ */
+GCMV_INLINE void
+bulk16(const struct gcmv_key *k, const __m512i *rk, __m512i *cle, __m128i *acc, __m512i *g0,
+    __m512i *g1, __m512i *g2, __m512i *g3, const uint8_t *src, uint8_t *dst, const enum gmode mode,
+    const unsigned nr, const bool gh)
+{
+	const __m512i cshuf = _mm512_broadcast_i32x4(CTRSWAP_MASK), bsw = BSWAP512;
+	const __m512i four = _mm512_set_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
+	const bool ghash = mode == GM_DEC || (mode == GM_ENC && gh);
+	__m512i s0, s1, s2, s3, i0, i1, i2, i3, lo, hi, mid, hk, x;
+	unsigned r;
+
+	s0 = _mm512_xor_si512(_mm512_shuffle_epi8(*cle, cshuf), rk[0]);
+	*cle = _mm512_add_epi32(*cle, four);
+	s1 = _mm512_xor_si512(_mm512_shuffle_epi8(*cle, cshuf), rk[0]);
+	*cle = _mm512_add_epi32(*cle, four);
+	s2 = _mm512_xor_si512(_mm512_shuffle_epi8(*cle, cshuf), rk[0]);
+	*cle = _mm512_add_epi32(*cle, four);
+	s3 = _mm512_xor_si512(_mm512_shuffle_epi8(*cle, cshuf), rk[0]);
+	*cle = _mm512_add_epi32(*cle, four);
+	i0 = _mm512_loadu_si512((const void *)src);
+	i1 = _mm512_loadu_si512((const void *)(src + 64));
+	i2 = _mm512_loadu_si512((const void *)(src + 128));
+	i3 = _mm512_loadu_si512((const void *)(src + 192));
+	if (mode == GM_DEC) {
+		*g0 = _mm512_shuffle_epi8(i0, bsw);
+		*g1 = _mm512_shuffle_epi8(i1, bsw);
+		*g2 = _mm512_shuffle_epi8(i2, bsw);
+		*g3 = _mm512_shuffle_epi8(i3, bsw);
+	}
+#define ROUND(r)                                                                                   \
+	s0 = _mm512_aesenc_epi128(s0, rk[r]);                                                      \
+	s1 = _mm512_aesenc_epi128(s1, rk[r]);                                                      \
+	s2 = _mm512_aesenc_epi128(s2, rk[r]);                                                      \
+	s3 = _mm512_aesenc_epi128(s3, rk[r]);
+#define GH(j)                                                                                      \
+	hk = _mm512_load_si512((const void *)k->hp[4 * (j)]);                                      \
+	x = *g##j;                                                                                 \
+	if ((j) == 0) {                                                                            \
+		x = _mm512_xor_si512(x, _mm512_inserti32x4(_mm512_setzero_si512(), *acc, 0));      \
+		lo = _mm512_clmulepi64_epi128(x, hk, 0x00);                                        \
+		hi = _mm512_clmulepi64_epi128(x, hk, 0x11);                                        \
+		mid = _mm512_xor_si512(                                                            \
+		    _mm512_clmulepi64_epi128(x, hk, 0x01), _mm512_clmulepi64_epi128(x, hk, 0x10)); \
+	} else {                                                                                   \
+		lo = _mm512_xor_si512(lo, _mm512_clmulepi64_epi128(x, hk, 0x00));                  \
+		hi = _mm512_xor_si512(hi, _mm512_clmulepi64_epi128(x, hk, 0x11));                  \
+		mid = _mm512_ternarylogic_epi64(mid, _mm512_clmulepi64_epi128(x, hk, 0x01),        \
+		    _mm512_clmulepi64_epi128(x, hk, 0x10), 0x96);                                  \
+	}
+	ROUND(1)
+	if (ghash) {
+		GH(0)
+	}
+	ROUND(2)
+	if (ghash) {
+		GH(1)
+	}
+	ROUND(3)
+	if (ghash) {
+		GH(2)
+	}
+	ROUND(4)
+	if (ghash) {
+		GH(3)
+	}
+	ROUND(5)
+	if (ghash) {
+		__m128i m = fold512(mid);
+
+		*acc = gf_reduce(_mm_xor_si128(fold512(lo), _mm_slli_si128(m, 8)),
+		    _mm_xor_si128(fold512(hi), _mm_srli_si128(m, 8)));
+	}
+	for (r = 6; r < nr; r++) {
+		ROUND(r)
+	}
+#undef ROUND
+#undef GH
+	s0 = _mm512_xor_si512(_mm512_aesenclast_epi128(s0, rk[nr]), i0);
+	s1 = _mm512_xor_si512(_mm512_aesenclast_epi128(s1, rk[nr]), i1);
+	s2 = _mm512_xor_si512(_mm512_aesenclast_epi128(s2, rk[nr]), i2);
+	s3 = _mm512_xor_si512(_mm512_aesenclast_epi128(s3, rk[nr]), i3);
+	_mm512_storeu_si512((void *)dst, s0);
+	_mm512_storeu_si512((void *)(dst + 64), s1);
+	_mm512_storeu_si512((void *)(dst + 128), s2);
+	_mm512_storeu_si512((void *)(dst + 192), s3);
+	if (mode == GM_ENC) {
+		*g0 = _mm512_shuffle_epi8(s0, bsw);
+		*g1 = _mm512_shuffle_epi8(s1, bsw);
+		*g2 = _mm512_shuffle_epi8(s2, bsw);
+		*g3 = _mm512_shuffle_epi8(s3, bsw);
+	}
+}
+
 GCMV_INLINE void
 crypt_nr(struct gcmv_ctx *c, const uint8_t *src, uint8_t *dst, size_t n, const enum gmode mode,
     const unsigned nr)
 {
 	const struct gcmv_key *k = c->k;
-	const __m512i cshuf = _mm512_broadcast_i32x4(CTRSWAP_MASK), bsw = BSWAP512;
-	const __m512i four = _mm512_set_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
 	__m512i rk[15], cle;
 	__m128i acc = LD128(c->acc);
 	uint8_t nb[16];
@@ -387,44 +485,15 @@ crypt_nr(struct gcmv_ctx *c, const uint8_t *src, uint8_t *dst, size_t n, const e
 	/* lanes: nonce || ctr + 0..3, the counter a native integer */
 	cle = _mm512_add_epi32(_mm512_broadcast_i32x4(LD128(nb)),
 	    _mm512_set_epi32(3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
-	for (; n >= 256; src += 256, dst += 256, n -= 256) {
-		__m512i s0, s1, s2, s3, i0, i1, i2, i3;
+	if (n >= 256) {
+		__m512i g0 = _mm512_setzero_si512(), g1 = g0, g2 = g0, g3 = g0;
 
-		s0 = _mm512_xor_si512(_mm512_shuffle_epi8(cle, cshuf), rk[0]);
-		cle = _mm512_add_epi32(cle, four);
-		s1 = _mm512_xor_si512(_mm512_shuffle_epi8(cle, cshuf), rk[0]);
-		cle = _mm512_add_epi32(cle, four);
-		s2 = _mm512_xor_si512(_mm512_shuffle_epi8(cle, cshuf), rk[0]);
-		cle = _mm512_add_epi32(cle, four);
-		s3 = _mm512_xor_si512(_mm512_shuffle_epi8(cle, cshuf), rk[0]);
-		cle = _mm512_add_epi32(cle, four);
-		for (r = 1; r < nr; r++) {
-			s0 = _mm512_aesenc_epi128(s0, rk[r]);
-			s1 = _mm512_aesenc_epi128(s1, rk[r]);
-			s2 = _mm512_aesenc_epi128(s2, rk[r]);
-			s3 = _mm512_aesenc_epi128(s3, rk[r]);
-		}
-		i0 = _mm512_loadu_si512((const void *)src);
-		i1 = _mm512_loadu_si512((const void *)(src + 64));
-		i2 = _mm512_loadu_si512((const void *)(src + 128));
-		i3 = _mm512_loadu_si512((const void *)(src + 192));
-		s0 = _mm512_xor_si512(_mm512_aesenclast_epi128(s0, rk[nr]), i0);
-		s1 = _mm512_xor_si512(_mm512_aesenclast_epi128(s1, rk[nr]), i1);
-		s2 = _mm512_xor_si512(_mm512_aesenclast_epi128(s2, rk[nr]), i2);
-		s3 = _mm512_xor_si512(_mm512_aesenclast_epi128(s3, rk[nr]), i3);
-		_mm512_storeu_si512((void *)dst, s0);
-		_mm512_storeu_si512((void *)(dst + 64), s1);
-		_mm512_storeu_si512((void *)(dst + 128), s2);
-		_mm512_storeu_si512((void *)(dst + 192), s3);
-		if (mode == GM_ENC)
-			acc = ghash_regs(k, acc, _mm512_shuffle_epi8(s0, bsw),
-			    _mm512_shuffle_epi8(s1, bsw), _mm512_shuffle_epi8(s2, bsw),
-			    _mm512_shuffle_epi8(s3, bsw), 16);
-		else if (mode == GM_DEC)
-			acc = ghash_regs(k, acc, _mm512_shuffle_epi8(i0, bsw),
-			    _mm512_shuffle_epi8(i1, bsw), _mm512_shuffle_epi8(i2, bsw),
-			    _mm512_shuffle_epi8(i3, bsw), 16);
-		c->ctr += 16;
+		bulk16(k, rk, &cle, &acc, &g0, &g1, &g2, &g3, src, dst, mode, nr, false);
+		for (src += 256, dst += 256, n -= 256; n >= 256; src += 256, dst += 256, n -= 256)
+			bulk16(k, rk, &cle, &acc, &g0, &g1, &g2, &g3, src, dst, mode, nr, true);
+		if (mode == GM_ENC) /* the last group's ciphertext */
+			acc = ghash_regs(k, acc, g0, g1, g2, g3, 16);
+		c->ctr = (uint32_t)_mm_extract_epi32(_mm512_castsi512_si128(cle), 3);
 	}
 	switch ((n + 63) / 64) {
 	case 1:
