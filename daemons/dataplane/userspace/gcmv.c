@@ -199,17 +199,47 @@ ghash_regs(const struct gcmv_key *k, __m128i acc, __m512i x0, __m512i x1, __m512
 	    _mm_xor_si128(fold512(hi), _mm_srli_si128(m, 8)));
 }
 
-/* acc after GHASH of n bytes at p, the last partial block zero padded. */
-GCMV_TARGET static __m128i
-ghash_buf(const struct gcmv_key *k, __m128i acc, const uint8_t *p, size_t n)
+/*
+ * Puts the byte-reflected length block `len` in block `at` (0..15) of
+ * x0..x3, where the data (zero from there on) ends.
+ */
+GCMV_INLINE void
+put_len(__m512i *x0, __m512i *x1, __m512i *x2, __m512i *x3, size_t at, __m128i len)
+{
+	const __mmask16 lm = (__mmask16)(0xfu << (4 * (at % 4)));
+
+	*x0 = _mm512_mask_broadcast_i32x4(*x0, at / 4 == 0 ? lm : 0, len);
+	*x1 = _mm512_mask_broadcast_i32x4(*x1, at / 4 == 1 ? lm : 0, len);
+	*x2 = _mm512_mask_broadcast_i32x4(*x2, at / 4 == 2 ? lm : 0, len);
+	*x3 = _mm512_mask_broadcast_i32x4(*x3, at / 4 == 3 ? lm : 0, len);
+}
+
+/*
+ * acc after GHASH of n bytes at p, the last partial block zero padded,
+ * and then, if withlen, of the length block len (byte-reflected), which
+ * shares the last group's reduction.
+ */
+GCMV_INLINE __m128i
+ghash_buf_nr(const struct gcmv_key *k, __m128i acc, const uint8_t *p, size_t n, const bool withlen,
+    __m128i len)
 {
 	const __m512i bsw = BSWAP512;
 	__m512i x0, x1, x2, x3;
+	size_t nb;
 
-	if (n <= 16) /* ESP's AAD */
-		return gf_mul(_mm_xor_si128(acc, bswap128(_mm_maskz_loadu_epi8(
-		                                     (__mmask16)((1u << n) - 1), (const void *)p))),
-		    HPOW(k, 1));
+	if (n <= 16) { /* ESP's AAD */
+		__m128i x =
+		    bswap128(_mm_maskz_loadu_epi8((__mmask16)((1u << n) - 1), (const void *)p));
+		__m128i lo = _mm_setzero_si128(), hi = lo;
+
+		if (!withlen)
+			return n > 0 ? gf_mul(_mm_xor_si128(acc, x), HPOW(k, 1)) : acc;
+		if (n == 0)
+			return gf_mul(_mm_xor_si128(acc, len), HPOW(k, 1));
+		gf_mul_acc(_mm_xor_si128(acc, x), HPOW(k, 2), &lo, &hi);
+		gf_mul_acc(len, HPOW(k, 1), &lo, &hi);
+		return gf_reduce(lo, hi);
+	}
 	for (; n >= 256; p += 256, n -= 256) {
 		x0 = _mm512_shuffle_epi8(_mm512_loadu_si512((const void *)p), bsw);
 		x1 = _mm512_shuffle_epi8(_mm512_loadu_si512((const void *)(p + 64)), bsw);
@@ -217,6 +247,7 @@ ghash_buf(const struct gcmv_key *k, __m128i acc, const uint8_t *p, size_t n)
 		x3 = _mm512_shuffle_epi8(_mm512_loadu_si512((const void *)(p + 192)), bsw);
 		acc = ghash_regs(k, acc, x0, x1, x2, x3, 16);
 	}
+	nb = (n + 15) / 16;
 	if (n > 0) {
 #define GB_LOAD(j)                                                                                 \
 	x##j = _mm512_shuffle_epi8(                                                                \
@@ -228,9 +259,28 @@ ghash_buf(const struct gcmv_key *k, __m128i acc, const uint8_t *p, size_t n)
 		GB_LOAD(2)
 		GB_LOAD(3)
 #undef GB_LOAD
-		acc = ghash_regs(k, acc, x0, x1, x2, x3, (n + 15) / 16);
+		if (withlen && nb < 16) {
+			put_len(&x0, &x1, &x2, &x3, nb, len);
+			return ghash_regs(k, acc, x0, x1, x2, x3, nb + 1);
+		}
+		acc = ghash_regs(k, acc, x0, x1, x2, x3, nb);
 	}
+	if (withlen)
+		acc = gf_mul(_mm_xor_si128(acc, len), HPOW(k, 1));
 	return acc;
+}
+
+GCMV_TARGET static __m128i
+ghash_buf(const struct gcmv_key *k, __m128i acc, const uint8_t *p, size_t n)
+{
+	return ghash_buf_nr(k, acc, p, n, false, _mm_setzero_si128());
+}
+
+/* ghash_buf() followed by the length block */
+GCMV_TARGET static __m128i
+ghash_buf_len(const struct gcmv_key *k, __m128i acc, const uint8_t *p, size_t n, __m128i len)
+{
+	return ghash_buf_nr(k, acc, p, n, true, len);
 }
 
 /* ---- key ---- */
@@ -527,6 +577,119 @@ CRYPT_FN(crypt_dec, GM_DEC)
 CRYPT_FN(crypt_ctr, GM_CTR)
 #undef CRYPT_FN
 
+/* ---- one-shot sealing ---- */
+
+/*
+ * The last n (1..255) bytes of a one-shot seal in nreg = ceil(n / 64)
+ * registers: nothing is carried, the partial block is GHASHed zero
+ * padded, and the length block shares the reduction when it fits.
+ */
+GCMV_INLINE __m128i
+seal_tail(const struct gcmv_key *k, const __m512i *rk, __m512i cle, __m128i acc, const uint8_t *src,
+    uint8_t *dst, size_t n, __m128i len, const unsigned nr, const unsigned nreg)
+{
+	const __m512i cshuf = _mm512_broadcast_i32x4(CTRSWAP_MASK), bsw = BSWAP512;
+	const __m512i four = _mm512_set_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
+	__m512i s0, s1, s2, s3, g0, g1, g2, g3;
+	size_t nb = (n + 15) / 16;
+	unsigned r;
+
+	g0 = g1 = g2 = g3 = s0 = s1 = s2 = s3 = _mm512_setzero_si512();
+#define T_FIRST(j)                                                                                 \
+	if ((j) < nreg) {                                                                          \
+		s##j = _mm512_xor_si512(_mm512_shuffle_epi8(cle, cshuf), rk[0]);                   \
+		cle = _mm512_add_epi32(cle, four);                                                 \
+	}
+#define T_ROUND(j)                                                                                 \
+	if ((j) < nreg)                                                                            \
+		s##j = _mm512_aesenc_epi128(s##j, rk[r]);
+#define T_LAST(j)                                                                                  \
+	if ((j) < nreg) {                                                                          \
+		__mmask64 m = bytes_mask(n - 64 * (j));                                            \
+		__m512i o = _mm512_xor_si512(_mm512_aesenclast_epi128(s##j, rk[nr]),               \
+		    _mm512_maskz_loadu_epi8(m, (const void *)(src + 64 * (j))));                   \
+                                                                                                   \
+		_mm512_mask_storeu_epi8((void *)(dst + 64 * (j)), m, o);                           \
+		g##j = _mm512_shuffle_epi8(_mm512_maskz_mov_epi8(m, o), bsw);                      \
+	}
+	T_FIRST(0)
+	T_FIRST(1)
+	T_FIRST(2)
+	T_FIRST(3)
+	for (r = 1; r < nr; r++) {
+		T_ROUND(0)
+		T_ROUND(1)
+		T_ROUND(2)
+		T_ROUND(3)
+	}
+	T_LAST(0)
+	T_LAST(1)
+	T_LAST(2)
+	T_LAST(3)
+#undef T_FIRST
+#undef T_ROUND
+#undef T_LAST
+	if (nb < 16) {
+		put_len(&g0, &g1, &g2, &g3, nb, len);
+		return ghash_regs(k, acc, g0, g1, g2, g3, nb + 1);
+	}
+	acc = ghash_regs(k, acc, g0, g1, g2, g3, 16);
+	return gf_mul(_mm_xor_si128(acc, len), HPOW(k, 1));
+}
+
+GCMV_INLINE void
+seal_nr(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aadlen,
+    const uint8_t *src, uint8_t *dst, size_t n, uint8_t tag[16], const unsigned nr)
+{
+	/* [len(A)]64 || [len(C)]64, byte-reflected: len(A) in the high qword */
+	const __m128i len = _mm_set_epi64x((long long)(aadlen * 8), (long long)(n * 8));
+	const uint32_t two = 2, one_be = __builtin_bswap32(1);
+	__m512i rk[15], cle;
+	__m128i acc = _mm_setzero_si128(), ekj0;
+	uint8_t nb[16];
+	unsigned r;
+
+	/* SP 800-38D 7.1 step 2: J0 = IV || 0^31 || 1 for a 96-bit IV */
+	memcpy(nb, nonce, 12);
+	memcpy(nb + 12, &one_be, 4);
+	ekj0 = aes_block(&k->aes, LD128(nb));
+	/* counter lanes: nonce || 2 + 0..3, the counter a native integer */
+	memcpy(nb + 12, &two, 4);
+	cle = _mm512_add_epi32(_mm512_broadcast_i32x4(LD128(nb)),
+	    _mm512_set_epi32(3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+	if (aadlen > 0)
+		acc = ghash_buf(k, acc, aad, aadlen);
+	for (r = 0; r <= nr; r++)
+		rk[r] = _mm512_broadcast_i32x4(
+		    _mm_load_si128((const __m128i *)(const void *)k->aes.rk[r]));
+	if (n >= 256) {
+		__m512i g0 = _mm512_setzero_si512(), g1 = g0, g2 = g0, g3 = g0;
+
+		bulk16(k, rk, &cle, &acc, &g0, &g1, &g2, &g3, src, dst, GM_ENC, nr, false);
+		for (src += 256, dst += 256, n -= 256; n >= 256; src += 256, dst += 256, n -= 256)
+			bulk16(k, rk, &cle, &acc, &g0, &g1, &g2, &g3, src, dst, GM_ENC, nr, true);
+		acc = ghash_regs(k, acc, g0, g1, g2, g3, 16);
+	}
+	switch ((n + 63) / 64) {
+	case 0:
+		acc = gf_mul(_mm_xor_si128(acc, len), HPOW(k, 1));
+		break;
+	case 1:
+		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, nr, 1);
+		break;
+	case 2:
+		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, nr, 2);
+		break;
+	case 3:
+		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, nr, 3);
+		break;
+	case 4:
+		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, nr, 4);
+		break;
+	}
+	ST128(tag, _mm_xor_si128(bswap128(acc), ekj0));
+}
+
 /* ---- the API ---- */
 
 GCMV_TARGET void
@@ -617,32 +780,32 @@ gcmv_tag_ok(struct gcmv_ctx *c, const uint8_t *tag, size_t taglen)
 	return ok;
 }
 
-void
+GCMV_TARGET void
 gcmv_seal(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aadlen,
     const uint8_t *src, uint8_t *dst, size_t n, uint8_t tag[16])
 {
-	struct gcmv_ctx c;
-
-	gcmv_init(&c, k, nonce, aad, aadlen);
-	c.clen = n;
-	crypt_enc(&c, src, dst, n);
-	gcmv_tag(&c, tag);
+	if (k->aes.rounds == 10)
+		seal_nr(k, nonce, aad, aadlen, src, dst, n, tag, 10);
+	else
+		seal_nr(k, nonce, aad, aadlen, src, dst, n, tag, 14);
 }
 
 GCMV_TARGET int
 gcmv_open(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aadlen,
     const uint8_t *src, uint8_t *dst, size_t n, const uint8_t tag[16])
 {
+	const __m128i len = _mm_set_epi64x((long long)(aadlen * 8), (long long)(n * 8));
 	struct gcmv_ctx c;
+	__m128i acc = _mm_setzero_si128();
 	uint8_t t[16];
 	int rc = 0;
 
-	gcmv_init(&c, k, nonce, aad, aadlen);
+	gcmv_init(&c, k, nonce, NULL, 0);
 	/* authenticate first: nothing is decrypted unless the tag matches */
-	if (n > 0)
-		ST128(c.acc, ghash_buf(k, LD128(c.acc), src, n));
-	c.clen = n;
-	tag_of(&c, t);
+	if (aadlen > 0)
+		acc = ghash_buf(k, acc, aad, aadlen);
+	acc = ghash_buf_len(k, acc, src, n, len);
+	ST128(t, _mm_xor_si128(bswap128(acc), LD128(c.ekj0)));
 	if (!tag_eq(t, tag, 16)) {
 		rc = -EBADMSG;
 		goto out;
