@@ -333,7 +333,7 @@ gcmv_key_wipe(struct gcmv_key *k)
 enum gmode {
 	GM_ENC, /* GHASH the output */
 	GM_DEC, /* GHASH the input */
-	GM_CTR, /* no GHASH (gcmv_open() after its check) */
+	GM_CTR, /* no GHASH (gcmv_open()'s decryption after its check) */
 };
 
 /* the partial block's lane (block index l of four registers) */
@@ -574,7 +574,6 @@ out:
 	}
 CRYPT_FN(crypt_enc, GM_ENC)
 CRYPT_FN(crypt_dec, GM_DEC)
-CRYPT_FN(crypt_ctr, GM_CTR)
 #undef CRYPT_FN
 
 /* ---- one-shot sealing ---- */
@@ -586,7 +585,8 @@ CRYPT_FN(crypt_ctr, GM_CTR)
  */
 GCMV_INLINE __m128i
 seal_tail(const struct gcmv_key *k, const __m512i *rk, __m512i cle, __m128i acc, const uint8_t *src,
-    uint8_t *dst, size_t n, __m128i len, const unsigned nr, const unsigned nreg)
+    uint8_t *dst, size_t n, __m128i len, const enum gmode mode, const unsigned nr,
+    const unsigned nreg)
 {
 	const __m512i cshuf = _mm512_broadcast_i32x4(CTRSWAP_MASK), bsw = BSWAP512;
 	const __m512i four = _mm512_set_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
@@ -629,6 +629,8 @@ seal_tail(const struct gcmv_key *k, const __m512i *rk, __m512i cle, __m128i acc,
 #undef T_FIRST
 #undef T_ROUND
 #undef T_LAST
+	if (mode == GM_CTR)
+		return acc;
 	if (nb < 16) {
 		put_len(&g0, &g1, &g2, &g3, nb, len);
 		return ghash_regs(k, acc, g0, g1, g2, g3, nb + 1);
@@ -639,7 +641,8 @@ seal_tail(const struct gcmv_key *k, const __m512i *rk, __m512i cle, __m128i acc,
 
 GCMV_INLINE void
 seal_nr(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aadlen,
-    const uint8_t *src, uint8_t *dst, size_t n, uint8_t tag[16], const unsigned nr)
+    const uint8_t *src, uint8_t *dst, size_t n, uint8_t tag[16], const enum gmode mode,
+    const unsigned nr)
 {
 	/* [len(A)]64 || [len(C)]64, byte-reflected: len(A) in the high qword */
 	const __m128i len = _mm_set_epi64x((long long)(aadlen * 8), (long long)(n * 8));
@@ -652,12 +655,12 @@ seal_nr(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, s
 	/* SP 800-38D 7.1 step 2: J0 = IV || 0^31 || 1 for a 96-bit IV */
 	memcpy(nb, nonce, 12);
 	memcpy(nb + 12, &one_be, 4);
-	ekj0 = aes_block(&k->aes, LD128(nb));
+	ekj0 = mode == GM_CTR ? acc : aes_block(&k->aes, LD128(nb));
 	/* counter lanes: nonce || 2 + 0..3, the counter a native integer */
 	memcpy(nb + 12, &two, 4);
 	cle = _mm512_add_epi32(_mm512_broadcast_i32x4(LD128(nb)),
 	    _mm512_set_epi32(3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
-	if (aadlen > 0)
+	if (mode != GM_CTR && aadlen > 0)
 		acc = ghash_buf(k, acc, aad, aadlen);
 	for (r = 0; r <= nr; r++)
 		rk[r] = _mm512_broadcast_i32x4(
@@ -665,29 +668,32 @@ seal_nr(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, s
 	if (n >= 256) {
 		__m512i g0 = _mm512_setzero_si512(), g1 = g0, g2 = g0, g3 = g0;
 
-		bulk16(k, rk, &cle, &acc, &g0, &g1, &g2, &g3, src, dst, GM_ENC, nr, false);
+		bulk16(k, rk, &cle, &acc, &g0, &g1, &g2, &g3, src, dst, mode, nr, false);
 		for (src += 256, dst += 256, n -= 256; n >= 256; src += 256, dst += 256, n -= 256)
-			bulk16(k, rk, &cle, &acc, &g0, &g1, &g2, &g3, src, dst, GM_ENC, nr, true);
-		acc = ghash_regs(k, acc, g0, g1, g2, g3, 16);
+			bulk16(k, rk, &cle, &acc, &g0, &g1, &g2, &g3, src, dst, mode, nr, true);
+		if (mode == GM_ENC)
+			acc = ghash_regs(k, acc, g0, g1, g2, g3, 16);
 	}
 	switch ((n + 63) / 64) {
 	case 0:
-		acc = gf_mul(_mm_xor_si128(acc, len), HPOW(k, 1));
+		if (mode == GM_ENC)
+			acc = gf_mul(_mm_xor_si128(acc, len), HPOW(k, 1));
 		break;
 	case 1:
-		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, nr, 1);
+		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 1);
 		break;
 	case 2:
-		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, nr, 2);
+		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 2);
 		break;
 	case 3:
-		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, nr, 3);
+		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 3);
 		break;
 	case 4:
-		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, nr, 4);
+		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 4);
 		break;
 	}
-	ST128(tag, _mm_xor_si128(bswap128(acc), ekj0));
+	if (mode == GM_ENC)
+		ST128(tag, _mm_xor_si128(bswap128(acc), ekj0));
 }
 
 /* ---- the API ---- */
@@ -785,9 +791,20 @@ gcmv_seal(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad,
     const uint8_t *src, uint8_t *dst, size_t n, uint8_t tag[16])
 {
 	if (k->aes.rounds == 10)
-		seal_nr(k, nonce, aad, aadlen, src, dst, n, tag, 10);
+		seal_nr(k, nonce, aad, aadlen, src, dst, n, tag, GM_ENC, 10);
 	else
-		seal_nr(k, nonce, aad, aadlen, src, dst, n, tag, 14);
+		seal_nr(k, nonce, aad, aadlen, src, dst, n, tag, GM_ENC, 14);
+}
+
+/* gcmv_open()'s decryption, once the tag is known to be good */
+GCMV_TARGET static void
+ctr_oneshot(
+    const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *src, uint8_t *dst, size_t n)
+{
+	if (k->aes.rounds == 10)
+		seal_nr(k, nonce, NULL, 0, src, dst, n, NULL, GM_CTR, 10);
+	else
+		seal_nr(k, nonce, NULL, 0, src, dst, n, NULL, GM_CTR, 14);
 }
 
 GCMV_TARGET int
@@ -795,24 +812,22 @@ gcmv_open(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad,
     const uint8_t *src, uint8_t *dst, size_t n, const uint8_t tag[16])
 {
 	const __m128i len = _mm_set_epi64x((long long)(aadlen * 8), (long long)(n * 8));
-	struct gcmv_ctx c;
-	__m128i acc = _mm_setzero_si128();
-	uint8_t t[16];
-	int rc = 0;
+	const uint32_t one_be = __builtin_bswap32(1);
+	__m128i acc = _mm_setzero_si128(), ekj0;
+	uint8_t j0[16];
 
-	gcmv_init(&c, k, nonce, NULL, 0);
+	/* SP 800-38D 7.2 step 3: J0 = IV || 0^31 || 1 */
+	memcpy(j0, nonce, 12);
+	memcpy(j0 + 12, &one_be, 4);
+	ekj0 = aes_block(&k->aes, LD128(j0));
 	/* authenticate first: nothing is decrypted unless the tag matches */
 	if (aadlen > 0)
 		acc = ghash_buf(k, acc, aad, aadlen);
 	acc = ghash_buf_len(k, acc, src, n, len);
-	ST128(t, _mm_xor_si128(bswap128(acc), LD128(c.ekj0)));
-	if (!tag_eq(t, tag, 16)) {
-		rc = -EBADMSG;
-		goto out;
-	}
-	crypt_ctr(&c, src, dst, n);
-out:
-	explicit_bzero(t, sizeof(t));
-	explicit_bzero(&c, sizeof(c));
-	return rc;
+	/* constant time: all 16 bytes compared, no early exit */
+	acc = _mm_xor_si128(_mm_xor_si128(bswap128(acc), ekj0), LD128(tag));
+	if (!_mm_testz_si128(acc, acc))
+		return -EBADMSG;
+	ctr_oneshot(k, nonce, src, dst, n);
+	return 0;
 }
