@@ -167,6 +167,10 @@ bytes_mask(size_t bytes)
  * acc after GHASH of nblk (1..16) blocks, byte-reflected, four per
  * register in x0..x3 (lanes from block nblk on must be zero): acc is
  * added to block 0, block j is multiplied by H^(nblk - j), one reduction.
+ * Products are linear, so acc's share, acc * H^nblk, is computed apart
+ * with 128-bit PCLMULQDQ: the chain from one group's acc to the next is
+ * then four multiplies and the reduction, not the folds of the 512-bit
+ * sums as well (8960-byte AES-256 opens: 1060 instead of 1095 ns).
  */
 GCMV_INLINE __m128i
 ghash_regs(const struct gcmv_key *k, __m128i acc, __m512i x0, __m512i x1, __m512i x2, __m512i x3,
@@ -174,8 +178,8 @@ ghash_regs(const struct gcmv_key *k, __m128i acc, __m512i x0, __m512i x1, __m512
 {
 	const uint8_t *h = k->hp[16 - nblk];
 	__m512i lo, hi, mid, hk;
+	__m128i l = _mm_setzero_si128(), u = l, m;
 
-	x0 = _mm512_xor_si512(x0, _mm512_inserti32x4(_mm512_setzero_si512(), acc, 0));
 	hk = _mm512_maskz_loadu_epi64(lanes_mask(nblk), h);
 	lo = _mm512_clmulepi64_epi128(x0, hk, 0x00);
 	hi = _mm512_clmulepi64_epi128(x0, hk, 0x11);
@@ -193,10 +197,10 @@ ghash_regs(const struct gcmv_key *k, __m128i acc, __m512i x0, __m512i x1, __m512
 	GH_REG(2)
 	GH_REG(3)
 #undef GH_REG
-	__m128i m = fold512(mid);
-
-	return gf_reduce(_mm_xor_si128(fold512(lo), _mm_slli_si128(m, 8)),
-	    _mm_xor_si128(fold512(hi), _mm_srli_si128(m, 8)));
+	gf_mul_acc(acc, _mm_load_si128((const __m128i *)(const void *)h), &l, &u);
+	m = fold512(mid);
+	return gf_reduce(_mm_ternarylogic_epi64(fold512(lo), _mm_slli_si128(m, 8), l, 0x96),
+	    _mm_ternarylogic_epi64(fold512(hi), _mm_srli_si128(m, 8), u, 0x96));
 }
 
 /*

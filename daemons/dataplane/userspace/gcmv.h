@@ -50,7 +50,7 @@ struct gcmv_key {
 };
 
 /*
- * One message in progress, on the caller's stack (96 bytes): counter,
+ * One message in progress, on the caller's stack (112 bytes): counter,
  * GHASH accumulator, the carried partial keystream block and byte counts.
  * Borrows the key: the key must outlive it.
  */
