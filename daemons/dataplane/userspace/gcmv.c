@@ -313,6 +313,7 @@ key_powers(struct gcmv_key *k)
 int
 gcmv_key_init(struct gcmv_key *k, const uint8_t *key, size_t len)
 {
+	unsigned r, l;
 	int rc;
 
 	if (len != 16 && len != 32)
@@ -322,6 +323,9 @@ gcmv_key_init(struct gcmv_key *k, const uint8_t *key, size_t len)
 	memset(k, 0, sizeof(*k));
 	if ((rc = aesmb_key_init(&k->aes, key, len)) < 0)
 		return rc;
+	for (r = 0; r <= k->aes.rounds; r++)
+		for (l = 0; l < 4; l++)
+			memcpy(k->rk4[r][l], k->aes.rk[r], 16);
 	key_powers(k);
 	return 0;
 }
@@ -507,10 +511,10 @@ crypt_nr(struct gcmv_ctx *c, const uint8_t *src, uint8_t *dst, size_t n, const e
     const unsigned nr)
 {
 	const struct gcmv_key *k = c->k;
-	__m512i rk[15], cle;
+	const __m512i *rk = (const __m512i *)(const void *)k->rk4;
+	__m512i cle;
 	__m128i acc = LD128(c->acc);
 	uint8_t nb[16];
-	unsigned r;
 
 	/* the carried partial block first (streaming only) */
 	if (c->pos > 0) {
@@ -531,9 +535,6 @@ crypt_nr(struct gcmv_ctx *c, const uint8_t *src, uint8_t *dst, size_t n, const e
 	}
 	if (n == 0)
 		goto out;
-	for (r = 0; r <= nr; r++)
-		rk[r] = _mm512_broadcast_i32x4(
-		    _mm_load_si128((const __m128i *)(const void *)k->aes.rk[r]));
 	memcpy(nb, c->nonce, 12);
 	memcpy(nb + 12, &c->ctr, 4);
 	/* lanes: nonce || ctr + 0..3, the counter a native integer */
@@ -651,10 +652,10 @@ seal_nr(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, s
 	/* [len(A)]64 || [len(C)]64, byte-reflected: len(A) in the high qword */
 	const __m128i len = _mm_set_epi64x((long long)(aadlen * 8), (long long)(n * 8));
 	const uint32_t two = 2, one_be = __builtin_bswap32(1);
-	__m512i rk[15], cle;
+	const __m512i *rk = (const __m512i *)(const void *)k->rk4;
+	__m512i cle;
 	__m128i acc = _mm_setzero_si128(), ekj0;
 	uint8_t nb[16];
-	unsigned r;
 
 	/* SP 800-38D 7.1 step 2: J0 = IV || 0^31 || 1 for a 96-bit IV */
 	memcpy(nb, nonce, 12);
@@ -666,9 +667,6 @@ seal_nr(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, s
 	    _mm512_set_epi32(3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
 	if (mode != GM_CTR && aadlen > 0)
 		acc = ghash_buf(k, acc, aad, aadlen);
-	for (r = 0; r <= nr; r++)
-		rk[r] = _mm512_broadcast_i32x4(
-		    _mm_load_si128((const __m128i *)(const void *)k->aes.rk[r]));
 	if (n >= 256) {
 		__m512i g0 = _mm512_setzero_si512(), g1 = g0, g2 = g0, g3 = g0;
 
