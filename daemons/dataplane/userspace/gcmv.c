@@ -581,17 +581,17 @@ CRYPT_FN(crypt_enc, GM_ENC)
 CRYPT_FN(crypt_dec, GM_DEC)
 #undef CRYPT_FN
 
-/* ---- one-shot sealing ---- */
+/* ---- one-shot ---- */
 
 /*
- * The last n (1..255) bytes of a one-shot seal in nreg = ceil(n / 64)
+ * The last n (1..255) bytes of a one-shot message in nreg = ceil(n / 64)
  * registers: nothing is carried, the partial block is GHASHed zero
  * padded, and the length block shares the reduction when it fits.
  */
 GCMV_INLINE __m128i
-seal_tail(const struct gcmv_key *k, const __m512i *rk, __m512i cle, __m128i acc, const uint8_t *src,
-    uint8_t *dst, size_t n, __m128i len, const enum gmode mode, const unsigned nr,
-    const unsigned nreg)
+oneshot_tail(const struct gcmv_key *k, const __m512i *rk, __m512i cle, __m128i acc,
+    const uint8_t *src, uint8_t *dst, size_t n, __m128i len, const enum gmode mode,
+    const unsigned nr, const unsigned nreg)
 {
 	const __m512i cshuf = _mm512_broadcast_i32x4(CTRSWAP_MASK), bsw = BSWAP512;
 	const __m512i four = _mm512_set_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
@@ -644,8 +644,13 @@ seal_tail(const struct gcmv_key *k, const __m512i *rk, __m512i cle, __m128i acc,
 	return gf_mul(_mm_xor_si128(acc, len), HPOW(k, 1));
 }
 
+/*
+ * A whole message without a context, everything in registers: GM_ENC
+ * seals (writes tag), GM_CTR only decrypts (gcmv_open() once the tag is
+ * known to be good; aad and tag unused).
+ */
 GCMV_INLINE void
-seal_nr(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aadlen,
+oneshot_nr(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aadlen,
     const uint8_t *src, uint8_t *dst, size_t n, uint8_t tag[16], const enum gmode mode,
     const unsigned nr)
 {
@@ -682,16 +687,16 @@ seal_nr(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, s
 			acc = gf_mul(_mm_xor_si128(acc, len), HPOW(k, 1));
 		break;
 	case 1:
-		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 1);
+		acc = oneshot_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 1);
 		break;
 	case 2:
-		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 2);
+		acc = oneshot_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 2);
 		break;
 	case 3:
-		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 3);
+		acc = oneshot_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 3);
 		break;
 	case 4:
-		acc = seal_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 4);
+		acc = oneshot_tail(k, rk, cle, acc, src, dst, n, len, mode, nr, 4);
 		break;
 	}
 	if (mode == GM_ENC)
@@ -793,9 +798,9 @@ gcmv_seal(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad,
     const uint8_t *src, uint8_t *dst, size_t n, uint8_t tag[16])
 {
 	if (k->aes.rounds == 10)
-		seal_nr(k, nonce, aad, aadlen, src, dst, n, tag, GM_ENC, 10);
+		oneshot_nr(k, nonce, aad, aadlen, src, dst, n, tag, GM_ENC, 10);
 	else
-		seal_nr(k, nonce, aad, aadlen, src, dst, n, tag, GM_ENC, 14);
+		oneshot_nr(k, nonce, aad, aadlen, src, dst, n, tag, GM_ENC, 14);
 }
 
 /* gcmv_open()'s decryption, once the tag is known to be good */
@@ -804,9 +809,9 @@ ctr_oneshot(
     const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *src, uint8_t *dst, size_t n)
 {
 	if (k->aes.rounds == 10)
-		seal_nr(k, nonce, NULL, 0, src, dst, n, NULL, GM_CTR, 10);
+		oneshot_nr(k, nonce, NULL, 0, src, dst, n, NULL, GM_CTR, 10);
 	else
-		seal_nr(k, nonce, NULL, 0, src, dst, n, NULL, GM_CTR, 14);
+		oneshot_nr(k, nonce, NULL, 0, src, dst, n, NULL, GM_CTR, 14);
 }
 
 GCMV_TARGET int
