@@ -149,6 +149,9 @@ fold512(__m512i v)
 	return _mm_xor_si128(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
 }
 
+/* Karatsuba: each 128-bit lane's two halves XORed (in the low half) */
+#define KARA(x) _mm512_xor_si512((x), _mm512_shuffle_epi32((x), _MM_PERM_BADC))
+
 /* the 64-bit-element mask of the first `blocks` 128-bit lanes (0..4) */
 GCMV_INLINE __mmask8
 lanes_mask(size_t blocks)
@@ -176,31 +179,33 @@ GCMV_INLINE __m128i
 ghash_regs(const struct gcmv_key *k, __m128i acc, __m512i x0, __m512i x1, __m512i x2, __m512i x3,
     size_t nblk)
 {
-	const uint8_t *h = k->hp[16 - nblk];
-	__m512i lo, hi, mid, hk;
-	__m128i l = _mm_setzero_si128(), u = l, m;
+	const uint8_t *h = k->hp[16 - nblk], *hm = k->hk[16 - nblk];
+	__m512i lo, hi, mid, hk, hkm;
+	__m128i l = _mm_setzero_si128(), u = l, L, U, M;
 
 	hk = _mm512_maskz_loadu_epi64(lanes_mask(nblk), h);
+	hkm = _mm512_maskz_loadu_epi64(lanes_mask(nblk), hm);
 	lo = _mm512_clmulepi64_epi128(x0, hk, 0x00);
 	hi = _mm512_clmulepi64_epi128(x0, hk, 0x11);
-	mid = _mm512_xor_si512(
-	    _mm512_clmulepi64_epi128(x0, hk, 0x01), _mm512_clmulepi64_epi128(x0, hk, 0x10));
+	mid = _mm512_clmulepi64_epi128(KARA(x0), hkm, 0x00);
 #define GH_REG(j)                                                                                  \
 	if (nblk > 4 * (j)) {                                                                      \
 		hk = _mm512_maskz_loadu_epi64(lanes_mask(nblk - 4 * (j)), h + 64 * (j));           \
+		hkm = _mm512_maskz_loadu_epi64(lanes_mask(nblk - 4 * (j)), hm + 64 * (j));         \
 		lo = _mm512_xor_si512(lo, _mm512_clmulepi64_epi128(x##j, hk, 0x00));               \
 		hi = _mm512_xor_si512(hi, _mm512_clmulepi64_epi128(x##j, hk, 0x11));               \
-		mid = _mm512_ternarylogic_epi64(mid, _mm512_clmulepi64_epi128(x##j, hk, 0x01),     \
-		    _mm512_clmulepi64_epi128(x##j, hk, 0x10), 0x96);                               \
+		mid = _mm512_xor_si512(mid, _mm512_clmulepi64_epi128(KARA(x##j), hkm, 0x00));      \
 	}
 	GH_REG(1)
 	GH_REG(2)
 	GH_REG(3)
 #undef GH_REG
 	gf_mul_acc(acc, _mm_load_si128((const __m128i *)(const void *)h), &l, &u);
-	m = fold512(mid);
-	return gf_reduce(_mm_ternarylogic_epi64(fold512(lo), _mm_slli_si128(m, 8), l, 0x96),
-	    _mm_ternarylogic_epi64(fold512(hi), _mm_srli_si128(m, 8), u, 0x96));
+	L = fold512(lo);
+	U = fold512(hi);
+	M = _mm_ternarylogic_epi64(fold512(mid), L, U, 0x96); /* Karatsuba's middle term */
+	return gf_reduce(_mm_ternarylogic_epi64(L, _mm_slli_si128(M, 8), l, 0x96),
+	    _mm_ternarylogic_epi64(U, _mm_srli_si128(M, 8), u, 0x96));
 }
 
 /*
@@ -303,10 +308,12 @@ key_powers(struct gcmv_key *k)
 	h = _mm_xor_si128(
 	    h, _mm_and_si128(top, _mm_set_epi64x((long long)0xc200000000000000ull, 1)));
 	b = h;
-	_mm_store_si128((__m128i *)(void *)k->hp[15], b);
-	for (i = 2; i <= 16; i++) {
-		b = gf_mul(b, h);
+	for (i = 1; i <= 16; i++) {
+		if (i > 1)
+			b = gf_mul(b, h);
 		_mm_store_si128((__m128i *)(void *)k->hp[16 - i], b);
+		_mm_store_si128(
+		    (__m128i *)(void *)k->hk[16 - i], _mm_xor_si128(b, _mm_shuffle_epi32(b, 0x4e)));
 	}
 }
 

@@ -57,13 +57,15 @@
  * every round key repeated four times (a 512-bit VAESENC operand, read
  * from here so that no copy of the round keys lands on the stack), and
  * the powers of H, each in the byte-reflected "Montgomery" form the GHASH
- * code multiplies with (hp[16 - i] is H^i). Must be 64-byte aligned (the
+ * code multiplies with (hp[16 - i] is H^i; hk the XORs of their halves
+ * that Karatsuba multiplication uses). Must be 64-byte aligned (the
  * _Alignas does it for static, stack and aligned_alloc() storage; plain
- * malloc() is not enough). 1472 bytes.
+ * malloc() is not enough). 1728 bytes.
  */
 struct gcmv_key {
 	_Alignas(64) uint8_t rk4[15][4][16];
 	_Alignas(64) uint8_t hp[16][16];
+	_Alignas(64) uint8_t hk[16][16]; /* Karatsuba: hp[i]'s two halves XORed, twice */
 	struct aesmb_key aes;
 };
 
