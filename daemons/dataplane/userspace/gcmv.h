@@ -27,16 +27,17 @@
  * process CPU time, best of three; one-shot, 8-byte AAD; EVP as esp.c
  * uses it, re-initialised per packet with the nonce only), ns/packet:
  *
- *                 AES-128                      AES-256
- *   bytes    seal (EVP)     open (EVP)    seal (EVP)     open (EVP)
- *      64     55 (198) 3.6x  47 (191) 4.1x  64 (205) 3.2x  56 (194) 3.5x
- *     576    100 (294) 3.0x 100 (291) 2.9x 116 (312) 2.7x 119 (302) 2.5x
- *    1424    170 (477) 2.8x 179 (472) 2.6x 195 (509) 2.6x 211 (496) 2.4x
- *    8960    792 (2002) 2.5x 925 (1997) 2.2x 911 (2139) 2.3x 1060 (2130) 2.0x
+ *                 AES-128                         AES-256
+ *   bytes    seal (EVP)        open (EVP)        seal (EVP)        open (EVP)
+ *      64     55 (196) 3.6x    48 (195) 4.0x     64 (204) 3.2x     57 (194) 3.4x
+ *     576     98 (295) 3.0x    99 (292) 3.0x    117 (310) 2.7x    116 (303) 2.6x
+ *    1424    168 (477) 2.8x   179 (470) 2.6x    195 (508) 2.6x    206 (497) 2.4x
+ *    8960    775 (1998) 2.6x  900 (1995) 2.2x   890 (2144) 2.4x  1057 (2125) 2.0x
  *
- * i.e. 8.4 GB/s sealing 1424-byte packets with AES-128 (EVP 3.0 GB/s),
- * 11.3 GB/s at 8960. Opening costs a second pass (GHASH first, then
- * decryption) for the guarantee below; it shows at 8960 bytes.
+ * i.e. 8.5 GB/s sealing 1424-byte packets with AES-128 (EVP 3.0 GB/s),
+ * 11.6 GB/s at 8960. Opening costs a second pass (GHASH first, then
+ * decryption) for the guarantee below; it shows at 8960 bytes. Other
+ * load on the shared test machine moves single figures by up to 20 %.
  *
  * Everything here needs gcmv_supported(); callers keep their EVP path
  * otherwise. Key material (struct gcmv_key, and struct gcmv_ctx, which
@@ -118,7 +119,12 @@ void gcmv_tag(struct gcmv_ctx *c, uint8_t tag[16]);
  * constant time; false for other taglen. Ends the message like gcmv_tag(). */
 bool gcmv_tag_ok(struct gcmv_ctx *c, const uint8_t *tag, size_t taglen);
 
-/* One-shot, the ESP hot path. src == dst or disjoint. */
+/*
+ * One-shot, the ESP hot path. src == dst or disjoint. For RFC 4106 the
+ * nonce is the 4-byte salt followed by the packet's 8-byte IV, the AAD
+ * SPI || sequence number (8 bytes) or SPI || ESN high || low (12). At
+ * most 2^36 - 32 bytes per message (SP 800-38D 5.2.1.1), not checked.
+ */
 void gcmv_seal(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aadlen,
     const uint8_t *src, uint8_t *dst, size_t n, uint8_t tag[16]);
 /*
