@@ -78,7 +78,7 @@ gcmv_use(bool on)
 
 #define LD128(p)    _mm_loadu_si128((const __m128i *)(const void *)(p))
 #define ST128(p, x) _mm_storeu_si128((__m128i *)(void *)(p), (x))
-#define HPOW(k, i)  _mm_load_si128((const __m128i *)(const void *)(k)->hp[16 - (i)])
+#define HPOW(k, i)  _mm_loadu_si128((const __m128i *)(const void *)(k)->hp[16 - (i)])
 #define BSWAP_MASK  _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 /* bytes 0..11 as they are (the nonce), dword 3 (the counter) byte-swapped */
 #define CTRSWAP_MASK _mm_set_epi8(12, 13, 14, 15, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
@@ -95,10 +95,10 @@ aes_block(const struct aesmb_key *k, __m128i x)
 {
 	unsigned r;
 
-	x = _mm_xor_si128(x, _mm_load_si128((const __m128i *)(const void *)k->rk[0]));
+	x = _mm_xor_si128(x, _mm_loadu_si128((const __m128i *)(const void *)k->rk[0]));
 	for (r = 1; r < k->rounds; r++)
-		x = _mm_aesenc_si128(x, _mm_load_si128((const __m128i *)(const void *)k->rk[r]));
-	return _mm_aesenclast_si128(x, _mm_load_si128((const __m128i *)(const void *)k->rk[r]));
+		x = _mm_aesenc_si128(x, _mm_loadu_si128((const __m128i *)(const void *)k->rk[r]));
+	return _mm_aesenclast_si128(x, _mm_loadu_si128((const __m128i *)(const void *)k->rk[r]));
 }
 
 /* Montgomery reduction of the 256-bit product hi:lo (see the top). */
@@ -200,7 +200,7 @@ ghash_regs(const struct gcmv_key *k, __m128i acc, __m512i x0, __m512i x1, __m512
 	GH_REG(2)
 	GH_REG(3)
 #undef GH_REG
-	gf_mul_acc(acc, _mm_load_si128((const __m128i *)(const void *)h), &l, &u);
+	gf_mul_acc(acc, _mm_loadu_si128((const __m128i *)(const void *)h), &l, &u);
 	L = fold512(lo);
 	U = fold512(hi);
 	M = _mm_ternarylogic_epi64(fold512(mid), L, U, 0x96); /* Karatsuba's middle term */
@@ -311,8 +311,8 @@ key_powers(struct gcmv_key *k)
 	for (i = 1; i <= 16; i++) {
 		if (i > 1)
 			b = gf_mul(b, h);
-		_mm_store_si128((__m128i *)(void *)k->hp[16 - i], b);
-		_mm_store_si128(
+		_mm_storeu_si128((__m128i *)(void *)k->hp[16 - i], b);
+		_mm_storeu_si128(
 		    (__m128i *)(void *)k->hk[16 - i], _mm_xor_si128(b, _mm_shuffle_epi32(b, 0x4e)));
 	}
 }
@@ -367,7 +367,7 @@ lane_of(const __m512i *v, size_t l)
  * and text are carried in the context.
  */
 GCMV_INLINE __m128i
-crypt_tail(struct gcmv_ctx *c, const __m512i *rk, __m512i cle, __m128i acc, const uint8_t *src,
+crypt_tail(struct gcmv_ctx *c, const __m512i_u *rk, __m512i cle, __m128i acc, const uint8_t *src,
     uint8_t *dst, size_t n, const enum gmode mode, const unsigned nr, const unsigned nreg)
 {
 	const __m512i cshuf = _mm512_broadcast_i32x4(CTRSWAP_MASK), bsw = BSWAP512;
@@ -421,7 +421,7 @@ crypt_tail(struct gcmv_ctx *c, const __m512i *rk, __m512i cle, __m128i acc, cons
  * call: gh false); the caller GHASHes the last group.
  */
 GCMV_INLINE void
-bulk16(const struct gcmv_key *k, const __m512i *rk, __m512i *cle, __m128i *acc, __m512i *g0,
+bulk16(const struct gcmv_key *k, const __m512i_u *rk, __m512i *cle, __m128i *acc, __m512i *g0,
     __m512i *g1, __m512i *g2, __m512i *g3, const uint8_t *src, uint8_t *dst, const enum gmode mode,
     const unsigned nr, const bool gh)
 {
@@ -455,7 +455,7 @@ bulk16(const struct gcmv_key *k, const __m512i *rk, __m512i *cle, __m128i *acc, 
 	s2 = _mm512_aesenc_epi128(s2, rk[r]);                                                      \
 	s3 = _mm512_aesenc_epi128(s3, rk[r]);
 #define GH(j)                                                                                      \
-	hk = _mm512_load_si512((const void *)k->hp[4 * (j)]);                                      \
+	hk = _mm512_loadu_si512((const void *)k->hp[4 * (j)]);                                     \
 	x = *g##j;                                                                                 \
 	if ((j) == 0) {                                                                            \
 		x = _mm512_xor_si512(x, _mm512_inserti32x4(_mm512_setzero_si512(), *acc, 0));      \
@@ -518,7 +518,7 @@ crypt_nr(struct gcmv_ctx *c, const uint8_t *src, uint8_t *dst, size_t n, const e
     const unsigned nr)
 {
 	const struct gcmv_key *k = c->k;
-	const __m512i *rk = (const __m512i *)(const void *)k->rk4;
+	const __m512i_u *rk = (const __m512i_u *)(const void *)k->rk4;
 	__m512i cle;
 	__m128i acc = LD128(c->acc);
 	uint8_t nb[16];
@@ -596,7 +596,7 @@ CRYPT_FN(crypt_dec, GM_DEC)
  * padded, and the length block shares the reduction when it fits.
  */
 GCMV_INLINE __m128i
-oneshot_tail(const struct gcmv_key *k, const __m512i *rk, __m512i cle, __m128i acc,
+oneshot_tail(const struct gcmv_key *k, const __m512i_u *rk, __m512i cle, __m128i acc,
     const uint8_t *src, uint8_t *dst, size_t n, __m128i len, const enum gmode mode,
     const unsigned nr, const unsigned nreg)
 {
@@ -664,7 +664,7 @@ oneshot_nr(const struct gcmv_key *k, const uint8_t nonce[12], const uint8_t *aad
 	/* [len(A)]64 || [len(C)]64, byte-reflected: len(A) in the high qword */
 	const __m128i len = _mm_set_epi64x((long long)(aadlen * 8), (long long)(n * 8));
 	const uint32_t two = 2, one_be = __builtin_bswap32(1);
-	const __m512i *rk = (const __m512i *)(const void *)k->rk4;
+	const __m512i_u *rk = (const __m512i_u *)(const void *)k->rk4;
 	__m512i cle;
 	__m128i acc = _mm_setzero_si128(), ekj0;
 	uint8_t nb[16];

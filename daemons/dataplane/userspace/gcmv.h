@@ -59,9 +59,10 @@
  * from here so that no copy of the round keys lands on the stack), and
  * the powers of H, each in the byte-reflected "Montgomery" form the GHASH
  * code multiplies with (hp[16 - i] is H^i; hk the XORs of their halves
- * that Karatsuba multiplication uses). Must be 64-byte aligned (the
- * _Alignas does it for static, stack and aligned_alloc() storage; plain
- * malloc() is not enough). 1728 bytes.
+ * that Karatsuba multiplication uses). The type is 64-byte aligned: use
+ * static or stack storage, aligned_alloc(64, ...) or a struct so
+ * allocated; plain malloc() gives 16 (the code only makes unaligned
+ * accesses, so that would not fault, but UBSan reports it). 1728 bytes.
  */
 struct gcmv_key {
 	_Alignas(64) uint8_t rk4[15][4][16];
