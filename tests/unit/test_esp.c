@@ -31,6 +31,7 @@
 
 #include "aesmb.h"
 #include "esp.h"
+#include "gcmv.h"
 #include "replay.h"
 #include "shamb.h"
 
@@ -138,6 +139,25 @@ static const struct gcm_vec gcm_vecs[] = {
 	    "d24dedbb29ebf1b64a274b39b49c3a86 4cd3d78ca4ae68a32b42458fb57dbe82"
 	    "1dcc63b9d0937ba2945f669368661a32 9fb4c053" },
 };
+
+/*
+ * The GCM tests run on both paths: gcmv (where the CPU has it) and, as
+ * fn_evp, EVP (an SA picks its path when it first takes a cache slot).
+ */
+#define EVP_TOO(fn)                                                                                \
+	static void fn(void **state);                                                              \
+	static void fn##_evp(void **state)                                                         \
+	{                                                                                          \
+		bool was = gcmv_use(false);                                                        \
+		fn(state);                                                                         \
+		gcmv_use(was);                                                                     \
+	}
+
+EVP_TOO(test_gcm_vectors)
+EVP_TOO(test_cache_hit_miss_evict)
+EVP_TOO(test_cache_free_invalidates)
+EVP_TOO(test_cache_rebind)
+EVP_TOO(test_cache_cipher_switch)
 
 static void
 test_gcm_vectors(void **state)
@@ -364,9 +384,28 @@ test_hmac_vectors(void **state)
 	}
 }
 
+/*
+ * Which GCM implementation seals and which opens (an SA's is chosen when
+ * it first takes a cache slot): the default (gcmv where the CPU has it),
+ * or one each way, so that each opens what the other sealed.
+ */
+enum gcm_mix { MIX_DEFAULT, MIX_GCMV_TO_EVP, MIX_EVP_TO_GCMV };
+
+static void roundtrip_mix(
+    enum dp_enc enc, size_t eklen, enum dp_integ integ, size_t iklen, bool esn, enum gcm_mix mix);
+
 static void
 roundtrip(enum dp_enc enc, size_t eklen, enum dp_integ integ, size_t iklen, bool esn)
 {
+	roundtrip_mix(enc, eklen, integ, iklen, esn, MIX_DEFAULT);
+}
+
+static void
+roundtrip_mix(
+    enum dp_enc enc, size_t eklen, enum dp_integ integ, size_t iklen, bool esn, enum gcm_mix mix)
+{
+	bool was = gcmv_use(mix != MIX_EVP_TO_GCMV);
+
 	uint8_t ek[36], ik[64], iv[16], payload[1500], buf[1700];
 	struct esp_xform e, d;
 	struct errbuf err = { .msg = "" };
@@ -387,6 +426,8 @@ roundtrip(enum dp_enc enc, size_t eklen, enum dp_integ integ, size_t iklen, bool
 		memcpy(buf + ESP_HDR_LEN + e.iv_len, payload, len);
 		assert_int_equal(
 		    esp_seal(&e, 0xabcd, seq, esn, iv, 41, buf, len, sizeof(buf), &out), 0);
+		if (mix != MIX_DEFAULT)
+			gcmv_use(mix == MIX_EVP_TO_GCMV); /* for d's first use */
 		/* RFC 4303 2.4: aligned, minimal padding of 1, 2, 3, ... */
 		assert_int_equal((out - ESP_HDR_LEN - e.iv_len - e.icv_len) % e.blk, 0);
 		assert_true(esp_pad_len(&e, len) < e.blk);
@@ -411,6 +452,7 @@ roundtrip(enum dp_enc enc, size_t eklen, enum dp_integ integ, size_t iklen, bool
 	assert_int_equal(esp_open(&d, seq, esn, buf, out, &off, &plen, &nh), -EACCES);
 	esp_xform_fini(&e);
 	esp_xform_fini(&d);
+	gcmv_use(was);
 }
 
 static void
@@ -423,6 +465,10 @@ test_roundtrips(void **state)
 	roundtrip(DP_ENC_AES_CBC_256, 32, DP_INTEG_HMAC_SHA256_128, 32, true);
 	roundtrip(DP_ENC_AES_CBC_128, 16, DP_INTEG_HMAC_SHA384_192, 48, true);
 	roundtrip(DP_ENC_AES_CBC_256, 32, DP_INTEG_HMAC_SHA512_256, 64, false);
+	/* GCM: each implementation opens what the other sealed */
+	roundtrip_mix(DP_ENC_AES_GCM_128, 20, DP_INTEG_NONE, 0, false, MIX_GCMV_TO_EVP);
+	roundtrip_mix(DP_ENC_AES_GCM_256, 36, DP_INTEG_NONE, 0, true, MIX_EVP_TO_GCMV);
+	roundtrip_mix(DP_ENC_AES_GCM_128, 20, DP_INTEG_NONE, 0, true, MIX_EVP_TO_GCMV);
 }
 
 /* A packet whose trailer is bad after correct authentication. */
@@ -1126,10 +1172,12 @@ test_cache_hit_miss_evict(void **state)
 
 	na = seal_fixed(&a, pa, sizeof(pa));
 	stats(c, 1, 0, 1);
-	ctx = esp_xform_ctx(&a);
-	assert_non_null(ctx);
+	/* EVP: the context stays; gcmv: esp_xform_ctx() would re-key for EVP */
+	ctx = gcmv_supported() ? NULL : esp_xform_ctx(&a);
+	assert_true(gcmv_supported() || ctx != NULL);
 	assert_int_equal(seal_fixed(&a, pa, sizeof(pa)), na); /* a hit */
-	assert_ptr_equal(esp_xform_ctx(&a), ctx);
+	if (ctx != NULL)
+		assert_ptr_equal(esp_xform_ctx(&a), ctx);
 	stats(c, 1, 0, 1);
 
 	/* b takes the only slot: a's key schedule is overwritten */
@@ -1185,11 +1233,13 @@ test_cache_free_invalidates(void **state)
 	sa_new(&a, c, DP_ENC_AES_GCM_256, 1, true);
 	seal_fixed(&a, p, sizeof(p));
 	stats(c, 1, 0, 1);
-	ctx = esp_xform_ctx(&a);
-	assert_non_null(EVP_CIPHER_CTX_get0_cipher(ctx));
+	ctx = gcmv_supported() ? NULL : esp_xform_ctx(&a);
+	if (ctx != NULL)
+		assert_non_null(EVP_CIPHER_CTX_get0_cipher(ctx));
 	esp_xform_fini(&a);
 	stats(c, 1, 0, 0);
-	assert_null(EVP_CIPHER_CTX_get0_cipher(ctx)); /* reset: provider context freed */
+	if (ctx != NULL)
+		assert_null(EVP_CIPHER_CTX_get0_cipher(ctx)); /* reset: provider context freed */
 	assert_memory_equal(a.key, zero, sizeof(a.key));
 	assert_memory_equal(a.salt, zero, sizeof(a.salt));
 	assert_null(a.cache);
@@ -1336,6 +1386,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gcm_vectors),
+		cmocka_unit_test(test_gcm_vectors_evp),
 		cmocka_unit_test(test_cbc_vectors),
 		cmocka_unit_test(test_hmac_vectors),
 		cmocka_unit_test(test_roundtrips),
@@ -1347,9 +1398,13 @@ main(void)
 		cmocka_unit_test(test_shamb_vs_openssl),
 		cmocka_unit_test(test_seal_batch),
 		cmocka_unit_test(test_cache_hit_miss_evict),
+		cmocka_unit_test(test_cache_hit_miss_evict_evp),
 		cmocka_unit_test(test_cache_free_invalidates),
+		cmocka_unit_test(test_cache_free_invalidates_evp),
 		cmocka_unit_test(test_cache_rebind),
+		cmocka_unit_test(test_cache_rebind_evp),
 		cmocka_unit_test(test_cache_cipher_switch),
+		cmocka_unit_test(test_cache_cipher_switch_evp),
 		cmocka_unit_test(test_icv_group_esn),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -19,6 +19,8 @@ detect(void)
 		f |= CPUF_SSE41;
 	if (c & (1u << 25))
 		f |= CPUF_AES;
+	if (c & (1u << 1))
+		f |= CPUF_PCLMUL;
 	/* OSXSAVE: XCR0 bits 1-2 (SSE, AVX) and 5-7 (opmask, ZMM) saved */
 	bool zmm_os = false;
 
@@ -37,6 +39,12 @@ detect(void)
 			f |= CPUF_AVX512VL;
 		if (zmm_os && (c & (1u << 9)))
 			f |= CPUF_VAES;
+		if (zmm_os && (b & (1u << 5)))
+			f |= CPUF_AVX2;
+		if (zmm_os && (b & (1u << 30)))
+			f |= CPUF_AVX512BW;
+		if (zmm_os && (c & (1u << 10)))
+			f |= CPUF_VPCLMULQDQ;
 	}
 	return f;
 }

@@ -16,9 +16,13 @@ enum cpufeat {
 	CPUF_SSE41 = 1u << 2,
 	CPUF_AES = 1u << 3,
 	CPUF_SHA = 1u << 4,
-	CPUF_AVX512F = 1u << 5,  /* with the OS saving opmask and ZMM state */
-	CPUF_AVX512VL = 1u << 6, /* the same */
-	CPUF_VAES = 1u << 7,     /* the same (VAES on 512-bit registers) */
+	CPUF_AVX512F = 1u << 5,     /* with the OS saving opmask and ZMM state */
+	CPUF_AVX512VL = 1u << 6,    /* the same */
+	CPUF_VAES = 1u << 7,        /* the same (VAES on 512-bit registers) */
+	CPUF_PCLMUL = 1u << 8,      /* PCLMULQDQ */
+	CPUF_AVX2 = 1u << 9,        /* the same (only wanted with AVX-512) */
+	CPUF_AVX512BW = 1u << 10,   /* with the OS saving opmask and ZMM state */
+	CPUF_VPCLMULQDQ = 1u << 11, /* the same (VPCLMULQDQ on 512-bit registers) */
 };
 
 /* True if the CPU (and OS) offer every feature in `mask`. Thread-safe. */

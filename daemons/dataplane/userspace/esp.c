@@ -16,6 +16,10 @@
  * re-initialisation alone cost as much as the decryption).
  * The batch's HMAC-SHA-256 ICVs are computed up to four packets at a time
  * with the SHA extensions (shamb.c) from our own copies of the pad states.
+ *
+ * AES-GCM on CPUs with VAES and VPCLMULQDQ bypasses EVP as well: the cache
+ * slot then holds gcmv's key (AES schedule and powers of H, gcmv.h)
+ * instead of an EVP context.
  */
 /* the low-level SHA-2 API is deprecated in OpenSSL 3 but allocation-free */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -28,6 +32,7 @@
 
 #include "aesmb.h"
 #include "esp.h"
+#include "gcmv.h"
 #include "rd.h"
 #include "shamb.h"
 #include "xmem.h"
@@ -251,8 +256,10 @@ esp_xform_fini(struct esp_xform *x)
 struct esp_cslot {
 	EVP_CIPHER_CTX *ctx;      /* allocated on first use */
 	const EVP_CIPHER *cipher; /* what ctx is initialised for; NULL: nothing */
+	struct gcmv_key *gk;      /* GCM without EVP (gcmv.h): allocated on first use */
 	uint64_t gen;             /* the key it holds (esp_xform.gen); 0: none */
 	bool ref;                 /* used since the clock hand last passed */
+	bool own;                 /* the key is in gk (gcmv), not in ctx */
 };
 
 enum { CIPHER_GCM128, CIPHER_GCM256, CIPHER_CBC128, CIPHER_CBC256, CIPHER_N };
@@ -324,8 +331,13 @@ esp_cache_free(struct esp_cache *c)
 	if (c == NULL)
 		return;
 	for (d = 0; d < 2; d++) {
-		for (i = 0; c->slot[d] != NULL && i < c->nslot; i++)
+		for (i = 0; c->slot[d] != NULL && i < c->nslot; i++) {
 			EVP_CIPHER_CTX_free(c->slot[d][i].ctx); /* the provider wipes the key */
+			if (c->slot[d][i].gk != NULL) {
+				gcmv_key_wipe(c->slot[d][i].gk);
+				free(c->slot[d][i].gk);
+			}
+		}
 		free(c->slot[d]);
 	}
 	for (d = 0; d < CIPHER_N; d++)
@@ -347,6 +359,7 @@ esp_cache_get_stats(const struct esp_cache *c, struct esp_cache_stats *st)
 		for (i = 0; i < c->nslot; i++) {
 			st->keyed += c->slot[d][i].gen != 0;
 			st->contexts += c->slot[d][i].ctx != NULL;
+			st->contexts += c->slot[d][i].gk != NULL;
 		}
 	}
 }
@@ -357,23 +370,71 @@ slot_wipe(struct esp_cslot *s)
 {
 	if (s->ctx != NULL)
 		EVP_CIPHER_CTX_reset(s->ctx);
+	if (s->gk != NULL)
+		gcmv_key_wipe(s->gk);
 	s->cipher = NULL;
 	s->gen = 0;
 	s->ref = false;
+	s->own = false;
+}
+
+/* Keys s for x with gcmv: its AES schedule and powers of H (x is GCM). */
+static int
+slot_key_own(struct esp_cslot *s, const struct esp_xform *x)
+{
+	if (s->ctx != NULL && s->cipher != NULL) {
+		/* the provider context may hold another SA's key: wiped */
+		EVP_CIPHER_CTX_reset(s->ctx);
+		s->cipher = NULL;
+	}
+	/* 64-byte aligned: the powers of H are 512-bit memory operands */
+	if (s->gk == NULL && (s->gk = aligned_alloc(64, sizeof(*s->gk))) == NULL)
+		return -ENOMEM;
+	if (gcmv_key_init(s->gk, x->key, x->key_len) < 0)
+		return -EIO;
+	s->own = true;
+	return 0;
+}
+
+/* Keys s's EVP context for x. */
+static int
+slot_key_evp(struct esp_cslot *s, const struct esp_xform *x, const EVP_CIPHER *want)
+{
+	int enc = x->encrypt ? 1 : 0;
+
+	if (s->gk != NULL)
+		gcmv_key_wipe(s->gk);
+	s->own = false;
+	if (s->ctx == NULL && (s->ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return -ENOMEM;
+	if (s->cipher != want) {
+		/* another algorithm: a new provider context (the old one wiped) */
+		EVP_CIPHER_CTX_reset(s->ctx);
+		s->cipher = NULL;
+		if (EVP_CipherInit_ex2(s->ctx, want, x->key, NULL, enc, NULL) != 1)
+			return -EIO;
+		s->cipher = want;
+	} else if (EVP_CipherInit_ex2(s->ctx, NULL, x->key, NULL, enc, NULL) != 1) {
+		return -EIO;
+	}
+	/* CBC: whole blocks in, whole blocks out (no block held back) */
+	if (!x->aead && EVP_CIPHER_CTX_set_padding(s->ctx, 0) != 1)
+		return -EIO;
+	return 0;
 }
 
 /*
  * A miss: the clock hand passes over slots used since its last round
  * (clearing their mark) and takes the first unused or empty one, at most
- * one round later; the slot's context is re-keyed for x (the provider
- * context kept when the cipher is the same).
+ * one round later; the slot is re-keyed for x: with gcmv for GCM where the
+ * CPU has it (unless evp), else its EVP context (the provider context kept
+ * when the cipher is the same).
  */
-static EVP_CIPHER_CTX *
-cache_miss(struct esp_xform *x)
+static struct esp_cslot *
+cache_miss(struct esp_xform *x, bool evp)
 {
 	struct esp_cache *c = x->cache;
 	struct esp_cslot *s, *tab;
-	const EVP_CIPHER *want;
 	uint32_t *hand;
 	int enc = x->encrypt ? 1 : 0;
 
@@ -393,49 +454,51 @@ cache_miss(struct esp_xform *x)
 		c->evictions++;
 	s->gen = 0;
 	x->slot = NULL;
-	want = c->cipher[cipher_idx(x->enc)];
-	if (s->ctx == NULL && (s->ctx = EVP_CIPHER_CTX_new()) == NULL)
+	if (x->aead && !evp && gcmv_supported()
+	        ? slot_key_own(s, x) < 0
+	        : slot_key_evp(s, x, c->cipher[cipher_idx(x->enc)]) < 0) {
+		slot_wipe(s);
 		return NULL;
-	if (s->cipher != want) {
-		/* another algorithm: a new provider context (the old one wiped) */
-		EVP_CIPHER_CTX_reset(s->ctx);
-		s->cipher = NULL;
-		if (EVP_CipherInit_ex2(s->ctx, want, x->key, NULL, enc, NULL) != 1)
-			goto fail;
-		s->cipher = want;
-	} else if (EVP_CipherInit_ex2(s->ctx, NULL, x->key, NULL, enc, NULL) != 1) {
-		goto fail;
 	}
-	/* CBC: whole blocks in, whole blocks out (no block held back) */
-	if (!x->aead && EVP_CIPHER_CTX_set_padding(s->ctx, 0) != 1)
-		goto fail;
 	s->gen = ++c->gen;
 	s->ref = true;
 	x->slot = s;
 	x->gen = s->gen;
-	return s->ctx;
-fail:
-	slot_wipe(s);
-	return NULL;
+	return s;
 }
 
 /* The hit costs a load and a compare; the GCM default IV length (12) is RFC 4106's. */
-static inline EVP_CIPHER_CTX *
-xctx(struct esp_xform *x)
+static inline struct esp_cslot *
+xslot(struct esp_xform *x)
 {
 	struct esp_cslot *s = x->slot;
 
 	if (s != NULL && s->gen == x->gen) {
 		s->ref = true;
-		return s->ctx;
+		return s;
 	}
-	return cache_miss(x);
+	return cache_miss(x, false);
+}
+
+static inline EVP_CIPHER_CTX *
+xctx(struct esp_xform *x)
+{
+	struct esp_cslot *s = xslot(x);
+
+	return s != NULL ? s->ctx : NULL;
 }
 
 EVP_CIPHER_CTX *
 esp_xform_ctx(struct esp_xform *x)
 {
-	return xctx(x);
+	struct esp_cslot *s = x->slot;
+
+	if (s != NULL && s->gen == x->gen && !s->own) {
+		s->ref = true;
+		return s->ctx;
+	}
+	s = cache_miss(x, true);
+	return s != NULL ? s->ctx : NULL;
 }
 
 void
@@ -547,11 +610,16 @@ esp_seal_start(struct esp_xform *x, uint32_t spi, uint64_t seq, bool esn, const 
 
 	if (x->aead) {
 		size_t alen = gcm_aad(aad, spi, seq, esn);
-
-		EVP_CIPHER_CTX *cctx = xctx(x);
+		struct esp_cslot *s = xslot(x);
+		EVP_CIPHER_CTX *cctx = s != NULL ? s->ctx : NULL;
 
 		memcpy(nonce, x->salt, 4);
 		memcpy(nonce + 4, iv, 8);
+		if (s != NULL && s->own) {
+			gcmv_seal(s->gk, nonce, aad, alen, payload, payload, body, payload + body);
+			*out_len = total;
+			return 0;
+		}
 		if (cctx == NULL || EVP_EncryptInit_ex(cctx, NULL, NULL, NULL, nonce) != 1 ||
 		    EVP_EncryptUpdate(cctx, NULL, &outl, aad, (int)alen) != 1 ||
 		    EVP_EncryptUpdate(cctx, payload, &outl, payload, (int)body) != 1 ||
@@ -891,17 +959,21 @@ esp_open_icv(struct esp_xform *x, uint64_t seq, bool esn, uint8_t *pkt, size_t l
 
 	if (x->aead) {
 		size_t alen = gcm_aad(aad, spi, seq, esn);
-
-		EVP_CIPHER_CTX *cctx = xctx(x);
+		struct esp_cslot *s = xslot(x);
+		EVP_CIPHER_CTX *cctx = s != NULL ? s->ctx : NULL;
 
 		memcpy(nonce, x->salt, 4);
 		memcpy(nonce + 4, pkt + ESP_HDR_LEN, 8);
-		if (cctx == NULL || EVP_DecryptInit_ex(cctx, NULL, NULL, NULL, nonce) != 1 ||
-		    EVP_DecryptUpdate(cctx, NULL, &outl, aad, (int)alen) != 1 ||
-		    EVP_DecryptUpdate(cctx, payload, &outl, payload, (int)body) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_TAG, 16, icv) != 1)
+		if (s != NULL && s->own) {
+			/* authenticated before anything is decrypted */
+			if (gcmv_open(s->gk, nonce, aad, alen, payload, payload, body, icv) < 0)
+				return -EACCES;
+		} else if (cctx == NULL || EVP_DecryptInit_ex(cctx, NULL, NULL, NULL, nonce) != 1 ||
+		           EVP_DecryptUpdate(cctx, NULL, &outl, aad, (int)alen) != 1 ||
+		           EVP_DecryptUpdate(cctx, payload, &outl, payload, (int)body) != 1 ||
+		           EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_TAG, 16, icv) != 1)
 			return -EIO;
-		if (EVP_DecryptFinal_ex(cctx, payload + body, &outl) != 1)
+		else if (EVP_DecryptFinal_ex(cctx, payload + body, &outl) != 1)
 			return -EACCES;
 	} else {
 		/* 3. authenticate before decrypting (RFC 4303 3.4.4) */

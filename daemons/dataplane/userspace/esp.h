@@ -6,10 +6,11 @@
  * target all drive the same code.
  *
  * An esp_xform holds one SA's algorithm parameters and keys; it is used by
- * one thread. Its OpenSSL cipher context is not its own: it borrows one of
- * the bounded set of contexts of the thread's esp_cache (one per SPU; the
- * tests and the fuzz target make their own), re-keyed from the SA's key on
- * a miss. See docs/dataplane.md, "Crypto context cache".
+ * one thread. Its cipher context (OpenSSL's, or gcmv's key for AES-GCM on
+ * CPUs with VAES) is not its own: it borrows one of the bounded set of
+ * contexts of the thread's esp_cache (one per SPU; the tests and the fuzz
+ * target make their own), re-keyed from the SA's key on a miss. See
+ * docs/dataplane.md, "Crypto context cache".
  */
 #ifndef CAIRN_DP_ESP_H
 #define CAIRN_DP_ESP_H
@@ -114,10 +115,11 @@ void esp_xform_bind(struct esp_xform *x, struct esp_cache *cache);
 void esp_xform_unbind(struct esp_xform *x);
 
 /*
- * x's cipher context, keyed for x and initialised for its direction
- * (taking and re-keying a slot on a miss); NULL if unbound or on an
- * OpenSSL failure. Valid until the next call for another xform on the
- * same cache. For tests that craft packets; the transforms use it inside.
+ * x's EVP cipher context, keyed for x and initialised for its direction
+ * (taking and re-keying a slot on a miss; a slot holding x's key for
+ * gcmv is re-keyed for EVP, which the transforms then use for x); NULL if
+ * unbound or on an OpenSSL failure. Valid until the next call for another
+ * xform on the same cache. For tests that craft packets.
  */
 EVP_CIPHER_CTX *esp_xform_ctx(struct esp_xform *x);
 
