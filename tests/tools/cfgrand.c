@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "banned.h"
+#include "xorshift.h"
 
 void
 cfgrand_init(struct cfgrand *r, uint64_t seed, unsigned nvpn)
@@ -19,11 +20,7 @@ cfgrand_init(struct cfgrand *r, uint64_t seed, unsigned nvpn)
 uint32_t
 cfgrand_u32(struct cfgrand *r)
 {
-	/* xorshift64* */
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return (uint32_t)((r->s * 0x2545f4914f6cdd1dull) >> 32);
+	return (uint32_t)(xorshift64s(&r->s) >> 32);
 }
 
 struct ly_ctx *

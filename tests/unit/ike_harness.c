@@ -11,27 +11,14 @@
 #include "ike_wire.h"
 #include "log.h"
 
-static uint64_t
-xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
+#include "../tools/xorshift.h"
 
 static int
 env_rand(void *ctx, void *buf, size_t len)
 {
 	struct peer *p = ctx;
-	uint8_t *b = buf;
-	size_t i;
 
-	for (i = 0; i < len; i++)
-		b[i] = (uint8_t)(xorshift(&p->rng) >> 56);
+	xorshift64s_fill(&p->rng, buf, len);
 	return 0;
 }
 

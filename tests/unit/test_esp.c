@@ -35,6 +35,8 @@
 #include "replay.h"
 #include "shamb.h"
 
+#include "../tools/xorshift.h"
+
 /* the cache every test's transforms borrow their contexts from (1 slot) */
 static struct esp_cache *cache;
 
@@ -557,23 +559,19 @@ test_key_checks(void **state)
 	    -EINVAL);
 }
 
-/* xorshift64*: reproducible "random" test data */
+/* reproducible "random" test data */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t
 rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
+	return xorshift64s(&rng_state);
 }
 
 static void
 rng_fill(uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(rng() >> 56);
+	xorshift64s_fill(&rng_state, p, n);
 }
 
 /* Reference CBC encryption (no padding) with OpenSSL's EVP. */

@@ -28,6 +28,8 @@
 
 #include "gcmv.h"
 
+#include "../tools/xorshift.h"
+
 #define MAXLEN 9000
 
 static size_t
@@ -45,23 +47,19 @@ unhex(const char *s, uint8_t *out, size_t cap)
 	return n;
 }
 
-/* xorshift64*: reproducible inputs */
+/* reproducible inputs */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint64_t
 rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return xorshift64s(&rng_state);
 }
 
 static void
 rng_fill(uint8_t *p, size_t n)
 {
-	while (n-- > 0)
-		*p++ = (uint8_t)(rng() >> 56);
+	xorshift64s_fill(&rng_state, p, n);
 }
 
 #define SKIP_UNLESS_SUPPORTED()                                                                    \
