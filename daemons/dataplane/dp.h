@@ -184,6 +184,11 @@ struct dp_spu_stats {
 	uint64_t handoffs;    /* packets passed to the owning SPU */
 	uint64_t no_sa_drops; /* traffic for a tunnel with no outbound SA */
 	uint64_t no_route_drops, mtu_drops, other_drops;
+	/* the SPU's cache of cipher keys (userspace; as of the SPU's last
+	 * once-a-second update): slots re-keyed for an SA, of them taken
+	 * from another SA, and slots holding a key now */
+	uint64_t ctx_misses, ctx_evictions;
+	uint32_t ctx_keyed;
 };
 
 /* Policy-based VPN: traffic matching the selectors goes into the tunnel. */

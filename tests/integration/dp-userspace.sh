@@ -46,6 +46,21 @@ n h1 ping -6 -c 1 -W 2 fd0f::2 >/dev/null || fail "IPv6 ping from h1 to gw2's st
 [ "$(sa_stat 2 0x1001 in packets)" -ge 10 ] || fail "gw2 inbound SA counted no packets"
 [ "$(sa_stat 1 0x1001 out packets)" -ge 10 ] || fail "gw1 outbound SA counted no packets"
 
+case $ENC in
+gcm*)
+	# CBC with AES-NI keeps its own key schedule; GCM borrows a cache slot
+	log "the owner SPUs' cipher key caches hold the SAs' keys (published once a second)"
+	i=0
+	until [ "$(spu_sum 1 ctx-keyed)" -ge 1 ] && [ "$(spu_sum 2 ctx-keyed)" -ge 1 ]; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || fail "no keys in the caches: $(ctl 1 stats | grep '^spu')"
+		sleep 0.1
+	done
+	[ "$(spu_sum 1 ctx-misses)" -ge 1 ] || fail "gw1's cache counted no miss"
+	[ "$(spu_sum 1 ctx-evictions)" = 0 ] || fail "gw1's cache evicted with two SAs"
+	;;
+esac
+
 if [ "$SPUS" = 2 ]; then
 	log "steering by SPI: 0x1001 (odd) arrives at gw2's SPU 1, which hands it to the owner SPU 0"
 	[ "$(spu_stat 2 1 handoffs)" -ge 6 ] || fail "SPU 1 of gw2 handed off $(spu_stat 2 1 handoffs)"

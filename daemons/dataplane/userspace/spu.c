@@ -1663,6 +1663,13 @@ tick(struct spu *s)
 	s->last_tick = s->now;
 	hmap_walk(&s->spis, tick_in, s);
 	hmap_walk(&s->tuns, tick_out, s);
+	/* the cache is this thread's alone: its counters are published here */
+	struct esp_cache_stats cs;
+
+	esp_cache_get_stats(s->cc, &cs);
+	atomic_store_explicit(&s->ctr.ctx_misses, cs.misses, memory_order_relaxed);
+	atomic_store_explicit(&s->ctr.ctx_evictions, cs.evictions, memory_order_relaxed);
+	atomic_store_explicit(&s->ctr.ctx_keyed, cs.keyed, memory_order_relaxed);
 }
 
 /* ---- the thread ---- */

@@ -245,6 +245,9 @@ struct spu_ctr {
 	_Atomic uint64_t unknown_spi, replay_drops, auth_failures, handoffs, handoff_drops;
 	_Atomic uint64_t no_sa_drops, no_route_drops, mtu_drops, other_drops, tx_errors;
 	_Atomic uint32_t tunnels;
+	/* the esp_cache's own counters, published by the SPU once a second */
+	_Atomic uint64_t ctx_misses, ctx_evictions;
+	_Atomic uint32_t ctx_keyed;
 };
 
 /* Outbound datagrams gathered for sendmmsg, UDP GSO where possible. */
