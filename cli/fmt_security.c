@@ -412,6 +412,13 @@ secfmt_tunnel_dist(const struct lyd_node *r, unsigned flags, struct buf *o)
 		    lf(n, "ipsec-spu-flow-threads"), lf(n, "ipsec-spu-number-of-tunnels"),
 		    lf(n, "ipsec-spu-load"), lf(n, "ipsec-spu-encrypted-packets"),
 		    lf(n, "ipsec-spu-decrypted-packets"), lf(n, "ipsec-spu-handoffs"));
+		/* the SPUs' cipher key caches (userspace dataplane), a block of
+		 * their own so that the lines fit 100 columns */
+		buf_puts(o, "\nSPU   Keys held  Key misses        Key evictions\n");
+		FOR_EACH(n, r, "ipsec-tunnel-distribution-summary-block")
+		buf_printf(o, "%-5s %-10s %-17s %s\n", lf(n, "ipsec-spu"),
+		    lf(n, "ipsec-spu-keys-held"), lf(n, "ipsec-spu-key-misses"),
+		    lf(n, "ipsec-spu-key-evictions"));
 		return 0;
 	}
 	buf_puts(o, dist_head);

@@ -934,6 +934,9 @@ rpc_tunnel_dist(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 			rc |= put_u64(n, "ipsec-spu-encrypted-packets", s.encrypt_packets);
 			rc |= put_u64(n, "ipsec-spu-decrypted-packets", s.decrypt_packets);
 			rc |= put_u64(n, "ipsec-spu-handoffs", s.handoffs);
+			rc |= put_u64(n, "ipsec-spu-key-misses", s.ctx_misses);
+			rc |= put_u64(n, "ipsec-spu-key-evictions", s.ctx_evictions);
+			rc |= put(n, "ipsec-spu-keys-held", "%u", s.ctx_keyed);
 		}
 	}
 	if (q.rc < 0 || rc)

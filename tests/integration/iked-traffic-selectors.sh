@@ -118,6 +118,16 @@ ping_from 2 10.2.1.2 10.1.1.2 || fail "ping h2 -> h1 in ts-b"
 tcp_transfer 1 2 5M 10.2.0.2 10.1.0.2
 tcp_transfer 2 1 5M 10.1.0.2 10.2.0.2
 tcp_transfer 1 2 5M 10.2.1.2 10.1.1.2
+
+# keys_held N SPU: the SPU's cipher key cache holds a key (the summary's
+# second block, which the SPU updates once a second)
+keys_held() {
+	cli "$1" show security ipsec tunnel-distribution summary |
+		awk -v s="$2" 'b && $1 == s { ok = $2 >= 1; exit } /^SPU +Keys held/ { b = 1 }
+			END { exit !ok }'
+}
+log "the SAs' AES-GCM keys sit in SPU $spu_a's key cache"
+wait_for 10 "a key in SPU $spu_a's key cache" keys_held 1 "$spu_a"
 tcp_transfer 2 1 5M 10.1.1.2 10.2.1.2
 
 log "each selector's traffic on its own SA"

@@ -169,7 +169,9 @@ set interfaces st0 unit 0 family inet address 10.255.0.1/24"
 	done
 	[ "$(echo "$dist" | grep -Ec " up +dynamic ")" -eq 2 ] || fail "tunnel-distribution: $dist"
 	spus=$(echo "$dist" | awk '$3 == "up" { print $2 }' | sort -u | wc -l)
-	nspu=$(cli 1 show security ipsec tunnel-distribution summary | awk '$1 ~ /^[0-9]+$/' | wc -l)
+	# the SPU rows of the first block (the key-cache block follows a blank line)
+	nspu=$(cli 1 show security ipsec tunnel-distribution summary |
+		awk '/^$/ { exit } $1 ~ /^[0-9]+$/' | wc -l)
 	if [ "$nspu" -ge 2 ]; then
 		[ "$spus" -eq 2 ] || fail "the two peers are not spread round robin over $nspu SPUs: $dist"
 	fi

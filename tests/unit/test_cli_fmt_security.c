@@ -291,6 +291,19 @@ test_cairn_layouts(void **state)
 	    "\"sa-tunnel-type\":\"manual\"}]}}",
 	    "Tunnel ID   SPU   State  Type          Remote Gateway     Gateway Name      VPN\n"
 	    "65537       1     up     manual        192.0.2.3          -                 m1\n");
+	check(secfmt_tunnel_dist, SECFMT_SUMMARY,
+	    "{\"" SECST
+	    "get-ipsec-tunnel-distribution\":{\"ipsec-tunnel-distribution-summary-block\":"
+	    "[{\"ipsec-spu\":0,\"ipsec-spu-number-of-tunnels\":3,\"ipsec-spu-flow-threads\":1,"
+	    "\"ipsec-spu-load\":\"3.0\",\"ipsec-spu-encrypted-packets\":\"1200\","
+	    "\"ipsec-spu-decrypted-packets\":\"1100\",\"ipsec-spu-handoffs\":\"7\","
+	    "\"ipsec-spu-key-misses\":\"5\",\"ipsec-spu-key-evictions\":\"2\","
+	    "\"ipsec-spu-keys-held\":3}]}}",
+	    "SPU   Flow threads  Tunnels   Load      Encrypted pkts    Decrypted pkts    Handoffs\n"
+	    "0     1             3         3.0       1200              1100              7\n"
+	    "\n"
+	    "SPU   Keys held  Key misses        Key evictions\n"
+	    "0     3          5                 2\n");
 }
 
 int
