@@ -58,6 +58,10 @@ gcm*)
 	done
 	[ "$(spu_sum 1 ctx-misses)" -ge 1 ] || fail "gw1's cache counted no miss"
 	[ "$(spu_sum 1 ctx-evictions)" = 0 ] || fail "gw1's cache evicted with two SAs"
+	# clearing the statistics clears the counters, not the keys held
+	ctl 1 clear >/dev/null
+	[ "$(spu_sum 1 ctx-misses)" = 0 ] || fail "clear left gw1's key misses: $(spu_sum 1 ctx-misses)"
+	[ "$(spu_sum 1 ctx-keyed)" -ge 1 ] || fail "clear dropped gw1's keys held"
 	;;
 esac
 

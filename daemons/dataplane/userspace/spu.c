@@ -1506,6 +1506,23 @@ clear_out(struct hnode *n, void *arg)
 		clear_sa(sa);
 }
 
+/*
+ * The cipher key cache is this thread's alone: its counters (less those
+ * of the last clear) go to the shared ones here, once a second.
+ */
+static void
+publish_cache(struct spu *s)
+{
+	struct esp_cache_stats cs;
+
+	esp_cache_get_stats(s->cc, &cs);
+	atomic_store_explicit(
+	    &s->ctr.ctx_misses, cs.misses - s->cc_base_misses, memory_order_relaxed);
+	atomic_store_explicit(
+	    &s->ctr.ctx_evictions, cs.evictions - s->cc_base_evictions, memory_order_relaxed);
+	atomic_store_explicit(&s->ctr.ctx_keyed, cs.keyed, memory_order_relaxed);
+}
+
 static void
 ctl_clear(struct spu *s)
 {
@@ -1516,8 +1533,15 @@ ctl_clear(struct spu *s)
 		&c->other_drops, &c->tx_errors };
 	size_t i;
 
+	struct esp_cache_stats cs;
+
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		atomic_store_explicit(all[i], 0, memory_order_relaxed);
+	/* keys held is a state, not a counter: it stays */
+	esp_cache_get_stats(s->cc, &cs);
+	s->cc_base_misses = cs.misses;
+	s->cc_base_evictions = cs.evictions;
+	publish_cache(s);
 	hmap_walk(&s->spis, clear_in, NULL);
 	hmap_walk(&s->tuns, clear_out, NULL);
 }
@@ -1663,13 +1687,7 @@ tick(struct spu *s)
 	s->last_tick = s->now;
 	hmap_walk(&s->spis, tick_in, s);
 	hmap_walk(&s->tuns, tick_out, s);
-	/* the cache is this thread's alone: its counters are published here */
-	struct esp_cache_stats cs;
-
-	esp_cache_get_stats(s->cc, &cs);
-	atomic_store_explicit(&s->ctr.ctx_misses, cs.misses, memory_order_relaxed);
-	atomic_store_explicit(&s->ctr.ctx_evictions, cs.evictions, memory_order_relaxed);
-	atomic_store_explicit(&s->ctr.ctx_keyed, cs.keyed, memory_order_relaxed);
+	publish_cache(s);
 }
 
 /* ---- the thread ---- */

@@ -298,6 +298,7 @@ struct spu {
 	struct txq tx;
 	/* the cipher contexts the SPU's SAs borrow (esp.h, ESP_CACHE_SLOTS) */
 	struct esp_cache *cc;
+	uint64_t cc_base_misses, cc_base_evictions; /* at the last clear of statistics */
 
 	/* buffers */
 	uint8_t *tunbuf;
