@@ -274,34 +274,19 @@ aesmb_key_to_decrypt(struct aesmb_key *k)
 
 #define VAES_TARGET __attribute__((target("aes,sse2,avx512f,vaes")))
 
-/* -1: not yet detected; read by every SPU thread, hence the atomics */
-static int aesmb_vaes = -1;
-
-static bool
-vaes_cpu(void)
-{
-	return cpufeat_has(CPUF_AES | CPUF_SSE2 | CPUF_AVX512F | CPUF_VAES);
-}
+static struct cpufeat_path vaes_path =
+    CPUFEAT_PATH(CPUF_AES | CPUF_SSE2 | CPUF_AVX512F | CPUF_VAES);
 
 static bool
 vaes_on(void)
 {
-	int v = __atomic_load_n(&aesmb_vaes, __ATOMIC_RELAXED);
-
-	if (v < 0) {
-		v = vaes_cpu();
-		__atomic_store_n(&aesmb_vaes, v, __ATOMIC_RELAXED);
-	}
-	return v == 1;
+	return cpufeat_path_on(&vaes_path);
 }
 
 bool
 aesmb_use_vaes(bool on)
 {
-	bool was = vaes_on();
-
-	__atomic_store_n(&aesmb_vaes, on && vaes_cpu(), __ATOMIC_RELAXED);
-	return was;
+	return cpufeat_path_set(&vaes_path, on);
 }
 
 /*

@@ -62,3 +62,12 @@ cpufeat_has(unsigned mask)
 	}
 	return (f & mask) == mask;
 }
+
+bool
+cpufeat_path_set(struct cpufeat_path *p, bool on)
+{
+	bool was = cpufeat_path_on(p);
+
+	__atomic_store_n(&p->off, !on, __ATOMIC_RELAXED);
+	return was;
+}

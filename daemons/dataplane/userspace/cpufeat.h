@@ -28,4 +28,27 @@ enum cpufeat {
 /* True if the CPU (and OS) offer every feature in `mask`. Thread-safe. */
 bool cpufeat_has(unsigned mask);
 
+/*
+ * A fast path that needs the features in `mask` and that tests can turn
+ * off (to test the path beside it): on while the CPU has them, unless
+ * cpufeat_path_set(p, false). Read by every SPU thread: thread-safe.
+ */
+struct cpufeat_path {
+	unsigned mask;
+	bool off;
+};
+#define CPUFEAT_PATH(m)                                                                            \
+	{                                                                                          \
+		.mask = (m), .off = false                                                          \
+	}
+
+static inline bool
+cpufeat_path_on(struct cpufeat_path *p)
+{
+	return !__atomic_load_n(&p->off, __ATOMIC_RELAXED) && cpufeat_has(p->mask);
+}
+
+/* Turns p on (only if the CPU has it) or off; returns whether it was on. */
+bool cpufeat_path_set(struct cpufeat_path *p, bool on);
+
 #endif

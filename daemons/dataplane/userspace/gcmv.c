@@ -42,36 +42,20 @@
 	                      "vaes,vpclmulqdq")))
 #define GCMV_INLINE GCMV_TARGET static inline __attribute__((always_inline))
 
-/* -1: not yet detected; read by every SPU thread, hence the atomics */
-static int gcmv_state = -1;
-
-static bool
-gcmv_cpu(void)
-{
-	return cpufeat_has(CPUF_SSE2 | CPUF_SSSE3 | CPUF_SSE41 | CPUF_AES | CPUF_PCLMUL |
-	                   CPUF_AVX2 | CPUF_AVX512F | CPUF_AVX512BW | CPUF_AVX512VL | CPUF_VAES |
-	                   CPUF_VPCLMULQDQ);
-}
+static struct cpufeat_path gcmv_path =
+    CPUFEAT_PATH(CPUF_SSE2 | CPUF_SSSE3 | CPUF_SSE41 | CPUF_AES | CPUF_PCLMUL | CPUF_AVX2 |
+                 CPUF_AVX512F | CPUF_AVX512BW | CPUF_AVX512VL | CPUF_VAES | CPUF_VPCLMULQDQ);
 
 bool
 gcmv_supported(void)
 {
-	int v = __atomic_load_n(&gcmv_state, __ATOMIC_RELAXED);
-
-	if (v < 0) {
-		v = gcmv_cpu();
-		__atomic_store_n(&gcmv_state, v, __ATOMIC_RELAXED);
-	}
-	return v == 1;
+	return cpufeat_path_on(&gcmv_path);
 }
 
 bool
 gcmv_use(bool on)
 {
-	bool was = gcmv_supported();
-
-	__atomic_store_n(&gcmv_state, on && gcmv_cpu(), __ATOMIC_RELAXED);
-	return was;
+	return cpufeat_path_set(&gcmv_path, on);
 }
 
 /* ---- 128-bit helpers ---- */

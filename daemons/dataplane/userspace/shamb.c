@@ -271,36 +271,21 @@ DEFINE_LANES(x4_evex, SHAMB_TARGETV, FOUR_LANES)
 
 typedef void lanes_fn(uint32_t *const h[], const uint8_t *const p[], size_t nblk);
 
-/* -1: not yet detected; read by every SPU thread, hence the atomics */
-static int shamb_evex = -1;
-
-static bool
-evex_cpu(void)
-{
-	return cpufeat_has(CPUF_AVX512F | CPUF_AVX512VL);
-}
+static struct cpufeat_path evex_path = CPUFEAT_PATH(CPUF_AVX512F | CPUF_AVX512VL);
 
 static lanes_fn *
 lanes(unsigned k)
 {
 	static lanes_fn *const sse[4] = { x1_sse, x2_sse, x3_sse, x4_sse };
 	static lanes_fn *const evex[4] = { x1_evex, x2_evex, x3_evex, x4_evex };
-	int v = __atomic_load_n(&shamb_evex, __ATOMIC_RELAXED);
 
-	if (v < 0) {
-		v = evex_cpu();
-		__atomic_store_n(&shamb_evex, v, __ATOMIC_RELAXED);
-	}
-	return v == 1 ? evex[k - 1] : sse[k - 1];
+	return cpufeat_path_on(&evex_path) ? evex[k - 1] : sse[k - 1];
 }
 
 bool
 shamb_use_evex(bool on)
 {
-	bool was = lanes(1) == x1_evex;
-
-	__atomic_store_n(&shamb_evex, on && evex_cpu(), __ATOMIC_RELAXED);
-	return was;
+	return cpufeat_path_set(&evex_path, on);
 }
 
 void
