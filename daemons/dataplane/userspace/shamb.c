@@ -19,7 +19,10 @@
  * four 17.4 ns: from two lanes on the unit itself is nearly saturated
  * (32 RNDS2 + 12 MSG2 per block) and four lanes also spill registers.
  * The lanes are therefore built twice, the second time for AVX-512VL
- * (32 XMM registers): three lanes 15.5 ns, four 15.2 ns.
+ * (32 XMM registers): three lanes 15.5 ns, four 15.2 ns. RNDS2 alone
+ * would allow 8.8 ns, but moving the schedule off the unit does not pay:
+ * computing MSG2's sigma1 with AVX-512 rotates instead was slower in every
+ * lane mix tried (they share the vector pipes; docs/dataplane.md 10.3).
  */
 #include <immintrin.h>
 
