@@ -32,8 +32,14 @@ setup(void)
 		return true;
 	memset(&C, 0, sizeof(C));
 	errbuf_clear(&err);
-	if (!dir || schema_load(dir, &C.schema, &C.ly, &err) < 0 || optab_init(&C) < 0) {
-		fprintf(stderr, "fuzz_cli_complete: cannot load the schema: %s\n", err.msg);
+	if (!dir || !*dir) {
+		fprintf(stderr, "fuzz_cli_complete: set CAIRN_YANG_DIR to the YANG modules "
+		                "(BUILD/share/cairn/yang)\n");
+		abort();
+	}
+	if (schema_load(dir, &C.schema, &C.ly, &err) < 0 || optab_init(&C) < 0) {
+		fprintf(stderr, "fuzz_cli_complete: cannot load the schema from %s: %s\n", dir,
+		    err.msg[0] ? err.msg : "the operational command table failed");
 		abort();
 	}
 	snprintf(C.user, sizeof(C.user), "fuzz");

@@ -45,7 +45,8 @@ fuzz_init(void)
 	errbuf_clear(&err);
 	fuzz_schema = cfg_schema_load(dir && *dir ? dir : "yang", &err);
 	if (!fuzz_schema) {
-		fprintf(stderr, "fuzz: schema: %s\n", err.msg);
+		fprintf(stderr, "fuzz: schema: %s (set CAIRN_YANG_DIR to BUILD/share/cairn/yang)\n",
+		    err.msg);
 		abort();
 	}
 	return 0;

@@ -26,11 +26,23 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	ipc_ly_quiet();
-	if (ly_ctx_new(dir ? dir : "yang", LY_CTX_NO_YANGLIBRARY, &ctx) != LY_SUCCESS)
+	if (!dir || !*dir)
+		dir = "yang";
+	if (ly_ctx_new(dir, LY_CTX_NO_YANGLIBRARY, &ctx) != LY_SUCCESS) {
+		fprintf(stderr,
+		    "fuzz_ipc_frame: no libyang context for %s (set CAIRN_YANG_DIR to "
+		    "BUILD/share/cairn/yang)\n",
+		    dir);
 		abort();
+	}
 	for (i = 0; mods[i]; i++)
-		if (!ly_ctx_load_module(ctx, mods[i], NULL, NULL))
+		if (!ly_ctx_load_module(ctx, mods[i], NULL, NULL)) {
+			fprintf(stderr,
+			    "fuzz_ipc_frame: cannot load %s from %s (set CAIRN_YANG_DIR to "
+			    "BUILD/share/cairn/yang)\n",
+			    mods[i], dir);
 			abort();
+		}
 	return 0;
 }
 
