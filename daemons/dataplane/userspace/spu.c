@@ -1508,14 +1508,19 @@ clear_out(struct hnode *n, void *arg)
 
 /*
  * The cipher key cache is this thread's alone: its counters (less those
- * of the last clear) go to the shared ones here, once a second.
+ * of the last clear, or of this one with `clear`) go to the shared ones
+ * here, once a second and on a clear.
  */
 static void
-publish_cache(struct spu *s)
+publish_cache(struct spu *s, bool clear)
 {
 	struct esp_cache_stats cs;
 
 	esp_cache_get_stats(s->cc, &cs);
+	if (clear) {
+		s->cc_base_misses = cs.misses;
+		s->cc_base_evictions = cs.evictions;
+	}
 	atomic_store_explicit(
 	    &s->ctr.ctx_misses, cs.misses - s->cc_base_misses, memory_order_relaxed);
 	atomic_store_explicit(
@@ -1533,15 +1538,10 @@ ctl_clear(struct spu *s)
 		&c->other_drops, &c->tx_errors };
 	size_t i;
 
-	struct esp_cache_stats cs;
-
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		atomic_store_explicit(all[i], 0, memory_order_relaxed);
 	/* keys held is a state, not a counter: it stays */
-	esp_cache_get_stats(s->cc, &cs);
-	s->cc_base_misses = cs.misses;
-	s->cc_base_evictions = cs.evictions;
-	publish_cache(s);
+	publish_cache(s, true);
 	hmap_walk(&s->spis, clear_in, NULL);
 	hmap_walk(&s->tuns, clear_out, NULL);
 }
@@ -1687,7 +1687,7 @@ tick(struct spu *s)
 	s->last_tick = s->now;
 	hmap_walk(&s->spis, tick_in, s);
 	hmap_walk(&s->tuns, tick_out, s);
-	publish_cache(s);
+	publish_cache(s, false);
 }
 
 /* ---- the thread ---- */
