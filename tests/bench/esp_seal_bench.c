@@ -309,67 +309,82 @@ seal_ns(struct esp_xform *sa, size_t n, size_t calls)
 	return (cpu_now() - t0) * 1e9 / (double)calls;
 }
 
-/* The re-key of a slot for gcmv: sealing empty packets, one SA against two on one slot. */
+/*
+ * Two SAs of algorithms ea and eb (different keys) sharing a cache of one
+ * slot, made the benchmark's cache; pair_end() undoes it.
+ */
 static int
-gcmv_miss_case(void)
+pair_begin(
+    struct esp_xform sa[2], enum dp_enc ea, enum dp_enc eb, bool encrypt, struct esp_cache **save)
 {
-	struct esp_cache *c, *save = cache;
-	struct esp_xform sa[2];
+	struct esp_cache *c;
 	struct errbuf err = { .msg = "" };
-	double hit, two;
+	enum dp_enc enc[2] = { ea, eb };
 
-	if (!gcmv_supported())
-		return 0;
 	if (esp_cache_new(&c, 1, &err) < 0) {
 		fprintf(stderr, "esp_cache_new: %s\n", err.msg);
 		return -1;
 	}
+	*save = cache;
 	cache = c;
-	if (xinit(&sa[0], DP_ENC_AES_GCM_128, DP_INTEG_NONE, true) < 0 ||
-	    xinit(&sa[1], DP_ENC_AES_GCM_128, DP_INTEG_NONE, true) < 0)
-		return -1;
+	for (int i = 0; i < 2; i++) {
+		bool aead = enc[i] == DP_ENC_AES_GCM_128 || enc[i] == DP_ENC_AES_GCM_256;
+
+		if (xinit(&sa[i], enc[i], aead ? DP_INTEG_NONE : DP_INTEG_HMAC_SHA256_128,
+		        encrypt) < 0) {
+			if (i == 1)
+				esp_xform_fini(&sa[0]);
+			esp_cache_free(c);
+			cache = *save;
+			return -1;
+		}
+	}
 	sa[1].key[0] ^= 1; /* another key */
+	return 0;
+}
+
+static void
+pair_end(struct esp_xform sa[2], struct esp_cache *save)
+{
+	esp_xform_fini(&sa[0]);
+	esp_xform_fini(&sa[1]);
+	esp_cache_free(cache);
+	cache = save;
+}
+
+/* The re-key of a slot for gcmv: sealing empty packets, one SA against two on one slot. */
+static int
+gcmv_miss_case(void)
+{
+	struct esp_cache *save;
+	struct esp_xform sa[2];
+	double hit, two;
+
+	if (!gcmv_supported())
+		return 0;
+	if (pair_begin(sa, DP_ENC_AES_GCM_128, DP_ENC_AES_GCM_128, true, &save) < 0)
+		return -1;
 	hit = seal_ns(sa, 1, 10000000);
 	two = seal_ns(sa, 2, 2000000);
 	printf("  %-44s %7.1f ns (an empty packet sealed: %.1f ns)\n",
 	    "AES-GCM-128, encrypting, gcmv", two - hit, hit);
-	esp_xform_fini(&sa[0]);
-	esp_xform_fini(&sa[1]);
-	esp_cache_free(c);
-	cache = save;
+	pair_end(sa, save);
 	return 0;
 }
 
 static int
 ctx_case(const char *what, enum dp_enc ea, enum dp_enc eb, bool encrypt)
 {
-	struct esp_cache *c, *save = cache;
+	struct esp_cache *save;
 	struct esp_xform sa[2];
-	struct errbuf err = { .msg = "" };
 	double hit, miss;
 
-	if (esp_cache_new(&c, 1, &err) < 0) {
-		fprintf(stderr, "esp_cache_new: %s\n", err.msg);
+	if (pair_begin(sa, ea, eb, encrypt, &save) < 0)
 		return -1;
-	}
-	cache = c;
-	if (xinit(&sa[0], ea,
-	        ea == DP_ENC_AES_GCM_128 || ea == DP_ENC_AES_GCM_256 ? DP_INTEG_NONE
-	                                                             : DP_INTEG_HMAC_SHA256_128,
-	        encrypt) < 0 ||
-	    xinit(&sa[1], eb,
-	        eb == DP_ENC_AES_GCM_128 || eb == DP_ENC_AES_GCM_256 ? DP_INTEG_NONE
-	                                                             : DP_INTEG_HMAC_SHA256_128,
-	        encrypt) < 0)
-		return -1;
-	sa[1].key[0] ^= 1; /* another key */
 	hit = ctx_ns(sa, 1, 20000000);
 	miss = ctx_ns(sa, 2, 1000000);
 	printf("  %-44s %7.1f ns (hit %.1f ns)\n", what, miss, hit);
-	esp_xform_fini(&sa[0]);
-	esp_xform_fini(&sa[1]);
-	esp_cache_free(c);
-	cache = save;
+	pair_end(sa, save);
 	return 0;
 }
 
