@@ -174,6 +174,52 @@ test_child_sas_follow_ike(void **state)
 	anchor_free(an);
 }
 
+/*
+ * iked sets a tunnel from the configuration before it has an IKE SA (and,
+ * without a configured local-address, before it knows its local gateway),
+ * then again with the IKE SA and both gateways once it is up. What the
+ * second call brings must count for the rules: the next CHILD SA of that
+ * IKE SA and the next tunnel of that gateway pair go to its SPU, and a
+ * gateway move moves it, though the call itself moves nothing.
+ */
+static void
+test_late_ike_sa_and_gateways(void **state)
+{
+	struct anchor *an = anchor_new(2, NULL);
+	struct dp_addr l = a4("192.0.2.1"), r = a4("198.51.100.2");
+	uint32_t moved = 0;
+
+	(void)state;
+	assert_int_equal(place(an, 1, NULL, "198.51.100.2", 0, false), 0);
+	assert_int_equal(place(an, 2, NULL, "198.51.100.3", 0, false), 1);
+	assert_int_equal(place(an, 3, NULL, "198.51.100.4", 0, false), 0);
+	/* SPU 0 has two tunnels, SPU 1 one: new placements lean to SPU 1 */
+	assert_int_equal(place(an, 1, "192.0.2.1", "198.51.100.2", 7, false), 0);
+	assert_int_equal(anchor_spu_tunnels(an, 0), 2);
+	/* a second CHILD SA of IKE SA 7 goes where its IKE SA is */
+	assert_int_equal(place(an, 4, "192.0.2.9", "198.51.100.9", 7, false), 0);
+	/* a tunnel of the same gateway pair without an IKE SA yet, too */
+	assert_int_equal(place(an, 5, "192.0.2.1", "198.51.100.2", 0, false), 0);
+	/* a dial-up CHILD SA of an IKE SA learnt late follows it as well */
+	assert_int_equal(place(an, 6, NULL, NULL, 0, true), 0); /* round-robin: first */
+	assert_int_equal(place(an, 6, "192.0.2.1", "203.0.113.5", 8, true), 0);
+	assert_int_equal(place(an, 7, "192.0.2.1", "203.0.113.5", 8, true), 0);
+	/* the gateway pair learnt late is moved by an operator's request */
+	assert_int_equal(anchor_move_gateway(an, &l, &r, 1, NULL, NULL, &moved), 0);
+	assert_int_equal(moved, 2); /* tunnels 1 and 5 */
+	assert_int_equal(where(an, 1), 1);
+	assert_int_equal(where(an, 5), 1);
+	assert_int_equal(where(an, 3), 0);
+	/* a tunnel re-set under a new IKE SA lineage pulls that one's CHILD SAs */
+	assert_int_equal(place(an, 3, "192.0.2.1", "198.51.100.4", 9, false), 0);
+	assert_int_equal(place(an, 8, "192.0.2.1", "198.51.100.8", 9, false), 0);
+	/* the old lineage of tunnel 1 is gone with its tunnels */
+	assert_int_equal(anchor_remove(an, 1), 0);
+	assert_int_equal(anchor_remove(an, 4), 0);
+	assert_int_equal(anchor_spu_tunnels(an, 0) + anchor_spu_tunnels(an, 1), 6);
+	anchor_free(an);
+}
+
 static void
 test_stability(void **state)
 {
@@ -358,6 +404,7 @@ main(void)
 		cmocka_unit_test(test_same_gateways),
 		cmocka_unit_test(test_dynamic_round_robin),
 		cmocka_unit_test(test_child_sas_follow_ike),
+		cmocka_unit_test(test_late_ike_sa_and_gateways),
 		cmocka_unit_test(test_stability),
 		cmocka_unit_test(test_move_gateway),
 		cmocka_unit_test(test_explicit),
