@@ -578,6 +578,39 @@ test_acquire(void **state)
 	dp_kernel_ops.close(k);
 }
 
+/* dp.h: a tunnel_del also removes what is left of its SAs and policies. */
+static void
+test_tunnel_del_policies(void **state)
+{
+	void *k = kopen();
+	struct errbuf err = { { 0 } };
+	struct dp_tunnel t = { .id = 12, .unit = DP_UNIT_NONE };
+	struct dp_policy p = { .id = 4, .tunnel_id = 12, .dir = DP_DIR_OUT, .priority = 5 };
+	struct pol_list l;
+
+	(void)state;
+	t.local_gw = a4("192.0.2.1");
+	t.remote_gw = a4("192.0.2.2");
+	assert_int_equal(dp_kernel_ops.tunnel_set(k, &t, &err), 0);
+	p.sel_src = ts4("10.12.0.0", "10.12.0.255");
+	p.sel_dst = ts4("10.13.0.0", "10.13.0.255");
+	assert_int_equal(dp_kernel_ops.policy_add(k, &p, &err), 0);
+	p.id = 5;
+	p.dir = DP_DIR_IN;
+	p.sel_src = ts4("10.13.0.0", "10.13.0.255");
+	p.sel_dst = ts4("10.12.0.0", "10.12.0.255");
+	assert_int_equal(dp_kernel_ops.policy_add(k, &p, &err), 0);
+	pol_dump(&l);
+	assert_int_equal(l.n, 3); /* out, in, fwd */
+	assert_int_equal(dp_kernel_ops.tunnel_del(k, 12, &err), 0);
+	pol_dump(&l);
+	assert_int_equal(l.n, 0);
+	/* the policies went with their tunnel */
+	err.msg[0] = '\0';
+	assert_int_equal(dp_kernel_ops.policy_del(k, 4, &err), -ENOENT);
+	dp_kernel_ops.close(k);
+}
+
 static void
 test_spu(void **state)
 {
@@ -674,6 +707,7 @@ main(void)
 		cmocka_unit_test(test_replay_window_limit),
 		cmocka_unit_test(test_unit),
 		cmocka_unit_test(test_acquire),
+		cmocka_unit_test(test_tunnel_del_policies),
 		cmocka_unit_test(test_spu),
 		cmocka_unit_test(test_front_end),
 	};
