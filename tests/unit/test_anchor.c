@@ -395,6 +395,62 @@ test_front_end_move_keeps_tunnel(void **state)
 	dp_close(dp);
 }
 
+/* The mock keeps what a real backend keeps: dp.h's tunnel_del takes what is
+ * left of the tunnel's SAs and policies with it (as userspace and kernel do). */
+static void
+test_mock_tunnel_del(void **state)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_MOCK, .spus = 2 };
+	struct errbuf err = { .msg = "" };
+	struct dp_tunnel t;
+	struct dp_policy p;
+	struct dp_sa sa;
+	struct dp_mock *m;
+	struct dp *dp;
+	uint32_t spu;
+
+	(void)state;
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	m = dp_mock_last();
+	memset(&t, 0, sizeof(t));
+	t.unit = DP_UNIT_NONE;
+	t.spu = DP_SPU_ANY;
+	t.local_gw = a4("192.0.2.1");
+	t.remote_gw = a4("192.0.2.2");
+	for (t.id = 1; t.id <= 2; t.id++)
+		assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.local = t.local_gw;
+	sa.remote = t.remote_gw;
+	sa.enc = DP_ENC_AES_GCM_128;
+	sa.enc_key_len = 20;
+	for (sa.spi = 0x100; sa.spi < 0x106; sa.spi++) {
+		sa.tunnel_id = sa.spi % 2 ? 2 : 1;
+		sa.dir = sa.spi % 3 ? DP_DIR_IN : DP_DIR_OUT;
+		assert_int_equal(dp_sa_add(dp, &sa, &err), 0);
+	}
+	memset(&p, 0, sizeof(p));
+	p.sel_src = ts4("10.1.0.0", "10.1.0.255", 0);
+	p.sel_dst = ts4("10.2.0.0", "10.2.0.255", 0);
+	for (p.id = 1; p.id <= 4; p.id++) {
+		p.tunnel_id = p.id % 2 ? 2 : 1;
+		assert_int_equal(dp_policy_add(dp, &p, &err), 0);
+	}
+	assert_int_equal(dp_mock_sa_count(m), 6);
+	assert_int_equal(dp_tunnel_del(dp, 1, &err), 0);
+	assert_int_equal(dp_mock_sa_count(m), 3);
+	for (size_t i = 0; i < dp_mock_sa_count(m); i++)
+		assert_int_equal(dp_mock_sa_at(m, i)->tunnel_id, 2);
+	assert_non_null(dp_mock_sa_find(m, 0x101, DP_DIR_IN));
+	assert_null(dp_mock_sa_find(m, 0x102, DP_DIR_IN));
+	/* tunnel 1's policies went with it; tunnel 2's are there */
+	assert_int_equal(dp_policy_del(dp, 2, &err), -ENOENT);
+	assert_int_equal(dp_policy_del(dp, 4, &err), -ENOENT);
+	assert_int_equal(dp_policy_del(dp, 1, &err), 0);
+	assert_int_equal(dp_policy_del(dp, 3, &err), 0);
+	dp_close(dp);
+}
+
 int
 main(void)
 {
@@ -409,6 +465,7 @@ main(void)
 		cmocka_unit_test(test_move_gateway),
 		cmocka_unit_test(test_explicit),
 		cmocka_unit_test(test_front_end_move_keeps_tunnel),
+		cmocka_unit_test(test_mock_tunnel_del),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
