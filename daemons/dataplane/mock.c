@@ -300,8 +300,10 @@ mock_unit_set(void *impl, const struct dp_unit *u, struct errbuf *err)
 	int rc = -injected(m, DPM_UNIT_SET);
 	size_t i;
 
-	if (c)
+	if (c) {
 		c->id = u->unit;
+		c->unit = *u;
+	}
 	if (rc)
 		goto out;
 	for (i = 0; i < m->n_unit; i++)
@@ -354,6 +356,7 @@ route_op(struct dp_mock *m, const struct dp_route *r, bool add, struct errbuf *e
 	if (c) {
 		c->id = r->unit;
 		c->addr = r->dst.addr;
+		c->route = *r;
 	}
 	if (!rc) {
 		for (i = 0; i < m->n_route; i++)
@@ -525,6 +528,8 @@ mock_spi_alloc(void *impl, const struct dp_addr *local, const struct dp_addr *re
 		c->spu = spu;
 		if (remote)
 			c->addr = *remote;
+		if (local)
+			c->local = *local;
 	}
 	return rc ? errbuf_set(err, rc, "mock: spi_alloc failed") : 0;
 }
@@ -578,6 +583,7 @@ mock_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf 
 		c->spi = sa->spi;
 		c->dir = sa->dir;
 		c->id = sa->tunnel_id;
+		c->spu = sa->spu;
 		c->what = what;
 		c->sa = *sa;
 		explicit_bzero(c->sa.enc_key, sizeof(c->sa.enc_key));
@@ -667,8 +673,11 @@ pol_op(struct dp_mock *m, const struct dp_policy *p, uint32_t id, bool add, stru
 	int rc = -injected(m, add ? DPM_POLICY_ADD : DPM_POLICY_DEL);
 	size_t i;
 
-	if (c)
+	if (c) {
 		c->id = id;
+		if (p != NULL)
+			c->policy = *p;
+	}
 	if (!rc) {
 		for (i = 0; i < m->n_pol && m->pols[i].id != id; i++)
 			;

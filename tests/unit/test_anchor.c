@@ -451,6 +451,102 @@ test_mock_tunnel_del(void **state)
 	dp_close(dp);
 }
 
+/* The mock's log: every call in order with the arguments it was given. */
+static void
+test_mock_records_arguments(void **state)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_MOCK, .spus = 2 };
+	struct errbuf err = { .msg = "" };
+	struct dp_unit u;
+	struct dp_route r;
+	struct dp_tunnel t;
+	struct dp_policy p;
+	struct dp_sa sa;
+	struct dp_addr l = a4("192.0.2.1"), rem = a4("192.0.2.2");
+	const struct dp_mock_call *c;
+	struct dp_mock *m;
+	struct dp *dp;
+	uint32_t spu, spi;
+
+	(void)state;
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	m = dp_mock_last();
+	dp_mock_clear_log(m);
+	memset(&u, 0, sizeof(u));
+	u.unit = 4;
+	u.mtu = 1380;
+	u.up = true;
+	u.multipoint = true;
+	u.addr4.addr = a4("10.255.4.1");
+	u.addr4.len = 30;
+	assert_int_equal(dp_unit_set(dp, &u, &err), 0);
+	memset(&r, 0, sizeof(r));
+	r.dst.addr = a4("10.8.0.0");
+	r.dst.len = 16;
+	r.unit = 4;
+	r.nexthop = a4("10.255.4.2");
+	r.metric = 7;
+	r.table = 220;
+	assert_int_equal(dp_route_add(dp, &r, &err), 0);
+	memset(&t, 0, sizeof(t));
+	t.id = 9;
+	t.unit = 4;
+	t.spu = DP_SPU_ANY;
+	t.local_gw = l;
+	t.remote_gw = rem;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	memset(&p, 0, sizeof(p));
+	p.id = 3;
+	p.tunnel_id = 9;
+	p.dir = DP_DIR_IN;
+	p.priority = 12;
+	p.reqid = 99;
+	p.sel_src = ts4("10.1.0.0", "10.1.0.255", 0);
+	p.sel_dst = ts4("10.2.0.1", "10.2.0.1", 443);
+	assert_int_equal(dp_policy_add(dp, &p, &err), 0);
+	assert_int_equal(dp_spi_alloc(dp, &l, &rem, spu, &spi, &err), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.spi = spi;
+	sa.tunnel_id = 9;
+	sa.local = l;
+	sa.remote = rem;
+	sa.enc = DP_ENC_AES_GCM_128;
+	sa.enc_key_len = 20;
+	assert_int_equal(dp_sa_add(dp, &sa, &err), 0);
+	sa.life.hard_bytes = 1000;
+	sa.spu = spu;
+	assert_int_equal(dp_sa_update(dp, &sa, DP_SA_UPD_LIFETIME, &err), 0);
+	assert_int_equal(dp_route_del(dp, &r, &err), 0);
+
+	assert_int_equal(dp_mock_ncalls(m), 8);
+	c = dp_mock_call_at(m, 0);
+	assert_int_equal(c->op, DPM_UNIT_SET);
+	assert_memory_equal(&c->unit, &u, sizeof(u));
+	c = dp_mock_call_at(m, 1);
+	assert_int_equal(c->op, DPM_ROUTE_ADD);
+	assert_memory_equal(&c->route, &r, sizeof(r));
+	assert_int_equal(dp_mock_call_at(m, 2)->op, DPM_TUNNEL_SET);
+	c = dp_mock_call_at(m, 3);
+	assert_int_equal(c->op, DPM_POLICY_ADD);
+	assert_int_equal(c->id, 3);
+	assert_memory_equal(&c->policy, &p, sizeof(p));
+	c = dp_mock_call_at(m, 4);
+	assert_int_equal(c->op, DPM_SPI_ALLOC);
+	assert_int_equal(c->spi, spi);
+	assert_memory_equal(&c->local, &l, sizeof(l));
+	assert_memory_equal(&c->addr, &rem, sizeof(rem));
+	assert_int_equal(dp_mock_call_at(m, 5)->op, DPM_SA_ADD);
+	c = dp_mock_call_at(m, 6);
+	assert_int_equal(c->op, DPM_SA_UPDATE);
+	assert_int_equal(c->spu, spu);
+	assert_int_equal(c->what, DP_SA_UPD_LIFETIME);
+	assert_int_equal(c->sa.life.hard_bytes, 1000);
+	c = dp_mock_call_at(m, 7);
+	assert_int_equal(c->op, DPM_ROUTE_DEL);
+	assert_memory_equal(&c->route, &r, sizeof(r));
+	dp_close(dp);
+}
+
 int
 main(void)
 {
@@ -466,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_explicit),
 		cmocka_unit_test(test_front_end_move_keeps_tunnel),
 		cmocka_unit_test(test_mock_tunnel_del),
+		cmocka_unit_test(test_mock_records_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
