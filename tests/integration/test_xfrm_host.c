@@ -181,6 +181,64 @@ test_policies(void **state)
 	assert_int_equal(l.n, 0);
 }
 
+/* IPv6 selectors with a protocol and port ranges, as the kernel stores them. */
+static void
+test_policy_v6_ports(void **state)
+{
+	void *k = kopen();
+	struct errbuf err = { { 0 } };
+	struct dp_tunnel t = { .id = 13, .unit = DP_UNIT_NONE };
+	struct dp_policy out = { .id = 6, .tunnel_id = 13, .dir = DP_DIR_OUT, .priority = 50 };
+	struct pol_list l;
+	struct in6_addr want_s, want_d;
+	unsigned found = 0;
+
+	(void)state;
+	t.local_gw.family = t.remote_gw.family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::1", &t.local_gw.u.v6);
+	inet_pton(AF_INET6, "2001:db8::2", &t.remote_gw.u.v6);
+	assert_int_equal(dp_kernel_ops.tunnel_set(k, &t, &err), 0);
+	out.sel_src.family = out.sel_dst.family = AF_INET6;
+	out.sel_src.addr_lo.family = out.sel_src.addr_hi.family = AF_INET6;
+	out.sel_dst.addr_lo.family = out.sel_dst.addr_hi.family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8:1::", &out.sel_src.addr_lo.u.v6);
+	inet_pton(AF_INET6, "2001:db8:1::ffff", &out.sel_src.addr_hi.u.v6);
+	inet_pton(AF_INET6, "2001:db8:2::5", &out.sel_dst.addr_lo.u.v6);
+	out.sel_dst.addr_hi = out.sel_dst.addr_lo;
+	out.sel_src.proto = out.sel_dst.proto = IPPROTO_TCP;
+	out.sel_src.port_lo = 0;
+	out.sel_src.port_hi = 65535;
+	out.sel_dst.port_lo = 1000; /* 1000-1003: one block, mask 0xfffc */
+	out.sel_dst.port_hi = 1003;
+	assert_int_equal(dp_kernel_ops.policy_add(k, &out, &err), 0);
+	pol_dump(&l);
+	want_s = out.sel_src.addr_lo.u.v6;
+	want_d = out.sel_dst.addr_lo.u.v6;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct xfrm_pol *p = &l.v[i];
+
+		if (p->u.sel.family != AF_INET6)
+			continue;
+		found++;
+		assert_int_equal(p->u.dir, XFRM_POLICY_OUT);
+		assert_memory_equal(p->u.sel.saddr.a6, &want_s, 16);
+		assert_int_equal(p->u.sel.prefixlen_s, 112);
+		assert_memory_equal(p->u.sel.daddr.a6, &want_d, 16);
+		assert_int_equal(p->u.sel.prefixlen_d, 128);
+		assert_int_equal(p->u.sel.proto, IPPROTO_TCP);
+		assert_int_equal(ntohs(p->u.sel.dport), 1000);
+		assert_int_equal(ntohs(p->u.sel.dport_mask), 0xfffc);
+		assert_int_equal(p->u.sel.sport_mask, 0);
+		assert_int_equal(p->tmpl[0].family, AF_INET6);
+		assert_memory_equal(p->tmpl[0].id.daddr.a6, &t.remote_gw.u.v6, 16);
+		assert_int_equal(p->u.priority, 50);
+	}
+	assert_int_equal(found, 1);
+	dp_kernel_ops.close(k);
+	pol_dump(&l);
+	assert_int_equal(l.n, 0);
+}
+
 /* if_id and mark through libxfrm directly, and GETPOLICY by selector. */
 static int
 one_pol_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
@@ -796,6 +854,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_policy_v6_ports),
 		cmocka_unit_test(test_policy_if_id_get),
 		cmocka_unit_test(test_spi_alloc),
 		cmocka_unit_test(test_esp_sa),
