@@ -732,6 +732,81 @@ test_acquire(void **state)
 }
 
 /* dp.h: a tunnel_del also removes what is left of its SAs and policies. */
+/*
+ * More acquires than the event socket holds: the overrun (ENOBUFS) reaches
+ * the caller as a DP_EV_ERROR saying events were lost, and the listener
+ * goes on delivering the acquires that follow.
+ */
+#define N_OVR 3000
+
+static void
+test_acquire_overrun(void **state)
+{
+	void *k = kopen();
+	struct errbuf err = { { 0 } };
+	struct dp_tunnel t = { .id = 14, .unit = DP_UNIT_NONE, .on_traffic = true };
+	struct dp_policy p = { .id = 7, .tunnel_id = 14, .dir = DP_DIR_OUT, .priority = 10 };
+	struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct dp_event ev;
+	unsigned acquires = 0, lost = 0;
+	int fd, rc;
+
+	(void)state;
+	{
+		const char *const add[] = { "ip", "link", "add", "ovr0", "type", "veth", "peer",
+			"name", "ovr1", NULL };
+		const char *const addr[] = { "ip", "addr", "add", "10.78.255.254/16", "dev", "ovr0",
+			NULL };
+		const char *const up0[] = { "ip", "link", "set", "ovr0", "up", NULL };
+		const char *const up1[] = { "ip", "link", "set", "ovr1", "up", NULL };
+
+		assert_int_equal(run(add), 0);
+		assert_int_equal(run(addr), 0);
+		assert_int_equal(run(up0), 0);
+		assert_int_equal(run(up1), 0);
+	}
+	t.local_gw = a4("192.0.2.1");
+	t.remote_gw = a4("192.0.2.2");
+	assert_int_equal(dp_kernel_ops.tunnel_set(k, &t, &err), 0);
+	/* the kernel sends one acquire per template (reqid) at a time: one
+	 * policy and reqid per destination */
+	p.sel_src = ts4("10.78.255.254", "10.78.255.254");
+	for (unsigned i = 0; i <= N_OVR; i++) {
+		char dst[32];
+
+		snprintf(dst, sizeof(dst), "10.78.%u.%u", i / 250, i % 250 + 1);
+		p.id = 100 + i;
+		p.reqid = 1000 + i;
+		p.sel_dst = ts4(dst, dst);
+		assert_int_equal(dp_kernel_ops.policy_add(k, &p, &err), 0);
+	}
+	/* one acquire per destination, none read meanwhile */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	for (unsigned i = 0; i < N_OVR; i++) {
+		d.sin_addr.s_addr = htonl(0x0a4e0000u | (i / 250) << 8 | (i % 250 + 1));
+		(void)sendto(fd, "x", 1, 0, (struct sockaddr *)&d, sizeof(d));
+	}
+	while ((rc = dp_kernel_ops.event_read(k, &ev)) == 0) {
+		if (ev.type == DP_EV_ACQUIRE && ev.tunnel_id == 14)
+			acquires++;
+		else if (ev.type == DP_EV_ERROR && strstr(ev.msg, "were lost") != NULL)
+			lost++;
+	}
+	printf("# %u acquires read, %u overruns reported\n", acquires, lost);
+	assert_int_equal(rc, -EAGAIN);
+	assert_true(lost >= 1);
+	assert_true(acquires >= 1);
+	/* the listener still works */
+	d.sin_addr.s_addr = htonl(0x0a4e0000u | (N_OVR / 250) << 8 | (N_OVR % 250 + 1));
+	(void)sendto(fd, "x", 1, 0, (struct sockaddr *)&d, sizeof(d));
+	close(fd);
+	assert_true(wait_event(k, &ev, 5000));
+	assert_int_equal(ev.type, DP_EV_ACQUIRE);
+	assert_int_equal(ev.tunnel_id, 14);
+	dp_kernel_ops.close(k);
+}
+
 static void
 test_tunnel_del_policies(void **state)
 {
@@ -862,6 +937,7 @@ main(void)
 		cmocka_unit_test(test_sa_variants),
 		cmocka_unit_test(test_unit),
 		cmocka_unit_test(test_acquire),
+		cmocka_unit_test(test_acquire_overrun),
 		cmocka_unit_test(test_tunnel_del_policies),
 		cmocka_unit_test(test_spu),
 		cmocka_unit_test(test_front_end),
