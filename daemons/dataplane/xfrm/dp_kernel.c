@@ -907,7 +907,8 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 			return errbuf_set(err, len, "%s: cannot build the request", ctx);
 		}
 		rc = x_do(k->x, &r, len, NULL, NULL, &kerr);
-		if (rc != -ENOENT || type != XFRM_MSG_UPDSA)
+		/* xfrm_state_update() answers -ESRCH when there is no such SA */
+		if ((rc != -ESRCH && rc != -ENOENT) || type != XFRM_MSG_UPDSA)
 			break;
 		type = XFRM_MSG_NEWSA; /* the larval SA expired meanwhile */
 	}
