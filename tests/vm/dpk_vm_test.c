@@ -752,6 +752,35 @@ main(int argc, char **argv)
 		bad("I: window 8192: %s", err.msg);
 	explicit_bzero(&sa, sizeof(sa));
 
+	sec("J: lifetimes in seconds: soft then hard expiry of an idle SA");
+	sa = sa_for(L, DP_DIR_IN, 0x7003, 2);
+	keys(&sa, DP_ENC_AES_GCM_128, DP_INTEG_NONE, 0x73);
+	sa.flags |= DP_SA_HAS_LIFETIME;
+	sa.life.soft_seconds = 1;
+	sa.life.hard_seconds = 2;
+	if (step(ops->sa_add(k[L], &sa, &err), &err, "J: sa_add")) {
+		struct dp_addr d = ip("192.0.2.1");
+		struct dp_sa_stats st;
+
+		if (wait_event(k[L], DP_EV_SOFT_EXPIRE, 0x7003, &ev, 5000))
+			ok("J: DP_EV_SOFT_EXPIRE after 1 s: %s", ev.msg);
+		else
+			bad("J: no soft expiry of SA 00007003");
+		if (wait_event(k[L], DP_EV_HARD_EXPIRE, 0x7003, &ev, 5000) && ev.tunnel_id == 2 &&
+		    ev.dir == DP_DIR_IN)
+			ok("J: DP_EV_HARD_EXPIRE after 2 s (tunnel %u, inbound): %s", ev.tunnel_id,
+			    ev.msg);
+		else
+			bad("J: no hard expiry of SA 00007003");
+		err.msg[0] = '\0';
+		rc = ops->sa_stats(k[L], 0x7003, DP_DIR_IN, &d, &st, &err);
+		if (rc == -ESRCH)
+			ok("J: the kernel removed it: %s", err.msg);
+		else
+			bad("J: sa_stats after the hard expiry: %d", rc);
+	}
+	explicit_bzero(&sa, sizeof(sa));
+
 	sec("F: inbound SA of A removed on R: traffic must stop");
 	{
 		struct dp_addr d = ip("192.0.2.2");
