@@ -221,6 +221,84 @@ ike_unref(struct anchor *a, struct ikesa *k)
 	}
 }
 
+/* A new, empty gateway pair or IKE SA record anchored on spu. */
+static struct gwpair *
+pair_new(struct anchor *a, const struct dp_addr *l, const struct dp_addr *r, uint32_t spu)
+{
+	struct gwpair *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->local = *l;
+	p->remote = *r;
+	p->spu = spu;
+	if (hmap_insert(&a->pairs, &p->hn, pair_hash(l, r)) < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static struct ikesa *
+ike_new(struct anchor *a, uint64_t id, uint32_t spu)
+{
+	struct ikesa *k = calloc(1, sizeof(*k));
+
+	if (k == NULL)
+		return NULL;
+	k->id = id;
+	k->spu = spu;
+	if (hmap_insert(&a->ikes, &k->hn, hmap_mix(id ^ 0x5a5a5a5aULL)) < 0) {
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/*
+ * An anchored tunnel set again may bring what it lacked at its placement
+ * (its IKE SA once that is up, its local gateway once known) or another
+ * IKE SA lineage or gateway pair: the tunnel joins them where it is (a
+ * record it creates is anchored on spu), so that their later tunnels
+ * follow it and a gateway move finds it. Nothing moves.
+ */
+static int
+rebind(struct anchor *a, struct atun *t, const struct anchor_req *req, uint32_t spu)
+{
+	struct gwpair *p = t->pair;
+	struct ikesa *k = t->ike;
+	bool new_p = false;
+
+	if (!req->dynamic && req->local.family != 0 && req->remote.family != 0 &&
+	    (p == NULL || !addr_eq(&p->local, &req->local) || !addr_eq(&p->remote, &req->remote))) {
+		if ((p = pair_find(a, &req->local, &req->remote)) == NULL) {
+			if ((p = pair_new(a, &req->local, &req->remote, spu)) == NULL)
+				return -ENOMEM;
+			new_p = true;
+		}
+	}
+	if (req->ike_sa_id != 0 && (k == NULL || k->id != req->ike_sa_id) &&
+	    (k = ike_find(a, req->ike_sa_id)) == NULL &&
+	    (k = ike_new(a, req->ike_sa_id, spu)) == NULL) {
+		if (new_p) {
+			hmap_remove(&a->pairs, &p->hn);
+			free(p);
+		}
+		return -ENOMEM;
+	}
+	if (p != t->pair) {
+		p->tunnels++;
+		pair_unref(a, t->pair);
+		t->pair = p;
+	}
+	if (k != t->ike) {
+		k->tunnels++;
+		ike_unref(a, t->ike);
+		t->ike = k;
+	}
+	return 0;
+}
+
 int
 anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu)
 {
@@ -235,6 +313,10 @@ anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu)
 
 	t = tun_find(a, req->tunnel_id);
 	if (t != NULL) {
+		int rc = rebind(a, t, req, req->spu != DP_SPU_ANY ? req->spu : t->spu);
+
+		if (rc < 0)
+			return rc;
 		/* Already anchored: only an explicit request moves it. */
 		if (req->spu != DP_SPU_ANY && req->spu != t->spu) {
 			a->tunnels[t->spu]--;

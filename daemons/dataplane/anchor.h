@@ -40,8 +40,11 @@ void anchor_free(struct anchor *a);
 /*
  * Anchors tunnel req->tunnel_id and returns its SPU in *spu. A tunnel that
  * is already anchored keeps its SPU unless req->spu names another one, in
- * which case that tunnel (only) moves. -EINVAL for an SPU out of range,
- * -ENOMEM.
+ * which case that tunnel (only) moves. What a later call brings (the IKE
+ * SA once it is up, gateways once known, another IKE SA lineage or pair)
+ * is recorded where the tunnel is: the next CHILD SA of that IKE SA and
+ * the next tunnel of that pair go there, and anchor_move_gateway() finds
+ * it. -EINVAL for an SPU out of range, -ENOMEM.
  */
 int anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu);
 int anchor_remove(struct anchor *a, uint32_t tunnel_id); /* -ENOENT */

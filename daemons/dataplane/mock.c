@@ -300,8 +300,10 @@ mock_unit_set(void *impl, const struct dp_unit *u, struct errbuf *err)
 	int rc = -injected(m, DPM_UNIT_SET);
 	size_t i;
 
-	if (c)
+	if (c) {
 		c->id = u->unit;
+		c->unit = *u;
+	}
 	if (rc)
 		goto out;
 	for (i = 0; i < m->n_unit; i++)
@@ -354,6 +356,7 @@ route_op(struct dp_mock *m, const struct dp_route *r, bool add, struct errbuf *e
 	if (c) {
 		c->id = r->unit;
 		c->addr = r->dst.addr;
+		c->route = *r;
 	}
 	if (!rc) {
 		for (i = 0; i < m->n_route; i++)
@@ -435,6 +438,8 @@ out:
 	return rc ? errbuf_set(err, rc, "mock: tunnel_set %u failed", t->id) : 0;
 }
 
+static void sa_remove_at(struct dp_mock *m, size_t i);
+
 static int
 mock_tunnel_del(void *impl, uint32_t id, struct errbuf *err)
 {
@@ -450,7 +455,7 @@ mock_tunnel_del(void *impl, uint32_t id, struct errbuf *err)
 		if (i == SIZE_MAX) {
 			rc = -ENOENT;
 		} else {
-			size_t last = m->n_tun - 1;
+			size_t last = m->n_tun - 1, k;
 
 			idx_del(&m->tun_idx, tun_hash_at(m, i), i, m, tun_hash_at);
 			if (i != last) {
@@ -458,6 +463,17 @@ mock_tunnel_del(void *impl, uint32_t id, struct errbuf *err)
 				m->tuns[i] = m->tuns[last];
 			}
 			m->n_tun--;
+			/* dp.h: what is left of its SAs and policies goes with it */
+			for (k = 0; k < m->n_sa;)
+				if (m->sas[k].sa.tunnel_id == id)
+					sa_remove_at(m, k);
+				else
+					k++;
+			for (k = 0; k < m->n_pol;)
+				if (m->pols[k].tunnel_id == id)
+					m->pols[k] = m->pols[--m->n_pol];
+				else
+					k++;
 		}
 	}
 	if (c)
@@ -512,6 +528,8 @@ mock_spi_alloc(void *impl, const struct dp_addr *local, const struct dp_addr *re
 		c->spu = spu;
 		if (remote)
 			c->addr = *remote;
+		if (local)
+			c->local = *local;
 	}
 	return rc ? errbuf_set(err, rc, "mock: spi_alloc failed") : 0;
 }
@@ -565,6 +583,7 @@ mock_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf 
 		c->spi = sa->spi;
 		c->dir = sa->dir;
 		c->id = sa->tunnel_id;
+		c->spu = sa->spu;
 		c->what = what;
 		c->sa = *sa;
 		explicit_bzero(c->sa.enc_key, sizeof(c->sa.enc_key));
@@ -590,6 +609,21 @@ mock_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf 
 	return rc ? errbuf_set(err, rc, "mock: sa_update %08x failed", sa->spi) : 0;
 }
 
+/* Removes SA i; the last one takes its index. */
+static void
+sa_remove_at(struct dp_mock *m, size_t i)
+{
+	size_t last = m->n_sa - 1;
+
+	idx_del(&m->sa_idx, sa_hash_at(m, i), i, m, sa_hash_at);
+	if (i != last) {
+		idx_move(&m->sa_idx, sa_hash_at(m, last), last, i);
+		m->sas[i] = m->sas[last];
+	}
+	explicit_bzero(&m->sas[last], sizeof(m->sas[last]));
+	m->n_sa--;
+}
+
 static int
 mock_sa_del(
     void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst, struct errbuf *err)
@@ -606,19 +640,10 @@ mock_sa_del(
 	}
 	if (!rc) {
 		s = sa_find(m, spi, dir, dst);
-		if (!s) {
+		if (!s)
 			rc = -ENOENT;
-		} else {
-			size_t i = (size_t)(s - m->sas), last = m->n_sa - 1;
-
-			idx_del(&m->sa_idx, sa_hash_at(m, i), i, m, sa_hash_at);
-			if (i != last) {
-				idx_move(&m->sa_idx, sa_hash_at(m, last), last, i);
-				*s = m->sas[last];
-			}
-			explicit_bzero(&m->sas[last], sizeof(m->sas[last]));
-			m->n_sa--;
-		}
+		else
+			sa_remove_at(m, (size_t)(s - m->sas));
 	}
 	if (c)
 		c->rc = rc;
@@ -648,8 +673,11 @@ pol_op(struct dp_mock *m, const struct dp_policy *p, uint32_t id, bool add, stru
 	int rc = -injected(m, add ? DPM_POLICY_ADD : DPM_POLICY_DEL);
 	size_t i;
 
-	if (c)
+	if (c) {
 		c->id = id;
+		if (p != NULL)
+			c->policy = *p;
+	}
 	if (!rc) {
 		for (i = 0; i < m->n_pol && m->pols[i].id != id; i++)
 			;

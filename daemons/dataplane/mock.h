@@ -51,10 +51,14 @@ struct dp_mock_call {
 	enum dp_dir dir; /* SA_ADD/SA_DEL/SA_STATS */
 	uint32_t id;     /* tunnel id (TUNNEL_*), policy id, unit */
 	uint32_t spu;
-	struct dp_addr addr; /* SA_DEL/SA_STATS destination */
-	struct dp_sa sa;     /* SA_ADD, SA_UPDATE: keys zeroed */
-	uint32_t what;       /* SA_UPDATE: enum dp_sa_update_flags */
-	struct dp_tunnel tunnel;
+	struct dp_addr addr;     /* SA_DEL destination, SPI_ALLOC remote, ROUTE_* dst, IKE_SEND */
+	struct dp_addr local;    /* SPI_ALLOC local */
+	struct dp_sa sa;         /* SA_ADD, SA_UPDATE: keys zeroed */
+	uint32_t what;           /* SA_UPDATE: enum dp_sa_update_flags */
+	struct dp_tunnel tunnel; /* TUNNEL_SET */
+	struct dp_unit unit;     /* UNIT_SET */
+	struct dp_route route;   /* ROUTE_ADD, ROUTE_DEL */
+	struct dp_policy policy; /* POLICY_ADD */
 };
 
 struct dp_mock;

@@ -174,6 +174,52 @@ test_child_sas_follow_ike(void **state)
 	anchor_free(an);
 }
 
+/*
+ * iked sets a tunnel from the configuration before it has an IKE SA (and,
+ * without a configured local-address, before it knows its local gateway),
+ * then again with the IKE SA and both gateways once it is up. What the
+ * second call brings must count for the rules: the next CHILD SA of that
+ * IKE SA and the next tunnel of that gateway pair go to its SPU, and a
+ * gateway move moves it, though the call itself moves nothing.
+ */
+static void
+test_late_ike_sa_and_gateways(void **state)
+{
+	struct anchor *an = anchor_new(2, NULL);
+	struct dp_addr l = a4("192.0.2.1"), r = a4("198.51.100.2");
+	uint32_t moved = 0;
+
+	(void)state;
+	assert_int_equal(place(an, 1, NULL, "198.51.100.2", 0, false), 0);
+	assert_int_equal(place(an, 2, NULL, "198.51.100.3", 0, false), 1);
+	assert_int_equal(place(an, 3, NULL, "198.51.100.4", 0, false), 0);
+	/* SPU 0 has two tunnels, SPU 1 one: new placements lean to SPU 1 */
+	assert_int_equal(place(an, 1, "192.0.2.1", "198.51.100.2", 7, false), 0);
+	assert_int_equal(anchor_spu_tunnels(an, 0), 2);
+	/* a second CHILD SA of IKE SA 7 goes where its IKE SA is */
+	assert_int_equal(place(an, 4, "192.0.2.9", "198.51.100.9", 7, false), 0);
+	/* a tunnel of the same gateway pair without an IKE SA yet, too */
+	assert_int_equal(place(an, 5, "192.0.2.1", "198.51.100.2", 0, false), 0);
+	/* a dial-up CHILD SA of an IKE SA learnt late follows it as well */
+	assert_int_equal(place(an, 6, NULL, NULL, 0, true), 0); /* round-robin: first */
+	assert_int_equal(place(an, 6, "192.0.2.1", "203.0.113.5", 8, true), 0);
+	assert_int_equal(place(an, 7, "192.0.2.1", "203.0.113.5", 8, true), 0);
+	/* the gateway pair learnt late is moved by an operator's request */
+	assert_int_equal(anchor_move_gateway(an, &l, &r, 1, NULL, NULL, &moved), 0);
+	assert_int_equal(moved, 2); /* tunnels 1 and 5 */
+	assert_int_equal(where(an, 1), 1);
+	assert_int_equal(where(an, 5), 1);
+	assert_int_equal(where(an, 3), 0);
+	/* a tunnel re-set under a new IKE SA lineage pulls that one's CHILD SAs */
+	assert_int_equal(place(an, 3, "192.0.2.1", "198.51.100.4", 9, false), 0);
+	assert_int_equal(place(an, 8, "192.0.2.1", "198.51.100.8", 9, false), 0);
+	/* the old lineage of tunnel 1 is gone with its tunnels */
+	assert_int_equal(anchor_remove(an, 1), 0);
+	assert_int_equal(anchor_remove(an, 4), 0);
+	assert_int_equal(anchor_spu_tunnels(an, 0) + anchor_spu_tunnels(an, 1), 6);
+	anchor_free(an);
+}
+
 static void
 test_stability(void **state)
 {
@@ -349,6 +395,158 @@ test_front_end_move_keeps_tunnel(void **state)
 	dp_close(dp);
 }
 
+/* The mock keeps what a real backend keeps: dp.h's tunnel_del takes what is
+ * left of the tunnel's SAs and policies with it (as userspace and kernel do). */
+static void
+test_mock_tunnel_del(void **state)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_MOCK, .spus = 2 };
+	struct errbuf err = { .msg = "" };
+	struct dp_tunnel t;
+	struct dp_policy p;
+	struct dp_sa sa;
+	struct dp_mock *m;
+	struct dp *dp;
+	uint32_t spu;
+
+	(void)state;
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	m = dp_mock_last();
+	memset(&t, 0, sizeof(t));
+	t.unit = DP_UNIT_NONE;
+	t.spu = DP_SPU_ANY;
+	t.local_gw = a4("192.0.2.1");
+	t.remote_gw = a4("192.0.2.2");
+	for (t.id = 1; t.id <= 2; t.id++)
+		assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.local = t.local_gw;
+	sa.remote = t.remote_gw;
+	sa.enc = DP_ENC_AES_GCM_128;
+	sa.enc_key_len = 20;
+	for (sa.spi = 0x100; sa.spi < 0x106; sa.spi++) {
+		sa.tunnel_id = sa.spi % 2 ? 2 : 1;
+		sa.dir = sa.spi % 3 ? DP_DIR_IN : DP_DIR_OUT;
+		assert_int_equal(dp_sa_add(dp, &sa, &err), 0);
+	}
+	memset(&p, 0, sizeof(p));
+	p.sel_src = ts4("10.1.0.0", "10.1.0.255", 0);
+	p.sel_dst = ts4("10.2.0.0", "10.2.0.255", 0);
+	for (p.id = 1; p.id <= 4; p.id++) {
+		p.tunnel_id = p.id % 2 ? 2 : 1;
+		assert_int_equal(dp_policy_add(dp, &p, &err), 0);
+	}
+	assert_int_equal(dp_mock_sa_count(m), 6);
+	assert_int_equal(dp_tunnel_del(dp, 1, &err), 0);
+	assert_int_equal(dp_mock_sa_count(m), 3);
+	for (size_t i = 0; i < dp_mock_sa_count(m); i++)
+		assert_int_equal(dp_mock_sa_at(m, i)->tunnel_id, 2);
+	assert_non_null(dp_mock_sa_find(m, 0x101, DP_DIR_IN));
+	assert_null(dp_mock_sa_find(m, 0x102, DP_DIR_IN));
+	/* tunnel 1's policies went with it; tunnel 2's are there */
+	assert_int_equal(dp_policy_del(dp, 2, &err), -ENOENT);
+	assert_int_equal(dp_policy_del(dp, 4, &err), -ENOENT);
+	assert_int_equal(dp_policy_del(dp, 1, &err), 0);
+	assert_int_equal(dp_policy_del(dp, 3, &err), 0);
+	dp_close(dp);
+}
+
+/* The mock's log: every call in order with the arguments it was given. */
+static void
+test_mock_records_arguments(void **state)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_MOCK, .spus = 2 };
+	struct errbuf err = { .msg = "" };
+	struct dp_unit u;
+	struct dp_route r;
+	struct dp_tunnel t;
+	struct dp_policy p;
+	struct dp_sa sa;
+	struct dp_addr l = a4("192.0.2.1"), rem = a4("192.0.2.2");
+	const struct dp_mock_call *c;
+	struct dp_mock *m;
+	struct dp *dp;
+	uint32_t spu, spi;
+
+	(void)state;
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	m = dp_mock_last();
+	dp_mock_clear_log(m);
+	memset(&u, 0, sizeof(u));
+	u.unit = 4;
+	u.mtu = 1380;
+	u.up = true;
+	u.multipoint = true;
+	u.addr4.addr = a4("10.255.4.1");
+	u.addr4.len = 30;
+	assert_int_equal(dp_unit_set(dp, &u, &err), 0);
+	memset(&r, 0, sizeof(r));
+	r.dst.addr = a4("10.8.0.0");
+	r.dst.len = 16;
+	r.unit = 4;
+	r.nexthop = a4("10.255.4.2");
+	r.metric = 7;
+	r.table = 220;
+	assert_int_equal(dp_route_add(dp, &r, &err), 0);
+	memset(&t, 0, sizeof(t));
+	t.id = 9;
+	t.unit = 4;
+	t.spu = DP_SPU_ANY;
+	t.local_gw = l;
+	t.remote_gw = rem;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	memset(&p, 0, sizeof(p));
+	p.id = 3;
+	p.tunnel_id = 9;
+	p.dir = DP_DIR_IN;
+	p.priority = 12;
+	p.reqid = 99;
+	p.sel_src = ts4("10.1.0.0", "10.1.0.255", 0);
+	p.sel_dst = ts4("10.2.0.1", "10.2.0.1", 443);
+	assert_int_equal(dp_policy_add(dp, &p, &err), 0);
+	assert_int_equal(dp_spi_alloc(dp, &l, &rem, spu, &spi, &err), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.spi = spi;
+	sa.tunnel_id = 9;
+	sa.local = l;
+	sa.remote = rem;
+	sa.enc = DP_ENC_AES_GCM_128;
+	sa.enc_key_len = 20;
+	assert_int_equal(dp_sa_add(dp, &sa, &err), 0);
+	sa.life.hard_bytes = 1000;
+	sa.spu = spu;
+	assert_int_equal(dp_sa_update(dp, &sa, DP_SA_UPD_LIFETIME, &err), 0);
+	assert_int_equal(dp_route_del(dp, &r, &err), 0);
+
+	assert_int_equal(dp_mock_ncalls(m), 8);
+	c = dp_mock_call_at(m, 0);
+	assert_int_equal(c->op, DPM_UNIT_SET);
+	assert_memory_equal(&c->unit, &u, sizeof(u));
+	c = dp_mock_call_at(m, 1);
+	assert_int_equal(c->op, DPM_ROUTE_ADD);
+	assert_memory_equal(&c->route, &r, sizeof(r));
+	assert_int_equal(dp_mock_call_at(m, 2)->op, DPM_TUNNEL_SET);
+	c = dp_mock_call_at(m, 3);
+	assert_int_equal(c->op, DPM_POLICY_ADD);
+	assert_int_equal(c->id, 3);
+	assert_memory_equal(&c->policy, &p, sizeof(p));
+	c = dp_mock_call_at(m, 4);
+	assert_int_equal(c->op, DPM_SPI_ALLOC);
+	assert_int_equal(c->spi, spi);
+	assert_memory_equal(&c->local, &l, sizeof(l));
+	assert_memory_equal(&c->addr, &rem, sizeof(rem));
+	assert_int_equal(dp_mock_call_at(m, 5)->op, DPM_SA_ADD);
+	c = dp_mock_call_at(m, 6);
+	assert_int_equal(c->op, DPM_SA_UPDATE);
+	assert_int_equal(c->spu, spu);
+	assert_int_equal(c->what, DP_SA_UPD_LIFETIME);
+	assert_int_equal(c->sa.life.hard_bytes, 1000);
+	c = dp_mock_call_at(m, 7);
+	assert_int_equal(c->op, DPM_ROUTE_DEL);
+	assert_memory_equal(&c->route, &r, sizeof(r));
+	dp_close(dp);
+}
+
 int
 main(void)
 {
@@ -358,10 +556,13 @@ main(void)
 		cmocka_unit_test(test_same_gateways),
 		cmocka_unit_test(test_dynamic_round_robin),
 		cmocka_unit_test(test_child_sas_follow_ike),
+		cmocka_unit_test(test_late_ike_sa_and_gateways),
 		cmocka_unit_test(test_stability),
 		cmocka_unit_test(test_move_gateway),
 		cmocka_unit_test(test_explicit),
 		cmocka_unit_test(test_front_end_move_keeps_tunnel),
+		cmocka_unit_test(test_mock_tunnel_del),
+		cmocka_unit_test(test_mock_records_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

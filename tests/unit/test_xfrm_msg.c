@@ -210,6 +210,48 @@ test_sa_replay(void **state)
 	assert_int_equal(xfrm_build_sa(buf, sizeof(buf), XFRM_MSG_NEWSA, &sa, &x, &err), -EINVAL);
 }
 
+/*
+ * The kernel's largest replay bitmap is 128 32-bit words (verify_replay:
+ * bmp_len <= XFRMA_REPLAY_ESN_MAX / sizeof(__u32) / 8), a window of 4096
+ * packets; Junos allows windows up to 8192. Windows that are not a
+ * multiple of 32 round the bitmap up.
+ */
+static void
+test_sa_replay_limits(void **state)
+{
+	struct xfrm_sa_extra x = { 0 };
+	struct xfrm_sa_info i;
+	struct errbuf err = { { 0 } };
+	struct dp_sa sa;
+
+	(void)state;
+	base_sa(&sa, DP_ENC_AES_CBC_256, DP_INTEG_HMAC_SHA512_256, DP_DIR_IN);
+	sa.replay_window = 4096;
+	assert_int_equal(roundtrip(&sa, &x, &i), 0);
+	assert_true(i.has_esn);
+	assert_int_equal(i.esn.bmp_len, 128);
+	assert_int_equal(i.esn.replay_window, 4096);
+	sa.flags = DP_SA_ESN;
+	sa.replay_window = 100; /* not a multiple of 32: 4 words */
+	assert_int_equal(roundtrip(&sa, &x, &i), 0);
+	assert_int_equal(i.esn.bmp_len, 4);
+	assert_int_equal(i.esn.replay_window, 100);
+	sa.replay_window = 33; /* just over the legacy field's 32 */
+	sa.flags = 0;
+	assert_int_equal(roundtrip(&sa, &x, &i), 0);
+	assert_int_equal(i.esn.bmp_len, 2);
+	assert_int_equal(i.u.replay_window, 0);
+	/* one more than the kernel's bitmap holds: refused before the kernel */
+	for (uint32_t w = 4097; w <= 8192; w += 4095) {
+		sa.replay_window = w;
+		err.msg[0] = '\0';
+		assert_int_equal(xfrm_sa_check(&sa, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "is larger than the kernel's 4096"));
+		assert_int_equal(
+		    xfrm_build_sa(buf, sizeof(buf), XFRM_MSG_NEWSA, &sa, &x, &err), -EINVAL);
+	}
+}
+
 static void
 test_sa_encap_pcpu(void **state)
 {
@@ -728,6 +770,7 @@ main(void)
 		cmocka_unit_test(test_sa_gcm),
 		cmocka_unit_test(test_sa_cbc_hmac),
 		cmocka_unit_test(test_sa_replay),
+		cmocka_unit_test(test_sa_replay_limits),
 		cmocka_unit_test(test_sa_encap_pcpu),
 		cmocka_unit_test(test_sa_check),
 		cmocka_unit_test(test_sa_id_allocspi_v6),

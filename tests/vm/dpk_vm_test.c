@@ -45,6 +45,7 @@
 
 #include "dp.h"
 #include "dp_kernel.h"
+#include "xfrm.h"
 
 #ifndef UDP_ENCAP_ESPINUDP
 #define UDP_ENCAP_ESPINUDP 2
@@ -690,6 +691,95 @@ main(int argc, char **argv)
 		counted(k[L], "G: L encrypt (IPv6 outer)", 0x6001, DP_DIR_OUT, "2001:db8:2::2", 3);
 		counted(k[R], "G: R decrypt (IPv6 outer)", 0x6001, DP_DIR_IN, "2001:db8:2::2", 3);
 	}
+
+	sec("H: an allocated SPI whose larval SA expired before sa_add");
+	{
+		uint8_t b[XFRM_REQ_MAX] __attribute__((aligned(8)));
+		struct dp_addr gl = ip("192.0.2.1"), gr = ip("192.0.2.2");
+		struct dp_sa_stats st;
+		struct xnl *nl;
+		uint32_t spi = 0;
+
+		if (step(ops->spi_alloc(k[L], &gl, &gr, 0, &spi, &err), &err, "H: spi_alloc")) {
+			/* the kernel drops a larval SA after xfrm_acq_expires (30 s):
+			 * delete it behind the backend's back instead of waiting */
+			enter(L);
+			nl = xnl_open(NETLINK_XFRM, 0);
+			if (nl == NULL ||
+			    xfrm_build_sa_id(b, sizeof(b), XFRM_MSG_DELSA, &gl, spi, 0, 0) < 0 ||
+			    xnl_transact(nl, (struct nlmsghdr *)b, NULL, NULL, NULL) < 0)
+				bad("H: deleting the larval SA %08x", spi);
+			sa = sa_for(L, DP_DIR_IN, spi, 1);
+			keys(&sa, DP_ENC_AES_GCM_128, DP_INTEG_NONE, 0x48);
+			{
+				/* what the kernel answers an UPDSA of an SA it lacks */
+				struct xfrm_sa_extra x = { .reqid = 1 };
+				struct nlp_err kerr;
+				int len =
+				    xfrm_build_sa(b, sizeof(b), XFRM_MSG_UPDSA, &sa, &x, &err);
+
+				rc = len < 0 || nl == NULL ? len
+				                           : xnl_transact(nl, (struct nlmsghdr *)b,
+				                                 NULL, NULL, &kerr);
+				explicit_bzero(b, sizeof(b));
+				if (rc == -ESRCH)
+					ok("H: UPDSA of a missing SA: ESRCH (%s)", strerror(-rc));
+				else
+					bad("H: UPDSA of a missing SA: %d", rc);
+			}
+			xnl_close(nl);
+			err.msg[0] = '\0';
+			if (step(ops->sa_add(k[L], &sa, &err), &err, "H: sa_add") &&
+			    ops->sa_stats(k[L], spi, DP_DIR_IN, &gl, &st, &err) == 0)
+				ok("H: inbound SA %08x added anew (UPDSA: ESRCH, then NEWSA)", spi);
+			explicit_bzero(&sa, sizeof(sa));
+		}
+	}
+
+	sec("I: the largest anti-replay window the kernel takes");
+	sa = sa_for(L, DP_DIR_IN, 0x7001, 2);
+	keys(&sa, DP_ENC_AES_CBC_128, DP_INTEG_HMAC_SHA256_128, 0x70);
+	sa.flags |= DP_SA_ESN;
+	sa.replay_window = 4096;
+	if (step(ops->sa_add(k[L], &sa, &err), &err, "I: window 4096"))
+		ok("I: ESN SA with a 4096-packet window (128-word bitmap) installed");
+	sa.spi = 0x7002;
+	sa.replay_window = 8192;
+	err.msg[0] = '\0';
+	if (ops->sa_add(k[L], &sa, &err) == -EINVAL && strstr(err.msg, "larger than the kernel's"))
+		ok("I: window 8192 refused: %s", err.msg);
+	else
+		bad("I: window 8192: %s", err.msg);
+	explicit_bzero(&sa, sizeof(sa));
+
+	sec("J: lifetimes in seconds: soft then hard expiry of an idle SA");
+	sa = sa_for(L, DP_DIR_IN, 0x7003, 2);
+	keys(&sa, DP_ENC_AES_GCM_128, DP_INTEG_NONE, 0x73);
+	sa.flags |= DP_SA_HAS_LIFETIME;
+	sa.life.soft_seconds = 1;
+	sa.life.hard_seconds = 2;
+	if (step(ops->sa_add(k[L], &sa, &err), &err, "J: sa_add")) {
+		struct dp_addr d = ip("192.0.2.1");
+		struct dp_sa_stats st;
+
+		if (wait_event(k[L], DP_EV_SOFT_EXPIRE, 0x7003, &ev, 5000))
+			ok("J: DP_EV_SOFT_EXPIRE after 1 s: %s", ev.msg);
+		else
+			bad("J: no soft expiry of SA 00007003");
+		if (wait_event(k[L], DP_EV_HARD_EXPIRE, 0x7003, &ev, 5000) && ev.tunnel_id == 2 &&
+		    ev.dir == DP_DIR_IN)
+			ok("J: DP_EV_HARD_EXPIRE after 2 s (tunnel %u, inbound): %s", ev.tunnel_id,
+			    ev.msg);
+		else
+			bad("J: no hard expiry of SA 00007003");
+		err.msg[0] = '\0';
+		rc = ops->sa_stats(k[L], 0x7003, DP_DIR_IN, &d, &st, &err);
+		if (rc == -ESRCH)
+			ok("J: the kernel removed it: %s", err.msg);
+		else
+			bad("J: sa_stats after the hard expiry: %d", rc);
+	}
+	explicit_bzero(&sa, sizeof(sa));
 
 	sec("F: inbound SA of A removed on R: traffic must stop");
 	{

@@ -787,6 +787,14 @@ dpk_tunnel_del(void *impl, uint32_t id, struct errbuf *err)
 	if (t == NULL)
 		return errbuf_set(err, -ENOENT, "tunnel %u does not exist", id);
 	kpols_remove(k, &t->pols);
+	/* dp.h: what is left of its policies and SAs goes with it */
+	for (size_t i = 0; i < k->npols;) {
+		if (k->pols[i].tunnel_id == id) {
+			kpols_remove(k, &k->pols[i].pols);
+			k->pols[i] = k->pols[--k->npols];
+		} else
+			i++;
+	}
 	for (size_t i = 0; i < k->nsas;) {
 		if (k->sas[i].tunnel_id == id && !k->sas[i].larval) {
 			sa_delete_kernel(k, &k->sas[i]);
@@ -899,7 +907,8 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 			return errbuf_set(err, len, "%s: cannot build the request", ctx);
 		}
 		rc = x_do(k->x, &r, len, NULL, NULL, &kerr);
-		if (rc != -ENOENT || type != XFRM_MSG_UPDSA)
+		/* xfrm_state_update() answers -ESRCH when there is no such SA */
+		if ((rc != -ESRCH && rc != -ENOENT) || type != XFRM_MSG_UPDSA)
 			break;
 		type = XFRM_MSG_NEWSA; /* the larval SA expired meanwhile */
 	}

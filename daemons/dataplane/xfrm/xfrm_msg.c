@@ -17,8 +17,14 @@
 #ifndef UDP_ENCAP_ESPINUDP
 #define UDP_ENCAP_ESPINUDP 2
 #endif
-/* Largest ESN bitmap the kernel accepts (XFRMA_REPLAY_ESN_MAX, bytes). */
-#define XFRM_ESN_BMP_MAX 4096
+/*
+ * Largest replay bitmap the kernel accepts, in 32-bit words: verify_replay()
+ * allows bmp_len <= XFRMA_REPLAY_ESN_MAX / sizeof(__u32) / 8 = 128, that is
+ * a window of 4096 packets (not XFRMA_REPLAY_ESN_MAX bytes).
+ */
+#define XFRM_ESN_BMP_WORDS 128
+#define XFRM_ESN_BMP_MAX   (XFRM_ESN_BMP_WORDS * 4)  /* bytes */
+#define XFRM_WINDOW_MAX    (XFRM_ESN_BMP_WORDS * 32) /* packets */
 
 void
 xfrm_addr_from_dp(xfrm_address_t *xa, const struct dp_addr *a)
@@ -153,10 +159,12 @@ xfrm_sa_check(const struct dp_sa *sa, struct errbuf *err)
 		    "SA %08x: the kernel dataplane cannot force the DF bit (df-bit set); "
 		    "use df-bit clear or copy, or security dataplane backend userspace",
 		    sa->spi);
-	if (sa->replay_window > XFRM_ESN_BMP_MAX * 8)
+	if (sa->replay_window > XFRM_WINDOW_MAX)
 		return errbuf_set(err, -EINVAL,
-		    "SA %08x: replay window %u is larger than the kernel's %u", sa->spi,
-		    sa->replay_window, XFRM_ESN_BMP_MAX * 8);
+		    "SA %08x: replay window %u is larger than the kernel's %u; "
+		    "use a smaller anti-replay-window-size or security dataplane backend "
+		    "userspace",
+		    sa->spi, sa->replay_window, XFRM_WINDOW_MAX);
 	if ((sa->flags & DP_SA_ESN) && sa->dir == DP_DIR_IN && sa->replay_window == 0)
 		return errbuf_set(err, -EOPNOTSUPP,
 		    "SA %08x: the kernel cannot turn anti-replay off on an ESN SA", sa->spi);
@@ -495,7 +503,7 @@ parse_sa_attrs(struct rd attrs, struct xfrm_sa_info *out)
 		struct rd c = tb[XFRMA_REPLAY_ESN_VAL];
 
 		if (!rd_bytes(&c, &out->esn, sizeof(out->esn)) ||
-		    out->esn.bmp_len > XFRM_ESN_BMP_MAX / 4 || c.left < out->esn.bmp_len * 4u)
+		    out->esn.bmp_len > XFRM_ESN_BMP_WORDS || c.left < out->esn.bmp_len * 4u)
 			return -EBADMSG;
 		out->has_esn = true;
 	}
