@@ -105,4 +105,37 @@ n h1 ping -c 2 -W 2 -M dont -s 3000 10.2.0.2 >/dev/null || fail "pre-fragmented 
 r1=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
 [ "$r1" = "$r0" ] || fail "outer packets were fragmented despite df-bit set ($r0 -> $r1)"
 [ "$(sa_stat 2 0x1005 in packets)" -ge 6 ] || fail "df set SA unused"
+
+# wait_event GW PATTERN FILE: collects gwGW's events into FILE until one
+# matches PATTERN (5 s at most); false if none did
+wait_event() {
+	: >"$3"
+	i=0
+	until grep -q "$2" "$3"; do
+		[ $i -lt 50 ] || return 1
+		ctl "$1" events >>"$3"
+		i=$((i + 1))
+		sleep 0.1
+	done
+}
+
+log "hard expiry inside one packet's fragments: one event, no fragment after it"
+# 3028 bytes, DF clear: h1's kernel fragments it to st0's MTU (1500); with
+# df-bit set the dataplane splits each piece again to the tunnel's inner
+# MTU, sealed in one loop; the hard limit (1 packet) falls on the first
+ctl 1 events >/dev/null
+ctl 1 apply sa out spi 0x1006 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
+	enc aes-gcm-128 key $K_GCM2 udp df set life-packets 1 1 | grep -q ok || fail "SA 0x1006"
+ctl 2 apply sa in spi 0x1006 tunnel 1 local 192.0.2.2 remote 192.0.2.1 \
+	enc aes-gcm-128 key $K_GCM2 udp | grep -q ok || fail "SA 0x1006 on gw2"
+n h1 ping -c 1 -W 1 -M dont -s 3000 10.2.0.2 >/dev/null 2>&1 || true
+wait_event 1 "event hard-expire tunnel 1 spi 00001006 dir out" "$TMP/ev4" ||
+	fail "no hard expiry for SA 0x1006: $(cat "$TMP/ev4")"
+sleep 0.5 # a duplicate would come right behind
+ctl 1 events >>"$TMP/ev4"
+nhard=$(grep -c "event hard-expire tunnel 1 spi 00001006 dir out" "$TMP/ev4" || true)
+[ "$nhard" = 1 ] || fail "$nhard hard expiry events for SA 0x1006: $(cat "$TMP/ev4")"
+[ "$(sa_stat 2 0x1006 in packets)" = 1 ] ||
+	fail "the hard-expired SA carried $(sa_stat 2 0x1006 in packets) packets, not 1"
+
 log "PASS"

@@ -436,12 +436,16 @@ seal_push(
 	size_t out;
 	int rc;
 
+	/* hard-expired: also part-way through one packet's GSO segments or
+	 * fragments, whose loop picked the SA once */
+	if (sa->dead) {
+		ctr_add(&s->ctr.no_sa_drops, 1);
+		return;
+	}
 	if (!(sa->flags & DP_SA_ESN) && sa->seq >= UINT32_MAX) {
 		/* RFC 4303 3.3.3: the counter must not cycle */
-		if (!sa->dead) {
-			sa->dead = true;
-			sa_event(s, sa, DP_EV_HARD_EXPIRE, "sequence number space exhausted");
-		}
+		sa->dead = true;
+		sa_event(s, sa, DP_EV_HARD_EXPIRE, "sequence number space exhausted");
 		ctr_add(&s->ctr.no_sa_drops, 1);
 		return;
 	}
