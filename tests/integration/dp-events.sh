@@ -138,4 +138,16 @@ nhard=$(grep -c "event hard-expire tunnel 1 spi 00001006 dir out" "$TMP/ev4" || 
 [ "$(sa_stat 2 0x1006 in packets)" = 1 ] ||
 	fail "the hard-expired SA carried $(sa_stat 2 0x1006 in packets) packets, not 1"
 
+log "clearing the statistics does not restart an SA's lifetime"
+ctl 1 apply sa out spi 0x1007 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
+	enc aes-gcm-128 key $K_GCM2 udp life-packets 2 3 | grep -q ok || fail "SA 0x1007"
+ctl 2 apply sa in spi 0x1007 tunnel 1 local 192.0.2.2 remote 192.0.2.1 \
+	enc aes-gcm-128 key $K_GCM2 udp | grep -q ok || fail "SA 0x1007 on gw2"
+n h1 ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "ping over SA 0x1007"
+[ "$(sa_stat 1 0x1007 out packets)" = 2 ] || fail "SA 0x1007 did not carry the pings"
+ctl 1 clear >/dev/null
+[ "$(sa_stat 1 0x1007 out packets)" = 0 ] || fail "clear left the SA's counters"
+n h1 ping -c 1 -W 2 10.2.0.2 >/dev/null || fail "third ping over SA 0x1007"
+wait_event 1 "event hard-expire tunnel 1 spi 00001007 dir out" "$TMP/ev5" ||
+	fail "no hard expiry at the third packet after a clear: $(cat "$TMP/ev5")"
 log "PASS"

@@ -111,18 +111,21 @@ static void
 sa_account(struct spu *s, struct us_sa *sa, size_t bytes)
 {
 	const struct dp_lifetime *l = &sa->life;
+	uint64_t lb, lp;
 
 	sa->st.packets++;
 	sa->st.bytes += bytes;
 	sa->st.last_used = s->now;
 	if (!(sa->flags & DP_SA_HAS_LIFETIME))
 		return;
-	if ((l->hard_bytes && sa->st.bytes >= l->hard_bytes) ||
-	    (l->hard_packets && sa->st.packets >= l->hard_packets)) {
+	/* since the SA's start, not since the statistics were last cleared */
+	lb = sa->st.bytes + sa->cleared_bytes;
+	lp = sa->st.packets + sa->cleared_packets;
+	if ((l->hard_bytes && lb >= l->hard_bytes) || (l->hard_packets && lp >= l->hard_packets)) {
 		sa->dead = true;
 		sa_event(s, sa, DP_EV_HARD_EXPIRE, "hard lifetime reached");
-	} else if (!sa->soft_sent && ((l->soft_bytes && sa->st.bytes >= l->soft_bytes) ||
-	                                 (l->soft_packets && sa->st.packets >= l->soft_packets))) {
+	} else if (!sa->soft_sent && ((l->soft_bytes && lb >= l->soft_bytes) ||
+	                                 (l->soft_packets && lp >= l->soft_packets))) {
 		sa->soft_sent = true;
 		sa_event(s, sa, DP_EV_SOFT_EXPIRE, "soft lifetime reached");
 	}
@@ -1482,6 +1485,8 @@ clear_sa(struct us_sa *sa)
 	uint64_t seq = sa->st.seq, add = sa->st.add_time;
 	uint32_t spu = sa->st.spu, tun = sa->st.tunnel_id;
 
+	sa->cleared_bytes += sa->st.bytes;
+	sa->cleared_packets += sa->st.packets;
 	memset(&sa->st, 0, sizeof(sa->st));
 	sa->st.seq = seq;
 	sa->st.add_time = add;
