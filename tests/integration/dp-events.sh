@@ -150,4 +150,26 @@ ctl 1 clear >/dev/null
 n h1 ping -c 1 -W 2 10.2.0.2 >/dev/null || fail "third ping over SA 0x1007"
 wait_event 1 "event hard-expire tunnel 1 spi 00001007 dir out" "$TMP/ev5" ||
 	fail "no hard expiry at the third packet after a clear: $(cat "$TMP/ev5")"
+log "IPv6 inside a tunnel whose inner MTU is below 1280: TCP through outer fragments"
+# outer MTU 1300: the SA's inner MTU (1218) is below IPv6's minimum,
+# so no "packet too big" can shrink the inner packets (RFC 8200 5): TCP
+# segments, TSO super-packets' included, leave in fragmented outer packets
+n gw1 ip link set b1 mtu 1300
+n gw2 ip link set b2 mtu 1300
+ctl 1 apply unit 0 inet 10.255.0.1/30 inet6 fd0f::1/64 mtu 1500 | grep -q ok || fail "unit inet6"
+ctl 1 apply route fd02::/64 unit 0 | grep -q ok || fail "IPv6 route"
+# IPv6 outside: the IPv4 peer's route MTU is cached from before
+ctl 1 apply sa out spi 0x1008 tunnel 1 local fd00::1 remote fd00::2 \
+	enc aes-gcm-128 key $K_GCM2 udp | grep -q ok || fail "SA 0x1008"
+ctl 2 apply sa in spi 0x1008 tunnel 1 local fd00::2 remote fd00::1 \
+	enc aes-gcm-128 key $K_GCM2 udp | grep -q ok || fail "SA 0x1008 on gw2"
+# and back: gw2's outbound SA computed for the new outer MTU too
+ctl 2 apply sa out spi 0x1009 tunnel 1 local fd00::2 remote fd00::1 \
+	enc aes-gcm-128 key $K_GCM1 udp | grep -q ok || fail "SA 0x1009 on gw2"
+ctl 1 apply sa in spi 0x1009 tunnel 1 local fd00::1 remote fd00::2 \
+	enc aes-gcm-128 key $K_GCM1 udp | grep -q ok || fail "SA 0x1009"
+n h1 ping -6 -c 3 -i 0.3 -W 2 -s 1400 fd02::2 >"$TMP/ping6" 2>&1 ||
+	fail "big IPv6 ping over the small MTU: $(cat "$TMP/ping6")"
+tcp_transfer fd02::2 2M
+[ "$(sa_stat 2 0x1008 in packets)" -ge 1000 ] || fail "SA 0x1008 did not carry the transfer"
 log "PASS"

@@ -723,9 +723,16 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 			return;
 		}
 		if ((size_t)it.hlen + it.mss > sa->inner_mtu) {
-			/* TCP segments bigger than the tunnel: PMTU discovery */
-			too_big(s, u, sa, p, len, sa->inner_mtu);
-			return;
+			/* TCP segments bigger than the tunnel: PMTU discovery,
+			 * except for IPv6 when the tunnel is below IPv6's minimum
+			 * MTU, which no "packet too big" can get below (RFC 8200
+			 * 5): the outer packets are fragmented, as unsegmented
+			 * ones are below */
+			if (pi.family == AF_INET || sa->inner_mtu >= 1280) {
+				too_big(s, u, sa, p, len, sa->inner_mtu);
+				return;
+			}
+			df = false;
 		}
 		for (;;) {
 			esp = tx_room(
