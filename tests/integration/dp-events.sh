@@ -150,6 +150,34 @@ ctl 1 clear >/dev/null
 n h1 ping -c 1 -W 2 10.2.0.2 >/dev/null || fail "third ping over SA 0x1007"
 wait_event 1 "event hard-expire tunnel 1 spi 00001007 dir out" "$TMP/ev5" ||
 	fail "no hard expiry at the third packet after a clear: $(cat "$TMP/ev5")"
+log "ECN: congestion experienced on the outer packet reaches the inner one"
+# RFC 4301 5.1.2.1, RFC 6040 4.2: routers between the gateways mark CE
+# on the outer header (here gw1's own nftables); h2 must see it inside
+n gw1 nft -f - <<NFT
+table ip ecn$P {
+	chain post {
+		type filter hook postrouting priority 0; policy accept;
+		udp dport 4500 ip ecn set ce
+	}
+}
+NFT
+n h2 nft -f - <<NFT
+table ip ecn$P {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		icmp type echo-request ip ecn ce counter
+		icmp type echo-request ip ecn not-ect counter
+	}
+}
+NFT
+n h1 ping -c 3 -i 0.2 -W 2 -Q 2 10.2.0.2 >/dev/null || fail "ECT(0) ping"
+n h1 ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "not-ECT ping"
+ce=$(n h2 nft list chain ip ecn$P in | awk '/ecn ce/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }')
+nect=$(n h2 nft list chain ip ecn$P in | awk '/not-ect/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }')
+[ "$ce" = 3 ] || fail "$ce of 3 ECT(0) pings arrived with CE"
+[ "$nect" = 2 ] || fail "$nect of 2 not-ECT pings arrived not-ECT"
+n gw1 nft delete table ip ecn$P
+
 log "IPv6 inside a tunnel whose inner MTU is below 1280: TCP through outer fragments"
 # outer MTU 1300: the SA's inner MTU (1218) is below IPv6's minimum,
 # so no "packet too big" can shrink the inner packets (RFC 8200 5): TCP

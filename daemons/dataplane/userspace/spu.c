@@ -932,6 +932,17 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *ic
 			inner[1] = (uint8_t)((inner[1] & 0x3f) | ((dscp & 0x0f) << 4));
 		}
 	}
+	/* RFC 4301 5.1.2.1, RFC 6040 4.2: congestion experienced (CE) on the
+	 * way marks an ECN-capable inner packet too (the outer ECN field
+	 * was copied from it, so a not-ECT inner one has a not-ECT outer) */
+	if ((META_TOS(meta) & 3) == 3 && (pi.tos & 3) != 0 && (pi.tos & 3) != 3) {
+		if (pi.family == AF_INET) {
+			inner[1] |= 3;
+			pkt_ip4_csum(inner);
+		} else {
+			inner[1] |= 0x30;
+		}
+	}
 	gro_add(&s->gro, inner, pi.len);
 }
 
