@@ -1108,8 +1108,15 @@ sock_rx(struct spu *s, int fd, bool udp, bool v4raw)
 		for (off = 0; off < len; off += seg) {
 			size_t dl = len - off < seg ? len - off : seg;
 
-			/* RFC 3948 2.2/2.3: keepalives and IKE belong to the IKE socket */
-			if (dl < 8 || (p[off] | p[off + 1] | p[off + 2] | p[off + 3]) == 0)
+			/* RFC 3948 2.2/2.3: keepalives and IKE belong to the IKE
+			 * socket (steered there; one may end a GRO buffer) */
+			if (dl == 1 && p[off] == 0xff)
+				continue;
+			if (dl < 8) {
+				ctr_add(&s->ctr.other_drops, 1); /* no room for an ESP header */
+				continue;
+			}
+			if ((p[off] | p[off + 1] | p[off + 2] | p[off + 3]) == 0)
 				continue;
 			rx_esp(s, &pend, p + off, dl, META_ENCAP | (uint64_t)tos << 8);
 		}
