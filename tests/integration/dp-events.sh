@@ -178,6 +178,19 @@ nect=$(n h2 nft list chain ip ecn$P in | awk '/not-ect/ { for (i = 1; i < NF; i+
 [ "$nect" = 2 ] || fail "$nect of 2 not-ECT pings arrived not-ECT"
 n gw1 nft delete table ip ecn$P
 
+log "inbound: an authenticated packet outside the tunnel's selectors is dropped (RFC 4301 5.2)"
+ctl 2 apply tunnel 1 unit 0 local 192.0.2.2 remote 192.0.2.1 \
+	local-ts 10.2.0.0/24 remote-ts 10.1.0.0/24 | grep -q ok || fail "selectors on gw2"
+od0=$(spu_sum 2 other-drops)
+af0=$(spu_sum 2 auth-failures)
+n h1 ping -c 1 -W 2 10.2.0.2 >/dev/null || fail "ping inside the selectors"
+# gw1's own st0 address as the source: sealed by gw1, outside gw2's remote-ts
+n gw1 ping -c 2 -i 0.2 -W 1 -I 10.255.0.1 10.2.0.2 >/dev/null 2>&1 &&
+	fail "a packet from outside the selectors crossed"
+[ "$(spu_sum 2 other-drops)" -ge $((od0 + 2)) ] || fail "selector drops not counted"
+[ "$(spu_sum 2 auth-failures)" = "$af0" ] || fail "selector drops counted as auth failures"
+ctl 2 apply tunnel 1 unit 0 local 192.0.2.2 remote 192.0.2.1 | grep -q ok || fail "selectors off"
+
 log "IPv6 inside a tunnel whose inner MTU is below 1280: TCP through outer fragments"
 # outer MTU 1300: the SA's inner MTU (1218) is below IPv6's minimum,
 # so no "packet too big" can shrink the inner packets (RFC 8200 5): TCP
