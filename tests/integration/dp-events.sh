@@ -213,4 +213,25 @@ n h1 ping -6 -c 3 -i 0.3 -W 2 -s 1400 fd02::2 >"$TMP/ping6" 2>&1 ||
 	fail "big IPv6 ping over the small MTU: $(cat "$TMP/ping6")"
 tcp_transfer fd02::2 2M
 [ "$(sa_stat 2 0x1008 in packets)" -ge 1000 ] || fail "SA 0x1008 did not carry the transfer"
+
+log "ECN with IPv6 inside and outside: CE on the outer packet reaches the inner one"
+n gw1 nft -f - <<NFT
+table ip6 ecn$P {
+	chain post {
+		type filter hook postrouting priority 0; policy accept;
+		udp dport 4500 ip6 ecn set ce
+	}
+}
+NFT
+n h2 nft -f - <<NFT
+table ip6 ecn$P {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		icmpv6 type echo-request ip6 ecn ce counter
+	}
+}
+NFT
+n h1 ping -6 -c 3 -i 0.2 -W 2 -Q 2 fd02::2 >/dev/null || fail "ECT(0) IPv6 ping"
+ce=$(n h2 nft list chain ip6 ecn$P in | awk '/ecn ce/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }')
+[ "$ce" = 3 ] || fail "$ce of 3 ECT(0) IPv6 pings arrived with CE"
 log "PASS"
