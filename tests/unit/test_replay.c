@@ -149,6 +149,29 @@ test_esn(void **state)
 	assert_int_equal(s, 0x17fffffffULL);
 	replay_fini(&r);
 
+	/* anti-replay off: the high half is still inferred (the ICV covers
+	 * it), the nearest epoch for any low half: late packets stay in the
+	 * current epoch instead of being pushed into the next one */
+	assert_int_equal(replay_init(&r, 0), 0);
+	assert_true(rx(&r, 1000, true, &s));
+	assert_int_equal(replay_infer(&r, 999, true), 999);
+	assert_int_equal(replay_infer(&r, 1, true), 1);
+	assert_int_equal(replay_infer(&r, 5000, true), 5000);
+	assert_true(rx(&r, 0xfffffff0u, true, &s));
+	assert_int_equal(s, 0xfffffff0ULL);
+	assert_true(rx(&r, 3, true, &s)); /* the counter wrapped */
+	assert_int_equal(s, 0x100000003ULL);
+	assert_int_equal(replay_infer(&r, 0xfffffff5u, true), 0xfffffff5ULL); /* late */
+	assert_int_equal(replay_infer(&r, 2, true), 0x100000002ULL);
+	assert_true(rx(&r, 0x70000003u, true, &s)); /* less than 2^31 ahead */
+	assert_int_equal(s, 0x170000003ULL);
+	assert_int_equal(replay_infer(&r, 0x20000000u, true), 0x120000000ULL); /* late */
+	assert_true(rx(&r, 0xf0000000u, true, &s));
+	assert_int_equal(s, 0x1f0000000ULL);
+	assert_int_equal(replay_infer(&r, 0x08000000u, true), 0x208000000ULL); /* ahead */
+	assert_int_equal(replay_infer(&r, 0x80000000u, true), 0x180000000ULL); /* late */
+	replay_fini(&r);
+
 	/* without ESN the sequence number stays 32 bits */
 	assert_int_equal(replay_init(&r, 64), 0);
 	assert_true(rx(&r, 0xffffffffu, false, &s));
