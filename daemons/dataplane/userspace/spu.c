@@ -76,6 +76,22 @@ us_event_post(struct us *us, const struct dp_event *ev)
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&q->lock); /* EVENT QUEUE LOCK */
+	if (q->n == q->cap && ev->type != DP_EV_ACQUIRE) {
+		/* expiry events are never dropped (the caller would not
+		 * rekey, a hard-expired SA would stay): there are at most two
+		 * per SA, so the queue grows; acquires are raised again */
+		struct dp_event *bigger = calloc((size_t)q->cap * 2, sizeof(*bigger));
+		uint32_t i;
+
+		if (bigger != NULL) {
+			for (i = 0; i < q->n; i++)
+				bigger[i] = q->ev[(q->head + i) % q->cap];
+			free(q->ev);
+			q->ev = bigger;
+			q->head = 0;
+			q->cap *= 2;
+		}
+	}
 	if (q->n < q->cap) {
 		q->ev[(q->head + q->n) % q->cap] = *ev;
 		q->n++;
