@@ -297,6 +297,49 @@ test_frag4(void **state)
 	assert_int_equal(frag4_init(&it, p, n, 20), -EMSGSIZE);
 }
 
+/*
+ * A fragment arriving in st0 that does not fit either (df-bit set): its
+ * pieces keep its offset, and MF stays on the last one when the fragment
+ * was not the original's last (RFC 791 3.2, fragmenting a fragment).
+ */
+static void
+test_frag4_of_fragment(void **state)
+{
+	uint8_t p[3000], f[1500];
+	struct frag4_iter it;
+	struct pkt_info pi;
+	size_t n, fl, got, count;
+	int mf;
+
+	(void)state;
+	for (mf = 0; mf <= 1; mf++) {
+		n = mk_tcp(p, AF_INET, 2000, 1, 0x10, 5);
+		/* a fragment at offset 1480 (185 units), MF as given, DF clear */
+		p[6] = (uint8_t)((mf ? 0x20 : 0) | (185 >> 8));
+		p[7] = 185 & 0xff;
+		pkt_ip4_csum(p);
+		assert_int_equal(frag4_init(&it, p, n, 1000), 0);
+		got = count = 0;
+		while ((fl = frag4_next(&it, f, sizeof(f))) > 0) {
+			uint16_t fo = (uint16_t)((f[6] & 0x1f) << 8 | f[7]);
+			bool last = got + fl - 20 == n - 20;
+
+			assert_true(fl <= 1000);
+			assert_int_equal(pkt_parse(f, fl, &pi), 0);
+			assert_true(pi.frag);
+			assert_false(pi.df);
+			assert_int_equal(ref_csum(f, 20, 0), 0);
+			assert_int_equal(fo * 8, 1480 + got);
+			assert_int_equal((f[6] & 0x20) != 0, !last || mf);
+			assert_memory_equal(f + 20, p + 20 + got, fl - 20);
+			got += fl - 20;
+			count++;
+		}
+		assert_int_equal(got, n - 20);
+		assert_int_equal(count, 3);
+	}
+}
+
 static void
 test_gso_segment(void **state)
 {
@@ -453,6 +496,7 @@ main(void)
 		cmocka_unit_test(test_ts_match),
 		cmocka_unit_test(test_icmp_too_big),
 		cmocka_unit_test(test_frag4),
+		cmocka_unit_test(test_frag4_of_fragment),
 		cmocka_unit_test(test_gso_segment),
 		cmocka_unit_test(test_gro),
 	};

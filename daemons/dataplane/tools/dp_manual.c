@@ -59,7 +59,8 @@
 
 #define MAX_WORDS 64
 #define MAX_SAS   65536
-#define OUT_MAX   (1u << 20)
+/* the largest reply, and the events kept until read (10,000 SAs expiring: 1.5 MB) */
+#define OUT_MAX (8u << 20)
 
 struct sa_ref {
 	uint32_t spi;

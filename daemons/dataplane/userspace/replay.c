@@ -46,7 +46,11 @@ uint64_t
 replay_infer(const struct replay *r, uint32_t seq_lo, bool esn)
 {
 	uint32_t tl = (uint32_t)r->top, th = (uint32_t)(r->top >> 32);
-	uint32_t w = r->window ? r->window : 1;
+	/* anti-replay off: no window, but the high half must still be
+	 * right for the ICV: the epoch nearest to the top, as if the window
+	 * were half the 32-bit space (a window of 1 pushed every late packet
+	 * into the next epoch, where its ICV fails) */
+	uint32_t w = r->window ? r->window : UINT32_C(1) << 31;
 
 	if (!esn)
 		return seq_lo;

@@ -76,6 +76,22 @@ us_event_post(struct us *us, const struct dp_event *ev)
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&q->lock); /* EVENT QUEUE LOCK */
+	if (q->n == q->cap && ev->type != DP_EV_ACQUIRE) {
+		/* expiry events are never dropped (the caller would not
+		 * rekey, a hard-expired SA would stay): there are at most two
+		 * per SA, so the queue grows; acquires are raised again */
+		struct dp_event *bigger = calloc((size_t)q->cap * 2, sizeof(*bigger));
+		uint32_t i;
+
+		if (bigger != NULL) {
+			for (i = 0; i < q->n; i++)
+				bigger[i] = q->ev[(q->head + i) % q->cap];
+			free(q->ev);
+			q->ev = bigger;
+			q->head = 0;
+			q->cap *= 2;
+		}
+	}
 	if (q->n < q->cap) {
 		q->ev[(q->head + q->n) % q->cap] = *ev;
 		q->n++;
@@ -111,18 +127,21 @@ static void
 sa_account(struct spu *s, struct us_sa *sa, size_t bytes)
 {
 	const struct dp_lifetime *l = &sa->life;
+	uint64_t lb, lp;
 
 	sa->st.packets++;
 	sa->st.bytes += bytes;
 	sa->st.last_used = s->now;
 	if (!(sa->flags & DP_SA_HAS_LIFETIME))
 		return;
-	if ((l->hard_bytes && sa->st.bytes >= l->hard_bytes) ||
-	    (l->hard_packets && sa->st.packets >= l->hard_packets)) {
+	/* since the SA's start, not since the statistics were last cleared */
+	lb = sa->st.bytes + sa->cleared_bytes;
+	lp = sa->st.packets + sa->cleared_packets;
+	if ((l->hard_bytes && lb >= l->hard_bytes) || (l->hard_packets && lp >= l->hard_packets)) {
 		sa->dead = true;
 		sa_event(s, sa, DP_EV_HARD_EXPIRE, "hard lifetime reached");
-	} else if (!sa->soft_sent && ((l->soft_bytes && sa->st.bytes >= l->soft_bytes) ||
-	                                 (l->soft_packets && sa->st.packets >= l->soft_packets))) {
+	} else if (!sa->soft_sent && ((l->soft_bytes && lb >= l->soft_bytes) ||
+	                                 (l->soft_packets && lp >= l->soft_packets))) {
 		sa->soft_sent = true;
 		sa_event(s, sa, DP_EV_SOFT_EXPIRE, "soft lifetime reached");
 	}
@@ -436,12 +455,16 @@ seal_push(
 	size_t out;
 	int rc;
 
+	/* hard-expired: also part-way through one packet's GSO segments or
+	 * fragments, whose loop picked the SA once */
+	if (sa->dead) {
+		ctr_add(&s->ctr.no_sa_drops, 1);
+		return;
+	}
 	if (!(sa->flags & DP_SA_ESN) && sa->seq >= UINT32_MAX) {
 		/* RFC 4303 3.3.3: the counter must not cycle */
-		if (!sa->dead) {
-			sa->dead = true;
-			sa_event(s, sa, DP_EV_HARD_EXPIRE, "sequence number space exhausted");
-		}
+		sa->dead = true;
+		sa_event(s, sa, DP_EV_HARD_EXPIRE, "sequence number space exhausted");
 		ctr_add(&s->ctr.no_sa_drops, 1);
 		return;
 	}
@@ -716,9 +739,16 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 			return;
 		}
 		if ((size_t)it.hlen + it.mss > sa->inner_mtu) {
-			/* TCP segments bigger than the tunnel: PMTU discovery */
-			too_big(s, u, sa, p, len, sa->inner_mtu);
-			return;
+			/* TCP segments bigger than the tunnel: PMTU discovery,
+			 * except for IPv6 when the tunnel is below IPv6's minimum
+			 * MTU, which no "packet too big" can get below (RFC 8200
+			 * 5): the outer packets are fragmented, as unsegmented
+			 * ones are below */
+			if (pi.family == AF_INET || sa->inner_mtu >= 1280) {
+				too_big(s, u, sa, p, len, sa->inner_mtu);
+				return;
+			}
+			df = false;
 		}
 		for (;;) {
 			esp = tx_room(
@@ -918,6 +948,17 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *ic
 			inner[1] = (uint8_t)((inner[1] & 0x3f) | ((dscp & 0x0f) << 4));
 		}
 	}
+	/* RFC 4301 5.1.2.1, RFC 6040 4.2: congestion experienced (CE) on the
+	 * way marks an ECN-capable inner packet too (the outer ECN field
+	 * was copied from it, so a not-ECT inner one has a not-ECT outer) */
+	if ((META_TOS(meta) & 3) == 3 && (pi.tos & 3) != 0 && (pi.tos & 3) != 3) {
+		if (pi.family == AF_INET) {
+			inner[1] |= 3;
+			pkt_ip4_csum(inner);
+		} else {
+			inner[1] |= 0x30;
+		}
+	}
 	gro_add(&s->gro, inner, pi.len);
 }
 
@@ -1083,8 +1124,15 @@ sock_rx(struct spu *s, int fd, bool udp, bool v4raw)
 		for (off = 0; off < len; off += seg) {
 			size_t dl = len - off < seg ? len - off : seg;
 
-			/* RFC 3948 2.2/2.3: keepalives and IKE belong to the IKE socket */
-			if (dl < 8 || (p[off] | p[off + 1] | p[off + 2] | p[off + 3]) == 0)
+			/* RFC 3948 2.2/2.3: keepalives and IKE belong to the IKE
+			 * socket (steered there; one may end a GRO buffer) */
+			if (dl == 1 && p[off] == 0xff)
+				continue;
+			if (dl < 8) {
+				ctr_add(&s->ctr.other_drops, 1); /* no room for an ESP header */
+				continue;
+			}
+			if ((p[off] | p[off + 1] | p[off + 2] | p[off + 3]) == 0)
 				continue;
 			rx_esp(s, &pend, p + off, dl, META_ENCAP | (uint64_t)tos << 8);
 		}
@@ -1478,6 +1526,8 @@ clear_sa(struct us_sa *sa)
 	uint64_t seq = sa->st.seq, add = sa->st.add_time;
 	uint32_t spu = sa->st.spu, tun = sa->st.tunnel_id;
 
+	sa->cleared_bytes += sa->st.bytes;
+	sa->cleared_packets += sa->st.packets;
 	memset(&sa->st, 0, sizeof(sa->st));
 	sa->st.seq = seq;
 	sa->st.add_time = add;

@@ -123,6 +123,9 @@ struct us_sa {
 	uint64_t seq; /* outbound: last sent */
 	struct dp_lifetime life;
 	struct dp_sa_stats st;
+	/* bytes and packets of st cleared by dp_clear_stats: the lifetime
+	 * counts from the SA's start (st + these) */
+	uint64_t cleared_bytes, cleared_packets;
 	union {
 		struct sockaddr_in v4;
 		struct sockaddr_in6 v6;
