@@ -258,6 +258,60 @@ test_icmp_too_big(void **state)
 	assert_int_equal(out[44] << 24 | out[45] << 16 | out[46] << 8 | out[47], 1280);
 }
 
+/*
+ * The ICMP error token bucket: a burst of oversize packets yields at most
+ * the burst's number of errors; then the rate, whole tokens only, never
+ * more than the burst after a pause, and a refund for an error not sent.
+ */
+static void
+test_icmp_ratelimit(void **state)
+{
+	struct pkt_tbucket tb;
+	uint64_t t = 5000;
+	unsigned i, ok;
+
+	(void)state;
+	pkt_tb_init(&tb, PKT_ICMP_RATE, PKT_ICMP_BURST, t);
+	for (i = ok = 0; i < 1000; i++)
+		ok += pkt_tb_take(&tb, t);
+	assert_int_equal(ok, PKT_ICMP_BURST);
+	/* 1000 a second: one per millisecond, fractions kept across calls */
+	for (i = ok = 0; i < 100; i++) {
+		t += 1;
+		ok += pkt_tb_take(&tb, t);
+		ok += pkt_tb_take(&tb, t);
+	}
+	assert_int_equal(ok, 100);
+	pkt_tb_init(&tb, 10, 5, t);
+	for (i = ok = 0; i < 20; i++)
+		ok += pkt_tb_take(&tb, t);
+	assert_int_equal(ok, 5);
+	for (i = ok = 0; i < 1000; i++) /* 10 a second over one second */
+		ok += pkt_tb_take(&tb, ++t);
+	assert_int_equal(ok, 10);
+	t += 3600 * 1000; /* a long pause refills the burst, no more */
+	for (i = ok = 0; i < 20; i++)
+		ok += pkt_tb_take(&tb, t);
+	assert_int_equal(ok, 5);
+	pkt_tb_refund(&tb);
+	assert_true(pkt_tb_take(&tb, t));
+	assert_false(pkt_tb_take(&tb, t));
+	pkt_tb_refund(&tb);
+	pkt_tb_refund(&tb);
+	pkt_tb_refund(&tb);
+	pkt_tb_refund(&tb);
+	pkt_tb_refund(&tb);
+	pkt_tb_refund(&tb); /* never above the burst */
+	for (i = ok = 0; i < 20; i++)
+		ok += pkt_tb_take(&tb, t);
+	assert_int_equal(ok, 5);
+	/* a clock going back neither refills nor stalls */
+	t -= 10000;
+	assert_false(pkt_tb_take(&tb, t));
+	t += 100;
+	assert_true(pkt_tb_take(&tb, t));
+}
+
 static void
 test_frag4(void **state)
 {
@@ -495,6 +549,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_ts_match),
 		cmocka_unit_test(test_icmp_too_big),
+		cmocka_unit_test(test_icmp_ratelimit),
 		cmocka_unit_test(test_frag4),
 		cmocka_unit_test(test_frag4_of_fragment),
 		cmocka_unit_test(test_gso_segment),

@@ -380,6 +380,47 @@ pkt_icmp_too_big(uint8_t *out, size_t cap, const uint8_t *orig, size_t orig_len,
 	return total;
 }
 
+/* ---- ICMP error rate limit ---- */
+
+void
+pkt_tb_init(struct pkt_tbucket *tb, uint32_t rate, uint32_t burst, uint64_t now_ms)
+{
+	tb->last_ms = now_ms;
+	tb->tokens = burst;
+	tb->rate = rate;
+	tb->burst = burst;
+}
+
+bool
+pkt_tb_take(struct pkt_tbucket *tb, uint64_t now_ms)
+{
+	if (now_ms > tb->last_ms) {
+		uint64_t dt = now_ms - tb->last_ms;
+		/* whole tokens only; last_ms stays until one is earned, so
+		 * frequent calls do not lose the fractions */
+		uint64_t add = dt > 3600000 ? tb->burst : dt * tb->rate / 1000;
+
+		if (add > 0) {
+			tb->tokens =
+			    (uint32_t)(tb->tokens + add > tb->burst ? tb->burst : tb->tokens + add);
+			tb->last_ms = now_ms;
+		}
+	} else if (now_ms < tb->last_ms) {
+		tb->last_ms = now_ms; /* a clock that went back: start over from here */
+	}
+	if (tb->tokens == 0)
+		return false;
+	tb->tokens--;
+	return true;
+}
+
+void
+pkt_tb_refund(struct pkt_tbucket *tb)
+{
+	if (tb->tokens < tb->burst)
+		tb->tokens++;
+}
+
 /* ---- IPv4 fragmentation ---- */
 
 int

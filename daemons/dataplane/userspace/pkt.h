@@ -59,6 +59,28 @@ bool pkt_ts_match(const struct dp_ts *ts, uint8_t family, const uint8_t *addr, u
 size_t pkt_icmp_too_big(uint8_t *out, size_t cap, const uint8_t *orig, size_t orig_len,
     uint32_t mtu, const struct dp_addr *src);
 
+/*
+ * A token bucket for the ICMP errors the dataplane generates (RFC 4443
+ * 2.4(f) requires limiting ICMPv6 errors, RFC 1812 4.3.2.8 recommends it
+ * for ICMPv4). One per SPU, touched only by its thread (no lock). The
+ * defaults are Linux's global ICMP limit (net.ipv4.icmp_msgs_per_sec,
+ * net.ipv4.icmp_msgs_burst): up to PKT_ICMP_BURST errors at once, refilled
+ * at PKT_ICMP_RATE a second. Time is in milliseconds, the caller's clock.
+ */
+#define PKT_ICMP_RATE  1000
+#define PKT_ICMP_BURST 50
+
+struct pkt_tbucket {
+	uint64_t last_ms; /* of the last refill */
+	uint32_t tokens, rate, burst;
+};
+
+void pkt_tb_init(struct pkt_tbucket *tb, uint32_t rate, uint32_t burst, uint64_t now_ms);
+/* true (and one token taken) if a message may be sent now */
+bool pkt_tb_take(struct pkt_tbucket *tb, uint64_t now_ms);
+/* gives back a token taken for a message that was not sent after all */
+void pkt_tb_refund(struct pkt_tbucket *tb);
+
 /* IPv4 fragmentation (RFC 791) of a packet into pieces of at most mtu. */
 struct frag4_iter {
 	const uint8_t *p;

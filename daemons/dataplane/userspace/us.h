@@ -247,6 +247,7 @@ struct spu_ctr {
 	_Atomic uint64_t encrypt_packets, encrypt_bytes, decrypt_packets, decrypt_bytes;
 	_Atomic uint64_t unknown_spi, replay_drops, auth_failures, handoffs, handoff_drops;
 	_Atomic uint64_t no_sa_drops, no_route_drops, mtu_drops, other_drops, tx_errors;
+	_Atomic uint64_t icmp_suppressed; /* ICMP errors over the SPU's rate limit */
 	_Atomic uint32_t tunnels;
 	/* the esp_cache's own counters, published by the SPU once a second */
 	_Atomic uint64_t ctx_misses, ctx_evictions;
@@ -313,6 +314,7 @@ struct spu {
 	uint8_t rnd[4096]; /* CBC IVs */
 	size_t rnd_used;
 	uint8_t icmp[1400];
+	struct pkt_tbucket icmp_tb;           /* ICMP errors (too_big) */
 	struct log_ratelimit rl_auth, rl_spi; /* per-packet warnings */
 	uint64_t now;                         /* CLOCK_MONOTONIC_COARSE seconds */
 	uint64_t last_tick;
