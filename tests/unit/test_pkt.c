@@ -351,6 +351,108 @@ test_frag4(void **state)
 	assert_int_equal(frag4_init(&it, p, n, 20), -EMSGSIZE);
 }
 
+/* An IPv4 packet (protocol 253) with the given options and plen bytes. */
+static size_t
+mk_ip4_opts(uint8_t *p, const uint8_t *opt, size_t olen, size_t plen)
+{
+	size_t hl = 20 + olen, i;
+
+	memset(p, 0, hl + plen);
+	p[0] = (uint8_t)(0x40 | hl / 4);
+	p[2] = (uint8_t)((hl + plen) >> 8);
+	p[3] = (uint8_t)(hl + plen);
+	p[8] = 64;
+	p[9] = 253;
+	inet_pton(AF_INET, "10.1.0.2", p + 12);
+	inet_pton(AF_INET, "10.2.0.2", p + 16);
+	memcpy(p + 20, opt, olen);
+	for (i = 0; i < plen; i++)
+		p[hl + i] = (uint8_t)(i * 7);
+	pkt_ip4_csum(p);
+	return hl + plen;
+}
+
+/*
+ * Options and fragments (RFC 791 3.1, 3.2): the first fragment keeps them
+ * all; the later ones only those with the copied flag, padded with EOL;
+ * NOP and uncopied options (record route) left out, nothing after EOL.
+ * Malformed option lengths are refused.
+ */
+static void
+test_frag4_options(void **state)
+{
+	static const struct {
+		uint8_t opt[40];
+		size_t olen;
+		uint8_t want[40]; /* the later fragments' options */
+		size_t wlen;
+	} c[] = {
+		/* NOP, record route (7), LSRR (131), router alert (148), EOL */
+		{ { 1, 7, 7, 4, 0, 0, 0, 0, 131, 7, 4, 10, 9, 9, 9, 148, 4, 0, 0, 0 }, 20,
+		    { 131, 7, 4, 10, 9, 9, 9, 148, 4, 0, 0, 0 }, 12 },
+		/* router alert, EOL, then bytes that are not options */
+		{ { 148, 4, 0, 0, 0, 131, 3, 4 }, 8, { 148, 4, 0, 0 }, 4 },
+		/* only uncopied options: later fragments have none */
+		{ { 7, 7, 4, 0, 0, 0, 0, 1 }, 8, { 0 }, 0 },
+		/* timestamp (68, not copied) then security (130, copied) */
+		{ { 68, 8, 5, 0, 1, 2, 3, 4, 130, 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1 }, 20,
+		    { 130, 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0 }, 12 },
+	};
+	static const struct {
+		uint8_t opt[8];
+	} bad[] = {
+		{ { 7, 0, 1, 1, 1, 1, 1, 1 } },       /* length 0 */
+		{ { 131, 1, 1, 1, 1, 1, 1, 1 } },     /* length 1 */
+		{ { 1, 1, 131, 7, 4, 0, 0, 0 } },     /* past the header */
+		{ { 1, 1, 1, 1, 1, 1, 1, 131 } },     /* no length byte */
+		{ { 148, 4, 0, 0, 130, 200, 0, 0 } }, /* far past it */
+	};
+	uint8_t p[3000], f[1500], re[3000];
+	struct frag4_iter it;
+	struct pkt_info pi;
+	size_t n, fl, got, count, hl, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		hl = 20 + c[i].olen;
+		n = mk_ip4_opts(p, c[i].opt, c[i].olen, 2500);
+		assert_int_equal(frag4_init(&it, p, n, 1000), 0);
+		got = count = 0;
+		while ((fl = frag4_next(&it, f, sizeof(f))) > 0) {
+			size_t fhl = (size_t)(f[0] & 0x0f) * 4;
+			uint16_t fo = (uint16_t)((f[6] & 0x1f) << 8 | f[7]);
+
+			assert_true(fl <= 1000);
+			assert_int_equal(pkt_parse(f, fl, &pi), 0);
+			assert_int_equal(pi.l3len, fhl);
+			assert_int_equal(ref_csum(f, fhl, 0), 0);
+			assert_int_equal(f[2] << 8 | f[3], fl);
+			assert_memory_equal(f + 8, p + 8, 2); /* TTL, protocol */
+			assert_memory_equal(f + 12, p + 12, 8);
+			if (count == 0) {
+				assert_int_equal(fhl, hl);
+				assert_memory_equal(f + 20, p + 20, hl - 20);
+			} else {
+				assert_int_equal(fhl, 20 + c[i].wlen);
+				assert_memory_equal(f + 20, c[i].want, c[i].wlen);
+			}
+			assert_int_equal(fo * 8, got);
+			if (got + fl - fhl < n - hl)
+				assert_int_equal((fl - fhl) % 8, 0);
+			memcpy(re + got, f + fhl, fl - fhl);
+			got += fl - fhl;
+			count++;
+		}
+		assert_int_equal(got, n - hl);
+		assert_memory_equal(re, p + hl, n - hl);
+		assert_true(count >= 3);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = mk_ip4_opts(p, bad[i].opt, 8, 2000);
+		assert_int_equal(frag4_init(&it, p, n, 1000), -EBADMSG);
+	}
+}
+
 /*
  * A fragment arriving in st0 that does not fit either (df-bit set): its
  * pieces keep its offset, and MF stays on the last one when the fragment
@@ -552,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_icmp_ratelimit),
 		cmocka_unit_test(test_frag4),
 		cmocka_unit_test(test_frag4_of_fragment),
+		cmocka_unit_test(test_frag4_options),
 		cmocka_unit_test(test_gso_segment),
 		cmocka_unit_test(test_gro),
 	};

@@ -81,13 +81,22 @@ bool pkt_tb_take(struct pkt_tbucket *tb, uint64_t now_ms);
 /* gives back a token taken for a message that was not sent after all */
 void pkt_tb_refund(struct pkt_tbucket *tb);
 
-/* IPv4 fragmentation (RFC 791) of a packet into pieces of at most mtu. */
+/*
+ * IPv4 fragmentation (RFC 791) of a packet into pieces of at most mtu.
+ * The first piece keeps every option; the others carry only the options
+ * whose "copied" flag (0x80 of the type) is set, padded with EOL to a
+ * multiple of 4 (RFC 791 3.1, 3.2).
+ */
 struct frag4_iter {
 	const uint8_t *p;
 	size_t len, hl, off, mtu;
 	uint16_t base_off; /* the original's fragment offset (8-byte units) */
 	bool base_mf;
+	uint8_t hl2;      /* header length of the pieces after the first */
+	uint8_t opt2[40]; /* their options (hl2 - 20 bytes) */
 };
+/* -EBADMSG: not a valid IPv4 packet, or malformed options; -EMSGSIZE:
+ * mtu too small for the header and 8 bytes */
 int frag4_init(struct frag4_iter *it, const uint8_t *p, size_t len, size_t mtu);
 size_t frag4_next(struct frag4_iter *it, uint8_t *out, size_t cap); /* 0 = done */
 

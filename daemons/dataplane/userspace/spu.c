@@ -801,9 +801,12 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 			struct frag4_iter fi;
 			size_t hdr = ESP_HDR_LEN + sa->x.iv_len, fl;
 			uint8_t *esp;
+			int r;
 
-			if (frag4_init(&fi, p, len, sa->inner_mtu) < 0) {
-				ctr_add(&s->ctr.mtu_drops, 1);
+			if ((r = frag4_init(&fi, p, len, sa->inner_mtu)) < 0) {
+				/* malformed IPv4 options count as other drops */
+				ctr_add(
+				    r == -EMSGSIZE ? &s->ctr.mtu_drops : &s->ctr.other_drops, 1);
 				return;
 			}
 			for (;;) {
