@@ -187,6 +187,10 @@ struct dp_spu_stats {
 	/* ICMP errors (fragmentation needed, packet too big) not sent: over
 	 * the SPU's rate limit (userspace: burst 50, 1000 a second) */
 	uint64_t icmp_suppressed;
+	/* events (acquire, expiry) this SPU raised that were lost: the
+	 * caller read too slowly and the event queue was full (userspace:
+	 * 4096 events, grown for expiries; acquires are raised again) */
+	uint64_t event_drops;
 	/* the SPU's cache of cipher keys (userspace; as of the SPU's last
 	 * once-a-second update): slots re-keyed for an SA, of them taken
 	 * from another SA, and slots holding a key now */

@@ -105,8 +105,11 @@ us_event_post(struct us *us, const struct dp_event *ev)
 	if (q->n < q->cap) {
 		q->ev[(q->head + q->n) % q->cap] = *ev;
 		q->n++;
-	} else {
-		q->dropped++;
+	} else if (ev->spu < us->nspu) {
+		/* counted for the SPU that raised it (not on the packet
+		 * path: a locked add, whoever posts) */
+		atomic_fetch_add_explicit(
+		    &us->spu[ev->spu].ctr.event_drops, 1, memory_order_relaxed);
 	}
 	if (write(us->ev_fd, &one, sizeof(one)) < 0) {
 		/* counter saturated: the reader is already woken */
@@ -1609,7 +1612,7 @@ ctl_clear(struct spu *s)
 	_Atomic uint64_t *all[] = { &c->encrypt_packets, &c->encrypt_bytes, &c->decrypt_packets,
 		&c->decrypt_bytes, &c->unknown_spi, &c->replay_drops, &c->auth_failures,
 		&c->handoffs, &c->handoff_drops, &c->no_sa_drops, &c->no_route_drops, &c->mtu_drops,
-		&c->other_drops, &c->tx_errors, &c->icmp_suppressed };
+		&c->other_drops, &c->tx_errors, &c->icmp_suppressed, &c->event_drops };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)

@@ -248,6 +248,7 @@ struct spu_ctr {
 	_Atomic uint64_t unknown_spi, replay_drops, auth_failures, handoffs, handoff_drops;
 	_Atomic uint64_t no_sa_drops, no_route_drops, mtu_drops, other_drops, tx_errors;
 	_Atomic uint64_t icmp_suppressed; /* ICMP errors over the SPU's rate limit */
+	_Atomic uint64_t event_drops;     /* events of this SPU the full queue dropped */
 	_Atomic uint32_t tunnels;
 	/* the esp_cache's own counters, published by the SPU once a second */
 	_Atomic uint64_t ctx_misses, ctx_evictions;
@@ -324,7 +325,7 @@ struct us_event_q {
 	pthread_mutex_t lock; /* EVENT QUEUE LOCK: SPUs post, control reads */
 	struct dp_event *ev;
 	uint32_t head, n, cap;
-	uint64_t dropped;
+	/* events dropped when full: the posting SPU's ctr.event_drops */
 };
 
 /*

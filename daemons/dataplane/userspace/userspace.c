@@ -2083,6 +2083,7 @@ us_spu_stats(void *impl, uint32_t spu, struct dp_spu_stats *out)
 	out->no_route_drops = rd64(&c->no_route_drops);
 	out->mtu_drops = rd64(&c->mtu_drops);
 	out->icmp_suppressed = rd64(&c->icmp_suppressed);
+	out->event_drops = rd64(&c->event_drops);
 	out->other_drops = rd64(&c->other_drops) + rd64(&c->handoff_drops) + rd64(&c->tx_errors);
 	out->ctx_misses = rd64(&c->ctx_misses);
 	out->ctx_evictions = rd64(&c->ctx_evictions);
