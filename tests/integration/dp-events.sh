@@ -111,6 +111,30 @@ sent=$((m1 - m0 - (s1 - s0)))
 [ $((u1 - u0)) -le "$sent" ] || fail "h1 got $((u1 - u0)) ICMP errors, the dataplane sent $sent"
 [ "$sent" -lt 300 ] || fail "all 300 ICMP errors sent"
 log "  300 oversize: $sent ICMP errors sent, $((s1 - s0)) suppressed, $((u1 - u0)) received"
+log "MTU: a route MTU toward the peer changed later reaches the SA (refresh every 5 s)"
+# gw1's route to gw2 drops to 1300: the next "fragmentation needed" the
+# dataplane sends announces the smaller inner MTU (a few seconds: the
+# refresh and the per-peer route MTU cache are 5 s each)
+n gw1 ip route add 192.0.2.2/32 dev b1 mtu 1300
+i=0
+while :; do
+	n h1 ip route flush cache
+	out=$(n h1 ping -c 1 -W 1 -M do -s 1400 10.2.0.2 2>&1 || true)
+	echo "$out" | grep -q "mtu = 12\|mtu=12" && break
+	i=$((i + 1))
+	[ $i -lt 40 ] || fail "the SA kept its path MTU after the route MTU fell: $out"
+	sleep 0.5
+done
+log "  $(echo "$out" | grep -o "mtu *= *[0-9]*" | head -1) after the route MTU fell to 1300"
+n gw1 ip route del 192.0.2.2/32
+i=0
+until n h1 ping -c 1 -W 1 -M do -s 1400 10.2.0.2 >/dev/null 2>&1; do
+	n h1 ip route flush cache
+	i=$((i + 1))
+	[ $i -lt 40 ] || fail "the SA's path MTU did not grow back with the route's"
+	sleep 0.5
+done
+n h1 ip route flush cache
 log "MTU: without DF the outer packet is fragmented and reassembled at gw2"
 r0=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
 n h1 ip route flush cache

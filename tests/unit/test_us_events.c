@@ -52,6 +52,7 @@ test_event_drops(void **state)
 	us->evq.cap = 4;
 	us->evq.ev = calloc(us->evq.cap, sizeof(*us->evq.ev));
 	assert_non_null(us->evq.ev);
+	us->mtu_fd = -1; /* no path MTU refresh here */
 	us->ev_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	assert_true(us->ev_fd >= 0);
 

@@ -1462,6 +1462,8 @@ ctl_sa_update(struct spu *s, const struct ctl_msg *m)
 		sa->rport = m->sa->rport;
 		sa->peer = m->sa->peer;
 		sa->peer_len = m->sa->peer_len;
+	}
+	if (m->b.what & (DP_SA_UPD_REMOTE | US_SA_UPD_MTU)) {
 		sa->outer_mtu = m->sa->outer_mtu;
 		sa->inner_mtu = (uint32_t)esp_max_payload(&sa->x,
 		    sa->outer_mtu - (sa->remote.family == AF_INET ? 20 : 40) - (sa->encap ? 8 : 0));

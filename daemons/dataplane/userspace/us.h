@@ -154,6 +154,11 @@ enum ctl_op {
 	CTL_BATCH, /* subs[0..nsubs): applied in order, rc = the first failure */
 };
 
+/* CTL_SA_UPDATE's b.what beyond dp.h's: a new outer MTU in sa->outer_mtu
+ * (the control side's periodic path MTU refresh, us_event_read) */
+#define US_SA_UPD_MTU      (1u << 31)
+#define US_MTU_REFRESH_SEC 5
+
 /* Messages queued between dp_batch_begin and dp_batch_end (at most this
  * many; one more flushes the batch). */
 #define US_BATCH_MAX 16
@@ -351,7 +356,8 @@ struct us {
 	struct ring *rings; /* rings[src * nspu + dst] */
 	int done_fd;        /* SPUs signal completed control messages */
 	int ev_fd;          /* eventfd: events queued */
-	int agg_fd;         /* epoll: ev_fd + IKE sockets (dp_event_fd) */
+	int agg_fd;         /* epoll: ev_fd + mtu_fd + IKE sockets (dp_event_fd) */
+	int mtu_fd;         /* timerfd: refresh the outbound SAs' path MTU */
 	int ike[2];         /* UDP 4500 index 0 of the reuseport groups */
 	struct us_event_q evq;
 	struct nl *nl;
