@@ -184,6 +184,13 @@ struct dp_spu_stats {
 	uint64_t handoffs;    /* packets passed to the owning SPU */
 	uint64_t no_sa_drops; /* traffic for a tunnel with no outbound SA */
 	uint64_t no_route_drops, mtu_drops, other_drops;
+	/* ICMP errors (fragmentation needed, packet too big) not sent: over
+	 * the SPU's rate limit (userspace: burst 50, 1000 a second) */
+	uint64_t icmp_suppressed;
+	/* events (acquire, expiry) this SPU raised that were lost: the
+	 * caller read too slowly and the event queue was full (userspace:
+	 * 4096 events, grown for expiries; acquires are raised again) */
+	uint64_t event_drops;
 	/* the SPU's cache of cipher keys (userspace; as of the SPU's last
 	 * once-a-second update): slots re-keyed for an SA, of them taken
 	 * from another SA, and slots holding a key now */

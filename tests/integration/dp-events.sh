@@ -88,6 +88,53 @@ echo "$out" | grep -qi "frag needed\|message too long\|mtu = " || fail "no ICMP 
 [ "$(spu_sum 1 mtu-drops)" -gt "$m0" ] || fail "the dataplane did not count the MTU drop"
 n h1 ip route get 10.2.0.2 | grep -q "mtu 14" || fail "h1 did not learn the tunnel MTU"
 n h1 ping -c 2 -W 2 -M do -s 1400 10.2.0.2 >/dev/null || fail "a fitting DF packet failed"
+log "MTU: a burst of oversize DF packets: the ICMP errors are rate-limited (burst 50)"
+# a locked route MTU: h1 ignores the errors and sends them all, at once (-l)
+icmp_unreach() {
+	n h1 awk '/^Icmp:/ { if (!h) { for (i = 2; i <= NF; i++) k[i] = $i; h = 1; next }
+		for (i = 2; i <= NF; i++) if (k[i] == "InDestUnreachs") print $i }' /proc/net/snmp
+}
+m0=$(spu_sum 1 mtu-drops) s0=$(spu_sum 1 icmp-suppressed) u0=$(icmp_unreach)
+n h1 ip route add 10.2.0.2/32 via 10.1.0.1 mtu lock 1500
+n h1 timeout 20 ping -q -c 300 -l 300 -W 1 -M do -s 1440 10.2.0.2 >/dev/null 2>&1 || true
+n h1 ip route del 10.2.0.2/32
+i=0
+while [ "$(spu_sum 1 mtu-drops)" -lt $((m0 + 300)) ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "the burst did not reach the dataplane: $(ctl 1 stats)"
+	sleep 0.1
+done
+sleep 0.5 # the last errors on their way to h1
+m1=$(spu_sum 1 mtu-drops) s1=$(spu_sum 1 icmp-suppressed) u1=$(icmp_unreach)
+sent=$((m1 - m0 - (s1 - s0)))
+[ $((s1 - s0)) -gt 0 ] || fail "no ICMP error suppressed in a burst of 300"
+[ $((u1 - u0)) -le "$sent" ] || fail "h1 got $((u1 - u0)) ICMP errors, the dataplane sent $sent"
+[ "$sent" -lt 300 ] || fail "all 300 ICMP errors sent"
+log "  300 oversize: $sent ICMP errors sent, $((s1 - s0)) suppressed, $((u1 - u0)) received"
+log "MTU: a route MTU toward the peer changed later reaches the SA (refresh every 5 s)"
+# gw1's route to gw2 drops to 1300: the next "fragmentation needed" the
+# dataplane sends announces the smaller inner MTU (a few seconds: the
+# refresh and the per-peer route MTU cache are 5 s each)
+n gw1 ip route add 192.0.2.2/32 dev b1 mtu 1300
+i=0
+while :; do
+	n h1 ip route flush cache
+	out=$(n h1 ping -c 1 -W 1 -M do -s 1400 10.2.0.2 2>&1 || true)
+	echo "$out" | grep -q "mtu = 12\|mtu=12" && break
+	i=$((i + 1))
+	[ $i -lt 40 ] || fail "the SA kept its path MTU after the route MTU fell: $out"
+	sleep 0.5
+done
+log "  $(echo "$out" | grep -o "mtu *= *[0-9]*" | head -1) after the route MTU fell to 1300"
+n gw1 ip route del 192.0.2.2/32
+i=0
+until n h1 ping -c 1 -W 1 -M do -s 1400 10.2.0.2 >/dev/null 2>&1; do
+	n h1 ip route flush cache
+	i=$((i + 1))
+	[ $i -lt 40 ] || fail "the SA's path MTU did not grow back with the route's"
+	sleep 0.5
+done
+n h1 ip route flush cache
 log "MTU: without DF the outer packet is fragmented and reassembled at gw2"
 r0=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
 n h1 ip route flush cache

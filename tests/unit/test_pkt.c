@@ -258,6 +258,60 @@ test_icmp_too_big(void **state)
 	assert_int_equal(out[44] << 24 | out[45] << 16 | out[46] << 8 | out[47], 1280);
 }
 
+/*
+ * The ICMP error token bucket: a burst of oversize packets yields at most
+ * the burst's number of errors; then the rate, whole tokens only, never
+ * more than the burst after a pause, and a refund for an error not sent.
+ */
+static void
+test_icmp_ratelimit(void **state)
+{
+	struct pkt_tbucket tb;
+	uint64_t t = 5000;
+	unsigned i, ok;
+
+	(void)state;
+	pkt_tb_init(&tb, PKT_ICMP_RATE, PKT_ICMP_BURST, t);
+	for (i = ok = 0; i < 1000; i++)
+		ok += pkt_tb_take(&tb, t);
+	assert_int_equal(ok, PKT_ICMP_BURST);
+	/* 1000 a second: one per millisecond, fractions kept across calls */
+	for (i = ok = 0; i < 100; i++) {
+		t += 1;
+		ok += pkt_tb_take(&tb, t);
+		ok += pkt_tb_take(&tb, t);
+	}
+	assert_int_equal(ok, 100);
+	pkt_tb_init(&tb, 10, 5, t);
+	for (i = ok = 0; i < 20; i++)
+		ok += pkt_tb_take(&tb, t);
+	assert_int_equal(ok, 5);
+	for (i = ok = 0; i < 1000; i++) /* 10 a second over one second */
+		ok += pkt_tb_take(&tb, ++t);
+	assert_int_equal(ok, 10);
+	t += 3600 * 1000; /* a long pause refills the burst, no more */
+	for (i = ok = 0; i < 20; i++)
+		ok += pkt_tb_take(&tb, t);
+	assert_int_equal(ok, 5);
+	pkt_tb_refund(&tb);
+	assert_true(pkt_tb_take(&tb, t));
+	assert_false(pkt_tb_take(&tb, t));
+	pkt_tb_refund(&tb);
+	pkt_tb_refund(&tb);
+	pkt_tb_refund(&tb);
+	pkt_tb_refund(&tb);
+	pkt_tb_refund(&tb);
+	pkt_tb_refund(&tb); /* never above the burst */
+	for (i = ok = 0; i < 20; i++)
+		ok += pkt_tb_take(&tb, t);
+	assert_int_equal(ok, 5);
+	/* a clock going back neither refills nor stalls */
+	t -= 10000;
+	assert_false(pkt_tb_take(&tb, t));
+	t += 100;
+	assert_true(pkt_tb_take(&tb, t));
+}
+
 static void
 test_frag4(void **state)
 {
@@ -295,6 +349,108 @@ test_frag4(void **state)
 	assert_int_equal(count, 3);
 	assert_memory_equal(re + 20, p + 20, n - 20);
 	assert_int_equal(frag4_init(&it, p, n, 20), -EMSGSIZE);
+}
+
+/* An IPv4 packet (protocol 253) with the given options and plen bytes. */
+static size_t
+mk_ip4_opts(uint8_t *p, const uint8_t *opt, size_t olen, size_t plen)
+{
+	size_t hl = 20 + olen, i;
+
+	memset(p, 0, hl + plen);
+	p[0] = (uint8_t)(0x40 | hl / 4);
+	p[2] = (uint8_t)((hl + plen) >> 8);
+	p[3] = (uint8_t)(hl + plen);
+	p[8] = 64;
+	p[9] = 253;
+	inet_pton(AF_INET, "10.1.0.2", p + 12);
+	inet_pton(AF_INET, "10.2.0.2", p + 16);
+	memcpy(p + 20, opt, olen);
+	for (i = 0; i < plen; i++)
+		p[hl + i] = (uint8_t)(i * 7);
+	pkt_ip4_csum(p);
+	return hl + plen;
+}
+
+/*
+ * Options and fragments (RFC 791 3.1, 3.2): the first fragment keeps them
+ * all; the later ones only those with the copied flag, padded with EOL;
+ * NOP and uncopied options (record route) left out, nothing after EOL.
+ * Malformed option lengths are refused.
+ */
+static void
+test_frag4_options(void **state)
+{
+	static const struct {
+		uint8_t opt[40];
+		size_t olen;
+		uint8_t want[40]; /* the later fragments' options */
+		size_t wlen;
+	} c[] = {
+		/* NOP, record route (7), LSRR (131), router alert (148), EOL */
+		{ { 1, 7, 7, 4, 0, 0, 0, 0, 131, 7, 4, 10, 9, 9, 9, 148, 4, 0, 0, 0 }, 20,
+		    { 131, 7, 4, 10, 9, 9, 9, 148, 4, 0, 0, 0 }, 12 },
+		/* router alert, EOL, then bytes that are not options */
+		{ { 148, 4, 0, 0, 0, 131, 3, 4 }, 8, { 148, 4, 0, 0 }, 4 },
+		/* only uncopied options: later fragments have none */
+		{ { 7, 7, 4, 0, 0, 0, 0, 1 }, 8, { 0 }, 0 },
+		/* timestamp (68, not copied) then security (130, copied) */
+		{ { 68, 8, 5, 0, 1, 2, 3, 4, 130, 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1 }, 20,
+		    { 130, 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0 }, 12 },
+	};
+	static const struct {
+		uint8_t opt[8];
+	} bad[] = {
+		{ { 7, 0, 1, 1, 1, 1, 1, 1 } },       /* length 0 */
+		{ { 131, 1, 1, 1, 1, 1, 1, 1 } },     /* length 1 */
+		{ { 1, 1, 131, 7, 4, 0, 0, 0 } },     /* past the header */
+		{ { 1, 1, 1, 1, 1, 1, 1, 131 } },     /* no length byte */
+		{ { 148, 4, 0, 0, 130, 200, 0, 0 } }, /* far past it */
+	};
+	uint8_t p[3000], f[1500], re[3000];
+	struct frag4_iter it;
+	struct pkt_info pi;
+	size_t n, fl, got, count, hl, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		hl = 20 + c[i].olen;
+		n = mk_ip4_opts(p, c[i].opt, c[i].olen, 2500);
+		assert_int_equal(frag4_init(&it, p, n, 1000), 0);
+		got = count = 0;
+		while ((fl = frag4_next(&it, f, sizeof(f))) > 0) {
+			size_t fhl = (size_t)(f[0] & 0x0f) * 4;
+			uint16_t fo = (uint16_t)((f[6] & 0x1f) << 8 | f[7]);
+
+			assert_true(fl <= 1000);
+			assert_int_equal(pkt_parse(f, fl, &pi), 0);
+			assert_int_equal(pi.l3len, fhl);
+			assert_int_equal(ref_csum(f, fhl, 0), 0);
+			assert_int_equal(f[2] << 8 | f[3], fl);
+			assert_memory_equal(f + 8, p + 8, 2); /* TTL, protocol */
+			assert_memory_equal(f + 12, p + 12, 8);
+			if (count == 0) {
+				assert_int_equal(fhl, hl);
+				assert_memory_equal(f + 20, p + 20, hl - 20);
+			} else {
+				assert_int_equal(fhl, 20 + c[i].wlen);
+				assert_memory_equal(f + 20, c[i].want, c[i].wlen);
+			}
+			assert_int_equal(fo * 8, got);
+			if (got + fl - fhl < n - hl)
+				assert_int_equal((fl - fhl) % 8, 0);
+			memcpy(re + got, f + fhl, fl - fhl);
+			got += fl - fhl;
+			count++;
+		}
+		assert_int_equal(got, n - hl);
+		assert_memory_equal(re, p + hl, n - hl);
+		assert_true(count >= 3);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = mk_ip4_opts(p, bad[i].opt, 8, 2000);
+		assert_int_equal(frag4_init(&it, p, n, 1000), -EBADMSG);
+	}
 }
 
 /*
@@ -495,8 +651,10 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_ts_match),
 		cmocka_unit_test(test_icmp_too_big),
+		cmocka_unit_test(test_icmp_ratelimit),
 		cmocka_unit_test(test_frag4),
 		cmocka_unit_test(test_frag4_of_fragment),
+		cmocka_unit_test(test_frag4_options),
 		cmocka_unit_test(test_gso_segment),
 		cmocka_unit_test(test_gro),
 	};

@@ -844,11 +844,13 @@ cmd_stats(struct harness *h, struct out *o)
 		    " unknown-spi %" PRIu64 " replay-drops %" PRIu64 " auth-failures %" PRIu64
 		    " handoffs %" PRIu64 " no-sa-drops %" PRIu64 " no-route-drops %" PRIu64
 		    " mtu-drops %" PRIu64 " other-drops %" PRIu64 " ctx-misses %" PRIu64
-		    " ctx-evictions %" PRIu64 " ctx-keyed %u\n",
+		    " ctx-evictions %" PRIu64 " ctx-keyed %u icmp-suppressed %" PRIu64
+		    " event-drops %" PRIu64 "\n",
 		    i, st.tunnels, st.flow_threads, st.encrypt_packets, st.encrypt_bytes,
 		    st.decrypt_packets, st.decrypt_bytes, st.unknown_spi, st.replay_drops,
 		    st.auth_failures, st.handoffs, st.no_sa_drops, st.no_route_drops, st.mtu_drops,
-		    st.other_drops, st.ctx_misses, st.ctx_evictions, st.ctx_keyed);
+		    st.other_drops, st.ctx_misses, st.ctx_evictions, st.ctx_keyed,
+		    st.icmp_suppressed, st.event_drops);
 	}
 	for (i = 0; i < h->nsas; i++) {
 		struct sa_ref *r = &h->sas[i];

@@ -380,21 +380,103 @@ pkt_icmp_too_big(uint8_t *out, size_t cap, const uint8_t *orig, size_t orig_len,
 	return total;
 }
 
+/* ---- ICMP error rate limit ---- */
+
+void
+pkt_tb_init(struct pkt_tbucket *tb, uint32_t rate, uint32_t burst, uint64_t now_ms)
+{
+	tb->last_ms = now_ms;
+	tb->tokens = burst;
+	tb->rate = rate;
+	tb->burst = burst;
+}
+
+bool
+pkt_tb_take(struct pkt_tbucket *tb, uint64_t now_ms)
+{
+	if (now_ms > tb->last_ms) {
+		uint64_t dt = now_ms - tb->last_ms;
+		/* whole tokens only; last_ms stays until one is earned, so
+		 * frequent calls do not lose the fractions */
+		uint64_t add = dt > 3600000 ? tb->burst : dt * tb->rate / 1000;
+
+		if (add > 0) {
+			tb->tokens =
+			    (uint32_t)(tb->tokens + add > tb->burst ? tb->burst : tb->tokens + add);
+			tb->last_ms = now_ms;
+		}
+	} else if (now_ms < tb->last_ms) {
+		tb->last_ms = now_ms; /* a clock that went back: start over from here */
+	}
+	if (tb->tokens == 0)
+		return false;
+	tb->tokens--;
+	return true;
+}
+
+void
+pkt_tb_refund(struct pkt_tbucket *tb)
+{
+	if (tb->tokens < tb->burst)
+		tb->tokens++;
+}
+
 /* ---- IPv4 fragmentation ---- */
+
+/*
+ * The options of the pieces after the first: those of opt[0..n) with the
+ * copied flag, in order, padded with EOL. NOP and the other uncopied
+ * options are left out; EOL ends the list. -EBADMSG when an option's
+ * length is below 2 or runs past the header.
+ */
+static int
+frag4_opts(const uint8_t *opt, size_t n, uint8_t *out, uint8_t *outlen)
+{
+	size_t i = 0, o = 0, olen;
+
+	while (i < n) {
+		uint8_t type = opt[i];
+
+		if (type == 0) /* EOL */
+			break;
+		if (type == 1) { /* NOP: not copied */
+			i++;
+			continue;
+		}
+		if (i + 1 >= n)
+			return -EBADMSG;
+		olen = opt[i + 1];
+		if (olen < 2 || olen > n - i)
+			return -EBADMSG;
+		if ((type & 0x80) != 0) {
+			memcpy(out + o, opt + i, olen); /* o + olen <= i + olen <= n */
+			o += olen;
+		}
+		i += olen;
+	}
+	while (o % 4 != 0)
+		out[o++] = 0; /* EOL */
+	*outlen = (uint8_t)o;
+	return 0;
+}
 
 int
 frag4_init(struct frag4_iter *it, const uint8_t *p, size_t len, size_t mtu)
 {
 	struct pkt_info pi;
+	uint8_t olen;
 
-	if (pkt_parse(p, len, &pi) < 0 || pi.family != AF_INET)
+	if (pkt_parse(p, len, &pi) < 0 || pi.family != AF_INET || pi.l3len > IP4_HL + 40)
 		return -EBADMSG;
 	if (mtu < (size_t)pi.l3len + 8)
 		return -EMSGSIZE;
 	memset(it, 0, sizeof(*it));
+	if (frag4_opts(p + IP4_HL, pi.l3len - IP4_HL, it->opt2, &olen) < 0)
+		return -EBADMSG;
 	it->p = p;
 	it->len = pi.len;
 	it->hl = pi.l3len;
+	it->hl2 = (uint8_t)(IP4_HL + olen);
 	it->off = pi.l3len;
 	it->mtu = mtu;
 	it->base_off = be16(p + 6) & 0x1fff;
@@ -409,18 +491,26 @@ frag4_next(struct frag4_iter *it, uint8_t *out, size_t cap)
 	uint16_t fo;
 	bool last;
 
+	size_t hl = it->off == it->hl ? it->hl : it->hl2; /* the first piece: all options */
+
 	if (it->off >= it->len)
 		return 0;
-	room = ((it->mtu - it->hl) / 8) * 8;
+	room = ((it->mtu - hl) / 8) * 8;
 	data = it->len - it->off;
 	last = data <= room;
 	if (!last)
 		data = room;
-	total = it->hl + data;
+	total = hl + data;
 	if (cap < total)
 		return 0;
-	memcpy(out, it->p, it->hl);
-	memcpy(out + it->hl, it->p + it->off, data);
+	if (hl == it->hl) {
+		memcpy(out, it->p, hl);
+	} else {
+		memcpy(out, it->p, IP4_HL);
+		memcpy(out + IP4_HL, it->opt2, hl - IP4_HL);
+		out[0] = (uint8_t)(0x40 | hl / 4);
+	}
+	memcpy(out + hl, it->p + it->off, data);
 	wr_be16(out + 2, (uint16_t)total);
 	fo = (uint16_t)(it->base_off + (it->off - it->hl) / 8);
 	if (!last || it->base_mf)

@@ -59,13 +59,44 @@ bool pkt_ts_match(const struct dp_ts *ts, uint8_t family, const uint8_t *addr, u
 size_t pkt_icmp_too_big(uint8_t *out, size_t cap, const uint8_t *orig, size_t orig_len,
     uint32_t mtu, const struct dp_addr *src);
 
-/* IPv4 fragmentation (RFC 791) of a packet into pieces of at most mtu. */
+/*
+ * A token bucket for the ICMP errors the dataplane generates (RFC 4443
+ * 2.4(f) requires limiting ICMPv6 errors, RFC 1812 4.3.2.8 recommends it
+ * for ICMPv4). One per SPU, touched only by its thread (no lock). The
+ * defaults are Linux's global ICMP limit (net.ipv4.icmp_msgs_per_sec,
+ * net.ipv4.icmp_msgs_burst): up to PKT_ICMP_BURST errors at once, refilled
+ * at PKT_ICMP_RATE a second. Time is in milliseconds, the caller's clock.
+ */
+#define PKT_ICMP_RATE  1000
+#define PKT_ICMP_BURST 50
+
+struct pkt_tbucket {
+	uint64_t last_ms; /* of the last refill */
+	uint32_t tokens, rate, burst;
+};
+
+void pkt_tb_init(struct pkt_tbucket *tb, uint32_t rate, uint32_t burst, uint64_t now_ms);
+/* true (and one token taken) if a message may be sent now */
+bool pkt_tb_take(struct pkt_tbucket *tb, uint64_t now_ms);
+/* gives back a token taken for a message that was not sent after all */
+void pkt_tb_refund(struct pkt_tbucket *tb);
+
+/*
+ * IPv4 fragmentation (RFC 791) of a packet into pieces of at most mtu.
+ * The first piece keeps every option; the others carry only the options
+ * whose "copied" flag (0x80 of the type) is set, padded with EOL to a
+ * multiple of 4 (RFC 791 3.1, 3.2).
+ */
 struct frag4_iter {
 	const uint8_t *p;
 	size_t len, hl, off, mtu;
 	uint16_t base_off; /* the original's fragment offset (8-byte units) */
 	bool base_mf;
+	uint8_t hl2;      /* header length of the pieces after the first */
+	uint8_t opt2[40]; /* their options (hl2 - 20 bytes) */
 };
+/* -EBADMSG: not a valid IPv4 packet, or malformed options; -EMSGSIZE:
+ * mtu too small for the header and 8 bytes */
 int frag4_init(struct frag4_iter *it, const uint8_t *p, size_t len, size_t mtu);
 size_t frag4_next(struct frag4_iter *it, uint8_t *out, size_t cap); /* 0 = done */
 

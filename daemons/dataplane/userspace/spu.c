@@ -67,6 +67,16 @@ mono_now(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+/* CLOCK_MONOTONIC_COARSE in milliseconds (vDSO: no system call) */
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* ---- events ---- */
 
 void
@@ -95,8 +105,11 @@ us_event_post(struct us *us, const struct dp_event *ev)
 	if (q->n < q->cap) {
 		q->ev[(q->head + q->n) % q->cap] = *ev;
 		q->n++;
-	} else {
-		q->dropped++;
+	} else if (ev->spu < us->nspu) {
+		/* counted for the SPU that raised it (not on the packet
+		 * path: a locked add, whoever posts) */
+		atomic_fetch_add_explicit(
+		    &us->spu[ev->spu].ctr.event_drops, 1, memory_order_relaxed);
 	}
 	if (write(us->ev_fd, &one, sizeof(one)) < 0) {
 		/* counter saturated: the reader is already woken */
@@ -610,7 +623,10 @@ tun_writev(void *arg, struct iovec *iov, int n)
 	return 0;
 }
 
-/* An ICMP error toward the sender of p, written to st0. */
+/*
+ * An ICMP error toward the sender of p, written to st0, within the SPU's
+ * ICMP token bucket (s->icmp_tb); the rest are counted as suppressed.
+ */
 static void
 too_big(struct spu *s, const struct spu_unit *u, const struct us_sa *sa, const uint8_t *p,
     size_t len, uint32_t mtu)
@@ -628,9 +644,17 @@ too_big(struct spu *s, const struct spu_unit *u, const struct us_sa *sa, const u
 	else if (sa->local.family == fam)
 		src = &sa->local;
 	ctr_add(&s->ctr.mtu_drops, 1);
-	n = pkt_icmp_too_big(s->icmp, sizeof(s->icmp), p, len, mtu, src);
-	if (n == 0)
+	/* the token first: under a flood of oversize packets the error is
+	 * not even built */
+	if (!pkt_tb_take(&s->icmp_tb, mono_ms())) {
+		ctr_add(&s->ctr.icmp_suppressed, 1);
 		return;
+	}
+	n = pkt_icmp_too_big(s->icmp, sizeof(s->icmp), p, len, mtu, src);
+	if (n == 0) {
+		pkt_tb_refund(&s->icmp_tb); /* no error may be sent about p */
+		return;
+	}
 	memset(&vh, 0, sizeof(vh));
 	iov[0].iov_base = &vh;
 	iov[0].iov_len = sizeof(vh);
@@ -780,9 +804,12 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 			struct frag4_iter fi;
 			size_t hdr = ESP_HDR_LEN + sa->x.iv_len, fl;
 			uint8_t *esp;
+			int r;
 
-			if (frag4_init(&fi, p, len, sa->inner_mtu) < 0) {
-				ctr_add(&s->ctr.mtu_drops, 1);
+			if ((r = frag4_init(&fi, p, len, sa->inner_mtu)) < 0) {
+				/* malformed IPv4 options count as other drops */
+				ctr_add(
+				    r == -EMSGSIZE ? &s->ctr.mtu_drops : &s->ctr.other_drops, 1);
 				return;
 			}
 			for (;;) {
@@ -1435,6 +1462,8 @@ ctl_sa_update(struct spu *s, const struct ctl_msg *m)
 		sa->rport = m->sa->rport;
 		sa->peer = m->sa->peer;
 		sa->peer_len = m->sa->peer_len;
+	}
+	if (m->b.what & (DP_SA_UPD_REMOTE | US_SA_UPD_MTU)) {
 		sa->outer_mtu = m->sa->outer_mtu;
 		sa->inner_mtu = (uint32_t)esp_max_payload(&sa->x,
 		    sa->outer_mtu - (sa->remote.family == AF_INET ? 20 : 40) - (sa->encap ? 8 : 0));
@@ -1585,7 +1614,7 @@ ctl_clear(struct spu *s)
 	_Atomic uint64_t *all[] = { &c->encrypt_packets, &c->encrypt_bytes, &c->decrypt_packets,
 		&c->decrypt_bytes, &c->unknown_spi, &c->replay_drops, &c->auth_failures,
 		&c->handoffs, &c->handoff_drops, &c->no_sa_drops, &c->no_route_drops, &c->mtu_drops,
-		&c->other_drops, &c->tx_errors };
+		&c->other_drops, &c->tx_errors, &c->icmp_suppressed, &c->event_drops };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -1829,6 +1858,7 @@ spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err)
 		return rc;
 	gro_init(&s->gro, tun_writev, s);
 	s->rl_auth = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 3);
+	pkt_tb_init(&s->icmp_tb, PKT_ICMP_RATE, PKT_ICMP_BURST, mono_ms());
 	s->rl_spi = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 3);
 	s->now = mono_now();
 	atomic_init(&s->inbox, NULL);

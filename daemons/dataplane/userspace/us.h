@@ -154,6 +154,11 @@ enum ctl_op {
 	CTL_BATCH, /* subs[0..nsubs): applied in order, rc = the first failure */
 };
 
+/* CTL_SA_UPDATE's b.what beyond dp.h's: a new outer MTU in sa->outer_mtu
+ * (the control side's periodic path MTU refresh, us_event_read) */
+#define US_SA_UPD_MTU      (1u << 31)
+#define US_MTU_REFRESH_SEC 5
+
 /* Messages queued between dp_batch_begin and dp_batch_end (at most this
  * many; one more flushes the batch). */
 #define US_BATCH_MAX 16
@@ -247,6 +252,8 @@ struct spu_ctr {
 	_Atomic uint64_t encrypt_packets, encrypt_bytes, decrypt_packets, decrypt_bytes;
 	_Atomic uint64_t unknown_spi, replay_drops, auth_failures, handoffs, handoff_drops;
 	_Atomic uint64_t no_sa_drops, no_route_drops, mtu_drops, other_drops, tx_errors;
+	_Atomic uint64_t icmp_suppressed; /* ICMP errors over the SPU's rate limit */
+	_Atomic uint64_t event_drops;     /* events of this SPU the full queue dropped */
 	_Atomic uint32_t tunnels;
 	/* the esp_cache's own counters, published by the SPU once a second */
 	_Atomic uint64_t ctx_misses, ctx_evictions;
@@ -313,6 +320,7 @@ struct spu {
 	uint8_t rnd[4096]; /* CBC IVs */
 	size_t rnd_used;
 	uint8_t icmp[1400];
+	struct pkt_tbucket icmp_tb;           /* ICMP errors (too_big) */
 	struct log_ratelimit rl_auth, rl_spi; /* per-packet warnings */
 	uint64_t now;                         /* CLOCK_MONOTONIC_COARSE seconds */
 	uint64_t last_tick;
@@ -322,7 +330,7 @@ struct us_event_q {
 	pthread_mutex_t lock; /* EVENT QUEUE LOCK: SPUs post, control reads */
 	struct dp_event *ev;
 	uint32_t head, n, cap;
-	uint64_t dropped;
+	/* events dropped when full: the posting SPU's ctr.event_drops */
 };
 
 /*
@@ -348,7 +356,8 @@ struct us {
 	struct ring *rings; /* rings[src * nspu + dst] */
 	int done_fd;        /* SPUs signal completed control messages */
 	int ev_fd;          /* eventfd: events queued */
-	int agg_fd;         /* epoll: ev_fd + IKE sockets (dp_event_fd) */
+	int agg_fd;         /* epoll: ev_fd + mtu_fd + IKE sockets (dp_event_fd) */
+	int mtu_fd;         /* timerfd: refresh the outbound SAs' path MTU */
 	int ike[2];         /* UDP 4500 index 0 of the reuseport groups */
 	struct us_event_q evq;
 	struct nl *nl;

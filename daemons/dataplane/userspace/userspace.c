@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +52,7 @@ struct c_sa {
 	struct dp_addr dst;
 	uint32_t tunnel_id;
 	uint32_t spu;
+	uint32_t outer_mtu; /* outbound: as the owner SPU has it */
 };
 
 struct c_policy {
@@ -1636,6 +1638,7 @@ us_sa_add(void *impl, const struct dp_sa *in, struct errbuf *err)
 	c->dst = *dst;
 	c->tunnel_id = in->tunnel_id;
 	c->spu = t->d->t.spu;
+	c->outer_mtu = sa->outer_mtu;
 
 	m.sa = sa;
 	m.b.owner = c->spu;
@@ -1765,12 +1768,59 @@ us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *e
 	m.b.what = what;
 	if ((rc = ctl_run(us, &m, c->spu)) < 0)
 		return errbuf_set(err, rc, "SA %08x: SPUs: %s", in->spi, strerror(-rc));
+	if (what & DP_SA_UPD_REMOTE)
+		c->outer_mtu = tmp.outer_mtu;
 	if ((what & DP_SA_UPD_REMOTE) && in->dir == DP_DIR_OUT && !addr_eq(&c->dst, &in->remote)) {
 		hmap_remove(&us->sas, &c->hn);
 		c->dst = in->remote;
 		hmap_insert(&us->sas, &c->hn, us_sa_key(c->spi, c->dir, &c->dst));
 	}
 	return 0;
+}
+
+/*
+ * The path MTU toward the peers changes after SAs are added (a route's MTU
+ * set, a PMTU learned): every US_MTU_REFRESH_SEC, from us_event_read on the
+ * caller's thread (mtu_fd wakes dp_event_fd), each outbound SA's route MTU
+ * is asked again (us_route_mtu, cached per peer) and a changed one is
+ * published to the owner SPU as an SA update. The SPUs' packet path never
+ * asks.
+ */
+static void
+sa_mtu_refresh_one(struct hnode *n, void *arg)
+{
+	struct us *us = arg;
+	struct c_sa *c = hmap_entry(n, struct c_sa, hn);
+	struct us_sa tmp;
+	uint32_t mtu;
+	CTL_MSG(m, CTL_SA_UPDATE);
+
+	if (c->dir != DP_DIR_OUT)
+		return;
+	mtu = us_route_mtu(NULL, &c->dst);
+	if (mtu == c->outer_mtu)
+		return;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.outer_mtu = mtu;
+	m.sa = &tmp;
+	m.b.id = c->tunnel_id;
+	m.b.spi = c->spi;
+	m.b.dir = c->dir;
+	m.b.what = US_SA_UPD_MTU;
+	if (ctl_run(us, &m, c->spu) == 0)
+		c->outer_mtu = mtu;
+}
+
+static void
+sa_mtu_refresh(struct us *us)
+{
+	uint64_t expirations;
+
+	if (us->mtu_fd < 0 || read(us->mtu_fd, &expirations, sizeof(expirations)) < 0)
+		return; /* not yet */
+	if (us->batching)
+		return; /* the SA updates would flush the batch: next time */
+	hmap_walk(&us->sas, sa_mtu_refresh_one, us);
 }
 
 static int
@@ -2082,6 +2132,8 @@ us_spu_stats(void *impl, uint32_t spu, struct dp_spu_stats *out)
 	out->no_sa_drops = rd64(&c->no_sa_drops);
 	out->no_route_drops = rd64(&c->no_route_drops);
 	out->mtu_drops = rd64(&c->mtu_drops);
+	out->icmp_suppressed = rd64(&c->icmp_suppressed);
+	out->event_drops = rd64(&c->event_drops);
 	out->other_drops = rd64(&c->other_drops) + rd64(&c->handoff_drops) + rd64(&c->tx_errors);
 	out->ctx_misses = rd64(&c->ctx_misses);
 	out->ctx_evictions = rd64(&c->ctx_evictions);
@@ -2113,6 +2165,7 @@ us_event_read(void *impl, struct dp_event *ev)
 	uint64_t v;
 	bool have = false;
 
+	sa_mtu_refresh(us);
 	pthread_mutex_lock(&q->lock); /* EVENT QUEUE LOCK */
 	if (q->n > 0) {
 		*ev = q->ev[q->head];
@@ -2317,7 +2370,7 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 	us->cfg = *cfg;
 	us->cfg.tun_name = NULL;
 	us->cfg.netns = NULL;
-	us->done_fd = us->ev_fd = us->agg_fd = us->ike[0] = us->ike[1] = -1;
+	us->done_fd = us->ev_fd = us->agg_fd = us->mtu_fd = us->ike[0] = us->ike[1] = -1;
 	snprintf(us->tun_name, sizeof(us->tun_name), "%s", cfg->tun_name ? cfg->tun_name : "st0");
 	us->nspu = cfg->spus ? cfg->spus : cpu_count();
 	if (us->nspu > US_MAX_SPUS) {
@@ -2364,6 +2417,18 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 	if (epoll_ctl(us->agg_fd, EPOLL_CTL_ADD, us->ev_fd, &ev) < 0) {
 		rc = errbuf_set(err, -errno, "epoll: %s", strerror(errno));
 		goto fail;
+	}
+	{
+		struct itimerspec its = { .it_interval = { US_MTU_REFRESH_SEC, 0 },
+			.it_value = { US_MTU_REFRESH_SEC, 0 } };
+
+		us->mtu_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		ev.data.u32 = 3;
+		if (us->mtu_fd < 0 || timerfd_settime(us->mtu_fd, 0, &its, NULL) < 0 ||
+		    epoll_ctl(us->agg_fd, EPOLL_CTL_ADD, us->mtu_fd, &ev) < 0) {
+			rc = errbuf_set(err, -errno, "timerfd: %s", strerror(errno));
+			goto fail;
+		}
 	}
 	for (i = 0; i < us->nspu; i++)
 		if ((rc = spu_init(us, &us->spu[i], i, err)) < 0)
@@ -2496,6 +2561,8 @@ us_close(void *impl)
 		close(us->ev_fd);
 	if (us->agg_fd >= 0)
 		close(us->agg_fd);
+	if (us->mtu_fd >= 0)
+		close(us->mtu_fd);
 	free(us->evq.ev);
 	pthread_mutex_destroy(&us->evq.lock);
 	free(us->pol_arr);
