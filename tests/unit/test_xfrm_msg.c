@@ -594,6 +594,57 @@ test_walk(void **state)
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.type, XFRM_MSG_NEWPOLICY);
 	assert_int_equal(kerr.error, -EINTR);
+	assert_string_equal(kerr.msg, "");
+
+	/* NLMSG_DONE with an error and the kernel's ext-ack text after the int */
+	memset(d, 0, sizeof(d));
+	off = 0;
+	put_msg(d, NLMSG_DONE, NLM_F_MULTI | NLM_F_ACK_TLVS, 8, 4242);
+	{
+		struct nlmsghdr *nlh = (struct nlmsghdr *)d;
+		int32_t *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+
+		*e = -EMSGSIZE;
+		mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, "dump interrupted: policy table changed");
+		mnl_attr_put_u32(nlh, NLMSGERR_ATTR_OFFS, 16);
+		off = NLP_ALIGN(nlh->nlmsg_len);
+	}
+	s.n = 0;
+	done = false;
+	assert_int_equal(xnl_walk(d, off, 8, 4242, seen_cb, &s, &done, &cbrc, &kerr), 0);
+	assert_true(done);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(kerr.error, -EMSGSIZE);
+	assert_int_equal(kerr.seq, 8);
+	assert_string_equal(kerr.msg, "dump interrupted: policy table changed");
+	assert_int_equal(kerr.attr_off, 16);
+	/* a malformed TLV after the int: the reply is refused */
+	((struct nlattr *)(d + NLMSG_HDRLEN + 4))->nla_len = 200;
+	done = false;
+	assert_int_equal(xnl_walk(d, off, 8, 4242, seen_cb, &s, &done, &cbrc, &kerr), -EBADMSG);
+	/* an empty NLMSG_DONE (old kernels): the dump ends without error */
+	memset(d, 0, sizeof(d));
+	put_msg(d, NLMSG_DONE, NLM_F_MULTI, 8, 4242);
+	done = false;
+	assert_int_equal(xnl_walk(d, NLMSG_HDRLEN, 8, 4242, NULL, NULL, &done, &cbrc, &kerr), 0);
+	assert_true(done);
+	assert_int_equal(kerr.error, 0);
+
+	/* the dump with the -EINTR again, for the truncation checks below */
+	memset(d, 0, sizeof(d));
+	off = 0;
+	for (int i = 0; i < 2; i++) {
+		put_msg(d + off, XFRM_MSG_NEWPOLICY, NLM_F_MULTI, 7, 4242);
+		off += NLP_ALIGN(((struct nlmsghdr *)(d + off))->nlmsg_len);
+	}
+	put_msg(d + off, NLMSG_DONE, NLM_F_MULTI, 7, 4242);
+	{
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(d + off);
+		int32_t *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+
+		*e = -EINTR;
+		off += NLP_ALIGN(nlh->nlmsg_len);
+	}
 
 	/* truncated: a length beyond the datagram, and a length below the header */
 	((struct nlmsghdr *)d)->nlmsg_len = (uint32_t)off + 4;
