@@ -471,6 +471,67 @@ test_ts_to_sels(void **state)
 	assert_int_equal(xfrm_ts_to_sels(&port, &prange, s, 64, &n), -EINVAL);
 }
 
+/* Equal tunnels are equal whatever their padding and unused address bytes
+ * hold (a caller's stack), so an unchanged tunnel keeps its policies. */
+static void
+fill_tunnel(struct dp_tunnel *t, uint8_t junk, uint16_t port_hi)
+{
+	struct dp_ts *ts;
+
+	memset(t, junk, sizeof(*t));
+	t->id = 3;
+	t->unit = 7;
+	t->local_gw.family = t->remote_gw.family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.1", &t->local_gw.u.v4);
+	inet_pton(AF_INET, "192.0.2.2", &t->remote_gw.u.v4);
+	t->n_local_ts = t->n_remote_ts = 1;
+	for (int i = 0; i < 2; i++) {
+		ts = i == 0 ? &t->local_ts[0] : &t->remote_ts[0];
+		ts->family = AF_INET;
+		ts->proto = IPPROTO_TCP;
+		ts->port_lo = 0;
+		ts->port_hi = port_hi;
+		ts->addr_lo.family = ts->addr_hi.family = AF_INET;
+		inet_pton(AF_INET, i == 0 ? "10.1.0.0" : "10.2.0.0", &ts->addr_lo.u.v4);
+		inet_pton(AF_INET, i == 0 ? "10.1.0.255" : "10.2.0.255", &ts->addr_hi.u.v4);
+	}
+}
+
+static void
+test_tunnel_same_policies(void **state)
+{
+	static struct dp_tunnel a, b;
+
+	(void)state;
+	fill_tunnel(&a, 0x00, 65535);
+	fill_tunnel(&b, 0xa5, 65535);
+	assert_true(xfrm_tunnel_same_policies(&a, &b));
+	/* what the policies depend on: each one makes a difference */
+	fill_tunnel(&b, 0xa5, 443);
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	fill_tunnel(&b, 0xa5, 65535);
+	b.remote_ts[0].proto = IPPROTO_UDP;
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	fill_tunnel(&b, 0xa5, 65535);
+	b.local_ts[0].addr_hi.u.b[3] = 0x7f;
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	fill_tunnel(&b, 0xa5, 65535);
+	b.remote_gw.u.b[3] = 9;
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	fill_tunnel(&b, 0xa5, 65535);
+	b.unit = 8;
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	fill_tunnel(&b, 0xa5, 65535);
+	b.n_remote_ts = 0;
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	/* not compared: what the policies do not depend on */
+	fill_tunnel(&b, 0xa5, 65535);
+	b.spu = 3;
+	b.on_traffic = !a.on_traffic;
+	b.local_ts[1].proto = 99; /* beyond n_local_ts */
+	assert_true(xfrm_tunnel_same_policies(&a, &b));
+}
+
 /* ------------------------------------------------------ reply walking */
 
 static size_t
@@ -827,6 +888,7 @@ main(void)
 		cmocka_unit_test(test_sa_id_allocspi_v6),
 		cmocka_unit_test(test_policy_roundtrip),
 		cmocka_unit_test(test_ts_to_sels),
+		cmocka_unit_test(test_tunnel_same_policies),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_acquire_expire),
 		cmocka_unit_test(test_sa_parse_bad_key),

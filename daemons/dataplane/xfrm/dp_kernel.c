@@ -733,17 +733,6 @@ routed_ready(const struct dp_tunnel *t)
 	return t->unit != DP_UNIT_NONE && t->local_gw.family != 0 && t->remote_gw.family != 0;
 }
 
-/* Do two versions of a tunnel need the same kernel policies? */
-static bool
-same_policies(const struct dp_tunnel *a, const struct dp_tunnel *b)
-{
-	return a->unit == b->unit && addr_eq(&a->local_gw, &b->local_gw) &&
-	       addr_eq(&a->remote_gw, &b->remote_gw) && a->n_local_ts == b->n_local_ts &&
-	       a->n_remote_ts == b->n_remote_ts &&
-	       memcmp(a->local_ts, b->local_ts, a->n_local_ts * sizeof(a->local_ts[0])) == 0 &&
-	       memcmp(a->remote_ts, b->remote_ts, a->n_remote_ts * sizeof(a->remote_ts[0])) == 0;
-}
-
 static int
 dpk_tunnel_set(void *impl, const struct dp_tunnel *dt, struct errbuf *err)
 {
@@ -757,7 +746,7 @@ dpk_tunnel_set(void *impl, const struct dp_tunnel *dt, struct errbuf *err)
 			return errbuf_set(err, rc, "tunnel %u: out of memory", dt->id);
 		t = &k->tunnels[k->ntunnels++];
 		memset(t, 0, sizeof(*t));
-	} else if (same_policies(&t->t, dt) && !(routed_ready(dt) && t->pols.n == 0)) {
+	} else if (xfrm_tunnel_same_policies(&t->t, dt) && !(routed_ready(dt) && t->pols.n == 0)) {
 		/*
 		 * Anchoring moved it (or on_traffic changed): the kernel's SAs
 		 * follow their tunnel's SPU as bookkeeping; per-CPU SAs keep
