@@ -105,9 +105,12 @@ dp_auto_select(struct dp *dp)
 		    "auto-detected: the kernel can install an ESP SA");
 		return DP_BACKEND_KERNEL;
 	}
-	snprintf(dp->reason, sizeof(dp->reason),
-	    "auto-detected: the kernel cannot install an ESP SA (%s)%s%s", strerror(-rc),
-	    why.msg[0] ? ": " : "", why.msg);
+	/* A kernel message longer than the room left is cut (an operator's
+	 * line, not an API: the probe's texts are far shorter). */
+	if (snprintf(dp->reason, sizeof(dp->reason),
+	        "auto-detected: the kernel cannot install an ESP SA (%s)%s%s", strerror(-rc),
+	        why.msg[0] ? ": " : "", why.msg) >= (int)sizeof(dp->reason))
+		dp->reason[sizeof(dp->reason) - 1] = '\0';
 #else
 	snprintf(dp->reason, sizeof(dp->reason),
 	    "auto-detected: this program is built without the kernel backend");
