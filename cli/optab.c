@@ -193,10 +193,13 @@ run_show_version(struct cli *c, struct op_call *call)
 		cli_printf(c, "Kernel: %s %s%s%s\n", rpc_leaf(mgd, "os-name"),
 		    rpc_leaf(mgd, "os-release"), rpc_leaf(mgd, "machine") ? " " : "",
 		    rpc_leaf(mgd, "machine") ? rpc_leaf(mgd, "machine") : "");
-	if (iked && (v = rpc_leaf(iked, "dataplane-backend")) != NULL)
+	if (iked && (v = rpc_leaf(iked, "dataplane-backend")) != NULL) {
 		cli_printf(c, "Dataplane: %s, %s SPUs\n", v,
 		    rpc_leaf(iked, "spu-count") ? rpc_leaf(iked, "spu-count") : "?");
-	else if (iked)
+		if (rpc_leaf(iked, "dataplane-backend-reason"))
+			cli_printf(c, "Dataplane backend: %s\n",
+			    rpc_leaf(iked, "dataplane-backend-reason"));
+	} else if (iked)
 		cli_printf(c, "Dataplane: none open yet\n");
 	lyd_free_all(mgd);
 	lyd_free_all(iked);

@@ -6,6 +6,7 @@
  * forwards everything else to the backend's ops table.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,24 +83,38 @@ struct dp {
 	struct anchor *anchor;
 	struct hmap tunnels;
 	uint32_t flow_threads;
+	char reason[DP_REASON_LEN]; /* why this backend (dp_backend_reason) */
 };
 
 /*
  * AUTO: the kernel's XFRM when it can install an ESP SA, else userspace.
  * The kernel backend (xfrm/) provides dp_kernel_probe(); a build without
- * it (CAIRN_DP_HAVE_KERNEL unset) always chooses userspace here.
+ * it (CAIRN_DP_HAVE_KERNEL unset) always chooses userspace here. The
+ * probe's answer is kept in dp->reason for the operator.
  */
 static enum dp_backend_kind
-dp_auto_select(struct errbuf *err)
+dp_auto_select(struct dp *dp)
 {
 #ifdef CAIRN_DP_HAVE_KERNEL
 	struct errbuf why = { .msg = "" };
+	int rc;
 
 	errbuf_clear(&why);
-	if (dp_kernel_probe(&why) == 0)
+	if ((rc = dp_kernel_probe(&why)) == 0) {
+		snprintf(dp->reason, sizeof(dp->reason),
+		    "auto-detected: the kernel can install an ESP SA");
 		return DP_BACKEND_KERNEL;
+	}
+	/* A kernel message longer than the room left is cut (an operator's
+	 * line, not an API: the probe's texts are far shorter). */
+	if (snprintf(dp->reason, sizeof(dp->reason),
+	        "auto-detected: the kernel cannot install an ESP SA (%s)%s%s", strerror(-rc),
+	        why.msg[0] ? ": " : "", why.msg) >= (int)sizeof(dp->reason))
+		dp->reason[sizeof(dp->reason) - 1] = '\0';
+#else
+	snprintf(dp->reason, sizeof(dp->reason),
+	    "auto-detected: this program is built without the kernel backend");
 #endif
-	(void)err;
 	return DP_BACKEND_USERSPACE;
 }
 
@@ -138,7 +153,12 @@ dp_open(const struct dp_config *cfg, struct dp **out, struct errbuf *err)
 	dp = calloc(1, sizeof(*dp));
 	if (dp == NULL)
 		return errbuf_set(err, -ENOMEM, "out of memory");
-	dp->kind = cfg->backend == DP_BACKEND_AUTO ? dp_auto_select(err) : cfg->backend;
+	if (cfg->backend == DP_BACKEND_AUTO) {
+		dp->kind = dp_auto_select(dp);
+	} else {
+		dp->kind = cfg->backend;
+		snprintf(dp->reason, sizeof(dp->reason), "named by the configuration");
+	}
 	dp->ops = dp_ops_for(dp->kind);
 	if (dp->ops == NULL) {
 		free(dp);
@@ -196,6 +216,12 @@ enum dp_backend_kind
 dp_backend_kind(const struct dp *dp)
 {
 	return dp->kind;
+}
+
+const char *
+dp_backend_reason(const struct dp *dp)
+{
+	return dp->reason;
 }
 
 uint32_t

@@ -259,6 +259,15 @@ int dp_open(const struct dp_config *cfg, struct dp **dp, struct errbuf *err);
 void dp_close(struct dp *dp);                     /* NULL is a no-op; removes units, routes, SAs */
 const char *dp_backend_name(const struct dp *dp); /* "userspace", "kernel", "mock" */
 enum dp_backend_kind dp_backend_kind(const struct dp *dp);
+/*
+ * Why dp_open() chose this backend, for logs and `show version`: "named by
+ * the configuration", or for AUTO the probe's answer, e.g. "auto-detected:
+ * the kernel cannot install an ESP SA (Protocol not supported): <the
+ * kernel's reason>". Borrowed, valid until dp_close(); at most
+ * DP_REASON_LEN - 1 bytes.
+ */
+const char *dp_backend_reason(const struct dp *dp);
+#define DP_REASON_LEN 512
 uint32_t dp_spu_count(const struct dp *dp);
 
 int dp_unit_set(struct dp *dp, const struct dp_unit *u, struct errbuf *err);

@@ -288,6 +288,7 @@ iked_run_open(struct iked *d, const struct dp_config *dpc, struct errbuf *err)
 	    dp_backend_name(d->dp), dp_spu_count(d->dp), dp_spu_count(d->dp) == 1 ? "" : "s",
 	    d->opts.ike_port ? d->opts.ike_port : 500, d->opts.natt_port ? d->opts.natt_port : 4500,
 	    dp_owns_natt_port(d->dp) ? "shared with the dataplane" : "iked's own socket");
+	log_info(LOG_MAIN, "dataplane %s: %s", dp_backend_name(d->dp), dp_backend_reason(d->dp));
 	return 0;
 fail:
 	iked_run_close(d, false);

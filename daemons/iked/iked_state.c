@@ -1029,6 +1029,7 @@ rpc_software(const struct lyd_node *in, struct lyd_node *out, struct errbuf *err
 	rc |= put(out, "iked-version", "%s", CAIRN_VERSION);
 	if (d->dp) {
 		rc |= put(out, "dataplane-backend", "%s", dp_backend_name(d->dp));
+		rc |= put(out, "dataplane-backend-reason", "%s", dp_backend_reason(d->dp));
 		rc |= put(out, "spu-count", "%u", dp_spu_count(d->dp));
 	}
 	return rc ? errbuf_set(err, -ENOMEM, "error: out of memory") : 0;

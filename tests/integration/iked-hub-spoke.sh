@@ -158,6 +158,13 @@ iv=$(echo "$ver" | sed -n 's/^cairn-iked version //p')
 echo "$ver" | grep -q "^Kernel: $(uname -s) $(uname -r) " || fail "show version: kernel: $ver"
 backend=$(cli 1 "show interfaces st0 | display json" | tr -d ' \n' | sed -n 's/.*"dataplane-backend":"\([^"]*\)".*/\1/p')
 echo "$ver" | grep -Eq "^Dataplane: $backend, [0-9]+ SPUs$" || fail "show version: dataplane ($backend): $ver"
+# no backend configured: auto-detection, and why it chose this one
+if [ "$backend" = kernel ]; then
+	why='^Dataplane backend: auto-detected: the kernel can install an ESP SA$'
+else
+	why='^Dataplane backend: auto-detected: the kernel cannot install an ESP SA \(.+\): kernel dataplane probe .+'
+fi
+echo "$ver" | grep -Eq "$why" || fail "show version: backend reason: $ver"
 peers=$(cli 1 show security ike active-peer)
 echo "$peers" | grep -q "^192.0.2.2 " && echo "$peers" | grep -q "^192.0.2.3 " ||
 	fail "active peers: $peers"

@@ -871,11 +871,33 @@ test_front_end(void **state)
 	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
 	printf("# AUTO chose %s\n", dp_backend_name(dp));
 	assert_string_equal(dp_backend_name(dp), probe_rc == 0 ? "kernel" : "userspace");
+	/* The probe's reason reaches the operator (iked logs it, show version). */
+	printf("# AUTO reason: %s\n", dp_backend_reason(dp));
+	if (probe_rc == 0) {
+		assert_string_equal(
+		    dp_backend_reason(dp), "auto-detected: the kernel can install an ESP SA");
+	} else {
+		char want[DP_REASON_LEN + ERRBUF_LEN];
+
+		snprintf(want, sizeof(want),
+		    "auto-detected: the kernel cannot install an ESP SA (%s): %s",
+		    strerror(-probe_rc), probe_err.msg);
+		assert_string_equal(dp_backend_reason(dp), want);
+		/* this host: no ESP in the kernel, and the kernel's own words */
+		assert_int_equal(probe_rc, -EPROTONOSUPPORT);
+		assert_non_null(strstr(dp_backend_reason(dp),
+		    "cannot install an ESP SA (Protocol not supported): kernel dataplane probe "));
+		assert_non_null(strstr(
+		    dp_backend_reason(dp), "the kernel has no ESP support (CONFIG_INET_ESP)"));
+		assert_non_null(
+		    strstr(dp_backend_reason(dp), "(kernel: Requested type not found)"));
+	}
 	dp_close(dp);
 
 	cfg.backend = DP_BACKEND_KERNEL;
 	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
 	assert_string_equal(dp_backend_name(dp), "kernel");
+	assert_string_equal(dp_backend_reason(dp), "named by the configuration");
 	t.local_gw = l;
 	t.remote_gw = r;
 	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);

@@ -335,6 +335,7 @@ test_front_end_move_keeps_tunnel(void **state)
 	(void)state;
 	errbuf_clear(&err);
 	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	assert_string_equal(dp_backend_reason(dp), "named by the configuration");
 	m = dp_mock_last();
 	memset(&t, 0, sizeof(t));
 	t.id = 7;

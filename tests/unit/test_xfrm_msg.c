@@ -471,6 +471,67 @@ test_ts_to_sels(void **state)
 	assert_int_equal(xfrm_ts_to_sels(&port, &prange, s, 64, &n), -EINVAL);
 }
 
+/* Equal tunnels are equal whatever their padding and unused address bytes
+ * hold (a caller's stack), so an unchanged tunnel keeps its policies. */
+static void
+fill_tunnel(struct dp_tunnel *t, uint8_t junk, uint16_t port_hi)
+{
+	struct dp_ts *ts;
+
+	memset(t, junk, sizeof(*t));
+	t->id = 3;
+	t->unit = 7;
+	t->local_gw.family = t->remote_gw.family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.1", &t->local_gw.u.v4);
+	inet_pton(AF_INET, "192.0.2.2", &t->remote_gw.u.v4);
+	t->n_local_ts = t->n_remote_ts = 1;
+	for (int i = 0; i < 2; i++) {
+		ts = i == 0 ? &t->local_ts[0] : &t->remote_ts[0];
+		ts->family = AF_INET;
+		ts->proto = IPPROTO_TCP;
+		ts->port_lo = 0;
+		ts->port_hi = port_hi;
+		ts->addr_lo.family = ts->addr_hi.family = AF_INET;
+		inet_pton(AF_INET, i == 0 ? "10.1.0.0" : "10.2.0.0", &ts->addr_lo.u.v4);
+		inet_pton(AF_INET, i == 0 ? "10.1.0.255" : "10.2.0.255", &ts->addr_hi.u.v4);
+	}
+}
+
+static void
+test_tunnel_same_policies(void **state)
+{
+	static struct dp_tunnel a, b;
+
+	(void)state;
+	fill_tunnel(&a, 0x00, 65535);
+	fill_tunnel(&b, 0xa5, 65535);
+	assert_true(xfrm_tunnel_same_policies(&a, &b));
+	/* what the policies depend on: each one makes a difference */
+	fill_tunnel(&b, 0xa5, 443);
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	fill_tunnel(&b, 0xa5, 65535);
+	b.remote_ts[0].proto = IPPROTO_UDP;
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	fill_tunnel(&b, 0xa5, 65535);
+	b.local_ts[0].addr_hi.u.b[3] = 0x7f;
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	fill_tunnel(&b, 0xa5, 65535);
+	b.remote_gw.u.b[3] = 9;
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	fill_tunnel(&b, 0xa5, 65535);
+	b.unit = 8;
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	fill_tunnel(&b, 0xa5, 65535);
+	b.n_remote_ts = 0;
+	assert_false(xfrm_tunnel_same_policies(&a, &b));
+	/* not compared: what the policies do not depend on */
+	fill_tunnel(&b, 0xa5, 65535);
+	b.spu = 3;
+	b.on_traffic = !a.on_traffic;
+	b.local_ts[1].proto = 99; /* beyond n_local_ts */
+	assert_true(xfrm_tunnel_same_policies(&a, &b));
+}
+
 /* ------------------------------------------------------ reply walking */
 
 static size_t
@@ -594,6 +655,57 @@ test_walk(void **state)
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.type, XFRM_MSG_NEWPOLICY);
 	assert_int_equal(kerr.error, -EINTR);
+	assert_string_equal(kerr.msg, "");
+
+	/* NLMSG_DONE with an error and the kernel's ext-ack text after the int */
+	memset(d, 0, sizeof(d));
+	off = 0;
+	put_msg(d, NLMSG_DONE, NLM_F_MULTI | NLM_F_ACK_TLVS, 8, 4242);
+	{
+		struct nlmsghdr *nlh = (struct nlmsghdr *)d;
+		int32_t *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+
+		*e = -EMSGSIZE;
+		mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, "dump interrupted: policy table changed");
+		mnl_attr_put_u32(nlh, NLMSGERR_ATTR_OFFS, 16);
+		off = NLP_ALIGN(nlh->nlmsg_len);
+	}
+	s.n = 0;
+	done = false;
+	assert_int_equal(xnl_walk(d, off, 8, 4242, seen_cb, &s, &done, &cbrc, &kerr), 0);
+	assert_true(done);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(kerr.error, -EMSGSIZE);
+	assert_int_equal(kerr.seq, 8);
+	assert_string_equal(kerr.msg, "dump interrupted: policy table changed");
+	assert_int_equal(kerr.attr_off, 16);
+	/* a malformed TLV after the int: the reply is refused */
+	((struct nlattr *)(d + NLMSG_HDRLEN + 4))->nla_len = 200;
+	done = false;
+	assert_int_equal(xnl_walk(d, off, 8, 4242, seen_cb, &s, &done, &cbrc, &kerr), -EBADMSG);
+	/* an empty NLMSG_DONE (old kernels): the dump ends without error */
+	memset(d, 0, sizeof(d));
+	put_msg(d, NLMSG_DONE, NLM_F_MULTI, 8, 4242);
+	done = false;
+	assert_int_equal(xnl_walk(d, NLMSG_HDRLEN, 8, 4242, NULL, NULL, &done, &cbrc, &kerr), 0);
+	assert_true(done);
+	assert_int_equal(kerr.error, 0);
+
+	/* the dump with the -EINTR again, for the truncation checks below */
+	memset(d, 0, sizeof(d));
+	off = 0;
+	for (int i = 0; i < 2; i++) {
+		put_msg(d + off, XFRM_MSG_NEWPOLICY, NLM_F_MULTI, 7, 4242);
+		off += NLP_ALIGN(((struct nlmsghdr *)(d + off))->nlmsg_len);
+	}
+	put_msg(d + off, NLMSG_DONE, NLM_F_MULTI, 7, 4242);
+	{
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(d + off);
+		int32_t *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+
+		*e = -EINTR;
+		off += NLP_ALIGN(nlh->nlmsg_len);
+	}
 
 	/* truncated: a length beyond the datagram, and a length below the header */
 	((struct nlmsghdr *)d)->nlmsg_len = (uint32_t)off + 4;
@@ -776,6 +888,7 @@ main(void)
 		cmocka_unit_test(test_sa_id_allocspi_v6),
 		cmocka_unit_test(test_policy_roundtrip),
 		cmocka_unit_test(test_ts_to_sels),
+		cmocka_unit_test(test_tunnel_same_policies),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_acquire_expire),
 		cmocka_unit_test(test_sa_parse_bad_key),

@@ -379,8 +379,8 @@ ensure_open(struct harness *h, struct errbuf *err)
 	h->cfg_done = true;
 	rc = dp_open(&h->cfg, &h->dp, err);
 	if (rc == 0)
-		fprintf(stderr, "cairn-dp-manual: %s dataplane, %u SPUs\n", dp_backend_name(h->dp),
-		    dp_spu_count(h->dp));
+		fprintf(stderr, "cairn-dp-manual: %s dataplane, %u SPUs (%s)\n",
+		    dp_backend_name(h->dp), dp_spu_count(h->dp), dp_backend_reason(h->dp));
 	return rc;
 }
 

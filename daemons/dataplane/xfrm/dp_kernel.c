@@ -41,6 +41,7 @@
 #include "dp.h"
 #include "log.h"
 #include "xfrm.h"
+#include "sa_move.h"
 #include "banned.h"
 
 #define DPK_TUNNEL_PRIO 1000   /* route-based tunnel policies (if_id scoped) */
@@ -732,17 +733,6 @@ routed_ready(const struct dp_tunnel *t)
 	return t->unit != DP_UNIT_NONE && t->local_gw.family != 0 && t->remote_gw.family != 0;
 }
 
-/* Do two versions of a tunnel need the same kernel policies? */
-static bool
-same_policies(const struct dp_tunnel *a, const struct dp_tunnel *b)
-{
-	return a->unit == b->unit && addr_eq(&a->local_gw, &b->local_gw) &&
-	       addr_eq(&a->remote_gw, &b->remote_gw) && a->n_local_ts == b->n_local_ts &&
-	       a->n_remote_ts == b->n_remote_ts &&
-	       memcmp(a->local_ts, b->local_ts, a->n_local_ts * sizeof(a->local_ts[0])) == 0 &&
-	       memcmp(a->remote_ts, b->remote_ts, a->n_remote_ts * sizeof(a->remote_ts[0])) == 0;
-}
-
 static int
 dpk_tunnel_set(void *impl, const struct dp_tunnel *dt, struct errbuf *err)
 {
@@ -756,7 +746,7 @@ dpk_tunnel_set(void *impl, const struct dp_tunnel *dt, struct errbuf *err)
 			return errbuf_set(err, rc, "tunnel %u: out of memory", dt->id);
 		t = &k->tunnels[k->ntunnels++];
 		memset(t, 0, sizeof(*t));
-	} else if (same_policies(&t->t, dt) && !(routed_ready(dt) && t->pols.n == 0)) {
+	} else if (xfrm_tunnel_same_policies(&t->t, dt) && !(routed_ready(dt) && t->pols.n == 0)) {
 		/*
 		 * Anchoring moved it (or on_traffic changed): the kernel's SAs
 		 * follow their tunnel's SPU as bookkeeping; per-CPU SAs keep
@@ -978,19 +968,143 @@ sa_find_dir(struct dpk *k, uint32_t spi, enum dp_dir dir)
 	return NULL;
 }
 
+/* The kernel steps of an SA move (sa_move.h) over this backend's socket. */
+struct sa_move_ctx {
+	struct dpk *k;
+	const struct req *add;  /* NEWSA at the new address */
+	const struct req *back; /* NEWSA of the old SA as it was */
+	struct dp_addr old_dst, new_dst;
+	uint32_t spi;
+	struct nlp_err kerr;      /* of the step that failed the move */
+	struct nlp_err undo_kerr; /* of a failed undo step */
+};
+
+static int
+move_send(struct sa_move_ctx *m, const struct req *msg, struct nlp_err *kerr)
+{
+	struct req r;
+
+	memcpy(r.b, msg->b, ((const struct nlmsghdr *)msg->b)->nlmsg_len);
+	return x_do(m->k->x, &r, (int)((struct nlmsghdr *)r.b)->nlmsg_len, NULL, NULL, kerr);
+}
+
+static int
+move_del(struct sa_move_ctx *m, const struct dp_addr *dst, struct nlp_err *kerr)
+{
+	struct req r;
+
+	return x_do(m->k->x, &r,
+	    xfrm_build_sa_id(r.b, sizeof(r.b), XFRM_MSG_DELSA, dst, m->spi, 0, 0), NULL, NULL,
+	    kerr);
+}
+
+static int
+move_add_new(void *ctx)
+{
+	struct sa_move_ctx *m = ctx;
+
+	return move_send(m, m->add, &m->kerr);
+}
+
+static int
+move_del_old(void *ctx)
+{
+	struct sa_move_ctx *m = ctx;
+
+	return move_del(m, &m->old_dst, &m->kerr);
+}
+
+static int
+move_del_new(void *ctx)
+{
+	struct sa_move_ctx *m = ctx;
+
+	return move_del(m, &m->new_dst, &m->undo_kerr);
+}
+
+static int
+move_readd_old(void *ctx)
+{
+	struct sa_move_ctx *m = ctx;
+
+	return move_send(m, m->back, &m->undo_kerr);
+}
+
+static const struct sa_move_steps move_steps = {
+	.add_new = move_add_new,
+	.del_old = move_del_old,
+	.del_new = move_del_new,
+	.readd_old = move_readd_old,
+};
+
+/*
+ * Moves SA s (in this backend's table) to new_dst with the NEWSA in add;
+ * back re-creates the old SA as it was. The table follows the kernel
+ * whatever fails (sa_move.h), and the message says where the SA is.
+ */
+static int
+sa_update_move(struct dpk *k, struct dpk_sa *s, const struct req *back, const struct req *add,
+    const struct dp_addr *new_dst, const char *ctx, const struct dp_sa *sa, struct errbuf *err)
+{
+	struct sa_move_ctx m = { .k = k,
+		.add = add,
+		.back = back,
+		.old_dst = s->dst,
+		.new_dst = *new_dst,
+		.spi = s->spi };
+	struct errbuf why = { .msg = "" };
+	enum sa_move_end end;
+	const char *failed, *where = "";
+	char a[INET6_ADDRSTRLEN], u[300] = "";
+	int rc, undo_rc;
+
+	errbuf_clear(&why);
+	rc = sa_move(!addr_eq(&s->dst, new_dst), &move_steps, &m, &end, &failed, &undo_rc);
+	switch (end) {
+	case SA_MOVE_DONE:
+		s->dst = *new_dst;
+		return 0;
+	case SA_MOVE_KEPT_OLD:
+		where = "the SA keeps its old peer address";
+		break;
+	case SA_MOVE_GONE:
+		/* the kernel has neither: so must the table not */
+		sa_forget(k, s);
+		where = undo_rc < 0 ? "the old SA could not be restored and is gone"
+		                    : "the old SA had already expired and is gone";
+		break;
+	case SA_MOVE_BOTH:
+		/* Both failed deletes: the table lists the new SA (in use);
+		 * the old one stays in the kernel unlisted, and the message
+		 * names it for the operator (ip xfrm state delete). */
+		s->dst = *new_dst;
+		snprintf(u, sizeof(u), "the old SA to %s could not be removed",
+		    addr_str(&m.old_dst, a, sizeof(a)));
+		where = u;
+		break;
+	}
+	if (undo_rc < 0 && end != SA_MOVE_BOTH)
+		snprintf(u, sizeof(u), " (%s%s%s)", strerror(-undo_rc),
+		    m.undo_kerr.msg[0] ? ": kernel: " : "", m.undo_kerr.msg);
+	kfail(&why, rc, &m.kerr, ctx, strcmp(failed, "add") == 0 ? sa : NULL);
+	return errbuf_set(err, rc, "%s; the peer address change failed at its %s step: %s%s",
+	    why.msg, failed, where, end != SA_MOVE_BOTH ? u : "");
+}
+
 /*
  * Lifetimes and the peer's address/port (NAT mapping moved) of an installed
  * SA. The kernel changes neither alone, so the SA is read back whole
  * (GETSA: keys, replay state and current lifetime included), edited, and
  * written with UPDSA when its lookup key (dst, SPI) and source stay, else
- * re-added and the old one deleted (counters carried by XFRMA_LTIME_VAL).
+ * re-added and the old one deleted (counters carried by XFRMA_LTIME_VAL) in
+ * the order of sa_move.h, which keeps this table equal to the kernel's.
  */
 static int
 dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *err)
 {
 	struct dpk *k = impl;
 	struct dpk_sa *s = sa_find_dir(k, sa->spi, sa->dir);
-	struct req r, q;
+	struct req r, q, back;
 	struct sa_copy c = { .r = &r };
 	struct xfrm_usersa_info xs;
 	struct nlmsghdr *nlh = (struct nlmsghdr *)r.b;
@@ -1016,6 +1130,8 @@ dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *
 		explicit_bzero(r.b, sizeof(r.b));
 		return kfail(err, rc, &kerr, ctx, NULL);
 	}
+	/* the SA as it is, to put back if a move fails half-way */
+	memcpy(back.b, r.b, nlh->nlmsg_len);
 	memcpy(&xs, r.b + NLMSG_HDRLEN, sizeof(xs));
 	xfrm_addr_to_dp(&old_src, xs.family, &xs.saddr);
 	if (what & DP_SA_UPD_LIFETIME)
@@ -1024,6 +1140,7 @@ dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *
 		new_remote = sa->remote;
 		if (new_remote.family != xs.family) {
 			explicit_bzero(r.b, sizeof(r.b));
+			explicit_bzero(back.b, sizeof(back.b));
 			return errbuf_set(err, -EINVAL,
 			    "%s: the new peer address must be of the SA's family", ctx);
 		}
@@ -1052,28 +1169,30 @@ dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *
 	if (!moved) {
 		nlh->nlmsg_type = XFRM_MSG_UPDSA;
 		rc = x_do(k->x, &r, (int)nlh->nlmsg_len, NULL, NULL, &kerr);
+		explicit_bzero(back.b, sizeof(back.b));
 	} else {
-		/* A new lookup key: the new SA first where it can coexist with the
-		 * old (outbound, other dst); inbound keeps (dst, SPI): old out first. */
-		nlh->nlmsg_type = XFRM_MSG_NEWSA;
+		/* A new SA: first where it can coexist with the old (outbound, other
+		 * dst); inbound keeps (dst, SPI): old out first, back on failure. */
+		struct nlmsghdr *bh = (struct nlmsghdr *)back.b;
+
+		nlh->nlmsg_type = bh->nlmsg_type = XFRM_MSG_NEWSA;
+		bh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		bh->nlmsg_seq = bh->nlmsg_pid = 0;
 		/* the kernel starts a new SA's counters from XFRMA_LTIME_VAL */
 		if (!mnl_attr_put_check(
-		        nlh, sizeof(r.b), XFRMA_LTIME_VAL, sizeof(xs.curlft), &xs.curlft)) {
+		        nlh, sizeof(r.b), XFRMA_LTIME_VAL, sizeof(xs.curlft), &xs.curlft) ||
+		    !mnl_attr_put_check(
+		        bh, sizeof(back.b), XFRMA_LTIME_VAL, sizeof(xs.curlft), &xs.curlft)) {
 			explicit_bzero(r.b, sizeof(r.b));
+			explicit_bzero(back.b, sizeof(back.b));
+			explicit_bzero(&xs, sizeof(xs));
 			return errbuf_set(err, -EMSGSIZE, "%s: SA message too large", ctx);
 		}
-		if (in) {
-			struct dpk_sa old = *s;
-
-			sa_delete_kernel(k, &old);
-		}
-		rc = x_do(k->x, &r, (int)nlh->nlmsg_len, NULL, NULL, &kerr);
-		if (rc == 0 && !in) {
-			struct dpk_sa old = *s;
-
-			sa_delete_kernel(k, &old);
-			s->dst = new_remote;
-		}
+		rc = sa_update_move(k, s, &back, &r, in ? &old_dst : &new_remote, ctx, sa, err);
+		explicit_bzero(back.b, sizeof(back.b));
+		explicit_bzero(r.b, sizeof(r.b));
+		explicit_bzero(&xs, sizeof(xs));
+		return rc;
 	}
 	explicit_bzero(&xs, sizeof(xs));
 	if (rc < 0)

@@ -121,3 +121,28 @@ nlp_parse_err(const struct nlmsghdr *hdr, struct rd payload, struct nlp_err *out
 		nlp_u32(&tb[NLMSGERR_ATTR_OFFS], &out->attr_off);
 	return 0;
 }
+
+int
+nlp_parse_done(const struct nlmsghdr *hdr, struct rd payload, struct nlp_err *out)
+{
+	struct rd tb[NLMSGERR_ATTR_MAX + 1];
+	int32_t error;
+
+	memset(out, 0, sizeof(*out));
+	out->seq = hdr->nlmsg_seq;
+	/* Old kernels end a dump with an empty NLMSG_DONE: no error. */
+	if (!rd_bytes(&payload, &error, sizeof(error)))
+		return 0;
+	if (error < 0 && error >= -4095)
+		out->error = error;
+	/* Unlike NLMSG_ERROR, no request is echoed: the TLVs follow the int. */
+	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS))
+		return 0;
+	if (nlp_attrs(payload, tb, NLMSGERR_ATTR_MAX + 1) < 0)
+		return -EBADMSG;
+	if (nlp_has(tb, NLMSGERR_ATTR_MSG))
+		nlp_str(&tb[NLMSGERR_ATTR_MSG], out->msg, sizeof(out->msg));
+	if (nlp_has(tb, NLMSGERR_ATTR_OFFS))
+		nlp_u32(&tb[NLMSGERR_ATTR_OFFS], &out->attr_off);
+	return 0;
+}

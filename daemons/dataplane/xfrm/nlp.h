@@ -60,4 +60,11 @@ struct nlp_err {
 /* Parses the payload of an NLMSG_ERROR message (hdr is that message's). */
 int nlp_parse_err(const struct nlmsghdr *hdr, struct rd payload, struct nlp_err *out);
 
+/*
+ * Parses the payload of the NLMSG_DONE that ends a dump: an int error
+ * (0 or -errno; absent from old kernels) and, with NLM_F_ACK_TLVS, the
+ * extended-ack attributes right after it. Returns 0 or -EBADMSG.
+ */
+int nlp_parse_done(const struct nlmsghdr *hdr, struct rd payload, struct nlp_err *out);
+
 #endif

@@ -197,6 +197,13 @@ int xfrm_ts_to_sels(const struct dp_ts *src, const struct dp_ts *dst, struct xfr
 /* An any/any selector of family. */
 void xfrm_sel_any(struct xfrm_selector *s, uint8_t family);
 
+/*
+ * Do two versions of a tunnel need the same kernel policies (same unit,
+ * gateways and selectors)? Compares field by field: padding and the unused
+ * bytes of an IPv4 address's union are not compared.
+ */
+bool xfrm_tunnel_same_policies(const struct dp_tunnel *a, const struct dp_tunnel *b);
+
 /* -------------------------------------------------------- rtnetlink */
 
 /* RTM_NEWLINK kind "xfrm" named name with IFLA_XFRM_IF_ID and

@@ -88,7 +88,6 @@ xnl_walk(const uint8_t *buf, size_t len, uint32_t seq, uint32_t portid, xnl_cb c
 {
 	struct rd r, payload;
 	struct nlmsghdr hdr;
-	int32_t dump_err;
 	int rc;
 
 	rd_init(&r, buf, len);
@@ -105,11 +104,8 @@ xnl_walk(const uint8_t *buf, size_t len, uint32_t seq, uint32_t portid, xnl_cb c
 			return 0;
 		case NLMSG_DONE:
 			/* End of a dump: an int error, then optional ext-ack TLVs. */
-			memset(kerr, 0, sizeof(*kerr));
-			kerr->seq = seq;
-			if (rd_bytes(&payload, &dump_err, sizeof(dump_err)) && dump_err < 0 &&
-			    dump_err >= -4095)
-				kerr->error = dump_err;
+			if ((rc = nlp_parse_done(&hdr, payload, kerr)) < 0)
+				return rc;
 			*done = true;
 			return 0;
 		default:
