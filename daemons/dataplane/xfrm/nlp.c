@@ -88,11 +88,26 @@ nlp_str(const struct rd *a, char *dst, size_t cap)
 	return true;
 }
 
+/* The extended-ack TLVs (NLMSGERR_ATTR_*) of an error or of a dump's end:
+ * the kernel's text and the offending attribute's offset. */
+static int
+ack_tlvs(struct rd payload, struct nlp_err *out)
+{
+	struct rd tb[NLMSGERR_ATTR_MAX + 1];
+
+	if (nlp_attrs(payload, tb, NLMSGERR_ATTR_MAX + 1) < 0)
+		return -EBADMSG;
+	if (nlp_has(tb, NLMSGERR_ATTR_MSG))
+		nlp_str(&tb[NLMSGERR_ATTR_MSG], out->msg, sizeof(out->msg));
+	if (nlp_has(tb, NLMSGERR_ATTR_OFFS))
+		nlp_u32(&tb[NLMSGERR_ATTR_OFFS], &out->attr_off);
+	return 0;
+}
+
 int
 nlp_parse_err(const struct nlmsghdr *hdr, struct rd payload, struct nlp_err *out)
 {
 	struct nlmsghdr orig;
-	struct rd tb[NLMSGERR_ATTR_MAX + 1];
 	int32_t error;
 	size_t skip;
 
@@ -113,19 +128,12 @@ nlp_parse_err(const struct nlmsghdr *hdr, struct rd payload, struct nlp_err *out
 		if (!rd_skip(&payload, skip < payload.left ? skip : payload.left))
 			return -EBADMSG;
 	}
-	if (nlp_attrs(payload, tb, NLMSGERR_ATTR_MAX + 1) < 0)
-		return -EBADMSG;
-	if (nlp_has(tb, NLMSGERR_ATTR_MSG))
-		nlp_str(&tb[NLMSGERR_ATTR_MSG], out->msg, sizeof(out->msg));
-	if (nlp_has(tb, NLMSGERR_ATTR_OFFS))
-		nlp_u32(&tb[NLMSGERR_ATTR_OFFS], &out->attr_off);
-	return 0;
+	return ack_tlvs(payload, out);
 }
 
 int
 nlp_parse_done(const struct nlmsghdr *hdr, struct rd payload, struct nlp_err *out)
 {
-	struct rd tb[NLMSGERR_ATTR_MAX + 1];
 	int32_t error;
 
 	memset(out, 0, sizeof(*out));
@@ -138,11 +146,5 @@ nlp_parse_done(const struct nlmsghdr *hdr, struct rd payload, struct nlp_err *ou
 	/* Unlike NLMSG_ERROR, no request is echoed: the TLVs follow the int. */
 	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS))
 		return 0;
-	if (nlp_attrs(payload, tb, NLMSGERR_ATTR_MAX + 1) < 0)
-		return -EBADMSG;
-	if (nlp_has(tb, NLMSGERR_ATTR_MSG))
-		nlp_str(&tb[NLMSGERR_ATTR_MSG], out->msg, sizeof(out->msg));
-	if (nlp_has(tb, NLMSGERR_ATTR_OFFS))
-		nlp_u32(&tb[NLMSGERR_ATTR_OFFS], &out->attr_off);
-	return 0;
+	return ack_tlvs(payload, out);
 }
