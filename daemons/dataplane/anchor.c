@@ -428,7 +428,8 @@ anchor_lookup(const struct anchor *a, uint32_t tunnel_id, uint32_t *spu)
 
 struct move_ctx {
 	struct anchor *a;
-	struct gwpair *p;
+	struct gwpair *p; /* NULL: the pair has no record */
+	bool dry;         /* only report what would move */
 	uint32_t to;
 	uint32_t moved;
 	void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to);
@@ -442,14 +443,16 @@ move_one(struct hnode *n, void *arg)
 	struct atun *t = hmap_entry(n, struct atun, hn);
 	uint32_t from = t->spu;
 
-	if (t->pair != m->p || from == m->to)
+	if (m->p == NULL || t->pair != m->p || from == m->to)
 		return;
-	m->a->tunnels[from]--;
-	m->a->tunnels[m->to]++;
-	t->spu = m->to;
-	/* CHILD SAs of one IKE SA stay together: the IKE SA follows. */
-	if (t->ike != NULL)
-		t->ike->spu = m->to;
+	if (!m->dry) {
+		m->a->tunnels[from]--;
+		m->a->tunnels[m->to]++;
+		t->spu = m->to;
+		/* CHILD SAs of one IKE SA stay together: the IKE SA follows. */
+		if (t->ike != NULL)
+			t->ike->spu = m->to;
+	}
 	m->moved++;
 	if (m->cb != NULL)
 		m->cb(m->arg, t->id, from, m->to);
@@ -502,6 +505,34 @@ anchor_move_gateway(struct anchor *a, const struct dp_addr *local, const struct 
 	hmap_walk(&a->tun, move_one, &m);
 	if (moved != NULL)
 		*moved = m.moved;
+	return 0;
+}
+
+int
+anchor_gateway_tunnels(struct anchor *a, const struct dp_addr *local, const struct dp_addr *remote,
+    uint32_t spu, void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to), void *arg,
+    uint32_t *n)
+{
+	struct move_ctx m;
+
+	if (n != NULL)
+		*n = 0;
+	if (spu != DP_SPU_ANY && spu >= a->nspu)
+		return -EINVAL;
+	if (local->family == 0 || remote->family == 0)
+		return -EINVAL;
+	if (spu == DP_SPU_ANY)
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.a = a;
+	m.p = pair_find(a, local, remote);
+	m.dry = true;
+	m.to = spu;
+	m.cb = cb;
+	m.arg = arg;
+	hmap_walk(&a->tun, move_one, &m);
+	if (n != NULL)
+		*n = m.moved;
 	return 0;
 }
 

@@ -60,6 +60,12 @@ int anchor_move_gateway(struct anchor *a, const struct dp_addr *local, const str
     uint32_t spu, void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to), void *arg,
     uint32_t *moved);
 
+/* What anchor_move_gateway() with the same arguments would move (cb for
+ * each, *n the count), changing nothing. -EINVAL as it. */
+int anchor_gateway_tunnels(struct anchor *a, const struct dp_addr *local,
+    const struct dp_addr *remote, uint32_t spu,
+    void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to), void *arg, uint32_t *n);
+
 uint32_t anchor_spu_count(const struct anchor *a);
 uint32_t anchor_spu_tunnels(const struct anchor *a, uint32_t spu);
 uint32_t anchor_spu_flow_threads(const struct anchor *a, uint32_t spu);

@@ -396,6 +396,74 @@ test_front_end_move_keeps_tunnel(void **state)
 	dp_close(dp);
 }
 
+/*
+ * A backend failure during an explicit gateway move leaves everything as
+ * it was: the tunnels already moved go back, the anchor and the pin do not
+ * change, and the message says so.
+ */
+static void
+test_front_end_move_atomic(void **state)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_MOCK, .spus = 4 };
+	struct errbuf err = { .msg = "" };
+	struct dp_tunnel t;
+	struct dp_mock *m;
+	struct dp *dp;
+	uint32_t spu, moved, id;
+
+	(void)state;
+	errbuf_clear(&err);
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	m = dp_mock_last();
+	memset(&t, 0, sizeof(t));
+	t.spu = DP_SPU_ANY;
+	t.local_gw = a4("192.0.2.1");
+	t.remote_gw = a4("192.0.2.2");
+	for (id = 1; id <= 3; id++) {
+		t.id = id;
+		assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+		assert_int_equal(spu, 0);
+	}
+	/* the second tunnel the backend moves fails */
+	dp_mock_clear_log(m);
+	dp_mock_fail_nth(m, DPM_TUNNEL_SET, 2, EIO);
+	moved = 99;
+	assert_int_equal(dp_anchor_move(dp, &t.local_gw, &t.remote_gw, 1, &moved, &err), -EIO);
+	assert_int_equal(moved, 0);
+	assert_non_null(strstr(err.msg, "anchor move to SPU 1: tunnel "));
+	assert_non_null(strstr(err.msg, "nothing moved"));
+	/* moved, refused, moved back */
+	assert_int_equal(dp_mock_count(m, DPM_TUNNEL_SET), 3);
+	assert_int_equal(dp_mock_call_at(m, 2)->spu, 0);
+	for (id = 1; id <= 3; id++) {
+		assert_int_equal(dp_tunnel_spu(dp, id, &spu), 0);
+		assert_int_equal(spu, 0);
+		assert_int_equal(dp_mock_tunnel_find(m, id)->spu, 0);
+	}
+	assert_int_equal(dp_spu_count(dp), 4);
+
+	/* a refused move pins nothing: the pair's next tunnel, once the
+	 * pair is empty, goes to the least-loaded SPU (0), not to 1 */
+	for (id = 1; id <= 3; id++)
+		assert_int_equal(dp_tunnel_del(dp, id, &err), 0);
+	t.id = 4;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	assert_int_equal(spu, 0);
+
+	/* the same move without a failure: all of it */
+	t.id = 5;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	errbuf_clear(&err);
+	assert_int_equal(dp_anchor_move(dp, &t.local_gw, &t.remote_gw, 1, &moved, &err), 0);
+	assert_int_equal(moved, 2);
+	for (id = 4; id <= 5; id++) {
+		assert_int_equal(dp_tunnel_spu(dp, id, &spu), 0);
+		assert_int_equal(spu, 1);
+		assert_int_equal(dp_mock_tunnel_find(m, id)->spu, 1);
+	}
+	dp_close(dp);
+}
+
 /* The mock keeps what a real backend keeps: dp.h's tunnel_del takes what is
  * left of the tunnel's SAs and policies with it (as userspace and kernel do). */
 static void
@@ -562,6 +630,7 @@ main(void)
 		cmocka_unit_test(test_move_gateway),
 		cmocka_unit_test(test_explicit),
 		cmocka_unit_test(test_front_end_move_keeps_tunnel),
+		cmocka_unit_test(test_front_end_move_atomic),
 		cmocka_unit_test(test_mock_tunnel_del),
 		cmocka_unit_test(test_mock_records_arguments),
 	};
