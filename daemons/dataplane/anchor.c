@@ -299,6 +299,46 @@ rebind(struct anchor *a, struct atun *t, const struct anchor_req *req, uint32_t 
 	return 0;
 }
 
+struct others_ctx {
+	const struct atun *t;
+	bool ike_left, pair_left;
+};
+
+static void
+others_one(struct hnode *n, void *arg)
+{
+	struct others_ctx *c = arg;
+	const struct atun *o = hmap_entry(n, struct atun, hn);
+
+	if (o == c->t)
+		return;
+	if (c->t->ike != NULL && o->ike == c->t->ike && o->spu == c->t->ike->spu)
+		c->ike_left = true;
+	if (c->t->pair != NULL && o->pair == c->t->pair && o->spu == c->t->pair->spu)
+		c->pair_left = true;
+}
+
+/*
+ * Tunnel t alone was moved by an explicit request: its IKE SA (and its
+ * gateway pair, unless pinned) follow it when none of their other tunnels
+ * is left where they are anchored, so that the next CHILD SA of that IKE
+ * SA (next tunnel of that pair) goes where the tunnel now is. Otherwise
+ * they stay with those other tunnels, which do not move.
+ */
+static void
+follow_moved(struct anchor *a, struct atun *t)
+{
+	struct others_ctx c = { .t = t };
+
+	if (t->ike == NULL && t->pair == NULL)
+		return;
+	hmap_walk(&a->tun, others_one, &c);
+	if (t->ike != NULL && !c.ike_left)
+		t->ike->spu = t->spu;
+	if (t->pair != NULL && !t->pair->pinned && !c.pair_left)
+		t->pair->spu = t->spu;
+}
+
 int
 anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu)
 {
@@ -322,6 +362,7 @@ anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu)
 			a->tunnels[t->spu]--;
 			t->spu = req->spu;
 			a->tunnels[t->spu]++;
+			follow_moved(a, t);
 		}
 		*spu = t->spu;
 		return 0;

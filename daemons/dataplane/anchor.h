@@ -40,7 +40,9 @@ void anchor_free(struct anchor *a);
 /*
  * Anchors tunnel req->tunnel_id and returns its SPU in *spu. A tunnel that
  * is already anchored keeps its SPU unless req->spu names another one, in
- * which case that tunnel (only) moves. What a later call brings (the IKE
+ * which case that tunnel (only) moves; its IKE SA and gateway pair (unless
+ * pinned) go with it when none of their other tunnels is left behind, so
+ * that their next tunnels follow it. What a later call brings (the IKE
  * SA once it is up, gateways once known, another IKE SA lineage or pair)
  * is recorded where the tunnel is: the next CHILD SA of that IKE SA and
  * the next tunnel of that pair go there, and anchor_move_gateway() finds

@@ -304,6 +304,69 @@ test_explicit(void **state)
 	anchor_free(NULL);
 }
 
+static uint32_t
+place_at(struct anchor *an, uint32_t id, const char *l, const char *r, uint64_t ike, bool dyn,
+    uint32_t spu)
+{
+	struct anchor_req q;
+	uint32_t got = 999;
+
+	memset(&q, 0, sizeof(q));
+	q.tunnel_id = id;
+	q.ike_sa_id = ike;
+	if (l != NULL)
+		q.local = a4(l);
+	if (r != NULL)
+		q.remote = a4(r);
+	q.dynamic = dyn;
+	q.spu = spu;
+	assert_int_equal(anchor_place(an, &q, &got), 0);
+	return got;
+}
+
+/*
+ * An explicit move of one tunnel: its IKE SA and gateway pair follow it
+ * when it leaves none of their tunnels behind (the next CHILD SA goes where
+ * its IKE SA's tunnels are), and stay with the others when it does (no
+ * other tunnel moves); a pin stays where the operator put it.
+ */
+static void
+test_explicit_move_one(void **state)
+{
+	struct anchor *an = anchor_new(4, NULL);
+	struct dp_addr l = a4("192.0.2.1"), r3 = a4("198.51.100.3");
+
+	(void)state;
+	/* the IKE SA's only tunnel moves: its next CHILD SA follows */
+	assert_int_equal(place(an, 1, "192.0.2.1", "198.51.100.1", 10, false), 0);
+	assert_int_equal(place_at(an, 1, "192.0.2.1", "198.51.100.1", 10, false, 2), 2);
+	assert_int_equal(place(an, 2, NULL, NULL, 10, false), 2);
+	/* ... and so does the pair's next tunnel (another IKE SA) */
+	assert_int_equal(place(an, 3, "192.0.2.1", "198.51.100.1", 11, false), 2);
+
+	/* two CHILD SAs: moving one leaves the IKE SA with the other */
+	assert_int_equal(place(an, 4, "192.0.2.1", "198.51.100.2", 20, false), 0);
+	assert_int_equal(place(an, 5, "192.0.2.1", "198.51.100.2", 20, false), 0);
+	assert_int_equal(place_at(an, 4, "192.0.2.1", "198.51.100.2", 20, false, 3), 3);
+	assert_int_equal(where(an, 5), 0); /* never moves another */
+	assert_int_equal(place(an, 6, NULL, NULL, 20, false), 0);
+	assert_int_equal(place(an, 7, "192.0.2.1", "198.51.100.2", 0, false), 0);
+	/* once none is left behind, the IKE SA and the pair are where they are */
+	assert_int_equal(place_at(an, 5, NULL, NULL, 0, false, 3), 3);
+	assert_int_equal(place_at(an, 6, NULL, NULL, 0, false, 3), 3);
+	assert_int_equal(place_at(an, 7, NULL, NULL, 0, false, 3), 3);
+	assert_int_equal(place(an, 8, NULL, NULL, 20, false), 3);
+	assert_int_equal(place(an, 9, "192.0.2.1", "198.51.100.2", 0, false), 3);
+
+	/* a pinned pair keeps its pin when its only tunnel is moved alone */
+	assert_int_equal(anchor_move_gateway(an, &l, &r3, 1, NULL, NULL, NULL), 0);
+	assert_int_equal(place(an, 10, "192.0.2.1", "198.51.100.3", 30, false), 1);
+	assert_int_equal(place_at(an, 10, "192.0.2.1", "198.51.100.3", 30, false, 2), 2);
+	assert_int_equal(place(an, 11, "192.0.2.1", "198.51.100.3", 0, false), 1);
+	assert_int_equal(place(an, 12, NULL, NULL, 30, false), 2); /* IKE SA: rule 2 */
+	anchor_free(an);
+}
+
 static struct dp_ts
 ts4(const char *lo, const char *hi, uint16_t port)
 {
@@ -629,6 +692,7 @@ main(void)
 		cmocka_unit_test(test_stability),
 		cmocka_unit_test(test_move_gateway),
 		cmocka_unit_test(test_explicit),
+		cmocka_unit_test(test_explicit_move_one),
 		cmocka_unit_test(test_front_end_move_keeps_tunnel),
 		cmocka_unit_test(test_front_end_move_atomic),
 		cmocka_unit_test(test_mock_tunnel_del),
