@@ -33,6 +33,9 @@ struct atun {
 	uint32_t spu;
 	struct gwpair *pair; /* NULL for dynamic tunnels */
 	struct ikesa *ike;   /* NULL without an IKE SA */
+	/* a dynamic tunnel's gateways once known (family 0: not yet), for
+	 * anchor_move_gateway(); site-to-site tunnels have their pair */
+	struct dp_addr dyn_local, dyn_remote;
 };
 
 struct anchor {
@@ -286,6 +289,10 @@ rebind(struct anchor *a, struct atun *t, const struct anchor_req *req, uint32_t 
 		}
 		return -ENOMEM;
 	}
+	if (req->dynamic && req->local.family != 0 && req->remote.family != 0) {
+		t->dyn_local = req->local;
+		t->dyn_remote = req->remote;
+	}
 	if (p != t->pair) {
 		p->tunnels++;
 		pair_unref(a, t->pair);
@@ -370,8 +377,12 @@ anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu)
 
 	if (req->ike_sa_id != 0)
 		k = ike_find(a, req->ike_sa_id);
-	if (!req->dynamic && req->local.family != 0 && req->remote.family != 0)
+	if (req->local.family != 0 && req->remote.family != 0)
 		p = pair_find(a, &req->local, &req->remote);
+	/* a dynamic tunnel follows its gateways' pin only (rule 3), and does
+	 * not join the pair */
+	if (req->dynamic && p != NULL && !p->pinned)
+		p = NULL;
 
 	if (req->spu != DP_SPU_ANY)
 		s = req->spu; /* 1 */
@@ -408,6 +419,13 @@ anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu)
 		if (hmap_insert(&a->ikes, &k->hn, hmap_mix(k->id ^ 0x5a5a5a5aULL)) < 0)
 			goto nomem;
 		new_ike = true;
+	}
+	if (req->dynamic) {
+		p = NULL;
+		if (req->local.family != 0 && req->remote.family != 0) {
+			t->dyn_local = req->local;
+			t->dyn_remote = req->remote;
+		}
 	}
 	t->id = req->tunnel_id;
 	t->spu = s;
@@ -470,7 +488,8 @@ anchor_lookup(const struct anchor *a, uint32_t tunnel_id, uint32_t *spu)
 struct move_ctx {
 	struct anchor *a;
 	struct gwpair *p; /* NULL: the pair has no record */
-	bool dry;         /* only report what would move */
+	const struct dp_addr *local, *remote;
+	bool dry; /* only report what would move */
 	uint32_t to;
 	uint32_t moved;
 	void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to);
@@ -484,7 +503,12 @@ move_one(struct hnode *n, void *arg)
 	struct atun *t = hmap_entry(n, struct atun, hn);
 	uint32_t from = t->spu;
 
-	if (m->p == NULL || t->pair != m->p || from == m->to)
+	if (from == m->to)
+		return;
+	/* the pair's site-to-site tunnels, and its dial-up tunnels by address */
+	if (t->pair != NULL ? t->pair != m->p || m->p == NULL
+	                    : t->dyn_local.family == 0 || !addr_eq(&t->dyn_local, m->local) ||
+	                          !addr_eq(&t->dyn_remote, m->remote))
 		return;
 	if (!m->dry) {
 		m->a->tunnels[from]--;
@@ -540,6 +564,8 @@ anchor_move_gateway(struct anchor *a, const struct dp_addr *local, const struct 
 	memset(&m, 0, sizeof(m));
 	m.a = a;
 	m.p = p;
+	m.local = local;
+	m.remote = remote;
 	m.to = spu;
 	m.cb = cb;
 	m.arg = arg;
@@ -567,6 +593,8 @@ anchor_gateway_tunnels(struct anchor *a, const struct dp_addr *local, const stru
 	memset(&m, 0, sizeof(m));
 	m.a = a;
 	m.p = pair_find(a, local, remote);
+	m.local = local;
+	m.remote = remote;
 	m.dry = true;
 	m.to = spu;
 	m.cb = cb;

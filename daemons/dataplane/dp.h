@@ -302,7 +302,8 @@ int dp_tunnel_del(struct dp *dp, uint32_t tunnel_id, struct errbuf *err);
 /* The SPU a tunnel is anchored on; -ENOENT if unknown. */
 int dp_tunnel_spu(const struct dp *dp, uint32_t tunnel_id, uint32_t *spu);
 /*
- * Operator request: moves every tunnel between the gateways local/remote
+ * Operator request: moves every tunnel between the gateways local/remote,
+ * dial-up ones included,
  * (and later ones) to `spu`. The backend migrates their SAs; traffic keeps
  * flowing. *moved (may be NULL) receives how many tunnels moved. All or
  * nothing: when the backend refuses one tunnel, those already moved are

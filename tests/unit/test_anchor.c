@@ -277,6 +277,77 @@ test_move_gateway(void **state)
 	anchor_free(an);
 }
 
+/*
+ * An explicit gateway move takes the gateway's dial-up tunnels too (those
+ * whose gateways are the pair's, also when learnt after placement), with
+ * their IKE SAs; the pin takes the gateway's later dial-up tunnels.
+ */
+static void
+test_move_gateway_dialup(void **state)
+{
+	struct anchor *an = anchor_new(4, NULL);
+	struct dp_addr l = a4("192.0.2.1"), r = a4("203.0.113.7");
+	uint32_t moved = 0, s_other, s_late;
+
+	(void)state;
+	assert_int_equal(place(an, 1, "192.0.2.1", "203.0.113.7", 10, true), 0);
+	assert_int_equal(place(an, 2, "192.0.2.1", "203.0.113.7", 11, true), 1);
+	s_other = place(an, 3, "192.0.2.1", "203.0.113.8", 12, true); /* another peer */
+	s_late = place(an, 4, NULL, NULL, 0, true);                   /* gateways not known yet */
+	assert_int_equal(place(an, 4, "192.0.2.1", "203.0.113.7", 13, true), s_late);
+	assert_int_equal(place(an, 5, "192.0.2.1", "203.0.113.7", 0, false), 0); /* site-to-site */
+	assert_int_equal(anchor_gateway_tunnels(an, &l, &r, 2, NULL, NULL, &moved), 0);
+	assert_int_equal(moved, 4);
+	assert_int_equal(where(an, 1), 0); /* listing moves nothing */
+	assert_int_equal(anchor_move_gateway(an, &l, &r, 2, NULL, NULL, &moved), 0);
+	assert_int_equal(moved, 4);
+	assert_int_equal(where(an, 1), 2);
+	assert_int_equal(where(an, 2), 2);
+	assert_int_equal(where(an, 3), s_other);
+	assert_int_equal(where(an, 4), 2);
+	assert_int_equal(where(an, 5), 2);
+	/* their IKE SAs followed: the next CHILD SA goes there */
+	assert_int_equal(place(an, 6, NULL, NULL, 11, true), 2);
+	/* a new dial-up tunnel of that gateway goes to the pin; of another
+	 * peer, still round-robin */
+	assert_int_equal(place(an, 7, "192.0.2.1", "203.0.113.7", 0, true), 2);
+	s_other = place(an, 8, "192.0.2.1", "203.0.113.9", 0, true);
+	assert_int_equal(place(an, 9, "192.0.2.1", "203.0.113.9", 0, true), (s_other + 1) % 4);
+	anchor_free(an);
+}
+
+/* The front end re-programs a moved dial-up tunnel in the backend. */
+static void
+test_front_end_move_dialup(void **state)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_MOCK, .spus = 2 };
+	struct errbuf err = { .msg = "" };
+	struct dp_tunnel t;
+	struct dp_mock *m;
+	struct dp *dp;
+	uint32_t spu, moved = 0;
+
+	(void)state;
+	errbuf_clear(&err);
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	m = dp_mock_last();
+	memset(&t, 0, sizeof(t));
+	t.id = 9;
+	t.spu = DP_SPU_ANY;
+	t.dynamic = true;
+	t.ike_sa_id = 77;
+	t.local_gw = a4("192.0.2.1");
+	t.remote_gw = a4("203.0.113.7");
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	assert_int_equal(
+	    dp_anchor_move(dp, &t.local_gw, &t.remote_gw, (spu + 1) % 2, &moved, &err), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(dp_mock_tunnel_find(m, 9)->spu, (spu + 1) % 2);
+	assert_int_equal(dp_tunnel_spu(dp, 9, &moved), 0);
+	assert_int_equal(moved, (spu + 1) % 2);
+	dp_close(dp);
+}
+
 static void
 test_explicit(void **state)
 {
@@ -691,6 +762,8 @@ main(void)
 		cmocka_unit_test(test_late_ike_sa_and_gateways),
 		cmocka_unit_test(test_stability),
 		cmocka_unit_test(test_move_gateway),
+		cmocka_unit_test(test_move_gateway_dialup),
+		cmocka_unit_test(test_front_end_move_dialup),
 		cmocka_unit_test(test_explicit),
 		cmocka_unit_test(test_explicit_move_one),
 		cmocka_unit_test(test_front_end_move_keeps_tunnel),
