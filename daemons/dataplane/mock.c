@@ -60,6 +60,7 @@ struct dp_mock {
 	size_t n_ike_sent;
 	int fail_err[DPM_OP_MAX];
 	unsigned fail_skip[DPM_OP_MAX]; /* calls to let through first */
+	unsigned fail_more[DPM_OP_MAX]; /* failures after the first one */
 };
 
 static bool
@@ -107,7 +108,10 @@ injected(struct dp_mock *m, enum dp_mock_op op)
 		m->fail_skip[op]--;
 		return 0;
 	}
-	m->fail_err[op] = 0;
+	if (m->fail_more[op] > 0)
+		m->fail_more[op]--;
+	else
+		m->fail_err[op] = 0;
 	return e;
 }
 
@@ -986,15 +990,16 @@ dp_mock_set_spi_base(struct dp_mock *m, uint32_t base)
 void
 dp_mock_fail_next(struct dp_mock *m, enum dp_mock_op op, int err)
 {
-	dp_mock_fail_nth(m, op, 1, err);
+	dp_mock_fail_nth(m, op, 1, 1, err);
 }
 
 void
-dp_mock_fail_nth(struct dp_mock *m, enum dp_mock_op op, unsigned n, int err)
+dp_mock_fail_nth(struct dp_mock *m, enum dp_mock_op op, unsigned n, unsigned times, int err)
 {
-	if (op < DPM_OP_MAX && n > 0) {
+	if (op < DPM_OP_MAX && n > 0 && times > 0) {
 		m->fail_err[op] = err;
 		m->fail_skip[op] = n - 1;
+		m->fail_more[op] = times - 1;
 	}
 }
 

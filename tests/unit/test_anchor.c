@@ -543,7 +543,7 @@ test_front_end_move_atomic(void **state)
 	struct dp_tunnel t;
 	struct dp_mock *m;
 	struct dp *dp;
-	uint32_t spu, moved, id;
+	uint32_t spu, moved, id, stuck;
 
 	(void)state;
 	errbuf_clear(&err);
@@ -560,7 +560,7 @@ test_front_end_move_atomic(void **state)
 	}
 	/* the second tunnel the backend moves fails */
 	dp_mock_clear_log(m);
-	dp_mock_fail_nth(m, DPM_TUNNEL_SET, 2, EIO);
+	dp_mock_fail_nth(m, DPM_TUNNEL_SET, 2, 1, EIO);
 	moved = 99;
 	assert_int_equal(dp_anchor_move(dp, &t.local_gw, &t.remote_gw, 1, &moved, &err), -EIO);
 	assert_int_equal(moved, 0);
@@ -579,6 +579,33 @@ test_front_end_move_atomic(void **state)
 	/* a refused move pins nothing: the pair's next tunnel, once the
 	 * pair is empty, goes to the least-loaded SPU (0), not to 1 */
 	for (id = 1; id <= 3; id++)
+		assert_int_equal(dp_tunnel_del(dp, id, &err), 0);
+	t.id = 4;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	assert_int_equal(spu, 0);
+
+	/* the tunnel moved first cannot be taken back either: it stays moved,
+	 * and its anchor says so; the others stay; still no pin */
+	t.id = 5;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	t.id = 6;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	dp_mock_clear_log(m);
+	dp_mock_fail_nth(m, DPM_TUNNEL_SET, 2, 2, EIO);
+	errbuf_clear(&err);
+	assert_int_equal(dp_anchor_move(dp, &t.local_gw, &t.remote_gw, 1, &moved, &err), -EIO);
+	assert_int_equal(moved, 1);
+	assert_non_null(strstr(err.msg, "1 tunnel(s) could not be moved back and stay on SPU 1"));
+	assert_int_equal(dp_mock_count(m, DPM_TUNNEL_SET), 3);
+	stuck = dp_mock_call_at(m, 0)->id;
+	for (id = 4; id <= 6; id++) {
+		uint32_t want = id == stuck ? 1 : 0;
+
+		assert_int_equal(dp_tunnel_spu(dp, id, &spu), 0);
+		assert_int_equal(spu, want);
+		assert_int_equal(dp_mock_tunnel_find(m, id)->spu, want);
+	}
+	for (id = 4; id <= 6; id++)
 		assert_int_equal(dp_tunnel_del(dp, id, &err), 0);
 	t.id = 4;
 	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
