@@ -33,6 +33,9 @@ struct atun {
 	uint32_t spu;
 	struct gwpair *pair; /* NULL for dynamic tunnels */
 	struct ikesa *ike;   /* NULL without an IKE SA */
+	/* a dynamic tunnel's gateways once known (family 0: not yet), for
+	 * anchor_move_gateway(); site-to-site tunnels have their pair */
+	struct dp_addr dyn_local, dyn_remote;
 };
 
 struct anchor {
@@ -286,6 +289,10 @@ rebind(struct anchor *a, struct atun *t, const struct anchor_req *req, uint32_t 
 		}
 		return -ENOMEM;
 	}
+	if (req->dynamic && req->local.family != 0 && req->remote.family != 0) {
+		t->dyn_local = req->local;
+		t->dyn_remote = req->remote;
+	}
 	if (p != t->pair) {
 		p->tunnels++;
 		pair_unref(a, t->pair);
@@ -297,6 +304,46 @@ rebind(struct anchor *a, struct atun *t, const struct anchor_req *req, uint32_t 
 		t->ike = k;
 	}
 	return 0;
+}
+
+struct others_ctx {
+	const struct atun *t;
+	bool ike_left, pair_left;
+};
+
+static void
+others_one(struct hnode *n, void *arg)
+{
+	struct others_ctx *c = arg;
+	const struct atun *o = hmap_entry(n, struct atun, hn);
+
+	if (o == c->t)
+		return;
+	if (c->t->ike != NULL && o->ike == c->t->ike && o->spu == c->t->ike->spu)
+		c->ike_left = true;
+	if (c->t->pair != NULL && o->pair == c->t->pair && o->spu == c->t->pair->spu)
+		c->pair_left = true;
+}
+
+/*
+ * Tunnel t alone was moved by an explicit request: its IKE SA (and its
+ * gateway pair, unless pinned) follow it when none of their other tunnels
+ * is left where they are anchored, so that the next CHILD SA of that IKE
+ * SA (next tunnel of that pair) goes where the tunnel now is. Otherwise
+ * they stay with those other tunnels, which do not move.
+ */
+static void
+follow_moved(struct anchor *a, struct atun *t)
+{
+	struct others_ctx c = { .t = t };
+
+	if (t->ike == NULL && t->pair == NULL)
+		return;
+	hmap_walk(&a->tun, others_one, &c);
+	if (t->ike != NULL && !c.ike_left)
+		t->ike->spu = t->spu;
+	if (t->pair != NULL && !t->pair->pinned && !c.pair_left)
+		t->pair->spu = t->spu;
 }
 
 int
@@ -322,6 +369,7 @@ anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu)
 			a->tunnels[t->spu]--;
 			t->spu = req->spu;
 			a->tunnels[t->spu]++;
+			follow_moved(a, t);
 		}
 		*spu = t->spu;
 		return 0;
@@ -329,8 +377,12 @@ anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu)
 
 	if (req->ike_sa_id != 0)
 		k = ike_find(a, req->ike_sa_id);
-	if (!req->dynamic && req->local.family != 0 && req->remote.family != 0)
+	if (req->local.family != 0 && req->remote.family != 0)
 		p = pair_find(a, &req->local, &req->remote);
+	/* a dynamic tunnel follows its gateways' pin only (rule 3), and does
+	 * not join the pair */
+	if (req->dynamic && p != NULL && !p->pinned)
+		p = NULL;
 
 	if (req->spu != DP_SPU_ANY)
 		s = req->spu; /* 1 */
@@ -367,6 +419,13 @@ anchor_place(struct anchor *a, const struct anchor_req *req, uint32_t *spu)
 		if (hmap_insert(&a->ikes, &k->hn, hmap_mix(k->id ^ 0x5a5a5a5aULL)) < 0)
 			goto nomem;
 		new_ike = true;
+	}
+	if (req->dynamic) {
+		p = NULL;
+		if (req->local.family != 0 && req->remote.family != 0) {
+			t->dyn_local = req->local;
+			t->dyn_remote = req->remote;
+		}
 	}
 	t->id = req->tunnel_id;
 	t->spu = s;
@@ -428,7 +487,9 @@ anchor_lookup(const struct anchor *a, uint32_t tunnel_id, uint32_t *spu)
 
 struct move_ctx {
 	struct anchor *a;
-	struct gwpair *p;
+	struct gwpair *p; /* NULL: the pair has no record */
+	const struct dp_addr *local, *remote;
+	bool dry; /* only report what would move */
 	uint32_t to;
 	uint32_t moved;
 	void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to);
@@ -442,14 +503,21 @@ move_one(struct hnode *n, void *arg)
 	struct atun *t = hmap_entry(n, struct atun, hn);
 	uint32_t from = t->spu;
 
-	if (t->pair != m->p || from == m->to)
+	if (from == m->to)
 		return;
-	m->a->tunnels[from]--;
-	m->a->tunnels[m->to]++;
-	t->spu = m->to;
-	/* CHILD SAs of one IKE SA stay together: the IKE SA follows. */
-	if (t->ike != NULL)
-		t->ike->spu = m->to;
+	/* the pair's site-to-site tunnels, and its dial-up tunnels by address */
+	if (t->pair != NULL ? t->pair != m->p || m->p == NULL
+	                    : t->dyn_local.family == 0 || !addr_eq(&t->dyn_local, m->local) ||
+	                          !addr_eq(&t->dyn_remote, m->remote))
+		return;
+	if (!m->dry) {
+		m->a->tunnels[from]--;
+		m->a->tunnels[m->to]++;
+		t->spu = m->to;
+		/* CHILD SAs of one IKE SA stay together: the IKE SA follows. */
+		if (t->ike != NULL)
+			t->ike->spu = m->to;
+	}
 	m->moved++;
 	if (m->cb != NULL)
 		m->cb(m->arg, t->id, from, m->to);
@@ -496,12 +564,44 @@ anchor_move_gateway(struct anchor *a, const struct dp_addr *local, const struct 
 	memset(&m, 0, sizeof(m));
 	m.a = a;
 	m.p = p;
+	m.local = local;
+	m.remote = remote;
 	m.to = spu;
 	m.cb = cb;
 	m.arg = arg;
 	hmap_walk(&a->tun, move_one, &m);
 	if (moved != NULL)
 		*moved = m.moved;
+	return 0;
+}
+
+int
+anchor_gateway_tunnels(struct anchor *a, const struct dp_addr *local, const struct dp_addr *remote,
+    uint32_t spu, void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to), void *arg,
+    uint32_t *n)
+{
+	struct move_ctx m;
+
+	if (n != NULL)
+		*n = 0;
+	if (spu != DP_SPU_ANY && spu >= a->nspu)
+		return -EINVAL;
+	if (local->family == 0 || remote->family == 0)
+		return -EINVAL;
+	if (spu == DP_SPU_ANY)
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.a = a;
+	m.p = pair_find(a, local, remote);
+	m.local = local;
+	m.remote = remote;
+	m.dry = true;
+	m.to = spu;
+	m.cb = cb;
+	m.arg = arg;
+	hmap_walk(&a->tun, move_one, &m);
+	if (n != NULL)
+		*n = m.moved;
 	return 0;
 }
 

@@ -403,7 +403,7 @@ dp_tunnel_spu(const struct dp *dp, uint32_t tunnel_id, uint32_t *spu)
 }
 
 struct moved {
-	uint32_t *ids;
+	uint32_t *ids, *from;
 	uint32_t n, cap;
 	bool nomem;
 };
@@ -412,65 +412,142 @@ static void
 note_moved(void *arg, uint32_t id, uint32_t from, uint32_t to)
 {
 	struct moved *m = arg;
-	uint32_t *n;
+	uint32_t *n, *f;
 
-	(void)from;
 	(void)to;
+	if (m->nomem)
+		return;
 	if (m->n == m->cap) {
 		m->cap = m->cap ? m->cap * 2 : 16;
 		n = realloc(m->ids, m->cap * sizeof(*n));
-		if (n == NULL) {
+		if (n != NULL)
+			m->ids = n;
+		f = realloc(m->from, m->cap * sizeof(*f));
+		if (f != NULL)
+			m->from = f;
+		if (n == NULL || f == NULL) {
 			m->nomem = true;
 			return;
 		}
-		m->ids = n;
 	}
-	m->ids[m->n++] = id;
+	m->ids[m->n] = id;
+	m->from[m->n++] = from;
+}
+
+/* Programs tunnel id on spu in the backend: 0, 1 when the backend does not
+ * know it (nothing to program), or the backend's -errno. */
+static int
+tun_program(struct dp *dp, uint32_t id, uint32_t spu, struct errbuf *err)
+{
+	struct dp_tunnel t;
+	struct dp_tun *k;
+
+	if (dp->ops->tunnel_get != NULL) {
+		if (dp->ops->tunnel_get(dp->impl, id, &t) < 0)
+			return 1;
+		t.spu = spu;
+	} else {
+		if ((k = tun_find(dp, id)) == NULL)
+			return 1;
+		tun_get(k, spu, &t);
+	}
+	return dp->ops->tunnel_set(dp->impl, &t, err);
+}
+
+/*
+ * Puts tunnels [0, n) of m back on their old SPUs in the backend after a
+ * failed move. A tunnel the backend cannot take back stays where it is,
+ * and so does its anchor (the anchor says where the backend has it).
+ * Returns how many stayed moved.
+ */
+static uint32_t
+move_back(struct dp *dp, const struct moved *m, uint32_t n, uint32_t to)
+{
+	struct errbuf e = { .msg = "" };
+	struct anchor_req req;
+	uint32_t i, s, stuck = 0;
+
+	for (i = 0; i < n; i++) {
+		if (tun_program(dp, m->ids[i], m->from[i], &e) >= 0)
+			continue;
+		stuck++;
+		memset(&req, 0, sizeof(req));
+		req.tunnel_id = m->ids[i];
+		req.spu = to;
+		anchor_place(dp->anchor, &req, &s);
+	}
+	return stuck;
 }
 
 int
 dp_anchor_move(struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote,
     uint32_t spu, uint32_t *moved, struct errbuf *err)
 {
+	struct errbuf why = { .msg = "" };
 	struct moved m;
-	struct dp_tunnel t;
-	struct dp_tun *k;
-	uint32_t i, done = 0;
-	int rc, first = 0;
+	char tail[96];
+	uint32_t i, stuck, done = 0;
+	int rc;
 
+	if (moved != NULL)
+		*moved = 0;
 	memset(&m, 0, sizeof(m));
 	if (spu != DP_SPU_ANY && spu >= dp_spu_count(dp))
 		return errbuf_set(
 		    err, -EINVAL, "SPU %u does not exist (%u SPUs)", spu, dp_spu_count(dp));
-	rc = anchor_move_gateway(dp->anchor, local, remote, spu, note_moved, &m, NULL);
+	/*
+	 * All or nothing: the backend moves each tunnel first; the anchor
+	 * (and the pin) follow only when all have moved. A backend failure
+	 * puts the tunnels already moved back where they were.
+	 */
+	rc = anchor_gateway_tunnels(dp->anchor, local, remote, spu, note_moved, &m, NULL);
+	if (rc == 0 && m.nomem)
+		rc = -ENOMEM;
 	if (rc < 0) {
 		free(m.ids);
+		free(m.from);
 		return errbuf_set(err, rc, "anchor move: %s",
-		    rc == -ENOMEM ? "out of memory" : "bad gateway addresses");
+		    rc == -ENOMEM ? "out of memory (nothing moved)" : "bad gateway addresses");
 	}
 	for (i = 0; i < m.n; i++) {
-		if (dp->ops->tunnel_get != NULL) {
-			if (dp->ops->tunnel_get(dp->impl, m.ids[i], &t) < 0)
-				continue;
-			t.spu = spu;
-		} else {
-			k = tun_find(dp, m.ids[i]);
-			if (k == NULL)
-				continue;
-			tun_get(k, spu, &t);
-		}
-		rc = dp->ops->tunnel_set(dp->impl, &t, err);
-		if (rc < 0 && first == 0)
-			first = rc;
-		else if (rc == 0)
+		errbuf_clear(&why);
+		rc = tun_program(dp, m.ids[i], spu, &why);
+		if (rc < 0)
+			break;
+		if (rc == 0)
 			done++;
 	}
+	if (rc >= 0) {
+		rc = anchor_move_gateway(dp->anchor, local, remote, spu, NULL, NULL, NULL);
+		if (rc < 0)
+			errbuf_set(&why, rc, "out of memory");
+		i = m.n;
+	}
+	if (rc < 0) {
+		stuck = move_back(dp, &m, i, spu);
+		if (!errbuf_isset(&why))
+			errbuf_set(&why, rc, "%s", strerror(-rc));
+		if (stuck == 0)
+			snprintf(tail, sizeof(tail), "nothing moved");
+		else
+			snprintf(tail, sizeof(tail),
+			    "%u tunnel(s) could not be moved back and stay on SPU %u", stuck, spu);
+		if (i < m.n)
+			errbuf_set(err, rc, "anchor move to SPU %u: tunnel %u: %s; %s", spu,
+			    m.ids[i], why.msg, tail);
+		else
+			errbuf_set(err, rc, "anchor move to SPU %u: %s; %s", spu, why.msg, tail);
+		free(m.ids);
+		free(m.from);
+		if (moved != NULL)
+			*moved = stuck;
+		return rc;
+	}
 	free(m.ids);
+	free(m.from);
 	if (moved != NULL)
 		*moved = done;
-	if (m.nomem && first == 0)
-		first = errbuf_set(err, -ENOMEM, "anchor move: out of memory (some tunnels kept)");
-	return first;
+	return 0;
 }
 
 int

@@ -302,9 +302,13 @@ int dp_tunnel_del(struct dp *dp, uint32_t tunnel_id, struct errbuf *err);
 /* The SPU a tunnel is anchored on; -ENOENT if unknown. */
 int dp_tunnel_spu(const struct dp *dp, uint32_t tunnel_id, uint32_t *spu);
 /*
- * Operator request: moves every tunnel between the gateways local/remote
+ * Operator request: moves every tunnel between the gateways local/remote,
+ * dial-up ones included,
  * (and later ones) to `spu`. The backend migrates their SAs; traffic keeps
- * flowing. *moved (may be NULL) receives how many tunnels moved.
+ * flowing. *moved (may be NULL) receives how many tunnels moved. All or
+ * nothing: when the backend refuses one tunnel, those already moved are
+ * put back and neither the anchors nor the pin change (*moved then counts
+ * tunnels the backend could not take back, which stay, anchored, on spu).
  */
 int dp_anchor_move(struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote,
     uint32_t spu, uint32_t *moved, struct errbuf *err);

@@ -59,6 +59,8 @@ struct dp_mock {
 	size_t n_rx, cap_rx, rx_head;
 	size_t n_ike_sent;
 	int fail_err[DPM_OP_MAX];
+	unsigned fail_skip[DPM_OP_MAX]; /* calls to let through first */
+	unsigned fail_more[DPM_OP_MAX]; /* failures after the first one */
 };
 
 static bool
@@ -96,13 +98,20 @@ record(struct dp_mock *m, enum dp_mock_op op)
 	return c;
 }
 
-/* A failure armed by dp_mock_fail_next, consumed once. */
+/* A failure armed by dp_mock_fail_next/_nth, consumed once. */
 static int
 injected(struct dp_mock *m, enum dp_mock_op op)
 {
 	int e = m->fail_err[op];
 
-	m->fail_err[op] = 0;
+	if (e != 0 && m->fail_skip[op] > 0) {
+		m->fail_skip[op]--;
+		return 0;
+	}
+	if (m->fail_more[op] > 0)
+		m->fail_more[op]--;
+	else
+		m->fail_err[op] = 0;
 	return e;
 }
 
@@ -981,8 +990,17 @@ dp_mock_set_spi_base(struct dp_mock *m, uint32_t base)
 void
 dp_mock_fail_next(struct dp_mock *m, enum dp_mock_op op, int err)
 {
-	if (op < DPM_OP_MAX)
+	dp_mock_fail_nth(m, op, 1, 1, err);
+}
+
+void
+dp_mock_fail_nth(struct dp_mock *m, enum dp_mock_op op, unsigned n, unsigned times, int err)
+{
+	if (op < DPM_OP_MAX && n > 0 && times > 0) {
 		m->fail_err[op] = err;
+		m->fail_skip[op] = n - 1;
+		m->fail_more[op] = times - 1;
+	}
 }
 
 int

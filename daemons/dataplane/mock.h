@@ -93,6 +93,9 @@ const struct dp_tunnel *dp_mock_tunnel_find(const struct dp_mock *m, uint32_t id
 /* Control. */
 void dp_mock_set_spi_base(struct dp_mock *m, uint32_t base);
 void dp_mock_fail_next(struct dp_mock *m, enum dp_mock_op op, int err);
+/* The n-th next call of op and the times-1 calls after it fail with err
+ * (n = 1: from the next one). */
+void dp_mock_fail_nth(struct dp_mock *m, enum dp_mock_op op, unsigned n, unsigned times, int err);
 /* Traffic counters returned by sa_stats (packets/bytes add up). */
 int dp_mock_add_traffic(
     struct dp_mock *m, uint32_t spi, enum dp_dir dir, uint64_t packets, uint64_t bytes);

@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <linux/capability.h>
 #include <linux/rtnetlink.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -326,6 +328,75 @@ test_spi_alloc(void **state)
 	struct dp_addr v6 = { .family = AF_INET6 };
 	err.msg[0] = '\0';
 	assert_int_equal(dp_kernel_ops.spi_alloc(k, &l, &v6, 0, &s1, &err), -EINVAL);
+	dp_kernel_ops.close(k);
+}
+
+/* Drops or raises CAP_NET_ADMIN in this thread's effective set (the
+ * permitted set keeps it, so it can come back). */
+static void
+net_admin_effective(bool on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+
+	assert_int_equal(syscall(SYS_capget, &h, d), 0);
+	if (on)
+		d[0].effective |= 1u << CAP_NET_ADMIN;
+	else
+		d[0].effective &= ~(1u << CAP_NET_ADMIN);
+	assert_int_equal(syscall(SYS_capset, &h, d), 0);
+}
+
+/*
+ * A delete the kernel refuses leaves the SA in the kernel, so the backend's
+ * table keeps it too (close then takes it out); one the kernel no longer
+ * has is forgotten. The refusal is real: the kernel checks CAP_NET_ADMIN of
+ * the sender at each request, and this test drops it around the delete.
+ */
+static void
+test_sa_del_refused(void **state)
+{
+	void *k = kopen();
+	struct errbuf err = { { 0 } };
+	struct dp_addr l = a4("192.0.2.1"), r = a4("192.0.2.2");
+	struct dp_sa_stats st;
+	uint32_t spi = 0;
+	int rc;
+
+	(void)state;
+	assert_int_equal(dp_kernel_ops.spi_alloc(k, &l, &r, 0, &spi, &err), 0);
+	net_admin_effective(false);
+	rc = dp_kernel_ops.sa_del(k, spi, DP_DIR_IN, &l, &err);
+	net_admin_effective(true);
+	printf("# refused delete: %d %s\n", rc, err.msg);
+	assert_int_equal(rc, -EPERM);
+	assert_non_null(strstr(err.msg, "permission denied"));
+	assert_non_null(strstr(err.msg, "the SA is still installed"));
+	/* the kernel still holds it ... */
+	assert_int_equal(dp_kernel_ops.sa_stats(k, spi, DP_DIR_IN, &l, &st, &err), 0);
+	/* ... and the table still lists it: close removes it from the kernel */
+	dp_kernel_ops.close(k);
+	k = kopen();
+	err.msg[0] = '\0';
+	assert_int_equal(dp_kernel_ops.sa_stats(k, spi, DP_DIR_IN, &l, &st, &err), -ESRCH);
+
+	/* gone from the kernel behind the backend's back: not found, forgotten */
+	assert_int_equal(dp_kernel_ops.spi_alloc(k, &l, &r, 0, &spi, &err), 0);
+	{
+		uint8_t b[XFRM_REQ_MAX] __attribute__((aligned(8)));
+		struct xnl *nl = xnl_open(NETLINK_XFRM, 0);
+		struct nlp_err kerr;
+
+		assert_non_null(nl);
+		rc = xfrm_build_sa_id(b, sizeof(b), XFRM_MSG_DELSA, &l, spi, 0, 0);
+		assert_true(rc > 0);
+		assert_int_equal(xnl_transact(nl, (struct nlmsghdr *)b, NULL, NULL, &kerr), 0);
+		xnl_close(nl);
+	}
+	err.msg[0] = '\0';
+	assert_int_equal(dp_kernel_ops.sa_del(k, spi, DP_DIR_IN, &l, &err), -ESRCH);
+	assert_non_null(strstr(err.msg, "not found in the kernel"));
+	assert_null(strstr(err.msg, "still installed"));
 	dp_kernel_ops.close(k);
 }
 
@@ -954,6 +1025,7 @@ main(void)
 		cmocka_unit_test(test_policy_v6_ports),
 		cmocka_unit_test(test_policy_if_id_get),
 		cmocka_unit_test(test_spi_alloc),
+		cmocka_unit_test(test_sa_del_refused),
 		cmocka_unit_test(test_esp_sa),
 		cmocka_unit_test(test_replay_window_limit),
 		cmocka_unit_test(test_sa_variants),

@@ -277,6 +277,77 @@ test_move_gateway(void **state)
 	anchor_free(an);
 }
 
+/*
+ * An explicit gateway move takes the gateway's dial-up tunnels too (those
+ * whose gateways are the pair's, also when learnt after placement), with
+ * their IKE SAs; the pin takes the gateway's later dial-up tunnels.
+ */
+static void
+test_move_gateway_dialup(void **state)
+{
+	struct anchor *an = anchor_new(4, NULL);
+	struct dp_addr l = a4("192.0.2.1"), r = a4("203.0.113.7");
+	uint32_t moved = 0, s_other, s_late;
+
+	(void)state;
+	assert_int_equal(place(an, 1, "192.0.2.1", "203.0.113.7", 10, true), 0);
+	assert_int_equal(place(an, 2, "192.0.2.1", "203.0.113.7", 11, true), 1);
+	s_other = place(an, 3, "192.0.2.1", "203.0.113.8", 12, true); /* another peer */
+	s_late = place(an, 4, NULL, NULL, 0, true);                   /* gateways not known yet */
+	assert_int_equal(place(an, 4, "192.0.2.1", "203.0.113.7", 13, true), s_late);
+	assert_int_equal(place(an, 5, "192.0.2.1", "203.0.113.7", 0, false), 0); /* site-to-site */
+	assert_int_equal(anchor_gateway_tunnels(an, &l, &r, 2, NULL, NULL, &moved), 0);
+	assert_int_equal(moved, 4);
+	assert_int_equal(where(an, 1), 0); /* listing moves nothing */
+	assert_int_equal(anchor_move_gateway(an, &l, &r, 2, NULL, NULL, &moved), 0);
+	assert_int_equal(moved, 4);
+	assert_int_equal(where(an, 1), 2);
+	assert_int_equal(where(an, 2), 2);
+	assert_int_equal(where(an, 3), s_other);
+	assert_int_equal(where(an, 4), 2);
+	assert_int_equal(where(an, 5), 2);
+	/* their IKE SAs followed: the next CHILD SA goes there */
+	assert_int_equal(place(an, 6, NULL, NULL, 11, true), 2);
+	/* a new dial-up tunnel of that gateway goes to the pin; of another
+	 * peer, still round-robin */
+	assert_int_equal(place(an, 7, "192.0.2.1", "203.0.113.7", 0, true), 2);
+	s_other = place(an, 8, "192.0.2.1", "203.0.113.9", 0, true);
+	assert_int_equal(place(an, 9, "192.0.2.1", "203.0.113.9", 0, true), (s_other + 1) % 4);
+	anchor_free(an);
+}
+
+/* The front end re-programs a moved dial-up tunnel in the backend. */
+static void
+test_front_end_move_dialup(void **state)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_MOCK, .spus = 2 };
+	struct errbuf err = { .msg = "" };
+	struct dp_tunnel t;
+	struct dp_mock *m;
+	struct dp *dp;
+	uint32_t spu, moved = 0;
+
+	(void)state;
+	errbuf_clear(&err);
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	m = dp_mock_last();
+	memset(&t, 0, sizeof(t));
+	t.id = 9;
+	t.spu = DP_SPU_ANY;
+	t.dynamic = true;
+	t.ike_sa_id = 77;
+	t.local_gw = a4("192.0.2.1");
+	t.remote_gw = a4("203.0.113.7");
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	assert_int_equal(
+	    dp_anchor_move(dp, &t.local_gw, &t.remote_gw, (spu + 1) % 2, &moved, &err), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(dp_mock_tunnel_find(m, 9)->spu, (spu + 1) % 2);
+	assert_int_equal(dp_tunnel_spu(dp, 9, &moved), 0);
+	assert_int_equal(moved, (spu + 1) % 2);
+	dp_close(dp);
+}
+
 static void
 test_explicit(void **state)
 {
@@ -302,6 +373,69 @@ test_explicit(void **state)
 	assert_null(anchor_new(0, NULL));
 	anchor_free(an);
 	anchor_free(NULL);
+}
+
+static uint32_t
+place_at(struct anchor *an, uint32_t id, const char *l, const char *r, uint64_t ike, bool dyn,
+    uint32_t spu)
+{
+	struct anchor_req q;
+	uint32_t got = 999;
+
+	memset(&q, 0, sizeof(q));
+	q.tunnel_id = id;
+	q.ike_sa_id = ike;
+	if (l != NULL)
+		q.local = a4(l);
+	if (r != NULL)
+		q.remote = a4(r);
+	q.dynamic = dyn;
+	q.spu = spu;
+	assert_int_equal(anchor_place(an, &q, &got), 0);
+	return got;
+}
+
+/*
+ * An explicit move of one tunnel: its IKE SA and gateway pair follow it
+ * when it leaves none of their tunnels behind (the next CHILD SA goes where
+ * its IKE SA's tunnels are), and stay with the others when it does (no
+ * other tunnel moves); a pin stays where the operator put it.
+ */
+static void
+test_explicit_move_one(void **state)
+{
+	struct anchor *an = anchor_new(4, NULL);
+	struct dp_addr l = a4("192.0.2.1"), r3 = a4("198.51.100.3");
+
+	(void)state;
+	/* the IKE SA's only tunnel moves: its next CHILD SA follows */
+	assert_int_equal(place(an, 1, "192.0.2.1", "198.51.100.1", 10, false), 0);
+	assert_int_equal(place_at(an, 1, "192.0.2.1", "198.51.100.1", 10, false, 2), 2);
+	assert_int_equal(place(an, 2, NULL, NULL, 10, false), 2);
+	/* ... and so does the pair's next tunnel (another IKE SA) */
+	assert_int_equal(place(an, 3, "192.0.2.1", "198.51.100.1", 11, false), 2);
+
+	/* two CHILD SAs: moving one leaves the IKE SA with the other */
+	assert_int_equal(place(an, 4, "192.0.2.1", "198.51.100.2", 20, false), 0);
+	assert_int_equal(place(an, 5, "192.0.2.1", "198.51.100.2", 20, false), 0);
+	assert_int_equal(place_at(an, 4, "192.0.2.1", "198.51.100.2", 20, false, 3), 3);
+	assert_int_equal(where(an, 5), 0); /* never moves another */
+	assert_int_equal(place(an, 6, NULL, NULL, 20, false), 0);
+	assert_int_equal(place(an, 7, "192.0.2.1", "198.51.100.2", 0, false), 0);
+	/* once none is left behind, the IKE SA and the pair are where they are */
+	assert_int_equal(place_at(an, 5, NULL, NULL, 0, false, 3), 3);
+	assert_int_equal(place_at(an, 6, NULL, NULL, 0, false, 3), 3);
+	assert_int_equal(place_at(an, 7, NULL, NULL, 0, false, 3), 3);
+	assert_int_equal(place(an, 8, NULL, NULL, 20, false), 3);
+	assert_int_equal(place(an, 9, "192.0.2.1", "198.51.100.2", 0, false), 3);
+
+	/* a pinned pair keeps its pin when its only tunnel is moved alone */
+	assert_int_equal(anchor_move_gateway(an, &l, &r3, 1, NULL, NULL, NULL), 0);
+	assert_int_equal(place(an, 10, "192.0.2.1", "198.51.100.3", 30, false), 1);
+	assert_int_equal(place_at(an, 10, "192.0.2.1", "198.51.100.3", 30, false, 2), 2);
+	assert_int_equal(place(an, 11, "192.0.2.1", "198.51.100.3", 0, false), 1);
+	assert_int_equal(place(an, 12, NULL, NULL, 30, false), 2); /* IKE SA: rule 2 */
+	anchor_free(an);
 }
 
 static struct dp_ts
@@ -393,6 +527,101 @@ test_front_end_move_keeps_tunnel(void **state)
 
 	assert_int_equal(dp_tunnel_del(dp, 7, &err), 0);
 	assert_null(dp_mock_tunnel_find(m, 7));
+	dp_close(dp);
+}
+
+/*
+ * A backend failure during an explicit gateway move leaves everything as
+ * it was: the tunnels already moved go back, the anchor and the pin do not
+ * change, and the message says so.
+ */
+static void
+test_front_end_move_atomic(void **state)
+{
+	struct dp_config cfg = { .backend = DP_BACKEND_MOCK, .spus = 4 };
+	struct errbuf err = { .msg = "" };
+	struct dp_tunnel t;
+	struct dp_mock *m;
+	struct dp *dp;
+	uint32_t spu, moved, id, stuck;
+
+	(void)state;
+	errbuf_clear(&err);
+	assert_int_equal(dp_open(&cfg, &dp, &err), 0);
+	m = dp_mock_last();
+	memset(&t, 0, sizeof(t));
+	t.spu = DP_SPU_ANY;
+	t.local_gw = a4("192.0.2.1");
+	t.remote_gw = a4("192.0.2.2");
+	for (id = 1; id <= 3; id++) {
+		t.id = id;
+		assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+		assert_int_equal(spu, 0);
+	}
+	/* the second tunnel the backend moves fails */
+	dp_mock_clear_log(m);
+	dp_mock_fail_nth(m, DPM_TUNNEL_SET, 2, 1, EIO);
+	moved = 99;
+	assert_int_equal(dp_anchor_move(dp, &t.local_gw, &t.remote_gw, 1, &moved, &err), -EIO);
+	assert_int_equal(moved, 0);
+	assert_non_null(strstr(err.msg, "anchor move to SPU 1: tunnel "));
+	assert_non_null(strstr(err.msg, "nothing moved"));
+	/* moved, refused, moved back */
+	assert_int_equal(dp_mock_count(m, DPM_TUNNEL_SET), 3);
+	assert_int_equal(dp_mock_call_at(m, 2)->spu, 0);
+	for (id = 1; id <= 3; id++) {
+		assert_int_equal(dp_tunnel_spu(dp, id, &spu), 0);
+		assert_int_equal(spu, 0);
+		assert_int_equal(dp_mock_tunnel_find(m, id)->spu, 0);
+	}
+	assert_int_equal(dp_spu_count(dp), 4);
+
+	/* a refused move pins nothing: the pair's next tunnel, once the
+	 * pair is empty, goes to the least-loaded SPU (0), not to 1 */
+	for (id = 1; id <= 3; id++)
+		assert_int_equal(dp_tunnel_del(dp, id, &err), 0);
+	t.id = 4;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	assert_int_equal(spu, 0);
+
+	/* the tunnel moved first cannot be taken back either: it stays moved,
+	 * and its anchor says so; the others stay; still no pin */
+	t.id = 5;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	t.id = 6;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	dp_mock_clear_log(m);
+	dp_mock_fail_nth(m, DPM_TUNNEL_SET, 2, 2, EIO);
+	errbuf_clear(&err);
+	assert_int_equal(dp_anchor_move(dp, &t.local_gw, &t.remote_gw, 1, &moved, &err), -EIO);
+	assert_int_equal(moved, 1);
+	assert_non_null(strstr(err.msg, "1 tunnel(s) could not be moved back and stay on SPU 1"));
+	assert_int_equal(dp_mock_count(m, DPM_TUNNEL_SET), 3);
+	stuck = dp_mock_call_at(m, 0)->id;
+	for (id = 4; id <= 6; id++) {
+		uint32_t want = id == stuck ? 1 : 0;
+
+		assert_int_equal(dp_tunnel_spu(dp, id, &spu), 0);
+		assert_int_equal(spu, want);
+		assert_int_equal(dp_mock_tunnel_find(m, id)->spu, want);
+	}
+	for (id = 4; id <= 6; id++)
+		assert_int_equal(dp_tunnel_del(dp, id, &err), 0);
+	t.id = 4;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	assert_int_equal(spu, 0);
+
+	/* the same move without a failure: all of it */
+	t.id = 5;
+	assert_int_equal(dp_tunnel_set(dp, &t, &spu, &err), 0);
+	errbuf_clear(&err);
+	assert_int_equal(dp_anchor_move(dp, &t.local_gw, &t.remote_gw, 1, &moved, &err), 0);
+	assert_int_equal(moved, 2);
+	for (id = 4; id <= 5; id++) {
+		assert_int_equal(dp_tunnel_spu(dp, id, &spu), 0);
+		assert_int_equal(spu, 1);
+		assert_int_equal(dp_mock_tunnel_find(m, id)->spu, 1);
+	}
 	dp_close(dp);
 }
 
@@ -560,8 +789,12 @@ main(void)
 		cmocka_unit_test(test_late_ike_sa_and_gateways),
 		cmocka_unit_test(test_stability),
 		cmocka_unit_test(test_move_gateway),
+		cmocka_unit_test(test_move_gateway_dialup),
+		cmocka_unit_test(test_front_end_move_dialup),
 		cmocka_unit_test(test_explicit),
+		cmocka_unit_test(test_explicit_move_one),
 		cmocka_unit_test(test_front_end_move_keeps_tunnel),
+		cmocka_unit_test(test_front_end_move_atomic),
 		cmocka_unit_test(test_mock_tunnel_del),
 		cmocka_unit_test(test_mock_records_arguments),
 	};

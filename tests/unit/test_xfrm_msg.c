@@ -3,7 +3,8 @@
  * Unit tests of the kernel dataplane's message layer (no kernel needed):
  * XFRM SA and policy requests built and read back through the parsers,
  * traffic selectors as XFRM selectors, the reply walk (acks, ext-ack
- * errors, dumps, stale replies), acquire/expire parsing, rtnetlink requests.
+ * errors, dumps, stale replies), acquire/expire parsing, rtnetlink requests,
+ * and the wait for an answer across signals (over a socketpair).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -11,12 +12,17 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -875,6 +881,119 @@ test_rtnl(void **state)
 	assert_true(rtnl_build_addr(buf, sizeof(buf), RTM_NEWADDR, 7, &p) > 0);
 }
 
+/* ------------------------------------------- waiting across signals */
+
+static volatile sig_atomic_t n_sig;
+
+static void
+on_sig(int sig)
+{
+	(void)sig;
+	n_sig++;
+}
+
+struct sig_thread {
+	pthread_t target;
+	int fd;              /* -1: send nothing */
+	int nsig;            /* signals to send (0: until stop) */
+	volatile bool stop;  /* set by the waiter */
+	volatile bool ended; /* the thread gave up (30 s) */
+};
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void *
+sig_main(void *arg)
+{
+	struct sig_thread *t = arg;
+	int i;
+
+	for (i = 0; !t->stop && (t->nsig == 0 || i < t->nsig) && i < 1500; i++) {
+		nap_ms(20);
+		pthread_kill(t->target, SIGUSR1);
+	}
+	if (t->fd >= 0 && !t->stop) {
+		nap_ms(20);
+		assert_int_equal(send(t->fd, "answer", 6, 0), 6);
+	}
+	t->ended = i >= 1500;
+	return NULL;
+}
+
+static void
+sig_install(struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig; /* no SA_RESTART: the wait sees EINTR */
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, old), 0);
+	n_sig = 0;
+}
+
+/* Signals during the wait for an answer: the answer is still read. */
+static void
+test_wait_eintr(void **state)
+{
+	struct sig_thread t = { .target = pthread_self(), .nsig = 3 };
+	struct sigaction old;
+	uint8_t b[64];
+	pthread_t th;
+	int sv[2];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	sig_install(&old);
+	t.fd = sv[1];
+	assert_int_equal(pthread_create(&th, NULL, sig_main, &t), 0);
+	n = xnl_recv_wait(sv[0], b, sizeof(b), 60000);
+	t.stop = true;
+	pthread_join(th, NULL);
+	assert_int_equal(n, 6);
+	assert_memory_equal(b, "answer", 6);
+	assert_true(n_sig >= 3);
+	/* a datagram larger than the buffer is an error, not a cut answer */
+	assert_int_equal(send(sv[1], "answer", 6, 0), 6);
+	assert_int_equal(xnl_recv_wait(sv[0], b, 3, 1000), -ENOSPC);
+	sigaction(SIGUSR1, &old, NULL);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Signals do not extend the wait: the timeout still ends it. */
+static void
+test_wait_eintr_timeout(void **state)
+{
+	struct sig_thread t = { .target = pthread_self(), .fd = -1, .nsig = 0 };
+	struct sigaction old;
+	uint8_t b[64];
+	pthread_t th;
+	int sv[2];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	sig_install(&old);
+	assert_int_equal(pthread_create(&th, NULL, sig_main, &t), 0);
+	/* signals every 20 ms for up to 30 s; the wait is 300 ms */
+	n = xnl_recv_wait(sv[0], b, sizeof(b), 300);
+	t.stop = true;
+	pthread_join(th, NULL);
+	assert_int_equal(n, -ETIMEDOUT);
+	assert_false(t.ended); /* ended by its timeout, not by the signals stopping */
+	sigaction(SIGUSR1, &old, NULL);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -893,6 +1012,8 @@ main(void)
 		cmocka_unit_test(test_acquire_expire),
 		cmocka_unit_test(test_sa_parse_bad_key),
 		cmocka_unit_test(test_rtnl),
+		cmocka_unit_test(test_wait_eintr),
+		cmocka_unit_test(test_wait_eintr_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1205,6 +1205,7 @@ dpk_sa_del(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst,
 {
 	struct dpk *k = impl;
 	struct dpk_sa *s = sa_find(k, spi, dst);
+	struct errbuf why = { .msg = "" };
 	struct nlp_err kerr;
 	struct req r;
 	char a[INET6_ADDRSTRLEN], ctx[96];
@@ -1212,14 +1213,24 @@ dpk_sa_del(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst,
 
 	rc = x_do(k->x, &r, xfrm_build_sa_id(r.b, sizeof(r.b), XFRM_MSG_DELSA, dst, spi, 0, 0),
 	    NULL, NULL, &kerr);
+	if (rc == 0)
+		goto gone;
+	snprintf(ctx, sizeof(ctx), "SA %08x (%s, to %s)", spi,
+	    dir == DP_DIR_IN ? "inbound" : "outbound", addr_str(dst, a, sizeof(a)));
+	if (rc == -ENOENT || rc == -ESRCH) {
+		/* the kernel no longer has it (expired, flushed): neither may we */
+		kfail(err, rc, &kerr, ctx, NULL);
+		goto gone;
+	}
+	/* Refused or unanswered: the kernel may still hold the SA, so the
+	 * table keeps it (a later delete, or close, takes it out). */
+	errbuf_clear(&why);
+	kfail(&why, rc, &kerr, ctx, NULL);
+	return errbuf_set(err, rc, "%s; the SA is still installed", why.msg);
+gone:
 	if (s != NULL)
 		sa_forget(k, s);
-	if (rc < 0) {
-		snprintf(ctx, sizeof(ctx), "SA %08x (%s, to %s)", spi,
-		    dir == DP_DIR_IN ? "inbound" : "outbound", addr_str(dst, a, sizeof(a)));
-		return kfail(err, rc, &kerr, ctx, NULL);
-	}
-	return 0;
+	return rc;
 }
 
 /* Kernel timestamps are wall-clock seconds; dp_sa_stats wants monotonic. */

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "dp.h"
 #include "errbuf.h"
@@ -54,9 +55,22 @@ typedef int (*xnl_cb)(const struct nlmsghdr *hdr, struct rd payload, void *arg);
  * dump. Returns 0, the kernel's -errno (kerr holds its ext-ack text), or
  * -errno of the socket. cb may be NULL; a negative cb return stops the
  * walk and is returned after the reply has been drained. The receive
- * buffer is wiped afterwards (SA dumps carry keys).
+ * buffer is wiped afterwards (SA dumps carry keys). Each datagram is
+ * waited for up to XNL_TIMEOUT_MS (then -ETIMEDOUT); signals do not end
+ * the wait (xnl_recv_wait) and the request is never sent twice.
  */
 int xnl_transact(struct xnl *nl, struct nlmsghdr *req, xnl_cb cb, void *arg, struct nlp_err *kerr);
+
+/* How long xnl_transact() waits for each datagram of the kernel's answer. */
+#define XNL_TIMEOUT_MS 5000
+
+/*
+ * Waits up to timeout_ms for one datagram on fd and reads it: its length,
+ * -ETIMEDOUT, -ENOSPC (larger than cap) or -errno. A signal interrupting
+ * the wait does not end it: the wait goes on for what is left of
+ * timeout_ms (the request was sent; its answer is still to come).
+ */
+ssize_t xnl_recv_wait(int fd, uint8_t *buf, size_t cap, int timeout_ms);
 
 /* Non-blocking read of one datagram (events): length, -EAGAIN, -ENOBUFS
  * (overrun: events were lost) or -errno. */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,7 +28,6 @@ struct xnl *
 xnl_open(int bus, uint32_t groups)
 {
 	struct xnl *nl;
-	struct timeval tv = { .tv_sec = 5 };
 	int one = 1, rcvbuf = 1 << 20, saved;
 
 	if ((nl = calloc(1, sizeof(*nl))) == NULL)
@@ -40,9 +40,7 @@ xnl_open(int bus, uint32_t groups)
 	 * our request, which may hold keys, back in its errors. */
 	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (groups == 0)
-		setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	else /* notifications come in bursts (expiries at rekey time) */
+	if (groups != 0) /* notifications come in bursts (expiries at rekey time) */
 		setsockopt(
 		    mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (mnl_socket_bind(nl->sock, groups, MNL_SOCKET_AUTOPID) < 0)
@@ -120,6 +118,47 @@ xnl_walk(const uint8_t *buf, size_t len, uint32_t seq, uint32_t portid, xnl_cb c
 	return rc == -ENOENT ? 0 : rc;
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+ssize_t
+xnl_recv_wait(int fd, uint8_t *buf, size_t cap, int timeout_ms)
+{
+	int64_t deadline = mono_ms() + timeout_ms, left;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		left = deadline - mono_ms();
+		if (left < 0)
+			left = 0;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc < 0 && errno == EINTR)
+			continue; /* a signal: wait out the rest for the same answer */
+		if (rc < 0)
+			return -errno;
+		if (rc == 0)
+			return -ETIMEDOUT;
+		n = recvmsg(fd, &msg, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n < 0)
+			return -errno;
+		if (msg.msg_flags & MSG_TRUNC)
+			return -ENOSPC;
+		return n;
+	}
+}
+
 int
 xnl_transact(struct xnl *nl, struct nlmsghdr *req, xnl_cb cb, void *arg, struct nlp_err *kerr)
 {
@@ -137,9 +176,10 @@ xnl_transact(struct xnl *nl, struct nlmsghdr *req, xnl_cb cb, void *arg, struct 
 	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
 		return -errno;
 	while (!done) {
-		n = mnl_socket_recvfrom(nl->sock, nl->rbuf, XNL_RCV_MAX);
+		n = xnl_recv_wait(
+		    mnl_socket_get_fd(nl->sock), nl->rbuf, XNL_RCV_MAX, XNL_TIMEOUT_MS);
 		if (n < 0) {
-			rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
+			rc = (int)n;
 			break;
 		}
 		walk = xnl_walk(
