@@ -20,6 +20,7 @@
  *   D2 sa_update: the peer's UDP port moved (NAT mapping) and back
  *   E  route-based st0.2 with no SA, on-traffic -> DP_EV_ACQUIRE
  *   G  route-based st0.3 over IPv6 (outer and inner), AES-GCM-256
+ *   K  a tunnel delete whose SA delete the kernel refuses: the SA stays listed
  *   F  the inbound SA of A deleted on R: traffic stops
  * Counters are read back through sa_stats / spu_stats. Prints "ok", "FAIL"
  * and "SKIP" lines; exits 0 when nothing failed.
@@ -38,7 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,6 +113,28 @@ step(int rc, const struct errbuf *err, const char *what)
 		return true;
 	bad("%s: %d %s", what, rc, err->msg);
 	return false;
+}
+
+/* Drops or raises CAP_NET_ADMIN in this thread's effective set (the
+ * permitted set keeps it, so it can come back). */
+static void
+net_admin_effective(bool on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0) {
+		perror("capget");
+		exit(2);
+	}
+	if (on)
+		d[0].effective |= 1u << CAP_NET_ADMIN;
+	else
+		d[0].effective &= ~(1u << CAP_NET_ADMIN);
+	if (syscall(SYS_capset, &h, d) < 0) {
+		perror("capset");
+		exit(2);
+	}
 }
 
 static struct dp_addr
@@ -780,6 +805,47 @@ main(int argc, char **argv)
 			bad("J: sa_stats after the hard expiry: %d", rc);
 	}
 	explicit_bzero(&sa, sizeof(sa));
+
+	sec("K: a tunnel delete the kernel refuses for its SA keeps the SA listed");
+	{
+		/* its own instance: closing it shows what its table still lists */
+		void *kk[2] = { dp_open_in(L), NULL };
+		struct dp_addr d = ip("192.0.2.1");
+		struct dp_sa_stats st;
+		struct dp_tunnel t;
+
+		memset(&t, 0, sizeof(t));
+		t.id = 9;
+		t.unit = DP_UNIT_NONE;
+		t.local_gw = ip("192.0.2.1");
+		t.remote_gw = ip("192.0.2.2");
+		sa = sa_for(L, DP_DIR_IN, 0x7009, 9);
+		keys(&sa, DP_ENC_AES_GCM_128, DP_INTEG_NONE, 0x79);
+		if (step(ops->tunnel_set(kk[0], &t, &err), &err, "K: tunnel_set") &&
+		    step(ops->sa_add(kk[0], &sa, &err), &err, "K: sa_add")) {
+			err.msg[0] = '\0';
+			net_admin_effective(false); /* the kernel checks it at each request */
+			rc = ops->tunnel_del(kk[0], 9, &err);
+			net_admin_effective(true);
+			if (rc == -EPERM && strstr(err.msg, "still installed"))
+				ok("K: tunnel_del refused for its SA: %s", err.msg);
+			else
+				bad("K: tunnel_del with the SA delete refused: %d %s", rc, err.msg);
+			if (ops->sa_stats(k[L], 0x7009, DP_DIR_IN, &d, &st, &err) == 0)
+				ok("K: the kernel still holds the SA");
+			else
+				bad("K: the SA is gone from the kernel: %s", err.msg);
+		}
+		ops->close(kk[0]);
+		err.msg[0] = '\0';
+		rc = ops->sa_stats(k[L], 0x7009, DP_DIR_IN, &d, &st, &err);
+		if (rc == -ESRCH || rc == -ENOENT)
+			ok("K: close removed it: the table had kept it");
+		else
+			bad("K: the SA outlived its dataplane's close (%d): the table forgot it",
+			    rc);
+		explicit_bzero(&sa, sizeof(sa));
+	}
 
 	sec("F: inbound SA of A removed on R: traffic must stop");
 	{

@@ -498,13 +498,14 @@ fail:
 	return rc;
 }
 
-static void
-sa_delete_kernel(struct dpk *k, const struct dpk_sa *s)
+static int
+sa_delete_kernel(struct dpk *k, const struct dpk_sa *s, struct nlp_err *kerr)
 {
 	struct req r;
 
-	x_do(k->x, &r, xfrm_build_sa_id(r.b, sizeof(r.b), XFRM_MSG_DELSA, &s->dst, s->spi, 0, 0),
-	    NULL, NULL, NULL);
+	return x_do(k->x, &r,
+	    xfrm_build_sa_id(r.b, sizeof(r.b), XFRM_MSG_DELSA, &s->dst, s->spi, 0, 0), NULL, NULL,
+	    kerr);
 }
 
 static void
@@ -517,7 +518,7 @@ dpk_close(void *impl)
 		return;
 	/* Take down what this instance installed, dependants first. */
 	for (size_t i = 0; i < k->nsas; i++)
-		sa_delete_kernel(k, &k->sas[i]);
+		sa_delete_kernel(k, &k->sas[i], NULL);
 	for (size_t i = 0; i < k->npols; i++)
 		kpols_remove(k, &k->pols[i].pols);
 	for (size_t i = 0; i < k->ntunnels; i++)
@@ -773,9 +774,15 @@ dpk_tunnel_del(void *impl, uint32_t id, struct errbuf *err)
 {
 	struct dpk *k = impl;
 	struct dpk_tunnel *t = tunnel_find(k, id);
+	struct errbuf why = { .msg = "" };
+	struct nlp_err kerr;
+	char ctx[64];
+	unsigned kept = 0;
+	int rc, first = 0;
 
 	if (t == NULL)
 		return errbuf_set(err, -ENOENT, "tunnel %u does not exist", id);
+	errbuf_clear(&why);
 	kpols_remove(k, &t->pols);
 	/* dp.h: what is left of its policies and SAs goes with it */
 	for (size_t i = 0; i < k->npols;) {
@@ -786,13 +793,30 @@ dpk_tunnel_del(void *impl, uint32_t id, struct errbuf *err)
 			i++;
 	}
 	for (size_t i = 0; i < k->nsas;) {
-		if (k->sas[i].tunnel_id == id && !k->sas[i].larval) {
-			sa_delete_kernel(k, &k->sas[i]);
-			sa_forget(k, &k->sas[i]);
-		} else
+		struct dpk_sa *s = &k->sas[i];
+
+		if (s->tunnel_id != id || s->larval) {
 			i++;
+			continue;
+		}
+		rc = sa_delete_kernel(k, s, &kerr);
+		if (rc == 0 || rc == -ENOENT || rc == -ESRCH) {
+			sa_forget(k, s); /* the last SA takes index i */
+			continue;
+		}
+		/* Refused or unanswered: the kernel may still hold it, so the
+		 * table keeps it (a later sa_del, or close, takes it out). */
+		if (kept++ == 0) {
+			snprintf(
+			    ctx, sizeof(ctx), "tunnel %u deleted, but its SA %08x", id, s->spi);
+			first = rc;
+			kfail(&why, rc, &kerr, ctx, NULL);
+		}
+		i++;
 	}
 	*t = k->tunnels[--k->ntunnels];
+	if (kept > 0)
+		return errbuf_set(err, first, "%s; %u SA(s) still installed", why.msg, kept);
 	return 0;
 }
 
@@ -910,7 +934,7 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 		if (rc < 0 || !info.has_pcpu || info.pcpu != sa->spu) {
 			struct dpk_sa tmp = { .spi = sa->spi, .dst = *dst };
 
-			sa_delete_kernel(k, &tmp);
+			sa_delete_kernel(k, &tmp, NULL);
 			if (s != NULL)
 				sa_forget(k, s);
 			return errbuf_set(err, -EOPNOTSUPP,
