@@ -185,6 +185,24 @@ nhard=$(grep -c "event hard-expire tunnel 1 spi 00001006 dir out" "$TMP/ev4" || 
 [ "$(sa_stat 2 0x1006 in packets)" = 1 ] ||
 	fail "the hard-expired SA carried $(sa_stat 2 0x1006 in packets) packets, not 1"
 
+log "inbound hard expiry: ESP for the expired SA is a no-SA drop, not an unknown SPI"
+# gw1 splits one 3028-byte packet into several ESP packets (df-bit set);
+# gw2's inbound SA expires with the first: the ones behind it meet it
+# dead (they are read in the same batch, before the SA is removed)
+ctl 1 apply sa out spi 0x100a tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
+	enc aes-gcm-128 key $K_GCM2 udp df set | grep -q ok || fail "SA 0x100a"
+ctl 2 apply sa in spi 0x100a tunnel 1 local 192.0.2.2 remote 192.0.2.1 \
+	enc aes-gcm-128 key $K_GCM2 udp life-packets 1 1 | grep -q ok || fail "SA 0x100a on gw2"
+ctl 2 events >/dev/null
+ns0=$(spu_sum 2 no-sa-drops) us0=$(spu_sum 2 unknown-spi)
+n h1 ping -c 1 -W 1 -M dont -s 3000 10.2.0.2 >/dev/null 2>&1 || true
+wait_event 2 "event hard-expire tunnel 1 spi 0000100a dir in" "$TMP/ev6" ||
+	fail "no hard expiry for inbound SA 0x100a: $(cat "$TMP/ev6")"
+ns1=$(spu_sum 2 no-sa-drops) us1=$(spu_sum 2 unknown-spi)
+log "  after the expiry: $((ns1 - ns0)) no-SA drops, $((us1 - us0)) unknown SPI"
+[ "$ns1" -gt "$ns0" ] || fail "ESP for the hard-expired inbound SA not counted as a no-SA drop"
+ctl 1 sa-del out 0x100a 192.0.2.2 | grep -q ok || fail "sa-del 0x100a"
+
 log "clearing the statistics does not restart an SA's lifetime"
 ctl 1 apply sa out spi 0x1007 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
 	enc aes-gcm-128 key $K_GCM2 udp life-packets 2 3 | grep -q ok || fail "SA 0x1007"
@@ -236,6 +254,10 @@ n gw1 ping -c 2 -i 0.2 -W 1 -I 10.255.0.1 10.2.0.2 >/dev/null 2>&1 &&
 	fail "a packet from outside the selectors crossed"
 [ "$(spu_sum 2 other-drops)" -ge $((od0 + 2)) ] || fail "selector drops not counted"
 [ "$(spu_sum 2 auth-failures)" = "$af0" ] || fail "selector drops counted as auth failures"
+# and per SA: the inbound SA that carried them
+sd=$(ctl 2 stats | awk '$1 == "sa" && $3 == "in" {
+	for (i = 4; i < NF; i++) if ($i == "selector-drops") s += $(i + 1) } END { print s + 0 }')
+[ "$sd" -ge 2 ] || fail "selector drops not counted per SA ($sd): $(ctl 2 stats)"
 ctl 2 apply tunnel 1 unit 0 local 192.0.2.2 remote 192.0.2.1 | grep -q ok || fail "selectors off"
 
 log "IPv6 inside a tunnel whose inner MTU is below 1280: TCP through outer fragments"

@@ -906,8 +906,13 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *ic
 		return;
 	}
 	sa = spi_ent_sa(e);
-	if (sa == NULL || sa->dead) {
+	if (sa == NULL) {
 		ctr_add(&s->ctr.unknown_spi, 1);
+		return;
+	}
+	if (sa->dead) {
+		/* hard-expired, not yet removed: an SA we had, not an unknown SPI */
+		ctr_add(&s->ctr.no_sa_drops, 1);
 		return;
 	}
 	if (((meta & META_ENCAP) != 0) != sa->encap) {
@@ -962,6 +967,7 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *ic
 	}
 	/* RFC 4301 5.2: what comes out must match the SA's selectors */
 	if (sa->tun == NULL || !in_allowed(sa->tun->d, &pi)) {
+		sa->st.selector_drops++;
 		ctr_add(&s->ctr.other_drops, 1);
 		return;
 	}
