@@ -141,6 +141,19 @@ n h1 ip route flush cache
 n h1 ping -c 2 -W 2 -M dont -s 3000 10.2.0.2 >/dev/null || fail "fragmented ping failed"
 r1=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
 [ "$r1" -gt "$r0" ] || fail "no outer reassembly at gw2 ($r0 -> $r1)"
+reasm() { n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp; }
+log "TSO without DF: segments too big for the tunnel are carried, the outer packets fragmented"
+# h1's TCP without path MTU discovery (DF clear); its TSO super-packets
+# reach gw1's st0 whole (st0's MTU 1500 fits the 1500-byte segments, the
+# tunnel does not): no "fragmentation needed" may come back for them
+n h1 sysctl -qw net.ipv4.ip_no_pmtu_disc=1
+n h1 ip route flush cache
+m0=$(spu_sum 1 mtu-drops) r0=$(reasm) b0=$(sa_stat 2 0x1003 in bytes)
+tcp_transfer 10.2.0.2 2M
+m1=$(spu_sum 1 mtu-drops) r1=$(reasm) b1=$(sa_stat 2 0x1003 in bytes)
+[ "$m1" = "$m0" ] || fail "$((m1 - m0)) DF-clear TSO packets refused as too big"
+[ "$r1" -gt "$r0" ] || fail "no outer fragments reassembled at gw2 ($r0 -> $r1)"
+[ $((b1 - b0)) -ge 500000 ] || fail "SA 0x1003 carried $((b1 - b0)) bytes of the transfer"
 log "df-bit set: without DF the inner packet is fragmented before encryption"
 ctl 1 apply sa out spi 0x1005 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
 	enc aes-gcm-128 key $K_GCM2 udp df set | grep -q ok || fail "df set SA"
@@ -152,6 +165,17 @@ n h1 ping -c 2 -W 2 -M dont -s 3000 10.2.0.2 >/dev/null || fail "pre-fragmented 
 r1=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
 [ "$r1" = "$r0" ] || fail "outer packets were fragmented despite df-bit set ($r0 -> $r1)"
 [ "$(sa_stat 2 0x1005 in packets)" -ge 6 ] || fail "df set SA unused"
+log "df-bit set, TSO without DF: the segments are cut to fit the tunnel, nothing fragmented"
+n h1 ip route flush cache
+# (single 1500-byte segments, not TSO, are fragmented before encryption
+# as above: h2 reassembles those)
+m0=$(spu_sum 1 mtu-drops) r0=$(reasm) b0=$(sa_stat 2 0x1005 in bytes)
+tcp_transfer 10.2.0.2 2M
+m1=$(spu_sum 1 mtu-drops) r1=$(reasm) b1=$(sa_stat 2 0x1005 in bytes)
+[ "$m1" = "$m0" ] || fail "$((m1 - m0)) DF-clear TSO packets refused as too big (df-bit set)"
+[ "$r1" = "$r0" ] || fail "outer packets were fragmented despite df-bit set ($r0 -> $r1)"
+[ $((b1 - b0)) -ge 500000 ] || fail "SA 0x1005 carried $((b1 - b0)) bytes of the transfer"
+n h1 sysctl -qw net.ipv4.ip_no_pmtu_disc=0
 
 # wait_event GW PATTERN FILE: collects gwGW's events into FILE until one
 # matches PATTERN (5 s at most); false if none did
