@@ -360,6 +360,14 @@ secfmt_ipsec_stats(const struct lyd_node *r, unsigned flags, struct buf *o)
 	    lu(r, "esp-authentication-failures"), lu(r, "esp-decryption-failures"));
 	buf_printf(o, "  Bad headers: %llu, Bad trailers: %llu\n", lu(r, "bad-headers"),
 	    lu(r, "bad-trailers"));
+	/* Cairn: the SPUs' own drop counters, in the whole dataplane's view
+	 * (iked leaves them out of one tunnel's) */
+	if (lhas(r, "icmp-suppressed")) {
+		buf_puts(o, "Dataplane:\n");
+		stat_line(o, "  Unknown SPI:", lf(r, "unknown-spi"));
+		stat_line(o, "  ICMP errors suppressed:", lf(r, "icmp-suppressed"));
+		stat_line(o, "  Event drops:", lf(r, "event-drops"));
+	}
 	return 0;
 }
 

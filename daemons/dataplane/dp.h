@@ -168,6 +168,10 @@ struct dp_sa_stats {
 	uint64_t packets, bytes; /* ESP payload processed */
 	uint64_t replay_drops, auth_failures, decrypt_failures;
 	uint64_t bad_headers, bad_trailers;
+	/* inbound: authenticated packets whose inner packet did not match the
+	 * tunnel's selectors (RFC 4301 5.2), dropped (also in the SPU's
+	 * other_drops) */
+	uint64_t selector_drops;
 	uint64_t seq;       /* outbound: last sequence sent; inbound: highest accepted */
 	uint64_t add_time;  /* CLOCK_MONOTONIC seconds at install */
 	uint64_t last_used; /* CLOCK_MONOTONIC seconds, 0 = never */
@@ -181,8 +185,10 @@ struct dp_spu_stats {
 	uint64_t encrypt_packets, encrypt_bytes;
 	uint64_t decrypt_packets, decrypt_bytes;
 	uint64_t unknown_spi, replay_drops, auth_failures;
-	uint64_t handoffs;    /* packets passed to the owning SPU */
-	uint64_t no_sa_drops; /* traffic for a tunnel with no outbound SA */
+	uint64_t handoffs; /* packets passed to the owning SPU */
+	/* traffic for a tunnel with no outbound SA, and ESP for an inbound SA
+	 * that hard-expired (until it is removed; then unknown_spi) */
+	uint64_t no_sa_drops;
 	uint64_t no_route_drops, mtu_drops, other_drops;
 	/* ICMP errors (fragmentation needed, packet too big) not sent: over
 	 * the SPU's rate limit (userspace: burst 50, 1000 a second) */

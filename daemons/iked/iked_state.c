@@ -697,6 +697,8 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 {
 	struct stat_q q;
 	uint64_t eb = 0, db = 0, ep = 0, dpk = 0, replay = 0, auth = 0, unknown = 0;
+	uint64_t icmp_supp = 0, ev_drops = 0;
+	bool whole = false;
 	size_t i;
 	int rc = 0;
 
@@ -732,6 +734,7 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 		auth = q.in.auth_failures;
 	} else {
 		/* the whole dataplane: SPU counters (SAs that were rekeyed away included) */
+		whole = true;
 		for (i = 0; i < dp_spu_count(q.d->dp); i++) {
 			struct dp_spu_stats s;
 
@@ -745,6 +748,8 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 			replay += s.replay_drops;
 			auth += s.auth_failures;
 			unknown += s.unknown_spi;
+			icmp_supp += s.icmp_suppressed;
+			ev_drops += s.event_drops;
 		}
 	}
 	rc |= put_u64(out, "esp-encrypted-bytes", eb);
@@ -762,6 +767,11 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 	rc |= put_u64(out, "bad-headers", q.in.bad_headers);
 	rc |= put_u64(out, "bad-trailers", q.in.bad_trailers);
 	rc |= put_u64(out, "unknown-spi", unknown);
+	if (whole) {
+		/* SPU counters no tunnel has: not in one tunnel's view */
+		rc |= put_u64(out, "icmp-suppressed", icmp_supp);
+		rc |= put_u64(out, "event-drops", ev_drops);
+	}
 	return rc ? errbuf_set(err, -ENOMEM, "error: out of memory") : 0;
 }
 

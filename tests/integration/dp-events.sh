@@ -141,6 +141,19 @@ n h1 ip route flush cache
 n h1 ping -c 2 -W 2 -M dont -s 3000 10.2.0.2 >/dev/null || fail "fragmented ping failed"
 r1=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
 [ "$r1" -gt "$r0" ] || fail "no outer reassembly at gw2 ($r0 -> $r1)"
+reasm() { n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp; }
+log "TSO without DF: segments too big for the tunnel are carried, the outer packets fragmented"
+# h1's TCP without path MTU discovery (DF clear); its TSO super-packets
+# reach gw1's st0 whole (st0's MTU 1500 fits the 1500-byte segments, the
+# tunnel does not): no "fragmentation needed" may come back for them
+n h1 sysctl -qw net.ipv4.ip_no_pmtu_disc=1
+n h1 ip route flush cache
+m0=$(spu_sum 1 mtu-drops) r0=$(reasm) b0=$(sa_stat 2 0x1003 in bytes)
+tcp_transfer 10.2.0.2 2M
+m1=$(spu_sum 1 mtu-drops) r1=$(reasm) b1=$(sa_stat 2 0x1003 in bytes)
+[ "$m1" = "$m0" ] || fail "$((m1 - m0)) DF-clear TSO packets refused as too big"
+[ "$r1" -gt "$r0" ] || fail "no outer fragments reassembled at gw2 ($r0 -> $r1)"
+[ $((b1 - b0)) -ge 500000 ] || fail "SA 0x1003 carried $((b1 - b0)) bytes of the transfer"
 log "df-bit set: without DF the inner packet is fragmented before encryption"
 ctl 1 apply sa out spi 0x1005 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
 	enc aes-gcm-128 key $K_GCM2 udp df set | grep -q ok || fail "df set SA"
@@ -152,6 +165,17 @@ n h1 ping -c 2 -W 2 -M dont -s 3000 10.2.0.2 >/dev/null || fail "pre-fragmented 
 r1=$(n gw2 awk '/^Ip:/ { getline; print $16 }' /proc/net/snmp)
 [ "$r1" = "$r0" ] || fail "outer packets were fragmented despite df-bit set ($r0 -> $r1)"
 [ "$(sa_stat 2 0x1005 in packets)" -ge 6 ] || fail "df set SA unused"
+log "df-bit set, TSO without DF: the segments are cut to fit the tunnel, nothing fragmented"
+n h1 ip route flush cache
+# (single 1500-byte segments, not TSO, are fragmented before encryption
+# as above: h2 reassembles those)
+m0=$(spu_sum 1 mtu-drops) r0=$(reasm) b0=$(sa_stat 2 0x1005 in bytes)
+tcp_transfer 10.2.0.2 2M
+m1=$(spu_sum 1 mtu-drops) r1=$(reasm) b1=$(sa_stat 2 0x1005 in bytes)
+[ "$m1" = "$m0" ] || fail "$((m1 - m0)) DF-clear TSO packets refused as too big (df-bit set)"
+[ "$r1" = "$r0" ] || fail "outer packets were fragmented despite df-bit set ($r0 -> $r1)"
+[ $((b1 - b0)) -ge 500000 ] || fail "SA 0x1005 carried $((b1 - b0)) bytes of the transfer"
+n h1 sysctl -qw net.ipv4.ip_no_pmtu_disc=0
 
 # wait_event GW PATTERN FILE: collects gwGW's events into FILE until one
 # matches PATTERN (5 s at most); false if none did
@@ -184,6 +208,24 @@ nhard=$(grep -c "event hard-expire tunnel 1 spi 00001006 dir out" "$TMP/ev4" || 
 [ "$nhard" = 1 ] || fail "$nhard hard expiry events for SA 0x1006: $(cat "$TMP/ev4")"
 [ "$(sa_stat 2 0x1006 in packets)" = 1 ] ||
 	fail "the hard-expired SA carried $(sa_stat 2 0x1006 in packets) packets, not 1"
+
+log "inbound hard expiry: ESP for the expired SA is a no-SA drop, not an unknown SPI"
+# gw1 splits one 3028-byte packet into several ESP packets (df-bit set);
+# gw2's inbound SA expires with the first: the ones behind it meet it
+# dead (they are read in the same batch, before the SA is removed)
+ctl 1 apply sa out spi 0x100a tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
+	enc aes-gcm-128 key $K_GCM2 udp df set | grep -q ok || fail "SA 0x100a"
+ctl 2 apply sa in spi 0x100a tunnel 1 local 192.0.2.2 remote 192.0.2.1 \
+	enc aes-gcm-128 key $K_GCM2 udp life-packets 1 1 | grep -q ok || fail "SA 0x100a on gw2"
+ctl 2 events >/dev/null
+ns0=$(spu_sum 2 no-sa-drops) us0=$(spu_sum 2 unknown-spi)
+n h1 ping -c 1 -W 1 -M dont -s 3000 10.2.0.2 >/dev/null 2>&1 || true
+wait_event 2 "event hard-expire tunnel 1 spi 0000100a dir in" "$TMP/ev6" ||
+	fail "no hard expiry for inbound SA 0x100a: $(cat "$TMP/ev6")"
+ns1=$(spu_sum 2 no-sa-drops) us1=$(spu_sum 2 unknown-spi)
+log "  after the expiry: $((ns1 - ns0)) no-SA drops, $((us1 - us0)) unknown SPI"
+[ "$ns1" -gt "$ns0" ] || fail "ESP for the hard-expired inbound SA not counted as a no-SA drop"
+ctl 1 sa-del out 0x100a 192.0.2.2 | grep -q ok || fail "sa-del 0x100a"
 
 log "clearing the statistics does not restart an SA's lifetime"
 ctl 1 apply sa out spi 0x1007 tunnel 1 local 192.0.2.1 remote 192.0.2.2 \
@@ -236,6 +278,10 @@ n gw1 ping -c 2 -i 0.2 -W 1 -I 10.255.0.1 10.2.0.2 >/dev/null 2>&1 &&
 	fail "a packet from outside the selectors crossed"
 [ "$(spu_sum 2 other-drops)" -ge $((od0 + 2)) ] || fail "selector drops not counted"
 [ "$(spu_sum 2 auth-failures)" = "$af0" ] || fail "selector drops counted as auth failures"
+# and per SA: the inbound SA that carried them
+sd=$(ctl 2 stats | awk '$1 == "sa" && $3 == "in" {
+	for (i = 4; i < NF; i++) if ($i == "selector-drops") s += $(i + 1) } END { print s + 0 }')
+[ "$sd" -ge 2 ] || fail "selector drops not counted per SA ($sd): $(ctl 2 stats)"
 ctl 2 apply tunnel 1 unit 0 local 192.0.2.2 remote 192.0.2.1 | grep -q ok || fail "selectors off"
 
 log "IPv6 inside a tunnel whose inner MTU is below 1280: TCP through outer fragments"

@@ -80,6 +80,25 @@ wait_for 20 "ping over ESP in UDP" ping_ok 1 10.2.0.2
 cli 1 show security ipsec security-associations detail | grep -q "Packet Encapsulation: UDP" ||
 	fail "UDP encapsulation not shown"
 
+log "an oversize DF burst: the ICMP errors over the SPUs' rate limit are shown, and cleared"
+# st0.0 at 1500 lets gw1's kernel route what the tunnel cannot carry (its
+# inner MTU is smaller): the dataplane answers "fragmentation needed",
+# 50 at once at most; h1's locked route MTU ignores them and sends all
+out=$(printf 'set interfaces st0 unit 0 family inet mtu 1500\n' | configure 1) || fail "st0 MTU: $out"
+host 1 ip route add 10.2.0.2/32 via 10.1.0.1 mtu lock 1500
+host 1 timeout 20 ping -q -c 300 -l 300 -W 1 -M do -s 1460 10.2.0.2 >/dev/null 2>&1 || true
+host 1 ip route del 10.2.0.2/32
+supp() { esp_stat 1 "ICMP errors suppressed"; }
+supp_seen() { [ "$(supp)" -gt 0 ] 2>/dev/null; }
+wait_for 10 "ICMP errors suppressed in show security ipsec statistics" supp_seen
+log "gw1 suppressed $(supp) ICMP errors"
+[ "$(esp_stat 1 "Event drops")" = 0 ] || fail "event drops: $(cli 1 show security ipsec statistics)"
+js=$(rpc 1 '{"cairn-security-state:get-ipsec-statistics-information":{}}')
+echo "$js" | grep -q '"icmp-suppressed":"[1-9]' || fail "icmp-suppressed not in the data: $js"
+echo "$js" | grep -q '"event-drops":"0"' || fail "event-drops not in the data: $js"
+cli 1 clear security ipsec statistics
+[ "$(supp)" = 0 ] || fail "clear left the suppressed ICMP errors: $(supp)"
+
 log "commit check refuses GCM with a manual key"
 out=$(printf 'set security ipsec vpn m1 manual encryption algorithm aes-128-gcm\n' |
 	configure_check 1) && fail "GCM manual accepted"

@@ -190,6 +190,29 @@ test_stats(void **state)
 	    "  AH authentication failures: 0, Replay errors: 0\n"
 	    "  ESP authentication failures: 0, ESP decryption failures: 0\n"
 	    "  Bad headers: 0, Bad trailers: 0\n");
+	/* the whole dataplane's view: the SPUs' own drop counters follow */
+	check(secfmt_ipsec_stats, 0,
+	    "{\"" SECST "get-ipsec-statistics-information\":{\"esp-encrypted-bytes\":\"0\","
+	    "\"replay-errors\":\"2\",\"unknown-spi\":\"3\",\"icmp-suppressed\":\"250\","
+	    "\"event-drops\":\"7\"}}",
+	    "ESP Statistics:\n"
+	    "  Encrypted bytes:                0\n"
+	    "  Decrypted bytes:                0\n"
+	    "  Encrypted packets:              0\n"
+	    "  Decrypted packets:              0\n"
+	    "AH Statistics:\n"
+	    "  Input bytes:                    0\n"
+	    "  Output bytes:                   0\n"
+	    "  Input packets:                  0\n"
+	    "  Output packets:                 0\n"
+	    "Errors:\n"
+	    "  AH authentication failures: 0, Replay errors: 2\n"
+	    "  ESP authentication failures: 0, ESP decryption failures: 0\n"
+	    "  Bad headers: 0, Bad trailers: 0\n"
+	    "Dataplane:\n"
+	    "  Unknown SPI:                    3\n"
+	    "  ICMP errors suppressed:       250\n"
+	    "  Event drops:                    7\n");
 }
 
 static void

@@ -862,10 +862,12 @@ cmd_stats(struct harness *h, struct out *o)
 		outf(o,
 		    "sa %08x %s dst %s spu %u tunnel %u packets %" PRIu64 " bytes %" PRIu64
 		    " replay-drops %" PRIu64 " auth-failures %" PRIu64 " decrypt-failures %" PRIu64
-		    " bad-headers %" PRIu64 " bad-trailers %" PRIu64 " seq %" PRIu64 "\n",
+		    " bad-headers %" PRIu64 " bad-trailers %" PRIu64 " selector-drops %" PRIu64
+		    " seq %" PRIu64 "\n",
 		    r->spi, r->dir == DP_DIR_IN ? "in" : "out", addr_str(&r->dst, d, sizeof(d)),
 		    ss.spu, ss.tunnel_id, ss.packets, ss.bytes, ss.replay_drops, ss.auth_failures,
-		    ss.decrypt_failures, ss.bad_headers, ss.bad_trailers, ss.seq);
+		    ss.decrypt_failures, ss.bad_headers, ss.bad_trailers, ss.selector_drops,
+		    ss.seq);
 	}
 	outf(o, "ike-messages %" PRIu64 "\n", h->ike_msgs);
 }

@@ -763,16 +763,31 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 			return;
 		}
 		if ((size_t)it.hlen + it.mss > sa->inner_mtu) {
-			/* TCP segments bigger than the tunnel: PMTU discovery,
-			 * except for IPv6 when the tunnel is below IPv6's minimum
-			 * MTU, which no "packet too big" can get below (RFC 8200
-			 * 5): the outer packets are fragmented, as unsegmented
-			 * ones are below */
-			if (pi.family == AF_INET || sa->inner_mtu >= 1280) {
+			/* TCP segments bigger than the tunnel: PMTU discovery
+			 * for IPv4 with DF and for IPv6, except when the tunnel
+			 * is below IPv6's minimum MTU, which no "packet too big"
+			 * can get below (RFC 8200 5): the outer packets are
+			 * fragmented, as unsegmented ones are below */
+			if ((pi.family == AF_INET && pi.df) ||
+			    (pi.family == AF_INET6 && sa->inner_mtu >= 1280)) {
 				too_big(s, u, sa, p, len, sa->inner_mtu);
 				return;
 			}
-			df = false;
+			if (pi.family == AF_INET && df) {
+				/* IPv4 without DF, df-bit set: where an unsegmented
+				 * packet is fragmented before encryption, the
+				 * segments are cut to fit instead (smaller TCP
+				 * segments of the same bytes, no fragments) */
+				if (it.hlen >= sa->inner_mtu) {
+					ctr_add(&s->ctr.mtu_drops, 1);
+					return;
+				}
+				it.mss = (uint16_t)(sa->inner_mtu - it.hlen);
+			} else {
+				/* IPv4 without DF, IPv6 below 1280: encrypted
+				 * whole, the outer packets fragmented by the kernel */
+				df = false;
+			}
 		}
 		for (;;) {
 			esp = tx_room(
@@ -906,8 +921,13 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *ic
 		return;
 	}
 	sa = spi_ent_sa(e);
-	if (sa == NULL || sa->dead) {
+	if (sa == NULL) {
 		ctr_add(&s->ctr.unknown_spi, 1);
+		return;
+	}
+	if (sa->dead) {
+		/* hard-expired, not yet removed: an SA we had, not an unknown SPI */
+		ctr_add(&s->ctr.no_sa_drops, 1);
 		return;
 	}
 	if (((meta & META_ENCAP) != 0) != sa->encap) {
@@ -962,6 +982,7 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *ic
 	}
 	/* RFC 4301 5.2: what comes out must match the SA's selectors */
 	if (sa->tun == NULL || !in_allowed(sa->tun->d, &pi)) {
+		sa->st.selector_drops++;
 		ctr_add(&s->ctr.other_drops, 1);
 		return;
 	}
