@@ -34,10 +34,11 @@ a4(const char *s)
 }
 
 static uint32_t
-place(struct anchor *an, uint32_t id, const char *l, const char *r, uint64_t ike, bool dyn)
+place_at(struct anchor *an, uint32_t id, const char *l, const char *r, uint64_t ike, bool dyn,
+    uint32_t spu)
 {
 	struct anchor_req q;
-	uint32_t spu = 999;
+	uint32_t got = 999;
 
 	memset(&q, 0, sizeof(q));
 	q.tunnel_id = id;
@@ -47,9 +48,15 @@ place(struct anchor *an, uint32_t id, const char *l, const char *r, uint64_t ike
 	if (r != NULL)
 		q.remote = a4(r);
 	q.dynamic = dyn;
-	q.spu = DP_SPU_ANY;
-	assert_int_equal(anchor_place(an, &q, &spu), 0);
-	return spu;
+	q.spu = spu;
+	assert_int_equal(anchor_place(an, &q, &got), 0);
+	return got;
+}
+
+static uint32_t
+place(struct anchor *an, uint32_t id, const char *l, const char *r, uint64_t ike, bool dyn)
+{
+	return place_at(an, id, l, r, ike, dyn, DP_SPU_ANY);
 }
 
 static uint32_t
@@ -373,26 +380,6 @@ test_explicit(void **state)
 	assert_null(anchor_new(0, NULL));
 	anchor_free(an);
 	anchor_free(NULL);
-}
-
-static uint32_t
-place_at(struct anchor *an, uint32_t id, const char *l, const char *r, uint64_t ike, bool dyn,
-    uint32_t spu)
-{
-	struct anchor_req q;
-	uint32_t got = 999;
-
-	memset(&q, 0, sizeof(q));
-	q.tunnel_id = id;
-	q.ike_sa_id = ike;
-	if (l != NULL)
-		q.local = a4(l);
-	if (r != NULL)
-		q.remote = a4(r);
-	q.dynamic = dyn;
-	q.spu = spu;
-	assert_int_equal(anchor_place(an, &q, &got), 0);
-	return got;
 }
 
 /*
