@@ -523,12 +523,34 @@ move_one(struct hnode *n, void *arg)
 		m->cb(m->arg, t->id, from, m->to);
 }
 
+/* Moves (or with dry, only lists) the tunnels of gateway pair p to spu;
+ * *n (if not NULL) gets how many. */
+static void
+walk_gateway(struct anchor *a, struct gwpair *p, const struct dp_addr *local,
+    const struct dp_addr *remote, uint32_t spu, bool dry,
+    void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to), void *arg, uint32_t *n)
+{
+	struct move_ctx m;
+
+	memset(&m, 0, sizeof(m));
+	m.a = a;
+	m.p = p;
+	m.local = local;
+	m.remote = remote;
+	m.dry = dry;
+	m.to = spu;
+	m.cb = cb;
+	m.arg = arg;
+	hmap_walk(&a->tun, move_one, &m);
+	if (n != NULL)
+		*n = m.moved;
+}
+
 int
 anchor_move_gateway(struct anchor *a, const struct dp_addr *local, const struct dp_addr *remote,
     uint32_t spu, void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to), void *arg,
     uint32_t *moved)
 {
-	struct move_ctx m;
 	struct gwpair *p;
 
 	if (moved != NULL)
@@ -548,30 +570,11 @@ anchor_move_gateway(struct anchor *a, const struct dp_addr *local, const struct 
 		}
 		return 0;
 	}
-	if (p == NULL) {
-		p = calloc(1, sizeof(*p));
-		if (p == NULL)
-			return -ENOMEM;
-		p->local = *local;
-		p->remote = *remote;
-		if (hmap_insert(&a->pairs, &p->hn, pair_hash(local, remote)) < 0) {
-			free(p);
-			return -ENOMEM;
-		}
-	}
+	if (p == NULL && (p = pair_new(a, local, remote, spu)) == NULL)
+		return -ENOMEM;
 	p->pinned = true;
 	p->spu = spu;
-	memset(&m, 0, sizeof(m));
-	m.a = a;
-	m.p = p;
-	m.local = local;
-	m.remote = remote;
-	m.to = spu;
-	m.cb = cb;
-	m.arg = arg;
-	hmap_walk(&a->tun, move_one, &m);
-	if (moved != NULL)
-		*moved = m.moved;
+	walk_gateway(a, p, local, remote, spu, false, cb, arg, moved);
 	return 0;
 }
 
@@ -580,8 +583,6 @@ anchor_gateway_tunnels(struct anchor *a, const struct dp_addr *local, const stru
     uint32_t spu, void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to), void *arg,
     uint32_t *n)
 {
-	struct move_ctx m;
-
 	if (n != NULL)
 		*n = 0;
 	if (spu != DP_SPU_ANY && spu >= a->nspu)
@@ -590,18 +591,7 @@ anchor_gateway_tunnels(struct anchor *a, const struct dp_addr *local, const stru
 		return -EINVAL;
 	if (spu == DP_SPU_ANY)
 		return 0;
-	memset(&m, 0, sizeof(m));
-	m.a = a;
-	m.p = pair_find(a, local, remote);
-	m.local = local;
-	m.remote = remote;
-	m.dry = true;
-	m.to = spu;
-	m.cb = cb;
-	m.arg = arg;
-	hmap_walk(&a->tun, move_one, &m);
-	if (n != NULL)
-		*n = m.moved;
+	walk_gateway(a, pair_find(a, local, remote), local, remote, spu, true, cb, arg, n);
 	return 0;
 }
 
