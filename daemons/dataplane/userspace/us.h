@@ -358,6 +358,7 @@ struct us {
 	int ev_fd;          /* eventfd: events queued */
 	int agg_fd;         /* epoll: ev_fd + mtu_fd + IKE sockets (dp_event_fd) */
 	int mtu_fd;         /* timerfd: refresh the outbound SAs' path MTU */
+	time_t mtu_due;     /* CLOCK_MONOTONIC_COARSE s: mtu_fd worth a read() */
 	int ike[2];         /* UDP 4500 index 0 of the reuseport groups */
 	struct us_event_q evq;
 	struct nl *nl;

@@ -1815,9 +1815,16 @@ static void
 sa_mtu_refresh(struct us *us)
 {
 	uint64_t expirations;
+	struct timespec now;
 
-	if (us->mtu_fd < 0 || read(us->mtu_fd, &expirations, sizeof(expirations)) < 0)
+	/* Called for every event read: a vDSO clock read, not a read() of
+	 * the timerfd, until the timer can have fired (a second's slack for
+	 * the coarse clock, so that a fired timer is always drained). */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if (us->mtu_fd < 0 || now.tv_sec < us->mtu_due ||
+	    read(us->mtu_fd, &expirations, sizeof(expirations)) < 0)
 		return; /* not yet */
+	us->mtu_due = now.tv_sec + US_MTU_REFRESH_SEC - 1;
 	if (us->batching)
 		return; /* the SA updates would flush the batch: next time */
 	hmap_walk(&us->sas, sa_mtu_refresh_one, us);
@@ -2421,7 +2428,10 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 	{
 		struct itimerspec its = { .it_interval = { US_MTU_REFRESH_SEC, 0 },
 			.it_value = { US_MTU_REFRESH_SEC, 0 } };
+		struct timespec now;
 
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		us->mtu_due = now.tv_sec + US_MTU_REFRESH_SEC - 1;
 		us->mtu_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		ev.data.u32 = 3;
 		if (us->mtu_fd < 0 || timerfd_settime(us->mtu_fd, 0, &its, NULL) < 0 ||
