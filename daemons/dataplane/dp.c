@@ -86,6 +86,19 @@ struct dp {
 	char reason[DP_REASON_LEN]; /* why this backend (dp_backend_reason) */
 };
 
+#ifdef CAIRN_DP_HAVE_KERNEL
+/* Removes every ": use security dataplane backend userspace" from msg. */
+static void
+dp_strip_advice(char *msg)
+{
+	static const char advice[] = ": use security dataplane backend userspace";
+	char *at;
+
+	while ((at = strstr(msg, advice)) != NULL)
+		memmove(at, at + sizeof(advice) - 1, strlen(at + sizeof(advice) - 1) + 1);
+}
+#endif
+
 /*
  * AUTO: the kernel's XFRM when it can install an ESP SA, else userspace.
  * The kernel backend (xfrm/) provides dp_kernel_probe(); a build without
@@ -105,6 +118,9 @@ dp_auto_select(struct dp *dp)
 		    "auto-detected: the kernel can install an ESP SA");
 		return DP_BACKEND_KERNEL;
 	}
+	/* The probe's advice to name the userspace backend is what this
+	 * choice has just done: not repeated to the operator. */
+	dp_strip_advice(why.msg);
 	/* A kernel message longer than the room left is cut (an operator's
 	 * line, not an API: the probe's texts are far shorter). */
 	if (snprintf(dp->reason, sizeof(dp->reason),
