@@ -776,8 +776,10 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 	rc |= put_u64(out, "bad-headers", q.in.bad_headers);
 	rc |= put_u64(out, "bad-trailers", q.in.bad_trailers);
 	rc |= put_u64(out, "unknown-spi", unknown);
-	/* the SPUs count them too, in other-drops: the current SAs' sum in both views */
-	rc |= put_u64(out, "selector-drops", q.in.selector_drops);
+	/* the SPUs count them too, in other-drops: the current SAs' sum in both
+	 * views (none before a dataplane is open) */
+	if (!nothing_yet(q.d))
+		rc |= put_u64(out, "selector-drops", q.in.selector_drops);
 	if (whole) {
 		/* SPU counters no tunnel has: not in one tunnel's view */
 		rc |= put_u64(out, "no-sa-drops", no_sa);
