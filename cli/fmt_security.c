@@ -284,6 +284,9 @@ ipsec_sa_detail(const struct lyd_node *b, struct buf *o)
 		buf_printf(o, "    IKE SA Index: %s\n", lf(s, "sa-ike-sa-index"));
 		buf_printf(
 		    o, "    Packets: %s, Bytes: %s\n", lf(s, "sa-packets"), lf(s, "sa-bytes"));
+		/* inbound SAs only (RFC 4301 5.2 is checked after decryption) */
+		if (lhas(s, "sa-selector-drops"))
+			buf_printf(o, "    Selector drops: %s\n", lf(s, "sa-selector-drops"));
 	}
 }
 
@@ -342,6 +345,8 @@ stat_line(struct buf *o, const char *label, const char *v)
 int
 secfmt_ipsec_stats(const struct lyd_node *r, unsigned flags, struct buf *o)
 {
+	bool whole = lhas(r, "icmp-suppressed");
+
 	(void)flags;
 	buf_puts(o, "ESP Statistics:\n");
 	stat_line(o, "  Encrypted bytes:", lf(r, "esp-encrypted-bytes"));
@@ -361,10 +366,21 @@ secfmt_ipsec_stats(const struct lyd_node *r, unsigned flags, struct buf *o)
 	buf_printf(o, "  Bad headers: %llu, Bad trailers: %llu\n", lu(r, "bad-headers"),
 	    lu(r, "bad-trailers"));
 	/* Cairn: the SPUs' own drop counters, in the whole dataplane's view
-	 * (iked leaves them out of one tunnel's) */
-	if (lhas(r, "icmp-suppressed")) {
-		buf_puts(o, "Dataplane:\n");
+	 * (iked leaves them out of one tunnel's), and the selector drops of
+	 * the current inbound SAs, in both views */
+	if (!lhas(r, "icmp-suppressed") && !lhas(r, "selector-drops"))
+		return 0;
+	buf_puts(o, "Dataplane:\n");
+	if (whole) {
 		stat_line(o, "  Unknown SPI:", lf(r, "unknown-spi"));
+		stat_line(o, "  No SA drops:", lf(r, "no-sa-drops"));
+		stat_line(o, "  No route drops:", lf(r, "no-route-drops"));
+		stat_line(o, "  MTU drops:", lf(r, "mtu-drops"));
+		stat_line(o, "  Other drops:", lf(r, "other-drops"));
+	}
+	if (lhas(r, "selector-drops"))
+		stat_line(o, "  Selector drops:", lf(r, "selector-drops"));
+	if (whole) {
 		stat_line(o, "  ICMP errors suppressed:", lf(r, "icmp-suppressed"));
 		stat_line(o, "  Event drops:", lf(r, "event-drops"));
 	}

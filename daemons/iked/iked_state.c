@@ -451,6 +451,8 @@ put_sa_dir(struct ipsec_q *q, struct lyd_node *blk, const struct ike_tunnel_info
 	rc |= put(s, "sa-ike-sa-index", "%u", c->ike_index);
 	rc |= put_u64(s, "sa-packets", st.packets);
 	rc |= put_u64(s, "sa-bytes", st.bytes);
+	if (inbound)
+		rc |= put_u64(s, "sa-selector-drops", st.selector_drops);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -622,6 +624,8 @@ manual_block(struct ipsec_q *q, const struct applied_manual *m)
 		rc |= put(s, "sa-ike-sa-index", "0");
 		rc |= put_u64(s, "sa-packets", st.packets);
 		rc |= put_u64(s, "sa-bytes", st.bytes);
+		if (k == 0)
+			rc |= put_u64(s, "sa-selector-drops", st.selector_drops);
 	}
 	return rc ? -ENOMEM : 0;
 }
@@ -670,6 +674,7 @@ add_stats(struct dp_sa_stats *sum, const struct dp_sa_stats *s)
 	sum->decrypt_failures += s->decrypt_failures;
 	sum->bad_headers += s->bad_headers;
 	sum->bad_trailers += s->bad_trailers;
+	sum->selector_drops += s->selector_drops;
 }
 
 static int
@@ -697,7 +702,7 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 {
 	struct stat_q q;
 	uint64_t eb = 0, db = 0, ep = 0, dpk = 0, replay = 0, auth = 0, unknown = 0;
-	uint64_t icmp_supp = 0, ev_drops = 0;
+	uint64_t icmp_supp = 0, ev_drops = 0, no_sa = 0, no_route = 0, mtu = 0, other = 0;
 	bool whole = false;
 	size_t i;
 	int rc = 0;
@@ -750,6 +755,10 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 			unknown += s.unknown_spi;
 			icmp_supp += s.icmp_suppressed;
 			ev_drops += s.event_drops;
+			no_sa += s.no_sa_drops;
+			no_route += s.no_route_drops;
+			mtu += s.mtu_drops;
+			other += s.other_drops;
 		}
 	}
 	rc |= put_u64(out, "esp-encrypted-bytes", eb);
@@ -767,8 +776,16 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 	rc |= put_u64(out, "bad-headers", q.in.bad_headers);
 	rc |= put_u64(out, "bad-trailers", q.in.bad_trailers);
 	rc |= put_u64(out, "unknown-spi", unknown);
+	/* the SPUs count them too, in other-drops: the current SAs' sum in both
+	 * views (none before a dataplane is open) */
+	if (!nothing_yet(q.d))
+		rc |= put_u64(out, "selector-drops", q.in.selector_drops);
 	if (whole) {
 		/* SPU counters no tunnel has: not in one tunnel's view */
+		rc |= put_u64(out, "no-sa-drops", no_sa);
+		rc |= put_u64(out, "no-route-drops", no_route);
+		rc |= put_u64(out, "mtu-drops", mtu);
+		rc |= put_u64(out, "other-drops", other);
 		rc |= put_u64(out, "icmp-suppressed", icmp_supp);
 		rc |= put_u64(out, "event-drops", ev_drops);
 	}

@@ -9,7 +9,12 @@
 #
 # Checks ping and TCP through the tunnel, the SAs in the show commands, a
 # key changed on one side only (traffic stops, authentication failures are
-# counted), then on both (traffic again), and ESP in UDP 4500.
+# counted), then on both (traffic again), ESP in UDP 4500, the SPUs'
+# drop counters in show security ipsec statistics (ICMP errors suppressed
+# and MTU drops after an oversize DF burst), and gw2 made policy-based
+# with narrower selectors: gw1's packets from outside them are dropped
+# after decryption and shown as selector drops (statistics, index N,
+# security-associations detail), all reset by clear.
 . "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
@@ -96,8 +101,64 @@ log "gw1 suppressed $(supp) ICMP errors"
 js=$(rpc 1 '{"cairn-security-state:get-ipsec-statistics-information":{}}')
 echo "$js" | grep -q '"icmp-suppressed":"[1-9]' || fail "icmp-suppressed not in the data: $js"
 echo "$js" | grep -q '"event-drops":"0"' || fail "event-drops not in the data: $js"
+# every error suppressed was for a packet dropped as too big
+s1=$(supp) mtu=$(esp_stat 1 "MTU drops")
+[ "${mtu:-0}" -gt 0 ] && [ "$mtu" -ge "$s1" ] ||
+	fail "MTU drops ($mtu, $s1 suppressed): $(cli 1 show security ipsec statistics)"
+log "gw1 dropped $mtu packets as too big (MTU drops)"
+echo "$js" | grep -q '"mtu-drops":"[1-9]' || fail "mtu-drops not in the data: $js"
+for f in no-sa-drops no-route-drops other-drops selector-drops; do
+	echo "$js" | grep -q "\"$f\":\"[0-9]" || fail "$f not in the data: $js"
+done
 cli 1 clear security ipsec statistics
 [ "$(supp)" = 0 ] || fail "clear left the suppressed ICMP errors: $(supp)"
+[ "$(esp_stat 1 "MTU drops")" = 0 ] || fail "clear left the MTU drops: $(esp_stat 1 "MTU drops")"
+
+log "gw2 policy-based, admitting 10.1.0.0/25 only: what else gw1 sends is dropped after decryption"
+# gw1 (route-based, any selectors) encrypts whatever it routes into st0.0;
+# gw2's tunnel now has the policy's selectors (RFC 4301 5.2)
+out=$(configure 2 <<EOC
+delete security ipsec vpn m1 bind-interface
+delete routing-options static route 10.1.0.0/24
+set security zones security-zone trust interfaces l2
+set security zones security-zone trust address-book address lan-local 10.2.0.0/24
+set security zones security-zone untrust interfaces w2
+set security zones security-zone untrust address-book address lan-remote 10.1.0.0/25
+set security policies from-zone trust to-zone untrust policy to-peer match source-address lan-local
+set security policies from-zone trust to-zone untrust policy to-peer match destination-address lan-remote
+set security policies from-zone trust to-zone untrust policy to-peer match application any
+set security policies from-zone trust to-zone untrust policy to-peer then permit tunnel ipsec-vpn m1
+set security policies from-zone trust to-zone untrust policy to-peer then permit tunnel pair-policy from-peer
+set security policies from-zone untrust to-zone trust policy from-peer match source-address lan-remote
+set security policies from-zone untrust to-zone trust policy from-peer match destination-address lan-local
+set security policies from-zone untrust to-zone trust policy from-peer match application any
+set security policies from-zone untrust to-zone trust policy from-peer then permit tunnel ipsec-vpn m1
+set security policies from-zone untrust to-zone trust policy from-peer then permit tunnel pair-policy to-peer
+EOC
+) || fail "gw2 policy-based: $out"
+wait_for 20 "ping from inside the policy (10.1.0.2)" ping_ok 1 10.2.0.2
+cli 2 clear security ipsec statistics
+host 1 ip addr add 10.1.0.200/24 dev e1
+host 1 ping -q -c 5 -i 0.2 -W 1 -I 10.1.0.200 10.2.0.2 >/dev/null 2>&1 &&
+	fail "a packet from outside gw2's selectors crossed"
+sel() { esp_stat 2 "Selector drops"; }
+sel_seen() { [ "$(sel)" -ge 5 ] 2>/dev/null; }
+wait_for 10 "selector drops in show security ipsec statistics" sel_seen
+log "gw2 dropped $(sel) packets outside its selectors"
+st=$(cli 2 show security ipsec statistics)
+[ "$(echo "$st" | awk '/Other drops:/ { print $3 }')" -ge 5 ] || fail "not in other drops: $st"
+[ "$(esp_stat 2 "ESP authentication failures")" = 0 ] || fail "counted as auth failures: $st"
+det=$(cli 2 show security ipsec security-associations detail)
+[ "$(echo "$det" | grep -c "Selector drops:")" = 1 ] || fail "selector drops lines: $det"
+echo "$det" | grep -Eq "^    Selector drops: ([5-9]|[1-9][0-9]+)$" || fail "inbound SA: $det"
+id=$(echo "$det" | awk '/^ID: / { print $2; exit }')
+idx=$(cli 2 show security ipsec statistics index "$id")
+echo "$idx" | grep -Eq "^  Selector drops: +([5-9]|[1-9][0-9]+)$" || fail "index $id: $idx"
+echo "$idx" | grep -q "Other drops" && fail "an SPU counter in one tunnel's view: $idx"
+cli 2 clear security ipsec statistics
+[ "$(sel)" = 0 ] || fail "clear left the selector drops: $(sel)"
+cli 2 show security ipsec security-associations detail | grep -q "^    Selector drops: 0$" ||
+	fail "clear left the SA's selector drops"
 
 log "commit check refuses GCM with a manual key"
 out=$(printf 'set security ipsec vpn m1 manual encryption algorithm aes-128-gcm\n' |

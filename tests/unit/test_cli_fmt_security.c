@@ -163,6 +163,78 @@ test_ipsec_sa(void **state)
 	    "  Total active tunnels: 0     Total IPsec sas: 0\n");
 }
 
+/* Cairn's detail layout (Junos's fields) with the per-SA dataplane counters:
+ * packets and bytes both ways, selector drops on the inbound SA only. */
+static void
+test_ipsec_sa_detail(void **state)
+{
+	(void)state;
+	check(secfmt_ipsec_sa, SECFMT_DETAIL,
+	    "{\"" SECST "get-security-associations-information\":{\"total-active-tunnels\":1,"
+	    "\"total-ipsec-sas\":1,\"ipsec-security-associations-block\":[{"
+	    "\"sa-tunnel-index\":65537,\"sa-block-state\":\"up\",\"sa-virtual-system\":\"root\","
+	    "\"sa-vpn-name\":\"m1\",\"sa-local-gateway\":\"192.0.2.1\","
+	    "\"sa-remote-gateway\":\"192.0.2.2\",\"sa-port\":500,"
+	    "\"sa-local-identity\":\"ipv4_subnet(any:0,[0..7]=0.0.0.0/0)\","
+	    "\"sa-remote-identity\":\"ipv4_subnet(any:0,[0..7]=0.0.0.0/0)\","
+	    "\"sa-ts-type\":\"proxy-id\",\"sa-ike-version\":\"Manual\",\"sa-pfs-group\":\"N/A\","
+	    "\"sa-packet-encapsulation\":\"None\",\"sa-df-bit\":\"clear\","
+	    "\"sa-copy-outer-dscp\":\"Disabled\",\"sa-bind-interface\":\"st0.0\","
+	    "\"sa-tunnel-establishment\":\"N/A\",\"sa-nego-count\":0,\"sa-fail-count\":0,"
+	    "\"sa-def-del-count\":0,\"sa-pair-spu\":1,\"ipsec-security-associations\":[{"
+	    "\"sa-direction\":\"inbound\",\"sa-spi\":\"0000012c\",\"sa-aux-spi\":0,"
+	    "\"sa-vpn-monitoring-state\":\"-\",\"sa-hard-lifetime\":\"unlim\","
+	    "\"sa-soft-lifetime\":\"unlim\",\"sa-lifesize-remaining\":\"unlim\","
+	    "\"sa-type\":\"manual\",\"sa-state\":\"installed\",\"sa-protocol\":\"ESP\","
+	    "\"sa-hmac-algorithm\":\"hmac-sha256-128\",\"sa-esp-encryption-algorithm\":"
+	    "\"aes-cbc-256\",\"sa-encryption-key-bits\":256,\"sa-anti-replay-service\":"
+	    "\"disabled\",\"sa-esn\":\"Disabled\",\"sa-ike-sa-index\":0,\"sa-packets\":\"40\","
+	    "\"sa-bytes\":\"3360\",\"sa-selector-drops\":\"2\"},{"
+	    "\"sa-direction\":\"outbound\",\"sa-spi\":\"0000012c\",\"sa-aux-spi\":0,"
+	    "\"sa-vpn-monitoring-state\":\"-\",\"sa-hard-lifetime\":\"28000\","
+	    "\"sa-soft-lifetime\":\"27000\",\"sa-lifesize-remaining\":\"1000\","
+	    "\"sa-type\":\"manual\",\"sa-state\":\"installed\",\"sa-protocol\":\"ESP\","
+	    "\"sa-hmac-algorithm\":\"hmac-sha256-128\",\"sa-esp-encryption-algorithm\":"
+	    "\"aes-cbc-256\",\"sa-encryption-key-bits\":256,\"sa-anti-replay-service\":"
+	    "\"disabled\",\"sa-esn\":\"Disabled\",\"sa-ike-sa-index\":0,\"sa-packets\":\"41\","
+	    "\"sa-bytes\":\"3444\"}]}]}}",
+	    "ID: 65537 Virtual-system: root, VPN Name: m1\n"
+	    "  Local Gateway: 192.0.2.1, Remote Gateway: 192.0.2.2\n"
+	    "  Local Identity: ipv4_subnet(any:0,[0..7]=0.0.0.0/0)\n"
+	    "  Remote Identity: ipv4_subnet(any:0,[0..7]=0.0.0.0/0)\n"
+	    "  TS Type: proxy-id\n"
+	    "  Version: Manual\n"
+	    "  PFS group: N/A, Packet Encapsulation: None, Dest port: 0\n"
+	    "  DF-bit: clear, Copy-Outer-DSCP: Disabled, Bind-interface: st0.0\n"
+	    "  Port: 500, Nego#: 0, Fail#: 0, Def-Del#: 0 Flag: 0\n"
+	    "  Location: SPU 1\n"
+	    "  Direction: inbound, SPI: 0x0000012c, AUX-SPI: 0\n"
+	    "                              , VPN Monitoring: -\n"
+	    "    Hard lifetime: Unlimited\n"
+	    "    Lifesize Remaining:  Unlimited\n"
+	    "    Soft lifetime: Unlimited\n"
+	    "    Mode: Tunnel(0 0), Type: manual, State: installed\n"
+	    "    Protocol: ESP, Authentication: hmac-sha256-128, Encryption: aes-cbc (256 bits)\n"
+	    "    Anti-replay service: disabled\n"
+	    "    Extended-Sequence-Number: Disabled\n"
+	    "    tunnel-establishment: N/A\n"
+	    "    IKE SA Index: 0\n"
+	    "    Packets: 40, Bytes: 3360\n"
+	    "    Selector drops: 2\n"
+	    "  Direction: outbound, SPI: 0x0000012c, AUX-SPI: 0\n"
+	    "                              , VPN Monitoring: -\n"
+	    "    Hard lifetime: Expires in 28000 seconds\n"
+	    "    Lifesize Remaining:  1000 kilobytes\n"
+	    "    Soft lifetime: Expires in 27000 seconds\n"
+	    "    Mode: Tunnel(0 0), Type: manual, State: installed\n"
+	    "    Protocol: ESP, Authentication: hmac-sha256-128, Encryption: aes-cbc (256 bits)\n"
+	    "    Anti-replay service: disabled\n"
+	    "    Extended-Sequence-Number: Disabled\n"
+	    "    tunnel-establishment: N/A\n"
+	    "    IKE SA Index: 0\n"
+	    "    Packets: 41, Bytes: 3444\n");
+}
+
 static void
 test_stats(void **state)
 {
@@ -193,8 +265,9 @@ test_stats(void **state)
 	/* the whole dataplane's view: the SPUs' own drop counters follow */
 	check(secfmt_ipsec_stats, 0,
 	    "{\"" SECST "get-ipsec-statistics-information\":{\"esp-encrypted-bytes\":\"0\","
-	    "\"replay-errors\":\"2\",\"unknown-spi\":\"3\",\"icmp-suppressed\":\"250\","
-	    "\"event-drops\":\"7\"}}",
+	    "\"replay-errors\":\"2\",\"unknown-spi\":\"3\",\"no-sa-drops\":\"11\","
+	    "\"no-route-drops\":\"12\",\"mtu-drops\":\"300\",\"other-drops\":\"14\","
+	    "\"selector-drops\":\"5\",\"icmp-suppressed\":\"250\",\"event-drops\":\"7\"}}",
 	    "ESP Statistics:\n"
 	    "  Encrypted bytes:                0\n"
 	    "  Decrypted bytes:                0\n"
@@ -211,8 +284,33 @@ test_stats(void **state)
 	    "  Bad headers: 0, Bad trailers: 0\n"
 	    "Dataplane:\n"
 	    "  Unknown SPI:                    3\n"
+	    "  No SA drops:                   11\n"
+	    "  No route drops:                12\n"
+	    "  MTU drops:                    300\n"
+	    "  Other drops:                   14\n"
+	    "  Selector drops:                 5\n"
 	    "  ICMP errors suppressed:       250\n"
 	    "  Event drops:                    7\n");
+	/* one tunnel's view (index N): its SAs' selector drops, no SPU counter */
+	check(secfmt_ipsec_stats, 0,
+	    "{\"" SECST "get-ipsec-statistics-information\":{\"esp-encrypted-bytes\":\"0\","
+	    "\"unknown-spi\":\"0\",\"selector-drops\":\"9\"}}",
+	    "ESP Statistics:\n"
+	    "  Encrypted bytes:                0\n"
+	    "  Decrypted bytes:                0\n"
+	    "  Encrypted packets:              0\n"
+	    "  Decrypted packets:              0\n"
+	    "AH Statistics:\n"
+	    "  Input bytes:                    0\n"
+	    "  Output bytes:                   0\n"
+	    "  Input packets:                  0\n"
+	    "  Output packets:                 0\n"
+	    "Errors:\n"
+	    "  AH authentication failures: 0, Replay errors: 0\n"
+	    "  ESP authentication failures: 0, ESP decryption failures: 0\n"
+	    "  Bad headers: 0, Bad trailers: 0\n"
+	    "Dataplane:\n"
+	    "  Selector drops:                 9\n");
 }
 
 static void
@@ -335,6 +433,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ike_sa),
 		cmocka_unit_test(test_ipsec_sa),
+		cmocka_unit_test(test_ipsec_sa_detail),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_inactive),
 		cmocka_unit_test(test_next_hop_tunnels),
