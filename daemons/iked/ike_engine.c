@@ -1671,6 +1671,15 @@ redist_undo(struct redist *rs, size_t n, struct errbuf *err)
 		 * after a single-tunnel move, comes back on them) */
 		if (rc == 0 && p->pin == IKE_SPU_ANY)
 			rc = ike_dp_anchor_move(&rs->e->dp, &p->l, &p->r, IKE_SPU_ANY, NULL, &why);
+		if (rc == 0 && p->split) {
+			/* one NAT address, dial-up peers on several SPUs: the
+			 * dataplane moves the pair as one, so they stay together */
+			all = false;
+			errbuf_append(err,
+			    "  address pair %s: its tunnels were on several SPUs; they are back "
+			    "together on SPU %u",
+			    redist_pair_str(p, pb, sizeof(pb)), to);
+		}
 		if (rc == 0) {
 			p->moved = false;
 			continue;
