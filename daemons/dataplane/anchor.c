@@ -579,6 +579,18 @@ anchor_move_gateway(struct anchor *a, const struct dp_addr *local, const struct 
 }
 
 int
+anchor_pin(const struct anchor *a, const struct dp_addr *local, const struct dp_addr *remote,
+    uint32_t *spu)
+{
+	const struct gwpair *p = pair_find(a, local, remote);
+
+	if (p == NULL || !p->pinned)
+		return -ENOENT;
+	*spu = p->spu;
+	return 0;
+}
+
+int
 anchor_gateway_tunnels(struct anchor *a, const struct dp_addr *local, const struct dp_addr *remote,
     uint32_t spu, void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to), void *arg,
     uint32_t *n)

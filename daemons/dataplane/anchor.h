@@ -65,6 +65,11 @@ int anchor_move_gateway(struct anchor *a, const struct dp_addr *local, const str
     uint32_t spu, void (*cb)(void *arg, uint32_t tunnel_id, uint32_t from, uint32_t to), void *arg,
     uint32_t *moved);
 
+/* The SPU gateway pair (local, remote) is pinned to by
+ * anchor_move_gateway(): 0, or -ENOENT when the pair is not pinned. */
+int anchor_pin(const struct anchor *a, const struct dp_addr *local, const struct dp_addr *remote,
+    uint32_t *spu);
+
 /* What anchor_move_gateway() with the same arguments would move (cb for
  * each, *n the count), changing nothing. -EINVAL as it. */
 int anchor_gateway_tunnels(struct anchor *a, const struct dp_addr *local,

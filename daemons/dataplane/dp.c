@@ -567,6 +567,13 @@ dp_anchor_move(struct dp *dp, const struct dp_addr *local, const struct dp_addr 
 }
 
 int
+dp_anchor_pin(
+    const struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote, uint32_t *spu)
+{
+	return anchor_pin(dp->anchor, local, remote, spu);
+}
+
+int
 dp_spi_alloc(struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote, uint32_t spu,
     uint32_t *spi, struct errbuf *err)
 {

@@ -318,6 +318,10 @@ int dp_tunnel_spu(const struct dp *dp, uint32_t tunnel_id, uint32_t *spu);
  */
 int dp_anchor_move(struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote,
     uint32_t spu, uint32_t *moved, struct errbuf *err);
+/* The SPU a gateway pair is pinned to by dp_anchor_move(); -ENOENT when
+ * it is not pinned (so that a caller can put a pin back as it was). */
+int dp_anchor_pin(
+    const struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote, uint32_t *spu);
 
 /* An inbound SPI, unique in this dataplane, on the tunnel's SPU. */
 int dp_spi_alloc(struct dp *dp, const struct dp_addr *local, const struct dp_addr *remote,

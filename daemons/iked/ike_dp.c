@@ -257,6 +257,17 @@ ike_dp_anchor_move(struct ike_dp *dp, const struct ike_addr *local, const struct
 }
 
 int
+ike_dp_anchor_pin(
+    struct ike_dp *dp, const struct ike_addr *local, const struct ike_addr *remote, uint32_t *spu)
+{
+	struct dp_addr l, r;
+
+	to_dp_addr(local, &l);
+	to_dp_addr(remote, &r);
+	return dp_anchor_pin(dp->dp, &l, &r, spu);
+}
+
+int
 ike_dp_event_from(const struct dp_event *in, struct ike_dp_event *out)
 {
 	memset(out, 0, sizeof(*out));

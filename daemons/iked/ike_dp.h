@@ -105,6 +105,9 @@ int ike_dp_tunnel_spu(struct ike_dp *dp, uint32_t id, uint32_t *spu);
 /* Re-anchors every tunnel of a gateway pair on spu, SAs kept (operator request). */
 int ike_dp_anchor_move(struct ike_dp *dp, const struct ike_addr *local,
     const struct ike_addr *remote, uint32_t spu, uint32_t *moved, struct errbuf *err);
+/* The SPU the pair is pinned to by a move; -ENOENT when not pinned. */
+int ike_dp_anchor_pin(
+    struct ike_dp *dp, const struct ike_addr *local, const struct ike_addr *remote, uint32_t *spu);
 /* Translates a dataplane event; -EINVAL for unknown types. */
 int ike_dp_event_from(const struct dp_event *in, struct ike_dp_event *out);
 /* Next pending event, -EAGAIN when none. */

@@ -6,9 +6,11 @@
  */
 #include "ike_engine.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -1422,68 +1424,432 @@ ike_engine_rekey_child(struct ike_engine *e, uint32_t tunnel_id)
 	return 0;
 }
 
-int
-ike_engine_redistribute(struct ike_engine *e, const char *gateway, uint32_t spu)
-{
-	struct ike_gw *gw = ike_gw_find(e, gateway);
-	struct ike_addr done_l[8], done_r[8];
-	unsigned nd = 0, k;
-	struct ike_vpn *v;
-	struct errbuf err = { .msg = "" };
-	int rc = 0;
+/* ---- request security re-distribution ipsec-vpn ----------------------------- */
 
-	if (!gw)
-		return -ENOENT;
-	if (gw->conf.dynamic)
-		return -EOPNOTSUPP;
-	ike_enter(e);
-	/* Every gateway pair the tunnels use (NAT can make them differ). */
-	ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
+/* One gateway address pair a re-distribution moves, and what it was. */
+struct redist_pair {
+	struct ike_addr l, r;
+	uint32_t old_spu; /* where its tunnels were; IKE_SPU_ANY: it had none */
+	uint32_t pin;     /* its pin before; IKE_SPU_ANY: not pinned */
+	bool split;       /* its tunnels were on more than one SPU */
+	bool moved;
+};
+
+struct redist {
+	struct ike_engine *e;
+	struct redist_pair *p;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void
+redist_add(struct redist *rs, const struct ike_addr *l, const struct ike_addr *r, uint32_t spu)
+{
+	struct redist_pair *np;
+	size_t cap;
+
+	if (!ike_addr_is_set(l) || !ike_addr_is_set(r) || rs->nomem)
+		return;
+	if (rs->n == rs->cap) {
+		cap = rs->cap ? rs->cap * 2 : 16;
+		if ((np = realloc(rs->p, cap * sizeof(*np))) == NULL) {
+			rs->nomem = true;
+			return;
+		}
+		rs->p = np;
+		rs->cap = cap;
+	}
+	np = &rs->p[rs->n++];
+	memset(np, 0, sizeof(*np));
+	np->l = *l;
+	np->r = *r;
+	np->old_spu = spu;
+	np->pin = IKE_SPU_ANY;
+}
+
+static int
+redist_cmp(const void *a, const void *b)
+{
+	const struct redist_pair *x = a, *y = b;
+	int c = ike_addr_cmp(&x->l, &y->l);
+
+	return c ? c : ike_addr_cmp(&x->r, &y->r);
+}
+
+/* Sorts the pairs and merges duplicates: one entry per pair, with the SPU
+ * of its tunnels (the first one's when they were split). */
+static void
+redist_merge(struct redist *rs)
+{
+	size_t i, o = 0;
+
+	if (rs->n == 0)
+		return;
+	qsort(rs->p, rs->n, sizeof(*rs->p), redist_cmp);
+	for (i = 1; i < rs->n; i++) {
+		struct redist_pair *k = &rs->p[o], *x = &rs->p[i];
+
+		if (redist_cmp(k, x) != 0) {
+			rs->p[++o] = *x;
+			continue;
+		}
+		if (k->old_spu == IKE_SPU_ANY)
+			k->old_spu = x->old_spu;
+		else if (x->old_spu != IKE_SPU_ANY && x->old_spu != k->old_spu)
+			k->split = true;
+	}
+	rs->n = o + 1;
+}
+
+static const struct redist_pair *
+redist_find(const struct redist *rs, const struct ike_addr *l, const struct ike_addr *r)
+{
+	struct redist_pair key;
+
+	memset(&key, 0, sizeof(key));
+	key.l = *l;
+	key.r = *r;
+	return rs->n ? bsearch(&key, rs->p, rs->n, sizeof(*rs->p), redist_cmp) : NULL;
+}
+
+/* The gateway pair the dataplane has a tunnel under: its newest CHILD SA's
+ * IKE SA, else its dial-up peer, else the configuration (as
+ * ike_tunnel_dp_set() placed it). */
+static void
+redist_tunnel_pair(const struct ike_tunnel *t, struct ike_addr *l, struct ike_addr *r)
+{
+	const struct ike_gw *gw = t->vpn->gw;
+	const struct ike_child *ch;
+
+	memset(l, 0, sizeof(*l));
+	memset(r, 0, sizeof(*r));
+	if (t->peer_sa) {
+		*l = t->peer_sa->local.addr;
+		*r = t->peer_sa->remote.addr;
+	} else {
+		*l = gw->conf.local;
+		if (gw->conf.n_remote)
+			*r = gw->conf.remote[gw->addr_idx % gw->conf.n_remote];
+	}
+	ike_list_foreach(ch, it, &t->children, struct ike_child, tun_link)
+	{
+		*l = ch->sa->local.addr;
+		*r = ch->sa->remote.addr;
+	}
+}
+
+static void
+redist_add_tunnel(struct redist *rs, struct ike_tunnel *t)
+{
+	struct ike_addr l, r;
+	uint32_t spu;
+
+	if (!t->dp_set)
+		return; /* not in the dataplane: nothing to move */
+	if (ike_dp_tunnel_spu(&rs->e->dp, t->id, &spu) < 0)
+		spu = IKE_SPU_ANY;
+	redist_tunnel_pair(t, &l, &r);
+	redist_add(rs, &l, &r, spu);
+}
+
+/*
+ * remote-id: the peer's IKE identity as `show security ike
+ * security-associations detail` prints it. Addresses compare as addresses,
+ * hostnames and user@hostname without case (as ike_id_eq()).
+ */
+static bool
+redist_id_match(const struct ike_idh *h, const char *want)
+{
+	char buf[IKE_ID_STRLEN];
+	struct ike_id id;
+	uint8_t a[16];
+
+	if (h == NULL)
+		return false;
+	ike_idh_get(h, &id);
+	switch (id.type) {
+	case IKE_ID_IPV4_ADDR:
+		return id.len == 4 && inet_pton(AF_INET, want, a) == 1 &&
+		       memcmp(a, id.data, 4) == 0;
+	case IKE_ID_IPV6_ADDR:
+		return id.len == 16 && inet_pton(AF_INET6, want, a) == 1 &&
+		       memcmp(a, id.data, 16) == 0;
+	case IKE_ID_FQDN:
+	case IKE_ID_RFC822_ADDR:
+		return strcasecmp(ike_id_str(&id, buf, sizeof(buf)), want) == 0;
+	default:
+		return strcmp(ike_id_str(&id, buf, sizeof(buf)), want) == 0;
+	}
+}
+
+static bool
+redist_peer_selected(const struct ike_sa *sa, const struct ike_gw *gw, const char *remote_id)
+{
+	return sa && sa->gw == gw && redist_id_match(sa->remote_id, remote_id);
+}
+
+/* The engine's bookkeeping follows the anchors: every tunnel's SPU (and its
+ * SAs') as the dataplane has it now. Returns how many tunnels changed SPU. */
+static uint32_t
+redist_sync(struct ike_engine *e)
+{
+	struct ike_vpn *v;
+	uint32_t n = 0, s;
+
+	ike_list_foreach(v, it, &e->vpns, struct ike_vpn, link)
 	{
 		struct ike_tunnel *t;
 
 		ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
 		{
-			struct ike_addr l = gw->conf.local, r = gw->conf.remote[0];
 			struct ike_child *ch;
-			bool seen = false;
 
-			ike_list_foreach(ch, it3, &t->children, struct ike_child, tun_link)
-			{
-				l = ch->sa->local.addr;
-				r = ch->sa->remote.addr;
-			}
-			for (k = 0; k < nd; k++)
-				seen |= ike_addr_eq(&done_l[k], &l) && ike_addr_eq(&done_r[k], &r);
-			if (seen || nd == 8)
+			if (!t->dp_set || ike_dp_tunnel_spu(&e->dp, t->id, &s) < 0 ||
+			    s == t->dp_spu)
 				continue;
-			done_l[nd] = l;
-			done_r[nd++] = r;
-			errbuf_clear(&err);
-			rc = ike_dp_anchor_move(&e->dp, &l, &r, spu, NULL, &err);
-			if (rc < 0) {
-				log_warnx(
-				    LOG_IKE, "gateway %s: re-distribution: %s", gateway, err.msg);
+			t->dp_spu = s;
+			ike_list_foreach(ch, it3, &t->children, struct ike_child, tun_link)
+			    ch->sa->spu = s;
+			if (t->peer_sa)
+				t->peer_sa->spu = s;
+			ike_tunnel_event(t, IKE_EV_REDISTRIBUTED);
+			n++;
+		}
+	}
+	return n;
+}
+
+static const char *
+redist_pair_str(const struct redist_pair *p, char *buf, size_t len)
+{
+	char l[IKE_ADDR_STRLEN], r[IKE_ADDR_STRLEN];
+
+	snprintf(buf, len, "%s -> %s", ike_addr_str(&p->l, l, sizeof(l)),
+	    ike_addr_str(&p->r, r, sizeof(r)));
+	return buf;
+}
+
+/* dp_anchor_move()'s "; nothing moved" is about one pair: the message
+ * about the whole gateway says it (or not) itself. */
+static void
+redist_strip_nothing_moved(struct errbuf *why)
+{
+	static const char tail[] = "; nothing moved";
+	size_t k = strlen(why->msg);
+
+	if (k >= sizeof(tail) - 1 && strcmp(why->msg + k - (sizeof(tail) - 1), tail) == 0)
+		why->msg[k - (sizeof(tail) - 1)] = '\0';
+}
+
+/*
+ * Puts pairs [0, n) back as they were, newest first: their tunnels on
+ * their old SPU, their pin as it was. Returns true when all went back;
+ * otherwise err gets a line for each pair that did not (the dataplane
+ * left the tunnels it could not move back where they were).
+ */
+static bool
+redist_undo(struct redist *rs, size_t n, struct errbuf *err)
+{
+	struct errbuf why;
+	char pb[2 * IKE_ADDR_STRLEN + 8];
+	uint32_t to;
+	bool all = true;
+	size_t i = n;
+	int rc;
+
+	while (i-- > 0) {
+		struct redist_pair *p = &rs->p[i];
+
+		if (!p->moved)
+			continue;
+		to = p->old_spu != IKE_SPU_ANY ? p->old_spu : p->pin;
+		errbuf_clear(&why);
+		rc = 0;
+		if (to != IKE_SPU_ANY)
+			rc = ike_dp_anchor_move(&rs->e->dp, &p->l, &p->r, to, NULL, &why);
+		/* no pin before: remove ours (a pin elsewhere than its tunnels,
+		 * after a single-tunnel move, comes back on them) */
+		if (rc == 0 && p->pin == IKE_SPU_ANY)
+			rc = ike_dp_anchor_move(&rs->e->dp, &p->l, &p->r, IKE_SPU_ANY, NULL, &why);
+		if (rc == 0 && p->split) {
+			/* one NAT address, dial-up peers on several SPUs: the
+			 * dataplane moves the pair as one, so they stay together */
+			all = false;
+			errbuf_append(err,
+			    "  address pair %s: its tunnels were on several SPUs; they are back "
+			    "together on SPU %u",
+			    redist_pair_str(p, pb, sizeof(pb)), to);
+		}
+		if (rc == 0) {
+			p->moved = false;
+			continue;
+		}
+		all = false;
+		redist_strip_nothing_moved(&why);
+		errbuf_append(err, "  address pair %s: moving back to SPU %u failed: %s",
+		    redist_pair_str(p, pb, sizeof(pb)), to, why.msg);
+	}
+	return all;
+}
+
+int
+ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *remote_id,
+    uint32_t spu, uint32_t *moved, struct errbuf *err)
+{
+	struct ike_gw *gw = ike_gw_find(e, gateway);
+	struct redist rs = { .e = e };
+	struct errbuf why;
+	char pb[2 * IKE_ADDR_STRLEN + 8];
+	uint32_t m, stuck = 0;
+	unsigned npeers = 0;
+	struct ike_vpn *v;
+	size_t i;
+	int rc = 0;
+
+	if (moved)
+		*moved = 0;
+	if (!gw)
+		return errbuf_set(err, -ENOENT, "error: IKE gateway %s is not configured", gateway);
+	if (gw->conf.dynamic && (!remote_id || !*remote_id))
+		return errbuf_set(err, -EINVAL,
+		    "error: %s is a dial-up gateway: name the peer whose tunnels move with "
+		    "remote-id <ike-id>",
+		    gateway);
+	if (!gw->conf.dynamic && remote_id && *remote_id)
+		return errbuf_set(err, -EINVAL,
+		    "error: remote-id chooses a peer of a dial-up gateway; %s is site-to-site",
+		    gateway);
+	ike_enter(e);
+	/* 1. The address pairs to move (NAT can make them differ from the
+	 *    configuration), with where their tunnels are and their pin. */
+	if (!gw->conf.dynamic) {
+		for (i = 0; i < gw->conf.n_remote; i++)
+			redist_add(&rs, &gw->conf.local, &gw->conf.remote[i], IKE_SPU_ANY);
+		ike_list_foreach(v, it, &gw->vpns, struct ike_vpn, gw_link)
+		{
+			struct ike_tunnel *t;
+
+			ike_list_foreach(t, it2, &v->tunnels, struct ike_tunnel, vpn_link)
+			    redist_add_tunnel(&rs, t);
+		}
+	} else {
+		struct ike_sa *sa;
+
+		ike_list_foreach(sa, it, &gw->sas, struct ike_sa, gw_link)
+		{
+			struct ike_tunnel *t;
+
+			if (!ike_sa_is_alive(sa) || !redist_peer_selected(sa, gw, remote_id))
+				continue;
+			npeers++;
+			redist_add(&rs, &sa->local.addr, &sa->remote.addr, IKE_SPU_ANY);
+			ike_list_foreach(t, it2, &sa->peer_tunnels, struct ike_tunnel, peer_link)
+			    redist_add_tunnel(&rs, t);
+		}
+		if (npeers == 0) {
+			rc = errbuf_set(err, -ENOENT,
+			    "error: gateway %s has no IKE SA with remote identity %s", gateway,
+			    remote_id);
+			goto out;
+		}
+	}
+	if (rs.nomem) {
+		rc = errbuf_set(err, -ENOMEM, "error: out of memory (nothing moved)");
+		goto out;
+	}
+	redist_merge(&rs);
+	/* 2. The dataplane moves whole address pairs: a dial-up peer that
+	 *    shares its pair with another peer (one NAT in front of both)
+	 *    cannot move alone. */
+	if (gw->conf.dynamic) {
+		ike_list_foreach(v, it3, &e->vpns, struct ike_vpn, link)
+		{
+			struct ike_tunnel *t;
+
+			ike_list_foreach(t, it4, &v->tunnels, struct ike_tunnel, vpn_link)
+			{
+				struct ike_addr l, r;
+				const struct redist_pair *p;
+
+				if (!t->dp_set || redist_peer_selected(t->peer_sa, gw, remote_id))
+					continue;
+				redist_tunnel_pair(t, &l, &r);
+				if ((p = redist_find(&rs, &l, &r)) == NULL)
+					continue;
+				rc = errbuf_set(err, -EBUSY,
+				    "error: peer %s of gateway %s shares its address pair %s with "
+				    "tunnel %u of another peer, which would move too; nothing "
+				    "moved",
+				    remote_id, gateway, redist_pair_str(p, pb, sizeof(pb)), t->id);
 				goto out;
 			}
 		}
 	}
-	ike_list_foreach(v, it4, &gw->vpns, struct ike_vpn, gw_link)
-	{
-		struct ike_tunnel *t;
-
-		ike_list_foreach(t, it5, &v->tunnels, struct ike_tunnel, vpn_link)
-		{
-			struct ike_child *ch;
-
-			if (ike_dp_tunnel_spu(&e->dp, t->id, &t->dp_spu) < 0)
-				continue;
-			ike_list_foreach(ch, it6, &t->children, struct ike_child, tun_link)
-			    ch->sa->spu = t->dp_spu;
-			ike_tunnel_event(t, IKE_EV_REDISTRIBUTED);
+	for (i = 0; i < rs.n; i++)
+		if (ike_dp_anchor_pin(&e->dp, &rs.p[i].l, &rs.p[i].r, &rs.p[i].pin) < 0)
+			rs.p[i].pin = IKE_SPU_ANY;
+	/* 3. Move pair by pair; each move is all or nothing in the dataplane. */
+	for (i = 0; i < rs.n; i++) {
+		errbuf_clear(&why);
+		m = 0;
+		rc = ike_dp_anchor_move(&e->dp, &rs.p[i].l, &rs.p[i].r, spu, &m, &why);
+		if (rc < 0) {
+			stuck = m; /* of this pair: could not be moved back */
+			break;
 		}
+		rs.p[i].moved = true;
+		if (moved)
+			*moved += m;
 	}
+	if (rc < 0) {
+		/* 4. All or nothing across the pairs too: the moved ones go back. */
+		struct errbuf undo = { .msg = "" };
+		bool back = redist_undo(&rs, i, &undo);
+
+		if (moved)
+			*moved = 0;
+		/* the dataplane's "; nothing moved" speaks of that pair only */
+		if (stuck == 0)
+			redist_strip_nothing_moved(&why);
+		if (back && stuck == 0)
+			errbuf_set(err, rc,
+			    "error: re-distribution of gateway %s to SPU %u failed at address pair "
+			    "%s: %s; nothing moved%s",
+			    gateway, spu, redist_pair_str(&rs.p[i], pb, sizeof(pb)), why.msg,
+			    i ? " (the address pairs moved before it went back)" : "");
+		else
+			errbuf_set(err, rc,
+			    "error: re-distribution of gateway %s to SPU %u failed at address pair "
+			    "%s: %s; not everything could be put back:\n%s",
+			    gateway, spu, redist_pair_str(&rs.p[i], pb, sizeof(pb)), why.msg,
+			    undo.msg);
+		(void)redist_sync(e);
+		if (!back || stuck) {
+			/* exactly what is where */
+			errbuf_append(err, "  the tunnels of those address pairs are on:");
+			ike_list_foreach(v, it5, &e->vpns, struct ike_vpn, link)
+			{
+				struct ike_tunnel *t;
+				struct ike_addr l, r;
+
+				ike_list_foreach(t, it6, &v->tunnels, struct ike_tunnel, vpn_link)
+				{
+					if (!t->dp_set)
+						continue;
+					redist_tunnel_pair(t, &l, &r);
+					if (redist_find(&rs, &l, &r))
+						errbuf_append(
+						    err, "  tunnel %u: SPU %u", t->id, t->dp_spu);
+				}
+			}
+		}
+		log_warnx(
+		    LOG_IKE, "gateway %s: %s", gateway, err ? err->msg : "re-distribution failed");
+		goto out;
+	}
+	(void)redist_sync(e);
 out:
+	free(rs.p);
 	ike_leave(e);
 	return rc;
 }

@@ -218,9 +218,24 @@ int ike_engine_clear_ipsec_sa(struct ike_engine *e, uint32_t tunnel_id);
 /* Rekey now (operator and test hooks). */
 int ike_engine_rekey_ike(struct ike_engine *e, uint32_t index);
 int ike_engine_rekey_child(struct ike_engine *e, uint32_t tunnel_id);
-/* request security re-distribution ipsec-vpn gateway-name G spu N: the
- * gateway's tunnels move to that SPU with their SAs (and later ones follow). */
-int ike_engine_redistribute(struct ike_engine *e, const char *gateway, uint32_t spu);
+/*
+ * request security re-distribution ipsec-vpn gateway-name G [remote-id I]
+ * spu N: the gateway's tunnels move to that SPU with their SAs (and later
+ * ones follow: the dataplane pins each gateway address pair moved).
+ * A site-to-site gateway moves all its address pairs (configured ones and
+ * those NAT made); remote_id must then be NULL or "" (-EINVAL). A dial-up
+ * gateway needs remote_id (-EINVAL without): the peers whose IKE SA has
+ * that remote identity (as `show security ike security-associations
+ * detail` prints it; addresses as addresses, names without case) move;
+ * -ENOENT when none has, -EBUSY when one shares its address pair with a
+ * peer that is not chosen (the dataplane moves whole pairs).
+ * All or nothing: when a pair fails to move, the pairs moved before go
+ * back to their SPU and pin, and err says nothing moved (or, if moving
+ * back fails too, which tunnel is on which SPU). *moved (may be NULL):
+ * tunnels moved. -ENOENT also for an unknown gateway; err gets the text.
+ */
+int ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *remote_id,
+    uint32_t spu, uint32_t *moved, struct errbuf *err);
 
 /* ---- state queries (for the show commands) ------------------------------ */
 

@@ -1323,7 +1323,8 @@ rpc_redistribute(const struct lyd_node *in, struct lyd_node *out, struct errbuf 
 {
 	struct iked *d = D(arg);
 	const char *gw = in_str(in, "gateway-name");
-	uint32_t spu = in_u32(in, "spu");
+	const char *rid = in_str(in, "remote-id");
+	uint32_t spu = in_u32(in, "spu"), moved = 0;
 	int rc;
 
 	if ((rc = need_engine(d, err)) < 0)
@@ -1332,19 +1333,22 @@ rpc_redistribute(const struct lyd_node *in, struct lyd_node *out, struct errbuf 
 		return errbuf_set(err, -EINVAL,
 		    "error: SPU %u does not exist (this dataplane has %u)", spu,
 		    dp_spu_count(d->dp));
-	rc = ike_engine_redistribute(d->e, gw, spu);
-	if (rc == -ENOENT)
-		return errbuf_set(err, rc, "error: IKE gateway %s is not configured", gw);
-	if (rc == -EOPNOTSUPP)
-		return errbuf_set(err, rc,
-		    "error: %s is a dial-up gateway: its tunnels are spread round robin", gw);
+	rc = ike_engine_redistribute(d->e, gw, rid, spu, &moved, err);
 	if (rc < 0)
 		return errbuf_set(
 		    err, rc, "error: re-distribution of %s failed: %s", gw, strerror(-rc));
-	log_info(LOG_SPU, "gateway %s: tunnels moved to SPU %u by the operator", gw, spu);
-	return put(out, "message", "Tunnels of gateway %s are anchored on SPU %u", gw, spu) < 0
-	           ? errbuf_set(err, -ENOMEM, "out of memory")
-	           : 0;
+	if (rid && *rid) {
+		log_info(LOG_SPU,
+		    "gateway %s: peer %s: %u tunnel(s) moved to SPU %u by the operator", gw, rid,
+		    moved, spu);
+		rc = put(out, "message", "Tunnels of gateway %s peer %s are anchored on SPU %u", gw,
+		    rid, spu);
+	} else {
+		log_info(LOG_SPU, "gateway %s: %u tunnel(s) moved to SPU %u by the operator", gw,
+		    moved, spu);
+		rc = put(out, "message", "Tunnels of gateway %s are anchored on SPU %u", gw, spu);
+	}
+	return rc < 0 ? errbuf_set(err, -ENOMEM, "out of memory") : 0;
 }
 
 /* ---- show interfaces st0 --------------------------------------------------------------- */

@@ -19,9 +19,11 @@
 # TCP from both spokes (to the hub's host and spoke to spoke through the
 # hub), the hub's show commands (active peers with their IKE-IDs,
 # tunnel-map: one dynamic gateway with 2 IKE SAs and 2 tunnels,
-# tunnel-distribution: round robin), a peer with an identity outside the
-# group refused, and one spoke restarting (kill -9) without disturbing the
-# other.
+# tunnel-distribution: round robin), `request security re-distribution`
+# with remote-id moving one peer's tunnel to the other SPU (SAs kept,
+# traffic flowing; refused without remote-id or for an unknown one), a
+# peer with an identity outside the group refused, and one spoke
+# restarting (kill -9) without disturbing the other.
 . "$(dirname "$0")/appliance-start.sh"
 have_shell || fail "the shell (build/bin/cairn) is not built"
 
@@ -122,6 +124,32 @@ echo "$det" | grep -q "Remote Identity: ipv4(10.2.0.0-10.2.0.255)" || fail "hub 
 echo "$det" | grep -q "Remote Identity: ipv4(10.3.0.0-10.3.0.255)" || fail "hub detail gw3: $det"
 cli 1 show security ike security-associations detail | grep -q "Peer ike-id: spoke3.example.net" ||
 	fail "IKE SA detail lacks spoke3's identity"
+
+log "re-distribution: remote-id moves one dial-up peer's tunnel to the other SPU"
+spu_of() { cli 1 show security ipsec tunnel-distribution | awk -v a="$1" '$3 == "up" && $5 == a { print $2 }'; }
+from2=$(spu_of 192.0.2.2)
+from3=$(spu_of 192.0.2.3)
+to2=$((1 - from2))
+keep1=$(ipsec_spis 1 dyn-vpn | sort)
+out=$(cli 1 request security re-distribution ipsec-vpn gateway-name dyn spu "$to2" 2>&1 || true)
+echo "$out" | grep -q "dial-up gateway: name the peer whose tunnels move with remote-id" ||
+	fail "re-distribution without remote-id: $out"
+out=$(cli 1 request security re-distribution ipsec-vpn gateway-name dyn remote-id nobody.example.net spu "$to2" 2>&1 || true)
+echo "$out" | grep -q "has no IKE SA with remote identity nobody.example.net" ||
+	fail "re-distribution, unknown remote-id: $out"
+[ "$(spu_of 192.0.2.2)" = "$from2" ] || fail "a refused re-distribution moved gw2's tunnel"
+out=$(cli 1 request security re-distribution ipsec-vpn gateway-name dyn remote-id spoke2.example.net spu "$to2" 2>&1) ||
+	fail "re-distribution: $out"
+echo "$out"
+echo "$out" | grep -q "Tunnels of gateway dyn peer spoke2.example.net are anchored on SPU $to2" ||
+	fail "re-distribution: $out"
+[ "$(spu_of 192.0.2.2)" = "$to2" ] || fail "gw2's tunnel not on SPU $to2: $(cli 1 show security ipsec tunnel-distribution)"
+[ "$(spu_of 192.0.2.3)" = "$from3" ] || fail "gw3's tunnel moved: $(cli 1 show security ipsec tunnel-distribution)"
+# the SAs moved with the tunnel: same SPIs, traffic keeps flowing
+[ "$(ipsec_spis 1 dyn-vpn | sort)" = "$keep1" ] || fail "SAs renegotiated by the re-distribution"
+wait_for 20 "ping h2 -> h1 after the move" ping_ok 2 10.1.0.2
+tcp_both 2 1 2M
+ping_ok 3 10.1.0.2 || fail "ping h3 -> h1 after gw2's move"
 
 log "an identity outside the group is refused"
 lab_site 4

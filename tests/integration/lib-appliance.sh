@@ -371,7 +371,8 @@ _op_rpc() {
 			a = w[i]
 			if (a == "detail" || a == "brief" || a == "summary" || a == "terse") {
 				v = "[null]"
-			} else if (a == "index" || a == "vpn-name" || a == "gateway-name" || a == "spu") {
+			} else if (a == "index" || a == "vpn-name" || a == "gateway-name" || a == "spu" ||
+			    a == "remote-id") {
 				i++; v = (a == "index" || a == "spu") ? w[i] : "\"" w[i] "\""
 			} else if (c == "show interfaces") {
 				v = "\"" a "\""; a = "interface-name"

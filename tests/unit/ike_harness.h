@@ -19,7 +19,7 @@
 #include "ike_engine.h"
 #include "mock.h"
 
-#define NET_MAX_PEERS 8
+#define NET_MAX_PEERS 16
 
 struct net;
 

@@ -259,14 +259,17 @@ test_move_gateway(void **state)
 {
 	struct anchor *an = anchor_new(4, NULL);
 	struct dp_addr l = a4("192.0.2.1"), r = a4("198.51.100.1");
-	uint32_t moved = 0, s_other;
+	uint32_t moved = 0, s_other, pin = 0;
 
 	(void)state;
 	place(an, 1, "192.0.2.1", "198.51.100.1", 0, false); /* SPU 0 */
 	place(an, 2, "192.0.2.1", "198.51.100.1", 0, false); /* SPU 0: same pair */
 	s_other = place(an, 3, "192.0.2.1", "198.51.100.2", 0, false);
+	assert_int_equal(anchor_pin(an, &l, &r, &pin), -ENOENT); /* has tunnels, no pin */
 	assert_int_equal(anchor_move_gateway(an, &l, &r, 3, NULL, NULL, &moved), 0);
 	assert_int_equal(moved, 2);
+	assert_int_equal(anchor_pin(an, &l, &r, &pin), 0);
+	assert_int_equal(pin, 3);
 	assert_int_equal(where(an, 1), 3);
 	assert_int_equal(where(an, 2), 3);
 	assert_int_equal(where(an, 3), s_other); /* another gateway: untouched */
@@ -281,6 +284,7 @@ test_move_gateway(void **state)
 	assert_int_equal(anchor_move_gateway(an, &l, &r, DP_SPU_ANY, NULL, NULL, &moved), 0);
 	assert_int_equal(moved, 0);
 	assert_int_equal(where(an, 4), 3);
+	assert_int_equal(anchor_pin(an, &l, &r, &pin), -ENOENT);
 	anchor_free(an);
 }
 

@@ -5,6 +5,7 @@
  * network and the recording mock dataplane, whose calls and final SA set
  * are asserted.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -2390,7 +2391,12 @@ test_anchoring(void **state)
 	assert_int_equal(dp_mock_call_at(p.a->dp, 4)->spu, 1);
 	/* request security re-distribution ipsec-vpn gateway-name gw spu 3 */
 	dp_mock_clear_log(p.a->dp);
-	assert_int_equal(ike_engine_redistribute(p.a->e, "gw", 3), 0);
+	/* remote-id names a dial-up peer: refused for a site-to-site gateway */
+	assert_int_equal(
+	    ike_engine_redistribute(p.a->e, "gw", "x.example.net", 3, NULL, NULL), -EINVAL);
+	assert_int_equal(ike_engine_redistribute(p.a->e, "nosuch", NULL, 3, NULL, NULL), -ENOENT);
+	assert_int_equal(dp_mock_ncalls(p.a->dp), 0);
+	assert_int_equal(ike_engine_redistribute(p.a->e, "gw", NULL, 3, NULL, NULL), 0);
 	assert_int_equal(dp_mock_count(p.a->dp, DPM_SA_DEL), 0);
 	assert_int_equal(dp_mock_count(p.a->dp, DPM_TUNNEL_SET), 2);
 	for (i = 0; i < dp_mock_sa_count(p.a->dp); i++)
@@ -2405,6 +2411,271 @@ test_anchoring(void **state)
 	assert_int_equal(dp_mock_call_at(p.a->dp, 2)->op, DPM_SPI_ALLOC);
 	assert_int_equal(dp_mock_call_at(p.a->dp, 2)->spu, 3);
 	net_free(p.n);
+}
+
+/* ---- request security re-distribution ipsec-vpn: dial-up peers ------------ */
+
+#define HUB_TUN_MAX 16
+
+struct hub_tun {
+	uint32_t id, spu;
+	char peer[IKE_ID_STRLEN];
+};
+
+/* The hub's dial-up tunnels (ids from 131073), with their SPU and peer. */
+static unsigned
+hub_tunnels(struct peer *hub, struct hub_tun *out)
+{
+	struct ike_tunnel_info t;
+	unsigned n = 0;
+	uint32_t k;
+
+	for (k = 131073; k < 131073 + 64 && n < HUB_TUN_MAX; k++) {
+		if (ike_engine_tunnel(hub->e, k, &t) < 0)
+			continue;
+		out[n].id = k;
+		out[n].spu = t.spu;
+		ike_id_str(&t.peer_id, out[n].peer, sizeof(out[n].peer));
+		/* the engine's bookkeeping is the dataplane's anchoring */
+		assert_non_null(dp_mock_tunnel_find(hub->dp, k));
+		assert_int_equal(dp_mock_tunnel_find(hub->dp, k)->spu, t.spu);
+		n++;
+	}
+	return n;
+}
+
+/* Every SA of tunnel id is on spu in the mock backend. */
+static void
+expect_sas_on(struct peer *hub, uint32_t id, uint32_t spu)
+{
+	unsigned found = 0;
+	size_t i;
+
+	for (i = 0; i < dp_mock_sa_count(hub->dp); i++) {
+		if (dp_mock_sa_at(hub->dp, i)->tunnel_id != id)
+			continue;
+		assert_int_equal(dp_mock_sa_at(hub->dp, i)->spu, spu);
+		found++;
+	}
+	assert_int_equal(found, 2);
+}
+
+/* A hub with n spokes (192.0.2.11...) on one dial-up gateway "gw". With
+ * shared, all present ra@example.net; else spokeK.vpn.example.net. */
+static struct peer *
+hub_with_spokes(struct net *n, unsigned spokes, bool shared)
+{
+	static const char *const addrs[] = { "192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14",
+		"192.0.2.15", "192.0.2.16", "192.0.2.17", "192.0.2.18", "192.0.2.19", "192.0.2.20",
+		"192.0.2.21", "192.0.2.22", "192.0.2.23", "192.0.2.24" };
+	struct peer *hub = net_peer(n, "hub", B_ADDR, 1, NULL);
+	struct pcfg h = { .establish = IKE_EST_RESPONDER_ONLY,
+		.dynamic = true,
+		.dyn_kind = shared ? IKE_IDK_USER_AT_HOSTNAME : IKE_IDK_HOSTNAME,
+		.dyn_id = shared ? "ra@example.net" : ".vpn.example.net",
+		.user_type = shared ? IKE_USER_SHARED_IKE_ID : IKE_USER_GROUP_IKE_ID,
+		.ts_local = "10.255.0.0/16",
+		.ts_remote = "0.0.0.0/0" };
+	struct pcfg c = { .establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = B_ADDR,
+		.local_id_kind = shared ? IKE_IDK_USER_AT_HOSTNAME : IKE_IDK_HOSTNAME,
+		.ts_remote = "10.255.0.0/16" };
+	char ids[HUB_TUN_MAX][64], ts[HUB_TUN_MAX][32];
+	unsigned k;
+
+	assert_true(spokes <= sizeof(addrs) / sizeof(addrs[0]) && spokes < NET_MAX_PEERS);
+	assert_int_equal(peer_configure(hub, &h), 0);
+	for (k = 0; k < spokes; k++) {
+		struct peer *s = net_peer(n, addrs[k] + 8, addrs[k], 10 + k, NULL);
+
+		snprintf(ids[k], sizeof(ids[k]),
+		    shared ? "ra@example.net" : "spoke%u.vpn.example.net", k + 1);
+		snprintf(ts[k], sizeof(ts[k]), "10.%u.0.0/24", k + 1);
+		c.local_id = ids[k];
+		c.ts_local = ts[k];
+		assert_int_equal(peer_configure(s, &c), 0);
+	}
+	net_advance(n, 3000);
+	assert_int_equal(peer_ike_up(hub), spokes);
+	assert_int_equal(peer_tunnels_up(hub), spokes);
+	return hub;
+}
+
+/* remote-id picks the dial-up peer: only its tunnels (and SAs) move. */
+static void
+test_redistribute_dialup_remote_id(void **state)
+{
+	struct net *n = net_new();
+	struct peer *hub = hub_with_spokes(n, 3, false);
+	struct hub_tun before[HUB_TUN_MAX], after[HUB_TUN_MAX];
+	struct errbuf err = { .msg = "" };
+	struct ike_tunnel_info ti;
+	uint32_t to, moved = 0;
+	unsigned nt, k, s2 = HUB_TUN_MAX;
+
+	(void)state;
+	nt = hub_tunnels(hub, before);
+	assert_int_equal(nt, 3);
+	for (k = 0; k < nt; k++)
+		if (strcmp(before[k].peer, "spoke2.vpn.example.net") == 0)
+			s2 = k;
+	assert_true(s2 < nt);
+	to = (before[s2].spu + 1) % hub->spus;
+	/* A dial-up gateway needs remote-id; it must name a peer it has. */
+	assert_int_equal(ike_engine_redistribute(hub->e, "gw", NULL, to, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "remote-id"));
+	errbuf_clear(&err);
+	assert_int_equal(
+	    ike_engine_redistribute(hub->e, "gw", "spoke9.vpn.example.net", to, NULL, &err),
+	    -ENOENT);
+	assert_non_null(strstr(err.msg, "no IKE SA with remote identity spoke9.vpn.example.net"));
+	/* Names compare without case, as IKE-IDs do. */
+	dp_mock_clear_log(hub->dp);
+	errbuf_clear(&err);
+	assert_int_equal(
+	    ike_engine_redistribute(hub->e, "gw", "SPOKE2.vpn.example.net", to, &moved, &err), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(dp_mock_count(hub->dp, DPM_SA_DEL), 0);
+	assert_int_equal(dp_mock_count(hub->dp, DPM_TUNNEL_SET), 1);
+	assert_int_equal(hub_tunnels(hub, after), nt);
+	for (k = 0; k < nt; k++) {
+		assert_int_equal(after[k].id, before[k].id);
+		assert_int_equal(after[k].spu, k == s2 ? to : before[k].spu);
+		expect_sas_on(hub, after[k].id, after[k].spu);
+	}
+	assert_int_equal(ike_engine_tunnel(hub->e, before[s2].id, &ti), 0);
+	assert_int_equal(ti.events[0].ev, IKE_EV_REDISTRIBUTED);
+	/* The peer's address pair is pinned: its IKE SA's next CHILD SA
+	 * (a rekey) allocates its SPI on the new SPU. */
+	dp_mock_clear_log(hub->dp);
+	assert_int_equal(ike_engine_rekey_child(hub->e, before[s2].id), 0);
+	net_advance(n, 1000);
+	assert_int_equal(dp_mock_count(hub->dp, DPM_SPI_ALLOC), 1);
+	for (k = 0; k < dp_mock_ncalls(hub->dp); k++)
+		if (dp_mock_call_at(hub->dp, k)->op == DPM_SPI_ALLOC)
+			assert_int_equal(dp_mock_call_at(hub->dp, k)->spu, to);
+	assert_int_equal(peer_tunnels_up(hub), 3);
+	net_free(n);
+}
+
+/* A failing second address pair: the first goes back, nothing moved. */
+static void
+test_redistribute_all_or_nothing(void **state)
+{
+	struct net *n = net_new();
+	struct peer *hub = hub_with_spokes(n, 3, true);
+	struct hub_tun before[HUB_TUN_MAX], after[HUB_TUN_MAX];
+	struct errbuf err = { .msg = "" };
+	struct dp_addr l, r;
+	uint32_t to, pin, moved = 7;
+	unsigned nt, k;
+	bool used[8] = { false };
+
+	(void)state;
+	nt = hub_tunnels(hub, before);
+	assert_int_equal(nt, 3);
+	/* an SPU none of them is on, so that each pair really moves */
+	for (k = 0; k < nt; k++)
+		used[before[k].spu] = true;
+	for (to = 0; to < hub->spus && used[to]; to++)
+		;
+	assert_true(to < hub->spus);
+	/* The 1st pair moves, the 2nd pair's tunnel is refused by the backend. */
+	dp_mock_clear_log(hub->dp);
+	dp_mock_fail_nth(hub->dp, DPM_TUNNEL_SET, 2, 1, EIO);
+	assert_int_equal(
+	    ike_engine_redistribute(hub->e, "gw", "ra@example.net", to, &moved, &err), -EIO);
+	assert_int_equal(moved, 0);
+	assert_non_null(strstr(err.msg, "failed at address pair 198.51.100.1 -> 192.0.2.12"));
+	assert_non_null(strstr(err.msg, "nothing moved"));
+	assert_null(strstr(err.msg, "could not be put back"));
+	/* 1st pair: moved, then back; 2nd: refused; 3rd: never tried. */
+	assert_int_equal(dp_mock_count(hub->dp, DPM_TUNNEL_SET), 3);
+	assert_int_equal(dp_mock_count(hub->dp, DPM_SA_DEL), 0);
+	assert_int_equal(hub_tunnels(hub, after), nt);
+	for (k = 0; k < nt; k++) {
+		struct ike_tunnel_info ti;
+
+		assert_int_equal(after[k].spu, before[k].spu);
+		expect_sas_on(hub, after[k].id, before[k].spu);
+		assert_int_equal(ike_engine_tunnel(hub->e, after[k].id, &ti), 0);
+		assert_int_not_equal(ti.events[0].ev, IKE_EV_REDISTRIBUTED);
+	}
+	/* No pin left behind: the pairs are as unpinned as before. */
+	memset(&l, 0, sizeof(l));
+	memset(&r, 0, sizeof(r));
+	l.family = r.family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, B_ADDR, l.u.b), 1);
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.11", r.u.b), 1);
+	assert_int_equal(dp_anchor_pin(hub->dpf, &l, &r, &pin), -ENOENT);
+
+	/* Moving back fails too: err says what is where. */
+	dp_mock_clear_log(hub->dp);
+	errbuf_clear(&err);
+	dp_mock_fail_nth(hub->dp, DPM_TUNNEL_SET, 2, 2, EIO);
+	assert_int_equal(
+	    ike_engine_redistribute(hub->e, "gw", "ra@example.net", to, NULL, &err), -EIO);
+	assert_non_null(strstr(err.msg, "not everything could be put back"));
+	assert_non_null(strstr(err.msg, "address pair 198.51.100.1 -> 192.0.2.11: moving back"));
+	assert_int_equal(hub_tunnels(hub, after), nt);
+	{
+		unsigned on_to = 0;
+
+		for (k = 0; k < nt; k++) {
+			char line[64];
+
+			/* the 1st pair's tunnel stays on the new SPU, the others never moved */
+			if (after[k].spu == to)
+				on_to++;
+			else
+				assert_int_equal(after[k].spu, before[k].spu);
+			expect_sas_on(hub, after[k].id, after[k].spu);
+			snprintf(
+			    line, sizeof(line), "tunnel %u: SPU %u", after[k].id, after[k].spu);
+			assert_non_null(strstr(err.msg, line));
+		}
+		assert_int_equal(on_to, 1);
+	}
+	/* Then everything moves. */
+	errbuf_clear(&err);
+	assert_int_equal(
+	    ike_engine_redistribute(hub->e, "gw", "ra@example.net", to, &moved, &err), 0);
+	assert_int_equal(moved, 2);
+	assert_int_equal(hub_tunnels(hub, after), nt);
+	for (k = 0; k < nt; k++)
+		assert_int_equal(after[k].spu, to);
+	assert_int_equal(dp_anchor_pin(hub->dpf, &l, &r, &pin), 0);
+	assert_int_equal(pin, to);
+	net_free(n);
+}
+
+/* More than 8 address pairs (12 dial-up peers with one IKE-ID): all move. */
+static void
+test_redistribute_many_pairs(void **state)
+{
+	struct net *n = net_new();
+	struct peer *hub = hub_with_spokes(n, 12, true);
+	struct hub_tun t[HUB_TUN_MAX];
+	struct errbuf err = { .msg = "" };
+	uint32_t moved = 0, was_on_2 = 0;
+	unsigned nt, k;
+
+	(void)state;
+	nt = hub_tunnels(hub, t);
+	assert_int_equal(nt, 12);
+	for (k = 0; k < nt; k++)
+		was_on_2 += t[k].spu == 2;
+	assert_true(was_on_2 < 12);
+	assert_int_equal(
+	    ike_engine_redistribute(hub->e, "gw", "ra@example.net", 2, &moved, &err), 0);
+	assert_int_equal(moved, 12 - was_on_2);
+	assert_int_equal(hub_tunnels(hub, t), 12);
+	for (k = 0; k < nt; k++) {
+		assert_int_equal(t[k].spu, 2);
+		expect_sas_on(hub, t[k].id, 2);
+	}
+	assert_int_equal(dp_mock_sa_count(hub->dp), 24);
+	net_free(n);
 }
 
 /* idle-time: a CHILD SA that carries nothing is deleted; traffic keeps it. */
@@ -2656,6 +2927,9 @@ main(void)
 		cmocka_unit_test(test_idle_time),
 		cmocka_unit_test(test_replayed_requests),
 		cmocka_unit_test(test_dialup_limits),
+		cmocka_unit_test(test_redistribute_dialup_remote_id),
+		cmocka_unit_test(test_redistribute_all_or_nothing),
+		cmocka_unit_test(test_redistribute_many_pairs),
 		cmocka_unit_test(test_random_pool),
 	};
 

@@ -1521,6 +1521,11 @@ test_rpcs(void **state)
 	    (const char *const[]){ "ERROR error: SPU 5 does not exist", NULL });
 	expect(rpc(0, "request-ipsec-re-distribution", "\"gateway-name\":\"nosuch\",\"spu\":0"),
 	    (const char *const[]){ "ERROR error: IKE gateway nosuch is not configured", NULL });
+	expect(rpc(0, "request-ipsec-re-distribution",
+	           "\"gateway-name\":\"gw\",\"remote-id\":\"a.example.net\",\"spu\":0"),
+	    (const char *const[]){
+	        "ERROR error: remote-id chooses a peer of a dial-up gateway; gw is site-to-site",
+	        NULL });
 }
 
 int
