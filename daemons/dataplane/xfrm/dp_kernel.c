@@ -878,6 +878,53 @@ sa_get(struct dpk *k, uint32_t spi, const struct dp_addr *dst, struct xfrm_sa_in
 	    sa_reply_cb, info, kerr);
 }
 
+/* The per-CPU check of a new SA (sa_move.h) over this backend's socket. */
+struct pcpu_ctx {
+	struct dpk *k;
+	uint32_t spi, cpu;
+	struct dp_addr dst;
+	struct nlp_err kerr, undo_kerr;
+};
+
+static int
+pcpu_read_back(void *ctx, bool *kept)
+{
+	struct pcpu_ctx *c = ctx;
+	struct xfrm_sa_info info;
+	int rc;
+
+	rc = sa_get(c->k, c->spi, &c->dst, &info, &c->kerr);
+	*kept = rc == 0 && info.has_pcpu && info.pcpu == c->cpu;
+	return rc;
+}
+
+static int
+pcpu_del(void *ctx)
+{
+	struct pcpu_ctx *c = ctx;
+	struct dpk_sa tmp = { .spi = c->spi, .dst = c->dst };
+
+	return sa_delete_kernel(c->k, &tmp, &c->undo_kerr);
+}
+
+static const struct sa_pcpu_steps pcpu_steps = {
+	.read_back = pcpu_read_back,
+	.del = pcpu_del,
+};
+
+/* The operator message of a failed per-CPU check; tail says where the SA is. */
+static int
+pcpu_fail(struct errbuf *err, int rc, const struct pcpu_ctx *c, const char *ctx, const char *tail)
+{
+	if (rc == -EOPNOTSUPP)
+		return errbuf_set(err, rc,
+		    "%s: this kernel has no per-CPU SAs (XFRMA_SA_PCPU, Linux 6.13 or later)%s",
+		    ctx, tail);
+	return errbuf_set(err, rc, "%s: cannot read the SA back to check its CPU: %s%s%s%s%s", ctx,
+	    strerror(-rc), c->kerr.msg[0] ? " (kernel: " : "", c->kerr.msg,
+	    c->kerr.msg[0] ? ")" : "", tail);
+}
+
 static int
 dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 {
@@ -886,7 +933,6 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 	const struct dp_addr *dst = sa->dir == DP_DIR_IN ? &sa->local : &sa->remote;
 	struct dpk_sa *s = sa_find(k, sa->spi, dst);
 	struct xfrm_sa_extra x;
-	struct xfrm_sa_info info;
 	struct nlp_err kerr;
 	struct req r;
 	bool routed = t != NULL && t->t.unit != DP_UNIT_NONE;
@@ -929,18 +975,28 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 	if (rc < 0)
 		return kfail(err, rc, &kerr, ctx, sa);
 	if (x.pcpu) {
-		/* Kernels before 6.13 drop XFRMA_SA_PCPU silently: read it back. */
-		rc = sa_get(k, sa->spi, dst, &info, &kerr);
-		if (rc < 0 || !info.has_pcpu || info.pcpu != sa->spu) {
-			struct dpk_sa tmp = { .spi = sa->spi, .dst = *dst };
+		/* Kernels before 6.13 drop XFRMA_SA_PCPU silently: read it back,
+		 * and out again without its CPU (sa_move.h). */
+		struct pcpu_ctx pc = { .k = k, .spi = sa->spi, .dst = *dst, .cpu = sa->spu };
+		enum sa_pcpu_end end;
+		int undo_rc;
 
-			sa_delete_kernel(k, &tmp, NULL);
+		rc = sa_pcpu_check(&pcpu_steps, &pc, &end, &undo_rc);
+		if (rc < 0 && end == SA_PCPU_UNDONE) {
 			if (s != NULL)
 				sa_forget(k, s);
-			return errbuf_set(err, -EOPNOTSUPP,
-			    "%s: this kernel has no per-CPU SAs (XFRMA_SA_PCPU, Linux 6.13 or "
-			    "later)",
-			    ctx);
+			return pcpu_fail(err, rc, &pc, ctx, "");
+		}
+		if (rc < 0) {
+			/* Refused or unanswered: the kernel may hold it (without its
+			 * CPU), so the table lists it (sa_del, tunnel_del, close). */
+			char why[400];
+
+			snprintf(why, sizeof(why),
+			    "; removing it failed (%s%s%s): the SA is still installed",
+			    strerror(-undo_rc), pc.undo_kerr.msg[0] ? ": kernel: " : "",
+			    pc.undo_kerr.msg);
+			pcpu_fail(err, rc, &pc, ctx, why);
 		}
 	}
 	if (s == NULL) {
@@ -954,6 +1010,8 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 	s->spu = sa->spu;
 	s->larval = false;
 	s->b_packets = s->b_bytes = s->b_replay = s->b_auth = 0;
+	if (rc < 0) /* SA_PCPU_STILL_INSTALLED: err says so */
+		return rc;
 	if (routed && t->pols.n == 0 &&
 	    (rc = tunnel_install(k, t, &sa->local, &sa->remote, err)) < 0)
 		return rc; /* the SA stays; iked deletes it with the tunnel */
