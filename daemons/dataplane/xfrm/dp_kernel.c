@@ -1539,15 +1539,30 @@ dpk_event_fd(void *impl)
 	return xnl_fd(((struct dpk *)impl)->ev);
 }
 
-/* Was the acquire with this seq raised already? Remembers it if not. */
+/* Was the acquire with this seq raised already? */
 static bool
-acq_known(struct dpk *k, uint32_t seq)
+acq_raised(const struct dpk *k, uint32_t seq)
 {
 	for (size_t i = 0; i < DPK_ACQ_SEEN; i++)
 		if (k->acq_seen[i] == seq && seq != 0)
 			return true;
+	return false;
+}
+
+static void
+acq_remember(struct dpk *k, uint32_t seq)
+{
 	k->acq_seen[k->acq_pos] = seq;
 	k->acq_pos = (k->acq_pos + 1) % DPK_ACQ_SEEN;
+}
+
+/* Was it raised? Remembers it if not (it is about to be). */
+static bool
+acq_known(struct dpk *k, uint32_t seq)
+{
+	if (acq_raised(k, seq))
+		return true;
+	acq_remember(k, seq);
 	return false;
 }
 
@@ -1673,18 +1688,19 @@ resync_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 
 		if (t == NULL || !t->t.on_traffic)
 			return 0;
-		if (acq_known(k, info.u.seq)) {
+		if (acq_raised(k, info.u.seq)) {
 			c->acq_known++;
 			return 0;
 		}
 		if (k->rq_n >= DPK_RESYNC_ACQ) {
-			c->acq_left++;
+			c->acq_left++; /* not remembered: a later dump may raise it */
 			return 0;
 		}
 		if ((ev = rq_push(k)) == NULL) {
 			c->err = -ENOMEM;
 			return 0;
 		}
+		acq_remember(k, info.u.seq);
 		acquire_event(ev, t, info.has_pcpu ? info.pcpu : t->t.spu, &info.u.sel);
 		return 0;
 	}
