@@ -30,7 +30,8 @@ dispatch(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 	switch (hdr->nlmsg_type) {
 	case XFRM_MSG_NEWSA: /* = RTM_NEWLINK */
 	case XFRM_MSG_UPDSA:
-		xfrm_parse_sa(payload, &u.sa);
+		if (xfrm_parse_sa(payload, &u.sa) == 0)
+			(void)xfrm_sa_is_acquire(&u.sa); /* the overrun resync's test */
 		rtnl_parse_link(payload, &u.link);
 		break;
 	case XFRM_MSG_NEWPOLICY:

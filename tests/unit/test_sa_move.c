@@ -215,12 +215,126 @@ test_outbound(void **state)
 	assert_int_equal(end, SA_MOVE_DONE);
 }
 
+/* The fake kernel of a per-CPU SA add: the SA is in it, with or without its CPU. */
+struct pfake {
+	bool installed, kept;
+	int rc_read, rc_del;
+	char calls[8];
+};
+
+static void
+pcalled(struct pfake *f, char c)
+{
+	size_t n = strlen(f->calls);
+
+	assert_true(n + 1 < sizeof(f->calls));
+	f->calls[n] = c;
+	f->calls[n + 1] = '\0';
+}
+
+static int
+p_read_back(void *ctx, bool *kept)
+{
+	struct pfake *f = ctx;
+
+	pcalled(f, 'G');
+	*kept = f->rc_read == 0 && f->kept;
+	return f->rc_read;
+}
+
+static int
+p_del(void *ctx)
+{
+	struct pfake *f = ctx;
+
+	pcalled(f, 'D');
+	if (f->rc_del == 0 || f->rc_del == -ESRCH)
+		f->installed = false;
+	return f->rc_del;
+}
+
+static const struct sa_pcpu_steps psteps = { .read_back = p_read_back, .del = p_del };
+
+/* Runs the check; the end must match what the fake kernel holds. */
+static int
+prun(struct pfake *f, enum sa_pcpu_end *end, int *undo_rc)
+{
+	int rc;
+
+	f->installed = true;
+	f->calls[0] = '\0';
+	rc = sa_pcpu_check(&psteps, f, end, undo_rc);
+	if (*end == SA_PCPU_DONE)
+		assert_int_equal(rc, 0);
+	else
+		assert_true(rc < 0);
+	/* the table lists the SA exactly when the kernel still holds it */
+	assert_int_equal(*end != SA_PCPU_UNDONE, f->installed);
+	return rc;
+}
+
+/*
+ * sa_add with DP_SA_PCPU on a kernel without per-CPU SAs: the SA is
+ * removed again; a delete the kernel refuses or does not answer leaves it
+ * installed, and the table must keep listing it (as sa_del and tunnel_del
+ * do), with the error saying so.
+ */
+static void
+test_pcpu_check(void **state)
+{
+	struct pfake f = { .kept = true };
+	enum sa_pcpu_end end;
+	int undo;
+
+	(void)state;
+	assert_int_equal(prun(&f, &end, &undo), 0);
+	assert_int_equal(end, SA_PCPU_DONE);
+	assert_string_equal(f.calls, "G");
+
+	/* the kernel dropped the CPU: removed, not listed */
+	f.kept = false;
+	assert_int_equal(prun(&f, &end, &undo), -EOPNOTSUPP);
+	assert_int_equal(end, SA_PCPU_UNDONE);
+	assert_int_equal(undo, 0);
+	assert_string_equal(f.calls, "GD");
+
+	/* ... and the delete is refused: still installed, still listed */
+	f.rc_del = -EPERM;
+	assert_int_equal(prun(&f, &end, &undo), -EOPNOTSUPP);
+	assert_int_equal(end, SA_PCPU_STILL_INSTALLED);
+	assert_int_equal(undo, -EPERM);
+
+	/* ... or not answered */
+	f.rc_del = -ETIMEDOUT;
+	assert_int_equal(prun(&f, &end, &undo), -EOPNOTSUPP);
+	assert_int_equal(end, SA_PCPU_STILL_INSTALLED);
+	assert_int_equal(undo, -ETIMEDOUT);
+
+	/* ... or it was gone already: nothing to list */
+	f.rc_del = -ESRCH;
+	assert_int_equal(prun(&f, &end, &undo), -EOPNOTSUPP);
+	assert_int_equal(end, SA_PCPU_UNDONE);
+	assert_int_equal(undo, 0);
+
+	/* the read back fails: its error, and the SA out as above */
+	f.rc_del = 0;
+	f.kept = true;
+	f.rc_read = -ETIMEDOUT;
+	assert_int_equal(prun(&f, &end, &undo), -ETIMEDOUT);
+	assert_int_equal(end, SA_PCPU_UNDONE);
+	f.rc_del = -EPERM;
+	assert_int_equal(prun(&f, &end, &undo), -ETIMEDOUT);
+	assert_int_equal(end, SA_PCPU_STILL_INSTALLED);
+	assert_string_equal(f.calls, "GD");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inbound),
 		cmocka_unit_test(test_outbound),
+		cmocka_unit_test(test_pcpu_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -781,6 +781,142 @@ test_acquire_expire(void **state)
 	assert_int_equal(xfrm_parse_expire(payload, &ei), -EBADMSG);
 }
 
+/* A dump's NEWSA of the kernel's ACQ state, as xfrm_state_find() keeps it
+ * for a pending acquire (copy_to_user_state(): SPI 0, seq of the acquire). */
+static size_t
+put_acq_state(uint8_t *at, uint32_t seq, uint32_t reqid)
+{
+	struct dp_addr l = a4("192.0.2.1"), r = a4("192.0.2.2");
+	struct dp_addr fs = a4("10.77.0.1"), fd = a4("10.77.0.2");
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(at);
+	struct xfrm_usersa_info *xs;
+
+	nlh->nlmsg_type = XFRM_MSG_NEWSA;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	nlh->nlmsg_seq = 5;
+	xs = mnl_nlmsg_put_extra_header(nlh, sizeof(*xs));
+	xs->family = AF_INET;
+	xs->id.proto = IPPROTO_ESP;
+	memcpy(&xs->id.daddr.a4, &r.u.v4, 4);
+	memcpy(&xs->saddr.a4, &l.u.v4, 4);
+	xs->sel.family = AF_INET;
+	memcpy(&xs->sel.saddr.a4, &fs.u.v4, 4);
+	memcpy(&xs->sel.daddr.a4, &fd.u.v4, 4);
+	xs->sel.prefixlen_s = xs->sel.prefixlen_d = 32;
+	xs->sel.proto = IPPROTO_UDP;
+	xs->reqid = reqid;
+	xs->mode = XFRM_MODE_TUNNEL;
+	xs->seq = seq;
+	xs->lft.hard_add_expires_seconds = 30;
+	mnl_attr_put_u8(nlh, XFRMA_SA_DIR, 2); /* XFRM_SA_DIR_OUT, Linux 6.10+ */
+	return nlh->nlmsg_len;
+}
+
+struct classify {
+	unsigned acq, other;
+	uint32_t seq, reqid;
+};
+
+static int
+classify_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
+{
+	struct classify *c = arg;
+	struct xfrm_sa_info info;
+
+	if (hdr->nlmsg_type != XFRM_MSG_NEWSA || xfrm_parse_sa(payload, &info) < 0)
+		return -EBADMSG;
+	if (xfrm_sa_is_acquire(&info)) {
+		c->acq++;
+		c->seq = info.u.seq;
+		c->reqid = info.u.reqid;
+	} else
+		c->other++;
+	return 0;
+}
+
+/*
+ * The resynchronisation after an event overrun tells a pending acquire
+ * from SAs in a GETSA dump: the ACQ state (SPI 0, no algorithm, the
+ * acquire's seq) is one; ALLOCSPI's larval SA (an SPI) and an installed
+ * SA (algorithms, and in a dump reply its seq may be anything) are not.
+ */
+static void
+test_sa_is_acquire(void **state)
+{
+	static uint8_t dump[16384] __attribute__((aligned(8)));
+	struct xfrm_sa_extra x = { .reqid = 7 };
+	struct errbuf err = { { 0 } };
+	struct nlp_err kerr;
+	struct classify c = { 0 };
+	struct xfrm_usersa_info *xs;
+	struct xfrm_sa_info info;
+	struct dp_sa sa;
+	struct nlmsghdr *nlh;
+	size_t off = 0;
+	bool done = false;
+	int cbrc = 0, len;
+
+	(void)state;
+	memset(dump, 0, sizeof(dump));
+	/* 1. a pending acquire */
+	off += NLP_ALIGN(put_acq_state(dump + off, 0x114386, 9));
+	/* 2. an SPI from ALLOCSPI: no algorithms either, but an SPI */
+	off += NLP_ALIGN(put_acq_state(dump + off, 0, 0));
+	nlh = (struct nlmsghdr *)(dump + NLP_ALIGN(((struct nlmsghdr *)dump)->nlmsg_len));
+	xs = mnl_nlmsg_get_payload(nlh);
+	xs->id.spi = htonl(0x2de);
+	/* 3. an installed GCM SA with a seq (as an SA added from an acquire) */
+	base_sa(&sa, DP_ENC_AES_GCM_128, DP_INTEG_NONE, DP_DIR_OUT);
+	len = xfrm_build_sa(dump + off, sizeof(dump) - off, XFRM_MSG_NEWSA, &sa, &x, &err);
+	assert_true(len > 0);
+	nlh = (struct nlmsghdr *)(dump + off);
+	nlh->nlmsg_seq = 5;
+	((struct xfrm_usersa_info *)mnl_nlmsg_get_payload(nlh))->seq = 0x114387;
+	off += NLP_ALIGN((size_t)len);
+	/* 4. an SA whose SPI is 0 but which has algorithms is no acquire */
+	len = xfrm_build_sa(dump + off, sizeof(dump) - off, XFRM_MSG_NEWSA, &sa, &x, &err);
+	assert_true(len > 0);
+	nlh = (struct nlmsghdr *)(dump + off);
+	nlh->nlmsg_seq = 5;
+	xs = mnl_nlmsg_get_payload(nlh);
+	xs->id.spi = 0;
+	xs->seq = 3;
+	off += NLP_ALIGN((size_t)len);
+	nlh = mnl_nlmsg_put_header(dump + off);
+	nlh->nlmsg_type = NLMSG_DONE;
+	nlh->nlmsg_seq = 5;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(int));
+	off += nlh->nlmsg_len;
+
+	assert_int_equal(xnl_walk(dump, off, 5, 0, classify_cb, &c, &done, &cbrc, &kerr), 0);
+	assert_int_equal(kerr.error, 0);
+	assert_true(done);
+	assert_int_equal(cbrc, 0);
+	assert_int_equal(c.acq, 1);
+	assert_int_equal(c.other, 3);
+	assert_int_equal(c.seq, 0x114386);
+	assert_int_equal(c.reqid, 9);
+
+	/* the ACQ state alone, parsed: its selector is the packet's flow */
+	memset(dump, 0, sizeof(dump));
+	len = (int)put_acq_state(dump, 42, 9);
+	{
+		struct rd rd, payload;
+		struct nlmsghdr hdr;
+		struct dp_addr fd = a4("10.77.0.2");
+
+		rd_init(&rd, dump, (size_t)len);
+		assert_int_equal(nlp_next_msg(&rd, &hdr, &payload), 0);
+		assert_int_equal(xfrm_parse_sa(payload, &info), 0);
+		assert_true(xfrm_sa_is_acquire(&info));
+		assert_memory_equal(&info.u.sel.daddr.a4, &fd.u.v4, 4);
+		assert_true(info.has_dir && info.dir == 2);
+		/* a seq of 0 is no acquire's (the kernel never hands out 0) */
+		info.u.seq = 0;
+		assert_false(xfrm_sa_is_acquire(&info));
+	}
+}
+
 static void
 test_sa_parse_bad_key(void **state)
 {
@@ -1010,6 +1146,7 @@ main(void)
 		cmocka_unit_test(test_tunnel_same_policies),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_acquire_expire),
+		cmocka_unit_test(test_sa_is_acquire),
 		cmocka_unit_test(test_sa_parse_bad_key),
 		cmocka_unit_test(test_rtnl),
 		cmocka_unit_test(test_wait_eintr),

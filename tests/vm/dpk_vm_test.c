@@ -21,6 +21,8 @@
  *   E  route-based st0.2 with no SA, on-traffic -> DP_EV_ACQUIRE
  *   G  route-based st0.3 over IPv6 (outer and inner), AES-GCM-256
  *   K  a tunnel delete whose SA delete the kernel refuses: the SA stays listed
+ *   L  an event-socket overrun: the lost acquires and an SA gone behind the
+ *      backend's back come from the resynchronisation's dump
  *   F  the inbound SA of A deleted on R: traffic stops
  * Counters are read back through sa_stats / spu_stats. Prints "ok", "FAIL"
  * and "SKIP" lines; exits 0 when nothing failed.
@@ -844,6 +846,95 @@ main(int argc, char **argv)
 		else
 			bad("K: the SA outlived its dataplane's close (%d): the table forgot it",
 			    rc);
+		explicit_bzero(&sa, sizeof(sa));
+	}
+
+	sec("L: an event-socket overrun: what was lost comes from the resynchronisation");
+	{
+		/* its own instance, with an event socket as small as the kernel
+		 * allows; a second listener keeps the kernel's ACQ states */
+		void *kl = dp_open_in(L);
+		uint8_t b[XFRM_REQ_MAX] __attribute__((aligned(8)));
+		struct dp_addr gl = ip("192.0.2.1"), gr = ip("192.0.2.2");
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
+		struct dp_tunnel t;
+		struct xnl *nl, *other;
+		unsigned acq = 0, lost = 0, gone = 0, seen = 0;
+		int one = 1, big = 4 << 20, fd;
+
+		memset(&t, 0, sizeof(t));
+		t.id = 10;
+		t.unit = DP_UNIT_NONE;
+		t.on_traffic = true;
+		t.local_gw = gl;
+		t.remote_gw = gr;
+		sa = sa_for(L, DP_DIR_OUT, 0x700a, 10);
+		keys(&sa, DP_ENC_AES_GCM_128, DP_INTEG_NONE, 0x7a);
+		enter(L);
+		nl = xnl_open(NETLINK_XFRM, 0);
+		other = xnl_open(NETLINK_XFRM, 1u << (XFRMNLGRP_ACQUIRE - 1));
+		if (nl != NULL && other != NULL &&
+		    setsockopt(xnl_fd(other), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) == 0 &&
+		    setsockopt(ops->event_fd(kl), SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)) == 0 &&
+		    step(ops->tunnel_set(kl, &t, &err), &err, "L: tunnel_set") &&
+		    step(ops->sa_add(kl, &sa, &err), &err, "L: sa_add")) {
+			/* 1. the SA goes behind the backend's back (no expire is sent) */
+			if (xfrm_build_sa_id(b, sizeof(b), XFRM_MSG_DELSA, &gr, 0x700a, 0, 0) < 0 ||
+			    xnl_transact(nl, (struct nlmsghdr *)b, NULL, NULL, NULL) < 0)
+				bad("L: deleting SA 0000700a behind the backend's back");
+			/* 2. sixteen acquires at once overrun the small socket */
+			for (unsigned i = 0; i < 16; i++) {
+				char d[32];
+				struct dp_policy p = { .id = 1000 + i,
+					.tunnel_id = 10,
+					.dir = DP_DIR_OUT,
+					.priority = 10,
+					.reqid = 1000 + i };
+
+				snprintf(d, sizeof(d), "192.0.2.%u", 100 + i);
+				p.sel_src = ts_net("192.0.2.1", "192.0.2.1");
+				p.sel_dst = ts_net(d, d);
+				step(ops->policy_add(kl, &p, &err), &err, "L: policy_add");
+			}
+			fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+			for (unsigned i = 0; fd >= 0 && i < 16; i++) {
+				to.sin_addr.s_addr = htonl(0xc0000264u + i); /* 192.0.2.100 + i */
+				(void)sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
+			}
+			if (fd >= 0)
+				close(fd);
+			/* 3. read until drained: the overrun, then the dump's events */
+			while (ops->event_read(kl, &ev) == 0) {
+				if (ev.type == DP_EV_ACQUIRE && ev.tunnel_id == 10) {
+					unsigned i = ((uint8_t *)&ev.dst.u.v4)[3] - 100u;
+
+					if (i < 16 && !(seen & 1u << i))
+						acq++;
+					seen |= i < 16 ? 1u << i : 0;
+				} else if (ev.type == DP_EV_ERROR && strstr(ev.msg, "were lost"))
+					lost++;
+				else if (ev.type == DP_EV_HARD_EXPIRE && ev.spi == 0x700a &&
+				         ev.tunnel_id == 10 && ev.dir == DP_DIR_OUT)
+					gone++;
+				else
+					printf("   (L: event %d: %s)\n", ev.type, ev.msg);
+			}
+			if (lost >= 1 && acq == 16)
+				ok("L: %u overrun(s); all 16 acquires raised (the lost ones from "
+				   "the "
+				   "dump)",
+				    lost);
+			else
+				bad("L: %u overrun(s), %u of 16 acquires", lost, acq);
+			if (gone == 1)
+				ok("L: DP_EV_HARD_EXPIRE for SA 0000700a, gone behind the "
+				   "backend's back");
+			else
+				bad("L: %u hard expiries for the vanished SA 0000700a", gone);
+		}
+		xnl_close(nl);
+		xnl_close(other);
+		ops->close(kl);
 		explicit_bzero(&sa, sizeof(sa));
 	}
 

@@ -47,6 +47,8 @@
 #define DPK_TUNNEL_PRIO 1000   /* route-based tunnel policies (if_id scoped) */
 #define DPK_SELS_MAX    64     /* XFRM selectors per traffic-selector pair */
 #define DPK_SPI_MIN     0x100u /* RFC 4303 2.1: 1..255 reserved by IANA */
+#define DPK_ACQ_SEEN    4096   /* seqs of acquires raised, remembered (a ring) */
+#define DPK_RESYNC_ACQ  4096   /* acquires one resynchronisation raises at most */
 
 struct kpol { /* one installed kernel policy, enough to delete it */
 	struct xfrm_selector sel;
@@ -82,6 +84,7 @@ struct dpk_sa {
 	struct dp_addr dst;
 	uint32_t tunnel_id, spu;
 	bool larval; /* allocated by ALLOCSPI, not yet filled by sa_add */
+	bool seen;   /* resync: in the kernel's dump */
 	/* clear_stats baselines */
 	uint64_t b_packets, b_bytes, b_replay, b_auth;
 };
@@ -100,6 +103,17 @@ struct dpk {
 	uint8_t *evbuf; /* XNL_RCV_MAX */
 	size_t evlen, evoff;
 	struct log_ratelimit rl;
+	/*
+	 * Resynchronisation after an event-socket overrun (dpk_event_read):
+	 * pending once ENOBUFS is read, run when the socket is drained; the
+	 * events it raised wait in rq. acq_seen remembers the seqs of the
+	 * acquires raised (from the socket or a dump), so none is raised twice.
+	 */
+	bool resync;
+	struct dp_event *rq;
+	size_t rq_n, rq_off, rq_cap;
+	uint32_t acq_seen[DPK_ACQ_SEEN];
+	size_t acq_pos;
 };
 
 /* A request buffer that may hold keys: wiped by its user on every path. */
@@ -534,6 +548,7 @@ dpk_close(void *impl)
 	free(k->tunnels);
 	free(k->pols);
 	free(k->sas);
+	free(k->rq);
 	explicit_bzero(k->evbuf, XNL_RCV_MAX);
 	free(k->evbuf);
 	free(k);
@@ -878,6 +893,53 @@ sa_get(struct dpk *k, uint32_t spi, const struct dp_addr *dst, struct xfrm_sa_in
 	    sa_reply_cb, info, kerr);
 }
 
+/* The per-CPU check of a new SA (sa_move.h) over this backend's socket. */
+struct pcpu_ctx {
+	struct dpk *k;
+	uint32_t spi, cpu;
+	struct dp_addr dst;
+	struct nlp_err kerr, undo_kerr;
+};
+
+static int
+pcpu_read_back(void *ctx, bool *kept)
+{
+	struct pcpu_ctx *c = ctx;
+	struct xfrm_sa_info info;
+	int rc;
+
+	rc = sa_get(c->k, c->spi, &c->dst, &info, &c->kerr);
+	*kept = rc == 0 && info.has_pcpu && info.pcpu == c->cpu;
+	return rc;
+}
+
+static int
+pcpu_del(void *ctx)
+{
+	struct pcpu_ctx *c = ctx;
+	struct dpk_sa tmp = { .spi = c->spi, .dst = c->dst };
+
+	return sa_delete_kernel(c->k, &tmp, &c->undo_kerr);
+}
+
+static const struct sa_pcpu_steps pcpu_steps = {
+	.read_back = pcpu_read_back,
+	.del = pcpu_del,
+};
+
+/* The operator message of a failed per-CPU check; tail says where the SA is. */
+static int
+pcpu_fail(struct errbuf *err, int rc, const struct pcpu_ctx *c, const char *ctx, const char *tail)
+{
+	if (rc == -EOPNOTSUPP)
+		return errbuf_set(err, rc,
+		    "%s: this kernel has no per-CPU SAs (XFRMA_SA_PCPU, Linux 6.13 or later)%s",
+		    ctx, tail);
+	return errbuf_set(err, rc, "%s: cannot read the SA back to check its CPU: %s%s%s%s%s", ctx,
+	    strerror(-rc), c->kerr.msg[0] ? " (kernel: " : "", c->kerr.msg,
+	    c->kerr.msg[0] ? ")" : "", tail);
+}
+
 static int
 dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 {
@@ -886,7 +948,6 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 	const struct dp_addr *dst = sa->dir == DP_DIR_IN ? &sa->local : &sa->remote;
 	struct dpk_sa *s = sa_find(k, sa->spi, dst);
 	struct xfrm_sa_extra x;
-	struct xfrm_sa_info info;
 	struct nlp_err kerr;
 	struct req r;
 	bool routed = t != NULL && t->t.unit != DP_UNIT_NONE;
@@ -929,18 +990,28 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 	if (rc < 0)
 		return kfail(err, rc, &kerr, ctx, sa);
 	if (x.pcpu) {
-		/* Kernels before 6.13 drop XFRMA_SA_PCPU silently: read it back. */
-		rc = sa_get(k, sa->spi, dst, &info, &kerr);
-		if (rc < 0 || !info.has_pcpu || info.pcpu != sa->spu) {
-			struct dpk_sa tmp = { .spi = sa->spi, .dst = *dst };
+		/* Kernels before 6.13 drop XFRMA_SA_PCPU silently: read it back,
+		 * and out again without its CPU (sa_move.h). */
+		struct pcpu_ctx pc = { .k = k, .spi = sa->spi, .dst = *dst, .cpu = sa->spu };
+		enum sa_pcpu_end end;
+		int undo_rc;
 
-			sa_delete_kernel(k, &tmp, NULL);
+		rc = sa_pcpu_check(&pcpu_steps, &pc, &end, &undo_rc);
+		if (rc < 0 && end == SA_PCPU_UNDONE) {
 			if (s != NULL)
 				sa_forget(k, s);
-			return errbuf_set(err, -EOPNOTSUPP,
-			    "%s: this kernel has no per-CPU SAs (XFRMA_SA_PCPU, Linux 6.13 or "
-			    "later)",
-			    ctx);
+			return pcpu_fail(err, rc, &pc, ctx, "");
+		}
+		if (rc < 0) {
+			/* Refused or unanswered: the kernel may hold it (without its
+			 * CPU), so the table lists it (sa_del, tunnel_del, close). */
+			char why[400];
+
+			snprintf(why, sizeof(why),
+			    "; removing it failed (%s%s%s): the SA is still installed",
+			    strerror(-undo_rc), pc.undo_kerr.msg[0] ? ": kernel: " : "",
+			    pc.undo_kerr.msg);
+			pcpu_fail(err, rc, &pc, ctx, why);
 		}
 	}
 	if (s == NULL) {
@@ -954,6 +1025,8 @@ dpk_sa_add(void *impl, const struct dp_sa *sa, struct errbuf *err)
 	s->spu = sa->spu;
 	s->larval = false;
 	s->b_packets = s->b_bytes = s->b_replay = s->b_auth = 0;
+	if (rc < 0) /* SA_PCPU_STILL_INSTALLED: err says so */
+		return rc;
 	if (routed && t->pols.n == 0 &&
 	    (rc = tunnel_install(k, t, &sa->local, &sa->remote, err)) < 0)
 		return rc; /* the SA stays; iked deletes it with the tunnel */
@@ -1466,6 +1539,46 @@ dpk_event_fd(void *impl)
 	return xnl_fd(((struct dpk *)impl)->ev);
 }
 
+/* Was the acquire with this seq raised already? */
+static bool
+acq_raised(const struct dpk *k, uint32_t seq)
+{
+	for (size_t i = 0; i < DPK_ACQ_SEEN; i++)
+		if (k->acq_seen[i] == seq && seq != 0)
+			return true;
+	return false;
+}
+
+static void
+acq_remember(struct dpk *k, uint32_t seq)
+{
+	k->acq_seen[k->acq_pos] = seq;
+	k->acq_pos = (k->acq_pos + 1) % DPK_ACQ_SEEN;
+}
+
+/* Was it raised? Remembers it if not (it is about to be). */
+static bool
+acq_known(struct dpk *k, uint32_t seq)
+{
+	if (acq_raised(k, seq))
+		return true;
+	acq_remember(k, seq);
+	return false;
+}
+
+static void
+acquire_event(
+    struct dp_event *ev, const struct dpk_tunnel *t, uint32_t spu, const struct xfrm_selector *sel)
+{
+	ev->type = DP_EV_ACQUIRE;
+	ev->tunnel_id = t->t.id;
+	ev->spu = spu;
+	ev->dir = DP_DIR_OUT;
+	xfrm_addr_to_dp(&ev->src, sel->family, &sel->saddr);
+	xfrm_addr_to_dp(&ev->dst, sel->family, &sel->daddr);
+	snprintf(ev->msg, sizeof(ev->msg), "traffic for tunnel %u has no SA", t->t.id);
+}
+
 /* One notification as a dp event: 1 = *ev filled, 0 = not for the caller. */
 static int
 event_of(struct dpk *k, const struct nlmsghdr *hdr, struct rd payload, struct dp_event *ev)
@@ -1478,15 +1591,9 @@ event_of(struct dpk *k, const struct nlmsghdr *hdr, struct rd payload, struct dp
 		if (xfrm_parse_acquire(payload, &a) < 0)
 			return -EBADMSG;
 		t = a.n_tmpl ? tunnel_of_reqid(k, a.tmpl[0].reqid) : NULL;
-		if (t == NULL || !t->t.on_traffic)
-			return 0;
-		ev->type = DP_EV_ACQUIRE;
-		ev->tunnel_id = t->t.id;
-		ev->spu = a.has_pcpu ? a.pcpu : t->t.spu;
-		ev->dir = DP_DIR_OUT;
-		xfrm_addr_to_dp(&ev->src, a.u.sel.family, &a.u.sel.saddr);
-		xfrm_addr_to_dp(&ev->dst, a.u.sel.family, &a.u.sel.daddr);
-		snprintf(ev->msg, sizeof(ev->msg), "traffic for tunnel %u has no SA", t->t.id);
+		if (t == NULL || !t->t.on_traffic || acq_known(k, a.u.seq))
+			return 0; /* known: a resynchronisation raised it first */
+		acquire_event(ev, t, a.has_pcpu ? a.pcpu : t->t.spu, &a.u.sel);
 		return 1;
 	}
 	if (hdr->nlmsg_type == XFRM_MSG_EXPIRE) {
@@ -1522,6 +1629,191 @@ event_of(struct dpk *k, const struct nlmsghdr *hdr, struct rd payload, struct dp
 	return 0;
 }
 
+/* ---------------------------------------------- resynchronisation */
+
+/* The backend's SAs by SPI, for matching a dump against the table. */
+struct sa_ix {
+	uint32_t spi;
+	uint32_t i;
+};
+
+static int
+sa_ix_cmp(const void *a, const void *b)
+{
+	const struct sa_ix *x = a, *y = b;
+
+	return x->spi < y->spi ? -1 : x->spi > y->spi;
+}
+
+struct resync_ctx {
+	struct dpk *k;
+	struct sa_ix *ix;
+	size_t nix;
+	unsigned bad;       /* messages that did not parse: the dump is not whole */
+	unsigned acq_left;  /* pending acquires over DPK_RESYNC_ACQ */
+	unsigned acq_known; /* pending acquires raised before */
+	int err;            /* -ENOMEM queueing */
+};
+
+static struct dp_event *
+rq_push(struct dpk *k)
+{
+	if (GROW(k->rq, k->rq_n, k->rq_cap) < 0)
+		return NULL;
+	memset(&k->rq[k->rq_n], 0, sizeof(k->rq[0]));
+	return &k->rq[k->rq_n++];
+}
+
+static int
+resync_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
+{
+	struct resync_ctx *c = arg;
+	struct dpk *k = c->k;
+	struct xfrm_sa_info info;
+	struct dp_event *ev;
+	struct dp_addr dst;
+	size_t lo = 0, hi = c->nix;
+
+	if (hdr->nlmsg_type != XFRM_MSG_NEWSA)
+		return 0;
+	if (xfrm_parse_sa(payload, &info) < 0) {
+		c->bad++;
+		return 0;
+	}
+	if (info.u.id.proto != IPPROTO_ESP)
+		return 0;
+	if (xfrm_sa_is_acquire(&info)) {
+		/* a pending acquire: raise it unless it was raised */
+		struct dpk_tunnel *t = tunnel_of_reqid(k, info.u.reqid);
+
+		if (t == NULL || !t->t.on_traffic)
+			return 0;
+		if (acq_raised(k, info.u.seq)) {
+			c->acq_known++;
+			return 0;
+		}
+		if (k->rq_n >= DPK_RESYNC_ACQ) {
+			c->acq_left++; /* not remembered: a later dump may raise it */
+			return 0;
+		}
+		if ((ev = rq_push(k)) == NULL) {
+			c->err = -ENOMEM;
+			return 0;
+		}
+		acq_remember(k, info.u.seq);
+		acquire_event(ev, t, info.has_pcpu ? info.pcpu : t->t.spu, &info.u.sel);
+		return 0;
+	}
+	/* an SA: mark the table's entry (SPI, destination) as present */
+	xfrm_addr_to_dp(&dst, info.u.family, &info.u.id.daddr);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->ix[mid].spi < ntohl(info.u.id.spi))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->nix && c->ix[lo].spi == ntohl(info.u.id.spi); lo++)
+		if (addr_eq(&k->sas[c->ix[lo].i].dst, &dst))
+			k->sas[c->ix[lo].i].seen = true;
+	return 0;
+}
+
+/*
+ * After an overrun: one GETSA dump (ESP) against what the backend knows.
+ *  1. Pending acquires (xfrm_sa_is_acquire) of on-traffic tunnels whose
+ *     seq was not raised become DP_EV_ACQUIRE, at most DPK_RESYNC_ACQ.
+ *  2. SAs of the table missing from a whole dump are gone from the kernel
+ *     (their expiry, or a delete by someone else, was not read): each
+ *     becomes DP_EV_HARD_EXPIRE and is forgotten; an unused SPI from
+ *     spi_alloc is forgotten silently (as its expiry would be).
+ * The events go to k->rq; a failed dump is reported as one DP_EV_ERROR.
+ */
+static void
+resync(struct dpk *k)
+{
+	struct resync_ctx c = { .k = k };
+	struct dp_event *ev;
+	struct req r;
+	int rc;
+
+	k->rq_n = k->rq_off = 0;
+	if (k->nsas > 0 && (c.ix = calloc(k->nsas, sizeof(*c.ix))) == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < k->nsas; i++) {
+		k->sas[i].seen = false;
+		c.ix[i].spi = k->sas[i].spi;
+		c.ix[i].i = (uint32_t)i;
+	}
+	c.nix = k->nsas;
+	if (c.nix > 0)
+		qsort(c.ix, c.nix, sizeof(*c.ix), sa_ix_cmp);
+	rc = x_do(k->x, &r, xfrm_build_sa_dump(r.b, sizeof(r.b)), resync_cb, &c, NULL);
+	free(c.ix);
+	if (rc == 0 && c.err < 0)
+		rc = c.err;
+	if (rc < 0)
+		goto fail;
+	if (c.bad == 0) {
+		for (size_t i = 0; i < k->nsas;) {
+			struct dpk_sa *s = &k->sas[i];
+
+			if (s->seen) {
+				i++;
+				continue;
+			}
+			if (!s->larval) {
+				if ((ev = rq_push(k)) == NULL) {
+					rc = -ENOMEM;
+					goto fail;
+				}
+				ev->type = DP_EV_HARD_EXPIRE;
+				ev->tunnel_id = s->tunnel_id;
+				ev->spu = s->spu;
+				ev->spi = s->spi;
+				ev->dir = s->dir;
+				ev->dst = s->dst;
+				snprintf(ev->msg, sizeof(ev->msg),
+				    "SA %08x is gone from the kernel (its expiry was lost)",
+				    s->spi);
+			}
+			sa_forget(k, s); /* the last SA takes index i */
+		}
+	}
+	if (c.acq_left > 0 || c.bad > 0) {
+		if ((ev = rq_push(k)) == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		ev->type = DP_EV_ERROR;
+		if (c.bad > 0)
+			snprintf(ev->msg, sizeof(ev->msg),
+			    "resynchronisation: %u malformed SA(s) in the kernel's dump: "
+			    "expiries not checked",
+			    c.bad);
+		else
+			snprintf(ev->msg, sizeof(ev->msg),
+			    "resynchronisation: %u pending acquire(s) over the limit of %u not "
+			    "raised",
+			    c.acq_left, DPK_RESYNC_ACQ);
+	}
+	log_info(LOG_XFRM,
+	    "resynchronised after a notification overrun: %zu event(s) raised, %u pending "
+	    "acquire(s) already known",
+	    k->rq_n, c.acq_known);
+	return;
+fail:
+	k->rq_n = 0;
+	if ((ev = rq_push(k)) != NULL) {
+		ev->type = DP_EV_ERROR;
+		snprintf(ev->msg, sizeof(ev->msg),
+		    "resynchronisation after a notification overrun failed: %s", strerror(-rc));
+	}
+}
+
 static int
 dpk_event_read(void *impl, struct dp_event *ev)
 {
@@ -1533,16 +1825,33 @@ dpk_event_read(void *impl, struct dp_event *ev)
 	int rc;
 
 	for (;;) {
+		if (k->rq_off < k->rq_n) { /* what the last resynchronisation raised */
+			*ev = k->rq[k->rq_off++];
+			if (k->rq_off == k->rq_n) {
+				free(k->rq);
+				k->rq = NULL;
+				k->rq_n = k->rq_off = k->rq_cap = 0;
+			}
+			return 0;
+		}
 		if (k->evoff >= k->evlen) {
 			explicit_bzero(k->evbuf, k->evlen);
 			k->evlen = k->evoff = 0;
 			n = xnl_recv_nb(k->ev, k->evbuf, XNL_RCV_MAX);
 			if (n == -ENOBUFS) {
+				/* Resynchronise once what is queued has been read. */
+				k->resync = true;
 				memset(ev, 0, sizeof(*ev));
 				ev->type = DP_EV_ERROR;
 				snprintf(ev->msg, sizeof(ev->msg),
-				    "kernel XFRM notifications were lost (socket overrun)");
+				    "kernel XFRM notifications were lost (socket overrun): "
+				    "resynchronising from the kernel's SAs");
 				return 0;
+			}
+			if (n == -EAGAIN && k->resync) {
+				k->resync = false;
+				resync(k);
+				continue;
 			}
 			if (n < 0)
 				return (int)n;

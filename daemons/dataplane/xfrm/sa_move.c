@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sa_move: kernel step order for moving an SA to a new peer address, and
- * the resulting state for the backend's table (sa_move.h).
+ * the resulting state for the backend's table (sa_move.h); likewise the
+ * check of a per-CPU SA after its add.
  */
 #include "sa_move.h"
 
@@ -59,4 +60,29 @@ sa_move(bool coexist, const struct sa_move_steps *st, void *ctx, enum sa_move_en
 	}
 	*end = SA_MOVE_DONE;
 	return 0;
+}
+
+int
+sa_pcpu_check(const struct sa_pcpu_steps *st, void *ctx, enum sa_pcpu_end *end, int *undo_rc)
+{
+	bool kept = false;
+	int rc, d;
+
+	*undo_rc = 0;
+	/* 1. read back: did the kernel keep XFRMA_SA_PCPU? */
+	if ((rc = st->read_back(ctx, &kept)) == 0 && kept) {
+		*end = SA_PCPU_DONE;
+		return 0;
+	}
+	if (rc == 0)
+		rc = -EOPNOTSUPP;
+	/* 2. out again; a refused or unanswered delete leaves it in the kernel */
+	d = st->del(ctx);
+	if (d == 0 || gone(d)) {
+		*end = SA_PCPU_UNDONE;
+		return rc;
+	}
+	*undo_rc = d;
+	*end = SA_PCPU_STILL_INSTALLED;
+	return rc;
 }

@@ -44,4 +44,32 @@ enum sa_move_end {
 int sa_move(bool coexist, const struct sa_move_steps *st, void *ctx, enum sa_move_end *end,
     const char **failed, int *undo_rc);
 
+/*
+ * The check after an SA add that asked for a per-CPU SA (DP_SA_PCPU):
+ * kernels before 6.13 drop XFRMA_SA_PCPU silently, so the SA is read back
+ * and, when the kernel did not keep the CPU, taken out again.
+ */
+struct sa_pcpu_steps {
+	/* GETSA of the SA just added: 0 or -errno; *kept: it carries the CPU */
+	int (*read_back)(void *ctx, bool *kept);
+	int (*del)(void *ctx); /* DELSA of the SA just added */
+};
+
+/* What the backend's table must say after sa_pcpu_check(). */
+enum sa_pcpu_end {
+	SA_PCPU_DONE,            /* a per-CPU SA: listed */
+	SA_PCPU_UNDONE,          /* not in the kernel (removed or gone): not listed */
+	SA_PCPU_STILL_INSTALLED, /* in the kernel without its CPU: listed, error */
+};
+
+/*
+ * Returns 0 (SA_PCPU_DONE), -EOPNOTSUPP when the kernel did not keep the
+ * CPU, or the -errno of a failed read back (the SA is removed then too: a
+ * per-CPU SA that cannot be checked is not kept). A delete answered by
+ * -ENOENT or -ESRCH means the SA is gone already (SA_PCPU_UNDONE); any
+ * other failed or unanswered delete leaves it installed
+ * (SA_PCPU_STILL_INSTALLED, its -errno in *undo_rc; else 0).
+ */
+int sa_pcpu_check(const struct sa_pcpu_steps *st, void *ctx, enum sa_pcpu_end *end, int *undo_rc);
+
 #endif

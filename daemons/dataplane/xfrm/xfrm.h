@@ -155,6 +155,16 @@ struct xfrm_sa_info {
 /* XFRM_MSG_NEWSA/UPDSA (replies to GETSA, ALLOCSPI, dumps) payload. */
 int xfrm_parse_sa(struct rd payload, struct xfrm_sa_info *out);
 
+/*
+ * Is a dumped SA the kernel's placeholder for a pending acquire? On an
+ * acquire, xfrm_state_find() keeps a larval state (XFRM_STATE_ACQ, which
+ * the dump does not report) holding the template's id with SPI 0, its
+ * reqid, the packet's flow as selector and, as seq, the seq of the
+ * XFRM_MSG_ACQUIRE it sent; it has no algorithms and lives for
+ * xfrm_acq_expires (30 s). ALLOCSPI's larval states have an SPI.
+ */
+bool xfrm_sa_is_acquire(const struct xfrm_sa_info *sa);
+
 struct xfrm_expire_info {
 	struct xfrm_sa_info sa;
 	bool hard;

@@ -559,6 +559,13 @@ xfrm_parse_sa(struct rd payload, struct xfrm_sa_info *out)
 	return parse_sa_attrs(payload, out);
 }
 
+bool
+xfrm_sa_is_acquire(const struct xfrm_sa_info *sa)
+{
+	return sa->u.id.spi == 0 && sa->u.seq != 0 && sa->aead[0] == '\0' && sa->crypt[0] == '\0' &&
+	       sa->auth[0] == '\0';
+}
+
 int
 xfrm_parse_expire(struct rd payload, struct xfrm_expire_info *out)
 {
