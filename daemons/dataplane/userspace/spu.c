@@ -595,8 +595,8 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 static bool
 pol_has_ports(const struct dp_policy *p)
 {
-	return p->sel_src.port_lo != 0 || p->sel_src.port_hi != 0xffff ||
-	       p->sel_dst.port_lo != 0 || p->sel_dst.port_hi != 0xffff;
+	return p->sel_src.port_lo != 0 || p->sel_src.port_hi != 0xffff || p->sel_dst.port_lo != 0 ||
+	       p->sel_dst.port_hi != 0xffff;
 }
 
 /* p's addresses and protocol match pi, whatever its ports */
@@ -1029,7 +1029,7 @@ tun_rx(struct spu *s)
 /* ---- inbound ---- */
 
 static bool
-in_allowed(const struct us_tunnel *d, const struct pkt_info *pi)
+in_allowed_nofrag(const struct us_tunnel *d, const struct pkt_info *pi)
 {
 	uint32_t i;
 
@@ -1041,6 +1041,26 @@ in_allowed(const struct us_tunnel *d, const struct pkt_info *pi)
 		if (pol_match(&d->in_pol[i]->p, pi, false))
 			return true;
 	return false;
+}
+
+/*
+ * The same for fragments, stateful (RFC 4301 7.3): a later fragment has
+ * no ports, so port selectors cannot admit it; it is admitted when the
+ * first fragment of its packet was, through the same tunnel (the SA's
+ * owner SPU sees all of the tunnel's inbound packets: the table is its
+ * own). A later fragment before its first one is dropped.
+ */
+static bool
+in_allowed(struct spu *s, const struct us_tunnel *d, const struct pkt_info *pi)
+{
+	uint32_t v;
+
+	if (in_allowed_nofrag(d, pi)) {
+		if (__builtin_expect(pi->frag && !pi->later_frag, 0))
+			frag_tab_put(s->frag_in, pi, d->t.id, mono_ms());
+		return true;
+	}
+	return pi->later_frag && frag_tab_get(s->frag_in, pi, &v, mono_ms()) && v == d->t.id;
 }
 
 /*
@@ -1142,7 +1162,7 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *ic
 		return;
 	}
 	/* RFC 4301 5.2: what comes out must match the SA's selectors */
-	if (sa->tun == NULL || !in_allowed(sa->tun->d, &pi)) {
+	if (sa->tun == NULL || !in_allowed(s, sa->tun->d, &pi)) {
 		sa->st.selector_drops++;
 		ctr_add(&s->ctr.other_drops, 1);
 		return;
@@ -1376,8 +1396,8 @@ rings_drain(struct spu *s)
 			if (rec->kind == REC_OUT && rec->len >= sizeof(vh)) {
 				memcpy(&vh, data, sizeof(vh));
 				/* out_packet copies into the send slab */
-				out_packet(
-				    s, &vh, data + sizeof(vh), rec->len - sizeof(vh), true, rec->meta);
+				out_packet(s, &vh, data + sizeof(vh), rec->len - sizeof(vh), true,
+				    rec->meta);
 			} else if (rec->kind == REC_IN && rec->len <= US_RX_BUF) {
 				/* into the receive buffers: GRO keeps pointers until the flush */
 				uint8_t *b = s->rxbuf + (size_t)nin * US_RX_BUF;
@@ -2035,10 +2055,12 @@ spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err)
 	s->rxbuf = malloc((size_t)US_RX_BATCH * US_RX_BUF);
 	s->tx.slab = malloc(US_TX_SLAB);
 	s->frag = malloc(sizeof(*s->frag));
+	s->frag_in = malloc(sizeof(*s->frag_in));
 	if (s->pushed == NULL || s->tunbuf == NULL || s->rxbuf == NULL || s->tx.slab == NULL ||
-	    s->frag == NULL)
+	    s->frag == NULL || s->frag_in == NULL)
 		return errbuf_set(err, -ENOMEM, "SPU %u: out of memory for buffers", idx);
 	frag_tab_init(s->frag);
+	frag_tab_init(s->frag_in);
 	/* fragments no policy wants go on in clear (resend()); IPPROTO_RAW
 	 * sockets send with the caller's header and receive nothing */
 	for (f = 0; f < 2; f++) {
@@ -2050,8 +2072,8 @@ spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err)
 			continue; /* IPv6 may be disabled */
 		if (s->resend[f] < 0 ||
 		    setsockopt(s->resend[f], SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
-			return errbuf_set(err, -errno, "SPU %u: resend socket: %s", idx,
-			    strerror(errno));
+			return errbuf_set(
+			    err, -errno, "SPU %u: resend socket: %s", idx, strerror(errno));
 	}
 	if (RAND_bytes(s->rnd, sizeof(s->rnd)) != 1)
 		return errbuf_set(err, -EIO, "SPU %u: no random bytes", idx);
@@ -2153,6 +2175,7 @@ spu_fini(struct spu *s)
 		if (s->resend[f] >= 0)
 			close(s->resend[f]);
 	free(s->frag);
+	free(s->frag_in);
 	free(s->pushed);
 	free(s->tunbuf);
 	free(s->rxbuf);

@@ -63,11 +63,11 @@
  * decides by the first fragment and re-sends what matches no policy with
  * US_RESEND_MARK, which every policy rule excludes (fwmark 0/mark).
  */
-#define US_RESEND_MARK       0x20000000u
-#define US_FRAG_SKIP_PRIO    30001 /* + rule_prio_base, after every policy rule */
-#define US_FRAG_CATCH_PRIO   30002
-#define US_FRAG_END_PRIO     30003
-#define US_FRAG_NONE         UINT32_MAX /* frag_tab value: matched no policy */
+#define US_RESEND_MARK     0x20000000u
+#define US_FRAG_SKIP_PRIO  30001 /* + rule_prio_base, after every policy rule */
+#define US_FRAG_CATCH_PRIO 30002
+#define US_FRAG_END_PRIO   30003
+#define US_FRAG_NONE       UINT32_MAX /* frag_tab value: matched no policy */
 
 /* Immutable descriptors shared by SPUs. */
 struct us_unit {
@@ -320,7 +320,8 @@ struct spu {
 	/* the decisions taken for first fragments (policy-based VPNs, §6):
 	 * US_FRAG_* or a tunnel id */
 	struct frag_tab *frag;
-	int resend[2]; /* raw IPPROTO_RAW, SO_MARK US_RESEND_MARK: [0] IPv4, [1] IPv6 */
+	struct frag_tab *frag_in; /* inbound: tunnel ids that admitted a first fragment */
+	int resend[2];            /* raw IPPROTO_RAW, SO_MARK US_RESEND_MARK: [0] IPv4, [1] IPv6 */
 
 	/* handoff: in[src] is the ring from SPU src to this one */
 	struct ring *in;
