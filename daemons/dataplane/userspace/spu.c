@@ -633,26 +633,34 @@ frag_decide(struct spu *s, const struct pkt_info *pi, uint32_t *tid)
 {
 	uint64_t now = mono_ms();
 	uint32_t v = US_FRAG_NONE, i;
+	bool no_ports = pi->later_frag ||
+	                (!pi->ports && (pi->proto == IPPROTO_TCP || pi->proto == IPPROTO_UDP ||
+	                                   pi->proto == IPPROTO_SCTP));
 
-	if (!pi->later_frag) {
+	if (!pi->later_frag && !no_ports) {
 		for (i = 0; i < s->npol; i++)
 			if (pol_match(&s->pol[i]->p, pi, true)) {
 				v = s->pol[i]->p.tunnel_id;
 				break;
 			}
 		frag_tab_put(s->frag, pi, v, now);
-	} else if (!frag_tab_get(s->frag, pi, &v, now)) {
+	} else if (!pi->later_frag || !frag_tab_get(s->frag, pi, &v, now)) {
+		/* a later fragment without decision, or a first fragment too
+		 * short to hold the ports (RFC 1858 "tiny fragment"; its
+		 * decision, drop included, holds for the rest) */
 		for (i = 0; i < s->npol; i++) {
 			const struct dp_policy *p = &s->pol[i]->p;
 
 			if (!pol_match_noports(p, pi))
 				continue;
-			if (pol_has_ports(p))
-				return FV_DROP;
-			v = p->tunnel_id;
+			v = pol_has_ports(p) ? US_FRAG_DROP : p->tunnel_id;
 			break;
 		}
+		if (!pi->later_frag)
+			frag_tab_put(s->frag, pi, v, now);
 	}
+	if (v == US_FRAG_DROP)
+		return FV_DROP;
 	if (v == US_FRAG_NONE)
 		return FV_NONE;
 	*tid = v;
@@ -696,6 +704,17 @@ resend(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, const struct 
 		return;
 	}
 	ctr_add(&s->ctr.frag_resent, 1);
+}
+
+static bool
+pol_any(struct spu *s, const struct pkt_info *pi)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->npol; i++)
+		if (pol_match(&s->pol[i]->p, pi, true))
+			return true;
+	return false;
 }
 
 /* What the fragment rules catch (us.h): fragments, and the TCP/UDP/SCTP
@@ -857,6 +876,7 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 	uint8_t nh, tos;
 	size_t seglen;
 	uint64_t fmeta = 0;
+	bool decided = false; /* a policy (or the lack of a fragment decision) chose */
 
 	if (pkt_parse(p, len, &pi) < 0) {
 		ctr_add(&s->ctr.other_drops, 1);
@@ -869,11 +889,13 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 		u = NULL;
 		if (meta != 0) {
 			t = tun_find(s, (uint32_t)(meta - 1));
+			decided = true;
 		} else {
 			switch (frag_decide(s, &pi, &tid)) {
 			case FV_TUN:
 				t = tun_find(s, tid);
 				fmeta = (uint64_t)tid + 1;
+				decided = true;
 				break;
 			case FV_DROP:
 				ctr_add(&s->ctr.frag_drops, 1);
@@ -888,8 +910,11 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 		t = classify(s, &pi, &u);
 	}
 	if (t == NULL) {
-		if (s->npol != 0 && frag_caught(&pi) &&
-		    lpm_lookup(&s->routes, pi.family, pi.dst) == NULL)
+		/* not one a policy chose (whose tunnel is missing right now:
+		 * never in clear), nor one for a route into st0 */
+		if (s->npol != 0 && !decided && frag_caught(&pi) &&
+		    lpm_lookup(&s->routes, pi.family, pi.dst) == NULL &&
+		    (pi.frag || !pol_any(s, &pi)))
 			resend(s, vh, p, &pi);
 		else
 			ctr_add(&s->ctr.no_route_drops, 1);

@@ -67,7 +67,8 @@
 #define US_FRAG_SKIP_PRIO  30001 /* + rule_prio_base, after every policy rule */
 #define US_FRAG_CATCH_PRIO 30002
 #define US_FRAG_END_PRIO   30003
-#define US_FRAG_NONE       UINT32_MAX /* frag_tab value: matched no policy */
+#define US_FRAG_NONE       UINT32_MAX       /* frag_tab value: matched no policy */
+#define US_FRAG_DROP       (UINT32_MAX - 1) /* frag_tab value: undecidable, dropped */
 
 /* Immutable descriptors shared by SPUs. */
 struct us_unit {
