@@ -862,7 +862,8 @@ out_one(
  * An outbound packet (from st0 or handed off): p has len bytes, vh its
  * offload header. Owned tunnels only past the handoff. meta (handed
  * packets) is the tunnel id + 1 when the SPU that read it decided by a
- * fragment decision (frag_decide), which the owner follows; else 0.
+ * fragment decision (frag_decide), which the owner follows; else 0 (a
+ * handed fragment with 0: the reader found no policy for it).
  */
 static void
 out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t len, bool handed,
@@ -882,14 +883,18 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 		ctr_add(&s->ctr.other_drops, 1);
 		return;
 	}
-	if (__builtin_expect(pi.frag && s->npol != 0, 0)) {
-		/* the decision lives where it was taken: the reader's table */
+	if (__builtin_expect(meta != 0, 0)) {
+		/* handed: the reader's fragment decision (its table, not ours) */
+		u = NULL;
+		t = tun_find(s, (uint32_t)(meta - 1));
+		decided = true;
+	} else if (__builtin_expect(pi.frag && s->npol != 0, 0)) {
 		uint32_t tid;
 
 		u = NULL;
-		if (meta != 0) {
-			t = tun_find(s, (uint32_t)(meta - 1));
-			decided = true;
+		if (handed) {
+			/* the reader found no policy for it: the routes decide */
+			t = classify_route(s, &pi, &u);
 		} else {
 			switch (frag_decide(s, &pi, &tid)) {
 			case FV_TUN:
