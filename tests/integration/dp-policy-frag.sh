@@ -112,6 +112,34 @@ echo "received (lost/total) $r"
 [ "$(clear_count 2)" -ge 20 ] || fail "port 5202 fragments not seen in clear: $(clear_count 2)"
 [ "$(spu_sum 1 frag-resent)" -ge 20 ] || fail "resent: $(spu_sum 1 frag-resent)"
 
+log "IPv4: out of order, later fragments before their first are dropped, none in clear"
+drops=$(spu_sum 1 frag-drops)
+clear2=$(clear_count 2)
+n h1 "$BUILD/tests/frag-send" 10.1.0.2 10.2.0.2 40000 5201 2000 800 0x4242 reverse >/dev/null ||
+	fail "frag-send"
+i=0
+until [ "$(sa_stat 1 0x1001 out packets)" -gt "$out1" ]; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || fail "the first fragment was not encrypted"
+	sleep 0.1
+done
+[ "$(spu_sum 1 frag-drops)" = $((drops + 2)) ] ||
+	fail "frag-drops $(spu_sum 1 frag-drops), expected $((drops + 2))"
+[ "$(clear_count 2)" = "$clear2" ] || fail "out-of-order fragments left in clear"
+[ "$(clear_count 1)" = 0 ] || fail "the first fragment left in clear"
+out1=$(sa_stat 1 0x1001 out packets)
+log "IPv4: the same datagram in order: all three fragments encrypted"
+n h1 "$BUILD/tests/frag-send" 10.1.0.2 10.2.0.2 40000 5201 2000 800 0x4243 in-order >/dev/null ||
+	fail "frag-send"
+i=0
+until [ "$(sa_stat 1 0x1001 out packets)" -ge $((out1 + 3)) ]; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || fail "in-order fragments not encrypted: $(sa_stat 1 0x1001 out packets)"
+	sleep 0.1
+done
+[ "$(spu_sum 1 frag-drops)" = $((drops + 2)) ] || fail "in-order fragments dropped"
+out1=$(sa_stat 1 0x1001 out packets)
+
 log "IPv6: the same for the selected port"
 r=$(udp_big fd02::2 5201)
 echo "received (lost/total) $r"
