@@ -197,6 +197,11 @@ struct dp_spu_stats {
 	 * caller read too slowly and the event queue was full (userspace:
 	 * 4096 events, grown for expiries; acquires are raised again) */
 	uint64_t event_drops;
+	/* policy-based VPNs (userspace): later fragments dropped because the
+	 * decision taken for their first fragment was not known (out of
+	 * order, expired, or another SPU read it); fragments that matched no
+	 * policy and were sent on in clear on their normal route */
+	uint64_t frag_drops, frag_resent;
 	/* the SPU's cache of cipher keys (userspace; as of the SPU's last
 	 * once-a-second update): slots re-keyed for an SA, of them taken
 	 * from another SA, and slots holding a key now */

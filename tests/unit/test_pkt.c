@@ -643,6 +643,114 @@ test_gro(void **state)
 	assert_int_equal(g.packets_in, 35);
 }
 
+/*
+ * Stateful fragment checking: the first fragment (with the ports)
+ * decides, the later ones (no ports) find that decision under their
+ * packet's addresses, protocol and id; other packets, expired decisions
+ * and evicted ones are not found.
+ */
+static void
+test_frag_tab(void **state)
+{
+	static struct frag_tab t;
+	uint8_t p[3000], f[3][1500], v6[200];
+	struct frag4_iter it;
+	struct pkt_info pi[3], other;
+	uint32_t v;
+	size_t n, fl;
+	int k = 0, i;
+
+	(void)state;
+	frag_tab_init(&t);
+	n = mk_tcp(p, AF_INET, 2800, 1, 0x10, 3);
+	p[4] = 0x12;
+	p[5] = 0x34; /* IPv4 identification */
+	p[6] = 0;    /* DF clear */
+	pkt_ip4_csum(p);
+	assert_int_equal(frag4_init(&it, p, n, 1000), 0);
+	while (k < 3 && (fl = frag4_next(&it, f[k], sizeof(f[k]))) > 0) {
+		assert_int_equal(pkt_parse(f[k], fl, &pi[k]), 0);
+		assert_true(pi[k].frag);
+		assert_int_equal(pi[k].frag_id, 0x1234);
+		k++;
+	}
+	assert_int_equal(k, 3);
+	assert_false(pi[0].later_frag);
+	assert_true(pi[0].ports);
+	assert_true(pi[1].later_frag);
+	assert_false(pi[1].ports);
+
+	/* out of order: nothing known yet */
+	assert_false(frag_tab_get(&t, &pi[2], &v, 1000));
+	frag_tab_put(&t, &pi[0], 7, 1000);
+	assert_true(frag_tab_get(&t, &pi[1], &v, 1001));
+	assert_int_equal(v, 7);
+	assert_true(frag_tab_get(&t, &pi[2], &v, 1002));
+	assert_int_equal(v, 7);
+
+	/* another id, protocol or source is another packet */
+	f[1][5] ^= 1;
+	assert_int_equal(pkt_parse(f[1], 1000, &other), 0);
+	assert_false(frag_tab_get(&t, &other, &v, 1003));
+	f[1][5] ^= 1;
+	f[1][9] = 17;
+	assert_int_equal(pkt_parse(f[1], 1000, &other), 0);
+	assert_false(frag_tab_get(&t, &other, &v, 1003));
+	f[1][9] = 6;
+	f[1][12] ^= 1;
+	assert_int_equal(pkt_parse(f[1], 1000, &other), 0);
+	assert_false(frag_tab_get(&t, &other, &v, 1003));
+	f[1][12] ^= 1;
+
+	/* a use renews the decision; without use it expires */
+	assert_true(frag_tab_get(&t, &pi[1], &v, 1000 + FRAG_TTL_MS));
+	assert_true(frag_tab_get(&t, &pi[1], &v, 1000 + 2 * FRAG_TTL_MS - 1));
+	assert_false(frag_tab_get(&t, &pi[1], &v, 1000 + 3 * FRAG_TTL_MS));
+
+	/* IPv6: a fragment header (RFC 8200 4.5) with id 0xdeadbeef */
+	memset(v6, 0, sizeof(v6));
+	v6[0] = 0x60;
+	v6[5] = 8 + 8 + 16; /* payload: fragment header, UDP header, 16 bytes */
+	v6[6] = 44;
+	v6[7] = 64;
+	v6[23] = 1;
+	v6[39] = 2;
+	v6[40] = 17; /* next header UDP */
+	v6[43] = 1;  /* offset 0, M */
+	v6[44] = 0xde;
+	v6[45] = 0xad;
+	v6[46] = 0xbe;
+	v6[47] = 0xef;
+	v6[48 + 1] = 53;
+	v6[48 + 3] = 53;
+	assert_int_equal(pkt_parse(v6, 40 + 32, &pi[0]), 0);
+	assert_true(pi[0].frag);
+	assert_false(pi[0].later_frag);
+	assert_true(pi[0].ports);
+	assert_int_equal(pi[0].frag_id, 0xdeadbeef);
+	frag_tab_put(&t, &pi[0], 9, 5000);
+	v6[43] = 0x10; /* offset 16 bytes, last */
+	assert_int_equal(pkt_parse(v6, 40 + 32, &pi[1]), 0);
+	assert_true(pi[1].later_frag);
+	assert_false(pi[1].ports);
+	assert_true(frag_tab_get(&t, &pi[1], &v, 5001));
+	assert_int_equal(v, 9);
+
+	/* bounded: 4 x FRAG_SLOTS packets fit in FRAG_SLOTS entries; the
+	 * newest decisions survive, the oldest are evicted */
+	frag_tab_init(&t);
+	for (i = 0; i < 4 * FRAG_SLOTS; i++) {
+		pi[0].frag_id = (uint32_t)i;
+		frag_tab_put(&t, &pi[0], (uint32_t)i, 10000);
+	}
+	assert_true(t.evictions >= 3 * FRAG_SLOTS);
+	pi[0].frag_id = 4 * FRAG_SLOTS - 1;
+	assert_true(frag_tab_get(&t, &pi[0], &v, 10001));
+	assert_int_equal(v, 4 * FRAG_SLOTS - 1);
+	pi[0].frag_id = 0;
+	assert_false(frag_tab_get(&t, &pi[0], &v, 10001));
+}
+
 int
 main(void)
 {
@@ -657,6 +765,7 @@ main(void)
 		cmocka_unit_test(test_frag4_options),
 		cmocka_unit_test(test_gso_segment),
 		cmocka_unit_test(test_gro),
+		cmocka_unit_test(test_frag_tab),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

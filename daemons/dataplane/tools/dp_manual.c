@@ -845,12 +845,12 @@ cmd_stats(struct harness *h, struct out *o)
 		    " handoffs %" PRIu64 " no-sa-drops %" PRIu64 " no-route-drops %" PRIu64
 		    " mtu-drops %" PRIu64 " other-drops %" PRIu64 " ctx-misses %" PRIu64
 		    " ctx-evictions %" PRIu64 " ctx-keyed %u icmp-suppressed %" PRIu64
-		    " event-drops %" PRIu64 "\n",
+		    " event-drops %" PRIu64 " frag-drops %" PRIu64 " frag-resent %" PRIu64 "\n",
 		    i, st.tunnels, st.flow_threads, st.encrypt_packets, st.encrypt_bytes,
 		    st.decrypt_packets, st.decrypt_bytes, st.unknown_spi, st.replay_drops,
 		    st.auth_failures, st.handoffs, st.no_sa_drops, st.no_route_drops, st.mtu_drops,
 		    st.other_drops, st.ctx_misses, st.ctx_evictions, st.ctx_keyed,
-		    st.icmp_suppressed, st.event_drops);
+		    st.icmp_suppressed, st.event_drops, st.frag_drops, st.frag_resent);
 	}
 	for (i = 0; i < h->nsas; i++) {
 		struct sa_ref *r = &h->sas[i];

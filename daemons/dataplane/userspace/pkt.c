@@ -219,6 +219,7 @@ pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi)
 		pi->df = (p[6] & 0x40) != 0;
 		pi->frag = (be16(p + 6) & 0x3fff) != 0;
 		pi->later_frag = (be16(p + 6) & 0x1fff) != 0;
+		pi->frag_id = be16(p + 4);
 		pi->proto = p[9];
 		pi->src = p + 12;
 		pi->dst = p + 16;
@@ -246,6 +247,7 @@ pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi)
 				uint16_t fo = be16(p + l3 + 2);
 				pi->frag = true;
 				pi->later_frag = (fo & 0xfff8) != 0;
+				pi->frag_id = ((uint32_t)be16(p + l3 + 4) << 16) | be16(p + l3 + 6);
 				elen = 8;
 			} else if (nh == 51) { /* AH: (len + 2) * 4 */
 				elen = ((size_t)p[l3 + 1] + 2) * 4;
@@ -282,6 +284,98 @@ pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi)
 			pi->icmp_error = p[l3] < 128;
 	}
 	return 0;
+}
+
+/* ---- fragment decisions ---- */
+
+void
+frag_tab_init(struct frag_tab *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+/* FNV-1a over the key: the table is per SPU and small, a seedless hash
+ * is enough (a flood of colliding ids only evicts decisions, whose
+ * fragments are then dropped, as under any flood) */
+static uint32_t
+frag_hash(const struct pkt_info *pi)
+{
+	size_t alen = pi->family == AF_INET ? 4 : 16, i;
+	uint32_t h = 2166136261u;
+
+	h = (h ^ pi->family) * 16777619u;
+	h = (h ^ pi->proto) * 16777619u;
+	for (i = 0; i < 4; i++)
+		h = (h ^ ((pi->frag_id >> (8 * i)) & 0xff)) * 16777619u;
+	for (i = 0; i < alen; i++)
+		h = (h ^ pi->src[i]) * 16777619u;
+	for (i = 0; i < alen; i++)
+		h = (h ^ pi->dst[i]) * 16777619u;
+	return h;
+}
+
+static bool
+frag_key_eq(const struct frag_ent *e, const struct pkt_info *pi)
+{
+	size_t alen = pi->family == AF_INET ? 4 : 16;
+
+	return e->id == pi->frag_id && e->family == pi->family && e->proto == pi->proto &&
+	       memcmp(e->src, pi->src, alen) == 0 && memcmp(e->dst, pi->dst, alen) == 0;
+}
+
+static struct frag_ent *
+frag_bucket(struct frag_tab *t, const struct pkt_info *pi)
+{
+	return &t->ent[(frag_hash(pi) % (FRAG_SLOTS / FRAG_WAYS)) * FRAG_WAYS];
+}
+
+void
+frag_tab_put(struct frag_tab *t, const struct pkt_info *pi, uint32_t value, uint64_t now_ms)
+{
+	struct frag_ent *b = frag_bucket(t, pi), *e = NULL;
+	size_t alen = pi->family == AF_INET ? 4 : 16;
+	int i;
+
+	for (i = 0; i < FRAG_WAYS; i++) {
+		if (b[i].expires_ms > now_ms && frag_key_eq(&b[i], pi)) {
+			e = &b[i]; /* the same packet again (a duplicate first fragment) */
+			break;
+		}
+		if (b[i].expires_ms <= now_ms && e == NULL)
+			e = &b[i]; /* free or expired */
+	}
+	if (e == NULL) {
+		/* all live: the one that expires first goes */
+		e = &b[0];
+		for (i = 1; i < FRAG_WAYS; i++)
+			if (b[i].expires_ms < e->expires_ms)
+				e = &b[i];
+		t->evictions++;
+	}
+	memset(e, 0, sizeof(*e));
+	e->expires_ms = now_ms + FRAG_TTL_MS;
+	e->id = pi->frag_id;
+	e->value = value;
+	e->family = pi->family;
+	e->proto = pi->proto;
+	memcpy(e->src, pi->src, alen);
+	memcpy(e->dst, pi->dst, alen);
+}
+
+bool
+frag_tab_get(struct frag_tab *t, const struct pkt_info *pi, uint32_t *value, uint64_t now_ms)
+{
+	struct frag_ent *b = frag_bucket(t, pi);
+	int i;
+
+	for (i = 0; i < FRAG_WAYS; i++) {
+		if (b[i].expires_ms > now_ms && frag_key_eq(&b[i], pi)) {
+			b[i].expires_ms = now_ms + FRAG_TTL_MS;
+			*value = b[i].value;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ---- selectors ---- */

@@ -30,12 +30,51 @@ struct pkt_info {
 	bool icmp_error; /* an ICMP/ICMPv6 error message */
 	uint16_t l3len;  /* IP header length (IPv6: with extension headers) */
 	uint16_t sport, dport;
+	uint32_t frag_id;         /* when frag: IPv4 identification / IPv6 fragment id */
 	size_t len;               /* packet length per its IP header (<= the buffer) */
 	const uint8_t *src, *dst; /* into the packet: 4 or 16 bytes */
 };
 
 /* Parses and validates an IP packet; -EBADMSG if malformed. */
 int pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi);
+
+/*
+ * Stateful fragment checking (RFC 4301 7.3): the first fragment of a
+ * packet carries the ports, so it alone can be matched against port
+ * selectors; the decision taken for it is remembered for a short time
+ * under (family, source, destination, protocol, fragment id) and the
+ * later fragments of the same packet follow it. A fixed table of
+ * FRAG_SLOTS entries (no allocation after frag_tab_init; one per SPU,
+ * touched only by its thread, no lock): a key hashes to a bucket of
+ * FRAG_WAYS slots; a new key takes an expired or free slot of its
+ * bucket, else the oldest one there (bounded memory: under a flood the
+ * oldest decisions are forgotten, and fragments without a decision are
+ * dropped by the caller, never sent in clear). Time is in milliseconds,
+ * the caller's clock.
+ */
+#define FRAG_SLOTS  1024
+#define FRAG_WAYS   4
+#define FRAG_TTL_MS 5000 /* how long a decision is kept after its last use */
+
+struct frag_ent {
+	uint64_t expires_ms; /* 0: free */
+	uint32_t id;
+	uint32_t value;
+	uint8_t family, proto;
+	uint8_t src[16], dst[16];
+};
+
+struct frag_tab {
+	struct frag_ent ent[FRAG_SLOTS];
+	uint64_t evictions; /* live entries replaced by a new key */
+};
+
+void frag_tab_init(struct frag_tab *t);
+/* Remembers value for pi's packet (pi->frag must be set). */
+void frag_tab_put(struct frag_tab *t, const struct pkt_info *pi, uint32_t value, uint64_t now_ms);
+/* The value remembered for pi's packet: true and *value set, and the
+ * entry's lifetime renewed; false if none (never seen or expired). */
+bool frag_tab_get(struct frag_tab *t, const struct pkt_info *pi, uint32_t *value, uint64_t now_ms);
 
 /* Internet checksum (RFC 1071): native-order partial sums. */
 uint64_t pkt_csum_add(uint64_t sum, const void *p, size_t len);

@@ -533,8 +533,9 @@ pol_match(const struct dp_policy *p, const struct pkt_info *pi, bool outbound)
 	       pkt_ts_match(&p->sel_dst, pi->family, dst, pi->proto, dp, pi->ports);
 }
 
+/* 2. route-based: the dataplane's copy of the routes into st0 */
 static struct spu_tun *
-classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
+classify_route(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 {
 	const struct lpm_route *r;
 	struct spu_unit *u;
@@ -543,11 +544,6 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 	uint32_t i;
 
 	*unit = NULL;
-	/* 1. policy-based VPNs: the kernel's policy rules sent it here */
-	for (i = 0; i < s->npol; i++)
-		if (pol_match(&s->pol[i]->p, pi, true))
-			return tun_find(s, s->pol[i]->p.tunnel_id);
-	/* 2. route-based: the dataplane's copy of the routes into st0 */
 	r = lpm_lookup(&s->routes, pi->family, pi->dst);
 	if (r == NULL || (u = unit_find(s, r->unit)) == NULL || !u->d->u.up || u->ntun == 0)
 		return NULL;
@@ -578,6 +574,158 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 		if (tun_ts_match(tv[i]->d, pi, true))
 			return tv[i];
 	return NULL;
+}
+
+static struct spu_tun *
+classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
+{
+	uint32_t i;
+
+	/* 1. policy-based VPNs: the kernel's policy rules sent it here */
+	for (i = 0; i < s->npol; i++)
+		if (pol_match(&s->pol[i]->p, pi, true)) {
+			*unit = NULL;
+			return tun_find(s, s->pol[i]->p.tunnel_id);
+		}
+	return classify_route(s, pi, unit);
+}
+
+/* ---- outbound: fragments and policy-based VPNs (§6) ---- */
+
+static bool
+pol_has_ports(const struct dp_policy *p)
+{
+	return p->sel_src.port_lo != 0 || p->sel_src.port_hi != 0xffff || p->sel_dst.port_lo != 0 ||
+	       p->sel_dst.port_hi != 0xffff;
+}
+
+/* p's addresses and protocol match pi, whatever its ports */
+static bool
+pol_match_noports(const struct dp_policy *p, const struct pkt_info *pi)
+{
+	struct dp_ts a = p->sel_src, b = p->sel_dst;
+
+	a.port_lo = b.port_lo = 0;
+	a.port_hi = b.port_hi = 0xffff;
+	return pkt_ts_match(&a, pi->family, pi->src, pi->proto, 0, false) &&
+	       pkt_ts_match(&b, pi->family, pi->dst, pi->proto, 0, false);
+}
+
+enum frag_verdict {
+	FV_TUN,  /* *tid: the policy's tunnel */
+	FV_NONE, /* no policy: the routes decide (and else resend()) */
+	FV_DROP, /* a port-selected policy may want it and nobody knows */
+};
+
+/*
+ * Stateful fragment checking (RFC 4301 7.3) for a fragment while OUT
+ * policies exist: the first fragment has the ports and is matched like
+ * any packet, its decision kept in the SPU's table; later fragments take
+ * the decision of their first fragment. A later fragment without one
+ * (out of order, expired, or its first fragment read by another SPU)
+ * follows the first policy its addresses and protocol match when that
+ * policy has no port selectors; when it has, the fragment is dropped
+ * (frag_drops): it may belong to that policy's traffic and must not
+ * leave in clear, nor in another SA.
+ */
+static enum frag_verdict
+frag_decide(struct spu *s, const struct pkt_info *pi, uint32_t *tid)
+{
+	uint64_t now = mono_ms();
+	uint32_t v = US_FRAG_NONE, i;
+	bool no_ports = pi->later_frag ||
+	                (!pi->ports && (pi->proto == IPPROTO_TCP || pi->proto == IPPROTO_UDP ||
+	                                   pi->proto == IPPROTO_SCTP));
+
+	if (!pi->later_frag && !no_ports) {
+		for (i = 0; i < s->npol; i++)
+			if (pol_match(&s->pol[i]->p, pi, true)) {
+				v = s->pol[i]->p.tunnel_id;
+				break;
+			}
+		frag_tab_put(s->frag, pi, v, now);
+	} else if (!pi->later_frag || !frag_tab_get(s->frag, pi, &v, now)) {
+		/* a later fragment without decision, or a first fragment too
+		 * short to hold the ports (RFC 1858 "tiny fragment"; its
+		 * decision, drop included, holds for the rest) */
+		for (i = 0; i < s->npol; i++) {
+			const struct dp_policy *p = &s->pol[i]->p;
+
+			if (!pol_match_noports(p, pi))
+				continue;
+			v = pol_has_ports(p) ? US_FRAG_DROP : p->tunnel_id;
+			break;
+		}
+		if (!pi->later_frag)
+			frag_tab_put(s->frag, pi, v, now);
+	}
+	if (v == US_FRAG_DROP)
+		return FV_DROP;
+	if (v == US_FRAG_NONE)
+		return FV_NONE;
+	*tid = v;
+	return FV_TUN;
+}
+
+/*
+ * A packet the kernel's fragment rules sent here (us.h) that no policy
+ * and no route into st0 wants: sent on in clear on its normal route, as
+ * it would have gone without those rules. The raw socket's mark keeps it
+ * out of every policy rule, so it cannot come back.
+ */
+static void
+resend(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, const struct pkt_info *pi)
+{
+	int fd = s->resend[pi->family == AF_INET ? 0 : 1];
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} to;
+	socklen_t tl;
+
+	if (fd < 0 || vh->gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+	    (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM &&
+	        pkt_csum_finish(p, pi->len, vh->csum_start, vh->csum_offset) < 0)) {
+		ctr_add(&s->ctr.no_route_drops, 1);
+		return;
+	}
+	memset(&to, 0, sizeof(to));
+	if (pi->family == AF_INET) {
+		to.v4.sin_family = AF_INET;
+		memcpy(&to.v4.sin_addr, pi->dst, 4);
+		tl = sizeof(to.v4);
+	} else {
+		to.v6.sin6_family = AF_INET6;
+		memcpy(&to.v6.sin6_addr, pi->dst, 16);
+		tl = sizeof(to.v6);
+	}
+	if (sendto(fd, p, pi->len, MSG_DONTWAIT, (struct sockaddr *)&to, tl) < 0) {
+		ctr_add(&s->ctr.tx_errors, 1);
+		return;
+	}
+	ctr_add(&s->ctr.frag_resent, 1);
+}
+
+static bool
+pol_any(struct spu *s, const struct pkt_info *pi)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->npol; i++)
+		if (pol_match(&s->pol[i]->p, pi, true))
+			return true;
+	return false;
+}
+
+/* What the fragment rules catch (us.h): fragments, and the TCP/UDP/SCTP
+ * packets whose ports the kernel cannot name in a range (0, 65535) */
+static bool
+frag_caught(const struct pkt_info *pi)
+{
+	return pi->frag || ((pi->proto == IPPROTO_TCP || pi->proto == IPPROTO_UDP ||
+	                        pi->proto == IPPROTO_SCTP) &&
+	                       (pi->sport == 0 || pi->sport == 0xffff) &&
+	                       (pi->dport == 0 || pi->dport == 0xffff));
 }
 
 static struct us_sa *
@@ -712,10 +860,14 @@ out_one(
 
 /*
  * An outbound packet (from st0 or handed off): p has len bytes, vh its
- * offload header. Owned tunnels only past the handoff.
+ * offload header. Owned tunnels only past the handoff. meta (handed
+ * packets) is the tunnel id + 1 when the SPU that read it decided by a
+ * fragment decision (frag_decide), which the owner follows; else 0 (a
+ * handed fragment with 0: the reader found no policy for it).
  */
 static void
-out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t len, bool handed)
+out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t len, bool handed,
+    uint64_t meta)
 {
 	const struct spu_unit *u;
 	struct pkt_info pi;
@@ -724,14 +876,53 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 	bool gso = vh->gso_type != VIRTIO_NET_HDR_GSO_NONE, df;
 	uint8_t nh, tos;
 	size_t seglen;
+	uint64_t fmeta = 0;
+	bool decided = false; /* a policy (or the lack of a fragment decision) chose */
 
 	if (pkt_parse(p, len, &pi) < 0) {
 		ctr_add(&s->ctr.other_drops, 1);
 		return;
 	}
-	t = classify(s, &pi, &u);
+	if (__builtin_expect(meta != 0, 0)) {
+		/* handed: the reader's fragment decision (its table, not ours) */
+		u = NULL;
+		t = tun_find(s, (uint32_t)(meta - 1));
+		decided = true;
+	} else if (__builtin_expect(pi.frag && s->npol != 0, 0)) {
+		uint32_t tid;
+
+		u = NULL;
+		if (handed) {
+			/* the reader found no policy for it: the routes decide */
+			t = classify_route(s, &pi, &u);
+		} else {
+			switch (frag_decide(s, &pi, &tid)) {
+			case FV_TUN:
+				t = tun_find(s, tid);
+				fmeta = (uint64_t)tid + 1;
+				decided = true;
+				break;
+			case FV_DROP:
+				ctr_add(&s->ctr.frag_drops, 1);
+				return;
+			case FV_NONE:
+			default:
+				t = classify_route(s, &pi, &u);
+				break;
+			}
+		}
+	} else {
+		t = classify(s, &pi, &u);
+	}
 	if (t == NULL) {
-		ctr_add(&s->ctr.no_route_drops, 1);
+		/* not one a policy chose (whose tunnel is missing right now:
+		 * never in clear), nor one for a route into st0 */
+		if (s->npol != 0 && !decided && frag_caught(&pi) &&
+		    lpm_lookup(&s->routes, pi.family, pi.dst) == NULL &&
+		    (pi.frag || !pol_any(s, &pi)))
+			resend(s, vh, p, &pi);
+		else
+			ctr_add(&s->ctr.no_route_drops, 1);
 		return;
 	}
 	if (t->d->t.spu != s->idx) {
@@ -739,7 +930,7 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 			ctr_add(&s->ctr.other_drops, 1); /* moving between SPUs right now */
 			return;
 		}
-		handoff(s, t->d->t.spu, REC_OUT, 0, vh, sizeof(*vh), p, len);
+		handoff(s, t->d->t.spu, REC_OUT, fmeta, vh, sizeof(*vh), p, len);
 		return;
 	}
 	sa = out_sa(t);
@@ -858,7 +1049,7 @@ tun_rx(struct spu *s)
 			break;
 		bytes += (size_t)n;
 		memcpy(&vh, s->tunbuf, sizeof(vh));
-		out_packet(s, &vh, s->tunbuf + sizeof(vh), (size_t)n - sizeof(vh), false);
+		out_packet(s, &vh, s->tunbuf + sizeof(vh), (size_t)n - sizeof(vh), false, 0);
 	}
 	/* not behind the other direction's batch (TCP ACKs among them) */
 	if (s->tx.n > 0)
@@ -868,7 +1059,7 @@ tun_rx(struct spu *s)
 /* ---- inbound ---- */
 
 static bool
-in_allowed(const struct us_tunnel *d, const struct pkt_info *pi)
+in_allowed_nofrag(const struct us_tunnel *d, const struct pkt_info *pi)
 {
 	uint32_t i;
 
@@ -880,6 +1071,26 @@ in_allowed(const struct us_tunnel *d, const struct pkt_info *pi)
 		if (pol_match(&d->in_pol[i]->p, pi, false))
 			return true;
 	return false;
+}
+
+/*
+ * The same for fragments, stateful (RFC 4301 7.3): a later fragment has
+ * no ports, so port selectors cannot admit it; it is admitted when the
+ * first fragment of its packet was, through the same tunnel (the SA's
+ * owner SPU sees all of the tunnel's inbound packets: the table is its
+ * own). A later fragment before its first one is dropped.
+ */
+static bool
+in_allowed(struct spu *s, const struct us_tunnel *d, const struct pkt_info *pi)
+{
+	uint32_t v;
+
+	if (in_allowed_nofrag(d, pi)) {
+		if (__builtin_expect(pi->frag && !pi->later_frag, 0))
+			frag_tab_put(s->frag_in, pi, d->t.id, mono_ms());
+		return true;
+	}
+	return pi->later_frag && frag_tab_get(s->frag_in, pi, &v, mono_ms()) && v == d->t.id;
 }
 
 /*
@@ -981,7 +1192,7 @@ in_esp(struct spu *s, uint8_t *esp, size_t len, uint64_t meta, const uint8_t *ic
 		return;
 	}
 	/* RFC 4301 5.2: what comes out must match the SA's selectors */
-	if (sa->tun == NULL || !in_allowed(sa->tun->d, &pi)) {
+	if (sa->tun == NULL || !in_allowed(s, sa->tun->d, &pi)) {
 		sa->st.selector_drops++;
 		ctr_add(&s->ctr.other_drops, 1);
 		return;
@@ -1215,7 +1426,8 @@ rings_drain(struct spu *s)
 			if (rec->kind == REC_OUT && rec->len >= sizeof(vh)) {
 				memcpy(&vh, data, sizeof(vh));
 				/* out_packet copies into the send slab */
-				out_packet(s, &vh, data + sizeof(vh), rec->len - sizeof(vh), true);
+				out_packet(s, &vh, data + sizeof(vh), rec->len - sizeof(vh), true,
+				    rec->meta);
 			} else if (rec->kind == REC_IN && rec->len <= US_RX_BUF) {
 				/* into the receive buffers: GRO keeps pointers until the flush */
 				uint8_t *b = s->rxbuf + (size_t)nin * US_RX_BUF;
@@ -1635,7 +1847,8 @@ ctl_clear(struct spu *s)
 	_Atomic uint64_t *all[] = { &c->encrypt_packets, &c->encrypt_bytes, &c->decrypt_packets,
 		&c->decrypt_bytes, &c->unknown_spi, &c->replay_drops, &c->auth_failures,
 		&c->handoffs, &c->handoff_drops, &c->no_sa_drops, &c->no_route_drops, &c->mtu_drops,
-		&c->other_drops, &c->tx_errors, &c->icmp_suppressed, &c->event_drops };
+		&c->other_drops, &c->tx_errors, &c->icmp_suppressed, &c->event_drops,
+		&c->frag_drops, &c->frag_resent };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -1859,7 +2072,7 @@ spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err)
 	s->idx = idx;
 	s->tunfd = s->wakefd = -1;
 	for (f = 0; f < 2; f++)
-		s->udp[f] = s->udp_df[f] = s->raw[f] = s->raw_df[f] = -1;
+		s->udp[f] = s->udp_df[f] = s->raw[f] = s->raw_df[f] = s->resend[f] = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->epfd < 0 || s->wakefd < 0)
@@ -1871,8 +2084,27 @@ spu_init(struct us *us, struct spu *s, uint32_t idx, struct errbuf *err)
 	s->tunbuf = malloc(US_TUN_BUF);
 	s->rxbuf = malloc((size_t)US_RX_BATCH * US_RX_BUF);
 	s->tx.slab = malloc(US_TX_SLAB);
-	if (s->pushed == NULL || s->tunbuf == NULL || s->rxbuf == NULL || s->tx.slab == NULL)
+	s->frag = malloc(sizeof(*s->frag));
+	s->frag_in = malloc(sizeof(*s->frag_in));
+	if (s->pushed == NULL || s->tunbuf == NULL || s->rxbuf == NULL || s->tx.slab == NULL ||
+	    s->frag == NULL || s->frag_in == NULL)
 		return errbuf_set(err, -ENOMEM, "SPU %u: out of memory for buffers", idx);
+	frag_tab_init(s->frag);
+	frag_tab_init(s->frag_in);
+	/* fragments no policy wants go on in clear (resend()); IPPROTO_RAW
+	 * sockets send with the caller's header and receive nothing */
+	for (f = 0; f < 2; f++) {
+		uint32_t mark = US_RESEND_MARK;
+
+		s->resend[f] = socket(f == 0 ? AF_INET : AF_INET6,
+		    SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
+		if (s->resend[f] < 0 && f == 1)
+			continue; /* IPv6 may be disabled */
+		if (s->resend[f] < 0 ||
+		    setsockopt(s->resend[f], SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+			return errbuf_set(
+			    err, -errno, "SPU %u: resend socket: %s", idx, strerror(errno));
+	}
 	if (RAND_bytes(s->rnd, sizeof(s->rnd)) != 1)
 		return errbuf_set(err, -EIO, "SPU %u: no random bytes", idx);
 	if ((rc = esp_cache_new(&s->cc, ESP_CACHE_SLOTS, err)) < 0)
@@ -1969,6 +2201,11 @@ spu_fini(struct spu *s)
 		close(s->epfd);
 	if (s->wakefd >= 0)
 		close(s->wakefd);
+	for (int f = 0; f < 2; f++)
+		if (s->resend[f] >= 0)
+			close(s->resend[f]);
+	free(s->frag);
+	free(s->frag_in);
 	free(s->pushed);
 	free(s->tunbuf);
 	free(s->rxbuf);

@@ -52,6 +52,24 @@
 #define US_GSO_MAX_BYTES 65000
 #define US_HEADROOM      64 /* before an inner packet: ESP header + IV */
 
+/*
+ * Fragments and policy-based VPNs (docs/dataplane.md §6). The kernel's
+ * fib rules see no ports in a forwarded fragment, so for an OUT policy
+ * with port selectors the dataplane installs, after all policy rules, a
+ * "catch" rule (prefixes and protocol, no ports, at US_FRAG_CATCH_PRIO)
+ * that sends such fragments into st0; before it, global rules at
+ * US_FRAG_SKIP_PRIO jump every TCP/UDP/SCTP packet that has ports (not a
+ * fragment) over it to a "nop" rule at US_FRAG_END_PRIO. The dataplane
+ * decides by the first fragment and re-sends what matches no policy with
+ * US_RESEND_MARK, which every policy rule excludes (fwmark 0/mark).
+ */
+#define US_RESEND_MARK     0x20000000u
+#define US_FRAG_SKIP_PRIO  30001 /* + rule_prio_base, after every policy rule */
+#define US_FRAG_CATCH_PRIO 30002
+#define US_FRAG_END_PRIO   30003
+#define US_FRAG_NONE       UINT32_MAX       /* frag_tab value: matched no policy */
+#define US_FRAG_DROP       (UINT32_MAX - 1) /* frag_tab value: undecidable, dropped */
+
 /* Immutable descriptors shared by SPUs. */
 struct us_unit {
 	struct dp_unit u;
@@ -254,6 +272,8 @@ struct spu_ctr {
 	_Atomic uint64_t no_sa_drops, no_route_drops, mtu_drops, other_drops, tx_errors;
 	_Atomic uint64_t icmp_suppressed; /* ICMP errors over the SPU's rate limit */
 	_Atomic uint64_t event_drops;     /* events of this SPU the full queue dropped */
+	_Atomic uint64_t frag_drops;      /* later fragments with no first-fragment decision */
+	_Atomic uint64_t frag_resent;     /* fragments matching no policy, sent on in clear */
 	_Atomic uint32_t tunnels;
 	/* the esp_cache's own counters, published by the SPU once a second */
 	_Atomic uint64_t ctx_misses, ctx_evictions;
@@ -298,6 +318,11 @@ struct spu {
 	struct lpm routes;
 	const struct us_policy **pol; /* OUT policies by priority */
 	uint32_t npol;
+	/* the decisions taken for first fragments (policy-based VPNs, §6):
+	 * US_FRAG_* or a tunnel id */
+	struct frag_tab *frag;
+	struct frag_tab *frag_in; /* inbound: tunnel ids that admitted a first fragment */
+	int resend[2];            /* raw IPPROTO_RAW, SO_MARK US_RESEND_MARK: [0] IPv4, [1] IPv6 */
 
 	/* handoff: in[src] is the ring from SPU src to this one */
 	struct ring *in;
@@ -365,6 +390,7 @@ struct us {
 	/* control-side registry */
 	struct hmap units, tunnels, sas, routes, policies, spis_reserved;
 	bool policy_routes;               /* default routes in the policy table installed */
+	unsigned frag_rules;              /* fragment rules installed: 1 IPv4, 2 IPv6 */
 	const struct us_policy **pol_arr; /* what the SPUs use */
 	uint32_t rule_prio_base;
 	/* a batch (dp_batch_begin .. dp_batch_end): heap messages not yet
@@ -411,8 +437,11 @@ int nl_route(struct nl *n, bool add, const struct nl_route *r, struct errbuf *er
 struct nl_rule {
 	struct dp_prefix src, dst;
 	uint8_t family, proto;
+	uint8_t action; /* FR_ACT_*; 0 = FR_ACT_TO_TBL (lookup table) */
 	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
 	uint32_t table, priority;
+	uint32_t goto_prio;       /* FR_ACT_GOTO: the rule jumped to */
+	uint32_t mark, mark_mask; /* fwmark mark/mark_mask when mark_mask != 0 */
 };
 int nl_rule(struct nl *n, bool add, const struct nl_rule *r, struct errbuf *err);
 

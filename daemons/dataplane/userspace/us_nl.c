@@ -260,10 +260,18 @@ nl_rule(struct nl *n, bool add, const struct nl_rule *r, struct errbuf *err)
 	frh->family = r->family;
 	frh->src_len = r->src.len;
 	frh->dst_len = r->dst.len;
-	frh->action = FR_ACT_TO_TBL;
-	frh->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
-	mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	frh->action = r->action != 0 ? r->action : FR_ACT_TO_TBL;
+	if (frh->action == FR_ACT_TO_TBL) {
+		frh->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+		mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	}
+	if (frh->action == FR_ACT_GOTO)
+		mnl_attr_put_u32(nlh, FRA_GOTO, r->goto_prio);
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->priority);
+	if (r->mark_mask != 0) {
+		mnl_attr_put_u32(nlh, FRA_FWMARK, r->mark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, r->mark_mask);
+	}
 	if (r->src.len > 0)
 		mnl_attr_put(nlh, FRA_SRC, alen(r->family), r->src.addr.u.b);
 	if (r->dst.len > 0)

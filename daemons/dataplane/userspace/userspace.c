@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/fib_rules.h>
+
 #include <openssl/rand.h>
 
 #include "log.h"
@@ -1924,12 +1926,98 @@ policy_routes(struct us *us, struct errbuf *err)
 	return 0;
 }
 
+/* Whether a selector restricts ports (the kernel then sees no match for
+ * a forwarded fragment, which carries none as far as fib rules go). */
+static bool
+ts_has_ports(const struct dp_ts *ts)
+{
+	return ts->port_lo != 0 || ts->port_hi != 0xffff;
+}
+
+/*
+ * The global half of the fragment rules (us.h, docs/dataplane.md §6):
+ * a "nop" at US_FRAG_END_PRIO, and at US_FRAG_SKIP_PRIO a jump to it for
+ * every TCP, UDP and SCTP packet with a source or destination port in
+ * 1-65534 (the kernel cannot name 0 nor 65535 in a range): all but
+ * fragments, which the catch rules after them send into st0.
+ */
+static const uint8_t frag_protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+
+static void
+frag_global_rule(struct us *us, int k, uint8_t family, struct nl_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	r->sport_hi = r->dport_hi = 0xffff; /* any */
+	if (k == 0) {
+		r->action = FR_ACT_NOP;
+		r->priority = us->rule_prio_base + US_FRAG_END_PRIO;
+		return;
+	}
+	k--;
+	r->action = FR_ACT_GOTO;
+	r->priority = us->rule_prio_base + US_FRAG_SKIP_PRIO;
+	r->goto_prio = us->rule_prio_base + US_FRAG_END_PRIO;
+	r->proto = frag_protos[k / 2];
+	if (k % 2 == 0) {
+		r->sport_lo = 1;
+		r->sport_hi = 0xfffe;
+	} else {
+		r->dport_lo = 1;
+		r->dport_hi = 0xfffe;
+	}
+}
+
+#define FRAG_GLOBAL_RULES (1 + 2 * (int)sizeof(frag_protos))
+
+static void
+frag_rules_del(struct us *us)
+{
+	struct nl_rule r;
+	int f, k;
+
+	for (f = 0; f < 2; f++) {
+		if ((us->frag_rules & (1u << f)) == 0)
+			continue;
+		for (k = FRAG_GLOBAL_RULES - 1; k >= 0; k--) {
+			frag_global_rule(us, k, f == 0 ? AF_INET : AF_INET6, &r);
+			nl_rule(us->nl, false, &r, NULL);
+		}
+	}
+	us->frag_rules = 0;
+}
+
+static int
+frag_rules_add(struct us *us, uint8_t family, struct errbuf *err)
+{
+	unsigned bit = family == AF_INET ? 1u : 2u;
+	struct nl_rule r;
+	int k, rc;
+
+	if (us->frag_rules & bit)
+		return 0;
+	for (k = 0; k < FRAG_GLOBAL_RULES; k++) {
+		frag_global_rule(us, k, family, &r);
+		if ((rc = nl_rule(us->nl, true, &r, err)) < 0) {
+			while (k-- > 0) {
+				frag_global_rule(us, k, family, &r);
+				nl_rule(us->nl, false, &r, NULL);
+			}
+			return rc;
+		}
+	}
+	us->frag_rules |= bit;
+	return 0;
+}
+
 static int
 policy_rules(struct us *us, struct c_policy *c, struct errbuf *err)
 {
 	const struct dp_policy *p = &c->d->p;
 	struct dp_prefix src[32], dst[32];
-	int ns, nd, i, j, rc = 0;
+	uint8_t proto = p->sel_dst.proto ? p->sel_dst.proto : p->sel_src.proto;
+	bool ports = ts_has_ports(&p->sel_src) || ts_has_ports(&p->sel_dst);
+	int ns, nd, i, j, k, ncatch = 0, rc = 0;
 
 	ns = range_prefixes(
 	    p->sel_src.family, p->sel_src.addr_lo.u.b, p->sel_src.addr_hi.u.b, src, 32);
@@ -1940,26 +2028,46 @@ policy_rules(struct us *us, struct c_policy *c, struct errbuf *err)
 		    "policy %u: selectors need more than 256 policy rules; use prefixes", p->id);
 	if ((rc = policy_routes(us, err)) < 0)
 		return rc;
-	c->rules = calloc((size_t)(ns * nd), sizeof(*c->rules));
+	/* port selectors: one catch rule per prefix pair and protocol that
+	 * can carry ports (the policy's, or all three when it names none) */
+	if (ports) {
+		ncatch = proto != 0 ? 1 : (int)sizeof(frag_protos);
+		if ((rc = frag_rules_add(us, p->sel_src.family, err)) < 0)
+			return rc;
+	}
+	c->rules = calloc((size_t)(ns * nd * (1 + ncatch)), sizeof(*c->rules));
 	if (c->rules == NULL)
 		return errbuf_set(err, -ENOMEM, "out of memory");
 	for (i = 0; i < ns && rc == 0; i++) {
 		for (j = 0; j < nd && rc == 0; j++) {
-			struct nl_rule *r = &c->rules[c->nrules];
+			for (k = -1; k < ncatch && rc == 0; k++) {
+				struct nl_rule *r = &c->rules[c->nrules];
 
-			r->family = p->sel_src.family;
-			r->src = src[i];
-			r->dst = dst[j];
-			r->proto = p->sel_dst.proto ? p->sel_dst.proto : p->sel_src.proto;
-			r->sport_lo = p->sel_src.port_lo;
-			r->sport_hi = p->sel_src.port_hi;
-			r->dport_lo = p->sel_dst.port_lo;
-			r->dport_hi = p->sel_dst.port_hi;
-			r->table = us->policy_table;
-			r->priority =
-			    us->rule_prio_base + (p->priority < 30000 ? p->priority : 30000);
-			if ((rc = nl_rule(us->nl, true, r, err)) == 0)
-				c->nrules++;
+				r->family = p->sel_src.family;
+				r->src = src[i];
+				r->dst = dst[j];
+				r->table = us->policy_table;
+				/* what the dataplane sends on in clear never
+				 * comes back (spu.c resend()) */
+				r->mark = 0;
+				r->mark_mask = US_RESEND_MARK;
+				if (k < 0) {
+					r->proto = proto;
+					r->sport_lo = p->sel_src.port_lo;
+					r->sport_hi = p->sel_src.port_hi;
+					r->dport_lo = p->sel_dst.port_lo;
+					r->dport_hi = p->sel_dst.port_hi;
+					r->priority = us->rule_prio_base +
+					              (p->priority < 30000 ? p->priority : 30000);
+				} else {
+					/* fragments: no ports; the dataplane decides */
+					r->proto = proto != 0 ? proto : frag_protos[k];
+					r->sport_hi = r->dport_hi = 0xffff;
+					r->priority = us->rule_prio_base + US_FRAG_CATCH_PRIO;
+				}
+				if ((rc = nl_rule(us->nl, true, r, err)) == 0)
+					c->nrules++;
+			}
 		}
 	}
 	if (rc < 0) {
@@ -2141,6 +2249,8 @@ us_spu_stats(void *impl, uint32_t spu, struct dp_spu_stats *out)
 	out->mtu_drops = rd64(&c->mtu_drops);
 	out->icmp_suppressed = rd64(&c->icmp_suppressed);
 	out->event_drops = rd64(&c->event_drops);
+	out->frag_drops = rd64(&c->frag_drops);
+	out->frag_resent = rd64(&c->frag_resent);
 	out->other_drops = rd64(&c->other_drops) + rd64(&c->handoff_drops) + rd64(&c->tx_errors);
 	out->ctx_misses = rd64(&c->ctx_misses);
 	out->ctx_evictions = rd64(&c->ctx_evictions);
@@ -2528,6 +2638,8 @@ us_close(void *impl)
 	 * with their devices in us_io_close()) */
 	if (us->policies.b != NULL)
 		hmap_walk(&us->policies, free_hnode_pol, us);
+	if (us->nl != NULL)
+		frag_rules_del(us);
 	if (us->policy_routes && us->nl != NULL) {
 		struct nl_route r;
 		memset(&r, 0, sizeof(r));
