@@ -214,6 +214,8 @@ struct dp_policy {
 	uint32_t id;
 	uint32_t tunnel_id;
 	enum dp_dir dir; /* OUT: encrypt matching traffic; IN: require decrypted */
+	/* the packet's source and destination, in both directions (an IN
+	 * policy's source is the remote side), as the kernel's selectors */
 	struct dp_ts sel_src, sel_dst;
 	uint32_t priority; /* lower wins */
 	uint32_t reqid;

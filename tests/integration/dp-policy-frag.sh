@@ -48,12 +48,12 @@ dataplane spus $SPUS
 tunnel 1 local 192.0.2.2 remote 192.0.2.1 local-ts 10.2.0.0/24 remote-ts 10.1.0.0/24
 sa out spi 0x1002 tunnel 1 local 192.0.2.2 remote 192.0.2.1 enc aes-gcm-128 key $K_GCM2
 sa in spi 0x1001 tunnel 1 local 192.0.2.2 remote 192.0.2.1 enc aes-gcm-128 key $K_GCM1
-policy 2 tunnel 1 in src 10.2.0.0/24 dst 10.1.0.0/24 proto 17 sport 5201 priority 10
-policy 4 tunnel 1 in src fd02::/64 dst fd01::/64 proto 17 sport 5201 priority 10
+policy 2 tunnel 1 in src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5201 priority 10
+policy 4 tunnel 1 in src fd01::/64 dst fd02::/64 proto 17 dport 5201 priority 10
 EOF2
 start_gw 1 "$TMP/gw1.conf"
 start_gw 2 "$TMP/gw2.conf"
-# (an IN policy's selectors are the local side's: src is gw2's LAN)
+# (an IN policy's selectors are the decrypted packet's: src is gw1's LAN)
 
 # what leaves gw1 toward gw2 in clear between the LANs: UDP to port 5201
 # unfragmented, and fragments (any UDP fragment: those of 5201 and of

@@ -25,9 +25,12 @@ topology
 n gw1 ip route add 10.2.0.0/24 via 192.0.2.2
 n gw2 ip route add 10.1.0.0/24 via 192.0.2.1
 
+# The tunnels' own selectors name hosts that send nothing: what the SAs
+# carry inbound is admitted by the IN policies alone (in the decrypted
+# packet's terms: source the remote LAN, destination the local one).
 cat >"$TMP/gw1.conf" <<EOF
 dataplane spus $SPUS
-tunnel 1 local 192.0.2.1 remote 192.0.2.2 local-ts 10.1.0.0/24 remote-ts 10.2.0.0/24
+tunnel 1 local 192.0.2.1 remote 192.0.2.2 local-ts 10.1.0.250/32 remote-ts 10.2.0.250/32
 sa out spi 0x1001 tunnel 1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM1
 sa in spi 0x1002 tunnel 1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM2
 policy 1 tunnel 1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 6 dport 5201 priority 10
@@ -35,7 +38,7 @@ policy 2 tunnel 1 in src 10.2.0.0/24 dst 10.1.0.0/24 proto 6 sport 5201 priority
 EOF
 cat >"$TMP/gw2.conf" <<EOF
 dataplane spus $SPUS
-tunnel 1 local 192.0.2.2 remote 192.0.2.1 local-ts 10.2.0.0/24 remote-ts 10.1.0.0/24
+tunnel 1 local 192.0.2.2 remote 192.0.2.1 local-ts 10.2.0.250/32 remote-ts 10.1.0.250/32
 sa out spi 0x1002 tunnel 1 local 192.0.2.2 remote 192.0.2.1 enc aes-gcm-128 key $K_GCM2
 sa in spi 0x1001 tunnel 1 local 192.0.2.2 remote 192.0.2.1 enc aes-gcm-128 key $K_GCM1
 policy 1 tunnel 1 out src 10.2.0.0/24 dst 10.1.0.0/24 proto 6 sport 5201 priority 10

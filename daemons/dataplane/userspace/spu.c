@@ -523,14 +523,13 @@ tun_ts_match(const struct us_tunnel *d, const struct pkt_info *pi, bool outbound
 	return lok && rok;
 }
 
+/* A policy's selectors are in the packet's terms in both directions, as
+ * the kernel's: an IN policy's source is the remote side (dp.h). */
 static bool
-pol_match(const struct dp_policy *p, const struct pkt_info *pi, bool outbound)
+pol_match(const struct dp_policy *p, const struct pkt_info *pi)
 {
-	const uint8_t *src = outbound ? pi->src : pi->dst, *dst = outbound ? pi->dst : pi->src;
-	uint16_t sp = outbound ? pi->sport : pi->dport, dp = outbound ? pi->dport : pi->sport;
-
-	return pkt_ts_match(&p->sel_src, pi->family, src, pi->proto, sp, pi->ports) &&
-	       pkt_ts_match(&p->sel_dst, pi->family, dst, pi->proto, dp, pi->ports);
+	return pkt_ts_match(&p->sel_src, pi->family, pi->src, pi->proto, pi->sport, pi->ports) &&
+	       pkt_ts_match(&p->sel_dst, pi->family, pi->dst, pi->proto, pi->dport, pi->ports);
 }
 
 /* 2. route-based: the dataplane's copy of the routes into st0 */
@@ -583,7 +582,7 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 
 	/* 1. policy-based VPNs: the kernel's policy rules sent it here */
 	for (i = 0; i < s->npol; i++)
-		if (pol_match(&s->pol[i]->p, pi, true)) {
+		if (pol_match(&s->pol[i]->p, pi)) {
 			*unit = NULL;
 			return tun_find(s, s->pol[i]->p.tunnel_id);
 		}
@@ -639,7 +638,7 @@ frag_decide(struct spu *s, const struct pkt_info *pi, uint32_t *tid)
 
 	if (!pi->later_frag && !no_ports) {
 		for (i = 0; i < s->npol; i++)
-			if (pol_match(&s->pol[i]->p, pi, true)) {
+			if (pol_match(&s->pol[i]->p, pi)) {
 				v = s->pol[i]->p.tunnel_id;
 				break;
 			}
@@ -712,7 +711,7 @@ pol_any(struct spu *s, const struct pkt_info *pi)
 	uint32_t i;
 
 	for (i = 0; i < s->npol; i++)
-		if (pol_match(&s->pol[i]->p, pi, true))
+		if (pol_match(&s->pol[i]->p, pi))
 			return true;
 	return false;
 }
@@ -1068,7 +1067,7 @@ in_allowed_nofrag(const struct us_tunnel *d, const struct pkt_info *pi)
 	if (us_tun_has_ts(&d->t) && tun_ts_match(d, pi, false))
 		return true;
 	for (i = 0; i < d->n_in_pol; i++)
-		if (pol_match(&d->in_pol[i]->p, pi, false))
+		if (pol_match(&d->in_pol[i]->p, pi))
 			return true;
 	return false;
 }
