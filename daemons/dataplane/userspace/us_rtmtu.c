@@ -8,7 +8,7 @@
  * send runs (route lookups take no lock), so the answers are already
  * queued when the send returns and are read with recvmmsg, without
  * waiting. The output devices' MTUs (for routes with no MTU metric) are
- * asked once per ask with RTM_GETLINK.
+ * asked with RTM_GETLINK and remembered for a second.
  *
  * Equivalence with IP_MTU (net/ipv4/route.c ipv4_mtu, net/ipv6/route.c
  * ip6_mtu): RTM_GETROUTE without RTM_F_FIB_MATCH resolves the route as
@@ -32,13 +32,15 @@
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 
+#include "hmap.h"
 #include "rd.h"
 #include "us_rtmtu.h"
 
 #define REPLY_SLOT  1024  /* one RTM_NEWROUTE answer (about 150-250 bytes) */
 #define LINK_BUF    32768 /* one RTM_NEWLINK answer (stats included) */
 #define REQ_BUF     8192  /* RTMTU_CHUNK requests of 48 bytes */
-#define LINKS_MAX   32    /* output devices remembered within one ask */
+#define LINKS_MAX   32    /* output devices remembered */
+#define LINK_SECS   1     /* for at most this long (a device's MTU changes rarely) */
 #define CACHE_MIN   1024  /* slots; doubles at half full */
 #define RCVBUF      (4 << 20)
 #define MTU_DEFAULT 1500
@@ -59,6 +61,9 @@ struct rtmtu {
 	struct mmsghdr *mm;
 	struct iovec *iov;
 	uint8_t *linkbuf;
+	struct rtmtu_link links[LINKS_MAX];
+	size_t nlinks;
+	time_t links_at; /* when links[] was started */
 };
 
 static time_t
@@ -81,13 +86,7 @@ alen(const struct dp_addr *a)
 static size_t
 ent_hash(const struct dp_addr *a)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ a->family;
-	size_t i;
-
-	for (i = 0; i < alen(a); i++)
-		h = (h ^ a->u.b[i]) * 0x100000001b3ULL;
-	h ^= h >> 29;
-	return (size_t)h;
+	return (size_t)hmap_bytes(a->u.b, alen(a), a->family);
 }
 
 static bool
@@ -405,9 +404,9 @@ put_getroute(uint8_t *buf, uint32_t seq, const struct dp_addr *peer)
 	return NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
-/* The device's MTUs: from links[] or asked now (and remembered there). */
+/* The device's MTUs: from r->links (at most LINK_SECS old) or asked now and remembered. */
 static const struct rtmtu_link *
-link_get(struct rtmtu *r, uint32_t ifindex, struct rtmtu_link *links, size_t *nlinks)
+link_get(struct rtmtu *r, uint32_t ifindex)
 {
 	uint8_t req[64];
 	struct nlmsghdr *nlh;
@@ -417,9 +416,13 @@ link_get(struct rtmtu *r, uint32_t ifindex, struct rtmtu_link *links, size_t *nl
 	ssize_t len;
 	size_t i;
 
-	for (i = 0; i < *nlinks; i++)
-		if (links[i].ifindex == ifindex)
-			return &links[i];
+	if (now_sec() - r->links_at >= LINK_SECS) {
+		r->nlinks = 0;
+		r->links_at = now_sec();
+	}
+	for (i = 0; i < r->nlinks; i++)
+		if (r->links[i].ifindex == ifindex)
+			return &r->links[i];
 	nlh = mnl_nlmsg_put_header(req);
 	nlh->nlmsg_type = RTM_GETLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -442,10 +445,10 @@ link_get(struct rtmtu *r, uint32_t ifindex, struct rtmtu_link *links, size_t *nl
 			return NULL;
 		break;
 	}
-	if (*nlinks == LINKS_MAX)
-		*nlinks = 0; /* many devices: start over */
-	links[*nlinks] = l;
-	return &links[(*nlinks)++];
+	if (r->nlinks == LINKS_MAX)
+		r->nlinks = 0; /* many devices: start over */
+	r->links[r->nlinks] = l;
+	return &r->links[r->nlinks++];
 }
 
 /*
@@ -508,9 +511,8 @@ void
 rtmtu_ask(struct rtmtu *r, const struct dp_addr *peers, size_t n, uint32_t *mtu)
 {
 	struct rtmtu_route res[RTMTU_CHUNK];
-	struct rtmtu_link links[LINKS_MAX];
 	int err[RTMTU_CHUNK];
-	size_t nlinks = 0, c, i;
+	size_t c, i;
 	time_t at = now_sec();
 
 	for (c = 0; c < n; c += RTMTU_CHUNK) {
@@ -526,7 +528,7 @@ rtmtu_ask(struct rtmtu *r, const struct dp_addr *peers, size_t n, uint32_t *mtu)
 				mtu[c + i] = rtmtu_ask_sock(&peers[c + i]); /* answer lost */
 			} else {
 				if (res[i].mtu == 0 && res[i].oif != 0 &&
-				    (l = link_get(r, res[i].oif, links, &nlinks)) == NULL) {
+				    (l = link_get(r, res[i].oif)) == NULL) {
 					mtu[c + i] = rtmtu_ask_sock(&peers[c + i]);
 					goto put;
 				}
