@@ -2530,8 +2530,8 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 		goto fail;
 	}
 	{
-		struct itimerspec its = { .it_value = { US_MTU_REFRESH_SEC,
-			                      0 } }; /* sa_mtu_refresh re-arms */
+		/* one shot: sa_mtu_refresh re-arms it */
+		struct itimerspec its = { .it_value = { US_MTU_REFRESH_SEC, 0 } };
 		struct timespec now;
 
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
