@@ -114,7 +114,7 @@ log "  300 oversize: $sent ICMP errors sent, $((s1 - s0)) suppressed, $((u1 - u0
 log "MTU: a route MTU toward the peer changed later reaches the SA (refresh every 5 s)"
 # gw1's route to gw2 drops to 1300: the next "fragmentation needed" the
 # dataplane sends announces the smaller inner MTU (a few seconds: the
-# refresh and the per-peer route MTU cache are 5 s each)
+# refresh asks every peer's route MTU anew every 5 s)
 n gw1 ip route add 192.0.2.2/32 dev b1 mtu 1300
 i=0
 while :; do

@@ -387,6 +387,10 @@ struct us {
 	int ike[2];         /* UDP 4500 index 0 of the reuseport groups */
 	struct us_event_q evq;
 	struct nl *nl;
+	/* the path-MTU refresh (userspace.c sa_mtu_refresh, us_rtmtu.h) */
+	struct rtmtu *rtmtu;
+	time_t mtu_cycle;  /* when the refresh under way began (coarse s) */
+	size_t mtu_cursor; /* its next bucket of sas; 0 = none under way */
 	/* control-side registry */
 	struct hmap units, tunnels, sas, routes, policies, spis_reserved;
 	bool policy_routes;               /* default routes in the policy table installed */
@@ -417,7 +421,6 @@ int us_sockets_open(struct us *us, struct errbuf *err);
 void us_io_close(struct us *us);
 int us_adev_open(struct us *us, uint32_t slot, struct errbuf *err);
 void us_adev_close(struct us *us, uint32_t slot);
-uint32_t us_route_mtu(const struct dp_addr *local, const struct dp_addr *remote);
 
 /* us_nl.c: rtnetlink */
 struct nl;

@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "us.h"
+#include "us_rtmtu.h"
 #include "xmem.h"
 
 #define ALL_SPUS UINT32_MAX
@@ -1546,11 +1547,11 @@ sa_peer(struct us_sa *sa)
 }
 
 static void
-sa_mtu(struct us_sa *sa)
+sa_mtu(struct us *us, struct us_sa *sa)
 {
 	size_t outer = sa->remote.family == AF_INET ? 20 : 40;
 
-	sa->outer_mtu = us_route_mtu(&sa->local, &sa->remote);
+	sa->outer_mtu = rtmtu_get(us->rtmtu, &sa->remote);
 	if (sa->encap)
 		outer += 8;
 	sa->inner_mtu = (uint32_t)esp_max_payload(&sa->x, sa->outer_mtu - outer);
@@ -1625,7 +1626,7 @@ us_sa_add(void *impl, const struct dp_sa *in, struct errbuf *err)
 		return errbuf_set(err, rc, "SA %08x: replay window: %s", in->spi, strerror(-rc));
 	}
 	sa_peer(sa);
-	sa_mtu(sa);
+	sa_mtu(us, sa);
 	sa->st.add_time = mono_sec();
 	sa->st.spu = t->d->t.spu;
 	sa->st.tunnel_id = in->tunnel_id;
@@ -1760,7 +1761,7 @@ us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *e
 		tmp.rport = in->encap_remote_port;
 		sa_peer(&tmp);
 		/* the owner derives the inner MTU with the SA's transform */
-		tmp.outer_mtu = us_route_mtu(&in->local, &in->remote);
+		tmp.outer_mtu = rtmtu_get(us->rtmtu, &in->remote);
 	}
 	m.tmpl = in;
 	m.sa = &tmp;
@@ -1784,33 +1785,116 @@ us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *e
  * The path MTU toward the peers changes after SAs are added (a route's MTU
  * set, a PMTU learned): every US_MTU_REFRESH_SEC, from us_event_read on the
  * caller's thread (mtu_fd wakes dp_event_fd), each outbound SA's route MTU
- * is asked again (us_route_mtu, cached per peer) and a changed one is
- * published to the owner SPU as an SA update. The SPUs' packet path never
- * asks.
+ * is asked again and a changed one is published to the owner SPU as an SA
+ * update. The SPUs' packet path never asks. One refresh is cut into
+ * slices of about US_MTU_SLICE outbound SAs (a few buckets of us->sas),
+ * US_MTU_SLICE_GAP_MS apart, so that no event keeps the caller long; a
+ * slice asks the kernel for its peers not yet asked in this refresh in
+ * one pipelined rtmtu_ask (docs/dataplane.md §5 step 3). SAs added during
+ * a refresh got their MTU when added; the table growing moves entries
+ * only to buckets at or after the cursor, so none is missed.
+ */
+#define US_MTU_SLICE        1024
+#define US_MTU_SLICE_GAP_MS 2
+
+/*
+ * Publishes the new MTUs of sas[0..n) to their SPUs: queued as a batch
+ * (US_BATCH_MAX messages per wake-up of an SPU, not one wake-up and wait
+ * each: a route MTU change reaching 10,000 SAs at once). A failed batch
+ * leaves the SAs' c->outer_mtu as it was: the next refresh tries again.
  */
 static void
-sa_mtu_refresh_one(struct hnode *n, void *arg)
+sa_mtu_publish(struct us *us, struct c_sa **sas, const uint32_t *mtu, size_t n)
 {
-	struct us *us = arg;
-	struct c_sa *c = hmap_entry(n, struct c_sa, hn);
-	struct us_sa tmp;
-	uint32_t mtu;
+	struct us_sa *tmp = calloc(n, sizeof(*tmp));
+	size_t i;
+	int rc = 0;
 	CTL_MSG(m, CTL_SA_UPDATE);
 
-	if (c->dir != DP_DIR_OUT)
-		return;
-	mtu = us_route_mtu(NULL, &c->dst);
-	if (mtu == c->outer_mtu)
-		return;
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.outer_mtu = mtu;
-	m.sa = &tmp;
-	m.b.id = c->tunnel_id;
-	m.b.spi = c->spi;
-	m.b.dir = c->dir;
+	if (tmp == NULL)
+		return; /* next time */
 	m.b.what = US_SA_UPD_MTU;
-	if (ctl_run(us, &m, c->spu) == 0)
-		c->outer_mtu = mtu;
+	for (i = 0; i < n && rc == 0; i++) {
+		tmp[i].outer_mtu = mtu[i];
+		m.sa = &tmp[i];
+		m.b.id = sas[i]->tunnel_id;
+		m.b.spi = sas[i]->spi;
+		m.b.dir = sas[i]->dir;
+		rc = batch_queue(us, &m, sas[i]->spu);
+	}
+	batch_flush(us);
+	if (rc == 0)
+		rc = us->batch_rc;
+	us->batch_rc = 0;
+	if (rc == -ETIMEDOUT)
+		return; /* a stuck SPU may still read tmp: leaked on purpose */
+	for (i = 0; i < n && rc == 0; i++)
+		sas[i]->outer_mtu = mtu[i];
+	free(tmp);
+}
+
+/* One slice from us->mtu_cursor; true when the walk reached the end. */
+static bool
+sa_mtu_slice(struct us *us)
+{
+	struct hmap *m = &us->sas;
+	struct c_sa **sas = NULL;
+	struct dp_addr *peers = NULL;
+	uint32_t *mtus = NULL, mtu;
+	size_t nsa = 0, np = 0, nch = 0, cap = 0, b, len, i;
+	struct hnode *it;
+
+	for (b = us->mtu_cursor; b <= m->mask; b++) {
+		for (len = 0, it = m->b[b]; it != NULL; it = it->next)
+			len += hmap_entry(it, struct c_sa, hn)->dir == DP_DIR_OUT;
+		if (nsa > 0 && nsa + len > US_MTU_SLICE)
+			break;
+		if (nsa + len > cap) {
+			size_t ncap = nsa + len > US_MTU_SLICE ? nsa + len : US_MTU_SLICE;
+			struct c_sa **ns = realloc(sas, ncap * sizeof(*sas));
+			if (ns == NULL)
+				break; /* out of memory: the rest next slice */
+			sas = ns;
+			cap = ncap;
+		}
+		for (it = m->b[b]; it != NULL; it = it->next)
+			if (hmap_entry(it, struct c_sa, hn)->dir == DP_DIR_OUT)
+				sas[nsa++] = hmap_entry(it, struct c_sa, hn);
+	}
+	us->mtu_cursor = b;
+	if (nsa > 0) {
+		peers = malloc(nsa * sizeof(*peers));
+		mtus = malloc(nsa * sizeof(*mtus));
+	}
+	if (nsa > 0 && (peers == NULL || mtus == NULL))
+		goto out; /* out of memory: these SAs wait for the next refresh */
+	for (i = 0; i < nsa; i++)
+		if (!rtmtu_cached(us->rtmtu, &sas[i]->dst, us->mtu_cycle, &mtu))
+			peers[np++] = sas[i]->dst;
+	rtmtu_ask(us->rtmtu, peers, np, mtus);
+	/* the changed ones to the front of sas[] (and their MTUs of mtus[]) */
+	for (i = 0; i < nsa; i++)
+		if (rtmtu_cached(us->rtmtu, &sas[i]->dst, us->mtu_cycle, &mtu) &&
+		    mtu != sas[i]->outer_mtu) {
+			sas[nch] = sas[i];
+			mtus[nch++] = mtu;
+		}
+	if (nch > 0)
+		sa_mtu_publish(us, sas, mtus, nch);
+out:
+	free(sas);
+	free(peers);
+	free(mtus);
+	return us->mtu_cursor > m->mask;
+}
+
+/* mtu_fd fires once, ms from now. */
+static void
+mtu_arm(struct us *us, long ms)
+{
+	struct itimerspec its = { .it_value = { ms / 1000, (ms % 1000) * 1000000 } };
+
+	timerfd_settime(us->mtu_fd, 0, &its, NULL);
 }
 
 static void
@@ -1818,6 +1902,7 @@ sa_mtu_refresh(struct us *us)
 {
 	uint64_t expirations;
 	struct timespec now;
+	time_t next;
 
 	/* Called for every event read: a vDSO clock read, not a read() of
 	 * the timerfd, until the timer can have fired (a second's slack for
@@ -1826,10 +1911,29 @@ sa_mtu_refresh(struct us *us)
 	if (us->mtu_fd < 0 || now.tv_sec < us->mtu_due ||
 	    read(us->mtu_fd, &expirations, sizeof(expirations)) < 0)
 		return; /* not yet */
-	us->mtu_due = now.tv_sec + US_MTU_REFRESH_SEC - 1;
-	if (us->batching)
-		return; /* the SA updates would flush the batch: next time */
-	hmap_walk(&us->sas, sa_mtu_refresh_one, us);
+	if (us->batching) {
+		/* the SA updates would flush the batch: start over next time */
+		us->mtu_cursor = 0;
+		us->mtu_due = now.tv_sec + US_MTU_REFRESH_SEC - 1;
+		mtu_arm(us, US_MTU_REFRESH_SEC * 1000L);
+		return;
+	}
+	if (us->mtu_cursor == 0) {
+		us->mtu_cycle = now.tv_sec;
+		/* peers no SA asked for in the last two refreshes */
+		rtmtu_expire(us->rtmtu, now.tv_sec - 2 * US_MTU_REFRESH_SEC);
+	}
+	if (!sa_mtu_slice(us)) {
+		us->mtu_due = 0; /* the next slice */
+		mtu_arm(us, US_MTU_SLICE_GAP_MS);
+		return;
+	}
+	us->mtu_cursor = 0;
+	next = us->mtu_cycle + US_MTU_REFRESH_SEC - now.tv_sec;
+	if (next < 1)
+		next = 1;
+	us->mtu_due = now.tv_sec + next - 1;
+	mtu_arm(us, next * 1000L);
 }
 
 static int
@@ -2536,8 +2640,8 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 		goto fail;
 	}
 	{
-		struct itimerspec its = { .it_interval = { US_MTU_REFRESH_SEC, 0 },
-			.it_value = { US_MTU_REFRESH_SEC, 0 } };
+		/* one shot: sa_mtu_refresh re-arms it */
+		struct itimerspec its = { .it_value = { US_MTU_REFRESH_SEC, 0 } };
 		struct timespec now;
 
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
@@ -2555,6 +2659,10 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 			goto fail;
 	if ((us->nl = nl_open(err)) == NULL) {
 		rc = -EIO;
+		goto fail;
+	}
+	if ((us->rtmtu = rtmtu_new()) == NULL) {
+		rc = errbuf_set(err, -errno, "route MTU: rtnetlink socket: %s", strerror(errno));
 		goto fail;
 	}
 	if ((rc = us_tun_open(us, err)) < 0 || (rc = us_sockets_open(us, err)) < 0)
@@ -2677,6 +2785,7 @@ us_close(void *impl)
 	hmap_fini(&us->policies);
 	hmap_fini(&us->spis_reserved);
 	nl_close(us->nl);
+	rtmtu_free(us->rtmtu);
 	if (us->done_fd >= 0)
 		close(us->done_fd);
 	if (us->ev_fd >= 0)
