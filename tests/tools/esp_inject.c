@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ref_csum.h"
+
 #define MAXP 64
 
 struct frame {
@@ -38,20 +40,6 @@ struct frame {
 	size_t l3;  /* offset of the IP header */
 	int v6;
 };
-
-static uint16_t
-csum(const uint8_t *p, size_t len, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 /* true if the frame carries ESP; fills the offsets */
 static int
@@ -115,7 +103,7 @@ fix_udp(struct frame *f)
 		sum += (uint32_t)ip[dofs + i] << 8 | ip[dofs + i + 1];
 	}
 	sum += 17 + (uint32_t)ulen;
-	c = csum(u, ulen, sum);
+	c = ref_csum(u, ulen, sum);
 	if (c == 0)
 		c = 0xffff;
 	u[6] = (uint8_t)(c >> 8);

@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ref_csum.h"
+
 #define MAX_PAYLOAD 60000
 
 static void
@@ -28,20 +30,6 @@ put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
-}
-
-static uint16_t
-csum(const uint8_t *p, size_t len, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 int
@@ -81,8 +69,8 @@ main(int argc, char **argv)
 	pseudo[8] = 0;
 	pseudo[9] = IPPROTO_UDP;
 	put16(pseudo + 10, (uint16_t)ulen);
-	c = csum(pseudo, sizeof(pseudo), 0);
-	c = csum(udp, ulen, (uint16_t)~c);
+	c = ref_csum(pseudo, sizeof(pseudo), 0);
+	c = ref_csum(udp, ulen, (uint16_t)~c);
 	put16(udp + 6, c != 0 ? c : 0xffff);
 
 	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
@@ -110,7 +98,7 @@ main(int argc, char **argv)
 		pkt[9] = IPPROTO_UDP;
 		memcpy(pkt + 12, &src, 4);
 		memcpy(pkt + 16, &dst, 4);
-		put16(pkt + 10, csum(pkt, 20, 0));
+		put16(pkt + 10, ref_csum(pkt, 20, 0));
 		memcpy(pkt + 20, udp + off, n);
 		if (sendto(fd, pkt, 20 + n, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 			fprintf(stderr, "frag-send: fragment %zu: %s\n", f, strerror(errno));

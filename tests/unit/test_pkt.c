@@ -17,22 +17,8 @@
 
 #include <cmocka.h>
 
+#include "../tools/ref_csum.h"
 #include "pkt.h"
-
-/* A reference checksum, the RFC 1071 way, byte pairs in network order. */
-static uint16_t
-ref_csum(const uint8_t *p, size_t len, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 static uint32_t
 ref_pseudo(uint8_t fam, const uint8_t *src, const uint8_t *dst, uint8_t proto, uint32_t len)
@@ -122,7 +108,7 @@ check_tcp_csum(const uint8_t *p, size_t len)
 static void
 test_csum(void **state)
 {
-	uint8_t buf[101];
+	uint8_t buf[101] = { 0 };
 	uint16_t ours, c;
 	size_t len;
 
