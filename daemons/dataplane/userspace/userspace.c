@@ -2617,7 +2617,7 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 		us->spu[i].tunfd = us->spu[i].epfd = us->spu[i].wakefd = -1;
 		for (int f = 0; f < 2; f++)
 			us->spu[i].udp[f] = us->spu[i].udp_df[f] = us->spu[i].raw[f] =
-			    us->spu[i].raw_df[f] = -1;
+			    us->spu[i].raw_df[f] = us->spu[i].resend[f] = -1;
 	}
 	for (i = 0; i < us->nspu; i++)
 		for (j = 0; j < us->nspu; j++)
