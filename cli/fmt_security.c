@@ -377,6 +377,10 @@ secfmt_ipsec_stats(const struct lyd_node *r, unsigned flags, struct buf *o)
 		stat_line(o, "  No route drops:", lf(r, "no-route-drops"));
 		stat_line(o, "  MTU drops:", lf(r, "mtu-drops"));
 		stat_line(o, "  Other drops:", lf(r, "other-drops"));
+		if (lhas(r, "frag-drops"))
+			stat_line(o, "  Fragment drops:", lf(r, "frag-drops"));
+		if (lhas(r, "frag-resent"))
+			stat_line(o, "  Fragments sent in clear:", lf(r, "frag-resent"));
 	}
 	if (lhas(r, "selector-drops"))
 		stat_line(o, "  Selector drops:", lf(r, "selector-drops"));

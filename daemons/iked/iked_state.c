@@ -703,6 +703,7 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 	struct stat_q q;
 	uint64_t eb = 0, db = 0, ep = 0, dpk = 0, replay = 0, auth = 0, unknown = 0;
 	uint64_t icmp_supp = 0, ev_drops = 0, no_sa = 0, no_route = 0, mtu = 0, other = 0;
+	uint64_t frag_drops = 0, frag_resent = 0;
 	bool whole = false;
 	size_t i;
 	int rc = 0;
@@ -759,6 +760,8 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 			no_route += s.no_route_drops;
 			mtu += s.mtu_drops;
 			other += s.other_drops;
+			frag_drops += s.frag_drops;
+			frag_resent += s.frag_resent;
 		}
 	}
 	rc |= put_u64(out, "esp-encrypted-bytes", eb);
@@ -786,6 +789,8 @@ rpc_ipsec_stats(const struct lyd_node *in, struct lyd_node *out, struct errbuf *
 		rc |= put_u64(out, "no-route-drops", no_route);
 		rc |= put_u64(out, "mtu-drops", mtu);
 		rc |= put_u64(out, "other-drops", other);
+		rc |= put_u64(out, "frag-drops", frag_drops);
+		rc |= put_u64(out, "frag-resent", frag_resent);
 		rc |= put_u64(out, "icmp-suppressed", icmp_supp);
 		rc |= put_u64(out, "event-drops", ev_drops);
 	}

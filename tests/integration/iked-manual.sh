@@ -107,7 +107,7 @@ s1=$(supp) mtu=$(esp_stat 1 "MTU drops")
 	fail "MTU drops ($mtu, $s1 suppressed): $(cli 1 show security ipsec statistics)"
 log "gw1 dropped $mtu packets as too big (MTU drops)"
 echo "$js" | grep -q '"mtu-drops":"[1-9]' || fail "mtu-drops not in the data: $js"
-for f in no-sa-drops no-route-drops other-drops selector-drops; do
+for f in no-sa-drops no-route-drops other-drops frag-drops frag-resent selector-drops; do
 	echo "$js" | grep -q "\"$f\":\"[0-9]" || fail "$f not in the data: $js"
 done
 cli 1 clear security ipsec statistics

@@ -267,7 +267,8 @@ test_stats(void **state)
 	    "{\"" SECST "get-ipsec-statistics-information\":{\"esp-encrypted-bytes\":\"0\","
 	    "\"replay-errors\":\"2\",\"unknown-spi\":\"3\",\"no-sa-drops\":\"11\","
 	    "\"no-route-drops\":\"12\",\"mtu-drops\":\"300\",\"other-drops\":\"14\","
-	    "\"selector-drops\":\"5\",\"icmp-suppressed\":\"250\",\"event-drops\":\"7\"}}",
+	    "\"frag-drops\":\"2\",\"frag-resent\":\"20\",\"selector-drops\":\"5\",\"icmp-"
+	    "suppressed\":\"250\",\"event-drops\":\"7\"}}",
 	    "ESP Statistics:\n"
 	    "  Encrypted bytes:                0\n"
 	    "  Decrypted bytes:                0\n"
@@ -288,6 +289,8 @@ test_stats(void **state)
 	    "  No route drops:                12\n"
 	    "  MTU drops:                    300\n"
 	    "  Other drops:                   14\n"
+	    "  Fragment drops:                 2\n"
+	    "  Fragments sent in clear:       20\n"
 	    "  Selector drops:                 5\n"
 	    "  ICMP errors suppressed:       250\n"
 	    "  Event drops:                    7\n");
