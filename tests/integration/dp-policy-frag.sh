@@ -42,7 +42,11 @@ sa out spi 0x1001 tunnel 1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key 
 sa in spi 0x1002 tunnel 1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM2
 policy 1 tunnel 1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5201 priority 10
 policy 3 tunnel 1 out src fd01::/64 dst fd02::/64 proto 17 dport 5201 priority 10
+policy 5 tunnel 1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5301 priority 11
+policy 6 tunnel 1 out src fd01::/64 dst fd02::/64 proto 17 dport 5301 priority 11
 EOF2
+# (policies 5 and 6: the same prefixes and protocol as 1 and 3, another
+# port: their fragment catch rules are the same rules, installed twice)
 cat >"$TMP/gw2.conf" <<EOF2
 dataplane spus $SPUS
 tunnel 1 local 192.0.2.2 remote 192.0.2.1 local-ts 10.2.0.0/24 remote-ts 10.1.0.0/24
@@ -165,5 +169,13 @@ tcp_transfer 10.2.0.2 1M >/dev/null
 log "removing the policies removes every rule"
 ctl 1 policy-del 1 | grep -q ok || fail "policy-del"
 ctl 1 policy-del 3 | grep -q ok || fail "policy-del"
+# policies 5 and 6 still want their fragments caught
+[ "$(n gw1 ip rule | grep -c "ipproto udp lookup 220")" = 1 ] ||
+	fail "the catch rule of policy 5 went with policy 1"
+[ "$(n gw1 ip -6 rule | grep -c "ipproto udp lookup 220")" = 1 ] ||
+	fail "the IPv6 catch rule of policy 6 went with policy 3"
+ctl 1 policy-del 5 | grep -q ok || fail "policy-del"
+ctl 1 policy-del 6 | grep -q ok || fail "policy-del"
 n gw1 ip rule | grep -q "lookup 220" && fail "policy rule left behind"
+n gw1 ip -6 rule | grep -q "lookup 220" && fail "IPv6 policy rule left behind"
 log "PASS"
