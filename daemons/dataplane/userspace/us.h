@@ -445,6 +445,11 @@ struct nl_rule {
 	uint32_t table, priority;
 	uint32_t goto_prio;       /* FR_ACT_GOTO: the rule jumped to */
 	uint32_t mark, mark_mask; /* fwmark mark/mark_mask when mark_mask != 0 */
+	/* several owners may install this very rule (the fragment catch
+	 * rules of policies that differ only in ports): added without
+	 * NLM_F_EXCL, the kernel keeps one copy per owner and a delete
+	 * removes one */
+	bool shared;
 };
 int nl_rule(struct nl *n, bool add, const struct nl_rule *r, struct errbuf *err);
 

@@ -2168,6 +2168,9 @@ policy_rules(struct us *us, struct c_policy *c, struct errbuf *err)
 					r->proto = proto != 0 ? proto : frag_protos[k];
 					r->sport_hi = r->dport_hi = 0xffff;
 					r->priority = us->rule_prio_base + US_FRAG_CATCH_PRIO;
+					/* another policy on these prefixes
+					 * with other ports has the same one */
+					r->shared = true;
 				}
 				if ((rc = nl_rule(us->nl, true, r, err)) == 0)
 					c->nrules++;
