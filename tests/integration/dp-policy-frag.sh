@@ -35,16 +35,19 @@ n h1 ip link set a1 mtu 1400
 n gw1 ip link set a2 mtu 1400
 n gw2 ip -6 route add fd01::/64 via fd00::1
 
+# gw1's tunnel has the highest id (any 32-bit id is a tunnel's; none
+# may read as "no policy" or "drop" in the fragment decisions)
+T1=4294967295
 cat >"$TMP/gw1.conf" <<EOF2
 dataplane spus $SPUS
-tunnel 1 local 192.0.2.1 remote 192.0.2.2 local-ts 10.1.0.0/24 remote-ts 10.2.0.0/24
-sa out spi 0x1001 tunnel 1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM1
-sa in spi 0x1002 tunnel 1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM2
-policy 1 tunnel 1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5201 priority 10
-policy 3 tunnel 1 out src fd01::/64 dst fd02::/64 proto 17 dport 5201 priority 10
-policy 5 tunnel 1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5301 priority 11
-policy 6 tunnel 1 out src fd01::/64 dst fd02::/64 proto 17 dport 5301 priority 11
-policy 7 tunnel 1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 1 dport 2048-2303 priority 12
+tunnel $T1 local 192.0.2.1 remote 192.0.2.2 local-ts 10.1.0.0/24 remote-ts 10.2.0.0/24
+sa out spi 0x1001 tunnel $T1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM1
+sa in spi 0x1002 tunnel $T1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM2
+policy 1 tunnel $T1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5201 priority 10
+policy 3 tunnel $T1 out src fd01::/64 dst fd02::/64 proto 17 dport 5201 priority 10
+policy 5 tunnel $T1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5301 priority 11
+policy 6 tunnel $T1 out src fd01::/64 dst fd02::/64 proto 17 dport 5301 priority 11
+policy 7 tunnel $T1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 1 dport 2048-2303 priority 12
 EOF2
 # (policies 5 and 6: the same prefixes and protocol as 1 and 3, another
 # port: their fragment catch rules are the same rules, installed twice.
