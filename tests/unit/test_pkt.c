@@ -642,7 +642,7 @@ test_frag_tab(void **state)
 	uint8_t p[3000], f[3][1500], v6[200];
 	struct frag4_iter it;
 	struct pkt_info pi[3], other;
-	uint32_t v;
+	uint64_t v;
 	size_t n, fl;
 	int k = 0, i;
 

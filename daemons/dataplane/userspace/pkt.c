@@ -346,7 +346,7 @@ frag_bucket(struct frag_tab *t, const struct pkt_info *pi)
 }
 
 void
-frag_tab_put(struct frag_tab *t, const struct pkt_info *pi, uint32_t value, uint64_t now_ms)
+frag_tab_put(struct frag_tab *t, const struct pkt_info *pi, uint64_t value, uint64_t now_ms)
 {
 	struct frag_ent *b = frag_bucket(t, pi), *e = NULL;
 	size_t alen = pi->family == AF_INET ? 4 : 16;
@@ -379,7 +379,7 @@ frag_tab_put(struct frag_tab *t, const struct pkt_info *pi, uint32_t value, uint
 }
 
 bool
-frag_tab_get(struct frag_tab *t, const struct pkt_info *pi, uint32_t *value, uint64_t now_ms)
+frag_tab_get(struct frag_tab *t, const struct pkt_info *pi, uint64_t *value, uint64_t now_ms)
 {
 	struct frag_ent *b = frag_bucket(t, pi);
 	int i;
