@@ -35,14 +35,24 @@ n h1 ip link set a1 mtu 1400
 n gw1 ip link set a2 mtu 1400
 n gw2 ip -6 route add fd01::/64 via fd00::1
 
+# gw1's tunnel has the highest id (any 32-bit id is a tunnel's; none
+# may read as "no policy" or "drop" in the fragment decisions)
+T1=4294967295
 cat >"$TMP/gw1.conf" <<EOF2
 dataplane spus $SPUS
-tunnel 1 local 192.0.2.1 remote 192.0.2.2 local-ts 10.1.0.0/24 remote-ts 10.2.0.0/24
-sa out spi 0x1001 tunnel 1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM1
-sa in spi 0x1002 tunnel 1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM2
-policy 1 tunnel 1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5201 priority 10
-policy 3 tunnel 1 out src fd01::/64 dst fd02::/64 proto 17 dport 5201 priority 10
+tunnel $T1 local 192.0.2.1 remote 192.0.2.2 local-ts 10.1.0.0/24 remote-ts 10.2.0.0/24
+sa out spi 0x1001 tunnel $T1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM1
+sa in spi 0x1002 tunnel $T1 local 192.0.2.1 remote 192.0.2.2 enc aes-gcm-128 key $K_GCM2
+policy 1 tunnel $T1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5201 priority 10
+policy 3 tunnel $T1 out src fd01::/64 dst fd02::/64 proto 17 dport 5201 priority 10
+policy 5 tunnel $T1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5301 priority 11
+policy 6 tunnel $T1 out src fd01::/64 dst fd02::/64 proto 17 dport 5301 priority 11
+policy 7 tunnel $T1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 1 dport 2048-2303 priority 12
 EOF2
+# (policies 5 and 6: the same prefixes and protocol as 1 and 3, another
+# port: their fragment catch rules are the same rules, installed twice.
+# Policy 7: ICMP echo requests by type (RFC 7296 3.13.1), which the
+# kernel's fib rules cannot see; it must not pull all ICMP into st0)
 cat >"$TMP/gw2.conf" <<EOF2
 dataplane spus $SPUS
 tunnel 1 local 192.0.2.2 remote 192.0.2.1 local-ts 10.2.0.0/24 remote-ts 10.1.0.0/24
@@ -159,11 +169,21 @@ echo "received (lost/total) $r"
 
 log "unselected protocols and TCP keep the clear path (never reach st0)"
 n h1 ping -c 2 -i 0.2 -W 2 -s 3000 10.2.0.2 >/dev/null || fail "big ping over the clear path"
+n h1 ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "ping over the clear path"
 tcp_transfer 10.2.0.2 1M >/dev/null
 [ "$(sa_stat 1 0x1001 out packets)" = "$out2" ] || fail "ICMP or TCP went into the tunnel"
 
 log "removing the policies removes every rule"
 ctl 1 policy-del 1 | grep -q ok || fail "policy-del"
 ctl 1 policy-del 3 | grep -q ok || fail "policy-del"
+# policies 5 and 6 still want their fragments caught
+[ "$(n gw1 ip rule | grep -c "ipproto udp lookup 220")" = 1 ] ||
+	fail "the catch rule of policy 5 went with policy 1"
+[ "$(n gw1 ip -6 rule | grep -c "ipproto udp lookup 220")" = 1 ] ||
+	fail "the IPv6 catch rule of policy 6 went with policy 3"
+ctl 1 policy-del 5 | grep -q ok || fail "policy-del"
+ctl 1 policy-del 6 | grep -q ok || fail "policy-del"
+ctl 1 policy-del 7 | grep -q ok || fail "policy-del"
 n gw1 ip rule | grep -q "lookup 220" && fail "policy rule left behind"
+n gw1 ip -6 rule | grep -q "lookup 220" && fail "IPv6 policy rule left behind"
 log "PASS"

@@ -642,7 +642,7 @@ test_frag_tab(void **state)
 	uint8_t p[3000], f[3][1500], v6[200];
 	struct frag4_iter it;
 	struct pkt_info pi[3], other;
-	uint32_t v;
+	uint64_t v;
 	size_t n, fl;
 	int k = 0, i;
 
@@ -721,6 +721,46 @@ test_frag_tab(void **state)
 	assert_false(pi[1].ports);
 	assert_true(frag_tab_get(&t, &pi[1], &v, 5001));
 	assert_int_equal(v, 9);
+
+	/* IPv6 with a Destination Options header in the fragmentable part
+	 * (RFC 8200 4.1 order: fragment header, destination options, UDP):
+	 * the first fragment's upper layer is UDP; a later fragment's bytes
+	 * after its fragment header are payload, not headers, so its
+	 * protocol is the fragment header's next header (as the kernel's
+	 * flow dissector has it) and it still finds its packet's decision
+	 * (RFC 8200 4.5: the packet is source, destination and id) */
+	memset(v6, 0, sizeof(v6));
+	v6[0] = 0x60;
+	v6[5] = 8 + 8 + 8 + 16; /* fragment header, dest options, UDP, 16 bytes */
+	v6[6] = 44;
+	v6[7] = 64;
+	v6[23] = 1;
+	v6[39] = 2;
+	v6[40] = 60; /* next header: destination options */
+	v6[43] = 1;  /* offset 0, M */
+	v6[47] = 0x77;
+	v6[48] = 17; /* dest options: next header UDP, length 0 (8 bytes) */
+	v6[50] = 1;  /* PadN, 4 bytes */
+	v6[51] = 4;
+	v6[56 + 1] = 53;
+	v6[56 + 3] = 53;
+	assert_int_equal(pkt_parse(v6, 40 + 40, &pi[0]), 0);
+	assert_false(pi[0].later_frag);
+	assert_int_equal(pi[0].proto, 17);
+	assert_true(pi[0].ports);
+	frag_tab_put(&t, &pi[0], 11, 6000);
+	v6[43] = 0x18; /* offset 24 bytes, last: payload from here */
+	memset(v6 + 48, 0, 32);
+	v6[48] = 6; /* payload that reads like dest options, then TCP */
+	assert_int_equal(pkt_parse(v6, 40 + 40, &pi[1]), 0);
+	assert_true(pi[1].later_frag);
+	assert_int_equal(pi[1].proto, 60);
+	assert_true(frag_tab_get(&t, &pi[1], &v, 6001));
+	assert_int_equal(v, 11);
+	v6[49] = 0xff; /* such "options" would run past the packet */
+	assert_int_equal(pkt_parse(v6, 40 + 40, &pi[1]), 0);
+	assert_true(frag_tab_get(&t, &pi[1], &v, 6002));
+	assert_int_equal(v, 11);
 
 	/* bounded: 4 x FRAG_SLOTS packets fit in FRAG_SLOTS entries; the
 	 * newest decisions survive, the oldest are evicted */

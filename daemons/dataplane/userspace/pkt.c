@@ -258,8 +258,14 @@ pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi)
 			l3 += elen;
 			if (l3 > tot)
 				return -EBADMSG;
+			/* RFC 8200 4.5: after a later fragment's fragment
+			 * header comes payload, not headers; its protocol is
+			 * the fragment header's next header (the kernel's flow
+			 * dissector says the same) */
+			if (pi->later_frag)
+				break;
 		}
-		if (is_v6_ext(nh))
+		if (is_v6_ext(nh) && !pi->later_frag)
 			return -EBADMSG; /* too many extension headers */
 		pi->proto = nh;
 	} else {
@@ -297,6 +303,16 @@ frag_tab_init(struct frag_tab *t)
 /* FNV-1a over the key: the table is per SPU and small, a seedless hash
  * is enough (a flood of colliding ids only evicts decisions, whose
  * fragments are then dropped, as under any flood) */
+/* The protocol is part of an IPv4 packet's identity (RFC 791 3.2); an
+ * IPv6 packet is its source, destination and id (RFC 8200 4.5), and the
+ * protocol a first fragment shows (past the extension headers of its
+ * fragmentable part) is not the one its later fragments show. */
+static uint8_t
+frag_key_proto(const struct pkt_info *pi)
+{
+	return pi->family == AF_INET ? pi->proto : 0;
+}
+
 static uint32_t
 frag_hash(const struct pkt_info *pi)
 {
@@ -304,7 +320,7 @@ frag_hash(const struct pkt_info *pi)
 	uint32_t h = 2166136261u;
 
 	h = (h ^ pi->family) * 16777619u;
-	h = (h ^ pi->proto) * 16777619u;
+	h = (h ^ frag_key_proto(pi)) * 16777619u;
 	for (i = 0; i < 4; i++)
 		h = (h ^ ((pi->frag_id >> (8 * i)) & 0xff)) * 16777619u;
 	for (i = 0; i < alen; i++)
@@ -319,7 +335,7 @@ frag_key_eq(const struct frag_ent *e, const struct pkt_info *pi)
 {
 	size_t alen = pi->family == AF_INET ? 4 : 16;
 
-	return e->id == pi->frag_id && e->family == pi->family && e->proto == pi->proto &&
+	return e->id == pi->frag_id && e->family == pi->family && e->proto == frag_key_proto(pi) &&
 	       memcmp(e->src, pi->src, alen) == 0 && memcmp(e->dst, pi->dst, alen) == 0;
 }
 
@@ -330,7 +346,7 @@ frag_bucket(struct frag_tab *t, const struct pkt_info *pi)
 }
 
 void
-frag_tab_put(struct frag_tab *t, const struct pkt_info *pi, uint32_t value, uint64_t now_ms)
+frag_tab_put(struct frag_tab *t, const struct pkt_info *pi, uint64_t value, uint64_t now_ms)
 {
 	struct frag_ent *b = frag_bucket(t, pi), *e = NULL;
 	size_t alen = pi->family == AF_INET ? 4 : 16;
@@ -357,13 +373,13 @@ frag_tab_put(struct frag_tab *t, const struct pkt_info *pi, uint32_t value, uint
 	e->id = pi->frag_id;
 	e->value = value;
 	e->family = pi->family;
-	e->proto = pi->proto;
+	e->proto = frag_key_proto(pi);
 	memcpy(e->src, pi->src, alen);
 	memcpy(e->dst, pi->dst, alen);
 }
 
 bool
-frag_tab_get(struct frag_tab *t, const struct pkt_info *pi, uint32_t *value, uint64_t now_ms)
+frag_tab_get(struct frag_tab *t, const struct pkt_info *pi, uint64_t *value, uint64_t now_ms)
 {
 	struct frag_ent *b = frag_bucket(t, pi);
 	int i;

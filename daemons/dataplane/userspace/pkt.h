@@ -58,8 +58,8 @@ int pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi);
 
 struct frag_ent {
 	uint64_t expires_ms; /* 0: free */
+	uint64_t value;      /* wider than an id: room for values that are none */
 	uint32_t id;
-	uint32_t value;
 	uint8_t family, proto;
 	uint8_t src[16], dst[16];
 };
@@ -71,10 +71,10 @@ struct frag_tab {
 
 void frag_tab_init(struct frag_tab *t);
 /* Remembers value for pi's packet (pi->frag must be set). */
-void frag_tab_put(struct frag_tab *t, const struct pkt_info *pi, uint32_t value, uint64_t now_ms);
+void frag_tab_put(struct frag_tab *t, const struct pkt_info *pi, uint64_t value, uint64_t now_ms);
 /* The value remembered for pi's packet: true and *value set, and the
  * entry's lifetime renewed; false if none (never seen or expired). */
-bool frag_tab_get(struct frag_tab *t, const struct pkt_info *pi, uint32_t *value, uint64_t now_ms);
+bool frag_tab_get(struct frag_tab *t, const struct pkt_info *pi, uint64_t *value, uint64_t now_ms);
 
 /* Internet checksum (RFC 1071): native-order partial sums. */
 uint64_t pkt_csum_add(uint64_t sum, const void *p, size_t len);

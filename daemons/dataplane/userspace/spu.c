@@ -631,7 +631,8 @@ static enum frag_verdict
 frag_decide(struct spu *s, const struct pkt_info *pi, uint32_t *tid)
 {
 	uint64_t now = mono_ms();
-	uint32_t v = US_FRAG_NONE, i;
+	uint64_t v = US_FRAG_NONE;
+	uint32_t i;
 	bool no_ports = pi->later_frag ||
 	                (!pi->ports && (pi->proto == IPPROTO_TCP || pi->proto == IPPROTO_UDP ||
 	                                   pi->proto == IPPROTO_SCTP));
@@ -662,7 +663,7 @@ frag_decide(struct spu *s, const struct pkt_info *pi, uint32_t *tid)
 		return FV_DROP;
 	if (v == US_FRAG_NONE)
 		return FV_NONE;
-	*tid = v;
+	*tid = (uint32_t)v;
 	return FV_TUN;
 }
 
@@ -1082,7 +1083,7 @@ in_allowed_nofrag(const struct us_tunnel *d, const struct pkt_info *pi)
 static bool
 in_allowed(struct spu *s, const struct us_tunnel *d, const struct pkt_info *pi)
 {
-	uint32_t v;
+	uint64_t v;
 
 	if (in_allowed_nofrag(d, pi)) {
 		if (__builtin_expect(pi->frag && !pi->later_frag, 0))

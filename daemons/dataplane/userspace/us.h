@@ -67,8 +67,9 @@
 #define US_FRAG_SKIP_PRIO  30001 /* + rule_prio_base, after every policy rule */
 #define US_FRAG_CATCH_PRIO 30002
 #define US_FRAG_END_PRIO   30003
-#define US_FRAG_NONE       UINT32_MAX       /* frag_tab value: matched no policy */
-#define US_FRAG_DROP       (UINT32_MAX - 1) /* frag_tab value: undecidable, dropped */
+/* frag_tab values: a tunnel id, or one of these (outside the ids' range) */
+#define US_FRAG_NONE (1ULL << 32)       /* matched no policy */
+#define US_FRAG_DROP ((1ULL << 32) + 1) /* undecidable, dropped */
 
 /* Immutable descriptors shared by SPUs. */
 struct us_unit {
@@ -445,6 +446,11 @@ struct nl_rule {
 	uint32_t table, priority;
 	uint32_t goto_prio;       /* FR_ACT_GOTO: the rule jumped to */
 	uint32_t mark, mark_mask; /* fwmark mark/mark_mask when mark_mask != 0 */
+	/* several owners may install this very rule (the fragment catch
+	 * rules of policies that differ only in ports): added without
+	 * NLM_F_EXCL, the kernel keeps one copy per owner and a delete
+	 * removes one */
+	bool shared;
 };
 int nl_rule(struct nl *n, bool add, const struct nl_rule *r, struct errbuf *err);
 

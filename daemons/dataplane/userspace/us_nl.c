@@ -255,7 +255,7 @@ nl_rule(struct nl *n, bool add, const struct nl_rule *r, struct errbuf *err)
 
 	nlh->nlmsg_type = add ? RTM_NEWRULE : RTM_DELRULE;
 	if (add)
-		nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+		nlh->nlmsg_flags = NLM_F_CREATE | (r->shared ? 0 : NLM_F_EXCL);
 	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
 	frh->family = r->family;
 	frh->src_len = r->src.len;

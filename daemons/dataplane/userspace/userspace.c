@@ -2133,7 +2133,13 @@ policy_rules(struct us *us, struct c_policy *c, struct errbuf *err)
 	if ((rc = policy_routes(us, err)) < 0)
 		return rc;
 	/* port selectors: one catch rule per prefix pair and protocol that
-	 * can carry ports (the policy's, or all three when it names none) */
+	 * can carry ports (the policy's, or all three when it names none).
+	 * Only for the protocols the skip rules let by when they have
+	 * ports: a catch rule for another one (ICMP by type and code, RFC
+	 * 7296 3.13.1; DCCP) would pull all of its traffic between the
+	 * prefixes, fragment or not, into st0, where it matches nothing */
+	if (ports && proto != 0 && memchr(frag_protos, proto, sizeof(frag_protos)) == NULL)
+		ports = false;
 	if (ports) {
 		ncatch = proto != 0 ? 1 : (int)sizeof(frag_protos);
 		if ((rc = frag_rules_add(us, p->sel_src.family, err)) < 0)
@@ -2168,6 +2174,9 @@ policy_rules(struct us *us, struct c_policy *c, struct errbuf *err)
 					r->proto = proto != 0 ? proto : frag_protos[k];
 					r->sport_hi = r->dport_hi = 0xffff;
 					r->priority = us->rule_prio_base + US_FRAG_CATCH_PRIO;
+					/* another policy on these prefixes
+					 * with other ports has the same one */
+					r->shared = true;
 				}
 				if ((rc = nl_rule(us->nl, true, r, err)) == 0)
 					c->nrules++;
