@@ -97,7 +97,7 @@ policy_based() {
 	echo "$det" | grep -q "Local Identity: ipv4(10.1.0.0-10.1.0.255)" || fail "selectors: $det"
 	echo "$det" | grep -q "Bind-interface: st0" && fail "policy-based VPN bound to st0: $det"
 	# the policy's rule steers 10.1.0.0/24 -> 10.2.0.0/24 into st0 (table 220)
-	gw 1 ip rule | grep -q "from 10.1.0.0/24 to 10.2.0.0/24 lookup 220" ||
+	gw 1 ip rule | grep -q "from 10.1.0.0/24 to 10.2.0.0/24 .*lookup 220" ||
 		fail "no policy rule in gw1: $(gw 1 ip rule)"
 	gw 1 ip route show table 220 | grep -q "st0" || fail "table 220: $(gw 1 ip route show table 220)"
 }
