@@ -2678,6 +2678,70 @@ test_redistribute_many_pairs(void **state)
 	net_free(n);
 }
 
+/*
+ * A site-to-site gateway with two addresses, the first silent: its tunnel
+ * was placed in the dataplane under the first address pair and came up
+ * through the second. A re-distribution that fails at a later pair puts
+ * that tunnel back too (the dataplane has it under the pair it was set
+ * with, not the one its CHILD SAs ride on).
+ */
+static void
+test_redistribute_rollback_failover(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = "192.0.2.250",
+		.peer_addr2 = B_ADDR,
+		.ts_local = "10.1.0.0/24",
+		.ts_remote = "10.2.0.0/24" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+		.ts_local = "10.2.0.0/24",
+		.ts_remote = "10.1.0.0/24" };
+	struct pcfg a2 = { .vpn = "vpn2",
+		.establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = "192.0.2.250",
+		.ts_local = "10.3.0.0/24",
+		.ts_remote = "10.4.0.0/24" };
+	struct pcfg b2 = { .vpn = "vpn2",
+		.establish = IKE_EST_RESPONDER_ONLY,
+		.ts_local = "10.4.0.0/24",
+		.ts_remote = "10.3.0.0/24" };
+	struct errbuf err = { .msg = "" };
+	struct ike_tunnel_info t1, t2, ti;
+	uint32_t to;
+
+	(void)state;
+	pair_new(&p, 190, 191);
+	pair_up(&p, &a, &b);
+	/* 192.0.2.250 never answers (given up at 62 s); the retry goes to B */
+	net_advance(p.n, 62000 + 30000);
+	assert_int_equal(peer_ike_up(p.a), 1);
+	assert_int_equal(peer_tunnels_up(p.a), 1);
+	/* a second VPN of the gateway, placed under (A, B) */
+	b2.peer_addr = A_ADDR;
+	assert_int_equal(peer_configure(p.a, &a2), 0);
+	assert_int_equal(peer_configure(p.b, &b2), 0);
+	net_advance(p.n, 2000);
+	assert_int_equal(peer_tunnels_up(p.a), 2);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t1), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131074, &t2), 0);
+	for (to = 0; to < p.a->spus && (to == t1.spu || to == t2.spu); to++)
+		;
+	assert_true(to < p.a->spus);
+	/* (A, 192.0.2.250) moves first; (A, B)'s tunnel is refused */
+	dp_mock_clear_log(p.a->dp);
+	dp_mock_fail_nth(p.a->dp, DPM_TUNNEL_SET, 2, 1, EIO);
+	assert_int_equal(ike_engine_redistribute(p.a->e, "gw", NULL, to, NULL, &err), -EIO);
+	assert_non_null(strstr(err.msg, "nothing moved"));
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &ti), 0);
+	assert_int_equal(ti.spu, t1.spu);
+	assert_int_equal(dp_mock_tunnel_find(p.a->dp, 131073)->spu, t1.spu);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131074, &ti), 0);
+	assert_int_equal(ti.spu, t2.spu);
+	assert_int_equal(dp_mock_tunnel_find(p.a->dp, 131074)->spu, t2.spu);
+	net_free(p.n);
+}
+
 /* idle-time: a CHILD SA that carries nothing is deleted; traffic keeps it. */
 static void
 test_idle_time(void **state)
@@ -2930,6 +2994,7 @@ main(void)
 		cmocka_unit_test(test_redistribute_dialup_remote_id),
 		cmocka_unit_test(test_redistribute_all_or_nothing),
 		cmocka_unit_test(test_redistribute_many_pairs),
+		cmocka_unit_test(test_redistribute_rollback_failover),
 		cmocka_unit_test(test_random_pool),
 	};
 
