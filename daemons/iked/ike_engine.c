@@ -1512,30 +1512,15 @@ redist_find(const struct redist *rs, const struct ike_addr *l, const struct ike_
 	return rs->n ? bsearch(&key, rs->p, rs->n, sizeof(*rs->p), redist_cmp) : NULL;
 }
 
-/* The gateway pair the dataplane has a tunnel under: its newest CHILD SA's
- * IKE SA, else its dial-up peer, else the configuration (as
- * ike_tunnel_dp_set() placed it). */
+/* The gateway pair the dataplane has a tunnel under: the one it was last
+ * set with (ike_tunnel_dp_set()). Not its CHILD SAs' IKE SA's nor the
+ * configuration's current address: a tunnel set before the gateway moved
+ * on to its next address stays under the first pair. */
 static void
 redist_tunnel_pair(const struct ike_tunnel *t, struct ike_addr *l, struct ike_addr *r)
 {
-	const struct ike_gw *gw = t->vpn->gw;
-	const struct ike_child *ch;
-
-	memset(l, 0, sizeof(*l));
-	memset(r, 0, sizeof(*r));
-	if (t->peer_sa) {
-		*l = t->peer_sa->local.addr;
-		*r = t->peer_sa->remote.addr;
-	} else {
-		*l = gw->conf.local;
-		if (gw->conf.n_remote)
-			*r = gw->conf.remote[gw->addr_idx % gw->conf.n_remote];
-	}
-	ike_list_foreach(ch, it, &t->children, struct ike_child, tun_link)
-	{
-		*l = ch->sa->local.addr;
-		*r = ch->sa->remote.addr;
-	}
+	*l = t->dp_local;
+	*r = t->dp_remote;
 }
 
 static void
