@@ -2742,6 +2742,71 @@ test_redistribute_rollback_failover(void **state)
 	net_free(p.n);
 }
 
+struct find_sa {
+	const char *rid;
+	uint32_t index, spu;
+	unsigned n;
+};
+
+static int
+find_sa_cb(void *ctx, const struct ike_sa_info *i)
+{
+	struct find_sa *f = ctx;
+	char id[IKE_ID_STRLEN];
+
+	if (strcmp(ike_id_str(&i->remote_id, id, sizeof(id)), f->rid) == 0) {
+		f->index = i->index;
+		f->spu = i->spu;
+		f->n++;
+	}
+	return 0;
+}
+
+/*
+ * A site-to-site IKE SA whose tunnel has no CHILD SA left (idle-time):
+ * re-distribution moves the tunnel and pins the pair, and the IKE SA is
+ * shown on the SPU its next CHILD SA goes to, not where it was.
+ */
+static void
+test_redistribute_ike_sa_without_child(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_ON_TRAFFIC, .idle_time = 60 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+	struct errbuf err = { .msg = "" };
+	struct find_sa f = { .rid = B_ADDR };
+	struct ike_tunnel_info t;
+	struct ike_sa_info si;
+	uint32_t to, moved = 0;
+
+	(void)state;
+	pair_new(&p, 192, 193);
+	pair_up(&p, &a, &b);
+	assert_int_equal(ike_engine_initiate(p.a->e, "vpn"), 0);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	net_advance(p.n, 185000);
+	assert_int_equal(peer_tunnels_up(p.a), 0);
+	assert_int_equal(peer_ike_up(p.a), 1);
+	assert_int_equal(ike_engine_foreach_ike_sa(p.a->e, find_sa_cb, &f), 0);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(f.spu, t.spu);
+	to = (f.spu + 1) % p.a->spus;
+	assert_int_equal(ike_engine_redistribute(p.a->e, "gw", NULL, to, &moved, &err), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.spu, to);
+	assert_int_equal(ike_engine_ike_sa(p.a->e, f.index, &si), 0);
+	assert_int_equal(si.spu, to);
+	/* its next CHILD SA is there */
+	assert_int_equal(ike_engine_initiate(p.a->e, "vpn"), 0);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	expect_sas_on(p.a, 131073, to);
+	net_free(p.n);
+}
+
 /* idle-time: a CHILD SA that carries nothing is deleted; traffic keeps it. */
 static void
 test_idle_time(void **state)
@@ -2995,6 +3060,7 @@ main(void)
 		cmocka_unit_test(test_redistribute_all_or_nothing),
 		cmocka_unit_test(test_redistribute_many_pairs),
 		cmocka_unit_test(test_redistribute_rollback_failover),
+		cmocka_unit_test(test_redistribute_ike_sa_without_child),
 		cmocka_unit_test(test_random_pool),
 	};
 
