@@ -1688,6 +1688,7 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *r
 	uint32_t m, stuck = 0;
 	unsigned npeers = 0;
 	struct ike_vpn *v;
+	struct ike_sa *sa;
 	size_t i;
 	int rc = 0;
 
@@ -1718,8 +1719,6 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *r
 			    redist_add_tunnel(&rs, t);
 		}
 	} else {
-		struct ike_sa *sa;
-
 		ike_list_foreach(sa, it, &gw->sas, struct ike_sa, gw_link)
 		{
 			struct ike_tunnel *t;
@@ -1833,6 +1832,13 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *r
 		goto out;
 	}
 	(void)redist_sync(e);
+	/* An IKE SA of a moved pair that has no CHILD SA now (idle-time, a
+	 * cleared one) is where its next one will go: the pin. */
+	ike_list_foreach(sa, it7, &e->sas, struct ike_sa, link)
+	{
+		if (sa->st != SA_DEAD && redist_find(&rs, &sa->local.addr, &sa->remote.addr))
+			sa->spu = spu;
+	}
 out:
 	free(rs.p);
 	ike_leave(e);
