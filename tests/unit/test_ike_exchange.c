@@ -2807,6 +2807,55 @@ test_redistribute_ike_sa_without_child(void **state)
 	net_free(p.n);
 }
 
+/*
+ * A failed re-distribution that cannot put everything back lists where
+ * each tunnel is; with more tunnels than the message holds, it lists
+ * whole lines and says how many it left out (no line cut in the middle).
+ */
+static void
+test_redistribute_error_text_limit(void **state)
+{
+	struct net *n = net_new();
+	struct peer *a = net_peer(n, "A", A_ADDR, 194, NULL);
+	struct errbuf err = { .msg = "" };
+	char vpn[16], tsl[32], tsr[32];
+	const char *more, *last;
+	unsigned k, listed = 0, unlisted = 0;
+
+	(void)state;
+	for (k = 0; k < 300; k++) {
+		struct pcfg c = { .establish = IKE_EST_RESPONDER_ONLY, .peer_addr = B_ADDR };
+
+		snprintf(vpn, sizeof(vpn), "v%u", k);
+		snprintf(tsl, sizeof(tsl), "10.1.%u.%u/32", k / 256, k % 256);
+		snprintf(tsr, sizeof(tsr), "10.2.%u.%u/32", k / 256, k % 256);
+		c.vpn = vpn;
+		c.ts_local = tsl;
+		c.ts_remote = tsr;
+		assert_int_equal(peer_configure(a, &c), 0);
+	}
+	/* the 2nd tunnel is refused, and the 1st cannot go back */
+	dp_mock_clear_log(a->dp);
+	dp_mock_fail_nth(a->dp, DPM_TUNNEL_SET, 2, 2, EIO);
+	assert_int_equal(ike_engine_redistribute(a->e, "gw", NULL,
+	                     (dp_mock_tunnel_find(a->dp, 131073)->spu + 1) % a->spus, NULL, &err),
+	    -EIO);
+	assert_true(strlen(err.msg) < sizeof(err.msg) - 1);
+	assert_non_null(strstr(err.msg, "the tunnels of those address pairs are on:"));
+	more = strstr(err.msg, "\n  and ");
+	assert_non_null(more);
+	assert_int_equal(sscanf(more, "\n  and %u more tunnel", &unlisted), 1);
+	for (last = strstr(err.msg, "  tunnel "); last; last = strstr(last + 1, "  tunnel ")) {
+		unsigned id, spu;
+
+		assert_int_equal(sscanf(last, "  tunnel %u: SPU %u\n", &id, &spu), 2);
+		assert_int_equal(spu, dp_mock_tunnel_find(a->dp, id)->spu);
+		listed++;
+	}
+	assert_int_equal(listed + unlisted, 300);
+	net_free(n);
+}
+
 /* idle-time: a CHILD SA that carries nothing is deleted; traffic keeps it. */
 static void
 test_idle_time(void **state)
@@ -3061,6 +3110,7 @@ main(void)
 		cmocka_unit_test(test_redistribute_many_pairs),
 		cmocka_unit_test(test_redistribute_rollback_failover),
 		cmocka_unit_test(test_redistribute_ike_sa_without_child),
+		cmocka_unit_test(test_redistribute_error_text_limit),
 		cmocka_unit_test(test_random_pool),
 	};
 
