@@ -2856,6 +2856,50 @@ test_redistribute_error_text_limit(void **state)
 	net_free(n);
 }
 
+/*
+ * A dial-up peer behind a NAT whose mapping moved to another public
+ * address (RFC 7296 2.23): its tunnel is still under the pair it was
+ * placed with; re-distribution by its remote-id moves it all the same.
+ */
+static void
+test_redistribute_nat_moved(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.local_id_kind = IKE_IDK_HOSTNAME,
+		.local_id = "spoke.example.net" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .dynamic = true };
+	struct errbuf err = { .msg = "" };
+	struct ike_tunnel_info t;
+	struct ike_sa_info sb;
+	char addr[IKE_ADDR_STRLEN];
+	uint32_t tid, to, moved = 0;
+
+	(void)state;
+	pair_new(&p, 195, 196);
+	net_nat(p.n, 0, "203.0.113.7");
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	tid = tunnel_id(p.b);
+	/* the NAT now maps A to another address */
+	net_nat(p.n, 0, "203.0.113.9");
+	assert_int_equal(ike_engine_rekey_child(p.a->e, tunnel_id(p.a)), 0);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	assert_true(peer_ike_sa(p.b, &sb));
+	assert_string_equal(ike_addr_str(&sb.remote.addr, addr, sizeof(addr)), "203.0.113.9");
+	assert_int_equal(ike_engine_tunnel(p.b->e, tid, &t), 0);
+	to = (t.spu + 1) % p.b->spus;
+	assert_int_equal(
+	    ike_engine_redistribute(p.b->e, "gw", "spoke.example.net", to, &moved, &err), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(ike_engine_tunnel(p.b->e, tid, &t), 0);
+	assert_int_equal(t.spu, to);
+	assert_int_equal(dp_mock_tunnel_find(p.b->dp, tid)->spu, to);
+	expect_sas_on(p.b, tid, to);
+	net_free(p.n);
+}
+
 /* idle-time: a CHILD SA that carries nothing is deleted; traffic keeps it. */
 static void
 test_idle_time(void **state)
@@ -3111,6 +3155,7 @@ main(void)
 		cmocka_unit_test(test_redistribute_rollback_failover),
 		cmocka_unit_test(test_redistribute_ike_sa_without_child),
 		cmocka_unit_test(test_redistribute_error_text_limit),
+		cmocka_unit_test(test_redistribute_nat_moved),
 		cmocka_unit_test(test_random_pool),
 	};
 
