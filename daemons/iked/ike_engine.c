@@ -8,6 +8,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1426,6 +1428,10 @@ ike_engine_rekey_child(struct ike_engine *e, uint32_t tunnel_id)
 
 /* ---- request security re-distribution ipsec-vpn ----------------------------- */
 
+/* What the lines about pairs not put back leave of the error message for
+ * its first line and the list of tunnels after them. */
+#define REDIST_UNDO_RESERVE (ERRBUF_LEN / 2)
+
 /* One gateway address pair a re-distribution moves, and what it was. */
 struct redist_pair {
 	struct ike_addr l, r;
@@ -1512,30 +1518,15 @@ redist_find(const struct redist *rs, const struct ike_addr *l, const struct ike_
 	return rs->n ? bsearch(&key, rs->p, rs->n, sizeof(*rs->p), redist_cmp) : NULL;
 }
 
-/* The gateway pair the dataplane has a tunnel under: its newest CHILD SA's
- * IKE SA, else its dial-up peer, else the configuration (as
- * ike_tunnel_dp_set() placed it). */
+/* The gateway pair the dataplane has a tunnel under: the one it was last
+ * set with (ike_tunnel_dp_set()). Not its CHILD SAs' IKE SA's nor the
+ * configuration's current address: a tunnel set before the gateway moved
+ * on to its next address stays under the first pair. */
 static void
 redist_tunnel_pair(const struct ike_tunnel *t, struct ike_addr *l, struct ike_addr *r)
 {
-	const struct ike_gw *gw = t->vpn->gw;
-	const struct ike_child *ch;
-
-	memset(l, 0, sizeof(*l));
-	memset(r, 0, sizeof(*r));
-	if (t->peer_sa) {
-		*l = t->peer_sa->local.addr;
-		*r = t->peer_sa->remote.addr;
-	} else {
-		*l = gw->conf.local;
-		if (gw->conf.n_remote)
-			*r = gw->conf.remote[gw->addr_idx % gw->conf.n_remote];
-	}
-	ike_list_foreach(ch, it, &t->children, struct ike_child, tun_link)
-	{
-		*l = ch->sa->local.addr;
-		*r = ch->sa->remote.addr;
-	}
+	*l = t->dp_local;
+	*r = t->dp_remote;
 }
 
 static void
@@ -1642,6 +1633,32 @@ redist_strip_nothing_moved(struct errbuf *why)
 }
 
 /*
+ * Appends one line to err when it fits whole with `reserve` bytes left
+ * for what follows; otherwise (and for every line after one that did not
+ * fit) counts it in *left, so that the caller can say how many it left
+ * out instead of a line cut in the middle.
+ */
+static void __attribute__((format(printf, 4, 5)))
+redist_line(struct errbuf *err, size_t reserve, unsigned *left, const char *fmt, ...)
+{
+	char line[ERRBUF_LEN];
+	va_list ap;
+	size_t have;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	have = strlen(err->msg);
+	if (*left > 0 || have + 1 + strlen(line) + reserve >= sizeof(err->msg)) {
+		(*left)++;
+		return;
+	}
+	errbuf_append(err, "%s", line);
+}
+
+/*
  * Puts pairs [0, n) back as they were, newest first: their tunnels on
  * their old SPU, their pin as it was. Returns true when all went back;
  * otherwise err gets a line for each pair that did not (the dataplane
@@ -1653,6 +1670,7 @@ redist_undo(struct redist *rs, size_t n, struct errbuf *err)
 	struct errbuf why;
 	char pb[2 * IKE_ADDR_STRLEN + 8];
 	uint32_t to;
+	unsigned left = 0;
 	bool all = true;
 	size_t i = n;
 	int rc;
@@ -1675,7 +1693,7 @@ redist_undo(struct redist *rs, size_t n, struct errbuf *err)
 			/* one NAT address, dial-up peers on several SPUs: the
 			 * dataplane moves the pair as one, so they stay together */
 			all = false;
-			errbuf_append(err,
+			redist_line(err, REDIST_UNDO_RESERVE, &left,
 			    "  address pair %s: its tunnels were on several SPUs; they are back "
 			    "together on SPU %u",
 			    redist_pair_str(p, pb, sizeof(pb)), to);
@@ -1686,9 +1704,12 @@ redist_undo(struct redist *rs, size_t n, struct errbuf *err)
 		}
 		all = false;
 		redist_strip_nothing_moved(&why);
-		errbuf_append(err, "  address pair %s: moving back to SPU %u failed: %s",
+		redist_line(err, REDIST_UNDO_RESERVE, &left,
+		    "  address pair %s: moving back to SPU %u failed: %s",
 		    redist_pair_str(p, pb, sizeof(pb)), to, why.msg);
 	}
+	if (left > 0)
+		errbuf_append(err, "  and %u more address pair(s) not as they were", left);
 	return all;
 }
 
@@ -1703,6 +1724,7 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *r
 	uint32_t m, stuck = 0;
 	unsigned npeers = 0;
 	struct ike_vpn *v;
+	struct ike_sa *sa;
 	size_t i;
 	int rc = 0;
 
@@ -1733,8 +1755,6 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *r
 			    redist_add_tunnel(&rs, t);
 		}
 	} else {
-		struct ike_sa *sa;
-
 		ike_list_foreach(sa, it, &gw->sas, struct ike_sa, gw_link)
 		{
 			struct ike_tunnel *t;
@@ -1825,7 +1845,9 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *r
 			    undo.msg);
 		(void)redist_sync(e);
 		if (!back || stuck) {
-			/* exactly what is where */
+			unsigned left = 0;
+
+			/* exactly what is where (as much as the message holds) */
 			errbuf_append(err, "  the tunnels of those address pairs are on:");
 			ike_list_foreach(v, it5, &e->vpns, struct ike_vpn, link)
 			{
@@ -1838,16 +1860,28 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *r
 						continue;
 					redist_tunnel_pair(t, &l, &r);
 					if (redist_find(&rs, &l, &r))
-						errbuf_append(
-						    err, "  tunnel %u: SPU %u", t->id, t->dp_spu);
+						redist_line(err, 96, &left, "  tunnel %u: SPU %u",
+						    t->id, t->dp_spu);
 				}
 			}
+			if (left > 0)
+				errbuf_append(err,
+				    "  and %u more tunnel(s) (show security ipsec "
+				    "security-associations)",
+				    left);
 		}
 		log_warnx(
 		    LOG_IKE, "gateway %s: %s", gateway, err ? err->msg : "re-distribution failed");
 		goto out;
 	}
 	(void)redist_sync(e);
+	/* An IKE SA of a moved pair that has no CHILD SA now (idle-time, a
+	 * cleared one) is where its next one will go: the pin. */
+	ike_list_foreach(sa, it7, &e->sas, struct ike_sa, link)
+	{
+		if (sa->st != SA_DEAD && redist_find(&rs, &sa->local.addr, &sa->remote.addr))
+			sa->spu = spu;
+	}
 out:
 	free(rs.p);
 	ike_leave(e);

@@ -182,6 +182,9 @@ struct ike_tunnel {                /* members ordered by alignment, against padd
 	enum ike_event down_reason;
 	uint32_t down_count;
 	uint32_t retry_s;
+	/* the gateway pair the dataplane has it under: the last one
+	 * ike_tunnel_dp_set() gave with both addresses (unset before) */
+	struct ike_addr dp_local, dp_remote;
 	uint8_t hist_n, hist_cap;
 	bool dp_set;
 	bool negotiating;

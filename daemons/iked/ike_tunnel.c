@@ -183,6 +183,13 @@ ike_tunnel_dp_set(struct ike_tunnel *t, struct ike_sa *sa)
 	}
 	t->dp_set = true;
 	t->dp_spu = spu;
+	/* the dataplane files the tunnel under a pair only when both
+	 * addresses are known (anchor.h), and keeps it there until given
+	 * another such pair */
+	if (ike_addr_is_set(&d.local_gw) && ike_addr_is_set(&d.remote_gw)) {
+		t->dp_local = d.local_gw;
+		t->dp_remote = d.remote_gw;
+	}
 	if (sa)
 		sa->spu = spu;
 	return 0;

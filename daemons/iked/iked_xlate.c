@@ -1266,10 +1266,14 @@ xl_policy(struct iked_want *w, const struct lyd_node *sec, const char *from, con
 		v->n_policy_local = nl;
 		v->n_policy_remote = nr;
 	}
-	/* Dataplane policies: out (encrypt) and in (admit decrypted), same family. */
+	/* Dataplane policies: out (encrypt) and in (admit decrypted), same
+	 * family, and the source and destination of one application (lts[i]
+	 * and rts[j] come from application i % napp and j % napp): never TCP
+	 * from one side paired with UDP/53 on the other, nor one application's
+	 * policy twice. */
 	for (i = 0; i < nl; i++)
 		for (j = 0; j < nr; j++) {
-			if (lts[i].family != rts[j].family)
+			if (lts[i].family != rts[j].family || i % napp != j % napp)
 				continue;
 			memset(&wp, 0, sizeof(wp));
 			snprintf(wp.vpn, sizeof(wp.vpn), "%s", vpn);

@@ -412,6 +412,8 @@ peer_configure(struct peer *p, const struct pcfg *c)
 		snprintf(g->ike_policy, sizeof(g->ike_policy), "%s", n2);
 		if (c->peer_addr && !c->dynamic) {
 			ike_conf_gateway_add_address(g, c->peer_addr);
+			if (c->peer_addr2)
+				ike_conf_gateway_add_address(g, c->peer_addr2);
 		} else {
 			g->dynamic = true;
 			if (c->dyn_id)

@@ -100,6 +100,7 @@ struct pcfg {
 	const char *gw;            /* gateway name, default "gw" */
 	const char *vpn;           /* default "vpn" */
 	const char *peer_addr;     /* the other side (tests fill it in) */
+	const char *peer_addr2;    /* a second address of a site-to-site gateway */
 	bool dynamic;              /* a dial-up gateway */
 	const char *local_addr;    /* default: the peer's own */
 	const char *psk;           /* default "s3cret" */

@@ -2678,6 +2678,228 @@ test_redistribute_many_pairs(void **state)
 	net_free(n);
 }
 
+/*
+ * A site-to-site gateway with two addresses, the first silent: its tunnel
+ * was placed in the dataplane under the first address pair and came up
+ * through the second. A re-distribution that fails at a later pair puts
+ * that tunnel back too (the dataplane has it under the pair it was set
+ * with, not the one its CHILD SAs ride on).
+ */
+static void
+test_redistribute_rollback_failover(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = "192.0.2.250",
+		.peer_addr2 = B_ADDR,
+		.ts_local = "10.1.0.0/24",
+		.ts_remote = "10.2.0.0/24" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY,
+		.ts_local = "10.2.0.0/24",
+		.ts_remote = "10.1.0.0/24" };
+	struct pcfg a2 = { .vpn = "vpn2",
+		.establish = IKE_EST_IMMEDIATELY,
+		.peer_addr = "192.0.2.250",
+		.ts_local = "10.3.0.0/24",
+		.ts_remote = "10.4.0.0/24" };
+	struct pcfg b2 = { .vpn = "vpn2",
+		.establish = IKE_EST_RESPONDER_ONLY,
+		.ts_local = "10.4.0.0/24",
+		.ts_remote = "10.3.0.0/24" };
+	struct errbuf err = { .msg = "" };
+	struct ike_tunnel_info t1, t2, ti;
+	uint32_t to;
+
+	(void)state;
+	pair_new(&p, 190, 191);
+	pair_up(&p, &a, &b);
+	/* 192.0.2.250 never answers (given up at 62 s); the retry goes to B */
+	net_advance(p.n, 62000 + 30000);
+	assert_int_equal(peer_ike_up(p.a), 1);
+	assert_int_equal(peer_tunnels_up(p.a), 1);
+	/* a second VPN of the gateway, placed under (A, B) */
+	b2.peer_addr = A_ADDR;
+	assert_int_equal(peer_configure(p.a, &a2), 0);
+	assert_int_equal(peer_configure(p.b, &b2), 0);
+	net_advance(p.n, 2000);
+	assert_int_equal(peer_tunnels_up(p.a), 2);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t1), 0);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131074, &t2), 0);
+	for (to = 0; to < p.a->spus && (to == t1.spu || to == t2.spu); to++)
+		;
+	assert_true(to < p.a->spus);
+	/* (A, 192.0.2.250) moves first; (A, B)'s tunnel is refused */
+	dp_mock_clear_log(p.a->dp);
+	dp_mock_fail_nth(p.a->dp, DPM_TUNNEL_SET, 2, 1, EIO);
+	assert_int_equal(ike_engine_redistribute(p.a->e, "gw", NULL, to, NULL, &err), -EIO);
+	assert_non_null(strstr(err.msg, "nothing moved"));
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &ti), 0);
+	assert_int_equal(ti.spu, t1.spu);
+	assert_int_equal(dp_mock_tunnel_find(p.a->dp, 131073)->spu, t1.spu);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131074, &ti), 0);
+	assert_int_equal(ti.spu, t2.spu);
+	assert_int_equal(dp_mock_tunnel_find(p.a->dp, 131074)->spu, t2.spu);
+	net_free(p.n);
+}
+
+struct find_sa {
+	const char *rid;
+	uint32_t index, spu;
+	unsigned n;
+};
+
+static int
+find_sa_cb(void *ctx, const struct ike_sa_info *i)
+{
+	struct find_sa *f = ctx;
+	char id[IKE_ID_STRLEN];
+
+	if (strcmp(ike_id_str(&i->remote_id, id, sizeof(id)), f->rid) == 0) {
+		f->index = i->index;
+		f->spu = i->spu;
+		f->n++;
+	}
+	return 0;
+}
+
+/*
+ * A site-to-site IKE SA whose tunnel has no CHILD SA left (idle-time):
+ * re-distribution moves the tunnel and pins the pair, and the IKE SA is
+ * shown on the SPU its next CHILD SA goes to, not where it was.
+ */
+static void
+test_redistribute_ike_sa_without_child(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_ON_TRAFFIC, .idle_time = 60 };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY };
+	struct errbuf err = { .msg = "" };
+	struct find_sa f = { .rid = B_ADDR };
+	struct ike_tunnel_info t;
+	struct ike_sa_info si;
+	uint32_t to, moved = 0;
+
+	(void)state;
+	pair_new(&p, 192, 193);
+	pair_up(&p, &a, &b);
+	assert_int_equal(ike_engine_initiate(p.a->e, "vpn"), 0);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	net_advance(p.n, 185000);
+	assert_int_equal(peer_tunnels_up(p.a), 0);
+	assert_int_equal(peer_ike_up(p.a), 1);
+	assert_int_equal(ike_engine_foreach_ike_sa(p.a->e, find_sa_cb, &f), 0);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(f.spu, t.spu);
+	to = (f.spu + 1) % p.a->spus;
+	assert_int_equal(ike_engine_redistribute(p.a->e, "gw", NULL, to, &moved, &err), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(ike_engine_tunnel(p.a->e, 131073, &t), 0);
+	assert_int_equal(t.spu, to);
+	assert_int_equal(ike_engine_ike_sa(p.a->e, f.index, &si), 0);
+	assert_int_equal(si.spu, to);
+	/* its next CHILD SA is there */
+	assert_int_equal(ike_engine_initiate(p.a->e, "vpn"), 0);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	expect_sas_on(p.a, 131073, to);
+	net_free(p.n);
+}
+
+/*
+ * A failed re-distribution that cannot put everything back lists where
+ * each tunnel is; with more tunnels than the message holds, it lists
+ * whole lines and says how many it left out (no line cut in the middle).
+ */
+static void
+test_redistribute_error_text_limit(void **state)
+{
+	struct net *n = net_new();
+	struct peer *a = net_peer(n, "A", A_ADDR, 194, NULL);
+	struct errbuf err = { .msg = "" };
+	char vpn[16], tsl[32], tsr[32];
+	const char *more, *last;
+	unsigned k, listed = 0, unlisted = 0;
+
+	(void)state;
+	for (k = 0; k < 300; k++) {
+		struct pcfg c = { .establish = IKE_EST_RESPONDER_ONLY, .peer_addr = B_ADDR };
+
+		snprintf(vpn, sizeof(vpn), "v%u", k);
+		snprintf(tsl, sizeof(tsl), "10.1.%u.%u/32", k / 256, k % 256);
+		snprintf(tsr, sizeof(tsr), "10.2.%u.%u/32", k / 256, k % 256);
+		c.vpn = vpn;
+		c.ts_local = tsl;
+		c.ts_remote = tsr;
+		assert_int_equal(peer_configure(a, &c), 0);
+	}
+	/* the 2nd tunnel is refused, and the 1st cannot go back */
+	dp_mock_clear_log(a->dp);
+	dp_mock_fail_nth(a->dp, DPM_TUNNEL_SET, 2, 2, EIO);
+	assert_int_equal(ike_engine_redistribute(a->e, "gw", NULL,
+	                     (dp_mock_tunnel_find(a->dp, 131073)->spu + 1) % a->spus, NULL, &err),
+	    -EIO);
+	assert_true(strlen(err.msg) < sizeof(err.msg) - 1);
+	assert_non_null(strstr(err.msg, "the tunnels of those address pairs are on:"));
+	more = strstr(err.msg, "\n  and ");
+	assert_non_null(more);
+	assert_int_equal(sscanf(more, "\n  and %u more tunnel", &unlisted), 1);
+	for (last = strstr(err.msg, "  tunnel "); last; last = strstr(last + 1, "  tunnel ")) {
+		unsigned id, spu;
+
+		assert_int_equal(sscanf(last, "  tunnel %u: SPU %u\n", &id, &spu), 2);
+		assert_int_equal(spu, dp_mock_tunnel_find(a->dp, id)->spu);
+		listed++;
+	}
+	assert_int_equal(listed + unlisted, 300);
+	net_free(n);
+}
+
+/*
+ * A dial-up peer behind a NAT whose mapping moved to another public
+ * address (RFC 7296 2.23): its tunnel is still under the pair it was
+ * placed with; re-distribution by its remote-id moves it all the same.
+ */
+static void
+test_redistribute_nat_moved(void **state)
+{
+	struct pair p;
+	struct pcfg a = { .establish = IKE_EST_IMMEDIATELY,
+		.local_id_kind = IKE_IDK_HOSTNAME,
+		.local_id = "spoke.example.net" };
+	struct pcfg b = { .establish = IKE_EST_RESPONDER_ONLY, .dynamic = true };
+	struct errbuf err = { .msg = "" };
+	struct ike_tunnel_info t;
+	struct ike_sa_info sb;
+	char addr[IKE_ADDR_STRLEN];
+	uint32_t tid, to, moved = 0;
+
+	(void)state;
+	pair_new(&p, 195, 196);
+	net_nat(p.n, 0, "203.0.113.7");
+	pair_up(&p, &a, &b);
+	expect_up(&p, 1);
+	tid = tunnel_id(p.b);
+	/* the NAT now maps A to another address */
+	net_nat(p.n, 0, "203.0.113.9");
+	assert_int_equal(ike_engine_rekey_child(p.a->e, tunnel_id(p.a)), 0);
+	net_advance(p.n, 1000);
+	expect_up(&p, 1);
+	assert_true(peer_ike_sa(p.b, &sb));
+	assert_string_equal(ike_addr_str(&sb.remote.addr, addr, sizeof(addr)), "203.0.113.9");
+	assert_int_equal(ike_engine_tunnel(p.b->e, tid, &t), 0);
+	to = (t.spu + 1) % p.b->spus;
+	assert_int_equal(
+	    ike_engine_redistribute(p.b->e, "gw", "spoke.example.net", to, &moved, &err), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(ike_engine_tunnel(p.b->e, tid, &t), 0);
+	assert_int_equal(t.spu, to);
+	assert_int_equal(dp_mock_tunnel_find(p.b->dp, tid)->spu, to);
+	expect_sas_on(p.b, tid, to);
+	net_free(p.n);
+}
+
 /* idle-time: a CHILD SA that carries nothing is deleted; traffic keeps it. */
 static void
 test_idle_time(void **state)
@@ -2930,6 +3152,10 @@ main(void)
 		cmocka_unit_test(test_redistribute_dialup_remote_id),
 		cmocka_unit_test(test_redistribute_all_or_nothing),
 		cmocka_unit_test(test_redistribute_many_pairs),
+		cmocka_unit_test(test_redistribute_rollback_failover),
+		cmocka_unit_test(test_redistribute_ike_sa_without_child),
+		cmocka_unit_test(test_redistribute_error_text_limit),
+		cmocka_unit_test(test_redistribute_nat_moved),
 		cmocka_unit_test(test_random_pool),
 	};
 

@@ -1295,6 +1295,77 @@ test_policy_based(void **state)
 	commit_refused(0, "delete security policies\n", (const char *const[]){ "neither", NULL });
 }
 
+/*
+ * A policy-based VPN whose policy names two applications of different
+ * protocols: each dataplane policy pairs a source selector with the
+ * destination selector of the same application (one protocol), never
+ * TCP from the LAN with UDP/53 toward the remote side (which the kernel
+ * refuses and the userspace backend can never match). Inbound, the
+ * source is the remote side with the application's ports and the
+ * destination the LAN with any port (RFC 4301 4.4.1: the mirror of the
+ * outbound selectors).
+ */
+static void
+test_policy_based_applications(void **state)
+{
+	size_t i, nout = 0, nin = 0;
+	bool seen_out[2] = { false }, seen_in[2] = { false };
+
+	(void)state;
+	commit_ok(0, "set security ike proposal ikep dh-group group19\n"
+	             "set security ike policy ikepol proposals ikep\n"
+	             "set security ike policy ikepol pre-shared-key ascii-text \"k\"\n"
+	             "set security ike gateway gw ike-policy ikepol\n"
+	             "set security ike gateway gw address 192.0.2.2\n"
+	             "set security ipsec proposal esp encryption-algorithm aes-256-gcm\n"
+	             "set security ipsec policy ipol proposals esp\n"
+	             "set security ipsec vpn pb ike gateway gw\n"
+	             "set security ipsec vpn pb ike ipsec-policy ipol\n"
+	             "set security zones security-zone trust address-book address lan "
+	             "10.1.0.0/24\n"
+	             "set security zones security-zone untrust address-book address remote "
+	             "10.2.0.0/24\n"
+	             "set security policies from-zone trust to-zone untrust policy out match "
+	             "source-address lan\n"
+	             "set security policies from-zone trust to-zone untrust policy out match "
+	             "destination-address remote\n"
+	             "set security policies from-zone trust to-zone untrust policy out match "
+	             "application junos-http\n"
+	             "set security policies from-zone trust to-zone untrust policy out match "
+	             "application junos-dns-udp\n"
+	             "set security policies from-zone trust to-zone untrust policy out then "
+	             "permit tunnel ipsec-vpn pb\n");
+	for (i = 0; i < S[0].d->obj.n_pols; i++) {
+		const struct want_policy *p = &S[0].d->obj.pols[i].p;
+		const struct dp_ts *lan = p->dir == DP_DIR_OUT ? &p->src : &p->dst;
+		const struct dp_ts *rem = p->dir == DP_DIR_OUT ? &p->dst : &p->src;
+		unsigned app;
+
+		assert_int_not_equal(S[0].d->obj.pols[i].id, 0);
+		assert_int_equal(p->src.proto, p->dst.proto);
+		assert_true(p->src.proto == 6 || p->src.proto == 17);
+		app = p->src.proto == 17;
+		assert_int_equal(lan->addr_lo.u.b[1], 1);
+		assert_int_equal(lan->port_lo, 0);
+		assert_int_equal(lan->port_hi, 65535);
+		assert_int_equal(rem->addr_lo.u.b[1], 2);
+		assert_int_equal(rem->port_lo, app ? 53 : 80);
+		assert_int_equal(rem->port_hi, app ? 53 : 80);
+		if (p->dir == DP_DIR_OUT) {
+			assert_false(seen_out[app]);
+			seen_out[app] = true;
+			nout++;
+		} else {
+			assert_false(seen_in[app]);
+			seen_in[app] = true;
+			nin++;
+		}
+	}
+	assert_int_equal(nout, 2);
+	assert_int_equal(nin, 2);
+	assert_int_equal(dp_mock_count(S[0].m, DPM_POLICY_ADD), 4);
+}
+
 /* ---- multipoint hub ---------------------------------------------------------------------------- */
 
 static void
@@ -1540,6 +1611,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_incremental_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_manual, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_based, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_based_applications, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multipoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dataplane_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rpcs, setup, teardown),
