@@ -62,6 +62,7 @@ policy 2 tunnel 1 in src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5201 priorit
 policy 4 tunnel 1 in src fd01::/64 dst fd02::/64 proto 17 dport 5201 priority 10
 EOF2
 start_gw 1 "$TMP/gw1.conf"
+GW1=$!
 start_gw 2 "$TMP/gw2.conf"
 # (an IN policy's selectors are the decrypted packet's: src is gw1's LAN)
 
@@ -194,4 +195,24 @@ ctl 1 policy-del 6 | grep -q ok || fail "policy-del"
 ctl 1 policy-del 7 | grep -q ok || fail "policy-del"
 n gw1 ip rule | grep -q "lookup 220" && fail "policy rule left behind"
 n gw1 ip -6 rule | grep -q "lookup 220" && fail "IPv6 policy rule left behind"
+
+log "a dataplane killed outright leaves its rules; the next one starts over them"
+rules4() { n gw1 ip rule | grep -v -e 'lookup local' -e 'lookup main' -e 'lookup default' | sort; }
+rules6() { n gw1 ip -6 rule | grep -v -e 'lookup local' -e 'lookup main' -e 'lookup default' | sort; }
+ctl 1 apply policy 1 tunnel $T1 out src 10.1.0.0/24 dst 10.2.0.0/24 proto 17 dport 5201 priority 10 |
+	grep -q ok || fail "apply policy"
+ctl 1 apply policy 3 tunnel $T1 out src fd01::/64 dst fd02::/64 proto 17 dport 5201 priority 10 |
+	grep -q ok || fail "apply policy"
+before4=$(rules4) before6=$(rules6)
+[ -n "$before4" ] && [ -n "$before6" ] || fail "no rules to leave behind"
+kill -9 "$GW1"
+wait "$GW1" 2>/dev/null || :
+rm -f "$TMP/gw1.sock"
+[ "$(rules4)" = "$before4" ] || fail "the killed dataplane's rules are gone: $(rules4)"
+n gw1 ip link del st0 2>/dev/null || :
+# the same policies as when it was killed
+grep -v '^policy [567] ' "$TMP/gw1.conf" >"$TMP/gw1-again.conf"
+start_gw 1 "$TMP/gw1-again.conf"
+[ "$(rules4)" = "$before4" ] || fail "rules after the restart: $(rules4), before: $before4"
+[ "$(rules6)" = "$before6" ] || fail "IPv6 rules after the restart: $(rules6), before: $before6"
 log "PASS"

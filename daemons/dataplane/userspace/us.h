@@ -453,6 +453,10 @@ struct nl_rule {
 	bool shared;
 };
 int nl_rule(struct nl *n, bool add, const struct nl_rule *r, struct errbuf *err);
+/* Deletes every rule of family whose action is "lookup table" (any
+ * priority, selector or mark): *n_deleted how many. */
+int nl_rule_flush_table(
+    struct nl *n, uint8_t family, uint32_t table, unsigned *n_deleted, struct errbuf *err);
 
 /* helpers */
 const char *us_addr_str(const struct dp_addr *a, char *buf, size_t len);

@@ -290,3 +290,37 @@ nl_rule(struct nl *n, bool add, const struct nl_rule *r, struct errbuf *err)
 	}
 	return nl_transact(n, nlh, err, add ? "policy rule" : "policy rule delete");
 }
+
+int
+nl_rule_flush_table(
+    struct nl *n, uint8_t family, uint32_t table, unsigned *n_deleted, struct errbuf *err)
+{
+	uint8_t buf[NL_BUF];
+	struct errbuf why;
+	unsigned k;
+	int rc;
+
+	*n_deleted = 0;
+	/* a delete with only the table (no FRA_PRIORITY: any priority)
+	 * removes the first such rule; one at a time until none is left.
+	 * Bounded: the kernel has at most what was added. */
+	for (k = 0; k < 1000000; k++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct fib_rule_hdr *frh;
+
+		nlh->nlmsg_type = RTM_DELRULE;
+		frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+		frh->family = family;
+		frh->action = FR_ACT_TO_TBL;
+		frh->table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+		mnl_attr_put_u32(nlh, FRA_TABLE, table);
+		errbuf_clear(&why);
+		rc = nl_transact(n, nlh, &why, "stale policy rule delete");
+		if (rc == -ENOENT)
+			return 0;
+		if (rc < 0)
+			return errbuf_set(err, rc, "%s", why.msg);
+		(*n_deleted)++;
+	}
+	return errbuf_set(err, -ELOOP, "stale policy rules: still there after %u deletes", k);
+}

@@ -2091,6 +2091,37 @@ frag_rules_del(struct us *us)
 	us->frag_rules = 0;
 }
 
+/*
+ * Rules a dataplane killed outright left behind (SIGKILL, a crash): every
+ * rule into the policy table, which is the dataplane's own, and the
+ * fragment rules' jumps and nop. They would otherwise refuse the first
+ * policy like them ("File exists") and steer traffic into an st0 that
+ * no longer carries it.
+ */
+static int
+stale_rules_flush(struct us *us, struct errbuf *err)
+{
+	static const uint8_t fams[] = { AF_INET, AF_INET6 };
+	unsigned n, total = 0, k;
+	struct nl_rule r;
+	int rc, g;
+
+	for (size_t f = 0; f < sizeof(fams); f++) {
+		if ((rc = nl_rule_flush_table(us->nl, fams[f], us->policy_table, &n, err)) < 0)
+			return rc;
+		total += n;
+		for (g = 0; g < FRAG_GLOBAL_RULES; g++) {
+			frag_global_rule(us, g, fams[f], &r);
+			/* one kernel copy per delete; a few at most */
+			for (k = 0; k < 64 && nl_rule(us->nl, false, &r, NULL) == 0; k++)
+				total++;
+		}
+	}
+	if (total > 0)
+		log_warnx(LOG_SPU, "removed %u policy rules left by an earlier dataplane", total);
+	return 0;
+}
+
 static int
 frag_rules_add(struct us *us, uint8_t family, struct errbuf *err)
 {
@@ -2670,6 +2701,8 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 		rc = -EIO;
 		goto fail;
 	}
+	if ((rc = stale_rules_flush(us, err)) < 0)
+		goto fail;
 	if ((us->rtmtu = rtmtu_new()) == NULL) {
 		rc = errbuf_set(err, -errno, "route MTU: rtnetlink socket: %s", strerror(errno));
 		goto fail;
