@@ -5,8 +5,10 @@
 # in h1 of dp-lib.sh's topology (h1 -- gw1 -- gw2 -- h2), IPv4 and IPv6:
 # a plain route, a route with `mtu 1300`, a locked `mtu lock 1350`, a
 # device (a veth) with its own MTU (and, for IPv6, its own mtu6), an unreachable
-# destination, a local address, and a PMTU exception h1 learned from
-# gw1's "fragmentation needed" / "packet too big" (gw1 -- gw2 at 1400).
+# destination, a local address, a PMTU exception h1 learned from
+# gw1's "fragmentation needed" / "packet too big" (gw1 -- gw2 at 1400),
+# and a policy rule that selects on the source address connect() chose
+# (IPv4 connect() looks the route up again with it; IPv6 does not).
 #
 #   dp-rtmtu.sh --build DIR
 set -eu
@@ -40,6 +42,14 @@ n h1 "$CHECK" 10.2.0.2=1500 fd02::2=1500 203.0.113.5=1300 203.0.113.200=1350 \
 	fd99:1::5=1300 fd99:2::5=1350 198.51.100.7=1480 fd99:3::7=1460 \
 	198.18.0.1=1500 fd99:4::1=1500 10.1.0.2 fd01::2 127.0.0.1 ::1 ||
 	fail "the rtnetlink ask differs from IP_MTU"
+
+log "a policy rule on the source address (ip rule from 10.1.0.2)"
+n h1 ip rule add from 10.1.0.2 to 203.0.114.0/24 lookup 100 pref 100
+n h1 ip route add 203.0.114.0/24 via 10.1.0.1 mtu 1320 table 100
+n h1 ip -6 rule add from fd01::2 to fd99:6::/64 lookup 100 pref 100
+n h1 ip -6 route add fd99:6::/64 via fd01::1 mtu 1320 table 100
+n h1 "$CHECK" 203.0.114.5=1320 203.0.113.5=1300 fd99:6::5 10.2.0.2=1500 ||
+	fail "the rtnetlink ask differs from IP_MTU under a source rule"
 
 log "a PMTU exception learned from gw1 (gw1 -- gw2 at 1400)"
 # no dataplanes here: gw1 and gw2 route h1's and h2's networks in clear

@@ -920,28 +920,36 @@ test_acquire_overrun(void **state)
  * acquire the backend lost must come from the dump that follows the
  * overrun, and none twice.
  */
+#define N_RSY_MAX 5000
+
+/* n flows, 10.<octet>.x.y, tunnel tid, reqids from reqid0; veth v0/v1. */
 static void
-test_acquire_resync(void **state)
+acquire_resync(
+    unsigned n, uint32_t tid, unsigned octet, uint32_t reqid0, const char *v0, const char *v1)
 {
 	void *k = kopen();
 	struct errbuf err = { { 0 } };
-	struct dp_tunnel t = { .id = 15, .unit = DP_UNIT_NONE, .on_traffic = true };
-	struct dp_policy p = { .id = 7, .tunnel_id = 15, .dir = DP_DIR_OUT, .priority = 10 };
+	struct dp_tunnel t = { .id = tid, .unit = DP_UNIT_NONE, .on_traffic = true };
+	struct dp_policy p = { .id = 7, .tunnel_id = tid, .dir = DP_DIR_OUT, .priority = 10 };
 	struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = htons(9) };
-	static uint8_t got[N_OVR];
+	static uint8_t got[N_RSY_MAX];
+	char local[32];
 	struct xnl *other;
 	struct dp_event ev;
 	unsigned acquires = 0, lost = 0, dup = 0, missing = 0;
 	int fd, rc, big = 64 << 20;
 
-	(void)state;
+	assert_true(n <= N_RSY_MAX);
+	snprintf(local, sizeof(local), "10.%u.255.254", octet);
 	{
-		const char *const add[] = { "ip", "link", "add", "rsy0", "type", "veth", "peer",
-			"name", "rsy1", NULL };
-		const char *const addr[] = { "ip", "addr", "add", "10.79.255.254/16", "dev", "rsy0",
-			NULL };
-		const char *const up0[] = { "ip", "link", "set", "rsy0", "up", NULL };
-		const char *const up1[] = { "ip", "link", "set", "rsy1", "up", NULL };
+		char pfx[40];
+		const char *const add[] = { "ip", "link", "add", v0, "type", "veth", "peer", "name",
+			v1, NULL };
+		const char *const addr[] = { "ip", "addr", "add", pfx, "dev", v0, NULL };
+		const char *const up0[] = { "ip", "link", "set", v0, "up", NULL };
+		const char *const up1[] = { "ip", "link", "set", v1, "up", NULL };
+
+		snprintf(pfx, sizeof(pfx), "%s/16", local);
 
 		assert_int_equal(run(add), 0);
 		assert_int_equal(run(addr), 0);
@@ -955,33 +963,34 @@ test_acquire_resync(void **state)
 	t.local_gw = a4("192.0.2.1");
 	t.remote_gw = a4("192.0.2.2");
 	assert_int_equal(dp_kernel_ops.tunnel_set(k, &t, &err), 0);
-	p.sel_src = ts4("10.79.255.254", "10.79.255.254");
-	for (unsigned i = 0; i < N_OVR; i++) {
+	p.sel_src = ts4(local, local);
+	for (unsigned i = 0; i < n; i++) {
 		char dst[32];
 
-		snprintf(dst, sizeof(dst), "10.79.%u.%u", i / 250, i % 250 + 1);
+		snprintf(dst, sizeof(dst), "10.%u.%u.%u", octet, i / 250, i % 250 + 1);
 		p.id = 100 + i;
 		/* not test_acquire_overrun's reqids: their ACQ states (30 s) would
 		 * hold back these acquires (one pending acquire per template) */
-		p.reqid = 5000 + i;
+		p.reqid = reqid0 + i;
 		p.sel_dst = ts4(dst, dst);
 		assert_int_equal(dp_kernel_ops.policy_add(k, &p, &err), 0);
 	}
 	memset(got, 0, sizeof(got));
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	assert_true(fd >= 0);
-	for (unsigned i = 0; i < N_OVR; i++) {
-		d.sin_addr.s_addr = htonl(0x0a4f0000u | (i / 250) << 8 | (i % 250 + 1));
+	for (unsigned i = 0; i < n; i++) {
+		d.sin_addr.s_addr =
+		    htonl(0x0a000000u | octet << 16 | (i / 250) << 8 | (i % 250 + 1));
 		(void)sendto(fd, "x", 1, 0, (struct sockaddr *)&d, sizeof(d));
 	}
 	close(fd);
 	/* no more traffic: what the backend lost can come only from the dump */
 	while ((rc = dp_kernel_ops.event_read(k, &ev)) == 0) {
-		if (ev.type == DP_EV_ACQUIRE && ev.tunnel_id == 15) {
+		if (ev.type == DP_EV_ACQUIRE && ev.tunnel_id == tid) {
 			uint8_t *b = (uint8_t *)&ev.dst.u.v4;
 			unsigned i = b[2] * 250u + b[3] - 1u;
 
-			assert_true(b[0] == 10 && b[1] == 79 && i < N_OVR);
+			assert_true(b[0] == 10 && b[1] == octet && i < n);
 			if (got[i]++)
 				dup++;
 			acquires++;
@@ -990,7 +999,7 @@ test_acquire_resync(void **state)
 		else
 			fail_msg("unexpected event %d: %s", ev.type, ev.msg);
 	}
-	for (unsigned i = 0; i < N_OVR; i++)
+	for (unsigned i = 0; i < n; i++)
 		missing += got[i] == 0;
 	printf("# with another listener: %u acquires, %u overruns, %u duplicates, %u missing\n",
 	    acquires, lost, dup, missing);
@@ -1000,6 +1009,25 @@ test_acquire_resync(void **state)
 	assert_int_equal(missing, 0);
 	xnl_close(other);
 	dp_kernel_ops.close(k);
+}
+
+static void
+test_acquire_resync(void **state)
+{
+	(void)state;
+	acquire_resync(3000, 15, 79, 5000, "rsy0", "rsy1");
+}
+
+/*
+ * More acquires than the seen ring holds (DPK_ACQ_SEEN, 4096): those read
+ * from the socket and those the dump raises together overflow it, so the
+ * dump must not forget the read ones while it raises the lost ones.
+ */
+static void
+test_acquire_resync_wrap(void **state)
+{
+	(void)state;
+	acquire_resync(5000, 16, 80, 10000, "rsw0", "rsw1");
 }
 
 static void
@@ -1164,6 +1192,7 @@ main(void)
 		cmocka_unit_test(test_acquire),
 		cmocka_unit_test(test_acquire_overrun),
 		cmocka_unit_test(test_acquire_resync),
+		cmocka_unit_test(test_acquire_resync_wrap),
 		cmocka_unit_test(test_tunnel_del_policies),
 		cmocka_unit_test(test_spu),
 		cmocka_unit_test(test_front_end),

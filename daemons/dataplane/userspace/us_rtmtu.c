@@ -15,7 +15,11 @@
  * an output lookup and reports the dst's metrics, in which RTAX_MTU is
  * the unexpired PMTU exception if any, else the route's `mtu`; with
  * none, IPv4 uses the device's MTU (576 if the MTU is locked and the
- * route has a gateway) and IPv6 the device's mtu6. Not covered:
+ * route has a gateway) and IPv6 the device's mtu6. connect() of an
+ * unbound IPv4 socket looks the route up twice, the second time from the
+ * source address the first chose (ip_route_connect), so that policy rules
+ * on the source apply: an IPv4 answer with RTA_PREFSRC is asked again
+ * with that RTA_SRC (IPv6 connect() keeps its first lookup). Not covered:
  * lightweight-tunnel headroom (a route with `encap`) and policy rules
  * that match on the UDP port the old socket used (9).
  */
@@ -38,7 +42,7 @@
 
 #define REPLY_SLOT  1024  /* one RTM_NEWROUTE answer (about 150-250 bytes) */
 #define LINK_BUF    32768 /* one RTM_NEWLINK answer (stats included) */
-#define REQ_BUF     8192  /* RTMTU_CHUNK requests of 48 bytes */
+#define REQ_BUF     8192  /* RTMTU_CHUNK requests of at most 56 bytes */
 #define LINKS_MAX   32    /* output devices remembered */
 #define LINK_SECS   1     /* for at most this long (a device's MTU changes rarely) */
 #define CACHE_MIN   1024  /* slots; doubles at half full */
@@ -267,6 +271,10 @@ route_attr(const struct nlattr *a, void *data)
 		if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 			rt->oif = mnl_attr_get_u32(a);
 		break;
+	case RTA_PREFSRC:
+		if (mnl_attr_get_payload_len(a) == sizeof(rt->prefsrc))
+			memcpy(rt->prefsrc, mnl_attr_get_payload(a), sizeof(rt->prefsrc));
+		break;
 	case RTA_GATEWAY:
 	case RTA_VIA:
 		rt->gateway = true;
@@ -387,9 +395,9 @@ rtmtu_effective(const struct rtmtu_route *rt, const struct rtmtu_link *link)
 
 /* ---- asking ---- */
 
-/* Puts one RTM_GETROUTE for peer at buf (REQ_BUF - off bytes left); its length. */
+/* Puts one RTM_GETROUTE for peer (from src if not NULL: IPv4, 4 bytes) at buf; its length. */
 static size_t
-put_getroute(uint8_t *buf, uint32_t seq, const struct dp_addr *peer)
+put_getroute(uint8_t *buf, uint32_t seq, const struct dp_addr *peer, const uint8_t *src)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
@@ -401,6 +409,10 @@ put_getroute(uint8_t *buf, uint32_t seq, const struct dp_addr *peer)
 	rtm->rtm_family = peer->family;
 	rtm->rtm_dst_len = (uint8_t)(alen(peer) * 8);
 	mnl_attr_put(nlh, RTA_DST, alen(peer), peer->u.b);
+	if (src != NULL) {
+		rtm->rtm_src_len = 32;
+		mnl_attr_put(nlh, RTA_SRC, 4, src);
+	}
 	return NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
@@ -452,22 +464,26 @@ link_get(struct rtmtu *r, uint32_t ifindex)
 }
 
 /*
- * One chunk: n <= RTMTU_CHUNK requests in one send, the answers read
- * with recvmmsg. res[i].family stays 0 for a peer without an answer.
+ * One chunk: n <= RTMTU_CHUNK requests in one send (peer i from src[i]
+ * when src is not NULL), the answers read with recvmmsg. res[i].family
+ * stays 0 for a peer without an answer.
  */
 static void
-ask_chunk(struct rtmtu *r, const struct dp_addr *peers, size_t n, struct rtmtu_route *res, int *err)
+ask_chunk(struct rtmtu *r, const struct dp_addr *peers, const uint8_t (*src)[4], size_t n,
+    struct rtmtu_route *res, int *err)
 {
 	uint8_t req[REQ_BUF];
 	uint32_t base = r->seq + 1;
 	size_t off = 0, i, got = 0;
 	int k, j;
 
-	for (i = 0; i < n; i++)
-		off += put_getroute(req + off, base + (uint32_t)i, &peers[i]);
-	r->seq += (uint32_t)n;
 	memset(res, 0, n * sizeof(*res));
 	memset(err, 0, n * sizeof(*err));
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		off += put_getroute(req + off, base + (uint32_t)i, &peers[i], src ? src[i] : NULL);
+	r->seq += (uint32_t)n;
 	if (mnl_socket_sendto(r->sk, req, off) < 0)
 		return;
 	while (got < n) {
@@ -507,6 +523,38 @@ ask_chunk(struct rtmtu *r, const struct dp_addr *peers, size_t n, struct rtmtu_r
 	}
 }
 
+/*
+ * connect()'s second lookup (ip_route_connect): the IPv4 answers of
+ * res[0..n) that name a source are asked again from it; their answers
+ * replace the first (lost ones: res[i].family 0, the socket asks).
+ */
+static void
+again(struct rtmtu *r, const struct dp_addr *peers, size_t n, struct rtmtu_route *res, int *err)
+{
+	static const uint8_t none[4];
+	struct dp_addr p2[RTMTU_CHUNK];
+	uint8_t src[RTMTU_CHUNK][4];
+	struct rtmtu_route res2[RTMTU_CHUNK];
+	int err2[RTMTU_CHUNK];
+	size_t ix[RTMTU_CHUNK], m = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (err[i] < 0 || res[i].family != AF_INET || peers[i].family != AF_INET ||
+		    !memcmp(res[i].prefsrc, none, sizeof(none)))
+			continue;
+		p2[m] = peers[i];
+		memcpy(src[m], res[i].prefsrc, sizeof(src[m]));
+		ix[m++] = i;
+	}
+	if (m == 0)
+		return;
+	ask_chunk(r, p2, (const uint8_t(*)[4])src, m, res2, err2);
+	for (i = 0; i < m; i++) {
+		res[ix[i]] = res2[i];
+		err[ix[i]] = err2[i];
+	}
+}
+
 void
 rtmtu_ask(struct rtmtu *r, const struct dp_addr *peers, size_t n, uint32_t *mtu)
 {
@@ -518,7 +566,8 @@ rtmtu_ask(struct rtmtu *r, const struct dp_addr *peers, size_t n, uint32_t *mtu)
 	for (c = 0; c < n; c += RTMTU_CHUNK) {
 		size_t m = n - c < RTMTU_CHUNK ? n - c : RTMTU_CHUNK;
 
-		ask_chunk(r, peers + c, m, res, err);
+		ask_chunk(r, peers + c, NULL, m, res, err);
+		again(r, peers + c, m, res, err);
 		for (i = 0; i < m; i++) {
 			const struct rtmtu_link *l = NULL;
 

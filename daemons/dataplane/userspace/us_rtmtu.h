@@ -49,11 +49,12 @@ uint32_t rtmtu_ask_sock(const struct dp_addr *peer);
 /* ---- the reply parsers (pure; fuzzed by fuzz_rtmtu) ---- */
 
 struct rtmtu_route {
-	uint32_t mtu;    /* RTAX_MTU (a PMTU exception or the route's); 0 = none */
-	bool mtu_locked; /* RTAX_LOCK has RTAX_MTU */
-	bool gateway;    /* RTA_GATEWAY or RTA_VIA */
-	uint32_t oif;    /* RTA_OIF; 0 = none */
-	uint8_t family;  /* rtm_family */
+	uint32_t mtu;       /* RTAX_MTU (a PMTU exception or the route's); 0 = none */
+	bool mtu_locked;    /* RTAX_LOCK has RTAX_MTU */
+	bool gateway;       /* RTA_GATEWAY or RTA_VIA */
+	uint32_t oif;       /* RTA_OIF; 0 = none */
+	uint8_t family;     /* rtm_family */
+	uint8_t prefsrc[4]; /* RTA_PREFSRC of an IPv4 route: the source connect() picks; 0 = none */
 };
 
 struct rtmtu_link {

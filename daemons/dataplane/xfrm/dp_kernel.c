@@ -1653,6 +1653,12 @@ struct resync_ctx {
 	unsigned acq_left;  /* pending acquires over DPK_RESYNC_ACQ */
 	unsigned acq_known; /* pending acquires raised before */
 	int err;            /* -ENOMEM queueing */
+	/* seqs of the pending acquires raised before (known) and now
+	 * (raised): the ring is written only after the dump, or one raised
+	 * now could push out a known one the dump has yet to reach */
+	uint32_t *known, *raised;
+	size_t nknown, capknown, nraised, capraised;
+	bool known_lost;
 };
 
 static struct dp_event *
@@ -1690,17 +1696,21 @@ resync_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 			return 0;
 		if (acq_raised(k, info.u.seq)) {
 			c->acq_known++;
+			if (GROW(c->known, c->nknown, c->capknown) == 0)
+				c->known[c->nknown++] = info.u.seq;
+			else
+				c->known_lost = true; /* the ring keeps what it has */
 			return 0;
 		}
 		if (k->rq_n >= DPK_RESYNC_ACQ) {
 			c->acq_left++; /* not remembered: a later dump may raise it */
 			return 0;
 		}
-		if ((ev = rq_push(k)) == NULL) {
+		if (GROW(c->raised, c->nraised, c->capraised) < 0 || (ev = rq_push(k)) == NULL) {
 			c->err = -ENOMEM;
 			return 0;
 		}
-		acq_remember(k, info.u.seq);
+		c->raised[c->nraised++] = info.u.seq;
 		acquire_event(ev, t, info.has_pcpu ? info.pcpu : t->t.spu, &info.u.sel);
 		return 0;
 	}
@@ -1718,6 +1728,26 @@ resync_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 		if (addr_eq(&k->sas[c->ix[lo].i].dst, &dst))
 			k->sas[c->ix[lo].i].seen = true;
 	return 0;
+}
+
+/*
+ * The seen ring after a dump: when the dump was whole, exactly the pending
+ * acquires raised (before, then now: the last DPK_ACQ_SEEN of them), as the
+ * others are no longer pending; else the ring plus those raised now.
+ */
+static void
+acq_resynced(struct dpk *k, const struct resync_ctx *c, bool whole)
+{
+	size_t i;
+
+	if (whole) {
+		memset(k->acq_seen, 0, sizeof(k->acq_seen));
+		k->acq_pos = 0;
+		for (i = 0; i < c->nknown; i++)
+			acq_remember(k, c->known[i]);
+	}
+	for (i = 0; i < c->nraised; i++)
+		acq_remember(k, c->raised[i]);
 }
 
 /*
@@ -1753,6 +1783,10 @@ resync(struct dpk *k)
 		qsort(c.ix, c.nix, sizeof(*c.ix), sa_ix_cmp);
 	rc = x_do(k->x, &r, xfrm_build_sa_dump(r.b, sizeof(r.b)), resync_cb, &c, NULL);
 	free(c.ix);
+	/* the acquires queued are raised whatever follows (fail keeps them) */
+	acq_resynced(k, &c, rc == 0 && c.err == 0 && c.bad == 0 && !c.known_lost);
+	free(c.known);
+	free(c.raised);
 	if (rc == 0 && c.err < 0)
 		rc = c.err;
 	if (rc < 0)
@@ -1806,7 +1840,8 @@ resync(struct dpk *k)
 	    k->rq_n, c.acq_known);
 	return;
 fail:
-	k->rq_n = 0;
+	/* what was queued stands: the acquires are pending (and now remembered),
+	 * the SAs forgotten are gone */
 	if ((ev = rq_push(k)) != NULL) {
 		ev->type = DP_EV_ERROR;
 		snprintf(ev->msg, sizeof(ev->msg),
