@@ -511,7 +511,9 @@ ask_chunk(struct rtmtu *r, const struct dp_addr *peers, const uint8_t (*src)[4],
 				continue; /* an earlier chunk's late answer */
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
-				if (mnl_nlmsg_get_payload_len(h) >= sizeof(*e) &&
+				/* nlmsg_len first: below the header, the payload
+				 * length would wrap */
+				if (h->nlmsg_len >= MNL_NLMSG_HDRLEN + sizeof(*e) &&
 				    h->nlmsg_len <= len)
 					err[idx] = e->error < 0 ? e->error : -EIO;
 				got++;
