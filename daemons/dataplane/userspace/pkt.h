@@ -84,7 +84,9 @@ uint64_t pkt_pseudo_sum(
     uint8_t family, const uint8_t *src, const uint8_t *dst, uint8_t proto, uint32_t l4len);
 void pkt_ip4_csum(uint8_t *ip); /* recomputes the IPv4 header checksum */
 
-/* true if (addr, proto, port) lies in ts. port is ignored when !has_port. */
+/* true if (addr, proto, port) lies in ts. Without a port (!has_port: a
+ * later fragment, a protocol without ports) only a ts whose port range is
+ * "any" matches (RFC 7296 3.13.1). */
 bool pkt_ts_match(const struct dp_ts *ts, uint8_t family, const uint8_t *addr, uint8_t proto,
     uint16_t port, bool has_port);
 
