@@ -1056,13 +1056,73 @@ sa_copy_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 	return 0;
 }
 
+/*
+ * The installed SA an update names. The SPI alone does not: outbound SPIs
+ * are chosen by the peers, so two peers may pick the same one. First the
+ * SA at the destination the update carries (inbound: our address; outbound:
+ * the peer's, unchanged unless the peer moved), which must belong to the
+ * update's tunnel; else, outbound, the one SA of that SPI in the tunnel
+ * (the peer moved: the old destination is not passed). A tunnel id of 0
+ * (none given) accepts only an SPI that is unique among outbound SAs.
+ * NULL with *rc -ENOENT when there is none, -EEXIST when the SA found is
+ * another tunnel's or the choice is ambiguous (err says which).
+ */
 static struct dpk_sa *
-sa_find_dir(struct dpk *k, uint32_t spi, enum dp_dir dir)
+sa_find_update(struct dpk *k, const struct dp_sa *sa, const char *ctx, int *rc, struct errbuf *err)
 {
-	for (size_t i = 0; i < k->nsas; i++)
-		if (k->sas[i].spi == spi && k->sas[i].dir == dir && !k->sas[i].larval)
-			return &k->sas[i];
-	return NULL;
+	const struct dp_addr *dst = sa->dir == DP_DIR_IN ? &sa->local : &sa->remote;
+	struct dpk_sa *s = NULL;
+	char a[INET6_ADDRSTRLEN];
+	unsigned n = 0;
+
+	*rc = 0;
+	for (size_t i = 0; i < k->nsas; i++) {
+		struct dpk_sa *c = &k->sas[i];
+
+		if (c->spi != sa->spi || c->dir != sa->dir || c->larval || !addr_eq(&c->dst, dst))
+			continue;
+		if (sa->tunnel_id != 0 && c->tunnel_id != sa->tunnel_id) {
+			*rc = errbuf_set(err, -EEXIST,
+			    "%s: the SA with this SPI to %s belongs to tunnel %u, not tunnel %u",
+			    ctx, addr_str(dst, a, sizeof(a)), c->tunnel_id, sa->tunnel_id);
+			return NULL;
+		}
+		return c;
+	}
+	if (sa->dir == DP_DIR_IN) {
+		*rc = errbuf_set(err, -ENOENT, "%s: not installed by this dataplane", ctx);
+		return NULL;
+	}
+	for (size_t i = 0; i < k->nsas; i++) {
+		struct dpk_sa *c = &k->sas[i];
+
+		if (c->spi != sa->spi || c->dir != DP_DIR_OUT || c->larval ||
+		    (sa->tunnel_id != 0 && c->tunnel_id != sa->tunnel_id))
+			continue;
+		if (n++ == 0)
+			s = c;
+	}
+	if (n == 0) {
+		*rc =
+		    sa->tunnel_id != 0
+		        ? errbuf_set(err, -ENOENT,
+		              "%s: tunnel %u has no such outbound SA installed", ctx, sa->tunnel_id)
+		        : errbuf_set(err, -ENOENT, "%s: not installed by this dataplane", ctx);
+		return NULL;
+	}
+	if (n > 1) {
+		*rc = sa->tunnel_id != 0
+		          ? errbuf_set(err, -EEXIST,
+		                "%s: tunnel %u has %u outbound SAs with this SPI to other peers: "
+		                "which one moved is ambiguous",
+		                ctx, sa->tunnel_id, n)
+		          : errbuf_set(err, -EEXIST,
+		                "%s: %u outbound SAs to other peers share this SPI: the update "
+		                "must name its tunnel",
+		                ctx, n);
+		return NULL;
+	}
+	return s;
 }
 
 /* The kernel steps of an SA move (sa_move.h) over this backend's socket. */
@@ -1200,7 +1260,7 @@ static int
 dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *err)
 {
 	struct dpk *k = impl;
-	struct dpk_sa *s = sa_find_dir(k, sa->spi, sa->dir);
+	struct dpk_sa *s;
 	struct req r, q, back;
 	struct sa_copy c = { .r = &r };
 	struct xfrm_usersa_info xs;
@@ -1213,8 +1273,8 @@ dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *
 	int rc;
 
 	sa_ctx(sa, ctx, sizeof(ctx));
-	if (s == NULL)
-		return errbuf_set(err, -ENOENT, "%s: not installed by this dataplane", ctx);
+	if ((s = sa_find_update(k, sa, ctx, &rc, err)) == NULL)
+		return rc;
 	if (what & ~(uint32_t)(DP_SA_UPD_LIFETIME | DP_SA_UPD_REMOTE))
 		return errbuf_set(err, -EINVAL, "%s: unknown update flags %#x", ctx, what);
 	old_dst = s->dst;
