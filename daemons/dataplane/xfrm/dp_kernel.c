@@ -54,6 +54,9 @@ struct kpol { /* one installed kernel policy, enough to delete it */
 	struct xfrm_selector sel;
 	uint8_t dir;
 	uint32_t if_id;
+	/* its template, to recognise its acquires (tunnel_of_acquire) */
+	uint32_t reqid;
+	struct dp_addr tsrc, tdst;
 };
 
 struct kpols {
@@ -291,14 +294,44 @@ sa_forget(struct dpk *k, struct dpk_sa *s)
 	*s = k->sas[--k->nsas];
 }
 
-/* The tunnel owning an SA or a template's reqid; NULL when unknown. */
-static struct dpk_tunnel *
-tunnel_of_reqid(struct dpk *k, uint32_t reqid)
+/* Does set hold a policy whose template is reqid, tsrc -> tdst, if_id? */
+static bool
+kpols_has_tmpl(const struct kpols *set, uint32_t reqid, const struct dp_addr *tsrc,
+    const struct dp_addr *tdst, uint32_t if_id)
 {
+	for (size_t i = 0; i < set->n; i++) {
+		const struct kpol *p = &set->v[i];
+
+		if (p->reqid == reqid && p->if_id == if_id && addr_eq(&p->tsrc, tsrc) &&
+		    addr_eq(&p->tdst, tdst))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The tunnel an acquire (or a pending acquire's ACQ state) is for: only a
+ * template this backend installed, with the same reqid, outer addresses
+ * and if_id. Other IKE daemons in the namespace (strongSwan's reqids are
+ * small integers too) have policies of their own whose reqids may equal a
+ * Cairn tunnel id or policy reqid: their acquires are not Cairn's. NULL
+ * when it is none of ours.
+ */
+static struct dpk_tunnel *
+tunnel_of_acquire(struct dpk *k, uint32_t reqid, const struct dp_addr *tsrc,
+    const struct dp_addr *tdst, uint32_t if_id)
+{
+	struct dpk_tunnel *t;
+
 	for (size_t i = 0; i < k->npols; i++)
-		if (k->pols[i].reqid == reqid)
+		if (k->pols[i].reqid == reqid &&
+		    kpols_has_tmpl(&k->pols[i].pols, reqid, tsrc, tdst, if_id))
 			return tunnel_find(k, k->pols[i].tunnel_id);
-	return tunnel_find(k, reqid);
+	/* route-based tunnels: their own policies, reqid = tunnel id */
+	t = tunnel_find(k, reqid);
+	if (t != NULL && kpols_has_tmpl(&t->pols, reqid, tsrc, tdst, if_id))
+		return t;
+	return NULL;
 }
 
 /* ---------------------------------------------------- netlink helpers */
@@ -337,6 +370,13 @@ kpol_install(struct dpk *k, struct kpols *set, const struct xfrm_pol *p, struct 
 	set->v[set->n].sel = p->u.sel;
 	set->v[set->n].dir = p->u.dir;
 	set->v[set->n].if_id = p->has_if_id ? p->if_id : 0;
+	set->v[set->n].reqid = p->n_tmpl ? p->tmpl[0].reqid : 0;
+	memset(&set->v[set->n].tsrc, 0, sizeof(set->v[set->n].tsrc));
+	memset(&set->v[set->n].tdst, 0, sizeof(set->v[set->n].tdst));
+	if (p->n_tmpl) {
+		xfrm_addr_to_dp(&set->v[set->n].tsrc, p->tmpl[0].family, &p->tmpl[0].saddr);
+		xfrm_addr_to_dp(&set->v[set->n].tdst, p->tmpl[0].family, &p->tmpl[0].id.daddr);
+	}
 	set->n++;
 	return 0;
 }
@@ -1646,11 +1686,16 @@ event_of(struct dpk *k, const struct nlmsghdr *hdr, struct rd payload, struct dp
 	memset(ev, 0, sizeof(*ev));
 	if (hdr->nlmsg_type == XFRM_MSG_ACQUIRE) {
 		struct xfrm_acquire_info a;
+		struct dp_addr tsrc, tdst;
 		struct dpk_tunnel *t;
 
 		if (xfrm_parse_acquire(payload, &a) < 0)
 			return -EBADMSG;
-		t = a.n_tmpl ? tunnel_of_reqid(k, a.tmpl[0].reqid) : NULL;
+		if (a.n_tmpl == 0)
+			return 0;
+		xfrm_addr_to_dp(&tsrc, a.tmpl[0].family, &a.tmpl[0].saddr);
+		xfrm_addr_to_dp(&tdst, a.tmpl[0].family, &a.tmpl[0].id.daddr);
+		t = tunnel_of_acquire(k, a.tmpl[0].reqid, &tsrc, &tdst, a.has_if_id ? a.if_id : 0);
 		if (t == NULL || !t->t.on_traffic || acq_known(k, a.u.seq))
 			return 0; /* known: a resynchronisation raised it first */
 		acquire_event(ev, t, a.has_pcpu ? a.pcpu : t->t.spu, &a.u.sel);
@@ -1749,8 +1794,15 @@ resync_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 	if (info.u.id.proto != IPPROTO_ESP)
 		return 0;
 	if (xfrm_sa_is_acquire(&info)) {
-		/* a pending acquire: raise it unless it was raised */
-		struct dpk_tunnel *t = tunnel_of_reqid(k, info.u.reqid);
+		/* a pending acquire: raise it unless it was raised; the ACQ
+		 * state holds the template's outer addresses and if_id */
+		struct dp_addr tsrc, tdst;
+		struct dpk_tunnel *t;
+
+		xfrm_addr_to_dp(&tsrc, info.u.family, &info.u.saddr);
+		xfrm_addr_to_dp(&tdst, info.u.family, &info.u.id.daddr);
+		t = tunnel_of_acquire(
+		    k, info.u.reqid, &tsrc, &tdst, info.has_if_id ? info.if_id : 0);
 
 		if (t == NULL || !t->t.on_traffic)
 			return 0;
