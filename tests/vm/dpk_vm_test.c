@@ -21,7 +21,8 @@
  *   D  route-based st0.1, AES-CBC-256 + HMAC-SHA-512-256, ESP in UDP 4500,
  *      soft packet lifetime -> DP_EV_SOFT_EXPIRE
  *   D2 sa_update: the peer's UDP port moved (NAT mapping) and back
- *   E  route-based st0.2 with no SA, on-traffic -> DP_EV_ACQUIRE
+ *   E  route-based st0.2 with no SA, on-traffic -> DP_EV_ACQUIRE; its ACQ
+ *      state in the dump carries reqid, outer addresses and if_id
  *   G  route-based st0.3 over IPv6 (outer and inner), AES-GCM-256
  *   K  a tunnel delete whose SA delete the kernel refuses: the SA stays listed
  *   L  an event-socket overrun: the lost acquires and an SA gone behind the
@@ -450,6 +451,31 @@ kernel_sa(int side, uint32_t spi, const char *dst)
 	return d;
 }
 
+/* A pending acquire's ACQ state in the kernel's dump, by reqid. */
+struct acq_state {
+	uint32_t reqid;
+	bool found, has_if_id;
+	uint32_t if_id;
+	struct dp_addr src, dst; /* the template's outer addresses */
+};
+
+static int
+acq_state_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
+{
+	struct acq_state *a = arg;
+	struct xfrm_sa_info info;
+
+	if (hdr->nlmsg_type != XFRM_MSG_NEWSA || xfrm_parse_sa(payload, &info) < 0 ||
+	    !xfrm_sa_is_acquire(&info) || info.u.reqid != a->reqid)
+		return 0;
+	a->found = true;
+	a->has_if_id = info.has_if_id;
+	a->if_id = info.if_id;
+	xfrm_addr_to_dp(&a->src, info.u.family, &info.u.saddr);
+	xfrm_addr_to_dp(&a->dst, info.u.family, &info.u.id.daddr);
+	return 0;
+}
+
 /* ESP-in-UDP receive path: a UDP 4500 socket in encap mode (iked's job). */
 static int
 natt_socket(int side)
@@ -816,6 +842,31 @@ main(int argc, char **argv)
 		ok("E: DP_EV_ACQUIRE for tunnel %u: %s", ev.tunnel_id, ev.msg);
 	else
 		bad("E: no acquire event for tunnel 5");
+	{
+		/* An overrun's resynchronisation knows a route-based tunnel's
+		 * pending acquire by its template: reqid, outer addresses and
+		 * the unit's if_id must all be in the ACQ state it dumps. */
+		uint8_t b[XFRM_REQ_MAX] __attribute__((aligned(8)));
+		struct acq_state a = { .reqid = 5 };
+		struct dp_addr gl = ip("192.0.2.1"), gr = ip("192.0.2.2");
+		struct xnl *nl;
+
+		enter(L);
+		nl = xnl_open(NETLINK_XFRM, 0);
+		if (nl == NULL || xfrm_build_sa_dump(b, sizeof(b)) < 0 ||
+		    xnl_transact(nl, (struct nlmsghdr *)b, acq_state_cb, &a, NULL) < 0)
+			bad("E: dump of the kernel's SAs");
+		else if (a.found && a.has_if_id && a.if_id == dp_kernel_unit_if_id(2) &&
+		         memcmp(a.src.u.b, gl.u.b, 4) == 0 && memcmp(a.dst.u.b, gr.u.b, 4) == 0)
+			ok("E: the pending acquire's ACQ state holds reqid 5, 192.0.2.1 -> "
+			   "192.0.2.2 and if_id %u (what the resynchronisation matches)",
+			    a.if_id);
+		else
+			bad("E: ACQ state of reqid 5: %s, if_id %s %u",
+			    a.found ? "found" : "MISSING", a.has_if_id ? "present" : "ABSENT",
+			    a.if_id);
+		xnl_close(nl);
+	}
 
 	sec("G: route-based st0.3 over IPv6, AES-GCM-256, IPv6 inside");
 	{
