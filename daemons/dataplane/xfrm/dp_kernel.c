@@ -42,6 +42,7 @@
 #include "log.h"
 #include "xfrm.h"
 #include "sa_move.h"
+#include "sa_pick.h"
 #include "banned.h"
 
 #define DPK_TUNNEL_PRIO 1000   /* route-based tunnel policies (if_id scoped) */
@@ -1096,73 +1097,57 @@ sa_copy_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 	return 0;
 }
 
-/*
- * The installed SA an update names. The SPI alone does not: outbound SPIs
- * are chosen by the peers, so two peers may pick the same one. First the
- * SA at the destination the update carries (inbound: our address; outbound:
- * the peer's, unchanged unless the peer moved), which must belong to the
- * update's tunnel; else, outbound, the one SA of that SPI in the tunnel
- * (the peer moved: the old destination is not passed). A tunnel id of 0
- * (none given) accepts only an SPI that is unique among outbound SAs.
- * NULL with *rc -ENOENT when there is none, -EEXIST when the SA found is
- * another tunnel's or the choice is ambiguous (err says which).
- */
+static void
+sa_ident_of(const void *tab, size_t i, struct sa_ident *out)
+{
+	const struct dpk_sa *s = &((const struct dpk_sa *)tab)[i];
+
+	out->spi = s->spi;
+	out->dir = s->dir;
+	out->dst = s->dst;
+	out->tunnel_id = s->tunnel_id;
+	out->larval = s->larval;
+}
+
+/* The installed SA an update names (sa_pick.h); NULL with *rc and err set. */
 static struct dpk_sa *
 sa_find_update(struct dpk *k, const struct dp_sa *sa, const char *ctx, int *rc, struct errbuf *err)
 {
 	const struct dp_addr *dst = sa->dir == DP_DIR_IN ? &sa->local : &sa->remote;
-	struct dpk_sa *s = NULL;
+	struct sa_pick pick;
 	char a[INET6_ADDRSTRLEN];
-	unsigned n = 0;
 
-	*rc = 0;
-	for (size_t i = 0; i < k->nsas; i++) {
-		struct dpk_sa *c = &k->sas[i];
-
-		if (c->spi != sa->spi || c->dir != sa->dir || c->larval || !addr_eq(&c->dst, dst))
-			continue;
-		if (sa->tunnel_id != 0 && c->tunnel_id != sa->tunnel_id) {
-			*rc = errbuf_set(err, -EEXIST,
-			    "%s: the SA with this SPI to %s belongs to tunnel %u, not tunnel %u",
-			    ctx, addr_str(dst, a, sizeof(a)), c->tunnel_id, sa->tunnel_id);
-			return NULL;
-		}
-		return c;
+	*rc = sa_pick_update(k->sas, k->nsas, sa_ident_of, sa, &pick);
+	switch (pick.how) {
+	case SA_PICK_EXACT:
+	case SA_PICK_TUNNEL:
+		return &k->sas[pick.at];
+	case SA_PICK_OTHER_TUNNEL:
+		errbuf_set(err, *rc,
+		    "%s: the SA with this SPI to %s belongs to tunnel %u, not tunnel %u", ctx,
+		    addr_str(dst, a, sizeof(a)), pick.other, sa->tunnel_id);
+		break;
+	case SA_PICK_AMBIGUOUS:
+		if (sa->tunnel_id != 0)
+			errbuf_set(err, *rc,
+			    "%s: tunnel %u has %u outbound SAs with this SPI to other peers: "
+			    "which one moved is ambiguous",
+			    ctx, sa->tunnel_id, pick.n);
+		else
+			errbuf_set(err, *rc,
+			    "%s: %u outbound SAs to other peers share this SPI: the update must "
+			    "name its tunnel",
+			    ctx, pick.n);
+		break;
+	case SA_PICK_NONE:
+		if (sa->dir == DP_DIR_OUT && sa->tunnel_id != 0)
+			errbuf_set(err, *rc, "%s: tunnel %u has no such outbound SA installed", ctx,
+			    sa->tunnel_id);
+		else
+			errbuf_set(err, *rc, "%s: not installed by this dataplane", ctx);
+		break;
 	}
-	if (sa->dir == DP_DIR_IN) {
-		*rc = errbuf_set(err, -ENOENT, "%s: not installed by this dataplane", ctx);
-		return NULL;
-	}
-	for (size_t i = 0; i < k->nsas; i++) {
-		struct dpk_sa *c = &k->sas[i];
-
-		if (c->spi != sa->spi || c->dir != DP_DIR_OUT || c->larval ||
-		    (sa->tunnel_id != 0 && c->tunnel_id != sa->tunnel_id))
-			continue;
-		if (n++ == 0)
-			s = c;
-	}
-	if (n == 0) {
-		*rc =
-		    sa->tunnel_id != 0
-		        ? errbuf_set(err, -ENOENT,
-		              "%s: tunnel %u has no such outbound SA installed", ctx, sa->tunnel_id)
-		        : errbuf_set(err, -ENOENT, "%s: not installed by this dataplane", ctx);
-		return NULL;
-	}
-	if (n > 1) {
-		*rc = sa->tunnel_id != 0
-		          ? errbuf_set(err, -EEXIST,
-		                "%s: tunnel %u has %u outbound SAs with this SPI to other peers: "
-		                "which one moved is ambiguous",
-		                ctx, sa->tunnel_id, n)
-		          : errbuf_set(err, -EEXIST,
-		                "%s: %u outbound SAs to other peers share this SPI: the update "
-		                "must name its tunnel",
-		                ctx, n);
-		return NULL;
-	}
-	return s;
+	return NULL;
 }
 
 /* The kernel steps of an SA move (sa_move.h) over this backend's socket. */
