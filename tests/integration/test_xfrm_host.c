@@ -1030,6 +1030,154 @@ test_acquire_resync_wrap(void **state)
 	acquire_resync(5000, 16, 80, 10000, "rsw0", "rsw1");
 }
 
+/*
+ * Another IKE daemon in the namespace (strongSwan's reqids are small
+ * integers too) installs its own policies whose template reqids equal a
+ * Cairn tunnel's id or a Cairn policy's reqid. Its acquires must not be
+ * raised as Cairn's, neither from the socket nor from an overrun's
+ * resynchronisation dump; Cairn's own acquire still is, once.
+ */
+static int
+foreign_policy(struct xnl *nl, uint16_t type, const char *src, const char *dst, uint32_t reqid)
+{
+	uint8_t b[XFRM_REQ_MAX] __attribute__((aligned(8)));
+	struct dp_ts s = ts4(src, src), d = ts4(dst, dst);
+	struct dp_addr tsrc = a4("198.51.100.1"), tdst = a4("198.51.100.2");
+	struct xfrm_pol p;
+	size_t n = 0;
+	int len;
+
+	memset(&p, 0, sizeof(p));
+	if (xfrm_ts_to_sels(&s, &d, &p.u.sel, 1, &n) < 0 || n != 1)
+		return -EINVAL;
+	p.u.dir = XFRM_POLICY_OUT;
+	p.u.priority = 10;
+	p.u.action = XFRM_POLICY_ALLOW;
+	p.n_tmpl = 1;
+	xfrm_tmpl_esp(&p.tmpl[0], &tsrc, &tdst, reqid);
+	len = type == XFRM_MSG_DELPOLICY ? xfrm_build_policy_id(b, sizeof(b), type, &p)
+	                                 : xfrm_build_policy(b, sizeof(b), type, &p);
+	if (len < 0)
+		return len;
+	return xnl_transact(nl, (struct nlmsghdr *)b, NULL, NULL, NULL);
+}
+
+static void
+acquire_foreign(bool overrun, uint32_t tid_pol, uint32_t tid_bare, unsigned octet, const char *v0,
+    const char *v1)
+{
+	void *k = kopen();
+	struct errbuf err = { { 0 } };
+	struct dp_tunnel t = { .id = tid_pol, .unit = DP_UNIT_NONE, .on_traffic = true };
+	struct dp_policy p = {
+		.id = tid_pol, .tunnel_id = tid_pol, .dir = DP_DIR_OUT, .priority = 10
+	};
+	unsigned n_foreign = overrun ? 16 : 2, ours = 0, lost = 0;
+	char local[32], dst[32], pfx[40], bad[160] = "";
+	struct xnl *nl, *other = NULL;
+	struct dp_event ev;
+	int one = 1, big = 4 << 20;
+
+	snprintf(local, sizeof(local), "10.%u.0.1", octet);
+	snprintf(pfx, sizeof(pfx), "%s/24", local);
+	{
+		const char *const add[] = { "ip", "link", "add", v0, "type", "veth", "peer", "name",
+			v1, NULL };
+		const char *const addr[] = { "ip", "addr", "add", pfx, "dev", v0, NULL };
+		const char *const up0[] = { "ip", "link", "set", v0, "up", NULL };
+		const char *const up1[] = { "ip", "link", "set", v1, "up", NULL };
+
+		assert_int_equal(run(add), 0);
+		assert_int_equal(run(addr), 0);
+		assert_int_equal(run(up0), 0);
+		assert_int_equal(run(up1), 0);
+	}
+	/* Cairn: tunnel tid_pol with a policy to .2 (reqid tid_pol), and an
+	 * on-traffic tunnel tid_bare with no policy installed (yet) */
+	t.local_gw = a4("192.0.2.1");
+	t.remote_gw = a4("192.0.2.2");
+	assert_int_equal(dp_kernel_ops.tunnel_set(k, &t, &err), 0);
+	t.id = tid_bare;
+	assert_int_equal(dp_kernel_ops.tunnel_set(k, &t, &err), 0);
+	snprintf(dst, sizeof(dst), "10.%u.0.2", octet);
+	p.sel_src = ts4(local, local);
+	p.sel_dst = ts4(dst, dst);
+	assert_int_equal(dp_kernel_ops.policy_add(k, &p, &err), 0);
+	/* the other daemon: its policies, reqids tid_bare and tid_pol */
+	nl = xnl_open(NETLINK_XFRM, 0);
+	assert_non_null(nl);
+	for (unsigned i = 0; i < n_foreign; i++) {
+		snprintf(dst, sizeof(dst), "10.%u.0.%u", octet, 10 + i);
+		assert_int_equal(
+		    foreign_policy(nl, XFRM_MSG_NEWPOLICY, local, dst, i % 2 ? tid_pol : tid_bare),
+		    0);
+	}
+	if (overrun) {
+		/* the other daemon listens (so the kernel keeps its acquires
+		 * pending, for the dump); the backend's socket holds about one */
+		other = xnl_open(NETLINK_XFRM, 1u << (XFRMNLGRP_ACQUIRE - 1));
+		assert_non_null(other);
+		assert_int_equal(
+		    setsockopt(xnl_fd(other), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)), 0);
+		assert_int_equal(
+		    setsockopt(dp_kernel_ops.event_fd(k), SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)),
+		    0);
+	}
+	for (unsigned i = 0; i < n_foreign; i++) {
+		snprintf(dst, sizeof(dst), "10.%u.0.%u", octet, 10 + i);
+		send_udp(local, dst);
+	}
+	snprintf(dst, sizeof(dst), "10.%u.0.2", octet);
+	send_udp(local, dst);
+	/* checked after the cleanup: the other tests count policies */
+	while (wait_event(k, &ev, 1500)) {
+		if (ev.type == DP_EV_ERROR && strstr(ev.msg, "were lost") != NULL)
+			lost++;
+		else if (ev.type == DP_EV_ERROR)
+			continue; /* resynchronisation notes */
+		else if (ev.type != DP_EV_ACQUIRE && bad[0] == '\0')
+			snprintf(bad, sizeof(bad), "unexpected event %d: %s", ev.type, ev.msg);
+		else if (ev.tunnel_id != tid_pol || ev.dst.u.b[3] != 2) {
+			if (bad[0] == '\0')
+				snprintf(bad, sizeof(bad),
+				    "another daemon's acquire raised as Cairn's: tunnel %u, to "
+				    "10.%u.0.%u",
+				    ev.tunnel_id, ev.dst.u.b[1], ev.dst.u.b[3]);
+		} else
+			ours++;
+	}
+	printf("# %s: Cairn's acquire raised %u time(s), %u overrun(s), %u foreign policies "
+	       "hit\n",
+	    overrun ? "overrun" : "socket", ours, lost, n_foreign);
+	for (unsigned i = 0; i < n_foreign; i++) {
+		snprintf(dst, sizeof(dst), "10.%u.0.%u", octet, 10 + i);
+		if (foreign_policy(nl, XFRM_MSG_DELPOLICY, local, dst, 0) < 0 && bad[0] == '\0')
+			snprintf(bad, sizeof(bad), "cannot delete the foreign policy to %s", dst);
+	}
+	xnl_close(other);
+	xnl_close(nl);
+	dp_kernel_ops.close(k);
+	if (bad[0] != '\0')
+		fail_msg("%s", bad);
+	assert_int_equal(ours, 1);
+	if (overrun)
+		assert_true(lost >= 1);
+}
+
+static void
+test_acquire_foreign(void **state)
+{
+	(void)state;
+	acquire_foreign(false, 41, 42, 81, "frn0", "frn1");
+}
+
+static void
+test_acquire_foreign_resync(void **state)
+{
+	(void)state;
+	acquire_foreign(true, 43, 44, 82, "frr0", "frr1");
+}
+
 static void
 test_tunnel_del_policies(void **state)
 {
@@ -1193,6 +1341,8 @@ main(void)
 		cmocka_unit_test(test_acquire_overrun),
 		cmocka_unit_test(test_acquire_resync),
 		cmocka_unit_test(test_acquire_resync_wrap),
+		cmocka_unit_test(test_acquire_foreign),
+		cmocka_unit_test(test_acquire_foreign_resync),
 		cmocka_unit_test(test_tunnel_del_policies),
 		cmocka_unit_test(test_spu),
 		cmocka_unit_test(test_front_end),

@@ -14,11 +14,15 @@
  *   B  route-based st0.0, AES-CBC-128 + HMAC-SHA-256-128, ESN, window 128
  *   B2 sa_update: a lifetime (soft expiry follows), the peer's address
  *      moved away and back (counters carried)
+ *   B3 two outbound SAs with one SPI to two peers: a lifetime update and a
+ *      peer move of one leave the other untouched (read from the kernel's
+ *      dump); an update naming no tunnel is refused as ambiguous
  *   C  per-CPU outbound SAs (DP_SA_PCPU) on CPU0/CPU1, if the kernel has them
  *   D  route-based st0.1, AES-CBC-256 + HMAC-SHA-512-256, ESP in UDP 4500,
  *      soft packet lifetime -> DP_EV_SOFT_EXPIRE
  *   D2 sa_update: the peer's UDP port moved (NAT mapping) and back
- *   E  route-based st0.2 with no SA, on-traffic -> DP_EV_ACQUIRE
+ *   E  route-based st0.2 with no SA, on-traffic -> DP_EV_ACQUIRE; its ACQ
+ *      state in the dump carries reqid, outer addresses and if_id
  *   G  route-based st0.3 over IPv6 (outer and inner), AES-GCM-256
  *   K  a tunnel delete whose SA delete the kernel refuses: the SA stays listed
  *   L  an event-socket overrun: the lost acquires and an SA gone behind the
@@ -397,6 +401,81 @@ wait_event(void *k, enum dp_event_type type, uint32_t spi, struct dp_event *ev, 
 	return false;
 }
 
+/* One SA of the kernel's dump, by SPI and destination. */
+struct dumped {
+	uint32_t spi;
+	struct dp_addr dst;
+	bool found;
+	uint64_t soft_packets;
+	uint32_t reqid;
+};
+
+static int
+dumped_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
+{
+	struct dumped *d = arg;
+	struct xfrm_sa_info info;
+	struct dp_addr dst;
+
+	if (hdr->nlmsg_type != XFRM_MSG_NEWSA || xfrm_parse_sa(payload, &info) < 0)
+		return 0;
+	xfrm_addr_to_dp(&dst, info.u.family, &info.u.id.daddr);
+	if (ntohl(info.u.id.spi) != d->spi || dst.family != d->dst.family ||
+	    memcmp(dst.u.b, d->dst.u.b, dst.family == AF_INET ? 4 : 16) != 0)
+		return 0;
+	d->found = true;
+	d->soft_packets = info.u.lft.soft_packet_limit;
+	d->reqid = info.u.reqid;
+	return 0;
+}
+
+/* Reads the SA (spi, dst) from the kernel's own dump of side's namespace
+ * (not through the backend's table). */
+static struct dumped
+kernel_sa(int side, uint32_t spi, const char *dst)
+{
+	struct dumped d = { .spi = spi, .dst = ip(dst) };
+	uint8_t buf[XFRM_REQ_MAX] __attribute__((aligned(8)));
+	struct xnl *nl;
+	int rc;
+
+	enter(side);
+	if ((nl = xnl_open(NETLINK_XFRM, 0)) == NULL) {
+		bad("dump: cannot open an XFRM socket: %s", strerror(errno));
+		return d;
+	}
+	rc = xfrm_build_sa_dump(buf, sizeof(buf));
+	if (rc < 0 || (rc = xnl_transact(nl, (struct nlmsghdr *)buf, dumped_cb, &d, NULL)) < 0)
+		bad("dump of the kernel's SAs: %s", strerror(-rc));
+	xnl_close(nl);
+	return d;
+}
+
+/* A pending acquire's ACQ state in the kernel's dump, by reqid. */
+struct acq_state {
+	uint32_t reqid;
+	bool found, has_if_id;
+	uint32_t if_id;
+	struct dp_addr src, dst; /* the template's outer addresses */
+};
+
+static int
+acq_state_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
+{
+	struct acq_state *a = arg;
+	struct xfrm_sa_info info;
+
+	if (hdr->nlmsg_type != XFRM_MSG_NEWSA || xfrm_parse_sa(payload, &info) < 0 ||
+	    !xfrm_sa_is_acquire(&info) || info.u.reqid != a->reqid)
+		return 0;
+	a->found = true;
+	a->has_if_id = info.has_if_id;
+	a->if_id = info.if_id;
+	xfrm_addr_to_dp(&a->src, info.u.family, &info.u.saddr);
+	xfrm_addr_to_dp(&a->dst, info.u.family, &info.u.id.daddr);
+	return 0;
+}
+
 /* ESP-in-UDP receive path: a UDP 4500 socket in encap mode (iked's job). */
 static int
 natt_socket(int side)
@@ -547,6 +626,92 @@ main(int argc, char **argv)
 		explicit_bzero(&u, sizeof(u));
 	}
 
+	sec("B3: two peers chose the same outbound SPI: an update touches only its own SA");
+	{
+		/* Tunnels 20 and 21 (policy-based, no traffic) to two peers, each
+		 * with outbound SA 0x5151: legal, the kernel keys SAs by (dst, SPI). */
+		static const char *const peer[2] = { "192.0.2.20", "192.0.2.21" };
+		struct dp_sa u;
+		struct dumped d20, d21, d22;
+		bool good = true;
+
+		for (int i = 0; i < 2 && good; i++) {
+			struct dp_tunnel t;
+
+			memset(&t, 0, sizeof(t));
+			t.id = 20 + (uint32_t)i;
+			t.unit = DP_UNIT_NONE;
+			t.local_gw = ip("192.0.2.1");
+			t.remote_gw = ip(peer[i]);
+			u = sa_for(L, DP_DIR_OUT, 0x5151, 20 + (uint32_t)i);
+			u.remote = ip(peer[i]);
+			keys(&u, DP_ENC_AES_GCM_128, DP_INTEG_NONE, (uint8_t)(0x51 + i));
+			good = step(ops->tunnel_set(k[L], &t, &err), &err, "B3: tunnel_set") &&
+			       step(ops->sa_add(k[L], &u, &err), &err, "B3: sa_add");
+		}
+		if (good)
+			ok("B3: outbound SA 00005151 to 192.0.2.20 (tunnel 20) and to 192.0.2.21 "
+			   "(tunnel 21)");
+		/* a lifetime change of tunnel 21's SA */
+		u = sa_for(L, DP_DIR_OUT, 0x5151, 21);
+		u.remote = ip("192.0.2.21");
+		u.life.soft_packets = 777;
+		err.msg[0] = '\0';
+		if (good && step(ops->sa_update(k[L], &u, DP_SA_UPD_LIFETIME, &err), &err,
+		                "B3: lifetime")) {
+			d20 = kernel_sa(L, 0x5151, "192.0.2.20");
+			d21 = kernel_sa(L, 0x5151, "192.0.2.21");
+			if (d21.found && d21.soft_packets == 777 && d20.found &&
+			    d20.soft_packets != 777)
+				ok("B3: lifetime update of tunnel 21's SA: the kernel shows it on "
+				   "the "
+				   "SA to 192.0.2.21 only");
+			else
+				bad("B3: lifetime update hit the wrong SA: to .20 %s soft %llu, to "
+				    ".21 "
+				    "%s soft %llu",
+				    d20.found ? "present" : "MISSING",
+				    (unsigned long long)d20.soft_packets,
+				    d21.found ? "present" : "MISSING",
+				    (unsigned long long)d21.soft_packets);
+		}
+		/* tunnel 21's peer moves (NAT) to 192.0.2.22 */
+		u.remote = ip("192.0.2.22");
+		err.msg[0] = '\0';
+		if (good &&
+		    step(ops->sa_update(k[L], &u, DP_SA_UPD_REMOTE, &err), &err, "B3: move")) {
+			d20 = kernel_sa(L, 0x5151, "192.0.2.20");
+			d21 = kernel_sa(L, 0x5151, "192.0.2.21");
+			d22 = kernel_sa(L, 0x5151, "192.0.2.22");
+			if (d20.found && !d21.found && d22.found && d22.reqid == 21 &&
+			    d20.reqid == 20)
+				ok("B3: tunnel 21's SA moved to 192.0.2.22 (reqid %u); tunnel 20's "
+				   "SA "
+				   "to 192.0.2.20 untouched (reqid %u)",
+				    d22.reqid, d20.reqid);
+			else
+				bad("B3: the move hit the wrong SA: kernel has .20 %s (reqid %u), "
+				    ".21 %s, .22 %s (reqid %u)",
+				    d20.found ? "yes" : "NO", d20.reqid, d21.found ? "yes" : "no",
+				    d22.found ? "yes" : "no", d22.reqid);
+		}
+		/* no tunnel named and the SPI is not unique: refused, nothing moved */
+		u.tunnel_id = 0;
+		u.remote = ip("192.0.2.23");
+		err.msg[0] = '\0';
+		rc = ops->sa_update(k[L], &u, DP_SA_UPD_REMOTE, &err);
+		d20 = kernel_sa(L, 0x5151, "192.0.2.20");
+		d22 = kernel_sa(L, 0x5151, "192.0.2.22");
+		if (good && rc == -EEXIST && d20.found && d22.found)
+			ok("B3: an update naming no tunnel is refused as ambiguous: %s", err.msg);
+		else if (good)
+			bad("B3: ambiguous update: rc %d (%s), .20 %s, .22 %s", rc, err.msg,
+			    d20.found ? "kept" : "GONE", d22.found ? "kept" : "GONE");
+		explicit_bzero(&u, sizeof(u));
+		for (int i = 0; i < 2; i++)
+			step(ops->tunnel_del(k[L], 20 + (uint32_t)i, &err), &err, "B3: tunnel_del");
+	}
+
 	sec("C: per-CPU outbound SAs (XFRMA_SA_PCPU)");
 	tunnel(k, 3, DP_UNIT_NONE, false);
 	policies(k, 3, "10.0.5.0", "10.0.5.255", "10.0.6.0", "10.0.6.255");
@@ -677,6 +842,31 @@ main(int argc, char **argv)
 		ok("E: DP_EV_ACQUIRE for tunnel %u: %s", ev.tunnel_id, ev.msg);
 	else
 		bad("E: no acquire event for tunnel 5");
+	{
+		/* An overrun's resynchronisation knows a route-based tunnel's
+		 * pending acquire by its template: reqid, outer addresses and
+		 * the unit's if_id must all be in the ACQ state it dumps. */
+		uint8_t b[XFRM_REQ_MAX] __attribute__((aligned(8)));
+		struct acq_state a = { .reqid = 5 };
+		struct dp_addr gl = ip("192.0.2.1"), gr = ip("192.0.2.2");
+		struct xnl *nl;
+
+		enter(L);
+		nl = xnl_open(NETLINK_XFRM, 0);
+		if (nl == NULL || xfrm_build_sa_dump(b, sizeof(b)) < 0 ||
+		    xnl_transact(nl, (struct nlmsghdr *)b, acq_state_cb, &a, NULL) < 0)
+			bad("E: dump of the kernel's SAs");
+		else if (a.found && a.has_if_id && a.if_id == dp_kernel_unit_if_id(2) &&
+		         memcmp(a.src.u.b, gl.u.b, 4) == 0 && memcmp(a.dst.u.b, gr.u.b, 4) == 0)
+			ok("E: the pending acquire's ACQ state holds reqid 5, 192.0.2.1 -> "
+			   "192.0.2.2 and if_id %u (what the resynchronisation matches)",
+			    a.if_id);
+		else
+			bad("E: ACQ state of reqid 5: %s, if_id %s %u",
+			    a.found ? "found" : "MISSING", a.has_if_id ? "present" : "ABSENT",
+			    a.if_id);
+		xnl_close(nl);
+	}
 
 	sec("G: route-based st0.3 over IPv6, AES-GCM-256, IPv6 inside");
 	{

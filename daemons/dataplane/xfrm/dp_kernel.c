@@ -42,6 +42,7 @@
 #include "log.h"
 #include "xfrm.h"
 #include "sa_move.h"
+#include "sa_pick.h"
 #include "banned.h"
 
 #define DPK_TUNNEL_PRIO 1000   /* route-based tunnel policies (if_id scoped) */
@@ -54,6 +55,9 @@ struct kpol { /* one installed kernel policy, enough to delete it */
 	struct xfrm_selector sel;
 	uint8_t dir;
 	uint32_t if_id;
+	/* its template, to recognise its acquires (tunnel_of_acquire) */
+	uint32_t reqid;
+	struct dp_addr tsrc, tdst;
 };
 
 struct kpols {
@@ -291,14 +295,44 @@ sa_forget(struct dpk *k, struct dpk_sa *s)
 	*s = k->sas[--k->nsas];
 }
 
-/* The tunnel owning an SA or a template's reqid; NULL when unknown. */
-static struct dpk_tunnel *
-tunnel_of_reqid(struct dpk *k, uint32_t reqid)
+/* Does set hold a policy whose template is reqid, tsrc -> tdst, if_id? */
+static bool
+kpols_has_tmpl(const struct kpols *set, uint32_t reqid, const struct dp_addr *tsrc,
+    const struct dp_addr *tdst, uint32_t if_id)
 {
+	for (size_t i = 0; i < set->n; i++) {
+		const struct kpol *p = &set->v[i];
+
+		if (p->reqid == reqid && p->if_id == if_id && addr_eq(&p->tsrc, tsrc) &&
+		    addr_eq(&p->tdst, tdst))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The tunnel an acquire (or a pending acquire's ACQ state) is for: only a
+ * template this backend installed, with the same reqid, outer addresses
+ * and if_id. Other IKE daemons in the namespace (strongSwan's reqids are
+ * small integers too) have policies of their own whose reqids may equal a
+ * Cairn tunnel id or policy reqid: their acquires are not Cairn's. NULL
+ * when it is none of ours.
+ */
+static struct dpk_tunnel *
+tunnel_of_acquire(struct dpk *k, uint32_t reqid, const struct dp_addr *tsrc,
+    const struct dp_addr *tdst, uint32_t if_id)
+{
+	struct dpk_tunnel *t;
+
 	for (size_t i = 0; i < k->npols; i++)
-		if (k->pols[i].reqid == reqid)
+		if (k->pols[i].reqid == reqid &&
+		    kpols_has_tmpl(&k->pols[i].pols, reqid, tsrc, tdst, if_id))
 			return tunnel_find(k, k->pols[i].tunnel_id);
-	return tunnel_find(k, reqid);
+	/* route-based tunnels: their own policies, reqid = tunnel id */
+	t = tunnel_find(k, reqid);
+	if (t != NULL && kpols_has_tmpl(&t->pols, reqid, tsrc, tdst, if_id))
+		return t;
+	return NULL;
 }
 
 /* ---------------------------------------------------- netlink helpers */
@@ -337,6 +371,13 @@ kpol_install(struct dpk *k, struct kpols *set, const struct xfrm_pol *p, struct 
 	set->v[set->n].sel = p->u.sel;
 	set->v[set->n].dir = p->u.dir;
 	set->v[set->n].if_id = p->has_if_id ? p->if_id : 0;
+	set->v[set->n].reqid = p->n_tmpl ? p->tmpl[0].reqid : 0;
+	memset(&set->v[set->n].tsrc, 0, sizeof(set->v[set->n].tsrc));
+	memset(&set->v[set->n].tdst, 0, sizeof(set->v[set->n].tdst));
+	if (p->n_tmpl) {
+		xfrm_addr_to_dp(&set->v[set->n].tsrc, p->tmpl[0].family, &p->tmpl[0].saddr);
+		xfrm_addr_to_dp(&set->v[set->n].tdst, p->tmpl[0].family, &p->tmpl[0].id.daddr);
+	}
 	set->n++;
 	return 0;
 }
@@ -1056,12 +1097,56 @@ sa_copy_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 	return 0;
 }
 
-static struct dpk_sa *
-sa_find_dir(struct dpk *k, uint32_t spi, enum dp_dir dir)
+static void
+sa_ident_of(const void *tab, size_t i, struct sa_ident *out)
 {
-	for (size_t i = 0; i < k->nsas; i++)
-		if (k->sas[i].spi == spi && k->sas[i].dir == dir && !k->sas[i].larval)
-			return &k->sas[i];
+	const struct dpk_sa *s = &((const struct dpk_sa *)tab)[i];
+
+	out->spi = s->spi;
+	out->dir = s->dir;
+	out->dst = s->dst;
+	out->tunnel_id = s->tunnel_id;
+	out->larval = s->larval;
+}
+
+/* The installed SA an update names (sa_pick.h); NULL with *rc and err set. */
+static struct dpk_sa *
+sa_find_update(struct dpk *k, const struct dp_sa *sa, const char *ctx, int *rc, struct errbuf *err)
+{
+	const struct dp_addr *dst = sa->dir == DP_DIR_IN ? &sa->local : &sa->remote;
+	struct sa_pick pick;
+	char a[INET6_ADDRSTRLEN];
+
+	*rc = sa_pick_update(k->sas, k->nsas, sa_ident_of, sa, &pick);
+	switch (pick.how) {
+	case SA_PICK_EXACT:
+	case SA_PICK_TUNNEL:
+		return &k->sas[pick.at];
+	case SA_PICK_OTHER_TUNNEL:
+		errbuf_set(err, *rc,
+		    "%s: the SA with this SPI to %s belongs to tunnel %u, not tunnel %u", ctx,
+		    addr_str(dst, a, sizeof(a)), pick.other, sa->tunnel_id);
+		break;
+	case SA_PICK_AMBIGUOUS:
+		if (sa->tunnel_id != 0)
+			errbuf_set(err, *rc,
+			    "%s: tunnel %u has %u outbound SAs with this SPI to other peers: "
+			    "which one moved is ambiguous",
+			    ctx, sa->tunnel_id, pick.n);
+		else
+			errbuf_set(err, *rc,
+			    "%s: %u outbound SAs to other peers share this SPI: the update must "
+			    "name its tunnel",
+			    ctx, pick.n);
+		break;
+	case SA_PICK_NONE:
+		if (sa->dir == DP_DIR_OUT && sa->tunnel_id != 0)
+			errbuf_set(err, *rc, "%s: tunnel %u has no such outbound SA installed", ctx,
+			    sa->tunnel_id);
+		else
+			errbuf_set(err, *rc, "%s: not installed by this dataplane", ctx);
+		break;
+	}
 	return NULL;
 }
 
@@ -1200,7 +1285,7 @@ static int
 dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *err)
 {
 	struct dpk *k = impl;
-	struct dpk_sa *s = sa_find_dir(k, sa->spi, sa->dir);
+	struct dpk_sa *s;
 	struct req r, q, back;
 	struct sa_copy c = { .r = &r };
 	struct xfrm_usersa_info xs;
@@ -1213,8 +1298,8 @@ dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *
 	int rc;
 
 	sa_ctx(sa, ctx, sizeof(ctx));
-	if (s == NULL)
-		return errbuf_set(err, -ENOENT, "%s: not installed by this dataplane", ctx);
+	if ((s = sa_find_update(k, sa, ctx, &rc, err)) == NULL)
+		return rc;
 	if (what & ~(uint32_t)(DP_SA_UPD_LIFETIME | DP_SA_UPD_REMOTE))
 		return errbuf_set(err, -EINVAL, "%s: unknown update flags %#x", ctx, what);
 	old_dst = s->dst;
@@ -1586,11 +1671,16 @@ event_of(struct dpk *k, const struct nlmsghdr *hdr, struct rd payload, struct dp
 	memset(ev, 0, sizeof(*ev));
 	if (hdr->nlmsg_type == XFRM_MSG_ACQUIRE) {
 		struct xfrm_acquire_info a;
+		struct dp_addr tsrc, tdst;
 		struct dpk_tunnel *t;
 
 		if (xfrm_parse_acquire(payload, &a) < 0)
 			return -EBADMSG;
-		t = a.n_tmpl ? tunnel_of_reqid(k, a.tmpl[0].reqid) : NULL;
+		if (a.n_tmpl == 0)
+			return 0;
+		xfrm_addr_to_dp(&tsrc, a.tmpl[0].family, &a.tmpl[0].saddr);
+		xfrm_addr_to_dp(&tdst, a.tmpl[0].family, &a.tmpl[0].id.daddr);
+		t = tunnel_of_acquire(k, a.tmpl[0].reqid, &tsrc, &tdst, a.has_if_id ? a.if_id : 0);
 		if (t == NULL || !t->t.on_traffic || acq_known(k, a.u.seq))
 			return 0; /* known: a resynchronisation raised it first */
 		acquire_event(ev, t, a.has_pcpu ? a.pcpu : t->t.spu, &a.u.sel);
@@ -1689,8 +1779,15 @@ resync_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 	if (info.u.id.proto != IPPROTO_ESP)
 		return 0;
 	if (xfrm_sa_is_acquire(&info)) {
-		/* a pending acquire: raise it unless it was raised */
-		struct dpk_tunnel *t = tunnel_of_reqid(k, info.u.reqid);
+		/* a pending acquire: raise it unless it was raised; the ACQ
+		 * state holds the template's outer addresses and if_id */
+		struct dp_addr tsrc, tdst;
+		struct dpk_tunnel *t;
+
+		xfrm_addr_to_dp(&tsrc, info.u.family, &info.u.saddr);
+		xfrm_addr_to_dp(&tdst, info.u.family, &info.u.id.daddr);
+		t = tunnel_of_acquire(
+		    k, info.u.reqid, &tsrc, &tdst, info.has_if_id ? info.if_id : 0);
 
 		if (t == NULL || !t->t.on_traffic)
 			return 0;
