@@ -1213,6 +1213,26 @@ test_manual(void **state)
 
 /* ---- policy-based ---------------------------------------------------------------------------- */
 
+/* A policy-based VPN pb to gw, from the trust zone's lan to the untrust
+ * zone's remote: the security policy "out" still needs its applications
+ * and its action. */
+#define PB_CONF                                                                                    \
+	"set security ike proposal ikep dh-group group19\n"                                        \
+	"set security ike policy ikepol proposals ikep\n"                                          \
+	"set security ike policy ikepol pre-shared-key ascii-text \"k\"\n"                         \
+	"set security ike gateway gw ike-policy ikepol\n"                                          \
+	"set security ike gateway gw address 192.0.2.2\n"                                          \
+	"set security ipsec proposal esp encryption-algorithm aes-256-gcm\n"                       \
+	"set security ipsec policy ipol proposals esp\n"                                           \
+	"set security ipsec vpn pb ike gateway gw\n"                                               \
+	"set security ipsec vpn pb ike ipsec-policy ipol\n"                                        \
+	"set security zones security-zone trust address-book address lan 10.1.0.0/24\n"            \
+	"set security zones security-zone untrust address-book address remote 10.2.0.0/24\n"       \
+	"set security policies from-zone trust to-zone untrust policy out match source-address "   \
+	"lan\n"                                                                                    \
+	"set security policies from-zone trust to-zone untrust policy out match "                  \
+	"destination-address remote\n"
+
 static void
 test_policy_based(void **state)
 {
@@ -1221,39 +1241,23 @@ test_policy_based(void **state)
 	uint32_t tid = 0;
 
 	(void)state;
-	commit_ok(0, "set security ike proposal ikep dh-group group19\n"
-	             "set security ike policy ikepol proposals ikep\n"
-	             "set security ike policy ikepol pre-shared-key ascii-text \"k\"\n"
-	             "set security ike gateway gw ike-policy ikepol\n"
-	             "set security ike gateway gw address 192.0.2.2\n"
-	             "set security ipsec proposal esp encryption-algorithm aes-256-gcm\n"
-	             "set security ipsec policy ipol proposals esp\n"
-	             "set security ipsec vpn pb ike gateway gw\n"
-	             "set security ipsec vpn pb ike ipsec-policy ipol\n"
-	             "set security zones security-zone trust address-book address lan "
-	             "10.1.0.0/24\n"
-	             "set security zones security-zone untrust address-book address remote "
-	             "10.2.0.0/24\n"
-	             "set security policies from-zone trust to-zone untrust policy out match "
-	             "source-address lan\n"
-	             "set security policies from-zone trust to-zone untrust policy out match "
-	             "destination-address remote\n"
-	             "set security policies from-zone trust to-zone untrust policy out match "
-	             "application any\n"
-	             "set security policies from-zone trust to-zone untrust policy out then "
-	             "permit tunnel ipsec-vpn pb\n"
-	             "set security policies from-zone trust to-zone untrust policy out then "
-	             "permit tunnel pair-policy in\n"
-	             "set security policies from-zone untrust to-zone trust policy in match "
-	             "source-address remote\n"
-	             "set security policies from-zone untrust to-zone trust policy in match "
-	             "destination-address lan\n"
-	             "set security policies from-zone untrust to-zone trust policy in match "
-	             "application any\n"
-	             "set security policies from-zone untrust to-zone trust policy in then permit "
-	             "tunnel ipsec-vpn pb\n"
-	             "set security policies from-zone untrust to-zone trust policy in then permit "
-	             "tunnel pair-policy out\n");
+	commit_ok(0,
+	    PB_CONF "set security policies from-zone trust to-zone untrust policy out match "
+	            "application any\n"
+	            "set security policies from-zone trust to-zone untrust policy out then "
+	            "permit tunnel ipsec-vpn pb\n"
+	            "set security policies from-zone trust to-zone untrust policy out then "
+	            "permit tunnel pair-policy in\n"
+	            "set security policies from-zone untrust to-zone trust policy in match "
+	            "source-address remote\n"
+	            "set security policies from-zone untrust to-zone trust policy in match "
+	            "destination-address lan\n"
+	            "set security policies from-zone untrust to-zone trust policy in match "
+	            "application any\n"
+	            "set security policies from-zone untrust to-zone trust policy in then permit "
+	            "tunnel ipsec-vpn pb\n"
+	            "set security policies from-zone untrust to-zone trust policy in then permit "
+	            "tunnel pair-policy out\n");
 	v = ike_conf_find_vpn(cur_conf(0), "pb");
 	assert_true(v->policy_based);
 	assert_int_equal(v->n_policy_local, 1);
@@ -1312,29 +1316,13 @@ test_policy_based_applications(void **state)
 	bool seen_out[2] = { false }, seen_in[2] = { false };
 
 	(void)state;
-	commit_ok(0, "set security ike proposal ikep dh-group group19\n"
-	             "set security ike policy ikepol proposals ikep\n"
-	             "set security ike policy ikepol pre-shared-key ascii-text \"k\"\n"
-	             "set security ike gateway gw ike-policy ikepol\n"
-	             "set security ike gateway gw address 192.0.2.2\n"
-	             "set security ipsec proposal esp encryption-algorithm aes-256-gcm\n"
-	             "set security ipsec policy ipol proposals esp\n"
-	             "set security ipsec vpn pb ike gateway gw\n"
-	             "set security ipsec vpn pb ike ipsec-policy ipol\n"
-	             "set security zones security-zone trust address-book address lan "
-	             "10.1.0.0/24\n"
-	             "set security zones security-zone untrust address-book address remote "
-	             "10.2.0.0/24\n"
-	             "set security policies from-zone trust to-zone untrust policy out match "
-	             "source-address lan\n"
-	             "set security policies from-zone trust to-zone untrust policy out match "
-	             "destination-address remote\n"
-	             "set security policies from-zone trust to-zone untrust policy out match "
-	             "application junos-http\n"
-	             "set security policies from-zone trust to-zone untrust policy out match "
-	             "application junos-dns-udp\n"
-	             "set security policies from-zone trust to-zone untrust policy out then "
-	             "permit tunnel ipsec-vpn pb\n");
+	commit_ok(0,
+	    PB_CONF "set security policies from-zone trust to-zone untrust policy out match "
+	            "application junos-http\n"
+	            "set security policies from-zone trust to-zone untrust policy out match "
+	            "application junos-dns-udp\n"
+	            "set security policies from-zone trust to-zone untrust policy out then "
+	            "permit tunnel ipsec-vpn pb\n");
 	for (i = 0; i < S[0].d->obj.n_pols; i++) {
 		const struct want_policy *p = &S[0].d->obj.pols[i].p;
 		const struct dp_ts *lan = p->dir == DP_DIR_OUT ? &p->src : &p->dst;
