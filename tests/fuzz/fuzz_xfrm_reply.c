@@ -30,8 +30,13 @@ dispatch(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 	switch (hdr->nlmsg_type) {
 	case XFRM_MSG_NEWSA: /* = RTM_NEWLINK */
 	case XFRM_MSG_UPDSA:
-		if (xfrm_parse_sa(payload, &u.sa) == 0)
-			(void)xfrm_sa_is_acquire(&u.sa); /* the overrun resync's test */
+		if (xfrm_parse_sa(payload, &u.sa) == 0) {
+			/* the overrun resync's tests, at a fixed time and the extremes */
+			(void)xfrm_sa_is_acquire(&u.sa);
+			(void)xfrm_sa_soft_passed(&u.sa, 1700000000);
+			(void)xfrm_sa_soft_passed(&u.sa, 0);
+			(void)xfrm_sa_soft_passed(&u.sa, UINT64_MAX);
+		}
 		rtnl_parse_link(payload, &u.link);
 		break;
 	case XFRM_MSG_NEWPOLICY:

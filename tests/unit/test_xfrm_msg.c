@@ -946,6 +946,82 @@ test_sa_parse_bad_key(void **state)
 	assert_int_equal(xfrm_parse_sa(payload, &info), -EBADMSG);
 }
 
+/* A NEWSA message as the kernel dumps it: lifetime limits and counters. */
+static void
+test_sa_lifetimes(void **state)
+{
+	struct errbuf err = { { 0 } };
+	struct xfrm_sa_extra x = { .reqid = 7 };
+	struct xfrm_usersa_info *xs;
+	struct xfrm_sa_info info;
+	struct nlmsghdr hdr;
+	struct rd rd, payload;
+	struct dp_sa sa;
+	int len;
+
+	(void)state;
+	base_sa(&sa, DP_ENC_AES_GCM_128, DP_INTEG_NONE, DP_DIR_OUT);
+	sa.flags |= DP_SA_HAS_LIFETIME;
+	sa.life.soft_bytes = 1000;
+	sa.life.hard_bytes = 5000;
+	sa.life.soft_seconds = 60;
+	sa.life.hard_seconds = 90;
+	len = xfrm_build_sa(buf, sizeof(buf), XFRM_MSG_NEWSA, &sa, &x, &err);
+	assert_true(len > 0);
+	xs = (struct xfrm_usersa_info *)(buf + NLMSG_HDRLEN);
+	xs->curlft.bytes = 999;
+	xs->curlft.packets = 7;
+	xs->curlft.add_time = 1700000000;
+	xs->curlft.use_time = 0;
+	xs->lft.soft_use_expires_seconds = 30;
+	rd_init(&rd, buf, (size_t)len);
+	assert_int_equal(nlp_next_msg(&rd, &hdr, &payload), 0);
+	assert_int_equal(xfrm_parse_sa(payload, &info), 0);
+	assert_int_equal(info.u.curlft.bytes, 999);
+	assert_int_equal(info.u.curlft.packets, 7);
+	assert_int_equal(info.u.curlft.add_time, 1700000000);
+	assert_int_equal(info.u.curlft.use_time, 0);
+	assert_int_equal(info.u.lft.soft_byte_limit, 1000);
+	assert_int_equal(info.u.lft.hard_byte_limit, 5000);
+	assert_true(info.u.lft.soft_packet_limit == XFRM_INF);
+	assert_int_equal(info.u.lft.soft_add_expires_seconds, 60);
+	assert_int_equal(info.u.lft.hard_add_expires_seconds, 90);
+	assert_int_equal(info.u.lft.soft_use_expires_seconds, 30);
+
+	/* below every limit; unused, so the use limit does not run */
+	assert_false(xfrm_sa_soft_passed(&info, 1700000059));
+	/* the add-time limit, as the kernel's timer: add_time + 60 <= now */
+	assert_true(xfrm_sa_soft_passed(&info, 1700000060));
+	/* a clock before add_time passes nothing (no wrap-around) */
+	assert_false(xfrm_sa_soft_passed(&info, 1));
+	/* bytes: >= the limit */
+	info.u.curlft.bytes = 1000;
+	assert_true(xfrm_sa_soft_passed(&info, 1700000000));
+	info.u.curlft.bytes = 999;
+	/* packets: >= the limit (XFRM_INF above: never) */
+	info.u.lft.soft_packet_limit = 7;
+	assert_true(xfrm_sa_soft_passed(&info, 1700000000));
+	info.u.lft.soft_packet_limit = XFRM_INF;
+	info.u.curlft.packets = UINT64_MAX - 1;
+	assert_false(xfrm_sa_soft_passed(&info, 1700000000));
+	/* the use-time limit once used */
+	info.u.curlft.use_time = 1700000010;
+	assert_false(xfrm_sa_soft_passed(&info, 1700000039));
+	assert_true(xfrm_sa_soft_passed(&info, 1700000040));
+	/* no time limits (0 seconds) and a far clock: nothing passed */
+	info.u.lft.soft_add_expires_seconds = 0;
+	info.u.lft.soft_use_expires_seconds = 0;
+	assert_false(xfrm_sa_soft_passed(&info, UINT64_MAX));
+	/* a huge limit does not wrap around */
+	info.u.lft.soft_add_expires_seconds = UINT64_MAX;
+	assert_false(xfrm_sa_soft_passed(&info, UINT64_MAX - 1));
+
+	/* a message cut inside struct xfrm_usersa_info (in curlft) */
+	rd_init(&payload, buf + NLMSG_HDRLEN, offsetof(struct xfrm_usersa_info, curlft) + 8);
+	assert_int_equal(xfrm_parse_sa(payload, &info), -EBADMSG);
+	explicit_bzero(buf, sizeof(buf));
+}
+
 static void
 test_rtnl(void **state)
 {
@@ -1148,6 +1224,7 @@ main(void)
 		cmocka_unit_test(test_acquire_expire),
 		cmocka_unit_test(test_sa_is_acquire),
 		cmocka_unit_test(test_sa_parse_bad_key),
+		cmocka_unit_test(test_sa_lifetimes),
 		cmocka_unit_test(test_rtnl),
 		cmocka_unit_test(test_wait_eintr),
 		cmocka_unit_test(test_wait_eintr_timeout),

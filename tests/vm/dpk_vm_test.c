@@ -1128,6 +1128,153 @@ main(int argc, char **argv)
 		explicit_bzero(&sa, sizeof(sa));
 	}
 
+	sec("M: a soft expiry lost in an overrun comes from the resynchronisation, once");
+	{
+		/* its own instance with a minimal event socket: SA 0000700c has a
+		 * soft limit of 500 bytes; the kernel's soft EXPIRE for it is sent
+		 * while the socket is full of acquires (another listener keeps
+		 * their ACQ states, so each is sent once) */
+		void *km = dp_open_in(L);
+		struct dp_addr gl = ip("192.0.2.1"), gr = ip("192.0.2.2");
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
+		char payload[200];
+		struct dp_sa_stats st;
+		struct dp_tunnel t;
+		struct xnl *other;
+		unsigned lost[2] = { 0, 0 }, resynced[2] = { 0, 0 }, socket_soft[2] = { 0, 0 };
+		unsigned d_again = 0;
+		bool d_socket = false;
+		int one = 1, big = 4 << 20, fd = -1;
+		bool good;
+
+		memset(payload, 'm', sizeof(payload));
+		memset(&t, 0, sizeof(t));
+		t.id = 12;
+		t.unit = DP_UNIT_NONE;
+		t.on_traffic = false; /* the fillers' acquires are not raised */
+		t.local_gw = gl;
+		t.remote_gw = gr;
+		sa = sa_for(L, DP_DIR_OUT, 0x700c, 12);
+		sa.flags |= DP_SA_HAS_LIFETIME;
+		sa.life.soft_bytes = 500;
+		keys(&sa, DP_ENC_AES_GCM_128, DP_INTEG_NONE, 0x7c);
+		enter(L);
+		other = xnl_open(NETLINK_XFRM, 1u << (XFRMNLGRP_ACQUIRE - 1));
+		good =
+		    other != NULL &&
+		    setsockopt(xnl_fd(other), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) == 0 &&
+		    setsockopt(ops->event_fd(km), SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)) == 0 &&
+		    step(ops->tunnel_set(km, &t, &err), &err, "M: tunnel_set") &&
+		    step(ops->sa_add(km, &sa, &err), &err, "M: sa_add");
+		/* SA 0000700d (reqid 13, 192.0.2.151): its soft expiry is read
+		 * from the socket before any overrun */
+		sa.spi = 0x700d;
+		sa.reqid = 13;
+		good = good && step(ops->sa_add(km, &sa, &err), &err, "M: sa_add");
+		/* the SAs' traffic (192.0.2.150, .151) and two batches of 16 fillers
+		 * (192.0.2.160.., 192.0.2.192..) with no SA */
+		for (unsigned i = 0; good && i <= 33; i++) {
+			char d[32];
+			struct dp_policy p = { .id = 1200 + i,
+				.tunnel_id = 12,
+				.dir = DP_DIR_OUT,
+				.priority = 10,
+				.reqid = i == 0    ? 12
+				         : i == 33 ? 13
+				                   : 1300 + i };
+
+			snprintf(d, sizeof(d), "192.0.2.%u",
+			    i == 0    ? 150
+			    : i == 33 ? 151
+			    : i <= 16 ? 159 + i
+			              : 175 + i);
+			p.sel_src = ts_net("192.0.2.1", "192.0.2.1");
+			p.sel_dst = ts_net(d, d);
+			good = step(ops->policy_add(km, &p, &err), &err, "M: policy_add");
+		}
+		if (good)
+			fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		to.sin_addr.s_addr = htonl(0xc0000297u); /* 192.0.2.151 */
+		for (unsigned i = 0; fd >= 0 && i < 10; i++)
+			(void)sendto(
+			    fd, payload, sizeof(payload), 0, (struct sockaddr *)&to, sizeof(to));
+		d_socket = fd >= 0 && wait_event(km, DP_EV_SOFT_EXPIRE, 0x700d, &ev, 3000) &&
+		           strstr(ev.msg, "expiry was lost") == NULL;
+		if (d_socket)
+			ok("M: DP_EV_SOFT_EXPIRE for SA 0000700d from the socket: %s", ev.msg);
+		else
+			bad("M: no soft expiry for SA 0000700d from the socket");
+		for (int round = 0; fd >= 0 && round < 2; round++) {
+			/* 1. the fillers' acquires overrun the socket */
+			for (unsigned i = 0; i < 16; i++) {
+				to.sin_addr.s_addr = htonl(0xc00002a0u + 32 * (unsigned)round + i);
+				(void)sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
+			}
+			/* 2. round 0: 10 x 200 bytes through SA 0000700c, past its soft
+			 * limit: the kernel's soft EXPIRE finds the socket full;
+			 * round 1: more traffic (the kernel sends no second one) */
+			to.sin_addr.s_addr = htonl(0xc0000296u); /* 192.0.2.150 */
+			for (unsigned i = 0; i < 10; i++)
+				(void)sendto(fd, payload, sizeof(payload), 0,
+				    (struct sockaddr *)&to, sizeof(to));
+			/* 3. read until drained: the overrun, then the dump's events */
+			while (ops->event_read(km, &ev) == 0) {
+				if (ev.type == DP_EV_ERROR && strstr(ev.msg, "were lost"))
+					lost[round]++;
+				else if (ev.type == DP_EV_SOFT_EXPIRE && ev.spi == 0x700c &&
+				         ev.tunnel_id == 12 && ev.dir == DP_DIR_OUT &&
+				         strstr(ev.msg, "expiry was lost"))
+					resynced[round]++;
+				else if (ev.type == DP_EV_SOFT_EXPIRE && ev.spi == 0x700c)
+					socket_soft[round]++;
+				else if (ev.type == DP_EV_SOFT_EXPIRE && ev.spi == 0x700d)
+					d_again++;
+				else
+					printf("   (M: event %d: %s)\n", ev.type, ev.msg);
+			}
+			if (round == 0) {
+				struct dp_addr d = gr;
+
+				err.msg[0] = '\0';
+				if (step(ops->sa_stats(km, 0x700c, DP_DIR_OUT, &d, &st, &err), &err,
+				        "M: sa_stats") &&
+				    st.bytes >= 500)
+					ok("M: SA 0000700c carried %llu bytes (%llu packets), past "
+					   "its "
+					   "soft limit of 500",
+					    (unsigned long long)st.bytes,
+					    (unsigned long long)st.packets);
+				else
+					bad("M: SA 0000700c carried %llu bytes, want >= 500",
+					    (unsigned long long)st.bytes);
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		if (fd >= 0 && lost[0] >= 1 && socket_soft[0] == 0 && resynced[0] == 1)
+			ok("M: %u overrun(s); the lost soft expiry of SA 0000700c raised once by "
+			   "the resynchronisation",
+			    lost[0]);
+		else
+			bad("M: %u overrun(s); soft expiries of SA 0000700c: %u from the "
+			    "resynchronisation (want 1), %u from the socket (want 0: not lost)",
+			    lost[0], resynced[0], socket_soft[0]);
+		if (fd >= 0 && lost[1] >= 1 && resynced[1] + socket_soft[1] == 0)
+			ok("M: a second overrun's resynchronisation raises it no more");
+		else
+			bad("M: second overrun: %u overrun(s), %u + %u soft expiries of SA "
+			    "0000700c "
+			    "(want >= 1, 0)",
+			    lost[1], resynced[1], socket_soft[1]);
+		if (fd >= 0 && d_again == 0)
+			ok("M: neither resynchronisation raised SA 0000700d's soft expiry again");
+		else
+			bad("M: SA 0000700d's soft expiry raised %u more time(s)", d_again);
+		xnl_close(other);
+		ops->close(km);
+		explicit_bzero(&sa, sizeof(sa));
+	}
+
 	sec("F: inbound SA of A removed on R: traffic must stop");
 	{
 		struct dp_addr d = ip("192.0.2.2");

@@ -89,6 +89,9 @@ struct dpk_sa {
 	uint32_t tunnel_id, spu;
 	bool larval; /* allocated by ALLOCSPI, not yet filled by sa_add */
 	bool seen;   /* resync: in the kernel's dump */
+	/* DP_EV_SOFT_EXPIRE raised (from the socket or a resync): never twice;
+	 * re-armed by a lifetime update, as the kernel re-arms its own */
+	bool soft_raised;
 	/* clear_stats baselines */
 	uint64_t b_packets, b_bytes, b_replay, b_auth;
 };
@@ -1374,11 +1377,16 @@ dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *
 		explicit_bzero(back.b, sizeof(back.b));
 		explicit_bzero(r.b, sizeof(r.b));
 		explicit_bzero(&xs, sizeof(xs));
+		if (rc == 0 && (what & DP_SA_UPD_LIFETIME))
+			s->soft_raised = false; /* a new kernel SA, new limits */
 		return rc;
 	}
 	explicit_bzero(&xs, sizeof(xs));
 	if (rc < 0)
 		return kfail(err, rc, &kerr, ctx, sa);
+	/* xfrm_state_update() re-arms the soft expiry with the new lifetime */
+	if (what & DP_SA_UPD_LIFETIME)
+		s->soft_raised = false;
 	return 0;
 }
 
@@ -1703,6 +1711,10 @@ event_of(struct dpk *k, const struct nlmsghdr *hdr, struct rd payload, struct dp
 				sa_forget(k, s);
 			return 0;
 		}
+		if (!e.hard && s->soft_raised)
+			return 0; /* known: a resynchronisation raised it first */
+		if (!e.hard)
+			s->soft_raised = true;
 		ev->type = e.hard ? DP_EV_HARD_EXPIRE : DP_EV_SOFT_EXPIRE;
 		ev->tunnel_id = s->tunnel_id;
 		ev->spu = s->spu;
@@ -1743,6 +1755,7 @@ struct resync_ctx {
 	unsigned acq_left;  /* pending acquires over DPK_RESYNC_ACQ */
 	unsigned acq_known; /* pending acquires raised before */
 	int err;            /* -ENOMEM queueing */
+	uint64_t now;       /* wall-clock seconds, as the kernel's lifetimes */
 	/* seqs of the pending acquires raised before (known) and now
 	 * (raised): the ring is written only after the dump, or one raised
 	 * now could push out a known one the dump has yet to reach */
@@ -1821,9 +1834,30 @@ resync_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 		else
 			hi = mid;
 	}
-	for (; lo < c->nix && c->ix[lo].spi == ntohl(info.u.id.spi); lo++)
-		if (addr_eq(&k->sas[c->ix[lo].i].dst, &dst))
-			k->sas[c->ix[lo].i].seen = true;
+	for (; lo < c->nix && c->ix[lo].spi == ntohl(info.u.id.spi); lo++) {
+		struct dpk_sa *s = &k->sas[c->ix[lo].i];
+
+		if (!addr_eq(&s->dst, &dst))
+			continue;
+		s->seen = true;
+		/* a soft limit passed whose expiry was lost: raise it once */
+		if (s->larval || s->soft_raised || !xfrm_sa_soft_passed(&info, c->now))
+			continue;
+		if ((ev = rq_push(k)) == NULL) {
+			c->err = -ENOMEM;
+			return 0;
+		}
+		s->soft_raised = true;
+		ev->type = DP_EV_SOFT_EXPIRE;
+		ev->tunnel_id = s->tunnel_id;
+		ev->spu = s->spu;
+		ev->spi = s->spi;
+		ev->dir = s->dir;
+		ev->dst = dst;
+		xfrm_addr_to_dp(&ev->src, info.u.family, &info.u.saddr);
+		snprintf(ev->msg, sizeof(ev->msg),
+		    "SA %08x passed its soft lifetime (its expiry was lost)", s->spi);
+	}
 	return 0;
 }
 
@@ -1855,6 +1889,8 @@ acq_resynced(struct dpk *k, const struct resync_ctx *c, bool whole)
  *     (their expiry, or a delete by someone else, was not read): each
  *     becomes DP_EV_HARD_EXPIRE and is forgotten; an unused SPI from
  *     spi_alloc is forgotten silently (as its expiry would be).
+ *  3. SAs of the table in the dump that passed a soft limit
+ *     (xfrm_sa_soft_passed) and had no DP_EV_SOFT_EXPIRE yet get one.
  * The events go to k->rq; a failed dump is reported as one DP_EV_ERROR.
  */
 static void
@@ -1862,8 +1898,12 @@ resync(struct dpk *k)
 {
 	struct resync_ctx c = { .k = k };
 	struct dp_event *ev;
+	struct timespec now;
 	struct req r;
 	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	c.now = now.tv_sec > 0 ? (uint64_t)now.tv_sec : 0;
 
 	k->rq_n = k->rq_off = 0;
 	if (k->nsas > 0 && (c.ix = calloc(k->nsas, sizeof(*c.ix))) == NULL) {

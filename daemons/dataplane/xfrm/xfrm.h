@@ -165,6 +165,16 @@ int xfrm_parse_sa(struct rd payload, struct xfrm_sa_info *out);
  */
 bool xfrm_sa_is_acquire(const struct xfrm_sa_info *sa);
 
+/*
+ * Has an SA (as dumped: u.lft limits, u.curlft counters) passed one of its
+ * soft limits at wall-clock second now, as the kernel judges it
+ * (xfrm_state_check_expire, xfrm_timer_handler)? bytes >= soft_byte_limit
+ * or packets >= soft_packet_limit (XFRM_INF: never); add_time +
+ * soft_add_expires_seconds <= now, and use_time + soft_use_expires_seconds
+ * <= now once used (use_time != 0); 0 seconds means no limit.
+ */
+bool xfrm_sa_soft_passed(const struct xfrm_sa_info *sa, uint64_t now);
+
 struct xfrm_expire_info {
 	struct xfrm_sa_info sa;
 	bool hard;

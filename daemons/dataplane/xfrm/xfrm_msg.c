@@ -566,6 +566,28 @@ xfrm_sa_is_acquire(const struct xfrm_sa_info *sa)
 	       sa->auth[0] == '\0';
 }
 
+/* Has at least `limit` seconds passed since `since` (both may be any u64)? */
+static bool
+secs_passed(uint64_t since, uint64_t limit, uint64_t now)
+{
+	return since <= now && now - since >= limit;
+}
+
+bool
+xfrm_sa_soft_passed(const struct xfrm_sa_info *sa, uint64_t now)
+{
+	const struct xfrm_lifetime_cfg *l = &sa->u.lft;
+	const struct xfrm_lifetime_cur *c = &sa->u.curlft;
+
+	if (c->bytes >= l->soft_byte_limit || c->packets >= l->soft_packet_limit)
+		return true;
+	if (l->soft_add_expires_seconds != 0 &&
+	    secs_passed(c->add_time, l->soft_add_expires_seconds, now))
+		return true;
+	return l->soft_use_expires_seconds != 0 && c->use_time != 0 &&
+	       secs_passed(c->use_time, l->soft_use_expires_seconds, now);
+}
+
 int
 xfrm_parse_expire(struct rd payload, struct xfrm_expire_info *out)
 {
