@@ -275,9 +275,7 @@ pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi)
 		return -EBADMSG;
 	pi->l3len = (uint16_t)l3;
 	if (!pi->later_frag) {
-		if ((pi->proto == IPPROTO_TCP || pi->proto == IPPROTO_UDP ||
-		        pi->proto == IPPROTO_SCTP) &&
-		    l3 + 4 <= pi->len) {
+		if (pkt_proto_has_ports(pi->proto) && l3 + 4 <= pi->len) {
 			pi->sport = be16(p + l3);
 			pi->dport = be16(p + l3 + 2);
 			pi->ports = true;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/uio.h>
 
 #include <linux/virtio_net.h>
@@ -89,6 +90,20 @@ void pkt_ip4_csum(uint8_t *ip); /* recomputes the IPv4 header checksum */
  * "any" matches (RFC 7296 3.13.1). */
 bool pkt_ts_match(const struct dp_ts *ts, uint8_t family, const uint8_t *addr, uint8_t proto,
     uint16_t port, bool has_port);
+
+/* TCP, UDP and SCTP: the protocols whose first 4 bytes are the ports */
+static inline bool
+pkt_proto_has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
+/* ts restricts ports (a range other than "any") */
+static inline bool
+pkt_ts_has_ports(const struct dp_ts *ts)
+{
+	return ts->port_lo != 0 || ts->port_hi != 0xffff;
+}
 
 /*
  * Builds an ICMPv4 "fragmentation needed" (RFC 792, RFC 1191) or ICMPv6

@@ -575,17 +575,26 @@ classify_route(struct spu *s, const struct pkt_info *pi, const struct spu_unit *
 	return NULL;
 }
 
+/* The first OUT policy (in order) that pi matches; NULL if none. */
+static const struct dp_policy *
+pol_first(const struct spu *s, const struct pkt_info *pi)
+{
+	for (uint32_t i = 0; i < s->npol; i++)
+		if (pol_match(&s->pol[i]->p, pi))
+			return &s->pol[i]->p;
+	return NULL;
+}
+
 static struct spu_tun *
 classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 {
-	uint32_t i;
-
 	/* 1. policy-based VPNs: the kernel's policy rules sent it here */
-	for (i = 0; i < s->npol; i++)
-		if (pol_match(&s->pol[i]->p, pi)) {
-			*unit = NULL;
-			return tun_find(s, s->pol[i]->p.tunnel_id);
-		}
+	const struct dp_policy *p = pol_first(s, pi);
+
+	if (p != NULL) {
+		*unit = NULL;
+		return tun_find(s, p->tunnel_id);
+	}
 	return classify_route(s, pi, unit);
 }
 
@@ -594,8 +603,7 @@ classify(struct spu *s, const struct pkt_info *pi, const struct spu_unit **unit)
 static bool
 pol_has_ports(const struct dp_policy *p)
 {
-	return p->sel_src.port_lo != 0 || p->sel_src.port_hi != 0xffff || p->sel_dst.port_lo != 0 ||
-	       p->sel_dst.port_hi != 0xffff;
+	return pkt_ts_has_ports(&p->sel_src) || pkt_ts_has_ports(&p->sel_dst);
 }
 
 /* p's addresses and protocol match pi, whatever its ports */
@@ -633,16 +641,13 @@ frag_decide(struct spu *s, const struct pkt_info *pi, uint32_t *tid)
 	uint64_t now = mono_ms();
 	uint64_t v = US_FRAG_NONE;
 	uint32_t i;
-	bool no_ports = pi->later_frag ||
-	                (!pi->ports && (pi->proto == IPPROTO_TCP || pi->proto == IPPROTO_UDP ||
-	                                   pi->proto == IPPROTO_SCTP));
+	bool no_ports = pi->later_frag || (!pi->ports && pkt_proto_has_ports(pi->proto));
 
-	if (!pi->later_frag && !no_ports) {
-		for (i = 0; i < s->npol; i++)
-			if (pol_match(&s->pol[i]->p, pi)) {
-				v = s->pol[i]->p.tunnel_id;
-				break;
-			}
+	if (!no_ports) {
+		const struct dp_policy *p = pol_first(s, pi);
+
+		if (p != NULL)
+			v = p->tunnel_id;
 		frag_tab_put(s->frag, pi, v, now);
 	} else if (!pi->later_frag || !frag_tab_get(s->frag, pi, &v, now)) {
 		/* a later fragment without decision, or a first fragment too
@@ -706,26 +711,14 @@ resend(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, const struct 
 	ctr_add(&s->ctr.frag_resent, 1);
 }
 
-static bool
-pol_any(struct spu *s, const struct pkt_info *pi)
-{
-	uint32_t i;
-
-	for (i = 0; i < s->npol; i++)
-		if (pol_match(&s->pol[i]->p, pi))
-			return true;
-	return false;
-}
-
 /* What the fragment rules catch (us.h): fragments, and the TCP/UDP/SCTP
  * packets whose ports the kernel cannot name in a range (0, 65535) */
 static bool
 frag_caught(const struct pkt_info *pi)
 {
-	return pi->frag || ((pi->proto == IPPROTO_TCP || pi->proto == IPPROTO_UDP ||
-	                        pi->proto == IPPROTO_SCTP) &&
-	                       (pi->sport == 0 || pi->sport == 0xffff) &&
-	                       (pi->dport == 0 || pi->dport == 0xffff));
+	return pi->frag ||
+	       (pkt_proto_has_ports(pi->proto) && (pi->sport == 0 || pi->sport == 0xffff) &&
+	           (pi->dport == 0 || pi->dport == 0xffff));
 }
 
 static struct us_sa *
@@ -919,7 +912,7 @@ out_packet(struct spu *s, const struct virtio_net_hdr *vh, uint8_t *p, size_t le
 		 * never in clear), nor one for a route into st0 */
 		if (s->npol != 0 && !decided && frag_caught(&pi) &&
 		    lpm_lookup(&s->routes, pi.family, pi.dst) == NULL &&
-		    (pi.frag || !pol_any(s, &pi)))
+		    (pi.frag || pol_first(s, &pi) == NULL))
 			resend(s, vh, p, &pi);
 		else
 			ctr_add(&s->ctr.no_route_drops, 1);

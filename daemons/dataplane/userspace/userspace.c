@@ -2030,14 +2030,6 @@ policy_routes(struct us *us, struct errbuf *err)
 	return 0;
 }
 
-/* Whether a selector restricts ports (the kernel then sees no match for
- * a forwarded fragment, which carries none as far as fib rules go). */
-static bool
-ts_has_ports(const struct dp_ts *ts)
-{
-	return ts->port_lo != 0 || ts->port_hi != 0xffff;
-}
-
 /*
  * The global half of the fragment rules (us.h, docs/dataplane.md §6):
  * a "nop" at US_FRAG_END_PRIO, and at US_FRAG_SKIP_PRIO a jump to it for
@@ -2151,7 +2143,8 @@ policy_rules(struct us *us, struct c_policy *c, struct errbuf *err)
 	const struct dp_policy *p = &c->d->p;
 	struct dp_prefix src[32], dst[32];
 	uint8_t proto = p->sel_dst.proto ? p->sel_dst.proto : p->sel_src.proto;
-	bool ports = ts_has_ports(&p->sel_src) || ts_has_ports(&p->sel_dst);
+	/* (the kernel sees no ports in a forwarded fragment: no match) */
+	bool ports = pkt_ts_has_ports(&p->sel_src) || pkt_ts_has_ports(&p->sel_dst);
 	int ns, nd, i, j, k, ncatch = 0, rc = 0;
 
 	ns = range_prefixes(
@@ -2169,7 +2162,7 @@ policy_rules(struct us *us, struct c_policy *c, struct errbuf *err)
 	 * ports: a catch rule for another one (ICMP by type and code, RFC
 	 * 7296 3.13.1; DCCP) would pull all of its traffic between the
 	 * prefixes, fragment or not, into st0, where it matches nothing */
-	if (ports && proto != 0 && memchr(frag_protos, proto, sizeof(frag_protos)) == NULL)
+	if (ports && proto != 0 && !pkt_proto_has_ports(proto))
 		ports = false;
 	if (ports) {
 		ncatch = proto != 0 ? 1 : (int)sizeof(frag_protos);
