@@ -1659,6 +1659,18 @@ acq_known(struct dpk *k, uint32_t seq)
 	return false;
 }
 
+/* An event about SA s (an expiry); the caller adds src and msg. */
+static void
+sa_event(struct dp_event *ev, enum dp_event_type type, const struct dpk_sa *s)
+{
+	ev->type = type;
+	ev->tunnel_id = s->tunnel_id;
+	ev->spu = s->spu;
+	ev->spi = s->spi;
+	ev->dir = s->dir;
+	ev->dst = s->dst;
+}
+
 static void
 acquire_event(
     struct dp_event *ev, const struct dpk_tunnel *t, uint32_t spu, const struct xfrm_selector *sel)
@@ -1715,12 +1727,7 @@ event_of(struct dpk *k, const struct nlmsghdr *hdr, struct rd payload, struct dp
 			return 0; /* known: a resynchronisation raised it first */
 		if (!e.hard)
 			s->soft_raised = true;
-		ev->type = e.hard ? DP_EV_HARD_EXPIRE : DP_EV_SOFT_EXPIRE;
-		ev->tunnel_id = s->tunnel_id;
-		ev->spu = s->spu;
-		ev->spi = s->spi;
-		ev->dir = s->dir;
-		ev->dst = dst;
+		sa_event(ev, e.hard ? DP_EV_HARD_EXPIRE : DP_EV_SOFT_EXPIRE, s);
 		xfrm_addr_to_dp(&ev->src, e.sa.u.family, &e.sa.u.saddr);
 		snprintf(ev->msg, sizeof(ev->msg), "SA %08x reached its %s lifetime", s->spi,
 		    e.hard ? "hard" : "soft");
@@ -1848,12 +1855,7 @@ resync_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 			return 0;
 		}
 		s->soft_raised = true;
-		ev->type = DP_EV_SOFT_EXPIRE;
-		ev->tunnel_id = s->tunnel_id;
-		ev->spu = s->spu;
-		ev->spi = s->spi;
-		ev->dir = s->dir;
-		ev->dst = dst;
+		sa_event(ev, DP_EV_SOFT_EXPIRE, s);
 		xfrm_addr_to_dp(&ev->src, info.u.family, &info.u.saddr);
 		snprintf(ev->msg, sizeof(ev->msg),
 		    "SA %08x passed its soft lifetime (its expiry was lost)", s->spi);
@@ -1941,12 +1943,7 @@ resync(struct dpk *k)
 					rc = -ENOMEM;
 					goto fail;
 				}
-				ev->type = DP_EV_HARD_EXPIRE;
-				ev->tunnel_id = s->tunnel_id;
-				ev->spu = s->spu;
-				ev->spi = s->spi;
-				ev->dir = s->dir;
-				ev->dst = s->dst;
+				sa_event(ev, DP_EV_HARD_EXPIRE, s);
 				snprintf(ev->msg, sizeof(ev->msg),
 				    "SA %08x is gone from the kernel (its expiry was lost)",
 				    s->spi);

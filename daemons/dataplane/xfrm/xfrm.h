@@ -156,8 +156,8 @@ struct xfrm_sa_info {
 int xfrm_parse_sa(struct rd payload, struct xfrm_sa_info *out);
 
 /*
- * Is a dumped SA the kernel's placeholder for a pending acquire? On an
- * acquire, xfrm_state_find() keeps a larval state (XFRM_STATE_ACQ, which
+ * Whether a dumped SA is the kernel's placeholder for a pending acquire.
+ * On an acquire, xfrm_state_find() keeps a larval state (XFRM_STATE_ACQ, which
  * the dump does not report) holding the template's id with SPI 0, its
  * reqid, the packet's flow as selector and, as seq, the seq of the
  * XFRM_MSG_ACQUIRE it sent; it has no algorithms and lives for
