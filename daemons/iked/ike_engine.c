@@ -1518,29 +1518,21 @@ redist_find(const struct redist *rs, const struct ike_addr *l, const struct ike_
 	return rs->n ? bsearch(&key, rs->p, rs->n, sizeof(*rs->p), redist_cmp) : NULL;
 }
 
-/* The gateway pair the dataplane has a tunnel under: the one it was last
- * set with (ike_tunnel_dp_set()). Not its CHILD SAs' IKE SA's nor the
- * configuration's current address: a tunnel set before the gateway moved
- * on to its next address stays under the first pair. */
-static void
-redist_tunnel_pair(const struct ike_tunnel *t, struct ike_addr *l, struct ike_addr *r)
-{
-	*l = t->dp_local;
-	*r = t->dp_remote;
-}
-
+/* A tunnel is moved under the gateway pair the dataplane has it under
+ * (t->dp_local, t->dp_remote: the one ike_tunnel_dp_set() last gave), not
+ * its CHILD SAs' IKE SA's nor the configuration's current address: a
+ * tunnel set before the gateway moved on to its next address stays under
+ * the first pair. */
 static void
 redist_add_tunnel(struct redist *rs, struct ike_tunnel *t)
 {
-	struct ike_addr l, r;
 	uint32_t spu;
 
 	if (!t->dp_set)
 		return; /* not in the dataplane: nothing to move */
 	if (ike_dp_tunnel_spu(&rs->e->dp, t->id, &spu) < 0)
 		spu = IKE_SPU_ANY;
-	redist_tunnel_pair(t, &l, &r);
-	redist_add(rs, &l, &r, spu);
+	redist_add(rs, &t->dp_local, &t->dp_remote, spu);
 }
 
 /*
@@ -1788,13 +1780,11 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *r
 
 			ike_list_foreach(t, it4, &v->tunnels, struct ike_tunnel, vpn_link)
 			{
-				struct ike_addr l, r;
 				const struct redist_pair *p;
 
 				if (!t->dp_set || redist_peer_selected(t->peer_sa, gw, remote_id))
 					continue;
-				redist_tunnel_pair(t, &l, &r);
-				if ((p = redist_find(&rs, &l, &r)) == NULL)
+				if ((p = redist_find(&rs, &t->dp_local, &t->dp_remote)) == NULL)
 					continue;
 				rc = errbuf_set(err, -EBUSY,
 				    "error: peer %s of gateway %s shares its address pair %s with "
@@ -1852,14 +1842,12 @@ ike_engine_redistribute(struct ike_engine *e, const char *gateway, const char *r
 			ike_list_foreach(v, it5, &e->vpns, struct ike_vpn, link)
 			{
 				struct ike_tunnel *t;
-				struct ike_addr l, r;
 
 				ike_list_foreach(t, it6, &v->tunnels, struct ike_tunnel, vpn_link)
 				{
 					if (!t->dp_set)
 						continue;
-					redist_tunnel_pair(t, &l, &r);
-					if (redist_find(&rs, &l, &r))
+					if (redist_find(&rs, &t->dp_local, &t->dp_remote))
 						redist_line(err, 96, &left, "  tunnel %u: SPU %u",
 						    t->id, t->dp_spu);
 				}
