@@ -1888,13 +1888,18 @@ out:
 	return us->mtu_cursor > m->mask;
 }
 
-/* mtu_fd fires once, ms from now. */
-static void
-mtu_arm(struct us *us, long ms)
+/*
+ * mtu_fd fires once, ms from now (now: CLOCK_MONOTONIC_COARSE seconds);
+ * mtu_due is the first second sa_mtu_refresh reads it (a second's slack
+ * for the coarse clock; 0, at once, for a slice's few ms).
+ */
+static int
+mtu_arm(struct us *us, time_t now, long ms)
 {
 	struct itimerspec its = { .it_value = { ms / 1000, (ms % 1000) * 1000000 } };
 
-	timerfd_settime(us->mtu_fd, 0, &its, NULL);
+	us->mtu_due = ms >= 1000 ? now + ms / 1000 - 1 : 0;
+	return timerfd_settime(us->mtu_fd, 0, &its, NULL);
 }
 
 static void
@@ -1914,8 +1919,7 @@ sa_mtu_refresh(struct us *us)
 	if (us->batching) {
 		/* the SA updates would flush the batch: start over next time */
 		us->mtu_cursor = 0;
-		us->mtu_due = now.tv_sec + US_MTU_REFRESH_SEC - 1;
-		mtu_arm(us, US_MTU_REFRESH_SEC * 1000L);
+		mtu_arm(us, now.tv_sec, US_MTU_REFRESH_SEC * 1000L);
 		return;
 	}
 	if (us->mtu_cursor == 0) {
@@ -1924,16 +1928,14 @@ sa_mtu_refresh(struct us *us)
 		rtmtu_expire(us->rtmtu, now.tv_sec - 2 * US_MTU_REFRESH_SEC);
 	}
 	if (!sa_mtu_slice(us)) {
-		us->mtu_due = 0; /* the next slice */
-		mtu_arm(us, US_MTU_SLICE_GAP_MS);
+		mtu_arm(us, now.tv_sec, US_MTU_SLICE_GAP_MS); /* the next slice */
 		return;
 	}
 	us->mtu_cursor = 0;
 	next = us->mtu_cycle + US_MTU_REFRESH_SEC - now.tv_sec;
 	if (next < 1)
 		next = 1;
-	us->mtu_due = now.tv_sec + next - 1;
-	mtu_arm(us, next * 1000L);
+	mtu_arm(us, now.tv_sec, next * 1000L);
 }
 
 static int
@@ -2674,14 +2676,12 @@ us_open(const struct dp_config *cfg, void **impl, struct errbuf *err)
 	}
 	{
 		/* one shot: sa_mtu_refresh re-arms it */
-		struct itimerspec its = { .it_value = { US_MTU_REFRESH_SEC, 0 } };
 		struct timespec now;
 
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-		us->mtu_due = now.tv_sec + US_MTU_REFRESH_SEC - 1;
 		us->mtu_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		ev.data.u32 = 3;
-		if (us->mtu_fd < 0 || timerfd_settime(us->mtu_fd, 0, &its, NULL) < 0 ||
+		if (us->mtu_fd < 0 || mtu_arm(us, now.tv_sec, US_MTU_REFRESH_SEC * 1000L) < 0 ||
 		    epoll_ctl(us->agg_fd, EPOLL_CTL_ADD, us->mtu_fd, &ev) < 0) {
 			rc = errbuf_set(err, -errno, "timerfd: %s", strerror(errno));
 			goto fail;
