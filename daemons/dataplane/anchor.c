@@ -60,18 +60,6 @@ addr_key(const struct dp_addr *a, uint64_t seed)
 	return hmap_bytes(buf, sizeof(buf), seed);
 }
 
-static bool
-addr_eq(const struct dp_addr *a, const struct dp_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	if (a->family == AF_INET)
-		return memcmp(&a->u.v4, &b->u.v4, 4) == 0;
-	if (a->family == AF_INET6)
-		return memcmp(&a->u.v6, &b->u.v6, 16) == 0;
-	return true;
-}
-
 static uint64_t
 pair_hash(const struct dp_addr *l, const struct dp_addr *r)
 {
@@ -164,7 +152,7 @@ pair_find(const struct anchor *a, const struct dp_addr *l, const struct dp_addr 
 	HMAP_FOR_HASH(&a->pairs, h, it)
 	{
 		struct gwpair *p = hmap_entry(it, struct gwpair, hn);
-		if (addr_eq(&p->local, l) && addr_eq(&p->remote, r))
+		if (dp_addr_eq(&p->local, l) && dp_addr_eq(&p->remote, r))
 			return p;
 	}
 	return NULL;
@@ -273,7 +261,8 @@ rebind(struct anchor *a, struct atun *t, const struct anchor_req *req, uint32_t 
 	bool new_p = false;
 
 	if (!req->dynamic && req->local.family != 0 && req->remote.family != 0 &&
-	    (p == NULL || !addr_eq(&p->local, &req->local) || !addr_eq(&p->remote, &req->remote))) {
+	    (p == NULL || !dp_addr_eq(&p->local, &req->local) ||
+	        !dp_addr_eq(&p->remote, &req->remote))) {
 		if ((p = pair_find(a, &req->local, &req->remote)) == NULL) {
 			if ((p = pair_new(a, &req->local, &req->remote, spu)) == NULL)
 				return -ENOMEM;
@@ -507,8 +496,8 @@ move_one(struct hnode *n, void *arg)
 		return;
 	/* the pair's site-to-site tunnels, and its dial-up tunnels by address */
 	if (t->pair != NULL ? t->pair != m->p || m->p == NULL
-	                    : t->dyn_local.family == 0 || !addr_eq(&t->dyn_local, m->local) ||
-	                          !addr_eq(&t->dyn_remote, m->remote))
+	                    : t->dyn_local.family == 0 || !dp_addr_eq(&t->dyn_local, m->local) ||
+	                          !dp_addr_eq(&t->dyn_remote, m->remote))
 		return;
 	if (!m->dry) {
 		m->a->tunnels[from]--;

@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "errbuf.h"
 
@@ -55,6 +56,21 @@ struct dp_addr {
 		uint8_t b[16];
 	} u;
 };
+
+/* The bytes of u an address of this family uses. */
+static inline size_t
+dp_addr_len(uint8_t family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* Same family and address (the bytes past an IPv4 address ignored). */
+static inline bool
+dp_addr_eq(const struct dp_addr *a, const struct dp_addr *b)
+{
+	return a->family == b->family &&
+	       (a->family == 0 || memcmp(a->u.b, b->u.b, dp_addr_len(a->family)) == 0);
+}
 
 struct dp_prefix {
 	struct dp_addr addr;

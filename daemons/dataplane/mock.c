@@ -115,14 +115,6 @@ injected(struct dp_mock *m, enum dp_mock_op op)
 	return e;
 }
 
-static bool
-addr_eq(const struct dp_addr *a, const struct dp_addr *b)
-{
-	size_t n = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && memcmp(a->u.b, b->u.b, n) == 0;
-}
-
 static uint64_t
 sa_key(uint32_t spi, enum dp_dir dir)
 {
@@ -369,7 +361,7 @@ route_op(struct dp_mock *m, const struct dp_route *r, bool add, struct errbuf *e
 	}
 	if (!rc) {
 		for (i = 0; i < m->n_route; i++)
-			if (addr_eq(&m->routes[i].dst.addr, &r->dst.addr) &&
+			if (dp_addr_eq(&m->routes[i].dst.addr, &r->dst.addr) &&
 			    m->routes[i].dst.len == r->dst.len && m->routes[i].unit == r->unit)
 				break;
 		if (add) {
@@ -503,7 +495,7 @@ sa_find(struct dp_mock *m, uint32_t spi, enum dp_dir dir, const struct dp_addr *
 		struct dp_sa *s = &m->sas[m->sa_idx.slot[j] - 1].sa;
 
 		if (s->spi == spi && s->dir == dir &&
-		    (!dst || addr_eq(dir == DP_DIR_IN ? &s->local : &s->remote, dst)))
+		    (!dst || dp_addr_eq(dir == DP_DIR_IN ? &s->local : &s->remote, dst)))
 			return &m->sas[m->sa_idx.slot[j] - 1];
 	}
 	return NULL;

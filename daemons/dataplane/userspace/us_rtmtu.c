@@ -79,24 +79,18 @@ now_sec(void)
 	return ts.tv_sec;
 }
 
-static size_t
-alen(const struct dp_addr *a)
-{
-	return a->family == AF_INET ? 4 : 16;
-}
-
 /* ---- cache: open addressing, linear probing ---- */
 
 static size_t
 ent_hash(const struct dp_addr *a)
 {
-	return (size_t)hmap_bytes(a->u.b, alen(a), a->family);
+	return (size_t)hmap_bytes(a->u.b, dp_addr_len(a->family), a->family);
 }
 
 static bool
 ent_is(const struct ent *e, const struct dp_addr *a)
 {
-	return e->peer.family == a->family && !memcmp(e->peer.u.b, a->u.b, alen(a));
+	return dp_addr_eq(&e->peer, a);
 }
 
 static struct ent *
@@ -152,7 +146,7 @@ ent_put(struct rtmtu *r, const struct dp_addr *a, uint32_t mtu, time_t at)
 		e = &r->tab[i];
 		memset(e, 0, sizeof(*e));
 		e->peer.family = a->family;
-		memcpy(e->peer.u.b, a->u.b, alen(a));
+		memcpy(e->peer.u.b, a->u.b, dp_addr_len(a->family));
 		r->n++;
 	}
 	e->mtu = mtu;
@@ -407,8 +401,8 @@ put_getroute(uint8_t *buf, uint32_t seq, const struct dp_addr *peer, const uint8
 	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = peer->family;
-	rtm->rtm_dst_len = (uint8_t)(alen(peer) * 8);
-	mnl_attr_put(nlh, RTA_DST, alen(peer), peer->u.b);
+	rtm->rtm_dst_len = (uint8_t)(dp_addr_len(peer->family) * 8);
+	mnl_attr_put(nlh, RTA_DST, dp_addr_len(peer->family), peer->u.b);
 	if (src != NULL) {
 		rtm->rtm_src_len = 32;
 		mnl_attr_put(nlh, RTA_SRC, 4, src);

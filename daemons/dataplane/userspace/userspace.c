@@ -79,19 +79,6 @@ us_addr_str(const struct dp_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-static size_t
-addr_len(uint8_t family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
-static bool
-addr_eq(const struct dp_addr *a, const struct dp_addr *b)
-{
-	return a->family == b->family &&
-	       (a->family == 0 || memcmp(a->u.b, b->u.b, addr_len(a->family)) == 0);
-}
-
 uint64_t
 us_sa_key(uint32_t spi, enum dp_dir dir, const struct dp_addr *dst)
 {
@@ -99,7 +86,7 @@ us_sa_key(uint32_t spi, enum dp_dir dir, const struct dp_addr *dst)
 
 	/* inbound SPIs are unique by themselves; outbound ones per peer */
 	if (dir == DP_DIR_OUT && dst != NULL)
-		h ^= hmap_bytes(dst->u.b, addr_len(dst->family), dst->family);
+		h ^= hmap_bytes(dst->u.b, dp_addr_len(dst->family), dst->family);
 	return h;
 }
 
@@ -319,7 +306,7 @@ c_sa_find(struct us *us, uint32_t spi, enum dp_dir dir, const struct dp_addr *ds
 	{
 		struct c_sa *s = hmap_entry(it, struct c_sa, hn);
 		if (s->spi == spi && s->dir == dir &&
-		    (dir == DP_DIR_IN || dst == NULL || addr_eq(&s->dst, dst)))
+		    (dir == DP_DIR_IN || dst == NULL || dp_addr_eq(&s->dst, dst)))
 			return s;
 	}
 	return NULL;
@@ -333,7 +320,7 @@ route_hash(const struct dp_route *r)
 	memset(key, 0, sizeof(key));
 	key[0] = r->dst.addr.family;
 	key[1] = r->dst.len;
-	memcpy(key + 2, r->dst.addr.u.b, addr_len(r->dst.addr.family));
+	memcpy(key + 2, r->dst.addr.u.b, dp_addr_len(r->dst.addr.family));
 	memcpy(key + 18, &r->table, 4);
 	return hmap_bytes(key, sizeof(key), 7);
 }
@@ -348,7 +335,7 @@ c_route_find(struct us *us, const struct dp_route *r)
 	{
 		struct c_route *c = hmap_entry(it, struct c_route, hn);
 		if (c->r.table == r->table && c->r.dst.len == r->dst.len &&
-		    addr_eq(&c->r.dst.addr, &r->dst.addr))
+		    dp_addr_eq(&c->r.dst.addr, &r->dst.addr))
 			return c;
 	}
 	return NULL;
@@ -408,7 +395,7 @@ prefix_ok(const struct dp_prefix *p)
 static void
 prefix_mask(struct dp_prefix *p)
 {
-	size_t n = addr_len(p->addr.family), i;
+	size_t n = dp_addr_len(p->addr.family), i;
 	uint8_t len = p->len;
 
 	for (i = 0; i < n; i++) {
@@ -631,7 +618,7 @@ unit_addr(struct us *us, int ifindex, const struct us_unit *u, const struct dp_p
 static bool
 prefix_eq(const struct dp_prefix *a, const struct dp_prefix *b)
 {
-	return a->len == b->len && addr_eq(&a->addr, &b->addr);
+	return a->len == b->len && dp_addr_eq(&a->addr, &b->addr);
 }
 
 static int
@@ -1144,7 +1131,7 @@ ts_ok(const struct dp_ts *ts)
 	return (ts->family == AF_INET || ts->family == AF_INET6) &&
 	       ts->addr_lo.family == ts->family && ts->addr_hi.family == ts->family &&
 	       ts->port_lo <= ts->port_hi &&
-	       memcmp(ts->addr_lo.u.b, ts->addr_hi.u.b, addr_len(ts->family)) <= 0;
+	       memcmp(ts->addr_lo.u.b, ts->addr_hi.u.b, dp_addr_len(ts->family)) <= 0;
 }
 
 struct inpol_ctx {
@@ -1171,7 +1158,7 @@ ts_whole(uint8_t family, struct dp_ts *ts)
 	ts->family = family;
 	ts->port_hi = 0xffff;
 	ts->addr_lo.family = ts->addr_hi.family = family;
-	memset(ts->addr_hi.u.b, 0xff, addr_len(family));
+	memset(ts->addr_hi.u.b, 0xff, dp_addr_len(family));
 }
 
 /* AF_INET/AF_INET6 when a selector list is one selector that is the whole
@@ -1185,7 +1172,7 @@ ts_list_any(const struct dp_ts *ts, uint32_t n)
 	if (n != 1 || (ts->family != AF_INET && ts->family != AF_INET6))
 		return 0;
 	ts_whole(ts->family, &w);
-	alen = addr_len(ts->family);
+	alen = dp_addr_len(ts->family);
 	return ts->proto == 0 && ts->port_lo == 0 && ts->port_hi == 0xffff &&
 	               ts->addr_lo.family == ts->family && ts->addr_hi.family == ts->family &&
 	               memcmp(ts->addr_lo.u.b, w.addr_lo.u.b, alen) == 0 &&
@@ -1773,7 +1760,8 @@ us_sa_update(void *impl, const struct dp_sa *in, uint32_t what, struct errbuf *e
 		return errbuf_set(err, rc, "SA %08x: SPUs: %s", in->spi, strerror(-rc));
 	if (what & DP_SA_UPD_REMOTE)
 		c->outer_mtu = tmp.outer_mtu;
-	if ((what & DP_SA_UPD_REMOTE) && in->dir == DP_DIR_OUT && !addr_eq(&c->dst, &in->remote)) {
+	if ((what & DP_SA_UPD_REMOTE) && in->dir == DP_DIR_OUT &&
+	    !dp_addr_eq(&c->dst, &in->remote)) {
 		hmap_remove(&us->sas, &c->hn);
 		c->dst = in->remote;
 		hmap_insert(&us->sas, &c->hn, us_sa_key(c->spi, c->dir, &c->dst));
@@ -1968,7 +1956,7 @@ us_sa_stats(void *impl, uint32_t spi, enum dp_dir dir, const struct dp_addr *dst
 static int
 range_prefixes(uint8_t family, const uint8_t *lo, const uint8_t *hi, struct dp_prefix *out, int max)
 {
-	size_t n = addr_len(family), bits = n * 8;
+	size_t n = dp_addr_len(family), bits = n * 8;
 	uint8_t cur[16], end[16];
 	int count = 0;
 

@@ -275,19 +275,11 @@ policy_find(struct dpk *k, uint32_t id)
 	return NULL;
 }
 
-static bool
-addr_eq(const struct dp_addr *a, const struct dp_addr *b)
-{
-	size_t n = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && memcmp(a->u.b, b->u.b, n) == 0;
-}
-
 static struct dpk_sa *
 sa_find(struct dpk *k, uint32_t spi, const struct dp_addr *dst)
 {
 	for (size_t i = 0; i < k->nsas; i++)
-		if (k->sas[i].spi == spi && addr_eq(&k->sas[i].dst, dst))
+		if (k->sas[i].spi == spi && dp_addr_eq(&k->sas[i].dst, dst))
 			return &k->sas[i];
 	return NULL;
 }
@@ -306,8 +298,8 @@ kpols_has_tmpl(const struct kpols *set, uint32_t reqid, const struct dp_addr *ts
 	for (size_t i = 0; i < set->n; i++) {
 		const struct kpol *p = &set->v[i];
 
-		if (p->reqid == reqid && p->if_id == if_id && addr_eq(&p->tsrc, tsrc) &&
-		    addr_eq(&p->tdst, tdst))
+		if (p->reqid == reqid && p->if_id == if_id && dp_addr_eq(&p->tsrc, tsrc) &&
+		    dp_addr_eq(&p->tdst, tdst))
 			return true;
 	}
 	return false;
@@ -633,7 +625,7 @@ addr_change(struct dpk *k, struct dpk_unit *u, const struct dp_prefix *old,
 	int rc;
 
 	if (old->addr.family == new->addr.family && old->len == new->len &&
-	    (old->addr.family == 0 || addr_eq(&old->addr, &new->addr)))
+	    (old->addr.family == 0 || dp_addr_eq(&old->addr, &new->addr)))
 		return 0;
 	if (old->addr.family != 0) {
 		rc =
@@ -1244,7 +1236,7 @@ sa_update_move(struct dpk *k, struct dpk_sa *s, const struct req *back, const st
 	int rc, undo_rc;
 
 	errbuf_clear(&why);
-	rc = sa_move(!addr_eq(&s->dst, new_dst), &move_steps, &m, &end, &failed, &undo_rc);
+	rc = sa_move(!dp_addr_eq(&s->dst, new_dst), &move_steps, &m, &end, &failed, &undo_rc);
 	switch (end) {
 	case SA_MOVE_DONE:
 		s->dst = *new_dst;
@@ -1330,7 +1322,7 @@ dpk_sa_update(void *impl, const struct dp_sa *sa, uint32_t what, struct errbuf *
 			    "%s: the new peer address must be of the SA's family", ctx);
 		}
 		/* inbound: the peer is the source; outbound: the destination */
-		moved = !addr_eq(in ? &old_src : &old_dst, &new_remote);
+		moved = !dp_addr_eq(in ? &old_src : &old_dst, &new_remote);
 		xfrm_addr_from_dp(in ? &xs.saddr : &xs.id.daddr, &new_remote);
 		mnl_attr_for_each(attr, nlh, sizeof(xs))
 		{
@@ -1844,7 +1836,7 @@ resync_cb(const struct nlmsghdr *hdr, struct rd payload, void *arg)
 	for (; lo < c->nix && c->ix[lo].spi == ntohl(info.u.id.spi); lo++) {
 		struct dpk_sa *s = &k->sas[c->ix[lo].i];
 
-		if (!addr_eq(&s->dst, &dst))
+		if (!dp_addr_eq(&s->dst, &dst))
 			continue;
 		s->seen = true;
 		/* a soft limit passed whose expiry was lost: raise it once */

@@ -131,22 +131,14 @@ xfrm_ts_to_sels(const struct dp_ts *src, const struct dp_ts *dst, struct xfrm_se
 	return 0;
 }
 
-static bool
-addr_eq(const struct dp_addr *a, const struct dp_addr *b)
-{
-	size_t n = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && memcmp(a->u.b, b->u.b, n) == 0;
-}
-
 /* Field by field: struct dp_ts has padding, and an IPv4 address leaves
  * 12 bytes of its union unused; neither is ever set by the caller. */
 static bool
 ts_eq(const struct dp_ts *a, const struct dp_ts *b)
 {
 	return a->family == b->family && a->proto == b->proto && a->port_lo == b->port_lo &&
-	       a->port_hi == b->port_hi && addr_eq(&a->addr_lo, &b->addr_lo) &&
-	       addr_eq(&a->addr_hi, &b->addr_hi);
+	       a->port_hi == b->port_hi && dp_addr_eq(&a->addr_lo, &b->addr_lo) &&
+	       dp_addr_eq(&a->addr_hi, &b->addr_hi);
 }
 
 static bool
@@ -161,8 +153,8 @@ ts_list_eq(const struct dp_ts *a, const struct dp_ts *b, uint32_t n)
 bool
 xfrm_tunnel_same_policies(const struct dp_tunnel *a, const struct dp_tunnel *b)
 {
-	return a->unit == b->unit && addr_eq(&a->local_gw, &b->local_gw) &&
-	       addr_eq(&a->remote_gw, &b->remote_gw) && a->n_local_ts == b->n_local_ts &&
+	return a->unit == b->unit && dp_addr_eq(&a->local_gw, &b->local_gw) &&
+	       dp_addr_eq(&a->remote_gw, &b->remote_gw) && a->n_local_ts == b->n_local_ts &&
 	       a->n_remote_ts == b->n_remote_ts &&
 	       ts_list_eq(a->local_ts, b->local_ts, a->n_local_ts) &&
 	       ts_list_eq(a->remote_ts, b->remote_ts, a->n_remote_ts);
