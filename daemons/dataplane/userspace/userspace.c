@@ -1821,6 +1821,31 @@ sa_mtu_publish(struct us *us, struct c_sa **sas, const uint32_t *mtu, size_t n)
 	free(tmp);
 }
 
+static int
+peer_cmp(const void *a, const void *b)
+{
+	const struct dp_addr *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->u.b, y->u.b, dp_addr_len(x->family));
+}
+
+/* Sorts peers[0..n) and drops repeats; returns how many are left. */
+static size_t
+peers_unique(struct dp_addr *peers, size_t n)
+{
+	size_t i, o = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(peers, n, sizeof(*peers), peer_cmp);
+	for (i = 1; i < n; i++)
+		if (!dp_addr_eq(&peers[o], &peers[i]))
+			peers[++o] = peers[i];
+	return o + 1;
+}
+
 /* One slice from us->mtu_cursor; true when the walk reached the end. */
 static bool
 sa_mtu_slice(struct us *us)
@@ -1859,6 +1884,8 @@ sa_mtu_slice(struct us *us)
 	for (i = 0; i < nsa; i++)
 		if (!rtmtu_cached(us->rtmtu, &sas[i]->dst, us->mtu_cycle, &mtu))
 			peers[np++] = sas[i]->dst;
+	/* one request per peer, however many of its SAs the slice has */
+	np = peers_unique(peers, np);
 	rtmtu_ask(us->rtmtu, peers, np, mtus);
 	/* the changed ones to the front of sas[] (and their MTUs of mtus[]) */
 	for (i = 0; i < nsa; i++)
